@@ -1,0 +1,86 @@
+namespace AkkaBroker.Protocol;
+
+/// <summary>
+/// Outcomes a client should expect, with Kafka's numeric codes so that the later Kafka-protocol listener can pass
+/// them through unchanged. <see cref="Errors"/> says what each means and whether retrying can help.
+/// </summary>
+public enum ErrorCode : short
+{
+    UnknownServerError = -1,
+    None = 0,
+    OffsetOutOfRange = 1,
+    CorruptMessage = 2,
+    UnknownTopicOrPartition = 3,
+    InvalidFetchSize = 4,
+    LeaderNotAvailable = 5,
+    NotLeaderOrFollower = 6,
+    RequestTimedOut = 7,
+    MessageTooLarge = 10,
+    InvalidTopicException = 17,
+    RecordListTooLarge = 18,
+    NotEnoughReplicas = 19,
+    InvalidRequiredAcks = 21,
+    InvalidTimestamp = 32,
+    TopicAlreadyExists = 36,
+    InvalidPartitions = 37,
+    InvalidReplicationFactor = 38,
+    InvalidConfig = 40,
+    InvalidRequest = 42,
+    UnsupportedForMessageFormat = 43,
+    OutOfOrderSequenceNumber = 45,
+    DuplicateSequenceNumber = 46,
+    InvalidProducerEpoch = 47,
+    UnknownProducerId = 59,
+    KafkaStorageError = 56,
+    InvalidRecord = 87,
+}
+
+/// <summary>What an <see cref="ErrorCode"/> means to a user and whether the same request may succeed later.</summary>
+public static class Errors
+{
+    public static bool IsRetriable(this ErrorCode code) => code switch
+    {
+        ErrorCode.CorruptMessage => true,
+        ErrorCode.UnknownTopicOrPartition => true,
+        ErrorCode.LeaderNotAvailable => true,
+        ErrorCode.NotLeaderOrFollower => true,
+        ErrorCode.RequestTimedOut => true,
+        ErrorCode.NotEnoughReplicas => true,
+        ErrorCode.KafkaStorageError => true,
+        _ => false,
+    };
+
+    /// <summary>Kafka's name for the code, e.g. <c>UNKNOWN_TOPIC_OR_PARTITION</c>.</summary>
+    public static string KafkaName(this ErrorCode code)
+    {
+        var name = code.ToString();
+        var sb = new System.Text.StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (i > 0 && char.IsUpper(name[i])) sb.Append('_');
+            sb.Append(char.ToUpperInvariant(name[i]));
+        }
+        return sb.ToString();
+    }
+
+    public static string Describe(this ErrorCode code) => code switch
+    {
+        ErrorCode.None => "no error",
+        ErrorCode.UnknownServerError => "the broker hit an unexpected error; see its log",
+        ErrorCode.OffsetOutOfRange => "the requested offset is outside the partition's log (below the log start or above the log end)",
+        ErrorCode.CorruptMessage => "a record batch failed its CRC check",
+        ErrorCode.UnknownTopicOrPartition => "the topic or partition does not exist",
+        ErrorCode.LeaderNotAvailable => "the partition has no leader right now",
+        ErrorCode.NotLeaderOrFollower => "this broker does not host the partition",
+        ErrorCode.RequestTimedOut => "the request timed out",
+        ErrorCode.MessageTooLarge => "the record batch is larger than the topic's max.message.bytes",
+        ErrorCode.InvalidTopicException => "the topic name is not valid",
+        ErrorCode.InvalidPartitions => "the partition count is not valid",
+        ErrorCode.InvalidReplicationFactor => "the replication factor is larger than the number of brokers or below 1",
+        ErrorCode.InvalidConfig => "a configuration value is not valid",
+        ErrorCode.TopicAlreadyExists => "the topic already exists",
+        ErrorCode.OutOfOrderSequenceNumber => "the broker received an out-of-order sequence number from an idempotent producer",
+        ErrorCode.InvalidProducerEpoch => "the producer epoch is older than the broker's",
+        _ => code.KafkaName(),
+    };
+}

@@ -1,0 +1,71 @@
+namespace AkkaBroker.Protocol.Messages;
+
+// The requests a client sends to a broker's gateway (/user/broker) and the replies it gets back. Every reply carries an
+// ErrorCode; exceptions never cross the wire.
+
+/// <summary>A request addressed to one partition replica; the gateway routes it through sharding.</summary>
+public interface IPartitionRequest
+{
+    TopicPartition TopicPartition { get; }
+}
+
+/// <summary>Appends one record batch (Kafka v2 bytes, base offset 0). <c>Acks</c>: 0, 1 or -1 (all).</summary>
+public sealed record ProduceRequest(TopicPartition TopicPartition, short Acks, int TimeoutMs, byte[] Batch) : IPartitionRequest;
+
+public sealed record ProduceResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long BaseOffset,
+    long LogAppendTime, long LogStartOffset);
+
+/// <summary>
+/// Reads batches from <c>FetchOffset</c>, up to <c>MaxBytes</c> (at least one whole batch is returned even when it is
+/// larger, so a consumer always progresses), waiting up to <c>MaxWaitMs</c> for <c>MinBytes</c> to be available.
+/// </summary>
+public sealed record FetchRequest(TopicPartition TopicPartition, long FetchOffset, int MaxBytes, int MinBytes, int MaxWaitMs)
+    : IPartitionRequest;
+
+public sealed record FetchResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long HighWatermark,
+    long LogStartOffset, byte[] Records);
+
+/// <summary>Finds an offset: <see cref="Latest"/>, <see cref="Earliest"/>, or the first offset whose timestamp is at or after the given one.</summary>
+public sealed record ListOffsetsRequest(TopicPartition TopicPartition, long Timestamp) : IPartitionRequest
+{
+    public const long Latest = -1;
+    public const long Earliest = -2;
+}
+
+/// <summary>Offset -1 with no error means no record has a timestamp at or after the one asked for.</summary>
+public sealed record ListOffsetsResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long Offset, long Timestamp);
+
+/// <summary>Topic metadata: null <c>Topics</c> means all topics.</summary>
+public sealed record MetadataRequest(IReadOnlyList<string>? Topics, bool AllowAutoTopicCreation);
+
+public sealed record BrokerInfo(int BrokerId, string Host, int Port);
+
+public sealed record PartitionMetadata(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr);
+
+public sealed record TopicMetadata(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionMetadata> Partitions);
+
+public sealed record MetadataResponse(IReadOnlyList<BrokerInfo> Brokers, int ControllerId, IReadOnlyList<TopicMetadata> Topics);
+
+public sealed record CreateTopicRequest(string Name, int NumPartitions, short ReplicationFactor,
+    IReadOnlyDictionary<string, string> Configs, bool ValidateOnly);
+
+public sealed record DeleteTopicRequest(string Name);
+
+public sealed record CreatePartitionsRequest(string Name, int TotalCount);
+
+public sealed record DescribeConfigsRequest(string Name);
+
+/// <summary>Sets the keys in <c>Set</c> and returns the keys in <c>Delete</c> to their defaults.</summary>
+public sealed record AlterConfigsRequest(string Name, IReadOnlyDictionary<string, string> Set, IReadOnlyList<string> Delete);
+
+/// <summary>The reply to topic create, delete, create-partitions and alter-configs.</summary>
+public sealed record TopicOperationResponse(string Name, ErrorCode Error, string? ErrorMessage);
+
+public sealed record ConfigEntry(string Name, string Value, bool IsDefault);
+
+public sealed record DescribeConfigsResponse(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<ConfigEntry> Entries);
+
+/// <summary>Asks for a new producer id for an idempotent producer.</summary>
+public sealed record InitProducerIdRequest;
+
+public sealed record InitProducerIdResponse(ErrorCode Error, string? ErrorMessage, long ProducerId, short ProducerEpoch);

@@ -1,0 +1,25 @@
+namespace AkkaBroker.Protocol.Messages;
+
+// Events the controller persists and the snapshot of its state. Kept in the protocol assembly only because the one
+// serializer (Serialization/BrokerSerializer) must see every type it writes; only the controller actor uses them.
+
+/// <summary>Replica brokers of one partition, in preference order (the first is the preferred leader).</summary>
+public sealed record PartitionAssignment(int Partition, IReadOnlyList<int> Replicas);
+
+/// <summary>A topic's metadata as the controller keeps it: only the config overrides, defaults are the broker's.</summary>
+public sealed record TopicState(string Name, short ReplicationFactor, IReadOnlyDictionary<string, string> ConfigOverrides,
+    IReadOnlyList<PartitionAssignment> Partitions);
+
+public sealed record TopicCreated(TopicState Topic);
+
+public sealed record TopicDeleted(string Name);
+
+public sealed record PartitionsAdded(string Name, IReadOnlyList<PartitionAssignment> NewPartitions);
+
+/// <summary>The topic's complete new set of config overrides.</summary>
+public sealed record TopicConfigsChanged(string Name, IReadOnlyDictionary<string, string> ConfigOverrides);
+
+/// <summary>Producer ids below <c>NextProducerId</c> have been handed out; survives restarts so ids never repeat.</summary>
+public sealed record ProducerIdsAllocated(long NextProducerId);
+
+public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId);

@@ -1,0 +1,205 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace AkkaBroker.Protocol.Records;
+
+/// <summary>
+/// A read-only view of one record batch in Kafka's v2 format (magic 2), so that the bytes a producer sends are the
+/// bytes the journal keeps and a consumer receives, and a future Kafka-protocol listener can pass them through:
+/// <code>
+/// baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
+/// attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
+/// producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32 | records...
+/// </code>
+/// All integers are big-endian. The CRC-32C covers everything from attributes to the end, so the broker can set the
+/// base offset without recomputing it.
+/// </summary>
+public readonly struct RecordBatch
+{
+    public const int HeaderSize = 61;
+    public const byte CurrentMagic = 2;
+    internal const int BaseOffsetPos = 0;
+    internal const int LengthPos = 8;
+    internal const int LeaderEpochPos = 12;
+    internal const int MagicPos = 16;
+    internal const int CrcPos = 17;
+    internal const int AttributesPos = 21;
+    internal const int LastOffsetDeltaPos = 23;
+    internal const int BaseTimestampPos = 27;
+    internal const int MaxTimestampPos = 35;
+    internal const int ProducerIdPos = 43;
+    internal const int ProducerEpochPos = 51;
+    internal const int BaseSequencePos = 53;
+    internal const int RecordCountPos = 57;
+    /// <summary>Bytes before <c>batchLength</c>'s count starts (baseOffset and the length itself).</summary>
+    internal const int LogOverhead = 12;
+
+    public const long NoProducerId = -1;
+    public const short NoProducerEpoch = -1;
+    public const int NoSequence = -1;
+
+    public ReadOnlyMemory<byte> Bytes { get; }
+
+    private RecordBatch(ReadOnlyMemory<byte> bytes) => Bytes = bytes;
+
+    private ReadOnlySpan<byte> S => Bytes.Span;
+
+    public long BaseOffset => BinaryPrimitives.ReadInt64BigEndian(S[BaseOffsetPos..]);
+    public int SizeInBytes => Bytes.Length;
+    public byte Magic => S[MagicPos];
+    public uint Crc => BinaryPrimitives.ReadUInt32BigEndian(S[CrcPos..]);
+    public short Attributes => BinaryPrimitives.ReadInt16BigEndian(S[AttributesPos..]);
+    public CompressionType Compression => (CompressionType)(Attributes & 0x07);
+    public TimestampType TimestampType => (Attributes & 0x08) != 0 ? TimestampType.LogAppendTime : TimestampType.CreateTime;
+    public int LastOffsetDelta => BinaryPrimitives.ReadInt32BigEndian(S[LastOffsetDeltaPos..]);
+    public long LastOffset => BaseOffset + LastOffsetDelta;
+    public long NextOffset => LastOffset + 1;
+    public long BaseTimestamp => BinaryPrimitives.ReadInt64BigEndian(S[BaseTimestampPos..]);
+    public long MaxTimestamp => BinaryPrimitives.ReadInt64BigEndian(S[MaxTimestampPos..]);
+    public long ProducerId => BinaryPrimitives.ReadInt64BigEndian(S[ProducerIdPos..]);
+    public short ProducerEpoch => BinaryPrimitives.ReadInt16BigEndian(S[ProducerEpochPos..]);
+    public int BaseSequence => BinaryPrimitives.ReadInt32BigEndian(S[BaseSequencePos..]);
+    public int RecordCount => BinaryPrimitives.ReadInt32BigEndian(S[RecordCountPos..]);
+    public bool HasProducerId => ProducerId >= 0;
+
+    /// <summary>Sequence number of the batch's last record, wrapping as Kafka's does.</summary>
+    public int LastSequence => BaseSequence < 0 ? NoSequence : (int)(((long)BaseSequence + LastOffsetDelta) % int.MaxValue);
+
+    public uint ComputeCrc() => Crc32C.Compute(S[AttributesPos..]);
+
+    public bool IsCrcValid => ComputeCrc() == Crc;
+
+    /// <summary>
+    /// Checks that <paramref name="bytes"/> hold exactly one well-formed batch: length, magic, CRC, record count and
+    /// (for uncompressed batches) that every record's length fits. Returns null when valid, else what is wrong.
+    /// </summary>
+    public static string? Validate(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < HeaderSize) return $"a record batch needs at least {HeaderSize} bytes, got {bytes.Length}";
+        var length = BinaryPrimitives.ReadInt32BigEndian(bytes[LengthPos..]);
+        if (length + LogOverhead != bytes.Length)
+            return $"batchLength says {length + LogOverhead} bytes but the batch has {bytes.Length}";
+        if (bytes[MagicPos] != CurrentMagic) return $"unsupported magic {bytes[MagicPos]}; only record batch v2 is accepted";
+        var crc = BinaryPrimitives.ReadUInt32BigEndian(bytes[CrcPos..]);
+        var computed = Crc32C.Compute(bytes[AttributesPos..]);
+        if (crc != computed) return $"CRC mismatch: the batch says {crc:x8}, its bytes give {computed:x8}";
+        var count = BinaryPrimitives.ReadInt32BigEndian(bytes[RecordCountPos..]);
+        var lastDelta = BinaryPrimitives.ReadInt32BigEndian(bytes[LastOffsetDeltaPos..]);
+        if (count <= 0) return "a record batch must hold at least one record";
+        if (lastDelta != count - 1) return $"lastOffsetDelta {lastDelta} does not match the record count {count}";
+        var attributes = BinaryPrimitives.ReadInt16BigEndian(bytes[AttributesPos..]);
+        if ((attributes & 0x07) > 4) return $"unknown compression codec {attributes & 0x07}";
+        if ((attributes & 0x07) == 0)
+        {
+            var pos = HeaderSize;
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var recordLength = Varint.Read(bytes, ref pos);
+                    if (recordLength <= 0 || pos + recordLength > bytes.Length) return $"record {i} runs past the end of the batch";
+                    pos += (int)recordLength;
+                }
+            }
+            catch (FormatException e)
+            {
+                return $"record lengths are malformed: {e.Message}";
+            }
+            if (pos != bytes.Length) return $"{bytes.Length - pos} bytes follow the last record";
+        }
+        return null;
+    }
+
+    /// <summary>Wraps one batch without checking it; call <see cref="Validate"/> on untrusted bytes first.</summary>
+    public static RecordBatch Wrap(ReadOnlyMemory<byte> bytes) => new(bytes);
+
+    /// <summary>
+    /// Splits a concatenation of batches (a fetch response or a journal page). A trailing partial batch, which a
+    /// byte limit can cut off, is left out, as Kafka's consumers skip it.
+    /// </summary>
+    public static IEnumerable<RecordBatch> ReadAll(ReadOnlyMemory<byte> bytes)
+    {
+        var pos = 0;
+        while (bytes.Length - pos >= LogOverhead)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(bytes.Span[(pos + LengthPos)..]);
+            var total = length + LogOverhead;
+            if (length < HeaderSize - LogOverhead || pos + total > bytes.Length) yield break;
+            yield return new RecordBatch(bytes.Slice(pos, total));
+            pos += total;
+        }
+    }
+
+    /// <summary>Sets the base offset in place (outside the CRC, so the CRC stays valid).</summary>
+    public static void SetBaseOffset(Span<byte> batch, long baseOffset) =>
+        BinaryPrimitives.WriteInt64BigEndian(batch[BaseOffsetPos..], baseOffset);
+
+    /// <summary>Stamps LogAppendTime on the batch in place and recomputes the CRC, as Kafka's broker does.</summary>
+    public static void SetLogAppendTime(Span<byte> batch, long timestamp)
+    {
+        var attributes = BinaryPrimitives.ReadInt16BigEndian(batch[AttributesPos..]);
+        BinaryPrimitives.WriteInt16BigEndian(batch[AttributesPos..], (short)(attributes | 0x08));
+        BinaryPrimitives.WriteInt64BigEndian(batch[MaxTimestampPos..], timestamp);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcPos..], Crc32C.Compute(batch[AttributesPos..]));
+    }
+
+    /// <summary>Decodes the records (decompressing when needed) with absolute offsets.</summary>
+    /// <exception cref="InvalidDataException">the records section is malformed.</exception>
+    public IReadOnlyList<Record> ReadRecords()
+    {
+        var baseOffset = BaseOffset;
+        var baseTimestamp = BaseTimestamp;
+        var logAppend = TimestampType == TimestampType.LogAppendTime;
+        var maxTimestamp = MaxTimestamp;
+        var count = RecordCount;
+        var section = Compression == CompressionType.None
+            ? S[HeaderSize..]
+            : Records.Compression.Decompress(Compression, S[HeaderSize..]);
+        var list = new List<Record>(count);
+        var pos = 0;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var length = (int)Varint.Read(section, ref pos);
+                var end = pos + length;
+                if (length <= 0 || end > section.Length) throw new InvalidDataException($"record {i} runs past the end of the batch");
+                pos++; // record attributes, unused in v2
+                var timestampDelta = Varint.Read(section, ref pos);
+                var offsetDelta = Varint.Read(section, ref pos);
+                var key = ReadBytes(section, ref pos);
+                var value = ReadBytes(section, ref pos);
+                var headerCount = (int)Varint.Read(section, ref pos);
+                IReadOnlyList<RecordHeader> headers = Array.Empty<RecordHeader>();
+                if (headerCount > 0)
+                {
+                    var h = new RecordHeader[headerCount];
+                    for (var j = 0; j < headerCount; j++)
+                    {
+                        var hk = ReadBytes(section, ref pos) ?? throw new InvalidDataException("a header key is null");
+                        h[j] = new RecordHeader(Encoding.UTF8.GetString(hk), ReadBytes(section, ref pos));
+                    }
+                    headers = h;
+                }
+                if (pos != end) throw new InvalidDataException($"record {i} length {length} does not match its fields");
+                list.Add(new Record(baseOffset + offsetDelta, logAppend ? maxTimestamp : baseTimestamp + timestampDelta,
+                    TimestampType, key, value, headers));
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"malformed record in batch at offset {baseOffset}: {e.Message}", e);
+        }
+        return list;
+    }
+
+    private static byte[]? ReadBytes(ReadOnlySpan<byte> s, ref int pos)
+    {
+        var len = (int)Varint.Read(s, ref pos);
+        if (len < 0) return null;
+        if (pos + len > s.Length) throw new InvalidDataException("a key, value or header runs past the end of its record");
+        var bytes = s.Slice(pos, len).ToArray();
+        pos += len;
+        return bytes;
+    }
+}

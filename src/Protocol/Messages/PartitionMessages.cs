@@ -22,8 +22,11 @@ public sealed record BatchAppended(byte[] Batch);
 
 public sealed record PartitionDeleted;
 
-/// <summary>A sparse index entry: the batch starting at <c>BaseOffset</c> is journal event <c>SequenceNr</c>; <c>MaxTimestamp</c> is the largest timestamp in the log up to and including that batch.</summary>
-public readonly record struct OffsetIndexEntry(long BaseOffset, long SequenceNr, long MaxTimestamp);
+/// <summary>
+/// A sparse index entry: the batch starting at <c>BaseOffset</c> is journal event <c>SequenceNr</c> and starts
+/// <c>Position</c> bytes into the log; <c>MaxTimestamp</c> is the largest timestamp in the log up to and including it.
+/// </summary>
+public readonly record struct OffsetIndexEntry(long BaseOffset, long SequenceNr, long Position, long MaxTimestamp);
 
 /// <summary>What an idempotent producer last wrote, to recognise retries and refuse gaps.</summary>
 public sealed record ProducerStateEntry(long ProducerId, short Epoch, long LastTimestamp, IReadOnlyList<ProducerBatchMetadata> RecentBatches);
@@ -35,5 +38,5 @@ public readonly record struct ProducerBatchMetadata(int FirstSequence, int LastS
 /// of the log.
 /// </summary>
 public sealed record PartitionSnapshot(IReadOnlyDictionary<string, string> Config, long LogStartOffset, long LogEndOffset,
-    long MaxTimestamp, long BytesSinceIndexEntry, IReadOnlyList<OffsetIndexEntry> Index, IReadOnlyList<ProducerStateEntry> Producers,
+    long LogBytes, long MaxTimestamp, long BytesSinceIndexEntry, IReadOnlyList<OffsetIndexEntry> Index, IReadOnlyList<ProducerStateEntry> Producers,
     bool Deleted);

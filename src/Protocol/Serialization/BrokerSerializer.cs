@@ -165,9 +165,10 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         w.StringMap(s.Config);
         w.Long(s.LogStartOffset);
         w.Long(s.LogEndOffset);
+        w.Long(s.LogBytes);
         w.Long(s.MaxTimestamp);
         w.Long(s.BytesSinceIndexEntry);
-        w.List(s.Index, (ww, e) => { ww.Long(e.BaseOffset); ww.Long(e.SequenceNr); ww.Long(e.MaxTimestamp); });
+        w.List(s.Index, (ww, e) => { ww.Long(e.BaseOffset); ww.Long(e.SequenceNr); ww.Long(e.Position); ww.Long(e.MaxTimestamp); });
         w.List(s.Producers, (ww, p) =>
         {
             ww.Long(p.ProducerId);
@@ -179,8 +180,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     }
 
     private static PartitionSnapshot ReadPartitionSnapshot(WireReader r) =>
-        new(r.StringMap(), r.Long(), r.Long(), r.Long(), r.Long(),
-            r.List(rr => new OffsetIndexEntry(rr.Long(), rr.Long(), rr.Long())),
+        new(r.StringMap(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(),
+            r.List(rr => new OffsetIndexEntry(rr.Long(), rr.Long(), rr.Long(), rr.Long())),
             r.List(rr => new ProducerStateEntry(rr.Long(), rr.Short(), rr.Long(),
                 rr.List(x => new ProducerBatchMetadata(x.Int(), x.Int(), x.Long(), x.Long())))),
             r.Bool());

@@ -1,0 +1,141 @@
+using Akka.Configuration;
+using AkkaBroker.Actors.Topics;
+
+namespace AkkaBroker.Actors.Broker;
+
+/// <summary>Thrown at start when a configuration value is not allowed; the message names key, value and what is allowed.</summary>
+public sealed class BrokerConfigurationException(string key, string? value, string allowed)
+    : Exception($"Invalid configuration: {key} = '{value}'. It must be {allowed}.")
+{
+    public string Key { get; } = key;
+}
+
+/// <summary>The broker's settings, read once from HOCON at start (<c>akkabroker.broker</c> and <c>akkabroker.partition</c>).</summary>
+public sealed record BrokerSettings(
+    int BrokerId,
+    string Host,
+    int Port,
+    string DataDirectory,
+    bool AutoCreateTopicsEnable,
+    int NumPartitions,
+    short DefaultReplicationFactor,
+    IReadOnlyDictionary<string, string> DefaultTopicConfig,
+    int IndexIntervalBytes,
+    long ProducerIdExpirationMs,
+    int PrometheusPort,
+    TimeSpan AdminTimeout,
+    PartitionSettings Partition)
+{
+    public const string Section = "akkabroker.broker";
+
+    public string DatabasePath => Path.Combine(DataDirectory, "akkabroker.db");
+
+    /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
+    public static BrokerSettings Create(Config config)
+    {
+        var b = config.GetConfig(Section) ?? throw new BrokerConfigurationException(Section, null, "present (reference.conf is missing)");
+        var p = config.GetConfig("akkabroker.partition");
+
+        int Int(Config c, string section, string key, int min, int max)
+        {
+            var raw = c.GetString(key);
+            if (!int.TryParse(raw, out var v) || v < min || v > max)
+                throw new BrokerConfigurationException($"{section}.{key}", raw, $"a whole number from {min} to {max}");
+            return v;
+        }
+
+        long Long(Config c, string section, string key, long min)
+        {
+            var raw = c.GetString(key);
+            if (!long.TryParse(raw, out var v) || v < min)
+                throw new BrokerConfigurationException($"{section}.{key}", raw, $"a whole number of at least {min}");
+            return v;
+        }
+
+        bool Bool(Config c, string section, string key)
+        {
+            var raw = c.GetString(key);
+            return raw?.ToLowerInvariant() switch
+            {
+                "true" or "on" or "yes" => true,
+                "false" or "off" or "no" => false,
+                _ => throw new BrokerConfigurationException($"{section}.{key}", raw, "true or false"),
+            };
+        }
+
+        var host = config.GetString("akka.remote.dot-netty.tcp.hostname");
+        if (string.IsNullOrWhiteSpace(host))
+            throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.hostname", host, "a host name or IP address");
+        var port = Int(config, "akka", "remote.dot-netty.tcp.port", 0, 65535);
+
+        var topicDefaults = new Dictionary<string, string>
+        {
+            [TopicConfig.CleanupPolicyKey] = b.GetString("log.cleanup.policy"),
+            [TopicConfig.RetentionMsKey] = b.GetString("log.retention.ms"),
+            [TopicConfig.RetentionBytesKey] = b.GetString("log.retention.bytes"),
+            [TopicConfig.SegmentBytesKey] = b.GetString("log.segment.bytes"),
+            [TopicConfig.MaxMessageBytesKey] = b.GetString("message.max.bytes"),
+            [TopicConfig.MessageTimestampTypeKey] = b.GetString("log.message.timestamp.type"),
+            [TopicConfig.MinInsyncReplicasKey] = b.GetString("min.insync.replicas"),
+        };
+        var brokerKeyOf = new Dictionary<string, string>
+        {
+            [TopicConfig.CleanupPolicyKey] = "log.cleanup.policy",
+            [TopicConfig.RetentionMsKey] = "log.retention.ms",
+            [TopicConfig.RetentionBytesKey] = "log.retention.bytes",
+            [TopicConfig.SegmentBytesKey] = "log.segment.bytes",
+            [TopicConfig.MaxMessageBytesKey] = "message.max.bytes",
+            [TopicConfig.MessageTimestampTypeKey] = "log.message.timestamp.type",
+            [TopicConfig.MinInsyncReplicasKey] = "min.insync.replicas",
+        };
+        foreach (var (key, value) in topicDefaults)
+        {
+            var problem = TopicConfigValidator.Validate(new Dictionary<string, string> { [key] = value });
+            if (problem != null)
+                throw new BrokerConfigurationException($"{Section}.{brokerKeyOf[key]}", value, problem[(problem.IndexOf("must be", StringComparison.Ordinal) + 8)..].TrimEnd('.'));
+        }
+
+        var dataDir = b.GetString("data-dir");
+        if (string.IsNullOrWhiteSpace(dataDir))
+            throw new BrokerConfigurationException($"{Section}.data-dir", dataDir, "a directory path");
+
+        var prometheusPort = Int(b, Section, "metrics.prometheus.port", 0, 65535);
+        if (prometheusPort == 9092)
+            throw new BrokerConfigurationException($"{Section}.metrics.prometheus.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
+        if (port == 9092)
+            throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
+
+        var adminTimeout = b.GetTimeSpan("admin.timeout", null, allowInfinite: false);
+        if (adminTimeout <= TimeSpan.Zero)
+            throw new BrokerConfigurationException($"{Section}.admin.timeout", adminTimeout.ToString(), "a positive duration such as 10s");
+
+        return new BrokerSettings(
+            BrokerId: Int(b, Section, "broker.id", 0, int.MaxValue),
+            Host: host,
+            Port: port,
+            DataDirectory: Path.GetFullPath(dataDir),
+            AutoCreateTopicsEnable: Bool(b, Section, "auto.create.topics.enable"),
+            NumPartitions: Int(b, Section, "num.partitions", 1, 1_000_000),
+            DefaultReplicationFactor: (short)Int(b, Section, "default.replication.factor", 1, short.MaxValue),
+            DefaultTopicConfig: topicDefaults,
+            IndexIntervalBytes: Int(b, Section, "log.index.interval.bytes", 1, int.MaxValue),
+            ProducerIdExpirationMs: Long(b, Section, "producer.id.expiration.ms", 1),
+            PrometheusPort: prometheusPort,
+            AdminTimeout: adminTimeout,
+            Partition: new PartitionSettings(
+                TailCacheBytes: Long(p, "akkabroker.partition", "tail-cache-bytes", 0),
+                SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),
+                MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue)));
+    }
+
+    /// <summary>The topic's effective config: broker defaults overlaid with the topic's overrides.</summary>
+    public IReadOnlyDictionary<string, string> EffectiveTopicConfig(IReadOnlyDictionary<string, string> overrides)
+    {
+        var map = new Dictionary<string, string>(DefaultTopicConfig);
+        foreach (var (k, v) in overrides) map[k] = v.Trim();
+        return map;
+    }
+}
+
+/// <summary>Per-partition-replica limits (<c>akkabroker.partition</c>).</summary>
+public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes);

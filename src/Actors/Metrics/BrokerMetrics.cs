@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using AkkaBroker.Protocol.Messages;
+
+namespace AkkaBroker.Actors.Metrics;
+
+/// <summary>
+/// The broker's instruments (System.Diagnostics.Metrics, meter <c>AkkaBroker.Broker</c>); the Host exports them for
+/// Prometheus. Names follow Kafka's BrokerTopicMetrics where one exists.
+/// </summary>
+public static class BrokerMetrics
+{
+    public const string MeterName = "AkkaBroker.Broker";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly ConcurrentDictionary<TopicPartition, long> LogEndOffsets = new();
+
+    public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("akkabroker.bytes_in", "By", "Record batch bytes appended (BytesInPerSec)");
+    public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("akkabroker.bytes_out", "By", "Record batch bytes served to fetches (BytesOutPerSec)");
+    public static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("akkabroker.records_in", "{record}", "Records appended (MessagesInPerSec)");
+    public static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("akkabroker.records_out", "{record}", "Records served to fetches");
+    public static readonly Counter<long> FailedRequests = Meter.CreateCounter<long>("akkabroker.failed_requests", "{request}", "Requests answered with an error code, tagged by api and error");
+    public static readonly Histogram<double> RequestLatency = Meter.CreateHistogram<double>("akkabroker.request_latency", "ms", "Time from a request reaching its partition to its reply, tagged by api");
+
+    static BrokerMetrics()
+    {
+        Meter.CreateObservableGauge("akkabroker.log_end_offset",
+            () => LogEndOffsets.Select(kv => new Measurement<long>(kv.Value,
+                new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition))),
+            "{offset}", "Log end offset (high watermark) per partition");
+    }
+
+    public static void SetLogEndOffset(TopicPartition tp, long offset) => LogEndOffsets[tp] = offset;
+
+    public static void RemovePartition(TopicPartition tp) => LogEndOffsets.TryRemove(tp, out _);
+}

@@ -1,0 +1,333 @@
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.Actors.Topics;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
+
+namespace AkkaBroker.Actors.Partitions;
+
+/// <summary>
+/// The state and rules of one partition replica's log, with no actor and no I/O, so every rule is testable with exact
+/// results. The actor persists what <see cref="PrepareAppend"/> accepts and reports back with <see cref="OnPersisted"/>.
+/// <para>
+/// Offsets are assigned when a batch is accepted (<see cref="LogEndOffset"/>), but only batches the journal has
+/// confirmed are visible to readers (<see cref="HighWatermark"/>): a consumer never sees a record that a crash could
+/// still take away. Memory is bounded by configuration: a sparse offset index (one entry per
+/// <c>log.index.interval.bytes</c>), the producer table and the tail cache; the batches themselves live in the journal.
+/// </para>
+/// </summary>
+public sealed class PartitionLog
+{
+    private readonly int _indexIntervalBytes;
+    private readonly List<OffsetIndexEntry> _index = new();
+    private long _bytesSinceIndexEntry;
+
+    public PartitionLog(TopicPartition topicPartition, BrokerSettings settings)
+    {
+        TopicPartition = topicPartition;
+        _indexIntervalBytes = settings.IndexIntervalBytes;
+        Settings = settings.Partition;
+        Cache = new TailCache(settings.Partition.TailCacheBytes);
+    }
+
+    public TopicPartition TopicPartition { get; }
+    public PartitionSettings Settings { get; }
+    public TailCache Cache { get; }
+    public ProducerStateTable Producers { get; } = new();
+
+    public IReadOnlyDictionary<string, string>? ConfigMap { get; private set; }
+    public TopicConfig? Config { get; private set; }
+    public bool Deleted { get; private set; }
+    public bool Exists => Config != null && !Deleted;
+
+    public long LogStartOffset { get; private set; }
+    /// <summary>Next offset to assign; includes batches still being written.</summary>
+    public long LogEndOffset { get; private set; }
+    /// <summary>End of what the journal has confirmed: readers see offsets below it.</summary>
+    public long HighWatermark { get; private set; }
+    /// <summary>Bytes of log below the high watermark since the partition was created.</summary>
+    public long LogBytes { get; private set; }
+    public long MaxTimestamp { get; private set; } = -1;
+    /// <summary>Journal sequence number of the newest confirmed event, whatever its kind.</summary>
+    public long LastSequenceNr { get; private set; }
+    public IReadOnlyList<OffsetIndexEntry> Index => _index;
+    public bool HasPendingWrites => LogEndOffset != HighWatermark;
+
+    public void ApplyConfig(IReadOnlyDictionary<string, string> config, long sequenceNr)
+    {
+        ConfigMap = config;
+        Config = TopicConfig.FromMap(config);
+        Deleted = false;
+        LastSequenceNr = sequenceNr;
+    }
+
+    public void ApplyDeleted(long sequenceNr)
+    {
+        Deleted = true;
+        LastSequenceNr = sequenceNr;
+        _index.Clear();
+        Cache.Clear();
+    }
+
+    /// <summary>The outcome of an append request.</summary>
+    public abstract record AppendDecision
+    {
+        public sealed record Accepted(byte[] Batch, long BaseOffset, long LogAppendTime, int RecordCount) : AppendDecision;
+        public sealed record Duplicate(long BaseOffset, long LogAppendTime) : AppendDecision;
+        public sealed record Rejected(ErrorCode Error, string Message) : AppendDecision;
+    }
+
+    /// <summary>
+    /// Validates a produced batch and assigns its offsets. On acceptance the returned bytes (base offset and, for
+    /// LogAppendTime topics, the timestamp set) are what must be journaled.
+    /// </summary>
+    public AppendDecision PrepareAppend(byte[] batch, short acks, long nowMs)
+    {
+        if (!Exists || Config == null)
+            return new AppendDecision.Rejected(ErrorCode.UnknownTopicOrPartition, $"{TopicPartition} does not exist on this broker");
+        if (acks is not (0 or 1 or -1))
+            return new AppendDecision.Rejected(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1 (all), got {acks}");
+        if (batch.Length > Config.MaxMessageBytes)
+            return new AppendDecision.Rejected(ErrorCode.MessageTooLarge,
+                $"the record batch is {batch.Length} bytes, larger than {TopicPartition.Topic}'s max.message.bytes {Config.MaxMessageBytes}; " +
+                "raise max.message.bytes on the topic or send smaller records or batches");
+        var problem = RecordBatch.Validate(batch);
+        if (problem != null)
+            return new AppendDecision.Rejected(ErrorCode.CorruptMessage, $"{TopicPartition}: {problem}");
+
+        var view = RecordBatch.Wrap(batch);
+        switch (Producers.CheckBatch(view))
+        {
+            case ProducerStateTable.Check.Refuse r:
+                return new AppendDecision.Rejected(r.Error, r.Message);
+            case ProducerStateTable.Check.Duplicate d:
+                return new AppendDecision.Duplicate(d.Original.BaseOffset, d.Original.LogAppendTime);
+        }
+
+        var baseOffset = LogEndOffset;
+        RecordBatch.SetBaseOffset(batch, baseOffset);
+        var logAppendTime = -1L;
+        if (Config.MessageTimestampType == TimestampType.LogAppendTime)
+        {
+            logAppendTime = nowMs;
+            RecordBatch.SetLogAppendTime(batch, nowMs);
+        }
+        LogEndOffset = view.NextOffset;
+        Producers.OnAppended(view, baseOffset, logAppendTime, nowMs);
+        return new AppendDecision.Accepted(batch, baseOffset, logAppendTime, view.RecordCount);
+    }
+
+    /// <summary>The journal confirmed <paramref name="batch"/> as event <paramref name="sequenceNr"/>.</summary>
+    public void OnPersisted(byte[] batch, long sequenceNr)
+    {
+        var view = RecordBatch.Wrap(batch);
+        if (_index.Count == 0 || _bytesSinceIndexEntry >= _indexIntervalBytes)
+        {
+            _index.Add(new OffsetIndexEntry(view.BaseOffset, sequenceNr, LogBytes, Math.Max(MaxTimestamp, view.MaxTimestamp)));
+            _bytesSinceIndexEntry = 0;
+        }
+        _bytesSinceIndexEntry += batch.Length;
+        MaxTimestamp = Math.Max(MaxTimestamp, view.MaxTimestamp);
+        Cache.Add(new TailCache.CachedBatch(view.BaseOffset, view.NextOffset, LogBytes, batch, view.MaxTimestamp));
+        LogBytes += batch.Length;
+        HighWatermark = view.NextOffset;
+        LastSequenceNr = sequenceNr;
+    }
+
+    /// <summary>Replays a journaled batch during recovery.</summary>
+    public void Recover(byte[] batch, long sequenceNr, long nowMs)
+    {
+        var view = RecordBatch.Wrap(batch);
+        Producers.OnAppended(view, view.BaseOffset, view.TimestampType == TimestampType.LogAppendTime ? view.MaxTimestamp : -1, nowMs);
+        LogEndOffset = view.NextOffset;
+        OnPersisted(batch, sequenceNr);
+    }
+
+    /// <summary>How to serve a fetch.</summary>
+    public abstract record FetchPlan
+    {
+        public sealed record Error(ErrorCode Code, string Message) : FetchPlan;
+        /// <summary>Served from memory; <c>Records</c> may be empty when the offset is the high watermark.</summary>
+        public sealed record FromCache(byte[] Records) : FetchPlan;
+        /// <summary>Read events <c>FromSequenceNr</c>..<c>ToSequenceNr</c> from the journal, then <see cref="AssembleFetch"/>.</summary>
+        public sealed record FromJournal(long FromSequenceNr, long ToSequenceNr) : FetchPlan;
+    }
+
+    public FetchPlan PlanFetch(long offset, int maxBytes)
+    {
+        if (!Exists)
+            return new FetchPlan.Error(ErrorCode.UnknownTopicOrPartition, $"{TopicPartition} does not exist on this broker");
+        if (offset < LogStartOffset || offset > HighWatermark)
+            return new FetchPlan.Error(ErrorCode.OffsetOutOfRange,
+                $"offset {offset} is out of range for {TopicPartition}: the log holds offsets {LogStartOffset} to {HighWatermark - 1} " +
+                $"(next offset {HighWatermark})");
+        if (offset == HighWatermark)
+            return new FetchPlan.FromCache(Array.Empty<byte>());
+        if (Cache.Covers(offset))
+            return new FetchPlan.FromCache(CopyFromCache(offset, maxBytes));
+
+        var start = FloorEntry(offset);
+        var budget = Math.Min((long)maxBytes, Settings.MaxJournalReadBytes) + _indexIntervalBytes;
+        var toSeq = LastSequenceNr;
+        for (var i = start + 1; i < _index.Count; i++)
+        {
+            if (_index[i].Position - _index[start].Position > budget)
+            {
+                toSeq = _index[i].SequenceNr;
+                break;
+            }
+        }
+        return new FetchPlan.FromJournal(_index[start].SequenceNr, toSeq);
+    }
+
+    /// <summary>Bytes available to a fetch at <paramref name="offset"/>, when the cache can tell; else null.</summary>
+    public long? PositionOf(long offset)
+    {
+        if (offset == HighWatermark) return LogBytes;
+        if (!Cache.Covers(offset)) return null;
+        var i = Cache.IndexOf(offset);
+        return i < Cache.EndIndex ? Cache[i].Position : LogBytes;
+    }
+
+    /// <summary>Joins journal-read batches into a fetch response body, as <see cref="CopyFromCache"/> does from memory.</summary>
+    /// <returns>The records, or an error when a batch fails its CRC (it is never served as data).</returns>
+    public (byte[] Records, string? Corruption) AssembleFetch(IReadOnlyList<byte[]> batches, long offset, int maxBytes)
+    {
+        var chosen = new List<byte[]>();
+        var total = 0;
+        foreach (var bytes in batches)
+        {
+            var view = RecordBatch.Wrap(bytes);
+            if (view.NextOffset <= offset) continue;
+            if (view.BaseOffset >= HighWatermark) break;
+            if (chosen.Count > 0 && total + bytes.Length > maxBytes) break;
+            var problem = RecordBatch.Validate(bytes);
+            if (problem != null)
+                return (Array.Empty<byte>(), $"{TopicPartition}: the journaled batch at offset {view.BaseOffset} is corrupt ({problem})");
+            chosen.Add(bytes);
+            total += bytes.Length;
+            if (total >= maxBytes) break;
+        }
+        return (Concat(chosen, total), null);
+    }
+
+    /// <summary>How to answer a list-offsets request for a timestamp.</summary>
+    public abstract record TimestampPlan
+    {
+        public sealed record Found(long Offset, long Timestamp) : TimestampPlan;
+        public sealed record NotFound : TimestampPlan;
+        public sealed record FromJournal(long FromSequenceNr, long ToSequenceNr) : TimestampPlan;
+    }
+
+    public TimestampPlan PlanOffsetForTimestamp(long timestamp)
+    {
+        if (HighWatermark == LogStartOffset || MaxTimestamp < timestamp) return new TimestampPlan.NotFound();
+        // The first index entry whose cumulative max timestamp reaches the target bounds the search from above; the
+        // entry before it bounds it from below.
+        var upper = _index.FindIndex(e => e.MaxTimestamp >= timestamp);
+        var lower = upper < 0 ? _index.Count - 1 : Math.Max(0, upper - 1);
+        if (Cache.Count > 0 && _index.Count > 0 && _index[lower].BaseOffset >= Cache.First!.Value.BaseOffset)
+        {
+            for (var i = Cache.IndexOf(_index[lower].BaseOffset); i < Cache.EndIndex; i++)
+            {
+                var found = FindInBatch(Cache[i].Bytes, timestamp);
+                if (found != null) return found;
+            }
+            return new TimestampPlan.NotFound();
+        }
+        var toSeq = upper < 0 ? LastSequenceNr : _index[upper].SequenceNr;
+        return new TimestampPlan.FromJournal(_index[lower].SequenceNr, toSeq);
+    }
+
+    /// <summary>Finishes a timestamp search over journal-read batches.</summary>
+    public TimestampPlan FindOffsetForTimestamp(IReadOnlyList<byte[]> batches, long timestamp)
+    {
+        foreach (var bytes in batches)
+        {
+            var found = FindInBatch(bytes, timestamp);
+            if (found != null) return found;
+        }
+        return new TimestampPlan.NotFound();
+    }
+
+    private TimestampPlan.Found? FindInBatch(byte[] bytes, long timestamp)
+    {
+        var view = RecordBatch.Wrap(bytes);
+        if (view.MaxTimestamp < timestamp || view.NextOffset <= LogStartOffset || view.BaseOffset >= HighWatermark) return null;
+        foreach (var record in view.ReadRecords())
+            if (record.Offset >= LogStartOffset && record.Timestamp >= timestamp)
+                return new TimestampPlan.Found(record.Offset, record.Timestamp);
+        return null;
+    }
+
+    public PartitionSnapshot ToSnapshot(long nowMs, long producerExpirationMs)
+    {
+        Producers.ExpireIdle(nowMs, producerExpirationMs);
+        return new PartitionSnapshot(ConfigMap ?? new Dictionary<string, string>(), LogStartOffset, HighWatermark, LogBytes, MaxTimestamp,
+            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted);
+    }
+
+    public void Restore(PartitionSnapshot snapshot, long sequenceNr)
+    {
+        ConfigMap = snapshot.Config.Count == 0 ? null : snapshot.Config;
+        Config = ConfigMap == null ? null : TopicConfig.FromMap(ConfigMap);
+        Deleted = snapshot.Deleted;
+        LogStartOffset = snapshot.LogStartOffset;
+        LogEndOffset = HighWatermark = snapshot.LogEndOffset;
+        LogBytes = snapshot.LogBytes;
+        MaxTimestamp = snapshot.MaxTimestamp;
+        _bytesSinceIndexEntry = snapshot.BytesSinceIndexEntry;
+        _index.Clear();
+        _index.AddRange(snapshot.Index);
+        Producers.Restore(snapshot.Producers);
+        Cache.Clear();
+        LastSequenceNr = sequenceNr;
+    }
+
+    private int FloorEntry(long offset)
+    {
+        int lo = 0, hi = _index.Count - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) >>> 1;
+            if (_index[mid].BaseOffset <= offset) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
+    }
+
+    private byte[] CopyFromCache(long offset, int maxBytes)
+    {
+        var first = Cache.IndexOf(offset);
+        var total = 0;
+        var end = first;
+        while (end < Cache.EndIndex)
+        {
+            var size = Cache[end].Bytes.Length;
+            if (end > first && total + size > maxBytes) break;
+            total += size;
+            end++;
+            if (total >= maxBytes) break;
+        }
+        var result = new byte[total];
+        var pos = 0;
+        for (var i = first; i < end; i++)
+        {
+            Cache[i].Bytes.CopyTo(result, pos);
+            pos += Cache[i].Bytes.Length;
+        }
+        return result;
+    }
+
+    private static byte[] Concat(List<byte[]> parts, int total)
+    {
+        var result = new byte[total];
+        var pos = 0;
+        foreach (var p in parts)
+        {
+            p.CopyTo(result, pos);
+            pos += p.Length;
+        }
+        return result;
+    }
+}

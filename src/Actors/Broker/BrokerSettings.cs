@@ -66,7 +66,7 @@ public sealed record BrokerSettings(
         var host = config.GetString("akka.remote.dot-netty.tcp.hostname");
         if (string.IsNullOrWhiteSpace(host))
             throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.hostname", host, "a host name or IP address");
-        var port = Int(config, "akka", "remote.dot-netty.tcp.port", 0, 65535);
+        var port = Int(config.GetConfig("akka.remote.dot-netty.tcp"), "akka.remote.dot-netty.tcp", "port", 0, 65535);
 
         var topicDefaults = new Dictionary<string, string>
         {

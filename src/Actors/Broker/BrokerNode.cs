@@ -1,0 +1,128 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Configuration;
+using AkkaBroker.Actors.Controller;
+using AkkaBroker.Actors.Gateway;
+using AkkaBroker.Actors.Partitions;
+using AkkaBroker.Protocol.Serialization;
+using Microsoft.Data.Sqlite;
+
+namespace AkkaBroker.Actors.Broker;
+
+/// <summary>
+/// One running broker: its ActorSystem (a cluster member), the partition shard region, the controller singleton and
+/// the client gateway. <see cref="StartAsync"/> returns once the broker can serve requests.
+/// </summary>
+public sealed class BrokerNode : IAsyncDisposable
+{
+    public const string ActorSystemName = "akkabroker";
+
+    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion)
+    {
+        System = system;
+        Settings = settings;
+        Gateway = gateway;
+        PartitionRegion = partitionRegion;
+    }
+
+    public ActorSystem System { get; }
+    public BrokerSettings Settings { get; }
+    public IActorRef Gateway { get; }
+    public IActorRef PartitionRegion { get; }
+
+    /// <summary>The port the broker actually listens on (differs from the setting when that was 0).</summary>
+    public int BoundPort => ((ExtendedActorSystem)System).Provider.DefaultAddress.Port ?? Settings.Port;
+
+    public string BootstrapServer => $"{Settings.Host}:{BoundPort}";
+
+    /// <summary>reference.conf of this assembly: every broker key with its default.</summary>
+    public static Config ReferenceConfig { get; } = LoadReference();
+
+    /// <summary>The full configuration: user overrides, then reference.conf, then the serializer bindings.</summary>
+    public static Config Compose(Config overrides) =>
+        overrides.WithFallback(ReferenceConfig).WithFallback(BrokerSerialization.Config);
+
+    /// <summary>Validates the configuration, prepares the data directory and starts the broker.</summary>
+    /// <exception cref="BrokerConfigurationException">a setting is not allowed.</exception>
+    public static async Task<BrokerNode> StartAsync(Config overrides, CancellationToken cancellationToken = default)
+    {
+        var composed = Compose(overrides);
+        var settings = BrokerSettings.Create(composed);
+        Directory.CreateDirectory(settings.DataDirectory);
+        var connectionString = PrepareDatabase(settings.DatabasePath);
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.persistence.journal.sql.connection-string = "{{connectionString}}"
+            akka.persistence.snapshot-store.sql.connection-string = "{{connectionString}}"
+            """).WithFallback(composed);
+
+        var system = ActorSystem.Create(ActorSystemName, config);
+        try
+        {
+            var cluster = Cluster.Get(system);
+            var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            cluster.RegisterOnMemberUp(() => up.TrySetResult());
+            if (config.GetStringList("akka.cluster.seed-nodes").Count == 0)
+                await cluster.JoinAsync(cluster.SelfAddress, cancellationToken);
+            await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+
+            var region = await ClusterSharding.Get(system).StartAsync(
+                PartitionMessageExtractor.TypeName,
+                entityId => PartitionReplica.Props(PartitionMessageExtractor.ParseEntityId(entityId), settings),
+                ClusterShardingSettings.Create(system),
+                new PartitionMessageExtractor(100));
+
+            system.ActorOf(ClusterSingletonManager.Props(
+                    ControllerActor.Props(settings, region),
+                    PoisonPill.Instance,
+                    ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
+                "controller-singleton");
+            var controller = system.ActorOf(ClusterSingletonProxy.Props(
+                    "/user/controller-singleton",
+                    ClusterSingletonProxySettings.Create(system).WithSingletonName("controller")),
+                "controller-proxy");
+            var gateway = system.ActorOf(BrokerGateway.Props(region, controller), BrokerGateway.Name);
+            return new BrokerNode(system, settings, gateway, region);
+        }
+        catch
+        {
+            await system.Terminate();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates the SQLite file in WAL mode (persistent on the file, about twice the write rate of the default
+    /// rollback journal) and returns the connection string for Akka.Persistence.Sql.
+    /// </summary>
+    private static string PrepareDatabase(string path)
+    {
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = path }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = command.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"SQLite refused WAL mode for {path} (it reports '{mode}')");
+        return connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
+    }
+
+    /// <summary>Leaves the cluster and stops through coordinated shutdown; acknowledged writes are already durable.</summary>
+    public Task StopAsync() => CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await System.WhenTerminated;
+    }
+
+    private static Config LoadReference()
+    {
+        using var stream = typeof(BrokerNode).Assembly.GetManifestResourceStream("AkkaBroker.Actors.reference.conf")
+                           ?? throw new InvalidOperationException("reference.conf is not embedded in AkkaBroker.Actors");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}

@@ -1,0 +1,191 @@
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.Actors.Topics;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+
+namespace AkkaBroker.Actors.Controller;
+
+/// <summary>
+/// The controller's topic metadata and the rules for changing it, with no actor and no I/O. Commands are decided into
+/// either an event to persist or an error reply; <see cref="Apply"/> is the only way state changes, live or in recovery.
+/// </summary>
+public sealed class ControllerState
+{
+    /// <summary>Producer ids are persisted in blocks so that handing one out does not cost a journal write.</summary>
+    public const long ProducerIdBlockSize = 1000;
+
+    private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, TopicState> Topics => _topics;
+
+    /// <summary>Ids below this are allocated in the journal; ids are handed out from <see cref="NextFreeProducerId"/>.</summary>
+    public long AllocatedProducerIdsEnd { get; private set; }
+
+    public long NextFreeProducerId { get; private set; }
+
+    public abstract record Decision
+    {
+        public sealed record Persist(object Event) : Decision;
+        public sealed record Reply(TopicOperationResponse Response) : Decision;
+    }
+
+    public Decision DecideCreate(CreateTopicRequest r, BrokerSettings settings, IReadOnlyList<int> liveBrokers)
+    {
+        Decision Fail(ErrorCode code, string message) => new Decision.Reply(new TopicOperationResponse(r.Name, code, message));
+
+        var nameProblem = TopicNames.Validate(r.Name);
+        if (nameProblem != null) return Fail(ErrorCode.InvalidTopicException, nameProblem);
+        if (_topics.ContainsKey(r.Name)) return Fail(ErrorCode.TopicAlreadyExists, $"Topic '{r.Name}' already exists.");
+        var unified = TopicNames.UnifyCollisionChars(r.Name);
+        var collision = _topics.Keys.FirstOrDefault(t => TopicNames.UnifyCollisionChars(t) == unified);
+        if (collision != null)
+            return Fail(ErrorCode.InvalidTopicException,
+                $"Topic '{r.Name}' collides with existing topic '{collision}': names may not differ only by '.' and '_'.");
+        var partitions = r.NumPartitions == -1 ? settings.NumPartitions : r.NumPartitions;
+        if (partitions < 1) return Fail(ErrorCode.InvalidPartitions, $"Number of partitions must be at least 1, got {r.NumPartitions}.");
+        var rf = r.ReplicationFactor == -1 ? settings.DefaultReplicationFactor : r.ReplicationFactor;
+        if (rf < 1) return Fail(ErrorCode.InvalidReplicationFactor, $"Replication factor must be at least 1, got {r.ReplicationFactor}.");
+        if (rf > liveBrokers.Count)
+            return Fail(ErrorCode.InvalidReplicationFactor,
+                $"Replication factor: {rf} larger than available brokers: {liveBrokers.Count}. Use a replication factor of at most {liveBrokers.Count}, or add brokers.");
+        var configProblem = TopicConfigValidator.Validate(r.Configs);
+        if (configProblem != null) return Fail(ErrorCode.InvalidConfig, configProblem);
+        if (r.ValidateOnly) return Fail(ErrorCode.None, null!);
+
+        var assignments = Assign(r.Name, 0, partitions, rf, liveBrokers);
+        return new Decision.Persist(new TopicCreated(new TopicState(r.Name, rf, Trim(r.Configs), assignments)));
+    }
+
+    public Decision DecideDelete(DeleteTopicRequest r) =>
+        _topics.ContainsKey(r.Name)
+            ? new Decision.Persist(new TopicDeleted(r.Name))
+            : new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+
+    public Decision DecideCreatePartitions(CreatePartitionsRequest r, IReadOnlyList<int> liveBrokers)
+    {
+        if (!_topics.TryGetValue(r.Name, out var topic))
+            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+        var current = topic.Partitions.Count;
+        if (r.TotalCount <= current)
+            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidPartitions,
+                $"Topic '{r.Name}' has {current} partitions; the new count must be larger (partitions cannot be removed), got {r.TotalCount}."));
+        if (topic.ReplicationFactor > liveBrokers.Count)
+            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidReplicationFactor,
+                $"Topic '{r.Name}' has replication factor {topic.ReplicationFactor} but only {liveBrokers.Count} brokers are available."));
+        return new Decision.Persist(new PartitionsAdded(r.Name, Assign(r.Name, current, r.TotalCount - current, topic.ReplicationFactor, liveBrokers)));
+    }
+
+    public Decision DecideAlterConfigs(AlterConfigsRequest r)
+    {
+        if (!_topics.TryGetValue(r.Name, out var topic))
+            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+        var problem = TopicConfigValidator.Validate(r.Set) ?? TopicConfigValidator.ValidateKeys(r.Delete);
+        if (problem != null) return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidConfig, problem));
+        var overrides = new Dictionary<string, string>(topic.ConfigOverrides);
+        foreach (var k in r.Delete) overrides.Remove(k);
+        foreach (var (k, v) in Trim(r.Set)) overrides[k] = v;
+        return new Decision.Persist(new TopicConfigsChanged(r.Name, overrides));
+    }
+
+    public DescribeConfigsResponse DescribeConfigs(DescribeConfigsRequest r, BrokerSettings settings)
+    {
+        if (!_topics.TryGetValue(r.Name, out var topic))
+            return new DescribeConfigsResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.", []);
+        var effective = settings.EffectiveTopicConfig(topic.ConfigOverrides);
+        return new DescribeConfigsResponse(r.Name, ErrorCode.None, null,
+            effective.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => new ConfigEntry(kv.Key, kv.Value, !topic.ConfigOverrides.ContainsKey(kv.Key))).ToArray());
+    }
+
+    public TopicMetadata Describe(string name)
+    {
+        if (!_topics.TryGetValue(name, out var topic))
+        {
+            var problem = TopicNames.Validate(name);
+            return problem != null
+                ? new TopicMetadata(name, ErrorCode.InvalidTopicException, problem, [])
+                : new TopicMetadata(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", []);
+        }
+        return new TopicMetadata(name, ErrorCode.None, null,
+            topic.Partitions.Select(p => new PartitionMetadata(p.Partition, p.Replicas[0], p.Replicas, p.Replicas)).ToArray());
+    }
+
+    /// <summary>Hands out the next producer id; returns an event to persist first when the allocated block is used up.</summary>
+    public (long ProducerId, ProducerIdsAllocated? Allocate) NextProducerId()
+    {
+        if (NextFreeProducerId < AllocatedProducerIdsEnd) return (NextFreeProducerId++, null);
+        return (-1, new ProducerIdsAllocated(AllocatedProducerIdsEnd + ProducerIdBlockSize));
+    }
+
+    public void Apply(object @event)
+    {
+        switch (@event)
+        {
+            case TopicCreated e:
+                _topics[e.Topic.Name] = e.Topic;
+                break;
+            case TopicDeleted e:
+                _topics.Remove(e.Name);
+                break;
+            case PartitionsAdded e:
+                var t = _topics[e.Name];
+                _topics[e.Name] = t with { Partitions = t.Partitions.Concat(e.NewPartitions).ToArray() };
+                break;
+            case TopicConfigsChanged e:
+                _topics[e.Name] = _topics[e.Name] with { ConfigOverrides = e.ConfigOverrides };
+                break;
+            case ProducerIdsAllocated e:
+                NextFreeProducerId = e.NextProducerId - ProducerIdBlockSize;
+                AllocatedProducerIdsEnd = e.NextProducerId;
+                break;
+            default:
+                throw new InvalidOperationException($"the controller has no rule for event {@event.GetType().Name}");
+        }
+    }
+
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd);
+
+    public void Restore(ControllerSnapshot snapshot)
+    {
+        _topics.Clear();
+        foreach (var t in snapshot.Topics) _topics[t.Name] = t;
+        AllocatedProducerIdsEnd = snapshot.NextProducerId;
+        NextFreeProducerId = AllocatedProducerIdsEnd;
+    }
+
+    /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>
+    public void OnRecoveryCompleted() => NextFreeProducerId = AllocatedProducerIdsEnd;
+
+    /// <summary>
+    /// Kafka's rack-unaware assignment: replicas of a partition on distinct brokers, the first (preferred leader)
+    /// rotating over the brokers so that leaders spread evenly.
+    /// </summary>
+    public static IReadOnlyList<PartitionAssignment> Assign(string topic, int firstPartition, int count, int replicationFactor,
+        IReadOnlyList<int> brokers)
+    {
+        var sorted = brokers.OrderBy(b => b).ToArray();
+        var start = (int)((uint)StableHash(topic) % (uint)sorted.Length);
+        var result = new PartitionAssignment[count];
+        for (var i = 0; i < count; i++)
+        {
+            var p = firstPartition + i;
+            var replicas = new int[replicationFactor];
+            for (var r = 0; r < replicationFactor; r++) replicas[r] = sorted[(start + p + r) % sorted.Length];
+            result[i] = new PartitionAssignment(p, replicas);
+        }
+        return result;
+    }
+
+    private static int StableHash(string s)
+    {
+        unchecked
+        {
+            var h = 17;
+            foreach (var c in s) h = h * 31 + c;
+            return h;
+        }
+    }
+
+    private static Dictionary<string, string> Trim(IReadOnlyDictionary<string, string> configs) =>
+        configs.ToDictionary(kv => kv.Key.Trim(), kv => kv.Value.Trim());
+}

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Akka.Configuration;
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.Actors.Metrics;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace AkkaBroker.Host;
+
+/// <summary><c>serve</c>: runs a broker until Ctrl-C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "HOCON file layered over the built-in defaults (see hocon/single-node.conf)" };
+        var host = new Option<string?>("--host") { Description = "Host name or IP to listen on and advertise (akka.remote.dot-netty.tcp.hostname; default 127.0.0.1)" };
+        var port = new Option<int?>("--port") { Description = "Port to listen on (akka.remote.dot-netty.tcp.port; default 9192; 0 picks a free one)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Directory of the broker's journal (akkabroker.broker.data-dir; default ./data)" };
+        var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(config);
+            if (file != null && !file.Exists)
+            {
+                Console.Error.WriteLine($"error: --config {file.FullName} does not exist");
+                return 2;
+            }
+            var overrides = new List<string>();
+            if (parse.GetValue(host) is { } h) overrides.Add($"akka.remote.dot-netty.tcp.hostname = {Quote(h)}");
+            if (parse.GetValue(port) is { } p) overrides.Add($"akka.remote.dot-netty.tcp.port = {p}");
+            if (parse.GetValue(dataDir) is { } d) overrides.Add($"akkabroker.broker.data-dir = {Quote(d)}");
+            Config userConfig;
+            try
+            {
+                userConfig = ConfigurationFactory.ParseString(string.Join("\n", overrides));
+                if (file != null) userConfig = userConfig.WithFallback(ConfigurationFactory.ParseString(await File.ReadAllTextAsync(file.FullName, ct)));
+            }
+            catch (Exception e) when (e is ConfigurationException or FormatException)
+            {
+                Console.Error.WriteLine($"error: the configuration could not be parsed: {e.Message}");
+                return 2;
+            }
+            return await RunAsync(userConfig);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Config userConfig)
+    {
+        BrokerNode node;
+        try
+        {
+            node = await BrokerNode.StartAsync(userConfig);
+        }
+        catch (BrokerConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        using var metrics = node.Settings.PrometheusPort == 0
+            ? null
+            : Sdk.CreateMeterProviderBuilder()
+                .AddMeter(BrokerMetrics.MeterName)
+                .AddPrometheusHttpListener(o => { o.Host = node.Settings.Host; o.Port = node.Settings.PrometheusPort; })
+                .Build();
+
+        Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
+        Console.WriteLine($"data: {node.Settings.DatabasePath}");
+        if (metrics != null) Console.WriteLine($"metrics: http://{node.Settings.Host}:{node.Settings.PrometheusPort}/metrics");
+        Console.WriteLine("ready");
+
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            _ = node.StopAsync();
+        };
+        // SIGTERM is handled by Akka's coordinated shutdown (run-by-clr-shutdown-hook).
+        await node.System.WhenTerminated;
+        Console.WriteLine("stopped");
+        return 0;
+    }
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

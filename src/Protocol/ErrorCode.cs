@@ -6,6 +6,18 @@ namespace AkkaBroker.Protocol;
 /// </summary>
 public enum ErrorCode : short
 {
+    // Client-side conditions, numbered as librdkafka (and so Confluent.Kafka) numbers them.
+    LocalValueDeserialization = -159,
+    LocalKeyDeserialization = -160,
+    LocalValueSerialization = -161,
+    LocalKeySerialization = -162,
+    LocalAutoOffsetReset = -140,
+    LocalMessageTimedOut = -192,
+    LocalTransport = -195,
+    LocalInvalidArgument = -186,
+    LocalQueueFull = -184,
+    LocalDestroyed = -197,
+
     UnknownServerError = -1,
     None = 0,
     OffsetOutOfRange = 1,
@@ -15,6 +27,7 @@ public enum ErrorCode : short
     LeaderNotAvailable = 5,
     NotLeaderOrFollower = 6,
     RequestTimedOut = 7,
+    NetworkException = 13,
     MessageTooLarge = 10,
     InvalidTopicException = 17,
     RecordListTooLarge = 18,
@@ -47,6 +60,8 @@ public static class Errors
         ErrorCode.RequestTimedOut => true,
         ErrorCode.NotEnoughReplicas => true,
         ErrorCode.KafkaStorageError => true,
+        ErrorCode.NetworkException => true,
+        ErrorCode.LocalTransport => true,
         _ => false,
     };
 
@@ -54,10 +69,11 @@ public static class Errors
     public static string KafkaName(this ErrorCode code)
     {
         var name = code.ToString();
+        if (name.StartsWith("Local", StringComparison.Ordinal)) name = "_" + name[5..];
         var sb = new System.Text.StringBuilder(name.Length + 8);
         for (var i = 0; i < name.Length; i++)
         {
-            if (i > 0 && char.IsUpper(name[i])) sb.Append('_');
+            if (i > 0 && char.IsUpper(name[i]) && name[i - 1] != '_') sb.Append('_');
             sb.Append(char.ToUpperInvariant(name[i]));
         }
         return sb.ToString();

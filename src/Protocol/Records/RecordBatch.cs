@@ -143,6 +143,13 @@ public readonly struct RecordBatch
         BinaryPrimitives.WriteUInt32BigEndian(batch[CrcPos..], Crc32C.Compute(batch[AttributesPos..]));
     }
 
+    /// <summary>Rewrites the batch's base sequence in place and recomputes the CRC (a producer re-sequencing after a failed batch).</summary>
+    public static void SetBaseSequence(Span<byte> batch, int baseSequence)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(batch[BaseSequencePos..], baseSequence);
+        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcPos..], Crc32C.Compute(batch[AttributesPos..]));
+    }
+
     /// <summary>Decodes the records (decompressing when needed) with absolute offsets.</summary>
     /// <exception cref="InvalidDataException">the records section is malformed.</exception>
     public IReadOnlyList<Record> ReadRecords()

@@ -1,0 +1,83 @@
+using AkkaBroker.Client.Internal;
+using AkkaBroker.Protocol;
+
+namespace AkkaBroker.Client;
+
+/// <summary>Builds an <see cref="IProducer{TKey,TValue}"/>.</summary>
+public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<string, string>> config)
+{
+    private ISerializer<TKey>? _keySerializer;
+    private ISerializer<TValue>? _valueSerializer;
+
+    /// <summary>Sets the key serializer (string, byte[], int, long and Null have defaults).</summary>
+    public ProducerBuilder<TKey, TValue> SetKeySerializer(ISerializer<TKey> serializer)
+    {
+        _keySerializer = serializer;
+        return this;
+    }
+
+    /// <summary>Sets the value serializer (string, byte[], int, long and Null have defaults).</summary>
+    public ProducerBuilder<TKey, TValue> SetValueSerializer(ISerializer<TValue> serializer)
+    {
+        _valueSerializer = serializer;
+        return this;
+    }
+
+    /// <summary>Checks the configuration and builds the producer.</summary>
+    /// <exception cref="KafkaException">a key is unknown or a value invalid (Error.Reason names it), or a serializer is missing.</exception>
+    public IProducer<TKey, TValue> Build()
+    {
+        var settings = ProducerSettings.Read(config);
+        var key = _keySerializer ?? DefaultSerdes.Serializer<TKey>() ?? throw MissingSerde("key serializer", "SetKeySerializer", "JsonSerializer", typeof(TKey));
+        var value = _valueSerializer ?? DefaultSerdes.Serializer<TValue>() ?? throw MissingSerde("value serializer", "SetValueSerializer", "JsonSerializer", typeof(TValue));
+        return new Producer<TKey, TValue>(settings, key, value);
+    }
+
+    internal static KafkaException MissingSerde(string what, string setter, string example, Type type) =>
+        new(new Error(ErrorCode.LocalInvalidArgument, $"No default {what} for {type.Name}: call {setter} (e.g. with new {example}<{type.Name}>())."));
+}
+
+/// <summary>Builds an <see cref="IConsumer{TKey,TValue}"/>.</summary>
+public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<string, string>> config)
+{
+    private IDeserializer<TKey>? _keyDeserializer;
+    private IDeserializer<TValue>? _valueDeserializer;
+
+    /// <summary>Sets the key deserializer (string, byte[], int, long, Null and Ignore have defaults).</summary>
+    public ConsumerBuilder<TKey, TValue> SetKeyDeserializer(IDeserializer<TKey> deserializer)
+    {
+        _keyDeserializer = deserializer;
+        return this;
+    }
+
+    /// <summary>Sets the value deserializer (string, byte[], int, long, Null and Ignore have defaults).</summary>
+    public ConsumerBuilder<TKey, TValue> SetValueDeserializer(IDeserializer<TValue> deserializer)
+    {
+        _valueDeserializer = deserializer;
+        return this;
+    }
+
+    /// <summary>Checks the configuration and builds the consumer.</summary>
+    /// <exception cref="KafkaException">a key is unknown or a value invalid, or a deserializer is missing.</exception>
+    public IConsumer<TKey, TValue> Build()
+    {
+        var settings = ConsumerSettings.Read(config);
+        var key = _keyDeserializer ?? DefaultSerdes.Deserializer<TKey>() ?? throw ProducerBuilder<TKey, TValue>.MissingSerde("key deserializer", "SetKeyDeserializer", "JsonDeserializer", typeof(TKey));
+        var value = _valueDeserializer ?? DefaultSerdes.Deserializer<TValue>() ?? throw ProducerBuilder<TKey, TValue>.MissingSerde("value deserializer", "SetValueDeserializer", "JsonDeserializer", typeof(TValue));
+        return new Consumer<TKey, TValue>(settings, key, value);
+    }
+}
+
+/// <summary>Builds an <see cref="IAdminClient"/>.</summary>
+public sealed class AdminClientBuilder(IEnumerable<KeyValuePair<string, string>> config)
+{
+    /// <summary>Checks the configuration and builds the admin client.</summary>
+    /// <exception cref="KafkaException">a key is unknown or a value invalid.</exception>
+    public IAdminClient Build()
+    {
+        var reader = new ConfigReader(config);
+        var settings = ClientSettings.Read(reader);
+        reader.EnsureAllKnown("admin client");
+        return new AdminClient(settings);
+    }
+}

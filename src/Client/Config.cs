@@ -1,0 +1,167 @@
+using System.Collections;
+using System.Globalization;
+
+namespace AkkaBroker.Client;
+
+/// <summary>
+/// Client configuration as Kafka's key/value pairs (<c>bootstrap.servers</c>, <c>acks</c>, ...), with typed properties
+/// over the same keys. Unknown keys are refused when a client is built, naming the key.
+/// </summary>
+public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
+{
+    /// <summary>The key/value pairs set so far.</summary>
+    protected readonly Dictionary<string, string> Properties = new(StringComparer.Ordinal);
+
+    /// <summary>Creates an empty configuration.</summary>
+    public ClientConfig() { }
+
+    /// <summary>Creates a configuration holding <paramref name="config"/>'s pairs.</summary>
+    public ClientConfig(IEnumerable<KeyValuePair<string, string>> config)
+    {
+        foreach (var (k, v) in config) Properties[k] = v;
+    }
+
+    /// <summary>Sets a key by its Kafka name.</summary>
+    public void Set(string key, string value) => Properties[key] = value;
+
+    /// <summary>The value of a key, or null when it is not set.</summary>
+    public string? Get(string key) => Properties.TryGetValue(key, out var v) ? v : null;
+
+    /// <summary><c>bootstrap.servers</c>: comma-separated host:port list of brokers to learn metadata from.</summary>
+    public string? BootstrapServers { get => Get("bootstrap.servers"); set => SetOrRemove("bootstrap.servers", value); }
+
+    /// <summary><c>client.id</c>: a name for this client in broker logs.</summary>
+    public string? ClientId { get => Get("client.id"); set => SetOrRemove("client.id", value); }
+
+    /// <summary><c>request.timeout.ms</c>: how long to wait for a broker's reply. Default 30000.</summary>
+    public int? RequestTimeoutMs { get => GetInt("request.timeout.ms"); set => SetOrRemove("request.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>socket.connection.setup.timeout.ms</c>: how long to try to reach a bootstrap server. Default 10000.</summary>
+    public int? SocketConnectionSetupTimeoutMs { get => GetInt("socket.connection.setup.timeout.ms"); set => SetOrRemove("socket.connection.setup.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary>Sets or removes a key.</summary>
+    protected void SetOrRemove(string key, string? value)
+    {
+        if (value == null) Properties.Remove(key);
+        else Properties[key] = value;
+    }
+
+    /// <summary>Reads an integer key, or null when unset.</summary>
+    protected int? GetInt(string key) => Get(key) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : null;
+
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => Properties.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>Which replicas must have a record before the producer is told it was written.</summary>
+public enum Acks
+{
+    /// <summary>acks=0: do not wait for the broker.</summary>
+    None = 0,
+    /// <summary>acks=1: the leader has written it to its journal.</summary>
+    Leader = 1,
+    /// <summary>acks=all (-1): every in-sync replica has it.</summary>
+    All = -1,
+}
+
+/// <summary>Producer configuration, Kafka's keys and defaults.</summary>
+public sealed class ProducerConfig : ClientConfig
+{
+    /// <summary>Creates an empty producer configuration.</summary>
+    public ProducerConfig() { }
+
+    /// <summary>Creates a producer configuration from key/value pairs.</summary>
+    public ProducerConfig(IEnumerable<KeyValuePair<string, string>> config) : base(config) { }
+
+    /// <summary><c>acks</c>: 0, 1 or all. Default all (Kafka 3.0+).</summary>
+    public Acks? Acks
+    {
+        get => Get("acks") switch { null => null, "0" => Client.Acks.None, "1" => Client.Acks.Leader, _ => Client.Acks.All };
+        set => SetOrRemove("acks", value switch { null => null, Client.Acks.None => "0", Client.Acks.Leader => "1", _ => "all" });
+    }
+
+    /// <summary><c>linger.ms</c>: how long to wait for more records before sending a batch. Default 5.</summary>
+    public double? LingerMs { get => Get("linger.ms") is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : null; set => SetOrRemove("linger.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>batch.size</c>: largest batch per partition, in bytes. Default 16384.</summary>
+    public int? BatchSize { get => GetInt("batch.size"); set => SetOrRemove("batch.size", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>buffer.memory</c>: bytes of records waiting to be sent before produce calls block. Default 33554432.</summary>
+    public long? BufferMemory { get => Get("buffer.memory") is { } v ? long.Parse(v, CultureInfo.InvariantCulture) : null; set => SetOrRemove("buffer.memory", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>max.in.flight.requests.per.connection</c>: unacknowledged batches per partition. Default 5 (at most 5 with idempotence).</summary>
+    public int? MaxInFlight { get => GetInt("max.in.flight.requests.per.connection"); set => SetOrRemove("max.in.flight.requests.per.connection", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>retries</c>: how often a failed batch is retried. Default 2147483647 (bounded by delivery.timeout.ms).</summary>
+    public int? Retries { get => GetInt("retries"); set => SetOrRemove("retries", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>delivery.timeout.ms</c>: upper bound from produce call to success or failure. Default 120000.</summary>
+    public int? DeliveryTimeoutMs { get => GetInt("delivery.timeout.ms"); set => SetOrRemove("delivery.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>enable.idempotence</c>: exactly one copy of each record per partition, in order, despite retries. Default true.</summary>
+    public bool? EnableIdempotence { get => Get("enable.idempotence") is { } v ? bool.Parse(v) : null; set => SetOrRemove("enable.idempotence", value?.ToString().ToLowerInvariant()); }
+
+    /// <summary><c>compression.type</c>: none, gzip, snappy, lz4 or zstd. Default none.</summary>
+    public string? CompressionType { get => Get("compression.type"); set => SetOrRemove("compression.type", value); }
+}
+
+/// <summary>What a consumer does when it has no valid position for a partition.</summary>
+public enum AutoOffsetReset
+{
+    /// <summary>Start at the log end: only new records.</summary>
+    Latest,
+    /// <summary>Start at the log start.</summary>
+    Earliest,
+    /// <summary>Throw, naming the partitions.</summary>
+    Error,
+}
+
+/// <summary>Consumer configuration, Kafka's keys and defaults.</summary>
+public sealed class ConsumerConfig : ClientConfig
+{
+    /// <summary>Creates an empty consumer configuration.</summary>
+    public ConsumerConfig() { }
+
+    /// <summary>Creates a consumer configuration from key/value pairs.</summary>
+    public ConsumerConfig(IEnumerable<KeyValuePair<string, string>> config) : base(config) { }
+
+    /// <summary><c>group.id</c>: reserved for consumer groups (the next release); assign partitions explicitly for now.</summary>
+    public string? GroupId { get => Get("group.id"); set => SetOrRemove("group.id", value); }
+
+    /// <summary><c>auto.offset.reset</c>: latest (default), earliest or none.</summary>
+    public AutoOffsetReset? AutoOffsetReset
+    {
+        get => Get("auto.offset.reset") switch { null => null, "earliest" or "smallest" or "beginning" => Client.AutoOffsetReset.Earliest, "none" or "error" => Client.AutoOffsetReset.Error, _ => Client.AutoOffsetReset.Latest };
+        set => SetOrRemove("auto.offset.reset", value switch { null => null, Client.AutoOffsetReset.Earliest => "earliest", Client.AutoOffsetReset.Error => "none", _ => "latest" });
+    }
+
+    /// <summary><c>fetch.min.bytes</c>: bytes a fetch waits for. Default 1.</summary>
+    public int? FetchMinBytes { get => GetInt("fetch.min.bytes"); set => SetOrRemove("fetch.min.bytes", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>fetch.max.wait.ms</c>: longest a fetch waits for fetch.min.bytes. Default 500.</summary>
+    public int? FetchWaitMaxMs { get => GetInt("fetch.max.wait.ms"); set => SetOrRemove("fetch.max.wait.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>fetch.max.bytes</c>: most bytes fetched and buffered at once across partitions. Default 52428800.</summary>
+    public int? FetchMaxBytes { get => GetInt("fetch.max.bytes"); set => SetOrRemove("fetch.max.bytes", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>max.partition.fetch.bytes</c>: most bytes per partition per fetch. Default 1048576.</summary>
+    public int? MaxPartitionFetchBytes { get => GetInt("max.partition.fetch.bytes"); set => SetOrRemove("max.partition.fetch.bytes", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>max.poll.records</c>: most records decoded ahead per partition fetch. Default 500.</summary>
+    public int? MaxPollRecords { get => GetInt("max.poll.records"); set => SetOrRemove("max.poll.records", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>enable.partition.eof</c>: return an end-of-partition result when a partition is caught up. Default false.</summary>
+    public bool? EnablePartitionEof { get => Get("enable.partition.eof") is { } v ? bool.Parse(v) : null; set => SetOrRemove("enable.partition.eof", value?.ToString().ToLowerInvariant()); }
+}
+
+/// <summary>Admin client configuration.</summary>
+public sealed class AdminClientConfig : ClientConfig
+{
+    /// <summary>Creates an empty admin configuration.</summary>
+    public AdminClientConfig() { }
+
+    /// <summary>Creates an admin configuration from key/value pairs.</summary>
+    public AdminClientConfig(IEnumerable<KeyValuePair<string, string>> config) : base(config) { }
+}

@@ -1,0 +1,57 @@
+namespace AkkaBroker.Client;
+
+/// <summary>A topic to create.</summary>
+public sealed class TopicSpecification
+{
+    /// <summary>The topic name (Kafka's rules: letters, digits, '.', '_' and '-', at most 249 characters).</summary>
+    public required string Name { get; init; }
+    /// <summary>Partition count; -1 takes the broker's num.partitions.</summary>
+    public int NumPartitions { get; init; } = -1;
+    /// <summary>Replication factor; -1 takes the broker's default.replication.factor.</summary>
+    public short ReplicationFactor { get; init; } = -1;
+    /// <summary>Topic config overrides (cleanup.policy, retention.ms, max.message.bytes, ...).</summary>
+    public Dictionary<string, string> Configs { get; init; } = new();
+}
+
+/// <summary>A partition as metadata describes it.</summary>
+public sealed record PartitionInfo(int PartitionId, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> InSyncReplicas);
+
+/// <summary>A topic as metadata describes it.</summary>
+public sealed record TopicInfo(string Topic, IReadOnlyList<PartitionInfo> Partitions);
+
+/// <summary>A broker in the cluster.</summary>
+public sealed record BrokerDescription(int BrokerId, string Host, int Port);
+
+/// <summary>The cluster's brokers and topics.</summary>
+public sealed record ClusterMetadata(IReadOnlyList<BrokerDescription> Brokers, int ControllerId, IReadOnlyList<TopicInfo> Topics);
+
+/// <summary>One config value of a topic.</summary>
+public sealed record ConfigEntryResult(string Name, string Value, bool IsDefault);
+
+/// <summary>Manages topics and their configs. Thread-safe.</summary>
+public interface IAdminClient : IDisposable
+{
+    /// <summary>Creates topics.</summary>
+    /// <exception cref="KafkaException">one was refused (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, ...) or no broker answered; the Error names which and why.</exception>
+    Task CreateTopicsAsync(IEnumerable<TopicSpecification> topics, bool validateOnly = false);
+
+    /// <summary>Deletes topics and their logs.</summary>
+    /// <exception cref="KafkaException">a topic does not exist, or no broker answered.</exception>
+    Task DeleteTopicsAsync(IEnumerable<string> topics);
+
+    /// <summary>Raises a topic's partition count (it cannot shrink).</summary>
+    /// <exception cref="KafkaException">the count is not larger, the topic does not exist, or no broker answered.</exception>
+    Task CreatePartitionsAsync(string topic, int totalCount);
+
+    /// <summary>Every config of a topic, defaults included.</summary>
+    /// <exception cref="KafkaException">the topic does not exist, or no broker answered.</exception>
+    Task<IReadOnlyList<ConfigEntryResult>> DescribeConfigsAsync(string topic);
+
+    /// <summary>Sets some configs of a topic and returns others to their defaults (Kafka's incremental alter).</summary>
+    /// <exception cref="KafkaException">a key or value is invalid (INVALID_CONFIG), the topic does not exist, or no broker answered.</exception>
+    Task IncrementalAlterConfigsAsync(string topic, IReadOnlyDictionary<string, string> set, IEnumerable<string>? delete = null);
+
+    /// <summary>Brokers and topics (all topics, or the ones named).</summary>
+    /// <exception cref="KafkaException">no broker answered, or a named topic does not exist.</exception>
+    Task<ClusterMetadata> GetMetadataAsync(IEnumerable<string>? topics = null);
+}

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Serialization;
+using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
+
+namespace AkkaBroker.Client.Internal;
+
+/// <summary>
+/// A client's link to the cluster: a small ActorSystem with Akka.Remote (not a cluster member) that finds brokers'
+/// gateways (<c>/user/broker</c>), asks them with timeouts, and caches topic metadata. Thread-safe.
+/// </summary>
+internal sealed class BrokerConnection : IAsyncDisposable
+{
+    private const string BrokerSystemName = "akkabroker";
+    private readonly ConcurrentDictionary<(string Host, int Port), Task<IActorRef>> _gateways = new();
+    private readonly ConcurrentDictionary<int, BrokerInfo> _brokers = new();
+    private readonly ConcurrentDictionary<string, TopicMetadata> _topics = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<(string Host, int Port)> _bootstrap;
+
+    public BrokerConnection(ClientSettings settings)
+    {
+        Settings = settings;
+        _bootstrap = settings.BootstrapServers;
+        var localHost = LocalAddressFor(_bootstrap[0].Host);
+        var config = ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = WARNING
+              stdout-loglevel = WARNING
+              log-dead-letters = off
+              actor.provider = remote
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp {
+                  hostname = "{{localHost}}"
+                  port = 0
+                  tcp-reuse-addr = off
+                  maximum-frame-size = 16MiB
+                  send-buffer-size = 16MiB
+                  receive-buffer-size = 16MiB
+                }
+              }
+            }
+            """).WithFallback(BrokerSerialization.Config);
+        System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", config);
+    }
+
+    public ClientSettings Settings { get; }
+
+    public ActorSystem System { get; }
+
+    /// <summary>Asks an actor and maps a missing reply to REQUEST_TIMED_OUT.</summary>
+    public async Task<T> AskAsync<T>(IActorRef target, object request, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        var t = timeout ?? Settings.RequestTimeout;
+        try
+        {
+            return await target.Ask<T>(request, t, ct);
+        }
+        catch (AskTimeoutException e)
+        {
+            throw new KafkaException(new Error(ErrorCode.RequestTimedOut,
+                $"{request.GetType().Name} to {target.Path.Address} got no reply within {t.TotalMilliseconds:0} ms (request.timeout.ms)"), e);
+        }
+    }
+
+    /// <summary>Any broker that answers: bootstrap servers first, then brokers learned from metadata.</summary>
+    public async Task<IActorRef> AnyBrokerAsync(CancellationToken ct = default)
+    {
+        var candidates = _bootstrap.Concat(_brokers.Values.Select(b => (b.Host, b.Port))).Distinct().ToList();
+        var failures = new List<string>();
+        foreach (var (host, port) in candidates)
+        {
+            try
+            {
+                return await GatewayAsync(host, port, ct);
+            }
+            catch (KafkaException e)
+            {
+                failures.Add(e.Error.Reason);
+            }
+        }
+        throw new KafkaException(new Error(ErrorCode.LocalTransport,
+            $"Could not reach any bootstrap server ({string.Join(", ", _bootstrap.Select(b => $"{b.Host}:{b.Port}"))}): {string.Join("; ", failures)}. " +
+            "Check bootstrap.servers and that the broker is running."));
+    }
+
+    /// <summary>The gateway of a broker at host:port, resolved once and cached.</summary>
+    public Task<IActorRef> GatewayAsync(string host, int port, CancellationToken ct = default)
+    {
+        var task = _gateways.GetOrAdd((host, port), key => ResolveAsync(key.Host, key.Port));
+        if (task.IsFaulted || task.IsCanceled) _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>((host, port), task));
+        return task.WaitAsync(ct);
+    }
+
+    private async Task<IActorRef> ResolveAsync(string host, int port)
+    {
+        var timeout = Settings.ConnectTimeout;
+        try
+        {
+            return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout);
+        }
+        catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException)
+        {
+            _gateways.TryRemove((host, port), out _);
+            throw new KafkaException(new Error(ErrorCode.LocalTransport,
+                $"broker {host}:{port} did not answer within {timeout.TotalMilliseconds:0} ms (socket.connection.setup.timeout.ms)"), e);
+        }
+    }
+
+    /// <summary>Fresh metadata for <paramref name="topics"/> (null: all), cached for later lookups.</summary>
+    public async Task<MetadataResponse> RefreshMetadataAsync(IReadOnlyList<string>? topics, bool allowAutoCreate, CancellationToken ct = default)
+    {
+        var broker = await AnyBrokerAsync(ct);
+        var response = await AskAsync<MetadataResponse>(broker, new MetadataRequest(topics, allowAutoCreate), ct: ct);
+        foreach (var b in response.Brokers) _brokers[b.BrokerId] = b;
+        foreach (var t in response.Topics)
+        {
+            if (t.Error == ErrorCode.None) _topics[t.Name] = t;
+            else _topics.TryRemove(t.Name, out _);
+        }
+        return response;
+    }
+
+    public TopicMetadata? CachedTopic(string topic) => _topics.TryGetValue(topic, out var t) ? t : null;
+
+    public void Invalidate(string topic) => _topics.TryRemove(topic, out _);
+
+    /// <summary>
+    /// The topic's metadata, refreshing until it exists or <paramref name="maxWait"/> passes (then an exception
+    /// naming the topic and the broker's error).
+    /// </summary>
+    public async Task<TopicMetadata> TopicAsync(string topic, bool allowAutoCreate, TimeSpan maxWait, CancellationToken ct = default)
+    {
+        if (CachedTopic(topic) is { } cached) return cached;
+        var deadline = DateTime.UtcNow + maxWait;
+        var backoff = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            var response = await RefreshMetadataAsync([topic], allowAutoCreate, ct);
+            var t = response.Topics.FirstOrDefault(x => x.Name == topic);
+            if (t is { Error: ErrorCode.None, Partitions.Count: > 0 }) return t;
+            var error = t == null
+                ? new Error(ErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' is not in the broker's metadata.")
+                : new Error(t.Error, t.ErrorMessage ?? t.Error.Describe());
+            if (!error.IsRetriable || DateTime.UtcNow + backoff > deadline)
+                throw new KafkaException(error.Code == ErrorCode.UnknownTopicOrPartition
+                    ? error with { Reason = $"{error.Reason} Create it first (topics create), or enable auto.create.topics.enable on the broker." }
+                    : error);
+            await Task.Delay(backoff, ct);
+            backoff = TimeSpan.FromMilliseconds(Math.Min(1000, backoff.TotalMilliseconds * 2));
+        }
+    }
+
+    /// <summary>The gateway of the partition's leader, from cached metadata; null when not known yet.</summary>
+    public Task<IActorRef>? LeaderGateway(ProtocolTopicPartition tp)
+    {
+        if (CachedTopic(tp.Topic) is not { } t) return null;
+        var p = t.Partitions.FirstOrDefault(x => x.Partition == tp.Partition);
+        if (p == null || !_brokers.TryGetValue(p.Leader, out var broker)) return null;
+        return GatewayAsync(broker.Host, broker.Port);
+    }
+
+    public async Task<IActorRef> LeaderGatewayAsync(ProtocolTopicPartition tp, CancellationToken ct = default)
+    {
+        if (LeaderGateway(tp) is { } cached) return await cached;
+        var t = await TopicAsync(tp.Topic, allowAutoCreate: false, Settings.RequestTimeout, ct);
+        if (t.Partitions.All(p => p.Partition != tp.Partition))
+            throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
+                $"Partition {tp.Partition} of topic '{tp.Topic}' does not exist: the topic has partitions 0 to {t.Partitions.Count - 1}."));
+        return await (LeaderGateway(tp) ?? throw new KafkaException(new Error(ErrorCode.LeaderNotAvailable, $"{tp} has no known leader")));
+    }
+
+    public async ValueTask DisposeAsync() => await System.Terminate();
+
+    /// <summary>The local address that routes to <paramref name="host"/>, so the broker can reply to this client.</summary>
+    private static string LocalAddressFor(string host)
+    {
+        try
+        {
+            var address = Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
+            if (address == null || IPAddress.IsLoopback(address)) return "127.0.0.1";
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            socket.Connect(address, 9); // UDP connect sends nothing; it only picks the route.
+            return ((IPEndPoint)socket.LocalEndPoint!).Address.ToString();
+        }
+        catch (SocketException)
+        {
+            return "127.0.0.1";
+        }
+    }
+
+    private static string Sanitize(string clientId)
+    {
+        var chars = clientId.Select(c => char.IsLetterOrDigit(c) || c == '-' ? c : '-').ToArray();
+        return chars.Length == 0 ? "client" : new string(chars);
+    }
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Records;
+
+namespace AkkaBroker.Client.Internal;
+
+/// <summary>Reads and checks a client's key/value configuration once, when the client is built.</summary>
+internal sealed class ConfigReader
+{
+    private readonly Dictionary<string, string> _values;
+    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    public ConfigReader(IEnumerable<KeyValuePair<string, string>> config) =>
+        _values = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    private static KafkaException Invalid(string key, string value, string allowed) =>
+        new(new Error(ErrorCode.LocalInvalidArgument, $"Invalid value '{value}' for configuration property {key}: it must be {allowed}."));
+
+    public string? String(string key)
+    {
+        _read.Add(key);
+        return _values.TryGetValue(key, out var v) ? v.Trim() : null;
+    }
+
+    public string Required(string key, string what) =>
+        String(key) is { Length: > 0 } v ? v : throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, $"Configuration property {key} is required: {what}."));
+
+    public long Long(string key, long defaultValue, long min, long max)
+    {
+        var v = String(key);
+        if (v == null) return defaultValue;
+        return long.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw Invalid(key, v, $"a whole number from {min} to {max}");
+    }
+
+    public int Int(string key, int defaultValue, int min, int max) => (int)Long(key, defaultValue, min, max);
+
+    public double Double(string key, double defaultValue, double min, double max)
+    {
+        var v = String(key);
+        if (v == null) return defaultValue;
+        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw Invalid(key, v, $"a number from {min} to {max}");
+    }
+
+    public bool Bool(string key, bool defaultValue)
+    {
+        var v = String(key);
+        return v?.ToLowerInvariant() switch
+        {
+            null => defaultValue,
+            "true" => true,
+            "false" => false,
+            _ => throw Invalid(key, v, "true or false"),
+        };
+    }
+
+    public T Choice<T>(string key, T defaultValue, IReadOnlyDictionary<string, T> choices)
+    {
+        var v = String(key);
+        if (v == null) return defaultValue;
+        return choices.TryGetValue(v.ToLowerInvariant(), out var c) ? c : throw Invalid(key, v, "one of " + string.Join(", ", choices.Keys));
+    }
+
+    /// <summary>Refuses keys nobody read: a misspelt key must not be silently ignored.</summary>
+    public void EnsureAllKnown(string clientKind)
+    {
+        var unknown = _values.Keys.Where(k => !_read.Contains(k)).ToArray();
+        if (unknown.Length > 0)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"Unknown {clientKind} configuration propert{(unknown.Length == 1 ? "y" : "ies")}: {string.Join(", ", unknown)}. See docs/configuration.md for the supported keys."));
+    }
+}
+
+/// <summary>Settings every client has.</summary>
+internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> BootstrapServers, string ClientId, TimeSpan RequestTimeout,
+    TimeSpan ConnectTimeout, TimeSpan RetryBackoff)
+{
+    public static ClientSettings Read(ConfigReader r)
+    {
+        var servers = r.Required("bootstrap.servers", "a comma-separated list of broker host:port, e.g. 127.0.0.1:9192");
+        var list = new List<(string, int)>();
+        foreach (var part in servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = part.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(part[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+                throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                    $"Invalid value '{servers}' for configuration property bootstrap.servers: '{part}' is not host:port (e.g. 127.0.0.1:9192)."));
+            list.Add((part[..colon], port));
+        }
+        if (list.Count == 0)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, "Configuration property bootstrap.servers is empty: list at least one broker host:port."));
+        return new ClientSettings(list,
+            r.String("client.id") ?? "akkabroker",
+            TimeSpan.FromMilliseconds(r.Int("request.timeout.ms", 30000, 1, int.MaxValue)),
+            TimeSpan.FromMilliseconds(r.Int("socket.connection.setup.timeout.ms", 10000, 1, int.MaxValue)),
+            TimeSpan.FromMilliseconds(r.Int("retry.backoff.ms", 100, 0, int.MaxValue)));
+    }
+}
+
+/// <summary>The producer's settings, Kafka's keys and defaults.</summary>
+internal sealed record ProducerSettings(ClientSettings Client, short Acks, double LingerMs, int BatchSize, long BufferMemory, int MaxInFlight,
+    int Retries, TimeSpan DeliveryTimeout, TimeSpan MaxBlock, bool EnableIdempotence, CompressionType Compression, int MaxRequestSize)
+{
+    public static ProducerSettings Read(IEnumerable<KeyValuePair<string, string>> config)
+    {
+        var r = new ConfigReader(config);
+        var client = ClientSettings.Read(r);
+        var acks = r.Choice<short>("acks", -1, new Dictionary<string, short> { ["0"] = 0, ["1"] = 1, ["all"] = -1, ["-1"] = -1 });
+        var idempotence = r.Bool("enable.idempotence", true);
+        var maxInFlight = r.Int("max.in.flight.requests.per.connection", 5, 1, 1000);
+        var compressionName = r.String("compression.type") ?? "none";
+        if (!Protocol.Records.Compression.TryParse(compressionName, out var compression))
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"Invalid value '{compressionName}' for configuration property compression.type: it must be one of none, gzip, snappy, lz4, zstd."));
+        var settings = new ProducerSettings(client, acks,
+            r.Double("linger.ms", 5, 0, 900000),
+            r.Int("batch.size", 16384, 1, int.MaxValue),
+            r.Long("buffer.memory", 33554432, 1, long.MaxValue),
+            maxInFlight,
+            r.Int("retries", int.MaxValue, 0, int.MaxValue),
+            TimeSpan.FromMilliseconds(r.Int("delivery.timeout.ms", 120000, 1, int.MaxValue)),
+            TimeSpan.FromMilliseconds(r.Int("max.block.ms", 60000, 0, int.MaxValue)),
+            idempotence, compression,
+            r.Int("max.request.size", 1048576, 1, int.MaxValue));
+        r.EnsureAllKnown("producer");
+        if (idempotence && acks != -1)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"enable.idempotence=true requires acks=all, but acks is '{(acks == 0 ? "0" : "1")}'. Set acks=all, or enable.idempotence=false."));
+        if (idempotence && maxInFlight > 5)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"enable.idempotence=true requires max.in.flight.requests.per.connection of at most 5, but it is {maxInFlight}."));
+        return settings;
+    }
+}
+
+/// <summary>The consumer's settings, Kafka's keys and defaults.</summary>
+internal sealed record ConsumerSettings(ClientSettings Client, string? GroupId, AutoOffsetReset AutoOffsetReset, int FetchMinBytes, int FetchMaxWaitMs,
+    int FetchMaxBytes, int MaxPartitionFetchBytes, int MaxPollRecords, bool EnablePartitionEof)
+{
+    public static ConsumerSettings Read(IEnumerable<KeyValuePair<string, string>> config)
+    {
+        var r = new ConfigReader(config);
+        var client = ClientSettings.Read(r);
+        var settings = new ConsumerSettings(client,
+            r.String("group.id"),
+            r.Choice("auto.offset.reset", AutoOffsetReset.Latest, new Dictionary<string, AutoOffsetReset>
+            {
+                ["latest"] = AutoOffsetReset.Latest, ["earliest"] = AutoOffsetReset.Earliest, ["none"] = AutoOffsetReset.Error,
+            }),
+            r.Int("fetch.min.bytes", 1, 0, int.MaxValue),
+            r.Int("fetch.max.wait.ms", 500, 0, 300000),
+            r.Int("fetch.max.bytes", 52428800, 1024, int.MaxValue),
+            r.Int("max.partition.fetch.bytes", 1048576, 1, int.MaxValue),
+            r.Int("max.poll.records", 500, 1, int.MaxValue),
+            r.Bool("enable.partition.eof", false));
+        // Keys the next release (consumer groups) will act on; accepted now so configs written for it load.
+        r.String("enable.auto.commit");
+        r.String("auto.commit.interval.ms");
+        r.String("session.timeout.ms");
+        r.String("heartbeat.interval.ms");
+        r.String("max.poll.interval.ms");
+        r.String("partition.assignment.strategy");
+        r.String("group.instance.id");
+        r.EnsureAllKnown("consumer");
+        return settings;
+    }
+}

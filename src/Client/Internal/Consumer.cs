@@ -1,0 +1,528 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
+using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
+
+namespace AkkaBroker.Client.Internal;
+
+/// <summary>
+/// The consumer: per assigned partition one long-polling fetch at a time runs in the background and queues decoded
+/// records; <see cref="Consume(CancellationToken)"/> takes them in order. Buffered bytes are bounded by
+/// <c>fetch.max.bytes</c>. A seek bumps the partition's generation, so records fetched before it are dropped.
+/// All partition state is guarded by <c>_lock</c>; the application thread only takes from the queue.
+/// </summary>
+internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
+{
+    private sealed class PartitionFetchState(ProtocolTopicPartition tp)
+    {
+        public readonly ProtocolTopicPartition Tp = tp;
+        /// <summary>Next offset handed to the application; -1 while being resolved.</summary>
+        public long Position = -1;
+        /// <summary>Next offset to fetch.</summary>
+        public long FetchPosition = -1;
+        public int Generation;
+        public int InFlightGeneration = -1;
+        public long HighWatermark = -1;
+        public bool EofReported;
+        public bool Removed;
+    }
+
+    /// <summary>Decoded records of one fetch, or an error for the application.</summary>
+    private sealed record Chunk(PartitionFetchState State, int Generation, IReadOnlyList<Record> Records, long Bytes, ConsumeException? Error = null,
+        bool Eof = false);
+
+    private readonly ConsumerSettings _settings;
+    private readonly IDeserializer<TKey> _keyDeserializer;
+    private readonly IDeserializer<TValue> _valueDeserializer;
+    private readonly BrokerConnection _connection;
+    private readonly object _lock = new();
+    private readonly Dictionary<ProtocolTopicPartition, PartitionFetchState> _assigned = new();
+    private readonly BlockingCollection<Chunk> _ready = new(new ConcurrentQueue<Chunk>());
+    private readonly CancellationTokenSource _closing = new();
+    private Chunk? _current;
+    private int _currentIndex;
+    private long _bufferedBytes;
+    private bool _closed;
+
+    private readonly Stat _fetchSize = new();
+    private readonly Stat _fetchLatency = new();
+    private readonly Rate _fetchRate = new();
+    private readonly Rate _recordsConsumed = new();
+
+    public Consumer(ConsumerSettings settings, IDeserializer<TKey> keyDeserializer, IDeserializer<TValue> valueDeserializer)
+    {
+        _settings = settings;
+        _keyDeserializer = keyDeserializer;
+        _valueDeserializer = valueDeserializer;
+        _connection = new BrokerConnection(settings.Client);
+    }
+
+    public string Name => _settings.Client.ClientId;
+
+    public IReadOnlyList<TopicPartition> Assignment
+    {
+        get { lock (_lock) return _assigned.Keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToArray(); }
+    }
+
+    public IReadOnlyDictionary<string, double> Metrics
+    {
+        get
+        {
+            double lagMax;
+            lock (_lock)
+                lagMax = _assigned.Values.Where(s => s.HighWatermark >= 0 && s.Position >= 0)
+                    .Select(s => (double)(s.HighWatermark - s.Position)).DefaultIfEmpty(double.NaN).Max();
+            return new Dictionary<string, double>
+            {
+                ["fetch-size-avg"] = _fetchSize.Avg,
+                ["fetch-size-max"] = _fetchSize.Max,
+                ["fetch-rate"] = _fetchRate.PerSecond,
+                ["fetch-total"] = _fetchRate.Total,
+                ["fetch-latency-avg"] = _fetchLatency.Avg,
+                ["fetch-latency-max"] = _fetchLatency.Max,
+                ["records-lag-max"] = lagMax,
+                ["records-consumed-rate"] = _recordsConsumed.PerSecond,
+                ["records-consumed-total"] = _recordsConsumed.Total,
+            };
+        }
+    }
+
+    public void Assign(IEnumerable<TopicPartitionOffset> partitions)
+    {
+        var list = partitions.ToList();
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            foreach (var s in _assigned.Values) s.Removed = true;
+            _assigned.Clear();
+            foreach (var tpo in list)
+            {
+                var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
+                _assigned[state.Tp] = state;
+                StartAt(state, tpo.Offset);
+            }
+        }
+    }
+
+    public void Assign(IEnumerable<TopicPartition> partitions) => Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)));
+
+    public void Assign(TopicPartitionOffset partition) => Assign([partition]);
+
+    public void Unassign() => Assign(Array.Empty<TopicPartitionOffset>());
+
+    public void Seek(TopicPartitionOffset position)
+    {
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            if (!_assigned.TryGetValue(position.TopicPartition.ToProtocol(), out var state))
+                throw new InvalidOperationException($"Cannot seek {position.TopicPartition}: it is not assigned to this consumer. Assign it first.");
+            StartAt(state, position.Offset);
+        }
+    }
+
+    /// <summary>Sets a partition's position (resolving Beginning/End/Unset with the broker) and starts fetching. Caller holds the lock.</summary>
+    private void StartAt(PartitionFetchState state, Offset offset)
+    {
+        state.Generation++;
+        state.EofReported = false;
+        if (!offset.IsSpecial)
+        {
+            state.Position = state.FetchPosition = offset.Value;
+            StartFetch(state);
+            return;
+        }
+        state.Position = state.FetchPosition = -1;
+        long? query = offset == Offset.Beginning ? ListOffsetsRequest.Earliest
+            : offset == Offset.End ? ListOffsetsRequest.Latest
+            : _settings.AutoOffsetReset switch
+            {
+                AutoOffsetReset.Earliest => ListOffsetsRequest.Earliest,
+                AutoOffsetReset.Latest => ListOffsetsRequest.Latest,
+                _ => null,
+            };
+        if (query == null)
+        {
+            Enqueue(new Chunk(state, state.Generation, [], 0, new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
+                $"No offset to start {state.Tp.Topic} [[{state.Tp.Partition}]] from and auto.offset.reset is 'none'. Assign an explicit offset, or set auto.offset.reset to earliest or latest."))));
+            return;
+        }
+        _ = ResolveAsync(state, state.Generation, query.Value);
+    }
+
+    private async Task ResolveAsync(PartitionFetchState state, int generation, long query)
+    {
+        var backoff = _settings.Client.RetryBackoff;
+        while (!_closing.IsCancellationRequested)
+        {
+            try
+            {
+                var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
+                var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(state.Tp, query), ct: _closing.Token);
+                if (response.Error == ErrorCode.None)
+                {
+                    lock (_lock)
+                    {
+                        if (state.Removed || state.Generation != generation) return;
+                        state.Position = state.FetchPosition = response.Offset;
+                        StartFetch(state);
+                    }
+                    return;
+                }
+                if (!response.Error.IsRetriable()) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+                _connection.Invalidate(state.Tp.Topic);
+            }
+            catch (KafkaException e) when (!e.Error.IsRetriable || e.Error.Code == ErrorCode.UnknownTopicOrPartition)
+            {
+                ReportOnce(state, generation, e.Error);
+                if (e.Error.Code != ErrorCode.UnknownTopicOrPartition) return;
+                backoff = TimeSpan.FromSeconds(1);
+            }
+            catch (KafkaException)
+            {
+                // Retriable (timeout, broker unreachable): try again after the backoff.
+            }
+            catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+            {
+                return;
+            }
+            try
+            {
+                await Task.Delay(backoff, _closing.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private readonly HashSet<(ProtocolTopicPartition, int, ErrorCode)> _reported = new();
+
+    /// <summary>Queues an error for the application once per partition, generation and code, so a retry loop does not flood it.</summary>
+    private void ReportOnce(PartitionFetchState state, int generation, Error error)
+    {
+        lock (_lock)
+        {
+            if (state.Removed || state.Generation != generation || !_reported.Add((state.Tp, generation, error.Code))) return;
+            Enqueue(new Chunk(state, generation, [], 0, new ConsumeException(error)));
+        }
+    }
+
+    /// <summary>Issues the partition's next fetch if none is in flight and the buffer has room. Caller holds the lock.</summary>
+    private void StartFetch(PartitionFetchState state)
+    {
+        if (_closed || state.Removed || state.FetchPosition < 0 || state.InFlightGeneration == state.Generation) return;
+        if (Interlocked.Read(ref _bufferedBytes) >= _settings.FetchMaxBytes) return;
+        state.InFlightGeneration = state.Generation;
+        var generation = state.Generation;
+        var request = new FetchRequest(state.Tp, state.FetchPosition, Math.Min(_settings.MaxPartitionFetchBytes, _settings.FetchMaxBytes),
+            _settings.FetchMinBytes, _settings.FetchMaxWaitMs);
+        _ = FetchAsync(state, generation, request);
+    }
+
+    private async Task FetchAsync(PartitionFetchState state, int generation, FetchRequest request)
+    {
+        var started = Stopwatch.GetTimestamp();
+        FetchResponse? response = null;
+        Error? failure = null;
+        try
+        {
+            var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
+            response = await _connection.AskAsync<FetchResponse>(gateway, request,
+                _settings.Client.RequestTimeout + TimeSpan.FromMilliseconds(request.MaxWaitMs), _closing.Token);
+        }
+        catch (KafkaException e)
+        {
+            failure = e.Error;
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+            return;
+        }
+        _fetchLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _fetchRate.Add(1);
+
+        IReadOnlyList<Record>? records = null;
+        if (response is { Error: ErrorCode.None, Records.Length: > 0 })
+        {
+            _fetchSize.Record(response.Records.Length);
+            try
+            {
+                records = Decode(response.Records, request.FetchOffset);
+            }
+            catch (InvalidDataException e)
+            {
+                failure = new Error(ErrorCode.CorruptMessage, $"{state.Tp}: a fetched batch could not be decoded: {e.Message}");
+            }
+        }
+        else if (response is { Error: ErrorCode.None }) _fetchSize.Record(0);
+
+        var retryAfter = TimeSpan.Zero;
+        lock (_lock)
+        {
+            if (state.InFlightGeneration == generation) state.InFlightGeneration = -1;
+            if (state.Removed || _closed) return;
+            if (state.Generation != generation)
+            {
+                StartFetch(state);
+                return;
+            }
+            if (failure == null && response!.Error == ErrorCode.None)
+            {
+                state.HighWatermark = response.HighWatermark;
+                if (records is { Count: > 0 })
+                {
+                    state.FetchPosition = records[^1].Offset + 1;
+                    Enqueue(new Chunk(state, generation, records, response.Records.Length));
+                }
+                else if (response.Records.Length > 0)
+                {
+                    // Every record of the returned batches is below the fetch offset (a batch that straddles it): skip past.
+                    var last = RecordBatch.ReadAll(response.Records).Select(b => b.NextOffset).DefaultIfEmpty(state.FetchPosition).Max();
+                    state.FetchPosition = Math.Max(state.FetchPosition, last);
+                }
+                if (_settings.EnablePartitionEof && !state.EofReported && state.FetchPosition >= response.HighWatermark)
+                {
+                    state.EofReported = true;
+                    Enqueue(new Chunk(state, generation, [], 0, Eof: true));
+                }
+                else if (state.FetchPosition < response.HighWatermark) state.EofReported = false;
+                StartFetch(state);
+                return;
+            }
+            var error = failure ?? new Error(response!.Error, response.ErrorMessage ?? response.Error.Describe());
+            if (error.Code == ErrorCode.OffsetOutOfRange)
+            {
+                if (_settings.AutoOffsetReset == AutoOffsetReset.Error)
+                {
+                    Enqueue(new Chunk(state, generation, [], 0, new ConsumeException(error with
+                    {
+                        Reason = $"{error.Reason}. auto.offset.reset is 'none': seek to a valid offset, or set auto.offset.reset to earliest or latest.",
+                    })));
+                    return;
+                }
+                StartAt(state, Offset.Unset);
+                return;
+            }
+            if (error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable)
+                _connection.Invalidate(state.Tp.Topic);
+            if (!error.IsRetriable || error.Code == ErrorCode.UnknownTopicOrPartition)
+                ReportOnceLocked(state, generation, error);
+            retryAfter = error.IsRetriable && error.Code != ErrorCode.UnknownTopicOrPartition ? _settings.Client.RetryBackoff : TimeSpan.FromSeconds(1);
+            state.InFlightGeneration = generation;
+        }
+        try
+        {
+            await Task.Delay(retryAfter, _closing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            if (state.InFlightGeneration == generation) state.InFlightGeneration = -1;
+            StartFetch(state);
+        }
+    }
+
+    private void ReportOnceLocked(PartitionFetchState state, int generation, Error error)
+    {
+        if (!_reported.Add((state.Tp, generation, error.Code))) return;
+        Enqueue(new Chunk(state, generation, [], 0, new ConsumeException(error)));
+    }
+
+    private static List<Record> Decode(byte[] records, long fromOffset)
+    {
+        var list = new List<Record>();
+        foreach (var batch in RecordBatch.ReadAll(records))
+        {
+            if (batch.NextOffset <= fromOffset) continue;
+            if (!batch.IsCrcValid) throw new InvalidDataException($"the batch at offset {batch.BaseOffset} failed its CRC check");
+            foreach (var r in batch.ReadRecords())
+                if (r.Offset >= fromOffset) list.Add(r);
+        }
+        return list;
+    }
+
+    private void Enqueue(Chunk chunk)
+    {
+        Interlocked.Add(ref _bufferedBytes, chunk.Bytes);
+        _ready.Add(chunk);
+    }
+
+    public ConsumeResult<TKey, TValue> Consume(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = TryConsume(Timeout.InfiniteTimeSpan, cancellationToken);
+            if (result != null) return result;
+        }
+    }
+
+    public ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout) => TryConsume(timeout, CancellationToken.None);
+
+    private ConsumeResult<TKey, TValue>? TryConsume(TimeSpan timeout, CancellationToken ct)
+    {
+        ThrowIfClosed();
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            if (_current != null && _currentIndex < _current.Records.Count)
+            {
+                var chunk = _current;
+                var record = chunk.Records[_currentIndex++];
+                lock (_lock)
+                {
+                    if (chunk.State.Removed || chunk.State.Generation != chunk.Generation) continue;
+                    chunk.State.Position = record.Offset + 1;
+                }
+                if (_currentIndex == chunk.Records.Count) FinishChunk(chunk);
+                _recordsConsumed.Add(1);
+                return ToResult(chunk.State.Tp, record);
+            }
+            var wait = deadline == long.MaxValue ? Timeout.Infinite
+                : (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
+            if (!_ready.TryTake(out var next, wait, ct)) return null;
+            lock (_lock)
+            {
+                if (next.State.Removed || next.State.Generation != next.Generation)
+                {
+                    FinishChunk(next);
+                    continue;
+                }
+            }
+            if (next.Error != null)
+            {
+                FinishChunk(next);
+                throw next.Error;
+            }
+            if (next.Eof)
+            {
+                long position;
+                lock (_lock) position = next.State.Position;
+                return new ConsumeResult<TKey, TValue>
+                {
+                    TopicPartitionOffset = new TopicPartitionOffset(next.State.Tp.Topic, next.State.Tp.Partition, position), IsPartitionEOF = true,
+                };
+            }
+            _current = next;
+            _currentIndex = 0;
+        }
+    }
+
+    /// <summary>The chunk's bytes leave the buffer, so partitions held back by fetch.max.bytes may fetch again.</summary>
+    private void FinishChunk(Chunk chunk)
+    {
+        if (chunk.Bytes == 0) return;
+        Interlocked.Add(ref _bufferedBytes, -chunk.Bytes);
+        lock (_lock)
+            foreach (var s in _assigned.Values)
+                StartFetch(s);
+    }
+
+    private ConsumeResult<TKey, TValue> ToResult(ProtocolTopicPartition tp, Record record)
+    {
+        Headers? headers = null;
+        if (record.Headers.Count > 0)
+        {
+            headers = new Headers();
+            foreach (var h in record.Headers) headers.Add(h.Key, h.Value);
+        }
+        TKey key;
+        TValue value;
+        try
+        {
+            key = _keyDeserializer.Deserialize(record.Key, record.Key == null, new SerializationContext(MessageComponentType.Key, tp.Topic, headers));
+        }
+        catch (Exception e)
+        {
+            throw new ConsumeException(new Error(ErrorCode.LocalKeyDeserialization, $"{tp}@{record.Offset}: the key deserializer failed: {e.Message}"), e);
+        }
+        try
+        {
+            value = _valueDeserializer.Deserialize(record.Value, record.Value == null, new SerializationContext(MessageComponentType.Value, tp.Topic, headers));
+        }
+        catch (Exception e)
+        {
+            throw new ConsumeException(new Error(ErrorCode.LocalValueDeserialization, $"{tp}@{record.Offset}: the value deserializer failed: {e.Message}"), e);
+        }
+        return new ConsumeResult<TKey, TValue>
+        {
+            TopicPartitionOffset = new TopicPartitionOffset(tp.Topic, tp.Partition, record.Offset),
+            Message = new Message<TKey, TValue> { Key = key, Value = value, Timestamp = Timestamp.From(record.Timestamp, record.TimestampType), Headers = headers },
+        };
+    }
+
+    public Offset Position(TopicPartition partition)
+    {
+        lock (_lock)
+            return _assigned.TryGetValue(partition.ToProtocol(), out var s) && s.Position >= 0 ? new Offset(s.Position) : Offset.Unset;
+    }
+
+    public List<TopicPartitionOffset> OffsetsForTimes(IEnumerable<TopicPartitionTimestamp> timestampsToSearch, TimeSpan timeout)
+    {
+        var tasks = timestampsToSearch.Select(async t =>
+        {
+            var response = await ListOffsetsAsync(t.TopicPartition.ToProtocol(), t.Timestamp.UnixTimestampMs, timeout);
+            return new TopicPartitionOffset(t.TopicPartition, response.Offset < 0 ? Offset.End : new Offset(response.Offset));
+        }).ToArray();
+        return WaitAll(tasks, timeout).ToList();
+    }
+
+    public WatermarkOffsets QueryWatermarkOffsets(TopicPartition topicPartition, TimeSpan timeout)
+    {
+        var tp = topicPartition.ToProtocol();
+        var results = WaitAll([ListOffsetsAsync(tp, ListOffsetsRequest.Earliest, timeout), ListOffsetsAsync(tp, ListOffsetsRequest.Latest, timeout)], timeout);
+        return new WatermarkOffsets(results[0].Offset, results[1].Offset);
+    }
+
+    private async Task<ListOffsetsResponse> ListOffsetsAsync(ProtocolTopicPartition tp, long timestamp, TimeSpan timeout)
+    {
+        var gateway = await _connection.LeaderGatewayAsync(tp);
+        var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(tp, timestamp), timeout);
+        if (response.Error != ErrorCode.None) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+        return response;
+    }
+
+    /// <summary>Blocks for the public synchronous API, unwrapping the KafkaException a task failed with.</summary>
+    private static T[] WaitAll<T>(Task<T>[] tasks, TimeSpan timeout)
+    {
+        try
+        {
+            if (!Task.WaitAll(tasks, timeout))
+                throw new KafkaException(new Error(ErrorCode.RequestTimedOut, $"the broker did not answer within {timeout.TotalMilliseconds:0} ms"));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is KafkaException) is KafkaException k)
+        {
+            throw new KafkaException(k.Error, k);
+        }
+        return tasks.Select(t => t.Result).ToArray();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed) throw new ObjectDisposedException(nameof(IConsumer<TKey, TValue>), "the consumer is closed");
+    }
+
+    public void Close()
+    {
+        lock (_lock)
+        {
+            if (_closed) return;
+            _closed = true;
+            foreach (var s in _assigned.Values) s.Removed = true;
+        }
+        _closing.Cancel();
+        _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+    }
+
+    public void Dispose()
+    {
+        Close();
+        _closing.Dispose();
+    }
+}

@@ -1,0 +1,571 @@
+using System.Diagnostics;
+using Akka.Actor;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
+using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
+
+namespace AkkaBroker.Client.Internal;
+
+/// <summary>
+/// The producer: an accumulator of one open batch per partition, and a sender that keeps up to
+/// <c>max.in.flight.requests.per.connection</c> batches per partition in flight, in sequence order.
+/// <para>
+/// Ordering and duplicates: each partition's batches carry consecutive sequence numbers (idempotence). When a batch
+/// fails with a retriable error, the partition stops sending, waits for its in-flight batches to come back (later ones
+/// are refused as out of order by the broker, which is expected), and resends from the failed one in order; the
+/// broker answers a batch it already has with its original offset. So retries neither duplicate nor reorder.
+/// </para>
+/// Each partition's state is guarded by its own lock; sends happen under that lock so that batches leave in order.
+/// </summary>
+internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
+{
+    private sealed class PendingRecord(Message<TKey, TValue> message, long timestamp, int size,
+        TaskCompletionSource<DeliveryResult<TKey, TValue>>? completion, Action<DeliveryReport<TKey, TValue>>? handler)
+    {
+        public readonly Message<TKey, TValue> Message = message;
+        public readonly long Timestamp = timestamp;
+        public readonly int Size = size;
+        public readonly TaskCompletionSource<DeliveryResult<TKey, TValue>>? Completion = completion;
+        public readonly Action<DeliveryReport<TKey, TValue>>? Handler = handler;
+    }
+
+    private sealed class ProducerBatch
+    {
+        public required byte[] Bytes;
+        public required int BaseSequence;
+        public required List<PendingRecord> Records;
+        public required long CreatedTicks;
+        public int Attempts;
+    }
+
+    private sealed class PartitionState(ProtocolTopicPartition tp)
+    {
+        public readonly ProtocolTopicPartition Tp = tp;
+        public RecordBatchBuilder? Open;
+        public List<PendingRecord> OpenRecords = new();
+        public long OpenCreatedTicks;
+        public bool FlushRequested;
+        public readonly List<ProducerBatch> Unsent = new();
+        public readonly List<ProducerBatch> InFlight = new();
+        public int NextSequence;
+        /// <summary>A batch failed: send nothing until every in-flight batch is back, then resend in order.</summary>
+        public bool Recovering;
+        public long RetryNotBeforeTicks;
+    }
+
+    private readonly BrokerConnection _connection;
+    private readonly ProducerSettings _settings;
+    private readonly ISerializer<TKey> _keySerializer;
+    private readonly ISerializer<TValue> _valueSerializer;
+    private readonly Dictionary<ProtocolTopicPartition, PartitionState> _partitions = new();
+    private readonly Dictionary<string, int> _stickyPartition = new(StringComparer.Ordinal);
+    private readonly object _partitionsLock = new();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _lingerLoop;
+    private readonly object _pendingLock = new();
+    private readonly ManualResetEventSlim _idle = new(true);
+    private readonly SemaphoreSlim _bufferSpace = new(0);
+    private long _pendingRecords;
+    private long _bufferedBytes;
+    private Task<(long Id, short Epoch)>? _producerId;
+    private int _disposed;
+
+    private readonly Stat _batchSize = new();
+    private readonly Stat _recordsPerRequest = new();
+    private readonly Stat _requestLatency = new();
+    private readonly Rate _recordSendRate = new();
+    private long _recordErrors;
+    private long _recordRetries;
+
+    public Producer(ProducerSettings settings, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer)
+    {
+        _settings = settings;
+        _keySerializer = keySerializer;
+        _valueSerializer = valueSerializer;
+        _connection = new BrokerConnection(settings.Client);
+        _lingerLoop = Task.Run(LingerLoopAsync);
+    }
+
+    public string Name => _settings.Client.ClientId;
+
+    public IReadOnlyDictionary<string, double> Metrics => new Dictionary<string, double>
+    {
+        ["batch-size-avg"] = _batchSize.Avg,
+        ["batch-size-max"] = _batchSize.Max,
+        ["record-send-rate"] = _recordSendRate.PerSecond,
+        ["record-send-total"] = _recordSendRate.Total,
+        ["records-per-request-avg"] = _recordsPerRequest.Avg,
+        ["request-latency-avg"] = _requestLatency.Avg,
+        ["request-latency-max"] = _requestLatency.Max,
+        ["record-error-total"] = Interlocked.Read(ref _recordErrors),
+        ["record-retry-total"] = Interlocked.Read(ref _recordRetries),
+        ["buffer-available-bytes"] = _settings.BufferMemory - Interlocked.Read(ref _bufferedBytes),
+    };
+
+    public Task<DeliveryResult<TKey, TValue>> ProduceAsync(string topic, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
+        ProduceCoreAsync(topic, null, message, cancellationToken);
+
+    public Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
+        ProduceCoreAsync(topicPartition.Topic, topicPartition.Partition, message, cancellationToken);
+
+    private async Task<DeliveryResult<TKey, TValue>> ProduceCoreAsync(string topic, int? partition, Message<TKey, TValue> message, CancellationToken ct)
+    {
+        var tcs = new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await EnqueueAsync(topic, partition, message, tcs, null, ct);
+        return await tcs.Task.WaitAsync(ct);
+    }
+
+    public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
+        ProduceSync(topic, null, message, deliveryHandler);
+
+    public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
+        ProduceSync(topicPartition.Topic, topicPartition.Partition, message, deliveryHandler);
+
+    private void ProduceSync(string topic, int? partition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? handler)
+    {
+        var task = EnqueueAsync(topic, partition, message, null, handler ?? (_ => { }), CancellationToken.None);
+        // The fast path (metadata cached, buffer not full) completes synchronously; otherwise this call blocks, as
+        // Kafka's send() blocks up to max.block.ms for metadata or buffer space.
+        if (!task.IsCompletedSuccessfully) task.AsTask().Wait();
+    }
+
+    private async ValueTask EnqueueAsync(string topic, int? explicitPartition, Message<TKey, TValue> message,
+        TaskCompletionSource<DeliveryResult<TKey, TValue>>? tcs, Action<DeliveryReport<TKey, TValue>>? handler, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        byte[]? key, value;
+        try
+        {
+            key = _keySerializer.Serialize(message.Key, new SerializationContext(MessageComponentType.Key, topic, message.Headers));
+        }
+        catch (Exception e)
+        {
+            throw new ProduceException<TKey, TValue>(new Error(ErrorCode.LocalKeySerialization, $"the key serializer failed: {e.Message}"),
+                Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted), e);
+        }
+        try
+        {
+            value = _valueSerializer.Serialize(message.Value, new SerializationContext(MessageComponentType.Value, topic, message.Headers));
+        }
+        catch (Exception e)
+        {
+            throw new ProduceException<TKey, TValue>(new Error(ErrorCode.LocalValueSerialization, $"the value serializer failed: {e.Message}"),
+                Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted), e);
+        }
+        var headers = message.Headers?.Select(h => new RecordHeader(h.Key, h.Value)).ToArray();
+        var size = RecordBatchBuilder.EstimateRecordSize(key, value, headers);
+        if (size + RecordBatch.HeaderSize > _settings.MaxRequestSize)
+            throw new ProduceException<TKey, TValue>(new Error(ErrorCode.MessageTooLarge,
+                    $"The record is {size} bytes serialized, larger than max.request.size {_settings.MaxRequestSize}. Raise max.request.size (and the topic's max.message.bytes) or send a smaller record."),
+                Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted));
+
+        var metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, _settings.MaxBlock, ct);
+        var partitionCount = metadata.Partitions.Count;
+        int partition;
+        if (explicitPartition is { } p)
+        {
+            if (p < 0 || p >= partitionCount)
+                throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
+                    $"Partition {p} of topic '{topic}' does not exist: the topic has partitions 0 to {partitionCount - 1}."));
+            partition = p;
+        }
+        else partition = key != null ? Partitioner.ForKey(key, partitionCount) : StickyPartition(topic, partitionCount);
+
+        var tp = new ProtocolTopicPartition(topic, partition);
+        if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true }) await _connection.LeaderGatewayAsync(tp, ct);
+        if (_settings.EnableIdempotence && _settings.Acks != 0) await ProducerIdAsync(ct);
+        await ReserveBufferAsync(size, ct);
+
+        var timestamp = message.Timestamp.Kind == TimestampKind.NotAvailable
+            ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
+            : message.Timestamp.UnixTimestampMs;
+        var record = new PendingRecord(message, timestamp, size, tcs, handler);
+        lock (_pendingLock)
+        {
+            if (_pendingRecords++ == 0) _idle.Reset();
+        }
+
+        var state = State(tp);
+        lock (state)
+        {
+            if (state.Open != null && state.Open.EstimatedSize + size > _settings.BatchSize) SealOpen(state);
+            if (state.Open == null)
+            {
+                state.Open = new RecordBatchBuilder(_settings.Compression, Math.Min(_settings.BatchSize, 1 << 20));
+                state.OpenCreatedTicks = Stopwatch.GetTimestamp();
+            }
+            state.Open.Append(timestamp, key, value, headers);
+            state.OpenRecords.Add(record);
+            if (state.Open.EstimatedSize >= _settings.BatchSize) SealOpen(state);
+            Drain(state);
+        }
+    }
+
+    private PartitionState State(ProtocolTopicPartition tp)
+    {
+        lock (_partitionsLock)
+        {
+            if (!_partitions.TryGetValue(tp, out var s)) _partitions[tp] = s = new PartitionState(tp);
+            return s;
+        }
+    }
+
+    /// <summary>Kafka's sticky partitioner for null keys: stay on one partition until its batch is sent.</summary>
+    private int StickyPartition(string topic, int partitionCount)
+    {
+        lock (_partitionsLock)
+        {
+            if (_stickyPartition.TryGetValue(topic, out var p) && p < partitionCount) return p;
+            p = Random.Shared.Next(partitionCount);
+            _stickyPartition[topic] = p;
+            return p;
+        }
+    }
+
+    private void OnBatchSealed(ProtocolTopicPartition tp)
+    {
+        lock (_partitionsLock)
+        {
+            if (_stickyPartition.TryGetValue(tp.Topic, out var p) && p == tp.Partition) _stickyPartition.Remove(tp.Topic);
+        }
+    }
+
+    private async Task<(long Id, short Epoch)> ProducerIdAsync(CancellationToken ct)
+    {
+        var task = _producerId;
+        if (task is { IsCompletedSuccessfully: true }) return task.Result;
+        if (task == null || task.IsFaulted || task.IsCanceled)
+        {
+            var fresh = InitProducerIdAsync();
+            task = Interlocked.CompareExchange(ref _producerId, fresh, task) == task ? fresh : _producerId!;
+        }
+        return await task.WaitAsync(ct);
+    }
+
+    private async Task<(long, short)> InitProducerIdAsync()
+    {
+        var broker = await _connection.AnyBrokerAsync();
+        var response = await _connection.AskAsync<InitProducerIdResponse>(broker, new InitProducerIdRequest());
+        if (response.Error != ErrorCode.None)
+            throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+        return (response.ProducerId, response.ProducerEpoch);
+    }
+
+    private async ValueTask ReserveBufferAsync(int size, CancellationToken ct)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(_settings.MaxBlock.TotalSeconds * Stopwatch.Frequency);
+        while (Interlocked.Add(ref _bufferedBytes, size) > _settings.BufferMemory && Interlocked.Read(ref _bufferedBytes) > size)
+        {
+            Interlocked.Add(ref _bufferedBytes, -size);
+            var left = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            if (left <= TimeSpan.Zero || !await _bufferSpace.WaitAsync(left, ct))
+                throw new KafkaException(new Error(ErrorCode.LocalQueueFull,
+                    $"buffer.memory ({_settings.BufferMemory} bytes) stayed full for max.block.ms ({_settings.MaxBlock.TotalMilliseconds:0} ms): records are produced faster than the broker takes them."));
+        }
+    }
+
+    private void ReleaseBuffer(long bytes)
+    {
+        Interlocked.Add(ref _bufferedBytes, -bytes);
+        // Wake every waiter; each re-checks the budget.
+        var waiting = _bufferSpace.CurrentCount == 0 ? 64 : 0;
+        if (waiting > 0) _bufferSpace.Release(waiting);
+    }
+
+    /// <summary>Closes the open batch: assigns its sequence numbers and queues it for sending. Caller holds the lock.</summary>
+    private void SealOpen(PartitionState state)
+    {
+        if (state.Open == null) return;
+        var count = state.Open.Count;
+        var idempotent = _settings.EnableIdempotence && _settings.Acks != 0;
+        var (pid, epoch) = idempotent ? _producerId!.Result : (RecordBatch.NoProducerId, RecordBatch.NoProducerEpoch);
+        var seq = idempotent ? state.NextSequence : RecordBatch.NoSequence;
+        var bytes = state.Open.Build(pid, epoch, seq);
+        if (idempotent) state.NextSequence = (int)(((long)state.NextSequence + count) % int.MaxValue);
+        state.Unsent.Add(new ProducerBatch { Bytes = bytes, BaseSequence = seq, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
+        state.Open = null;
+        state.OpenRecords = new List<PendingRecord>();
+        OnBatchSealed(state.Tp);
+    }
+
+    /// <summary>Sends what may be sent now. Caller holds the partition's lock, so batches leave in order.</summary>
+    private void Drain(PartitionState state)
+    {
+        if (state.Recovering)
+        {
+            if (state.InFlight.Count > 0) return;
+            if (Stopwatch.GetTimestamp() < state.RetryNotBeforeTicks) return;
+            state.Recovering = false;
+        }
+        if (state.Open != null && (state.FlushRequested || LingerExpired(state)) && state.Unsent.Count == 0 && state.InFlight.Count < _settings.MaxInFlight)
+            SealOpen(state);
+        while (state.Unsent.Count > 0 && (state.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
+        {
+            var batch = state.Unsent[0];
+            state.Unsent.RemoveAt(0);
+            Send(state, batch);
+            if (state.Unsent.Count == 0 && state.Open != null && (state.FlushRequested || LingerExpired(state)) && state.InFlight.Count < _settings.MaxInFlight)
+                SealOpen(state);
+        }
+        if (state.Open == null && state.Unsent.Count == 0) state.FlushRequested = false;
+    }
+
+    private bool LingerExpired(PartitionState state) =>
+        Stopwatch.GetElapsedTime(state.OpenCreatedTicks).TotalMilliseconds >= _settings.LingerMs;
+
+    private void Send(PartitionState state, ProducerBatch batch)
+    {
+        batch.Attempts++;
+        if (batch.Attempts > 1) Interlocked.Add(ref _recordRetries, batch.Records.Count);
+        var request = new ProduceRequest(state.Tp, _settings.Acks, (int)_settings.Client.RequestTimeout.TotalMilliseconds, batch.Bytes);
+        var gateway = _connection.LeaderGateway(state.Tp);
+        _batchSize.Record(batch.Bytes.Length);
+        _recordsPerRequest.Record(batch.Records.Count);
+        if (_settings.Acks == 0)
+        {
+            if (gateway is { IsCompletedSuccessfully: true }) gateway.Result.Tell(request, ActorRefs.NoSender);
+            else _ = SendWhenResolvedAsync(state.Tp, request);
+            _recordSendRate.Add(batch.Records.Count);
+            Complete(state.Tp, batch, -1, -1, Error.NoError, PersistenceStatus.PossiblyPersisted);
+            return;
+        }
+        state.InFlight.Add(batch);
+        var started = Stopwatch.GetTimestamp();
+        Task<ProduceResponse> reply = gateway is { IsCompletedSuccessfully: true }
+            ? gateway.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout)
+            : AskWhenResolvedAsync(state.Tp, request);
+        reply.ContinueWith(t => OnReply(state, batch, t, started), TaskContinuationOptions.RunContinuationsAsynchronously);
+    }
+
+    private async Task SendWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
+    {
+        try
+        {
+            (await _connection.LeaderGatewayAsync(tp)).Tell(request, ActorRefs.NoSender);
+        }
+        catch (KafkaException)
+        {
+            // acks=0 promises nothing: a record whose leader cannot be found is dropped, as Kafka drops it.
+        }
+    }
+
+    private async Task<ProduceResponse> AskWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
+    {
+        var gateway = await _connection.LeaderGatewayAsync(tp);
+        return await gateway.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout);
+    }
+
+    private void OnReply(PartitionState state, ProducerBatch batch, Task<ProduceResponse> reply, long started)
+    {
+        _requestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Error error;
+        ProduceResponse? response = null;
+        if (reply.IsCompletedSuccessfully)
+        {
+            response = reply.Result;
+            error = response.Error == ErrorCode.None ? Error.NoError : new Error(response.Error, response.ErrorMessage ?? response.Error.Describe());
+        }
+        else
+        {
+            var e = reply.Exception?.GetBaseException();
+            error = e switch
+            {
+                KafkaException k => k.Error,
+                AskTimeoutException => new Error(ErrorCode.RequestTimedOut,
+                    $"the broker did not acknowledge the batch within request.timeout.ms ({_settings.Client.RequestTimeout.TotalMilliseconds:0} ms)"),
+                _ => new Error(ErrorCode.NetworkException, e?.Message ?? "the request failed"),
+            };
+        }
+
+        var completed = new List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime)>();
+        lock (state)
+        {
+            state.InFlight.Remove(batch);
+            if (!error.IsError)
+            {
+                completed.Add((batch, error, response!.BaseOffset, response.LogAppendTime));
+            }
+            else if (error.Code == ErrorCode.OutOfOrderSequenceNumber && state.Recovering)
+            {
+                // An earlier batch of this partition failed; this one was refused only because of that gap.
+                Requeue(state, batch);
+            }
+            else if (ShouldRetry(batch, error))
+            {
+                if (error.Code is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable)
+                    _connection.Invalidate(state.Tp.Topic);
+                Requeue(state, batch);
+                state.Recovering = true;
+                state.RetryNotBeforeTicks = Stopwatch.GetTimestamp() + (long)(_settings.Client.RetryBackoff.TotalSeconds * Stopwatch.Frequency);
+            }
+            else
+            {
+                completed.Add((batch, error, -1, -1));
+                if (batch.BaseSequence >= 0) Resequence(state, batch);
+            }
+            Drain(state);
+        }
+        foreach (var c in completed)
+            Complete(state.Tp, c.Batch, c.Offset, c.AppendTime, c.Error, c.Error.IsError ? PersistenceStatus.NotPersisted : PersistenceStatus.Persisted);
+    }
+
+    private bool ShouldRetry(ProducerBatch batch, Error error) =>
+        error.IsRetriable
+        && batch.Attempts <= _settings.Retries
+        && Stopwatch.GetElapsedTime(batch.CreatedTicks) < _settings.DeliveryTimeout;
+
+    private static void Requeue(PartitionState state, ProducerBatch batch)
+    {
+        var i = 0;
+        while (i < state.Unsent.Count && Compare(state.Unsent[i], batch) < 0) i++;
+        state.Unsent.Insert(i, batch);
+    }
+
+    private static int Compare(ProducerBatch a, ProducerBatch b) =>
+        a.BaseSequence >= 0 ? a.BaseSequence.CompareTo(b.BaseSequence) : a.CreatedTicks.CompareTo(b.CreatedTicks);
+
+    /// <summary>
+    /// A batch failed for good, so its sequence numbers were never used: later batches move down to close the gap
+    /// (as Kafka's producer adjusts sequences), and those in flight will be refused and resent with the new numbers.
+    /// </summary>
+    private static void Resequence(PartitionState state, ProducerBatch failed)
+    {
+        var count = failed.Records.Count;
+        foreach (var b in state.Unsent.Concat(state.InFlight))
+        {
+            if (b.BaseSequence <= failed.BaseSequence) continue;
+            b.BaseSequence -= count;
+            RecordBatch.SetBaseSequence(b.Bytes, b.BaseSequence);
+        }
+        state.NextSequence -= count;
+        if (state.InFlight.Count > 0) state.Recovering = true;
+    }
+
+    private void Complete(ProtocolTopicPartition tp, ProducerBatch batch, long baseOffset, long logAppendTime, Error error, PersistenceStatus status)
+    {
+        long bytes = 0;
+        for (var i = 0; i < batch.Records.Count; i++)
+        {
+            var r = batch.Records[i];
+            bytes += r.Size;
+            var offset = baseOffset < 0 ? -1 : baseOffset + i;
+            var timestamp = logAppendTime >= 0 ? new Timestamp(logAppendTime, TimestampKind.LogAppendTime) : new Timestamp(r.Timestamp, TimestampKind.CreateTime);
+            if (r.Handler != null)
+            {
+                try
+                {
+                    r.Handler(new DeliveryReport<TKey, TValue>
+                    {
+                        TopicPartitionOffset = new TopicPartitionOffset(tp.Topic, tp.Partition, offset), Message = r.Message,
+                        Timestamp = timestamp, Status = status, Error = error,
+                    });
+                }
+                catch (Exception e)
+                {
+                    // A throwing handler must not stop other records from completing; surface it on stderr.
+                    Console.Error.WriteLine($"[{Name}] delivery handler threw for {tp}@{offset}: {e}");
+                }
+            }
+            else if (error.IsError)
+                r.Completion!.TrySetException(new ProduceException<TKey, TValue>(error, Result(tp.Topic, tp.Partition, offset, r.Message, r.Timestamp, status)));
+            else
+                r.Completion!.TrySetResult(new DeliveryResult<TKey, TValue>
+                {
+                    TopicPartitionOffset = new TopicPartitionOffset(tp.Topic, tp.Partition, offset), Message = r.Message, Timestamp = timestamp, Status = status,
+                });
+        }
+        if (error.IsError) Interlocked.Add(ref _recordErrors, batch.Records.Count);
+        else if (_settings.Acks != 0) _recordSendRate.Add(batch.Records.Count);
+        ReleaseBuffer(bytes);
+        lock (_pendingLock)
+        {
+            _pendingRecords -= batch.Records.Count;
+            if (_pendingRecords == 0) _idle.Set();
+        }
+    }
+
+    private static DeliveryResult<TKey, TValue> Result(string topic, int partition, long offset, Message<TKey, TValue> message, long timestamp,
+        PersistenceStatus status) =>
+        new()
+        {
+            TopicPartitionOffset = new TopicPartitionOffset(topic, partition, offset), Message = message,
+            Timestamp = new Timestamp(timestamp, TimestampKind.CreateTime), Status = status,
+        };
+
+    /// <summary>Sends batches whose linger expired, resumes partitions after retry backoff and fails expired batches.</summary>
+    private async Task LingerLoopAsync()
+    {
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(_settings.LingerMs / 2, 1, 50));
+        using var timer = new PeriodicTimer(tick);
+        while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+        {
+            PartitionState[] states;
+            lock (_partitionsLock) states = _partitions.Values.ToArray();
+            foreach (var state in states)
+            {
+                List<ProducerBatch>? expired = null;
+                lock (state)
+                {
+                    for (var i = state.Unsent.Count - 1; i >= 0; i--)
+                        if (Stopwatch.GetElapsedTime(state.Unsent[i].CreatedTicks) >= _settings.DeliveryTimeout)
+                        {
+                            (expired ??= new()).Add(state.Unsent[i]);
+                            state.Unsent.RemoveAt(i);
+                        }
+                    if (expired != null)
+                        foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
+                            Resequence(state, b);
+                    if (state.Open != null || state.Unsent.Count > 0 || state.Recovering) Drain(state);
+                }
+                if (expired != null)
+                    foreach (var b in expired)
+                        Complete(state.Tp, b, -1, -1, new Error(ErrorCode.LocalMessageTimedOut,
+                            $"the record was not acknowledged within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds:0} ms)"), PersistenceStatus.NotPersisted);
+            }
+        }
+    }
+
+    public int Flush(TimeSpan timeout)
+    {
+        RequestFlush();
+        _idle.Wait(timeout);
+        lock (_pendingLock) return (int)_pendingRecords;
+    }
+
+    public void Flush(CancellationToken cancellationToken = default)
+    {
+        RequestFlush();
+        _idle.Wait(cancellationToken);
+    }
+
+    private void RequestFlush()
+    {
+        PartitionState[] states;
+        lock (_partitionsLock) states = _partitions.Values.ToArray();
+        foreach (var state in states)
+            lock (state)
+            {
+                state.FlushRequested = true;
+                Drain(state);
+            }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        // Like Kafka's close(): give queued records the delivery timeout to complete.
+        Flush(_settings.DeliveryTimeout);
+        _closing.Cancel();
+        try
+        {
+            _lingerLoop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
+        {
+            // The loop ends by cancellation.
+        }
+        _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
+        _closing.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace AkkaBroker.Client;
+
+/// <summary>Where a serializer's data goes or comes from.</summary>
+public enum MessageComponentType
+{
+    /// <summary>The record key.</summary>
+    Key,
+    /// <summary>The record value.</summary>
+    Value,
+}
+
+/// <summary>Context handed to serializers and deserializers.</summary>
+public readonly record struct SerializationContext(MessageComponentType Component, string Topic, Headers? Headers = null);
+
+/// <summary>Turns a key or value into bytes.</summary>
+public interface ISerializer<in T>
+{
+    /// <summary>Serializes <paramref name="data"/>; null stays null (a null key or a tombstone value).</summary>
+    byte[]? Serialize(T data, SerializationContext context);
+}
+
+/// <summary>Turns bytes back into a key or value.</summary>
+public interface IDeserializer<out T>
+{
+    /// <summary>Deserializes; <paramref name="isNull"/> is true when the record had no key or value.</summary>
+    T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context);
+}
+
+/// <summary>Marks a key or value type that is always null.</summary>
+public sealed class Null
+{
+    private Null() { }
+}
+
+/// <summary>Serializers for the common types; integers are big-endian like Kafka's.</summary>
+public static class Serializers
+{
+    /// <summary>UTF-8 strings.</summary>
+    public static readonly ISerializer<string> Utf8 = new Fn<string>(s => s == null ? null : Encoding.UTF8.GetBytes(s));
+    /// <summary>Byte arrays as they are.</summary>
+    public static readonly ISerializer<byte[]> ByteArray = new Fn<byte[]>(b => b);
+    /// <summary>Always null.</summary>
+    public static readonly ISerializer<Null> Null = new Fn<Null>(_ => null);
+    /// <summary>32-bit big-endian integers.</summary>
+    public static readonly ISerializer<int> Int32 = new Fn<int>(v => { var b = new byte[4]; BinaryPrimitives.WriteInt32BigEndian(b, v); return b; });
+    /// <summary>64-bit big-endian integers.</summary>
+    public static readonly ISerializer<long> Int64 = new Fn<long>(v => { var b = new byte[8]; BinaryPrimitives.WriteInt64BigEndian(b, v); return b; });
+
+    private sealed class Fn<T>(Func<T, byte[]?> f) : ISerializer<T>
+    {
+        public byte[]? Serialize(T data, SerializationContext context) => f(data);
+    }
+}
+
+/// <summary>Deserializers for the common types.</summary>
+public static class Deserializers
+{
+    /// <summary>UTF-8 strings (null stays null).</summary>
+    public static readonly IDeserializer<string> Utf8 = new Fn<string>((d, n) => n ? null! : Encoding.UTF8.GetString(d));
+    /// <summary>Byte arrays as they are (null stays null).</summary>
+    public static readonly IDeserializer<byte[]> ByteArray = new Fn<byte[]>((d, n) => n ? null! : d.ToArray());
+    /// <summary>Ignores the data.</summary>
+    public static readonly IDeserializer<Null> Null = new Fn<Null>((_, _) => null!);
+    /// <summary>Ignores the data.</summary>
+    public static readonly IDeserializer<Ignore> Ignore = new Fn<Ignore>((_, _) => null!);
+    /// <summary>32-bit big-endian integers.</summary>
+    public static readonly IDeserializer<int> Int32 = new Fn<int>((d, n) => n || d.Length != 4
+        ? throw new FormatException($"an Int32 needs exactly 4 bytes, got {(n ? "null" : d.Length.ToString())}")
+        : BinaryPrimitives.ReadInt32BigEndian(d));
+    /// <summary>64-bit big-endian integers.</summary>
+    public static readonly IDeserializer<long> Int64 = new Fn<long>((d, n) => n || d.Length != 8
+        ? throw new FormatException($"an Int64 needs exactly 8 bytes, got {(n ? "null" : d.Length.ToString())}")
+        : BinaryPrimitives.ReadInt64BigEndian(d));
+
+    private delegate T Decode<out T>(ReadOnlySpan<byte> data, bool isNull);
+
+    private sealed class Fn<T>(Decode<T> f) : IDeserializer<T>
+    {
+        public T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) => f(data, isNull);
+    }
+}
+
+/// <summary>Marks a key or value the consumer does not deserialize.</summary>
+public sealed class Ignore
+{
+    private Ignore() { }
+}
+
+/// <summary>JSON through System.Text.Json, as UTF-8.</summary>
+public sealed class JsonSerializer<T>(JsonSerializerOptions? options = null) : ISerializer<T>
+{
+    /// <inheritdoc />
+    public byte[]? Serialize(T data, SerializationContext context) =>
+        data == null ? null : System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(data, options);
+}
+
+/// <summary>JSON through System.Text.Json, as UTF-8.</summary>
+public sealed class JsonDeserializer<T>(JsonSerializerOptions? options = null) : IDeserializer<T>
+{
+    /// <inheritdoc />
+    public T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) =>
+        isNull ? default! : System.Text.Json.JsonSerializer.Deserialize<T>(data, options)!;
+}
+
+internal static class DefaultSerdes
+{
+    public static ISerializer<T>? Serializer<T>() => typeof(T) switch
+    {
+        var t when t == typeof(string) => (ISerializer<T>)Serializers.Utf8,
+        var t when t == typeof(byte[]) => (ISerializer<T>)Serializers.ByteArray,
+        var t when t == typeof(Null) => (ISerializer<T>)Serializers.Null,
+        var t when t == typeof(int) => (ISerializer<T>)Serializers.Int32,
+        var t when t == typeof(long) => (ISerializer<T>)Serializers.Int64,
+        _ => null,
+    };
+
+    public static IDeserializer<T>? Deserializer<T>() => typeof(T) switch
+    {
+        var t when t == typeof(string) => (IDeserializer<T>)Deserializers.Utf8,
+        var t when t == typeof(byte[]) => (IDeserializer<T>)Deserializers.ByteArray,
+        var t when t == typeof(Null) => (IDeserializer<T>)Deserializers.Null,
+        var t when t == typeof(Ignore) => (IDeserializer<T>)Deserializers.Ignore,
+        var t when t == typeof(int) => (IDeserializer<T>)Deserializers.Int32,
+        var t when t == typeof(long) => (IDeserializer<T>)Deserializers.Int64,
+        _ => null,
+    };
+}

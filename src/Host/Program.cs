@@ -4,6 +4,11 @@ using AkkaBroker.Host;
 var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on Akka.NET, and its console tools.")
 {
     ServeCommand.Create(),
+    TopicsCommand.Create(),
+    ProduceConsumeCommands.Produce(),
+    ProduceConsumeCommands.Consume(),
+    VerifiableProducerCommand.Create(),
+    PerfCommand.Create(),
 };
 // SIGTERM is left to Akka's coordinated shutdown (run-by-clr-shutdown-hook); Ctrl-C is handled by each command.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -52,12 +52,15 @@ public sealed class BrokerNode : IAsyncDisposable
         var settings = BrokerSettings.Create(composed);
         Directory.CreateDirectory(settings.DataDirectory);
         var connectionString = PrepareDatabase(settings.DatabasePath);
+        var escaped = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
         var config = ConfigurationFactory.ParseString($$"""
-            akka.persistence.journal.sql.connection-string = "{{connectionString}}"
-            akka.persistence.snapshot-store.sql.connection-string = "{{connectionString}}"
+            akka.persistence.journal.sql.connection-string = "{{escaped}}"
+            akka.persistence.snapshot-store.sql.connection-string = "{{escaped}}"
             """).WithFallback(composed);
 
-        var system = ActorSystem.Create(ActorSystemName, config);
+        var bootstrap = BootstrapSetup.Create().WithConfig(config)
+            .And(SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous));
+        var system = ActorSystem.Create(ActorSystemName, bootstrap);
         try
         {
             var cluster = Cluster.Get(system);
@@ -106,7 +109,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var mode = command.ExecuteScalar() as string;
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"SQLite refused WAL mode for {path} (it reports '{mode}')");
-        return connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        return connectionString;
     }
 
     /// <summary>Leaves the cluster and stops through coordinated shutdown; acknowledged writes are already durable.</summary>

@@ -24,6 +24,7 @@ public sealed record BrokerSettings(
     long ProducerIdExpirationMs,
     int PrometheusPort,
     TimeSpan AdminTimeout,
+    string JournalSynchronous,
     PartitionSettings Partition)
 {
     public const string Section = "akkabroker.broker";
@@ -122,6 +123,12 @@ public sealed record BrokerSettings(
             ProducerIdExpirationMs: Long(b, Section, "producer.id.expiration.ms", 1),
             PrometheusPort: prometheusPort,
             AdminTimeout: adminTimeout,
+            JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
+            {
+                "NORMAL" => "NORMAL",
+                "FULL" => "FULL",
+                var other => throw new BrokerConfigurationException($"{Section}.journal.synchronous", other, "normal or full"),
+            },
             Partition: new PartitionSettings(
                 TailCacheBytes: Long(p, "akkabroker.partition", "tail-cache-bytes", 0),
                 SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),

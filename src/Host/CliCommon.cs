@@ -1,0 +1,63 @@
+using System.CommandLine;
+using AkkaBroker.Client;
+
+namespace AkkaBroker.Host;
+
+/// <summary>Options and helpers shared by the console tools.</summary>
+internal static class CliCommon
+{
+    public static Option<string> BootstrapServer() => new("--bootstrap-server")
+    {
+        Description = "Broker to connect to, host:port (e.g. 127.0.0.1:9192)",
+        Required = true,
+    };
+
+    public static Option<string> Topic(bool required = true) => new("--topic")
+    {
+        Description = "Topic name",
+        Required = required,
+    };
+
+    /// <summary>A repeatable <c>key=value</c> option.</summary>
+    public static Option<string[]> KeyValues(string name, string description) => new(name)
+    {
+        Description = description + " (key=value, repeatable)",
+        AllowMultipleArgumentsPerToken = true,
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    /// <exception cref="UsageException">an entry is not key=value.</exception>
+    public static Dictionary<string, string> ParseKeyValues(string option, IEnumerable<string>? entries)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in entries ?? [])
+        {
+            var eq = entry.IndexOf('=');
+            if (eq <= 0) throw new UsageException($"{option} expects key=value, got '{entry}'");
+            map[entry[..eq].Trim()] = entry[(eq + 1)..];
+        }
+        return map;
+    }
+
+    /// <summary>Runs a tool body, turning client errors into a message on stderr and exit code 1.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (UsageException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+        catch (KafkaException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Error}");
+            return 1;
+        }
+    }
+}
+
+/// <summary>Bad command-line input; the message says what to change.</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,186 @@
+using System.CommandLine;
+using System.Diagnostics;
+using AkkaBroker.Client;
+using HdrHistogram;
+
+namespace AkkaBroker.Host;
+
+/// <summary><c>perf produce</c> and <c>perf consume</c>: throughput and latency, reported as Kafka's perf tools report them.</summary>
+internal static class PerfCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("perf", "Measure producer or consumer throughput and latency.");
+        command.Subcommands.Add(Produce());
+        command.Subcommands.Add(Consume());
+        return command;
+    }
+
+    private static Command Produce()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var numRecords = new Option<long>("--num-records") { Description = "Records to produce", Required = true };
+        var recordSize = new Option<int>("--record-size") { Description = "Value size in bytes", Required = true };
+        var throughput = new Option<double>("--throughput") { Description = "Records per second; -1 for no limit", Required = true };
+        var props = CliCommon.KeyValues("--producer-props", "Producer config, e.g. acks=1 linger.ms=5 batch.size=65536");
+        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            var config = new ProducerConfig(CliCommon.ParseKeyValues("--producer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
+            var ackSetting = config.Get("acks");
+            if (ackSetting is "0" or "1" && config.Get("enable.idempotence") == null) config.EnableIdempotence = false;
+            var n = parse.GetValue(numRecords);
+            var size = parse.GetValue(recordSize);
+            if (n <= 0 || size < 0) throw new UsageException("--num-records must be positive and --record-size at least 0");
+            var name = parse.GetValue(topic)!;
+            var payload = new byte[size];
+            Random.Shared.NextBytes(payload);
+            var histogram = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
+            var window = new Window();
+            var total = new Window();
+            var throttler = new Throttler(parse.GetValue(throughput));
+            long errors = 0;
+            Error? firstError = null;
+            var started = Stopwatch.GetTimestamp();
+            using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
+            for (long i = 0; i < n; i++)
+            {
+                await throttler.WaitAsync(i);
+                var sendTicks = Stopwatch.GetTimestamp();
+                producer.Produce(name, new Message<Null, byte[]> { Value = payload }, r =>
+                {
+                    if (r.Error.IsError)
+                    {
+                        if (Interlocked.Increment(ref errors) == 1) firstError = r.Error;
+                        return;
+                    }
+                    var latencyUs = (long)(Stopwatch.GetElapsedTime(sendTicks).TotalMilliseconds * 1000);
+                    histogram.RecordValue(Math.Max(1, latencyUs));
+                    window.Record(latencyUs, size);
+                    total.Record(latencyUs, size);
+                });
+                if (window.ElapsedSeconds >= 5) window.PrintAndReset();
+            }
+            producer.Flush(CancellationToken.None);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var count = total.Count;
+            Console.WriteLine(
+                $"{count} records sent, {count / seconds:0.0} records/sec ({count * (double)size / seconds / 1024 / 1024:0.00} MB/sec), " +
+                $"{total.AvgLatencyMs:0.00} ms avg latency, {total.MaxLatencyMs:0.00} ms max latency, " +
+                $"{P(histogram, 50)} ms 50th, {P(histogram, 95)} ms 95th, {P(histogram, 99)} ms 99th, {P(histogram, 99.9)} ms 99.9th.");
+            PrintMetrics(producer.Metrics);
+            if (errors > 0)
+            {
+                Console.Error.WriteLine($"error: {errors} records failed; first: {firstError}");
+                return 1;
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Consume()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var messages = new Option<long>("--messages") { Description = "Records to consume", Required = true };
+        var timeoutMs = new Option<int>("--timeout-ms") { Description = "Give up when no record arrives for this long", DefaultValueFactory = _ => 10000 };
+        var props = CliCommon.KeyValues("--consumer-props", "Consumer config, e.g. fetch.min.bytes=1");
+        var fromEnd = new Option<bool>("--from-end") { Description = "Start at the log end (to measure end-to-end latency while a producer runs)" };
+        var command = new Command("consume", "Consumer throughput (like kafka-consumer-perf-test); with --from-end also end-to-end latency.")
+            { bootstrap, topic, messages, timeoutMs, props, fromEnd };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            var config = new ConsumerConfig(CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
+            var name = parse.GetValue(topic)!;
+            var n = parse.GetValue(messages);
+            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = config.BootstrapServers }).Build();
+            var metadata = await admin.GetMetadataAsync([name]);
+            using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
+            var start = parse.GetValue(fromEnd) ? Offset.End : Offset.Beginning;
+            consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, start)));
+            var endToEnd = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
+            long count = 0, bytes = 0;
+            long firstTicks = 0;
+            var idle = TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs));
+            var lastReport = Stopwatch.GetTimestamp();
+            long reportCount = 0;
+            while (count < n)
+            {
+                var r = consumer.Consume(idle);
+                if (r == null) break;
+                if (firstTicks == 0) firstTicks = Stopwatch.GetTimestamp();
+                count++;
+                bytes += r.Message!.Value?.Length ?? 0;
+                var e2eUs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs) * 1000;
+                endToEnd.RecordValue(Math.Max(1, e2eUs));
+                if (Stopwatch.GetElapsedTime(lastReport).TotalSeconds >= 5)
+                {
+                    var s = Stopwatch.GetElapsedTime(lastReport).TotalSeconds;
+                    Console.WriteLine($"{count} records consumed, {(count - reportCount) / s:0.0} records/sec.");
+                    lastReport = Stopwatch.GetTimestamp();
+                    reportCount = count;
+                }
+            }
+            var seconds = firstTicks == 0 ? 0 : Stopwatch.GetElapsedTime(firstTicks).TotalSeconds;
+            var mb = bytes / 1024.0 / 1024.0;
+            Console.WriteLine("data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, fetch.time.sec");
+            Console.WriteLine($"{mb:0.0000}, {(seconds > 0 ? mb / seconds : 0):0.0000}, {count}, {(seconds > 0 ? count / seconds : 0):0.0}, {seconds:0.000}");
+            if (parse.GetValue(fromEnd))
+                Console.WriteLine($"end-to-end latency (record timestamp to consume, ms resolution): {P(endToEnd, 50)} ms 50th, {P(endToEnd, 95)} ms 95th, {P(endToEnd, 99)} ms 99th, {P(endToEnd, 99.9)} ms 99.9th.");
+            PrintMetrics(consumer.Metrics);
+            consumer.Close();
+            if (count < n)
+            {
+                Console.Error.WriteLine($"error: only {count} of {n} records arrived before {idle.TotalMilliseconds:0} ms passed without one");
+                return 1;
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string P(HistogramBase h, double percentile) => (h.GetValueAtPercentile(percentile) / 1000.0).ToString("0.00");
+
+    private static void PrintMetrics(IReadOnlyDictionary<string, double> metrics)
+    {
+        foreach (var (k, v) in metrics.OrderBy(kv => kv.Key)) Console.WriteLine($"{k,-28} : {v:0.###}");
+    }
+
+    /// <summary>Counts and latency since the last progress line (or since the start, for the total).</summary>
+    private sealed class Window
+    {
+        private readonly object _lock = new();
+        private long _count, _bytes, _latencySumUs, _maxUs;
+        private long _start = Stopwatch.GetTimestamp();
+
+        public long Count { get { lock (_lock) return _count; } }
+        public double AvgLatencyMs { get { lock (_lock) return _count == 0 ? 0 : _latencySumUs / 1000.0 / _count; } }
+        public double MaxLatencyMs { get { lock (_lock) return _maxUs / 1000.0; } }
+        public double ElapsedSeconds => Stopwatch.GetElapsedTime(Interlocked.Read(ref _start)).TotalSeconds;
+
+        public void Record(long latencyUs, int size)
+        {
+            lock (_lock)
+            {
+                _count++;
+                _bytes += size;
+                _latencySumUs += latencyUs;
+                _maxUs = Math.Max(_maxUs, latencyUs);
+            }
+        }
+
+        public void PrintAndReset()
+        {
+            lock (_lock)
+            {
+                var s = ElapsedSeconds;
+                Console.WriteLine($"{_count} records sent, {_count / s:0.0} records/sec ({_bytes / s / 1024 / 1024:0.00} MB/sec), " +
+                                  $"{(_count == 0 ? 0 : _latencySumUs / 1000.0 / _count):0.0} ms avg latency, {_maxUs / 1000.0:0.0} ms max latency.");
+                _count = _bytes = _latencySumUs = _maxUs = 0;
+                _start = Stopwatch.GetTimestamp();
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using AkkaBroker.Client;
+
+namespace AkkaBroker.Host;
+
+/// <summary><c>topics create|list|describe|delete|alter</c>, shaped after kafka-topics.sh.</summary>
+internal static class TopicsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("topics", "Create, list, describe, delete and alter topics.");
+        command.Subcommands.Add(CreateTopic());
+        command.Subcommands.Add(ListTopics());
+        command.Subcommands.Add(DescribeTopics());
+        command.Subcommands.Add(DeleteTopic());
+        command.Subcommands.Add(AlterTopic());
+        return command;
+    }
+
+    private static IAdminClient Admin(string bootstrap) =>
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+
+    private static Command CreateTopic()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var partitions = new Option<int>("--partitions") { Description = "Number of partitions (default: the broker's num.partitions)", DefaultValueFactory = _ => -1 };
+        var rf = new Option<short>("--replication-factor") { Description = "Replication factor (default: the broker's default.replication.factor)", DefaultValueFactory = _ => -1 };
+        var config = CliCommon.KeyValues("--config", "Topic config override, e.g. cleanup.policy=compact");
+        var command = new Command("create", "Create a topic.") { bootstrap, topic, partitions, rf, config };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            var configs = CliCommon.ParseKeyValues("--config", parse.GetValue(config));
+            using var admin = Admin(parse.GetValue(bootstrap)!);
+            var name = parse.GetValue(topic)!;
+            await admin.CreateTopicsAsync([new TopicSpecification
+            {
+                Name = name, NumPartitions = parse.GetValue(partitions), ReplicationFactor = parse.GetValue(rf), Configs = configs,
+            }]);
+            Console.WriteLine($"Created topic {name}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ListTopics()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var command = new Command("list", "List topic names.") { bootstrap };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            using var admin = Admin(parse.GetValue(bootstrap)!);
+            var metadata = await admin.GetMetadataAsync();
+            foreach (var t in metadata.Topics) Console.WriteLine(t.Topic);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DescribeTopics()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic(required: false);
+        var command = new Command("describe", "Describe topics: partitions, leaders, replicas, in-sync replicas and config overrides.") { bootstrap, topic };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            using var admin = Admin(parse.GetValue(bootstrap)!);
+            var name = parse.GetValue(topic);
+            var metadata = await admin.GetMetadataAsync(name == null ? null : [name]);
+            foreach (var t in metadata.Topics)
+            {
+                var configs = await admin.DescribeConfigsAsync(t.Topic);
+                var overrides = string.Join(",", configs.Where(c => !c.IsDefault).Select(c => $"{c.Name}={c.Value}"));
+                var rf = t.Partitions.Count == 0 ? 0 : t.Partitions[0].Replicas.Count;
+                Console.WriteLine($"Topic: {t.Topic}\tPartitionCount: {t.Partitions.Count}\tReplicationFactor: {rf}\tConfigs: {overrides}");
+                foreach (var p in t.Partitions)
+                    Console.WriteLine($"\tTopic: {t.Topic}\tPartition: {p.PartitionId}\tLeader: {p.Leader}\tReplicas: {string.Join(",", p.Replicas)}\tIsr: {string.Join(",", p.InSyncReplicas)}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DeleteTopic()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var command = new Command("delete", "Delete a topic and its log.") { bootstrap, topic };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            using var admin = Admin(parse.GetValue(bootstrap)!);
+            await admin.DeleteTopicsAsync([parse.GetValue(topic)!]);
+            Console.WriteLine($"Deleted topic {parse.GetValue(topic)}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command AlterTopic()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var partitions = new Option<int?>("--partitions") { Description = "New, larger partition count" };
+        var config = CliCommon.KeyValues("--config", "Topic config to set");
+        var deleteConfig = new Option<string[]>("--delete-config") { Description = "Topic config to return to its default (repeatable)", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("alter", "Add partitions to a topic or change its configs.") { bootstrap, topic, partitions, config, deleteConfig };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            var name = parse.GetValue(topic)!;
+            var set = CliCommon.ParseKeyValues("--config", parse.GetValue(config));
+            var delete = parse.GetValue(deleteConfig) ?? [];
+            var newCount = parse.GetValue(partitions);
+            if (newCount == null && set.Count == 0 && delete.Length == 0)
+                throw new UsageException("nothing to alter: give --partitions, --config or --delete-config");
+            using var admin = Admin(parse.GetValue(bootstrap)!);
+            if (newCount is { } n)
+            {
+                await admin.CreatePartitionsAsync(name, n);
+                Console.WriteLine($"Topic {name} now has {n} partitions.");
+            }
+            if (set.Count > 0 || delete.Length > 0)
+            {
+                await admin.IncrementalAlterConfigsAsync(name, set, delete);
+                Console.WriteLine($"Updated configs of topic {name}.");
+            }
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,33 @@
+using AkkaBroker.Actors.Broker;
+using Xunit;
+
+namespace AkkaBroker.Tests.Broker;
+
+public class BrokerSettingsTests
+{
+    [Fact]
+    public void Defaults_are_kafkas()
+    {
+        var s = TestConfigs.Settings();
+        Assert.True(s.AutoCreateTopicsEnable);
+        Assert.Equal(1, s.NumPartitions);
+        Assert.Equal("1048588", s.DefaultTopicConfig["max.message.bytes"]);
+        Assert.Equal("604800000", s.DefaultTopicConfig["retention.ms"]);
+        Assert.Equal("delete", s.DefaultTopicConfig["cleanup.policy"]);
+        Assert.Equal(9192, s.Port);
+    }
+
+    [Theory]
+    [InlineData("akkabroker.broker.num.partitions = 0", "akkabroker.broker.num.partitions", "'0'")]
+    [InlineData("akkabroker.broker.auto.create.topics.enable = maybe", "akkabroker.broker.auto.create.topics.enable", "true or false")]
+    [InlineData("akkabroker.broker.log.cleanup.policy = shred", "akkabroker.broker.log.cleanup.policy", "'shred'")]
+    [InlineData("akka.remote.dot-netty.tcp.port = 9092", "akka.remote.dot-netty.tcp.port", "Kafka-protocol")]
+    [InlineData("akkabroker.broker.journal.synchronous = sometimes", "akkabroker.broker.journal.synchronous", "normal or full")]
+    public void Bad_configuration_fails_at_start_naming_key_value_and_what_is_allowed(string hocon, string key, string mention)
+    {
+        var e = Assert.Throws<BrokerConfigurationException>(() => TestConfigs.Settings(hocon));
+        Assert.Equal(key, e.Key);
+        Assert.Contains(key, e.Message);
+        Assert.Contains(mention, e.Message);
+    }
+}

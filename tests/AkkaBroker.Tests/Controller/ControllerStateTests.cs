@@ -1,0 +1,168 @@
+using AkkaBroker.Actors.Controller;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using Xunit;
+
+namespace AkkaBroker.Tests.Controller;
+
+public class ControllerStateTests
+{
+    private static readonly IReadOnlyList<int> OneBroker = [0];
+    private static readonly Dictionary<string, string> NoConfig = new();
+
+    private static TopicOperationResponse Refusal(ControllerState.Decision d) =>
+        Assert.IsType<ControllerState.Decision.Reply>(d).Response;
+
+    private static ControllerState WithTopic(string name, int partitions = 3)
+    {
+        var state = new ControllerState();
+        var d = state.DecideCreate(new CreateTopicRequest(name, partitions, 1, NoConfig, false), TestConfigs.Settings(), OneBroker);
+        state.Apply(Assert.IsType<ControllerState.Decision.Persist>(d).Event);
+        return state;
+    }
+
+    [Fact]
+    public void Creating_a_topic_assigns_every_partition_to_the_broker()
+    {
+        var state = WithTopic("orders", 3);
+        var topic = state.Topics["orders"];
+        Assert.Equal([0, 1, 2], topic.Partitions.Select(p => p.Partition));
+        Assert.All(topic.Partitions, p => Assert.Equal([0], p.Replicas));
+    }
+
+    [Fact]
+    public void A_replication_factor_above_the_broker_count_is_invalid_replication_factor()
+    {
+        var r = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest("t", 1, 2, NoConfig, false), TestConfigs.Settings(), OneBroker));
+        Assert.Equal(ErrorCode.InvalidReplicationFactor, r.Error);
+        Assert.Contains("larger than available brokers: 1", r.ErrorMessage);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("has space")]
+    [InlineData("slash/name")]
+    [InlineData("ünïcode")]
+    public void Illegal_topic_names_are_invalid_topic_exception(string name)
+    {
+        var r = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest(name, 1, 1, NoConfig, false), TestConfigs.Settings(), OneBroker));
+        Assert.Equal(ErrorCode.InvalidTopicException, r.Error);
+    }
+
+    [Fact]
+    public void A_topic_name_longer_than_249_characters_is_refused()
+    {
+        var r = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest(new string('a', 250), 1, 1, NoConfig, false), TestConfigs.Settings(), OneBroker));
+        Assert.Equal(ErrorCode.InvalidTopicException, r.Error);
+        Assert.Contains("249", r.ErrorMessage);
+    }
+
+    [Fact]
+    public void Names_differing_only_by_dot_and_underscore_collide()
+    {
+        var r = Refusal(WithTopic("a.b").DecideCreate(new CreateTopicRequest("a_b", 1, 1, NoConfig, false), TestConfigs.Settings(), OneBroker));
+        Assert.Equal(ErrorCode.InvalidTopicException, r.Error);
+        Assert.Contains("collides", r.ErrorMessage);
+    }
+
+    [Fact]
+    public void Creating_an_existing_topic_is_topic_already_exists()
+    {
+        Assert.Equal(ErrorCode.TopicAlreadyExists,
+            Refusal(WithTopic("t").DecideCreate(new CreateTopicRequest("t", 1, 1, NoConfig, false), TestConfigs.Settings(), OneBroker)).Error);
+    }
+
+    [Fact]
+    public void Invalid_config_values_are_refused_naming_key_value_and_what_is_allowed()
+    {
+        var r = Refusal(new ControllerState().DecideCreate(
+            new CreateTopicRequest("t", 1, 1, new Dictionary<string, string> { ["cleanup.policy"] = "shred" }, false), TestConfigs.Settings(), OneBroker));
+        Assert.Equal(ErrorCode.InvalidConfig, r.Error);
+        Assert.Contains("'shred'", r.ErrorMessage);
+        Assert.Contains("cleanup.policy", r.ErrorMessage);
+        Assert.Contains("delete", r.ErrorMessage);
+    }
+
+    [Fact]
+    public void Validate_only_creates_nothing()
+    {
+        var state = new ControllerState();
+        var r = Refusal(state.DecideCreate(new CreateTopicRequest("t", 1, 1, NoConfig, true), TestConfigs.Settings(), OneBroker));
+        Assert.Equal(ErrorCode.None, r.Error);
+        Assert.Empty(state.Topics);
+    }
+
+    [Fact]
+    public void Partitions_can_only_grow()
+    {
+        var state = WithTopic("t", 3);
+        Assert.Equal(ErrorCode.InvalidPartitions, Refusal(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), OneBroker)).Error);
+        var added = Assert.IsType<PartitionsAdded>(Assert.IsType<ControllerState.Decision.Persist>(
+            state.DecideCreatePartitions(new CreatePartitionsRequest("t", 5), OneBroker)).Event);
+        Assert.Equal([3, 4], added.NewPartitions.Select(p => p.Partition));
+        state.Apply(added);
+        Assert.Equal(5, state.Topics["t"].Partitions.Count);
+    }
+
+    [Fact]
+    public void Altering_configs_sets_and_removes_overrides_and_describe_marks_defaults()
+    {
+        var state = WithTopic("t");
+        state.Apply(Assert.IsType<ControllerState.Decision.Persist>(state.DecideAlterConfigs(
+            new AlterConfigsRequest("t", new Dictionary<string, string> { ["retention.ms"] = "1000" }, []))).Event);
+        var described = state.DescribeConfigs(new DescribeConfigsRequest("t"), TestConfigs.Settings());
+        var retention = described.Entries.Single(e => e.Name == "retention.ms");
+        Assert.Equal("1000", retention.Value);
+        Assert.False(retention.IsDefault);
+        Assert.True(described.Entries.Single(e => e.Name == "cleanup.policy").IsDefault);
+
+        state.Apply(Assert.IsType<ControllerState.Decision.Persist>(state.DecideAlterConfigs(
+            new AlterConfigsRequest("t", new Dictionary<string, string>(), ["retention.ms"]))).Event);
+        Assert.Empty(state.Topics["t"].ConfigOverrides);
+        Assert.Equal(ErrorCode.InvalidConfig,
+            Refusal(state.DecideAlterConfigs(new AlterConfigsRequest("t", new Dictionary<string, string> { ["segment.bytes"] = "1" }, []))).Error);
+    }
+
+    [Fact]
+    public void Deleting_an_unknown_topic_is_unknown_topic_or_partition()
+    {
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, Refusal(new ControllerState().DecideDelete(new DeleteTopicRequest("nope"))).Error);
+    }
+
+    [Fact]
+    public void Producer_ids_are_unique_across_blocks_and_restarts()
+    {
+        var state = new ControllerState();
+        var seen = new HashSet<long>();
+        var events = new List<object>();
+        for (var i = 0; i < 2500; i++)
+        {
+            var (id, allocate) = state.NextProducerId();
+            if (allocate != null)
+            {
+                state.Apply(allocate);
+                events.Add(allocate);
+                (id, _) = state.NextProducerId();
+            }
+            Assert.True(seen.Add(id), $"producer id {id} was handed out twice");
+        }
+        // Recovery replays the allocations; ids of the block in force are skipped, never reused.
+        var recovered = new ControllerState();
+        foreach (var e in events) recovered.Apply(e);
+        recovered.OnRecoveryCompleted();
+        var (_, next) = recovered.NextProducerId();
+        recovered.Apply(next!);
+        Assert.DoesNotContain(recovered.NextProducerId().ProducerId, seen);
+    }
+
+    [Fact]
+    public void Snapshot_restores_topics()
+    {
+        var state = WithTopic("t", 4);
+        var restored = new ControllerState();
+        restored.Restore(state.ToSnapshot());
+        Assert.Equal(4, restored.Topics["t"].Partitions.Count);
+    }
+}

@@ -61,12 +61,17 @@ public sealed class PartitionLog
         LastSequenceNr = sequenceNr;
     }
 
+    /// <summary>The topic was deleted: the log is gone, and a topic created later with the same name starts empty.</summary>
     public void ApplyDeleted(long sequenceNr)
     {
         Deleted = true;
         LastSequenceNr = sequenceNr;
+        LogStartOffset = LogEndOffset = HighWatermark = LogBytes = 0;
+        MaxTimestamp = -1;
+        _bytesSinceIndexEntry = 0;
         _index.Clear();
         Cache.Clear();
+        Producers.Restore([]);
     }
 
     /// <summary>The outcome of an append request.</summary>

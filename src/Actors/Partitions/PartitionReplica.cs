@@ -43,8 +43,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _logger = Context.GetLogger();
     private readonly Dictionary<long, ParkedFetch> _parked = new();
     private readonly Dictionary<long, PendingRead> _reads = new();
-    // Replies owed for batches still being written, by journal sequence number, so a failed write can be answered.
-    private readonly SortedDictionary<long, (IActorRef ReplyTo, short Acks)> _pendingAppends = new();
+    // Replies owed for batches still being written, oldest first (PersistAsync confirms, fails or rejects in order),
+    // so a failed write can be answered.
+    private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
     private long _nextId;
     private long _eventsSinceSnapshot;
     private long _snapshotInProgressSeqNr = -1;
@@ -121,15 +122,16 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 else DeferAsync(reply, m => replyTo.Tell(m));
                 break;
             case PartitionLog.AppendDecision.Accepted a:
+                _pendingAppends.Enqueue((replyTo, request.Acks));
                 PersistAsync(new BatchAppended(a.Batch), e => OnAppendPersisted(e, a, request.Acks, replyTo, started));
-                _pendingAppends[LastSequenceNr] = (replyTo, request.Acks);
                 break;
         }
     }
 
     private void OnAppendPersisted(BatchAppended e, PartitionLog.AppendDecision.Accepted a, short acks, IActorRef replyTo, long started)
     {
-        _pendingAppends.Remove(LastSequenceNr);
+        _pendingAppends.Dequeue();
+        // In a persist handler LastSequenceNr is this event's sequence number.
         _log.OnPersisted(e.Batch, LastSequenceNr);
         BrokerMetrics.BytesIn.Add(e.Batch.Length);
         BrokerMetrics.RecordsIn.Add(a.RecordCount);
@@ -147,7 +149,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         // The journal could not write: nothing from this write on was acknowledged. Tell every waiting producer now
         // (KAFKA_STORAGE_ERROR is retriable) instead of letting them time out; the actor then stops and recovers from
         // the journal on its next message, so offsets assigned to unwritten batches are reused.
-        foreach (var (_, (replyTo, acks)) in _pendingAppends)
+        foreach (var (replyTo, acks) in _pendingAppends)
             if (acks != 0)
                 replyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
                     $"{_tp}: the journal failed to write the batch ({cause.Message}); it was not appended, retry", -1, -1, _log.LogStartOffset));
@@ -158,7 +160,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        if (_pendingAppends.Remove(sequenceNr, out var pending) && pending.Acks != 0)
+        if (@event is BatchAppended && _pendingAppends.TryDequeue(out var pending) && pending.Acks != 0)
             pending.ReplyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
                 $"{_tp}: the journal rejected the batch ({cause.Message})", -1, -1, _log.LogStartOffset));
         base.OnPersistRejected(cause, @event, sequenceNr);

@@ -1,0 +1,192 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.TestKit;
+using Akka.TestKit.Xunit2;
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.Actors.Partitions;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
+using Xunit;
+
+namespace AkkaBroker.Tests.Partitions;
+
+/// <summary>The partition replica actor over Akka.Persistence.TestKit's journal, which can be made to fail.</summary>
+public class PartitionReplicaSpec() : TestKit(SpecConfig)
+{
+    private static readonly Config SpecConfig = ConfigurationFactory.ParseString("""
+        akka.actor.provider = local
+        akka.loglevel = WARNING
+        akka.persistence.journal.plugin = "akka.persistence.journal.test"
+        akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
+        akka.persistence.snapshot-store.test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
+        """).WithFallback(BrokerNode.Compose(Config.Empty));
+
+    private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
+
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static int _topicCounter;
+    private readonly TopicPartition _tp = new($"topic{Interlocked.Increment(ref _topicCounter)}", 0);
+
+    private IActorRef StartReplica(BrokerSettings settings, bool ensure = true)
+    {
+        var replica = Sys.ActorOf(PartitionReplica.Props(_tp, settings));
+        if (ensure)
+        {
+            replica.Tell(new EnsurePartition(_tp, settings.EffectiveTopicConfig(new Dictionary<string, string>())), TestActor);
+            Assert.Equal(ErrorCode.None, ExpectMsg<PartitionStateAck>(Wait).Error);
+        }
+        return replica;
+    }
+
+    private void Stop(IActorRef replica)
+    {
+        Watch(replica);
+        replica.Tell(PoisonPill.Instance);
+        ExpectTerminated(replica, Wait);
+    }
+
+    private static byte[] Batch(params string[] values)
+    {
+        var b = new RecordBatchBuilder(CompressionType.None);
+        foreach (var v in values) b.Append(1000, null, Encoding.UTF8.GetBytes(v));
+        return b.Build();
+    }
+
+    private ProduceResponse Produce(IActorRef replica, params string[] values)
+    {
+        replica.Tell(new ProduceRequest(_tp, 1, 5000, Batch(values)), TestActor);
+        return ExpectMsg<ProduceResponse>(Wait);
+    }
+
+    private List<string> FetchValues(IActorRef replica, long offset, int maxBytes = 1 << 20)
+    {
+        replica.Tell(new FetchRequest(_tp, offset, maxBytes, 1, 0), TestActor);
+        var response = ExpectMsg<FetchResponse>(Wait);
+        Assert.Equal(ErrorCode.None, response.Error);
+        return RecordBatch.ReadAll(response.Records).SelectMany(b => b.ReadRecords())
+            .Where(r => r.Offset >= offset).Select(r => Encoding.UTF8.GetString(r.Value!)).ToList();
+    }
+
+    [Fact]
+    public void Partition_acknowledges_appends_with_their_base_offsets_and_serves_them()
+    {
+        var replica = StartReplica(TestConfigs.Settings());
+        Assert.Equal(0, Produce(replica, "a", "b").BaseOffset);
+        Assert.Equal(2, Produce(replica, "c").BaseOffset);
+        Assert.Equal(["b", "c"], FetchValues(replica, 1));
+    }
+
+    [Fact]
+    public void Partition_without_config_answers_unknown_topic_or_partition()
+    {
+        var replica = StartReplica(TestConfigs.Settings(), ensure: false);
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, Produce(replica, "x").Error);
+        replica.Tell(new ListOffsetsRequest(_tp, ListOffsetsRequest.Latest), TestActor);
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, ExpectMsg<ListOffsetsResponse>(Wait).Error);
+    }
+
+    [Fact]
+    public void A_fetch_at_the_log_end_waits_and_is_answered_when_records_arrive()
+    {
+        var replica = StartReplica(TestConfigs.Settings());
+        var consumer = CreateTestProbe();
+        replica.Tell(new FetchRequest(_tp, 0, 1 << 20, 1, 30_000), consumer);
+        Assert.Equal(0, Produce(replica, "late").BaseOffset);
+        var response = consumer.ExpectMsg<FetchResponse>(Wait);
+        Assert.Equal("late", Encoding.UTF8.GetString(RecordBatch.ReadAll(response.Records).Single().ReadRecords()[0].Value!));
+    }
+
+    [Fact]
+    public void A_fetch_that_cannot_reach_fetch_min_bytes_returns_what_there_is_after_fetch_max_wait()
+    {
+        var replica = StartReplica(TestConfigs.Settings());
+        Produce(replica, "small");
+        replica.Tell(new FetchRequest(_tp, 0, 1 << 20, 1_000_000, 200), TestActor);
+        var response = ExpectMsg<FetchResponse>(Wait);
+        Assert.Single(RecordBatch.ReadAll(response.Records));
+    }
+
+    [Fact]
+    public void A_restarted_replica_recovers_its_log_and_continues_the_offsets()
+    {
+        var settings = TestConfigs.Settings("akkabroker.partition.snapshot-interval-events = 3");
+        var replica = StartReplica(settings);
+        for (var i = 0; i < 10; i++) Produce(replica, $"v{i}");
+        Stop(replica);
+
+        var again = StartReplica(settings, ensure: false);
+        Assert.Equal(10, Produce(again, "v10").BaseOffset);
+        Assert.Equal(Enumerable.Range(0, 11).Select(i => $"v{i}"), FetchValues(again, 0));
+        again.Tell(new ListOffsetsRequest(_tp, ListOffsetsRequest.Latest), TestActor);
+        Assert.Equal(11, ExpectMsg<ListOffsetsResponse>(Wait).Offset);
+    }
+
+    [Fact]
+    public void Offsets_older_than_the_tail_cache_are_read_back_from_the_journal()
+    {
+        var settings = TestConfigs.Settings("akkabroker.partition.tail-cache-bytes = 1, akkabroker.broker.log.index.interval.bytes = 150");
+        var replica = StartReplica(settings);
+        for (var i = 0; i < 20; i++) Produce(replica, $"v{i}", $"w{i}");
+        Assert.Equal(["w3", "v4", "w4"], FetchValues(replica, 7).Take(3));
+        Assert.Equal(40 - 7, FetchValues(replica, 7).Count);
+        // A small byte limit still returns at least one batch, and never one past it.
+        Assert.Equal(["v0", "w0"], FetchValues(replica, 0, maxBytes: 10));
+    }
+
+    [Fact]
+    public void Timestamps_are_looked_up_in_the_journal_when_the_cache_does_not_cover_them()
+    {
+        var settings = TestConfigs.Settings("akkabroker.partition.tail-cache-bytes = 1, akkabroker.broker.log.index.interval.bytes = 1");
+        var replica = StartReplica(settings);
+        for (var i = 0; i < 10; i++)
+        {
+            var b = new RecordBatchBuilder(CompressionType.None);
+            b.Append(1000 + i * 10, null, [1]);
+            replica.Tell(new ProduceRequest(_tp, 1, 5000, b.Build()), TestActor);
+            ExpectMsg<ProduceResponse>(Wait);
+        }
+        replica.Tell(new ListOffsetsRequest(_tp, 1035), TestActor);
+        var found = ExpectMsg<ListOffsetsResponse>(Wait);
+        Assert.Equal(4, found.Offset);
+        Assert.Equal(1040, found.Timestamp);
+    }
+
+    [Fact]
+    public async Task A_journal_write_failure_is_answered_with_kafka_storage_error_and_nothing_is_acknowledged()
+    {
+        var replica = StartReplica(TestConfigs.Settings());
+        Watch(replica);
+        Produce(replica, "kept");
+        await Journal.OnWrite.Fail();
+        var failed = Produce(replica, "lost");
+        Assert.Equal(ErrorCode.KafkaStorageError, failed.Error);
+        Assert.Contains("retry", failed.ErrorMessage);
+        ExpectTerminated(replica, Wait);
+        await Journal.OnWrite.Pass();
+
+        // The replica restarts from its journal: the failed batch is not there and its offset is reused.
+        var again = StartReplica(TestConfigs.Settings(), ensure: false);
+        var retried = Produce(again, "retried");
+        Assert.True(retried.Error == ErrorCode.None, $"{retried.Error}: {retried.ErrorMessage}");
+        Assert.Equal(1, retried.BaseOffset);
+        Assert.Equal(["kept", "retried"], FetchValues(again, 0));
+    }
+
+    [Fact]
+    public void Deleting_a_partition_wipes_its_log()
+    {
+        var settings = TestConfigs.Settings();
+        var replica = StartReplica(settings);
+        Produce(replica, "a");
+        replica.Tell(new DeletePartition(_tp), TestActor);
+        ExpectMsg<PartitionStateAck>(Wait);
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, Produce(replica, "b").Error);
+        replica.Tell(new EnsurePartition(_tp, settings.EffectiveTopicConfig(new Dictionary<string, string>())), TestActor);
+        ExpectMsg<PartitionStateAck>(Wait);
+        Assert.Equal(0, Produce(replica, "fresh").BaseOffset);
+    }
+}

@@ -77,7 +77,7 @@ public sealed class BrokerNode : IAsyncDisposable
                 new PartitionMessageExtractor(100));
 
             system.ActorOf(ClusterSingletonManager.Props(
-                    ControllerActor.Props(settings, region),
+                    ControllerActor.Props(settings, new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value), region),
                     PoisonPill.Instance,
                     ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
                 "controller-singleton");

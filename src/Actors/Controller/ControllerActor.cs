@@ -19,20 +19,23 @@ public sealed class ControllerActor : ReceivePersistentActor
     public const string ControllerPersistenceId = "controller";
     private const int SnapshotEvery = 200;
 
-    public static Props Props(BrokerSettings settings, IActorRef partitionRegion) =>
-        Akka.Actor.Props.Create(() => new ControllerActor(settings, partitionRegion));
+    /// <param name="localBroker">This broker's id and the address clients reach it at (the bound one, not the configured port 0).</param>
+    public static Props Props(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion) =>
+        Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion));
 
     private sealed record PartitionsConfirmed(object Reply, IActorRef ReplyTo, string? Failure);
 
     private readonly BrokerSettings _settings;
+    private readonly BrokerInfo _localBroker;
     private readonly IActorRef _partitionRegion;
     private readonly ControllerState _state = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _eventsSinceSnapshot;
 
-    public ControllerActor(BrokerSettings settings, IActorRef partitionRegion)
+    public ControllerActor(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion)
     {
         _settings = settings;
+        _localBroker = localBroker;
         _partitionRegion = partitionRegion;
 
         Recover<SnapshotOffer>(o => _state.Restore((ControllerSnapshot)o.Snapshot));
@@ -68,7 +71,7 @@ public sealed class ControllerActor : ReceivePersistentActor
     /// <summary>The brokers that can host replicas. One broker per node; the multi-node issue adds registration.</summary>
     private IReadOnlyList<int> LiveBrokers() => [_settings.BrokerId];
 
-    private IReadOnlyList<BrokerInfo> Brokers() => [new BrokerInfo(_settings.BrokerId, _settings.Host, _settings.Port)];
+    private IReadOnlyList<BrokerInfo> Brokers() => [_localBroker];
 
     private void Decide(ControllerState.Decision decision)
     {

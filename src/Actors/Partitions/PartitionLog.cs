@@ -123,7 +123,9 @@ public sealed class PartitionLog
     }
 
     /// <summary>The journal confirmed <paramref name="batch"/> as event <paramref name="sequenceNr"/>.</summary>
-    public void OnPersisted(byte[] batch, long sequenceNr)
+    public void OnPersisted(byte[] batch, long sequenceNr) => OnPersisted(batch, sequenceNr, cache: true);
+
+    private void OnPersisted(byte[] batch, long sequenceNr, bool cache)
     {
         var view = RecordBatch.Wrap(batch);
         if (_index.Count == 0 || _bytesSinceIndexEntry >= _indexIntervalBytes)
@@ -133,19 +135,29 @@ public sealed class PartitionLog
         }
         _bytesSinceIndexEntry += batch.Length;
         MaxTimestamp = Math.Max(MaxTimestamp, view.MaxTimestamp);
-        Cache.Add(new TailCache.CachedBatch(view.BaseOffset, view.NextOffset, LogBytes, batch, view.MaxTimestamp));
+        if (cache) Cache.Add(new TailCache.CachedBatch(view.BaseOffset, view.NextOffset, LogBytes, batch, view.MaxTimestamp));
+        else Cache.Clear(); // the cache must stay contiguous: newer batches are cached again from here on
         LogBytes += batch.Length;
         HighWatermark = view.NextOffset;
         LastSequenceNr = sequenceNr;
     }
 
-    /// <summary>Replays a journaled batch during recovery.</summary>
-    public void Recover(byte[] batch, long sequenceNr, long nowMs)
+    /// <summary>
+    /// Replays a journaled batch during recovery. A batch that fails its check is kept out of the tail cache, so reads
+    /// of it go to the journal and are answered CORRUPT_MESSAGE; returns what is wrong with it, or null.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the batch's offsets do not continue the log: recovery cannot go on safely.</exception>
+    public string? Recover(byte[] batch, long sequenceNr, long nowMs)
     {
+        var problem = RecordBatch.Validate(batch);
         var view = RecordBatch.Wrap(batch);
+        if (batch.Length < RecordBatch.HeaderSize || view.BaseOffset != LogEndOffset || view.LastOffsetDelta < 0)
+            throw new InvalidDataException($"{TopicPartition}: journal event {sequenceNr} does not continue the log at offset {LogEndOffset}" +
+                                           (problem == null ? "" : $" ({problem})"));
         Producers.OnAppended(view, view.BaseOffset, view.TimestampType == TimestampType.LogAppendTime ? view.MaxTimestamp : -1, nowMs);
         LogEndOffset = view.NextOffset;
-        OnPersisted(batch, sequenceNr);
+        OnPersisted(batch, sequenceNr, cache: problem == null);
+        return problem;
     }
 
     /// <summary>How to serve a fetch.</summary>

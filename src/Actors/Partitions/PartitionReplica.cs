@@ -60,7 +60,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Recover<SnapshotOffer>(o => _log.Restore((PartitionSnapshot)o.Snapshot, o.Metadata.SequenceNr));
         Recover<BatchAppended>(e =>
         {
-            _log.Recover(e.Batch, LastSequenceNr, NowMs());
+            if (_log.Recover(e.Batch, LastSequenceNr, NowMs()) is { } problem)
+                _logger.Error("[{0}] journal event {1} holds a corrupt batch ({2}); fetches of it will be answered CORRUPT_MESSAGE", _tp, LastSequenceNr, problem);
             _eventsSinceSnapshot++;
         });
         Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));

@@ -255,7 +255,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
             catch (InvalidDataException e)
             {
-                failure = new Error(ErrorCode.CorruptMessage, $"{state.Tp}: a fetched batch could not be decoded: {e.Message}");
+                failure = new Error(ErrorCode.CorruptMessage, $"{state.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}");
             }
         }
         else if (response is { Error: ErrorCode.None }) _fetchSize.Record(0);
@@ -309,9 +309,11 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
             if (error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable)
                 _connection.Invalidate(state.Tp.Topic);
-            if (!error.IsRetriable || error.Code == ErrorCode.UnknownTopicOrPartition)
-                ReportOnceLocked(state, generation, error);
-            retryAfter = error.IsRetriable && error.Code != ErrorCode.UnknownTopicOrPartition ? _settings.Client.RetryBackoff : TimeSpan.FromSeconds(1);
+            // Errors the application must hear about (Kafka's consumer throws them from poll); the fetch is retried
+            // after a backoff in case the condition clears (topic created, replica repaired).
+            var report = !error.IsRetriable || error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.CorruptMessage;
+            if (report) ReportOnceLocked(state, generation, error);
+            retryAfter = report ? TimeSpan.FromSeconds(1) : _settings.Client.RetryBackoff;
             state.InFlightGeneration = generation;
         }
         try

@@ -66,6 +66,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly object _pendingLock = new();
     private readonly ManualResetEventSlim _idle = new(true);
     private readonly SemaphoreSlim _bufferSpace = new(0);
+    // Records of one partition are appended in the order produce was called, even when a call has to wait for
+    // metadata or buffer space: every call passes this FIFO gate (uncontended, it completes synchronously).
+    private readonly SemaphoreSlim _enqueueGate = new(1, 1);
     private long _pendingRecords;
     private long _bufferedBytes;
     private Task<(long Id, short Epoch)>? _producerId;
@@ -160,6 +163,21 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                     $"The record is {size} bytes serialized, larger than max.request.size {_settings.MaxRequestSize}. Raise max.request.size (and the topic's max.message.bytes) or send a smaller record."),
                 Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted));
 
+        await _enqueueGate.WaitAsync(ct);
+        try
+        {
+            await AppendAsync(topic, explicitPartition, message, tcs, handler, key, value, headers, size, ct);
+        }
+        finally
+        {
+            _enqueueGate.Release();
+        }
+    }
+
+    private async ValueTask AppendAsync(string topic, int? explicitPartition, Message<TKey, TValue> message,
+        TaskCompletionSource<DeliveryResult<TKey, TValue>>? tcs, Action<DeliveryReport<TKey, TValue>>? handler,
+        byte[]? key, byte[]? value, RecordHeader[]? headers, int size, CancellationToken ct)
+    {
         var metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, _settings.MaxBlock, ct);
         var partitionCount = metadata.Partitions.Count;
         int partition;

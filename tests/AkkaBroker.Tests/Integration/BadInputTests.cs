@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using AkkaBroker.Client;
+using AkkaBroker.Protocol;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace AkkaBroker.Tests.Integration;
+
+/// <summary>Conditions that need a broker of their own: auto-create off, no broker at all, a damaged journal.</summary>
+public class BadInputTests
+{
+    [Fact]
+    public async Task An_unknown_topic_with_auto_create_off_fails_within_max_block_ms_naming_the_topic()
+    {
+        await using var broker = await BrokerFixture.StartAsync("akkabroker.broker.auto.create.topics.enable = false");
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }.With("max.block.ms", "2000")).Build();
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("missing", new Message<Null, string> { Value = "x" }));
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Error.Code);
+        Assert.Contains("'missing'", e.Error.Reason);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task An_unreachable_bootstrap_server_fails_with_a_transport_error_not_a_hang()
+    {
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = "127.0.0.1:1" }
+            .With("socket.connection.setup.timeout.ms", "1500")).Build();
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("t", new Message<Null, string> { Value = "x" }));
+        Assert.Equal(ErrorCode.LocalTransport, e.Error.Code);
+        Assert.Contains("127.0.0.1:1", e.Error.Reason);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task A_corrupted_batch_in_the_journal_is_reported_and_never_served_as_data()
+    {
+        var broker = await BrokerFixture.StartAsync();
+        var dataDir = broker.DataDir;
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "fragile", NumPartitions = 1 }]);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await producer.ProduceAsync("fragile", new Message<Null, string> { Value = "precious" });
+        await broker.StopAsync();
+
+        // Flip a bit inside the journaled batch's records, as a disk fault would.
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "akkabroker.db")}"))
+        {
+            await db.OpenAsync();
+            var read = db.CreateCommand();
+            read.CommandText = "SELECT ordering, payload FROM event_journal WHERE persistence_id = 'partition-fragile-0' AND manifest = 'pBA'";
+            await using var reader = await read.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync(), "the batch should be in the journal");
+            var ordering = reader.GetInt64(0);
+            var payload = (byte[])reader.GetValue(1);
+            await reader.CloseAsync();
+            payload[^2] ^= 0x40;
+            var write = db.CreateCommand();
+            write.CommandText = "UPDATE event_journal SET payload = $p WHERE ordering = $o";
+            write.Parameters.AddWithValue("$p", payload);
+            write.Parameters.AddWithValue("$o", ordering);
+            Assert.Equal(1, await write.ExecuteNonQueryAsync());
+        }
+
+        await using var restarted = await BrokerFixture.StartAsync(dataDir: dataDir);
+        using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig { BootstrapServers = restarted.Bootstrap }).Build();
+        consumer.Assign(new TopicPartitionOffset("fragile", 0, Offset.Beginning));
+        var e = Assert.Throws<ConsumeException>(() => consumer.Consume(TimeSpan.FromSeconds(20)));
+        Assert.Equal(ErrorCode.CorruptMessage, e.Error.Code);
+        Assert.Contains("corrupt", e.Error.Reason);
+    }
+}
+
+internal static class ConfigExtensions
+{
+    public static T With<T>(this T config, string key, string value) where T : ClientConfig
+    {
+        config.Set(key, value);
+        return config;
+    }
+}

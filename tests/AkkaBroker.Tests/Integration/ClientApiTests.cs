@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Text;
+using AkkaBroker.Client;
+using AkkaBroker.Protocol;
+using Xunit;
+
+namespace AkkaBroker.Tests.Integration;
+
+/// <summary>The client library against a real in-process broker: what a user of the API sees.</summary>
+public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private ProducerConfig ProducerConfig(params (string Key, string Value)[] extra)
+    {
+        var c = new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 1 };
+        foreach (var (k, v) in extra) c.Set(k, v);
+        return c;
+    }
+
+    private ConsumerConfig ConsumerConfig(params (string Key, string Value)[] extra)
+    {
+        var c = new ConsumerConfig { BootstrapServers = broker.Bootstrap, FetchWaitMaxMs = 100 };
+        foreach (var (k, v) in extra) c.Set(k, v);
+        return c;
+    }
+
+    private IAdminClient Admin() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+
+    private async Task<string> NewTopic(int partitions = 1, Dictionary<string, string>? configs = null)
+    {
+        var name = "t-" + Guid.NewGuid().ToString("N")[..12];
+        using var admin = Admin();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, Configs = configs ?? new() }]);
+        return name;
+    }
+
+    private static List<ConsumeResult<TKey, TValue>> ConsumeN<TKey, TValue>(IConsumer<TKey, TValue> consumer, int n)
+    {
+        var results = new List<ConsumeResult<TKey, TValue>>();
+        var deadline = Stopwatch.StartNew();
+        while (results.Count < n)
+        {
+            Assert.True(deadline.Elapsed < Timeout, $"expected {n} records within {Timeout}, got {results.Count}");
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            if (r is { IsPartitionEOF: false }) results.Add(r);
+        }
+        return results;
+    }
+
+    [Fact]
+    public async Task Records_round_trip_with_keys_values_headers_and_timestamps()
+    {
+        var topic = await NewTopic();
+        using var producer = new ProducerBuilder<string, string>(ProducerConfig()).Build();
+        var headers = new Headers { { "trace", Encoding.UTF8.GetBytes("abc") } };
+        var ts = new Timestamp(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        var first = await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "v", Headers = headers, Timestamp = ts });
+        Assert.Equal(0, first.Offset.Value);
+        Assert.Equal(PersistenceStatus.Persisted, first.Status);
+        var second = await producer.ProduceAsync(topic, new Message<string, string> { Key = null!, Value = "second" });
+        Assert.Equal(1, second.Offset.Value);
+
+        using var consumer = new ConsumerBuilder<string, string>(ConsumerConfig()).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        var results = ConsumeN(consumer, 2);
+        Assert.Equal("k", results[0].Message!.Key);
+        Assert.Equal("v", results[0].Message!.Value);
+        Assert.Equal(1_700_000_000_000, results[0].Message!.Timestamp.UnixTimestampMs);
+        Assert.Equal(TimestampKind.CreateTime, results[0].Message!.Timestamp.Kind);
+        Assert.Equal("abc", Encoding.UTF8.GetString(results[0].Message!.Headers!.GetLastBytes("trace")!));
+        Assert.Null(results[1].Message!.Key);
+        Assert.Equal(2, consumer.Position(new TopicPartition(topic, 0)).Value);
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("snappy")]
+    [InlineData("lz4")]
+    [InlineData("zstd")]
+    public async Task Compressed_batches_are_stored_and_served(string codec)
+    {
+        var topic = await NewTopic();
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("compression.type", codec), ("linger.ms", "50"))).Build();
+        var sends = Enumerable.Range(0, 100).Select(i => producer.ProduceAsync(topic, new Message<Null, string> { Value = $"value-{i}" })).ToArray();
+        await Task.WhenAll(sends);
+        using var consumer = new ConsumerBuilder<Ignore, string>(ConsumerConfig()).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"value-{i}"), ConsumeN(consumer, 100).Select(r => r.Message!.Value));
+        Assert.True(producer.Metrics["records-per-request-avg"] > 1, "records should have been batched");
+    }
+
+    [Fact]
+    public async Task Keyed_records_land_on_the_murmur2_partition_in_order()
+    {
+        var topic = await NewTopic(partitions: 6);
+        using var producer = new ProducerBuilder<string, int>(ProducerConfig()).Build();
+        var results = await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            producer.ProduceAsync(topic, new Message<string, int> { Key = $"key-{i % 10}", Value = i })));
+        foreach (var r in results)
+            Assert.Equal(Partitioner.ForKey(Encoding.UTF8.GetBytes(r.Message.Key), 6), r.Partition);
+        foreach (var group in results.GroupBy(r => r.Partition))
+        {
+            var ordered = group.OrderBy(r => r.Offset.Value).Select(r => r.Message.Value).ToList();
+            Assert.Equal(ordered.OrderBy(v => v), ordered);
+        }
+    }
+
+    [Fact]
+    public async Task A_record_over_max_message_bytes_fails_with_message_too_large()
+    {
+        var topic = await NewTopic(configs: new() { ["max.message.bytes"] = "1000" });
+        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig()).Build();
+        var e = await Assert.ThrowsAsync<ProduceException<Null, byte[]>>(() =>
+            producer.ProduceAsync(topic, new Message<Null, byte[]> { Value = new byte[5000] }));
+        Assert.Equal(ErrorCode.MessageTooLarge, e.Error.Code);
+        Assert.Contains("max.message.bytes", e.Error.Reason);
+        // The producer keeps working for records that fit.
+        Assert.Equal(0, (await producer.ProduceAsync(topic, new Message<Null, byte[]> { Value = new byte[10] })).Offset.Value);
+    }
+
+    [Fact]
+    public async Task An_invalid_topic_name_is_refused_by_admin_and_producer()
+    {
+        using var admin = Admin();
+        var e = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "no spaces allowed" }]));
+        Assert.Equal(ErrorCode.InvalidTopicException, e.Error.Code);
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
+        var p = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("bad/name", new Message<Null, string> { Value = "x" }));
+        Assert.Equal(ErrorCode.InvalidTopicException, p.Error.Code);
+    }
+
+    [Fact]
+    public async Task An_invalid_config_value_is_refused_naming_the_key()
+    {
+        using var admin = Admin();
+        var e = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification
+        {
+            Name = "cfg-" + Guid.NewGuid().ToString("N")[..8], Configs = new() { ["retention.ms"] = "soon" },
+        }]));
+        Assert.Equal(ErrorCode.InvalidConfig, e.Error.Code);
+        Assert.Contains("retention.ms", e.Error.Reason);
+        var topic = await NewTopic();
+        var alter = await Assert.ThrowsAsync<KafkaException>(() =>
+            admin.IncrementalAlterConfigsAsync(topic, new Dictionary<string, string> { ["message.timestamp.type"] = "Sometime" }));
+        Assert.Equal(ErrorCode.InvalidConfig, alter.Error.Code);
+    }
+
+    [Fact]
+    public async Task A_partition_out_of_range_is_unknown_topic_or_partition()
+    {
+        var topic = await NewTopic(partitions: 2);
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
+        var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync(new TopicPartition(topic, 7), new Message<Null, string> { Value = "x" }));
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Error.Code);
+        Assert.Contains("0 to 1", e.Error.Reason);
+
+        using var consumer = new ConsumerBuilder<Ignore, string>(ConsumerConfig()).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 7, 0));
+        var c = Assert.Throws<ConsumeException>(() => consumer.Consume(Timeout));
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, c.Error.Code);
+    }
+
+    [Fact]
+    public async Task An_offset_out_of_range_follows_auto_offset_reset()
+    {
+        var topic = await NewTopic();
+        using (var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build())
+            for (var i = 0; i < 3; i++) await producer.ProduceAsync(topic, new Message<Null, string> { Value = $"v{i}" });
+
+        using var strict = new ConsumerBuilder<Ignore, string>(ConsumerConfig(("auto.offset.reset", "none"))).Build();
+        strict.Assign(new TopicPartitionOffset(topic, 0, 100));
+        var e = Assert.Throws<ConsumeException>(() => strict.Consume(Timeout));
+        Assert.Equal(ErrorCode.OffsetOutOfRange, e.Error.Code);
+        Assert.Contains("auto.offset.reset", e.Error.Reason);
+
+        using var lenient = new ConsumerBuilder<Ignore, string>(ConsumerConfig(("auto.offset.reset", "earliest"))).Build();
+        lenient.Assign(new TopicPartitionOffset(topic, 0, 100));
+        Assert.Equal("v0", ConsumeN(lenient, 1)[0].Message!.Value);
+
+        using var unset = new ConsumerBuilder<Ignore, string>(ConsumerConfig(("auto.offset.reset", "none"))).Build();
+        unset.Assign([new TopicPartition(topic, 0)]);
+        Assert.Equal(ErrorCode.LocalAutoOffsetReset, Assert.Throws<ConsumeException>(() => unset.Consume(Timeout)).Error.Code);
+    }
+
+    [Fact]
+    public async Task Seek_watermarks_and_offsets_for_times()
+    {
+        var topic = await NewTopic();
+        using (var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build())
+            for (var i = 0; i < 10; i++)
+                await producer.ProduceAsync(topic, new Message<Null, string>
+                {
+                    Value = $"v{i}", Timestamp = new Timestamp(1_000_000 + i * 1000, TimestampKind.CreateTime),
+                });
+        using var consumer = new ConsumerBuilder<Ignore, string>(ConsumerConfig()).Build();
+        var tp = new TopicPartition(topic, 0);
+        var watermarks = consumer.QueryWatermarkOffsets(tp, Timeout);
+        Assert.Equal(0, watermarks.Low.Value);
+        Assert.Equal(10, watermarks.High.Value);
+        var byTime = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(1_004_500, TimestampKind.CreateTime))], Timeout);
+        Assert.Equal(5, byTime.Single().Offset.Value);
+        var tooLate = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(9_000_000, TimestampKind.CreateTime))], Timeout);
+        Assert.Equal(Offset.End, tooLate.Single().Offset);
+
+        consumer.Assign(new TopicPartitionOffset(tp, Offset.Beginning));
+        Assert.Equal("v0", ConsumeN(consumer, 1)[0].Message!.Value);
+        consumer.Seek(new TopicPartitionOffset(tp, 7));
+        Assert.Equal(["v7", "v8", "v9"], ConsumeN(consumer, 3).Select(r => r.Message!.Value));
+        Assert.True(consumer.Metrics["fetch-rate"] > 0);
+        Assert.True(consumer.Metrics["fetch-size-max"] > 0);
+    }
+
+    [Fact]
+    public async Task Fire_and_forget_produce_reports_every_delivery_and_flush_waits_for_them()
+    {
+        var topic = await NewTopic(partitions: 3);
+        var reports = new System.Collections.Concurrent.ConcurrentBag<DeliveryReport<Null, string>>();
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("acks", "1"), ("enable.idempotence", "false"))).Build();
+        for (var i = 0; i < 500; i++) producer.Produce(topic, new Message<Null, string> { Value = $"{i}" }, reports.Add);
+        Assert.Equal(0, producer.Flush(Timeout));
+        Assert.Equal(500, reports.Count);
+        Assert.All(reports, r => Assert.False(r.Error.IsError));
+        Assert.Equal(500, reports.Select(r => (r.Partition, r.Offset.Value)).Distinct().Count());
+        foreach (var name in new[] { "batch-size-avg", "batch-size-max", "record-send-rate", "records-per-request-avg", "request-latency-avg" })
+            Assert.True(producer.Metrics[name] > 0, $"{name} should be positive");
+    }
+
+    [Fact]
+    public async Task Admin_lists_describes_alters_grows_and_deletes_topics()
+    {
+        using var admin = Admin();
+        var topic = await NewTopic(partitions: 2);
+        var metadata = await admin.GetMetadataAsync();
+        Assert.Contains(metadata.Topics, t => t.Topic == topic);
+        await admin.CreatePartitionsAsync(topic, 4);
+        Assert.Equal(4, (await admin.GetMetadataAsync([topic])).Topics[0].Partitions.Count);
+        await admin.IncrementalAlterConfigsAsync(topic, new Dictionary<string, string> { ["retention.ms"] = "60000" });
+        var configs = await admin.DescribeConfigsAsync(topic);
+        Assert.Contains(configs, c => c is { Name: "retention.ms", Value: "60000", IsDefault: false });
+        await admin.DeleteTopicsAsync([topic]);
+        Assert.DoesNotContain((await admin.GetMetadataAsync()).Topics, t => t.Topic == topic);
+        var again = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteTopicsAsync([topic]));
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, again.Error.Code);
+    }
+
+    [Fact]
+    public async Task Auto_created_topics_take_num_partitions()
+    {
+        var topic = "auto-" + Guid.NewGuid().ToString("N")[..8];
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
+        var r = await producer.ProduceAsync(topic, new Message<Null, string> { Value = "x" });
+        Assert.Equal(0, r.Offset.Value);
+        using var admin = Admin();
+        Assert.Single((await admin.GetMetadataAsync([topic])).Topics[0].Partitions);
+    }
+
+    [Fact]
+    public void Unknown_and_invalid_client_config_keys_are_refused_by_name()
+    {
+        var unknown = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("lingr.ms", "5"))).Build());
+        Assert.Contains("lingr.ms", unknown.Error.Reason);
+        var invalid = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("acks", "2"))).Build());
+        Assert.Contains("acks", invalid.Error.Reason);
+        var conflict = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("acks", "1"))).Build());
+        Assert.Contains("enable.idempotence", conflict.Error.Reason);
+    }
+}

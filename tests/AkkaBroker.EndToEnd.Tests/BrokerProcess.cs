@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AkkaBroker.EndToEnd.Tests;
+
+/// <summary>A real broker process (<c>akkabroker serve</c>) started from the Host project's build output.</summary>
+public sealed class BrokerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private BrokerProcess(Process process) => _process = process;
+
+    public string Bootstrap { get; private set; } = "";
+    public string DataDir { get; private set; } = "";
+    public string Output { get { lock (_output) return _output.ToString(); } }
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The akkabroker.dll built next to this test assembly's configuration.</summary>
+    public static string HostDll
+    {
+        get
+        {
+            var testDir = AppContext.BaseDirectory; // .../tests/AkkaBroker.EndToEnd.Tests/bin/{Configuration}/net10.0/
+            var configuration = new DirectoryInfo(testDir.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            var root = testDir;
+            while (!File.Exists(Path.Combine(root, "AkkaBroker.sln")))
+                root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("AkkaBroker.sln not found above " + testDir);
+            var dll = Path.Combine(root, "src", "Host", "bin", configuration, "net10.0", "akkabroker.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"build src/Host ({configuration}) first", dll);
+        }
+    }
+
+    public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null)
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakka.loglevel = WARNING\n");
+        var process = Start(HostDll, "serve", "--port", "0", "--data-dir", dataDir, "--config", config);
+        var broker = new BrokerProcess(process) { DataDir = dataDir };
+        broker.Attach();
+        var wait = timeout ?? TimeSpan.FromSeconds(60);
+        var finished = await Task.WhenAny(broker._listening.Task, Task.Delay(wait));
+        if (finished != broker._listening.Task)
+        {
+            broker.Dispose();
+            throw new TimeoutException($"the broker did not report 'listening on' within {wait}; output:\n{broker.Output}");
+        }
+        broker.Bootstrap = await broker._listening.Task;
+        return broker;
+    }
+
+    /// <summary>Runs a console tool to completion and returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToolAsync(string? stdin, params string[] args)
+    {
+        using var process = Start(HostDll, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin != null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(cts.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static Process Start(string dll, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+    }
+
+    private void Attach()
+    {
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"the broker exited early:\n{Output}"));
+        _process.EnableRaisingEvents = true;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line == null) return;
+        lock (_output) _output.AppendLine(line);
+        const string marker = "(bootstrap.servers=";
+        var at = line.IndexOf(marker, StringComparison.Ordinal);
+        if (at >= 0) _listening.TrySetResult(line[(at + marker.Length)..].TrimEnd(')'));
+    }
+
+    /// <summary>kill -9: no shutdown hook runs.</summary>
+    public void KillHard()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(30_000);
+    }
+
+    /// <summary>SIGTERM, then waits for the process to exit.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) KillHard();
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,51 @@
+using Xunit;
+
+namespace AkkaBroker.EndToEnd.Tests;
+
+/// <summary>The console tools as a user runs them, against a real broker process.</summary>
+public class CommandLineTests
+{
+    [Fact]
+    public async Task Topics_produce_and_consume_from_the_command_line()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-e2e-" + Guid.NewGuid().ToString("N"));
+        using var broker = await BrokerProcess.StartAsync(dataDir);
+        var b = broker.Bootstrap;
+
+        var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "cli", "--partitions", "2",
+            "--config", "retention.ms=60000");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        var describe = await BrokerProcess.RunToolAsync(null, "topics", "describe", "--bootstrap-server", b, "--topic", "cli");
+        Assert.Contains("PartitionCount: 2", describe.Stdout);
+        Assert.Contains("retention.ms=60000", describe.Stdout);
+
+        var produce = await BrokerProcess.RunToolAsync("a:1\nb:2\nc:3\n", "produce", "--bootstrap-server", b, "--topic", "cli",
+            "--property", "parse.key=true", "--property", "key.separator=:");
+        Assert.True(produce.ExitCode == 0, produce.Stderr);
+
+        var consume = await BrokerProcess.RunToolAsync(null, "consume", "--bootstrap-server", b, "--topic", "cli", "--from-beginning",
+            "--max-messages", "3", "--timeout-ms", "20000", "--property", "print.key=true", "--property", "key.separator=:");
+        Assert.True(consume.ExitCode == 0, consume.Stderr);
+        Assert.Equal(["a:1", "b:2", "c:3"], consume.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        Assert.Contains("Processed a total of 3 messages", consume.Stderr);
+
+        var bad = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "bad name");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("INVALID_TOPIC_EXCEPTION", bad.Stderr);
+
+        var verifiable = await BrokerProcess.RunToolAsync(null, "verifiable-producer", "--bootstrap-server", b, "--topic", "vp", "--max-messages", "20");
+        Assert.True(verifiable.ExitCode == 0, verifiable.Stderr);
+        Assert.Equal(20, verifiable.Stdout.Split('\n').Count(l => l.Contains("\"producer_send_success\"")));
+        Assert.Contains("\"tool_data\"", verifiable.Stdout);
+    }
+
+    [Fact]
+    public async Task Bad_broker_configuration_fails_at_start_naming_key_and_value()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(config, "akkabroker.broker.num.partitions = -3\n");
+        var result = await BrokerProcess.RunToolAsync(null, "serve", "--config", config, "--port", "0");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("akkabroker.broker.num.partitions = '-3'", result.Stderr);
+    }
+}

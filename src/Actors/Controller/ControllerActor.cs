@@ -99,7 +99,7 @@ public sealed class ControllerActor : ReceivePersistentActor
         {
             case TopicCreated c:
                 _log.Info("Created topic {0} with {1} partitions", c.Topic.Name, c.Topic.Partitions.Count);
-                ConfirmPartitions(Ensures(c.Topic, c.Topic.Partitions), new TopicOperationResponse(c.Topic.Name, ErrorCode.None, null), replyTo);
+                ConfirmPartitions(CreationCommands(c.Topic), new TopicOperationResponse(c.Topic.Name, ErrorCode.None, null), replyTo);
                 break;
             case PartitionsAdded a:
                 ConfirmPartitions(Ensures(_state.Topics[a.Name], a.NewPartitions), new TopicOperationResponse(a.Name, ErrorCode.None, null), replyTo);
@@ -115,6 +115,15 @@ public sealed class ControllerActor : ReceivePersistentActor
                 break;
         }
     }
+
+    /// <summary>
+    /// A new topic's partitions are wiped first: should an earlier topic of the same name not have finished deleting
+    /// (the controller crashed meanwhile), its log must not reappear. A replica with no log just confirms.
+    /// </summary>
+    private object[] CreationCommands(TopicState topic) =>
+        Ensures(topic, topic.Partitions)
+            .SelectMany(e => new object[] { new DeletePartition(((EnsurePartition)e).TopicPartition), e })
+            .ToArray();
 
     private object[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
     {
@@ -134,7 +143,7 @@ public sealed class ControllerActor : ReceivePersistentActor
             var why = t.IsCompletedSuccessfully
                 ? string.Join("; ", t.Result.Where(a => a.Error != ErrorCode.None).Select(a => $"{a.TopicPartition}: {a.ErrorMessage}"))
                 : $"not every partition replica confirmed within {timeout.TotalSeconds:0.#} s ({t.Exception?.GetBaseException().Message})";
-            return new PartitionsConfirmed(reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = $"The change was recorded, but {why}; it will be retried when the controller restarts." },
+            return new PartitionsConfirmed(reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = $"The change was recorded, but {why}. Partition state is re-sent when the controller restarts; check with topics describe." },
                 replyTo, why);
         }).PipeTo(Self);
     }
@@ -165,7 +174,7 @@ public sealed class ControllerActor : ReceivePersistentActor
         });
         DeferAsync(names, n =>
         {
-            var commands = events.SelectMany(e => Ensures(e.Topic, e.Topic.Partitions)).ToArray();
+            var commands = events.SelectMany(e => CreationCommands(e.Topic)).ToArray();
             // Reply after the replicas exist, so the client's first produce finds its partition.
             var timeout = _settings.AdminTimeout;
             var response = Metadata(n);

@@ -86,7 +86,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotSuccess>(s =>
         {
             _snapshotInProgressSeqNr = -1;
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            // A snapshot that finished after the partition was deleted must not resurrect the old log.
+            DeleteSnapshots(_log.Deleted ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
         });
         Command<SaveSnapshotFailure>(f =>
         {
@@ -163,8 +164,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     {
         if (@event is BatchAppended && _pendingAppends.TryDequeue(out var pending) && pending.Acks != 0)
             pending.ReplyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
-                $"{_tp}: the journal rejected the batch ({cause.Message})", -1, -1, _log.LogStartOffset));
+                $"{_tp}: the journal rejected the batch ({cause.Message}); it was not appended, retry", -1, -1, _log.LogStartOffset));
         base.OnPersistRejected(cause, @event, sequenceNr);
+        // Offsets and producer sequences were already assigned to the rejected batch: the in-memory state no longer
+        // matches the journal. Stop and recover from the journal on the next message (writes still in flight are
+        // either in the journal then, or their producers retry).
+        if (@event is BatchAppended) Context.Stop(Self);
     }
 
     private void MaybeSnapshot()

@@ -43,10 +43,11 @@ public sealed class ProducerStateTable
             return new Check.Refuse(ErrorCode.InvalidRecord, $"producer {pid} sent a batch without a sequence number");
         if (!_producers.TryGetValue(pid, out var entry))
         {
+            // Kafka (KIP-360): the producer's state expired or was never here; the client renumbers from 0 under a new id.
             return first == 0
                 ? new Check.Append()
-                : new Check.Refuse(ErrorCode.OutOfOrderSequenceNumber,
-                    $"producer {pid} is unknown to this partition and its first batch has sequence {first}, not 0");
+                : new Check.Refuse(ErrorCode.UnknownProducerId,
+                    $"producer {pid} is unknown to this partition (its state expired after producer.id.expiration.ms) and its batch has sequence {first}, not 0");
         }
         if (epoch < entry.Epoch)
             return new Check.Refuse(ErrorCode.InvalidProducerEpoch, $"producer {pid} epoch {epoch} is older than the current epoch {entry.Epoch}");

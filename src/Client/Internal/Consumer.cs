@@ -97,6 +97,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             ThrowIfClosed();
             foreach (var s in _assigned.Values) s.Removed = true;
             _assigned.Clear();
+            _reported.Clear();
             foreach (var tpo in list)
             {
                 var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
@@ -126,6 +127,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     /// <summary>Sets a partition's position (resolving Beginning/End/Unset with the broker) and starts fetching. Caller holds the lock.</summary>
     private void StartAt(PartitionFetchState state, Offset offset)
     {
+        _reported.RemoveWhere(r => r.Item1 == state.Tp);
         state.Generation++;
         state.EofReported = false;
         if (!offset.IsSpecial)
@@ -157,6 +159,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         var backoff = _settings.Client.RetryBackoff;
         while (!_closing.IsCancellationRequested)
         {
+            lock (_lock)
+                if (state.Removed || state.Generation != generation) return;
             try
             {
                 var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
@@ -187,6 +191,12 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             catch (OperationCanceledException) when (_closing.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // Not a broker error code: report it rather than let a fire-and-forget task die silently.
+                ReportOnce(state, generation, new Error(ErrorCode.UnknownServerError, $"finding the start offset of {state.Tp} failed: {e.Message}"));
+                backoff = TimeSpan.FromSeconds(1);
             }
             try
             {
@@ -242,6 +252,10 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             return;
         }
+        catch (Exception e)
+        {
+            failure = new Error(ErrorCode.UnknownServerError, $"fetching {state.Tp} failed: {e.Message}");
+        }
         _fetchLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _fetchRate.Add(1);
 
@@ -253,7 +267,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 records = Decode(response.Records, request.FetchOffset);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
             {
                 failure = new Error(ErrorCode.CorruptMessage, $"{state.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}");
             }
@@ -352,6 +366,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private void Enqueue(Chunk chunk)
     {
+        if (_ready.IsAddingCompleted) return;
         Interlocked.Add(ref _bufferedBytes, chunk.Bytes);
         _ready.Add(chunk);
     }
@@ -377,10 +392,18 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 var chunk = _current;
                 var record = chunk.Records[_currentIndex++];
+                bool stale;
                 lock (_lock)
                 {
-                    if (chunk.State.Removed || chunk.State.Generation != chunk.Generation) continue;
-                    chunk.State.Position = record.Offset + 1;
+                    stale = chunk.State.Removed || chunk.State.Generation != chunk.Generation;
+                    if (!stale) chunk.State.Position = record.Offset + 1;
+                }
+                if (stale)
+                {
+                    // Fetched before a seek or reassignment: drop the rest of it and give its bytes back.
+                    _current = null;
+                    FinishChunk(chunk);
+                    continue;
                 }
                 if (_currentIndex == chunk.Records.Count) FinishChunk(chunk);
                 _recordsConsumed.Add(1);
@@ -388,7 +411,11 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
             var wait = deadline == long.MaxValue ? Timeout.Infinite
                 : (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
-            if (!_ready.TryTake(out var next, wait, ct)) return null;
+            if (!_ready.TryTake(out var next, wait, ct))
+            {
+                ThrowIfClosed();
+                return null;
+            }
             lock (_lock)
             {
                 if (next.State.Removed || next.State.Generation != next.Generation)
@@ -519,6 +546,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             foreach (var s in _assigned.Values) s.Removed = true;
         }
         _closing.Cancel();
+        _ready.CompleteAdding();
         _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 

@@ -52,6 +52,17 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         /// <summary>A batch failed: send nothing until every in-flight batch is back, then resend in order.</summary>
         public bool Recovering;
         public long RetryNotBeforeTicks;
+        /// <summary>The producer id and epoch this partition's sequence numbers belong to.</summary>
+        public long ProducerId = RecordBatch.NoProducerId;
+        public short ProducerEpoch = RecordBatch.NoProducerEpoch;
+        /// <summary>
+        /// The broker's view of this partition's sequence may differ from ours (a batch that timed out after it was
+        /// sent may or may not be in the log, or the broker forgot an idle producer): once nothing is in flight, take
+        /// a new producer id and renumber every unsent batch from sequence 0, as Kafka's producer bumps its epoch.
+        /// </summary>
+        public bool NeedsNewProducerId;
+        public bool ObtainingProducerId;
+        public bool ResolvingLeader;
     }
 
     private readonly BrokerConnection _connection;
@@ -66,9 +77,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly object _pendingLock = new();
     private readonly ManualResetEventSlim _idle = new(true);
     private readonly SemaphoreSlim _bufferSpace = new(0);
-    // Records of one partition are appended in the order produce was called, even when a call has to wait for
-    // metadata or buffer space: every call passes this FIFO gate (uncontended, it completes synchronously).
-    private readonly SemaphoreSlim _enqueueGate = new(1, 1);
+    // Records of one topic are appended in the order produce was called, even when a call has to wait for metadata
+    // or buffer space: every call passes its topic's FIFO gate (uncontended, it completes synchronously).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _enqueueGates = new(StringComparer.Ordinal);
     private long _pendingRecords;
     private long _bufferedBytes;
     private Task<(long Id, short Epoch)>? _producerId;
@@ -129,8 +140,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     {
         var task = EnqueueAsync(topic, partition, message, null, handler ?? (_ => { }), CancellationToken.None);
         // The fast path (metadata cached, buffer not full) completes synchronously; otherwise this call blocks, as
-        // Kafka's send() blocks up to max.block.ms for metadata or buffer space.
-        if (!task.IsCompletedSuccessfully) task.AsTask().Wait();
+        // Kafka's send() blocks up to max.block.ms for metadata or buffer space. GetResult rethrows the KafkaException itself.
+        if (!task.IsCompletedSuccessfully) task.AsTask().GetAwaiter().GetResult();
     }
 
     private async ValueTask EnqueueAsync(string topic, int? explicitPartition, Message<TKey, TValue> message,
@@ -163,14 +174,16 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                     $"The record is {size} bytes serialized, larger than max.request.size {_settings.MaxRequestSize}. Raise max.request.size (and the topic's max.message.bytes) or send a smaller record."),
                 Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted));
 
-        await _enqueueGate.WaitAsync(ct);
+        var gate = _enqueueGates.GetOrAdd(topic, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
             await AppendAsync(topic, explicitPartition, message, tcs, handler, key, value, headers, size, ct);
         }
         finally
         {
-            _enqueueGate.Release();
+            gate.Release();
         }
     }
 
@@ -297,9 +310,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (state.Open == null) return;
         var count = state.Open.Count;
         var idempotent = _settings.EnableIdempotence && _settings.Acks != 0;
-        var (pid, epoch) = idempotent ? _producerId!.Result : (RecordBatch.NoProducerId, RecordBatch.NoProducerEpoch);
+        if (idempotent && state.ProducerId == RecordBatch.NoProducerId) (state.ProducerId, state.ProducerEpoch) = _producerId!.Result;
         var seq = idempotent ? state.NextSequence : RecordBatch.NoSequence;
-        var bytes = state.Open.Build(pid, epoch, seq);
+        var bytes = idempotent ? state.Open.Build(state.ProducerId, state.ProducerEpoch, seq) : state.Open.Build();
         if (idempotent) state.NextSequence = (int)(((long)state.NextSequence + count) % int.MaxValue);
         state.Unsent.Add(new ProducerBatch { Bytes = bytes, BaseSequence = seq, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
         state.Open = null;
@@ -314,15 +327,34 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             if (state.InFlight.Count > 0) return;
             if (Stopwatch.GetTimestamp() < state.RetryNotBeforeTicks) return;
+            if (state.NeedsNewProducerId)
+            {
+                if (!state.ObtainingProducerId)
+                {
+                    state.ObtainingProducerId = true;
+                    _ = RenumberWithNewProducerIdAsync(state);
+                }
+                return;
+            }
             state.Recovering = false;
+        }
+        // Send only to a resolved leader, so batches leave in sequence order; resolve it once, then drain again.
+        if (_settings.Acks != 0 && _connection.LeaderGateway(state.Tp) is not { IsCompletedSuccessfully: true })
+        {
+            if (!state.ResolvingLeader)
+            {
+                state.ResolvingLeader = true;
+                _ = ResolveLeaderAsync(state);
+            }
+            return;
         }
         if (state.Open != null && (state.FlushRequested || LingerExpired(state)) && state.Unsent.Count == 0 && state.InFlight.Count < _settings.MaxInFlight)
             SealOpen(state);
         while (state.Unsent.Count > 0 && (state.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
         {
             var batch = state.Unsent[0];
+            if (!Send(state, batch)) break;
             state.Unsent.RemoveAt(0);
-            Send(state, batch);
             if (state.Unsent.Count == 0 && state.Open != null && (state.FlushRequested || LingerExpired(state)) && state.InFlight.Count < _settings.MaxInFlight)
                 SealOpen(state);
         }
@@ -332,12 +364,22 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private bool LingerExpired(PartitionState state) =>
         Stopwatch.GetElapsedTime(state.OpenCreatedTicks).TotalMilliseconds >= _settings.LingerMs;
 
-    private void Send(PartitionState state, ProducerBatch batch)
+    /// <summary>Sends the batch; false (and nothing sent) when the leader's address was forgotten meanwhile.</summary>
+    private bool Send(PartitionState state, ProducerBatch batch)
     {
+        var gateway = _connection.LeaderGateway(state.Tp);
+        if (_settings.Acks != 0 && gateway is not { IsCompletedSuccessfully: true })
+        {
+            if (!state.ResolvingLeader)
+            {
+                state.ResolvingLeader = true;
+                _ = ResolveLeaderAsync(state);
+            }
+            return false;
+        }
         batch.Attempts++;
         if (batch.Attempts > 1) Interlocked.Add(ref _recordRetries, batch.Records.Count);
         var request = new ProduceRequest(state.Tp, _settings.Acks, (int)_settings.Client.RequestTimeout.TotalMilliseconds, batch.Bytes);
-        var gateway = _connection.LeaderGateway(state.Tp);
         _batchSize.Record(batch.Bytes.Length);
         _recordsPerRequest.Record(batch.Records.Count);
         if (_settings.Acks == 0)
@@ -345,15 +387,89 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             if (gateway is { IsCompletedSuccessfully: true }) gateway.Result.Tell(request, ActorRefs.NoSender);
             else _ = SendWhenResolvedAsync(state.Tp, request);
             _recordSendRate.Add(batch.Records.Count);
-            Complete(state.Tp, batch, -1, -1, Error.NoError, PersistenceStatus.PossiblyPersisted);
-            return;
+            // Delivery handlers run outside the partition lock (a handler may produce again).
+            ThreadPool.QueueUserWorkItem(_ => Complete(state.Tp, batch, -1, -1, Error.NoError, PersistenceStatus.PossiblyPersisted));
+            return true;
         }
         state.InFlight.Add(batch);
         var started = Stopwatch.GetTimestamp();
-        Task<ProduceResponse> reply = gateway is { IsCompletedSuccessfully: true }
-            ? gateway.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout)
-            : AskWhenResolvedAsync(state.Tp, request);
+        var reply = gateway!.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout);
         reply.ContinueWith(t => OnReply(state, batch, t, started), TaskContinuationOptions.RunContinuationsAsynchronously);
+        return true;
+    }
+
+    private async Task ResolveLeaderAsync(PartitionState state)
+    {
+        while (true)
+        {
+            try
+            {
+                await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
+                break;
+            }
+            catch (KafkaException)
+            {
+                // Leader unknown or unreachable: batches wait (bounded by delivery.timeout.ms) and resolution retries.
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                await Task.Delay(_settings.Client.RetryBackoff, _closing.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        lock (state)
+        {
+            state.ResolvingLeader = false;
+            Drain(state);
+        }
+    }
+
+    private async Task RenumberWithNewProducerIdAsync(PartitionState state)
+    {
+        (long Id, short Epoch) fresh;
+        while (true)
+        {
+            try
+            {
+                fresh = await InitProducerIdAsync();
+                break;
+            }
+            catch (KafkaException)
+            {
+                // No broker answered: try again after the backoff; batches stay bounded by delivery.timeout.ms.
+            }
+            try
+            {
+                await Task.Delay(_settings.Client.RetryBackoff, _closing.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+        lock (state)
+        {
+            state.ProducerId = fresh.Id;
+            state.ProducerEpoch = fresh.Epoch;
+            var seq = 0;
+            foreach (var b in state.Unsent)
+            {
+                b.BaseSequence = seq;
+                RecordBatch.SetProducerState(b.Bytes, fresh.Id, fresh.Epoch, seq);
+                seq += b.Records.Count;
+            }
+            state.NextSequence = seq;
+            state.NeedsNewProducerId = false;
+            state.ObtainingProducerId = false;
+            Drain(state);
+        }
     }
 
     private async Task SendWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
@@ -366,12 +482,6 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             // acks=0 promises nothing: a record whose leader cannot be found is dropped, as Kafka drops it.
         }
-    }
-
-    private async Task<ProduceResponse> AskWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
-    {
-        var gateway = await _connection.LeaderGatewayAsync(tp);
-        return await gateway.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout);
     }
 
     private void OnReply(PartitionState state, ProducerBatch batch, Task<ProduceResponse> reply, long started)
@@ -396,18 +506,24 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             };
         }
 
-        var completed = new List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime)>();
+        var completed = new List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime, PersistenceStatus Status)>();
         lock (state)
         {
             state.InFlight.Remove(batch);
             if (!error.IsError)
             {
-                completed.Add((batch, error, response!.BaseOffset, response.LogAppendTime));
+                completed.Add((batch, error, response!.BaseOffset, response.LogAppendTime, PersistenceStatus.Persisted));
             }
             else if (error.Code == ErrorCode.OutOfOrderSequenceNumber && state.Recovering)
             {
                 // An earlier batch of this partition failed; this one was refused only because of that gap.
                 Requeue(state, batch);
+            }
+            else if (error.Code == ErrorCode.UnknownProducerId && batch.BaseSequence >= 0)
+            {
+                // The broker no longer knows this producer (it expired while idle): the batch was not appended.
+                Requeue(state, batch);
+                StartRenumbering(state);
             }
             else if (ShouldRetry(batch, error))
             {
@@ -417,15 +533,31 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 state.Recovering = true;
                 state.RetryNotBeforeTicks = Stopwatch.GetTimestamp() + (long)(_settings.Client.RetryBackoff.TotalSeconds * Stopwatch.Frequency);
             }
+            else if (MayBeInLog(error))
+            {
+                // The broker may have appended it before the reply was lost: its sequence numbers cannot be reused.
+                completed.Add((batch, error, -1, -1, PersistenceStatus.PossiblyPersisted));
+                if (batch.BaseSequence >= 0) StartRenumbering(state);
+            }
             else
             {
-                completed.Add((batch, error, -1, -1));
+                // The broker refused it: it is not in the log, so later batches take over its sequence numbers.
+                completed.Add((batch, error, -1, -1, PersistenceStatus.NotPersisted));
                 if (batch.BaseSequence >= 0) Resequence(state, batch);
             }
             Drain(state);
         }
-        foreach (var c in completed)
-            Complete(state.Tp, c.Batch, c.Offset, c.AppendTime, c.Error, c.Error.IsError ? PersistenceStatus.NotPersisted : PersistenceStatus.Persisted);
+        foreach (var c in completed) Complete(state.Tp, c.Batch, c.Offset, c.AppendTime, c.Error, c.Status);
+    }
+
+    /// <summary>Errors after which the broker may or may not have appended the batch.</summary>
+    private static bool MayBeInLog(Error error) =>
+        error.Code is ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.LocalTransport or ErrorCode.LocalMessageTimedOut;
+
+    private void StartRenumbering(PartitionState state)
+    {
+        state.NeedsNewProducerId = true;
+        state.Recovering = true;
     }
 
     private bool ShouldRetry(ProducerBatch batch, Error error) =>
@@ -532,14 +664,21 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                             state.Unsent.RemoveAt(i);
                         }
                     if (expired != null)
-                        foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
-                            Resequence(state, b);
+                    {
+                        // A batch that was sent at least once may be in the log: renumber under a new producer id.
+                        // One never sent certainly is not: later batches take over its sequence numbers.
+                        if (expired.Any(b => b.BaseSequence >= 0 && b.Attempts > 0)) StartRenumbering(state);
+                        else
+                            foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
+                                Resequence(state, b);
+                    }
                     if (state.Open != null || state.Unsent.Count > 0 || state.Recovering) Drain(state);
                 }
                 if (expired != null)
                     foreach (var b in expired)
                         Complete(state.Tp, b, -1, -1, new Error(ErrorCode.LocalMessageTimedOut,
-                            $"the record was not acknowledged within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds:0} ms)"), PersistenceStatus.NotPersisted);
+                                $"the record was not acknowledged within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds:0} ms)"),
+                            b.Attempts > 0 ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);
             }
         }
     }
@@ -569,12 +708,32 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             }
     }
 
+    private void FailRemaining(Error error)
+    {
+        PartitionState[] states;
+        lock (_partitionsLock) states = _partitions.Values.ToArray();
+        foreach (var state in states)
+        {
+            List<ProducerBatch> left;
+            lock (state)
+            {
+                if (state.Open != null) SealOpen(state);
+                left = state.Unsent.Concat(state.InFlight).ToList();
+                state.Unsent.Clear();
+                state.InFlight.Clear();
+            }
+            foreach (var b in left)
+                Complete(state.Tp, b, -1, -1, error, b.Attempts > 0 ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        // Like Kafka's close(): give queued records the delivery timeout to complete.
+        // Like Kafka's close(): give queued records the delivery timeout to complete, then fail what is left.
         Flush(_settings.DeliveryTimeout);
         _closing.Cancel();
+        FailRemaining(new Error(ErrorCode.LocalDestroyed, "the producer was disposed before the record was acknowledged"));
         try
         {
             _lingerLoop.Wait(TimeSpan.FromSeconds(5));

@@ -150,6 +150,14 @@ public readonly struct RecordBatch
         BinaryPrimitives.WriteUInt32BigEndian(batch[CrcPos..], Crc32C.Compute(batch[AttributesPos..]));
     }
 
+    /// <summary>Rewrites producer id, epoch and base sequence in place and recomputes the CRC.</summary>
+    public static void SetProducerState(Span<byte> batch, long producerId, short producerEpoch, int baseSequence)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(batch[ProducerIdPos..], producerId);
+        BinaryPrimitives.WriteInt16BigEndian(batch[ProducerEpochPos..], producerEpoch);
+        SetBaseSequence(batch, baseSequence);
+    }
+
     /// <summary>Decodes the records (decompressing when needed) with absolute offsets.</summary>
     /// <exception cref="InvalidDataException">the records section is malformed.</exception>
     public IReadOnlyList<Record> ReadRecords()

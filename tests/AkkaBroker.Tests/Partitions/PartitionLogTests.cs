@@ -133,7 +133,7 @@ public class PartitionLogTests
         Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, gap.Error);
         Assert.Contains("expected 2", gap.Message);
         var unknownStart = Assert.IsType<PartitionLog.AppendDecision.Rejected>(log.PrepareAppend(Batch(1, pid: 8, epoch: 0, seq: 3), 1, 1));
-        Assert.Equal(ErrorCode.OutOfOrderSequenceNumber, unknownStart.Error);
+        Assert.Equal(ErrorCode.UnknownProducerId, unknownStart.Error);
     }
 
     [Fact]

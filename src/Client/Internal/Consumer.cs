@@ -29,9 +29,39 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         public bool Removed;
     }
 
-    /// <summary>Decoded records of one fetch, or an error for the application.</summary>
-    private sealed record Chunk(PartitionFetchState State, int Generation, IReadOnlyList<Record> Records, long Bytes, ConsumeException? Error = null,
-        bool Eof = false);
+    /// <summary>
+    /// The batches of one fetch, or an error for the application. Records are decoded lazily on the application's
+    /// thread, as Kafka's consumer decodes in poll(), so the fetch loop only reads batch headers and fetches on.
+    /// </summary>
+    private sealed class Chunk(PartitionFetchState state, int generation, byte[] raw, long fromOffset, ConsumeException? error = null, bool eof = false)
+    {
+        public PartitionFetchState State { get; } = state;
+        public int Generation { get; } = generation;
+        public long Bytes => raw.Length;
+        public ConsumeException? Error { get; } = error;
+        public bool Eof { get; } = eof;
+        private IEnumerator<Record>? _records;
+
+        /// <exception cref="InvalidDataException">a batch fails its CRC check or does not decode.</exception>
+        public Record? Next()
+        {
+            _records ??= Decode(raw, fromOffset).GetEnumerator();
+            return _records.MoveNext() ? _records.Current : null;
+        }
+
+        private static IEnumerable<Record> Decode(byte[] records, long fromOffset)
+        {
+            foreach (var batch in RecordBatch.ReadAll(records))
+            {
+                if (batch.NextOffset <= fromOffset) continue;
+                if (!batch.IsCrcValid) throw new InvalidDataException($"the batch at offset {batch.BaseOffset} failed its CRC check");
+                foreach (var r in batch.ReadRecords())
+                    if (r.Offset >= fromOffset) yield return r;
+            }
+        }
+    }
+
+    private static Chunk ErrorChunk(PartitionFetchState state, int generation, ConsumeException error) => new(state, generation, [], 0, error);
 
     private readonly ConsumerSettings _settings;
     private readonly IDeserializer<TKey> _keyDeserializer;
@@ -42,7 +72,6 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly BlockingCollection<Chunk> _ready = new(new ConcurrentQueue<Chunk>());
     private readonly CancellationTokenSource _closing = new();
     private Chunk? _current;
-    private int _currentIndex;
     private long _bufferedBytes;
     private bool _closed;
 
@@ -147,7 +176,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             };
         if (query == null)
         {
-            Enqueue(new Chunk(state, state.Generation, [], 0, new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
+            Enqueue(ErrorChunk(state, state.Generation, new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
                 $"No offset to start {state.Tp.Topic} [[{state.Tp.Partition}]] from and auto.offset.reset is 'none'. Assign an explicit offset, or set auto.offset.reset to earliest or latest."))));
             return;
         }
@@ -217,7 +246,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         lock (_lock)
         {
             if (state.Removed || state.Generation != generation || !_reported.Add((state.Tp, generation, error.Code))) return;
-            Enqueue(new Chunk(state, generation, [], 0, new ConsumeException(error)));
+            Enqueue(ErrorChunk(state, generation, new ConsumeException(error)));
         }
     }
 
@@ -259,20 +288,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _fetchLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _fetchRate.Add(1);
 
-        IReadOnlyList<Record>? records = null;
-        if (response is { Error: ErrorCode.None, Records.Length: > 0 })
-        {
-            _fetchSize.Record(response.Records.Length);
-            try
-            {
-                records = Decode(response.Records, request.FetchOffset);
-            }
-            catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
-            {
-                failure = new Error(ErrorCode.CorruptMessage, $"{state.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}");
-            }
-        }
-        else if (response is { Error: ErrorCode.None }) _fetchSize.Record(0);
+        if (response is { Error: ErrorCode.None }) _fetchSize.Record(response.Records.Length);
 
         var retryAfter = TimeSpan.Zero;
         lock (_lock)
@@ -287,21 +303,20 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             if (failure == null && response!.Error == ErrorCode.None)
             {
                 state.HighWatermark = response.HighWatermark;
-                if (records is { Count: > 0 })
+                if (response.Records.Length > 0)
                 {
-                    state.FetchPosition = records[^1].Offset + 1;
-                    Enqueue(new Chunk(state, generation, records, response.Records.Length));
-                }
-                else if (response.Records.Length > 0)
-                {
-                    // Every record of the returned batches is below the fetch offset (a batch that straddles it): skip past.
-                    var last = RecordBatch.ReadAll(response.Records).Select(b => b.NextOffset).DefaultIfEmpty(state.FetchPosition).Max();
-                    state.FetchPosition = Math.Max(state.FetchPosition, last);
+                    // Only batch headers are read here; the next fetch starts after the last whole batch.
+                    var next = RecordBatch.ReadAll(response.Records).Select(b => b.NextOffset).DefaultIfEmpty(state.FetchPosition).Max();
+                    if (next > state.FetchPosition)
+                    {
+                        Enqueue(new Chunk(state, generation, response.Records, request.FetchOffset));
+                        state.FetchPosition = next;
+                    }
                 }
                 if (_settings.EnablePartitionEof && !state.EofReported && state.FetchPosition >= response.HighWatermark)
                 {
                     state.EofReported = true;
-                    Enqueue(new Chunk(state, generation, [], 0, Eof: true));
+                    Enqueue(new Chunk(state, generation, [], state.FetchPosition, eof: true));
                 }
                 else if (state.FetchPosition < response.HighWatermark) state.EofReported = false;
                 StartFetch(state);
@@ -312,7 +327,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 if (_settings.AutoOffsetReset == AutoOffsetReset.Error)
                 {
-                    Enqueue(new Chunk(state, generation, [], 0, new ConsumeException(error with
+                    Enqueue(ErrorChunk(state, generation, new ConsumeException(error with
                     {
                         Reason = $"{error.Reason}. auto.offset.reset is 'none': seek to a valid offset, or set auto.offset.reset to earliest or latest.",
                     })));
@@ -348,20 +363,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private void ReportOnceLocked(PartitionFetchState state, int generation, Error error)
     {
         if (!_reported.Add((state.Tp, generation, error.Code))) return;
-        Enqueue(new Chunk(state, generation, [], 0, new ConsumeException(error)));
-    }
-
-    private static List<Record> Decode(byte[] records, long fromOffset)
-    {
-        var list = new List<Record>();
-        foreach (var batch in RecordBatch.ReadAll(records))
-        {
-            if (batch.NextOffset <= fromOffset) continue;
-            if (!batch.IsCrcValid) throw new InvalidDataException($"the batch at offset {batch.BaseOffset} failed its CRC check");
-            foreach (var r in batch.ReadRecords())
-                if (r.Offset >= fromOffset) list.Add(r);
-        }
-        return list;
+        Enqueue(ErrorChunk(state, generation, new ConsumeException(error)));
     }
 
     private void Enqueue(Chunk chunk)
@@ -388,10 +390,27 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            if (_current != null && _currentIndex < _current.Records.Count)
+            if (_current != null)
             {
                 var chunk = _current;
-                var record = chunk.Records[_currentIndex++];
+                Record? record;
+                try
+                {
+                    record = chunk.Next();
+                }
+                catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
+                {
+                    _current = null;
+                    FinishChunk(chunk);
+                    throw new ConsumeException(new Error(ErrorCode.CorruptMessage,
+                        $"{chunk.State.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}"), e);
+                }
+                if (record == null)
+                {
+                    _current = null;
+                    FinishChunk(chunk);
+                    continue;
+                }
                 bool stale;
                 lock (_lock)
                 {
@@ -405,7 +424,6 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                     FinishChunk(chunk);
                     continue;
                 }
-                if (_currentIndex == chunk.Records.Count) FinishChunk(chunk);
                 _recordsConsumed.Add(1);
                 return ToResult(chunk.State.Tp, record);
             }
@@ -439,7 +457,6 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 };
             }
             _current = next;
-            _currentIndex = 0;
         }
     }
 

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using AkkaBroker.Host;
 
+// With no command, start a broker: `dotnet run --project src/Host -c Release` is all a new user types.
+if (args.Length == 0) args = ["serve"];
+
 var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on Akka.NET, and its console tools.")
 {
     ServeCommand.Create(),

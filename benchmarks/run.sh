@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Broker and client on this machine, as docs/benchmarks.md describes. Usage: benchmarks/run.sh [all|produce|consume|latency|memory]
+# Starts its own broker on port 19192 with a fresh data directory and stops it at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+dotnet build src/Host -c Release -v q -nologo >/dev/null
+AB="dotnet src/Host/bin/Release/net10.0/akkabroker.dll"
+BS=127.0.0.1:19192
+data=$(mktemp -d /tmp/akkabroker-bench.XXXXXX)
+conf="$data/bench.conf"
+echo "akkabroker.broker.metrics.prometheus.port = 0" > "$conf"
+$AB serve --port 19192 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
+broker=$!
+trap 'kill $broker 2>/dev/null || true; wait $broker 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 1 120); do grep -q '^ready' "$data/broker.log" && break; sleep 0.5; done
+grep -q '^ready' "$data/broker.log" || { cat "$data/broker.log"; exit 1; }
+echo "broker pid $broker, data $data/d"
+
+if [[ $what == all || $what == produce || $what == consume ]]; then
+  $AB topics create --bootstrap-server $BS --topic p1 --partitions 1
+  $AB topics create --bootstrap-server $BS --topic p4 --partitions 4
+  echo "== produce, 1 partition, Kafka's default producer settings, acks=1"
+  $AB perf produce --bootstrap-server $BS --topic p1 --num-records 1000000 --record-size 100 --throughput -1 \
+      --producer-props acks=1 | grep -E 'records sent,.*99th|batch-size-avg|request-latency-avg'
+  echo "== produce, 4 partitions, batch.size=262144 linger.ms=10, acks=1"
+  $AB perf produce --bootstrap-server $BS --topic p4 --num-records 3000000 --record-size 100 --throughput -1 \
+      --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th|batch-size-avg|request-latency-avg'
+  echo "== produce, 4 partitions, batch.size=262144 linger.ms=10, acks=all (idempotent)"
+  $AB perf produce --bootstrap-server $BS --topic p4 --num-records 3000000 --record-size 100 --throughput -1 \
+      --producer-props acks=all batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th|batch-size-avg|request-latency-avg'
+fi
+if [[ $what == all || $what == consume ]]; then
+  echo "== consume 6,000,000 records of 100 bytes from 4 partitions (mostly from the journal, the newest from the tail cache)"
+  $AB perf consume --bootstrap-server $BS --topic p4 --messages 6000000 | grep -A1 -E '^data.consumed|fetch-size-avg|fetch-latency-avg'
+fi
+if [[ $what == all || $what == latency ]]; then
+  $AB topics create --bootstrap-server $BS --topic lat --partitions 1
+  echo "== end-to-end latency at 10,000 records/s (producer acks=1 linger.ms=0; consumer fetch.min.bytes=1)"
+  $AB perf consume --bootstrap-server $BS --topic lat --messages 300000 --from-end --timeout-ms 20000 > "$data/e2e.txt" &
+  consumer=$!
+  sleep 3
+  $AB perf produce --bootstrap-server $BS --topic lat --num-records 300000 --record-size 100 --throughput 10000 \
+      --producer-props acks=1 linger.ms=0 | grep -E 'records sent,.*99th'
+  wait $consumer
+  grep -E 'end-to-end' "$data/e2e.txt"
+fi
+if [[ $what == all || $what == memory ]]; then
+  gb=${GB:-5}
+  n=$(( gb * 10000000 ))
+  $AB topics create --bootstrap-server $BS --topic big --partitions 4
+  echo "== broker memory (RSS, MiB) every 15 s while $gb GB of 100-byte records are written"
+  ( while kill -0 $broker 2>/dev/null; do echo "rss_mib=$(( $(awk '/VmRSS/{print $2}' /proc/$broker/status) / 1024 )) db_mib=$(( $(du -sk "$data/d" | cut -f1) / 1024 ))"; sleep 15; done ) &
+  sampler=$!
+  $AB perf produce --bootstrap-server $BS --topic big --num-records $n --record-size 100 --throughput -1 \
+      --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'
+  kill $sampler
+fi

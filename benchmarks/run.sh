@@ -10,6 +10,7 @@ BS=127.0.0.1:19192
 data=$(mktemp -d /tmp/akkabroker-bench.XXXXXX)
 conf="$data/bench.conf"
 echo "akkabroker.broker.metrics.prometheus.port = 0" > "$conf"
+[[ -n ${EXTRA_CONF:-} ]] && cat "$EXTRA_CONF" >> "$conf"
 $AB serve --port 19192 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
 broker=$!
 trap 'kill $broker 2>/dev/null || true; wait $broker 2>/dev/null || true; rm -rf "$data"' EXIT

@@ -61,6 +61,13 @@ public sealed class BrokerNode : IAsyncDisposable
         var bootstrap = BootstrapSetup.Create().WithConfig(config)
             .And(SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous));
         var system = ActorSystem.Create(ActorSystemName, bootstrap);
+        var checkpointer = new WalCheckpointer(settings.DatabasePath, connectionString, 256L * 1024 * 1024, system.Log);
+        // Checkpointing stops before the actor system (and its journal) goes away.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-wal-checkpointer", async () =>
+        {
+            await checkpointer.DisposeAsync();
+            return Akka.Done.Instance;
+        });
         try
         {
             var cluster = Cluster.Get(system);
@@ -90,7 +97,7 @@ public sealed class BrokerNode : IAsyncDisposable
         }
         catch
         {
-            await system.Terminate();
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
             throw;
         }
     }

@@ -14,13 +14,14 @@ namespace AkkaBroker.Actors.Broker;
 /// flushing to the OS and relies on replication. FULL fsyncs every commit and survives power loss at a large cost in
 /// produce latency and throughput (see docs/benchmarks.md).
 /// </para>
+/// Automatic WAL checkpoints are off on these connections; <see cref="WalCheckpointer"/> does them in the background.
 /// </summary>
 public static class SqliteJournalConnections
 {
     public static DataOptionsSetup Setup(string connectionString, string synchronous) =>
         new(new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, connectionString)
-            .UseInterceptor(new PragmaInterceptor($"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=10000;")));
+            .UseInterceptor(new PragmaInterceptor($"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=0;")));
 
     private sealed class PragmaInterceptor(string pragmas) : ConnectionInterceptor
     {

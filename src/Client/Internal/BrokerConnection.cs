@@ -42,6 +42,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
                   maximum-frame-size = 16MiB
                   send-buffer-size = 16MiB
                   receive-buffer-size = 16MiB
+                  # Requests carry whole record batches, so coalescing writes buys little; DotNetty's batching
+                  # would hold a lone request up to 40 ms, which is the latency a producer's linger.ms is for.
+                  batching.enabled = false
                 }
               }
             }

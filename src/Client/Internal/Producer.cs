@@ -646,7 +646,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     /// <summary>Sends batches whose linger expired, resumes partitions after retry backoff and fails expired batches.</summary>
     private async Task LingerLoopAsync()
     {
-        var tick = TimeSpan.FromMilliseconds(Math.Clamp(_settings.LingerMs / 2, 1, 50));
+        // With linger.ms = 0 batches leave from the produce call itself; the loop then only resumes retries and expires
+        // old batches, and need not wake every millisecond.
+        var tick = TimeSpan.FromMilliseconds(_settings.LingerMs == 0 ? 5 : Math.Clamp(_settings.LingerMs / 2, 1, 50));
         using var timer = new PeriodicTimer(tick);
         while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
         {

@@ -13,6 +13,7 @@ internal static class PerfCommand
         var command = new Command("perf", "Measure producer or consumer throughput and latency.");
         command.Subcommands.Add(Produce());
         command.Subcommands.Add(Consume());
+        command.Subcommands.Add(JournalBenchmark.Create());
         return command;
     }
 

@@ -95,9 +95,11 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>The gateway of a broker at host:port, resolved once and cached.</summary>
     public Task<IActorRef> GatewayAsync(string host, int port, CancellationToken ct = default)
     {
-        var task = _gateways.GetOrAdd((host, port), key => ResolveAsync(key.Host, key.Port));
+        // Called for every produce and fetch: the cached, resolved gateway is returned without allocating.
+        if (!_gateways.TryGetValue((host, port), out var task))
+            task = _gateways.GetOrAdd((host, port), key => ResolveAsync(key.Host, key.Port));
         if (task.IsFaulted || task.IsCanceled) _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>((host, port), task));
-        return task.WaitAsync(ct);
+        return ct.CanBeCanceled ? task.WaitAsync(ct) : task;
     }
 
     private async Task<IActorRef> ResolveAsync(string host, int port)
@@ -163,7 +165,10 @@ internal sealed class BrokerConnection : IAsyncDisposable
     public Task<IActorRef>? LeaderGateway(ProtocolTopicPartition tp)
     {
         if (CachedTopic(tp.Topic) is not { } t) return null;
-        var p = t.Partitions.FirstOrDefault(x => x.Partition == tp.Partition);
+        // Partitions are listed in order, so the index is the partition number; search only if they are not.
+        var p = tp.Partition >= 0 && tp.Partition < t.Partitions.Count && t.Partitions[tp.Partition].Partition == tp.Partition
+            ? t.Partitions[tp.Partition]
+            : t.Partitions.FirstOrDefault(x => x.Partition == tp.Partition);
         if (p == null || !_brokers.TryGetValue(p.Leader, out var broker)) return null;
         return GatewayAsync(broker.Host, broker.Port);
     }

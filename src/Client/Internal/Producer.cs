@@ -69,8 +69,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly ProducerSettings _settings;
     private readonly ISerializer<TKey> _keySerializer;
     private readonly ISerializer<TValue> _valueSerializer;
-    private readonly Dictionary<ProtocolTopicPartition, PartitionState> _partitions = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ProtocolTopicPartition, PartitionState> _partitions = new();
     private readonly Dictionary<string, int> _stickyPartition = new(StringComparer.Ordinal);
+    // Guards the sticky-partition choices.
     private readonly object _partitionsLock = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _lingerLoop;
@@ -235,11 +236,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     private PartitionState State(ProtocolTopicPartition tp)
     {
-        lock (_partitionsLock)
-        {
-            if (!_partitions.TryGetValue(tp, out var s)) _partitions[tp] = s = new PartitionState(tp);
-            return s;
-        }
+        if (_partitions.TryGetValue(tp, out var s)) return s;
+        return _partitions.GetOrAdd(tp, t => new PartitionState(t));
     }
 
     /// <summary>Kafka's sticky partitioner for null keys: stay on one partition until its batch is sent.</summary>
@@ -652,8 +650,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         using var timer = new PeriodicTimer(tick);
         while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
         {
-            PartitionState[] states;
-            lock (_partitionsLock) states = _partitions.Values.ToArray();
+            var states = _partitions.Values.ToArray();
             foreach (var state in states)
             {
                 List<ProducerBatch>? expired = null;
@@ -700,8 +697,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     private void RequestFlush()
     {
-        PartitionState[] states;
-        lock (_partitionsLock) states = _partitions.Values.ToArray();
+        var states = _partitions.Values.ToArray();
         foreach (var state in states)
             lock (state)
             {
@@ -712,8 +708,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     private void FailRemaining(Error error)
     {
-        PartitionState[] states;
-        lock (_partitionsLock) states = _partitions.Values.ToArray();
+        var states = _partitions.Values.ToArray();
         foreach (var state in states)
         {
             List<ProducerBatch> left;

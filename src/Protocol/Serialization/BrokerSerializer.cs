@@ -91,11 +91,12 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     public override byte[] ToBinary(object obj)
     {
         var codec = CodecFor(obj);
+        // The messages that carry record batches are sized exactly, so they are written with one allocation and no copy.
         var capacity = obj switch
         {
-            ProduceRequest p => p.Batch.Length + 64,
-            FetchResponse f => f.Records.Length + 64,
-            BatchAppended b => b.Batch.Length + 8,
+            ProduceRequest p => WireWriter.SizeOf(p.TopicPartition.Topic) + 4 + 2 + 4 + 4 + p.Batch.Length,
+            FetchResponse f => WireWriter.SizeOf(f.TopicPartition.Topic) + 4 + 2 + WireWriter.SizeOf(f.ErrorMessage) + 8 + 8 + 4 + f.Records.Length,
+            BatchAppended b => 4 + b.Batch.Length,
             _ => 256,
         };
         var w = new WireWriter(capacity);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -7,37 +6,35 @@ namespace AkkaBroker.Protocol.Serialization;
 /// <summary>Little-endian binary writer for the broker's own messages (record batches inside stay big-endian bytes).</summary>
 internal sealed class WireWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer;
+    private byte[] _buffer;
+    private int _pos;
 
-    public WireWriter(int capacity = 256) => _buffer = new ArrayBufferWriter<byte>(capacity);
+    /// <param name="capacity">Initial size; when it is the exact size of the message, <see cref="ToArray"/> copies nothing.</param>
+    public WireWriter(int capacity = 256) => _buffer = new byte[Math.Max(16, capacity)];
 
-    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+    /// <summary>The written bytes: the buffer itself when the message filled it exactly (hot messages size it so).</summary>
+    public byte[] ToArray() => _pos == _buffer.Length ? _buffer : _buffer.AsSpan(0, _pos).ToArray();
 
-    public void Byte(byte v)
+    private Span<byte> Reserve(int n)
     {
-        _buffer.GetSpan(1)[0] = v;
-        _buffer.Advance(1);
+        if (_pos + n > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _pos + n));
+        var span = _buffer.AsSpan(_pos, n);
+        _pos += n;
+        return span;
     }
+
+    public void Byte(byte v) => Reserve(1)[0] = v;
 
     public void Bool(bool v) => Byte(v ? (byte)1 : (byte)0);
 
-    public void Short(short v)
-    {
-        BinaryPrimitives.WriteInt16LittleEndian(_buffer.GetSpan(2), v);
-        _buffer.Advance(2);
-    }
+    public void Short(short v) => BinaryPrimitives.WriteInt16LittleEndian(Reserve(2), v);
 
-    public void Int(int v)
-    {
-        BinaryPrimitives.WriteInt32LittleEndian(_buffer.GetSpan(4), v);
-        _buffer.Advance(4);
-    }
+    public void Int(int v) => BinaryPrimitives.WriteInt32LittleEndian(Reserve(4), v);
 
-    public void Long(long v)
-    {
-        BinaryPrimitives.WriteInt64LittleEndian(_buffer.GetSpan(8), v);
-        _buffer.Advance(8);
-    }
+    public void Long(long v) => BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), v);
+
+    /// <summary>Bytes <see cref="String"/> writes for <paramref name="v"/>.</summary>
+    public static int SizeOf(string? v) => 4 + (v == null ? 0 : Encoding.UTF8.GetByteCount(v));
 
     /// <summary>Null is written as length -1.</summary>
     public void String(string? v)
@@ -45,15 +42,13 @@ internal sealed class WireWriter
         if (v == null) { Int(-1); return; }
         var n = Encoding.UTF8.GetByteCount(v);
         Int(n);
-        Encoding.UTF8.GetBytes(v, _buffer.GetSpan(n));
-        _buffer.Advance(n);
+        Encoding.UTF8.GetBytes(v, Reserve(n));
     }
 
     public void Bytes(ReadOnlySpan<byte> v)
     {
         Int(v.Length);
-        v.CopyTo(_buffer.GetSpan(v.Length));
-        _buffer.Advance(v.Length);
+        v.CopyTo(Reserve(v.Length));
     }
 
     public void TopicPartition(Messages.TopicPartition tp)

@@ -25,15 +25,15 @@ if [[ $what == all || $what == produce || $what == consume ]]; then
   $AB perf produce --bootstrap-server $BS --topic p1 --num-records 1000000 --record-size 100 --throughput -1 \
       --producer-props acks=1 | grep -E 'records sent,.*99th|batch-size-avg|request-latency-avg'
   echo "== produce, 4 partitions, batch.size=262144 linger.ms=10, acks=1"
-  $AB perf produce --bootstrap-server $BS --topic p4 --num-records 3000000 --record-size 100 --throughput -1 \
+  $AB perf produce --bootstrap-server $BS --topic p4 --num-records 10000000 --record-size 100 --throughput -1 \
       --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th|batch-size-avg|request-latency-avg'
   echo "== produce, 4 partitions, batch.size=262144 linger.ms=10, acks=all (idempotent)"
-  $AB perf produce --bootstrap-server $BS --topic p4 --num-records 3000000 --record-size 100 --throughput -1 \
+  $AB perf produce --bootstrap-server $BS --topic p4 --num-records 10000000 --record-size 100 --throughput -1 \
       --producer-props acks=all batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th|batch-size-avg|request-latency-avg'
 fi
 if [[ $what == all || $what == consume ]]; then
-  echo "== consume 6,000,000 records of 100 bytes from 4 partitions (mostly from the journal, the newest from the tail cache)"
-  $AB perf consume --bootstrap-server $BS --topic p4 --messages 6000000 | grep -A1 -E '^data.consumed|fetch-size-avg|fetch-latency-avg'
+  echo "== consume 20,000,000 records of 100 bytes from 4 partitions (mostly from the journal, the newest from the tail cache)"
+  $AB perf consume --bootstrap-server $BS --topic p4 --messages 20000000 | grep -A1 -E '^data.consumed|fetch-size-avg|fetch-latency-avg'
 fi
 if [[ $what == all || $what == latency ]]; then
   $AB topics create --bootstrap-server $BS --topic lat --partitions 1

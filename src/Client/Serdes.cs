@@ -62,7 +62,7 @@ public static class Deserializers
     /// <summary>UTF-8 strings (null stays null).</summary>
     public static readonly IDeserializer<string> Utf8 = new Fn<string>((d, n) => n ? null! : Encoding.UTF8.GetString(d));
     /// <summary>Byte arrays as they are (null stays null).</summary>
-    public static readonly IDeserializer<byte[]> ByteArray = new Fn<byte[]>((d, n) => n ? null! : d.ToArray());
+    public static readonly IDeserializer<byte[]> ByteArray = new ByteArrayDeserializer();
     /// <summary>Ignores the data.</summary>
     public static readonly IDeserializer<Null> Null = new Fn<Null>((_, _) => null!);
     /// <summary>Ignores the data.</summary>
@@ -77,6 +77,14 @@ public static class Deserializers
         : BinaryPrimitives.ReadInt64BigEndian(d));
 
     private delegate T Decode<out T>(ReadOnlySpan<byte> data, bool isNull);
+
+    private sealed class ByteArrayDeserializer : IDeserializer<byte[]>, IArrayDeserializer<byte[]>
+    {
+        public byte[] Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) => isNull ? null! : data.ToArray();
+
+        // The consumer already holds the value in an array of its own: hand it over instead of copying it again.
+        public byte[] FromArray(byte[]? data) => data!;
+    }
 
     private sealed class Fn<T>(Decode<T> f) : IDeserializer<T>
     {
@@ -104,6 +112,12 @@ public sealed class JsonDeserializer<T>(JsonSerializerOptions? options = null) :
     /// <inheritdoc />
     public T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) =>
         isNull ? default! : System.Text.Json.JsonSerializer.Deserialize<T>(data, options)!;
+}
+
+/// <summary>A deserializer that can take ownership of an array the consumer decoded, saving a copy per record.</summary>
+internal interface IArrayDeserializer<out T>
+{
+    T FromArray(byte[]? data);
 }
 
 internal static class DefaultSerdes

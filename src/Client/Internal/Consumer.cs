@@ -18,6 +18,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private sealed class PartitionFetchState(ProtocolTopicPartition tp)
     {
         public readonly ProtocolTopicPartition Tp = tp;
+        /// <summary>The public form, made once rather than per record.</summary>
+        public readonly TopicPartition ClientTp = new(tp.Topic, tp.Partition);
         /// <summary>Next offset handed to the application; -1 while being resolved.</summary>
         public long Position = -1;
         /// <summary>Next offset to fetch.</summary>
@@ -27,6 +29,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         public long HighWatermark = -1;
         public bool EofReported;
         public bool Removed;
+        /// <summary>Fetched chunks of this partition not yet consumed to the end.</summary>
+        public int BufferedChunks;
     }
 
     /// <summary>
@@ -63,6 +67,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private static Chunk ErrorChunk(PartitionFetchState state, int generation, ConsumeException error) => new(state, generation, [], 0, error);
 
+    private const int MaxBufferedChunksPerPartition = 2;
     private readonly ConsumerSettings _settings;
     private readonly IDeserializer<TKey> _keyDeserializer;
     private readonly IDeserializer<TValue> _valueDeserializer;
@@ -255,6 +260,9 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         if (_closed || state.Removed || state.FetchPosition < 0 || state.InFlightGeneration == state.Generation) return;
         if (Interlocked.Read(ref _bufferedBytes) >= _settings.FetchMaxBytes) return;
+        // Like Kafka's consumer, stay at most one fetch ahead of the application per partition: buffering more only
+        // ages the data into older GC generations (measured: frequent gen2 collections) without reading faster.
+        if (state.BufferedChunks >= MaxBufferedChunksPerPartition) return;
         state.InFlightGeneration = state.Generation;
         var generation = state.Generation;
         var request = new FetchRequest(state.Tp, state.FetchPosition, Math.Min(_settings.MaxPartitionFetchBytes, _settings.FetchMaxBytes),
@@ -309,6 +317,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                     var next = RecordBatch.ReadAll(response.Records).Select(b => b.NextOffset).DefaultIfEmpty(state.FetchPosition).Max();
                     if (next > state.FetchPosition)
                     {
+                        state.BufferedChunks++;
                         Enqueue(new Chunk(state, generation, response.Records, request.FetchOffset));
                         state.FetchPosition = next;
                     }
@@ -425,7 +434,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                     continue;
                 }
                 _recordsConsumed.Add(1);
-                return ToResult(chunk.State.Tp, record);
+                return ToResult(chunk.State, record);
             }
             var wait = deadline == long.MaxValue ? Timeout.Infinite
                 : (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
@@ -466,12 +475,16 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         if (chunk.Bytes == 0) return;
         Interlocked.Add(ref _bufferedBytes, -chunk.Bytes);
         lock (_lock)
+        {
+            chunk.State.BufferedChunks--;
             foreach (var s in _assigned.Values)
                 StartFetch(s);
+        }
     }
 
-    private ConsumeResult<TKey, TValue> ToResult(ProtocolTopicPartition tp, Record record)
+    private ConsumeResult<TKey, TValue> ToResult(PartitionFetchState state, Record record)
     {
+        var tp = state.Tp;
         Headers? headers = null;
         if (record.Headers.Count > 0)
         {
@@ -482,7 +495,9 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         TValue value;
         try
         {
-            key = _keyDeserializer.Deserialize(record.Key, record.Key == null, new SerializationContext(MessageComponentType.Key, tp.Topic, headers));
+            key = _keyDeserializer is IArrayDeserializer<TKey> owner
+                ? owner.FromArray(record.Key)
+                : _keyDeserializer.Deserialize(record.Key, record.Key == null, new SerializationContext(MessageComponentType.Key, tp.Topic, headers));
         }
         catch (Exception e)
         {
@@ -490,7 +505,9 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
         try
         {
-            value = _valueDeserializer.Deserialize(record.Value, record.Value == null, new SerializationContext(MessageComponentType.Value, tp.Topic, headers));
+            value = _valueDeserializer is IArrayDeserializer<TValue> owner
+                ? owner.FromArray(record.Value)
+                : _valueDeserializer.Deserialize(record.Value, record.Value == null, new SerializationContext(MessageComponentType.Value, tp.Topic, headers));
         }
         catch (Exception e)
         {
@@ -498,7 +515,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
         return new ConsumeResult<TKey, TValue>
         {
-            TopicPartitionOffset = new TopicPartitionOffset(tp.Topic, tp.Partition, record.Offset),
+            TopicPartitionOffset = new TopicPartitionOffset(state.ClientTp, record.Offset),
             Message = new Message<TKey, TValue> { Key = key, Value = value, Timestamp = Timestamp.From(record.Timestamp, record.TimestampType), Headers = headers },
         };
     }

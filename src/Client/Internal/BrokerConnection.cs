@@ -30,7 +30,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var config = ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
-              stdout-loglevel = WARNING
+              stdout-loglevel = OFF
+              loggers = ["AkkaBroker.Client.Internal.StandardErrorLogger, AkkaBroker.Client"]
               log-dead-letters = off
               actor.provider = remote
               remote {

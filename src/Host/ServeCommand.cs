@@ -57,6 +57,13 @@ internal static class ServeCommand
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (FindSocketError(e) is System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AddressNotAvailable)
+        {
+            var address = $"{userConfig.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1")}:{userConfig.GetString("akka.remote.dot-netty.tcp.port", "9192")}";
+            Console.Error.WriteLine($"error: cannot listen on {address}: {FindSocketError(e)}. Another broker may be running there; " +
+                                    "choose another address with --host/--port (or akka.remote.dot-netty.tcp.* in the config file).");
+            return 2;
+        }
 
         using var metrics = node.Settings.PrometheusPort == 0
             ? null
@@ -79,6 +86,13 @@ internal static class ServeCommand
         await node.System.WhenTerminated;
         Console.WriteLine("stopped");
         return 0;
+    }
+
+    private static System.Net.Sockets.SocketError? FindSocketError(Exception? e)
+    {
+        for (; e != null; e = e.InnerException)
+            if (e is System.Net.Sockets.SocketException s) return s.SocketErrorCode;
+        return null;
     }
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

@@ -491,33 +491,29 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             headers = new Headers();
             foreach (var h in record.Headers) headers.Add(h.Key, h.Value);
         }
-        TKey key;
-        TValue value;
-        try
-        {
-            key = _keyDeserializer is IArrayDeserializer<TKey> owner
-                ? owner.FromArray(record.Key)
-                : _keyDeserializer.Deserialize(record.Key, record.Key == null, new SerializationContext(MessageComponentType.Key, tp.Topic, headers));
-        }
-        catch (Exception e)
-        {
-            throw new ConsumeException(new Error(ErrorCode.LocalKeyDeserialization, $"{tp}@{record.Offset}: the key deserializer failed: {e.Message}"), e);
-        }
-        try
-        {
-            value = _valueDeserializer is IArrayDeserializer<TValue> owner
-                ? owner.FromArray(record.Value)
-                : _valueDeserializer.Deserialize(record.Value, record.Value == null, new SerializationContext(MessageComponentType.Value, tp.Topic, headers));
-        }
-        catch (Exception e)
-        {
-            throw new ConsumeException(new Error(ErrorCode.LocalValueDeserialization, $"{tp}@{record.Offset}: the value deserializer failed: {e.Message}"), e);
-        }
+        var key = Deserialize(_keyDeserializer, record.Key, MessageComponentType.Key, ErrorCode.LocalKeyDeserialization, tp, record.Offset, headers);
+        var value = Deserialize(_valueDeserializer, record.Value, MessageComponentType.Value, ErrorCode.LocalValueDeserialization, tp, record.Offset, headers);
         return new ConsumeResult<TKey, TValue>
         {
             TopicPartitionOffset = new TopicPartitionOffset(state.ClientTp, record.Offset),
             Message = new Message<TKey, TValue> { Key = key, Value = value, Timestamp = Timestamp.From(record.Timestamp, record.TimestampType), Headers = headers },
         };
+    }
+
+    /// <exception cref="ConsumeException">the deserializer threw; the error names the record and the component.</exception>
+    private static T Deserialize<T>(IDeserializer<T> deserializer, byte[]? data, MessageComponentType component, ErrorCode code,
+        ProtocolTopicPartition tp, long offset, Headers? headers)
+    {
+        try
+        {
+            return deserializer is IArrayDeserializer<T> owner
+                ? owner.FromArray(data)
+                : deserializer.Deserialize(data, data == null, new SerializationContext(component, tp.Topic, headers));
+        }
+        catch (Exception e)
+        {
+            throw new ConsumeException(new Error(code, $"{tp}@{offset}: the {component.ToString().ToLowerInvariant()} deserializer failed: {e.Message}"), e);
+        }
     }
 
     public Offset Position(TopicPartition partition)

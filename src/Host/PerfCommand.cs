@@ -102,6 +102,7 @@ internal static class PerfCommand
             var start = parse.GetValue(fromEnd) ? Offset.End : Offset.Beginning;
             consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, start)));
             var endToEnd = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
+            var measureLatency = parse.GetValue(fromEnd);
             long count = 0, bytes = 0;
             long firstTicks = 0;
             var idle = TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs));
@@ -114,8 +115,11 @@ internal static class PerfCommand
                 if (firstTicks == 0) firstTicks = Stopwatch.GetTimestamp();
                 count++;
                 bytes += r.Message!.Value?.Length ?? 0;
-                var e2eUs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs) * 1000;
-                endToEnd.RecordValue(Math.Max(1, e2eUs));
+                if (measureLatency)
+                {
+                    var e2eUs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs) * 1000;
+                    endToEnd.RecordValue(Math.Max(1, e2eUs));
+                }
                 if (Stopwatch.GetElapsedTime(lastReport).TotalSeconds >= 5)
                 {
                     var s = Stopwatch.GetElapsedTime(lastReport).TotalSeconds;

@@ -79,7 +79,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<JournalRangeReader.RangeRead>(HandleRangeRead);
         Command<FetchDeadline>(d =>
         {
-            if (_parked.Remove(d.FetchId, out var parked)) AnswerFetchFromLog(parked.Request, parked.ReplyTo, parked.StartedTicks, waited: true);
+            if (_parked.Remove(d.FetchId, out var parked)) AnswerFetchNow(parked.Request, parked.ReplyTo, parked.StartedTicks);
         });
         Command<EnsurePartition>(HandleEnsure);
         Command<DeletePartition>(HandleDelete);
@@ -227,14 +227,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             _parked.Remove(p.Id);
             Timers.Cancel(p.Id);
-            AnswerFetchFromLog(p.Request, p.ReplyTo, p.StartedTicks, waited: true);
+            AnswerFetchNow(p.Request, p.ReplyTo, p.StartedTicks);
         }
     }
 
     /// <summary>Answers a fetch with whatever is there now, without waiting again.</summary>
-    private void AnswerFetchFromLog(FetchRequest request, IActorRef replyTo, long started, bool waited)
+    private void AnswerFetchNow(FetchRequest request, IActorRef replyTo, long started)
     {
-        HandleFetch(request with { MaxWaitMs = waited ? 0 : request.MaxWaitMs }, replyTo, started);
+        HandleFetch(request with { MaxWaitMs = 0 }, replyTo, started);
     }
 
     private void ReplyFetch(IActorRef replyTo, byte[] records, long started)
@@ -301,7 +301,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         if (!_reads.Remove(read.CorrelationId, out var pending)) return;
         switch (pending.Request)
         {
-            case FetchRequest f when read.Error != null:
+            case FetchRequest when read.Error != null:
                 pending.ReplyTo.Tell(new FetchResponse(_tp, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}", _log.HighWatermark,
                     _log.LogStartOffset, Array.Empty<byte>()));
                 break;
@@ -314,14 +314,16 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     pending.ReplyTo.Tell(new FetchResponse(_tp, ErrorCode.CorruptMessage, corruption, _log.HighWatermark,
                         _log.LogStartOffset, Array.Empty<byte>()));
                 }
-                else if (records.Length == 0 && read.Batches.Count > 0 && f.FetchOffset < _log.HighWatermark)
+                else
                 {
-                    // The sparse index pointed before the offset and the budget ended short of it: read on from there.
-                    HandleFetch(f with { MaxWaitMs = 0 }, pending.ReplyTo, pending.StartedTicks);
+                    // The planned range always covers the offset's batch; an empty answer means the index and the
+                    // journal disagree. Say so, and let the consumer fetch again rather than loop on the same read.
+                    if (records.Length == 0 && f.FetchOffset < _log.HighWatermark)
+                        _logger.Warning("[{0}] journal events {1} returned no batch at offset {2}", _tp, read.Batches.Count, f.FetchOffset);
+                    ReplyFetch(pending.ReplyTo, records, pending.StartedTicks);
                 }
-                else ReplyFetch(pending.ReplyTo, records, pending.StartedTicks);
                 break;
-            case ListOffsetsRequest l when read.Error != null:
+            case ListOffsetsRequest when read.Error != null:
                 pending.ReplyTo.Tell(new ListOffsetsResponse(_tp, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}", -1, -1));
                 break;
             case ListOffsetsRequest l:

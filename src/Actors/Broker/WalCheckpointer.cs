@@ -31,18 +31,18 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     private async Task RunAsync()
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(_stop.Token);
         while (await timer.WaitForNextTickAsync(_stop.Token))
         {
             try
             {
+                await using var connection = new SqliteConnection(_connectionString);
+                await connection.OpenAsync(_stop.Token);
                 var walBytes = File.Exists(_walPath) ? new FileInfo(_walPath).Length : 0;
                 await using var command = connection.CreateCommand();
                 command.CommandText = walBytes > _truncateAboveBytes ? "PRAGMA wal_checkpoint(TRUNCATE);" : "PRAGMA wal_checkpoint(PASSIVE);";
                 await command.ExecuteNonQueryAsync(_stop.Token);
             }
-            catch (SqliteException e)
+            catch (Exception e) when (e is SqliteException or IOException)
             {
                 // A busy database only delays the checkpoint to the next tick; data is safe in the log meanwhile.
                 _log.Warning("SQLite checkpoint failed, retrying in 1 s: {0}", e.Message);

@@ -10,8 +10,8 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
 
     private async Task<T> AskAsync<T>(object request)
     {
-        var broker = await _connection.AnyBrokerAsync();
-        return await _connection.AskAsync<T>(broker, request);
+        var broker = await _connection.AnyBrokerAsync().ConfigureAwait(false);
+        return await _connection.AskAsync<T>(broker, request).ConfigureAwait(false);
     }
 
     private static void ThrowIfError(string name, ErrorCode code, string? message)
@@ -23,7 +23,7 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
     {
         foreach (var t in topics)
         {
-            var r = await AskAsync<TopicOperationResponse>(new CreateTopicRequest(t.Name, t.NumPartitions, t.ReplicationFactor, t.Configs, validateOnly));
+            var r = await AskAsync<TopicOperationResponse>(new CreateTopicRequest(t.Name, t.NumPartitions, t.ReplicationFactor, t.Configs, validateOnly)).ConfigureAwait(false);
             ThrowIfError(t.Name, r.Error, r.ErrorMessage);
         }
     }
@@ -32,34 +32,34 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
     {
         foreach (var name in topics)
         {
-            var r = await AskAsync<TopicOperationResponse>(new DeleteTopicRequest(name));
+            var r = await AskAsync<TopicOperationResponse>(new DeleteTopicRequest(name)).ConfigureAwait(false);
             ThrowIfError(name, r.Error, r.ErrorMessage);
         }
     }
 
     public async Task CreatePartitionsAsync(string topic, int totalCount)
     {
-        var r = await AskAsync<TopicOperationResponse>(new CreatePartitionsRequest(topic, totalCount));
+        var r = await AskAsync<TopicOperationResponse>(new CreatePartitionsRequest(topic, totalCount)).ConfigureAwait(false);
         ThrowIfError(topic, r.Error, r.ErrorMessage);
     }
 
     public async Task<IReadOnlyList<ConfigEntryResult>> DescribeConfigsAsync(string topic)
     {
-        var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(topic));
+        var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(topic)).ConfigureAwait(false);
         ThrowIfError(topic, r.Error, r.ErrorMessage);
         return r.Entries.Select(e => new ConfigEntryResult(e.Name, e.Value, e.IsDefault)).ToArray();
     }
 
     public async Task IncrementalAlterConfigsAsync(string topic, IReadOnlyDictionary<string, string> set, IEnumerable<string>? delete = null)
     {
-        var r = await AskAsync<TopicOperationResponse>(new AlterConfigsRequest(topic, set, delete?.ToArray() ?? []));
+        var r = await AskAsync<TopicOperationResponse>(new AlterConfigsRequest(topic, set, delete?.ToArray() ?? [])).ConfigureAwait(false);
         ThrowIfError(topic, r.Error, r.ErrorMessage);
     }
 
     public async Task<ClusterMetadata> GetMetadataAsync(IEnumerable<string>? topics = null)
     {
         var names = topics?.ToArray();
-        var r = await _connection.RefreshMetadataAsync(names, allowAutoCreate: false);
+        var r = await _connection.RefreshMetadataAsync(names, allowAutoCreate: false).ConfigureAwait(false);
         foreach (var t in r.Topics) ThrowIfError(t.Name, t.Error, t.ErrorMessage);
         return new ClusterMetadata(
             r.Brokers.Select(b => new BrokerDescription(b.BrokerId, b.Host, b.Port)).ToArray(),

@@ -63,7 +63,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var t = timeout ?? Settings.RequestTimeout;
         try
         {
-            return await target.Ask<T>(request, t, ct);
+            return await target.Ask<T>(request, t, ct).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {
@@ -81,7 +81,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         {
             try
             {
-                return await GatewayAsync(host, port, ct);
+                return await GatewayAsync(host, port, ct).ConfigureAwait(false);
             }
             catch (KafkaException e)
             {
@@ -108,7 +108,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var timeout = Settings.ConnectTimeout;
         try
         {
-            return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout);
+            return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException)
         {
@@ -121,8 +121,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>Fresh metadata for <paramref name="topics"/> (null: all), cached for later lookups.</summary>
     public async Task<MetadataResponse> RefreshMetadataAsync(IReadOnlyList<string>? topics, bool allowAutoCreate, CancellationToken ct = default)
     {
-        var broker = await AnyBrokerAsync(ct);
-        var response = await AskAsync<MetadataResponse>(broker, new MetadataRequest(topics, allowAutoCreate), ct: ct);
+        var broker = await AnyBrokerAsync(ct).ConfigureAwait(false);
+        var response = await AskAsync<MetadataResponse>(broker, new MetadataRequest(topics, allowAutoCreate), ct: ct).ConfigureAwait(false);
         foreach (var b in response.Brokers) _brokers[b.BrokerId] = b;
         foreach (var t in response.Topics)
         {
@@ -147,7 +147,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {
-            var response = await RefreshMetadataAsync([topic], allowAutoCreate, ct);
+            var response = await RefreshMetadataAsync([topic], allowAutoCreate, ct).ConfigureAwait(false);
             var t = response.Topics.FirstOrDefault(x => x.Name == topic);
             if (t is { Error: ErrorCode.None, Partitions.Count: > 0 }) return t;
             var error = t == null
@@ -157,7 +157,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 throw new KafkaException(error.Code == ErrorCode.UnknownTopicOrPartition
                     ? error with { Reason = $"{error.Reason} Create it first (topics create), or enable auto.create.topics.enable on the broker." }
                     : error);
-            await Task.Delay(backoff, ct);
+            await Task.Delay(backoff, ct).ConfigureAwait(false);
             backoff = TimeSpan.FromMilliseconds(Math.Min(1000, backoff.TotalMilliseconds * 2));
         }
     }
@@ -176,15 +176,15 @@ internal sealed class BrokerConnection : IAsyncDisposable
 
     public async Task<IActorRef> LeaderGatewayAsync(ProtocolTopicPartition tp, CancellationToken ct = default)
     {
-        if (LeaderGateway(tp) is { } cached) return await cached;
-        var t = await TopicAsync(tp.Topic, allowAutoCreate: false, Settings.RequestTimeout, ct);
+        if (LeaderGateway(tp) is { } cached) return await cached.ConfigureAwait(false);
+        var t = await TopicAsync(tp.Topic, allowAutoCreate: false, Settings.RequestTimeout, ct).ConfigureAwait(false);
         if (t.Partitions.All(p => p.Partition != tp.Partition))
             throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
                 $"Partition {tp.Partition} of topic '{tp.Topic}' does not exist: the topic has partitions 0 to {t.Partitions.Count - 1}."));
-        return await (LeaderGateway(tp) ?? throw new KafkaException(new Error(ErrorCode.LeaderNotAvailable, $"{tp} has no known leader")));
+        return await (LeaderGateway(tp) ?? throw new KafkaException(new Error(ErrorCode.LeaderNotAvailable, $"{tp} has no known leader"))).ConfigureAwait(false);
     }
 
-    public async ValueTask DisposeAsync() => await System.Terminate();
+    public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
 
     /// <summary>The local address that routes to <paramref name="host"/>, so the broker can reply to this client.</summary>
     private static string LocalAddressFor(string host)

@@ -197,8 +197,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 if (state.Removed || state.Generation != generation) return;
             try
             {
-                var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
-                var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(state.Tp, query), ct: _closing.Token);
+                var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token).ConfigureAwait(false);
+                var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(state.Tp, query), ct: _closing.Token).ConfigureAwait(false);
                 if (response.Error == ErrorCode.None)
                 {
                     lock (_lock)
@@ -234,7 +234,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
             try
             {
-                await Task.Delay(backoff, _closing.Token);
+                await Task.Delay(backoff, _closing.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -277,9 +277,9 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         Error? failure = null;
         try
         {
-            var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
+            var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token).ConfigureAwait(false);
             response = await _connection.AskAsync<FetchResponse>(gateway, request,
-                _settings.Client.RequestTimeout + TimeSpan.FromMilliseconds(request.MaxWaitMs), _closing.Token);
+                _settings.Client.RequestTimeout + TimeSpan.FromMilliseconds(request.MaxWaitMs), _closing.Token).ConfigureAwait(false);
         }
         catch (KafkaException e)
         {
@@ -356,7 +356,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
         try
         {
-            await Task.Delay(retryAfter, _closing.Token);
+            await Task.Delay(retryAfter, _closing.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -411,6 +411,11 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 {
                     _current = null;
                     FinishChunk(chunk);
+                    // As Kafka's consumer: the position stays at the bad record, so valid batches fetched after it are
+                    // fetched again, and the error repeats until the application seeks past it.
+                    lock (_lock)
+                        if (!chunk.State.Removed && chunk.State.Generation == chunk.Generation && chunk.State.Position >= 0)
+                            StartAt(chunk.State, new Offset(chunk.State.Position));
                     throw new ConsumeException(new Error(ErrorCode.CorruptMessage,
                         $"{chunk.State.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}"), e);
                 }
@@ -526,7 +531,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         var tasks = timestampsToSearch.Select(async t =>
         {
-            var response = await ListOffsetsAsync(t.TopicPartition.ToProtocol(), t.Timestamp.UnixTimestampMs, timeout);
+            var response = await ListOffsetsAsync(t.TopicPartition.ToProtocol(), t.Timestamp.UnixTimestampMs, timeout).ConfigureAwait(false);
             return new TopicPartitionOffset(t.TopicPartition, response.Offset < 0 ? Offset.End : new Offset(response.Offset));
         }).ToArray();
         return WaitAll(tasks, timeout).ToList();
@@ -541,8 +546,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private async Task<ListOffsetsResponse> ListOffsetsAsync(ProtocolTopicPartition tp, long timestamp, TimeSpan timeout)
     {
-        var gateway = await _connection.LeaderGatewayAsync(tp);
-        var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(tp, timestamp), timeout);
+        var gateway = await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false);
+        var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(tp, timestamp), timeout).ConfigureAwait(false);
         if (response.Error != ErrorCode.None) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
         return response;
     }

@@ -37,6 +37,14 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         public required List<PendingRecord> Records;
         public required long CreatedTicks;
         public int Attempts;
+        /// <summary>An attempt ended without an answer (timeout, lost connection): the broker may hold this batch.</summary>
+        public bool MaybeAppended;
+        /// <summary>Acknowledged, waiting for earlier batches so delivery reports keep the partition's order.</summary>
+        public (long BaseOffset, long LogAppendTime)? Acked;
+        private int _completed;
+
+        /// <summary>True the first time only: a batch's records are completed once, whatever races with Dispose.</summary>
+        public bool TryMarkCompleted() => Interlocked.Exchange(ref _completed, 1) == 0;
     }
 
     private sealed class PartitionState(ProtocolTopicPartition tp)
@@ -127,8 +135,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private async Task<DeliveryResult<TKey, TValue>> ProduceCoreAsync(string topic, int? partition, Message<TKey, TValue> message, CancellationToken ct)
     {
         var tcs = new TaskCompletionSource<DeliveryResult<TKey, TValue>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await EnqueueAsync(topic, partition, message, tcs, null, ct);
-        return await tcs.Task.WaitAsync(ct);
+        await EnqueueAsync(topic, partition, message, tcs, null, ct).ConfigureAwait(false);
+        return await tcs.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
     public void Produce(string topic, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
@@ -176,11 +184,11 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted));
 
         var gate = _enqueueGates.GetOrAdd(topic, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
+        await gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            await AppendAsync(topic, explicitPartition, message, tcs, handler, key, value, headers, size, ct);
+            await AppendAsync(topic, explicitPartition, message, tcs, handler, key, value, headers, size, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -192,7 +200,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         TaskCompletionSource<DeliveryResult<TKey, TValue>>? tcs, Action<DeliveryReport<TKey, TValue>>? handler,
         byte[]? key, byte[]? value, RecordHeader[]? headers, int size, CancellationToken ct)
     {
-        var metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, _settings.MaxBlock, ct);
+        var metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, _settings.MaxBlock, ct).ConfigureAwait(false);
         var partitionCount = metadata.Partitions.Count;
         int partition;
         if (explicitPartition is { } p)
@@ -205,9 +213,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         else partition = key != null ? Partitioner.ForKey(key, partitionCount) : StickyPartition(topic, partitionCount);
 
         var tp = new ProtocolTopicPartition(topic, partition);
-        if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true }) await _connection.LeaderGatewayAsync(tp, ct);
-        if (_settings.EnableIdempotence && _settings.Acks != 0) await ProducerIdAsync(ct);
-        await ReserveBufferAsync(size, ct);
+        if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true }) await _connection.LeaderGatewayAsync(tp, ct).ConfigureAwait(false);
+        if (_settings.EnableIdempotence && _settings.Acks != 0) await ProducerIdAsync(ct).ConfigureAwait(false);
+        await ReserveBufferAsync(size, ct).ConfigureAwait(false);
 
         var timestamp = message.Timestamp.Kind == TimestampKind.NotAvailable
             ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
@@ -221,6 +229,14 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         var state = State(tp);
         lock (state)
         {
+            if (_disposed != 0)
+            {
+                // Dispose ran while this call waited: fail the record here rather than leave it in a dead producer.
+                lock (_pendingLock)
+                    if (--_pendingRecords == 0) _idle.Set();
+                ReleaseBuffer(size);
+                throw new ObjectDisposedException(nameof(Producer<TKey, TValue>), "the producer was disposed while this record waited to be queued");
+            }
             if (state.Open != null && state.Open.EstimatedSize + size > _settings.BatchSize) SealOpen(state);
             if (state.Open == null)
             {
@@ -269,13 +285,13 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             var fresh = InitProducerIdAsync();
             task = Interlocked.CompareExchange(ref _producerId, fresh, task) == task ? fresh : _producerId!;
         }
-        return await task.WaitAsync(ct);
+        return await task.WaitAsync(ct).ConfigureAwait(false);
     }
 
     private async Task<(long, short)> InitProducerIdAsync()
     {
-        var broker = await _connection.AnyBrokerAsync();
-        var response = await _connection.AskAsync<InitProducerIdResponse>(broker, new InitProducerIdRequest());
+        var broker = await _connection.AnyBrokerAsync().ConfigureAwait(false);
+        var response = await _connection.AskAsync<InitProducerIdResponse>(broker, new InitProducerIdRequest()).ConfigureAwait(false);
         if (response.Error != ErrorCode.None)
             throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
         return (response.ProducerId, response.ProducerEpoch);
@@ -288,7 +304,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             Interlocked.Add(ref _bufferedBytes, -size);
             var left = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-            if (left <= TimeSpan.Zero || !await _bufferSpace.WaitAsync(left, ct))
+            if (left <= TimeSpan.Zero || !await _bufferSpace.WaitAsync(left, ct).ConfigureAwait(false))
                 throw new KafkaException(new Error(ErrorCode.LocalQueueFull,
                     $"buffer.memory ({_settings.BufferMemory} bytes) stayed full for max.block.ms ({_settings.MaxBlock.TotalMilliseconds:0} ms): records are produced faster than the broker takes them."));
         }
@@ -392,7 +408,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         state.InFlight.Add(batch);
         var started = Stopwatch.GetTimestamp();
         var reply = gateway!.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout);
-        reply.ContinueWith(t => OnReply(state, batch, t, started), TaskContinuationOptions.RunContinuationsAsynchronously);
+        reply.ContinueWith(t => OnReply(state, batch, t, started), CancellationToken.None,
+            TaskContinuationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
         return true;
     }
 
@@ -402,7 +419,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             try
             {
-                await _connection.LeaderGatewayAsync(state.Tp, _closing.Token);
+                await _connection.LeaderGatewayAsync(state.Tp, _closing.Token).ConfigureAwait(false);
                 break;
             }
             catch (KafkaException)
@@ -415,7 +432,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             }
             try
             {
-                await Task.Delay(_settings.Client.RetryBackoff, _closing.Token);
+                await Task.Delay(_settings.Client.RetryBackoff, _closing.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -436,7 +453,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             try
             {
-                fresh = await InitProducerIdAsync();
+                fresh = await InitProducerIdAsync().ConfigureAwait(false);
                 break;
             }
             catch (KafkaException)
@@ -445,21 +462,27 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             }
             try
             {
-                await Task.Delay(_settings.Client.RetryBackoff, _closing.Token);
+                await Task.Delay(_settings.Client.RetryBackoff, _closing.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
         }
+        List<ProducerBatch> ambiguous;
         lock (state)
         {
             state.ProducerId = fresh.Id;
             state.ProducerEpoch = fresh.Epoch;
+            // A batch that may already be in the log under the old id must not be sent again under the new one (it
+            // would be appended twice): its records are reported as possibly persisted instead.
+            ambiguous = state.Unsent.Where(b => b.MaybeAppended).ToList();
+            state.Unsent.RemoveAll(b => b.MaybeAppended);
             var seq = 0;
             foreach (var b in state.Unsent)
             {
                 b.BaseSequence = seq;
+                if (b.Attempts > 0) b.Bytes = (byte[])b.Bytes.Clone();
                 RecordBatch.SetProducerState(b.Bytes, fresh.Id, fresh.Epoch, seq);
                 seq += b.Records.Count;
             }
@@ -468,13 +491,17 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             state.ObtainingProducerId = false;
             Drain(state);
         }
+        foreach (var b in ambiguous)
+            Complete(state.Tp, b, -1, -1, new Error(ErrorCode.LocalMessageTimedOut,
+                "the broker did not confirm this batch and it may already be in the log; it was not resent, to avoid a duplicate"),
+                PersistenceStatus.PossiblyPersisted);
     }
 
     private async Task SendWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
     {
         try
         {
-            (await _connection.LeaderGatewayAsync(tp)).Tell(request, ActorRefs.NoSender);
+            (await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false)).Tell(request, ActorRefs.NoSender);
         }
         catch (KafkaException)
         {
@@ -507,45 +534,69 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         var completed = new List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime, PersistenceStatus Status)>();
         lock (state)
         {
-            state.InFlight.Remove(batch);
+            if (error.IsError && MayBeInLog(error)) batch.MaybeAppended = true;
             if (!error.IsError)
             {
-                completed.Add((batch, error, response!.BaseOffset, response.LogAppendTime, PersistenceStatus.Persisted));
-            }
-            else if (error.Code == ErrorCode.OutOfOrderSequenceNumber && state.Recovering)
-            {
-                // An earlier batch of this partition failed; this one was refused only because of that gap.
-                Requeue(state, batch);
-            }
-            else if (error.Code == ErrorCode.UnknownProducerId && batch.BaseSequence >= 0)
-            {
-                // The broker no longer knows this producer (it expired while idle): the batch was not appended.
-                Requeue(state, batch);
-                StartRenumbering(state);
-            }
-            else if (ShouldRetry(batch, error))
-            {
-                if (error.Code is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable)
-                    _connection.Invalidate(state.Tp.Topic);
-                Requeue(state, batch);
-                state.Recovering = true;
-                state.RetryNotBeforeTicks = Stopwatch.GetTimestamp() + (long)(_settings.Client.RetryBackoff.TotalSeconds * Stopwatch.Frequency);
-            }
-            else if (MayBeInLog(error))
-            {
-                // The broker may have appended it before the reply was lost: its sequence numbers cannot be reused.
-                completed.Add((batch, error, -1, -1, PersistenceStatus.PossiblyPersisted));
-                if (batch.BaseSequence >= 0) StartRenumbering(state);
+                // Reports go out in the partition's order: this one waits for any earlier batch still in flight.
+                batch.Acked = (response!.BaseOffset, response.LogAppendTime);
             }
             else
             {
-                // The broker refused it: it is not in the log, so later batches take over its sequence numbers.
-                completed.Add((batch, error, -1, -1, PersistenceStatus.NotPersisted));
-                if (batch.BaseSequence >= 0) Resequence(state, batch);
+                state.InFlight.Remove(batch);
+                HandleFailure(state, batch, error, completed);
+            }
+            while (state.InFlight.Count > 0 && state.InFlight[0].Acked is { } acked)
+            {
+                completed.Add((state.InFlight[0], Error.NoError, acked.BaseOffset, acked.LogAppendTime, PersistenceStatus.Persisted));
+                state.InFlight.RemoveAt(0);
             }
             Drain(state);
         }
         foreach (var c in completed) Complete(state.Tp, c.Batch, c.Offset, c.AppendTime, c.Error, c.Status);
+    }
+
+    /// <summary>Decides what a refused or unanswered batch means. Caller holds the partition's lock.</summary>
+    private void HandleFailure(PartitionState state, ProducerBatch batch, Error error,
+        List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime, PersistenceStatus Status)> completed)
+    {
+        var idempotent = batch.BaseSequence >= 0;
+        if (idempotent && error.Code == ErrorCode.OutOfOrderSequenceNumber)
+        {
+            // Refused only because the broker expects another sequence: an earlier batch failed (its reply may not have
+            // been handled yet) or the broker's view differs from ours. Never a reason to drop these records: wait for
+            // earlier batches and resend, or take a new producer id when nothing earlier is pending.
+            Requeue(state, batch);
+            if (!state.InFlight.Any(b => b.BaseSequence < batch.BaseSequence) && !state.Recovering) StartRenumbering(state);
+            state.Recovering = true;
+            return;
+        }
+        if (idempotent && error.Code == ErrorCode.UnknownProducerId)
+        {
+            // The broker no longer knows this producer (it expired while idle): the batch was not appended.
+            Requeue(state, batch);
+            StartRenumbering(state);
+            return;
+        }
+        if (ShouldRetry(batch, error))
+        {
+            if (error.Code is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable)
+                _connection.Invalidate(state.Tp.Topic);
+            Requeue(state, batch);
+            state.Recovering = true;
+            state.RetryNotBeforeTicks = Stopwatch.GetTimestamp() + (long)(_settings.Client.RetryBackoff.TotalSeconds * Stopwatch.Frequency);
+            return;
+        }
+        if (batch.MaybeAppended)
+        {
+            // Some attempt may have been appended: its sequence numbers can never be reused. Report the records as
+            // possibly persisted and continue under a new producer id.
+            completed.Add((batch, error, -1, -1, PersistenceStatus.PossiblyPersisted));
+            if (idempotent) StartRenumbering(state);
+            return;
+        }
+        // Every attempt was refused: the batch is not in the log, so later batches take over its sequence numbers.
+        completed.Add((batch, error, -1, -1, PersistenceStatus.NotPersisted));
+        if (idempotent) Resequence(state, batch);
     }
 
     /// <summary>Errors after which the broker may or may not have appended the batch.</summary>
@@ -584,6 +635,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         {
             if (b.BaseSequence <= failed.BaseSequence) continue;
             b.BaseSequence -= count;
+            // A sent batch's bytes may still be read by remoting's writer thread: rewrite a copy.
+            if (b.Attempts > 0) b.Bytes = (byte[])b.Bytes.Clone();
             RecordBatch.SetBaseSequence(b.Bytes, b.BaseSequence);
         }
         state.NextSequence -= count;
@@ -592,6 +645,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     private void Complete(ProtocolTopicPartition tp, ProducerBatch batch, long baseOffset, long logAppendTime, Error error, PersistenceStatus status)
     {
+        if (!batch.TryMarkCompleted()) return;
         long bytes = 0;
         for (var i = 0; i < batch.Records.Count; i++)
         {
@@ -664,12 +718,20 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                         }
                     if (expired != null)
                     {
-                        // A batch that was sent at least once may be in the log: renumber under a new producer id.
-                        // One never sent certainly is not: later batches take over its sequence numbers.
-                        if (expired.Any(b => b.BaseSequence >= 0 && b.Attempts > 0)) StartRenumbering(state);
+                        // A batch that may be in the log keeps its sequence numbers for good: continue under a new
+                        // producer id. Batches certainly not in the log give theirs to the batches after them.
+                        if (expired.Any(b => b.BaseSequence >= 0 && b.MaybeAppended)) StartRenumbering(state);
                         else
                             foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
                                 Resequence(state, b);
+                    }
+                    // Records still in the open batch (no leader found, or waiting for a new producer id) expire too;
+                    // they were never numbered, so nothing else changes.
+                    if (state.Open != null && Stopwatch.GetElapsedTime(state.OpenCreatedTicks) >= _settings.DeliveryTimeout)
+                    {
+                        (expired ??= new()).Add(new ProducerBatch { Bytes = [], BaseSequence = RecordBatch.NoSequence, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
+                        state.Open = null;
+                        state.OpenRecords = new List<PendingRecord>();
                     }
                     if (state.Open != null || state.Unsent.Count > 0 || state.Recovering) Drain(state);
                 }
@@ -677,7 +739,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                     foreach (var b in expired)
                         Complete(state.Tp, b, -1, -1, new Error(ErrorCode.LocalMessageTimedOut,
                                 $"the record was not acknowledged within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds:0} ms)"),
-                            b.Attempts > 0 ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);
+                            b.MaybeAppended ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);
             }
         }
     }

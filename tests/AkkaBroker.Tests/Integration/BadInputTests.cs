@@ -34,6 +34,26 @@ public class BadInputTests
     }
 
     [Fact]
+    public async Task Records_for_a_broker_that_went_away_fail_within_delivery_timeout_instead_of_hanging()
+    {
+        var broker = await BrokerFixture.StartAsync();
+        var config = new ProducerConfig { BootstrapServers = broker.Bootstrap, DeliveryTimeoutMs = 3000, RequestTimeoutMs = 1000 }
+            .With("socket.connection.setup.timeout.ms", "1000");
+        using var producer = new ProducerBuilder<Null, string>(config).Build();
+        await producer.ProduceAsync("vanishing", new Message<Null, string> { Value = "delivered" });
+        await broker.DisposeAsync();
+
+        var watch = Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() =>
+            producer.ProduceAsync("vanishing", new Message<Null, string> { Value = "stranded" }));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
+        Assert.True(e.Error.Code is ErrorCode.RequestTimedOut or ErrorCode.LocalMessageTimedOut, $"unexpected {e.Error}");
+        // The request went out unanswered: the broker might have written it, and the result says so.
+        Assert.Equal(PersistenceStatus.PossiblyPersisted, e.DeliveryResult.Status);
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task A_corrupted_batch_in_the_journal_is_reported_and_never_served_as_data()
     {
         var broker = await BrokerFixture.StartAsync();

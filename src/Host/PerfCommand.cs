@@ -14,6 +14,7 @@ internal static class PerfCommand
         command.Subcommands.Add(Produce());
         command.Subcommands.Add(Consume());
         command.Subcommands.Add(JournalBenchmark.Create());
+        command.Subcommands.Add(Ping());
         return command;
     }
 
@@ -141,6 +142,40 @@ internal static class PerfCommand
                 Console.Error.WriteLine($"error: only {count} of {n} records arrived before {idle.TotalMilliseconds:0} ms passed without one");
                 return 1;
             }
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// Round trips through the whole request path (remoting, gateway, sharding, partition actor and back) with no
+    /// journal work: separates transport latency from producer and journal latency.
+    /// </summary>
+    private static Command Ping()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var count = new Option<int>("--count") { Description = "Round trips to make", DefaultValueFactory = _ => 3000 };
+        var rate = new Option<double>("--rate") { Description = "Round trips per second", DefaultValueFactory = _ => 500 };
+        var command = new Command("ping", "Request round-trip latency to a partition (list-offsets requests, no journal work).") { bootstrap, topic, count, rate };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = parse.GetValue(bootstrap) }).Build();
+            var tp = new TopicPartition(parse.GetValue(topic)!, 0);
+            var timeout = TimeSpan.FromSeconds(10);
+            consumer.QueryWatermarkOffsets(tp, timeout);
+            var histogram = new LongHistogram(TimeStamp.Minutes(1), 3);
+            var throttler = new Throttler(parse.GetValue(rate));
+            var n = parse.GetValue(count);
+            for (var i = 0; i < n; i++)
+            {
+                await throttler.WaitAsync(i);
+                var started = Stopwatch.GetTimestamp();
+                consumer.QueryWatermarkOffsets(tp, timeout); // two requests: log start and high watermark
+                histogram.RecordValue(Math.Max(1, (long)(Stopwatch.GetElapsedTime(started).TotalMilliseconds * 1000)));
+            }
+            Console.WriteLine($"{n} round trips (2 requests each): {P(histogram, 50)} ms 50th, {P(histogram, 95)} ms 95th, " +
+                              $"{P(histogram, 99)} ms 99th, {P(histogram, 99.9)} ms 99.9th, {histogram.GetMaxValue() / 1000.0:0.00} ms max.");
             return 0;
         }));
         return command;

@@ -149,7 +149,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     {
         var task = EnqueueAsync(topic, partition, message, null, handler ?? (_ => { }), CancellationToken.None);
         // The fast path (metadata cached, buffer not full) completes synchronously; otherwise this call blocks, as
-        // Kafka's send() blocks up to max.block.ms for metadata or buffer space. GetResult rethrows the KafkaException itself.
+        // Kafka's send() blocks up to max.block.ms for metadata or buffer space. GetResult rethrows the KafkaException itself;
+        // every await inside uses ConfigureAwait(false), so blocking here cannot deadlock on a synchronization context.
         if (!task.IsCompletedSuccessfully) task.AsTask().GetAwaiter().GetResult();
     }
 
@@ -324,6 +325,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (state.Open == null) return;
         var count = state.Open.Count;
         var idempotent = _settings.EnableIdempotence && _settings.Acks != 0;
+        // Completed: every record reached a partition only after AppendAsync awaited ProducerIdAsync successfully, and a
+        // successfully completed id task is never replaced.
         if (idempotent && state.ProducerId == RecordBatch.NoProducerId) (state.ProducerId, state.ProducerEpoch) = _producerId!.Result;
         var seq = idempotent ? state.NextSequence : RecordBatch.NoSequence;
         var bytes = idempotent ? state.Open.Build(state.ProducerId, state.ProducerEpoch, seq) : state.Open.Build();

@@ -5,6 +5,7 @@ using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using AkkaBroker.Actors.Controller;
 using AkkaBroker.Actors.Gateway;
+using AkkaBroker.Actors.Groups;
 using AkkaBroker.Actors.Partitions;
 using AkkaBroker.Protocol.Serialization;
 using Microsoft.Data.Sqlite;
@@ -83,16 +84,22 @@ public sealed class BrokerNode : IAsyncDisposable
                 ClusterShardingSettings.Create(system),
                 new PartitionMessageExtractor(100));
 
-            system.ActorOf(ClusterSingletonManager.Props(
-                    ControllerActor.Props(settings, new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value), region),
-                    PoisonPill.Instance,
-                    ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
-                "controller-singleton");
+            // The proxy buffers until the singleton runs, so coordinators can be given it before the controller starts.
             var controller = system.ActorOf(ClusterSingletonProxy.Props(
                     "/user/controller-singleton",
                     ClusterSingletonProxySettings.Create(system).WithSingletonName("controller")),
                 "controller-proxy");
-            var gateway = system.ActorOf(BrokerGateway.Props(region, controller), BrokerGateway.Name);
+            var groupRegion = await ClusterSharding.Get(system).StartAsync(
+                GroupMessageExtractor.TypeName,
+                groupId => GroupCoordinator.Props(groupId, settings.Group, controller),
+                ClusterShardingSettings.Create(system),
+                new GroupMessageExtractor(100));
+            system.ActorOf(ClusterSingletonManager.Props(
+                    ControllerActor.Props(settings, new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value), region, groupRegion),
+                    PoisonPill.Instance,
+                    ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
+                "controller-singleton");
+            var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller), BrokerGateway.Name);
             return new BrokerNode(system, settings, gateway, region);
         }
         catch

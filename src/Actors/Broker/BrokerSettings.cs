@@ -25,7 +25,8 @@ public sealed record BrokerSettings(
     int PrometheusPort,
     TimeSpan AdminTimeout,
     string JournalSynchronous,
-    PartitionSettings Partition)
+    PartitionSettings Partition,
+    Groups.GroupSettings Group)
 {
     public const string Section = "akkabroker.broker";
 
@@ -132,7 +133,8 @@ public sealed record BrokerSettings(
             Partition: new PartitionSettings(
                 TailCacheBytes: Long(p, "akkabroker.partition", "tail-cache-bytes", 0),
                 SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),
-                MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue)));
+                MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue)),
+            Group: Groups.GroupSettings.Create(config));
     }
 
     /// <summary>The topic's effective config: broker defaults overlaid with the topic's overrides.</summary>

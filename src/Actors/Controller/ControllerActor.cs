@@ -20,20 +20,23 @@ public sealed class ControllerActor : ReceivePersistentActor
     private const int SnapshotEvery = 200;
 
     /// <param name="localBroker">This broker's id and the address clients reach it at (the bound one, not the configured port 0).</param>
-    public static Props Props(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion) =>
-        Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion));
+    /// <param name="groupRegion">The group coordinators' shard region: after recovery every listed group's coordinator is started, so offset retention runs for groups nobody uses any more.</param>
+    public static Props Props(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion, IActorRef groupRegion) =>
+        Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion, groupRegion));
 
     private sealed record PartitionsConfirmed(object Reply, IActorRef ReplyTo, string? Failure);
 
     private readonly BrokerSettings _settings;
     private readonly BrokerInfo _localBroker;
     private readonly IActorRef _partitionRegion;
+    private readonly IActorRef _groupRegion;
     private readonly ControllerState _state = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _eventsSinceSnapshot;
 
-    public ControllerActor(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion)
+    public ControllerActor(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion, IActorRef groupRegion)
     {
+        _groupRegion = groupRegion;
         _settings = settings;
         _localBroker = localBroker;
         _partitionRegion = partitionRegion;
@@ -45,6 +48,8 @@ public sealed class ControllerActor : ReceivePersistentActor
             _log.Info("Controller recovered {0} topics; re-sending partition state", _state.Topics.Count);
             foreach (var topic in _state.Topics.Values)
                 ConfirmPartitions(Ensures(topic, topic.Partitions), new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
+            foreach (var group in _state.Groups)
+                _groupRegion.Tell(new Akka.Cluster.Sharding.ShardRegion.StartEntity(group));
         });
         Recover<object>(e => _state.Apply(e));
 
@@ -55,6 +60,9 @@ public sealed class ControllerActor : ReceivePersistentActor
         Command<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
         Command<MetadataRequest>(HandleMetadata);
         Command<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
+        Command<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
+        Command<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
+        Command<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
         Command<PartitionsConfirmed>(c =>
         {
             if (c.Failure != null) _log.Warning("Partition replicas did not all confirm: {0}", c.Failure);
@@ -204,6 +212,16 @@ public sealed class ControllerActor : ReceivePersistentActor
             _state.Apply(e);
             var (next, _) = _state.NextProducerId();
             replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, next, 0));
+        });
+    }
+
+    private void RecordGroup(string groupId, bool exists)
+    {
+        if (_state.DecideGroupDirectory(groupId, exists) is not { } e) return;
+        Persist(e, ev =>
+        {
+            _state.Apply(ev);
+            MaybeSnapshot();
         });
     }
 

@@ -15,6 +15,7 @@ public sealed class ControllerState
     public const long ProducerIdBlockSize = 1000;
 
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
 
     public IReadOnlyDictionary<string, TopicState> Topics => _topics;
 
@@ -134,6 +135,12 @@ public sealed class ControllerState
             case TopicConfigsChanged e:
                 _topics[e.Name] = _topics[e.Name] with { ConfigOverrides = e.ConfigOverrides };
                 break;
+            case GroupRegistered e:
+                _groups.Add(e.GroupId);
+                break;
+            case GroupUnregistered e:
+                _groups.Remove(e.GroupId);
+                break;
             case ProducerIdsAllocated e:
                 NextFreeProducerId = e.NextProducerId - ProducerIdBlockSize;
                 AllocatedProducerIdsEnd = e.NextProducerId;
@@ -143,12 +150,21 @@ public sealed class ControllerState
         }
     }
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd);
+    /// <summary>The consumer groups that exist (have members or offsets), as their coordinators reported them.</summary>
+    public IReadOnlyCollection<string> Groups => _groups;
+
+    /// <summary>The event that records a group's coming into being or going away, or null when the directory already agrees.</summary>
+    public object? DecideGroupDirectory(string groupId, bool exists) =>
+        exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
+
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray());
 
     public void Restore(ControllerSnapshot snapshot)
     {
         _topics.Clear();
         foreach (var t in snapshot.Topics) _topics[t.Name] = t;
+        _groups.Clear();
+        foreach (var g in snapshot.Groups) _groups.Add(g);
         AllocatedProducerIdsEnd = snapshot.NextProducerId;
         NextFreeProducerId = AllocatedProducerIdsEnd;
     }

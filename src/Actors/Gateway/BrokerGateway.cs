@@ -13,10 +13,10 @@ public sealed class BrokerGateway : ReceiveActor
 {
     public const string Name = "broker";
 
-    public static Props Props(IActorRef partitionRegion, IActorRef controller) =>
-        Akka.Actor.Props.Create(() => new BrokerGateway(partitionRegion, controller));
+    public static Props Props(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller) =>
+        Akka.Actor.Props.Create(() => new BrokerGateway(partitionRegion, groupRegion, controller));
 
-    public BrokerGateway(IActorRef partitionRegion, IActorRef controller)
+    public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller)
     {
         Receive<ProduceRequest>(r =>
         {
@@ -38,6 +38,13 @@ public sealed class BrokerGateway : ReceiveActor
                 Sender.Tell(new ListOffsetsResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1));
             else partitionRegion.Forward(r);
         });
+        Receive<IGroupRequest>(r =>
+        {
+            // An empty id would name no coordinator; Kafka refuses it the same way.
+            if (string.IsNullOrWhiteSpace(r.GroupId)) Sender.Tell(InvalidGroupId(r));
+            else groupRegion.Forward(r);
+        });
+        Receive<ListGroupsRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);
         Receive<CreateTopicRequest>(controller.Forward);
         Receive<DeleteTopicRequest>(controller.Forward);
@@ -45,6 +52,24 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<DescribeConfigsRequest>(controller.Forward);
         Receive<AlterConfigsRequest>(controller.Forward);
         Receive<InitProducerIdRequest>(controller.Forward);
+    }
+
+    private static object InvalidGroupId(IGroupRequest r)
+    {
+        const ErrorCode code = ErrorCode.InvalidGroupId;
+        const string message = "group.id is empty: give the consumer group a name.";
+        return r switch
+        {
+            JoinGroupRequest j => new JoinGroupResponse(code, message, -1, "", "", j.MemberId),
+            SyncGroupRequest => new SyncGroupResponse(code, message, []),
+            HeartbeatRequest => new HeartbeatResponse(code, message),
+            LeaveGroupRequest => new LeaveGroupResponse(code, message),
+            OffsetCommitRequest => new OffsetCommitResponse(code, message),
+            OffsetFetchRequest => new OffsetFetchResponse(code, message, []),
+            DescribeGroupRequest => new DescribeGroupResponse(code, message, r.GroupId, "Dead", "", -1, [], []),
+            DeleteGroupRequest => new DeleteGroupResponse(code, message),
+            _ => throw new InvalidOperationException($"no invalid-group-id reply for {r.GetType().Name}"),
+        };
     }
 
     private static (ErrorCode Code, string Message)? CheckPartition(TopicPartition tp)

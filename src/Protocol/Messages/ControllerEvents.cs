@@ -22,4 +22,5 @@ public sealed record TopicConfigsChanged(string Name, IReadOnlyDictionary<string
 /// <summary>Producer ids below <c>NextProducerId</c> have been handed out; survives restarts so ids never repeat.</summary>
 public sealed record ProducerIdsAllocated(long NextProducerId);
 
-public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId);
+/// <summary>The controller's state. <c>Groups</c> is the consumer-group directory (added later; older snapshots have none).</summary>
+public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups);

@@ -59,8 +59,10 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); },
-            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long())),
+        C<ControllerSnapshot>("cSN2", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); },
+            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()))),
+        C<GroupRegistered>("cGR", (w, m) => w.String(m.GroupId), r => new GroupRegistered(r.String())),
+        C<GroupUnregistered>("cGU", (w, m) => w.String(m.GroupId), r => new GroupUnregistered(r.String())),
 
         // Partition replicas: controller commands and journal.
         C<EnsurePartition>("pEP", (w, m) => { w.TopicPartition(m.TopicPartition); w.StringMap(m.Config); },
@@ -72,7 +74,74 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<BatchAppended>("pBA", (w, m) => w.Bytes(m.Batch), r => new BatchAppended(r.Bytes())),
         C<PartitionDeleted>("pDL", (_, _) => { }, _ => new PartitionDeleted()),
         C<PartitionSnapshot>("pSN", WritePartitionSnapshot, ReadPartitionSnapshot),
+
+        // Consumer groups: client protocol.
+        C<JoinGroupRequest>("JGRq", (w, m) =>
+            {
+                w.String(m.GroupId); w.String(m.MemberId); w.String(m.GroupInstanceId); w.String(m.ClientId); w.Int(m.SessionTimeoutMs);
+                w.Int(m.RebalanceTimeoutMs); WriteStrings(w, m.Protocols); WriteStrings(w, m.Topics); w.List(m.OwnedPartitions, (ww, tp) => ww.TopicPartition(tp));
+            },
+            r => new JoinGroupRequest(r.String(), r.String(), r.NullableString(), r.String(), r.Int(), r.Int(), ReadStrings(r), ReadStrings(r), r.List(rr => rr.TopicPartition()))),
+        C<JoinGroupResponse>("JGRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.Int(m.GenerationId); w.String(m.Protocol); w.String(m.LeaderId); w.String(m.MemberId); },
+            r => new JoinGroupResponse((ErrorCode)r.Short(), r.NullableString(), r.Int(), r.String(), r.String(), r.String())),
+        C<SyncGroupRequest>("SGRq", (w, m) => { w.String(m.GroupId); w.Int(m.GenerationId); w.String(m.MemberId); w.String(m.GroupInstanceId); },
+            r => new SyncGroupRequest(r.String(), r.Int(), r.String(), r.NullableString())),
+        C<SyncGroupResponse>("SGRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Assignment, (ww, tp) => ww.TopicPartition(tp)); },
+            r => new SyncGroupResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => rr.TopicPartition()))),
+        C<HeartbeatRequest>("HBRq", (w, m) => { w.String(m.GroupId); w.Int(m.GenerationId); w.String(m.MemberId); w.String(m.GroupInstanceId); },
+            r => new HeartbeatRequest(r.String(), r.Int(), r.String(), r.NullableString())),
+        C<HeartbeatResponse>("HBRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); },
+            r => new HeartbeatResponse((ErrorCode)r.Short(), r.NullableString())),
+        C<LeaveGroupRequest>("LGRq", (w, m) => { w.String(m.GroupId); w.String(m.MemberId); w.String(m.GroupInstanceId); w.String(m.Reason); },
+            r => new LeaveGroupRequest(r.String(), r.String(), r.NullableString(), r.String())),
+        C<LeaveGroupResponse>("LGRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); },
+            r => new LeaveGroupResponse((ErrorCode)r.Short(), r.NullableString())),
+        C<OffsetCommitRequest>("OCRq", (w, m) =>
+            {
+                w.String(m.GroupId); w.Int(m.GenerationId); w.String(m.MemberId); w.String(m.GroupInstanceId);
+                w.List(m.Offsets, (ww, o) => { ww.TopicPartition(o.TopicPartition); ww.Long(o.Offset); ww.String(o.Metadata); });
+            },
+            r => new OffsetCommitRequest(r.String(), r.Int(), r.String(), r.NullableString(), r.List(rr => new OffsetCommit(rr.TopicPartition(), rr.Long(), rr.NullableString())))),
+        C<OffsetCommitResponse>("OCRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); },
+            r => new OffsetCommitResponse((ErrorCode)r.Short(), r.NullableString())),
+        C<OffsetFetchRequest>("OFRq", (w, m) => { w.String(m.GroupId); w.Bool(m.Partitions != null); if (m.Partitions != null) w.List(m.Partitions, (ww, tp) => ww.TopicPartition(tp)); },
+            r => new OffsetFetchRequest(r.String(), r.Bool() ? r.List(rr => rr.TopicPartition()) : null)),
+        C<OffsetFetchResponse>("OFRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Offsets, WriteCommittedOffset); },
+            r => new OffsetFetchResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadCommittedOffset))),
+        C<DescribeGroupRequest>("DGRq", (w, m) => w.String(m.GroupId), r => new DescribeGroupRequest(r.String())),
+        C<DescribeGroupResponse>("DGRs", (w, m) =>
+            {
+                w.Short((short)m.Error); w.String(m.ErrorMessage); w.String(m.GroupId); w.String(m.State); w.String(m.Protocol); w.Int(m.GenerationId);
+                w.List(m.Members, (ww, x) => { ww.String(x.MemberId); ww.String(x.GroupInstanceId); ww.String(x.ClientId); ww.List(x.Assignment, (www, tp) => www.TopicPartition(tp)); });
+                w.List(m.Offsets, WriteCommittedOffset);
+            },
+            r => new DescribeGroupResponse((ErrorCode)r.Short(), r.NullableString(), r.String(), r.String(), r.String(), r.Int(),
+                r.List(rr => new GroupMemberDescription(rr.String(), rr.NullableString(), rr.String(), rr.List(x => x.TopicPartition()))),
+                r.List(ReadCommittedOffset))),
+        C<DeleteGroupRequest>("XGRq", (w, m) => w.String(m.GroupId), r => new DeleteGroupRequest(r.String())),
+        C<DeleteGroupResponse>("XGRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); },
+            r => new DeleteGroupResponse((ErrorCode)r.Short(), r.NullableString())),
+        C<ListGroupsRequest>("LsGRq", (_, _) => { }, _ => new ListGroupsRequest()),
+        C<ListGroupsResponse>("LsGRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); WriteStrings(w, m.GroupIds); },
+            r => new ListGroupsResponse((ErrorCode)r.Short(), r.NullableString(), ReadStrings(r))),
+
+        // Consumer groups: coordinator journal and the controller's directory commands.
+        C<GroupMetadataChanged>("gMD", WriteGroupMetadata, ReadGroupMetadata),
+        C<GroupOffsetsCommitted>("gOC", (w, m) => w.List(m.Offsets, WriteCommittedOffset), r => new GroupOffsetsCommitted(r.List(ReadCommittedOffset))),
+        C<GroupOffsetsExpired>("gOX", (w, m) => w.List(m.Partitions, (ww, tp) => ww.TopicPartition(tp)), r => new GroupOffsetsExpired(r.List(rr => rr.TopicPartition()))),
+        C<GroupDeleted>("gDL", (_, _) => { }, _ => new GroupDeleted()),
+        C<GroupSnapshot>("gSN", (w, m) => { WriteGroupMetadata(w, m.Metadata); w.List(m.Offsets, WriteCommittedOffset); },
+            r => new GroupSnapshot(ReadGroupMetadata(r), r.List(ReadCommittedOffset))),
+        C<RegisterGroup>("gRG", (w, m) => w.String(m.GroupId), r => new RegisterGroup(r.String())),
+        C<UnregisterGroup>("gUG", (w, m) => w.String(m.GroupId), r => new UnregisterGroup(r.String())),
     ];
+
+    /// <summary>Readers of manifests no longer written, kept so that journals and snapshots written by older versions still load.</summary>
+    private static readonly Dictionary<string, Func<WireReader, object>> LegacyReaders = new()
+    {
+        // Controller snapshots before the group directory existed.
+        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), []),
+    };
 
     private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);
     private static readonly Dictionary<string, Codec> ByManifest = Codecs.ToDictionary(c => c.Manifest);
@@ -106,10 +175,12 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (!ByManifest.TryGetValue(manifest, out var codec))
+        Func<WireReader, object> read;
+        if (ByManifest.TryGetValue(manifest, out var codec)) read = codec.Read;
+        else if (!LegacyReaders.TryGetValue(manifest, out read!))
             throw new System.Runtime.Serialization.SerializationException($"BrokerSerializer does not know manifest '{manifest}'");
         var r = new WireReader(bytes);
-        var message = codec.Read(r);
+        var message = read(r);
         r.EnsureEnd();
         return message;
     }
@@ -121,6 +192,36 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
 
     private static Codec C<T>(string manifest, Action<WireWriter, T> write, Func<WireReader, T> read) where T : notnull =>
         new(manifest, typeof(T), (w, o) => write(w, (T)o), r => read(r));
+
+    private static void WriteStrings(WireWriter w, IReadOnlyList<string> items) => w.List(items, (ww, s) => ww.String(s));
+    private static IReadOnlyList<string> ReadStrings(WireReader r) => r.List(rr => rr.String());
+
+    private static void WriteCommittedOffset(WireWriter w, CommittedOffset o)
+    {
+        w.TopicPartition(o.TopicPartition);
+        w.Long(o.Offset);
+        w.String(o.Metadata);
+        w.Long(o.CommitTimestamp);
+    }
+
+    private static CommittedOffset ReadCommittedOffset(WireReader r) => new(r.TopicPartition(), r.Long(), r.NullableString(), r.Long());
+
+    private static void WriteGroupMetadata(WireWriter w, GroupMetadataChanged m)
+    {
+        w.Int(m.GenerationId);
+        w.String(m.Protocol);
+        w.String(m.LeaderId);
+        w.Long(m.StateTimestamp);
+        w.List(m.Members, (ww, x) =>
+        {
+            ww.String(x.MemberId); ww.String(x.GroupInstanceId); ww.String(x.ClientId); ww.Int(x.SessionTimeoutMs); ww.Int(x.RebalanceTimeoutMs);
+            WriteStrings(ww, x.Protocols); WriteStrings(ww, x.Topics); ww.List(x.Assignment, (www, tp) => www.TopicPartition(tp));
+        });
+    }
+
+    private static GroupMetadataChanged ReadGroupMetadata(WireReader r) =>
+        new(r.Int(), r.String(), r.String(), r.Long(), r.List(rr => new GroupMemberRecord(rr.String(), rr.NullableString(), rr.String(), rr.Int(), rr.Int(),
+            ReadStrings(rr), ReadStrings(rr), rr.List(x => x.TopicPartition()))));
 
     private static void WriteBroker(WireWriter w, BrokerInfo b) { w.Int(b.BrokerId); w.String(b.Host); w.Int(b.Port); }
     private static BrokerInfo ReadBroker(WireReader r) => new(r.Int(), r.String(), r.Int());

@@ -40,7 +40,9 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"]),
+        new GroupRegistered("g"),
+        new GroupUnregistered("g"),
         new EnsurePartition(Tp, Map),
         new DeletePartition(Tp),
         new PartitionStateAck(Tp, ErrorCode.None, null),
@@ -49,6 +51,35 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionDeleted(),
         new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)],
             [new ProducerStateEntry(7, 0, 100, [new ProducerBatchMetadata(0, 4, 0, -1)])], false),
+        new JoinGroupRequest("g", "", "static-1", "c", 10000, 300000, ["range", "roundrobin"], ["t", "u"], [Tp]),
+        new JoinGroupRequest("g", "m-1", null, "c", 10000, 300000, ["cooperative-sticky"], ["t"], []),
+        new JoinGroupResponse(ErrorCode.None, null, 3, "range", "m-1", "m-2"),
+        new SyncGroupRequest("g", 3, "m-1", null),
+        new SyncGroupResponse(ErrorCode.None, null, [Tp, new TopicPartition("u", 0)]),
+        new HeartbeatRequest("g", 3, "m-1", "static-1"),
+        new HeartbeatResponse(ErrorCode.RebalanceInProgress, "rejoin"),
+        new LeaveGroupRequest("g", "m-1", null, "closing"),
+        new LeaveGroupResponse(ErrorCode.None, null),
+        new OffsetCommitRequest("g", 3, "m-1", null, [new OffsetCommit(Tp, 42, "meta"), new OffsetCommit(Tp with { Partition = 4 }, 7, null)]),
+        new OffsetCommitResponse(ErrorCode.IllegalGeneration, "stale"),
+        new OffsetFetchRequest("g", [Tp]),
+        new OffsetFetchRequest("g", null),
+        new OffsetFetchResponse(ErrorCode.None, null, [new CommittedOffset(Tp, 42, null, 1700000000000)]),
+        new DescribeGroupRequest("g"),
+        new DescribeGroupResponse(ErrorCode.None, null, "g", "Stable", "range", 3, [new GroupMemberDescription("m-1", null, "c", [Tp])],
+            [new CommittedOffset(Tp, 42, "x", 1)]),
+        new DeleteGroupRequest("g"),
+        new DeleteGroupResponse(ErrorCode.NonEmptyGroup, "members"),
+        new ListGroupsRequest(),
+        new ListGroupsResponse(ErrorCode.None, null, ["a", "b"]),
+        new GroupMetadataChanged(3, "range", "m-1", 1700000000000,
+            [new GroupMemberRecord("m-1", "static-1", "c", 10000, 300000, ["range"], ["t"], [Tp])]),
+        new GroupOffsetsCommitted([new CommittedOffset(Tp, 42, null, 5)]),
+        new GroupOffsetsExpired([Tp]),
+        new GroupDeleted(),
+        new GroupSnapshot(new GroupMetadataChanged(0, "", "", 5, []), [new CommittedOffset(Tp, 1, "m", 2)]),
+        new RegisterGroup("g"),
+        new UnregisterGroup("g"),
     }.Select(o => new[] { o });
 
     [Theory]
@@ -77,6 +108,24 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(FetchRequest));
         var bytes = serializer.ToBinary(new FetchRequest(Tp, 1, 2, 3, 4));
         Assert.Throws<FormatException>(() => serializer.FromBinary(bytes[..^2], "FRq"));
+    }
+
+    [Fact]
+    public void Controller_snapshots_written_before_the_group_directory_still_load()
+    {
+        // The layout of manifest "cSN" as the first release wrote it: topics, then the next producer id.
+        var w = new WireWriter();
+        w.List([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], (ww, t) =>
+        {
+            ww.String(t.Name); ww.Short(t.ReplicationFactor); ww.StringMap(t.ConfigOverrides);
+            ww.List(t.Partitions, (www, p) => { www.Int(p.Partition); www.List(p.Replicas, (x, i) => x.Int(i)); });
+        });
+        w.Long(3000);
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
+        var snapshot = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(w.ToArray(), "cSN"));
+        Assert.Equal("t", Assert.Single(snapshot.Topics).Name);
+        Assert.Equal(3000, snapshot.NextProducerId);
+        Assert.Empty(snapshot.Groups);
     }
 
     private static string Render(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType());

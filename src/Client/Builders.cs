@@ -42,6 +42,53 @@ public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
 {
     private IDeserializer<TKey>? _keyDeserializer;
     private IDeserializer<TValue>? _valueDeserializer;
+    private readonly ConsumerHandlers<TKey, TValue> _handlers = new();
+
+    /// <summary>
+    /// Called on the consumer's thread (inside Consume) when the group assigns partitions to this consumer; they start
+    /// at the group's committed offsets (or per auto.offset.reset).
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetPartitionsAssignedHandler(Action<IConsumer<TKey, TValue>, List<TopicPartition>> handler)
+    {
+        _handlers.Assigned = (c, partitions) =>
+        {
+            handler(c, partitions);
+            return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset));
+        };
+        return this;
+    }
+
+    /// <summary>
+    /// Called when the group assigns partitions; the handler returns where each starts (Offset.Unset: the committed
+    /// offset, or auto.offset.reset when there is none).
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetPartitionsAssignedHandler(Func<IConsumer<TKey, TValue>, List<TopicPartition>, IEnumerable<TopicPartitionOffset>> handler)
+    {
+        _handlers.Assigned = handler;
+        return this;
+    }
+
+    /// <summary>
+    /// Called on the consumer's thread before partitions are taken away in an orderly rebalance or on Close, with each
+    /// partition's position. Committing here (auto-commit already does) means the next owner starts exactly after the
+    /// last record this consumer handed out, so a rebalance re-delivers nothing.
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetPartitionsRevokedHandler(Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>> handler)
+    {
+        _handlers.Revoked = handler;
+        return this;
+    }
+
+    /// <summary>
+    /// Called when partitions were lost: this consumer was removed from the group (session expired, max.poll.interval.ms
+    /// exceeded, fenced) and the partitions may already belong to another member, so committing for them would fail.
+    /// When not set, the revoked handler is called instead, as in Confluent.Kafka.
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetPartitionsLostHandler(Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>> handler)
+    {
+        _handlers.Lost = handler;
+        return this;
+    }
 
     /// <summary>Sets the key deserializer (string, byte[], int, long, Null and Ignore have defaults).</summary>
     public ConsumerBuilder<TKey, TValue> SetKeyDeserializer(IDeserializer<TKey> deserializer)
@@ -64,7 +111,7 @@ public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
         var settings = ConsumerSettings.Read(config);
         var key = _keyDeserializer ?? DefaultSerdes.Deserializer<TKey>() ?? throw ProducerBuilder<TKey, TValue>.MissingSerde("key deserializer", "SetKeyDeserializer", "JsonDeserializer", typeof(TKey));
         var value = _valueDeserializer ?? DefaultSerdes.Deserializer<TValue>() ?? throw ProducerBuilder<TKey, TValue>.MissingSerde("value deserializer", "SetValueDeserializer", "JsonDeserializer", typeof(TValue));
-        return new Consumer<TKey, TValue>(settings, key, value);
+        return new Consumer<TKey, TValue>(settings, key, value, _handlers);
     }
 }
 

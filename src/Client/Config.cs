@@ -127,8 +127,35 @@ public sealed class ConsumerConfig : ClientConfig
     /// <summary>Creates a consumer configuration from key/value pairs.</summary>
     public ConsumerConfig(IEnumerable<KeyValuePair<string, string>> config) : base(config) { }
 
-    /// <summary><c>group.id</c>: reserved for consumer groups (the next release); assign partitions explicitly for now.</summary>
+    /// <summary><c>group.id</c>: the consumer group; needed for Subscribe and for commits.</summary>
     public string? GroupId { get => Get("group.id"); set => SetOrRemove("group.id", value); }
+
+    /// <summary><c>group.instance.id</c>: makes this a static member (KIP-345) that gets its partitions back without a rebalance when it restarts within session.timeout.ms.</summary>
+    public string? GroupInstanceId { get => Get("group.instance.id"); set => SetOrRemove("group.instance.id", value); }
+
+    /// <summary><c>enable.auto.commit</c>: commit consumed positions every auto.commit.interval.ms, before partitions are revoked and on close. Default true.</summary>
+    public bool? EnableAutoCommit { get => Get("enable.auto.commit") is { } v ? bool.Parse(v) : null; set => SetOrRemove("enable.auto.commit", value?.ToString().ToLowerInvariant()); }
+
+    /// <summary><c>auto.commit.interval.ms</c>: how often auto-commit runs (inside Consume). Default 5000.</summary>
+    public int? AutoCommitIntervalMs { get => GetInt("auto.commit.interval.ms"); set => SetOrRemove("auto.commit.interval.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>enable.auto.offset.store</c>: commits include every record handed out by Consume; when false, only offsets given to StoreOffset. Default true.</summary>
+    public bool? EnableAutoOffsetStore { get => Get("enable.auto.offset.store") is { } v ? bool.Parse(v) : null; set => SetOrRemove("enable.auto.offset.store", value?.ToString().ToLowerInvariant()); }
+
+    /// <summary><c>session.timeout.ms</c>: a member not heard from for this long is removed and its partitions move. Default 45000.</summary>
+    public int? SessionTimeoutMs { get => GetInt("session.timeout.ms"); set => SetOrRemove("session.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>heartbeat.interval.ms</c>: how often the background heartbeat runs; also how fast a member learns of a rebalance. Default 3000.</summary>
+    public int? HeartbeatIntervalMs { get => GetInt("heartbeat.interval.ms"); set => SetOrRemove("heartbeat.interval.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>max.poll.interval.ms</c>: a consumer that does not call Consume for this long leaves the group. Default 300000.</summary>
+    public int? MaxPollIntervalMs { get => GetInt("max.poll.interval.ms"); set => SetOrRemove("max.poll.interval.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary><c>partition.assignment.strategy</c>: comma-separated, in preference order, from range, roundrobin, sticky, cooperative-sticky. Default "range,cooperative-sticky".</summary>
+    public string? PartitionAssignmentStrategy { get => Get("partition.assignment.strategy"); set => SetOrRemove("partition.assignment.strategy", value); }
+
+    /// <summary><c>metadata.max.age.ms</c>: how often a subscribed consumer looks for new matching topics and added partitions. Default 300000.</summary>
+    public int? MetadataMaxAgeMs { get => GetInt("metadata.max.age.ms"); set => SetOrRemove("metadata.max.age.ms", value?.ToString(CultureInfo.InvariantCulture)); }
 
     /// <summary><c>auto.offset.reset</c>: latest (default), earliest or none.</summary>
     public AutoOffsetReset? AutoOffsetReset

@@ -38,3 +38,21 @@ public sealed class ProduceException<TKey, TValue>(Error error, DeliveryResult<T
 
 /// <summary>Consuming failed, for example a deserializer threw or offset reset is 'none'.</summary>
 public sealed class ConsumeException(Error error, Exception? inner = null) : KafkaException(error, inner);
+
+/// <summary>
+/// A commit was refused because this consumer is no longer the group member that owns the partitions (the group
+/// rebalanced: it was removed after its session expired or after exceeding <c>max.poll.interval.ms</c>, another
+/// consumer took over its <c>group.instance.id</c>, or a rebalance is in progress). The records consumed since the
+/// last successful commit will be consumed again by the partitions' new owner.
+/// </summary>
+public sealed class CommitFailedException(Error error, Exception? inner = null) : KafkaException(error, inner)
+{
+    internal static CommitFailedException From(Error brokerError, int maxPollIntervalMs) =>
+        new(brokerError with
+        {
+            Reason = $"Commit cannot be completed: {brokerError.Reason} The group has rebalanced or is rebalancing, so these partitions " +
+                     "may now belong to another member, which will consume the uncommitted records again. If this consumer spent longer " +
+                     $"than max.poll.interval.ms ({maxPollIntervalMs} ms) between calls to Consume, process fewer records per call or raise " +
+                     "max.poll.interval.ms; to avoid re-delivery on a rebalance, commit in the partitions-revoked handler.",
+        });
+}

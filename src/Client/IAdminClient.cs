@@ -28,7 +28,14 @@ public sealed record ClusterMetadata(IReadOnlyList<BrokerDescription> Brokers, i
 /// <summary>One config value of a topic.</summary>
 public sealed record ConfigEntryResult(string Name, string Value, bool IsDefault);
 
-/// <summary>Manages topics and their configs. Thread-safe.</summary>
+/// <summary>A consumer group member as <see cref="IAdminClient.DescribeConsumerGroupAsync"/> reports it.</summary>
+public sealed record GroupMemberInfo(string MemberId, string? GroupInstanceId, string ClientId, IReadOnlyList<TopicPartition> Assignment);
+
+/// <summary>A consumer group: Kafka's state name (Empty, PreparingRebalance, CompletingRebalance, Stable, Dead), members and committed offsets.</summary>
+public sealed record ConsumerGroupDescription(string GroupId, string State, string PartitionAssignor, int GenerationId,
+    IReadOnlyList<GroupMemberInfo> Members, IReadOnlyList<TopicPartitionOffset> CommittedOffsets);
+
+/// <summary>Manages topics, their configs, and consumer groups. Thread-safe.</summary>
 public interface IAdminClient : IDisposable
 {
     /// <summary>Creates topics.</summary>
@@ -54,4 +61,41 @@ public interface IAdminClient : IDisposable
     /// <summary>Brokers and topics (all topics, or the ones named).</summary>
     /// <exception cref="KafkaException">no broker answered, or a named topic does not exist.</exception>
     Task<ClusterMetadata> GetMetadataAsync(IEnumerable<string>? topics = null);
+
+    /// <summary>The ids of the consumer groups that exist (with members or committed offsets).</summary>
+    /// <exception cref="KafkaException">no broker answered.</exception>
+    Task<IReadOnlyList<string>> ListConsumerGroupsAsync();
+
+    /// <summary>A group's state, members with their partitions, and committed offsets (state Dead when it does not exist).</summary>
+    /// <exception cref="KafkaException">the group id is invalid, or no broker answered.</exception>
+    Task<ConsumerGroupDescription> DescribeConsumerGroupAsync(string groupId);
+
+    /// <summary>Deletes a group and its committed offsets.</summary>
+    /// <exception cref="KafkaException">NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND, or no broker answered.</exception>
+    Task DeleteConsumerGroupAsync(string groupId);
+
+    /// <summary>Sets a group's committed offsets; only while the group has no members (Kafka's AlterConsumerGroupOffsets).</summary>
+    /// <exception cref="KafkaException">NON_EMPTY_GROUP while it has members, or no broker answered.</exception>
+    Task AlterConsumerGroupOffsetsAsync(string groupId, IEnumerable<TopicPartitionOffset> offsets);
+
+    /// <summary>A partition's offset: the earliest, the latest (log end), or the first at or after a timestamp (Unix ms; End when none).</summary>
+    /// <exception cref="KafkaException">the partition does not exist, or no broker answered.</exception>
+    Task<Offset> ListOffsetAsync(TopicPartition partition, OffsetSpec spec);
+}
+
+/// <summary>Which offset <see cref="IAdminClient.ListOffsetAsync"/> looks up.</summary>
+public sealed record OffsetSpec
+{
+    private OffsetSpec(long query) => Query = query;
+
+    internal long Query { get; }
+
+    /// <summary>The log start.</summary>
+    public static OffsetSpec Earliest { get; } = new(-2);
+
+    /// <summary>The log end (high watermark).</summary>
+    public static OffsetSpec Latest { get; } = new(-1);
+
+    /// <summary>The first offset whose timestamp is at or after <paramref name="unixMs"/>.</summary>
+    public static OffsetSpec ForTimestamp(long unixMs) => unixMs >= 0 ? new(unixMs) : throw new ArgumentOutOfRangeException(nameof(unixMs), "a timestamp is 0 or more (Unix ms)");
 }

@@ -153,6 +153,8 @@ public sealed class ConsumeResult<TKey, TValue>
     public string Topic => TopicPartitionOffset.Topic;
     /// <summary>The partition.</summary>
     public int Partition => TopicPartitionOffset.Partition;
+    /// <summary>The topic and partition.</summary>
+    public TopicPartition TopicPartition => TopicPartitionOffset.TopicPartition;
     /// <summary>The offset.</summary>
     public Offset Offset => TopicPartitionOffset.Offset;
     /// <summary>The record (null for an end-of-partition event).</summary>

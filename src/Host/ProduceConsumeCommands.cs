@@ -74,13 +74,14 @@ internal static class ProduceConsumeCommands
         var timeoutMs = new Option<int?>("--timeout-ms") { Description = "Exit when no record arrives for this long" };
         var property = CliCommon.KeyValues("--property", "Formatter property: print.key=true, print.offset=true, print.partition=true, print.timestamp=true, key.separator=\\t");
         var consumerProperty = CliCommon.KeyValues("--consumer-property", "Consumer config, e.g. fetch.min.bytes=1024");
-        var group = new Option<string?>("--group") { Description = "Consumer group (not supported yet: consumer groups are the next release)" };
+        var group = new Option<string?>("--group") { Description = "Consumer group: share the topic's partitions with its other consumers and commit offsets" };
         var command = new Command("consume", "Print records of a topic to standard output, one per line.")
             { bootstrap, topic, fromBeginning, partition, offset, maxMessages, timeoutMs, property, consumerProperty, group };
         command.SetAction((parse, ct) => CliCommon.RunAsync(async () =>
         {
-            if (parse.GetValue(group) != null)
-                throw new UsageException("--group is not supported yet (consumer groups come with the next release); use --partition/--offset or --from-beginning");
+            var groupId = parse.GetValue(group);
+            if (groupId != null && (parse.GetValue(partition) != null || parse.GetValue(offset) != null))
+                throw new UsageException("--group shares the topic's partitions among the group's consumers; it cannot be combined with --partition or --offset");
             var props = CliCommon.ParseKeyValues("--property", parse.GetValue(property));
             bool Flag(string k) => props.TryGetValue(k, out var v) && bool.Parse(v);
             var separator = props.GetValueOrDefault("key.separator", "\t");
@@ -101,8 +102,14 @@ internal static class ProduceConsumeCommands
                     _ => throw new UsageException($"--offset must be a non-negative number, earliest or latest, got '{o}'"),
                 };
             }
-            List<TopicPartitionOffset> assignment;
-            if (parse.GetValue(partition) is { } p) assignment = [new TopicPartitionOffset(name, p, start)];
+            List<TopicPartitionOffset> assignment = [];
+            if (groupId != null)
+            {
+                config.GroupId = groupId;
+                // As Kafka's console consumer: --from-beginning applies where the group has no committed offset.
+                if (parse.GetValue(fromBeginning) && config.Get("auto.offset.reset") == null) config.AutoOffsetReset = AutoOffsetReset.Earliest;
+            }
+            else if (parse.GetValue(partition) is { } p) assignment = [new TopicPartitionOffset(name, p, start)];
             else
             {
                 using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = config.BootstrapServers }).Build();
@@ -111,7 +118,8 @@ internal static class ProduceConsumeCommands
             }
 
             using var consumer = new ConsumerBuilder<string?, string?>(config).Build();
-            consumer.Assign(assignment);
+            if (groupId != null) consumer.Subscribe(name);
+            else consumer.Assign(assignment);
             var max = parse.GetValue(maxMessages) ?? long.MaxValue;
             var idle = parse.GetValue(timeoutMs) is { } t ? TimeSpan.FromMilliseconds(t) : Timeout.InfiniteTimeSpan;
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);

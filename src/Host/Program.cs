@@ -11,6 +11,8 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     ProduceConsumeCommands.Produce(),
     ProduceConsumeCommands.Consume(),
     VerifiableProducerCommand.Create(),
+    VerifiableConsumerCommand.Create(),
+    GroupsCommand.Create(),
     PerfCommand.Create(),
 };
 // SIGTERM is left to Akka's coordinated shutdown (run-by-clr-shutdown-hook); Ctrl-C is handled by each command.

@@ -67,5 +67,47 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
             r.Topics.Select(t => new TopicInfo(t.Name, t.Partitions.Select(p => new PartitionInfo(p.Partition, p.Leader, p.Replicas, p.Isr)).ToArray())).ToArray());
     }
 
+    public async Task<IReadOnlyList<string>> ListConsumerGroupsAsync()
+    {
+        var r = await AskAsync<ListGroupsResponse>(new ListGroupsRequest()).ConfigureAwait(false);
+        ThrowIfError("list groups", r.Error, r.ErrorMessage);
+        return r.GroupIds;
+    }
+
+    public async Task<ConsumerGroupDescription> DescribeConsumerGroupAsync(string groupId)
+    {
+        var r = await AskAsync<DescribeGroupResponse>(new DescribeGroupRequest(groupId)).ConfigureAwait(false);
+        ThrowIfError(groupId, r.Error, r.ErrorMessage);
+        return new ConsumerGroupDescription(r.GroupId, r.State, r.Protocol, r.GenerationId,
+            r.Members.Select(m => new GroupMemberInfo(m.MemberId, m.GroupInstanceId, m.ClientId,
+                m.Assignment.Select(tp => new Client.TopicPartition(tp.Topic, tp.Partition)).ToArray())).ToArray(),
+            r.Offsets.Select(o => new TopicPartitionOffset(o.TopicPartition.Topic, o.TopicPartition.Partition, new Offset(o.Offset))).ToArray());
+    }
+
+    public async Task DeleteConsumerGroupAsync(string groupId)
+    {
+        var r = await AskAsync<DeleteGroupResponse>(new DeleteGroupRequest(groupId)).ConfigureAwait(false);
+        ThrowIfError(groupId, r.Error, r.ErrorMessage);
+    }
+
+    public async Task AlterConsumerGroupOffsetsAsync(string groupId, IEnumerable<TopicPartitionOffset> offsets)
+    {
+        var list = offsets.ToArray();
+        if (list.FirstOrDefault(o => o.Offset.IsSpecial || o.Offset.Value < 0) is { } bad)
+            throw new ArgumentException($"Offset {bad.Offset} for {bad.TopicPartition} is not a position: give 0 or more.");
+        var r = await AskAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, -1, "", null,
+            list.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray())).ConfigureAwait(false);
+        ThrowIfError(groupId, r.Error, r.ErrorMessage);
+    }
+
+    public async Task<Offset> ListOffsetAsync(Client.TopicPartition partition, OffsetSpec spec)
+    {
+        var tp = partition.ToProtocol();
+        var gateway = await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false);
+        var r = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(tp, spec.Query)).ConfigureAwait(false);
+        ThrowIfError(partition.ToString(), r.Error, r.ErrorMessage);
+        return r.Offset < 0 ? Offset.End : new Offset(r.Offset);
+    }
+
     public void Dispose() => _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
 }

@@ -138,14 +138,35 @@ internal sealed record ProducerSettings(ClientSettings Client, short Acks, doubl
 
 /// <summary>The consumer's settings, Kafka's keys and defaults.</summary>
 internal sealed record ConsumerSettings(ClientSettings Client, string? GroupId, AutoOffsetReset AutoOffsetReset, int FetchMinBytes, int FetchMaxWaitMs,
-    int FetchMaxBytes, int MaxPartitionFetchBytes, int MaxPollRecords, bool EnablePartitionEof)
+    int FetchMaxBytes, int MaxPartitionFetchBytes, int MaxPollRecords, bool EnablePartitionEof, bool EnableAutoCommit, TimeSpan AutoCommitInterval,
+    bool EnableAutoOffsetStore, int SessionTimeoutMs, TimeSpan HeartbeatInterval, int MaxPollIntervalMs, IReadOnlyList<string> AssignmentStrategies,
+    string? GroupInstanceId, TimeSpan MetadataMaxAge)
 {
+    /// <summary>Kafka's names, in the order Kafka's consumer lists them.</summary>
+    public static readonly IReadOnlyList<string> KnownStrategies = ["range", "roundrobin", "sticky", "cooperative-sticky"];
+
+    /// <summary>A cooperative strategy keeps partitions through a rebalance (KIP-429); the first one listed decides how this member rebalances.</summary>
+    public bool Cooperative => AssignmentStrategies[0] == "cooperative-sticky";
+
     public static ConsumerSettings Read(IEnumerable<KeyValuePair<string, string>> config)
     {
         var r = new ConfigReader(config);
         var client = ClientSettings.Read(r);
+        var groupId = r.String("group.id");
+        if (groupId is { Length: 0 }) groupId = null;
+        var strategyList = r.String("partition.assignment.strategy") ?? "range,cooperative-sticky";
+        var strategies = strategyList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => s.ToLowerInvariant()).ToArray();
+        if (strategies.Length == 0 || strategies.Any(s => !KnownStrategies.Contains(s)))
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"Invalid value '{strategyList}' for configuration property partition.assignment.strategy: it must list one or more of {string.Join(", ", KnownStrategies)}."));
+        var session = r.Int("session.timeout.ms", 45000, 1, int.MaxValue);
+        var heartbeat = r.Int("heartbeat.interval.ms", 3000, 1, int.MaxValue);
+        if (heartbeat >= session)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"heartbeat.interval.ms ({heartbeat}) must be lower than session.timeout.ms ({session}); Kafka recommends at most a third of it."));
         var settings = new ConsumerSettings(client,
-            r.String("group.id"),
+            groupId,
             r.Choice("auto.offset.reset", AutoOffsetReset.Latest, new Dictionary<string, AutoOffsetReset>
             {
                 ["latest"] = AutoOffsetReset.Latest, ["earliest"] = AutoOffsetReset.Earliest, ["none"] = AutoOffsetReset.Error,
@@ -155,15 +176,16 @@ internal sealed record ConsumerSettings(ClientSettings Client, string? GroupId, 
             r.Int("fetch.max.bytes", 52428800, 1024, int.MaxValue),
             r.Int("max.partition.fetch.bytes", 1048576, 1, int.MaxValue),
             r.Int("max.poll.records", 500, 1, int.MaxValue),
-            r.Bool("enable.partition.eof", false));
-        // Keys the next release (consumer groups) will act on; accepted now so configs written for it load.
-        r.String("enable.auto.commit");
-        r.String("auto.commit.interval.ms");
-        r.String("session.timeout.ms");
-        r.String("heartbeat.interval.ms");
-        r.String("max.poll.interval.ms");
-        r.String("partition.assignment.strategy");
-        r.String("group.instance.id");
+            r.Bool("enable.partition.eof", false),
+            r.Bool("enable.auto.commit", true),
+            TimeSpan.FromMilliseconds(r.Int("auto.commit.interval.ms", 5000, 0, int.MaxValue)),
+            r.Bool("enable.auto.offset.store", true),
+            session,
+            TimeSpan.FromMilliseconds(heartbeat),
+            r.Int("max.poll.interval.ms", 300000, 1, int.MaxValue),
+            strategies,
+            r.String("group.instance.id") is { Length: > 0 } instance ? instance : null,
+            TimeSpan.FromMilliseconds(r.Int("metadata.max.age.ms", 300000, 1, int.MaxValue)));
         r.EnsureAllKnown("consumer");
         return settings;
     }

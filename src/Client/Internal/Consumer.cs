@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Akka.Event;
 using System.Diagnostics;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
@@ -13,7 +14,7 @@ namespace AkkaBroker.Client.Internal;
 /// <c>fetch.max.bytes</c>. A seek bumps the partition's generation, so records fetched before it are dropped.
 /// All partition state is guarded by <c>_lock</c>; the application thread only takes from the queue.
 /// </summary>
-internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
+internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 {
     private sealed class PartitionFetchState(ProtocolTopicPartition tp)
     {
@@ -31,6 +32,12 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         public bool Removed;
         /// <summary>Fetched chunks of this partition not yet consumed to the end.</summary>
         public int BufferedChunks;
+        /// <summary>Paused by the application: no fetching, nothing returned.</summary>
+        public bool Paused;
+        /// <summary>The offset StoreOffset set (used instead of the position when enable.auto.offset.store is off).</summary>
+        public long StoredOffset = -1;
+        /// <summary>The last offset committed for this partition by this consumer, so auto-commit sends only changes.</summary>
+        public long LastCommitted = -1;
     }
 
     /// <summary>
@@ -65,6 +72,9 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
+    /// <summary>Wakes a waiting Consume so that it looks at the group (rebalance finished, member lost, commit callback due).</summary>
+    private static readonly Chunk WakeChunk = new(new PartitionFetchState(new ProtocolTopicPartition("", -1)) { Removed = true }, 0, [], 0);
+
     private static Chunk ErrorChunk(PartitionFetchState state, int generation, ConsumeException error) => new(state, generation, [], 0, error);
 
     private const int MaxBufferedChunksPerPartition = 2;
@@ -85,12 +95,16 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly Rate _fetchRate = new();
     private readonly Rate _recordsConsumed = new();
 
-    public Consumer(ConsumerSettings settings, IDeserializer<TKey> keyDeserializer, IDeserializer<TValue> valueDeserializer)
+    public Consumer(ConsumerSettings settings, IDeserializer<TKey> keyDeserializer, IDeserializer<TValue> valueDeserializer,
+        ConsumerHandlers<TKey, TValue> handlers)
     {
         _settings = settings;
         _keyDeserializer = keyDeserializer;
         _valueDeserializer = valueDeserializer;
+        _handlers = handlers;
         _connection = new BrokerConnection(settings.Client);
+        if (settings.GroupId != null) _membership = new GroupMembership(settings, _connection);
+        _nextAutoCommitTicks = Stopwatch.GetTimestamp() + Ticks(settings.AutoCommitInterval);
     }
 
     public string Name => _settings.Client.ClientId;
@@ -119,6 +133,10 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 ["records-lag-max"] = lagMax,
                 ["records-consumed-rate"] = _recordsConsumed.PerSecond,
                 ["records-consumed-total"] = _recordsConsumed.Total,
+                ["commit-latency-avg"] = _commitLatency.Avg,
+                ["commit-latency-max"] = _commitLatency.Max,
+                ["rebalance-latency-avg"] = _rebalanceLatency.Avg,
+                ["rebalance-latency-max"] = _rebalanceLatency.Max,
             };
         }
     }
@@ -126,6 +144,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public void Assign(IEnumerable<TopicPartitionOffset> partitions)
     {
         var list = partitions.ToList();
+        if (Subscribed)
+            throw new InvalidOperationException("This consumer is subscribed to topics of group '" + _settings.GroupId + "'; call Unsubscribe before Assign.");
         lock (_lock)
         {
             ThrowIfClosed();
@@ -171,6 +191,13 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             return;
         }
         state.Position = state.FetchPosition = -1;
+        if (state.Paused) return;
+        if (offset == Offset.Unset && _membership != null && !Subscribed)
+        {
+            // As Kafka's consumer: a partition assigned by hand in a consumer with a group.id starts at the group's committed offset.
+            _ = ResolveCommittedAsync(state, state.Generation);
+            return;
+        }
         long? query = offset == Offset.Beginning ? ListOffsetsRequest.Earliest
             : offset == Offset.End ? ListOffsetsRequest.Latest
             : _settings.AutoOffsetReset switch
@@ -186,6 +213,52 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             return;
         }
         _ = ResolveAsync(state, state.Generation, query.Value);
+    }
+
+    private async Task ResolveCommittedAsync(PartitionFetchState state, int generation)
+    {
+        long committed = -1;
+        try
+        {
+            var offsets = await _membership!.FetchCommittedAsync([state.Tp], _settings.Client.RequestTimeout, _closing.Token).ConfigureAwait(false);
+            committed = offsets.FirstOrDefault()?.Offset ?? -1;
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (KafkaException e)
+        {
+            ReportOnce(state, generation, e.Error);
+        }
+        lock (_lock)
+        {
+            if (state.Removed || state.Generation != generation) return;
+            if (committed >= 0)
+            {
+                state.Position = state.FetchPosition = committed;
+                StartFetch(state);
+                return;
+            }
+        }
+        // No committed offset: auto.offset.reset decides, as for a consumer without a group.
+        lock (_lock)
+        {
+            if (state.Removed || state.Generation != generation) return;
+            var query = _settings.AutoOffsetReset switch
+            {
+                AutoOffsetReset.Earliest => ListOffsetsRequest.Earliest,
+                AutoOffsetReset.Latest => ListOffsetsRequest.Latest,
+                _ => (long?)null,
+            };
+            if (query == null)
+            {
+                Enqueue(ErrorChunk(state, generation, new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
+                    $"No committed offset for {state.Tp.Topic} [[{state.Tp.Partition}]] in group '{_settings.GroupId}' and auto.offset.reset is 'none'. Seek to an offset, commit one for the group, or set auto.offset.reset to earliest or latest."))));
+                return;
+            }
+            _ = ResolveAsync(state, generation, query.Value);
+        }
     }
 
     private async Task ResolveAsync(PartitionFetchState state, int generation, long query)
@@ -258,7 +331,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     /// <summary>Issues the partition's next fetch if none is in flight and the buffer has room. Caller holds the lock.</summary>
     private void StartFetch(PartitionFetchState state)
     {
-        if (_closed || state.Removed || state.FetchPosition < 0 || state.InFlightGeneration == state.Generation) return;
+        if (_closed || state.Removed || state.Paused || state.FetchPosition < 0 || state.InFlightGeneration == state.Generation) return;
         if (Interlocked.Read(ref _bufferedBytes) >= _settings.FetchMaxBytes) return;
         // Like Kafka's consumer, stay at most one fetch ahead of the application per partition: buffering more only
         // ages the data into older GC generations (measured: frequent gen2 collections) without reading faster.
@@ -396,6 +469,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private ConsumeResult<TKey, TValue>? TryConsume(TimeSpan timeout, CancellationToken ct)
     {
         ThrowIfClosed();
+        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
@@ -441,6 +515,8 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 _recordsConsumed.Add(1);
                 return ToResult(chunk.State, record);
             }
+            PollGroup();
+            if (_current != null) continue;
             var wait = deadline == long.MaxValue ? Timeout.Infinite
                 : (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
             if (!_ready.TryTake(out var next, wait, ct))
@@ -450,7 +526,7 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             }
             lock (_lock)
             {
-                if (next.State.Removed || next.State.Generation != next.Generation)
+                if (next.State.Removed || next.State.Generation != next.Generation || next.State.Paused)
                 {
                     FinishChunk(next);
                     continue;
@@ -574,6 +650,16 @@ internal sealed class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Close()
     {
+        if (_closed) return;
+        try
+        {
+            CloseGroup();
+        }
+        catch (KafkaException e)
+        {
+            // Closing goes on: the group's session timeout removes the member if leaving failed.
+            _connection.System.Log.Warning("consumer {0}: committing or leaving on close failed: {1}", Name, e.Error);
+        }
         lock (_lock)
         {
             if (_closed) return;

@@ -1,0 +1,548 @@
+using System.Collections.Concurrent;
+using Akka.Event;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
+
+namespace AkkaBroker.Client.Internal;
+
+/// <summary>
+/// The consumer's group half. As in Kafka's Java consumer, the rebalance is driven from <c>Consume</c> on the
+/// application's thread, so the rebalance handlers and auto-commits run there and may call back into the consumer;
+/// only the heartbeat runs in the background, and it just raises flags (rejoin, member lost) and wakes
+/// <c>Consume</c>. Join and sync run as a task that <c>Consume</c> polls, so a short <c>Consume(timeout)</c> returns
+/// on time while a rebalance waits for other members.
+/// </summary>
+internal sealed partial class Consumer<TKey, TValue>
+{
+    private readonly GroupMembership? _membership;
+    private readonly ConsumerHandlers<TKey, TValue> _handlers;
+    private IReadOnlyList<string>? _subscribedTopics;
+    private Regex? _subscribedPattern;
+    private volatile bool _rejoinNeeded;
+    private volatile bool _memberLost;
+    private Task<IReadOnlyList<TopicPartition>>? _joinTask;
+    private long _joinStartedTicks;
+    private long _rejoinNotBefore;
+    private long _lastPollTicks = Stopwatch.GetTimestamp();
+    private long _nextAutoCommitTicks;
+    private long _nextMetadataCheckTicks;
+    private Task? _heartbeatLoop;
+    private Task? _metadataCheck;
+    /// <summary>Topic → partition count the current generation was joined with; a change means a rejoin.</summary>
+    private IReadOnlyDictionary<string, int> _joinedMetadata = new Dictionary<string, int>();
+    private readonly ConcurrentQueue<Action> _commitCallbacks = new();
+    private readonly Stat _commitLatency = new();
+    private readonly Stat _rebalanceLatency = new();
+
+    private bool Subscribed => _subscribedTopics != null || _subscribedPattern != null;
+
+    public IReadOnlyList<string> Subscription => _subscribedPattern != null ? ["^" + _subscribedPattern] : _subscribedTopics ?? [];
+
+    public void Subscribe(IEnumerable<string> topics)
+    {
+        var list = topics.ToArray();
+        if (list.Length == 1 && list[0].StartsWith('^'))
+        {
+            Subscribe(new Regex(list[0], RegexOptions.CultureInvariant));
+            return;
+        }
+        if (list.Length == 0 || list.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("Subscribe needs one or more topic names (or a pattern starting with '^').", nameof(topics));
+        BeginSubscription(list, null);
+    }
+
+    public void Subscribe(string topic) => Subscribe([topic]);
+
+    public void Subscribe(Regex pattern) => BeginSubscription(null, pattern);
+
+    private void BeginSubscription(IReadOnlyList<string>? topics, Regex? pattern)
+    {
+        ThrowIfClosed();
+        if (_membership == null)
+            throw new InvalidOperationException("Subscribe needs a consumer group: set group.id, or use Assign to read partitions without a group.");
+        lock (_lock)
+            if (!Subscribed && _assigned.Count > 0)
+                throw new InvalidOperationException("This consumer has partitions from Assign; call Unassign before Subscribe.");
+        _subscribedTopics = topics;
+        _subscribedPattern = pattern;
+        _rejoinNeeded = true;
+        _heartbeatLoop ??= Task.Run(HeartbeatLoopAsync);
+    }
+
+    public void Unsubscribe()
+    {
+        ThrowIfClosed();
+        if (!Subscribed) return;
+        RevokeAll(commit: _settings.EnableAutoCommit, lost: false);
+        _subscribedTopics = null;
+        _subscribedPattern = null;
+        _rejoinNeeded = false;
+        _joinTask = null;
+        _membership!.LeaveAsync("the consumer unsubscribed", _closing.Token).Wait(_settings.Client.RequestTimeout);
+    }
+
+    /// <summary>One step of group work on the application's thread, at every turn of <c>Consume</c>.</summary>
+    private void PollGroup()
+    {
+        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
+        RunCommitCallbacks();
+        if (_membership == null) return;
+        if (!Subscribed)
+        {
+            MaybeAutoCommit();
+            return;
+        }
+        if (_memberLost)
+        {
+            _memberLost = false;
+            // The coordinator no longer counts this member: its partitions may already be someone else's, so they are
+            // lost, not revoked, and nothing is committed for them.
+            RevokeAll(commit: false, lost: true);
+            _rejoinNeeded = true;
+        }
+        if (_joinTask != null)
+        {
+            if (!_joinTask.IsCompleted) return;
+            var task = _joinTask;
+            _joinTask = null;
+            if (task.IsFaulted && task.Exception!.GetBaseException() is KafkaException e)
+            {
+                if (!e.Error.IsRetriable) throw new KafkaException(e.Error, e);
+                _rejoinNeeded = true;
+                _rejoinNotBefore = Stopwatch.GetTimestamp() + Ticks(_settings.Client.RetryBackoff);
+                return;
+            }
+            if (task.IsCanceled || task.IsFaulted)
+            {
+                if (_closing.IsCancellationRequested) return;
+                throw new KafkaException(new Error(ErrorCode.UnknownServerError, $"joining group '{_membership.GroupId}' failed: {task.Exception?.GetBaseException().Message}"));
+            }
+            _rebalanceLatency.Record(Stopwatch.GetElapsedTime(_joinStartedTicks).TotalMilliseconds);
+            ApplyAssignment(task.Result);
+            return;
+        }
+        if (_rejoinNeeded && Stopwatch.GetTimestamp() >= _rejoinNotBefore)
+        {
+            _rejoinNeeded = false;
+            // Eager strategies give everything up before rejoining; cooperative ones keep consuming what they own and
+            // give up only what the new assignment moves away.
+            if (!_settings.Cooperative) RevokeAll(commit: _settings.EnableAutoCommit, lost: false);
+            IReadOnlyList<TopicPartition> owned;
+            lock (_lock) owned = _assigned.Values.Select(s => s.ClientTp).ToArray();
+            _joinStartedTicks = Stopwatch.GetTimestamp();
+            _joinTask = JoinAsync(owned);
+            return;
+        }
+        MaybeAutoCommit();
+        MaybeCheckMetadata();
+    }
+
+    private async Task<IReadOnlyList<TopicPartition>> JoinAsync(IReadOnlyList<TopicPartition> owned)
+    {
+        try
+        {
+            var metadata = await SubscribedMetadataAsync(_closing.Token).ConfigureAwait(false);
+            _joinedMetadata = metadata;
+            _nextMetadataCheckTicks = Stopwatch.GetTimestamp() + Ticks(_settings.MetadataMaxAge);
+            var topics = _subscribedPattern != null ? metadata.Keys.ToArray() : _subscribedTopics ?? [];
+            return await _membership!.JoinAndSyncAsync(topics, owned, _closing.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>The subscribed topics that exist, with their partition counts (a pattern is matched against all topics).</summary>
+    private async Task<IReadOnlyDictionary<string, int>> SubscribedMetadataAsync(CancellationToken ct)
+    {
+        var pattern = _subscribedPattern;
+        var response = await _connection.RefreshMetadataAsync(pattern != null ? null : _subscribedTopics, allowAutoCreate: false, ct).ConfigureAwait(false);
+        return response.Topics
+            .Where(t => t.Error == ErrorCode.None && (pattern == null || pattern.IsMatch(t.Name)))
+            .ToDictionary(t => t.Name, t => t.Partitions.Count, StringComparer.Ordinal);
+    }
+
+    /// <summary>Every metadata.max.age.ms: a new topic matching the pattern, or partitions added, means a rejoin (as in Kafka).</summary>
+    private void MaybeCheckMetadata()
+    {
+        if (Stopwatch.GetTimestamp() < _nextMetadataCheckTicks || _metadataCheck is { IsCompleted: false }) return;
+        _nextMetadataCheckTicks = Stopwatch.GetTimestamp() + Ticks(_settings.MetadataMaxAge);
+        var joined = _joinedMetadata;
+        _metadataCheck = Task.Run(async () =>
+        {
+            try
+            {
+                var now = await SubscribedMetadataAsync(_closing.Token).ConfigureAwait(false);
+                if (now.Count != joined.Count || now.Any(kv => !joined.TryGetValue(kv.Key, out var n) || n != kv.Value))
+                {
+                    _rejoinNeeded = true;
+                    Wake();
+                }
+            }
+            catch (Exception e) when (e is KafkaException or OperationCanceledException)
+            {
+                // Checked again at the next interval.
+            }
+        });
+    }
+
+    private void ApplyAssignment(IReadOnlyList<TopicPartition> assignment)
+    {
+        var target = assignment.ToHashSet();
+        List<TopicPartition> revoked, added;
+        lock (_lock)
+        {
+            revoked = _assigned.Values.Select(s => s.ClientTp).Where(tp => !target.Contains(tp)).ToList();
+            added = target.Where(tp => !_assigned.ContainsKey(tp.ToProtocol())).OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition).ToList();
+        }
+        if (revoked.Count > 0)
+        {
+            Revoke(revoked, commit: _settings.EnableAutoCommit, lost: false);
+            // KIP-429: what we gave up is assigned to its new owner only in the next generation, so rejoin at once.
+            if (_settings.Cooperative) _rejoinNeeded = true;
+        }
+        if (added.Count == 0) return;
+        var committed = FetchCommitted(added, _settings.Client.RequestTimeout);
+        var requested = _handlers.Assigned?.Invoke(this, added)?.ToList() ?? added.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)).ToList();
+        var withoutOffset = new List<TopicPartition>();
+        lock (_lock)
+        {
+            foreach (var tpo in requested)
+            {
+                var offset = tpo.Offset;
+                if (offset == Offset.Unset && committed.TryGetValue(tpo.TopicPartition, out var c) && c >= 0) offset = new Offset(c);
+                var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
+                _assigned[state.Tp] = state;
+                if (offset == Offset.Unset && _settings.AutoOffsetReset == AutoOffsetReset.Error)
+                {
+                    withoutOffset.Add(tpo.TopicPartition);
+                    continue;
+                }
+                StartAt(state, offset);
+            }
+        }
+        if (withoutOffset.Count > 0)
+            throw new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
+                $"No committed offset for {string.Join(", ", withoutOffset)} in group '{_membership!.GroupId}' and auto.offset.reset is 'none'. " +
+                "Seek these partitions to an offset (for example in the partitions-assigned handler), commit offsets for the group, or set auto.offset.reset to earliest or latest."));
+    }
+
+    private void RevokeAll(bool commit, bool lost)
+    {
+        List<TopicPartition> owned;
+        lock (_lock) owned = _assigned.Values.Select(s => s.ClientTp).ToList();
+        if (owned.Count > 0) Revoke(owned, commit, lost);
+    }
+
+    /// <summary>Commits what was consumed (unless lost), tells the application, then stops fetching the partitions.</summary>
+    private void Revoke(List<TopicPartition> partitions, bool commit, bool lost)
+    {
+        if (commit)
+        {
+            try
+            {
+                CommitSync(CommittableOffsets(partitions, onlyChanged: true));
+            }
+            catch (KafkaException e)
+            {
+                // The partitions go anyway; their uncommitted records are consumed again by the next owner.
+                _connection.System.Log.Warning("consumer {0}: committing before giving up {1} failed: {2}", Name, string.Join(", ", partitions), e.Error);
+            }
+        }
+        List<TopicPartitionOffset> positions;
+        lock (_lock)
+            positions = partitions.Select(tp => new TopicPartitionOffset(tp,
+                _assigned.TryGetValue(tp.ToProtocol(), out var s) && s.Position >= 0 ? new Offset(s.Position) : Offset.Unset)).ToList();
+        try
+        {
+            if (lost && _handlers.Lost != null) _handlers.Lost(this, positions);
+            else _handlers.Revoked?.Invoke(this, positions);
+        }
+        finally
+        {
+            lock (_lock)
+                foreach (var tp in partitions)
+                    if (_assigned.Remove(tp.ToProtocol(), out var s))
+                        s.Removed = true;
+        }
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        var maxPollTicks = Ticks(TimeSpan.FromMilliseconds(_settings.MaxPollIntervalMs));
+        while (!_closing.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_settings.HeartbeatInterval, _closing.Token).ConfigureAwait(false);
+                var identity = _membership!.Current;
+                if (!identity.InGroup || _joinTask is { IsCompleted: false }) continue;
+                if (Stopwatch.GetTimestamp() - Interlocked.Read(ref _lastPollTicks) > maxPollTicks)
+                {
+                    // As Kafka's heartbeat thread: an application that stopped calling Consume gives its partitions up.
+                    await _membership.LeaveAsync($"consumer poll timeout has expired: Consume was not called for more than max.poll.interval.ms ({_settings.MaxPollIntervalMs} ms)",
+                        _closing.Token).ConfigureAwait(false);
+                    _memberLost = true;
+                    Wake();
+                    continue;
+                }
+                var response = await _membership.HeartbeatAsync(identity, _closing.Token).ConfigureAwait(false);
+                if (!ReferenceEquals(identity, _membership.Current)) continue;
+                switch (response.Error)
+                {
+                    case ErrorCode.None:
+                        break;
+                    case ErrorCode.RebalanceInProgress:
+                        _rejoinNeeded = true;
+                        Wake();
+                        break;
+                    case ErrorCode.UnknownMemberId or ErrorCode.FencedInstanceId:
+                        _membership.Reset();
+                        _memberLost = true;
+                        Wake();
+                        break;
+                    case ErrorCode.IllegalGeneration:
+                        _membership.ResetGeneration();
+                        _memberLost = true;
+                        Wake();
+                        break;
+                }
+            }
+            catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (KafkaException)
+            {
+                // Coordinator unreachable: keep trying; if it stays away the session expires and the member rejoins.
+            }
+        }
+    }
+
+    // ---- Commits ----
+
+    /// <summary>The offsets to commit: the position (next record to read) of each partition, or the stored offset when enable.auto.offset.store is off.</summary>
+    private List<TopicPartitionOffset> CommittableOffsets(IEnumerable<TopicPartition>? partitions, bool onlyChanged)
+    {
+        lock (_lock)
+        {
+            var states = partitions == null ? _assigned.Values : partitions.Select(tp => _assigned.GetValueOrDefault(tp.ToProtocol())).OfType<PartitionFetchState>();
+            return states
+                .Select(s => (s, offset: _settings.EnableAutoOffsetStore ? s.Position : s.StoredOffset))
+                .Where(x => x.offset >= 0 && (!onlyChanged || x.offset != x.s.LastCommitted))
+                .Select(x => new TopicPartitionOffset(x.s.ClientTp, new Offset(x.offset)))
+                .ToList();
+        }
+    }
+
+    private void MaybeAutoCommit()
+    {
+        if (!_settings.EnableAutoCommit || Stopwatch.GetTimestamp() < _nextAutoCommitTicks) return;
+        _nextAutoCommitTicks = Stopwatch.GetTimestamp() + Ticks(_settings.AutoCommitInterval);
+        var offsets = CommittableOffsets(null, onlyChanged: true);
+        if (offsets.Count == 0) return;
+        _ = CommitInternalAsync(offsets).ContinueWith(t =>
+        {
+            if (t.Exception?.GetBaseException() is { } e)
+                _connection.System.Log.Warning("consumer {0}: auto-commit failed: {1}", Name, e.Message);
+        }, TaskScheduler.Default);
+    }
+
+    private RequiredGroup RequireGroup() =>
+        _membership != null
+            ? new RequiredGroup(_membership)
+            : throw new InvalidOperationException("Committing needs a consumer group: set group.id.");
+
+    private readonly record struct RequiredGroup(GroupMembership Membership);
+
+    private async Task<List<TopicPartitionOffset>> CommitInternalAsync(List<TopicPartitionOffset> offsets)
+    {
+        var membership = RequireGroup().Membership;
+        if (offsets.Count == 0) return offsets;
+        var identity = membership.Current;
+        if (Subscribed && !identity.InGroup)
+            throw CommitFailedException.From(new Error(ErrorCode.RebalanceInProgress, $"this consumer is not a member of group '{membership.GroupId}' right now (it is rejoining)."),
+                _settings.MaxPollIntervalMs);
+        var started = Stopwatch.GetTimestamp();
+        await membership.CommitAsync(Subscribed ? identity : GroupMembership.Identity.None,
+            offsets.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray(), _closing.Token).ConfigureAwait(false);
+        _commitLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        lock (_lock)
+            foreach (var o in offsets)
+                if (_assigned.TryGetValue(o.TopicPartition.ToProtocol(), out var s))
+                    s.LastCommitted = Math.Max(s.LastCommitted, o.Offset.Value);
+        return offsets;
+    }
+
+    private List<TopicPartitionOffset> CommitSync(List<TopicPartitionOffset> offsets)
+    {
+        var task = CommitInternalAsync(offsets);
+        try
+        {
+            if (!task.Wait(_settings.Client.RequestTimeout + TimeSpan.FromSeconds(1)))
+                throw new KafkaException(new Error(ErrorCode.RequestTimedOut, $"the commit got no reply within {_settings.Client.RequestTimeout.TotalMilliseconds:0} ms"));
+        }
+        catch (AggregateException e) when (e.GetBaseException() is KafkaException k)
+        {
+            throw k is CommitFailedException cf ? new CommitFailedException(cf.Error, cf) : new KafkaException(k.Error, k);
+        }
+        finally
+        {
+            RunCommitCallbacks();
+        }
+        return task.Result;
+    }
+
+    public List<TopicPartitionOffset> Commit()
+    {
+        ThrowIfClosed();
+        RequireGroup();
+        return CommitSync(CommittableOffsets(null, onlyChanged: false));
+    }
+
+    public void Commit(IEnumerable<TopicPartitionOffset> offsets)
+    {
+        ThrowIfClosed();
+        RequireGroup();
+        CommitSync(CheckOffsets(offsets));
+    }
+
+    public void Commit(ConsumeResult<TKey, TValue> result) =>
+        Commit([new TopicPartitionOffset(result.TopicPartition, new Offset(result.Offset.Value + 1))]);
+
+    public Task<List<TopicPartitionOffset>> CommitAsync(IEnumerable<TopicPartitionOffset>? offsets = null)
+    {
+        ThrowIfClosed();
+        RequireGroup();
+        return CommitInternalAsync(offsets == null ? CommittableOffsets(null, onlyChanged: false) : CheckOffsets(offsets));
+    }
+
+    public void CommitAsync(IEnumerable<TopicPartitionOffset>? offsets, Action<IReadOnlyList<TopicPartitionOffset>, KafkaException?> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var list = offsets == null ? CommittableOffsets(null, onlyChanged: false) : CheckOffsets(offsets);
+        CommitAsync(list).ContinueWith(t =>
+        {
+            var error = t.Exception?.GetBaseException() as KafkaException
+                        ?? (t.IsFaulted ? new KafkaException(new Error(ErrorCode.UnknownServerError, t.Exception!.GetBaseException().Message), t.Exception) : null);
+            _commitCallbacks.Enqueue(() => callback(list, error));
+            Wake();
+        }, TaskScheduler.Default);
+    }
+
+    private static List<TopicPartitionOffset> CheckOffsets(IEnumerable<TopicPartitionOffset> offsets)
+    {
+        var list = offsets.ToList();
+        if (list.FirstOrDefault(o => o.Offset.IsSpecial || o.Offset.Value < 0) is { } bad)
+            throw new ArgumentException($"Cannot commit offset {bad.Offset} for {bad.TopicPartition}: commit the offset of the next record to read (0 or more).");
+        return list;
+    }
+
+    /// <summary>Commit callbacks run on the application's thread, as Kafka's do, so they need no locking of their own.</summary>
+    private void RunCommitCallbacks()
+    {
+        while (_commitCallbacks.TryDequeue(out var callback)) callback();
+    }
+
+    public void StoreOffset(ConsumeResult<TKey, TValue> result) =>
+        StoreOffset(new TopicPartitionOffset(result.TopicPartition, new Offset(result.Offset.Value + 1)));
+
+    public void StoreOffset(TopicPartitionOffset offset)
+    {
+        if (_settings.EnableAutoOffsetStore)
+            throw new InvalidOperationException("StoreOffset needs enable.auto.offset.store=false (otherwise positions are stored automatically).");
+        lock (_lock)
+        {
+            if (!_assigned.TryGetValue(offset.TopicPartition.ToProtocol(), out var s))
+                throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition, $"Cannot store an offset for {offset.TopicPartition}: it is not assigned to this consumer."));
+            s.StoredOffset = offset.Offset.Value;
+        }
+    }
+
+    public List<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout)
+    {
+        var list = partitions.ToList();
+        var committed = FetchCommitted(list, timeout);
+        return list.Select(tp => new TopicPartitionOffset(tp, committed.TryGetValue(tp, out var o) && o >= 0 ? new Offset(o) : Offset.Unset)).ToList();
+    }
+
+    private Dictionary<TopicPartition, long> FetchCommitted(IReadOnlyList<TopicPartition> partitions, TimeSpan timeout)
+    {
+        var membership = RequireGroup().Membership;
+        var task = membership.FetchCommittedAsync(partitions.Select(p => p.ToProtocol()).ToArray(), timeout, _closing.Token);
+        var result = WaitAll([task], timeout + TimeSpan.FromSeconds(1))[0];
+        return result.ToDictionary(o => new TopicPartition(o.TopicPartition.Topic, o.TopicPartition.Partition), o => o.Offset);
+    }
+
+    // ---- Pause and resume ----
+
+    public void Pause(IEnumerable<TopicPartition> partitions)
+    {
+        lock (_lock)
+            foreach (var tp in partitions)
+            {
+                if (!_assigned.TryGetValue(tp.ToProtocol(), out var s))
+                    throw new InvalidOperationException($"Cannot pause {tp}: it is not assigned to this consumer.");
+                if (s.Paused) continue;
+                s.Paused = true;
+                // Buffered records are dropped (a new generation) and fetched again from the position on resume.
+                s.Generation++;
+                s.FetchPosition = s.Position;
+            }
+    }
+
+    public void Resume(IEnumerable<TopicPartition> partitions)
+    {
+        lock (_lock)
+            foreach (var tp in partitions)
+            {
+                if (!_assigned.TryGetValue(tp.ToProtocol(), out var s) || !s.Paused) continue;
+                s.Paused = false;
+                if (s.Position >= 0) StartAt(s, new Offset(s.Position));
+                else StartAt(s, Offset.Unset);
+            }
+    }
+
+    public List<TopicPartition> Paused()
+    {
+        lock (_lock) return _assigned.Values.Where(s => s.Paused).Select(s => s.ClientTp).ToList();
+    }
+
+    /// <summary>Group part of Close: commit, hand partitions back through the revoked handler, and leave (static members stay, KIP-345).</summary>
+    private void CloseGroup()
+    {
+        if (_membership == null) return;
+        if (Subscribed)
+        {
+            try
+            {
+                RevokeAll(commit: _settings.EnableAutoCommit && _membership.Current.InGroup, lost: false);
+            }
+            finally
+            {
+                if (_settings.GroupInstanceId == null) _membership.LeaveAsync("the consumer is closing", CancellationToken.None).Wait(_settings.Client.RequestTimeout);
+            }
+        }
+        else if (_settings.EnableAutoCommit)
+        {
+            var offsets = CommittableOffsets(null, onlyChanged: true);
+            if (offsets.Count > 0) CommitSync(offsets);
+        }
+    }
+
+    private void Wake() => Enqueue(WakeChunk);
+
+    private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
+}
+
+/// <summary>The rebalance handlers set on the builder.</summary>
+internal sealed class ConsumerHandlers<TKey, TValue>
+{
+    public Func<IConsumer<TKey, TValue>, List<TopicPartition>, IEnumerable<TopicPartitionOffset>>? Assigned { get; set; }
+    public Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>>? Revoked { get; set; }
+    public Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>>? Lost { get; set; }
+}

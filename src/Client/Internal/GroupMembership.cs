@@ -1,0 +1,130 @@
+using Akka.Event;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+
+namespace AkkaBroker.Client.Internal;
+
+/// <summary>
+/// A consumer's side of the group protocol: join and sync (which the coordinator answers with this member's
+/// partitions), heartbeat, leave, commit and fetch offsets. Holds the member id and generation as one immutable
+/// <see cref="Identity"/>, swapped atomically, so the heartbeat loop and the application thread never see half of one.
+/// </summary>
+internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnection connection)
+{
+    public sealed record Identity(string MemberId, int GenerationId, string Protocol)
+    {
+        public static readonly Identity None = new("", -1, "");
+        public bool InGroup => GenerationId >= 0 && MemberId.Length > 0;
+    }
+
+    private volatile Identity _identity = Identity.None;
+
+    public string GroupId { get; } = settings.GroupId ?? throw new InvalidOperationException("group membership needs a group.id");
+
+    public Identity Current => _identity;
+
+    /// <summary>Forgets the member id (after UNKNOWN_MEMBER_ID or leaving), so the next join starts afresh.</summary>
+    public void Reset() => _identity = Identity.None;
+
+    /// <summary>Keeps the member id but drops the generation: the member must rejoin before it may commit.</summary>
+    public void ResetGeneration() => _identity = _identity with { GenerationId = -1 };
+
+    /// <summary>Joins (or rejoins) and syncs; returns this member's partitions for the new generation.</summary>
+    /// <exception cref="KafkaException">a non-retriable refusal (bad session timeout, no common strategy, invalid group id).</exception>
+    public async Task<IReadOnlyList<TopicPartition>> JoinAndSyncAsync(IReadOnlyList<string> topics, IReadOnlyList<TopicPartition> owned, CancellationToken ct)
+    {
+        var backoff = settings.Client.RetryBackoff;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var identity = _identity;
+            Error? retry;
+            try
+            {
+                var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+                var join = await connection.AskAsync<JoinGroupResponse>(gateway,
+                    new JoinGroupRequest(GroupId, identity.MemberId, settings.GroupInstanceId, settings.Client.ClientId, settings.SessionTimeoutMs,
+                        settings.MaxPollIntervalMs, settings.AssignmentStrategies, topics, owned.Select(p => p.ToProtocol()).ToArray()),
+                    TimeSpan.FromMilliseconds(settings.MaxPollIntervalMs) + TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                retry = join.Error switch
+                {
+                    ErrorCode.None => null,
+                    ErrorCode.UnknownMemberId or ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration => new Error(join.Error, join.ErrorMessage ?? ""),
+                    var code when code.IsRetriable() => new Error(code, join.ErrorMessage ?? ""),
+                    var code => throw new KafkaException(new Error(code, join.ErrorMessage ?? code.Describe())),
+                };
+                if (join.Error == ErrorCode.UnknownMemberId) Reset();
+                if (retry == null)
+                {
+                    var joined = new Identity(join.MemberId, join.GenerationId, join.Protocol);
+                    _identity = joined;
+                    var sync = await connection.AskAsync<SyncGroupResponse>(gateway,
+                        new SyncGroupRequest(GroupId, joined.GenerationId, joined.MemberId, settings.GroupInstanceId), ct: ct).ConfigureAwait(false);
+                    if (sync.Error == ErrorCode.None) return sync.Assignment.Select(p => new TopicPartition(p.Topic, p.Partition)).ToArray();
+                    if (sync.Error == ErrorCode.UnknownMemberId) Reset();
+                    else ResetGeneration();
+                    if (!sync.Error.IsRetriable() && sync.Error is not (ErrorCode.UnknownMemberId or ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration))
+                        throw new KafkaException(new Error(sync.Error, sync.ErrorMessage ?? sync.Error.Describe()));
+                }
+            }
+            catch (KafkaException e) when (e.Error.IsRetriable)
+            {
+                // Broker unreachable or timed out: keep trying, as Kafka's consumer does inside poll.
+            }
+            await Task.Delay(backoff, ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<HeartbeatResponse> HeartbeatAsync(Identity identity, CancellationToken ct)
+    {
+        var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+        return await connection.AskAsync<HeartbeatResponse>(gateway,
+            new HeartbeatRequest(GroupId, identity.GenerationId, identity.MemberId, settings.GroupInstanceId), ct: ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Leaves the group so its partitions move at once; failures are only logged since the session timeout removes the member anyway.</summary>
+    public async Task LeaveAsync(string reason, CancellationToken ct)
+    {
+        var identity = _identity;
+        Reset();
+        if (identity.MemberId.Length == 0) return;
+        try
+        {
+            var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+            await connection.AskAsync<LeaveGroupResponse>(gateway, new LeaveGroupRequest(GroupId, identity.MemberId, settings.GroupInstanceId, reason), ct: ct)
+                .ConfigureAwait(false);
+        }
+        catch (KafkaException e)
+        {
+            connection.System.Log.Warning("consumer {0}: leaving group '{1}' failed ({2}); its session timeout will remove it", settings.Client.ClientId, GroupId, e.Error);
+        }
+    }
+
+    /// <summary>Commits; inside a generation as this member, otherwise (manual assignment) from outside group management.</summary>
+    /// <exception cref="CommitFailedException">the group rebalanced or this member was removed.</exception>
+    /// <exception cref="KafkaException">another refusal or no reply.</exception>
+    public async Task CommitAsync(Identity identity, IReadOnlyList<OffsetCommit> offsets, CancellationToken ct)
+    {
+        var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+        var response = await connection.AskAsync<OffsetCommitResponse>(gateway,
+            new OffsetCommitRequest(GroupId, identity.GenerationId, identity.MemberId, identity.InGroup ? settings.GroupInstanceId : null, offsets), ct: ct)
+            .ConfigureAwait(false);
+        switch (response.Error)
+        {
+            case ErrorCode.None:
+                return;
+            case ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.FencedInstanceId:
+                throw CommitFailedException.From(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()), settings.MaxPollIntervalMs);
+            default:
+                throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+        }
+    }
+
+    public async Task<IReadOnlyList<CommittedOffset>> FetchCommittedAsync(IReadOnlyList<Protocol.Messages.TopicPartition> partitions, TimeSpan timeout, CancellationToken ct)
+    {
+        var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+        var response = await connection.AskAsync<OffsetFetchResponse>(gateway, new OffsetFetchRequest(GroupId, partitions), timeout, ct).ConfigureAwait(false);
+        if (response.Error != ErrorCode.None) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+        return response.Offsets;
+    }
+}

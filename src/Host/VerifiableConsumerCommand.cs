@@ -48,47 +48,65 @@ internal static class VerifiableConsumerCommand
                 e.Cancel = true;
                 stop.Cancel();
             };
+            // A batch is what one Kafka poll would return: records already fetched, up to max.poll.records. It is reported
+            // and committed before the next batch, and also before partitions are revoked (a rebalance can start while it
+            // is being drained), so the only records ever consumed twice are those of a member that died.
+            var batch = new List<ConsumeResult<string?, string?>>();
+            long total = 0;
+            void Flush(IConsumer<string?, string?> c, bool commit)
+            {
+                if (batch.Count == 0) return;
+                total += batch.Count;
+                Emit(new
+                {
+                    name = "records_consumed",
+                    count = batch.Count,
+                    partitions = batch.GroupBy(r => r.TopicPartition).Select(g => new
+                    {
+                        topic = g.Key.Topic, partition = g.Key.Partition, count = g.Count(),
+                        minOffset = g.Min(r => r.Offset.Value), maxOffset = g.Max(r => r.Offset.Value),
+                    }).ToArray(),
+                });
+                var offsets = batch.GroupBy(r => r.TopicPartition)
+                    .Select(g => new TopicPartitionOffset(g.Key, new Offset(g.Max(r => r.Offset.Value) + 1))).ToList();
+                batch.Clear();
+                if (!commit) return;
+                try
+                {
+                    c.Commit(offsets);
+                    Emit(new { name = "offsets_committed", success = true, error = (string?)null, offsets = CommittedJson(offsets) });
+                }
+                catch (KafkaException e)
+                {
+                    Emit(new { name = "offsets_committed", success = false, error = e.Error.ToString(), offsets = CommittedJson(offsets) });
+                }
+            }
+
             using var consumer = new ConsumerBuilder<string?, string?>(config)
                 .SetPartitionsAssignedHandler((_, tps) => Emit(new { name = "partitions_assigned", partitions = Partitions(tps) }))
-                .SetPartitionsRevokedHandler((_, tps) => Emit(new { name = "partitions_revoked", partitions = Partitions(tps.Select(t => t.TopicPartition)) }))
-                .SetPartitionsLostHandler((_, tps) => Emit(new { name = "partitions_lost", partitions = Partitions(tps.Select(t => t.TopicPartition)) }))
+                .SetPartitionsRevokedHandler((c, tps) =>
+                {
+                    Flush(c, commit: !autoCommitOn);
+                    Emit(new { name = "partitions_revoked", partitions = Partitions(tps.Select(t => t.TopicPartition)) });
+                })
+                .SetPartitionsLostHandler((c, tps) =>
+                {
+                    // Lost partitions belong to someone else already: report what was consumed, commit nothing.
+                    Flush(c, commit: false);
+                    Emit(new { name = "partitions_lost", partitions = Partitions(tps.Select(t => t.TopicPartition)) });
+                })
                 .Build();
             consumer.Subscribe(parse.GetValue(topic)!);
             Emit(new { name = "startup_complete" });
-            long total = 0;
             try
             {
                 while ((max < 0 || total < max) && !stop.IsCancellationRequested)
                 {
-                    // A batch is what one Kafka poll would return: records already fetched, up to max.poll.records.
-                    var batch = new List<ConsumeResult<string?, string?>>();
                     var first = consumer.Consume(TimeSpan.FromMilliseconds(200));
                     if (first == null) continue;
                     batch.Add(first);
                     while (batch.Count < 500 && (max < 0 || total + batch.Count < max) && consumer.Consume(TimeSpan.Zero) is { } next) batch.Add(next);
-                    total += batch.Count;
-                    Emit(new
-                    {
-                        name = "records_consumed",
-                        count = batch.Count,
-                        partitions = batch.GroupBy(r => r.TopicPartition).Select(g => new
-                        {
-                            topic = g.Key.Topic, partition = g.Key.Partition, count = g.Count(),
-                            minOffset = g.Min(r => r.Offset.Value), maxOffset = g.Max(r => r.Offset.Value),
-                        }).ToArray(),
-                    });
-                    if (autoCommitOn) continue;
-                    var offsets = batch.GroupBy(r => r.TopicPartition)
-                        .Select(g => new TopicPartitionOffset(g.Key, new Offset(g.Max(r => r.Offset.Value) + 1))).ToList();
-                    try
-                    {
-                        consumer.Commit(offsets);
-                        Emit(new { name = "offsets_committed", success = true, error = (string?)null, offsets = CommittedJson(offsets) });
-                    }
-                    catch (KafkaException e)
-                    {
-                        Emit(new { name = "offsets_committed", success = false, error = e.Error.ToString(), offsets = CommittedJson(offsets) });
-                    }
+                    Flush(consumer, commit: !autoCommitOn);
                 }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -99,8 +99,15 @@ public sealed class GroupState
         if (r.SessionTimeoutMs < _settings.MinSessionTimeoutMs || r.SessionTimeoutMs > _settings.MaxSessionTimeoutMs)
             return GroupOutcome.Of(JoinError(ErrorCode.InvalidSessionTimeout, r.MemberId,
                 $"session.timeout.ms {r.SessionTimeoutMs} is outside the broker's allowed range {_settings.MinSessionTimeoutMs}-{_settings.MaxSessionTimeoutMs} (group.min/max.session.timeout.ms)."));
-        if (r.Protocols.Count == 0)
-            return GroupOutcome.Of(JoinError(ErrorCode.InconsistentGroupProtocol, r.MemberId, "The member offers no partition.assignment.strategy."));
+        // Only strategies this broker can run take part in the vote (the broker computes the assignment).
+        var known = r.Protocols.Where(p => PartitionAssignors.ByName(p) != null).ToArray();
+        if (known.Length == 0)
+            return GroupOutcome.Of(JoinError(ErrorCode.InconsistentGroupProtocol, r.MemberId,
+                $"The member offers no partition.assignment.strategy this broker supports ({string.Join(",", r.Protocols)}); use one of {string.Join(", ", PartitionAssignors.Names)}."));
+        r = r with { Protocols = known };
+        if (r.GroupInstanceId != null && r.MemberId.Length > 0 && _staticMembers.TryGetValue(r.GroupInstanceId, out var current) && current != r.MemberId)
+            return GroupOutcome.Of(JoinError(ErrorCode.FencedInstanceId, r.MemberId,
+                $"Another consumer has joined group '{GroupId}' with group.instance.id '{r.GroupInstanceId}'; this one (member '{r.MemberId}') is fenced."));
         if (_members.Count > 0 && !CandidateProtocols().Intersect(r.Protocols, StringComparer.OrdinalIgnoreCase).Any())
             return GroupOutcome.Of(JoinError(ErrorCode.InconsistentGroupProtocol, r.MemberId,
                 $"The member's partition.assignment.strategy ({string.Join(",", r.Protocols)}) shares none with the group's members ({string.Join(",", CandidateProtocols())}). Give every consumer of group '{GroupId}' a common strategy."));
@@ -285,13 +292,18 @@ public sealed class GroupState
         return outcome;
     }
 
-    /// <summary>Timer tick: expires sessions and empty groups' offsets. (Members that miss a rebalance are removed by <see cref="CompleteJoin"/>.)</summary>
+    /// <summary>
+    /// Timer tick: expires sessions (while rebalancing, of members that have not rejoined: a waiting join is a sign of
+    /// life) and empty groups' offsets. Members still alive but not rejoined by the rebalance timeout are removed by
+    /// <see cref="CompleteJoin"/>.
+    /// </summary>
     public GroupOutcome Tick(long now)
     {
         var outcome = new GroupOutcome();
-        if (State is GroupStateName.Stable or GroupStateName.CompletingRebalance)
+        if (State is GroupStateName.Stable or GroupStateName.CompletingRebalance or GroupStateName.PreparingRebalance)
         {
-            var expired = _members.Values.Where(m => now >= m.LastSeen + m.Record.SessionTimeoutMs).Select(m => m.MemberId).ToArray();
+            var expired = _members.Values.Where(m => !(State == GroupStateName.PreparingRebalance && m.JoinPending) && now >= m.LastSeen + m.Record.SessionTimeoutMs)
+                .Select(m => m.MemberId).ToArray();
             foreach (var id in expired) RemoveMember(id);
             if (expired.Length > 0) MembershipShrank(now, outcome);
         }
@@ -314,7 +326,8 @@ public sealed class GroupState
         // members are not expired meanwhile, their join is their sign of life.
         GroupStateName.PreparingRebalance => _members.Values.All(m => m.JoinPending)
             ? _joinCompletesNoEarlierThan
-            : Math.Max(_joinCompletesNoEarlierThan, _rebalanceDeadline),
+            : Math.Min(Math.Max(_joinCompletesNoEarlierThan, _rebalanceDeadline),
+                _members.Values.Where(m => !m.JoinPending).Min(m => m.LastSeen + m.Record.SessionTimeoutMs)),
         GroupStateName.Empty => _offsets.Count == 0 ? long.MaxValue : now + _settings.OffsetsRetentionCheckIntervalMs,
         _ => long.MaxValue,
     };

@@ -33,10 +33,11 @@ public sealed class BrokerProcess : IDisposable
         }
     }
 
-    public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null)
+    /// <param name="extraConfig">HOCON appended to the test defaults.</param>
+    public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "")
     {
         var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
-        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakka.loglevel = WARNING\n");
+        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakka.loglevel = WARNING\n" + extraConfig + "\n");
         var process = Start(HostDll, "serve", "--port", "0", "--data-dir", dataDir, "--config", config);
         var broker = new BrokerProcess(process) { DataDir = dataDir };
         broker.Attach();
@@ -63,6 +64,9 @@ public sealed class BrokerProcess : IDisposable
         await process.WaitForExitAsync(cts.Token);
         return (process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>Starts a console tool (e.g. verifiable-consumer) without waiting for it; its output lines are collected as they come.</summary>
+    public static ToolProcess StartTool(params string[] args) => new(Start(HostDll, args));
 
     private static Process Start(string dll, params string[] args)
     {
@@ -124,6 +128,53 @@ public sealed class BrokerProcess : IDisposable
     public void Dispose()
     {
         if (!_process.HasExited) KillHard();
+        _process.Dispose();
+    }
+}
+
+/// <summary>A running console tool whose stdout lines are collected as they arrive (each line is one JSON event).</summary>
+public sealed class ToolProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = new();
+    private readonly System.Text.StringBuilder _stderr = new();
+
+    internal ToolProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data != null) lock (_lines) _lines.Add(e.Data);
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data != null) lock (_stderr) _stderr.AppendLine(e.Data);
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _process.StandardInput.Close();
+    }
+
+    public IReadOnlyList<string> Lines
+    {
+        get { lock (_lines) return _lines.ToArray(); }
+    }
+
+    public string Stderr
+    {
+        get { lock (_stderr) return _stderr.ToString(); }
+    }
+
+    /// <summary>kill -9.</summary>
+    public void KillHard()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(30_000);
+    }
+
+    public void Dispose()
+    {
+        KillHard();
         _process.Dispose();
     }
 }

@@ -15,6 +15,8 @@ internal static class PerfCommand
         command.Subcommands.Add(Consume());
         command.Subcommands.Add(JournalBenchmark.Create());
         command.Subcommands.Add(Ping());
+        command.Subcommands.Add(GroupPerf.Commit());
+        command.Subcommands.Add(GroupPerf.Rebalance());
         return command;
     }
 
@@ -90,8 +92,9 @@ internal static class PerfCommand
         var timeoutMs = new Option<int>("--timeout-ms") { Description = "Give up when no record arrives for this long", DefaultValueFactory = _ => 10000 };
         var props = CliCommon.KeyValues("--consumer-props", "Consumer config, e.g. fetch.min.bytes=1");
         var fromEnd = new Option<bool>("--from-end") { Description = "Start at the log end (to measure end-to-end latency while a producer runs)" };
+        var group = new Option<string?>("--group") { Description = "Consume as the only member of this consumer group (subscribe) instead of assigning the partitions" };
         var command = new Command("consume", "Consumer throughput (like kafka-consumer-perf-test); with --from-end also end-to-end latency.")
-            { bootstrap, topic, messages, timeoutMs, props, fromEnd };
+            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var config = new ConsumerConfig(CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
@@ -99,9 +102,15 @@ internal static class PerfCommand
             var n = parse.GetValue(messages);
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = config.BootstrapServers }).Build();
             var metadata = await admin.GetMetadataAsync([name]);
+            if (parse.GetValue(group) is { } groupId)
+            {
+                config.GroupId = groupId;
+                config.AutoOffsetReset = parse.GetValue(fromEnd) ? AutoOffsetReset.Latest : AutoOffsetReset.Earliest;
+            }
             using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
             var start = parse.GetValue(fromEnd) ? Offset.End : Offset.Beginning;
-            consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, start)));
+            if (config.GroupId != null) consumer.Subscribe(name);
+            else consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, start)));
             var endToEnd = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
             var measureLatency = parse.GetValue(fromEnd);
             long count = 0, bytes = 0;

@@ -31,6 +31,8 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
     private readonly GroupState _state;
     private readonly Dictionary<string, IActorRef> _waitingJoins = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly List<(GroupOutcome Outcome, IActorRef ReplyTo)> _pendingCommits = new();
+    private bool _commitWriteInFlight;
     private bool _resolvingPartitions;
     private bool _registered;
     private int _eventsSinceSnapshot;
@@ -71,7 +73,17 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
             _log.Info("[{0}] member {1} leaves: {2}", _groupId, r.MemberId, r.Reason);
             Complete(_state.Leave(r, Now), Sender);
         });
-        Command<OffsetCommitRequest>(r => Complete(_state.Commit(r, Now), Sender));
+        Command<OffsetCommitRequest>(r =>
+        {
+            var outcome = _state.Commit(r, Now);
+            if (outcome.Events.Count == 0)
+            {
+                Complete(outcome, Sender);
+                return;
+            }
+            _pendingCommits.Add((outcome, Sender));
+            FlushCommits();
+        });
         Command<OffsetFetchRequest>(r => Sender.Tell(_state.FetchOffsets(r)));
         Command<DescribeGroupRequest>(_ => Sender.Tell(_state.Describe()));
         Command<DeleteGroupRequest>(_ => Complete(_state.Delete(), Sender));
@@ -106,6 +118,32 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Commits that arrive while one journal write is in flight are merged into the next single event, so commit
+    /// throughput is bounded by journal round trips, not by one row per commit.
+    /// </summary>
+    private void FlushCommits()
+    {
+        if (_commitWriteInFlight || _pendingCommits.Count == 0) return;
+        var batch = _pendingCommits.ToArray();
+        _pendingCommits.Clear();
+        _commitWriteInFlight = true;
+        var merged = new GroupOffsetsCommitted(batch.SelectMany(b => b.Outcome.Events.OfType<GroupOffsetsCommitted>().SelectMany(e => e.Offsets)).ToArray());
+        PersistAsync(merged, e =>
+        {
+            _state.Apply(e);
+            _commitWriteInFlight = false;
+            foreach (var (outcome, replyTo) in batch) replyTo.Tell(outcome.Reply);
+            if (++_eventsSinceSnapshot >= _settings.SnapshotIntervalEvents)
+            {
+                _eventsSinceSnapshot = 0;
+                SaveSnapshot(_state.ToSnapshot(Now));
+            }
+            UpdateDirectory();
+            FlushCommits();
+        });
+    }
 
     /// <summary>Persists the outcome's events, then sends its replies; afterwards moves a ready rebalance on and re-arms the timer.</summary>
     private void Complete(GroupOutcome outcome, IActorRef replyTo)

@@ -126,6 +126,7 @@ public sealed class GroupState
             member = new Member(Updated(old.Record with { MemberId = newId }, r)) { LastSeen = now, Owned = old.Owned, Synced = old.Synced };
             _members[newId] = member;
             _staticMembers[r.GroupInstanceId] = newId;
+            _owners = null;
             if (LeaderId == knownId) LeaderId = newId;
             if (State is GroupStateName.Stable or GroupStateName.CompletingRebalance && SameSubscription(old.Record, r))
             {
@@ -407,7 +408,7 @@ public sealed class GroupState
                 return GroupOutcome.Of(Refuse(problem.Code, problem.Message));
             if (State == GroupStateName.CompletingRebalance)
                 return GroupOutcome.Of(Refuse(ErrorCode.RebalanceInProgress, $"Group '{GroupId}' is completing a rebalance; the partitions may have moved. Rejoin and commit again."));
-            var owners = _members.Values.SelectMany(m => m.Record.Assignment.Select(tp => (tp, m.MemberId))).ToDictionary(x => x.tp, x => x.MemberId);
+            var owners = Owners();
             if (r.Offsets.FirstOrDefault(o => owners.TryGetValue(o.TopicPartition, out var owner) && owner != r.MemberId) is { } foreign)
                 return GroupOutcome.Of(Refuse(ErrorCode.IllegalGeneration,
                     $"{foreign.TopicPartition} is assigned to another member of group '{GroupId}' in generation {GenerationId}; this member no longer owns it."));
@@ -416,6 +417,25 @@ public sealed class GroupState
         var outcome = new GroupOutcome { Reply = new OffsetCommitResponse(ErrorCode.None, null) };
         outcome.Events.Add(new GroupOffsetsCommitted(r.Offsets.Select(o => new CommittedOffset(o.TopicPartition, o.Offset, o.Metadata, now)).ToArray()));
         return outcome;
+    }
+
+    private Dictionary<TopicPartition, string>? _owners;
+    private int _ownersGeneration = -1;
+    private int _ownersMemberCount = -1;
+
+    /// <summary>Partition → owning member, cached per generation (commits check it on every call, assignments change only per rebalance).</summary>
+    private Dictionary<TopicPartition, string> Owners()
+    {
+        if (_owners == null || _ownersGeneration != GenerationId || _ownersMemberCount != _members.Count)
+        {
+            _owners = new Dictionary<TopicPartition, string>();
+            foreach (var m in _members.Values)
+                foreach (var tp in m.Record.Assignment)
+                    _owners[tp] = m.MemberId;
+            _ownersGeneration = GenerationId;
+            _ownersMemberCount = _members.Count;
+        }
+        return _owners;
     }
 
     public OffsetFetchResponse FetchOffsets(OffsetFetchRequest r)
@@ -476,6 +496,7 @@ public sealed class GroupState
 
     private void RestoreMetadata(GroupMetadataChanged e)
     {
+        _owners = null;
         GenerationId = e.GenerationId;
         Protocol = e.Protocol;
         LeaderId = e.LeaderId;

@@ -75,6 +75,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>Any broker that answers: bootstrap servers first, then brokers learned from metadata.</summary>
     public async Task<IActorRef> AnyBrokerAsync(CancellationToken ct = default)
     {
+        // Group requests call this for every commit and heartbeat: the first bootstrap server, once resolved, is
+        // returned without building the candidate list.
+        if (_gateways.TryGetValue(_bootstrap[0], out var resolved) && resolved.IsCompletedSuccessfully) return resolved.Result;
         var candidates = _bootstrap.Concat(_brokers.Values.Select(b => (b.Host, b.Port))).Distinct().ToList();
         var failures = new List<string>();
         foreach (var (host, port) in candidates)

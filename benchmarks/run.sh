@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Broker and client on this machine, as docs/benchmarks.md describes. Usage: benchmarks/run.sh [all|produce|consume|latency|memory]
+# Broker and client on this machine, as docs/benchmarks.md describes. Usage: benchmarks/run.sh [all|produce|consume|latency|memory|groups]
 # Starts its own broker on port 19192 with a fresh data directory and stops it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,4 +60,24 @@ if [[ $what == all || $what == memory ]]; then
   $AB perf produce --bootstrap-server $BS --topic big --num-records $n --record-size 100 --throughput -1 \
       --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'
   kill $sampler
+fi
+if [[ $what == all || $what == groups ]]; then
+  $AB topics create --bootstrap-server $BS --topic r100 --partitions 100
+  echo "== rebalance: 3 members, 100 partitions, one leaves and one joins per round (Kafka's default heartbeat.interval.ms=3000)"
+  $AB perf rebalance --bootstrap-server $BS --topic r100 --members 3 --rounds 5 | grep -E '^round|median'
+  echo "== rebalance, the same with heartbeat.interval.ms=100 (members learn of the rebalance sooner)"
+  $AB perf rebalance --bootstrap-server $BS --topic r100 --members 3 --rounds 5 --consumer-props heartbeat.interval.ms=100 | grep -E '^round|median'
+  echo "== rebalance, cooperative-sticky, heartbeat.interval.ms=100"
+  $AB perf rebalance --bootstrap-server $BS --topic r100 --members 3 --rounds 5 \
+      --consumer-props heartbeat.interval.ms=100 partition.assignment.strategy=cooperative-sticky | grep -E 'median'
+  $AB topics create --bootstrap-server $BS --topic c4 --partitions 4
+  echo "== offset commits to one coordinator: 200,000 async commits, 256 in flight"
+  $AB perf commit --bootstrap-server $BS --topic c4 --group commit-bench --commits 200000 --in-flight 256
+  echo "== one consumer: assigned vs. the only member of a group (5,000,000 records of 100 bytes, 4 partitions)"
+  $AB perf produce --bootstrap-server $BS --topic c4 --num-records 5000000 --record-size 100 --throughput -1 \
+      --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'
+  for round in 1 2; do
+    echo "assigned:"; $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 | grep -A1 -E '^data.consumed' | tail -1
+    echo "group:";    $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 --group "perf-$round" | grep -A1 -E '^data.consumed' | tail -1
+  done
 fi

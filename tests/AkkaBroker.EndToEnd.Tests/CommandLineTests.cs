@@ -40,6 +40,44 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Console_consumer_in_a_group_commits_and_the_groups_commands_show_and_reset_its_offsets()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-e2e-" + Guid.NewGuid().ToString("N"));
+        using var broker = await BrokerProcess.StartAsync(dataDir, extraConfig: "akkabroker.broker.group.initial.rebalance.delay.ms = 0");
+        var b = broker.Bootstrap;
+        var produce = await BrokerProcess.RunToolAsync("1\n2\n3\n4\n5\n", "produce", "--bootstrap-server", b, "--topic", "cg");
+        Assert.True(produce.ExitCode == 0, produce.Stderr);
+
+        var consume = await BrokerProcess.RunToolAsync(null, "consume", "--bootstrap-server", b, "--topic", "cg", "--group", "cli-group",
+            "--from-beginning", "--max-messages", "5", "--timeout-ms", "30000");
+        Assert.True(consume.ExitCode == 0, consume.Stderr);
+        Assert.Equal(["1", "2", "3", "4", "5"], consume.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var list = await BrokerProcess.RunToolAsync(null, "groups", "list", "--bootstrap-server", b);
+        Assert.Contains("cli-group", list.Stdout);
+        // Closing committed the position: offset 5, log end 5, lag 0.
+        var describe = await BrokerProcess.RunToolAsync(null, "groups", "describe", "--bootstrap-server", b, "--group", "cli-group");
+        Assert.True(describe.ExitCode == 0, describe.Stderr);
+        Assert.Contains("STATE Empty", describe.Stdout);
+        Assert.Matches(@"cg\s+0\s+5\s+5\s+0", describe.Stdout);
+
+        var dryRun = await BrokerProcess.RunToolAsync(null, "groups", "reset-offsets", "--bootstrap-server", b, "--group", "cli-group", "--topic", "cg", "--shift-by", "-2");
+        Assert.Contains("Dry run", dryRun.Stdout);
+        Assert.Matches(@"cli-group\s+cg\s+0\s+3", dryRun.Stdout);
+        var reset = await BrokerProcess.RunToolAsync(null, "groups", "reset-offsets", "--bootstrap-server", b, "--group", "cli-group", "--topic", "cg", "--to-earliest", "--execute");
+        Assert.True(reset.ExitCode == 0, reset.Stderr);
+        var again = await BrokerProcess.RunToolAsync(null, "consume", "--bootstrap-server", b, "--topic", "cg", "--group", "cli-group",
+            "--max-messages", "5", "--timeout-ms", "30000");
+        Assert.Equal(["1", "2", "3", "4", "5"], again.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var delete = await BrokerProcess.RunToolAsync(null, "groups", "delete", "--bootstrap-server", b, "--group", "cli-group");
+        Assert.True(delete.ExitCode == 0, delete.Stderr);
+        var gone = await BrokerProcess.RunToolAsync(null, "groups", "describe", "--bootstrap-server", b, "--group", "cli-group");
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("does not exist", gone.Stderr);
+    }
+
+    [Fact]
     public async Task Bad_broker_configuration_fails_at_start_naming_key_and_value()
     {
         var config = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.conf");

@@ -452,7 +452,15 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         if (_ready.IsAddingCompleted) return;
         Interlocked.Add(ref _bufferedBytes, chunk.Bytes);
-        _ready.Add(chunk);
+        try
+        {
+            _ready.Add(chunk);
+        }
+        catch (InvalidOperationException) when (_ready.IsAddingCompleted)
+        {
+            // Close completed the queue between the check and the add (a background fetch or heartbeat finishing
+            // late): nobody will consume any more, so there is nothing to deliver.
+        }
     }
 
     public ConsumeResult<TKey, TValue> Consume(CancellationToken cancellationToken = default)

@@ -23,6 +23,8 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         public static readonly DeadlineReached Instance = new();
     }
 
+    private sealed record HeldHeartbeatDue(string MemberId, IActorRef ReplyTo);
+
     private sealed record PartitionCountsResolved(IReadOnlyDictionary<string, int> Counts);
 
     private readonly string _groupId;
@@ -30,6 +32,8 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _controller;
     private readonly GroupState _state;
     private readonly Dictionary<string, IActorRef> _waitingJoins = new(StringComparer.Ordinal);
+    /// <summary>Heartbeats of a settled group answered later, or at once when a rebalance starts (member id → asker).</summary>
+    private readonly Dictionary<string, IActorRef> _heldHeartbeats = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<(GroupOutcome Outcome, IActorRef ReplyTo)> _pendingCommits = new();
     private bool _commitWriteInFlight;
@@ -58,6 +62,8 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         Command<JoinGroupRequest>(r =>
         {
             var outcome = _state.Join(r, Now);
+            _log.Debug("[{0}] join from '{1}' (client {2}) in {3}: {4}", _groupId, r.MemberId, r.ClientId, _state.State,
+                outcome.Reply is JoinGroupResponse j ? j.Error.ToString() : "waits as " + outcome.WaitingMemberId);
             if (outcome.WaitingMemberId is { } id)
             {
                 if (_waitingJoins.Remove(id, out var previous) && !previous.Equals(Sender))
@@ -66,8 +72,33 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
             }
             Complete(outcome, Sender);
         });
-        Command<SyncGroupRequest>(r => Complete(_state.Sync(r, Now), Sender));
-        Command<HeartbeatRequest>(r => Complete(_state.Heartbeat(r, Now), Sender));
+        Command<SyncGroupRequest>(r =>
+        {
+            var outcome = _state.Sync(r, Now);
+            _log.Debug("[{0}] sync from '{1}' generation {2}: {3}, group now {4}", _groupId, r.MemberId, r.GenerationId,
+                ((SyncGroupResponse)outcome.Reply!).Error, _state.State);
+            Complete(outcome, Sender);
+        });
+        Command<HeartbeatRequest>(r =>
+        {
+            var outcome = _state.Heartbeat(r, Now);
+            if (outcome.Reply is HeartbeatResponse { Error: not ErrorCode.None } refused)
+                _log.Debug("[{0}] heartbeat from '{1}' generation {2}: {3}", _groupId, r.MemberId, r.GenerationId, refused.Error);
+            if (r.MaxWaitMs > 0 && outcome.Reply is HeartbeatResponse { Error: ErrorCode.None } && _state.State is GroupStateName.Stable or GroupStateName.CompletingRebalance)
+            {
+                Hold(r, Sender);
+                outcome.Reply = null;
+            }
+            Complete(outcome, Sender);
+        });
+        Command<HeldHeartbeatDue>(d =>
+        {
+            if (_heldHeartbeats.TryGetValue(d.MemberId, out var held) && held.Equals(d.ReplyTo))
+            {
+                _heldHeartbeats.Remove(d.MemberId);
+                held.Tell(new HeartbeatResponse(ErrorCode.None, null));
+            }
+        });
         Command<LeaveGroupRequest>(r =>
         {
             _log.Info("[{0}] member {1} leaves: {2}", _groupId, r.MemberId, r.Reason);
@@ -87,7 +118,14 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         Command<OffsetFetchRequest>(r => Sender.Tell(_state.FetchOffsets(r)));
         Command<DescribeGroupRequest>(_ => Sender.Tell(_state.Describe()));
         Command<DeleteGroupRequest>(_ => Complete(_state.Delete(), Sender));
-        Command<DeadlineReached>(_ => Complete(_state.Tick(Now), ActorRefs.Nobody));
+        Command<DeadlineReached>(_ =>
+        {
+            var before = _state.Members.Count;
+            var outcome = _state.Tick(Now);
+            if (_state.Members.Count < before)
+                _log.Info("[{0}] {1} member(s) removed: session expired (session.timeout.ms)", _groupId, before - _state.Members.Count);
+            Complete(outcome, ActorRefs.Nobody);
+        });
         Command<PartitionCountsResolved>(r =>
         {
             _resolvingPartitions = false;
@@ -175,6 +213,7 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
             });
         }
         AnswerJoinsOfRemovedMembers();
+        ReleaseHeldHeartbeats();
         if (_state.JoinReady(Now) && !_resolvingPartitions)
         {
             _resolvingPartitions = true;
@@ -202,6 +241,33 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         {
             _waitingJoins.Remove(id, out var waiting);
             waiting!.Tell(new JoinGroupResponse(ErrorCode.UnknownMemberId, $"Member '{id}' was removed from group '{_groupId}' before the rebalance completed.", -1, "", "", id));
+        }
+    }
+
+    private void Hold(HeartbeatRequest r, IActorRef replyTo)
+    {
+        // A newer heartbeat from the same member (it timed out waiting, say) answers the older one now.
+        if (_heldHeartbeats.Remove(r.MemberId, out var older)) older.Tell(new HeartbeatResponse(ErrorCode.None, null));
+        _heldHeartbeats[r.MemberId] = replyTo;
+        var hold = TimeSpan.FromMilliseconds(Math.Min(r.MaxWaitMs, _state.Members[r.MemberId].Record.SessionTimeoutMs / 2));
+        Timers.StartSingleTimer("heartbeat-" + r.MemberId, new HeldHeartbeatDue(r.MemberId, replyTo), hold);
+    }
+
+    /// <summary>Once a rebalance starts (or the member is gone), held heartbeats are answered with what the state says now.</summary>
+    private void ReleaseHeldHeartbeats()
+    {
+        if (_heldHeartbeats.Count == 0) return;
+        foreach (var (memberId, replyTo) in _heldHeartbeats.ToArray())
+        {
+            HeartbeatResponse? answer = !_state.Members.ContainsKey(memberId)
+                ? new HeartbeatResponse(ErrorCode.UnknownMemberId, $"Member '{memberId}' is no longer in group '{_groupId}'.")
+                : _state.State == GroupStateName.PreparingRebalance
+                    ? new HeartbeatResponse(ErrorCode.RebalanceInProgress, "The group is rebalancing; join again.")
+                    : null;
+            if (answer == null) continue;
+            _heldHeartbeats.Remove(memberId);
+            Timers.Cancel("heartbeat-" + memberId);
+            replyTo.Tell(answer);
         }
     }
 

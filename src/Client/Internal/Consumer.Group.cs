@@ -22,8 +22,12 @@ internal sealed partial class Consumer<TKey, TValue>
     private IReadOnlyList<string>? _subscribedTopics;
     private Regex? _subscribedPattern;
     private volatile bool _rejoinNeeded;
+    /// <summary>The membership a heartbeat's REBALANCE_IN_PROGRESS was about; once this member has joined again it is stale.</summary>
+    private volatile GroupMembership.Identity? _rejoinBasis;
     private volatile bool _memberLost;
     private Task<IReadOnlyList<TopicPartition>>? _joinTask;
+    /// <summary>Joins started so far: a heartbeat reply that predates the latest join must not trigger another.</summary>
+    private int _joinsStarted;
     private long _joinStartedTicks;
     private long _rejoinNotBefore;
     private long _lastPollTicks = Stopwatch.GetTimestamp();
@@ -68,6 +72,7 @@ internal sealed partial class Consumer<TKey, TValue>
                 throw new InvalidOperationException("This consumer has partitions from Assign; call Unassign before Subscribe.");
         _subscribedTopics = topics;
         _subscribedPattern = pattern;
+        _rejoinBasis = null;
         _rejoinNeeded = true;
         _heartbeatLoop ??= Task.Run(HeartbeatLoopAsync);
     }
@@ -87,7 +92,6 @@ internal sealed partial class Consumer<TKey, TValue>
     /// <summary>One step of group work on the application's thread, at every turn of <c>Consume</c>.</summary>
     private void PollGroup()
     {
-        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
         RunCommitCallbacks();
         if (_membership == null) return;
         if (!Subscribed)
@@ -101,6 +105,7 @@ internal sealed partial class Consumer<TKey, TValue>
             // The coordinator no longer counts this member: its partitions may already be someone else's, so they are
             // lost, not revoked, and nothing is committed for them.
             RevokeAll(commit: false, lost: true);
+            _rejoinBasis = null;
             _rejoinNeeded = true;
         }
         if (_joinTask != null)
@@ -111,6 +116,7 @@ internal sealed partial class Consumer<TKey, TValue>
             if (task.IsFaulted && task.Exception!.GetBaseException() is KafkaException e)
             {
                 if (!e.Error.IsRetriable) throw new KafkaException(e.Error, e);
+                _rejoinBasis = null;
                 _rejoinNeeded = true;
                 _rejoinNotBefore = Stopwatch.GetTimestamp() + Ticks(_settings.Client.RetryBackoff);
                 return;
@@ -124,16 +130,26 @@ internal sealed partial class Consumer<TKey, TValue>
             ApplyAssignment(task.Result);
             return;
         }
+        if (_rejoinNeeded && _rejoinBasis is { } basis && !ReferenceEquals(basis, _membership.Current))
+        {
+            // Only a heartbeat asked for this rejoin, and it spoke of a generation this member has already left.
+            _rejoinNeeded = false;
+            _rejoinBasis = null;
+        }
         if (_rejoinNeeded && Stopwatch.GetTimestamp() >= _rejoinNotBefore)
         {
             _rejoinNeeded = false;
+            _rejoinBasis = null;
             // Eager strategies give everything up before rejoining; cooperative ones keep consuming what they own and
             // give up only what the new assignment moves away.
             if (!_settings.Cooperative) RevokeAll(commit: _settings.EnableAutoCommit, lost: false);
             IReadOnlyList<TopicPartition> owned;
             lock (_lock) owned = _assigned.Values.Select(s => s.ClientTp).ToArray();
             _joinStartedTicks = Stopwatch.GetTimestamp();
+            Interlocked.Increment(ref _joinsStarted);
             _joinTask = JoinAsync(owned);
+            // Wake Consume once the task has completed (not from inside it, where it would still look unfinished).
+            _joinTask.ContinueWith(_ => Wake(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return;
         }
         MaybeAutoCommit();
@@ -142,18 +158,11 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private async Task<IReadOnlyList<TopicPartition>> JoinAsync(IReadOnlyList<TopicPartition> owned)
     {
-        try
-        {
-            var metadata = await SubscribedMetadataAsync(_closing.Token).ConfigureAwait(false);
-            _joinedMetadata = metadata;
-            _nextMetadataCheckTicks = Stopwatch.GetTimestamp() + Ticks(_settings.MetadataMaxAge);
-            var topics = _subscribedPattern != null ? metadata.Keys.ToArray() : _subscribedTopics ?? [];
-            return await _membership!.JoinAndSyncAsync(topics, owned, _closing.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            Wake();
-        }
+        var metadata = await SubscribedMetadataAsync(_closing.Token).ConfigureAwait(false);
+        _joinedMetadata = metadata;
+        _nextMetadataCheckTicks = Stopwatch.GetTimestamp() + Ticks(_settings.MetadataMaxAge);
+        var topics = _subscribedPattern != null ? metadata.Keys.ToArray() : _subscribedTopics ?? [];
+        return await _membership!.JoinAndSyncAsync(topics, owned, _closing.Token).ConfigureAwait(false);
     }
 
     /// <summary>The subscribed topics that exist, with their partition counts (a pattern is matched against all topics).</summary>
@@ -179,6 +188,7 @@ internal sealed partial class Consumer<TKey, TValue>
                 var now = await SubscribedMetadataAsync(_closing.Token).ConfigureAwait(false);
                 if (now.Count != joined.Count || now.Any(kv => !joined.TryGetValue(kv.Key, out var n) || n != kv.Value))
                 {
+                    _rejoinBasis = null;
                     _rejoinNeeded = true;
                     Wake();
                 }
@@ -203,7 +213,11 @@ internal sealed partial class Consumer<TKey, TValue>
         {
             Revoke(revoked, commit: _settings.EnableAutoCommit, lost: false);
             // KIP-429: what we gave up is assigned to its new owner only in the next generation, so rejoin at once.
-            if (_settings.Cooperative) _rejoinNeeded = true;
+            if (_settings.Cooperative)
+            {
+                _rejoinBasis = null;
+                _rejoinNeeded = true;
+            }
         }
         if (added.Count == 0) return;
         var committed = FetchCommitted(added, _settings.Client.RequestTimeout);
@@ -274,13 +288,33 @@ internal sealed partial class Consumer<TKey, TValue>
     private async Task HeartbeatLoopAsync()
     {
         var maxPollTicks = Ticks(TimeSpan.FromMilliseconds(_settings.MaxPollIntervalMs));
+        var lastSent = 0L;
+        GroupMembership.Identity? lastIdentity = null;
         while (!_closing.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(_settings.HeartbeatInterval, _closing.Token).ConfigureAwait(false);
                 var identity = _membership!.Current;
-                if (!identity.InGroup || _joinTask is { IsCompleted: false }) continue;
+                if (!identity.InGroup || _joinTask is { IsCompleted: false })
+                {
+                    // Not a member right now (joining, or never joined): look again shortly, so the first heartbeat of
+                    // a new generation goes out at once and can be held by the coordinator.
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, _settings.HeartbeatInterval.TotalMilliseconds)), _closing.Token).ConfigureAwait(false);
+                    continue;
+                }
+                // At most one heartbeat per interval. The coordinator of a settled group holds each one for up to the
+                // interval (answering at once when a rebalance starts), so then the next goes out as soon as it returns.
+                var since = Stopwatch.GetElapsedTime(lastSent);
+                // A new generation's first heartbeat goes out at once: the next rebalance may already be waiting.
+                if (ReferenceEquals(identity, lastIdentity) && since < _settings.HeartbeatInterval)
+                {
+                    // Short steps, so that a rejoin meanwhile (a new identity) is noticed at once.
+                    var step = TimeSpan.FromMilliseconds(Math.Min(50, (_settings.HeartbeatInterval - since).TotalMilliseconds));
+                    await Task.Delay(step, _closing.Token).ConfigureAwait(false);
+                    continue;
+                }
+                lastSent = Stopwatch.GetTimestamp();
+                lastIdentity = identity;
                 if (Stopwatch.GetTimestamp() - Interlocked.Read(ref _lastPollTicks) > maxPollTicks)
                 {
                     // As Kafka's heartbeat thread: an application that stopped calling Consume gives its partitions up.
@@ -290,13 +324,17 @@ internal sealed partial class Consumer<TKey, TValue>
                     Wake();
                     continue;
                 }
+                var joinsBefore = Volatile.Read(ref _joinsStarted);
                 var response = await _membership.HeartbeatAsync(identity, _closing.Token).ConfigureAwait(false);
-                if (!ReferenceEquals(identity, _membership.Current)) continue;
+                // A reply about a generation this member has since left, or that arrives after it already began to
+                // rejoin, is stale: acting on it would start a second, needless rebalance.
+                if (!ReferenceEquals(identity, _membership.Current) || Volatile.Read(ref _joinsStarted) != joinsBefore) continue;
                 switch (response.Error)
                 {
                     case ErrorCode.None:
                         break;
                     case ErrorCode.RebalanceInProgress:
+                        _rejoinBasis = identity;
                         _rejoinNeeded = true;
                         Wake();
                         break;

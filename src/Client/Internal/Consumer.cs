@@ -78,6 +78,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private static Chunk ErrorChunk(PartitionFetchState state, int generation, ConsumeException error) => new(state, generation, [], 0, error);
 
     private const int MaxBufferedChunksPerPartition = 2;
+    private const int GroupDutyIntervalMs = 200;
     private readonly ConsumerSettings _settings;
     private readonly IDeserializer<TKey> _keyDeserializer;
     private readonly IDeserializer<TValue> _valueDeserializer;
@@ -481,6 +482,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
+            // Group work comes first on every turn, as in Kafka's poll: a rebalance must not wait until the buffered
+            // records of the current fetch are used up.
+            PollGroup();
             if (_current != null)
             {
                 var chunk = _current;
@@ -523,13 +527,15 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 _recordsConsumed.Add(1);
                 return ToResult(chunk.State, record);
             }
-            PollGroup();
-            if (_current != null) continue;
             var wait = deadline == long.MaxValue ? Timeout.Infinite
                 : (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
-            if (!_ready.TryTake(out var next, wait, ct))
+            // A group member looks at its group duties (auto-commit, metadata refresh, a rejoin after a backoff) at
+            // least every GroupDutyIntervalMs even while no record arrives.
+            var slice = _membership != null && (wait == Timeout.Infinite || wait > GroupDutyIntervalMs) ? GroupDutyIntervalMs : wait;
+            if (!_ready.TryTake(out var next, slice, ct))
             {
                 ThrowIfClosed();
+                if (slice != wait) continue;
                 return null;
             }
             lock (_lock)

@@ -75,11 +75,16 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
         }
     }
 
+    /// <summary>A heartbeat the coordinator may hold up to heartbeat.interval.ms, answering early when a rebalance starts.</summary>
     public async Task<HeartbeatResponse> HeartbeatAsync(Identity identity, CancellationToken ct)
     {
         var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+        var hold = (int)settings.HeartbeatInterval.TotalMilliseconds;
         return await connection.AskAsync<HeartbeatResponse>(gateway,
-            new HeartbeatRequest(GroupId, identity.GenerationId, identity.MemberId, settings.GroupInstanceId), ct: ct).ConfigureAwait(false);
+            new HeartbeatRequest(GroupId, identity.GenerationId, identity.MemberId, settings.GroupInstanceId, hold),
+            // A reply lost with a crashed coordinator must not silence this member for longer than its session allows.
+            settings.HeartbeatInterval + TimeSpan.FromMilliseconds(Math.Min(settings.Client.RequestTimeout.TotalMilliseconds, settings.SessionTimeoutMs / 3.0)),
+            ct).ConfigureAwait(false);
     }
 
     /// <summary>Leaves the group so its partitions move at once; failures are only logged since the session timeout removes the member anyway.</summary>

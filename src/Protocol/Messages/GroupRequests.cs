@@ -28,8 +28,13 @@ public sealed record SyncGroupRequest(string GroupId, int GenerationId, string M
 
 public sealed record SyncGroupResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<TopicPartition> Assignment);
 
-/// <summary>Keeps the member alive; REBALANCE_IN_PROGRESS in the reply tells it to rejoin.</summary>
-public sealed record HeartbeatRequest(string GroupId, int GenerationId, string MemberId, string? GroupInstanceId) : IGroupRequest;
+/// <summary>
+/// Keeps the member alive; REBALANCE_IN_PROGRESS in the reply tells it to rejoin. With <c>MaxWaitMs</c> above 0 the
+/// coordinator of a settled group holds the reply up to that long and answers at once if a rebalance starts, so
+/// members learn of a rebalance in milliseconds instead of at their next heartbeat (the member sends its next
+/// heartbeat as soon as the held one is answered, so liveness is unchanged).
+/// </summary>
+public sealed record HeartbeatRequest(string GroupId, int GenerationId, string MemberId, string? GroupInstanceId, int MaxWaitMs = 0) : IGroupRequest;
 
 public sealed record HeartbeatResponse(ErrorCode Error, string? ErrorMessage);
 

@@ -128,7 +128,9 @@ public class ConsumerGroupTests(GroupBrokerFixture fixture) : IClassFixture<Grou
         PollUntil([(a, seenA), (b, seenB)], () => seenA.Count + seenB.Count >= 400 && b.Assignment.Count == 2, "all 400 records after the rebalance");
         Assert.True(revokedCommits >= 1, "the revoked handler ran");
         var values = seenA.Concat(seenB).Select(r => r.Message!.Value).ToList();
-        Assert.Equal(values.Count, values.Distinct().Count());
+        var twice = seenA.Select(r => ("a", r)).Concat(seenB.Select(r => ("b", r))).GroupBy(x => x.r.Message!.Value).Where(g => g.Count() > 1)
+            .Select(g => string.Join(" & ", g.Select(x => $"{x.Item1}:{x.r.TopicPartitionOffset}"))).ToList();
+        Assert.True(twice.Count == 0, $"consumed twice: {string.Join("; ", twice)}");
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new JoinGroupResponse(ErrorCode.None, null, 3, "range", "m-1", "m-2"),
         new SyncGroupRequest("g", 3, "m-1", null),
         new SyncGroupResponse(ErrorCode.None, null, [Tp, new TopicPartition("u", 0)]),
-        new HeartbeatRequest("g", 3, "m-1", "static-1"),
+        new HeartbeatRequest("g", 3, "m-1", "static-1", 3000),
         new HeartbeatResponse(ErrorCode.RebalanceInProgress, "rejoin"),
         new LeaveGroupRequest("g", "m-1", null, "closing"),
         new LeaveGroupResponse(ErrorCode.None, null),

@@ -32,6 +32,7 @@ internal static class VerifiableConsumerCommand
                 BootstrapServers = parse.GetValue(bootstrap),
                 GroupId = parse.GetValue(groupId),
                 EnableAutoCommit = parse.GetValue(autoCommit),
+                EnableAutoOffsetStore = false,
             };
             config.Set("auto.offset.reset", parse.GetValue(resetPolicy)!);
             if (parse.GetValue(strategy) is { } s) config.PartitionAssignmentStrategy = s;
@@ -70,6 +71,8 @@ internal static class VerifiableConsumerCommand
                 var offsets = batch.GroupBy(r => r.TopicPartition)
                     .Select(g => new TopicPartitionOffset(g.Key, new Offset(g.Max(r => r.Offset.Value) + 1))).ToList();
                 batch.Clear();
+                // Auto-commit only ever commits what was printed: offsets are stored after the records are reported.
+                if (autoCommitOn) foreach (var o in offsets) c.StoreOffset(o);
                 if (!commit) return;
                 try
                 {
@@ -87,6 +90,19 @@ internal static class VerifiableConsumerCommand
                 .SetPartitionsRevokedHandler((c, tps) =>
                 {
                     Flush(c, commit: !autoCommitOn);
+                    // Auto-commit ran before this handler; what the flush just stored is committed here, before the
+                    // partitions move, so a rebalance re-delivers nothing a live member consumed.
+                    if (autoCommitOn)
+                    {
+                        try
+                        {
+                            c.Commit();
+                        }
+                        catch (KafkaException e)
+                        {
+                            Emit(new { name = "offsets_committed", success = false, error = e.Error.ToString(), offsets = Array.Empty<object>() });
+                        }
+                    }
                     Emit(new { name = "partitions_revoked", partitions = Partitions(tps.Select(t => t.TopicPartition)) });
                 })
                 .SetPartitionsLostHandler((c, tps) =>

@@ -37,6 +37,7 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<(GroupOutcome Outcome, IActorRef ReplyTo)> _pendingCommits = new();
     private bool _commitWriteInFlight;
+    private (GroupOutcome Outcome, IActorRef ReplyTo)[] _commitsBeingWritten = [];
     private bool _resolvingPartitions;
     private bool _registered;
     private int _eventsSinceSnapshot;
@@ -153,6 +154,21 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => "group-" + _groupId;
 
+    /// <summary>
+    /// The journal refused an event (it could not serialize or store it) without failing: the actor goes on, so the
+    /// commits of a refused write are answered with an error rather than left to time out, and later ones proceed.
+    /// </summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        if (@event is not GroupOffsetsCommitted || !_commitWriteInFlight) return;
+        foreach (var (_, replyTo) in _commitsBeingWritten)
+            replyTo.Tell(new OffsetCommitResponse(ErrorCode.KafkaStorageError, $"The commit could not be stored: {cause.Message}"));
+        _commitsBeingWritten = [];
+        _commitWriteInFlight = false;
+        FlushCommits();
+    }
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -167,11 +183,13 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         var batch = _pendingCommits.ToArray();
         _pendingCommits.Clear();
         _commitWriteInFlight = true;
+        _commitsBeingWritten = batch;
         var merged = new GroupOffsetsCommitted(batch.SelectMany(b => b.Outcome.Events.OfType<GroupOffsetsCommitted>().SelectMany(e => e.Offsets)).ToArray());
         PersistAsync(merged, e =>
         {
             _state.Apply(e);
             _commitWriteInFlight = false;
+            _commitsBeingWritten = [];
             foreach (var (outcome, replyTo) in batch) replyTo.Tell(outcome.Reply);
             if (++_eventsSinceSnapshot >= _settings.SnapshotIntervalEvents)
             {

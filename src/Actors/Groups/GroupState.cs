@@ -482,12 +482,15 @@ public sealed class GroupState
                 if (State == GroupStateName.Empty && _offsets.Count == 0) State = GroupStateName.Dead;
                 break;
             case GroupDeleted:
+                // Deletion was decided with no members; one that joined while the event was written keeps its place.
                 _offsets.Clear();
-                _members.Clear();
-                _staticMembers.Clear();
-                State = GroupStateName.Dead;
-                Protocol = "";
-                LeaderId = "";
+                if (_members.Count == 0)
+                {
+                    _staticMembers.Clear();
+                    State = GroupStateName.Dead;
+                    Protocol = "";
+                    LeaderId = "";
+                }
                 break;
             default:
                 throw new InvalidOperationException($"the group coordinator has no rule for event {@event.GetType().Name}");

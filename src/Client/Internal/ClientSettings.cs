@@ -145,8 +145,12 @@ internal sealed record ConsumerSettings(ClientSettings Client, string? GroupId, 
     /// <summary>Kafka's names, in the order Kafka's consumer lists them.</summary>
     public static readonly IReadOnlyList<string> KnownStrategies = ["range", "roundrobin", "sticky", "cooperative-sticky"];
 
-    /// <summary>A cooperative strategy keeps partitions through a rebalance (KIP-429); the first one listed decides how this member rebalances.</summary>
-    public bool Cooperative => AssignmentStrategies[0] == "cooperative-sticky";
+    /// <summary>
+    /// As in Kafka's consumer, a member rebalances cooperatively (KIP-429: keeps its partitions while rejoining) only
+    /// when every strategy it offers is cooperative; with any eager one it gives everything up first, which is safe
+    /// whichever strategy the group picks.
+    /// </summary>
+    public bool Cooperative => AssignmentStrategies.All(s => s == "cooperative-sticky");
 
     public static ConsumerSettings Read(IEnumerable<KeyValuePair<string, string>> config)
     {

@@ -26,6 +26,8 @@ internal sealed partial class Consumer<TKey, TValue>
     private volatile GroupMembership.Identity? _rejoinBasis;
     private volatile bool _memberLost;
     private Task<IReadOnlyList<TopicPartition>>? _joinTask;
+    /// <summary>Cancels work of the current subscription (a join in flight) on Unsubscribe.</summary>
+    private CancellationTokenSource _subscription = new();
     /// <summary>Joins started so far: a heartbeat reply that predates the latest join must not trigger another.</summary>
     private int _joinsStarted;
     private long _joinStartedTicks;
@@ -85,15 +87,33 @@ internal sealed partial class Consumer<TKey, TValue>
         _subscribedTopics = null;
         _subscribedPattern = null;
         _rejoinNeeded = false;
+        // A join in flight is cancelled and awaited first, so it cannot complete after the leave and re-enter the group.
+        _subscription.Cancel();
+        if (_joinTask is { } join)
+        {
+            try
+            {
+                join.Wait(_settings.Client.RequestTimeout);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException or KafkaException))
+            {
+                // Cancelled or failed: either way it is over, which is all that matters here.
+            }
+        }
         _joinTask = null;
+        _subscription = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         _membership!.LeaveAsync("the consumer unsubscribed", _closing.Token).Wait(_settings.Client.RequestTimeout);
     }
 
     /// <summary>One step of group work on the application's thread, at every turn of <c>Consume</c>.</summary>
     private void PollGroup()
     {
+        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
         RunCommitCallbacks();
         if (_membership == null) return;
+        // As Kafka's consumer: a fatal group error (fenced, no common strategy, bad session timeout) is thrown by every
+        // Consume from then on, never swallowed after the first.
+        if (_fatalGroupError is { } fatal) throw new KafkaException(fatal.Error, fatal);
         if (!Subscribed)
         {
             MaybeAutoCommit();
@@ -115,7 +135,11 @@ internal sealed partial class Consumer<TKey, TValue>
             _joinTask = null;
             if (task.IsFaulted && task.Exception!.GetBaseException() is KafkaException e)
             {
-                if (!e.Error.IsRetriable) throw new KafkaException(e.Error, e);
+                if (!e.Error.IsRetriable)
+                {
+                    _fatalGroupError = e;
+                    throw new KafkaException(e.Error, e);
+                }
                 _rejoinBasis = null;
                 _rejoinNeeded = true;
                 _rejoinNotBefore = Stopwatch.GetTimestamp() + Ticks(_settings.Client.RetryBackoff);
@@ -154,15 +178,19 @@ internal sealed partial class Consumer<TKey, TValue>
         }
         MaybeAutoCommit();
         MaybeCheckMetadata();
+        if (_noOffsetPartitions.Count > 0) ThrowIfNoOffset();
     }
+
+    private volatile KafkaException? _fatalGroupError;
 
     private async Task<IReadOnlyList<TopicPartition>> JoinAsync(IReadOnlyList<TopicPartition> owned)
     {
-        var metadata = await SubscribedMetadataAsync(_closing.Token).ConfigureAwait(false);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token, _subscription.Token);
+        var metadata = await SubscribedMetadataAsync(cancel.Token).ConfigureAwait(false);
         _joinedMetadata = metadata;
         _nextMetadataCheckTicks = Stopwatch.GetTimestamp() + Ticks(_settings.MetadataMaxAge);
         var topics = _subscribedPattern != null ? metadata.Keys.ToArray() : _subscribedTopics ?? [];
-        return await _membership!.JoinAndSyncAsync(topics, owned, _closing.Token).ConfigureAwait(false);
+        return await _membership!.JoinAndSyncAsync(topics, owned, cancel.Token).ConfigureAwait(false);
     }
 
     /// <summary>The subscribed topics that exist, with their partition counts (a pattern is matched against all topics).</summary>
@@ -200,6 +228,11 @@ internal sealed partial class Consumer<TKey, TValue>
         });
     }
 
+    /// <summary>
+    /// Takes a new generation's assignment. The consumer's own state moves first (partitions revoked, a follow-up
+    /// rejoin requested, new partitions fetching), and only then are errors from the application's handlers or the
+    /// committed-offset lookup rethrown, so that a throwing handler can never leave partitions unconsumed.
+    /// </summary>
     private void ApplyAssignment(IReadOnlyList<TopicPartition> assignment)
     {
         var target = assignment.ToHashSet();
@@ -209,28 +242,62 @@ internal sealed partial class Consumer<TKey, TValue>
             revoked = _assigned.Values.Select(s => s.ClientTp).Where(tp => !target.Contains(tp)).ToList();
             added = target.Where(tp => !_assigned.ContainsKey(tp.ToProtocol())).OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition).ToList();
         }
+        Exception? deferred = null;
         if (revoked.Count > 0)
         {
-            Revoke(revoked, commit: _settings.EnableAutoCommit, lost: false);
             // KIP-429: what we gave up is assigned to its new owner only in the next generation, so rejoin at once.
             if (_settings.Cooperative)
             {
                 _rejoinBasis = null;
                 _rejoinNeeded = true;
             }
+            try
+            {
+                Revoke(revoked, commit: _settings.EnableAutoCommit, lost: false);
+            }
+            catch (Exception e)
+            {
+                deferred = e;
+            }
         }
-        if (added.Count == 0) return;
-        var committed = FetchCommitted(added, _settings.Client.RequestTimeout);
-        var requested = _handlers.Assigned?.Invoke(this, added)?.ToList() ?? added.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)).ToList();
+        if (added.Count == 0)
+        {
+            if (deferred != null) throw deferred;
+            return;
+        }
+        Dictionary<TopicPartition, long>? committed = null;
+        try
+        {
+            committed = FetchCommitted(added, _settings.Client.RequestTimeout);
+        }
+        catch (KafkaException)
+        {
+            // The partitions still start: each looks up its committed offset in the background, with retries.
+        }
+        List<TopicPartitionOffset> requested;
+        try
+        {
+            requested = _handlers.Assigned?.Invoke(this, added)?.ToList() ?? added.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)).ToList();
+        }
+        catch (Exception e)
+        {
+            deferred ??= e;
+            requested = added.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)).ToList();
+        }
         var withoutOffset = new List<TopicPartition>();
         lock (_lock)
         {
             foreach (var tpo in requested)
             {
                 var offset = tpo.Offset;
-                if (offset == Offset.Unset && committed.TryGetValue(tpo.TopicPartition, out var c) && c >= 0) offset = new Offset(c);
                 var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
                 _assigned[state.Tp] = state;
+                if (offset == Offset.Unset && committed == null)
+                {
+                    _ = ResolveCommittedAsync(state, state.Generation);
+                    continue;
+                }
+                if (offset == Offset.Unset && committed!.TryGetValue(tpo.TopicPartition, out var c) && c >= 0) offset = new Offset(c);
                 if (offset == Offset.Unset && _settings.AutoOffsetReset == AutoOffsetReset.Error)
                 {
                     withoutOffset.Add(tpo.TopicPartition);
@@ -238,10 +305,24 @@ internal sealed partial class Consumer<TKey, TValue>
                 }
                 StartAt(state, offset);
             }
+            _noOffsetPartitions = withoutOffset;
         }
-        if (withoutOffset.Count > 0)
+        if (deferred != null) throw deferred;
+        ThrowIfNoOffset();
+    }
+
+    /// <summary>Partitions assigned with no committed offset while auto.offset.reset is 'none': every Consume throws until they are sought.</summary>
+    private List<TopicPartition> _noOffsetPartitions = [];
+
+    private void ThrowIfNoOffset()
+    {
+        List<TopicPartition> missing;
+        lock (_lock)
+            missing = _noOffsetPartitions = _noOffsetPartitions
+                .Where(tp => _assigned.TryGetValue(tp.ToProtocol(), out var st) && st.Position < 0 && st.FetchPosition < 0).ToList();
+        if (missing.Count > 0)
             throw new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
-                $"No committed offset for {string.Join(", ", withoutOffset)} in group '{_membership!.GroupId}' and auto.offset.reset is 'none'. " +
+                $"No committed offset for {string.Join(", ", missing)} in group '{_membership!.GroupId}' and auto.offset.reset is 'none'. " +
                 "Seek these partitions to an offset (for example in the partitions-assigned handler), commit offsets for the group, or set auto.offset.reset to earliest or latest."));
     }
 
@@ -295,7 +376,7 @@ internal sealed partial class Consumer<TKey, TValue>
             try
             {
                 var identity = _membership!.Current;
-                if (!identity.InGroup || _joinTask is { IsCompleted: false })
+                if (!identity.InGroup || !Subscribed || Volatile.Read(ref _joinTask) is { IsCompleted: false } || _fatalGroupError != null)
                 {
                     // Not a member right now (joining, or never joined): look again shortly, so the first heartbeat of
                     // a new generation goes out at once and can be held by the coordinator.
@@ -338,14 +419,20 @@ internal sealed partial class Consumer<TKey, TValue>
                         _rejoinNeeded = true;
                         Wake();
                         break;
-                    case ErrorCode.UnknownMemberId or ErrorCode.FencedInstanceId:
-                        _membership.Reset();
-                        _memberLost = true;
+                    case ErrorCode.FencedInstanceId:
+                        // Another process took this group.instance.id: Kafka treats that as fatal for this one.
+                        _fatalGroupError = new KafkaException(new Error(response.Error,
+                            $"{response.ErrorMessage} Each static member needs its own group.instance.id; this consumer stops taking part in group '{_membership.GroupId}'."));
+                        if (_membership.ResetIf(identity)) _memberLost = true;
+                        Wake();
+                        break;
+                    case ErrorCode.UnknownMemberId:
+                        // Only if no join replaced this identity meanwhile: a fresh assignment must not be called lost.
+                        if (_membership.ResetIf(identity)) _memberLost = true;
                         Wake();
                         break;
                     case ErrorCode.IllegalGeneration:
-                        _membership.ResetGeneration();
-                        _memberLost = true;
+                        if (_membership.ResetGenerationIf(identity)) _memberLost = true;
                         Wake();
                         break;
                 }

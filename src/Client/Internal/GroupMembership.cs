@@ -29,6 +29,13 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
     /// <summary>Keeps the member id but drops the generation: the member must rejoin before it may commit.</summary>
     public void ResetGeneration() => _identity = _identity with { GenerationId = -1 };
 
+    /// <summary>Forgets the membership only if it is still <paramref name="expected"/> (a join may have replaced it meanwhile).</summary>
+    public bool ResetIf(Identity expected) => ReferenceEquals(Interlocked.CompareExchange(ref _identity, Identity.None, expected), expected);
+
+    /// <summary>Drops the generation only if the membership is still <paramref name="expected"/>.</summary>
+    public bool ResetGenerationIf(Identity expected) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref _identity, expected with { GenerationId = -1 }, expected), expected);
+
     /// <summary>Joins (or rejoins) and syncs; returns this member's partitions for the new generation.</summary>
     /// <exception cref="KafkaException">a non-retriable refusal (bad session timeout, no common strategy, invalid group id).</exception>
     public async Task<IReadOnlyList<TopicPartition>> JoinAndSyncAsync(IReadOnlyList<string> topics, IReadOnlyList<TopicPartition> owned, CancellationToken ct)
@@ -45,7 +52,9 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
                 var join = await connection.AskAsync<JoinGroupResponse>(gateway,
                     new JoinGroupRequest(GroupId, identity.MemberId, settings.GroupInstanceId, settings.Client.ClientId, settings.SessionTimeoutMs,
                         settings.MaxPollIntervalMs, settings.AssignmentStrategies, topics, owned.Select(p => p.ToProtocol()).ToArray()),
-                    TimeSpan.FromMilliseconds(settings.MaxPollIntervalMs) + TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                    // Sent again (replacing the waiting one) every request.timeout.ms, so a join lost with a restarting
+                    // coordinator costs one request timeout, not the whole rebalance timeout.
+                    settings.Client.RequestTimeout, ct).ConfigureAwait(false);
                 retry = join.Error switch
                 {
                     ErrorCode.None => null,

@@ -123,6 +123,8 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         {
             var before = _state.Members.Count;
             var outcome = _state.Tick(Now);
+            // Offsets are not expired while a commit is being written: it could be one of those the expiry would remove.
+            if (_commitWriteInFlight || _pendingCommits.Count > 0) outcome.Events.RemoveAll(e => e is GroupOffsetsExpired);
             if (_state.Members.Count < before)
                 _log.Info("[{0}] {1} member(s) removed: session expired (session.timeout.ms)", _groupId, before - _state.Members.Count);
             Complete(outcome, ActorRefs.Nobody);

@@ -71,8 +71,13 @@ if [[ $what == all || $what == groups ]]; then
   $AB perf rebalance --bootstrap-server $BS --topic r100 --members 3 --rounds 5 \
       --consumer-props heartbeat.interval.ms=100 partition.assignment.strategy=cooperative-sticky | grep -E 'median'
   $AB topics create --bootstrap-server $BS --topic c4 --partitions 4
-  echo "== offset commits to one coordinator: 200,000 async commits, 256 in flight"
+  echo "== offset commits to one coordinator: 200,000 async commits, 256 in flight, one client (a group member)"
   $AB perf commit --bootstrap-server $BS --topic c4 --group commit-bench --commits 200000 --in-flight 256
+  echo "== offset commits to one coordinator from two client processes at once (outside group management), 200,000 each"
+  $AB perf commit --bootstrap-server $BS --topic c4 --group commit-shared --commits 200000 --in-flight 256 --assign &
+  other=$!
+  $AB perf commit --bootstrap-server $BS --topic c4 --group commit-shared --commits 200000 --in-flight 256 --assign
+  wait $other
   echo "== one consumer: assigned vs. the only member of a group (5,000,000 records of 100 bytes, 4 partitions)"
   $AB perf produce --bootstrap-server $BS --topic c4 --num-records 5000000 --record-size 100 --throughput -1 \
       --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'

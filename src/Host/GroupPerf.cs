@@ -15,8 +15,9 @@ internal static class GroupPerf
         var group = new Option<string>("--group") { Description = "Consumer group to commit to", Required = true };
         var commits = new Option<int>("--commits") { Description = "Commits to make", DefaultValueFactory = _ => 100_000 };
         var inFlight = new Option<int>("--in-flight") { Description = "Asynchronous commits outstanding at once", DefaultValueFactory = _ => 64 };
-        var command = new Command("commit", "Offset-commit throughput and latency to one group coordinator, as the group's only member.")
-            { bootstrap, topic, group, commits, inFlight };
+        var assign = new Option<bool>("--assign") { Description = "Commit from outside group management (assigned partitions, generation -1), so several processes can load one coordinator at once" };
+        var command = new Command("commit", "Offset-commit throughput and latency to one group coordinator, as the group's only member (or with --assign, from outside the group).")
+            { bootstrap, topic, group, commits, inFlight, assign };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var name = parse.GetValue(topic)!;
@@ -24,7 +25,13 @@ internal static class GroupPerf
             {
                 BootstrapServers = parse.GetValue(bootstrap), GroupId = parse.GetValue(group), EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest,
             }).Build();
-            consumer.Subscribe(name);
+            if (parse.GetValue(assign))
+            {
+                using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = parse.GetValue(bootstrap) }).Build();
+                var metadata = await admin.GetMetadataAsync([name]);
+                consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, Offset.Beginning)));
+            }
+            else consumer.Subscribe(name);
             var joined = Stopwatch.StartNew();
             while (consumer.Assignment.Count == 0)
             {

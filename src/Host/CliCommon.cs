@@ -18,6 +18,10 @@ internal static class CliCommon
         Required = required,
     };
 
+    /// <summary>An admin client for the tools that manage topics and groups.</summary>
+    public static IAdminClient Admin(string? bootstrap) =>
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+
     /// <summary>A repeatable <c>key=value</c> option.</summary>
     public static Option<string[]> KeyValues(string name, string description) => new(name)
     {

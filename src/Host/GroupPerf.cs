@@ -27,7 +27,7 @@ internal static class GroupPerf
             }).Build();
             if (parse.GetValue(assign))
             {
-                using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = parse.GetValue(bootstrap) }).Build();
+                using var admin = CliCommon.Admin(parse.GetValue(bootstrap));
                 var metadata = await admin.GetMetadataAsync([name]);
                 consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, Offset.Beginning)));
             }
@@ -79,7 +79,7 @@ internal static class GroupPerf
             var name = parse.GetValue(topic)!;
             var group = "perf-rebalance-" + Guid.NewGuid().ToString("N")[..8];
             var extra = CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props));
-            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = parse.GetValue(bootstrap) }).Build();
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap));
             var partitionCount = (await admin.GetMetadataAsync([name])).Topics[0].Partitions.Count;
             IConsumer<Ignore, Ignore> NewMember()
             {

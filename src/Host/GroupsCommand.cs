@@ -17,9 +17,6 @@ internal static class GroupsCommand
         return command;
     }
 
-    private static IAdminClient Admin(string bootstrap) =>
-        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-
     private static Option<string> Group() => new("--group") { Description = "Consumer group id", Required = true };
 
     private static Command ListGroups()
@@ -28,7 +25,7 @@ internal static class GroupsCommand
         var command = new Command("list", "List consumer group ids.") { bootstrap };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             foreach (var g in await admin.ListConsumerGroupsAsync()) Console.WriteLine(g);
             return 0;
         }));
@@ -42,7 +39,7 @@ internal static class GroupsCommand
         var command = new Command("describe", "Show a group's state and members, and per partition the committed offset, log end offset and lag.") { bootstrap, group };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var d = await admin.DescribeConsumerGroupAsync(parse.GetValue(group)!);
             if (d.State == "Dead")
             {
@@ -77,7 +74,7 @@ internal static class GroupsCommand
         var command = new Command("delete", "Delete a group and its committed offsets (refused while it has members).") { bootstrap, group };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var id = parse.GetValue(group)!;
             await admin.DeleteConsumerGroupAsync(id);
             Console.WriteLine($"Deleted consumer group '{id}'.");
@@ -112,7 +109,7 @@ internal static class GroupsCommand
             }
             if (parse.GetValue(toOffset) is < 0) throw new UsageException("--to-offset must be 0 or more");
 
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var id = parse.GetValue(group)!;
             var name = parse.GetValue(topic)!;
             var description = await admin.DescribeConsumerGroupAsync(id);

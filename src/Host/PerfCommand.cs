@@ -100,7 +100,7 @@ internal static class PerfCommand
             var config = new ConsumerConfig(CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
             var name = parse.GetValue(topic)!;
             var n = parse.GetValue(messages);
-            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = config.BootstrapServers }).Build();
+            using var admin = CliCommon.Admin(config.BootstrapServers);
             var metadata = await admin.GetMetadataAsync([name]);
             if (parse.GetValue(group) is { } groupId)
             {

@@ -17,9 +17,6 @@ internal static class TopicsCommand
         return command;
     }
 
-    private static IAdminClient Admin(string bootstrap) =>
-        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-
     private static Command CreateTopic()
     {
         var bootstrap = CliCommon.BootstrapServer();
@@ -31,7 +28,7 @@ internal static class TopicsCommand
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var configs = CliCommon.ParseKeyValues("--config", parse.GetValue(config));
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var name = parse.GetValue(topic)!;
             await admin.CreateTopicsAsync([new TopicSpecification
             {
@@ -49,7 +46,7 @@ internal static class TopicsCommand
         var command = new Command("list", "List topic names.") { bootstrap };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var metadata = await admin.GetMetadataAsync();
             foreach (var t in metadata.Topics) Console.WriteLine(t.Topic);
             return 0;
@@ -64,7 +61,7 @@ internal static class TopicsCommand
         var command = new Command("describe", "Describe topics: partitions, leaders, replicas, in-sync replicas and config overrides.") { bootstrap, topic };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var name = parse.GetValue(topic);
             var metadata = await admin.GetMetadataAsync(name == null ? null : [name]);
             foreach (var t in metadata.Topics)
@@ -88,7 +85,7 @@ internal static class TopicsCommand
         var command = new Command("delete", "Delete a topic and its log.") { bootstrap, topic };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             await admin.DeleteTopicsAsync([parse.GetValue(topic)!]);
             Console.WriteLine($"Deleted topic {parse.GetValue(topic)}.");
             return 0;
@@ -112,7 +109,7 @@ internal static class TopicsCommand
             var newCount = parse.GetValue(partitions);
             if (newCount == null && set.Count == 0 && delete.Length == 0)
                 throw new UsageException("nothing to alter: give --partitions, --config or --delete-config");
-            using var admin = Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             if (newCount is { } n)
             {
                 await admin.CreatePartitionsAsync(name, n);

@@ -8,4 +8,17 @@ internal static class TestConfigs
 {
     public static BrokerSettings Settings(string overrides = "") =>
         BrokerSettings.Create(BrokerNode.Compose(ConfigurationFactory.ParseString(overrides)));
+
+    /// <summary>
+    /// A local ActorSystem whose journal and snapshot store are Akka.Persistence.TestKit's, which a test can make fail;
+    /// the broker's serializer bindings come with reference.conf.
+    /// </summary>
+    public static Config PersistenceTestKit { get; } = ConfigurationFactory.ParseString("""
+        akka.actor.provider = local
+        akka.loglevel = WARNING
+        akka.persistence.journal.plugin = "akka.persistence.journal.test"
+        akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
+        akka.persistence.snapshot-store.test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
+        """).WithFallback(BrokerNode.Compose(Config.Empty));
 }

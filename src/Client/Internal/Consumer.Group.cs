@@ -108,9 +108,10 @@ internal sealed partial class Consumer<TKey, TValue>
     /// <summary>One step of group work on the application's thread, at every turn of <c>Consume</c>.</summary>
     private void PollGroup()
     {
-        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
         RunCommitCallbacks();
         if (_membership == null) return;
+        // Every turn of Consume, waiting included, counts as polling for max.poll.interval.ms.
+        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
         // As Kafka's consumer: a fatal group error (fenced, no common strategy, bad session timeout) is thrown by every
         // Consume from then on, never swallowed after the first.
         if (_fatalGroupError is { } fatal) throw new KafkaException(fatal.Error, fatal);

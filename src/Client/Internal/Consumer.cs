@@ -478,7 +478,6 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private ConsumeResult<TKey, TValue>? TryConsume(TimeSpan timeout, CancellationToken ct)
     {
         ThrowIfClosed();
-        Interlocked.Exchange(ref _lastPollTicks, Stopwatch.GetTimestamp());
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {

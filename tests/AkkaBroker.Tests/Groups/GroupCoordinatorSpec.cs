@@ -1,9 +1,7 @@
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
 using Akka.TestKit.Xunit2;
-using AkkaBroker.Actors.Broker;
 using AkkaBroker.Actors.Groups;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
@@ -12,17 +10,8 @@ using Xunit;
 namespace AkkaBroker.Tests.Groups;
 
 /// <summary>The group coordinator actor over Akka.Persistence.TestKit's journal, with a probe standing in for the controller.</summary>
-public class GroupCoordinatorSpec() : TestKit(SpecConfig)
+public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
 {
-    private static readonly Config SpecConfig = ConfigurationFactory.ParseString("""
-        akka.actor.provider = local
-        akka.loglevel = WARNING
-        akka.persistence.journal.plugin = "akka.persistence.journal.test"
-        akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-        akka.persistence.snapshot-store.test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
-        """).WithFallback(BrokerNode.Compose(Config.Empty));
-
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly GroupSettings Settings = GroupSettings.Default with { InitialRebalanceDelayMs = 0 };
     private static int _groupCounter;

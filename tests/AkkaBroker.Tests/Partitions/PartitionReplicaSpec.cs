@@ -1,6 +1,5 @@
 using System.Text;
 using Akka.Actor;
-using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
 using Akka.TestKit.Xunit2;
@@ -14,17 +13,8 @@ using Xunit;
 namespace AkkaBroker.Tests.Partitions;
 
 /// <summary>The partition replica actor over Akka.Persistence.TestKit's journal, which can be made to fail.</summary>
-public class PartitionReplicaSpec() : TestKit(SpecConfig)
+public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
 {
-    private static readonly Config SpecConfig = ConfigurationFactory.ParseString("""
-        akka.actor.provider = local
-        akka.loglevel = WARNING
-        akka.persistence.journal.plugin = "akka.persistence.journal.test"
-        akka.persistence.journal.test.class = "Akka.Persistence.TestKit.TestJournal, Akka.Persistence.TestKit"
-        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.test"
-        akka.persistence.snapshot-store.test.class = "Akka.Persistence.TestKit.TestSnapshotStore, Akka.Persistence.TestKit"
-        """).WithFallback(BrokerNode.Compose(Config.Empty));
-
     private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
 
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

@@ -28,7 +28,11 @@ internal static class PerfCommand
         var recordSize = new Option<int>("--record-size") { Description = "Value size in bytes", Required = true };
         var throughput = new Option<double>("--throughput") { Description = "Records per second; -1 for no limit", Required = true };
         var props = CliCommon.KeyValues("--producer-props", "Producer config, e.g. acks=1 linger.ms=5 batch.size=65536");
-        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props };
+        var warmup = new Option<long>("--warmup-records")
+        {
+            Description = "Records at the start that are left out of a second, steady-state summary (as Kafka's --warmup-records): a fresh process compiles its code while the first ones are sent"
+        };
+        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props, warmup };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var config = new ProducerConfig(CliCommon.ParseKeyValues("--producer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
@@ -37,12 +41,18 @@ internal static class PerfCommand
             var n = parse.GetValue(numRecords);
             var size = parse.GetValue(recordSize);
             if (n <= 0 || size < 0) throw new UsageException("--num-records must be positive and --record-size at least 0");
+            var warmupRecords = parse.GetValue(warmup);
+            if (warmupRecords < 0 || warmupRecords >= n)
+                throw new UsageException($"--warmup-records must be at least 0 and less than --num-records ({n}); got {warmupRecords}");
             var name = parse.GetValue(topic)!;
             var payload = new byte[size];
             Random.Shared.NextBytes(payload);
             var histogram = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
+            var steadyHistogram = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
             var window = new Window();
             var total = new Window();
+            var steady = new Window();
+            long steadyStartTicks = 0;
             var throttler = new Throttler(parse.GetValue(throughput));
             long errors = 0;
             Error? firstError = null;
@@ -52,6 +62,8 @@ internal static class PerfCommand
             {
                 await throttler.WaitAsync(i);
                 var sendTicks = Stopwatch.GetTimestamp();
+                var inSteadyState = warmupRecords > 0 && i >= warmupRecords;
+                if (warmupRecords > 0 && i == warmupRecords) steadyStartTicks = sendTicks;
                 producer.Produce(name, new Message<Null, byte[]> { Value = payload }, r =>
                 {
                     if (r.Error.IsError)
@@ -63,16 +75,19 @@ internal static class PerfCommand
                     histogram.RecordValue(Math.Max(1, latencyUs));
                     window.Record(latencyUs, size);
                     total.Record(latencyUs, size);
+                    if (inSteadyState)
+                    {
+                        steadyHistogram.RecordValue(Math.Max(1, latencyUs));
+                        steady.Record(latencyUs, size);
+                    }
                 });
                 if (window.ElapsedSeconds >= 5) window.PrintAndReset();
             }
             producer.Flush(CancellationToken.None);
-            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            var count = total.Count;
-            Console.WriteLine(
-                $"{count} records sent, {count / seconds:0.0} records/sec ({count * (double)size / seconds / 1024 / 1024:0.00} MB/sec), " +
-                $"{total.AvgLatencyMs:0.00} ms avg latency, {total.MaxLatencyMs:0.00} ms max latency, " +
-                $"{P(histogram, 50)} ms 50th, {P(histogram, 95)} ms 95th, {P(histogram, 99)} ms 99th, {P(histogram, 99.9)} ms 99.9th.");
+            Console.WriteLine(Summary(total, histogram, Stopwatch.GetElapsedTime(started).TotalSeconds, size));
+            if (warmupRecords > 0)
+                Console.WriteLine($"steady state (after {warmupRecords} warm-up records): " +
+                                  Summary(steady, steadyHistogram, Stopwatch.GetElapsedTime(steadyStartTicks).TotalSeconds, size));
             PrintMetrics(producer.Metrics);
             if (errors > 0)
             {
@@ -93,8 +108,12 @@ internal static class PerfCommand
         var props = CliCommon.KeyValues("--consumer-props", "Consumer config, e.g. fetch.min.bytes=1");
         var fromEnd = new Option<bool>("--from-end") { Description = "Start at the log end (to measure end-to-end latency while a producer runs)" };
         var group = new Option<string?>("--group") { Description = "Consume as the only member of this consumer group (subscribe) instead of assigning the partitions" };
+        var warmup = new Option<long>("--warmup-messages")
+        {
+            Description = "With --from-end: records at the start left out of the end-to-end latency figures (match the producer's --warmup-records)"
+        };
         var command = new Command("consume", "Consumer throughput (like kafka-consumer-perf-test); with --from-end also end-to-end latency.")
-            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group };
+            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group, warmup };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var config = new ConsumerConfig(CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
@@ -113,6 +132,9 @@ internal static class PerfCommand
             else consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, start)));
             var endToEnd = new LongConcurrentHistogram(1, TimeStamp.Minutes(10), 3);
             var measureLatency = parse.GetValue(fromEnd);
+            var warmupMessages = parse.GetValue(warmup);
+            if (warmupMessages < 0 || warmupMessages >= n || (warmupMessages > 0 && !measureLatency))
+                throw new UsageException($"--warmup-messages needs --from-end and must be at least 0 and less than --messages ({n}); got {warmupMessages}");
             long count = 0, bytes = 0;
             long firstTicks = 0;
             var idle = TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs));
@@ -125,7 +147,7 @@ internal static class PerfCommand
                 if (firstTicks == 0) firstTicks = Stopwatch.GetTimestamp();
                 count++;
                 bytes += r.Message!.Value?.Length ?? 0;
-                if (measureLatency)
+                if (measureLatency && count > warmupMessages)
                 {
                     var e2eUs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs) * 1000;
                     endToEnd.RecordValue(Math.Max(1, e2eUs));
@@ -143,7 +165,7 @@ internal static class PerfCommand
             Console.WriteLine("data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, fetch.time.sec");
             Console.WriteLine($"{mb:0.0000}, {(seconds > 0 ? mb / seconds : 0):0.0000}, {count}, {(seconds > 0 ? count / seconds : 0):0.0}, {seconds:0.000}");
             if (parse.GetValue(fromEnd))
-                Console.WriteLine($"end-to-end latency (record timestamp to consume, ms resolution): {P(endToEnd, 50)} ms 50th, {P(endToEnd, 95)} ms 95th, {P(endToEnd, 99)} ms 99th, {P(endToEnd, 99.9)} ms 99.9th.");
+                Console.WriteLine($"end-to-end latency (record timestamp to consume, ms resolution{(warmupMessages > 0 ? $", after {warmupMessages} warm-up records" : "")}): {P(endToEnd, 50)} ms 50th, {P(endToEnd, 95)} ms 95th, {P(endToEnd, 99)} ms 99th, {P(endToEnd, 99.9)} ms 99.9th.");
             PrintMetrics(consumer.Metrics);
             consumer.Close();
             if (count < n)
@@ -188,6 +210,14 @@ internal static class PerfCommand
             return 0;
         }));
         return command;
+    }
+
+    private static string Summary(Window total, HistogramBase histogram, double seconds, int size)
+    {
+        var count = total.Count;
+        return $"{count} records sent, {count / seconds:0.0} records/sec ({count * (double)size / seconds / 1024 / 1024:0.00} MB/sec), " +
+               $"{total.AvgLatencyMs:0.00} ms avg latency, {total.MaxLatencyMs:0.00} ms max latency, " +
+               $"{P(histogram, 50)} ms 50th, {P(histogram, 95)} ms 95th, {P(histogram, 99)} ms 99th, {P(histogram, 99.9)} ms 99.9th.";
     }
 
     private static string P(HistogramBase h, double percentile) => (h.GetValueAtPercentile(percentile) / 1000.0).ToString("0.00");

@@ -40,6 +40,30 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Perf_tools_report_a_steady_state_summary_after_the_warm_up_records()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-e2e-" + Guid.NewGuid().ToString("N"));
+        using var broker = await BrokerProcess.StartAsync(dataDir);
+        var b = broker.Bootstrap;
+
+        var produce = await BrokerProcess.RunToolAsync(null, "perf", "produce", "--bootstrap-server", b, "--topic", "perf",
+            "--num-records", "2000", "--warmup-records", "500", "--record-size", "100", "--throughput", "-1", "--producer-props", "acks=1");
+        Assert.True(produce.ExitCode == 0, produce.Stderr);
+        Assert.Contains("2000 records sent", produce.Stdout);
+        Assert.Contains("steady state (after 500 warm-up records): 1500 records sent", produce.Stdout);
+        Assert.Contains("batch-size-avg", produce.Stdout);
+
+        var consume = await BrokerProcess.RunToolAsync(null, "perf", "consume", "--bootstrap-server", b, "--topic", "perf", "--messages", "2000");
+        Assert.True(consume.ExitCode == 0, consume.Stderr);
+        Assert.Contains(", 2000, ", consume.Stdout);
+
+        var bad = await BrokerProcess.RunToolAsync(null, "perf", "produce", "--bootstrap-server", b, "--topic", "perf",
+            "--num-records", "10", "--warmup-records", "10", "--record-size", "100", "--throughput", "-1");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--warmup-records must be at least 0 and less than --num-records (10); got 10", bad.Stderr);
+    }
+
+    [Fact]
     public async Task Console_consumer_in_a_group_commits_and_the_groups_commands_show_and_reset_its_offsets()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-e2e-" + Guid.NewGuid().ToString("N"));

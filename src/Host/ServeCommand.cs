@@ -16,7 +16,12 @@ internal static class ServeCommand
         var host = new Option<string?>("--host") { Description = "Host name or IP to listen on and advertise (akka.remote.dot-netty.tcp.hostname; default 127.0.0.1)" };
         var port = new Option<int?>("--port") { Description = "Port to listen on (akka.remote.dot-netty.tcp.port; default 9192; 0 picks a free one)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory of the broker's journal (akkabroker.broker.data-dir; default ./data)" };
-        var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir };
+        var brokerId = new Option<int?>("--broker-id") { Description = "This broker's id, unique in the cluster (akkabroker.broker.broker.id; default 0)" };
+        var seedNodes = new Option<string?>("--seed-nodes")
+        {
+            Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster. Without it the broker forms a cluster of its own"
+        };
+        var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir, brokerId, seedNodes };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -29,6 +34,16 @@ internal static class ServeCommand
             if (parse.GetValue(host) is { } h) overrides.Add($"akka.remote.dot-netty.tcp.hostname = {Quote(h)}");
             if (parse.GetValue(port) is { } p) overrides.Add($"akka.remote.dot-netty.tcp.port = {p}");
             if (parse.GetValue(dataDir) is { } d) overrides.Add($"akkabroker.broker.data-dir = {Quote(d)}");
+            if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
+            if (parse.GetValue(seedNodes) is { } seeds)
+            {
+                if (SeedNodeAddresses(seeds) is not { } addresses)
+                {
+                    Console.Error.WriteLine($"error: --seed-nodes '{seeds}' must be host:port pairs separated by commas, e.g. 127.0.0.1:9192,127.0.0.1:9193");
+                    return 2;
+                }
+                overrides.Add($"akka.cluster.seed-nodes = [{string.Join(", ", addresses.Select(Quote))}]");
+            }
             Config userConfig;
             try
             {
@@ -93,6 +108,19 @@ internal static class ServeCommand
         for (; e != null; e = e.InnerException)
             if (e is System.Net.Sockets.SocketException s) return s.SocketErrorCode;
         return null;
+    }
+
+    /// <summary>host:port pairs as Akka addresses of broker nodes, or null when one is not a host:port pair.</summary>
+    internal static IReadOnlyList<string>? SeedNodeAddresses(string list)
+    {
+        var result = new List<string>();
+        foreach (var part in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = part.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(part.AsSpan(colon + 1), out var p) || p is < 1 or > 65535) return null;
+            result.Add($"akka.tcp://{BrokerNode.ActorSystemName}@{part[..colon]}:{p}");
+        }
+        return result.Count == 0 ? null : result;
     }
 
     private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

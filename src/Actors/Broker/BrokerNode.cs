@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Sharding.External;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using AkkaBroker.Actors.Controller;
@@ -57,6 +58,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var config = ConfigurationFactory.ParseString($$"""
             akka.persistence.journal.sql.connection-string = "{{escaped}}"
             akka.persistence.snapshot-store.sql.connection-string = "{{escaped}}"
+            akka.cluster.roles = ["{{BrokerRole.For(settings.BrokerId)}}"]
             """).WithFallback(composed);
 
         var bootstrap = BootstrapSetup.Create().WithConfig(config)
@@ -76,13 +78,32 @@ public sealed class BrokerNode : IAsyncDisposable
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             if (config.GetStringList("akka.cluster.seed-nodes").Count == 0)
                 await cluster.JoinAsync(cluster.SelfAddress, cancellationToken);
-            await up.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            try
+            {
+                await up.Task.WaitAsync(settings.JoinTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                throw new BrokerConfigurationException("akka.cluster.seed-nodes", string.Join(",", config.GetStringList("akka.cluster.seed-nodes")),
+                    $"reachable: this broker did not become a cluster member within {settings.JoinTimeout.TotalSeconds:0} s " +
+                    "(akkabroker.broker.cluster.join-timeout). Start the first seed node, check the addresses, or list this node's own address first to start a new cluster");
+            }
+            var twin = cluster.State.Members.FirstOrDefault(m => m.UniqueAddress != cluster.SelfUniqueAddress && BrokerRole.IdOf(m) == settings.BrokerId
+                                                                 && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp);
+            if (twin != null)
+                throw new BrokerConfigurationException($"{BrokerSettings.Section}.broker.id", settings.BrokerId.ToString(),
+                    $"unique in the cluster, but broker {settings.BrokerId} is already a member at {twin.Address}. Give each broker its own broker.id (serve --broker-id)");
 
+            // This broker's replicas form one shard, pinned to this node: their logs are in this node's journal.
+            await ExternalShardAllocation.Get(system).ClientFor(PartitionMessageExtractor.TypeName)
+                .UpdateShardLocation(BrokerRole.For(settings.BrokerId), cluster.SelfAddress);
             var region = await ClusterSharding.Get(system).StartAsync(
                 PartitionMessageExtractor.TypeName,
-                entityId => PartitionReplica.Props(PartitionMessageExtractor.ParseEntityId(entityId), settings),
+                entityId => PartitionReplica.Props(PartitionMessageExtractor.ParseEntityId(entityId).TopicPartition, settings),
                 ClusterShardingSettings.Create(system),
-                new PartitionMessageExtractor(100));
+                new PartitionMessageExtractor(settings.BrokerId),
+                new ExternalShardAllocationStrategy(system, PartitionMessageExtractor.TypeName),
+                PoisonPill.Instance);
 
             // The proxy buffers until the singleton runs, so coordinators can be given it before the controller starts.
             var controller = system.ActorOf(ClusterSingletonProxy.Props(

@@ -24,6 +24,7 @@ public sealed record BrokerSettings(
     long ProducerIdExpirationMs,
     int PrometheusPort,
     TimeSpan AdminTimeout,
+    TimeSpan JoinTimeout,
     string JournalSynchronous,
     PartitionSettings Partition,
     Groups.GroupSettings Group)
@@ -111,6 +112,10 @@ public sealed record BrokerSettings(
         if (adminTimeout <= TimeSpan.Zero)
             throw new BrokerConfigurationException($"{Section}.admin.timeout", adminTimeout.ToString(), "a positive duration such as 10s");
 
+        var joinTimeout = b.GetTimeSpan("cluster.join-timeout", null, allowInfinite: false);
+        if (joinTimeout <= TimeSpan.Zero)
+            throw new BrokerConfigurationException($"{Section}.cluster.join-timeout", joinTimeout.ToString(), "a positive duration such as 60s");
+
         return new BrokerSettings(
             BrokerId: Int(b, Section, "broker.id", 0, int.MaxValue),
             Host: host,
@@ -124,6 +129,7 @@ public sealed record BrokerSettings(
             ProducerIdExpirationMs: Long(b, Section, "producer.id.expiration.ms", 1),
             PrometheusPort: prometheusPort,
             AdminTimeout: adminTimeout,
+            JoinTimeout: joinTimeout,
             JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
             {
                 "NORMAL" => "NORMAL",

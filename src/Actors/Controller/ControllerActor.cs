@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using Akka.Persistence;
 using AkkaBroker.Actors.Broker;
@@ -31,6 +32,8 @@ public sealed class ControllerActor : ReceivePersistentActor
     private readonly IActorRef _partitionRegion;
     private readonly IActorRef _groupRegion;
     private readonly ControllerState _state = new();
+    /// <summary>Brokers that are cluster members, Up and reachable: the ones that can host replicas and serve clients.</summary>
+    private readonly SortedDictionary<int, BrokerInfo> _liveBrokers = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _eventsSinceSnapshot;
 
@@ -40,6 +43,8 @@ public sealed class ControllerActor : ReceivePersistentActor
         _settings = settings;
         _localBroker = localBroker;
         _partitionRegion = partitionRegion;
+        // The singleton only runs on a member that is Up; cluster events about the others arrive shortly after start.
+        _liveBrokers[localBroker.BrokerId] = localBroker;
 
         Recover<SnapshotOffer>(o => _state.Restore((ControllerSnapshot)o.Snapshot));
         Recover<RecoveryCompleted>(_ =>
@@ -47,12 +52,23 @@ public sealed class ControllerActor : ReceivePersistentActor
             _state.OnRecoveryCompleted();
             _log.Info("Controller recovered {0} topics; re-sending partition state", _state.Topics.Count);
             foreach (var topic in _state.Topics.Values)
-                ConfirmPartitions(Ensures(topic, topic.Partitions), new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
+                ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
+                    new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
             foreach (var group in _state.Groups)
                 _groupRegion.Tell(new Akka.Cluster.Sharding.ShardRegion.StartEntity(group));
         });
         Recover<object>(e => _state.Apply(e));
 
+        Command<ClusterEvent.MemberUp>(e => BrokerUp(e.Member));
+        Command<ClusterEvent.ReachableMember>(e =>
+        {
+            if (e.Member.Status == MemberStatus.Up) BrokerUp(e.Member);
+        });
+        Command<ClusterEvent.UnreachableMember>(e => BrokerGone(e.Member, "unreachable"));
+        Command<ClusterEvent.MemberExited>(e => BrokerGone(e.Member, "leaving"));
+        Command<ClusterEvent.MemberDowned>(e => BrokerGone(e.Member, "downed"));
+        Command<ClusterEvent.MemberRemoved>(e => BrokerGone(e.Member, "removed"));
+        Command<ClusterEvent.IMemberEvent>(_ => { });
         Command<CreateTopicRequest>(r => Decide(_state.DecideCreate(r, _settings, LiveBrokers())));
         Command<DeleteTopicRequest>(r => Decide(_state.DecideDelete(r)));
         Command<CreatePartitionsRequest>(r => Decide(_state.DecideCreatePartitions(r, LiveBrokers())));
@@ -76,10 +92,45 @@ public sealed class ControllerActor : ReceivePersistentActor
 
     public override string PersistenceId => ControllerPersistenceId;
 
-    /// <summary>The brokers that can host replicas. One broker per node; the multi-node issue adds registration.</summary>
-    private IReadOnlyList<int> LiveBrokers() => [_settings.BrokerId];
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+    }
 
-    private IReadOnlyList<BrokerInfo> Brokers() => [_localBroker];
+    protected override void PostStop()
+    {
+        Cluster.Get(Context.System).Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    private void BrokerUp(Member member)
+    {
+        if (BrokerRole.IdOf(member) is not { } id) return;
+        var info = new BrokerInfo(id, member.Address.Host!, member.Address.Port!.Value);
+        if (_liveBrokers.TryGetValue(id, out var known) && known == info) return;
+        _liveBrokers[id] = info;
+        _log.Info("Broker {0} is live at {1}:{2}", id, info.Host, info.Port);
+        // A returning broker may have missed config changes made while it was away.
+        var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == id).ToArray();
+        if (commands.Length > 0)
+            ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+    }
+
+    private void BrokerGone(Member member, string why)
+    {
+        if (BrokerRole.IdOf(member) is not { } id || id == _localBroker.BrokerId) return;
+        // Another node with the same id (a restarted broker) may already be Up: only forget the address that went away.
+        if (!_liveBrokers.TryGetValue(id, out var known) || known.Host != member.Address.Host || known.Port != member.Address.Port) return;
+        _liveBrokers.Remove(id);
+        _log.Info("Broker {0} at {1} is no longer live ({2})", id, member.Address, why);
+    }
+
+    /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>
+    private IReadOnlyList<int> LiveBrokers() => _liveBrokers.Keys.ToArray();
+
+    private IReadOnlyList<BrokerInfo> Brokers() => _liveBrokers.Values.ToArray();
 
     private void Decide(ControllerState.Decision decision)
     {
@@ -118,32 +169,53 @@ public sealed class ControllerActor : ReceivePersistentActor
                 break;
             case TopicDeleted d:
                 _log.Info("Deleted topic {0}", d.Name);
-                var deletes = deleted!.Partitions.Select(p => (object)new DeletePartition(new TopicPartition(d.Name, p.Partition))).ToArray();
-                ConfirmPartitions(deletes, new TopicOperationResponse(d.Name, ErrorCode.None, null), replyTo);
+                ConfirmPartitions(Deletes(deleted!), new TopicOperationResponse(d.Name, ErrorCode.None, null), replyTo);
                 break;
         }
     }
+
+    /// <summary>A command for the replica of a partition on one broker.</summary>
+    private sealed record ReplicaCommand(int BrokerId, object Command);
 
     /// <summary>
     /// A new topic's partitions are wiped first: should an earlier topic of the same name not have finished deleting
     /// (the controller crashed meanwhile), its log must not reappear. A replica with no log just confirms.
     /// </summary>
-    private object[] CreationCommands(TopicState topic) =>
+    private ReplicaCommand[] CreationCommands(TopicState topic) =>
         Ensures(topic, topic.Partitions)
-            .SelectMany(e => new object[] { new DeletePartition(((EnsurePartition)e).TopicPartition), e })
+            .SelectMany(c => new[] { c with { Command = new DeletePartition(((EnsurePartition)c.Command).TopicPartition) }, c })
             .ToArray();
 
-    private object[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
+    private ReplicaCommand[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
     {
         var config = _settings.EffectiveTopicConfig(topic.ConfigOverrides);
-        return partitions.Select(p => (object)new EnsurePartition(new TopicPartition(topic.Name, p.Partition), config)).ToArray();
+        return partitions.SelectMany(p => p.Replicas.Select(b => new ReplicaCommand(b, new EnsurePartition(new TopicPartition(topic.Name, p.Partition), config))))
+            .ToArray();
     }
 
+    private static ReplicaCommand[] Deletes(TopicState topic) =>
+        topic.Partitions.SelectMany(p => p.Replicas.Select(b => new ReplicaCommand(b, new DeletePartition(new TopicPartition(topic.Name, p.Partition))))).ToArray();
+
+    /// <summary>
+    /// Sends a command to a replica through its own broker's gateway: a broker's replica shard is only ever asked for
+    /// by its own node, so sharding can never place it anywhere else, even before the pinned location has spread.
+    /// </summary>
+    private Task<PartitionStateAck> AskReplica(ReplicaCommand c, TimeSpan timeout)
+    {
+        if (!_liveBrokers.TryGetValue(c.BrokerId, out var broker))
+            return Task.FromException<PartitionStateAck>(new InvalidOperationException($"broker {c.BrokerId} is not live"));
+        return c.BrokerId == _localBroker.BrokerId
+            ? _partitionRegion.Ask<PartitionStateAck>(c.Command, timeout)
+            : Context.ActorSelection(GatewayPath(broker)).Ask<PartitionStateAck>(c.Command, timeout);
+    }
+
+    private static string GatewayPath(BrokerInfo b) => $"akka.tcp://{Broker.BrokerNode.ActorSystemName}@{b.Host}:{b.Port}/user/{Gateway.BrokerGateway.Name}";
+
     /// <summary>Sends the commands to the replicas and replies once all confirmed, or with REQUEST_TIMED_OUT.</summary>
-    private void ConfirmPartitions(object[] commands, TopicOperationResponse reply, IActorRef replyTo)
+    private void ConfirmPartitions(ReplicaCommand[] commands, TopicOperationResponse reply, IActorRef replyTo)
     {
         var timeout = _settings.AdminTimeout;
-        var asks = commands.Select(c => _partitionRegion.Ask<PartitionStateAck>(c, timeout)).ToArray();
+        var asks = commands.Select(c => AskReplica(c, timeout)).ToArray();
         Task.WhenAll(asks).ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully && t.Result.All(a => a.Error == ErrorCode.None))
@@ -186,7 +258,7 @@ public sealed class ControllerActor : ReceivePersistentActor
             // Reply after the replicas exist, so the client's first produce finds its partition.
             var timeout = _settings.AdminTimeout;
             var response = Metadata(n);
-            Task.WhenAll(commands.Select(c => _partitionRegion.Ask<PartitionStateAck>(c, timeout)))
+            Task.WhenAll(commands.Select(c => AskReplica(c, timeout)))
                 .ContinueWith(t =>
                 {
                     if (!t.IsCompletedSuccessfully)
@@ -197,7 +269,7 @@ public sealed class ControllerActor : ReceivePersistentActor
     }
 
     private MetadataResponse Metadata(IEnumerable<string> names) =>
-        new(Brokers(), _settings.BrokerId, names.Select(_state.Describe).ToArray());
+        new(Brokers(), _settings.BrokerId, names.Select(n => _state.Describe(n, _liveBrokers.Keys)).ToArray());
 
     private void HandleInitProducerId(IActorRef replyTo)
     {

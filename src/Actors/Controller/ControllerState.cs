@@ -14,6 +14,9 @@ public sealed class ControllerState
     /// <summary>Producer ids are persisted in blocks so that handing one out does not cost a journal write.</summary>
     public const long ProducerIdBlockSize = 1000;
 
+    /// <summary>Until followers copy their leader's log, a second replica would be a promise the broker does not keep.</summary>
+    public const int MaxReplicationFactor = 1;
+
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
 
@@ -49,6 +52,9 @@ public sealed class ControllerState
         if (rf > liveBrokers.Count)
             return Fail(ErrorCode.InvalidReplicationFactor,
                 $"Replication factor: {rf} larger than available brokers: {liveBrokers.Count}. Use a replication factor of at most {liveBrokers.Count}, or add brokers.");
+        if (rf > MaxReplicationFactor)
+            return Fail(ErrorCode.InvalidReplicationFactor,
+                $"Replication factor {rf} is not supported yet: replicas are not copied between brokers in this version, so each partition lives on one broker. Use replication factor 1.");
         var configProblem = TopicConfigValidator.Validate(r.Configs);
         if (configProblem != null) return Fail(ErrorCode.InvalidConfig, configProblem);
         if (r.ValidateOnly) return Fail(ErrorCode.None, null!);
@@ -98,7 +104,11 @@ public sealed class ControllerState
                 .Select(kv => new ConfigEntry(kv.Key, kv.Value, !topic.ConfigOverrides.ContainsKey(kv.Key))).ToArray());
     }
 
-    public TopicMetadata Describe(string name)
+    /// <summary>
+    /// Metadata for a topic. A partition whose broker is not live has no leader (-1) and an empty in-sync set: it is
+    /// offline until that broker returns, and clients retry (LEADER_NOT_AVAILABLE) meanwhile.
+    /// </summary>
+    public TopicMetadata Describe(string name, IReadOnlyCollection<int> liveBrokers)
     {
         if (!_topics.TryGetValue(name, out var topic))
         {
@@ -108,7 +118,11 @@ public sealed class ControllerState
                 : new TopicMetadata(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", []);
         }
         return new TopicMetadata(name, ErrorCode.None, null,
-            topic.Partitions.Select(p => new PartitionMetadata(p.Partition, p.Replicas[0], p.Replicas, p.Replicas)).ToArray());
+            topic.Partitions.Select(p =>
+            {
+                var isr = p.Replicas.Where(liveBrokers.Contains).ToArray();
+                return new PartitionMetadata(p.Partition, liveBrokers.Contains(p.Replicas[0]) ? p.Replicas[0] : -1, p.Replicas, isr);
+            }).ToArray());
     }
 
     /// <summary>Hands out the next producer id; returns an event to persist first when the allocated block is used up.</summary>

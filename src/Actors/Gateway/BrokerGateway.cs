@@ -38,6 +38,9 @@ public sealed class BrokerGateway : ReceiveActor
                 Sender.Tell(new ListOffsetsResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1));
             else partitionRegion.Forward(r);
         });
+        // The controller's commands for this broker's replicas come through here (see ControllerActor.AskReplica).
+        Receive<EnsurePartition>(partitionRegion.Forward);
+        Receive<DeletePartition>(partitionRegion.Forward);
         Receive<IGroupRequest>(r =>
         {
             // An empty id would name no coordinator; Kafka refuses it the same way.

@@ -38,6 +38,24 @@ public class ControllerStateTests
         Assert.Contains("larger than available brokers: 1", r.ErrorMessage);
     }
 
+    [Fact]
+    public void Partitions_spread_their_leaders_evenly_over_the_live_brokers()
+    {
+        var state = new ControllerState();
+        var d = state.DecideCreate(new CreateTopicRequest("spread", 6, 1, NoConfig, false), TestConfigs.Settings(), [3, 1, 2]);
+        var topic = Assert.IsType<TopicCreated>(Assert.IsType<ControllerState.Decision.Persist>(d).Event).Topic;
+        var leaders = topic.Partitions.Select(p => p.Replicas.Single()).ToArray();
+        Assert.All(new[] { 1, 2, 3 }, b => Assert.Equal(2, leaders.Count(l => l == b)));
+    }
+
+    [Fact]
+    public void A_replication_factor_above_one_is_refused_until_replicas_are_copied_between_brokers()
+    {
+        var r = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest("t", 1, 3, NoConfig, false), TestConfigs.Settings(), [1, 2, 3]));
+        Assert.Equal(ErrorCode.InvalidReplicationFactor, r.Error);
+        Assert.Contains("Use replication factor 1", r.ErrorMessage);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData(".")]

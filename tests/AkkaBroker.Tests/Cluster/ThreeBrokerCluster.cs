@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.Cluster;
+using AkkaBroker.Tests.Integration;
+
+namespace AkkaBroker.Tests.Cluster;
+
+/// <summary>
+/// Three brokers in this test process, each its own ActorSystem, SQLite journal and free port on 127.0.0.1, joined into
+/// one Akka cluster through broker 1. Gossip runs faster than the defaults so the cluster forms in about a second.
+/// </summary>
+internal sealed class ThreeBrokerCluster : IAsyncDisposable
+{
+    private const string FastCluster = """
+        akka.cluster.gossip-interval = 200ms
+        akka.cluster.leader-actions-interval = 200ms
+        akka.cluster.periodic-tasks-initial-delay = 100ms
+        akka.cluster.sharding.rebalance-interval = 2s
+        """;
+
+    private readonly Dictionary<int, BrokerFixture> _brokers = new();
+    private readonly Dictionary<int, string> _dataDirs = new();
+    private string _seed = "";
+
+    public IReadOnlyDictionary<int, BrokerFixture> Brokers => _brokers;
+
+    public static async Task<ThreeBrokerCluster> StartAsync()
+    {
+        var cluster = new ThreeBrokerCluster();
+        var first = await cluster.StartBrokerAsync(1);
+        cluster._seed = $"akka.tcp://akkabroker@127.0.0.1:{first.Node.BoundPort}";
+        await cluster.StartBrokerAsync(2);
+        await cluster.StartBrokerAsync(3);
+        await cluster.WaitForMembersAsync(3);
+        return cluster;
+    }
+
+    /// <summary>Starts broker <paramref name="id"/> on its own data directory (the same one again after a stop).</summary>
+    public async Task<BrokerFixture> StartBrokerAsync(int id)
+    {
+        if (!_dataDirs.TryGetValue(id, out var dir))
+            _dataDirs[id] = dir = Path.Combine(Path.GetTempPath(), $"akkabroker-cluster-{id}-" + Guid.NewGuid().ToString("N"));
+        var seeds = _seed == "" ? "" : $"akka.cluster.seed-nodes = [\"{_seed}\"]";
+        var broker = await BrokerFixture.StartAsync($"""
+            akkabroker.broker.broker.id = {id}
+            {seeds}
+            {FastCluster}
+            """, dir);
+        _brokers[id] = broker;
+        return broker;
+    }
+
+    public async Task StopBrokerAsync(int id)
+    {
+        await _brokers[id].StopAsync();
+        _brokers.Remove(id);
+    }
+
+    /// <summary>Waits until every running broker sees <paramref name="count"/> members Up.</summary>
+    public async Task WaitForMembersAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (_brokers.Values.Any(b => Akka.Cluster.Cluster.Get(b.Node.System).State.Members.Count(m => m.Status == MemberStatus.Up) != count))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"expected every broker to see {count} members Up within 30 s");
+            await Task.Delay(50);
+        }
+    }
+
+    public string Bootstrap(int id) => _brokers[id].Bootstrap;
+
+    public async ValueTask DisposeAsync()
+    {
+        // Later brokers first, so the controller (on the oldest, broker 1) is not handed over needlessly.
+        foreach (var b in _brokers.OrderByDescending(kv => kv.Key).Select(kv => kv.Value)) await b.StopAsync();
+        foreach (var dir in _dataDirs.Values)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A stray SQLite handle; the OS cleans the temp dir.
+            }
+        }
+    }
+}

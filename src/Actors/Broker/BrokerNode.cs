@@ -42,9 +42,11 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <summary>reference.conf of this assembly: every broker key with its default.</summary>
     public static Config ReferenceConfig { get; } = LoadReference();
 
-    /// <summary>The full configuration: user overrides, then reference.conf, then the serializer bindings.</summary>
+    /// <summary>The full configuration: user overrides, then reference.conf, then the serializer bindings and Akka.DistributedData's defaults.</summary>
     public static Config Compose(Config overrides) =>
-        overrides.WithFallback(ReferenceConfig).WithFallback(BrokerSerialization.Config);
+        overrides.WithFallback(ReferenceConfig).WithFallback(BrokerSerialization.Config)
+            // Other brokers' replicators may write to this one before anything here touched DistributedData.
+            .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
 
     /// <summary>Validates the configuration, prepares the data directory and starts the broker.</summary>
     /// <exception cref="BrokerConfigurationException">a setting is not allowed.</exception>
@@ -59,6 +61,7 @@ public sealed class BrokerNode : IAsyncDisposable
             akka.persistence.journal.sql.connection-string = "{{escaped}}"
             akka.persistence.snapshot-store.sql.connection-string = "{{escaped}}"
             akka.cluster.roles = ["{{BrokerRole.For(settings.BrokerId)}}"]
+            akka.cluster.distributed-data.durable.{{SqliteDurableStore.ConnectionStringKey}} = "{{escaped}}"
             """).WithFallback(composed);
 
         var bootstrap = BootstrapSetup.Create().WithConfig(config)

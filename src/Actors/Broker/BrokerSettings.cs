@@ -25,6 +25,7 @@ public sealed record BrokerSettings(
     int PrometheusPort,
     TimeSpan AdminTimeout,
     TimeSpan JoinTimeout,
+    TimeSpan ControllerQuorumTimeout,
     string JournalSynchronous,
     PartitionSettings Partition,
     Groups.GroupSettings Group)
@@ -116,6 +117,10 @@ public sealed record BrokerSettings(
         if (joinTimeout <= TimeSpan.Zero)
             throw new BrokerConfigurationException($"{Section}.cluster.join-timeout", joinTimeout.ToString(), "a positive duration such as 60s");
 
+        var quorumTimeout = b.GetTimeSpan("controller.quorum-timeout", null, allowInfinite: false);
+        if (quorumTimeout <= TimeSpan.Zero)
+            throw new BrokerConfigurationException($"{Section}.controller.quorum-timeout", quorumTimeout.ToString(), "a positive duration such as 5s");
+
         return new BrokerSettings(
             BrokerId: Int(b, Section, "broker.id", 0, int.MaxValue),
             Host: host,
@@ -130,6 +135,7 @@ public sealed record BrokerSettings(
             PrometheusPort: prometheusPort,
             AdminTimeout: adminTimeout,
             JoinTimeout: joinTimeout,
+            ControllerQuorumTimeout: quorumTimeout,
             JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
             {
                 "NORMAL" => "NORMAL",

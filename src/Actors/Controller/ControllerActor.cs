@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using Akka.Persistence;
+using Akka.DistributedData;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
@@ -9,33 +9,47 @@ using AkkaBroker.Protocol.Messages;
 namespace AkkaBroker.Actors.Controller;
 
 /// <summary>
-/// The controller: a cluster singleton and persistent actor that owns topic metadata and producer-id allocation.
-/// It decides each admin request with <see cref="ControllerState"/>, persists the event, then tells every affected
-/// partition replica (<see cref="EnsurePartition"/> / <see cref="DeletePartition"/>) and replies once they confirmed,
-/// so a client that sees "created" can produce at once. After recovery it re-sends the partitions' state, which
-/// repairs a crash between persisting an event and telling the replicas.
+/// The controller: a cluster singleton that owns topic metadata, the group directory and producer-id allocation.
+/// Its state is replicated to the brokers with Akka.DistributedData (one <see cref="LWWRegister{T}"/>, written with
+/// WriteMajority and kept on disk by each broker's durable store), so a controller that takes over on another node
+/// reads it back with ReadMajority and loses nothing that was acknowledged. Each request is decided with
+/// <see cref="ControllerState"/> on a copy; the copy becomes the state once a majority has it, then the affected
+/// replicas are told (<see cref="EnsurePartition"/> / <see cref="DeletePartition"/>) and the reply goes back when they
+/// confirmed, so a client that sees "created" can produce at once. Changes are written one at a time: requests that
+/// change state wait (stashed) while a write is in flight; reads are answered at once from the replicated state.
 /// </summary>
-public sealed class ControllerActor : ReceivePersistentActor
+public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 {
     public const string ControllerPersistenceId = "controller";
-    private const int SnapshotEvery = 200;
+
+    /// <summary>The DistributedData key of the controller's state; listed in durable.keys in reference.conf.</summary>
+    public static readonly LWWRegisterKey<ControllerSnapshot> StateKey = new("controller-state");
 
     /// <param name="localBroker">This broker's id and the address clients reach it at (the bound one, not the configured port 0).</param>
-    /// <param name="groupRegion">The group coordinators' shard region: after recovery every listed group's coordinator is started, so offset retention runs for groups nobody uses any more.</param>
+    /// <param name="groupRegion">The group coordinators' shard region: after a takeover every listed group's coordinator is started, so offset retention runs for groups nobody uses any more.</param>
     public static Props Props(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion, IActorRef groupRegion) =>
         Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion, groupRegion));
 
     private sealed record PartitionsConfirmed(object Reply, IActorRef ReplyTo, string? Failure);
 
+    private sealed record RetryLoad;
+
+    /// <summary>A state change on its way to a majority: the next state and what to do once it is replicated.</summary>
+    private sealed record PendingWrite(ControllerState Next, Action<bool> Then);
+
     private readonly BrokerSettings _settings;
     private readonly BrokerInfo _localBroker;
     private readonly IActorRef _partitionRegion;
     private readonly IActorRef _groupRegion;
-    private readonly ControllerState _state = new();
+    private readonly IActorRef _replicator;
+    private readonly Akka.Cluster.Cluster _cluster;
+    private ControllerState _state = new();
     /// <summary>Brokers that are cluster members, Up and reachable: the ones that can host replicas and serve clients.</summary>
     private readonly SortedDictionary<int, BrokerInfo> _liveBrokers = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private int _eventsSinceSnapshot;
+    private PendingWrite? _pending;
+
+    public IStash Stash { get; set; } = null!;
 
     public ControllerActor(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion, IActorRef groupRegion)
     {
@@ -43,66 +57,143 @@ public sealed class ControllerActor : ReceivePersistentActor
         _settings = settings;
         _localBroker = localBroker;
         _partitionRegion = partitionRegion;
+        _cluster = Akka.Cluster.Cluster.Get(Context.System);
+        _replicator = DistributedData.Get(Context.System).Replicator;
         // The singleton only runs on a member that is Up; cluster events about the others arrive shortly after start.
         _liveBrokers[localBroker.BrokerId] = localBroker;
+        Become(Loading);
+    }
 
-        Recover<SnapshotOffer>(o => _state.Restore((ControllerSnapshot)o.Snapshot));
-        Recover<RecoveryCompleted>(_ =>
+    private TimeSpan QuorumTimeout => _settings.ControllerQuorumTimeout;
+
+    /// <summary>Reads the replicated state from a majority; until then every request waits.</summary>
+    private void Loading()
+    {
+        ClusterEvents();
+        Receive<GetSuccess>(g => Loaded(g.Get(StateKey).Value, "the replicated state"));
+        Receive<NotFound>(_ =>
         {
-            _state.OnRecoveryCompleted();
-            _log.Info("Controller recovered {0} topics; re-sending partition state", _state.Topics.Count);
+            // Nothing replicated yet: a broker upgraded from the single-node version keeps its state in its journal.
+            Context.ActorOf(LegacyControllerJournal.Props(), "legacy-journal");
+        });
+        Receive<LegacyControllerJournal.Recovered>(r => Loaded(r.Snapshot, r.Snapshot == null ? "nothing (a new cluster)" : "this broker's journal (first start after an upgrade)"));
+        Receive<GetFailure>(_ =>
+        {
+            _log.Warning("Controller could not read its state from a majority of brokers within {0}; retrying", QuorumTimeout);
+            Timers.StartSingleTimer("retry-load", new RetryLoad(), TimeSpan.FromSeconds(1));
+        });
+        Receive<RetryLoad>(_ => _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout))));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
+        _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout)));
+    }
+
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    private void Loaded(ControllerSnapshot? snapshot, string source)
+    {
+        var next = new ControllerState();
+        if (snapshot != null) next.Restore(snapshot);
+        next.BeginEpoch();
+        _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
+        Become(Active);
+        Write(next, _ =>
+        {
             foreach (var topic in _state.Topics.Values)
                 ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
                     new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
             foreach (var group in _state.Groups)
                 _groupRegion.Tell(new Akka.Cluster.Sharding.ShardRegion.StartEntity(group));
         });
-        Recover<object>(e => _state.Apply(e));
+        Stash.UnstashAll();
+    }
 
-        Command<ClusterEvent.MemberUp>(e => BrokerUp(e.Member));
-        Command<ClusterEvent.ReachableMember>(e =>
+    /// <summary>Replicates <paramref name="next"/> to a majority, then makes it the state and runs <paramref name="then"/> (true: a majority has it).</summary>
+    private void Write(ControllerState next, Action<bool> then)
+    {
+        _pending = new PendingWrite(next, then);
+        var snapshot = next.ToSnapshot();
+        var self = _cluster.SelfUniqueAddress;
+        _replicator.Tell(Dsl.Update(StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot), new WriteMajority(QuorumTimeout),
+            register => register.WithValue(self, snapshot)));
+        Become(Writing);
+    }
+
+    private void Writing()
+    {
+        ClusterEvents();
+        Receive<UpdateSuccess>(_ => WriteDone(true));
+        Receive<IUpdateFailure>(f =>
         {
-            if (e.Member.Status == MemberStatus.Up) BrokerUp(e.Member);
+            // The local replica has the change and spreads it by gossip; only a majority's acknowledgement is missing.
+            _log.Warning("Controller state reached this broker but not a majority within {0}: {1}", QuorumTimeout, f.GetType().Name);
+            WriteDone(false);
         });
-        Command<ClusterEvent.UnreachableMember>(e => BrokerGone(e.Member, "unreachable"));
-        Command<ClusterEvent.MemberExited>(e => BrokerGone(e.Member, "leaving"));
-        Command<ClusterEvent.MemberDowned>(e => BrokerGone(e.Member, "downed"));
-        Command<ClusterEvent.MemberRemoved>(e => BrokerGone(e.Member, "removed"));
-        Command<ClusterEvent.IMemberEvent>(_ => { });
-        Command<CreateTopicRequest>(r => Decide(_state.DecideCreate(r, _settings, LiveBrokers())));
-        Command<DeleteTopicRequest>(r => Decide(_state.DecideDelete(r)));
-        Command<CreatePartitionsRequest>(r => Decide(_state.DecideCreatePartitions(r, LiveBrokers())));
-        Command<AlterConfigsRequest>(r => Decide(_state.DecideAlterConfigs(r)));
-        Command<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
-        Command<MetadataRequest>(HandleMetadata);
-        Command<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
-        Command<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
-        Command<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
-        Command<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
-        Command<PartitionsConfirmed>(c =>
+        Reads();
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void WriteDone(bool replicated)
+    {
+        var pending = _pending!;
+        _pending = null;
+        _state = pending.Next;
+        Become(Active);
+        pending.Then(replicated);
+        Stash.UnstashAll();
+    }
+
+    private void Active()
+    {
+        ClusterEvents();
+        Reads();
+        Receive<CreateTopicRequest>(r => Decide(_state.DecideCreate(r, _settings, LiveBrokers())));
+        Receive<DeleteTopicRequest>(r => Decide(_state.DecideDelete(r)));
+        Receive<CreatePartitionsRequest>(r => Decide(_state.DecideCreatePartitions(r, LiveBrokers())));
+        Receive<AlterConfigsRequest>(r => Decide(_state.DecideAlterConfigs(r)));
+        Receive<MetadataRequest>(HandleMetadata);
+        Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
+        Receive<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
+        Receive<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
+    }
+
+    /// <summary>Requests answered from the current state, also while a change is being written.</summary>
+    private void Reads()
+    {
+        Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
+        Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
+        Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
+        Receive<PartitionsConfirmed>(c =>
         {
             if (c.Failure != null) _log.Warning("Partition replicas did not all confirm: {0}", c.Failure);
             c.ReplyTo.Tell(c.Reply);
         });
-        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning("Controller snapshot failed: {0}", f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning("Deleting old controller snapshots failed: {0}", f.Cause.Message));
     }
 
-    public override string PersistenceId => ControllerPersistenceId;
-
-    protected override void PreStart()
+    private void ClusterEvents()
     {
-        base.PreStart();
-        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
-            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
-    }
-
-    protected override void PostStop()
-    {
-        Cluster.Get(Context.System).Unsubscribe(Self);
-        base.PostStop();
+        Receive<ClusterEvent.MemberUp>(e => BrokerUp(e.Member));
+        Receive<ClusterEvent.ReachableMember>(e =>
+        {
+            if (e.Member.Status == MemberStatus.Up) BrokerUp(e.Member);
+        });
+        Receive<ClusterEvent.UnreachableMember>(e => BrokerGone(e.Member, "unreachable"));
+        Receive<ClusterEvent.MemberExited>(e => BrokerGone(e.Member, "leaving"));
+        Receive<ClusterEvent.MemberDowned>(e => BrokerGone(e.Member, "downed"));
+        Receive<ClusterEvent.MemberRemoved>(e => BrokerGone(e.Member, "removed"));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
     }
 
     private void BrokerUp(Member member)
@@ -141,16 +232,30 @@ public sealed class ControllerActor : ReceivePersistentActor
                 replyTo.Tell(r.Response);
                 break;
             case ControllerState.Decision.Persist p:
-                Persist(p.Event, e =>
+                var before = p.Event is TopicDeleted d ? _state.Topics[d.Name] : null;
+                var next = _state.Clone();
+                next.Apply(p.Event);
+                Write(next, replicated =>
                 {
-                    var before = e is TopicDeleted d ? _state.Topics[d.Name] : null;
-                    _state.Apply(e);
-                    AfterEvent(e, before, replyTo);
-                    MaybeSnapshot();
+                    if (!replicated) replyTo.Tell(new TopicOperationResponse(TopicOf(p.Event), ErrorCode.RequestTimedOut, NotReplicated));
+                    AfterEvent(p.Event, before, replicated ? replyTo : ActorRefs.Nobody);
                 });
                 break;
         }
     }
+
+    private string NotReplicated =>
+        $"The change was recorded on the controller's broker but a majority of brokers did not confirm it within {QuorumTimeout.TotalSeconds:0.#} s " +
+        "(akkabroker.broker.controller.quorum-timeout), so it may yet take effect or be lost with that broker. Check that most brokers are up, then check with topics describe.";
+
+    private static string TopicOf(object e) => e switch
+    {
+        TopicCreated c => c.Topic.Name,
+        TopicDeleted d => d.Name,
+        PartitionsAdded a => a.Name,
+        TopicConfigsChanged cc => cc.Name,
+        _ => "",
+    };
 
     private void AfterEvent(object e, TopicState? deleted, IActorRef replyTo)
     {
@@ -228,36 +333,36 @@ public sealed class ControllerActor : ReceivePersistentActor
         }).PipeTo(Self);
     }
 
+    private IReadOnlyList<string> AllTopicNames() => _state.Topics.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+
+    /// <summary>Topics the request asks for that do not exist and are to be auto-created.</summary>
+    private string[] MissingTopics(MetadataRequest request) =>
+        request.Topics == null || !request.AllowAutoTopicCreation || !_settings.AutoCreateTopicsEnable
+            ? []
+            : request.Topics.Where(n => !_state.Topics.ContainsKey(n) && Topics.TopicNames.Validate(n) == null).Distinct().ToArray();
+
+    /// <summary>A metadata request that auto-creates topics (one that creates none is answered in <see cref="Reads"/>).</summary>
     private void HandleMetadata(MetadataRequest request)
     {
         var replyTo = Sender;
-        var names = request.Topics ?? _state.Topics.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
-        var missing = request.Topics == null || !request.AllowAutoTopicCreation || !_settings.AutoCreateTopicsEnable
-            ? []
-            : names.Where(n => !_state.Topics.ContainsKey(n) && Topics.TopicNames.Validate(n) == null).Distinct().ToArray();
-        if (missing.Length == 0)
-        {
-            replyTo.Tell(Metadata(names));
-            return;
-        }
+        var names = request.Topics ?? AllTopicNames();
+        var missing = MissingTopics(request);
         var events = new List<TopicCreated>();
         foreach (var name in missing)
         {
             var decision = _state.DecideCreate(new CreateTopicRequest(name, -1, -1, new Dictionary<string, string>(), false), _settings, LiveBrokers());
             if (decision is ControllerState.Decision.Persist { Event: TopicCreated created }) events.Add(created);
         }
-        PersistAll(events, e =>
+        var next = _state.Clone();
+        foreach (var e in events) next.Apply(e);
+        Write(next, replicated =>
         {
-            _state.Apply(e);
-            _log.Info("Auto-created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions.Count);
-            MaybeSnapshot();
-        });
-        DeferAsync(names, n =>
-        {
+            foreach (var e in events) _log.Info("Auto-created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions.Count);
             var commands = events.SelectMany(e => CreationCommands(e.Topic)).ToArray();
-            // Reply after the replicas exist, so the client's first produce finds its partition.
+            // Reply after the replicas exist, so the client's first produce finds its partition. A client whose auto-created
+            // topic did not reach a majority still gets the metadata: the topic exists on this controller and is retried as usual.
             var timeout = _settings.AdminTimeout;
-            var response = Metadata(n);
+            var response = Metadata(names);
             Task.WhenAll(commands.Select(c => AskReplica(c, timeout)))
                 .ContinueWith(t =>
                 {
@@ -279,28 +384,19 @@ public sealed class ControllerActor : ReceivePersistentActor
             replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, id, 0));
             return;
         }
-        Persist(allocate, e =>
-        {
-            _state.Apply(e);
-            var (next, _) = _state.NextProducerId();
-            replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, next, 0));
-        });
+        var next = _state.Clone();
+        next.Apply(allocate);
+        var (fresh, _) = next.NextProducerId();
+        Write(next, replicated => replyTo.Tell(replicated
+            ? new InitProducerIdResponse(ErrorCode.None, null, fresh, 0)
+            : new InitProducerIdResponse(ErrorCode.RequestTimedOut, NotReplicated, -1, -1)));
     }
 
     private void RecordGroup(string groupId, bool exists)
     {
         if (_state.DecideGroupDirectory(groupId, exists) is not { } e) return;
-        Persist(e, ev =>
-        {
-            _state.Apply(ev);
-            MaybeSnapshot();
-        });
-    }
-
-    private void MaybeSnapshot()
-    {
-        if (++_eventsSinceSnapshot < SnapshotEvery) return;
-        _eventsSinceSnapshot = 0;
-        SaveSnapshot(_state.ToSnapshot());
+        var next = _state.Clone();
+        next.Apply(e);
+        Write(next, _ => { });
     }
 }

@@ -27,6 +27,21 @@ public sealed class ControllerState
 
     public long NextFreeProducerId { get; private set; }
 
+    /// <summary>Counts controller incarnations; see <see cref="ControllerSnapshot.ControllerEpoch"/>.</summary>
+    public int ControllerEpoch { get; private set; }
+
+    /// <summary>A new controller takes over: it acts under the next epoch.</summary>
+    public void BeginEpoch() => ControllerEpoch++;
+
+    /// <summary>An independent copy, for deciding the next state before it is known to be replicated.</summary>
+    public ControllerState Clone()
+    {
+        var copy = new ControllerState();
+        copy.Restore(ToSnapshot());
+        copy.NextFreeProducerId = NextFreeProducerId;
+        return copy;
+    }
+
     public abstract record Decision
     {
         public sealed record Persist(object Event) : Decision;
@@ -171,7 +186,7 @@ public sealed class ControllerState
     public object? DecideGroupDirectory(string groupId, bool exists) =>
         exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray());
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch);
 
     public void Restore(ControllerSnapshot snapshot)
     {
@@ -181,6 +196,7 @@ public sealed class ControllerState
         foreach (var g in snapshot.Groups) _groups.Add(g);
         AllocatedProducerIdsEnd = snapshot.NextProducerId;
         NextFreeProducerId = AllocatedProducerIdsEnd;
+        ControllerEpoch = snapshot.ControllerEpoch;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

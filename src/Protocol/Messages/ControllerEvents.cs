@@ -22,5 +22,9 @@ public sealed record TopicConfigsChanged(string Name, IReadOnlyDictionary<string
 /// <summary>Producer ids below <c>NextProducerId</c> have been handed out; survives restarts so ids never repeat.</summary>
 public sealed record ProducerIdsAllocated(long NextProducerId);
 
-/// <summary>The controller's state. <c>Groups</c> is the consumer-group directory (added later; older snapshots have none).</summary>
-public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups);
+/// <summary>
+/// The controller's state, replicated to the brokers through Akka.DistributedData. <c>Groups</c> is the consumer-group
+/// directory (older snapshots have none). <c>ControllerEpoch</c> counts controller incarnations: each new controller
+/// takes the next one, so decisions of an older controller can be told apart.
+/// </summary>
+public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch);

@@ -15,6 +15,11 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         akka.cluster.leader-actions-interval = 200ms
         akka.cluster.periodic-tasks-initial-delay = 100ms
         akka.cluster.sharding.rebalance-interval = 2s
+        akka.cluster.failure-detector.heartbeat-interval = 200ms
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 1s
+        akka.cluster.split-brain-resolver.stable-after = 2s
+        # A crash (CrashBrokerAsync) terminates the ActorSystem without leaving the cluster, as kill -9 would.
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
         """;
 
     private readonly Dictionary<int, BrokerFixture> _brokers = new();
@@ -53,6 +58,14 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     {
         await _brokers[id].StopAsync();
         _brokers.Remove(id);
+    }
+
+    /// <summary>Stops broker <paramref name="id"/> as a crash would: no leave, the others find it unreachable and down it.</summary>
+    public async Task CrashBrokerAsync(int id)
+    {
+        var broker = _brokers[id];
+        _brokers.Remove(id);
+        await broker.Node.System.Terminate();
     }
 
     /// <summary>Waits until every running broker sees <paramref name="count"/> members Up.</summary>

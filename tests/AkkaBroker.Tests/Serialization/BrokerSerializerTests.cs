@@ -40,7 +40,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"]),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7),
         new GroupRegistered("g"),
         new GroupUnregistered("g"),
         new EnsurePartition(Tp, Map),
@@ -126,6 +126,26 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         Assert.Equal("t", Assert.Single(snapshot.Topics).Name);
         Assert.Equal(3000, snapshot.NextProducerId);
         Assert.Empty(snapshot.Groups);
+    }
+
+    [Fact]
+    public void Controller_snapshots_written_before_the_controller_epoch_still_load()
+    {
+        // The layout of manifest "cSN2" (single-broker journals of session 2): topics, next producer id, groups.
+        var w = new WireWriter();
+        w.List([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], (ww, t) =>
+        {
+            ww.String(t.Name); ww.Short(t.ReplicationFactor); ww.StringMap(t.ConfigOverrides);
+            ww.List(t.Partitions, (www, p) => { www.Int(p.Partition); www.List(p.Replicas, (x, i) => x.Int(i)); });
+        });
+        w.Long(4000);
+        w.List(["g1"], (ww, g) => ww.String(g));
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
+        var snapshot = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(w.ToArray(), "cSN2"));
+        Assert.Equal("t", Assert.Single(snapshot.Topics).Name);
+        Assert.Equal(4000, snapshot.NextProducerId);
+        Assert.Equal(["g1"], snapshot.Groups);
+        Assert.Equal(0, snapshot.ControllerEpoch);
     }
 
     private static string Render(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType());

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using AkkaBroker.Client;
+using Akka.Actor;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaBroker.Tests.Cluster;
+
+/// <summary>
+/// The controller's state is replicated to a majority of brokers: when the broker running the controller crashes, the
+/// controller that takes over on another broker knows every topic, keeps handing out fresh producer ids and acts under
+/// a higher controller epoch.
+/// </summary>
+public class ControllerFailoverSpec(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_controller_that_takes_over_after_a_crash_knows_every_topic_and_keeps_serving()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(2) }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "before", NumPartitions = 3, ReplicationFactor = 1 }]);
+        var before = await admin.GetMetadataAsync(["before"]);
+        Assert.Equal(1, before.ControllerId); // the oldest broker runs the singleton
+        var leaders = before.Topics.Single().Partitions.ToDictionary(p => p.PartitionId, p => p.Leader);
+        var firstProducerId = (await ProducerIdAsync(cluster, 2)).ProducerId;
+
+        var clock = Stopwatch.StartNew();
+        await cluster.CrashBrokerAsync(1);
+        var after = await WaitForAsync(async () =>
+        {
+            try
+            {
+                var m = await admin.GetMetadataAsync(["before"]);
+                return m.ControllerId != 1 ? m : null;
+            }
+            catch (KafkaException)
+            {
+                return null; // the controller is moving
+            }
+        }, "another broker to run the controller");
+        output.WriteLine($"controller on broker {after.ControllerId} {clock.ElapsedMilliseconds} ms after the crash");
+        Assert.Equal(2, after.ControllerId);
+        Assert.Equal([2, 3], after.Brokers.Select(b => b.BrokerId).Order());
+        var partitions = after.Topics.Single().Partitions;
+        Assert.Equal(3, partitions.Count);
+        Assert.All(partitions, p => Assert.Equal(leaders[p.PartitionId] == 1 ? -1 : leaders[p.PartitionId], p.Leader));
+
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "after", NumPartitions = 2, ReplicationFactor = 1 }]);
+        var refused = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "before", NumPartitions = 1 }]));
+        Assert.Equal(ErrorCode.TopicAlreadyExists, refused.Error.Code);
+        var nextProducerId = await ProducerIdAsync(cluster, 3);
+        Assert.Equal(ErrorCode.None, nextProducerId.Error);
+        Assert.True(nextProducerId.ProducerId > firstProducerId, $"a new controller must never hand out a producer id again ({nextProducerId.ProducerId} after {firstProducerId})");
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(3) }).Build();
+        var delivered = await producer.ProduceAsync("after", new Message<Null, string> { Value = "y" });
+        Assert.Equal(0, delivered.Offset.Value);
+    }
+
+    private static Task<InitProducerIdResponse> ProducerIdAsync(ThreeBrokerCluster cluster, int broker) =>
+        cluster.Brokers[broker].Node.Gateway.Ask<InitProducerIdResponse>(new InitProducerIdRequest(), TimeSpan.FromSeconds(10));
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what) where T : class
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (await probe() is { } result) return result;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 60 s");
+            await Task.Delay(200);
+        }
+    }
+}

@@ -25,6 +25,9 @@ public sealed record BrokerDescription(int BrokerId, string Host, int Port);
 /// <summary>The cluster's brokers and topics.</summary>
 public sealed record ClusterMetadata(IReadOnlyList<BrokerDescription> Brokers, int ControllerId, IReadOnlyList<TopicInfo> Topics);
 
+/// <summary>The cluster as its controller sees it: the live brokers, which one runs the controller, and the controller epoch (one more for each controller that took over).</summary>
+public sealed record ClusterDescription(IReadOnlyList<BrokerDescription> Brokers, int ControllerId, int ControllerEpoch);
+
 /// <summary>One config value of a topic.</summary>
 public sealed record ConfigEntryResult(string Name, string Value, bool IsDefault);
 
@@ -65,6 +68,10 @@ public interface IAdminClient : IDisposable
     /// <summary>The ids of the consumer groups that exist (with members or committed offsets).</summary>
     /// <exception cref="KafkaException">no broker answered.</exception>
     Task<IReadOnlyList<string>> ListConsumerGroupsAsync();
+
+    /// <summary>The live brokers, the controller's broker and the controller epoch (Kafka's DescribeCluster).</summary>
+    /// <exception cref="KafkaException">the controller did not answer within request.timeout.ms.</exception>
+    Task<ClusterDescription> DescribeClusterAsync();
 
     /// <summary>A group's state, members with their partitions, and committed offsets (state Dead when it does not exist).</summary>
     /// <exception cref="KafkaException">the group id is invalid, or no broker answered.</exception>

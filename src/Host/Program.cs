@@ -13,6 +13,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     VerifiableProducerCommand.Create(),
     VerifiableConsumerCommand.Create(),
     GroupsCommand.Create(),
+    ClusterCommand.Create(),
     PerfCommand.Create(),
 };
 // SIGTERM is left to Akka's coordinated shutdown (run-by-clr-shutdown-hook); Ctrl-C is handled by each command.

@@ -71,7 +71,8 @@ internal static class TopicsCommand
                 var rf = t.Partitions.Count == 0 ? 0 : t.Partitions[0].Replicas.Count;
                 Console.WriteLine($"Topic: {t.Topic}\tPartitionCount: {t.Partitions.Count}\tReplicationFactor: {rf}\tConfigs: {overrides}");
                 foreach (var p in t.Partitions)
-                    Console.WriteLine($"\tTopic: {t.Topic}\tPartition: {p.PartitionId}\tLeader: {p.Leader}\tReplicas: {string.Join(",", p.Replicas)}\tIsr: {string.Join(",", p.InSyncReplicas)}");
+                    Console.WriteLine($"\tTopic: {t.Topic}\tPartition: {p.PartitionId}\tLeader: {(p.Leader < 0 ? "none" : p.Leader)}\tReplicas: {string.Join(",", p.Replicas)}\tIsr: {string.Join(",", p.InSyncReplicas)}" +
+                                      (p.Leader < 0 ? "\tOffline: its broker is not live" : p.InSyncReplicas.Count < p.Replicas.Count ? "\tUnder-replicated" : ""));
             }
             return 0;
         }));

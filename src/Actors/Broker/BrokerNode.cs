@@ -113,17 +113,21 @@ public sealed class BrokerNode : IAsyncDisposable
                     "/user/controller-singleton",
                     ClusterSingletonProxySettings.Create(system).WithSingletonName("controller")),
                 "controller-proxy");
+            await ExternalShardAllocation.Get(system).ClientFor(GroupMessageExtractor.TypeName)
+                .UpdateShardLocation(BrokerRole.For(settings.BrokerId), cluster.SelfAddress);
             var groupRegion = await ClusterSharding.Get(system).StartAsync(
                 GroupMessageExtractor.TypeName,
-                groupId => GroupCoordinator.Props(groupId, settings.Group, controller),
+                entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller),
                 ClusterShardingSettings.Create(system),
-                new GroupMessageExtractor(100));
+                new GroupMessageExtractor(settings.BrokerId),
+                new ExternalShardAllocationStrategy(system, GroupMessageExtractor.TypeName),
+                PoisonPill.Instance);
             system.ActorOf(ClusterSingletonManager.Props(
                     ControllerActor.Props(settings, new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value), region, groupRegion),
                     PoisonPill.Instance,
                     ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
                 "controller-singleton");
-            var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller), BrokerGateway.Name);
+            var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             return new BrokerNode(system, settings, gateway, region);
         }
         catch

@@ -26,6 +26,7 @@ public sealed record BrokerSettings(
     TimeSpan AdminTimeout,
     TimeSpan JoinTimeout,
     TimeSpan ControllerQuorumTimeout,
+    int OffsetsTopicNumPartitions,
     string JournalSynchronous,
     PartitionSettings Partition,
     Groups.GroupSettings Group)
@@ -136,6 +137,7 @@ public sealed record BrokerSettings(
             AdminTimeout: adminTimeout,
             JoinTimeout: joinTimeout,
             ControllerQuorumTimeout: quorumTimeout,
+            OffsetsTopicNumPartitions: Int(b, Section, "offsets.topic.num.partitions", 1, 1000),
             JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
             {
                 "NORMAL" => "NORMAL",

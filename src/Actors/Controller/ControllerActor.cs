@@ -104,8 +104,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private void Loaded(ControllerSnapshot? snapshot, string source)
     {
-        var next = new ControllerState();
-        if (snapshot != null) next.Restore(snapshot);
+        var loaded = new ControllerState();
+        if (snapshot != null) loaded.Restore(snapshot);
+        // Reads answered while the new epoch is being written must already see what was loaded.
+        _state = loaded;
+        var next = loaded.Clone();
         next.BeginEpoch();
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
@@ -114,8 +117,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             foreach (var topic in _state.Topics.Values)
                 ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
                     new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
-            foreach (var group in _state.Groups)
-                _groupRegion.Tell(new Akka.Cluster.Sharding.ShardRegion.StartEntity(group));
+            StartGroupCoordinators();
         });
         Stash.UnstashAll();
     }
@@ -167,11 +169,14 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
         Receive<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
         Receive<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
+        Receive<FindCoordinatorRequest>(HandleFindCoordinator);
     }
 
     /// <summary>Requests answered from the current state, also while a change is being written.</summary>
     private void Reads()
     {
+        Receive<DescribeClusterRequest>(_ => Sender.Tell(new DescribeClusterResponse(ErrorCode.None, null, Brokers(), _settings.BrokerId, _state.ControllerEpoch)));
+        Receive<FindCoordinatorRequest>(_ => _state.OffsetsPartitions.Count > 0, r => Sender.Tell(FindCoordinator(r.GroupId)));
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
         Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
@@ -207,6 +212,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == id).ToArray();
         if (commands.Length > 0)
             ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+        StartGroupCoordinators(id);
     }
 
     private void BrokerGone(Member member, string why)
@@ -314,7 +320,52 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             : Context.ActorSelection(GatewayPath(broker)).Ask<PartitionStateAck>(c.Command, timeout);
     }
 
-    private static string GatewayPath(BrokerInfo b) => $"akka.tcp://{Broker.BrokerNode.ActorSystemName}@{b.Host}:{b.Port}/user/{Gateway.BrokerGateway.Name}";
+    private static string GatewayPath(BrokerInfo b) => Gateway.BrokerGateway.GatewayPath(b.Host, b.Port);
+
+    /// <summary>
+    /// Starts the coordinators of the listed groups that <paramref name="brokerId"/> (or every live broker) coordinates,
+    /// so offset retention runs for groups nobody uses any more. Told to that broker's own group region, which is the
+    /// only region that ever asks for its shard.
+    /// </summary>
+    private void StartGroupCoordinators(int? brokerId = null)
+    {
+        foreach (var group in _state.Groups)
+        {
+            if (ControllerState.CoordinatorOf(group, _state.OffsetsPartitions) is not { } b || (brokerId != null && b != brokerId)) continue;
+            if (!_liveBrokers.TryGetValue(b, out var broker)) continue;
+            var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, b));
+            if (b == _localBroker.BrokerId) _groupRegion.Tell(entity);
+            else Context.ActorSelection($"akka.tcp://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);
+        }
+    }
+
+    private FindCoordinatorResponse FindCoordinator(string groupId)
+    {
+        var b = ControllerState.CoordinatorOf(groupId, _state.OffsetsPartitions)!.Value;
+        return _liveBrokers.TryGetValue(b, out var info)
+            ? new FindCoordinatorResponse(ErrorCode.None, null, b, info.Host, info.Port)
+            : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable,
+                $"Broker {b}, which coordinates group '{groupId}' (its offsets are in that broker's journal), is not live; retry once it is back.", -1, "", -1);
+    }
+
+    private void HandleFindCoordinator(FindCoordinatorRequest r)
+    {
+        var replyTo = Sender;
+        if (_state.DecideOffsetsPartitions(_settings.OffsetsTopicNumPartitions, LiveBrokers()) is not { } placed)
+        {
+            replyTo.Tell(FindCoordinator(r.GroupId));
+            return;
+        }
+        var next = _state.Clone();
+        next.Apply(placed);
+        Write(next, replicated =>
+        {
+            _log.Info("Placed {0} group coordinator partitions over brokers {1}", placed.Partitions.Count, string.Join(",", LiveBrokers()));
+            replyTo.Tell(replicated
+                ? FindCoordinator(r.GroupId)
+                : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, NotReplicated, -1, "", -1));
+        });
+    }
 
     /// <summary>Sends the commands to the replicas and replies once all confirmed, or with REQUEST_TIMED_OUT.</summary>
     private void ConfirmPartitions(ReplicaCommand[] commands, TopicOperationResponse reply, IActorRef replyTo)

@@ -19,6 +19,13 @@ public sealed class ControllerState
 
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
+    private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
+
+    /// <summary>Where group coordinators live: offsets partition i is led by <c>OffsetsPartitions[i].Replicas[0]</c>. Empty until a group first asks.</summary>
+    public IReadOnlyList<PartitionAssignment> OffsetsPartitions => _offsetsPartitions;
+
+    /// <summary>The name Kafka gives the partitions that place group coordinators; used to spread them as a topic would be.</summary>
+    public const string OffsetsTopic = "__consumer_offsets";
 
     public IReadOnlyDictionary<string, TopicState> Topics => _topics;
 
@@ -170,6 +177,9 @@ public sealed class ControllerState
             case GroupUnregistered e:
                 _groups.Remove(e.GroupId);
                 break;
+            case OffsetsPartitionsAssigned e:
+                _offsetsPartitions = e.Partitions;
+                break;
             case ProducerIdsAllocated e:
                 NextFreeProducerId = e.NextProducerId - ProducerIdBlockSize;
                 AllocatedProducerIdsEnd = e.NextProducerId;
@@ -186,7 +196,26 @@ public sealed class ControllerState
     public object? DecideGroupDirectory(string groupId, bool exists) =>
         exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch);
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, _offsetsPartitions);
+
+    /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
+    public static int OffsetsPartitionFor(string groupId, int partitionCount)
+    {
+        var h = 0;
+        unchecked
+        {
+            foreach (var c in groupId) h = 31 * h + c;
+        }
+        return (h & 0x7fffffff) % partitionCount;
+    }
+
+    /// <summary>The broker that coordinates <paramref name="groupId"/>, or null before the offsets partitions are placed.</summary>
+    public static int? CoordinatorOf(string groupId, IReadOnlyList<PartitionAssignment> offsetsPartitions) =>
+        offsetsPartitions.Count == 0 ? null : offsetsPartitions[OffsetsPartitionFor(groupId, offsetsPartitions.Count)].Replicas[0];
+
+    /// <summary>The event that places the group coordinators over the live brokers, or null when they are placed already.</summary>
+    public OffsetsPartitionsAssigned? DecideOffsetsPartitions(int partitionCount, IReadOnlyList<int> liveBrokers) =>
+        _offsetsPartitions.Count > 0 ? null : new OffsetsPartitionsAssigned(Assign(OffsetsTopic, 0, partitionCount, 1, liveBrokers));
 
     public void Restore(ControllerSnapshot snapshot)
     {
@@ -197,6 +226,7 @@ public sealed class ControllerState
         AllocatedProducerIdsEnd = snapshot.NextProducerId;
         NextFreeProducerId = AllocatedProducerIdsEnd;
         ControllerEpoch = snapshot.ControllerEpoch;
+        _offsetsPartitions = snapshot.OffsetsPartitions;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

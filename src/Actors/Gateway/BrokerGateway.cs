@@ -1,4 +1,8 @@
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.Actors.Controller;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 
@@ -8,16 +12,46 @@ namespace AkkaBroker.Actors.Gateway;
 /// The broker's front door for clients, at <c>/user/broker</c>: routes partition requests to their replica through
 /// sharding and everything else to the controller singleton, keeping the client as the sender so replies go straight
 /// back. Partition numbers are checked here so a bad one gets an answer instead of starting an empty entity.
+/// <para>
+/// Group requests go to the group's coordinator broker (<see cref="ControllerState.CoordinatorOf"/>): to this broker's
+/// group region when it is this one, otherwise to that broker's gateway. The placement comes from the controller's
+/// replicated state, which this gateway follows through Akka.DistributedData; before it has arrived, the controller is
+/// asked (FindCoordinator). Placements never change once made, so a forwarded request is never forwarded again.
+/// </para>
 /// </summary>
 public sealed class BrokerGateway : ReceiveActor
 {
     public const string Name = "broker";
 
-    public static Props Props(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller) =>
-        Akka.Actor.Props.Create(() => new BrokerGateway(partitionRegion, groupRegion, controller));
+    public static Props Props(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings) =>
+        Akka.Actor.Props.Create(() => new BrokerGateway(partitionRegion, groupRegion, controller, settings));
 
-    public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller)
+    /// <summary>The controller's answer about where a waiting group request goes.</summary>
+    private sealed record CoordinatorFound(IGroupRequest Request, IActorRef ReplyTo, FindCoordinatorResponse Response);
+
+    private readonly int _localBrokerId;
+    private readonly Dictionary<int, Address> _brokers = new();
+    private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
+
+    public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings)
     {
+        _localBrokerId = settings.BrokerId;
+        Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c => _offsetsPartitions = c.Get(ControllerActor.StateKey).Value.OffsetsPartitions);
+        Receive<ClusterEvent.MemberUp>(e =>
+        {
+            if (BrokerRole.IdOf(e.Member) is { } id) _brokers[id] = e.Member.Address;
+        });
+        Receive<ClusterEvent.MemberRemoved>(e =>
+        {
+            if (BrokerRole.IdOf(e.Member) is { } id && _brokers.TryGetValue(id, out var a) && a == e.Member.Address) _brokers.Remove(id);
+        });
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+        Receive<CoordinatorFound>(f =>
+        {
+            if (f.Response.Error != ErrorCode.None) f.ReplyTo.Tell(ErrorReply(f.Request, f.Response.Error, f.Response.ErrorMessage ?? f.Response.Error.Describe()));
+            else if (f.Response.NodeId == _localBrokerId) groupRegion.Tell(f.Request, f.ReplyTo);
+            else Context.ActorSelection(GatewayPath(f.Response.Host, f.Response.Port)).Tell(f.Request, f.ReplyTo);
+        });
         Receive<ProduceRequest>(r =>
         {
             if (CheckPartition(r.TopicPartition) is { } problem)
@@ -44,10 +78,28 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<IGroupRequest>(r =>
         {
             // An empty id would name no coordinator; Kafka refuses it the same way.
-            if (string.IsNullOrWhiteSpace(r.GroupId)) Sender.Tell(InvalidGroupId(r));
-            else groupRegion.Forward(r);
+            if (string.IsNullOrWhiteSpace(r.GroupId))
+            {
+                Sender.Tell(ErrorReply(r, ErrorCode.InvalidGroupId, "group.id is empty: give the consumer group a name."));
+                return;
+            }
+            var coordinator = ControllerState.CoordinatorOf(r.GroupId, _offsetsPartitions);
+            if (coordinator == _localBrokerId) groupRegion.Forward(r);
+            else if (coordinator is { } other && _brokers.TryGetValue(other, out var address))
+                Context.ActorSelection(GatewayPath(address.Host!, address.Port!.Value)).Tell(r, Sender);
+            else
+            {
+                var replyTo = Sender;
+                var timeout = settings.ControllerQuorumTimeout + TimeSpan.FromSeconds(1);
+                controller.Ask<FindCoordinatorResponse>(new FindCoordinatorRequest(r.GroupId), timeout)
+                    .ContinueWith(t => new CoordinatorFound(r, replyTo, t.IsCompletedSuccessfully
+                        ? t.Result
+                        : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, "the controller did not say which broker coordinates the group; retry", -1, "", -1)))
+                    .PipeTo(Self);
+            }
         });
         Receive<ListGroupsRequest>(controller.Forward);
+        Receive<DescribeClusterRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);
         Receive<CreateTopicRequest>(controller.Forward);
         Receive<DeleteTopicRequest>(controller.Forward);
@@ -57,10 +109,18 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<InitProducerIdRequest>(controller.Forward);
     }
 
-    private static object InvalidGroupId(IGroupRequest r)
+    protected override void PreStart()
     {
-        const ErrorCode code = ErrorCode.InvalidGroupId;
-        const string message = "group.id is empty: give the consumer group a name.";
+        DistributedData.Get(Context.System).Replicator.Tell(Dsl.Subscribe(ControllerActor.StateKey, Self));
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+    }
+
+    protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
+    public static string GatewayPath(string host, int port) => $"akka.tcp://{BrokerNode.ActorSystemName}@{host}:{port}/user/{Name}";
+
+    private static object ErrorReply(IGroupRequest r, ErrorCode code, string message)
+    {
         return r switch
         {
             JoinGroupRequest j => new JoinGroupResponse(code, message, -1, "", "", j.MemberId),
@@ -71,7 +131,7 @@ public sealed class BrokerGateway : ReceiveActor
             OffsetFetchRequest => new OffsetFetchResponse(code, message, []),
             DescribeGroupRequest => new DescribeGroupResponse(code, message, r.GroupId, "Dead", "", -1, [], []),
             DeleteGroupRequest => new DeleteGroupResponse(code, message),
-            _ => throw new InvalidOperationException($"no invalid-group-id reply for {r.GetType().Name}"),
+            _ => throw new InvalidOperationException($"no error reply for {r.GetType().Name}"),
         };
     }
 

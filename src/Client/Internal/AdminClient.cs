@@ -67,6 +67,13 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
             r.Topics.Select(t => new TopicInfo(t.Name, t.Partitions.Select(p => new PartitionInfo(p.Partition, p.Leader, p.Replicas, p.Isr)).ToArray())).ToArray());
     }
 
+    public async Task<ClusterDescription> DescribeClusterAsync()
+    {
+        var r = await AskAsync<DescribeClusterResponse>(new DescribeClusterRequest()).ConfigureAwait(false);
+        ThrowIfError("describe cluster", r.Error, r.ErrorMessage);
+        return new ClusterDescription(r.Brokers.Select(b => new BrokerDescription(b.BrokerId, b.Host, b.Port)).ToArray(), r.ControllerId, r.ControllerEpoch);
+    }
+
     public async Task<IReadOnlyList<string>> ListConsumerGroupsAsync()
     {
         var r = await AskAsync<ListGroupsResponse>(new ListGroupsRequest()).ConfigureAwait(false);

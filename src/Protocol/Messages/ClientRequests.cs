@@ -44,6 +44,11 @@ public sealed record PartitionMetadata(int Partition, int Leader, IReadOnlyList<
 
 public sealed record TopicMetadata(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionMetadata> Partitions);
 
+/// <summary>The cluster as the controller sees it (Kafka's DescribeCluster): live brokers, the controller and its epoch.</summary>
+public sealed record DescribeClusterRequest;
+
+public sealed record DescribeClusterResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<BrokerInfo> Brokers, int ControllerId, int ControllerEpoch);
+
 public sealed record MetadataResponse(IReadOnlyList<BrokerInfo> Brokers, int ControllerId, IReadOnlyList<TopicMetadata> Topics);
 
 public sealed record CreateTopicRequest(string Name, int NumPartitions, short ReplicationFactor,

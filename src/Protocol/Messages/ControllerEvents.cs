@@ -25,6 +25,11 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// <summary>
 /// The controller's state, replicated to the brokers through Akka.DistributedData. <c>Groups</c> is the consumer-group
 /// directory (older snapshots have none). <c>ControllerEpoch</c> counts controller incarnations: each new controller
-/// takes the next one, so decisions of an older controller can be told apart.
+/// takes the next one, so decisions of an older controller can be told apart. <c>OffsetsPartitions</c> places the
+/// group coordinators as Kafka's <c>__consumer_offsets</c> partitions do (empty until the first group asks).
 /// </summary>
-public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch);
+public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
+    IReadOnlyList<PartitionAssignment> OffsetsPartitions);
+
+/// <summary>The group coordinators' placement was decided: offsets partition i is led by the first broker of entry i.</summary>
+public sealed record OffsetsPartitionsAssigned(IReadOnlyList<PartitionAssignment> Partitions);

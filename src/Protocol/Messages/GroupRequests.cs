@@ -76,6 +76,16 @@ public sealed record DeleteGroupRequest(string GroupId) : IGroupRequest;
 
 public sealed record DeleteGroupResponse(ErrorCode Error, string? ErrorMessage);
 
+/// <summary>
+/// Which broker coordinates a group (Kafka's FindCoordinator): the leader of the group's offsets partition,
+/// <c>abs(javaHashCode(groupId)) % offsets.topic.num.partitions</c>. Answered by the controller, which assigns the offsets
+/// partitions to brokers the first time any group asks.
+/// </summary>
+public sealed record FindCoordinatorRequest(string GroupId);
+
+/// <summary>The coordinator's broker, or COORDINATOR_NOT_AVAILABLE (retriable) when that broker is not live.</summary>
+public sealed record FindCoordinatorResponse(ErrorCode Error, string? ErrorMessage, int NodeId, string Host, int Port);
+
 /// <summary>Lists the groups that exist (have members or committed offsets). Answered by the controller, which keeps the directory.</summary>
 public sealed record ListGroupsRequest;
 

@@ -59,8 +59,15 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN3", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); },
-            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int())),
+        C<ControllerSnapshot>("cSN3", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); w.List(m.OffsetsPartitions, WriteAssignment); },
+            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment))),
+        C<OffsetsPartitionsAssigned>("cOPA", (w, m) => w.List(m.Partitions, WriteAssignment), r => new OffsetsPartitionsAssigned(r.List(ReadAssignment))),
+        C<DescribeClusterRequest>("DClRq", (_, _) => { }, _ => new DescribeClusterRequest()),
+        C<DescribeClusterResponse>("DClRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Brokers, WriteBroker); w.Int(m.ControllerId); w.Int(m.ControllerEpoch); },
+            r => new DescribeClusterResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadBroker), r.Int(), r.Int())),
+        C<FindCoordinatorRequest>("FCRq", (w, m) => w.String(m.GroupId), r => new FindCoordinatorRequest(r.String())),
+        C<FindCoordinatorResponse>("FCRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.Int(m.NodeId); w.String(m.Host); w.Int(m.Port); },
+            r => new FindCoordinatorResponse((ErrorCode)r.Short(), r.NullableString(), r.Int(), r.String(), r.Int())),
         C<GroupRegistered>("cGR", (w, m) => w.String(m.GroupId), r => new GroupRegistered(r.String())),
         C<GroupUnregistered>("cGU", (w, m) => w.String(m.GroupId), r => new GroupUnregistered(r.String())),
 
@@ -140,9 +147,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     private static readonly Dictionary<string, Func<WireReader, object>> LegacyReaders = new()
     {
         // Controller snapshots before the group directory existed.
-        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0),
+        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0, []),
         // Controller snapshots of the single-broker journal, before the controller epoch.
-        ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0),
+        ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, []),
     };
 
     private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);

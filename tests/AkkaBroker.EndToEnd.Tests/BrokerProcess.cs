@@ -34,11 +34,12 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <param name="extraConfig">HOCON appended to the test defaults.</param>
-    public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "")
+    /// <param name="extraArgs">More `serve` options, e.g. --broker-id and --seed-nodes.</param>
+    public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "", params string[] extraArgs)
     {
         var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
         await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakka.loglevel = WARNING\n" + extraConfig + "\n");
-        var process = Start(HostDll, "serve", "--port", "0", "--data-dir", dataDir, "--config", config);
+        var process = Start(HostDll, ["serve", "--port", "0", "--data-dir", dataDir, "--config", config, .. extraArgs]);
         var broker = new BrokerProcess(process) { DataDir = dataDir };
         broker.Attach();
         var wait = timeout ?? TimeSpan.FromSeconds(60);

@@ -46,6 +46,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private ControllerState _state = new();
     /// <summary>Brokers that are cluster members, Up and reachable: the ones that can host replicas and serve clients.</summary>
     private readonly SortedDictionary<int, BrokerInfo> _liveBrokers = new();
+    private readonly LiveBrokers _members = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PendingWrite? _pending;
 
@@ -187,41 +188,31 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         });
     }
 
-    private void ClusterEvents()
+    private void ClusterEvents() => Receive<ClusterEvent.IClusterDomainEvent>(e =>
     {
-        Receive<ClusterEvent.MemberUp>(e => BrokerUp(e.Member));
-        Receive<ClusterEvent.ReachableMember>(e =>
+        if (_members.Apply(e)) MembershipChanged();
+    });
+
+    private void MembershipChanged()
+    {
+        var current = _members.Current().ToDictionary(kv => kv.Key, kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value));
+        current[_localBroker.BrokerId] = _localBroker;
+        foreach (var (id, gone) in _liveBrokers.Where(kv => !current.ContainsKey(kv.Key)).ToArray())
         {
-            if (e.Member.Status == MemberStatus.Up) BrokerUp(e.Member);
-        });
-        Receive<ClusterEvent.UnreachableMember>(e => BrokerGone(e.Member, "unreachable"));
-        Receive<ClusterEvent.MemberExited>(e => BrokerGone(e.Member, "leaving"));
-        Receive<ClusterEvent.MemberDowned>(e => BrokerGone(e.Member, "downed"));
-        Receive<ClusterEvent.MemberRemoved>(e => BrokerGone(e.Member, "removed"));
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
-    }
-
-    private void BrokerUp(Member member)
-    {
-        if (BrokerRole.IdOf(member) is not { } id) return;
-        var info = new BrokerInfo(id, member.Address.Host!, member.Address.Port!.Value);
-        if (_liveBrokers.TryGetValue(id, out var known) && known == info) return;
-        _liveBrokers[id] = info;
-        _log.Info("Broker {0} is live at {1}:{2}", id, info.Host, info.Port);
-        // A returning broker may have missed config changes made while it was away.
-        var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == id).ToArray();
-        if (commands.Length > 0)
-            ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-        StartGroupCoordinators(id);
-    }
-
-    private void BrokerGone(Member member, string why)
-    {
-        if (BrokerRole.IdOf(member) is not { } id || id == _localBroker.BrokerId) return;
-        // Another node with the same id (a restarted broker) may already be Up: only forget the address that went away.
-        if (!_liveBrokers.TryGetValue(id, out var known) || known.Host != member.Address.Host || known.Port != member.Address.Port) return;
-        _liveBrokers.Remove(id);
-        _log.Info("Broker {0} at {1} is no longer live ({2})", id, member.Address, why);
+            _liveBrokers.Remove(id);
+            _log.Info("Broker {0} at {1}:{2} is no longer live", id, gone.Host, gone.Port);
+        }
+        foreach (var (id, info) in current)
+        {
+            if (_liveBrokers.TryGetValue(id, out var known) && known == info) continue;
+            _liveBrokers[id] = info;
+            _log.Info("Broker {0} is live at {1}:{2}", id, info.Host, info.Port);
+            // A returning broker may have missed config changes made while it was away.
+            var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == id).ToArray();
+            if (commands.Length > 0)
+                ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+            StartGroupCoordinators(id);
+        }
     }
 
     /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>

@@ -30,22 +30,18 @@ public sealed class BrokerGateway : ReceiveActor
     private sealed record CoordinatorFound(IGroupRequest Request, IActorRef ReplyTo, FindCoordinatorResponse Response);
 
     private readonly int _localBrokerId;
-    private readonly Dictionary<int, Address> _brokers = new();
+    private readonly LiveBrokers _members = new();
+    private Dictionary<int, Address> _brokers = new();
     private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
 
     public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings)
     {
         _localBrokerId = settings.BrokerId;
         Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c => _offsetsPartitions = c.Get(ControllerActor.StateKey).Value.OffsetsPartitions);
-        Receive<ClusterEvent.MemberUp>(e =>
+        Receive<ClusterEvent.IClusterDomainEvent>(e =>
         {
-            if (BrokerRole.IdOf(e.Member) is { } id) _brokers[id] = e.Member.Address;
+            if (_members.Apply(e)) _brokers = _members.Current().ToDictionary(kv => kv.Key, kv => kv.Value.Address);
         });
-        Receive<ClusterEvent.MemberRemoved>(e =>
-        {
-            if (BrokerRole.IdOf(e.Member) is { } id && _brokers.TryGetValue(id, out var a) && a == e.Member.Address) _brokers.Remove(id);
-        });
-        Receive<ClusterEvent.IMemberEvent>(_ => { });
         Receive<CoordinatorFound>(f =>
         {
             if (f.Response.Error != ErrorCode.None) f.ReplyTo.Tell(ErrorReply(f.Request, f.Response.Error, f.Response.ErrorMessage ?? f.Response.Error.Describe()));
@@ -112,7 +108,8 @@ public sealed class BrokerGateway : ReceiveActor
     protected override void PreStart()
     {
         DistributedData.Get(Context.System).Replicator.Tell(Dsl.Subscribe(ControllerActor.StateKey, Self));
-        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);

@@ -99,6 +99,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     protected override void PostStop()
     {
+        Metrics.BrokerMetrics.ClearControllerView(_localBroker.BrokerId);
         _cluster.Unsubscribe(Self);
         base.PostStop();
     }
@@ -153,6 +154,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         var pending = _pending!;
         _pending = null;
         _state = pending.Next;
+        PublishMetrics();
         Become(Active);
         pending.Then(replicated);
         Stash.UnstashAll();
@@ -193,6 +195,23 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         if (_members.Apply(e)) MembershipChanged();
     });
 
+    private void PublishMetrics()
+    {
+        int offline = 0, underReplicated = 0;
+        var leaders = _liveBrokers.Keys.ToDictionary(b => b, _ => 0);
+        foreach (var topic in _state.Topics.Values)
+        foreach (var p in topic.Partitions)
+        {
+            if (!_liveBrokers.ContainsKey(p.Replicas[0])) offline++;
+            else
+            {
+                leaders[p.Replicas[0]]++;
+                if (p.Replicas.Any(r => !_liveBrokers.ContainsKey(r))) underReplicated++;
+            }
+        }
+        Metrics.BrokerMetrics.SetControllerView(new Metrics.BrokerMetrics.ControllerView(_localBroker.BrokerId, _state.ControllerEpoch, offline, underReplicated, leaders));
+    }
+
     private void MembershipChanged()
     {
         var current = _members.Current().ToDictionary(kv => kv.Key, kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value));
@@ -213,6 +232,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
             StartGroupCoordinators(id);
         }
+        PublishMetrics();
     }
 
     /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>

@@ -28,7 +28,30 @@ public static class BrokerMetrics
             () => LogEndOffsets.Select(kv => new Measurement<long>(kv.Value,
                 new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition))),
             "{offset}", "Log end offset (high watermark) per partition");
+        Meter.CreateObservableGauge("akkabroker.controller.active", () => FromControllers(_ => 1), "{controller}",
+            "1 on the broker running the controller (ActiveControllerCount); the cluster should have exactly one");
+        Meter.CreateObservableGauge("akkabroker.controller.epoch", () => FromControllers(v => v.Epoch), "{epoch}", "The active controller's epoch");
+        Meter.CreateObservableGauge("akkabroker.offline_partitions", () => FromControllers(v => v.OfflinePartitions), "{partition}",
+            "Partitions without a live leader (OfflinePartitionsCount), reported by the controller");
+        Meter.CreateObservableGauge("akkabroker.under_replicated_partitions", () => FromControllers(v => v.UnderReplicatedPartitions), "{partition}",
+            "Partitions with a leader but fewer in-sync replicas than replicas (UnderReplicatedPartitions), reported by the controller");
+        Meter.CreateObservableGauge("akkabroker.leader_count",
+            () => ControllerViews.Values.SelectMany(v => v.LeadersByBroker.Select(kv => new Measurement<int>(kv.Value, new KeyValuePair<string, object?>("broker", kv.Key)))),
+            "{partition}", "Partitions each live broker leads (LeaderCount), reported by the controller");
     }
+
+    /// <summary>What the active controller reports about the cluster (Kafka's ActiveControllerCount, OfflinePartitionsCount, UnderReplicatedPartitions, LeaderCount).</summary>
+    public sealed record ControllerView(int ControllerBrokerId, int Epoch, int OfflinePartitions, int UnderReplicatedPartitions, IReadOnlyDictionary<int, int> LeadersByBroker);
+
+    private static readonly ConcurrentDictionary<int, ControllerView> ControllerViews = new();
+
+    /// <summary>Set by the active controller on every change of metadata or membership; cleared when it stops.</summary>
+    public static void SetControllerView(ControllerView view) => ControllerViews[view.ControllerBrokerId] = view;
+
+    public static void ClearControllerView(int controllerBrokerId) => ControllerViews.TryRemove(controllerBrokerId, out _);
+
+    private static IEnumerable<Measurement<int>> FromControllers(Func<ControllerView, int> value) =>
+        ControllerViews.Values.Select(v => new Measurement<int>(value(v), new KeyValuePair<string, object?>("controller", v.ControllerBrokerId)));
 
     public static void SetLogEndOffset(TopicPartition tp, long offset) => LogEndOffsets[tp] = offset;
 

@@ -13,6 +13,7 @@ namespace AkkaBroker.Tests.Cluster;
 /// controller that takes over on another broker knows every topic, keeps handing out fresh producer ids and acts under
 /// a higher controller epoch.
 /// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
 public class ControllerFailoverSpec(ITestOutputHelper output)
 {
     [Fact]

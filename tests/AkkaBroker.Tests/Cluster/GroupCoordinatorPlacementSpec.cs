@@ -11,6 +11,7 @@ namespace AkkaBroker.Tests.Cluster;
 /// In a cluster, a group's coordinator runs on the broker Kafka's placement gives it (its offsets partition's broker),
 /// whichever broker its members talk to, and its committed offsets come back with that broker after a restart.
 /// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
 public class GroupCoordinatorPlacementSpec
 {
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using AkkaBroker.Client;
@@ -13,6 +14,7 @@ namespace AkkaBroker.Tests.Cluster;
 /// broker the controller assigned it to, clients reach every partition through its leader, and a broker that stops and
 /// comes back serves its partitions' records again from its own journal.
 /// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
 public class PartitionPlacementSpec(ITestOutputHelper output)
 {
     [Fact]
@@ -60,6 +62,9 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
                 return parts.All(p => p.Leader == -1 && p.InSyncReplicas.Count == 0) ? parts : null;
             }, "broker 3's partitions to lose their leader in metadata");
             Assert.Equal(2, offline.Length);
+            Assert.Equal(2, ObservedGauge("akkabroker.offline_partitions", ("controller", 1)));
+            Assert.Equal(2, ObservedGauge("akkabroker.leader_count", ("broker", 1)));
+            Assert.Equal(1, ObservedGauge("akkabroker.controller.active", ("controller", 1)));
         }
 
         var clock = Stopwatch.StartNew();
@@ -70,6 +75,25 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
         Assert.Equal(60, records.Count);
         foreach (var p in Enumerable.Range(0, 6))
             Assert.Equal(Enumerable.Range(0, 10).Select(i => $"p{p}-{i}"), records.Where(r => r.Partition == p).OrderBy(r => r.Offset.Value).Select(r => r.Message!.Value));
+    }
+
+    /// <summary>The current value of one of the broker's observable gauges, for the measurement carrying the tag.</summary>
+    private static long ObservedGauge(string name, (string Key, object Value) tag)
+    {
+        long? value = null;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Actors.Metrics.BrokerMetrics.MeterName && instrument.Name == name) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<int>((_, measurement, tags, _) =>
+        {
+            foreach (var t in tags)
+                if (t.Key == tag.Key && Equals(t.Value, tag.Value)) value = measurement;
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return value ?? throw new InvalidOperationException($"gauge {name} has no measurement tagged {tag.Key}={tag.Value}");
     }
 
     private static List<ConsumeResult<string, string>> ReadAll(string bootstrap, string topic, int expected)

@@ -10,6 +10,12 @@ namespace AkkaBroker.Tests.Cluster;
 /// </summary>
 internal sealed class ThreeBrokerCluster : IAsyncDisposable
 {
+    /// <summary>
+    /// Specs that start a cluster run one after another: broker metrics are process-wide (tagged by broker id, which
+    /// every cluster reuses), and three clusters at once on two cores would slow each other's failure detection.
+    /// </summary>
+    public const string Collection = "three-broker clusters";
+
     private const string FastCluster = """
         akka.cluster.gossip-interval = 200ms
         akka.cluster.leader-actions-interval = 200ms

@@ -19,7 +19,7 @@ internal static class ServeCommand
         var brokerId = new Option<int?>("--broker-id") { Description = "This broker's id, unique in the cluster (akkabroker.broker.broker.id; default 0)" };
         var seedNodes = new Option<string?>("--seed-nodes")
         {
-            Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster. Without it the broker forms a cluster of its own"
+            Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster, which comes up once a majority of the listed nodes has joined (akka.cluster.min-nr-of-members). Without it the broker forms a cluster of its own"
         };
         var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir, brokerId, seedNodes };
         command.SetAction(async (parse, ct) =>
@@ -43,6 +43,9 @@ internal static class ServeCommand
                     return 2;
                 }
                 overrides.Add($"akka.cluster.seed-nodes = [{string.Join(", ", addresses.Select(Quote))}]");
+                // The cluster, and so the controller, starts only once a majority of the listed brokers is up: a
+                // controller must not start from one broker's possibly stale copy of the metadata.
+                overrides.Add($"akka.cluster.min-nr-of-members = {addresses.Count / 2 + 1}");
             }
             Config userConfig;
             try

@@ -62,7 +62,16 @@ public sealed class BrokerProcess : IDisposable
         if (stdin != null) await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // A tool that hangs must not outlive the test (a broker started this way would stay in its cluster).
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"akkabroker {string.Join(' ', args)} did not exit within 120 s");
+        }
         return (process.ExitCode, await stdout, await stderr);
     }
 

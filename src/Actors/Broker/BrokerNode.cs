@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Cluster.Sharding.External;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using AkkaBroker.Actors.Controller;
@@ -87,25 +86,24 @@ public sealed class BrokerNode : IAsyncDisposable
             }
             catch (TimeoutException)
             {
-                throw new BrokerConfigurationException("akka.cluster.seed-nodes", string.Join(",", config.GetStringList("akka.cluster.seed-nodes")),
-                    $"reachable: this broker did not become a cluster member within {settings.JoinTimeout.TotalSeconds:0} s " +
-                    "(akkabroker.broker.cluster.join-timeout). Start the first seed node, check the addresses, or list this node's own address first to start a new cluster");
+                var joined = cluster.SelfMember.Status == MemberStatus.Joining || cluster.SelfMember.Status == MemberStatus.WeaklyUp;
+                throw joined
+                    ? new BrokerConfigurationException("akka.cluster.min-nr-of-members", config.GetString("akka.cluster.min-nr-of-members"),
+                        $"reached: this broker joined, but the cluster did not have that many members within {settings.JoinTimeout.TotalSeconds:0} s " +
+                        "(akkabroker.broker.cluster.join-timeout). Start more brokers")
+                    : new BrokerConfigurationException("akka.cluster.seed-nodes", string.Join(",", config.GetStringList("akka.cluster.seed-nodes")),
+                        $"reachable: this broker did not become a cluster member within {settings.JoinTimeout.TotalSeconds:0} s " +
+                        "(akkabroker.broker.cluster.join-timeout). Start the first seed node (it alone can start a new cluster), or check the addresses");
             }
-            var twin = cluster.State.Members.FirstOrDefault(m => m.UniqueAddress != cluster.SelfUniqueAddress && BrokerRole.IdOf(m) == settings.BrokerId
-                                                                 && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp);
-            if (twin != null)
-                throw new BrokerConfigurationException($"{BrokerSettings.Section}.broker.id", settings.BrokerId.ToString(),
-                    $"unique in the cluster, but broker {settings.BrokerId} is already a member at {twin.Address}. Give each broker its own broker.id (serve --broker-id)");
+            await WaitUntilBrokerIdIsFreeAsync(cluster, settings, cancellationToken);
 
-            // This broker's replicas form one shard, pinned to this node: their logs are in this node's journal.
-            await ExternalShardAllocation.Get(system).ClientFor(PartitionMessageExtractor.TypeName)
-                .UpdateShardLocation(BrokerRole.For(settings.BrokerId), cluster.SelfAddress);
+            // This broker's replicas form one shard, pinned to this node (the one with its role): their logs are in this node's journal.
             var region = await ClusterSharding.Get(system).StartAsync(
                 PartitionMessageExtractor.TypeName,
                 entityId => PartitionReplica.Props(PartitionMessageExtractor.ParseEntityId(entityId).TopicPartition, settings),
                 ClusterShardingSettings.Create(system),
                 new PartitionMessageExtractor(settings.BrokerId),
-                new ExternalShardAllocationStrategy(system, PartitionMessageExtractor.TypeName),
+                new BrokerShardAllocationStrategy(system),
                 PoisonPill.Instance);
 
             // The proxy buffers until the singleton runs, so coordinators can be given it before the controller starts.
@@ -113,14 +111,12 @@ public sealed class BrokerNode : IAsyncDisposable
                     "/user/controller-singleton",
                     ClusterSingletonProxySettings.Create(system).WithSingletonName("controller")),
                 "controller-proxy");
-            await ExternalShardAllocation.Get(system).ClientFor(GroupMessageExtractor.TypeName)
-                .UpdateShardLocation(BrokerRole.For(settings.BrokerId), cluster.SelfAddress);
             var groupRegion = await ClusterSharding.Get(system).StartAsync(
                 GroupMessageExtractor.TypeName,
                 entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller),
                 ClusterShardingSettings.Create(system),
                 new GroupMessageExtractor(settings.BrokerId),
-                new ExternalShardAllocationStrategy(system, GroupMessageExtractor.TypeName),
+                new BrokerShardAllocationStrategy(system),
                 PoisonPill.Instance);
             system.ActorOf(ClusterSingletonManager.Props(
                     ControllerActor.Props(settings, new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value), region, groupRegion),
@@ -134,6 +130,28 @@ public sealed class BrokerNode : IAsyncDisposable
         {
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Refuses to run a second broker with an id that a live member already has. A member with this id that is
+    /// unreachable is this broker's previous incarnation (crashed, restarted on another address): wait until the split
+    /// brain resolver has downed it, so its replicas are never hosted twice.
+    /// </summary>
+    private static async Task WaitUntilBrokerIdIsFreeAsync(Cluster cluster, BrokerSettings settings, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + settings.JoinTimeout;
+        while (true)
+        {
+            var twin = cluster.State.Members.FirstOrDefault(m => m.UniqueAddress != cluster.SelfUniqueAddress && BrokerRole.IdOf(m) == settings.BrokerId
+                                                                 && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving);
+            if (twin == null) return;
+            var unreachable = cluster.State.Unreachable.Contains(twin);
+            if (!unreachable || DateTime.UtcNow > deadline)
+                throw new BrokerConfigurationException($"{BrokerSettings.Section}.broker.id", settings.BrokerId.ToString(), unreachable
+                    ? $"unique in the cluster, but broker {settings.BrokerId}'s previous instance at {twin.Address} is still a member (unreachable, not yet downed) after {settings.JoinTimeout.TotalSeconds:0} s. Wait until the cluster has removed it, then start again"
+                    : $"unique in the cluster, but broker {settings.BrokerId} is already running at {twin.Address}. Give each broker its own broker.id (serve --broker-id)");
+            await Task.Delay(500, ct);
         }
     }
 

@@ -129,7 +129,7 @@ public sealed record BrokerSettings(
             DataDirectory: Path.GetFullPath(dataDir),
             AutoCreateTopicsEnable: Bool(b, Section, "auto.create.topics.enable"),
             NumPartitions: Int(b, Section, "num.partitions", 1, 1_000_000),
-            DefaultReplicationFactor: (short)Int(b, Section, "default.replication.factor", 1, short.MaxValue),
+            DefaultReplicationFactor: (short)Int(b, Section, "default.replication.factor", 1, Controller.ControllerState.MaxReplicationFactor),
             DefaultTopicConfig: topicDefaults,
             IndexIntervalBytes: Int(b, Section, "log.index.interval.bytes", 1, int.MaxValue),
             ProducerIdExpirationMs: Long(b, Section, "producer.id.expiration.ms", 1),

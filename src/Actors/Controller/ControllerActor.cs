@@ -35,7 +35,14 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private sealed record RetryLoad;
 
     /// <summary>A state change on its way to a majority: the next state and what to do once it is replicated.</summary>
-    private sealed record PendingWrite(ControllerState Next, Action<bool> Then);
+    private sealed record PendingWrite(long Id, ControllerState Next, Action Then);
+
+    private sealed record RetryWrite(long Id);
+
+    private sealed record RetryIdentify(int BrokerId);
+
+    /// <summary>Orders replicated copies by the number of changes written, not by the wall clock of whoever wrote last.</summary>
+    private static readonly Clock<ControllerSnapshot> VersionClock = (_, snapshot) => snapshot.Version;
 
     private readonly BrokerSettings _settings;
     private readonly BrokerInfo _localBroker;
@@ -47,8 +54,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>Brokers that are cluster members, Up and reachable: the ones that can host replicas and serve clients.</summary>
     private readonly SortedDictionary<int, BrokerInfo> _liveBrokers = new();
     private readonly LiveBrokers _members = new();
+    /// <summary>Members Up and reachable whose gateway has not answered yet.</summary>
+    private readonly Dictionary<int, BrokerInfo> _joining = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PendingWrite? _pending;
+    private long _writeIds;
 
     public IStash Stash { get; set; } = null!;
 
@@ -114,7 +124,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         next.BeginEpoch();
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
-        Write(next, _ =>
+        Write(next, () =>
         {
             foreach (var topic in _state.Topics.Values)
                 ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
@@ -124,45 +134,67 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Stash.UnstashAll();
     }
 
-    /// <summary>Replicates <paramref name="next"/> to a majority, then makes it the state and runs <paramref name="then"/> (true: a majority has it).</summary>
-    private void Write(ControllerState next, Action<bool> then)
+    /// <summary>
+    /// Replicates <paramref name="next"/> to a majority, then makes it the state and runs <paramref name="then"/>. Until
+    /// a majority has it, it is not the state: reads keep seeing the last replicated state, and a write that times out
+    /// is sent again (it is idempotent) while requests that change state wait.
+    /// </summary>
+    private void Write(ControllerState next, Action then)
     {
-        _pending = new PendingWrite(next, then);
-        var snapshot = next.ToSnapshot();
-        var self = _cluster.SelfUniqueAddress;
-        _replicator.Tell(Dsl.Update(StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot), new WriteMajority(QuorumTimeout),
-            register => register.WithValue(self, snapshot)));
+        next.NextVersion();
+        _pending = new PendingWrite(++_writeIds, next, then);
+        SendPending();
         Become(Writing);
+    }
+
+    private void SendPending()
+    {
+        var pending = _pending!;
+        var snapshot = pending.Next.ToSnapshot();
+        var self = _cluster.SelfUniqueAddress;
+        _replicator.Tell(Dsl.Update(StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot, VersionClock), new WriteMajority(QuorumTimeout), pending.Id,
+            register => register.WithValue(self, snapshot, VersionClock)));
     }
 
     private void Writing()
     {
         ClusterEvents();
-        Receive<UpdateSuccess>(_ => WriteDone(true));
-        Receive<IUpdateFailure>(f =>
+        Receive<UpdateSuccess>(s => s.Request is long id && id == _pending?.Id, _ => WriteDone());
+        Receive<IUpdateFailure>(f => f.Request is long id && id == _pending?.Id, f =>
         {
-            // The local replica has the change and spreads it by gossip; only a majority's acknowledgement is missing.
-            _log.Warning("Controller state reached this broker but not a majority within {0}: {1}", QuorumTimeout, f.GetType().Name);
-            WriteDone(false);
+            _log.Warning("Controller state change {0} was not confirmed by a majority of brokers within {1} ({2}); retrying. " +
+                         "Requests that change metadata wait meanwhile: check that most brokers are up.", _pending!.Next.Version, QuorumTimeout, f.GetType().Name);
+            Timers.StartSingleTimer("retry-write", new RetryWrite(_pending.Id), TimeSpan.FromSeconds(1));
         });
+        Receive<RetryWrite>(r => r.Id == _pending?.Id, _ => SendPending());
+        IgnoreStaleWriteReplies();
         Reads();
         ReceiveAny(_ => Stash.Stash());
     }
 
-    private void WriteDone(bool replicated)
+    /// <summary>Replies to writes that were sent again and confirmed meanwhile: nothing is waiting for them any more.</summary>
+    private void IgnoreStaleWriteReplies()
+    {
+        Receive<UpdateSuccess>(_ => { });
+        Receive<IUpdateFailure>(_ => { });
+        Receive<RetryWrite>(_ => { });
+    }
+
+    private void WriteDone()
     {
         var pending = _pending!;
         _pending = null;
         _state = pending.Next;
         PublishMetrics();
         Become(Active);
-        pending.Then(replicated);
+        pending.Then();
         Stash.UnstashAll();
     }
 
     private void Active()
     {
         ClusterEvents();
+        IgnoreStaleWriteReplies();
         Reads();
         Receive<CreateTopicRequest>(r => Decide(_state.DecideCreate(r, _settings, LiveBrokers())));
         Receive<DeleteTopicRequest>(r => Decide(_state.DecideDelete(r)));
@@ -190,10 +222,21 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         });
     }
 
-    private void ClusterEvents() => Receive<ClusterEvent.IClusterDomainEvent>(e =>
+    private void ClusterEvents()
     {
-        if (_members.Apply(e)) MembershipChanged();
-    });
+        Receive<ClusterEvent.IClusterDomainEvent>(e =>
+        {
+            if (_members.Apply(e)) MembershipChanged();
+        });
+        Receive<RetryIdentify>(r => IdentifyGateway(r.BrokerId));
+        Receive<ActorIdentity>(a =>
+        {
+            if (a.MessageId is not int id || a.Subject == null || !_joining.Remove(id, out var info)) return;
+            Timers.Cancel($"identify-{id}");
+            BrokerLive(info);
+            PublishMetrics();
+        });
+    }
 
     private void PublishMetrics()
     {
@@ -212,27 +255,49 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Metrics.BrokerMetrics.SetControllerView(new Metrics.BrokerMetrics.ControllerView(_localBroker.BrokerId, _state.ControllerEpoch, offline, underReplicated, leaders));
     }
 
+    /// <summary>
+    /// Members that are Up and reachable become live brokers once their gateway answers (a broker creates it last at
+    /// start): only then can they be told about their replicas, so only then are they given partitions or groups.
+    /// </summary>
     private void MembershipChanged()
     {
         var current = _members.Current().ToDictionary(kv => kv.Key, kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value));
         current[_localBroker.BrokerId] = _localBroker;
-        foreach (var (id, gone) in _liveBrokers.Where(kv => !current.ContainsKey(kv.Key)).ToArray())
+        foreach (var (id, gone) in _liveBrokers.Where(kv => !current.TryGetValue(kv.Key, out var now) || now != kv.Value).ToArray())
         {
             _liveBrokers.Remove(id);
             _log.Info("Broker {0} at {1}:{2} is no longer live", id, gone.Host, gone.Port);
         }
+        foreach (var id in _joining.Keys.Where(id => !current.TryGetValue(id, out var now) || now != _joining[id]).ToArray()) _joining.Remove(id);
         foreach (var (id, info) in current)
         {
             if (_liveBrokers.TryGetValue(id, out var known) && known == info) continue;
-            _liveBrokers[id] = info;
-            _log.Info("Broker {0} is live at {1}:{2}", id, info.Host, info.Port);
-            // A returning broker may have missed config changes made while it was away.
-            var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == id).ToArray();
-            if (commands.Length > 0)
-                ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-            StartGroupCoordinators(id);
+            if (id == _localBroker.BrokerId) BrokerLive(info);
+            else if (!_joining.ContainsKey(id))
+            {
+                _joining[id] = info;
+                IdentifyGateway(id);
+            }
         }
         PublishMetrics();
+    }
+
+    private void IdentifyGateway(int brokerId)
+    {
+        if (!_joining.TryGetValue(brokerId, out var info)) return;
+        Context.ActorSelection(GatewayPath(info)).Tell(new Identify(brokerId));
+        Timers.StartSingleTimer($"identify-{brokerId}", new RetryIdentify(brokerId), TimeSpan.FromMilliseconds(500));
+    }
+
+    private void BrokerLive(BrokerInfo info)
+    {
+        _liveBrokers[info.BrokerId] = info;
+        _log.Info("Broker {0} is live at {1}:{2}", info.BrokerId, info.Host, info.Port);
+        // A returning broker may have missed config changes made while it was away.
+        var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == info.BrokerId).ToArray();
+        if (commands.Length > 0)
+            ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+        StartGroupCoordinators(info.BrokerId);
     }
 
     /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>
@@ -252,27 +317,10 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 var before = p.Event is TopicDeleted d ? _state.Topics[d.Name] : null;
                 var next = _state.Clone();
                 next.Apply(p.Event);
-                Write(next, replicated =>
-                {
-                    if (!replicated) replyTo.Tell(new TopicOperationResponse(TopicOf(p.Event), ErrorCode.RequestTimedOut, NotReplicated));
-                    AfterEvent(p.Event, before, replicated ? replyTo : ActorRefs.Nobody);
-                });
+                Write(next, () => AfterEvent(p.Event, before, replyTo));
                 break;
         }
     }
-
-    private string NotReplicated =>
-        $"The change was recorded on the controller's broker but a majority of brokers did not confirm it within {QuorumTimeout.TotalSeconds:0.#} s " +
-        "(akkabroker.broker.controller.quorum-timeout), so it may yet take effect or be lost with that broker. Check that most brokers are up, then check with topics describe.";
-
-    private static string TopicOf(object e) => e switch
-    {
-        TopicCreated c => c.Topic.Name,
-        TopicDeleted d => d.Name,
-        PartitionsAdded a => a.Name,
-        TopicConfigsChanged cc => cc.Name,
-        _ => "",
-    };
 
     private void AfterEvent(object e, TopicState? deleted, IActorRef replyTo)
     {
@@ -283,7 +331,10 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 ConfirmPartitions(CreationCommands(c.Topic), new TopicOperationResponse(c.Topic.Name, ErrorCode.None, null), replyTo);
                 break;
             case PartitionsAdded a:
-                ConfirmPartitions(Ensures(_state.Topics[a.Name], a.NewPartitions), new TopicOperationResponse(a.Name, ErrorCode.None, null), replyTo);
+                // Wiped first, like a new topic's: a broker that missed an earlier delete may still hold a log for them.
+                ConfirmPartitions(Ensures(_state.Topics[a.Name], a.NewPartitions)
+                        .SelectMany(c => new[] { c with { Command = new DeletePartition(((EnsurePartition)c.Command).TopicPartition) }, c }).ToArray(),
+                    new TopicOperationResponse(a.Name, ErrorCode.None, null), replyTo);
                 break;
             case TopicConfigsChanged cc:
                 var topic = _state.Topics[cc.Name];
@@ -369,12 +420,10 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         }
         var next = _state.Clone();
         next.Apply(placed);
-        Write(next, replicated =>
+        Write(next, () =>
         {
             _log.Info("Placed {0} group coordinator partitions over brokers {1}", placed.Partitions.Count, string.Join(",", LiveBrokers()));
-            replyTo.Tell(replicated
-                ? FindCoordinator(r.GroupId)
-                : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, NotReplicated, -1, "", -1));
+            replyTo.Tell(FindCoordinator(r.GroupId));
         });
     }
 
@@ -415,9 +464,15 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             var decision = _state.DecideCreate(new CreateTopicRequest(name, -1, -1, new Dictionary<string, string>(), false), _settings, LiveBrokers());
             if (decision is ControllerState.Decision.Persist { Event: TopicCreated created }) events.Add(created);
         }
+        if (events.Count == 0)
+        {
+            // Nothing could be created (e.g. a refused default): answer with what exists; the topic is reported unknown.
+            replyTo.Tell(Metadata(names));
+            return;
+        }
         var next = _state.Clone();
         foreach (var e in events) next.Apply(e);
-        Write(next, replicated =>
+        Write(next, () =>
         {
             foreach (var e in events) _log.Info("Auto-created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions.Count);
             var commands = events.SelectMany(e => CreationCommands(e.Topic)).ToArray();
@@ -449,9 +504,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         var next = _state.Clone();
         next.Apply(allocate);
         var (fresh, _) = next.NextProducerId();
-        Write(next, replicated => replyTo.Tell(replicated
-            ? new InitProducerIdResponse(ErrorCode.None, null, fresh, 0)
-            : new InitProducerIdResponse(ErrorCode.RequestTimedOut, NotReplicated, -1, -1)));
+        Write(next, () => replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, fresh, 0)));
     }
 
     private void RecordGroup(string groupId, bool exists)
@@ -459,6 +512,6 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         if (_state.DecideGroupDirectory(groupId, exists) is not { } e) return;
         var next = _state.Clone();
         next.Apply(e);
-        Write(next, _ => { });
+        Write(next, () => { });
     }
 }

@@ -37,6 +37,12 @@ public sealed class ControllerState
     /// <summary>Counts controller incarnations; see <see cref="ControllerSnapshot.ControllerEpoch"/>.</summary>
     public int ControllerEpoch { get; private set; }
 
+    /// <summary>How many changes were ever written; see <see cref="ControllerSnapshot.Version"/>.</summary>
+    public long Version { get; private set; }
+
+    /// <summary>Marks this state as the next change to be written.</summary>
+    public void NextVersion() => Version++;
+
     /// <summary>A new controller takes over: it acts under the next epoch.</summary>
     public void BeginEpoch() => ControllerEpoch++;
 
@@ -196,7 +202,7 @@ public sealed class ControllerState
     public object? DecideGroupDirectory(string groupId, bool exists) =>
         exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, _offsetsPartitions);
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, _offsetsPartitions, Version);
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -206,7 +212,8 @@ public sealed class ControllerState
         {
             foreach (var c in groupId) h = 31 * h + c;
         }
-        return (h & 0x7fffffff) % partitionCount;
+        // Kafka's Utils.abs: Math.abs, except that Integer.MIN_VALUE maps to 0.
+        return (h == int.MinValue ? 0 : Math.Abs(h)) % partitionCount;
     }
 
     /// <summary>The broker that coordinates <paramref name="groupId"/>, or null before the offsets partitions are placed.</summary>
@@ -227,6 +234,7 @@ public sealed class ControllerState
         NextFreeProducerId = AllocatedProducerIdsEnd;
         ControllerEpoch = snapshot.ControllerEpoch;
         _offsetsPartitions = snapshot.OffsetsPartitions;
+        Version = snapshot.Version;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

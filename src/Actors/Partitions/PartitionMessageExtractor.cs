@@ -7,7 +7,7 @@ namespace AkkaBroker.Actors.Partitions;
 /// <summary>
 /// Routes partition requests and controller commands to this broker's replica of their topic-partition. A replica's
 /// entity id names its broker (<c>topic-partition@broker</c>) and its shard is that broker's (<c>broker-N</c>): the
-/// shard is pinned to the broker's node by <see cref="Akka.Cluster.Sharding.External.ExternalShardAllocationStrategy"/>,
+/// shard is pinned to the broker's node by <see cref="BrokerShardAllocationStrategy"/>,
 /// because the replica's log lives in that node's own journal and must never move to another node.
 /// </summary>
 /// <param name="localBrokerId">Messages reach a region only through its own broker's gateway, so they address the local replica.</param>

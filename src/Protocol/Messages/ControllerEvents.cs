@@ -28,8 +28,9 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// takes the next one, so decisions of an older controller can be told apart. <c>OffsetsPartitions</c> places the
 /// group coordinators as Kafka's <c>__consumer_offsets</c> partitions do (empty until the first group asks).
 /// </summary>
+/// <c>Version</c> counts the changes ever written; it orders replicated copies (newest wins), never the wall clock.
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
-    IReadOnlyList<PartitionAssignment> OffsetsPartitions);
+    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version);
 
 /// <summary>The group coordinators' placement was decided: offsets partition i is led by the first broker of entry i.</summary>
 public sealed record OffsetsPartitionsAssigned(IReadOnlyList<PartitionAssignment> Partitions);

@@ -60,6 +60,7 @@ public class GroupCoordinatorPlacementSpec
         await cluster.WaitForMembersAsync(2);
         await cluster.StartBrokerAsync(3);
         await cluster.WaitForMembersAsync(3);
+        await cluster.WaitForControllerToSeeAsync(3);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {

@@ -70,6 +70,7 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await cluster.StartBrokerAsync(3);
         await cluster.WaitForMembersAsync(3);
+        await cluster.WaitForControllerToSeeAsync(3);
         output.WriteLine($"broker 3 back and Up in {clock.ElapsedMilliseconds} ms");
         var records = ReadAll(cluster.Bootstrap(1), topic, 60);
         Assert.Equal(60, records.Count);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Tests.Integration;
 
 namespace AkkaBroker.Tests.Cluster;
@@ -21,8 +22,7 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         akka.cluster.leader-actions-interval = 200ms
         akka.cluster.periodic-tasks-initial-delay = 100ms
         akka.cluster.sharding.rebalance-interval = 2s
-        akka.cluster.failure-detector.heartbeat-interval = 200ms
-        akka.cluster.failure-detector.acceptable-heartbeat-pause = 1s
+        # Akka's default heartbeat pause (3 s): shorter ones mark brokers unreachable while the whole suite loads both cores.
         akka.cluster.split-brain-resolver.stable-after = 2s
         # A crash (CrashBrokerAsync) terminates the ActorSystem without leaving the cluster, as kill -9 would.
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
@@ -42,6 +42,7 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         await cluster.StartBrokerAsync(2);
         await cluster.StartBrokerAsync(3);
         await cluster.WaitForMembersAsync(3);
+        await cluster.WaitForControllerToSeeAsync(3);
         return cluster;
     }
 
@@ -82,6 +83,27 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"expected every broker to see {count} members Up within 30 s");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits until the controller counts <paramref name="count"/> live brokers (their gateways answered it).</summary>
+    public async Task WaitForControllerToSeeAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var gateway = _brokers.Values.First().Node.Gateway;
+        while (true)
+        {
+            try
+            {
+                var r = await gateway.Ask<DescribeClusterResponse>(new DescribeClusterRequest(), TimeSpan.FromSeconds(2));
+                if (r.Brokers.Count == count) return;
+            }
+            catch (AskTimeoutException)
+            {
+                // the controller is starting or moving
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected the controller to see {count} live brokers within 30 s");
             await Task.Delay(50);
         }
     }

@@ -49,6 +49,14 @@ public class ControllerStateTests
     }
 
     [Fact]
+    public void Groups_are_placed_with_kafkas_formula()
+    {
+        // Java: Utils.abs("my-group".hashCode()) % 50 == 12 ("my-group".hashCode() is -1906497762).
+        Assert.Equal(12, ControllerState.OffsetsPartitionFor("my-group", 50));
+        Assert.Equal(0, ControllerState.OffsetsPartitionFor("", 50));
+    }
+
+    [Fact]
     public void A_replication_factor_above_one_is_refused_until_replicas_are_copied_between_brokers()
     {
         var r = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest("t", 1, 3, NoConfig, false), TestConfigs.Settings(), [1, 2, 3]));

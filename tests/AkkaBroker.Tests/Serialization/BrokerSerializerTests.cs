@@ -40,7 +40,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])]),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
         new DescribeClusterRequest(),
         new DescribeClusterResponse(ErrorCode.None, null, [new BrokerInfo(1, "127.0.0.1", 9201), new BrokerInfo(2, "h", 9202)], 1, 3),

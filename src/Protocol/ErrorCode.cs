@@ -36,6 +36,7 @@ public enum ErrorCode : short
     InvalidTopicException = 17,
     RecordListTooLarge = 18,
     NotEnoughReplicas = 19,
+    NotEnoughReplicasAfterAppend = 20,
     InvalidRequiredAcks = 21,
     IllegalGeneration = 22,
     InconsistentGroupProtocol = 23,
@@ -72,6 +73,7 @@ public static class Errors
         ErrorCode.NotLeaderOrFollower => true,
         ErrorCode.RequestTimedOut => true,
         ErrorCode.NotEnoughReplicas => true,
+        ErrorCode.NotEnoughReplicasAfterAppend => true,
         ErrorCode.KafkaStorageError => true,
         ErrorCode.NetworkException => true,
         ErrorCode.LocalTransport => true,
@@ -123,6 +125,8 @@ public static class Errors
         ErrorCode.GroupIdNotFound => "the group does not exist",
         ErrorCode.FencedInstanceId => "another consumer joined with the same group.instance.id",
         ErrorCode.CoordinatorNotAvailable => "the group coordinator is not available yet",
+        ErrorCode.NotEnoughReplicas => "fewer in-sync replicas than min.insync.replicas: the write was refused",
+        ErrorCode.NotEnoughReplicasAfterAppend => "the write was appended, but the in-sync replicas shrank below min.insync.replicas before it was replicated",
         _ => code.KafkaName(),
     };
 }

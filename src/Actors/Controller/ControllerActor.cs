@@ -41,6 +41,9 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private sealed record RetryIdentify(int BrokerId);
 
+    /// <summary>Records a broker that is live for the first time (a state change, so handled when no write is in flight).</summary>
+    private sealed record RegisterBroker(int BrokerId);
+
     /// <summary>Orders replicated copies by the number of changes written, not by the wall clock of whoever wrote last.</summary>
     private static readonly Clock<ControllerSnapshot> VersionClock = (_, snapshot) => snapshot.Version;
 
@@ -77,10 +80,16 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private TimeSpan QuorumTimeout => _settings.ControllerQuorumTimeout;
 
-    /// <summary>Reads the replicated state from a majority; until then every request waits.</summary>
+    /// <summary>
+    /// Reads this broker's copy of the state to learn the registered brokers, waits until a majority of them is up,
+    /// then reads the state from a majority; until then every request waits. So a controller that starts among a
+    /// minority (after a full shutdown, say) cannot act on a stale copy.
+    /// </summary>
     private void Loading()
     {
         ClusterEvents();
+        Receive<GetSuccess>(g => LocalRead.Equals(g.Request), g => AwaitQuorum(g.Get(StateKey).Value));
+        Receive<NotFound>(n => LocalRead.Equals(n.Request), _ => AwaitQuorum(null));
         Receive<GetSuccess>(g => Loaded(g.Get(StateKey).Value, "the replicated state"));
         Receive<NotFound>(_ =>
         {
@@ -97,6 +106,36 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         ReceiveAny(_ => Stash.Stash());
     }
 
+    private const string LocalRead = "local";
+
+    /// <summary>Brokers that must be up before the majority read, or null once it was sent.</summary>
+    private int? _quorumNeeded;
+    private bool _quorumWaitLogged;
+
+    private void AwaitQuorum(ControllerSnapshot? localCopy)
+    {
+        var local = new ControllerState();
+        if (localCopy != null) local.Restore(localCopy);
+        _quorumNeeded = local.Quorum;
+        CheckQuorum(local.RegisteredBrokers);
+    }
+
+    private void CheckQuorum(IReadOnlyCollection<int>? registered = null)
+    {
+        if (_quorumNeeded is not { } needed) return;
+        var up = _members.Current().Keys.Append(_localBroker.BrokerId).Distinct().Count();
+        if (up < needed)
+        {
+            if (!_quorumWaitLogged)
+                _log.Warning("Controller waits until {0} brokers are up (a majority of the registered brokers {1}) before it reads the cluster metadata; {2} are up",
+                    needed, string.Join(",", registered ?? []), up);
+            _quorumWaitLogged = true;
+            return;
+        }
+        _quorumNeeded = null;
+        _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout)));
+    }
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PreStart()
@@ -104,7 +143,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         base.PreStart();
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
-        _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout)));
+        _replicator.Tell(Dsl.Get(StateKey, ReadLocal.Instance, LocalRead));
     }
 
     protected override void PostStop()
@@ -122,6 +161,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         _state = loaded;
         var next = loaded.Clone();
         next.BeginEpoch();
+        foreach (var id in _liveBrokers.Keys.Where(b => !next.RegisteredBrokers.Contains(b)).ToArray()) next.Apply(new BrokerRegistered(id));
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
         Write(next, () =>
@@ -205,6 +245,13 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
         Receive<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
         Receive<FindCoordinatorRequest>(HandleFindCoordinator);
+        Receive<RegisterBroker>(r =>
+        {
+            if (_state.RegisteredBrokers.Contains(r.BrokerId)) return;
+            var next = _state.Clone();
+            next.Apply(new BrokerRegistered(r.BrokerId));
+            Write(next, () => _log.Info("Registered broker {0}; registered brokers: {1}", r.BrokerId, string.Join(",", _state.RegisteredBrokers)));
+        });
     }
 
     /// <summary>Requests answered from the current state, also while a change is being written.</summary>
@@ -226,7 +273,9 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<ClusterEvent.IClusterDomainEvent>(e =>
         {
-            if (_members.Apply(e)) MembershipChanged();
+            if (!_members.Apply(e)) return;
+            MembershipChanged();
+            CheckQuorum();
         });
         Receive<RetryIdentify>(r => IdentifyGateway(r.BrokerId));
         Receive<ActorIdentity>(a =>
@@ -292,6 +341,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void BrokerLive(BrokerInfo info)
     {
         _liveBrokers[info.BrokerId] = info;
+        if (!_state.RegisteredBrokers.Contains(info.BrokerId)) Self.Tell(new RegisterBroker(info.BrokerId));
         _log.Info("Broker {0} is live at {1}:{2}", info.BrokerId, info.Host, info.Port);
         // A returning broker may have missed config changes made while it was away.
         var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == info.BrokerId).ToArray();

@@ -20,6 +20,13 @@ public sealed class ControllerState
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
     private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
+    private readonly SortedSet<int> _registeredBrokers = new();
+
+    /// <summary>Every broker id that has been live; see <see cref="ControllerSnapshot.RegisteredBrokers"/>.</summary>
+    public IReadOnlyCollection<int> RegisteredBrokers => _registeredBrokers;
+
+    /// <summary>How many brokers must be up before a controller may trust a majority read: a majority of those registered.</summary>
+    public int Quorum => _registeredBrokers.Count / 2 + 1;
 
     /// <summary>Where group coordinators live: offsets partition i is led by <c>OffsetsPartitions[i].Replicas[0]</c>. Empty until a group first asks.</summary>
     public IReadOnlyList<PartitionAssignment> OffsetsPartitions => _offsetsPartitions;
@@ -183,6 +190,9 @@ public sealed class ControllerState
             case GroupUnregistered e:
                 _groups.Remove(e.GroupId);
                 break;
+            case BrokerRegistered e:
+                _registeredBrokers.Add(e.BrokerId);
+                break;
             case OffsetsPartitionsAssigned e:
                 _offsetsPartitions = e.Partitions;
                 break;
@@ -202,7 +212,7 @@ public sealed class ControllerState
     public object? DecideGroupDirectory(string groupId, bool exists) =>
         exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, _offsetsPartitions, Version);
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, _offsetsPartitions, Version, _registeredBrokers.ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -235,6 +245,8 @@ public sealed class ControllerState
         ControllerEpoch = snapshot.ControllerEpoch;
         _offsetsPartitions = snapshot.OffsetsPartitions;
         Version = snapshot.Version;
+        _registeredBrokers.Clear();
+        foreach (var b in snapshot.RegisteredBrokers) _registeredBrokers.Add(b);
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

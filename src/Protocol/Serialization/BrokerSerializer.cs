@@ -59,8 +59,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN3", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); },
-            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long())),
+        C<ControllerSnapshot>("cSN3", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredBrokers, (ww, b) => ww.Int(b)); },
+            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()))),
+        C<BrokerRegistered>("cBRg", (w, m) => w.Int(m.BrokerId), r => new BrokerRegistered(r.Int())),
         C<OffsetsPartitionsAssigned>("cOPA", (w, m) => w.List(m.Partitions, WriteAssignment), r => new OffsetsPartitionsAssigned(r.List(ReadAssignment))),
         C<DescribeClusterRequest>("DClRq", (_, _) => { }, _ => new DescribeClusterRequest()),
         C<DescribeClusterResponse>("DClRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Brokers, WriteBroker); w.Int(m.ControllerId); w.Int(m.ControllerEpoch); },
@@ -147,9 +148,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     private static readonly Dictionary<string, Func<WireReader, object>> LegacyReaders = new()
     {
         // Controller snapshots before the group directory existed.
-        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0, [], 0),
+        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0, [], 0, []),
         // Controller snapshots of the single-broker journal, before the controller epoch.
-        ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, [], 0),
+        ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, [], 0, []),
     };
 
     private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);

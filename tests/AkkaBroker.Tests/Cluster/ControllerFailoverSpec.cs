@@ -73,3 +73,32 @@ public class ControllerFailoverSpec(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>
+/// After a full shutdown, a controller that starts while only a minority of the registered brokers is up waits: it
+/// must not act on that minority's possibly stale copy of the metadata.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class ControllerQuorumSpec
+{
+    [Fact]
+    public async Task A_controller_among_a_minority_of_the_registered_brokers_waits_for_a_majority()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build())
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "kept", NumPartitions = 3, ReplicationFactor = 1 }]);
+        foreach (var id in new[] { 3, 2, 1 }) await cluster.StopBrokerAsync(id);
+
+        var alone = await cluster.StartClusterAgainAsync(1);
+        // Broker 1 is a cluster of one; its controller knows brokers 1-3 and waits for two of them.
+        await Assert.ThrowsAsync<AskTimeoutException>(() =>
+            alone.Node.Gateway.Ask<DescribeClusterResponse>(new DescribeClusterRequest(), TimeSpan.FromSeconds(3)));
+
+        await cluster.StartBrokerAsync(2);
+        await cluster.WaitForMembersAsync(2);
+        await cluster.WaitForControllerToSeeAsync(2);
+        using var after = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(2) }).Build();
+        var metadata = await after.GetMetadataAsync(["kept"]);
+        Assert.Equal(3, metadata.Topics.Single().Partitions.Count);
+    }
+}

@@ -61,6 +61,15 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         return broker;
     }
 
+    /// <summary>After every broker stopped: starts <paramref name="id"/> as the first node of the cluster again (others join through it).</summary>
+    public async Task<BrokerFixture> StartClusterAgainAsync(int id)
+    {
+        _seed = "";
+        var first = await StartBrokerAsync(id);
+        _seed = $"akka.tcp://akkabroker@127.0.0.1:{first.Node.BoundPort}";
+        return first;
+    }
+
     public async Task StopBrokerAsync(int id)
     {
         await _brokers[id].StopAsync();

@@ -49,6 +49,19 @@ public class ControllerStateTests
     }
 
     [Fact]
+    public void A_majority_of_the_registered_brokers_is_the_quorum_and_survives_a_snapshot()
+    {
+        var state = new ControllerState();
+        Assert.Equal(1, state.Quorum); // a new cluster: this broker alone
+        foreach (var b in new[] { 1, 2, 3 }) state.Apply(new BrokerRegistered(b));
+        Assert.Equal(2, state.Quorum);
+        var restored = new ControllerState();
+        restored.Restore(state.ToSnapshot());
+        Assert.Equal([1, 2, 3], restored.RegisteredBrokers);
+        Assert.Equal(2, restored.Quorum);
+    }
+
+    [Fact]
     public void Groups_are_placed_with_kafkas_formula()
     {
         // Java: Utils.abs("my-group".hashCode()) % 50 == 12 ("my-group".hashCode() is -1906497762).

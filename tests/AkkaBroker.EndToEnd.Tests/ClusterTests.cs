@@ -51,7 +51,6 @@ public class ClusterTests(ITestOutputHelper output)
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "expected another broker to run the controller within 60 s of the kill");
                 try
                 {
-                    // The new controller answers with the old epoch until its own epoch is on a majority.
                     if ((await admin.DescribeClusterAsync()) is { ControllerId: not 1, Brokers.Count: 2, ControllerEpoch: 2 }) break;
                 }
                 catch (KafkaException)

@@ -257,7 +257,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>Requests answered from the current state, also while a change is being written.</summary>
     private void Reads()
     {
-        Receive<DescribeClusterRequest>(_ => Sender.Tell(new DescribeClusterResponse(ErrorCode.None, null, Brokers(), _settings.BrokerId, _state.ControllerEpoch)));
+        // The epoch this controller acts under, also while its first write (which records that epoch) is in flight.
+        Receive<DescribeClusterRequest>(_ => Sender.Tell(new DescribeClusterResponse(ErrorCode.None, null, Brokers(), _settings.BrokerId, (_pending?.Next ?? _state).ControllerEpoch)));
         Receive<FindCoordinatorRequest>(_ => _state.OffsetsPartitions.Count > 0, r => Sender.Tell(FindCoordinator(r.GroupId)));
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));

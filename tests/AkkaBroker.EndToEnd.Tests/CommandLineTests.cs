@@ -104,6 +104,14 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Seed_nodes_that_are_not_host_port_pairs_are_refused_before_the_broker_starts()
+    {
+        var result = await BrokerProcess.RunToolAsync(null, "serve", "--port", "0", "--seed-nodes", "127.0.0.1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--seed-nodes '127.0.0.1' must be host:port pairs separated by commas", result.Stderr);
+    }
+
+    [Fact]
     public async Task Bad_broker_configuration_fails_at_start_naming_key_and_value()
     {
         var config = Path.Combine(Path.GetTempPath(), $"bad-{Guid.NewGuid():N}.conf");

@@ -29,7 +29,7 @@ public class ControllerFailoverSpec(ITestOutputHelper output)
 
         var clock = Stopwatch.StartNew();
         await cluster.CrashBrokerAsync(1);
-        var after = await WaitForAsync(async () =>
+        var after = await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             try
             {
@@ -62,16 +62,6 @@ public class ControllerFailoverSpec(ITestOutputHelper output)
     private static Task<InitProducerIdResponse> ProducerIdAsync(ThreeBrokerCluster cluster, int broker) =>
         cluster.Brokers[broker].Node.Gateway.Ask<InitProducerIdResponse>(new InitProducerIdRequest(), TimeSpan.FromSeconds(10));
 
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what) where T : class
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (await probe() is { } result) return result;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 60 s");
-            await Task.Delay(200);
-        }
-    }
 }
 
 /// <summary>

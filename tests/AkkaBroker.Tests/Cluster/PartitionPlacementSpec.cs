@@ -55,7 +55,7 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
             // Broker 3 leaves: its partitions have no leader until it is back.
             await cluster.StopBrokerAsync(3);
             await cluster.WaitForMembersAsync(2);
-            var offline = await WaitForAsync(async () =>
+            var offline = await ThreeBrokerCluster.WaitForAsync(async () =>
             {
                 var m = await admin.GetMetadataAsync([topic]);
                 var parts = m.Topics.Single().Partitions.Where(p => leaders[p.PartitionId] == 3).ToArray();
@@ -109,16 +109,5 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
             if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { } r) result.Add(r);
         }
         return result;
-    }
-
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what) where T : class
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            if (await probe() is { } result) return result;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 30 s");
-            await Task.Delay(100);
-        }
     }
 }

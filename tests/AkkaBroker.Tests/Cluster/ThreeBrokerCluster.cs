@@ -119,6 +119,18 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
 
     public string Bootstrap(int id) => _brokers[id].Bootstrap;
 
+    /// <summary>Polls <paramref name="probe"/> until it returns a value, for at most 60 s.</summary>
+    public static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what) where T : class
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (await probe() is { } result) return result;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 60 s");
+            await Task.Delay(100);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Later brokers first, so the controller (on the oldest, broker 1) is not handed over needlessly.

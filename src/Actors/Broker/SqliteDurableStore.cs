@@ -54,8 +54,9 @@ public sealed class SqliteDurableStore : ReceiveActor
                     Sender.Tell(LoadAllCompleted.Instance);
                     _log.Info("Loaded {0} replicated metadata entries from SQLite", data.Count);
                 }
-                catch (Exception e) when (e is SqliteException or System.Runtime.Serialization.SerializationException or FormatException)
+                catch (Exception e)
                 {
+                    // Whatever went wrong, the replicator must learn that loading failed (it asks only once).
                     throw new LoadFailedException("failed to load the replicated cluster metadata from SQLite (cluster_metadata)", e);
                 }
             });

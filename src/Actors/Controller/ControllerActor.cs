@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -59,9 +60,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private readonly LiveBrokers _members = new();
     /// <summary>Members Up and reachable whose gateway has not answered yet.</summary>
     private readonly Dictionary<int, BrokerInfo> _joining = new();
+    private readonly Dictionary<int, int> _identifyAttempts = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PendingWrite? _pending;
-    private long _writeIds;
+    // Random start: replies to a previous incarnation's writes (a restart keeps the ActorRef) must never match.
+    private long _writeIds = Random.Shared.NextInt64(1, long.MaxValue / 2);
 
     public IStash Stash { get; set; } = null!;
 
@@ -88,9 +91,24 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void Loading()
     {
         ClusterEvents();
-        Receive<GetSuccess>(g => LocalRead.Equals(g.Request), g => AwaitQuorum(g.Get(StateKey).Value));
+        Receive<GetSuccess>(g => LocalRead.Equals(g.Request), g =>
+        {
+            _lastRead = g.Get(StateKey).Value;
+            AwaitQuorum(_lastRead);
+        });
         Receive<NotFound>(n => LocalRead.Equals(n.Request), _ => AwaitQuorum(null));
-        Receive<GetSuccess>(g => Loaded(g.Get(StateKey).Value, "the replicated state"));
+        Receive<GetSuccess>(g =>
+        {
+            var read = g.Get(StateKey).Value;
+            // The copy a majority holds may know more brokers than this broker's own copy did: check again.
+            if (!QuorumUp(read.RegisteredBrokers, out _, out _))
+            {
+                _lastRead = read;
+                AwaitQuorum(read);
+                return;
+            }
+            Loaded(read, "the replicated state");
+        });
         Receive<NotFound>(_ =>
         {
             // Nothing replicated yet: a broker upgraded from the single-node version keeps its state in its journal.
@@ -102,37 +120,49 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             _log.Warning("Controller could not read its state from a majority of brokers within {0}; retrying", QuorumTimeout);
             Timers.StartSingleTimer("retry-load", new RetryLoad(), TimeSpan.FromSeconds(1));
         });
-        Receive<RetryLoad>(_ => _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout))));
+        Receive<RetryLoad>(_ => AwaitQuorum(_lastRead));
         ReceiveAny(_ => Stash.Stash());
     }
 
     private const string LocalRead = "local";
 
-    /// <summary>Brokers that must be up before the majority read, or null once it was sent.</summary>
-    private int? _quorumNeeded;
-    private bool _quorumWaitLogged;
+    /// <summary>The newest copy read while loading, whose registered brokers a retry waits for.</summary>
+    private ControllerSnapshot? _lastRead;
 
-    private void AwaitQuorum(ControllerSnapshot? localCopy)
+    /// <summary>The registered brokers a majority of which must be up before the majority read; null once it was sent.</summary>
+    private IReadOnlyCollection<int>? _awaitedRegistered;
+    private long _quorumWaitLoggedTicks;
+
+    private void AwaitQuorum(ControllerSnapshot? copy)
     {
-        var local = new ControllerState();
-        if (localCopy != null) local.Restore(localCopy);
-        _quorumNeeded = local.Quorum;
-        CheckQuorum(local.RegisteredBrokers);
+        _awaitedRegistered = copy?.RegisteredBrokers ?? [];
+        CheckQuorum();
     }
 
-    private void CheckQuorum(IReadOnlyCollection<int>? registered = null)
+    /// <summary>Registered brokers that are up (a new cluster has none registered: this broker alone suffices).</summary>
+    private bool QuorumUp(IReadOnlyCollection<int> registered, out int up, out int needed)
     {
-        if (_quorumNeeded is not { } needed) return;
-        var up = _members.Current().Keys.Append(_localBroker.BrokerId).Distinct().Count();
-        if (up < needed)
+        needed = registered.Count / 2 + 1;
+        var live = _members.Current().Keys.Append(_localBroker.BrokerId).Distinct();
+        up = registered.Count == 0 ? 1 : live.Count(registered.Contains);
+        return up >= needed;
+    }
+
+    private void CheckQuorum()
+    {
+        if (_awaitedRegistered is not { } registered) return;
+        if (!QuorumUp(registered, out var up, out var needed))
         {
-            if (!_quorumWaitLogged)
-                _log.Warning("Controller waits until {0} brokers are up (a majority of the registered brokers {1}) before it reads the cluster metadata; {2} are up",
-                    needed, string.Join(",", registered ?? []), up);
-            _quorumWaitLogged = true;
+            // Logged again every 30 s: requests wait (stashed) meanwhile, and an operator must see why.
+            if (Stopwatch.GetElapsedTime(_quorumWaitLoggedTicks) > TimeSpan.FromSeconds(30) || _quorumWaitLoggedTicks == 0)
+            {
+                _log.Warning("Controller waits until {0} of the registered brokers {1} are up before it reads the cluster metadata; {2} are up",
+                    needed, string.Join(",", registered), up);
+                _quorumWaitLoggedTicks = Stopwatch.GetTimestamp();
+            }
             return;
         }
-        _quorumNeeded = null;
+        _awaitedRegistered = null;
         _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout)));
     }
 
@@ -281,8 +311,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<RetryIdentify>(r => IdentifyGateway(r.BrokerId));
         Receive<ActorIdentity>(a =>
         {
-            if (a.MessageId is not int id || a.Subject == null || !_joining.Remove(id, out var info)) return;
-            Timers.Cancel($"identify-{id}");
+            if (a.MessageId is not string key || a.Subject == null) return;
+            var id = _joining.FirstOrDefault(kv => key == $"{kv.Key}@{kv.Value.Host}:{kv.Value.Port}").Value?.BrokerId;
+            if (id is not { } brokerId || !_joining.Remove(brokerId, out var info)) return;
+            _identifyAttempts.Remove(brokerId);
+            Timers.Cancel($"identify-{brokerId}");
             BrokerLive(info);
             PublishMetrics();
         });
@@ -335,7 +368,12 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void IdentifyGateway(int brokerId)
     {
         if (!_joining.TryGetValue(brokerId, out var info)) return;
-        Context.ActorSelection(GatewayPath(info)).Tell(new Identify(brokerId));
+        // The id names the address too, so a late answer from a broker's previous address cannot vouch for the new one.
+        Context.ActorSelection(GatewayPath(info)).Tell(new Identify($"{brokerId}@{info.Host}:{info.Port}"));
+        var attempts = _identifyAttempts[brokerId] = _identifyAttempts.GetValueOrDefault(brokerId) + 1;
+        if (attempts % 60 == 0)
+            _log.Warning("Broker {0} at {1}:{2} is a cluster member but its gateway has not answered for {3} s; it gets no partitions or groups until it does",
+                brokerId, info.Host, info.Port, attempts / 2);
         Timers.StartSingleTimer($"identify-{brokerId}", new RetryIdentify(brokerId), TimeSpan.FromMilliseconds(500));
     }
 

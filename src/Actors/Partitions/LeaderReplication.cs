@@ -8,7 +8,9 @@ namespace AkkaBroker.Actors.Partitions;
 /// <item>A follower's fetch from offset <c>o</c> says it has every record below <c>o</c> (its log end offset).</item>
 /// <item>A follower is caught up at the time of a fetch whose offset reaches the leader's log end then, or reaches the
 /// leader's log end at its previous fetch (Kafka's lastCaughtUpTime); it leaves the ISR when it has not been caught up
-/// for <c>replica.lag.time.max.ms</c>, and rejoins once its fetch offset reaches the high watermark.</item>
+/// for <c>replica.lag.time.max.ms</c> (unless it is at the leader's log end), and rejoins once its fetch offset reaches
+/// both the high watermark and the first offset of the leader's epoch (KAFKA-7128: a follower whose tail may diverge
+/// from the new leader's must not count as in sync).</item>
 /// <item>The high watermark is the smallest log end offset among the in-sync replicas (the leader included); it never
 /// moves back.</item>
 /// <item>acks=all: a write is refused NOT_ENOUGH_REPLICAS when the ISR is below <c>min.insync.replicas</c>, and
@@ -31,10 +33,14 @@ public sealed class LeaderReplication
     private readonly long _lagTimeMaxMs;
     private readonly Dictionary<int, Follower> _followers = new();
     private readonly SortedSet<int> _isr;
+    private readonly long _leaderEpochStartOffset;
 
     /// <param name="isr">The in-sync replicas the controller recorded (the leader among them).</param>
-    public LeaderReplication(int leaderId, IReadOnlyList<int> replicas, IEnumerable<int> isr, long leaderLogEnd, long highWatermark, long lagTimeMaxMs, long nowMs)
+    /// <param name="leaderEpochStartOffset">The leader's log end offset when it became leader: the first offset of its epoch.</param>
+    public LeaderReplication(int leaderId, IReadOnlyList<int> replicas, IEnumerable<int> isr, long leaderLogEnd, long highWatermark, long lagTimeMaxMs, long nowMs,
+        long leaderEpochStartOffset = 0)
     {
+        _leaderEpochStartOffset = leaderEpochStartOffset;
         if (!replicas.Contains(leaderId)) throw new ArgumentException($"leader {leaderId} is not among the replicas {string.Join(",", replicas)}", nameof(replicas));
         _leaderId = leaderId;
         _lagTimeMaxMs = lagTimeMaxMs;
@@ -68,19 +74,19 @@ public sealed class LeaderReplication
             throw new ArgumentException($"broker {followerId} is not a follower of this partition", nameof(followerId));
         if (fetchOffset > LeaderLogEnd)
             throw new ArgumentException($"follower {followerId} fetched from {fetchOffset}, beyond the leader's log end {LeaderLogEnd}: it must truncate first", nameof(fetchOffset));
-        if (fetchOffset >= LeaderLogEnd) f.LastCaughtUpMs = nowMs;
+        if (fetchOffset >= LeaderLogEnd) f.LastCaughtUpMs = Math.Max(f.LastCaughtUpMs, nowMs);
         else if (fetchOffset >= f.LeaderLogEndAtLastFetch) f.LastCaughtUpMs = Math.Max(f.LastCaughtUpMs, f.LastFetchMs);
         f.LogEndOffset = fetchOffset;
         f.LastFetchMs = nowMs;
         f.LeaderLogEndAtLastFetch = LeaderLogEnd;
-        var joined = !_isr.Contains(followerId) && fetchOffset >= HighWatermark && _isr.Add(followerId);
+        var joined = !_isr.Contains(followerId) && fetchOffset >= Math.Max(HighWatermark, _leaderEpochStartOffset) && _isr.Add(followerId);
         return new FetchOutcome(MaybeAdvanceHighWatermark(), joined);
     }
 
     /// <summary>Removes followers not caught up for replica.lag.time.max.ms; returns them (the controller records the new ISR).</summary>
     public IReadOnlyList<int> ShrinkIsr(long nowMs)
     {
-        var removed = _isr.Where(r => r != _leaderId && nowMs - _followers[r].LastCaughtUpMs > _lagTimeMaxMs).ToArray();
+        var removed = _isr.Where(r => r != _leaderId && _followers[r].LogEndOffset != LeaderLogEnd && nowMs - _followers[r].LastCaughtUpMs > _lagTimeMaxMs).ToArray();
         foreach (var r in removed) _isr.Remove(r);
         if (removed.Length > 0) MaybeAdvanceHighWatermark();
         return removed;

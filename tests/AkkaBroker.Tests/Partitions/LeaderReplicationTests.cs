@@ -98,6 +98,24 @@ public class LeaderReplicationTests
     }
 
     [Fact]
+    public void A_follower_rejoins_only_from_the_start_of_the_leaders_epoch()
+    {
+        // A new leader at log end 50 whose high watermark is still 40: a follower at 45 may hold a divergent tail.
+        var r = new LeaderReplication(1, [1, 2], [1], leaderLogEnd: 50, highWatermark: 40, LagMs, 0, leaderEpochStartOffset: 50);
+        Assert.False(r.FollowerFetched(2, 45, 1).JoinedIsr);
+        Assert.True(r.FollowerFetched(2, 50, 2).JoinedIsr);
+    }
+
+    [Fact]
+    public void A_follower_at_the_leaders_log_end_stays_in_sync_however_long_the_leader_is_idle()
+    {
+        var r = ThreeReplicas(leaderLogEnd: 10);
+        r.FollowerFetched(2, 10, 0);
+        r.FollowerFetched(3, 10, 0);
+        Assert.Empty(r.ShrinkIsr(10 * LagMs));
+    }
+
+    [Fact]
     public void A_fetch_beyond_the_leaders_log_end_is_refused()
     {
         var r = ThreeReplicas(leaderLogEnd: 5);

@@ -95,7 +95,7 @@ public sealed class BrokerNode : IAsyncDisposable
                         $"reachable: this broker did not become a cluster member within {settings.JoinTimeout.TotalSeconds:0} s " +
                         "(akkabroker.broker.cluster.join-timeout). Start the first seed node (it alone can start a new cluster), or check the addresses");
             }
-            await WaitUntilBrokerIdIsFreeAsync(cluster, settings, cancellationToken);
+            await WaitUntilBrokerIdIsFreeAsync(system, cluster, settings, cancellationToken);
 
             // This broker's replicas form one shard, pinned to this node (the one with its role): their logs are in this node's journal.
             var region = await ClusterSharding.Get(system).StartAsync(
@@ -134,11 +134,12 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Refuses to run a second broker with an id that a live member already has. A member with this id that is
-    /// unreachable is this broker's previous incarnation (crashed, restarted on another address): wait until the split
-    /// brain resolver has downed it, so its replicas are never hosted twice.
+    /// Refuses to run a second broker with an id that a live member already has (its gateway answers). A member with
+    /// this id that is unreachable, or whose gateway does not answer, is this broker's previous incarnation (crashed,
+    /// restarted on another address before the cluster noticed): wait until the split brain resolver has downed it, so
+    /// its replicas are never hosted twice.
     /// </summary>
-    private static async Task WaitUntilBrokerIdIsFreeAsync(Cluster cluster, BrokerSettings settings, CancellationToken ct)
+    private static async Task WaitUntilBrokerIdIsFreeAsync(ActorSystem system, Cluster cluster, BrokerSettings settings, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + settings.JoinTimeout;
         while (true)
@@ -146,12 +147,25 @@ public sealed class BrokerNode : IAsyncDisposable
             var twin = cluster.State.Members.FirstOrDefault(m => m.UniqueAddress != cluster.SelfUniqueAddress && BrokerRole.IdOf(m) == settings.BrokerId
                                                                  && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving);
             if (twin == null) return;
-            var unreachable = cluster.State.Unreachable.Contains(twin);
+            var unreachable = cluster.State.Unreachable.Contains(twin) || !await GatewayAnswersAsync(system, twin.Address);
             if (!unreachable || DateTime.UtcNow > deadline)
                 throw new BrokerConfigurationException($"{BrokerSettings.Section}.broker.id", settings.BrokerId.ToString(), unreachable
-                    ? $"unique in the cluster, but broker {settings.BrokerId}'s previous instance at {twin.Address} is still a member (unreachable, not yet downed) after {settings.JoinTimeout.TotalSeconds:0} s. Wait until the cluster has removed it, then start again"
+                    ? $"unique in the cluster, but broker {settings.BrokerId}'s previous instance at {twin.Address} is still a member but does not answer (not yet downed) after {settings.JoinTimeout.TotalSeconds:0} s. Wait until the cluster has removed it, then start again"
                     : $"unique in the cluster, but broker {settings.BrokerId} is already running at {twin.Address}. Give each broker its own broker.id (serve --broker-id)");
             await Task.Delay(500, ct);
+        }
+    }
+
+    private static async Task<bool> GatewayAnswersAsync(ActorSystem system, Address address)
+    {
+        try
+        {
+            await system.ActorSelection($"{address}/user/{BrokerGateway.Name}").ResolveOne(TimeSpan.FromSeconds(2));
+            return true;
+        }
+        catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException)
+        {
+            return false;
         }
     }
 

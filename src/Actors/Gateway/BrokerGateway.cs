@@ -90,7 +90,9 @@ public sealed class BrokerGateway : ReceiveActor
                 controller.Ask<FindCoordinatorResponse>(new FindCoordinatorRequest(r.GroupId), timeout)
                     .ContinueWith(t => new CoordinatorFound(r, replyTo, t.IsCompletedSuccessfully
                         ? t.Result
-                        : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, "the controller did not say which broker coordinates the group; retry", -1, "", -1)))
+                        : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable,
+                            $"The controller did not say which broker coordinates group '{r.GroupId}' ({t.Exception?.GetBaseException().Message ?? "cancelled"}); " +
+                            "it may be moving to another broker or waiting for a majority of brokers. Retry; if it persists, check cluster describe.", -1, "", -1)))
                     .PipeTo(Self);
             }
         });

@@ -11,6 +11,10 @@ namespace AkkaBroker.Actors.Groups;
 /// </summary>
 public sealed class GroupMessageExtractor(int localBrokerId) : HashCodeMessageExtractor(1)
 {
+    // Every group request (commits included) asks for its shard: answer the local one without parsing or allocating.
+    private readonly string _localSuffix = "@" + localBrokerId;
+    private readonly string _localShard = BrokerRole.For(localBrokerId);
+
     public const string TypeName = "group";
 
     public static string EntityIdFor(string groupId, int brokerId) => $"{groupId}@{brokerId}";
@@ -26,5 +30,6 @@ public sealed class GroupMessageExtractor(int localBrokerId) : HashCodeMessageEx
 
     public override string? EntityId(object message) => message is IGroupRequest r ? EntityIdFor(r.GroupId, localBrokerId) : null;
 
-    public override string ShardId(string entityId, object? messageHint = null) => BrokerRole.For(ParseEntityId(entityId).BrokerId);
+    public override string ShardId(string entityId, object? messageHint = null) =>
+        entityId.EndsWith(_localSuffix, StringComparison.Ordinal) ? _localShard : BrokerRole.For(ParseEntityId(entityId).BrokerId);
 }

@@ -13,6 +13,10 @@ namespace AkkaBroker.Actors.Partitions;
 /// <param name="localBrokerId">Messages reach a region only through its own broker's gateway, so they address the local replica.</param>
 public sealed class PartitionMessageExtractor(int localBrokerId) : HashCodeMessageExtractor(1)
 {
+    // Every produce and fetch asks for its shard: answer the local one without parsing or allocating.
+    private readonly string _localSuffix = "@" + localBrokerId;
+    private readonly string _localShard = BrokerRole.For(localBrokerId);
+
     public const string TypeName = "partition";
 
     public static string EntityIdFor(TopicPartition tp, int brokerId) => $"{tp.Topic}-{tp.Partition}@{brokerId}";
@@ -35,5 +39,6 @@ public sealed class PartitionMessageExtractor(int localBrokerId) : HashCodeMessa
         _ => null,
     };
 
-    public override string ShardId(string entityId, object? messageHint = null) => BrokerRole.For(ParseEntityId(entityId).BrokerId);
+    public override string ShardId(string entityId, object? messageHint = null) =>
+        entityId.EndsWith(_localSuffix, StringComparison.Ordinal) ? _localShard : BrokerRole.For(ParseEntityId(entityId).BrokerId);
 }

@@ -57,7 +57,10 @@ public enum ErrorCode : short
     UnknownProducerId = 59,
     NonEmptyGroup = 68,
     GroupIdNotFound = 69,
+    FencedLeaderEpoch = 74,
+    UnknownLeaderEpoch = 76,
     FencedInstanceId = 82,
+    InvalidUpdateVersion = 95,
     KafkaStorageError = 56,
     InvalidRecord = 87,
 }
@@ -80,6 +83,8 @@ public static class Errors
         ErrorCode.CoordinatorLoadInProgress => true,
         ErrorCode.CoordinatorNotAvailable => true,
         ErrorCode.NotCoordinator => true,
+        ErrorCode.FencedLeaderEpoch => true,
+        ErrorCode.UnknownLeaderEpoch => true,
         _ => false,
     };
 
@@ -105,7 +110,10 @@ public static class Errors
         ErrorCode.CorruptMessage => "a record batch failed its CRC check",
         ErrorCode.UnknownTopicOrPartition => "the topic or partition does not exist",
         ErrorCode.LeaderNotAvailable => "the partition has no leader right now",
-        ErrorCode.NotLeaderOrFollower => "this broker does not host the partition",
+        ErrorCode.NotLeaderOrFollower => "this broker is not the partition's leader (or does not host it): refresh metadata and retry",
+        ErrorCode.FencedLeaderEpoch => "the request names an older leader epoch than the replica's: refresh metadata",
+        ErrorCode.UnknownLeaderEpoch => "the request names a newer leader epoch than the replica knows: retry shortly",
+        ErrorCode.InvalidUpdateVersion => "the partition's state changed since the request was made",
         ErrorCode.RequestTimedOut => "the request timed out",
         ErrorCode.MessageTooLarge => "the record batch is larger than the topic's max.message.bytes",
         ErrorCode.InvalidTopicException => "the topic name is not valid",

@@ -29,6 +29,7 @@ public sealed record BrokerSettings(
     int OffsetsTopicNumPartitions,
     string JournalSynchronous,
     PartitionSettings Partition,
+    ReplicationSettings Replication,
     Groups.GroupSettings Group)
 {
     public const string Section = "akkabroker.broker";
@@ -82,6 +83,7 @@ public sealed record BrokerSettings(
             [TopicConfig.MaxMessageBytesKey] = b.GetString("message.max.bytes"),
             [TopicConfig.MessageTimestampTypeKey] = b.GetString("log.message.timestamp.type"),
             [TopicConfig.MinInsyncReplicasKey] = b.GetString("min.insync.replicas"),
+            [TopicConfig.UncleanLeaderElectionEnableKey] = b.GetString("unclean.leader.election.enable")?.ToLowerInvariant() ?? "",
         };
         var brokerKeyOf = new Dictionary<string, string>
         {
@@ -92,6 +94,7 @@ public sealed record BrokerSettings(
             [TopicConfig.MaxMessageBytesKey] = "message.max.bytes",
             [TopicConfig.MessageTimestampTypeKey] = "log.message.timestamp.type",
             [TopicConfig.MinInsyncReplicasKey] = "min.insync.replicas",
+            [TopicConfig.UncleanLeaderElectionEnableKey] = "unclean.leader.election.enable",
         };
         foreach (var (key, value) in topicDefaults)
         {
@@ -129,7 +132,7 @@ public sealed record BrokerSettings(
             DataDirectory: Path.GetFullPath(dataDir),
             AutoCreateTopicsEnable: Bool(b, Section, "auto.create.topics.enable"),
             NumPartitions: Int(b, Section, "num.partitions", 1, 1_000_000),
-            DefaultReplicationFactor: (short)Int(b, Section, "default.replication.factor", 1, Controller.ControllerState.MaxReplicationFactor),
+            DefaultReplicationFactor: (short)Int(b, Section, "default.replication.factor", 1, short.MaxValue),
             DefaultTopicConfig: topicDefaults,
             IndexIntervalBytes: Int(b, Section, "log.index.interval.bytes", 1, int.MaxValue),
             ProducerIdExpirationMs: Long(b, Section, "producer.id.expiration.ms", 1),
@@ -148,6 +151,14 @@ public sealed record BrokerSettings(
                 TailCacheBytes: Long(p, "akkabroker.partition", "tail-cache-bytes", 0),
                 SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),
                 MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue)),
+            Replication: new ReplicationSettings(
+                ReplicaLagTimeMaxMs: Long(b, Section, "replica.lag.time.max.ms", 1),
+                ReplicaFetchWaitMaxMs: Int(b, Section, "replica.fetch.wait.max.ms", 0, int.MaxValue),
+                ReplicaFetchMaxBytes: Int(b, Section, "replica.fetch.max.bytes", 1, int.MaxValue),
+                ReplicaFetchBackoffMs: Int(b, Section, "replica.fetch.backoff.ms", 0, int.MaxValue),
+                ReplicaSocketTimeoutMs: Int(b, Section, "replica.socket.timeout.ms", 1, int.MaxValue),
+                AutoLeaderRebalanceEnable: Bool(b, Section, "auto.leader.rebalance.enable"),
+                LeaderImbalanceCheckIntervalSeconds: Int(b, Section, "leader.imbalance.check.interval.seconds", 1, int.MaxValue)),
             Group: Groups.GroupSettings.Create(config));
     }
 
@@ -159,6 +170,16 @@ public sealed record BrokerSettings(
         return map;
     }
 }
+
+/// <summary>How followers copy their leaders and how the controller moves leadership (Kafka's broker keys of the same names).</summary>
+public sealed record ReplicationSettings(
+    long ReplicaLagTimeMaxMs,
+    int ReplicaFetchWaitMaxMs,
+    int ReplicaFetchMaxBytes,
+    int ReplicaFetchBackoffMs,
+    int ReplicaSocketTimeoutMs,
+    bool AutoLeaderRebalanceEnable,
+    int LeaderImbalanceCheckIntervalSeconds);
 
 /// <summary>Per-partition-replica limits (<c>akkabroker.partition</c>).</summary>
 public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes);

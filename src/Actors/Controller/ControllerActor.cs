@@ -45,6 +45,12 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>Records a broker that is live for the first time (a state change, so handled when no write is in flight).</summary>
     private sealed record RegisterBroker(int BrokerId);
 
+    /// <summary>Live brokers changed: elect leaders where needed (handled when no write is in flight).</summary>
+    private sealed record ElectLeaders;
+
+    /// <summary>Time to give partitions back to their preferred replicas (<c>auto.leader.rebalance.enable</c>).</summary>
+    private sealed record ElectPreferredLeaders;
+
     /// <summary>Orders replicated copies by the number of changes written, not by the wall clock of whoever wrote last.</summary>
     private static readonly Clock<ControllerSnapshot> VersionClock = (_, snapshot) => snapshot.Version;
 
@@ -200,7 +206,14 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
                     new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
             StartGroupCoordinators();
+            // Brokers may have gone while no controller was acting.
+            Self.Tell(new ElectLeaders());
         });
+        if (_settings.Replication.AutoLeaderRebalanceEnable)
+        {
+            var interval = TimeSpan.FromSeconds(_settings.Replication.LeaderImbalanceCheckIntervalSeconds);
+            Timers.StartPeriodicTimer(nameof(ElectPreferredLeaders), new ElectPreferredLeaders(), interval);
+        }
         Stash.UnstashAll();
     }
 
@@ -275,12 +288,66 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
         Receive<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
         Receive<FindCoordinatorRequest>(HandleFindCoordinator);
+        Receive<ElectLeaders>(_ => ChangeLeadership(_state.DecideElections(ElectionLiveSet(), UncleanAllowed), "election"));
+        Receive<ElectPreferredLeaders>(_ => ChangeLeadership(_state.DecidePreferredLeaders(ElectionLiveSet()), "preferred-leader election"));
+        Receive<AlterPartitionRequest>(r =>
+        {
+            var (change, response) = _state.DecideAlterPartition(r, ElectionLiveSet());
+            var replyTo = Sender;
+            if (change == null)
+            {
+                replyTo.Tell(response);
+                return;
+            }
+            var next = _state.Clone();
+            next.Apply(change);
+            Write(next, () =>
+            {
+                var p = response.Assignment!;
+                _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), r.TopicPartition,
+                    p.Leader, p.LeaderEpoch, p.PartitionEpoch);
+                replyTo.Tell(response);
+            });
+        });
         Receive<RegisterBroker>(r =>
         {
             if (_state.RegisteredBrokers.Contains(r.BrokerId)) return;
             var next = _state.Clone();
             next.Apply(new BrokerRegistered(r.BrokerId));
             Write(next, () => _log.Info("Registered broker {0}; registered brokers: {1}", r.BrokerId, string.Join(",", _state.RegisteredBrokers)));
+        });
+    }
+
+    /// <summary>
+    /// Brokers that can lead: members Up and reachable (the gateway need not have answered yet, so a controller that has
+    /// just taken over does not mistake the others for gone).
+    /// </summary>
+    private IReadOnlyCollection<int> ElectionLiveSet() => _members.Current().Keys.Append(_localBroker.BrokerId).ToHashSet();
+
+    private bool UncleanAllowed(TopicState topic) =>
+        Topics.TopicConfig.FromMap(_settings.EffectiveTopicConfig(topic.ConfigOverrides)).UncleanLeaderElectionEnable;
+
+    /// <summary>Records new leadership, then tells every live replica of the changed partitions.</summary>
+    private void ChangeLeadership(LeadershipChanged? change, string why)
+    {
+        if (change == null) return;
+        var next = _state.Clone();
+        next.Apply(change);
+        Write(next, () =>
+        {
+            foreach (var (topic, p) in change.Changes)
+                _log.Info("{0}: {1}-{2} is led by {3} at leader epoch {4}, in-sync replicas {5}", why, topic, p.Partition,
+                    p.Leader < 0 ? "nobody (offline: no in-sync replica is live)" : $"broker {p.Leader}", p.LeaderEpoch, string.Join(",", p.Isr));
+            foreach (var (topic, partition) in change.UncleanElections)
+            {
+                Metrics.BrokerMetrics.UncleanLeaderElections.Add(1);
+                _log.Warning("Unclean leader election for {0}-{1}: no in-sync replica is live and unclean.leader.election.enable is true, so an out-of-sync " +
+                             "replica leads; records acknowledged before may be lost", topic, partition);
+            }
+            var commands = change.Changes.GroupBy(c => c.Topic)
+                .SelectMany(g => Ensures(_state.Topics[g.Key], g.Select(c => _state.Topics[g.Key].Partitions[c.Partition.Partition])))
+                .Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
+            ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
         });
     }
 
@@ -307,6 +374,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             if (!_members.Apply(e)) return;
             MembershipChanged();
             CheckQuorum();
+            Self.Tell(new ElectLeaders());
         });
         Receive<RetryIdentify>(r => IdentifyGateway(r.BrokerId));
         Receive<ActorIdentity>(a =>
@@ -328,11 +396,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         foreach (var topic in _state.Topics.Values)
         foreach (var p in topic.Partitions)
         {
-            if (!_liveBrokers.ContainsKey(p.Replicas[0])) offline++;
+            if (!_liveBrokers.ContainsKey(p.Leader)) offline++;
             else
             {
-                leaders[p.Replicas[0]]++;
-                if (p.Replicas.Any(r => !_liveBrokers.ContainsKey(r))) underReplicated++;
+                leaders[p.Leader]++;
+                if (p.Isr.Count < p.Replicas.Count) underReplicated++;
             }
         }
         Metrics.BrokerMetrics.SetControllerView(new Metrics.BrokerMetrics.ControllerView(_localBroker.BrokerId, _state.ControllerEpoch, offline, underReplicated, leaders));
@@ -451,8 +519,20 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private ReplicaCommand[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
     {
         var config = _settings.EffectiveTopicConfig(topic.ConfigOverrides);
-        return partitions.SelectMany(p => p.Replicas.Select(b => new ReplicaCommand(b, new EnsurePartition(new TopicPartition(topic.Name, p.Partition), config))))
-            .ToArray();
+        var epoch = (_pending?.Next ?? _state).ControllerEpoch;
+        return partitions.SelectMany(p =>
+        {
+            var command = new EnsurePartition(new TopicPartition(topic.Name, p.Partition), config, p, EndpointOf(p.Leader), epoch);
+            return p.Replicas.Select(b => new ReplicaCommand(b, command));
+        }).ToArray();
+    }
+
+    /// <summary>Where a broker's gateway is: known once it answered, else from cluster membership; null when not a member.</summary>
+    private BrokerInfo? EndpointOf(int brokerId)
+    {
+        if (brokerId < 0) return null;
+        if (_liveBrokers.TryGetValue(brokerId, out var info)) return info;
+        return _members.Current().TryGetValue(brokerId, out var member) ? new BrokerInfo(brokerId, member.Address.Host!, member.Address.Port!.Value) : null;
     }
 
     private static ReplicaCommand[] Deletes(TopicState topic) =>

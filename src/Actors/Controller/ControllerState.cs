@@ -14,9 +14,6 @@ public sealed class ControllerState
     /// <summary>Producer ids are persisted in blocks so that handing one out does not cost a journal write.</summary>
     public const long ProducerIdBlockSize = 1000;
 
-    /// <summary>Until followers copy their leader's log, a second replica would be a promise the broker does not keep.</summary>
-    public const int MaxReplicationFactor = 1;
-
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
     private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
@@ -87,9 +84,6 @@ public sealed class ControllerState
         if (rf > liveBrokers.Count)
             return Fail(ErrorCode.InvalidReplicationFactor,
                 $"Replication factor: {rf} larger than available brokers: {liveBrokers.Count}. Use a replication factor of at most {liveBrokers.Count}, or add brokers.");
-        if (rf > MaxReplicationFactor)
-            return Fail(ErrorCode.InvalidReplicationFactor,
-                $"Replication factor {rf} is not supported yet: replicas are not copied between brokers in this version, so each partition lives on one broker. Use replication factor 1.");
         var configProblem = TopicConfigValidator.Validate(r.Configs);
         if (configProblem != null) return Fail(ErrorCode.InvalidConfig, configProblem);
         if (r.ValidateOnly) return Fail(ErrorCode.None, null!);
@@ -140,8 +134,8 @@ public sealed class ControllerState
     }
 
     /// <summary>
-    /// Metadata for a topic. A partition whose broker is not live has no leader (-1) and an empty in-sync set: it is
-    /// offline until that broker returns, and clients retry (LEADER_NOT_AVAILABLE) meanwhile.
+    /// Metadata for a topic. A partition whose leader is not live reports no leader (-1) until the controller has
+    /// elected another (or, with no in-sync replica live, until one returns); clients retry meanwhile.
     /// </summary>
     public TopicMetadata Describe(string name, IReadOnlyCollection<int> liveBrokers)
     {
@@ -153,11 +147,7 @@ public sealed class ControllerState
                 : new TopicMetadata(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", []);
         }
         return new TopicMetadata(name, ErrorCode.None, null,
-            topic.Partitions.Select(p =>
-            {
-                var isr = p.Replicas.Where(liveBrokers.Contains).ToArray();
-                return new PartitionMetadata(p.Partition, liveBrokers.Contains(p.Replicas[0]) ? p.Replicas[0] : -1, p.Replicas, isr);
-            }).ToArray());
+            topic.Partitions.Select(p => new PartitionMetadata(p.Partition, liveBrokers.Contains(p.Leader) ? p.Leader : -1, p.Replicas, p.Isr)).ToArray());
     }
 
     /// <summary>Hands out the next producer id; returns an event to persist first when the allocated block is used up.</summary>
@@ -193,6 +183,14 @@ public sealed class ControllerState
             case BrokerRegistered e:
                 _registeredBrokers.Add(e.BrokerId);
                 break;
+            case LeadershipChanged e:
+                foreach (var group in e.Changes.GroupBy(c => c.Topic))
+                {
+                    var partitions = _topics[group.Key].Partitions.ToArray();
+                    foreach (var (_, p) in group) partitions[p.Partition] = p;
+                    _topics[group.Key] = _topics[group.Key] with { Partitions = partitions };
+                }
+                break;
             case OffsetsPartitionsAssigned e:
                 _offsetsPartitions = e.Partitions;
                 break;
@@ -203,6 +201,87 @@ public sealed class ControllerState
             default:
                 throw new InvalidOperationException($"the controller has no rule for event {@event.GetType().Name}");
         }
+    }
+
+    /// <summary>
+    /// Kafka's elections after a change of live brokers: a partition whose leader is gone gets the first replica in
+    /// assignment order that is live and in sync; with none, the first live replica if <paramref name="uncleanAllowed"/>
+    /// says so for its topic (an unclean election: the new leader may lack acknowledged records), else no leader
+    /// (offline) until an in-sync replica returns. Replicas that are not live leave the ISR (the last one stays, so it
+    /// can lead again when it returns). Null when nothing changes.
+    /// </summary>
+    public LeadershipChanged? DecideElections(IReadOnlyCollection<int> live, Func<TopicState, bool> uncleanAllowed)
+    {
+        var changes = new List<(string, PartitionAssignment)>();
+        var unclean = new List<(string, int)>();
+        foreach (var topic in _topics.Values)
+        foreach (var p in topic.Partitions)
+        {
+            var liveIsr = p.Isr.Where(live.Contains).ToArray();
+            var cleanCandidates = p.Replicas.Where(r => live.Contains(r) && p.Isr.Contains(r)).ToArray();
+            PartitionAssignment? next = null;
+            if (p.Leader >= 0 && live.Contains(p.Leader))
+            {
+                if (liveIsr.Length != p.Isr.Count) next = p with { Isr = liveIsr, PartitionEpoch = p.PartitionEpoch + 1 };
+            }
+            else if (cleanCandidates.Length > 0)
+                next = p with { Leader = cleanCandidates[0], LeaderEpoch = p.LeaderEpoch + 1, Isr = liveIsr, PartitionEpoch = p.PartitionEpoch + 1 };
+            else if (p.Replicas.Any(live.Contains) && uncleanAllowed(topic))
+            {
+                var leader = p.Replicas.First(live.Contains);
+                next = p with { Leader = leader, LeaderEpoch = p.LeaderEpoch + 1, Isr = [leader], PartitionEpoch = p.PartitionEpoch + 1 };
+                unclean.Add((topic.Name, p.Partition));
+            }
+            else if (p.Leader != -1)
+                next = p with { Leader = -1, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 };
+            if (next != null) changes.Add((topic.Name, next));
+        }
+        return changes.Count == 0 ? null : new LeadershipChanged(changes, unclean);
+    }
+
+    /// <summary>
+    /// Preferred-leader election (<c>auto.leader.rebalance.enable</c>): every partition whose first replica is live, in
+    /// sync and not leading is given back to it. Null when all are led by their preferred replica (or cannot be).
+    /// </summary>
+    public LeadershipChanged? DecidePreferredLeaders(IReadOnlyCollection<int> live)
+    {
+        var changes = new List<(string, PartitionAssignment)>();
+        foreach (var topic in _topics.Values)
+        foreach (var p in topic.Partitions)
+        {
+            var preferred = p.Replicas[0];
+            if (p.Leader != preferred && live.Contains(preferred) && p.Isr.Contains(preferred) && (p.Leader < 0 || live.Contains(p.Leader)))
+                changes.Add((topic.Name, p with { Leader = preferred, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 }));
+        }
+        return changes.Count == 0 ? null : new LeadershipChanged(changes, []);
+    }
+
+    /// <summary>
+    /// A leader's proposal of a new ISR (Kafka's AlterPartition): accepted only from the current leader at the current
+    /// leader and partition epochs, naming replicas of the partition, the leader among them, and (for additions) live
+    /// brokers. Returns the change to record, or the refusal.
+    /// </summary>
+    public (LeadershipChanged? Change, AlterPartitionResponse Response) DecideAlterPartition(AlterPartitionRequest r, IReadOnlyCollection<int> live)
+    {
+        AlterPartitionResponse Refuse(ErrorCode code, string message, PartitionAssignment? current) => new(r.TopicPartition, code, message, current);
+        if (!_topics.TryGetValue(r.TopicPartition.Topic, out var topic) || r.TopicPartition.Partition >= topic.Partitions.Count || r.TopicPartition.Partition < 0)
+            return (null, Refuse(ErrorCode.UnknownTopicOrPartition, $"{r.TopicPartition} does not exist", null));
+        var p = topic.Partitions[r.TopicPartition.Partition];
+        if (p.Leader != r.LeaderId || p.LeaderEpoch != r.LeaderEpoch)
+            return (null, Refuse(ErrorCode.FencedLeaderEpoch,
+                $"{r.TopicPartition} is led by broker {p.Leader} at epoch {p.LeaderEpoch}, not by broker {r.LeaderId} at epoch {r.LeaderEpoch}", p));
+        if (p.PartitionEpoch != r.PartitionEpoch)
+            return (null, Refuse(ErrorCode.InvalidUpdateVersion, $"{r.TopicPartition} is at partition epoch {p.PartitionEpoch}, the proposal was made at {r.PartitionEpoch}", p));
+        if (!r.NewIsr.Contains(r.LeaderId) || r.NewIsr.Any(b => !p.Replicas.Contains(b)) || r.NewIsr.Distinct().Count() != r.NewIsr.Count)
+            return (null, Refuse(ErrorCode.InvalidRequest,
+                $"the proposed ISR {string.Join(",", r.NewIsr)} of {r.TopicPartition} must hold the leader and only distinct replicas ({string.Join(",", p.Replicas)})", p));
+        var added = r.NewIsr.Except(p.Isr).Where(b => !live.Contains(b)).ToArray();
+        if (added.Length > 0)
+            return (null, Refuse(ErrorCode.InvalidRequest, $"broker(s) {string.Join(",", added)} are not live and cannot join the ISR of {r.TopicPartition}", p));
+        var isr = p.Replicas.Where(r.NewIsr.Contains).ToArray();
+        if (isr.SequenceEqual(p.Isr)) return (null, new AlterPartitionResponse(r.TopicPartition, ErrorCode.None, null, p));
+        var next = p with { Isr = isr, PartitionEpoch = p.PartitionEpoch + 1 };
+        return (new LeadershipChanged([(topic.Name, next)], []), new AlterPartitionResponse(r.TopicPartition, ErrorCode.None, null, next));
     }
 
     /// <summary>The consumer groups that exist (have members or offsets), as their coordinators reported them.</summary>

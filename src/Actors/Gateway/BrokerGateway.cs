@@ -68,6 +68,10 @@ public sealed class BrokerGateway : ReceiveActor
                 Sender.Tell(new ListOffsetsResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1));
             else partitionRegion.Forward(r);
         });
+        // Followers on other brokers fetch from this broker's leaders.
+        Receive<ReplicaFetchRequest>(partitionRegion.Forward);
+        Receive<OffsetForLeaderEpochRequest>(partitionRegion.Forward);
+        Receive<AlterPartitionRequest>(controller.Forward);
         // The controller's commands for this broker's replicas come through here (see ControllerActor.AskReplica).
         Receive<EnsurePartition>(partitionRegion.Forward);
         Receive<DeletePartition>(partitionRegion.Forward);

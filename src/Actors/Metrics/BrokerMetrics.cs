@@ -20,6 +20,10 @@ public static class BrokerMetrics
     public static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("akkabroker.records_in", "{record}", "Records appended (MessagesInPerSec)");
     public static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("akkabroker.records_out", "{record}", "Records served to fetches");
     public static readonly Counter<long> FailedRequests = Meter.CreateCounter<long>("akkabroker.failed_requests", "{request}", "Requests answered with an error code, tagged by api and error");
+    public static readonly Counter<long> IsrShrinks = Meter.CreateCounter<long>("akkabroker.isr_shrinks", "{change}", "In-sync replica sets that lost a follower, as recorded by the controller for a leader on this broker (IsrShrinksPerSec)");
+    public static readonly Counter<long> IsrExpands = Meter.CreateCounter<long>("akkabroker.isr_expands", "{change}", "In-sync replica sets that took a follower back, as recorded by the controller for a leader on this broker (IsrExpandsPerSec)");
+    public static readonly Counter<long> UncleanLeaderElections = Meter.CreateCounter<long>("akkabroker.unclean_leader_elections", "{election}", "Partitions given an out-of-sync leader because unclean.leader.election.enable allowed it; records may have been lost (UncleanLeaderElectionsPerSec)");
+    public static readonly Counter<long> LogTruncations = Meter.CreateCounter<long>("akkabroker.log_truncations", "{truncation}", "Follower logs cut back to where they agree with their leader");
     public static readonly Histogram<double> RequestLatency = Meter.CreateHistogram<double>("akkabroker.request_latency", "ms", "Time from a request reaching its partition to its reply, tagged by api");
 
     static BrokerMetrics()

@@ -10,13 +10,16 @@ namespace AkkaBroker.Actors.Partitions;
 /// </summary>
 internal sealed class JournalRangeReader : ReceiveActor
 {
-    /// <summary>The batches read, in offset order, or the error that stopped the read.</summary>
-    public sealed record RangeRead(long CorrelationId, IReadOnlyList<byte[]> Batches, string? Error);
+    /// <summary>
+    /// The batches read with their journal sequence numbers, in journal order, or the error that stopped the read.
+    /// Batches a truncation removed are among them: filter with <see cref="PartitionLog.LiveBatches"/>.
+    /// </summary>
+    public sealed record RangeRead(long CorrelationId, IReadOnlyList<(long SequenceNr, byte[] Batch)> Events, string? Error);
 
     public static Props Props(IActorRef journal, string persistenceId, long from, long to, long correlationId) =>
         Akka.Actor.Props.Create(() => new JournalRangeReader(journal, persistenceId, from, to, correlationId));
 
-    private readonly List<byte[]> _batches = new();
+    private readonly List<(long, byte[])> _batches = new();
 
     public JournalRangeReader(IActorRef journal, string persistenceId, long from, long to, long correlationId)
     {
@@ -24,7 +27,7 @@ internal sealed class JournalRangeReader : ReceiveActor
         SetReceiveTimeout(TimeSpan.FromSeconds(30));
         Receive<ReplayedMessage>(m =>
         {
-            if (m.Persistent.Payload is BatchAppended b) _batches.Add(b.Batch);
+            if (m.Persistent.Payload is BatchAppended b) _batches.Add((m.Persistent.SequenceNr, b.Batch));
         });
         Receive<RecoverySuccess>(_ => Finish(correlationId, null));
         Receive<ReplayMessagesFailure>(f => Finish(correlationId, $"journal read failed: {f.Cause.Message}"));

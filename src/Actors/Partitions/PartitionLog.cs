@@ -10,9 +10,11 @@ namespace AkkaBroker.Actors.Partitions;
 /// The state and rules of one partition replica's log, with no actor and no I/O, so every rule is testable with exact
 /// results. The actor persists what <see cref="PrepareAppend"/> accepts and reports back with <see cref="OnPersisted"/>.
 /// <para>
-/// Offsets are assigned when a batch is accepted (<see cref="LogEndOffset"/>), but only batches the journal has
-/// confirmed are visible to readers (<see cref="HighWatermark"/>): a consumer never sees a record that a crash could
-/// still take away. Memory is bounded by configuration: a sparse offset index (one entry per
+/// Offsets are assigned when a batch is accepted (<see cref="LogEndOffset"/>); batches the journal has confirmed end at
+/// <see cref="DurableEnd"/>, which is what followers copy and report; consumers see only what is below the
+/// <see cref="HighWatermark"/>, which the replica's leader moves once every in-sync replica has it, so a consumer never
+/// sees a record that a crash could still take away. A follower's log is cut back (<see cref="ApplyTruncation"/>) to
+/// where it agrees with its leader's: journal events that a truncation removed are skipped by every later read. Memory is bounded by configuration: a sparse offset index (one entry per
 /// <c>log.index.interval.bytes</c>), the producer table and the tail cache; the batches themselves live in the journal.
 /// </para>
 /// </summary>
@@ -21,6 +23,8 @@ public sealed class PartitionLog
     private readonly int _indexIntervalBytes;
     private readonly List<OffsetIndexEntry> _index = new();
     private long _bytesSinceIndexEntry;
+    private readonly List<LeaderEpochEntry> _epochs = new();
+    private readonly List<SequenceRange> _deadRanges = new();
 
     public PartitionLog(TopicPartition topicPartition, BrokerSettings settings)
     {
@@ -43,15 +47,49 @@ public sealed class PartitionLog
     public long LogStartOffset { get; private set; }
     /// <summary>Next offset to assign; includes batches still being written.</summary>
     public long LogEndOffset { get; private set; }
-    /// <summary>End of what the journal has confirmed: readers see offsets below it.</summary>
+    /// <summary>End of what the journal has confirmed: what this replica has, and what a follower reports to its leader.</summary>
+    public long DurableEnd { get; private set; }
+    /// <summary>Consumers see offsets below it: every in-sync replica has them. Never above <see cref="DurableEnd"/>.</summary>
     public long HighWatermark { get; private set; }
+    /// <summary>The leader-epoch cache: the first offset of each leader epoch the log holds, oldest first.</summary>
+    public IReadOnlyList<LeaderEpochEntry> LeaderEpochs => _epochs;
+    /// <summary>The newest leader epoch in the log, or -1.</summary>
+    public int LatestEpoch => _epochs.Count == 0 ? -1 : _epochs[^1].Epoch;
     /// <summary>Bytes of log below the high watermark since the partition was created.</summary>
     public long LogBytes { get; private set; }
     public long MaxTimestamp { get; private set; } = -1;
     /// <summary>Journal sequence number of the newest confirmed event, whatever its kind.</summary>
     public long LastSequenceNr { get; private set; }
     public IReadOnlyList<OffsetIndexEntry> Index => _index;
-    public bool HasPendingWrites => LogEndOffset != HighWatermark;
+    public bool HasPendingWrites => LogEndOffset != DurableEnd;
+
+    /// <summary>Moves the high watermark up (never down, never past <see cref="DurableEnd"/>); true when it moved.</summary>
+    public bool AdvanceHighWatermark(long offset)
+    {
+        offset = Math.Min(offset, DurableEnd);
+        if (offset <= HighWatermark) return false;
+        HighWatermark = offset;
+        return true;
+    }
+
+    /// <summary>Records that a leader epoch starts at <paramref name="startOffset"/> (a new leader, or a batch of a newer epoch).</summary>
+    public void AssignEpoch(int epoch, long startOffset)
+    {
+        if (epoch < 0 || epoch <= LatestEpoch) return;
+        _epochs.Add(new LeaderEpochEntry(epoch, startOffset));
+    }
+
+    /// <summary>
+    /// Kafka's OffsetsForLeaderEpoch on this log: the largest epoch at or below <paramref name="epoch"/> and the offset
+    /// where it ends (the start of the next epoch, or the log end for the newest); (-1, -1) when the log has none.
+    /// </summary>
+    public (int Epoch, long EndOffset) EndOffsetForEpoch(int epoch)
+    {
+        for (var i = _epochs.Count - 1; i >= 0; i--)
+            if (_epochs[i].Epoch <= epoch)
+                return (_epochs[i].Epoch, i == _epochs.Count - 1 ? LogEndOffset : _epochs[i + 1].StartOffset);
+        return (-1, -1);
+    }
 
     public void ApplyConfig(IReadOnlyDictionary<string, string> config, long sequenceNr)
     {
@@ -66,7 +104,8 @@ public sealed class PartitionLog
     {
         Deleted = true;
         LastSequenceNr = sequenceNr;
-        LogStartOffset = LogEndOffset = HighWatermark = LogBytes = 0;
+        LogStartOffset = LogEndOffset = DurableEnd = HighWatermark = LogBytes = 0;
+        _epochs.Clear();
         MaxTimestamp = -1;
         _bytesSinceIndexEntry = 0;
         _index.Clear();
@@ -78,7 +117,8 @@ public sealed class PartitionLog
     public abstract record AppendDecision
     {
         public sealed record Accepted(byte[] Batch, long BaseOffset, long LogAppendTime, int RecordCount) : AppendDecision;
-        public sealed record Duplicate(long BaseOffset, long LogAppendTime) : AppendDecision;
+        /// <summary>A retry of a batch already appended; <c>EndOffset</c> is the offset after its last record.</summary>
+        public sealed record Duplicate(long BaseOffset, long LogAppendTime, long EndOffset) : AppendDecision;
         public sealed record Rejected(ErrorCode Error, string Message) : AppendDecision;
     }
 
@@ -86,7 +126,8 @@ public sealed class PartitionLog
     /// Validates a produced batch and assigns its offsets. On acceptance the returned bytes (base offset and, for
     /// LogAppendTime topics, the timestamp set) are what must be journaled.
     /// </summary>
-    public AppendDecision PrepareAppend(byte[] batch, short acks, long nowMs)
+    /// <param name="leaderEpoch">Stamped on the batch, so followers and later leaders can tell whose epoch wrote it.</param>
+    public AppendDecision PrepareAppend(byte[] batch, short acks, long nowMs, int leaderEpoch = -1)
     {
         if (!Exists || Config == null)
             return new AppendDecision.Rejected(ErrorCode.UnknownTopicOrPartition, $"{TopicPartition} does not exist on this broker");
@@ -106,11 +147,13 @@ public sealed class PartitionLog
             case ProducerStateTable.Check.Refuse r:
                 return new AppendDecision.Rejected(r.Error, r.Message);
             case ProducerStateTable.Check.Duplicate d:
-                return new AppendDecision.Duplicate(d.Original.BaseOffset, d.Original.LogAppendTime);
+                return new AppendDecision.Duplicate(d.Original.BaseOffset, d.Original.LogAppendTime,
+                    d.Original.BaseOffset + view.LastOffsetDelta + 1);
         }
 
         var baseOffset = LogEndOffset;
         RecordBatch.SetBaseOffset(batch, baseOffset);
+        if (leaderEpoch >= 0) RecordBatch.SetPartitionLeaderEpoch(batch, leaderEpoch);
         var logAppendTime = -1L;
         if (Config.MessageTimestampType == TimestampType.LogAppendTime)
         {
@@ -138,7 +181,82 @@ public sealed class PartitionLog
         if (cache) Cache.Add(new TailCache.CachedBatch(view.BaseOffset, view.NextOffset, LogBytes, batch, view.MaxTimestamp));
         else Cache.Clear(); // the cache must stay contiguous: newer batches are cached again from here on
         LogBytes += batch.Length;
-        HighWatermark = view.NextOffset;
+        DurableEnd = view.NextOffset;
+        AssignEpoch(view.PartitionLeaderEpoch, view.BaseOffset);
+        LastSequenceNr = sequenceNr;
+    }
+
+    /// <summary>
+    /// A follower takes a batch its leader sent: it must continue this log exactly and pass its CRC. Offsets, epoch and
+    /// producer sequence come with the batch; the actor journals it and reports back with <see cref="OnPersisted(byte[], long)"/>.
+    /// </summary>
+    /// <returns>Null when accepted, else why not (the follower then fetches again from its log end).</returns>
+    public string? PrepareFollowerAppend(byte[] batch, long nowMs)
+    {
+        if (!Exists) return $"{TopicPartition} does not exist on this broker";
+        if (RecordBatch.Validate(batch) is { } problem) return $"the leader sent a corrupt batch ({problem})";
+        var view = RecordBatch.Wrap(batch);
+        if (view.BaseOffset != LogEndOffset)
+            return $"the leader sent a batch at offset {view.BaseOffset}, but this replica's log ends at {LogEndOffset}";
+        Producers.OnAppended(view, view.BaseOffset, view.TimestampType == TimestampType.LogAppendTime ? view.MaxTimestamp : -1, nowMs);
+        LogEndOffset = view.NextOffset;
+        return null;
+    }
+
+    /// <summary>Whether journal event <paramref name="sequenceNr"/> still belongs to the log (no truncation removed it).</summary>
+    public bool IsLive(long sequenceNr)
+    {
+        foreach (var r in _deadRanges)
+            if (sequenceNr >= r.From && sequenceNr < r.To) return false;
+        return true;
+    }
+
+    /// <summary>The batches of a journal read that still belong to the log, in order.</summary>
+    public IReadOnlyList<byte[]> LiveBatches(IReadOnlyList<(long SequenceNr, byte[] Batch)> events)
+    {
+        if (_deadRanges.Count == 0) return events.Select(e => e.Batch).ToArray();
+        return events.Where(e => IsLive(e.SequenceNr)).Select(e => e.Batch).ToArray();
+    }
+
+    /// <summary>Where a truncation to <paramref name="offset"/> must look: null when the log does not reach past it.</summary>
+    public (long FromSequenceNr, long ToSequenceNr)? PlanTruncation(long offset)
+    {
+        if (offset >= LogEndOffset || _index.Count == 0) return null;
+        var start = FloorEntry(Math.Max(offset, 0));
+        return (_index[start].SequenceNr, LastSequenceNr);
+    }
+
+    /// <summary>
+    /// The event that cuts the log back to the boundary of the batch holding <paramref name="offset"/> (Kafka truncates
+    /// whole batches), from the journal events <see cref="PlanTruncation"/> named; null when nothing lies past it.
+    /// </summary>
+    public LogTruncated? DecideTruncation(IReadOnlyList<(long SequenceNr, byte[] Batch)> events, long offset)
+    {
+        var start = FloorEntry(Math.Max(offset, 0));
+        var position = _index[start].Position;
+        foreach (var (seq, bytes) in events)
+        {
+            if (!IsLive(seq)) continue;
+            var view = RecordBatch.Wrap(bytes);
+            if (view.BaseOffset < _index[start].BaseOffset) continue;
+            if (view.NextOffset > offset) return new LogTruncated(view.BaseOffset, position, seq);
+            position += bytes.Length;
+        }
+        return null;
+    }
+
+    /// <summary>Applies a truncation, live or in recovery: the log, its index, producers and epochs end at its offset.</summary>
+    public void ApplyTruncation(LogTruncated e, long sequenceNr)
+    {
+        LogEndOffset = DurableEnd = e.Offset;
+        HighWatermark = Math.Min(HighWatermark, e.Offset);
+        LogBytes = e.Position;
+        _index.RemoveAll(x => x.BaseOffset >= e.Offset);
+        _bytesSinceIndexEntry = _index.Count == 0 ? 0 : e.Position - _index[^1].Position;
+        _epochs.RemoveAll(x => x.StartOffset >= e.Offset);
+        _deadRanges.Add(new SequenceRange(e.FirstDeadSequenceNr, sequenceNr));
+        Producers.TruncateFrom(e.Offset);
+        Cache.Clear();
         LastSequenceNr = sequenceNr;
     }
 
@@ -170,18 +288,20 @@ public sealed class PartitionLog
         public sealed record FromJournal(long FromSequenceNr, long ToSequenceNr) : FetchPlan;
     }
 
-    public FetchPlan PlanFetch(long offset, int maxBytes)
+    /// <param name="forFollower">A follower reads up to <see cref="DurableEnd"/>; a consumer up to the <see cref="HighWatermark"/>.</param>
+    public FetchPlan PlanFetch(long offset, int maxBytes, bool forFollower = false)
     {
         if (!Exists)
             return new FetchPlan.Error(ErrorCode.UnknownTopicOrPartition, $"{TopicPartition} does not exist on this broker");
-        if (offset < LogStartOffset || offset > HighWatermark)
+        if (offset < LogStartOffset || offset > DurableEnd)
             return new FetchPlan.Error(ErrorCode.OffsetOutOfRange,
-                $"offset {offset} is out of range for {TopicPartition}: the log holds offsets {LogStartOffset} to {HighWatermark - 1} " +
-                $"(next offset {HighWatermark})");
-        if (offset == HighWatermark)
+                $"offset {offset} is out of range for {TopicPartition}: the log holds offsets {LogStartOffset} to {DurableEnd - 1} " +
+                $"(next offset {DurableEnd})");
+        var end = forFollower ? DurableEnd : HighWatermark;
+        if (offset >= end)
             return new FetchPlan.FromCache(Array.Empty<byte>());
         if (Cache.Covers(offset))
-            return new FetchPlan.FromCache(CopyFromCache(offset, maxBytes));
+            return new FetchPlan.FromCache(CopyFromCache(offset, maxBytes, end));
 
         var start = FloorEntry(offset);
         var budget = Math.Min((long)maxBytes, Settings.MaxJournalReadBytes) + _indexIntervalBytes;
@@ -197,10 +317,10 @@ public sealed class PartitionLog
         return new FetchPlan.FromJournal(_index[start].SequenceNr, toSeq);
     }
 
-    /// <summary>Bytes available to a fetch at <paramref name="offset"/>, when the cache can tell; else null.</summary>
+    /// <summary>Where <paramref name="offset"/> starts in the log, in bytes, when the cache can tell; else null.</summary>
     public long? PositionOf(long offset)
     {
-        if (offset == HighWatermark) return LogBytes;
+        if (offset == DurableEnd) return LogBytes;
         if (!Cache.Covers(offset)) return null;
         var i = Cache.IndexOf(offset);
         return i < Cache.EndIndex ? Cache[i].Position : LogBytes;
@@ -208,7 +328,8 @@ public sealed class PartitionLog
 
     /// <summary>Joins journal-read batches into a fetch response body, as <see cref="CopyFromCache"/> does from memory.</summary>
     /// <returns>The records, or an error when a batch fails its CRC (it is never served as data).</returns>
-    public (byte[] Records, string? Corruption) AssembleFetch(IReadOnlyList<byte[]> batches, long offset, int maxBytes)
+    /// <param name="end">Only batches that end at or below it are returned (the high watermark, or for a follower the durable end).</param>
+    public (byte[] Records, string? Corruption) AssembleFetch(IReadOnlyList<byte[]> batches, long offset, int maxBytes, long end)
     {
         var chosen = new List<byte[]>();
         var total = 0;
@@ -216,7 +337,7 @@ public sealed class PartitionLog
         {
             var view = RecordBatch.Wrap(bytes);
             if (view.NextOffset <= offset) continue;
-            if (view.BaseOffset >= HighWatermark) break;
+            if (view.NextOffset > end) break;
             if (chosen.Count > 0 && total + bytes.Length > maxBytes) break;
             var problem = RecordBatch.Validate(bytes);
             if (problem != null)
@@ -280,8 +401,8 @@ public sealed class PartitionLog
     public PartitionSnapshot ToSnapshot(long nowMs, long producerExpirationMs)
     {
         Producers.ExpireIdle(nowMs, producerExpirationMs);
-        return new PartitionSnapshot(ConfigMap ?? new Dictionary<string, string>(), LogStartOffset, HighWatermark, LogBytes, MaxTimestamp,
-            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted);
+        return new PartitionSnapshot(ConfigMap ?? new Dictionary<string, string>(), LogStartOffset, DurableEnd, LogBytes, MaxTimestamp,
+            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted, _epochs.ToArray(), _deadRanges.ToArray());
     }
 
     public void Restore(PartitionSnapshot snapshot, long sequenceNr)
@@ -290,7 +411,13 @@ public sealed class PartitionLog
         Config = ConfigMap == null ? null : TopicConfig.FromMap(ConfigMap);
         Deleted = snapshot.Deleted;
         LogStartOffset = snapshot.LogStartOffset;
-        LogEndOffset = HighWatermark = snapshot.LogEndOffset;
+        LogEndOffset = DurableEnd = snapshot.LogEndOffset;
+        // The high watermark is not kept: a leader learns it again from its followers (at once when it leads alone).
+        HighWatermark = LogStartOffset;
+        _epochs.Clear();
+        _epochs.AddRange(snapshot.LeaderEpochs);
+        _deadRanges.Clear();
+        _deadRanges.AddRange(snapshot.DeadRanges);
         LogBytes = snapshot.LogBytes;
         MaxTimestamp = snapshot.MaxTimestamp;
         _bytesSinceIndexEntry = snapshot.BytesSinceIndexEntry;
@@ -313,12 +440,12 @@ public sealed class PartitionLog
         return lo;
     }
 
-    private byte[] CopyFromCache(long offset, int maxBytes)
+    private byte[] CopyFromCache(long offset, int maxBytes, long endOffset)
     {
         var first = Cache.IndexOf(offset);
         var total = 0;
         var end = first;
-        while (end < Cache.EndIndex)
+        while (end < Cache.EndIndex && Cache[end].NextOffset <= endOffset)
         {
             var size = Cache[end].Bytes.Length;
             if (end > first && total + size > maxBytes) break;

@@ -12,16 +12,27 @@ namespace AkkaBroker.Actors.Partitions;
 
 /// <summary>
 /// One partition's replica on this broker: a sharded persistent actor whose journal is the partition's log, one
-/// <see cref="BatchAppended"/> event per produced batch. Appends are pipelined with PersistAsync (a produce is
-/// acknowledged once its own event is written, in order); fetches are served from the tail cache or, for older
-/// offsets, from a <see cref="JournalRangeReader"/> child; fetches with nothing to return wait (long polling) until
-/// <c>fetch.min.bytes</c> arrive or <c>fetch.max.wait.ms</c> passes.
+/// <see cref="BatchAppended"/> event per batch. The controller tells it its role with <see cref="EnsurePartition"/>
+/// (Kafka's LeaderAndIsr); until then it serves nothing.
 /// <code>
-///  (no config) --EnsurePartition--> serving --DeletePartition--> deleted (journal wiped; a later EnsurePartition
-///                                      ^  |                       starts an empty log)
-///                                      +--+ EnsurePartition (config change)
+///  (no role) --EnsurePartition(leader = this broker)--> Leader   --EnsurePartition(newer epoch, other leader)--> Follower
+///            --EnsurePartition(leader = another)------> Follower --EnsurePartition(newer epoch, leader = this)--> Leader
+///  any role  --EnsurePartition(leader -1 / not a replica)--> (no role)     any role --DeletePartition--> deleted
 /// </code>
-/// Requests to a partition that does not exist are answered with UNKNOWN_TOPIC_OR_PARTITION.
+/// <para>
+/// Leader: appends produced batches (pipelined with PersistAsync, stamped with its leader epoch), serves consumers
+/// below the high watermark and followers up to its durable log end. A follower's fetch offset is its log end; the
+/// high watermark and the in-sync replicas follow <see cref="LeaderReplication"/>, and ISR changes are proposed to the
+/// controller (<see cref="AlterPartitionRequest"/>). acks=1 is answered once the batch is in this journal, acks=all
+/// once the high watermark passes it.
+/// </para>
+/// <para>
+/// Follower: first asks the leader where its own last leader epoch ends and truncates what the leader does not have
+/// (<see cref="LogTruncated"/>), then fetches in a loop from its log end, journals what it gets and takes the leader's
+/// high watermark. Fetches with nothing to return wait at the leader (long polling) until records arrive or
+/// <c>fetch.max.wait.ms</c> / <c>replica.fetch.wait.max.ms</c> passes. Requests to a replica that does not lead are
+/// answered NOT_LEADER_OR_FOLLOWER, so clients refresh their metadata.
+/// </para>
 /// </summary>
 public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 {
@@ -33,12 +44,34 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     private sealed record FetchDeadline(long FetchId);
 
-    private sealed record ParkedFetch(long Id, FetchRequest Request, IActorRef ReplyTo, long StartPosition, long StartedTicks);
+    /// <summary>A waiting fetch; <c>Request</c> is a consumer's <see cref="FetchRequest"/> or a follower's <see cref="ReplicaFetchRequest"/>.</summary>
+    private sealed record ParkedFetch(long Id, object Request, IActorRef ReplyTo, long StartPosition, long StartedTicks);
 
     private sealed record PendingRead(IActorRef ReplyTo, object Request, long StartedTicks);
 
+    /// <summary>An acks=all write (or its retry) waiting for the high watermark to pass <c>EndOffset</c>.</summary>
+    private sealed record AwaitingReplication(long EndOffset, IActorRef ReplyTo, ProduceResponse Reply, long DeadlineTicks);
+
+    /// <summary>The leader checks its followers' lag and its waiting acks=all writes on this tick.</summary>
+    private sealed record LeaderTick;
+
+    /// <summary>A follower's next step after a backoff or a failed request.</summary>
+    private sealed record FollowerRetry(long Session);
+
+    private sealed record FollowerFetchTimedOut(long CorrelationId);
+
+    /// <summary>The controller's answer to an ISR proposal, or why none came.</summary>
+    private sealed record AlterPartitionResult(AlterPartitionResponse? Response, string? Failure, int LeaderEpoch);
+
+    /// <summary>The journal events a follower's truncation must look at.</summary>
+    private sealed record TruncationRead(long Target);
+
+    private enum Role { None, Leader, Follower }
+
     private readonly TopicPartition _tp;
     private readonly BrokerSettings _settings;
+    private readonly ReplicationSettings _replicationSettings;
+    private readonly int _brokerId;
     private readonly PartitionLog _log;
     private readonly ILoggingAdapter _logger = Context.GetLogger();
     private readonly Dictionary<long, ParkedFetch> _parked = new();
@@ -46,14 +79,30 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     // Replies owed for batches still being written, oldest first (PersistAsync confirms, fails or rejects in order),
     // so a failed write can be answered.
     private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
+    // acks=all writes in order of their end offsets.
+    private readonly LinkedList<AwaitingReplication> _awaiting = new();
     private long _nextId;
     private long _eventsSinceSnapshot;
     private long _snapshotInProgressSeqNr = -1;
+
+    private Role _role = Role.None;
+    private PartitionAssignment? _assignment;
+    private int _controllerEpoch = -1;
+    private LeaderReplication? _replication;
+    private bool _alterPartitionInFlight;
+    // Follower state: the leader's address, the leader replica itself once it answered, and a session that changes
+    // with every new leadership so replies to an older one are recognised and dropped.
+    private BrokerInfo? _leaderEndpoint;
+    private IActorRef? _leaderReplica;
+    private long _followerSession;
+    private long _followerCorrelation;
 
     public PartitionReplica(TopicPartition tp, BrokerSettings settings)
     {
         _tp = tp;
         _settings = settings;
+        _replicationSettings = settings.Replication;
+        _brokerId = settings.BrokerId;
         _log = new PartitionLog(tp, settings);
         PersistenceId = PersistenceIdFor(tp);
 
@@ -64,17 +113,20 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 _logger.Error("[{0}] journal event {1} holds a corrupt batch ({2}); fetches of it will be answered CORRUPT_MESSAGE", _tp, LastSequenceNr, problem);
             _eventsSinceSnapshot++;
         });
+        Recover<LogTruncated>(e => _log.ApplyTruncation(e, LastSequenceNr));
         Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));
         Recover<PartitionDeleted>(_ => _log.ApplyDeleted(LastSequenceNr));
         Recover<RecoveryCompleted>(_ =>
         {
-            if (_log.Exists) BrokerMetrics.SetLogEndOffset(_tp, _log.HighWatermark);
-            _logger.Info("[{0}] recovered: log {1}..{2}, {3} bytes, {4} index entries", _tp, _log.LogStartOffset, _log.HighWatermark,
+            if (_log.Exists) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            _logger.Info("[{0}] recovered: log {1}..{2}, {3} bytes, {4} index entries", _tp, _log.LogStartOffset, _log.DurableEnd,
                 _log.LogBytes, _log.Index.Count);
         });
 
         Command<ProduceRequest>(HandleProduce);
         Command<FetchRequest>(r => HandleFetch(r, Sender, Stopwatch.GetTimestamp()));
+        Command<ReplicaFetchRequest>(r => HandleReplicaFetch(r, Sender, Stopwatch.GetTimestamp()));
+        Command<OffsetForLeaderEpochRequest>(HandleOffsetForLeaderEpoch);
         Command<ListOffsetsRequest>(HandleListOffsets);
         Command<JournalRangeReader.RangeRead>(HandleRangeRead);
         Command<FetchDeadline>(d =>
@@ -83,6 +135,22 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Command<EnsurePartition>(HandleEnsure);
         Command<DeletePartition>(HandleDelete);
+        Command<LeaderTick>(_ => OnLeaderTick());
+        Command<AlterPartitionResult>(OnAlterPartitionResult);
+        Command<OffsetForLeaderEpochResponse>(OnOffsetForLeaderEpoch);
+        Command<ReplicaFetchResponse>(OnReplicaFetchResponse);
+        Command<FollowerRetry>(r =>
+        {
+            if (r.Session == _followerSession && _role == Role.Follower) StartFollowing();
+        });
+        Command<FollowerFetchTimedOut>(t =>
+        {
+            if (t.CorrelationId != _followerCorrelation || _role != Role.Follower) return;
+            _logger.Warning("[{0}] fetch from leader {1} had no answer within {2} ms; sending it again through the leader's gateway", _tp,
+                _assignment?.Leader, _replicationSettings.ReplicaSocketTimeoutMs);
+            _leaderReplica = null;
+            SendReplicaFetch();
+        });
         Command<SaveSnapshotSuccess>(s =>
         {
             _snapshotInProgressSeqNr = -1;
@@ -106,44 +174,123 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
+    private int LeaderEpoch => _assignment?.LeaderEpoch ?? -1;
+
+    /// <summary>Why this replica does not serve clients, or null when it leads.</summary>
+    private (ErrorCode Code, string Message)? NotServing()
+    {
+        if (!_log.Exists) return (ErrorCode.UnknownTopicOrPartition, $"{_tp} does not exist on this broker");
+        if (_role == Role.Leader) return null;
+        return _role == Role.Follower
+            ? (ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} is a follower of {_tp}; broker {_assignment?.Leader} leads it: refresh metadata")
+            : (ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} does not lead {_tp} (no leadership received from the controller yet): refresh metadata and retry");
+    }
+
+    // ---------------------------------------------------------------- produce (leader)
+
     private void HandleProduce(ProduceRequest request)
     {
         var started = Stopwatch.GetTimestamp();
         var replyTo = Sender;
-        switch (_log.PrepareAppend(request.Batch, request.Acks, NowMs()))
+        ProduceResponse Refuse(ErrorCode code, string message)
+        {
+            BrokerMetrics.FailedRequests.Add(1, new("api", "produce"), new("error", code.KafkaName()));
+            return new ProduceResponse(_tp, code, message, -1, -1, _log.LogStartOffset);
+        }
+
+        if (NotServing() is { } notServing)
+        {
+            if (request.Acks != 0) replyTo.Tell(Refuse(notServing.Code, notServing.Message));
+            return;
+        }
+        if (request.Acks == -1 && _log.Config is { } config && _replication!.CheckBeforeAppend(config.MinInsyncReplicas) is not ErrorCode.None and var tooFew)
+        {
+            replyTo.Tell(Refuse(tooFew, $"{_tp} has {_replication.Isr.Count} in-sync replicas ({string.Join(",", _replication.Isr)}), " +
+                                        $"fewer than min.insync.replicas {config.MinInsyncReplicas}: the acks=all write was refused; retry once followers catch up"));
+            return;
+        }
+        switch (_log.PrepareAppend(request.Batch, request.Acks, NowMs(), LeaderEpoch))
         {
             case PartitionLog.AppendDecision.Rejected r:
-                BrokerMetrics.FailedRequests.Add(1, new("api", "produce"), new("error", r.Error.KafkaName()));
-                if (request.Acks != 0)
-                    replyTo.Tell(new ProduceResponse(_tp, r.Error, r.Message, -1, -1, _log.LogStartOffset));
+                if (request.Acks != 0) replyTo.Tell(Refuse(r.Error, r.Message));
                 break;
             case PartitionLog.AppendDecision.Duplicate d:
                 var reply = new ProduceResponse(_tp, ErrorCode.None, null, d.BaseOffset, d.LogAppendTime, _log.LogStartOffset);
-                // A retry of a batch still being written is answered only once that write is confirmed.
-                if (d.BaseOffset < _log.HighWatermark) replyTo.Tell(reply);
+                // A retry is answered as its original would be: once written (acks=1), once replicated (acks=all).
+                if (request.Acks == -1) AwaitReplication(d.EndOffset, replyTo, reply, request.TimeoutMs);
+                else if (d.EndOffset <= _log.DurableEnd) replyTo.Tell(reply);
                 else DeferAsync(reply, m => replyTo.Tell(m));
                 break;
             case PartitionLog.AppendDecision.Accepted a:
                 _pendingAppends.Enqueue((replyTo, request.Acks));
-                PersistAsync(new BatchAppended(a.Batch), e => OnAppendPersisted(e, a, request.Acks, replyTo, started));
+                PersistAsync(new BatchAppended(a.Batch), e => OnAppendPersisted(e, a, request, replyTo, started));
                 break;
         }
     }
 
-    private void OnAppendPersisted(BatchAppended e, PartitionLog.AppendDecision.Accepted a, short acks, IActorRef replyTo, long started)
+    private void OnAppendPersisted(BatchAppended e, PartitionLog.AppendDecision.Accepted a, ProduceRequest request, IActorRef replyTo, long started)
     {
         _pendingAppends.Dequeue();
         // In a persist handler LastSequenceNr is this event's sequence number.
         _log.OnPersisted(e.Batch, LastSequenceNr);
         BrokerMetrics.BytesIn.Add(e.Batch.Length);
         BrokerMetrics.RecordsIn.Add(a.RecordCount);
-        BrokerMetrics.SetLogEndOffset(_tp, _log.HighWatermark);
-        if (acks != 0)
-            replyTo.Tell(new ProduceResponse(_tp, ErrorCode.None, null, a.BaseOffset, a.LogAppendTime, _log.LogStartOffset));
+        BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+        var reply = new ProduceResponse(_tp, ErrorCode.None, null, a.BaseOffset, a.LogAppendTime, _log.LogStartOffset);
+        if (request.Acks == 1) replyTo.Tell(reply);
+        else if (request.Acks == -1)
+        {
+            if (_role == Role.Leader) AwaitReplication(RecordBatch.Wrap(e.Batch).NextOffset, replyTo, reply, request.TimeoutMs);
+            // Leadership moved while the batch was being written: it may be truncated, so it is not acknowledged.
+            else replyTo.Tell(reply with { Error = ErrorCode.NotLeaderOrFollower, ErrorMessage = $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry", BaseOffset = -1 });
+        }
         BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("api", "produce"));
         _eventsSinceSnapshot++;
+        if (_role == Role.Leader && _replication!.LeaderAppended(_log.DurableEnd)) OnHighWatermarkMoved();
         WakeParkedFetches();
         MaybeSnapshot();
+    }
+
+    private void AwaitReplication(long endOffset, IActorRef replyTo, ProduceResponse reply, int timeoutMs)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(Math.Max(1, timeoutMs) / 1000.0 * Stopwatch.Frequency);
+        var entry = new AwaitingReplication(endOffset, replyTo, reply, deadline);
+        var node = _awaiting.Last;
+        while (node != null && node.Value.EndOffset > endOffset) node = node.Previous;
+        if (node == null) _awaiting.AddFirst(entry);
+        else _awaiting.AddAfter(node, entry);
+        CompleteReplicatedWrites();
+    }
+
+    /// <summary>Answers the acks=all writes the high watermark has passed.</summary>
+    private void CompleteReplicatedWrites()
+    {
+        if (_replication == null || _log.Config == null) return;
+        while (_awaiting.First is { } first && _replication.CheckReplicated(first.Value.EndOffset, _log.Config.MinInsyncReplicas) is { } outcome)
+        {
+            _awaiting.RemoveFirst();
+            var w = first.Value;
+            w.ReplyTo.Tell(outcome == ErrorCode.None
+                ? w.Reply
+                : w.Reply with
+                {
+                    Error = outcome,
+                    ErrorMessage = $"{_tp}: the batch was written, but the in-sync replicas ({string.Join(",", _replication.Isr)}) fell below min.insync.replicas " +
+                                   $"{_log.Config.MinInsyncReplicas} before it was replicated",
+                });
+        }
+    }
+
+    private void FailAwaitingWrites(ErrorCode code, string message)
+    {
+        foreach (var w in _awaiting) w.ReplyTo.Tell(w.Reply with { Error = code, ErrorMessage = message, BaseOffset = -1 });
+        _awaiting.Clear();
+    }
+
+    private void OnHighWatermarkMoved()
+    {
+        _log.AdvanceHighWatermark(_replication!.HighWatermark);
+        CompleteReplicatedWrites();
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
@@ -156,6 +303,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 replyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
                     $"{_tp}: the journal failed to write the batch ({cause.Message}); it was not appended, retry", -1, -1, _log.LogStartOffset));
         _pendingAppends.Clear();
+        FailAwaitingWrites(ErrorCode.KafkaStorageError, $"{_tp}: the journal failed ({cause.Message}); the replica restarts, retry");
         _logger.Error(cause, "[{0}] journal write of event {1} failed; restarting the replica from its journal", _tp, sequenceNr);
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
@@ -169,7 +317,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         // Offsets and producer sequences were already assigned to the rejected batch: the in-memory state no longer
         // matches the journal. Stop and recover from the journal on the next message (writes still in flight are
         // either in the journal then, or their producers retry).
-        if (@event is BatchAppended) Context.Stop(Self);
+        if (@event is BatchAppended)
+        {
+            FailAwaitingWrites(ErrorCode.KafkaStorageError, $"{_tp}: the journal rejected a batch; the replica restarts, retry");
+            Context.Stop(Self);
+        }
     }
 
     private void MaybeSnapshot()
@@ -181,25 +333,71 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs));
     }
 
+    // ---------------------------------------------------------------- fetch (leader)
+
     private void HandleFetch(FetchRequest request, IActorRef replyTo, long started)
     {
-        if (request.MaxBytes <= 0)
+        if (NotServing() is { } notServing)
         {
-            replyTo.Tell(new FetchResponse(_tp, ErrorCode.InvalidFetchSize, $"max bytes must be positive, got {request.MaxBytes}",
-                _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>()));
+            BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", notServing.Code.KafkaName()));
+            replyTo.Tell(FetchError(request, notServing.Code, notServing.Message));
             return;
         }
-        switch (_log.PlanFetch(request.FetchOffset, request.MaxBytes))
+        if (request.MaxBytes <= 0)
+        {
+            replyTo.Tell(FetchError(request, ErrorCode.InvalidFetchSize, $"max bytes must be positive, got {request.MaxBytes}"));
+            return;
+        }
+        ServeFetch(request, request.FetchOffset, request.MaxBytes, request.MinBytes, request.MaxWaitMs, forFollower: false, replyTo, started);
+    }
+
+    private void HandleReplicaFetch(ReplicaFetchRequest request, IActorRef replyTo, long started)
+    {
+        if (NotServing() is { } notServing)
+        {
+            replyTo.Tell(FetchError(request, notServing.Code, notServing.Message));
+            return;
+        }
+        if (request.LeaderEpoch != LeaderEpoch)
+        {
+            replyTo.Tell(FetchError(request, request.LeaderEpoch < LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
+                $"{_tp}: broker {request.ReplicaId} follows leader epoch {request.LeaderEpoch}, this leader is at epoch {LeaderEpoch}"));
+            return;
+        }
+        if (!_replication!.IsFollower(request.ReplicaId))
+        {
+            replyTo.Tell(FetchError(request, ErrorCode.NotLeaderOrFollower, $"broker {request.ReplicaId} is not a replica of {_tp}"));
+            return;
+        }
+        if (request.FetchOffset > _log.DurableEnd || request.FetchOffset < _log.LogStartOffset)
+        {
+            replyTo.Tell(FetchError(request, ErrorCode.OffsetOutOfRange,
+                $"{_tp}: follower {request.ReplicaId} fetched from {request.FetchOffset}, outside the leader's log {_log.LogStartOffset}..{_log.DurableEnd}; it must truncate"));
+            return;
+        }
+        var outcome = _replication.FollowerFetched(request.ReplicaId, request.FetchOffset, NowMs());
+        if (outcome.ProposeIsr is { } proposal) ProposeIsr(proposal);
+        if (outcome.HighWatermarkMoved)
+        {
+            OnHighWatermarkMoved();
+            WakeParkedFetches();
+        }
+        ServeFetch(request, request.FetchOffset, request.MaxBytes, 1, request.MaxWaitMs, forFollower: true, replyTo, started);
+    }
+
+    private void ServeFetch(object request, long offset, int maxBytes, int minBytes, int maxWaitMs, bool forFollower, IActorRef replyTo, long started)
+    {
+        switch (_log.PlanFetch(offset, maxBytes, forFollower))
         {
             case PartitionLog.FetchPlan.Error e:
                 BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", e.Code.KafkaName()));
-                replyTo.Tell(new FetchResponse(_tp, e.Code, e.Message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>()));
+                replyTo.Tell(FetchError(request, e.Code, e.Message));
                 break;
             case PartitionLog.FetchPlan.FromCache c:
-                if (c.Records.Length >= Math.Max(1, request.MinBytes) || request.MaxWaitMs <= 0)
-                    ReplyFetch(replyTo, c.Records, started);
+                if (c.Records.Length >= Math.Max(1, minBytes) || maxWaitMs <= 0)
+                    ReplyFetch(request, replyTo, c.Records, started);
                 else
-                    Park(request, replyTo, started);
+                    Park(request, offset, maxWaitMs, replyTo, started);
                 break;
             case PartitionLog.FetchPlan.FromJournal j:
                 StartRead(j.FromSequenceNr, j.ToSequenceNr, request, replyTo, started);
@@ -207,21 +405,32 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void Park(FetchRequest request, IActorRef replyTo, long started)
+    private object FetchError(object request, ErrorCode code, string message) => request switch
+    {
+        ReplicaFetchRequest r => new ReplicaFetchResponse(_tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>(), r.CorrelationId),
+        _ => new FetchResponse(_tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>()),
+    };
+
+    private void Park(object request, long offset, int maxWaitMs, IActorRef replyTo, long started)
     {
         var id = ++_nextId;
-        var position = _log.PositionOf(request.FetchOffset) ?? _log.LogBytes;
+        var position = _log.PositionOf(offset) ?? _log.LogBytes;
         _parked[id] = new ParkedFetch(id, request, replyTo, position, started);
-        Timers.StartSingleTimer(id, new FetchDeadline(id), TimeSpan.FromMilliseconds(request.MaxWaitMs));
+        Timers.StartSingleTimer(id, new FetchDeadline(id), TimeSpan.FromMilliseconds(maxWaitMs));
     }
 
+    /// <summary>Answers waiting fetches that can now be served: followers' when the log grew, consumers' when the high watermark moved.</summary>
     private void WakeParkedFetches()
     {
         if (_parked.Count == 0) return;
+        var highWatermarkPosition = _log.PositionOf(_log.HighWatermark) ?? _log.LogBytes;
         List<ParkedFetch>? ready = null;
         foreach (var p in _parked.Values)
-            if (_log.LogBytes - p.StartPosition >= Math.Max(1, p.Request.MinBytes))
+        {
+            var (end, minBytes) = p.Request is FetchRequest f ? (highWatermarkPosition, f.MinBytes) : (_log.LogBytes, 1);
+            if (end - p.StartPosition >= Math.Max(1, minBytes))
                 (ready ??= new()).Add(p);
+        }
         if (ready == null) return;
         foreach (var p in ready)
         {
@@ -232,13 +441,29 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Answers a fetch with whatever is there now, without waiting again.</summary>
-    private void AnswerFetchNow(FetchRequest request, IActorRef replyTo, long started)
+    private void AnswerFetchNow(object request, IActorRef replyTo, long started)
     {
-        HandleFetch(request with { MaxWaitMs = 0 }, replyTo, started);
+        switch (request)
+        {
+            case FetchRequest f:
+                HandleFetch(f with { MaxWaitMs = 0 }, replyTo, started);
+                break;
+            case ReplicaFetchRequest r when NotServing() is { } notServing:
+                replyTo.Tell(FetchError(r, notServing.Code, notServing.Message));
+                break;
+            case ReplicaFetchRequest r:
+                ServeFetch(r, r.FetchOffset, r.MaxBytes, 1, 0, forFollower: true, replyTo, started);
+                break;
+        }
     }
 
-    private void ReplyFetch(IActorRef replyTo, byte[] records, long started)
+    private void ReplyFetch(object request, IActorRef replyTo, byte[] records, long started)
     {
+        if (request is ReplicaFetchRequest r)
+        {
+            replyTo.Tell(new ReplicaFetchResponse(_tp, ErrorCode.None, null, _log.HighWatermark, _log.LogStartOffset, records, r.CorrelationId));
+            return;
+        }
         if (records.Length > 0)
         {
             BrokerMetrics.BytesOut.Add(records.Length);
@@ -250,11 +475,28 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("api", "fetch"));
     }
 
+    private void HandleOffsetForLeaderEpoch(OffsetForLeaderEpochRequest request)
+    {
+        if (NotServing() is { } notServing)
+        {
+            Sender.Tell(new OffsetForLeaderEpochResponse(_tp, notServing.Code, notServing.Message, -1, -1, request.CorrelationId));
+            return;
+        }
+        if (request.CurrentLeaderEpoch != LeaderEpoch)
+        {
+            Sender.Tell(new OffsetForLeaderEpochResponse(_tp, request.CurrentLeaderEpoch < LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
+                $"{_tp}: broker {request.ReplicaId} follows leader epoch {request.CurrentLeaderEpoch}, this leader is at epoch {LeaderEpoch}", -1, -1, request.CorrelationId));
+            return;
+        }
+        var (epoch, end) = _log.EndOffsetForEpoch(request.LeaderEpoch);
+        Sender.Tell(new OffsetForLeaderEpochResponse(_tp, ErrorCode.None, null, epoch, Math.Min(end, _log.DurableEnd), request.CorrelationId));
+    }
+
     private void HandleListOffsets(ListOffsetsRequest request)
     {
-        if (!_log.Exists)
+        if (NotServing() is { } notServing)
         {
-            Sender.Tell(new ListOffsetsResponse(_tp, ErrorCode.UnknownTopicOrPartition, $"{_tp} does not exist on this broker", -1, -1));
+            Sender.Tell(new ListOffsetsResponse(_tp, notServing.Code, notServing.Message, -1, -1));
             return;
         }
         switch (request.Timestamp)
@@ -301,42 +543,56 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         if (!_reads.Remove(read.CorrelationId, out var pending)) return;
         switch (pending.Request)
         {
-            case FetchRequest when read.Error != null:
-                pending.ReplyTo.Tell(new FetchResponse(_tp, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}", _log.HighWatermark,
-                    _log.LogStartOffset, Array.Empty<byte>()));
+            case TruncationRead t:
+                OnTruncationRead(t, read);
                 break;
-            case FetchRequest f:
-                var (records, corruption) = _log.AssembleFetch(read.Batches, f.FetchOffset, f.MaxBytes);
+            case FetchRequest or ReplicaFetchRequest when read.Error != null:
+                pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}"));
+                break;
+            case FetchRequest or ReplicaFetchRequest:
+                var (offset, maxBytes, end) = pending.Request is FetchRequest f
+                    ? (f.FetchOffset, f.MaxBytes, _log.HighWatermark)
+                    : (((ReplicaFetchRequest)pending.Request).FetchOffset, ((ReplicaFetchRequest)pending.Request).MaxBytes, _log.DurableEnd);
+                var (records, corruption) = _log.AssembleFetch(_log.LiveBatches(read.Events), offset, maxBytes, end);
                 if (corruption != null)
                 {
                     _logger.Error("[{0}] {1}", _tp, corruption);
                     BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", ErrorCode.CorruptMessage.KafkaName()));
-                    pending.ReplyTo.Tell(new FetchResponse(_tp, ErrorCode.CorruptMessage, corruption, _log.HighWatermark,
-                        _log.LogStartOffset, Array.Empty<byte>()));
+                    pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.CorruptMessage, corruption));
                 }
                 else
                 {
                     // The planned range always covers the offset's batch; an empty answer means the index and the
-                    // journal disagree. Say so, and let the consumer fetch again rather than loop on the same read.
-                    if (records.Length == 0 && f.FetchOffset < _log.HighWatermark)
-                        _logger.Warning("[{0}] journal events {1} returned no batch at offset {2}", _tp, read.Batches.Count, f.FetchOffset);
-                    ReplyFetch(pending.ReplyTo, records, pending.StartedTicks);
+                    // journal disagree. Say so, and let the reader fetch again rather than loop on the same read.
+                    if (records.Length == 0 && offset < end)
+                        _logger.Warning("[{0}] journal events {1} returned no batch at offset {2}", _tp, read.Events.Count, offset);
+                    ReplyFetch(pending.Request, pending.ReplyTo, records, pending.StartedTicks);
                 }
                 break;
             case ListOffsetsRequest when read.Error != null:
                 pending.ReplyTo.Tell(new ListOffsetsResponse(_tp, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}", -1, -1));
                 break;
             case ListOffsetsRequest l:
-                AnswerTimestamp(_log.FindOffsetForTimestamp(read.Batches, l.Timestamp), l, pending.ReplyTo);
+                AnswerTimestamp(_log.FindOffsetForTimestamp(_log.LiveBatches(read.Events), l.Timestamp), l, pending.ReplyTo);
                 break;
         }
     }
 
+    // ---------------------------------------------------------------- leadership
+
     private void HandleEnsure(EnsurePartition command)
     {
         var replyTo = Sender;
+        if (command.ControllerEpoch < _controllerEpoch)
+        {
+            // A controller that has been replaced: its view of leadership is stale.
+            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
+            return;
+        }
+        _controllerEpoch = command.ControllerEpoch;
         if (_log.Exists && _log.ConfigMap != null && SameConfig(_log.ConfigMap, command.Config))
         {
+            ApplyLeadership(command);
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
             return;
         }
@@ -344,11 +600,292 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             var created = !_log.Exists;
             _log.ApplyConfig(e.Config, LastSequenceNr);
-            if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.HighWatermark);
+            if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
             _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
+            ApplyLeadership(command);
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
         });
     }
+
+    private void ApplyLeadership(EnsurePartition command)
+    {
+        var next = command.Assignment;
+        if (_assignment is { } current &&
+            (next.LeaderEpoch < current.LeaderEpoch || (next.LeaderEpoch == current.LeaderEpoch && next.PartitionEpoch < current.PartitionEpoch)))
+            return; // older news
+        var sameEpoch = _assignment != null && next.LeaderEpoch == _assignment.LeaderEpoch && next.Leader == _assignment.Leader;
+        _assignment = next;
+        if (sameEpoch && _role != Role.None)
+        {
+            // Same leadership, newer ISR (the controller recorded a change): only the leader cares.
+            if (_role == Role.Leader && _replication!.IsrCommitted(next.Isr)) OnHighWatermarkMoved();
+            if (_role == Role.Follower && command.Leader != null) _leaderEndpoint = command.Leader;
+            return;
+        }
+        if (next.Leader == _brokerId) BecomeLeader(next);
+        else if (next.Leader >= 0 && next.Replicas.Contains(_brokerId) && command.Leader != null) BecomeFollower(next, command.Leader);
+        else BecomeNothing(next.Leader < 0 ? "the partition has no live in-sync replica to lead it" : "this broker is not one of its replicas");
+    }
+
+    private void LeaveRole()
+    {
+        Timers.Cancel(nameof(LeaderTick));
+        _followerSession++;
+        _leaderReplica = null;
+        _alterPartitionInFlight = false;
+        foreach (var p in _parked.Values)
+        {
+            Timers.Cancel(p.Id);
+            p.ReplyTo.Tell(FetchError(p.Request, ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} no longer leads {_tp}: refresh metadata"));
+        }
+        _parked.Clear();
+        FailAwaitingWrites(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry");
+        _replication = null;
+    }
+
+    private void BecomeLeader(PartitionAssignment a)
+    {
+        LeaveRole();
+        _role = Role.Leader;
+        _log.AssignEpoch(a.LeaderEpoch, _log.LogEndOffset);
+        _replication = new LeaderReplication(_brokerId, a.Replicas, a.Isr, _log.DurableEnd, _log.HighWatermark, _replicationSettings.ReplicaLagTimeMaxMs,
+            NowMs(), leaderEpochStartOffset: _log.LogEndOffset);
+        _log.AdvanceHighWatermark(_replication.HighWatermark);
+        if (a.Replicas.Count > 1)
+        {
+            var interval = TimeSpan.FromMilliseconds(Math.Clamp(_replicationSettings.ReplicaLagTimeMaxMs / 2, 10, 500));
+            Timers.StartPeriodicTimer(nameof(LeaderTick), new LeaderTick(), interval);
+        }
+        _logger.Info("[{0}] leads at epoch {1} (replicas {2}, in sync {3}); log end {4}, high watermark {5}", _tp, a.LeaderEpoch,
+            string.Join(",", a.Replicas), string.Join(",", a.Isr), _log.LogEndOffset, _log.HighWatermark);
+    }
+
+    private void BecomeFollower(PartitionAssignment a, BrokerInfo leader)
+    {
+        LeaveRole();
+        _role = Role.Follower;
+        _leaderEndpoint = leader;
+        _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset);
+        StartFollowing();
+    }
+
+    private void BecomeNothing(string why)
+    {
+        LeaveRole();
+        _role = Role.None;
+        _logger.Info("[{0}] neither leads nor follows: {1}", _tp, why);
+    }
+
+    private void OnLeaderTick()
+    {
+        if (_role != Role.Leader) return;
+        if (_replication!.ShrinkIsr(NowMs()) is { } proposal) ProposeIsr(proposal);
+        var now = Stopwatch.GetTimestamp();
+        var node = _awaiting.First;
+        while (node != null)
+        {
+            var next = node.Next;
+            if (node.Value.DeadlineTicks <= now)
+            {
+                _awaiting.Remove(node);
+                node.Value.ReplyTo.Tell(node.Value.Reply with
+                {
+                    Error = ErrorCode.RequestTimedOut, BaseOffset = -1,
+                    ErrorMessage = $"{_tp}: the batch was written by the leader but not replicated to the in-sync replicas ({string.Join(",", _replication.Isr)}) in time",
+                });
+            }
+            node = next;
+        }
+    }
+
+    /// <summary>Asks the controller to record a new ISR (one proposal at a time; the next waits for the answer).</summary>
+    private void ProposeIsr(IReadOnlyList<int> isr)
+    {
+        if (_alterPartitionInFlight || _assignment == null) return;
+        _alterPartitionInFlight = true;
+        var epoch = LeaderEpoch;
+        _logger.Info("[{0}] proposes in-sync replicas {1} (now {2})", _tp, string.Join(",", isr), string.Join(",", _replication!.Isr));
+        var request = new AlterPartitionRequest(_tp, _brokerId, epoch, _assignment.PartitionEpoch, isr);
+        var timeout = _settings.ControllerQuorumTimeout + TimeSpan.FromSeconds(2);
+        Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Ask<AlterPartitionResponse>(request, timeout)
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new AlterPartitionResult(t.Result, null, epoch)
+                : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", epoch))
+            .PipeTo(Self);
+    }
+
+    private void OnAlterPartitionResult(AlterPartitionResult result)
+    {
+        if (result.LeaderEpoch != LeaderEpoch || _role != Role.Leader) return;
+        _alterPartitionInFlight = false;
+        if (result.Response is not { Error: ErrorCode.None, Assignment: { } recorded })
+        {
+            _replication!.ProposalFailed();
+            _logger.Warning("[{0}] the controller did not record the proposed in-sync replicas: {1}", _tp,
+                result.Failure ?? $"{result.Response!.Error.KafkaName()} {result.Response.ErrorMessage}");
+            return;
+        }
+        var before = _replication!.Isr.Count;
+        _assignment = recorded;
+        if (_replication.IsrCommitted(recorded.Isr)) OnHighWatermarkMoved();
+        if (recorded.Isr.Count < before) BrokerMetrics.IsrShrinks.Add(1);
+        else if (recorded.Isr.Count > before) BrokerMetrics.IsrExpands.Add(1);
+        _logger.Info("[{0}] in-sync replicas are now {1} (partition epoch {2})", _tp, string.Join(",", recorded.Isr), recorded.PartitionEpoch);
+        CompleteReplicatedWrites();
+    }
+
+    // ---------------------------------------------------------------- follower
+
+    private object SendToLeader(object request)
+    {
+        if (_leaderReplica != null) _leaderReplica.Tell(request);
+        else Context.ActorSelection(Gateway.BrokerGateway.GatewayPath(_leaderEndpoint!.Host, _leaderEndpoint.Port)).Tell(request);
+        return request;
+    }
+
+    /// <summary>First step as a follower: learn where this log stops agreeing with the leader's.</summary>
+    private void StartFollowing()
+    {
+        if (_log.HasPendingWrites)
+        {
+            // Writes from the time this replica led are still in flight: truncation must see them in the journal.
+            Timers.StartSingleTimer("follower-retry", new FollowerRetry(_followerSession), TimeSpan.FromMilliseconds(10));
+            return;
+        }
+        if (_log.LogEndOffset == _log.LogStartOffset)
+        {
+            SendReplicaFetch();
+            return;
+        }
+        _followerCorrelation++;
+        SendToLeader(new OffsetForLeaderEpochRequest(_tp, _brokerId, LeaderEpoch, _log.LatestEpoch, _followerCorrelation));
+        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation),
+            TimeSpan.FromMilliseconds(_replicationSettings.ReplicaSocketTimeoutMs));
+    }
+
+    private void FollowerBackoff()
+    {
+        Timers.StartSingleTimer("follower-retry", new FollowerRetry(_followerSession), TimeSpan.FromMilliseconds(_replicationSettings.ReplicaFetchBackoffMs));
+    }
+
+    private void OnOffsetForLeaderEpoch(OffsetForLeaderEpochResponse response)
+    {
+        if (_role != Role.Follower || response.CorrelationId != _followerCorrelation) return;
+        Timers.Cancel("follower-timeout");
+        if (response.Error != ErrorCode.None)
+        {
+            _logger.Info("[{0}] leader {1} answered the epoch lookup with {2} ({3}); retrying", _tp, _assignment?.Leader, response.Error.KafkaName(), response.ErrorMessage);
+            FollowerBackoff();
+            return;
+        }
+        // Kafka's rule: cut back to where the leader's copy of our last common epoch ends, never beyond our own end for it.
+        var target = response.LeaderEpoch < 0
+            ? _log.LogStartOffset
+            : Math.Min(response.EndOffset, _log.EndOffsetForEpoch(response.LeaderEpoch).EndOffset);
+        if (target >= _log.LogEndOffset || _log.PlanTruncation(target) is not { } range)
+        {
+            SendReplicaFetch();
+            return;
+        }
+        var id = ++_nextId;
+        _reads[id] = new PendingRead(Self, new TruncationRead(target), Stopwatch.GetTimestamp());
+        Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, range.FromSequenceNr, range.ToSequenceNr, id));
+    }
+
+    private void OnTruncationRead(TruncationRead t, JournalRangeReader.RangeRead read)
+    {
+        if (_role != Role.Follower) return;
+        if (read.Error != null)
+        {
+            _logger.Warning("[{0}] could not read the journal to truncate to offset {1}: {2}; retrying", _tp, t.Target, read.Error);
+            FollowerBackoff();
+            return;
+        }
+        if (_log.DecideTruncation(read.Events, t.Target) is not { } truncation)
+        {
+            SendReplicaFetch();
+            return;
+        }
+        var session = _followerSession;
+        var before = _log.LogEndOffset;
+        Persist(truncation, e =>
+        {
+            _log.ApplyTruncation(e, LastSequenceNr);
+            BrokerMetrics.LogTruncations.Add(1);
+            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            _logger.Warning("[{0}] truncated the log from offset {1} back to {2}: the leader (broker {3}) does not have those records", _tp, before, e.Offset,
+                _assignment?.Leader);
+            if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
+        });
+    }
+
+    private void SendReplicaFetch()
+    {
+        _followerCorrelation++;
+        SendToLeader(new ReplicaFetchRequest(_tp, _brokerId, LeaderEpoch, _log.LogEndOffset, _replicationSettings.ReplicaFetchMaxBytes,
+            _replicationSettings.ReplicaFetchWaitMaxMs, _followerCorrelation));
+        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation),
+            TimeSpan.FromMilliseconds(_replicationSettings.ReplicaFetchWaitMaxMs + _replicationSettings.ReplicaSocketTimeoutMs));
+    }
+
+    private void OnReplicaFetchResponse(ReplicaFetchResponse response)
+    {
+        if (_role != Role.Follower || response.CorrelationId != _followerCorrelation) return;
+        Timers.Cancel("follower-timeout");
+        switch (response.Error)
+        {
+            case ErrorCode.None:
+                break;
+            case ErrorCode.OffsetOutOfRange:
+                // The leader's log does not reach ours: find the common point again.
+                StartFollowing();
+                return;
+            default:
+                _leaderReplica = null;
+                FollowerBackoff();
+                return;
+        }
+        _leaderReplica = Sender;
+        if (response.Records.Length == 0)
+        {
+            FollowerHighWatermark(response.HighWatermark);
+            SendReplicaFetch();
+            return;
+        }
+        var now = NowMs();
+        var events = new List<BatchAppended>();
+        foreach (var batch in RecordBatch.ReadAll(response.Records))
+        {
+            var bytes = batch.Bytes.ToArray();
+            if (_log.PrepareFollowerAppend(bytes, now) is { } problem)
+            {
+                _logger.Warning("[{0}] refused a batch from leader {1}: {2}", _tp, _assignment?.Leader, problem);
+                break;
+            }
+            events.Add(new BatchAppended(bytes));
+        }
+        if (events.Count == 0)
+        {
+            FollowerBackoff();
+            return;
+        }
+        var session = _followerSession;
+        var last = events[^1];
+        PersistAll(events, e =>
+        {
+            _log.OnPersisted(e.Batch, LastSequenceNr);
+            _eventsSinceSnapshot++;
+            if (!ReferenceEquals(e, last)) return;
+            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            FollowerHighWatermark(response.HighWatermark);
+            MaybeSnapshot();
+            if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
+        });
+    }
+
+    private void FollowerHighWatermark(long leaderHighWatermark) => _log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd));
+
+    // ---------------------------------------------------------------- delete
 
     private void HandleDelete(DeletePartition command)
     {
@@ -362,8 +899,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             _log.ApplyDeleted(LastSequenceNr);
             foreach (var p in _parked.Values)
-                p.ReplyTo.Tell(new FetchResponse(_tp, ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted", -1, -1, Array.Empty<byte>()));
+                p.ReplyTo.Tell(FetchError(p.Request, ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted"));
             _parked.Clear();
+            LeaveRole();
+            _role = Role.None;
+            _assignment = null;
             BrokerMetrics.RemovePartition(_tp);
             // The log is gone for good: the journal keeps only the highest sequence number, so a topic created later
             // with the same name starts from an empty log.

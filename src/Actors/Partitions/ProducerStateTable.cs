@@ -93,6 +93,16 @@ public sealed class ProducerStateTable
             _producers.Remove(pid);
     }
 
+    /// <summary>Forgets batches at or above <paramref name="offset"/> (the log was truncated there), and producers left with none.</summary>
+    public void TruncateFrom(long offset)
+    {
+        foreach (var (pid, entry) in _producers.ToList())
+        {
+            while (entry.Recent.Last is { } last && last.Value.BaseOffset >= offset) entry.Recent.RemoveLast();
+            if (entry.Recent.Count == 0) _producers.Remove(pid);
+        }
+    }
+
     public IReadOnlyList<ProducerStateEntry> ToSnapshot() =>
         _producers.Select(p => new ProducerStateEntry(p.Key, p.Value.Epoch, p.Value.LastTimestamp, p.Value.Recent.ToArray())).ToArray();
 

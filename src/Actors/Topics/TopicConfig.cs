@@ -14,7 +14,8 @@ public sealed record TopicConfig(
     int SegmentBytes,
     int MaxMessageBytes,
     TimestampType MessageTimestampType,
-    int MinInsyncReplicas)
+    int MinInsyncReplicas,
+    bool UncleanLeaderElectionEnable)
 {
     public const string CleanupPolicyKey = "cleanup.policy";
     public const string RetentionMsKey = "retention.ms";
@@ -23,6 +24,7 @@ public sealed record TopicConfig(
     public const string MaxMessageBytesKey = "max.message.bytes";
     public const string MessageTimestampTypeKey = "message.timestamp.type";
     public const string MinInsyncReplicasKey = "min.insync.replicas";
+    public const string UncleanLeaderElectionEnableKey = "unclean.leader.election.enable";
 
     public static TopicConfig FromMap(IReadOnlyDictionary<string, string> map) => new(
         map[CleanupPolicyKey].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
@@ -31,5 +33,7 @@ public sealed record TopicConfig(
         int.Parse(map[SegmentBytesKey], CultureInfo.InvariantCulture),
         int.Parse(map[MaxMessageBytesKey], CultureInfo.InvariantCulture),
         Enum.Parse<TimestampType>(map[MessageTimestampTypeKey]),
-        int.Parse(map[MinInsyncReplicasKey], CultureInfo.InvariantCulture));
+        int.Parse(map[MinInsyncReplicasKey], CultureInfo.InvariantCulture),
+        // Journals written before the key existed hold configs without it: Kafka's default then.
+        map.TryGetValue(UncleanLeaderElectionEnableKey, out var unclean) && bool.Parse(unclean));
 }

@@ -24,6 +24,7 @@ public static class TopicConfigValidator
         new(TopicConfig.MaxMessageBytesKey, "a whole number of bytes from 0 to 2147483647", v => IsLong(v, 0, int.MaxValue)),
         new(TopicConfig.MessageTimestampTypeKey, "CreateTime or LogAppendTime", v => v is "CreateTime" or "LogAppendTime"),
         new(TopicConfig.MinInsyncReplicasKey, "a whole number from 1 to 2147483647", v => IsLong(v, 1, int.MaxValue)),
+        new(TopicConfig.UncleanLeaderElectionEnableKey, "true or false", v => v is "true" or "false"),
     ];
 
     public static IReadOnlyCollection<string> KnownKeys { get; } = Rules.Select(r => r.Key).ToArray();

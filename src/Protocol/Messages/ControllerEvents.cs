@@ -3,8 +3,19 @@ namespace AkkaBroker.Protocol.Messages;
 // Events the controller persists and the snapshot of its state. Kept in the protocol assembly only because the one
 // serializer (Serialization/BrokerSerializer) must see every type it writes; only the controller actor uses them.
 
-/// <summary>Replica brokers of one partition, in preference order (the first is the preferred leader).</summary>
-public sealed record PartitionAssignment(int Partition, IReadOnlyList<int> Replicas);
+/// <summary>
+/// One partition's replicas and leadership (Kafka's PartitionRegistration). <c>Replicas</c> are in preference order (the
+/// first is the preferred leader). <c>Leader</c> is -1 while the partition is offline. <c>LeaderEpoch</c> grows with
+/// every change of leader; <c>PartitionEpoch</c> with every change at all (leader or ISR), so stale requests are told
+/// apart. <c>Isr</c>: the in-sync replicas, the leader among them.
+/// </summary>
+public sealed record PartitionAssignment(int Partition, IReadOnlyList<int> Replicas, int Leader, int LeaderEpoch, IReadOnlyList<int> Isr, int PartitionEpoch)
+{
+    /// <summary>A new partition: led by its preferred replica, every replica in sync, epochs 0.</summary>
+    public PartitionAssignment(int partition, IReadOnlyList<int> replicas) : this(partition, replicas, replicas[0], 0, replicas, 0)
+    {
+    }
+}
 
 /// <summary>A topic's metadata as the controller keeps it: only the config overrides, defaults are the broker's.</summary>
 public sealed record TopicState(string Name, short ReplicationFactor, IReadOnlyDictionary<string, string> ConfigOverrides,

@@ -4,10 +4,14 @@ namespace AkkaBroker.Protocol.Messages;
 // protocol assembly only because the one serializer must see them; only broker actors use them.
 
 /// <summary>
-/// Creates the replica if needed and sets its effective topic config (every key, defaults included). Idempotent, so
-/// the controller re-sends it to every partition after it recovers.
+/// Creates the replica if needed, sets its effective topic config (every key, defaults included) and tells it the
+/// partition's leadership (Kafka's LeaderAndIsr): who leads, under which leader epoch, and the in-sync replicas.
+/// <c>Leader</c> is the leader's address for a follower to fetch from (null when the partition has no leader). A
+/// replica ignores leadership older than what it knows (lower leader or partition epoch, or an older
+/// <c>ControllerEpoch</c>). Idempotent, so the controller re-sends it to every replica after it takes over.
 /// </summary>
-public sealed record EnsurePartition(TopicPartition TopicPartition, IReadOnlyDictionary<string, string> Config);
+public sealed record EnsurePartition(TopicPartition TopicPartition, IReadOnlyDictionary<string, string> Config, PartitionAssignment Assignment,
+    BrokerInfo? Leader, int ControllerEpoch);
 
 /// <summary>Deletes the replica's log and state for good (the topic was deleted).</summary>
 public sealed record DeletePartition(TopicPartition TopicPartition);
@@ -21,6 +25,50 @@ public sealed record PartitionConfigured(IReadOnlyDictionary<string, string> Con
 public sealed record BatchAppended(byte[] Batch);
 
 public sealed record PartitionDeleted;
+
+/// <summary>
+/// The log was cut back to <c>Offset</c> (a batch boundary, <c>Position</c> bytes into the log) because the leader does
+/// not have what followed: journal events from <c>FirstDeadSequenceNr</c> up to this event no longer belong to the log.
+/// </summary>
+public sealed record LogTruncated(long Offset, long Position, long FirstDeadSequenceNr);
+
+/// <summary>The first offset written under a leader epoch (Kafka's leader-epoch checkpoint entry).</summary>
+public readonly record struct LeaderEpochEntry(int Epoch, long StartOffset);
+
+/// <summary>Journal events <c>From</c> to <c>To</c> (exclusive) that a truncation removed from the log.</summary>
+public readonly record struct SequenceRange(long From, long To);
+
+/// <summary>
+/// A follower's fetch from its leader (Kafka's Fetch with a replica id): <c>FetchOffset</c> is the follower's log end
+/// offset, which tells the leader what the follower has. <c>LeaderEpoch</c> is the leader epoch the follower follows;
+/// a leader under another epoch refuses it. Records up to the leader's log end are returned, not only those below the
+/// high watermark.
+/// </summary>
+public sealed record ReplicaFetchRequest(TopicPartition TopicPartition, int ReplicaId, int LeaderEpoch, long FetchOffset, int MaxBytes, int MaxWaitMs,
+    long CorrelationId) : IPartitionRequest;
+
+public sealed record ReplicaFetchResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long HighWatermark, long LogStartOffset,
+    byte[] Records, long CorrelationId);
+
+/// <summary>
+/// A new follower asks its leader where the follower's last leader epoch ends in the leader's log (Kafka's
+/// OffsetsForLeaderEpoch), to cut off whatever it holds beyond that before fetching.
+/// </summary>
+public sealed record OffsetForLeaderEpochRequest(TopicPartition TopicPartition, int ReplicaId, int CurrentLeaderEpoch, int LeaderEpoch, long CorrelationId)
+    : IPartitionRequest;
+
+/// <summary><c>LeaderEpoch</c>: the largest epoch the leader has at or below the one asked for (-1: none); <c>EndOffset</c>: where it ends.</summary>
+public sealed record OffsetForLeaderEpochResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, int LeaderEpoch, long EndOffset,
+    long CorrelationId);
+
+/// <summary>
+/// A leader asks the controller to record a new in-sync replica set (Kafka's AlterPartition). Refused when the leader
+/// or partition epoch is no longer current.
+/// </summary>
+public sealed record AlterPartitionRequest(TopicPartition TopicPartition, int LeaderId, int LeaderEpoch, int PartitionEpoch, IReadOnlyList<int> NewIsr);
+
+/// <summary>The partition's leadership as recorded (null with an error that left nothing to report).</summary>
+public sealed record AlterPartitionResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, PartitionAssignment? Assignment);
 
 /// <summary>
 /// A sparse index entry: the batch starting at <c>BaseOffset</c> is journal event <c>SequenceNr</c> and starts
@@ -37,6 +85,7 @@ public readonly record struct ProducerBatchMetadata(int FirstSequence, int LastS
 /// The replica's index state, so recovery replays only the events after it: bounded by configuration, not by the size
 /// of the log.
 /// </summary>
+/// <c>LeaderEpochs</c> is the leader-epoch cache; <c>DeadRanges</c> are journal events that truncations removed.
 public sealed record PartitionSnapshot(IReadOnlyDictionary<string, string> Config, long LogStartOffset, long LogEndOffset,
     long LogBytes, long MaxTimestamp, long BytesSinceIndexEntry, IReadOnlyList<OffsetIndexEntry> Index, IReadOnlyList<ProducerStateEntry> Producers,
-    bool Deleted);
+    bool Deleted, IReadOnlyList<LeaderEpochEntry> LeaderEpochs, IReadOnlyList<SequenceRange> DeadRanges);

@@ -47,6 +47,8 @@ public readonly struct RecordBatch
     public long BaseOffset => BinaryPrimitives.ReadInt64BigEndian(S[BaseOffsetPos..]);
     public int SizeInBytes => Bytes.Length;
     public byte Magic => S[MagicPos];
+    /// <summary>The epoch of the leader that appended the batch; -1 before replication stamped it.</summary>
+    public int PartitionLeaderEpoch => BinaryPrimitives.ReadInt32BigEndian(S[LeaderEpochPos..]);
     public uint Crc => BinaryPrimitives.ReadUInt32BigEndian(S[CrcPos..]);
     public short Attributes => BinaryPrimitives.ReadInt16BigEndian(S[AttributesPos..]);
     public CompressionType Compression => (CompressionType)(Attributes & 0x07);
@@ -133,6 +135,10 @@ public readonly struct RecordBatch
     /// <summary>Sets the base offset in place (outside the CRC, so the CRC stays valid).</summary>
     public static void SetBaseOffset(Span<byte> batch, long baseOffset) =>
         BinaryPrimitives.WriteInt64BigEndian(batch[BaseOffsetPos..], baseOffset);
+
+    /// <summary>Stamps the appending leader's epoch in place (outside the CRC, so the CRC stays valid).</summary>
+    public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) =>
+        BinaryPrimitives.WriteInt32BigEndian(batch[LeaderEpochPos..], epoch);
 
     /// <summary>Stamps LogAppendTime on the batch in place and recomputes the CRC, as Kafka's broker does.</summary>
     public static void SetLogAppendTime(Span<byte> batch, long timestamp)

@@ -59,8 +59,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN3", (w, m) => { w.List(m.Topics, WriteTopicState); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredBrokers, (ww, b) => ww.Int(b)); },
-            r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()))),
+        C<ControllerSnapshot>("cSN4", (w, m) => { w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredBrokers, (ww, b) => ww.Int(b)); },
+            r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()))),
         C<BrokerRegistered>("cBRg", (w, m) => w.Int(m.BrokerId), r => new BrokerRegistered(r.Int())),
         C<OffsetsPartitionsAssigned>("cOPA", (w, m) => w.List(m.Partitions, WriteAssignment), r => new OffsetsPartitionsAssigned(r.List(ReadAssignment))),
         C<DescribeClusterRequest>("DClRq", (_, _) => { }, _ => new DescribeClusterRequest()),
@@ -73,15 +73,52 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<GroupUnregistered>("cGU", (w, m) => w.String(m.GroupId), r => new GroupUnregistered(r.String())),
 
         // Partition replicas: controller commands and journal.
-        C<EnsurePartition>("pEP", (w, m) => { w.TopicPartition(m.TopicPartition); w.StringMap(m.Config); },
-            r => new EnsurePartition(r.TopicPartition(), r.StringMap())),
+        C<EnsurePartition>("pEP2", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.StringMap(m.Config); WriteAssignmentV2(w, m.Assignment);
+                w.Bool(m.Leader != null); if (m.Leader != null) WriteBroker(w, m.Leader);
+                w.Int(m.ControllerEpoch);
+            },
+            r => new EnsurePartition(r.TopicPartition(), r.StringMap(), ReadAssignmentV2(r), r.Bool() ? ReadBroker(r) : null, r.Int())),
         C<DeletePartition>("pDP", (w, m) => w.TopicPartition(m.TopicPartition), r => new DeletePartition(r.TopicPartition())),
         C<PartitionStateAck>("pACK", (w, m) => { w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); },
             r => new PartitionStateAck(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString())),
         C<PartitionConfigured>("pCF", (w, m) => w.StringMap(m.Config), r => new PartitionConfigured(r.StringMap())),
         C<BatchAppended>("pBA", (w, m) => w.Bytes(m.Batch), r => new BatchAppended(r.Bytes())),
         C<PartitionDeleted>("pDL", (_, _) => { }, _ => new PartitionDeleted()),
-        C<PartitionSnapshot>("pSN", WritePartitionSnapshot, ReadPartitionSnapshot),
+        C<PartitionSnapshot>("pSN2", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true)),
+        C<LogTruncated>("pLT", (w, m) => { w.Long(m.Offset); w.Long(m.Position); w.Long(m.FirstDeadSequenceNr); },
+            r => new LogTruncated(r.Long(), r.Long(), r.Long())),
+        C<ReplicaFetchRequest>("RFRq", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.Int(m.ReplicaId); w.Int(m.LeaderEpoch); w.Long(m.FetchOffset); w.Int(m.MaxBytes); w.Int(m.MaxWaitMs);
+                w.Long(m.CorrelationId);
+            },
+            r => new ReplicaFetchRequest(r.TopicPartition(), r.Int(), r.Int(), r.Long(), r.Int(), r.Int(), r.Long())),
+        C<ReplicaFetchResponse>("RFRs", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.HighWatermark); w.Long(m.LogStartOffset);
+                w.Bytes(m.Records); w.Long(m.CorrelationId);
+            },
+            r => new ReplicaFetchResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Long(), r.Bytes(), r.Long())),
+        C<OffsetForLeaderEpochRequest>("OLERq", (w, m) => { w.TopicPartition(m.TopicPartition); w.Int(m.ReplicaId); w.Int(m.CurrentLeaderEpoch); w.Int(m.LeaderEpoch); w.Long(m.CorrelationId); },
+            r => new OffsetForLeaderEpochRequest(r.TopicPartition(), r.Int(), r.Int(), r.Int(), r.Long())),
+        C<OffsetForLeaderEpochResponse>("OLERs", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Int(m.LeaderEpoch); w.Long(m.EndOffset); w.Long(m.CorrelationId);
+            },
+            r => new OffsetForLeaderEpochResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Int(), r.Long(), r.Long())),
+        C<AlterPartitionRequest>("APRq", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.Int(m.LeaderId); w.Int(m.LeaderEpoch); w.Int(m.PartitionEpoch); w.List(m.NewIsr, (ww, i) => ww.Int(i));
+            },
+            r => new AlterPartitionRequest(r.TopicPartition(), r.Int(), r.Int(), r.Int(), r.List(x => x.Int()))),
+        C<AlterPartitionResponse>("APRs", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.Bool(m.Assignment != null); if (m.Assignment != null) WriteAssignmentV2(w, m.Assignment);
+            },
+            r => new AlterPartitionResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Bool() ? ReadAssignmentV2(r) : null)),
 
         // Consumer groups: client protocol.
         C<JoinGroupRequest>("JGRq", (w, m) =>
@@ -151,6 +188,10 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0, [], 0, []),
         // Controller snapshots of the single-broker journal, before the controller epoch.
         ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, [], 0, []),
+        // Controller state before partitions had leadership (every replica in sync, the preferred one leading).
+        ["cSN3"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int())),
+        // Partition snapshots before replication (no leader epochs, no truncations).
+        ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false),
     };
 
     private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);
@@ -262,6 +303,28 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
 
     private static PartitionAssignment ReadAssignment(WireReader r) => new(r.Int(), r.List(x => x.Int()));
 
+    private static void WriteAssignmentV2(WireWriter w, PartitionAssignment a)
+    {
+        w.Int(a.Partition);
+        w.List(a.Replicas, (ww, i) => ww.Int(i));
+        w.Int(a.Leader);
+        w.Int(a.LeaderEpoch);
+        w.List(a.Isr, (ww, i) => ww.Int(i));
+        w.Int(a.PartitionEpoch);
+    }
+
+    private static PartitionAssignment ReadAssignmentV2(WireReader r) => new(r.Int(), r.List(x => x.Int()), r.Int(), r.Int(), r.List(x => x.Int()), r.Int());
+
+    private static void WriteTopicStateV2(WireWriter w, TopicState t)
+    {
+        w.String(t.Name);
+        w.Short(t.ReplicationFactor);
+        w.StringMap(t.ConfigOverrides);
+        w.List(t.Partitions, WriteAssignmentV2);
+    }
+
+    private static TopicState ReadTopicStateV2(WireReader r) => new(r.String(), r.Short(), r.StringMap(), r.List(ReadAssignmentV2));
+
     private static void WriteTopicState(WireWriter w, TopicState t)
     {
         w.String(t.Name);
@@ -289,12 +352,16 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             ww.List(p.RecentBatches, (www, b) => { www.Int(b.FirstSequence); www.Int(b.LastSequence); www.Long(b.BaseOffset); www.Long(b.LogAppendTime); });
         });
         w.Bool(s.Deleted);
+        w.List(s.LeaderEpochs, (ww, e) => { ww.Int(e.Epoch); ww.Long(e.StartOffset); });
+        w.List(s.DeadRanges, (ww, d) => { ww.Long(d.From); ww.Long(d.To); });
     }
 
-    private static PartitionSnapshot ReadPartitionSnapshot(WireReader r) =>
+    private static PartitionSnapshot ReadPartitionSnapshot(WireReader r, bool withReplication) =>
         new(r.StringMap(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(),
             r.List(rr => new OffsetIndexEntry(rr.Long(), rr.Long(), rr.Long(), rr.Long())),
             r.List(rr => new ProducerStateEntry(rr.Long(), rr.Short(), rr.Long(),
                 rr.List(x => new ProducerBatchMetadata(x.Int(), x.Int(), x.Long(), x.Long())))),
-            r.Bool());
+            r.Bool(),
+            withReplication ? r.List(rr => new LeaderEpochEntry(rr.Int(), rr.Long())) : [],
+            withReplication ? r.List(rr => new SequenceRange(rr.Long(), rr.Long())) : []);
 }

@@ -41,8 +41,12 @@ public class LeaderReplicationTests
         r.FollowerFetched(2, 100, 1_000);
         r.FollowerFetched(3, 40, 1_000);
         Assert.Equal(40, r.HighWatermark);
-        Assert.Empty(r.ShrinkIsr(LagMs)); // 3 was given a full lag period from the start
-        Assert.Equal([3], r.ShrinkIsr(LagMs + 1));
+        Assert.Null(r.ShrinkIsr(LagMs)); // 3 was given a full lag period from the start
+        Assert.Equal([1, 2], r.ShrinkIsr(LagMs + 1));
+        // Until the controller records it, the follower being removed still holds the high watermark back.
+        Assert.Equal(40, r.HighWatermark);
+        Assert.Null(r.ShrinkIsr(LagMs + 2));
+        r.IsrCommitted([1, 2]);
         Assert.Equal([1, 2], r.Isr);
         Assert.Equal(100, r.HighWatermark);
     }
@@ -60,7 +64,7 @@ public class LeaderReplicationTests
             // Each fetch arrives as the leader has moved on: the followers are never at the log end, only at the last one.
             r.FollowerFetched(2, previousEnd, t);
             r.FollowerFetched(3, previousEnd, t);
-            Assert.Empty(r.ShrinkIsr(t));
+            Assert.Null(r.ShrinkIsr(t));
         }
         Assert.Equal([1, 2, 3], r.Isr);
     }
@@ -71,11 +75,16 @@ public class LeaderReplicationTests
         var r = ThreeReplicas();
         r.LeaderAppended(100);
         r.FollowerFetched(2, 100, 1);
-        r.ShrinkIsr(LagMs + 1);
+        r.IsrCommitted(r.ShrinkIsr(LagMs + 1)!);
         Assert.Equal([1, 2], r.Isr);
         Assert.Equal(100, r.HighWatermark);
-        Assert.False(r.FollowerFetched(3, 99, LagMs + 2).JoinedIsr);
-        Assert.True(r.FollowerFetched(3, 100, LagMs + 3).JoinedIsr);
+        Assert.Null(r.FollowerFetched(3, 99, LagMs + 2).ProposeIsr);
+        Assert.Equal([1, 2, 3], r.FollowerFetched(3, 100, LagMs + 3).ProposeIsr);
+        // While the proposal waits, the returning follower already holds the high watermark back.
+        r.LeaderAppended(150);
+        r.FollowerFetched(2, 150, LagMs + 4);
+        Assert.Equal(100, r.HighWatermark);
+        r.IsrCommitted([1, 2, 3]);
         Assert.Equal([1, 2, 3], r.Isr);
     }
 
@@ -88,11 +97,11 @@ public class LeaderReplicationTests
         Assert.Null(r.CheckReplicated(10, 2));
         r.FollowerFetched(2, 10, 1);
         Assert.Null(r.CheckReplicated(10, 2)); // 3 is still in the ISR and has nothing
-        r.ShrinkIsr(LagMs + 1);
+        r.IsrCommitted(r.ShrinkIsr(LagMs + 1)!);
         Assert.Equal(ErrorCode.None, r.CheckReplicated(10, 2));
         r.FollowerFetched(2, 10, LagMs + 2);
         r.LeaderAppended(20);
-        r.ShrinkIsr(3 * LagMs); // 2 stops fetching: the leader is alone
+        r.IsrCommitted(r.ShrinkIsr(3 * LagMs)!); // 2 stops fetching: the leader is alone
         Assert.Equal(ErrorCode.NotEnoughReplicasAfterAppend, r.CheckReplicated(20, 2));
         Assert.Equal(ErrorCode.NotEnoughReplicas, r.CheckBeforeAppend(2));
     }
@@ -102,8 +111,8 @@ public class LeaderReplicationTests
     {
         // A new leader at log end 50 whose high watermark is still 40: a follower at 45 may hold a divergent tail.
         var r = new LeaderReplication(1, [1, 2], [1], leaderLogEnd: 50, highWatermark: 40, LagMs, 0, leaderEpochStartOffset: 50);
-        Assert.False(r.FollowerFetched(2, 45, 1).JoinedIsr);
-        Assert.True(r.FollowerFetched(2, 50, 2).JoinedIsr);
+        Assert.Null(r.FollowerFetched(2, 45, 1).ProposeIsr);
+        Assert.Equal([1, 2], r.FollowerFetched(2, 50, 2).ProposeIsr);
     }
 
     [Fact]
@@ -112,7 +121,18 @@ public class LeaderReplicationTests
         var r = ThreeReplicas(leaderLogEnd: 10);
         r.FollowerFetched(2, 10, 0);
         r.FollowerFetched(3, 10, 0);
-        Assert.Empty(r.ShrinkIsr(10 * LagMs));
+        Assert.Null(r.ShrinkIsr(10 * LagMs));
+    }
+
+    [Fact]
+    public void A_refused_proposal_may_be_made_again()
+    {
+        var r = ThreeReplicas(leaderLogEnd: 10);
+        r.FollowerFetched(2, 10, 0);
+        Assert.Equal([1, 2], r.ShrinkIsr(LagMs + 1));
+        Assert.Null(r.ShrinkIsr(LagMs + 2));
+        r.ProposalFailed();
+        Assert.Equal([1, 2], r.ShrinkIsr(LagMs + 3));
     }
 
     [Fact]

@@ -32,7 +32,11 @@ public class PartitionLogTests
     private static PartitionLog.AppendDecision Append(PartitionLog log, byte[] batch, long now = 5000)
     {
         var decision = log.PrepareAppend(batch, 1, now);
-        if (decision is PartitionLog.AppendDecision.Accepted a) log.OnPersisted(a.Batch, Interlocked.Increment(ref seqNr));
+        if (decision is PartitionLog.AppendDecision.Accepted a)
+        {
+            log.OnPersisted(a.Batch, Interlocked.Increment(ref seqNr));
+            log.AdvanceHighWatermark(log.DurableEnd); // a leader alone in its ISR
+        }
         return decision;
     }
 
@@ -44,6 +48,7 @@ public class PartitionLogTests
         var second = Assert.IsType<PartitionLog.AppendDecision.Accepted>(Append(log, Batch(2)));
         Assert.Equal(0, first.BaseOffset);
         Assert.Equal(3, second.BaseOffset);
+        Assert.Equal(5, log.DurableEnd);
         Assert.Equal(5, log.HighWatermark);
         Assert.Equal(5, log.LogEndOffset);
     }
@@ -54,7 +59,7 @@ public class PartitionLogTests
         var log = NewLog();
         Assert.IsType<PartitionLog.AppendDecision.Accepted>(log.PrepareAppend(Batch(2), 1, 1));
         Assert.Equal(2, log.LogEndOffset);
-        Assert.Equal(0, log.HighWatermark);
+        Assert.Equal(0, log.DurableEnd);
         var plan = Assert.IsType<PartitionLog.FetchPlan.FromCache>(log.PlanFetch(0, 1 << 20));
         Assert.Empty(plan.Records);
     }
@@ -178,7 +183,7 @@ public class PartitionLogTests
         Append(log, Batch(2));
         var stored = RecordBatch.ReadAll(Assert.IsType<PartitionLog.FetchPlan.FromCache>(log.PlanFetch(0, 1 << 20)).Records).Single().Bytes.ToArray();
         stored[^1] ^= 0x10;
-        var (records, corruption) = log.AssembleFetch([stored], 0, 1 << 20);
+        var (records, corruption) = log.AssembleFetch([stored], 0, 1 << 20, log.DurableEnd);
         Assert.Empty(records);
         Assert.Contains("corrupt", corruption);
     }
@@ -207,7 +212,9 @@ public class PartitionLogTests
 
         var restored = new PartitionLog(Tp, TestConfigs.Settings());
         restored.Restore(snapshot, log.LastSequenceNr);
-        Assert.Equal(4, restored.HighWatermark);
+        Assert.Equal(4, restored.DurableEnd);
+        Assert.Equal(0, restored.HighWatermark); // learnt again from the followers (at once when leading alone)
+        restored.AdvanceHighWatermark(4);
         Assert.Equal(log.Index, restored.Index);
         Assert.Equal(2, Assert.IsType<PartitionLog.AppendDecision.Duplicate>(restored.PrepareAppend((byte[])retried.Clone(), 1, 1)).BaseOffset);
         // The cache is empty after a restore: old offsets come from the journal.

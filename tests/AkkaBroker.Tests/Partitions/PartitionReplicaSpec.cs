@@ -26,11 +26,15 @@ public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
         var replica = Sys.ActorOf(PartitionReplica.Props(_tp, settings));
         if (ensure)
         {
-            replica.Tell(new EnsurePartition(_tp, settings.EffectiveTopicConfig(new Dictionary<string, string>())), TestActor);
+            replica.Tell(Ensure(settings), TestActor);
             Assert.Equal(ErrorCode.None, ExpectMsg<PartitionStateAck>(Wait).Error);
         }
         return replica;
     }
+
+    /// <summary>The controller's command making this broker the partition's only replica and leader.</summary>
+    private EnsurePartition Ensure(BrokerSettings settings) =>
+        new(_tp, settings.EffectiveTopicConfig(new Dictionary<string, string>()), new PartitionAssignment(_tp.Partition, [settings.BrokerId]), null, 1);
 
     private void Stop(IActorRef replica)
     {
@@ -175,7 +179,7 @@ public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
         replica.Tell(new DeletePartition(_tp), TestActor);
         ExpectMsg<PartitionStateAck>(Wait);
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, Produce(replica, "b").Error);
-        replica.Tell(new EnsurePartition(_tp, settings.EffectiveTopicConfig(new Dictionary<string, string>())), TestActor);
+        replica.Tell(Ensure(settings), TestActor);
         ExpectMsg<PartitionStateAck>(Wait);
         Assert.Equal(0, Produce(replica, "fresh").BaseOffset);
     }

@@ -43,6 +43,8 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3]),
         new BrokerRegistered(3),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
+        new ControllerSnapshot([new TopicState("r", 3, Map, [new PartitionAssignment(0, [1, 2, 3], 2, 5, [2, 3], 9), new PartitionAssignment(1, [2, 3, 1], -1, 1, [2], 3)])],
+            0, [], 2, [], 12, [1, 2, 3]),
         new DescribeClusterRequest(),
         new DescribeClusterResponse(ErrorCode.None, null, [new BrokerInfo(1, "127.0.0.1", 9201), new BrokerInfo(2, "h", 9202)], 1, 3),
         new FindCoordinatorRequest("g"),
@@ -50,14 +52,25 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, "broker 2 is not live", -1, "", -1),
         new GroupRegistered("g"),
         new GroupUnregistered("g"),
-        new EnsurePartition(Tp, Map),
+        new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2, 3], 2, 4, [2, 3], 7), new BrokerInfo(2, "127.0.0.1", 9202), 5),
+        new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2], -1, 4, [1], 7), null, 5),
+        new LogTruncated(120, 4096, 17),
+        new ReplicaFetchRequest(Tp, 2, 4, 100, 1 << 20, 500, 9),
+        new ReplicaFetchResponse(Tp, ErrorCode.None, null, 90, 0, [1, 2, 3], 9),
+        new ReplicaFetchResponse(Tp, ErrorCode.FencedLeaderEpoch, "old epoch", -1, -1, [], 10),
+        new OffsetForLeaderEpochRequest(Tp, 2, 4, 3, 11),
+        new OffsetForLeaderEpochResponse(Tp, ErrorCode.None, null, 3, 120, 11),
+        new AlterPartitionRequest(Tp, 1, 4, 7, [1, 3]),
+        new AlterPartitionResponse(Tp, ErrorCode.None, null, new PartitionAssignment(0, [1, 2, 3], 1, 4, [1, 3], 8)),
+        new AlterPartitionResponse(Tp, ErrorCode.UnknownTopicOrPartition, "gone", null),
         new DeletePartition(Tp),
         new PartitionStateAck(Tp, ErrorCode.None, null),
         new PartitionConfigured(Map),
         new BatchAppended([4, 5, 6]),
         new PartitionDeleted(),
         new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)],
-            [new ProducerStateEntry(7, 0, 100, [new ProducerBatchMetadata(0, 4, 0, -1)])], false),
+            [new ProducerStateEntry(7, 0, 100, [new ProducerBatchMetadata(0, 4, 0, -1)])], false,
+            [new LeaderEpochEntry(0, 0), new LeaderEpochEntry(3, 7)], [new SequenceRange(5, 9)]),
         new JoinGroupRequest("g", "", "static-1", "c", 10000, 300000, ["range", "roundrobin"], ["t", "u"], [Tp]),
         new JoinGroupRequest("g", "m-1", null, "c", 10000, 300000, ["cooperative-sticky"], ["t"], []),
         new JoinGroupResponse(ErrorCode.None, null, 3, "range", "m-1", "m-2"),
@@ -153,6 +166,45 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         Assert.Equal(4000, snapshot.NextProducerId);
         Assert.Equal(["g1"], snapshot.Groups);
         Assert.Equal(0, snapshot.ControllerEpoch);
+    }
+
+    [Fact]
+    public void Controller_snapshots_written_before_replication_load_with_every_replica_in_sync_and_the_preferred_one_leading()
+    {
+        // The layout of manifest "cSN3" (session 3): partitions as (partition, replicas) only.
+        var w = new WireWriter();
+        w.List([new TopicState("t", 1, Map, [new PartitionAssignment(0, [2])])], (ww, t) =>
+        {
+            ww.String(t.Name); ww.Short(t.ReplicationFactor); ww.StringMap(t.ConfigOverrides);
+            ww.List(t.Partitions, (www, p) => { www.Int(p.Partition); www.List(p.Replicas, (x, i) => x.Int(i)); });
+        });
+        w.Long(5000);
+        w.List(["g1"], (ww, g) => ww.String(g));
+        w.Int(3);
+        w.List([new PartitionAssignment(0, [1])], (ww, p) => { ww.Int(p.Partition); ww.List(p.Replicas, (x, i) => x.Int(i)); });
+        w.Long(17);
+        w.List([1, 2], (ww, b) => ww.Int(b));
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
+        var snapshot = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(w.ToArray(), "cSN3"));
+        var partition = Assert.Single(Assert.Single(snapshot.Topics).Partitions);
+        Assert.Equal((2, 0, 0), (partition.Leader, partition.LeaderEpoch, partition.PartitionEpoch));
+        Assert.Equal([2], partition.Isr);
+        Assert.Equal(3, snapshot.ControllerEpoch);
+        Assert.Equal(17, snapshot.Version);
+        Assert.Equal([1, 2], snapshot.RegisteredBrokers);
+    }
+
+    [Fact]
+    public void Partition_snapshots_written_before_replication_load_with_no_epochs_or_truncations()
+    {
+        var current = new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)], [], false, [new LeaderEpochEntry(0, 0)], []);
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(PartitionSnapshot));
+        var bytes = serializer.ToBinary(current);
+        // The "pSN" layout is the "pSN2" layout without the two trailing lists (each an int count of 1 and 0 here).
+        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes[..^(4 + 4 + 8 + 4)], "pSN"));
+        Assert.Equal(10, legacy.LogEndOffset);
+        Assert.Empty(legacy.LeaderEpochs);
+        Assert.Empty(legacy.DeadRanges);
     }
 
     private static string Render(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType());

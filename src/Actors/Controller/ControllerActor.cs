@@ -496,6 +496,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             case TopicConfigsChanged cc:
                 var topic = _state.Topics[cc.Name];
                 ConfirmPartitions(Ensures(topic, topic.Partitions), new TopicOperationResponse(cc.Name, ErrorCode.None, null), replyTo);
+                // Enabling unclean.leader.election.enable may give an offline partition a leader now (as in Kafka).
+                Self.Tell(new ElectLeaders());
                 break;
             case TopicDeleted d:
                 _log.Info("Deleted topic {0}", d.Name);

@@ -21,6 +21,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private readonly ConcurrentDictionary<int, BrokerInfo> _brokers = new();
     private readonly ConcurrentDictionary<string, TopicMetadata> _topics = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<(string Host, int Port)> _bootstrap;
+    // One token per broker node, cancelled when the connection to it drops: requests in flight to it fail at once.
+    private readonly ConcurrentDictionary<Address, CancellationTokenSource> _links = new();
 
     public BrokerConnection(ClientSettings settings)
     {
@@ -51,6 +53,25 @@ internal sealed class BrokerConnection : IAsyncDisposable
             }
             """).WithFallback(BrokerSerialization.Config);
         System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", config);
+        System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
+    }
+
+    /// <summary>Cancelled when the connection to <paramref name="target"/>'s node drops; pass it to asks of that node.</summary>
+    public CancellationToken LinkToken(IActorRef target)
+    {
+        var address = target.Path.Address;
+        if (address.Host == null) return CancellationToken.None;
+        return _links.GetOrAdd(address, _ => new CancellationTokenSource()).Token;
+    }
+
+    /// <summary>The connection to a broker's node dropped: fail what waits for it, forget its gateway and the metadata that pointed to it.</summary>
+    private void OnLinkLost(Address address)
+    {
+        foreach (var (key, task) in _gateways)
+            if (task.IsCompletedSuccessfully && task.Result.Path.Address.Equals(address))
+                _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
+        _topics.Clear();
+        if (_links.TryRemove(address, out var cts)) cts.Cancel();
     }
 
     public ClientSettings Settings { get; }
@@ -63,12 +84,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var t = timeout ?? Settings.RequestTimeout;
         try
         {
-            return await target.Ask<T>(request, t, ct).ConfigureAwait(false);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, LinkToken(target));
+            return await target.Ask<T>(request, t, linked.Token).ConfigureAwait(false);
         }
         catch (AskTimeoutException e)
         {
             throw new KafkaException(new Error(ErrorCode.RequestTimedOut,
                 $"{request.GetType().Name} to {target.Path.Address} got no reply within {t.TotalMilliseconds:0} ms (request.timeout.ms)"), e);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new KafkaException(new Error(ErrorCode.NetworkException,
+                $"the connection to {target.Path.Address} dropped before {request.GetType().Name} was answered"), e);
         }
     }
 

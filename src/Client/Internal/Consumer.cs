@@ -419,7 +419,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 StartAt(state, Offset.Unset);
                 return;
             }
-            if (error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable)
+            if (error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable
+                or ErrorCode.NetworkException or ErrorCode.RequestTimedOut or ErrorCode.FencedLeaderEpoch)
                 _connection.Invalidate(state.Tp.Topic);
             // Errors the application must hear about (Kafka's consumer throws them from poll); the fetch is retried
             // after a backoff in case the condition clears (topic created, replica repaired).

@@ -214,7 +214,18 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         else partition = key != null ? Partitioner.ForKey(key, partitionCount) : StickyPartition(topic, partitionCount);
 
         var tp = new ProtocolTopicPartition(topic, partition);
-        if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true }) await _connection.LeaderGatewayAsync(tp, ct).ConfigureAwait(false);
+        if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true })
+        {
+            try
+            {
+                await _connection.LeaderGatewayAsync(tp, ct).ConfigureAwait(false);
+            }
+            catch (KafkaException e) when (e.Error.IsRetriable || e.Error.Code == ErrorCode.LocalTransport)
+            {
+                // The leader is moving or its broker is down: the record waits in its batch (bounded by
+                // delivery.timeout.ms) while the sender looks for the new leader, as Kafka's producer does.
+            }
+        }
         if (_settings.EnableIdempotence && _settings.Acks != 0) await ProducerIdAsync(ct).ConfigureAwait(false);
         await ReserveBufferAsync(size, ct).ConfigureAwait(false);
 
@@ -410,7 +421,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         state.InFlight.Add(batch);
         var started = Stopwatch.GetTimestamp();
-        var reply = gateway!.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout);
+        var reply = gateway!.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout, _connection.LinkToken(gateway.Result));
         reply.ContinueWith(t => OnReply(state, batch, t, started), CancellationToken.None,
             TaskContinuationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
         return true;
@@ -530,6 +541,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 KafkaException k => k.Error,
                 AskTimeoutException => new Error(ErrorCode.RequestTimedOut,
                     $"the broker did not acknowledge the batch within request.timeout.ms ({_settings.Client.RequestTimeout.TotalMilliseconds:0} ms)"),
+                OperationCanceledException => new Error(ErrorCode.NetworkException, "the connection to the partition's leader dropped before it answered"),
                 _ => new Error(ErrorCode.NetworkException, e?.Message ?? "the request failed"),
             };
         }
@@ -582,7 +594,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         if (ShouldRetry(batch, error))
         {
-            if (error.Code is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable)
+            if (error.Code is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
+                or ErrorCode.NetworkException or ErrorCode.RequestTimedOut or ErrorCode.FencedLeaderEpoch)
                 _connection.Invalidate(state.Tp.Topic);
             Requeue(state, batch);
             state.Recovering = true;

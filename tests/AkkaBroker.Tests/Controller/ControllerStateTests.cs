@@ -70,11 +70,20 @@ public class ControllerStateTests
     }
 
     [Fact]
-    public void A_replication_factor_above_one_is_refused_until_replicas_are_copied_between_brokers()
+    public void A_replicated_topic_puts_each_partitions_replicas_on_distinct_brokers_led_by_the_first_and_all_in_sync()
     {
-        var r = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest("t", 1, 3, NoConfig, false), TestConfigs.Settings(), [1, 2, 3]));
-        Assert.Equal(ErrorCode.InvalidReplicationFactor, r.Error);
-        Assert.Contains("Use replication factor 1", r.ErrorMessage);
+        var decision = Assert.IsType<ControllerState.Decision.Persist>(
+            new ControllerState().DecideCreate(new CreateTopicRequest("t", 6, 3, NoConfig, false), TestConfigs.Settings(), [1, 2, 3]));
+        var partitions = Assert.IsType<TopicCreated>(decision.Event).Topic.Partitions;
+        Assert.All(partitions, p =>
+        {
+            Assert.Equal(3, p.Replicas.Distinct().Count());
+            Assert.Equal(p.Replicas[0], p.Leader);
+            Assert.Equal(p.Replicas, p.Isr);
+            Assert.Equal((0, 0), (p.LeaderEpoch, p.PartitionEpoch));
+        });
+        // Leaders spread evenly: two partitions each.
+        Assert.All(new[] { 1, 2, 3 }, b => Assert.Equal(2, partitions.Count(p => p.Leader == b)));
     }
 
     [Theory]

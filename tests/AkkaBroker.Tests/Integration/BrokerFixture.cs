@@ -31,7 +31,7 @@ public sealed class BrokerFixture : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         var config = ConfigurationFactory.ParseString($$"""
-            akka.loglevel = WARNING
+            akka.loglevel = {{Environment.GetEnvironmentVariable("AKKABROKER_TEST_LOGLEVEL") ?? "WARNING"}}
             akka.remote.dot-netty.tcp.port = 0
             akkabroker.broker.data-dir = "{{DataDir.Replace("\\", "\\\\")}}"
             akkabroker.broker.metrics.prometheus.port = 0

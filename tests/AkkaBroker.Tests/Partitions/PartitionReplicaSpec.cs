@@ -105,6 +105,24 @@ public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
     }
 
     [Fact]
+    public void A_replica_serves_nothing_until_the_controller_says_it_leads()
+    {
+        var settings = TestConfigs.Settings();
+        var replica = StartReplica(settings);
+        Produce(replica, "a");
+        Stop(replica);
+
+        var again = StartReplica(settings, ensure: false);
+        var refused = Produce(again, "b");
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, refused.Error);
+        again.Tell(new FetchRequest(_tp, 0, 1 << 20, 1, 0), TestActor);
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, ExpectMsg<FetchResponse>(Wait).Error);
+        again.Tell(Ensure(settings), TestActor);
+        ExpectMsg<PartitionStateAck>(Wait);
+        Assert.Equal(["a"], FetchValues(again, 0));
+    }
+
+    [Fact]
     public void A_restarted_replica_recovers_its_log_and_continues_the_offsets()
     {
         var settings = TestConfigs.Settings("akkabroker.partition.snapshot-interval-events = 3");
@@ -112,7 +130,7 @@ public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
         for (var i = 0; i < 10; i++) Produce(replica, $"v{i}");
         Stop(replica);
 
-        var again = StartReplica(settings, ensure: false);
+        var again = StartReplica(settings);
         Assert.Equal(10, Produce(again, "v10").BaseOffset);
         Assert.Equal(Enumerable.Range(0, 11).Select(i => $"v{i}"), FetchValues(again, 0));
         again.Tell(new ListOffsetsRequest(_tp, ListOffsetsRequest.Latest), TestActor);
@@ -163,7 +181,7 @@ public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
         await Journal.OnWrite.Pass();
 
         // The replica restarts from its journal: the failed batch is not there and its offset is reused.
-        var again = StartReplica(TestConfigs.Settings(), ensure: false);
+        var again = StartReplica(TestConfigs.Settings());
         var retried = Produce(again, "retried");
         Assert.True(retried.Error == ErrorCode.None, $"{retried.Error}: {retried.ErrorMessage}");
         Assert.Equal(1, retried.BaseOffset);

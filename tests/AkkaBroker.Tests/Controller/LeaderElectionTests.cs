@@ -1,0 +1,130 @@
+using AkkaBroker.Actors.Controller;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using Xunit;
+
+namespace AkkaBroker.Tests.Controller;
+
+/// <summary>Kafka's leader elections and ISR changes as the controller decides them, with no actor.</summary>
+public class LeaderElectionTests
+{
+    private static readonly Func<TopicState, bool> Clean = _ => false;
+    private static readonly Func<TopicState, bool> Unclean = _ => true;
+
+    /// <summary>One topic "t" with one partition: replicas 1, 2, 3 in that order, led by 1, all in sync.</summary>
+    private static ControllerState ThreeReplicas(PartitionAssignment? partition = null)
+    {
+        var state = new ControllerState();
+        state.Apply(new TopicCreated(new TopicState("t", 3, new Dictionary<string, string>(), [partition ?? new PartitionAssignment(0, [1, 2, 3])])));
+        return state;
+    }
+
+    private static PartitionAssignment Partition(ControllerState state) => state.Topics["t"].Partitions[0];
+
+    private static PartitionAssignment Elect(ControllerState state, int[] live, Func<TopicState, bool>? unclean = null)
+    {
+        var change = state.DecideElections(live, unclean ?? Clean);
+        Assert.NotNull(change);
+        state.Apply(change);
+        return Partition(state);
+    }
+
+    [Fact]
+    public void Nothing_changes_while_every_replica_is_live()
+    {
+        Assert.Null(ThreeReplicas().DecideElections([1, 2, 3], Clean));
+    }
+
+    [Fact]
+    public void A_dead_leader_is_replaced_by_the_next_live_in_sync_replica_in_assignment_order()
+    {
+        var state = ThreeReplicas();
+        var p = Elect(state, [2, 3]);
+        Assert.Equal(2, p.Leader);
+        Assert.Equal(1, p.LeaderEpoch);
+        Assert.Equal([2, 3], p.Isr);
+        Assert.Equal(1, p.PartitionEpoch);
+    }
+
+    [Fact]
+    public void A_dead_follower_leaves_the_isr_without_a_new_leader_epoch()
+    {
+        var state = ThreeReplicas();
+        var p = Elect(state, [1, 3]);
+        Assert.Equal((1, 0, 1), (p.Leader, p.LeaderEpoch, p.PartitionEpoch));
+        Assert.Equal([1, 3], p.Isr);
+    }
+
+    [Fact]
+    public void A_replica_out_of_sync_never_leads_in_a_clean_election_and_the_partition_goes_offline()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 4, [1], 9));
+        var p = Elect(state, [2, 3]);
+        Assert.Equal(-1, p.Leader);
+        Assert.Equal(5, p.LeaderEpoch);
+        // The last in-sync replica stays listed: it alone may lead again without losing records.
+        Assert.Equal([1], p.Isr);
+        Assert.Null(state.DecideElections([2, 3], Clean));
+
+        // It returns: it leads again.
+        p = Elect(state, [1, 2, 3]);
+        Assert.Equal((1, 6), (p.Leader, p.LeaderEpoch));
+        Assert.Equal([1], p.Isr);
+    }
+
+    [Fact]
+    public void An_unclean_election_gives_the_first_live_replica_the_lead_and_says_so()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 4, [1], 9));
+        var change = state.DecideElections([3, 2], Unclean)!;
+        Assert.Equal([("t", 0)], change.UncleanElections);
+        state.Apply(change);
+        var p = Partition(state);
+        Assert.Equal((2, 5), (p.Leader, p.LeaderEpoch));
+        Assert.Equal([2], p.Isr);
+    }
+
+    [Fact]
+    public void Preferred_leader_election_gives_the_partition_back_to_its_first_replica_once_it_is_in_sync()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 2, 1, [2, 3], 1));
+        Assert.Null(state.DecidePreferredLeaders([1, 2, 3])); // 1 is live but not in sync yet
+        state.Apply(state.DecideAlterPartition(new AlterPartitionRequest(new TopicPartition("t", 0), 2, 1, 1, [1, 2, 3]), [1, 2, 3]).Change!);
+        state.Apply(state.DecidePreferredLeaders([1, 2, 3])!);
+        var p = Partition(state);
+        Assert.Equal((1, 2), (p.Leader, p.LeaderEpoch));
+    }
+
+    [Fact]
+    public void An_isr_change_is_recorded_only_from_the_current_leader_at_the_current_epochs()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 3, [1, 2, 3], 5));
+        var tp = new TopicPartition("t", 0);
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 2, 5, [1, 2]), [1, 2, 3]).Response.Error);
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, state.DecideAlterPartition(new AlterPartitionRequest(tp, 2, 3, 5, [1, 2]), [1, 2, 3]).Response.Error);
+        Assert.Equal(ErrorCode.InvalidUpdateVersion, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 4, [1, 2]), [1, 2, 3]).Response.Error);
+        Assert.Equal(ErrorCode.InvalidRequest, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [2, 3]), [1, 2, 3]).Response.Error);
+        Assert.Equal(ErrorCode.InvalidRequest, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [1, 4]), [1, 2, 3]).Response.Error);
+
+        var (change, response) = state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [1, 3]), [1, 2, 3]);
+        Assert.Equal(ErrorCode.None, response.Error);
+        state.Apply(change!);
+        Assert.Equal([1, 3], Partition(state).Isr);
+        Assert.Equal(6, Partition(state).PartitionEpoch);
+
+        // A broker that is not live cannot be added back.
+        var refused = state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 6, [1, 2, 3]), [1, 3]).Response;
+        Assert.Equal(ErrorCode.InvalidRequest, refused.Error);
+        Assert.Contains("not live", refused.ErrorMessage);
+    }
+
+    [Fact]
+    public void Metadata_reports_the_elected_leader_and_the_recorded_isr()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 2, 1, [2, 3], 1));
+        var p = Assert.Single(state.Describe("t", [1, 2, 3]).Partitions);
+        Assert.Equal(2, p.Leader);
+        Assert.Equal([2, 3], p.Isr);
+        Assert.Equal(-1, Assert.Single(state.Describe("t", [1, 3]).Partitions).Leader);
+    }
+}

@@ -495,7 +495,9 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 break;
             case TopicConfigsChanged cc:
                 var topic = _state.Topics[cc.Name];
-                ConfirmPartitions(Ensures(topic, topic.Partitions), new TopicOperationResponse(cc.Name, ErrorCode.None, null), replyTo);
+                // Replicas on brokers that are down get the new config when they return (BrokerLive).
+                ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
+                    new TopicOperationResponse(cc.Name, ErrorCode.None, null), replyTo);
                 // Enabling unclean.leader.election.enable may give an offline partition a leader now (as in Kafka).
                 Self.Tell(new ElectLeaders());
                 break;

@@ -158,10 +158,11 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
     [Fact]
     public async Task A_returning_former_leader_truncates_its_divergent_records_and_follows_the_new_leader()
     {
-        await using var cluster = await ThreeBrokerCluster.StartAsync();
+        // Five brokers: with both of the partition's replicas down, a majority (three) still runs the cluster.
+        await using var cluster = await ThreeBrokerCluster.StartAsync(brokers: 5);
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build();
-        // Replicas on brokers 2 and 3 only, so crashing them never touches the controller on broker 1.
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = "diverge", NumPartitions = 3, ReplicationFactor = 2 }]);
+        // A partition whose replicas are not on broker 1, so crashing them never touches the controller.
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "diverge", NumPartitions = 5, ReplicationFactor = 2 }]);
         var metadata = await admin.GetMetadataAsync(["diverge"]);
         var partition = metadata.Topics.Single().Partitions.FirstOrDefault(x => !x.Replicas.Contains(1));
         Assert.NotNull(partition);

@@ -6,8 +6,8 @@ using AkkaBroker.Tests.Integration;
 namespace AkkaBroker.Tests.Cluster;
 
 /// <summary>
-/// Three brokers in this test process, each its own ActorSystem, SQLite journal and free port on 127.0.0.1, joined into
-/// one Akka cluster through broker 1. Gossip runs faster than the defaults so the cluster forms in about a second.
+/// Three (or more) brokers in this test process, each its own ActorSystem, SQLite journal and free port on 127.0.0.1,
+/// joined into one Akka cluster through broker 1. Gossip runs faster than the defaults so the cluster forms in about a second.
 /// </summary>
 internal sealed class ThreeBrokerCluster : IAsyncDisposable
 {
@@ -34,15 +34,15 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
 
     public IReadOnlyDictionary<int, BrokerFixture> Brokers => _brokers;
 
-    public static async Task<ThreeBrokerCluster> StartAsync()
+    /// <param name="brokers">Three by default; five lets a spec crash two brokers while a majority stays up.</param>
+    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3)
     {
         var cluster = new ThreeBrokerCluster();
         var first = await cluster.StartBrokerAsync(1);
         cluster._seed = $"akka.tcp://akkabroker@127.0.0.1:{first.Node.BoundPort}";
-        await cluster.StartBrokerAsync(2);
-        await cluster.StartBrokerAsync(3);
-        await cluster.WaitForMembersAsync(3);
-        await cluster.WaitForControllerToSeeAsync(3);
+        for (var id = 2; id <= brokers; id++) await cluster.StartBrokerAsync(id);
+        await cluster.WaitForMembersAsync(brokers);
+        await cluster.WaitForControllerToSeeAsync(brokers);
         return cluster;
     }
 

@@ -20,6 +20,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Host, int Port), Task<IActorRef>> _gateways = new();
     private readonly ConcurrentDictionary<int, BrokerInfo> _brokers = new();
     private readonly ConcurrentDictionary<string, TopicMetadata> _topics = new(StringComparer.Ordinal);
+    // Topics whose cached leaders are in doubt (a leader refused or went away): partition counts are still used, leaders
+    // are looked up again.
+    private readonly ConcurrentDictionary<string, bool> _stale = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<(string Host, int Port)> _bootstrap;
     // One token per broker node, cancelled when the connection to it drops: requests in flight to it fail at once.
     private readonly ConcurrentDictionary<Address, CancellationTokenSource> _links = new();
@@ -70,7 +73,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         foreach (var (key, task) in _gateways)
             if (task.IsCompletedSuccessfully && task.Result.Path.Address.Equals(address))
                 _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
-        _topics.Clear();
+        foreach (var topic in _topics.Keys) _stale[topic] = true;
         if (_links.TryRemove(address, out var cts)) cts.Cancel();
     }
 
@@ -158,13 +161,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
         {
             if (t.Error == ErrorCode.None) _topics[t.Name] = t;
             else _topics.TryRemove(t.Name, out _);
+            _stale.TryRemove(t.Name, out _);
         }
         return response;
     }
 
+    /// <summary>The last metadata known for the topic (its leaders may be out of date: see <see cref="Invalidate"/>).</summary>
     public TopicMetadata? CachedTopic(string topic) => _topics.TryGetValue(topic, out var t) ? t : null;
 
-    public void Invalidate(string topic) => _topics.TryRemove(topic, out _);
+    /// <summary>The topic's leaders are in doubt: they are looked up again before the next request; its partition count stays known.</summary>
+    public void Invalidate(string topic)
+    {
+        if (_topics.ContainsKey(topic)) _stale[topic] = true;
+    }
 
     /// <summary>
     /// The topic's metadata, refreshing until it exists or <paramref name="maxWait"/> passes (then an exception
@@ -172,7 +181,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// </summary>
     public async Task<TopicMetadata> TopicAsync(string topic, bool allowAutoCreate, TimeSpan maxWait, CancellationToken ct = default)
     {
-        if (CachedTopic(topic) is { } cached) return cached;
+        if (CachedTopic(topic) is { } cached && !_stale.ContainsKey(topic)) return cached;
         var deadline = DateTime.UtcNow + maxWait;
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
@@ -195,7 +204,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>The gateway of the partition's leader, from cached metadata; null when not known yet.</summary>
     public Task<IActorRef>? LeaderGateway(ProtocolTopicPartition tp)
     {
-        if (CachedTopic(tp.Topic) is not { } t) return null;
+        if (CachedTopic(tp.Topic) is not { } t || _stale.ContainsKey(tp.Topic)) return null;
         // Partitions are listed in order, so the index is the partition number; search only if they are not.
         var p = tp.Partition >= 0 && tp.Partition < t.Partitions.Count && t.Partitions[tp.Partition].Partition == tp.Partition
             ? t.Partitions[tp.Partition]

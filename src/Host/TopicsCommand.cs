@@ -72,7 +72,7 @@ internal static class TopicsCommand
                 Console.WriteLine($"Topic: {t.Topic}\tPartitionCount: {t.Partitions.Count}\tReplicationFactor: {rf}\tConfigs: {overrides}");
                 foreach (var p in t.Partitions)
                     Console.WriteLine($"\tTopic: {t.Topic}\tPartition: {p.PartitionId}\tLeader: {(p.Leader < 0 ? "none" : p.Leader)}\tReplicas: {string.Join(",", p.Replicas)}\tIsr: {string.Join(",", p.InSyncReplicas)}" +
-                                      (p.Leader < 0 ? "\tOffline: its broker is not live" : p.InSyncReplicas.Count < p.Replicas.Count ? "\tUnder-replicated" : ""));
+                                      (p.Leader < 0 ? "\tOffline: no in-sync replica is live" : p.InSyncReplicas.Count < p.Replicas.Count ? "\tUnder-replicated" : ""));
             }
             return 0;
         }));

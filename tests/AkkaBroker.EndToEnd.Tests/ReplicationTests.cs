@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using AkkaBroker.Client;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaBroker.EndToEnd.Tests;
+
+/// <summary>
+/// Kafka's replication test with real processes: three brokers, replication factor 3, min.insync.replicas 2, a
+/// verifiable-producer with acks=all running while a partition leader's process and then the controller's process are
+/// killed with -9 and restarted. Every acknowledged record is then read back exactly once, in order per partition.
+/// </summary>
+public class ReplicationTests(ITestOutputHelper output)
+{
+    private const string Topic = "replicated";
+    private const int Partitions = 3;
+
+    [Fact]
+    public async Task Every_record_acknowledged_with_acks_all_survives_kill_minus_9_of_a_leader_and_of_the_controller()
+    {
+        var dirs = Enumerable.Range(1, 3).Select(i => Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-repl{i}-" + Guid.NewGuid().ToString("N"))).ToArray();
+        var brokers = new Dictionary<int, BrokerProcess>();
+        try
+        {
+            brokers[1] = await BrokerProcess.StartAsync(dirs[0], extraArgs: ["--broker-id", "1"]);
+            brokers[2] = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", brokers[1].Bootstrap]);
+            brokers[3] = await BrokerProcess.StartAsync(dirs[2], extraArgs: ["--broker-id", "3", "--seed-nodes", brokers[1].Bootstrap]);
+            await WaitForToolAsync(["cluster", "describe", "--bootstrap-server", brokers[3].Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
+            var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic,
+                "--partitions", $"{Partitions}", "--replication-factor", "3", "--config", "min.insync.replicas=2");
+            Assert.True(create.ExitCode == 0, create.Stderr);
+            await WaitForFullIsrAsync(brokers[2].Bootstrap);
+
+            using var producer = BrokerProcess.StartTool("verifiable-producer", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic,
+                "--max-messages", "12000", "--throughput", "400", "--acks", "all", "--repeating-keys", "30");
+            await WaitForAckedAsync(producer, 1500);
+
+            // A partition leader that is not the controller: kill -9, time the failover, restart, wait until it is back in sync.
+            var leaders = Leaders((await BrokerProcess.RunToolAsync(null, "topics", "describe", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic)).Stdout);
+            var leader = leaders.Values.First(b => b != 1);
+            var failover = await KillAndRestartAsync(brokers, dirs, leader, producer, leaders.Where(kv => kv.Value == leader).Select(kv => kv.Key).ToArray());
+            output.WriteLine($"kill -9 of leader broker {leader}: first acknowledged write on its partitions {failover} ms later");
+
+            // The controller's node (broker 1, which leads partitions too).
+            await WaitForAckedAsync(producer, Acked(producer) + 1000);
+            leaders = Leaders((await BrokerProcess.RunToolAsync(null, "topics", "describe", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic)).Stdout);
+            var controllerFailover = await KillAndRestartAsync(brokers, dirs, 1, producer, leaders.Where(kv => kv.Value == 1).Select(kv => kv.Key).ToArray());
+            output.WriteLine($"kill -9 of the controller's broker 1: first acknowledged write on its partitions {controllerFailover} ms later");
+
+            var finished = Stopwatch.StartNew();
+            while (!producer.Lines.Any(l => l.Contains("\"tool_data\"")))
+            {
+                Assert.True(finished.Elapsed < TimeSpan.FromSeconds(120), $"the producer did not finish; stderr: {producer.Stderr}");
+                await Task.Delay(200);
+            }
+
+            var acked = producer.Lines.Select(Parse).Where(e => e.GetProperty("name").GetString() == "producer_send_success")
+                .Select(e => (Partition: e.GetProperty("partition").GetInt32(), Offset: e.GetProperty("offset").GetInt64(), Value: e.GetProperty("value").GetString()!))
+                .ToList();
+            var failed = producer.Lines.Count(l => l.Contains("\"producer_send_error\""));
+            var consumed = ReadAll(brokers[3].Bootstrap);
+            var consumedValues = consumed.SelectMany(p => p.Value).ToList();
+            var lost = acked.Count(a => !consumed.TryGetValue(a.Partition, out var values) || !values.Contains(a.Value));
+            var duplicates = consumedValues.Count - consumedValues.Distinct().Count();
+            output.WriteLine($"acknowledged {acked.Count}, failed {failed}, consumed {consumedValues.Count}, duplicates {duplicates}, lost {lost}");
+            Assert.Equal(0, lost);
+            Assert.Equal(0, duplicates);
+            // In order per partition: the acknowledged records of a partition appear in the order of their offsets.
+            foreach (var partition in acked.GroupBy(a => a.Partition))
+            {
+                var expected = partition.OrderBy(a => a.Offset).Select(a => a.Value).ToList();
+                Assert.Equal(expected, consumed[partition.Key].Where(expected.Contains).ToList());
+            }
+        }
+        finally
+        {
+            foreach (var b in brokers.Values) b.Dispose();
+            foreach (var dir in dirs.Where(Directory.Exists))
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // a process still closing its journal; the OS cleans the temp dir
+                }
+            }
+        }
+    }
+
+    /// <summary>kill -9 of <paramref name="id"/>; returns ms until the producer's first acknowledgement on one of its partitions, then restarts it and waits until every replica is in sync.</summary>
+    private async Task<long> KillAndRestartAsync(Dictionary<int, BrokerProcess> brokers, string[] dirs, int id, ToolProcess producer, int[] itsPartitions)
+    {
+        var linesBefore = producer.Lines.Count;
+        var killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        brokers[id].KillHard();
+        brokers[id].Dispose();
+        brokers.Remove(id);
+        long? firstAck = null;
+        var deadline = Stopwatch.StartNew();
+        while (firstAck == null)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"no write to partitions {string.Join(",", itsPartitions)} was acknowledged within 90 s of killing broker {id}");
+            firstAck = producer.Lines.Skip(linesBefore).Select(Parse)
+                .Where(e => e.GetProperty("name").GetString() == "producer_send_success" && itsPartitions.Contains(e.GetProperty("partition").GetInt32()))
+                .Select(e => e.GetProperty("timestamp").GetInt64())
+                .Where(t => t > killedAt)
+                .Cast<long?>().FirstOrDefault();
+            await Task.Delay(100);
+        }
+        var seed = brokers.Values.First().Bootstrap;
+        brokers[id] = await BrokerProcess.StartAsync(dirs[id - 1], extraArgs: ["--broker-id", $"{id}", "--seed-nodes", seed]);
+        await WaitForFullIsrAsync(seed);
+        return firstAck.Value - killedAt;
+    }
+
+    private static long Acked(ToolProcess producer) => producer.Lines.Count(l => l.Contains("\"producer_send_success\""));
+
+    private static async Task WaitForAckedAsync(ToolProcess producer, long count)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Acked(producer) < count)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"expected {count} acknowledged records within 90 s, got {Acked(producer)}; stderr: {producer.Stderr}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task WaitForFullIsrAsync(string bootstrap) =>
+        await WaitForToolAsync(["topics", "describe", "--bootstrap-server", bootstrap, "--topic", Topic],
+            o => Regex.Matches(o, @"Isr: (\d+),(\d+),(\d+)").Count == Partitions && !o.Contains("Offline"), "three in-sync replicas on every partition");
+
+    private static JsonElement Parse(string line) => JsonDocument.Parse(line).RootElement;
+
+    private static Dictionary<int, List<string>> ReadAll(string bootstrap)
+    {
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = bootstrap, EnablePartitionEof = true }).Build();
+        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topic, p, Offset.Beginning)));
+        var values = Enumerable.Range(0, Partitions).ToDictionary(p => p, _ => new List<string>());
+        var atEnd = new HashSet<int>();
+        var deadline = Stopwatch.StartNew();
+        while (atEnd.Count < Partitions)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"read to the end of {atEnd.Count} of {Partitions} partitions within 60 s");
+            var r = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            if (r == null) continue;
+            if (r.IsPartitionEOF) atEnd.Add(r.Partition);
+            else values[r.Partition].Add(r.Message!.Value);
+        }
+        return values;
+    }
+
+    private static Dictionary<int, int> Leaders(string describe) =>
+        Regex.Matches(describe, @"Partition: (\d+)\tLeader: (\d+)").ToDictionary(m => int.Parse(m.Groups[1].Value), m => int.Parse(m.Groups[2].Value));
+
+    private static async Task<string> WaitForToolAsync(string[] args, Func<string, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var r = await BrokerProcess.RunToolAsync(null, args);
+            if (r.ExitCode == 0 && done(r.Stdout)) return r.Stdout;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 90 s; last output: {r.Stdout} {r.Stderr}");
+            await Task.Delay(250);
+        }
+    }
+}

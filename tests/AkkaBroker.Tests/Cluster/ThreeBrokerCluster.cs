@@ -22,7 +22,10 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         akka.cluster.leader-actions-interval = 200ms
         akka.cluster.periodic-tasks-initial-delay = 100ms
         akka.cluster.sharding.rebalance-interval = 2s
-        # Akka's default heartbeat pause (3 s): shorter ones mark brokers unreachable while the whole suite loads both cores.
+        # Akka's default heartbeat pause (3 s), not the broker's 2 s: shorter ones mark brokers unreachable while the
+        # whole suite (up to five brokers in this one process) loads both cores.
+        akka.cluster.failure-detector.heartbeat-interval = 1s
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 3s
         akka.cluster.split-brain-resolver.stable-after = 2s
         # A crash (CrashBrokerAsync) terminates the ActorSystem without leaving the cluster, as kill -9 would.
         akka.coordinated-shutdown.run-by-actor-system-terminate = off

@@ -31,7 +31,7 @@ public static class BrokerMetrics
         Meter.CreateObservableGauge("akkabroker.log_end_offset",
             () => LogEndOffsets.Select(kv => new Measurement<long>(kv.Value,
                 new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition))),
-            "{offset}", "Log end offset (high watermark) per partition");
+            "{offset}", "Log end offset (durable in this broker's journal) per partition replica");
         Meter.CreateObservableGauge("akkabroker.controller.active", () => FromControllers(_ => 1), "{controller}",
             "1 on the broker running the controller (ActiveControllerCount); the cluster should have exactly one");
         Meter.CreateObservableGauge("akkabroker.controller.epoch", () => FromControllers(v => v.Epoch), "{epoch}", "The active controller's epoch");

@@ -141,9 +141,11 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var timeout = Settings.ConnectTimeout;
         try
         {
-            return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout).ConfigureAwait(false);
+            // Fails at once when the connection attempt is refused (the broker is down), not after the whole timeout.
+            var link = _links.GetOrAdd(new Address("akka.tcp", BrokerSystemName, host, port), _ => new CancellationTokenSource()).Token;
+            return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException)
+        catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException or OperationCanceledException)
         {
             _gateways.TryRemove((host, port), out _);
             throw new KafkaException(new Error(ErrorCode.LocalTransport,

@@ -180,9 +180,12 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
         // The follower goes; the leader takes records it will never see (acks=1, min.insync.replicas 1).
         await cluster.CrashBrokerAsync(follower);
         await WaitForIsrAsync(admin, tp, isr => !isr.Contains(follower), $"broker {follower} out of the ISR");
+        // Each crashed broker is downed and removed before the next step, so no node joins past unreachable members.
+        await cluster.WaitForMembersAsync(4);
         await ProduceValuesAsync(cluster, leader, tp, 1, "lost-1", "lost-2", "lost-3");
         // Now the leader goes too and the out-of-sync follower returns: no in-sync replica is live.
         await cluster.CrashBrokerAsync(leader);
+        await cluster.WaitForMembersAsync(3);
         await cluster.StartBrokerAsync(follower);
         var offline = await ThreeBrokerCluster.WaitForAsync(async () =>
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -26,6 +27,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private readonly IReadOnlyList<(string Host, int Port)> _bootstrap;
     // One token per broker node, cancelled when the connection to it drops: requests in flight to it fail at once.
     private readonly ConcurrentDictionary<Address, CancellationTokenSource> _links = new();
+    // When the connection to host:port last dropped or was refused: such brokers are tried last.
+    private readonly ConcurrentDictionary<(string Host, int Port), long> _lostAt = new();
+    private static readonly TimeSpan GatedFor = TimeSpan.FromSeconds(5);
 
     public BrokerConnection(ClientSettings settings)
     {
@@ -70,6 +74,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>The connection to a broker's node dropped: fail what waits for it, forget its gateway and the metadata that pointed to it.</summary>
     private void OnLinkLost(Address address)
     {
+        if (address.Host != null && address.Port is { } port) _lostAt[(address.Host, port)] = Stopwatch.GetTimestamp();
         foreach (var (key, task) in _gateways)
             if (task.IsCompletedSuccessfully && task.Result.Path.Address.Equals(address))
                 _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
@@ -102,13 +107,22 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Any broker that answers: bootstrap servers first, then brokers learned from metadata.</summary>
+    /// <summary>
+    /// Any broker that answers: one already connected if there is one, else bootstrap servers and brokers learned from
+    /// metadata, those whose connection dropped recently last (a bootstrap server may be long gone while the cluster
+    /// lives on, as a Kafka client uses its bootstrap list only to start).
+    /// </summary>
     public async Task<IActorRef> AnyBrokerAsync(CancellationToken ct = default)
     {
         // Group requests call this for every commit and heartbeat: the first bootstrap server, once resolved, is
         // returned without building the candidate list.
         if (_gateways.TryGetValue(_bootstrap[0], out var resolved) && resolved.IsCompletedSuccessfully) return resolved.Result;
-        var candidates = _bootstrap.Concat(_brokers.Values.Select(b => (b.Host, b.Port))).Distinct().ToList();
+        // A lost connection's gateway is removed from _gateways, so any resolved one left is connected.
+        foreach (var gateway in _gateways.Values)
+            if (gateway.IsCompletedSuccessfully) return gateway.Result;
+        var candidates = _bootstrap.Concat(_brokers.Values.Select(b => (b.Host, b.Port))).Distinct()
+            .OrderBy(c => _lostAt.TryGetValue(c, out var at) && Stopwatch.GetElapsedTime(at) < TimeSpan.FromSeconds(30))
+            .ToList();
         var failures = new List<string>();
         foreach (var (host, port) in candidates)
         {
@@ -139,6 +153,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private async Task<IActorRef> ResolveAsync(string host, int port)
     {
         var timeout = Settings.ConnectTimeout;
+        // Akka.Remote drops every message to an address for 5 s after its connection failed (the address is "gated"):
+        // a resolution in that window could only time out, so it fails at once and the caller's retry comes later.
+        if (_lostAt.TryGetValue((host, port), out var lostAt) && Stopwatch.GetElapsedTime(lostAt) < GatedFor)
+        {
+            _gateways.TryRemove((host, port), out _);
+            throw new KafkaException(new Error(ErrorCode.LocalTransport,
+                $"the connection to broker {host}:{port} dropped {Stopwatch.GetElapsedTime(lostAt).TotalMilliseconds:0} ms ago; it is tried again after {GatedFor.TotalSeconds:0} s"));
+        }
         try
         {
             // Fails at once when the connection attempt is refused (the broker is down), not after the whole timeout.

@@ -359,6 +359,14 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<FindCoordinatorRequest>(_ => _state.OffsetsPartitions.Count > 0, r => Sender.Tell(FindCoordinator(r.GroupId)));
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
+        Receive<PartitionLeadershipRequest>(r =>
+        {
+            // Answered with the command the replica missed; its acknowledgement comes back here and is dropped.
+            if (_state.Topics.TryGetValue(r.TopicPartition.Topic, out var topic) && r.TopicPartition.Partition < topic.Partitions.Count)
+                if (Ensures(topic, [topic.Partitions[r.TopicPartition.Partition]]).FirstOrDefault(c => c.BrokerId == r.BrokerId) is { } command)
+                    Sender.Tell(command.Command);
+        });
+        Receive<PartitionStateAck>(_ => { });
         Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
         Receive<PartitionsConfirmed>(c =>
         {

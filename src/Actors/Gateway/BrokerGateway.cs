@@ -72,6 +72,7 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<ReplicaFetchRequest>(partitionRegion.Forward);
         Receive<OffsetForLeaderEpochRequest>(partitionRegion.Forward);
         Receive<AlterPartitionRequest>(controller.Forward);
+        Receive<PartitionLeadershipRequest>(controller.Forward);
         // The controller's commands for this broker's replicas come through here (see ControllerActor.AskReplica).
         Receive<EnsurePartition>(partitionRegion.Forward);
         Receive<DeletePartition>(partitionRegion.Forward);

@@ -58,13 +58,17 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     /// <summary>A follower's next step after a backoff or a failed request.</summary>
     private sealed record FollowerRetry(long Session);
 
-    private sealed record FollowerFetchTimedOut(long CorrelationId);
+    /// <summary>A follower's request to its leader had no answer; <c>EpochLookup</c>: it was the truncation lookup, which must be made again before any fetch.</summary>
+    private sealed record FollowerFetchTimedOut(long CorrelationId, bool EpochLookup);
+
+    /// <summary>Asks the controller for this replica's leadership when it has none (after a restart, or a lost command).</summary>
+    private sealed record AskLeadership;
 
     /// <summary>The controller's answer to an ISR proposal, or why none came.</summary>
     private sealed record AlterPartitionResult(AlterPartitionResponse? Response, string? Failure, int LeaderEpoch);
 
     /// <summary>The journal events a follower's truncation must look at.</summary>
-    private sealed record TruncationRead(long Target);
+    private sealed record TruncationRead(long Target, long Session);
 
     private enum Role { None, Leader, Follower }
 
@@ -118,6 +122,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Recover<PartitionDeleted>(_ => _log.ApplyDeleted(LastSequenceNr));
         Recover<RecoveryCompleted>(_ =>
         {
+            // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
+            if (_log.Exists) Timers.StartPeriodicTimer(nameof(AskLeadership), new AskLeadership(), TimeSpan.FromSeconds(10));
+            if (_log.Exists) Self.Tell(new AskLeadership());
             if (_log.Exists) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
             _logger.Info("[{0}] recovered: log {1}..{2}, {3} bytes, {4} index entries", _tp, _log.LogStartOffset, _log.DurableEnd,
                 _log.LogBytes, _log.Index.Count);
@@ -136,6 +143,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<EnsurePartition>(HandleEnsure);
         Command<DeletePartition>(HandleDelete);
         Command<LeaderTick>(_ => OnLeaderTick());
+        Command<AskLeadership>(_ =>
+        {
+            if (_role == Role.None && _log.Exists)
+                Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new PartitionLeadershipRequest(_tp, _brokerId));
+        });
         Command<AlterPartitionResult>(OnAlterPartitionResult);
         Command<OffsetForLeaderEpochResponse>(OnOffsetForLeaderEpoch);
         Command<ReplicaFetchResponse>(OnReplicaFetchResponse);
@@ -149,7 +161,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _logger.Warning("[{0}] fetch from leader {1} had no answer within {2} ms; sending it again through the leader's gateway", _tp,
                 _assignment?.Leader, _replicationSettings.ReplicaSocketTimeoutMs);
             _leaderReplica = null;
-            SendReplicaFetch();
+            // A follower fetches only once it has truncated to where it agrees with this leader.
+            if (t.EpochLookup) StartFollowing();
+            else SendReplicaFetch();
         });
         Command<SaveSnapshotSuccess>(s =>
         {
@@ -718,9 +732,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     {
         if (result.LeaderEpoch != LeaderEpoch || _role != Role.Leader) return;
         _alterPartitionInFlight = false;
+        // The answer and the controller's EnsurePartition travel different routes: never go back to an older partition epoch.
+        if (result.Response?.Assignment is { } known && _assignment != null && known.PartitionEpoch <= _assignment.PartitionEpoch)
+        {
+            _replication!.ProposalFailed();
+            return;
+        }
         if (result.Response is not { Error: ErrorCode.None, Assignment: { } recorded })
         {
             _replication!.ProposalFailed();
+            // Refused because the partition moved on (an ISR the controller changed itself): adopt what it recorded.
+            if (result.Response?.Assignment is { } current && current.Leader == _brokerId && current.LeaderEpoch == LeaderEpoch)
+            {
+                _assignment = current;
+                if (_replication.IsrCommitted(current.Isr)) OnHighWatermarkMoved();
+            }
             _logger.Warning("[{0}] the controller did not record the proposed in-sync replicas: {1}", _tp,
                 result.Failure ?? $"{result.Response!.Error.KafkaName()} {result.Response.ErrorMessage}");
             return;
@@ -759,7 +785,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
         _followerCorrelation++;
         SendToLeader(new OffsetForLeaderEpochRequest(_tp, _brokerId, LeaderEpoch, _log.LatestEpoch, _followerCorrelation));
-        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation),
+        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation, EpochLookup: true),
             TimeSpan.FromMilliseconds(_replicationSettings.ReplicaSocketTimeoutMs));
     }
 
@@ -788,13 +814,13 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             return;
         }
         var id = ++_nextId;
-        _reads[id] = new PendingRead(Self, new TruncationRead(target), Stopwatch.GetTimestamp());
+        _reads[id] = new PendingRead(Self, new TruncationRead(target, _followerSession), Stopwatch.GetTimestamp());
         Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, range.FromSequenceNr, range.ToSequenceNr, id));
     }
 
     private void OnTruncationRead(TruncationRead t, JournalRangeReader.RangeRead read)
     {
-        if (_role != Role.Follower) return;
+        if (_role != Role.Follower || t.Session != _followerSession) return;
         if (read.Error != null)
         {
             _logger.Warning("[{0}] could not read the journal to truncate to offset {1}: {2}; retrying", _tp, t.Target, read.Error);
@@ -824,7 +850,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _followerCorrelation++;
         SendToLeader(new ReplicaFetchRequest(_tp, _brokerId, LeaderEpoch, _log.LogEndOffset, _replicationSettings.ReplicaFetchMaxBytes,
             _replicationSettings.ReplicaFetchWaitMaxMs, _followerCorrelation));
-        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation),
+        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation, EpochLookup: false),
             TimeSpan.FromMilliseconds(_replicationSettings.ReplicaFetchWaitMaxMs + _replicationSettings.ReplicaSocketTimeoutMs));
     }
 

@@ -617,7 +617,10 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     /// <summary>Errors after which the broker may or may not have appended the batch.</summary>
     private static bool MayBeInLog(Error error) =>
-        error.Code is ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.LocalTransport or ErrorCode.LocalMessageTimedOut;
+        error.Code is ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.LocalTransport or ErrorCode.LocalMessageTimedOut
+            // A leader answers these also for a batch it had already appended (leadership moved or the ISR shrank
+            // before the batch was replicated, or its journal failed while the batch waited for replication).
+            or ErrorCode.NotEnoughReplicasAfterAppend or ErrorCode.NotLeaderOrFollower or ErrorCode.KafkaStorageError;
 
     private void StartRenumbering(PartitionState state)
     {

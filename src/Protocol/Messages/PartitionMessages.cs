@@ -13,6 +13,12 @@ namespace AkkaBroker.Protocol.Messages;
 public sealed record EnsurePartition(TopicPartition TopicPartition, IReadOnlyDictionary<string, string> Config, PartitionAssignment Assignment,
     BrokerInfo? Leader, int ControllerEpoch);
 
+/// <summary>
+/// A replica with no role asks the controller for its leadership (after a restart, or when a command was lost); the
+/// controller answers with the <see cref="EnsurePartition"/> it would send that broker.
+/// </summary>
+public sealed record PartitionLeadershipRequest(TopicPartition TopicPartition, int BrokerId);
+
 /// <summary>Deletes the replica's log and state for good (the topic was deleted).</summary>
 public sealed record DeletePartition(TopicPartition TopicPartition);
 

@@ -80,6 +80,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
                 w.Int(m.ControllerEpoch);
             },
             r => new EnsurePartition(r.TopicPartition(), r.StringMap(), ReadAssignmentV2(r), r.Bool() ? ReadBroker(r) : null, r.Int())),
+        C<PartitionLeadershipRequest>("pLRq", (w, m) => { w.TopicPartition(m.TopicPartition); w.Int(m.BrokerId); },
+            r => new PartitionLeadershipRequest(r.TopicPartition(), r.Int())),
         C<DeletePartition>("pDP", (w, m) => w.TopicPartition(m.TopicPartition), r => new DeletePartition(r.TopicPartition())),
         C<PartitionStateAck>("pACK", (w, m) => { w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); },
             r => new PartitionStateAck(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString())),

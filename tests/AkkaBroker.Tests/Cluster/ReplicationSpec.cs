@@ -251,3 +251,31 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
             return values.Count >= count ? values : null;
         }, $"{count} records readable from broker {broker}");
 }
+
+/// <summary>
+/// A replica that restarts on its own (its actor stopped after a journal failure, say) has lost the role the
+/// controller gave it; it asks the controller again instead of answering NOT_LEADER_OR_FOLLOWER for ever.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class ReplicaRestartSpec
+{
+    [Fact]
+    public async Task A_leader_replica_that_restarted_takes_its_leadership_back_from_the_controller()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "restarted", NumPartitions = 1, ReplicationFactor = 3 }]);
+        var p = await Replication.WaitForPartitionAsync(admin, "restarted", x => x.Leader > 0 && x.InSyncReplicas.Count == 3, "three in-sync replicas");
+        using var producer = Replication.Producer(cluster.Bootstrap(1), Acks.All);
+        Assert.Equal(0, (await producer.ProduceAsync("restarted", new Message<string, string> { Key = "k", Value = "before" })).Offset.Value);
+
+        // Stop the leader's replica actor; the next message starts it again from its journal, with no role.
+        var system = cluster.Brokers[p.Leader].Node.System;
+        var replica = await system.ActorSelection($"/system/sharding/partition/broker-{p.Leader}/restarted-0%40{p.Leader}").ResolveOne(TimeSpan.FromSeconds(5));
+        replica.Tell(PoisonPill.Instance);
+
+        var after = await producer.ProduceAsync("restarted", new Message<string, string> { Key = "k", Value = "after" });
+        Assert.Equal(1, after.Offset.Value);
+        Assert.Equal(p.Leader, (await Replication.PartitionAsync(admin, "restarted")).Leader);
+    }
+}

@@ -55,6 +55,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2, 3], 2, 4, [2, 3], 7), new BrokerInfo(2, "127.0.0.1", 9202), 5),
         new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2], -1, 4, [1], 7), null, 5),
         new LogTruncated(120, 4096, 17),
+        new PartitionLeadershipRequest(Tp, 3),
         new ReplicaFetchRequest(Tp, 2, 4, 100, 1 << 20, 500, 9),
         new ReplicaFetchResponse(Tp, ErrorCode.None, null, 90, 0, [1, 2, 3], 9),
         new ReplicaFetchResponse(Tp, ErrorCode.FencedLeaderEpoch, "old epoch", -1, -1, [], 10),

@@ -67,6 +67,10 @@ public class ReplicationTests(ITestOutputHelper output)
             var lost = acked.Count(a => !consumed.TryGetValue(a.Partition, out var values) || !values.Contains(a.Value));
             var duplicates = consumedValues.Count - consumedValues.Distinct().Count();
             output.WriteLine($"acknowledged {acked.Count}, failed {failed}, consumed {consumedValues.Count}, duplicates {duplicates}, lost {lost}");
+            // Where the failover time goes: the elections, with the brokers' timestamps, next to the kill times above.
+            foreach (var b in gone.Concat(brokers.Values))
+                foreach (var line in b.Output.Split('\n').Where(l => l.Contains("election:") || l.Contains("is no longer live")))
+                    output.WriteLine(line.Length > 220 ? line[..220] : line);
             Assert.Equal(0, lost);
             Assert.Equal(0, duplicates);
             // In order per partition: the acknowledged records of a partition appear in the order of their offsets.
@@ -110,6 +114,7 @@ public class ReplicationTests(ITestOutputHelper output)
     {
         var linesBefore = producer.Lines.Count;
         var killedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        output.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} kill -9 of broker {id}");
         brokers[id].KillHard();
         gone.Add(brokers[id]);
         brokers.Remove(id);

@@ -30,6 +30,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     // When the connection to host:port last dropped or was refused: such brokers are tried last.
     private readonly ConcurrentDictionary<(string Host, int Port), long> _lostAt = new();
     private static readonly TimeSpan GatedFor = TimeSpan.FromSeconds(5);
+    private TimeSpan LookupTimeout => TimeSpan.FromMilliseconds(Math.Min(Settings.RequestTimeout.TotalMilliseconds, 3000));
 
     public BrokerConnection(ClientSettings settings)
     {
@@ -175,11 +176,12 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Fresh metadata for <paramref name="topics"/> (null: all), cached for later lookups.</summary>
-    public async Task<MetadataResponse> RefreshMetadataAsync(IReadOnlyList<string>? topics, bool allowAutoCreate, CancellationToken ct = default)
+    /// <summary>Fresh metadata for <paramref name="topics"/> (null: all), cached for later lookups; <paramref name="timeout"/> defaults to request.timeout.ms.</summary>
+    public async Task<MetadataResponse> RefreshMetadataAsync(IReadOnlyList<string>? topics, bool allowAutoCreate, CancellationToken ct = default,
+        TimeSpan? timeout = null)
     {
         var broker = await AnyBrokerAsync(ct).ConfigureAwait(false);
-        var response = await AskAsync<MetadataResponse>(broker, new MetadataRequest(topics, allowAutoCreate), ct: ct).ConfigureAwait(false);
+        var response = await AskAsync<MetadataResponse>(broker, new MetadataRequest(topics, allowAutoCreate), timeout, ct).ConfigureAwait(false);
         foreach (var b in response.Brokers) _brokers[b.BrokerId] = b;
         foreach (var t in response.Topics)
         {
@@ -210,7 +212,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var backoff = TimeSpan.FromMilliseconds(50);
         while (true)
         {
-            var response = await RefreshMetadataAsync([topic], allowAutoCreate, ct).ConfigureAwait(false);
+            MetadataResponse response;
+            try
+            {
+                // A lookup that creates nothing is answered at once from the controller's state; one that gets no
+                // answer was most likely lost with a controller that died (the broker forwards metadata requests to it
+                // until the cluster has removed it), so it is asked again soon rather than after request.timeout.ms.
+                response = await RefreshMetadataAsync([topic], allowAutoCreate, ct, allowAutoCreate ? null : LookupTimeout).ConfigureAwait(false);
+            }
+            catch (KafkaException e) when (e.Error.Code == ErrorCode.RequestTimedOut && !allowAutoCreate && DateTime.UtcNow + backoff < deadline)
+            {
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
+                continue;
+            }
             var t = response.Topics.FirstOrDefault(x => x.Name == topic);
             if (t is { Error: ErrorCode.None, Partitions.Count: > 0 }) return t;
             var error = t == null

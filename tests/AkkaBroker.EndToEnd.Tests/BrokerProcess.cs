@@ -53,6 +53,19 @@ public sealed class BrokerProcess : IDisposable
         return broker;
     }
 
+    /// <summary>Runs a console tool until its output satisfies <paramref name="done"/> (exit code 0), for at most 90 s.</summary>
+    public static async Task<string> WaitForToolAsync(string[] args, Func<string, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (true)
+        {
+            var r = await RunToolAsync(null, args);
+            if (r.ExitCode == 0 && done(r.Stdout)) return r.Stdout;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 90 s; last output: {r.Stdout} {r.Stderr}");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>Runs a console tool to completion and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToolAsync(string? stdin, params string[] args)
     {

@@ -20,7 +20,7 @@ public class ClusterTests(ITestOutputHelper output)
         using var b2 = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", b1.Bootstrap]);
         using var b3 = await BrokerProcess.StartAsync(dirs[2], extraArgs: ["--broker-id", "3", "--seed-nodes", b1.Bootstrap]);
 
-        var described = await WaitForToolAsync(["cluster", "describe", "--bootstrap-server", b3.Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
+        var described = await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", b3.Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
         Assert.Contains("Controller: 1\tControllerEpoch: 1", described);
 
         var twin = await BrokerProcess.RunToolAsync(null, "serve", "--port", "0", "--data-dir", dirs[2] + "-twin", "--broker-id", "2", "--seed-nodes", b1.Bootstrap);
@@ -96,16 +96,4 @@ public class ClusterTests(ITestOutputHelper output)
 
     private static Dictionary<int, int> Leaders(string describe) =>
         Regex.Matches(describe, @"Partition: (\d+)\tLeader: (\d+)").ToDictionary(m => int.Parse(m.Groups[1].Value), m => int.Parse(m.Groups[2].Value));
-
-    private static async Task<string> WaitForToolAsync(string[] args, Func<string, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var r = await BrokerProcess.RunToolAsync(null, args);
-            if (r.ExitCode == 0 && done(r.Stdout)) return r.Stdout;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 60 s; last output: {r.Stdout} {r.Stderr}");
-            await Task.Delay(250);
-        }
-    }
 }

@@ -29,7 +29,7 @@ public class ReplicationTests(ITestOutputHelper output)
             brokers[1] = await BrokerProcess.StartAsync(dirs[0], extraConfig: Info, extraArgs: ["--broker-id", "1"]);
             brokers[2] = await BrokerProcess.StartAsync(dirs[1], extraConfig: Info, extraArgs: ["--broker-id", "2", "--seed-nodes", brokers[1].Bootstrap]);
             brokers[3] = await BrokerProcess.StartAsync(dirs[2], extraConfig: Info, extraArgs: ["--broker-id", "3", "--seed-nodes", brokers[1].Bootstrap]);
-            await WaitForToolAsync(["cluster", "describe", "--bootstrap-server", brokers[3].Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
+            await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", brokers[3].Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
             var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic,
                 "--partitions", $"{Partitions}", "--replication-factor", "3", "--config", "min.insync.replicas=2");
             Assert.True(create.ExitCode == 0, create.Stderr);
@@ -153,7 +153,7 @@ public class ReplicationTests(ITestOutputHelper output)
     }
 
     private static async Task WaitForFullIsrAsync(string bootstrap) =>
-        await WaitForToolAsync(["topics", "describe", "--bootstrap-server", bootstrap, "--topic", Topic],
+        await BrokerProcess.WaitForToolAsync(["topics", "describe", "--bootstrap-server", bootstrap, "--topic", Topic],
             o => Regex.Matches(o, @"Isr: (\d+),(\d+),(\d+)").Count == Partitions && !o.Contains("Offline"), "three in-sync replicas on every partition");
 
     private static JsonElement Parse(string line) => JsonDocument.Parse(line).RootElement;
@@ -178,16 +178,4 @@ public class ReplicationTests(ITestOutputHelper output)
 
     private static Dictionary<int, int> Leaders(string describe) =>
         Regex.Matches(describe, @"Partition: (\d+)\tLeader: (\d+)").ToDictionary(m => int.Parse(m.Groups[1].Value), m => int.Parse(m.Groups[2].Value));
-
-    private static async Task<string> WaitForToolAsync(string[] args, Func<string, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (true)
-        {
-            var r = await BrokerProcess.RunToolAsync(null, args);
-            if (r.ExitCode == 0 && done(r.Stdout)) return r.Stdout;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 90 s; last output: {r.Stdout} {r.Stderr}");
-            await Task.Delay(250);
-        }
-    }
 }

@@ -317,25 +317,25 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
 
     private static PartitionAssignment ReadAssignmentV2(WireReader r) => new(r.Int(), r.List(x => x.Int()), r.Int(), r.Int(), r.List(x => x.Int()), r.Int());
 
-    private static void WriteTopicStateV2(WireWriter w, TopicState t)
+    // A topic's layout is the same in both versions; only its partitions' layout differs.
+    private static void WriteTopicState(WireWriter w, TopicState t) => WriteTopicState(w, t, WriteAssignment);
+
+    private static void WriteTopicStateV2(WireWriter w, TopicState t) => WriteTopicState(w, t, WriteAssignmentV2);
+
+    private static void WriteTopicState(WireWriter w, TopicState t, Action<WireWriter, PartitionAssignment> writePartition)
     {
         w.String(t.Name);
         w.Short(t.ReplicationFactor);
         w.StringMap(t.ConfigOverrides);
-        w.List(t.Partitions, WriteAssignmentV2);
+        w.List(t.Partitions, writePartition);
     }
 
-    private static TopicState ReadTopicStateV2(WireReader r) => new(r.String(), r.Short(), r.StringMap(), r.List(ReadAssignmentV2));
+    private static TopicState ReadTopicState(WireReader r) => ReadTopicState(r, ReadAssignment);
 
-    private static void WriteTopicState(WireWriter w, TopicState t)
-    {
-        w.String(t.Name);
-        w.Short(t.ReplicationFactor);
-        w.StringMap(t.ConfigOverrides);
-        w.List(t.Partitions, WriteAssignment);
-    }
+    private static TopicState ReadTopicStateV2(WireReader r) => ReadTopicState(r, ReadAssignmentV2);
 
-    private static TopicState ReadTopicState(WireReader r) => new(r.String(), r.Short(), r.StringMap(), r.List(ReadAssignment));
+    private static TopicState ReadTopicState(WireReader r, Func<WireReader, PartitionAssignment> readPartition) =>
+        new(r.String(), r.Short(), r.StringMap(), r.List(readPartition));
 
     private static void WritePartitionSnapshot(WireWriter w, PartitionSnapshot s)
     {

@@ -38,7 +38,7 @@ public sealed class BrokerProcess : IDisposable
     public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "", params string[] extraArgs)
     {
         var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
-        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakka.loglevel = WARNING\n" + extraConfig + "\n");
+        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
         var process = Start(HostDll, ["serve", "--port", "0", "--data-dir", dataDir, "--config", config, .. extraArgs]);
         var broker = new BrokerProcess(process) { DataDir = dataDir };
         broker.Attach();

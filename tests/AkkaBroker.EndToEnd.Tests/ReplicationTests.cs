@@ -16,7 +16,7 @@ public class ReplicationTests(ITestOutputHelper output)
 {
     private const string Topic = "replicated";
     private const int Partitions = 3;
-    private const string Info = "akka.loglevel = INFO";
+    private const string Info = "akka.loglevel = INFO\nakkabroker.broker.offsets.topic.replication.factor = 3";
 
     [Fact]
     public async Task Every_record_acknowledged_with_acks_all_survives_kill_minus_9_of_a_leader_and_of_the_controller()
@@ -24,6 +24,7 @@ public class ReplicationTests(ITestOutputHelper output)
         var dirs = Enumerable.Range(1, 3).Select(i => Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-repl{i}-" + Guid.NewGuid().ToString("N"))).ToArray();
         var brokers = new Dictionary<int, BrokerProcess>();
         var gone = new List<BrokerProcess>();
+        Func<string> producerReport = () => "";
         try
         {
             brokers[1] = await BrokerProcess.StartAsync(dirs[0], extraConfig: Info, extraArgs: ["--broker-id", "1"]);
@@ -37,6 +38,8 @@ public class ReplicationTests(ITestOutputHelper output)
 
             using var producer = BrokerProcess.StartTool("verifiable-producer", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic,
                 "--max-messages", "30000", "--throughput", "300", "--acks", "all", "--repeating-keys", "30");
+            producerReport = () => "---- producer's last errors\n" + string.Join("\n", producer.Lines.Where(l => l.Contains("\"producer_send_error\"")).TakeLast(10)) +
+                                   "\n---- producer's stderr\n" + producer.Stderr;
             await WaitForAckedAsync(producer, 1500);
 
             // A partition leader that is not the controller: kill -9, time the failover, restart, wait until it is back in sync.
@@ -82,10 +85,18 @@ public class ReplicationTests(ITestOutputHelper output)
         }
         catch
         {
-            // What the brokers said about leadership, for whoever reads a failed run.
+            // What the brokers said about leadership (the last lines of each, without remoting's reconnect noise), and the
+            // producer's last errors, for whoever reads a failed run.
             foreach (var b in gone.Concat(brokers.Values))
-                foreach (var line in b.Output.Split('\n').Where(l => Regex.IsMatch(l, "election:|leads at|follows broker|truncated|Controller|WARNING|ERROR")).Take(200))
+            {
+                output.WriteLine($"---- broker at {b.Bootstrap}");
+                foreach (var line in b.Output.Split('\n')
+                             .Where(l => Regex.IsMatch(l, "election:|leads at|follows broker|truncated|retrying|Controller|in-sync|WARNING|ERROR"))
+                             .Where(l => !Regex.IsMatch(l, "AssociationError|heartbeat was delayed|heartbeat interval is growing|Tried to associate|gated for|quarantined"))
+                             .TakeLast(150))
                     output.WriteLine(line.Length > 300 ? line[..300] : line);
+            }
+            output.WriteLine(producerReport());
             throw;
         }
         finally

@@ -113,7 +113,7 @@ public sealed class BrokerNode : IAsyncDisposable
                 "controller-proxy");
             var groupRegion = await ClusterSharding.Get(system).StartAsync(
                 GroupMessageExtractor.TypeName,
-                entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller),
+                entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller, region),
                 ClusterShardingSettings.Create(system),
                 new GroupMessageExtractor(settings.BrokerId),
                 new BrokerShardAllocationStrategy(system),

@@ -27,6 +27,7 @@ public sealed record BrokerSettings(
     TimeSpan JoinTimeout,
     TimeSpan ControllerQuorumTimeout,
     int OffsetsTopicNumPartitions,
+    short OffsetsTopicReplicationFactor,
     string JournalSynchronous,
     PartitionSettings Partition,
     ReplicationSettings Replication,
@@ -141,6 +142,7 @@ public sealed record BrokerSettings(
             JoinTimeout: joinTimeout,
             ControllerQuorumTimeout: quorumTimeout,
             OffsetsTopicNumPartitions: Int(b, Section, "offsets.topic.num.partitions", 1, 1000),
+            OffsetsTopicReplicationFactor: (short)Int(b, Section, "offsets.topic.replication.factor", 1, short.MaxValue),
             JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
             {
                 "NORMAL" => "NORMAL",

@@ -67,6 +67,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>Members Up and reachable whose gateway has not answered yet.</summary>
     private readonly Dictionary<int, BrokerInfo> _joining = new();
     private readonly Dictionary<int, int> _identifyAttempts = new();
+    private DateTime _offsetsTopicWarnedAt = DateTime.MinValue;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private PendingWrite? _pending;
     // Random start: replies to a previous incarnation's writes (a restart keeps the ActorRef) must never match.
@@ -348,6 +349,10 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 .SelectMany(g => Ensures(_state.Topics[g.Key], g.Select(c => _state.Topics[g.Key].Partitions[c.Partition.Partition])))
                 .Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
             ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+            // Groups whose offsets partition changed leader: their coordinators load on the new leader now, so offset
+            // retention keeps running for groups nobody uses (others load at their members' next request anyway).
+            var moved = change.Changes.Where(c => c.Topic == ControllerState.OffsetsTopic).Select(c => c.Partition.Partition).ToHashSet();
+            if (moved.Count > 0) StartGroupCoordinators(offsetsPartitions: moved);
         });
     }
 
@@ -356,7 +361,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     {
         // The epoch this controller acts under, also while its first write (which records that epoch) is in flight.
         Receive<DescribeClusterRequest>(_ => Sender.Tell(new DescribeClusterResponse(ErrorCode.None, null, Brokers(), _settings.BrokerId, (_pending?.Next ?? _state).ControllerEpoch)));
-        Receive<FindCoordinatorRequest>(_ => _state.OffsetsPartitions.Count > 0, r => Sender.Tell(FindCoordinator(r.GroupId)));
+        Receive<FindCoordinatorRequest>(_ => _state.Topics.ContainsKey(ControllerState.OffsetsTopic), r => Sender.Tell(FindCoordinator(r.GroupId)));
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
         Receive<PartitionLeadershipRequest>(r =>
@@ -570,40 +575,57 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// so offset retention runs for groups nobody uses any more. Told to that broker's own group region, which is the
     /// only region that ever asks for its shard.
     /// </summary>
-    private void StartGroupCoordinators(int? brokerId = null)
+    private void StartGroupCoordinators(int? brokerId = null, IReadOnlySet<int>? offsetsPartitions = null)
     {
         foreach (var group in _state.Groups)
         {
-            if (ControllerState.CoordinatorOf(group, _state.OffsetsPartitions) is not { } b || (brokerId != null && b != brokerId)) continue;
-            if (!_liveBrokers.TryGetValue(b, out var broker)) continue;
+            if (ControllerState.OffsetsPartitionOf(group, _state.Topics) is not { } p || (offsetsPartitions != null && !offsetsPartitions.Contains(p.Partition))) continue;
+            var b = p.Leader;
+            if ((brokerId != null && b != brokerId) || !_liveBrokers.TryGetValue(b, out var broker)) continue;
             var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, b));
             if (b == _localBroker.BrokerId) _groupRegion.Tell(entity);
             else Context.ActorSelection($"akka.tcp://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);
         }
     }
 
+    /// <summary>The coordinator of a group is the leader of its offsets partition, once that leader is live.</summary>
     private FindCoordinatorResponse FindCoordinator(string groupId)
     {
-        var b = ControllerState.CoordinatorOf(groupId, _state.OffsetsPartitions)!.Value;
-        return _liveBrokers.TryGetValue(b, out var info)
-            ? new FindCoordinatorResponse(ErrorCode.None, null, b, info.Host, info.Port)
+        var p = ControllerState.OffsetsPartitionOf(groupId, _state.Topics)!;
+        return p.Leader >= 0 && _liveBrokers.TryGetValue(p.Leader, out var info)
+            ? new FindCoordinatorResponse(ErrorCode.None, null, p.Leader, info.Host, info.Port)
             : new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable,
-                $"Broker {b}, which coordinates group '{groupId}' (its offsets are in that broker's journal), is not live; retry once it is back.", -1, "", -1);
+                $"Partition {p.Partition} of {ControllerState.OffsetsTopic}, which holds group '{groupId}', has no live leader " +
+                $"(leader {p.Leader}, in-sync replicas {string.Join(",", p.Isr)}); a new one is elected when an in-sync replica is live. Retry.", -1, "", -1);
     }
 
     private void HandleFindCoordinator(FindCoordinatorRequest r)
     {
         var replyTo = Sender;
-        if (_state.DecideOffsetsPartitions(_settings.OffsetsTopicNumPartitions, LiveBrokers()) is not { } placed)
+        var (create, problem) = _state.DecideOffsetsTopic(_settings.OffsetsTopicNumPartitions, _settings.OffsetsTopicReplicationFactor, LiveBrokers());
+        if (problem != null)
+        {
+            // Consumers retry every few hundred ms: say it in the broker's log now and then, not on every request.
+            if (DateTime.UtcNow - _offsetsTopicWarnedAt > TimeSpan.FromSeconds(30))
+            {
+                _offsetsTopicWarnedAt = DateTime.UtcNow;
+                _log.Warning("Group '{0}' asked for its coordinator: {1}", r.GroupId, problem);
+            }
+            replyTo.Tell(new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, problem, -1, "", -1));
+            return;
+        }
+        if (create == null)
         {
             replyTo.Tell(FindCoordinator(r.GroupId));
             return;
         }
         var next = _state.Clone();
-        next.Apply(placed);
+        next.Apply(create);
         Write(next, () =>
         {
-            _log.Info("Placed {0} group coordinator partitions over brokers {1}", placed.Partitions.Count, string.Join(",", LiveBrokers()));
+            var topic = _state.Topics[ControllerState.OffsetsTopic];
+            _log.Info("Created the internal topic {0}: {1} partitions, replication factor {2}", topic.Name, topic.Partitions.Count, topic.ReplicationFactor);
+            ConfirmPartitions(CreationCommands(topic), new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
             replyTo.Tell(FindCoordinator(r.GroupId));
         });
     }
@@ -625,7 +647,9 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         }).PipeTo(Self);
     }
 
-    private IReadOnlyList<string> AllTopicNames() => _state.Topics.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+    /// <summary>User topics: the internal offsets topic is described only when asked for by name (so patterns never subscribe to it).</summary>
+    private IReadOnlyList<string> AllTopicNames() =>
+        _state.Topics.Keys.Where(n => n != ControllerState.OffsetsTopic).OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
     /// <summary>Topics the request asks for that do not exist and are to be auto-created.</summary>
     private string[] MissingTopics(MetadataRequest request) =>

@@ -16,7 +16,6 @@ public sealed class ControllerState
 
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
-    private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
     private readonly SortedSet<int> _registeredBrokers = new();
 
     /// <summary>Every broker id that has been live; see <see cref="ControllerSnapshot.RegisteredBrokers"/>.</summary>
@@ -25,11 +24,14 @@ public sealed class ControllerState
     /// <summary>How many brokers must be up before a controller may trust a majority read: a majority of those registered.</summary>
     public int Quorum => _registeredBrokers.Count / 2 + 1;
 
-    /// <summary>Where group coordinators live: offsets partition i is led by <c>OffsetsPartitions[i].Replicas[0]</c>. Empty until a group first asks.</summary>
-    public IReadOnlyList<PartitionAssignment> OffsetsPartitions => _offsetsPartitions;
-
-    /// <summary>The name Kafka gives the partitions that place group coordinators; used to spread them as a topic would be.</summary>
+    /// <summary>
+    /// Kafka's internal topic of group state: created the first time a group asks for its coordinator, replicated like
+    /// any topic; the leader of a group's partition coordinates the group.
+    /// </summary>
     public const string OffsetsTopic = "__consumer_offsets";
+
+    /// <summary>Configs of the offsets topic: compacted, as in Kafka, so only the latest state of each key need be kept.</summary>
+    public static readonly IReadOnlyDictionary<string, string> OffsetsTopicConfig = new Dictionary<string, string> { [TopicConfig.CleanupPolicyKey] = "compact" };
 
     public IReadOnlyDictionary<string, TopicState> Topics => _topics;
 
@@ -71,6 +73,8 @@ public sealed class ControllerState
 
         var nameProblem = TopicNames.Validate(r.Name);
         if (nameProblem != null) return Fail(ErrorCode.InvalidTopicException, nameProblem);
+        if (r.Name == OffsetsTopic)
+            return Fail(ErrorCode.InvalidRequest, $"'{OffsetsTopic}' is the internal topic of consumer groups; the brokers create it when a group first needs it.");
         if (_topics.ContainsKey(r.Name)) return Fail(ErrorCode.TopicAlreadyExists, $"Topic '{r.Name}' already exists.");
         var unified = TopicNames.UnifyCollisionChars(r.Name);
         var collision = _topics.Keys.FirstOrDefault(t => TopicNames.UnifyCollisionChars(t) == unified);
@@ -93,14 +97,19 @@ public sealed class ControllerState
     }
 
     public Decision DecideDelete(DeleteTopicRequest r) =>
-        _topics.ContainsKey(r.Name)
-            ? new Decision.Persist(new TopicDeleted(r.Name))
-            : new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+        r.Name == OffsetsTopic
+            ? new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidRequest, $"'{OffsetsTopic}' holds every consumer group's offsets and cannot be deleted; delete groups instead (groups delete)."))
+            : _topics.ContainsKey(r.Name)
+                ? new Decision.Persist(new TopicDeleted(r.Name))
+                : new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
 
     public Decision DecideCreatePartitions(CreatePartitionsRequest r, IReadOnlyList<int> liveBrokers)
     {
         if (!_topics.TryGetValue(r.Name, out var topic))
             return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+        if (r.Name == OffsetsTopic)
+            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidRequest,
+                $"'{OffsetsTopic}' keeps its partition count: a group's partition is its id's hash modulo that count, so changing it would lose every group's offsets."));
         var current = topic.Partitions.Count;
         if (r.TotalCount <= current)
             return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidPartitions,
@@ -192,7 +201,8 @@ public sealed class ControllerState
                 }
                 break;
             case OffsetsPartitionsAssigned e:
-                _offsetsPartitions = e.Partitions;
+                // Older controllers placed coordinators without replicas; those placements become the offsets topic.
+                AdoptLegacyOffsetsPartitions(e.Partitions);
                 break;
             case ProducerIdsAllocated e:
                 NextFreeProducerId = e.NextProducerId - ProducerIdBlockSize;
@@ -291,7 +301,7 @@ public sealed class ControllerState
     public object? DecideGroupDirectory(string groupId, bool exists) =>
         exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, _offsetsPartitions, Version, _registeredBrokers.ToArray());
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredBrokers.ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -305,13 +315,33 @@ public sealed class ControllerState
         return (h == int.MinValue ? 0 : Math.Abs(h)) % partitionCount;
     }
 
-    /// <summary>The broker that coordinates <paramref name="groupId"/>, or null before the offsets partitions are placed.</summary>
-    public static int? CoordinatorOf(string groupId, IReadOnlyList<PartitionAssignment> offsetsPartitions) =>
-        offsetsPartitions.Count == 0 ? null : offsetsPartitions[OffsetsPartitionFor(groupId, offsetsPartitions.Count)].Replicas[0];
+    /// <summary>
+    /// The offsets partition of <paramref name="groupId"/>: its leader coordinates the group (-1 while it has none).
+    /// Null before the offsets topic exists.
+    /// </summary>
+    public static PartitionAssignment? OffsetsPartitionOf(string groupId, IReadOnlyDictionary<string, TopicState> topics) =>
+        topics.TryGetValue(OffsetsTopic, out var t) && t.Partitions.Count > 0 ? t.Partitions[OffsetsPartitionFor(groupId, t.Partitions.Count)] : null;
 
-    /// <summary>The event that places the group coordinators over the live brokers, or null when they are placed already.</summary>
-    public OffsetsPartitionsAssigned? DecideOffsetsPartitions(int partitionCount, IReadOnlyList<int> liveBrokers) =>
-        _offsetsPartitions.Count > 0 ? null : new OffsetsPartitionsAssigned(Assign(OffsetsTopic, 0, partitionCount, 1, liveBrokers));
+    /// <summary>
+    /// The event that creates the offsets topic, or null with no problem when it exists. Like Kafka, it is created only
+    /// once <paramref name="replicationFactor"/> brokers are live, so group state is never silently under-replicated.
+    /// </summary>
+    public (TopicCreated? Create, string? Problem) DecideOffsetsTopic(int partitionCount, short replicationFactor, IReadOnlyList<int> liveBrokers)
+    {
+        if (_topics.ContainsKey(OffsetsTopic)) return (null, null);
+        if (liveBrokers.Count < replicationFactor)
+            return (null, $"The offsets topic needs {replicationFactor} live brokers (offsets.topic.replication.factor) and {liveBrokers.Count} are live: " +
+                          "start more brokers, or lower offsets.topic.replication.factor on a smaller cluster.");
+        return (new TopicCreated(new TopicState(OffsetsTopic, replicationFactor, OffsetsTopicConfig,
+            Assign(OffsetsTopic, 0, partitionCount, replicationFactor, liveBrokers))), null);
+    }
+
+    private void AdoptLegacyOffsetsPartitions(IReadOnlyList<PartitionAssignment> partitions)
+    {
+        if (partitions.Count == 0 || _topics.ContainsKey(OffsetsTopic)) return;
+        _topics[OffsetsTopic] = new TopicState(OffsetsTopic, 1, OffsetsTopicConfig,
+            partitions.Select(p => new PartitionAssignment(p.Partition, p.Replicas)).ToArray());
+    }
 
     public void Restore(ControllerSnapshot snapshot)
     {
@@ -322,7 +352,7 @@ public sealed class ControllerState
         AllocatedProducerIdsEnd = snapshot.NextProducerId;
         NextFreeProducerId = AllocatedProducerIdsEnd;
         ControllerEpoch = snapshot.ControllerEpoch;
-        _offsetsPartitions = snapshot.OffsetsPartitions;
+        AdoptLegacyOffsetsPartitions(snapshot.OffsetsPartitions);
         Version = snapshot.Version;
         _registeredBrokers.Clear();
         foreach (var b in snapshot.RegisteredBrokers) _registeredBrokers.Add(b);

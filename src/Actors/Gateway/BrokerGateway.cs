@@ -13,10 +13,11 @@ namespace AkkaBroker.Actors.Gateway;
 /// sharding and everything else to the controller singleton, keeping the client as the sender so replies go straight
 /// back. Partition numbers are checked here so a bad one gets an answer instead of starting an empty entity.
 /// <para>
-/// Group requests go to the group's coordinator broker (<see cref="ControllerState.CoordinatorOf"/>): to this broker's
-/// group region when it is this one, otherwise to that broker's gateway. The placement comes from the controller's
-/// replicated state, which this gateway follows through Akka.DistributedData; before it has arrived, the controller is
-/// asked (FindCoordinator). Placements never change once made, so a forwarded request is never forwarded again.
+/// Group requests go to the group's coordinator: the leader of its <c>__consumer_offsets</c> partition
+/// (<see cref="ControllerState.OffsetsPartitionOf"/>), to this broker's group region when it is this one, otherwise to
+/// that broker's gateway wrapped in <see cref="ForwardedGroupRequest"/>, which is delivered there and never forwarded
+/// again. Leadership comes from the controller's replicated state, which this gateway follows through
+/// Akka.DistributedData; while it names no live leader, the controller is asked (FindCoordinator).
 /// </para>
 /// </summary>
 public sealed class BrokerGateway : ReceiveActor
@@ -32,12 +33,13 @@ public sealed class BrokerGateway : ReceiveActor
     private readonly int _localBrokerId;
     private readonly LiveBrokers _members = new();
     private Dictionary<int, Address> _brokers = new();
-    private IReadOnlyList<PartitionAssignment> _offsetsPartitions = [];
+    private IReadOnlyDictionary<string, TopicState> _offsetsTopic = new Dictionary<string, TopicState>();
 
     public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings)
     {
         _localBrokerId = settings.BrokerId;
-        Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c => _offsetsPartitions = c.Get(ControllerActor.StateKey).Value.OffsetsPartitions);
+        Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c => _offsetsTopic = c.Get(ControllerActor.StateKey).Value.Topics
+            .Where(t => t.Name == ControllerState.OffsetsTopic).ToDictionary(t => t.Name));
         Receive<ClusterEvent.IClusterDomainEvent>(e =>
         {
             if (_members.Apply(e)) _brokers = _members.Current().ToDictionary(kv => kv.Key, kv => kv.Value.Address);
@@ -46,7 +48,7 @@ public sealed class BrokerGateway : ReceiveActor
         {
             if (f.Response.Error != ErrorCode.None) f.ReplyTo.Tell(ErrorReply(f.Request, f.Response.Error, f.Response.ErrorMessage ?? f.Response.Error.Describe()));
             else if (f.Response.NodeId == _localBrokerId) groupRegion.Tell(f.Request, f.ReplyTo);
-            else Context.ActorSelection(GatewayPath(f.Response.Host, f.Response.Port)).Tell(f.Request, f.ReplyTo);
+            else Context.ActorSelection(GatewayPath(f.Response.Host, f.Response.Port)).Tell(new ForwardedGroupRequest(f.Request), f.ReplyTo);
         });
         Receive<ProduceRequest>(r =>
         {
@@ -84,10 +86,10 @@ public sealed class BrokerGateway : ReceiveActor
                 Sender.Tell(ErrorReply(r, ErrorCode.InvalidGroupId, "group.id is empty: give the consumer group a name."));
                 return;
             }
-            var coordinator = ControllerState.CoordinatorOf(r.GroupId, _offsetsPartitions);
+            var coordinator = ControllerState.OffsetsPartitionOf(r.GroupId, _offsetsTopic)?.Leader;
             if (coordinator == _localBrokerId) groupRegion.Forward(r);
             else if (coordinator is { } other && _brokers.TryGetValue(other, out var address))
-                Context.ActorSelection(GatewayPath(address.Host!, address.Port!.Value)).Tell(r, Sender);
+                Context.ActorSelection(GatewayPath(address.Host!, address.Port!.Value)).Tell(new ForwardedGroupRequest(r), Sender);
             else
             {
                 var replyTo = Sender;
@@ -101,6 +103,7 @@ public sealed class BrokerGateway : ReceiveActor
                     .PipeTo(Self);
             }
         });
+        Receive<ForwardedGroupRequest>(f => groupRegion.Forward(f.Request));
         Receive<ListGroupsRequest>(controller.Forward);
         Receive<DescribeClusterRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);
@@ -123,21 +126,7 @@ public sealed class BrokerGateway : ReceiveActor
 
     public static string GatewayPath(string host, int port) => $"akka.tcp://{BrokerNode.ActorSystemName}@{host}:{port}/user/{Name}";
 
-    private static object ErrorReply(IGroupRequest r, ErrorCode code, string message)
-    {
-        return r switch
-        {
-            JoinGroupRequest j => new JoinGroupResponse(code, message, -1, "", "", j.MemberId),
-            SyncGroupRequest => new SyncGroupResponse(code, message, []),
-            HeartbeatRequest => new HeartbeatResponse(code, message),
-            LeaveGroupRequest => new LeaveGroupResponse(code, message),
-            OffsetCommitRequest => new OffsetCommitResponse(code, message),
-            OffsetFetchRequest => new OffsetFetchResponse(code, message, []),
-            DescribeGroupRequest => new DescribeGroupResponse(code, message, r.GroupId, "Dead", "", -1, [], []),
-            DeleteGroupRequest => new DeleteGroupResponse(code, message),
-            _ => throw new InvalidOperationException($"no error reply for {r.GetType().Name}"),
-        };
-    }
+    private static object ErrorReply(IGroupRequest r, ErrorCode code, string message) => Groups.GroupErrorReplies.For(r, code, message);
 
     private static (ErrorCode Code, string Message)? CheckPartition(TopicPartition tp)
     {

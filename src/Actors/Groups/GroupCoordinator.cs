@@ -1,22 +1,33 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Persistence;
+using Akka.Cluster.Sharding;
+using AkkaBroker.Actors.Partitions;
+using AkkaBroker.Protocol.Records;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 
 namespace AkkaBroker.Actors.Groups;
 
 /// <summary>
-/// The coordinator of one consumer group: a sharded persistent actor (entity id = group id, persistence id
-/// <c>group-{id}</c>). It is thin: each request goes to <see cref="GroupState"/>, whose events are persisted before
-/// any reply leaves, so a member never acts on a generation or a commit the journal could lose. Joins wait here until
-/// the join phase completes; one timer fires at the state's next deadline (session expiry, rebalance timeout, offset
-/// retention). The controller's group directory is told when the group comes into being or goes away.
+/// The coordinator of one consumer group, on the broker that leads the group's partition of <c>__consumer_offsets</c>
+/// (sharded entity <c>group@broker</c>). Its state lives in that partition as records (<see cref="GroupLogRecords"/>),
+/// written with acks=all, so it is replicated like any record and a new leader's coordinator finds every acknowledged
+/// commit. It is thin: each request goes to <see cref="GroupState"/>, whose events are stored before any reply leaves.
+/// <para>
+/// Loading: it asks the local replica whether it leads (and to be told when that ends), appends a marker with acks=all
+/// (once acknowledged, everything before it is replicated), and replays the group's records up to the marker. Requests
+/// wait meanwhile. When the replica stops leading, or a write fails, the coordinator answers NOT_COORDINATOR /
+/// COORDINATOR_NOT_AVAILABLE and passivates: the next request loads afresh from the log on whichever broker leads.
+/// </para>
+/// Joins wait here until the join phase completes; one timer fires at the state's next deadline (session expiry,
+/// rebalance timeout, offset retention). The controller's group directory is told when the group comes into being or
+/// goes away.
 /// </summary>
-public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
+public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
-    public static Props Props(string groupId, GroupSettings settings, IActorRef controller) =>
-        Akka.Actor.Props.Create(() => new GroupCoordinator(groupId, settings, controller));
+    /// <param name="offsetsLog">Where this broker's replica of the offsets partition takes requests: the local partition region.</param>
+    public static Props Props(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog) =>
+        Akka.Actor.Props.Create(() => new GroupCoordinator(groupId, settings, controller, offsetsLog));
 
     private sealed record DeadlineReached
     {
@@ -27,40 +38,234 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
 
     private sealed record PartitionCountsResolved(IReadOnlyDictionary<string, int> Counts);
 
+    private sealed record RetryLoad;
+
+    private sealed record LoadTimedOut;
+
+    private sealed record WriteTimedOut(long WriteId);
+
+    /// <summary>Events waiting to be stored, and what to do once they are.</summary>
+    private sealed record PendingWrite(IReadOnlyList<object> Events, Action OnStored, object? Reply, IActorRef ReplyTo);
+
+    /// <summary>How long a write with acks=all may take before the coordinator gives up on its broker's leadership.</summary>
+    private const int WriteTimeoutMs = 10_000;
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Writes queued while one is in flight go out together, up to about this many bytes.</summary>
+    private const int MaxWriteBytes = 512 * 1024;
+
     private readonly string _groupId;
     private readonly GroupSettings _settings;
     private readonly IActorRef _controller;
+    private readonly IActorRef _offsetsLog;
+    private readonly TopicPartition _offsetsPartition;
     private readonly GroupState _state;
     private readonly Dictionary<string, IActorRef> _waitingJoins = new(StringComparer.Ordinal);
     /// <summary>Heartbeats of a settled group answered later, or at once when a rebalance starts (member id → asker).</summary>
     private readonly Dictionary<string, IActorRef> _heldHeartbeats = new(StringComparer.Ordinal);
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<(GroupOutcome Outcome, IActorRef ReplyTo)> _pendingCommits = new();
-    private bool _commitWriteInFlight;
-    private (GroupOutcome Outcome, IActorRef ReplyTo)[] _commitsBeingWritten = [];
+    private readonly List<PendingWrite> _queuedWrites = new();
+    private PendingWrite[]? _writing;
+    private long _writeId;
     private bool _resolvingPartitions;
     private bool _registered;
-    private int _eventsSinceSnapshot;
+    // Loading.
+    private int _leaderEpoch = -1;
+    private long _loadMarkerOffset = -1;
+    private long _readOffset;
+    private int _notLeaderAnswers;
+    private bool _foundInLog;
 
-    public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller)
+    public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog)
     {
         _groupId = groupId;
         _settings = settings;
         _controller = controller;
+        _offsetsLog = offsetsLog;
+        _offsetsPartition = new TopicPartition(Controller.ControllerState.OffsetsTopic,
+            Controller.ControllerState.OffsetsPartitionFor(groupId, settings.OffsetsTopicNumPartitions));
         _state = new GroupState(groupId, settings);
+        Become(Loading);
+    }
 
-        Recover<SnapshotOffer>(o => _state.Restore((GroupSnapshot)o.Snapshot));
-        Recover<RecoveryCompleted>(_ =>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(nameof(LoadTimedOut), new LoadTimedOut(), LoadTimeout);
+        _offsetsLog.Tell(new WatchLeadership(_offsetsPartition));
+    }
+
+    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    // ---------------------------------------------------------------- loading
+
+    private void Loading()
+    {
+        Receive<LeadershipStatus>(s =>
         {
-            _state.OnRecovered(Now);
-            // Re-registering is idempotent and repairs a directory entry lost with a crash.
-            _registered = false;
-            UpdateDirectory();
-            Reschedule();
+            if (!s.Leads)
+            {
+                // Just elected, the replica may not have heard yet: ask again for a moment before sending members away.
+                if (++_notLeaderAnswers >= 15)
+                {
+                    Unload(ErrorCode.NotCoordinator, $"broker does not lead {_offsetsPartition}, which holds group '{_groupId}': find the coordinator again");
+                    return;
+                }
+                Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(200));
+                return;
+            }
+            _leaderEpoch = s.LeaderEpoch;
+            var (key, value) = GroupLogRecords.LoadMarker(_groupId);
+            var batch = new RecordBatchBuilder(CompressionType.None, 64);
+            batch.Append(Now, key, value);
+            _offsetsLog.Tell(new ProduceRequest(_offsetsPartition, -1, WriteTimeoutMs, batch.Build()));
         });
-        Recover<object>(e => _state.Apply(e));
+        Receive<ProduceResponse>(r =>
+        {
+            if (r.Error != ErrorCode.None)
+            {
+                _log.Info("[{0}] loading: the load marker was not stored in {1} ({2}: {3}); trying again", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
+                Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(200));
+                return;
+            }
+            _loadMarkerOffset = r.BaseOffset;
+            _readOffset = Math.Max(0, r.LogStartOffset);
+            ReadNext();
+        });
+        Receive<FetchResponse>(r =>
+        {
+            if (r.Error == ErrorCode.OffsetOutOfRange && r.LogStartOffset > _readOffset)
+            {
+                _readOffset = r.LogStartOffset;
+                ReadNext();
+                return;
+            }
+            if (r.Error != ErrorCode.None)
+            {
+                _log.Info("[{0}] loading: reading {1} failed ({2}: {3}); trying again", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
+                Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(200));
+                return;
+            }
+            try
+            {
+                foreach (var batch in RecordBatch.ReadAll(r.Records))
+                {
+                    foreach (var record in batch.ReadRecords())
+                    {
+                        if (record.Offset < _readOffset || record.Offset >= _loadMarkerOffset) continue;
+                        if (GroupLogRecords.Decode(_groupId, record.Key, record.Value) is not { } e) continue;
+                        _state.Apply(e);
+                        _foundInLog = true;
+                    }
+                    _readOffset = Math.Max(_readOffset, batch.NextOffset);
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
+            {
+                // Skipping a record of this group would silently lose a commit: refuse to serve it instead.
+                _log.Error(e, "[{0}] a record of this group in {1} cannot be read; the group is not served until it can", _groupId, _offsetsPartition);
+                Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' has a record this broker cannot read ({e.Message}); see the broker's log");
+                return;
+            }
+            if (_readOffset < _loadMarkerOffset) ReadNext();
+            else if (_foundInLog) Loaded();
+            else Context.ActorOf(LegacyGroupJournal.Props(_groupId), "legacy-journal");
+        });
+        Receive<LegacyGroupJournal.Recovered>(l =>
+        {
+            if (l.Events.Count == 0)
+            {
+                Sender.Tell(PoisonPill.Instance);
+                Loaded();
+                return;
+            }
+            // A group coordinated before group state was replicated: its journal becomes records, then goes.
+            foreach (var e in l.Events) _state.Apply(e);
+            var events = new List<object>();
+            if (_state.Exists) events.Add(_state.ToSnapshot(Now).Metadata);
+            var offsets = _state.FetchOffsets(new OffsetFetchRequest(_groupId, null)).Offsets;
+            if (offsets.Count > 0) events.Add(new GroupOffsetsCommitted(offsets));
+            var legacy = Sender;
+            if (events.Count == 0)
+            {
+                legacy.Tell(LegacyGroupJournal.Delete.Instance);
+                Loaded();
+                return;
+            }
+            _log.Info("[{0}] moving the group and {1} committed offset(s) from this broker's group journal into {2}", _groupId, offsets.Count, _offsetsPartition);
+            _offsetsLog.Tell(new ProduceRequest(_offsetsPartition, -1, WriteTimeoutMs, BuildBatch(events)));
+            Become(() =>
+            {
+                Receive<ProduceResponse>(r =>
+                {
+                    if (r.Error != ErrorCode.None)
+                    {
+                        Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be moved into {_offsetsPartition} ({r.Error.KafkaName()}: {r.ErrorMessage}); retry");
+                        return;
+                    }
+                    // Only once the records are replicated does the old journal go.
+                    legacy.Tell(LegacyGroupJournal.Delete.Instance);
+                    Loaded();
+                });
+                Receive<LoadTimedOut>(_ => Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be moved into {_offsetsPartition} in time; retry"));
+                ReceiveAny(_ => Stash.Stash());
+            });
+        });
+        Receive<RetryLoad>(_ => _offsetsLog.Tell(new WatchLeadership(_offsetsPartition)));
+        Receive<LoadTimedOut>(_ => Unload(ErrorCode.CoordinatorNotAvailable,
+            $"group '{_groupId}' could not be loaded from {_offsetsPartition} within {LoadTimeout.TotalSeconds:0} s; retry"));
+        ReceiveAny(_ => Stash.Stash());
+    }
 
-        Command<JoinGroupRequest>(r =>
+    private void ReadNext() =>
+        _offsetsLog.Tell(new FetchRequest(_offsetsPartition, _readOffset, 1024 * 1024, 0, 0));
+
+    private void Loaded()
+    {
+        Timers.Cancel(nameof(LoadTimedOut));
+        _state.OnRecovered(Now);
+        _log.Info("[{0}] loaded from {1} at leader epoch {2} (read up to offset {3}): {4}, {5} committed offset(s)", _groupId, _offsetsPartition, _leaderEpoch,
+            _loadMarkerOffset, _state.State, _state.CommittedPartitions.Count);
+        Become(Active);
+        // Re-registering is idempotent and repairs a directory entry lost with a crash.
+        _registered = false;
+        UpdateDirectory();
+        Reschedule();
+        Stash.UnstashAll();
+    }
+
+    /// <summary>
+    /// Stops serving: everyone waiting is answered with <paramref name="code"/> and the entity passivates, so the next
+    /// request loads the group afresh from the log (here, or on the broker that leads now).
+    /// </summary>
+    private void Unload(ErrorCode code, string message)
+    {
+        _log.Info("[{0}] unloading: {1}", _groupId, message);
+        foreach (var w in (_writing ?? []).Concat(_queuedWrites))
+            if (w.Reply != null && !w.ReplyTo.IsNobody()) w.ReplyTo.Tell(GroupErrorReplies.InsteadOf(w.Reply, code, message));
+        _writing = null;
+        _queuedWrites.Clear();
+        foreach (var (id, waiting) in _waitingJoins) waiting.Tell(new JoinGroupResponse(code, message, -1, "", "", id));
+        _waitingJoins.Clear();
+        foreach (var held in _heldHeartbeats.Values) held.Tell(new HeartbeatResponse(code, message));
+        _heldHeartbeats.Clear();
+        Timers.CancelAll();
+        Become(() =>
+        {
+            Receive<IGroupRequest>(r => Sender.Tell(GroupErrorReplies.For(r, code, message)));
+            ReceiveAny(_ => { });
+        });
+        Stash.UnstashAll();
+        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+    }
+
+    // ---------------------------------------------------------------- serving
+
+    private void Active()
+    {
+        Receive<JoinGroupRequest>(r =>
         {
             var outcome = _state.Join(r, Now);
             _log.Debug("[{0}] join from '{1}' (client {2}) in {3}: {4}", _groupId, r.MemberId, r.ClientId, _state.State,
@@ -73,14 +278,14 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
             }
             Complete(outcome, Sender);
         });
-        Command<SyncGroupRequest>(r =>
+        Receive<SyncGroupRequest>(r =>
         {
             var outcome = _state.Sync(r, Now);
             _log.Debug("[{0}] sync from '{1}' generation {2}: {3}, group now {4}", _groupId, r.MemberId, r.GenerationId,
                 ((SyncGroupResponse)outcome.Reply!).Error, _state.State);
             Complete(outcome, Sender);
         });
-        Command<HeartbeatRequest>(r =>
+        Receive<HeartbeatRequest>(r =>
         {
             var outcome = _state.Heartbeat(r, Now);
             if (outcome.Reply is HeartbeatResponse { Error: not ErrorCode.None } refused)
@@ -92,7 +297,7 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
             }
             Complete(outcome, Sender);
         });
-        Command<HeldHeartbeatDue>(d =>
+        Receive<HeldHeartbeatDue>(d =>
         {
             if (_heldHeartbeats.TryGetValue(d.MemberId, out var held) && held.Equals(d.ReplyTo))
             {
@@ -100,107 +305,107 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
                 held.Tell(new HeartbeatResponse(ErrorCode.None, null));
             }
         });
-        Command<LeaveGroupRequest>(r =>
+        Receive<LeaveGroupRequest>(r =>
         {
             _log.Info("[{0}] member {1} leaves: {2}", _groupId, r.MemberId, r.Reason);
             Complete(_state.Leave(r, Now), Sender);
         });
-        Command<OffsetCommitRequest>(r =>
+        Receive<OffsetCommitRequest>(r =>
         {
-            var outcome = _state.Commit(r, Now);
-            if (outcome.Events.Count == 0)
-            {
-                Complete(outcome, Sender);
-                return;
-            }
-            _pendingCommits.Add((outcome, Sender));
-            FlushCommits();
+            Complete(_state.Commit(r, Now), Sender);
         });
-        Command<OffsetFetchRequest>(r => Sender.Tell(_state.FetchOffsets(r)));
-        Command<DescribeGroupRequest>(_ => Sender.Tell(_state.Describe()));
-        Command<DeleteGroupRequest>(_ => Complete(_state.Delete(), Sender));
-        Command<DeadlineReached>(_ =>
+        Receive<OffsetFetchRequest>(r => Sender.Tell(_state.FetchOffsets(r)));
+        Receive<DescribeGroupRequest>(_ => Sender.Tell(_state.Describe()));
+        Receive<DeleteGroupRequest>(_ => Complete(_state.Delete(), Sender));
+        Receive<DeadlineReached>(_ =>
         {
             var before = _state.Members.Count;
             var outcome = _state.Tick(Now);
             // Offsets are not expired while a commit is being written: it could be one of those the expiry would remove.
-            if (_commitWriteInFlight || _pendingCommits.Count > 0) outcome.Events.RemoveAll(e => e is GroupOffsetsExpired);
+            if (_writing != null || _queuedWrites.Count > 0) outcome.Events.RemoveAll(e => e is GroupOffsetsExpired);
             if (_state.Members.Count < before)
                 _log.Info("[{0}] {1} member(s) removed: session expired (session.timeout.ms)", _groupId, before - _state.Members.Count);
             Complete(outcome, ActorRefs.Nobody);
         });
-        Command<PartitionCountsResolved>(r =>
+        Receive<PartitionCountsResolved>(r =>
         {
             _resolvingPartitions = false;
             Complete(_state.CompleteJoin(r.Counts, Now), ActorRefs.Nobody);
         });
-        Command<Status.Failure>(f =>
+        Receive<ProduceResponse>(OnWritten);
+        Receive<WriteTimedOut>(t => t.WriteId == _writeId && _writing != null, _ =>
+            Unload(ErrorCode.CoordinatorNotAvailable, $"a write to {_offsetsPartition} had no answer within {WriteTimeoutMs / 1000} s; retry"));
+        Receive<WriteTimedOut>(_ => { });
+        Receive<LeadershipStatus>(st => !st.Leads, _ =>
+            Unload(ErrorCode.NotCoordinator, $"this broker no longer leads {_offsetsPartition}, which holds group '{_groupId}': find the coordinator again"));
+        Receive<LeadershipStatus>(_ => { });
+        Receive<RetryLoad>(_ => { });
+        Receive<LoadTimedOut>(_ => { });
+        Receive<Status.Failure>(f =>
         {
             // The controller did not answer with partition counts: try again at the next decision or tick.
             _resolvingPartitions = false;
             _log.Warning("[{0}] could not look up partition counts for the rebalance: {1}", _groupId, f.Cause.Message);
             Timers.StartSingleTimer(nameof(DeadlineReached), DeadlineReached.Instance, TimeSpan.FromMilliseconds(200));
         });
-        Command<SaveSnapshotSuccess>(s =>
-        {
-            // Everything up to the snapshot is in it: the journal keeps only what came after.
-            DeleteMessages(s.Metadata.SequenceNr);
-            DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-        });
-        Command<SaveSnapshotFailure>(f => _log.Warning("[{0}] snapshot failed: {1}", _groupId, f.Cause.Message));
-        Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _log.Warning("[{0}] deleting journal events failed: {1}", _groupId, f.Cause.Message));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(f => _log.Warning("[{0}] deleting old snapshots failed: {1}", _groupId, f.Cause.Message));
     }
 
-    public override string PersistenceId => "group-" + _groupId;
-
-    /// <summary>
-    /// The journal refused an event (it could not serialize or store it) without failing: the actor goes on, so the
-    /// commits of a refused write are answered with an error rather than left to time out, and later ones proceed.
-    /// </summary>
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    /// <summary>Queues events to be stored; <paramref name="onStored"/> runs once they are, in order with every other write.</summary>
+    private void Write(IReadOnlyList<object> events, Action onStored, object? reply, IActorRef replyTo)
     {
-        base.OnPersistRejected(cause, @event, sequenceNr);
-        if (@event is not GroupOffsetsCommitted || !_commitWriteInFlight) return;
-        foreach (var (_, replyTo) in _commitsBeingWritten)
-            replyTo.Tell(new OffsetCommitResponse(ErrorCode.KafkaStorageError, $"The commit could not be stored: {cause.Message}"));
-        _commitsBeingWritten = [];
-        _commitWriteInFlight = false;
-        FlushCommits();
+        _queuedWrites.Add(new PendingWrite(events, onStored, reply, replyTo));
+        SendWrites();
     }
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-
     /// <summary>
-    /// Commits that arrive while one journal write is in flight are merged into the next single event, so commit
-    /// throughput is bounded by journal round trips, not by one row per commit.
+    /// One write with acks=all in flight at a time (so answers cannot overtake one another); whatever queued meanwhile
+    /// goes out in the next batch, so commit throughput is bounded by replication round trips, not by one per commit.
     /// </summary>
-    private void FlushCommits()
+    private void SendWrites()
     {
-        if (_commitWriteInFlight || _pendingCommits.Count == 0) return;
-        var batch = _pendingCommits.ToArray();
-        _pendingCommits.Clear();
-        _commitWriteInFlight = true;
-        _commitsBeingWritten = batch;
-        var merged = new GroupOffsetsCommitted(batch.SelectMany(b => b.Outcome.Events.OfType<GroupOffsetsCommitted>().SelectMany(e => e.Offsets)).ToArray());
-        PersistAsync(merged, e =>
+        if (_writing != null || _queuedWrites.Count == 0) return;
+        var take = 0;
+        var bytes = 0;
+        while (take < _queuedWrites.Count && (take == 0 || bytes < MaxWriteBytes))
+            bytes += _queuedWrites[take++].Events.Count * 256;
+        _writing = _queuedWrites.Take(take).ToArray();
+        _queuedWrites.RemoveRange(0, take);
+        _offsetsLog.Tell(new ProduceRequest(_offsetsPartition, -1, WriteTimeoutMs, BuildBatch(_writing.SelectMany(w => w.Events))));
+        Timers.StartSingleTimer(nameof(WriteTimedOut), new WriteTimedOut(++_writeId), TimeSpan.FromMilliseconds(WriteTimeoutMs + 5000));
+    }
+
+    private byte[] BuildBatch(IEnumerable<object> events)
+    {
+        var batch = new RecordBatchBuilder(CompressionType.None);
+        var now = Now;
+        // A deletion tombstones the offsets committed before it, including those of commits still in this batch.
+        var committed = new HashSet<TopicPartition>(_state.CommittedPartitions);
+        foreach (var e in events)
         {
-            _state.Apply(e);
-            _commitWriteInFlight = false;
-            _commitsBeingWritten = [];
-            foreach (var (outcome, replyTo) in batch) replyTo.Tell(outcome.Reply);
-            if (++_eventsSinceSnapshot >= _settings.SnapshotIntervalEvents)
-            {
-                _eventsSinceSnapshot = 0;
-                SaveSnapshot(_state.ToSnapshot(Now));
-            }
-            UpdateDirectory();
-            FlushCommits();
-        });
+            foreach (var (key, value) in GroupLogRecords.Encode(_groupId, e, committed.ToArray())) batch.Append(now, key, value);
+            if (e is GroupOffsetsCommitted c) committed.UnionWith(c.Offsets.Select(o => o.TopicPartition));
+            if (e is GroupOffsetsExpired x) committed.ExceptWith(x.Partitions);
+            if (e is GroupDeleted) committed.Clear();
+        }
+        return batch.Build();
+    }
+
+    private void OnWritten(ProduceResponse r)
+    {
+        if (_writing == null) return;
+        Timers.Cancel(nameof(WriteTimedOut));
+        if (r.Error != ErrorCode.None)
+        {
+            // The state in memory is ahead of the log now: answer everyone and load again from what was stored.
+            var code = r.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable;
+            _log.Warning("[{0}] a write to {1} failed ({2}: {3})", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
+            Unload(code, $"group '{_groupId}' could not store a change in {_offsetsPartition} ({r.Error.KafkaName()}); retry");
+            return;
+        }
+        var done = _writing;
+        _writing = null;
+        foreach (var w in done) w.OnStored();
+        SendWrites();
     }
 
     /// <summary>Persists the outcome's events, then sends its replies; afterwards moves a ready rebalance on and re-arms the timer.</summary>
@@ -212,25 +417,20 @@ public sealed class GroupCoordinator : ReceivePersistentActor, IWithTimers
         }
         else
         {
-            PersistAllAsync(outcome.Events, e =>
+            Write(outcome.Events, () =>
             {
-                // Membership changes were applied when decided (the state machine must move on at once); offset
-                // changes only count once durable, so a fetch never returns a commit the journal could lose.
-                if (e is not GroupMetadataChanged) _state.Apply(e);
-                if (e is GroupMetadataChanged m)
-                    _log.Info("[{0}] generation {1}: {2} member(s), strategy '{3}'", _groupId, m.GenerationId, m.Members.Count, m.Protocol);
-                if (e is GroupDeleted) _log.Info("[{0}] deleted", _groupId);
-                if (++_eventsSinceSnapshot >= _settings.SnapshotIntervalEvents || e is GroupDeleted)
+                foreach (var e in outcome.Events)
                 {
-                    _eventsSinceSnapshot = 0;
-                    SaveSnapshot(_state.ToSnapshot(Now));
+                    // Membership changes were applied when decided (the state machine must move on at once); offset
+                    // changes only count once replicated, so a fetch never returns a commit a failover could lose.
+                    if (e is not GroupMetadataChanged) _state.Apply(e);
+                    if (e is GroupMetadataChanged m)
+                        _log.Info("[{0}] generation {1}: {2} member(s), strategy '{3}'", _groupId, m.GenerationId, m.Members.Count, m.Protocol);
+                    if (e is GroupDeleted) _log.Info("[{0}] deleted", _groupId);
                 }
-            });
-            DeferAsync(outcome, o =>
-            {
-                Reply(o, replyTo);
+                Reply(outcome, replyTo);
                 UpdateDirectory();
-            });
+            }, outcome.Reply, replyTo);
         }
         AnswerJoinsOfRemovedMembers();
         ReleaseHeldHeartbeats();

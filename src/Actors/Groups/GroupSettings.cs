@@ -11,9 +11,9 @@ public sealed record GroupSettings(
     long OffsetsRetentionMs,
     long OffsetsRetentionCheckIntervalMs,
     int OffsetMetadataMaxBytes,
-    int SnapshotIntervalEvents)
+    int OffsetsTopicNumPartitions)
 {
-    public static GroupSettings Default { get; } = new(3000, 6000, 1800000, 7L * 24 * 3600 * 1000, 600000, 4096, 1000);
+    public static GroupSettings Default { get; } = new(3000, 6000, 1800000, 7L * 24 * 3600 * 1000, 600000, 4096, 50);
 
     /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
     public static GroupSettings Create(Config config)
@@ -41,6 +41,6 @@ public sealed record GroupSettings(
             OffsetsRetentionMs: Long("offsets.retention.minutes", 1, int.MaxValue) * 60_000,
             OffsetsRetentionCheckIntervalMs: Long("offsets.retention.check.interval.ms", 1, int.MaxValue),
             OffsetMetadataMaxBytes: (int)Long("offset.metadata.max.bytes", 0, int.MaxValue),
-            SnapshotIntervalEvents: (int)Long("group.snapshot-interval-events", 1, int.MaxValue));
+            OffsetsTopicNumPartitions: (int)Long("offsets.topic.num.partitions", 1, 1000));
     }
 }

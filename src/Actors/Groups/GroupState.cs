@@ -465,6 +465,9 @@ public sealed class GroupState
 
     // ---- Events and snapshots ----
 
+    /// <summary>The partitions this group has a committed offset for.</summary>
+    public IReadOnlyCollection<TopicPartition> CommittedPartitions => _offsets.Keys;
+
     /// <summary>Applies a persisted event: during recovery every event, at run time the offset events (membership is applied when decided).</summary>
     public void Apply(object @event)
     {

@@ -34,6 +34,15 @@ namespace AkkaBroker.Actors.Partitions;
 /// answered NOT_LEADER_OR_FOLLOWER, so clients refresh their metadata.
 /// </para>
 /// </summary>
+/// <summary>
+/// Asks the replica whether it leads, and to be told once that changes (local only: the group coordinators of the
+/// broker that leads a <c>__consumer_offsets</c> partition serve from memory, and must reload when leadership moves).
+/// </summary>
+public sealed record WatchLeadership(TopicPartition TopicPartition) : IPartitionRequest;
+
+/// <summary>The answer to <see cref="WatchLeadership"/>, sent again (with <c>Leads</c> false) when the replica leaves that role.</summary>
+public sealed record LeadershipStatus(TopicPartition TopicPartition, bool Leads, int LeaderEpoch);
+
 public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 {
     public static Props Props(TopicPartition tp, BrokerSettings settings) =>
@@ -90,6 +99,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private long _snapshotInProgressSeqNr = -1;
 
     private Role _role = Role.None;
+    /// <summary>Who asked to hear when this replica stops leading (<see cref="WatchLeadership"/>).</summary>
+    private readonly HashSet<IActorRef> _leadershipWatchers = new();
     private PartitionAssignment? _assignment;
     private int _controllerEpoch = -1;
     private LeaderReplication? _replication;
@@ -132,6 +143,13 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
         Command<ProduceRequest>(HandleProduce);
         Command<FetchRequest>(r => HandleFetch(r, Sender, Stopwatch.GetTimestamp()));
+        Command<WatchLeadership>(_ =>
+        {
+            var leads = _role == Role.Leader;
+            Sender.Tell(new LeadershipStatus(_tp, leads, LeaderEpoch));
+            if (leads && _leadershipWatchers.Add(Sender)) Context.Watch(Sender);
+        });
+        Command<Terminated>(t => _leadershipWatchers.Remove(t.ActorRef));
         Command<ReplicaFetchRequest>(r => HandleReplicaFetch(r, Sender, Stopwatch.GetTimestamp()));
         Command<OffsetForLeaderEpochRequest>(HandleOffsetForLeaderEpoch);
         Command<ListOffsetsRequest>(HandleListOffsets);
@@ -641,8 +659,22 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         else BecomeNothing(next.Leader < 0 ? "the partition has no live in-sync replica to lead it" : "this broker is not one of its replicas");
     }
 
+    /// <summary>A replica that stops or restarts has no role any more: its watchers must not go on trusting it.</summary>
+    protected override void PostStop()
+    {
+        foreach (var watcher in _leadershipWatchers) watcher.Tell(new LeadershipStatus(_tp, false, LeaderEpoch));
+        _leadershipWatchers.Clear();
+        base.PostStop();
+    }
+
     private void LeaveRole()
     {
+        foreach (var watcher in _leadershipWatchers)
+        {
+            Context.Unwatch(watcher);
+            watcher.Tell(new LeadershipStatus(_tp, false, LeaderEpoch));
+        }
+        _leadershipWatchers.Clear();
         Timers.Cancel(nameof(LeaderTick));
         _followerSession++;
         _leaderReplica = null;
@@ -867,6 +899,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 StartFollowing();
                 return;
             default:
+                _logger.Info("[{0}] leader {1} answered the fetch from offset {2} with {3} ({4}); retrying in {5} ms", _tp, _assignment?.Leader,
+                    _log.LogEndOffset, response.Error.KafkaName(), response.ErrorMessage, _replicationSettings.ReplicaFetchBackoffMs);
                 _leaderReplica = null;
                 FollowerBackoff();
                 return;

@@ -251,14 +251,30 @@ internal sealed class BrokerConnection : IAsyncDisposable
         return GatewayAsync(broker.Host, broker.Port);
     }
 
+    /// <summary>
+    /// The partition's leader's gateway. Metadata that names no reachable leader (none was elected when it was read, or
+    /// its broker cannot be reached) is looked up again on the next call rather than trusted until a connection drops.
+    /// </summary>
     public async Task<IActorRef> LeaderGatewayAsync(ProtocolTopicPartition tp, CancellationToken ct = default)
     {
-        if (LeaderGateway(tp) is { } cached) return await cached.ConfigureAwait(false);
-        var t = await TopicAsync(tp.Topic, allowAutoCreate: false, Settings.RequestTimeout, ct).ConfigureAwait(false);
-        if (t.Partitions.All(p => p.Partition != tp.Partition))
-            throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
-                $"Partition {tp.Partition} of topic '{tp.Topic}' does not exist: the topic has partitions 0 to {t.Partitions.Count - 1}."));
-        return await (LeaderGateway(tp) ?? throw new KafkaException(new Error(ErrorCode.LeaderNotAvailable, $"{tp} has no known leader"))).ConfigureAwait(false);
+        if (LeaderGateway(tp) is not { } gateway)
+        {
+            Invalidate(tp.Topic);
+            var t = await TopicAsync(tp.Topic, allowAutoCreate: false, Settings.RequestTimeout, ct).ConfigureAwait(false);
+            if (t.Partitions.All(p => p.Partition != tp.Partition))
+                throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
+                    $"Partition {tp.Partition} of topic '{tp.Topic}' does not exist: the topic has partitions 0 to {t.Partitions.Count - 1}."));
+            gateway = LeaderGateway(tp) ?? throw new KafkaException(new Error(ErrorCode.LeaderNotAvailable, $"{tp} has no leader yet (an election may be under way)"));
+        }
+        try
+        {
+            return await gateway.ConfigureAwait(false);
+        }
+        catch (KafkaException)
+        {
+            Invalidate(tp.Topic);
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);

@@ -77,14 +77,22 @@ public sealed record DeleteGroupRequest(string GroupId) : IGroupRequest;
 public sealed record DeleteGroupResponse(ErrorCode Error, string? ErrorMessage);
 
 /// <summary>
-/// Which broker coordinates a group (Kafka's FindCoordinator): the leader of the group's offsets partition,
-/// <c>abs(javaHashCode(groupId)) % offsets.topic.num.partitions</c>. Answered by the controller, which assigns the offsets
-/// partitions to brokers the first time any group asks.
+/// Which broker coordinates a group (Kafka's FindCoordinator): the leader of the group's partition of the internal topic
+/// <c>__consumer_offsets</c>, <c>abs(javaHashCode(groupId)) % offsets.topic.num.partitions</c>. Answered by the
+/// controller, which creates that topic the first time any group asks.
 /// </summary>
 public sealed record FindCoordinatorRequest(string GroupId);
 
-/// <summary>The coordinator's broker, or COORDINATOR_NOT_AVAILABLE (retriable) when that broker is not live.</summary>
+/// <summary>The coordinator's broker, or COORDINATOR_NOT_AVAILABLE (retriable) while the group's offsets partition has no live leader.</summary>
 public sealed record FindCoordinatorResponse(ErrorCode Error, string? ErrorMessage, int NodeId, string Host, int Port);
+
+/// <summary>
+/// A group request one gateway passed to the gateway of the broker it believes coordinates the group (the client stays
+/// the sender). Delivered to that broker's coordinator whatever the receiving gateway believes, so two gateways whose
+/// views of leadership differ for a moment never pass a request back and forth; the coordinator itself answers
+/// NOT_COORDINATOR when its broker does not lead the group's offsets partition.
+/// </summary>
+public sealed record ForwardedGroupRequest(IGroupRequest Request);
 
 /// <summary>Lists the groups that exist (have members or committed offsets). Answered by the controller, which keeps the directory.</summary>
 public sealed record ListGroupsRequest;

@@ -67,6 +67,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<DescribeClusterResponse>("DClRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Brokers, WriteBroker); w.Int(m.ControllerId); w.Int(m.ControllerEpoch); },
             r => new DescribeClusterResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadBroker), r.Int(), r.Int())),
         C<FindCoordinatorRequest>("FCRq", (w, m) => w.String(m.GroupId), r => new FindCoordinatorRequest(r.String())),
+        C<ForwardedGroupRequest>("gFwd", (w, m) => { w.String(ManifestOf(m.Request)); w.Bytes(Encode(m.Request)); },
+            r => { var manifest = r.String(); return new ForwardedGroupRequest((IGroupRequest)Decode(r.Bytes(), manifest)); }),
         C<FindCoordinatorResponse>("FCRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.Int(m.NodeId); w.String(m.Host); w.Int(m.Port); },
             r => new FindCoordinatorResponse((ErrorCode)r.Short(), r.NullableString(), r.Int(), r.String(), r.Int())),
         C<GroupRegistered>("cGR", (w, m) => w.String(m.GroupId), r => new GroupRegistered(r.String())),
@@ -208,9 +210,16 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     /// <summary>Every type this serializer handles, for the HOCON bindings and for round-trip tests.</summary>
     public static IEnumerable<Type> SupportedTypes => Codecs.Select(c => c.Type);
 
-    public override string Manifest(object o) => CodecFor(o).Manifest;
+    public override string Manifest(object o) => ManifestOf(o);
 
-    public override byte[] ToBinary(object obj)
+    public override byte[] ToBinary(object obj) => Encode(obj);
+
+    public override object FromBinary(byte[] bytes, string manifest) => Decode(bytes, manifest);
+
+    /// <summary>The manifest <see cref="Encode"/> writes <paramref name="o"/> under; also for bytes stored outside Akka (group records).</summary>
+    public static string ManifestOf(object o) => CodecFor(o).Manifest;
+
+    public static byte[] Encode(object obj)
     {
         var codec = CodecFor(obj);
         // The messages that carry record batches are sized exactly, so they are written with one allocation and no copy.
@@ -226,7 +235,7 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         return w.ToArray();
     }
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public static object Decode(byte[] bytes, string manifest)
     {
         Func<WireReader, object> read;
         if (ByManifest.TryGetValue(manifest, out var codec)) read = codec.Read;

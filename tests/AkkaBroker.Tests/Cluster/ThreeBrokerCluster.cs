@@ -29,6 +29,8 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
         akka.cluster.split-brain-resolver.stable-after = 2s
         # A crash (CrashBrokerAsync) terminates the ActorSystem without leaving the cluster, as kill -9 would.
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        # Group state replicated on three brokers, as Kafka's default.
+        akkabroker.broker.offsets.topic.replication.factor = 3
         """;
 
     private readonly Dictionary<int, BrokerFixture> _brokers = new();

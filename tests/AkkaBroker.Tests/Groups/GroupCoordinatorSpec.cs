@@ -1,23 +1,25 @@
 using Akka.Actor;
 using Akka.Persistence;
-using Akka.Persistence.TestKit;
 using Akka.TestKit.Xunit2;
 using AkkaBroker.Actors.Groups;
+using AkkaBroker.Actors.Partitions;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
 using Xunit;
 
 namespace AkkaBroker.Tests.Groups;
 
-/// <summary>The group coordinator actor over Akka.Persistence.TestKit's journal, with a probe standing in for the controller.</summary>
+/// <summary>
+/// The group coordinator actor over an in-memory stand-in for its <c>__consumer_offsets</c> replica (which leads until
+/// told otherwise and can be made to refuse writes), with a probe standing in for the controller.
+/// </summary>
 public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly GroupSettings Settings = GroupSettings.Default with { InitialRebalanceDelayMs = 0 };
     private static int _groupCounter;
     private readonly string _group = $"group{Interlocked.Increment(ref _groupCounter)}";
-
-    private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
 
     /// <summary>A controller stand-in that answers metadata with one 4-partition topic "t".</summary>
     private IActorRef Controller() => Sys.ActorOf(Props.Create(() => new FakeController()));
@@ -33,6 +35,60 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         }
     }
 
+    private sealed record RefuseWrites(ErrorCode Error);
+
+    private sealed record StopLeading;
+
+    /// <summary>The offsets partition's leader replica, in memory: appends batches, serves them back, says whether it leads.</summary>
+    private sealed class FakeOffsetsLog : ReceiveActor
+    {
+        private readonly List<byte[]> _batches = new();
+        private readonly List<IActorRef> _watchers = new();
+        private long _end;
+        private bool _leads = true;
+        private ErrorCode _refuse = ErrorCode.None;
+
+        public FakeOffsetsLog()
+        {
+            Receive<WatchLeadership>(w =>
+            {
+                Sender.Tell(new LeadershipStatus(w.TopicPartition, _leads, 3));
+                if (_leads) _watchers.Add(Sender);
+            });
+            Receive<StopLeading>(_ =>
+            {
+                _leads = false;
+                foreach (var w in _watchers) w.Tell(new LeadershipStatus(new TopicPartition("__consumer_offsets", 0), false, 3));
+                _watchers.Clear();
+            });
+            Receive<RefuseWrites>(r => _refuse = r.Error);
+            Receive<ProduceRequest>(r =>
+            {
+                Assert.Equal(-1, r.Acks);
+                if (_refuse != ErrorCode.None || !_leads)
+                {
+                    Sender.Tell(new ProduceResponse(r.TopicPartition, _leads ? _refuse : ErrorCode.NotLeaderOrFollower, "refused by the test", -1, -1, 0));
+                    return;
+                }
+                var batch = (byte[])r.Batch.Clone();
+                RecordBatch.SetBaseOffset(batch, _end);
+                _batches.Add(batch);
+                var baseOffset = _end;
+                _end += RecordBatch.Wrap(batch).RecordCount;
+                Sender.Tell(new ProduceResponse(r.TopicPartition, ErrorCode.None, null, baseOffset, -1, 0));
+            });
+            Receive<FetchRequest>(r =>
+            {
+                var bytes = _batches.Where(b => RecordBatch.Wrap(b).NextOffset > r.FetchOffset).SelectMany(b => b).ToArray();
+                Sender.Tell(new FetchResponse(r.TopicPartition, ErrorCode.None, null, _end, 0, bytes));
+            });
+        }
+    }
+
+    private IActorRef OffsetsLog() => Sys.ActorOf(Props.Create(() => new FakeOffsetsLog()));
+
+    private IActorRef Coordinator(IActorRef offsetsLog) => Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller(), offsetsLog));
+
     private JoinGroupRequest Join(string memberId = "") =>
         new(_group, memberId, null, "client", 10_000, 30_000, ["range"], ["t"], []);
 
@@ -47,10 +103,18 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         return (joined.MemberId, joined.GenerationId);
     }
 
+    private long Committed(IActorRef coordinator, TopicPartition tp)
+    {
+        coordinator.Tell(new OffsetFetchRequest(_group, [tp]), TestActor);
+        var fetched = ExpectMsg<OffsetFetchResponse>(Wait);
+        Assert.Equal(ErrorCode.None, fetched.Error);
+        return Assert.Single(fetched.Offsets).Offset;
+    }
+
     [Fact]
     public void A_held_heartbeat_is_answered_at_once_when_a_rebalance_starts()
     {
-        var coordinator = Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller()));
+        var coordinator = Coordinator(OffsetsLog());
         var (member, generation) = StableMember(coordinator);
         var heartbeat = CreateTestProbe();
         coordinator.Tell(new HeartbeatRequest(_group, generation, member, null, MaxWaitMs: 5000), heartbeat.Ref);
@@ -65,45 +129,118 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
     [Fact]
     public void A_held_heartbeat_is_answered_when_its_hold_ends()
     {
-        var coordinator = Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller()));
+        var coordinator = Coordinator(OffsetsLog());
         var (member, generation) = StableMember(coordinator);
         coordinator.Tell(new HeartbeatRequest(_group, generation, member, null, MaxWaitMs: 200), TestActor);
         Assert.Equal(ErrorCode.None, ExpectMsg<HeartbeatResponse>(Wait).Error);
     }
 
     [Fact]
-    public void A_commit_is_answered_only_after_its_event_is_in_the_journal_and_then_fetched()
+    public void A_commit_is_answered_once_stored_and_a_new_coordinator_reads_it_and_the_membership_back_from_the_log()
     {
-        var coordinator = Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller()));
+        var log = OffsetsLog();
+        var coordinator = Coordinator(log);
         var (member, generation) = StableMember(coordinator);
         var tp = new TopicPartition("t", 2);
         coordinator.Tell(new OffsetCommitRequest(_group, generation, member, null, [new OffsetCommit(tp, 42, "m")]), TestActor);
         Assert.Equal(ErrorCode.None, ExpectMsg<OffsetCommitResponse>(Wait).Error);
-        coordinator.Tell(new OffsetFetchRequest(_group, [tp]), TestActor);
-        Assert.Equal(42, Assert.Single(ExpectMsg<OffsetFetchResponse>(Wait).Offsets).Offset);
+        Assert.Equal(42, Committed(coordinator, tp));
 
-        // A new incarnation recovers the commit from the journal.
+        // Another coordinator (as on a new leader) rebuilds the group from the records alone.
         Watch(coordinator);
         coordinator.Tell(PoisonPill.Instance);
         ExpectTerminated(coordinator, Wait);
-        var recovered = Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller()));
-        recovered.Tell(new OffsetFetchRequest(_group, [tp]), TestActor);
-        Assert.Equal(42, Assert.Single(ExpectMsg<OffsetFetchResponse>(Wait).Offsets).Offset);
+        var loaded = Coordinator(log);
+        Assert.Equal(42, Committed(loaded, tp));
+        loaded.Tell(new DescribeGroupRequest(_group), TestActor);
+        var described = ExpectMsg<DescribeGroupResponse>(Wait);
+        Assert.Equal(generation, described.GenerationId);
+        Assert.Equal(member, Assert.Single(described.Members).MemberId);
     }
 
     [Fact]
-    public async Task A_commit_whose_journal_write_fails_is_never_acknowledged_nor_served()
+    public void A_commit_whose_write_is_refused_is_answered_with_an_error_and_never_served()
     {
-        var coordinator = Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller()));
+        var log = OffsetsLog();
+        var coordinator = Coordinator(log);
         var (member, generation) = StableMember(coordinator);
         var tp = new TopicPartition("t", 1);
-        await Journal.OnWrite.Fail();
+        log.Tell(new RefuseWrites(ErrorCode.NotEnoughReplicas));
         coordinator.Tell(new OffsetCommitRequest(_group, generation, member, null, [new OffsetCommit(tp, 7, null)]), TestActor);
-        // The persistent actor stops on a failed write; the asker hears nothing and its commit times out.
-        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
-        await Journal.OnWrite.Pass();
-        var recovered = Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller()));
-        recovered.Tell(new OffsetFetchRequest(_group, [tp]), TestActor);
-        Assert.Equal(-1, Assert.Single(ExpectMsg<OffsetFetchResponse>(Wait).Offsets).Offset);
+        Assert.Equal(ErrorCode.CoordinatorNotAvailable, ExpectMsg<OffsetCommitResponse>(Wait).Error);
+
+        log.Tell(new RefuseWrites(ErrorCode.None));
+        Assert.Equal(-1, Committed(Coordinator(log), tp));
+    }
+
+    [Fact]
+    public void A_coordinator_whose_broker_stops_leading_answers_not_coordinator()
+    {
+        var log = OffsetsLog();
+        var coordinator = Coordinator(log);
+        StableMember(coordinator);
+        log.Tell(new StopLeading());
+        AwaitAssert(() =>
+        {
+            coordinator.Tell(new OffsetFetchRequest(_group, null), TestActor);
+            Assert.Equal(ErrorCode.NotCoordinator, ExpectMsg<OffsetFetchResponse>(Wait).Error);
+        }, Wait);
+    }
+
+    /// <summary>Stands in for a coordinator of an older version, which kept the group in its broker's journal.</summary>
+    private sealed class OldCoordinatorJournal(string groupId, object[] events) : UntypedPersistentActor
+    {
+        public override string PersistenceId => "group-" + groupId;
+
+        protected override void PreStart()
+        {
+            base.PreStart();
+            Self.Tell("write");
+        }
+
+        protected override void OnCommand(object message)
+        {
+            if (message is "write") PersistAll(events, _ => { });
+        }
+
+        protected override void OnRecover(object message)
+        {
+        }
+    }
+
+    [Fact]
+    public void A_group_kept_in_an_older_versions_journal_moves_into_the_log_and_its_journal_goes()
+    {
+        var tp = new TopicPartition("t", 3);
+        object[] events =
+        [
+            new GroupOffsetsCommitted([new CommittedOffset(tp, 17, null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())]),
+            new GroupMetadataChanged(0, "", "", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), []),
+        ];
+        var group = _group;
+        var old = Sys.ActorOf(Props.Create(() => new OldCoordinatorJournal(group, events)));
+        Watch(old);
+        AwaitCondition(() => JournalEvents().Count == 2, Wait);
+        old.Tell(PoisonPill.Instance);
+        ExpectTerminated(old, Wait);
+
+        var log = OffsetsLog();
+        Assert.Equal(17, Committed(Coordinator(log), tp));
+        // The old journal is deleted once the records are stored; a coordinator loading later reads them from the log.
+        AwaitCondition(() => JournalEvents().Count == 0, Wait);
+        Assert.Equal(17, Committed(Coordinator(log), tp));
+    }
+
+    private List<object> JournalEvents()
+    {
+        var reader = CreateTestProbe();
+        Persistence.Instance.Apply(Sys).JournalFor(null).Tell(new ReplayMessages(0, long.MaxValue, long.MaxValue, "group-" + _group, reader.Ref), reader.Ref);
+        var events = new List<object>();
+        while (true)
+        {
+            var m = reader.ExpectMsg<object>(Wait);
+            if (m is ReplayedMessage r) events.Add(r.Persistent.Payload);
+            else return events;
+        }
     }
 }

@@ -29,7 +29,7 @@ internal sealed class GroupHarness
         OffsetsRetentionMs: RetentionMs,
         OffsetsRetentionCheckIntervalMs: RetentionCheckIntervalMs,
         OffsetMetadataMaxBytes: MetadataMaxBytes,
-        SnapshotIntervalEvents: 1000);
+        OffsetsTopicNumPartitions: 50);
 
     /// <summary>Topic "t" with 4 partitions: the partition counts the actor would look up.</summary>
     public static readonly IReadOnlyDictionary<string, int> FourPartitions = new Dictionary<string, int> { [Topic] = 4 };

@@ -35,6 +35,8 @@ public sealed class BrokerFixture : IAsyncLifetime, IAsyncDisposable
             akka.remote.dot-netty.tcp.port = 0
             akkabroker.broker.data-dir = "{{DataDir.Replace("\\", "\\\\")}}"
             akkabroker.broker.metrics.prometheus.port = 0
+            # one broker unless the extra config says otherwise (ThreeBrokerCluster does)
+            akkabroker.broker.offsets.topic.replication.factor = 1
             {{_extraConfig}}
             """);
         Node = await BrokerNode.StartAsync(config);

@@ -50,6 +50,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new FindCoordinatorRequest("g"),
         new FindCoordinatorResponse(ErrorCode.None, null, 2, "127.0.0.1", 9193),
         new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, "broker 2 is not live", -1, "", -1),
+        new ForwardedGroupRequest(new OffsetFetchRequest("g", [new TopicPartition("t", 1)])),
         new GroupRegistered("g"),
         new GroupUnregistered("g"),
         new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2, 3], 2, 4, [2, 3], 7), new BrokerInfo(2, "127.0.0.1", 9202), 5),

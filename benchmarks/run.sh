@@ -9,7 +9,7 @@ AB="dotnet src/Host/bin/Release/net10.0/akkabroker.dll"
 BS=127.0.0.1:19192
 data=$(mktemp -d /tmp/akkabroker-bench.XXXXXX)
 conf="$data/bench.conf"
-echo "akkabroker.broker.metrics.prometheus.port = 0" > "$conf"
+printf "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\n" > "$conf"
 [[ -n ${EXTRA_CONF:-} ]] && cat "$EXTRA_CONF" >> "$conf"
 $AB serve --port 19192 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
 broker=$!

@@ -20,6 +20,9 @@ public sealed class BrokerNode : IAsyncDisposable
 {
     public const string ActorSystemName = "akkabroker";
 
+    /// <summary>The transport protocol this system speaks (<c>akka.tcp</c>; <c>akka.trttl.tcp</c> with the throttler adapter), for paths to other brokers.</summary>
+    public static string ProtocolOf(ActorSystem system) => ((ExtendedActorSystem)system).Provider.DefaultAddress.Protocol;
+
     private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion)
     {
         System = system;

@@ -568,7 +568,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             : Context.ActorSelection(GatewayPath(broker)).Ask<PartitionStateAck>(c.Command, timeout);
     }
 
-    private static string GatewayPath(BrokerInfo b) => Gateway.BrokerGateway.GatewayPath(b.Host, b.Port);
+    private string GatewayPath(BrokerInfo b) => Gateway.BrokerGateway.GatewayPath(Context.System, b.Host, b.Port);
 
     /// <summary>
     /// Starts the coordinators of the listed groups that <paramref name="brokerId"/> (or every live broker) coordinates,
@@ -584,7 +584,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             if ((brokerId != null && b != brokerId) || !_liveBrokers.TryGetValue(b, out var broker)) continue;
             var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, b));
             if (b == _localBroker.BrokerId) _groupRegion.Tell(entity);
-            else Context.ActorSelection($"akka.tcp://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);
+            else Context.ActorSelection($"{Broker.BrokerNode.ProtocolOf(Context.System)}://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);
         }
     }
 

@@ -48,7 +48,7 @@ public sealed class BrokerGateway : ReceiveActor
         {
             if (f.Response.Error != ErrorCode.None) f.ReplyTo.Tell(ErrorReply(f.Request, f.Response.Error, f.Response.ErrorMessage ?? f.Response.Error.Describe()));
             else if (f.Response.NodeId == _localBrokerId) groupRegion.Tell(f.Request, f.ReplyTo);
-            else Context.ActorSelection(GatewayPath(f.Response.Host, f.Response.Port)).Tell(new ForwardedGroupRequest(f.Request), f.ReplyTo);
+            else Context.ActorSelection(GatewayPath(Context.System, f.Response.Host, f.Response.Port)).Tell(new ForwardedGroupRequest(f.Request), f.ReplyTo);
         });
         Receive<ProduceRequest>(r =>
         {
@@ -89,7 +89,7 @@ public sealed class BrokerGateway : ReceiveActor
             var coordinator = ControllerState.OffsetsPartitionOf(r.GroupId, _offsetsTopic)?.Leader;
             if (coordinator == _localBrokerId) groupRegion.Forward(r);
             else if (coordinator is { } other && _brokers.TryGetValue(other, out var address))
-                Context.ActorSelection(GatewayPath(address.Host!, address.Port!.Value)).Tell(new ForwardedGroupRequest(r), Sender);
+                Context.ActorSelection(GatewayPath(Context.System, address.Host!, address.Port!.Value)).Tell(new ForwardedGroupRequest(r), Sender);
             else
             {
                 var replyTo = Sender;
@@ -124,7 +124,12 @@ public sealed class BrokerGateway : ReceiveActor
 
     protected override void PostStop() => Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
-    public static string GatewayPath(string host, int port) => $"akka.tcp://{BrokerNode.ActorSystemName}@{host}:{port}/user/{Name}";
+    /// <summary>
+    /// The gateway of the broker at host:port, reached with <paramref name="system"/>'s own transport protocol
+    /// (<c>akka.tcp</c>, or <c>akka.trttl.tcp</c> when the throttler adapter is applied, as network-partition tests do).
+    /// </summary>
+    public static string GatewayPath(ActorSystem system, string host, int port) =>
+        $"{BrokerNode.ProtocolOf(system)}://{BrokerNode.ActorSystemName}@{host}:{port}/user/{Name}";
 
     private static object ErrorReply(IGroupRequest r, ErrorCode code, string message) => Groups.GroupErrorReplies.For(r, code, message);
 

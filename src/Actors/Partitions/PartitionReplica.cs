@@ -797,7 +797,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private object SendToLeader(object request)
     {
         if (_leaderReplica != null) _leaderReplica.Tell(request);
-        else Context.ActorSelection(Gateway.BrokerGateway.GatewayPath(_leaderEndpoint!.Host, _leaderEndpoint.Port)).Tell(request);
+        else Context.ActorSelection(Gateway.BrokerGateway.GatewayPath(Context.System, _leaderEndpoint!.Host, _leaderEndpoint.Port)).Tell(request);
         return request;
     }
 

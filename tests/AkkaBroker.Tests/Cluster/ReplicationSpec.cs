@@ -279,3 +279,189 @@ public class ReplicaRestartSpec
         Assert.Equal(p.Leader, (await Replication.PartitionAsync(admin, "restarted")).Leader);
     }
 }
+
+/// <summary>
+/// A network partition (Akka.Remote's throttler blackhole) cuts off the broker that is both the controller and a
+/// partition's leader. On its minority side it cannot acknowledge an acks=all write (its followers and the ISR change it
+/// would need are out of reach), though it still appends acks=1 writes. The majority downs it, takes the controller over
+/// and elects the in-sync follower; the downed broker shuts down. When it returns it truncates the records it took alone
+/// and serves exactly what the new leader acknowledged.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class NetworkPartitionSpec(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task An_isolated_leader_acknowledges_no_acks_all_write_and_returns_with_the_majoritys_log()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync(throttled: true);
+        var gateway = cluster.Brokers[2].Node.Gateway;
+        Assert.Equal(ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
+            new CreateTopicRequest("split", 3, 2, new Dictionary<string, string> { ["min.insync.replicas"] = "1" }, false), TimeSpan.FromSeconds(20))).Error);
+        // A partition led by broker 1, the oldest member and so the controller.
+        var p = await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var m = await MetadataAsync(gateway);
+            return m?.Topics.Single().Partitions.FirstOrDefault(x => x.Leader == 1 && x.Isr.Count == 2);
+        }, "a partition of 'split' led by broker 1 with two in-sync replicas");
+        var tp = new Protocol.Messages.TopicPartition("split", p.Partition);
+        var follower = p.Replicas.Single(r => r != 1);
+        output.WriteLine($"{tp}: leader 1, follower {follower}");
+        await ProduceAsync(cluster.Brokers[1].Node.Gateway, tp, -1, "common-1", "common-2");
+
+        await cluster.IsolateAsync(1);
+        var cutOff = cluster.Brokers[1].Node.Gateway;
+        var divergent = await SendAsync(cutOff, tp, 1, "alone-1");
+        Assert.Equal(ErrorCode.None, divergent.Error);
+        // Never acknowledged: it times out waiting for the follower (or the broker is downed first).
+        var refused = await SendAsync(cutOff, tp, -1, "alone-2");
+        output.WriteLine($"acks=all on the isolated leader: {refused.Error} {refused.ErrorMessage}");
+        Assert.NotEqual(ErrorCode.None, refused.Error);
+
+        // The majority elects the in-sync follower and goes on.
+        var majority = cluster.Brokers[follower].Node.Gateway;
+        await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var m = await MetadataAsync(majority);
+            return m?.Topics.Single().Partitions[tp.Partition].Leader == follower ? m : null;
+        }, $"broker {follower} leading {tp} on the majority side");
+        await ProduceAsync(majority, tp, -1, "after-1", "after-2");
+
+        // Downed by the split brain resolver, broker 1 stops; it comes back on its own data directory.
+        await cluster.WaitForShutdownAsync(1);
+        cluster.JoinThrough(follower);
+        await cluster.StartBrokerAsync(1);
+        await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var m = await MetadataAsync(majority);
+            return m?.Topics.Single().Partitions[tp.Partition].Isr.Contains(1) == true ? m : null;
+        }, "broker 1 back in the ISR after truncating");
+
+        // Broker 1's own copy: it leads again once the follower goes.
+        string[] expected = ["common-1", "common-2", "after-1", "after-2"];
+        Assert.Equal(expected, await ReadAsync(majority, tp, 4));
+        await cluster.CrashBrokerAsync(follower);
+        var returned = cluster.Brokers[1].Node.Gateway;
+        await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var m = await MetadataAsync(returned);
+            return m?.Topics.Single().Partitions[tp.Partition].Leader == 1 ? m : null;
+        }, $"broker 1 leading {tp} again");
+        var served = await ReadAsync(returned, tp, 4);
+        output.WriteLine($"the returned broker serves: {string.Join(", ", served)}");
+        Assert.Equal(expected, served);
+    }
+
+    /// <summary>The topic's metadata, or null while the controller is moving (the request gets no answer).</summary>
+    private static async Task<MetadataResponse?> MetadataAsync(IActorRef gateway)
+    {
+        try
+        {
+            return await gateway.Ask<MetadataResponse>(new MetadataRequest(["split"], false), TimeSpan.FromSeconds(5));
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<ProduceResponse> SendAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, short acks, string value)
+    {
+        var batch = new RecordBatchBuilder(CompressionType.None);
+        batch.Append(1000, null, System.Text.Encoding.UTF8.GetBytes(value));
+        try
+        {
+            return await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, acks, 3_000, batch.Build()), TimeSpan.FromSeconds(10));
+        }
+        catch (AskTimeoutException)
+        {
+            return new ProduceResponse(tp, ErrorCode.RequestTimedOut, "no answer", -1, -1, -1);
+        }
+    }
+
+    private static async Task ProduceAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, short acks, params string[] values)
+    {
+        foreach (var v in values)
+            await ThreeBrokerCluster.WaitForAsync(async () => (await SendAsync(gateway, tp, acks, v)) is { Error: ErrorCode.None } r ? r : null, $"'{v}' acknowledged");
+    }
+
+    private static async Task<List<string>> ReadAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, int count) =>
+        await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            FetchResponse r;
+            try
+            {
+                r = await gateway.Ask<FetchResponse>(new FetchRequest(tp, 0, 1 << 20, 1, 0), TimeSpan.FromSeconds(10));
+            }
+            catch (AskTimeoutException)
+            {
+                return null;
+            }
+            if (r.Error != ErrorCode.None) return null;
+            var values = RecordBatch.ReadAll(r.Records).SelectMany(b => b.ReadRecords()).Select(x => System.Text.Encoding.UTF8.GetString(x.Value!)).ToList();
+            return values.Count >= count ? values : null;
+        }, $"{count} records readable");
+}
+
+/// <summary>
+/// A follower cut off from its leader (a network partition shorter than the failure detector's patience, so it stays
+/// a reachable cluster member) falls behind by more than <c>replica.lag.time.max.ms</c>: the leader takes it out of
+/// the ISR through the controller, and puts it back once it has caught up after the partition heals.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class IsrShrinkAndExpandSpec(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_lagging_follower_leaves_the_isr_and_rejoins_once_caught_up()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync(throttled: true, extraConfig: """
+            akkabroker.broker.replica.lag.time.max.ms = 1000
+            akkabroker.broker.replica.socket.timeout.ms = 2000
+            # The cluster must not notice the partition: only replication may.
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 20s
+            """);
+        var gateway = cluster.Brokers[1].Node.Gateway;
+        Assert.Equal(ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
+            new CreateTopicRequest("lagging", 3, 3, new Dictionary<string, string>(), false), TimeSpan.FromSeconds(20))).Error);
+        // A partition led by broker 1 (the controller, which stays reachable); broker 3 is the follower cut off.
+        var p = await ThreeBrokerCluster.WaitForAsync(async () =>
+            (await gateway.Ask<MetadataResponse>(new MetadataRequest(["lagging"], false), TimeSpan.FromSeconds(5)))
+            .Topics.Single().Partitions.FirstOrDefault(x => x.Leader == 1 && x.Isr.Count == 3), "a partition led by broker 1 with three in-sync replicas");
+        var tp = new Protocol.Messages.TopicPartition("lagging", p.Partition);
+        var batch = new RecordBatchBuilder(CompressionType.None);
+        batch.Append(1000, null, "before"u8.ToArray());
+        Assert.Equal(ErrorCode.None, (await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, -1, 10_000, batch.Build()), TimeSpan.FromSeconds(15))).Error);
+        // The leader counts an ISR shrink only when the controller records one it proposed.
+        long shrinks = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Actors.Metrics.BrokerMetrics.MeterName && instrument.Name == "akkabroker.isr_shrinks") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, measurement, _, _) => Interlocked.Add(ref shrinks, measurement));
+        listener.Start();
+
+        await cluster.IsolateAsync(3);
+        var isolated = Stopwatch.StartNew();
+        // As in Kafka, a follower is behind only once the leader has records it lacks (an idle one is never out of sync).
+        var during = new RecordBatchBuilder(CompressionType.None);
+        during.Append(1000, null, "during"u8.ToArray());
+        Assert.Equal(ErrorCode.None, (await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, 1, 10_000, during.Build()), TimeSpan.FromSeconds(15))).Error);
+        var shrunk = await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var m = await gateway.Ask<MetadataResponse>(new MetadataRequest(["lagging"], false), TimeSpan.FromSeconds(5));
+            return m.Topics.Single().Partitions[tp.Partition].Isr.Contains(3) ? null : m;
+        }, "broker 3 out of the ISR");
+        output.WriteLine($"{isolated.ElapsedMilliseconds} ms after the partition: ISR {string.Join(",", shrunk.Topics.Single().Partitions[tp.Partition].Isr)}, " +
+                         $"unreachable: {string.Join(",", Akka.Cluster.Cluster.Get(cluster.Brokers[1].Node.System).State.Unreachable.Select(m => m.Address))}");
+        // The leader's own decision (an AlterPartition it proposed), not the controller's reaction to a lost member.
+        Assert.Empty(Akka.Cluster.Cluster.Get(cluster.Brokers[1].Node.System).State.Unreachable);
+        Assert.True(Interlocked.Read(ref shrinks) > 0, "the leader recorded no ISR shrink of its own");
+
+        await cluster.HealAsync(3);
+        await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var m = await gateway.Ask<MetadataResponse>(new MetadataRequest(["lagging"], false), TimeSpan.FromSeconds(5));
+            return m.Topics.Single().Partitions[tp.Partition].Isr.Contains(3) ? m : null;
+        }, "broker 3 back in the ISR");
+    }
+}

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
+using Akka.Remote.Transport;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Tests.Integration;
 
@@ -36,15 +38,25 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     private readonly Dictionary<int, BrokerFixture> _brokers = new();
     private readonly Dictionary<int, string> _dataDirs = new();
     private string _seed = "";
+    /// <summary>With Akka.Remote's throttler adapter applied (network-partition specs), addresses read <c>akka.trttl.tcp</c>.</summary>
+    private string _protocol = "akka.tcp";
+    private string _extraConfig = "";
 
     public IReadOnlyDictionary<int, BrokerFixture> Brokers => _brokers;
 
     /// <param name="brokers">Three by default; five lets a spec crash two brokers while a majority stays up.</param>
-    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3)
+    /// <param name="throttled">Applies Akka.Remote's throttler transport adapter, so <see cref="IsolateAsync"/> can cut a broker off.</param>
+    /// <param name="extraConfig">HOCON for every broker, over the cluster's defaults.</param>
+    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3, bool throttled = false, string extraConfig = "")
     {
-        var cluster = new ThreeBrokerCluster();
+        var cluster = new ThreeBrokerCluster { _extraConfig = extraConfig };
+        if (throttled)
+        {
+            cluster._protocol = "akka.trttl.tcp";
+            cluster._extraConfig += "\nakka.remote.dot-netty.tcp.applied-adapters = [trttl]";
+        }
         var first = await cluster.StartBrokerAsync(1);
-        cluster._seed = $"akka.tcp://akkabroker@127.0.0.1:{first.Node.BoundPort}";
+        cluster._seed = cluster.AddressOf(1);
         for (var id = 2; id <= brokers; id++) await cluster.StartBrokerAsync(id);
         await cluster.WaitForMembersAsync(brokers);
         await cluster.WaitForControllerToSeeAsync(brokers);
@@ -61,6 +73,7 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
             akkabroker.broker.broker.id = {id}
             {seeds}
             {FastCluster}
+            {_extraConfig}
             """, dir);
         _brokers[id] = broker;
         return broker;
@@ -71,8 +84,56 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     {
         _seed = "";
         var first = await StartBrokerAsync(id);
-        _seed = $"akka.tcp://akkabroker@127.0.0.1:{first.Node.BoundPort}";
+        _seed = AddressOf(id);
         return first;
+    }
+
+    private string AddressOf(int id) => $"{_protocol}://akkabroker@127.0.0.1:{_brokers[id].Node.BoundPort}";
+
+    /// <summary>Brokers started from now on join through broker <paramref name="id"/> (when the first seed is gone).</summary>
+    public void JoinThrough(int id) => _seed = AddressOf(id);
+
+    /// <summary>
+    /// A network partition: every message between broker <paramref name="id"/> and the others is dropped, both ways
+    /// (the throttler's blackhole; needs <c>StartAsync(throttled: true)</c>). The brokers keep running.
+    /// </summary>
+    public async Task IsolateAsync(int id)
+    {
+        foreach (var other in _brokers.Keys.Where(o => o != id).ToArray())
+        {
+            await BlackholeAsync(id, other);
+            await BlackholeAsync(other, id);
+        }
+    }
+
+    /// <summary>Ends <see cref="IsolateAsync"/>: messages between broker <paramref name="id"/> and the others flow again.</summary>
+    public async Task HealAsync(int id)
+    {
+        foreach (var other in _brokers.Keys.Where(o => o != id).ToArray())
+        {
+            await ThrottleAsync(id, other, Unthrottled.Instance);
+            await ThrottleAsync(other, id, Unthrottled.Instance);
+        }
+    }
+
+    private Task BlackholeAsync(int from, int to) => ThrottleAsync(from, to, Blackhole.Instance);
+
+    private async Task ThrottleAsync(int from, int to, ThrottleMode mode)
+    {
+        var transport = ((RemoteActorRefProvider)((ExtendedActorSystem)_brokers[from].Node.System).Provider).Transport;
+        var target = new Address(_protocol, "akkabroker", "127.0.0.1", _brokers[to].Node.BoundPort);
+        if (!await transport.ManagementCommand(new SetThrottle(target, ThrottleTransportAdapter.Direction.Both, mode)))
+            throw new InvalidOperationException($"the throttler did not apply {mode.GetType().Name} between broker {from} and broker {to}");
+    }
+
+    /// <summary>Waits until broker <paramref name="id"/> has shut itself down (a downed broker does), then forgets it.</summary>
+    public async Task WaitForShutdownAsync(int id)
+    {
+        var system = _brokers[id].Node.System;
+        if (await Task.WhenAny(system.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(60))) != system.WhenTerminated)
+            throw new TimeoutException($"expected broker {id} to shut down within 60 s");
+        await _brokers[id].StopAsync(); // releases its journal's connections
+        _brokers.Remove(id);
     }
 
     public async Task StopBrokerAsync(int id)

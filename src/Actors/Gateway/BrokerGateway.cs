@@ -52,7 +52,14 @@ public sealed class BrokerGateway : ReceiveActor
         });
         Receive<ProduceRequest>(r =>
         {
-            if (CheckPartition(r.TopicPartition) is { } problem)
+            // As in Kafka, clients may read the internal topic but not write it: only group coordinators do.
+            if (r.TopicPartition.Topic == ControllerState.OffsetsTopic)
+            {
+                if (r.Acks != 0)
+                    Sender.Tell(new ProduceResponse(r.TopicPartition, ErrorCode.InvalidTopicException,
+                        $"Cannot append to internal topic {ControllerState.OffsetsTopic}: group coordinators write it; commit offsets through a consumer group instead.", -1, -1, -1));
+            }
+            else if (CheckPartition(r.TopicPartition) is { } problem)
             {
                 if (r.Acks != 0) Sender.Tell(new ProduceResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1, -1));
             }

@@ -40,6 +40,10 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private sealed record RetryLoad;
 
+    private sealed record ReadAgain;
+
+    private sealed record OffsetsPartitionsCounted(int Count);
+
     private sealed record LoadTimedOut;
 
     private sealed record WriteTimedOut(long WriteId);
@@ -50,14 +54,20 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     /// <summary>How long a write with acks=all may take before the coordinator gives up on its broker's leadership.</summary>
     private const int WriteTimeoutMs = 10_000;
     private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(30);
-    /// <summary>Writes queued while one is in flight go out together, up to about this many bytes.</summary>
-    private const int MaxWriteBytes = 512 * 1024;
+    /// <summary>Writes queued while one is in flight go out together, up to about this many events.</summary>
+    private const int MaxEventsPerWrite = 1000;
+    /// <summary>Below the offsets topic's max.message.bytes (1 MB by default), with room for the batch header.</summary>
+    private const int MaxBatchBytes = 512 * 1024;
 
     private readonly string _groupId;
     private readonly GroupSettings _settings;
     private readonly IActorRef _controller;
     private readonly IActorRef _offsetsLog;
-    private readonly TopicPartition _offsetsPartition;
+    /// <summary>The group's partition of the offsets topic; null until the controller has said how many it has.</summary>
+    private TopicPartition? _offsetsPartition;
+    private TopicPartition OffsetsPartition => _offsetsPartition ?? throw new InvalidOperationException("the group's offsets partition is not known yet");
+    /// <summary>Batches of the write in flight still to be sent, in order.</summary>
+    private readonly Queue<byte[]> _batchesToSend = new();
     private readonly GroupState _state;
     private readonly Dictionary<string, IActorRef> _waitingJoins = new(StringComparer.Ordinal);
     /// <summary>Heartbeats of a settled group answered later, or at once when a rebalance starts (member id → asker).</summary>
@@ -73,7 +83,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private long _loadMarkerOffset = -1;
     private long _readOffset;
     private int _notLeaderAnswers;
-    private bool _foundInLog;
+    private bool _legacyJournalRead;
 
     public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog)
     {
@@ -81,8 +91,6 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         _settings = settings;
         _controller = controller;
         _offsetsLog = offsetsLog;
-        _offsetsPartition = new TopicPartition(Controller.ControllerState.OffsetsTopic,
-            Controller.ControllerState.OffsetsPartitionFor(groupId, settings.OffsetsTopicNumPartitions));
         _state = new GroupState(groupId, settings);
         Become(Loading);
     }
@@ -94,7 +102,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     protected override void PreStart()
     {
         Timers.StartSingleTimer(nameof(LoadTimedOut), new LoadTimedOut(), LoadTimeout);
-        _offsetsLog.Tell(new WatchLeadership(_offsetsPartition));
+        AskOffsetsPartitions();
     }
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -103,31 +111,49 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private void Loading()
     {
+        Receive<OffsetsPartitionsCounted>(c =>
+        {
+            _offsetsPartition = new TopicPartition(Controller.ControllerState.OffsetsTopic, Controller.ControllerState.OffsetsPartitionFor(_groupId, c.Count));
+            _offsetsLog.Tell(new WatchLeadership(OffsetsPartition));
+        });
+        Receive<Status.Failure>(f =>
+        {
+            _log.Info("[{0}] loading: the controller did not say how many partitions {1} has ({2}); asking again", _groupId,
+                Controller.ControllerState.OffsetsTopic, f.Cause.Message);
+            Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(500));
+        });
         Receive<LeadershipStatus>(s =>
         {
             if (!s.Leads)
             {
+                // Leadership lost while loading: what was read may already be stale.
+                if (_leaderEpoch >= 0)
+                {
+                    Unload(ErrorCode.NotCoordinator, $"this broker stopped leading {_offsetsPartition}, which holds group '{_groupId}', while the group loaded: find the coordinator again");
+                    return;
+                }
                 // Just elected, the replica may not have heard yet: ask again for a moment before sending members away.
                 if (++_notLeaderAnswers >= 15)
                 {
-                    Unload(ErrorCode.NotCoordinator, $"broker does not lead {_offsetsPartition}, which holds group '{_groupId}': find the coordinator again");
+                    Unload(ErrorCode.NotCoordinator, $"this broker does not lead {_offsetsPartition}, which holds group '{_groupId}': find the coordinator again");
                     return;
                 }
                 Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(200));
                 return;
             }
+            if (_leaderEpoch >= 0) return; // a repeated answer: the marker is on its way
             _leaderEpoch = s.LeaderEpoch;
             var (key, value) = GroupLogRecords.LoadMarker(_groupId);
             var batch = new RecordBatchBuilder(CompressionType.None, 64);
             batch.Append(Now, key, value);
-            _offsetsLog.Tell(new ProduceRequest(_offsetsPartition, -1, WriteTimeoutMs, batch.Build()));
+            _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, batch.Build()));
         });
         Receive<ProduceResponse>(r =>
         {
             if (r.Error != ErrorCode.None)
             {
-                _log.Info("[{0}] loading: the load marker was not stored in {1} ({2}: {3}); trying again", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
-                Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(200));
+                Unload(r.Error is ErrorCode.NotLeaderOrFollower ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable,
+                    $"group '{_groupId}' could not be loaded: {_offsetsPartition} did not store its load marker ({r.Error.KafkaName()}: {r.ErrorMessage}); retry");
                 return;
             }
             _loadMarkerOffset = r.BaseOffset;
@@ -144,8 +170,9 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             }
             if (r.Error != ErrorCode.None)
             {
-                _log.Info("[{0}] loading: reading {1} failed ({2}: {3}); trying again", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
-                Timers.StartSingleTimer(nameof(RetryLoad), new RetryLoad(), TimeSpan.FromMilliseconds(200));
+                _log.Info("[{0}] loading: reading {1} from offset {2} failed ({3}: {4}); trying again", _groupId, _offsetsPartition, _readOffset,
+                    r.Error.KafkaName(), r.ErrorMessage);
+                Timers.StartSingleTimer(nameof(ReadAgain), new ReadAgain(), TimeSpan.FromMilliseconds(200));
                 return;
             }
             try
@@ -155,9 +182,17 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                     foreach (var record in batch.ReadRecords())
                     {
                         if (record.Offset < _readOffset || record.Offset >= _loadMarkerOffset) continue;
-                        if (GroupLogRecords.Decode(_groupId, record.Key, record.Value) is not { } e) continue;
-                        _state.Apply(e);
-                        _foundInLog = true;
+                        switch (GroupLogRecords.Decode(_groupId, record.Key, record.Value))
+                        {
+                            case null:
+                                break;
+                            case GroupLogRecords.LegacyJournalWasRead:
+                                _legacyJournalRead = true;
+                                break;
+                            case var e:
+                                _state.Apply(e);
+                                break;
+                        }
                     }
                     _readOffset = Math.Max(_readOffset, batch.NextOffset);
                 }
@@ -165,37 +200,32 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
             {
                 // Skipping a record of this group would silently lose a commit: refuse to serve it instead.
-                _log.Error(e, "[{0}] a record of this group in {1} cannot be read; the group is not served until it can", _groupId, _offsetsPartition);
+                _log.Error(e, "[{0}] a record in {1} cannot be read; the group is not served until it can", _groupId, _offsetsPartition);
                 Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' has a record this broker cannot read ({e.Message}); see the broker's log");
                 return;
             }
+            // A long partition takes a while to read: the deadline is for making no progress, not for the whole read.
+            Timers.StartSingleTimer(nameof(LoadTimedOut), new LoadTimedOut(), LoadTimeout);
             if (_readOffset < _loadMarkerOffset) ReadNext();
-            else if (_foundInLog) Loaded();
+            else if (_legacyJournalRead) Loaded();
             else Context.ActorOf(LegacyGroupJournal.Props(_groupId), "legacy-journal");
         });
         Receive<LegacyGroupJournal.Recovered>(l =>
         {
-            if (l.Events.Count == 0)
-            {
-                Sender.Tell(PoisonPill.Instance);
-                Loaded();
-                return;
-            }
-            // A group coordinated before group state was replicated: its journal becomes records, then goes.
+            // The group's journal from before group state was replicated (usually none) becomes records, followed by
+            // the record that says it was read; only once those are replicated does the old journal go.
             foreach (var e in l.Events) _state.Apply(e);
             var events = new List<object>();
-            if (_state.Exists) events.Add(_state.ToSnapshot(Now).Metadata);
+            if (l.Events.Count > 0 && _state.Exists) events.Add(_state.ToSnapshot(Now).Metadata);
             var offsets = _state.FetchOffsets(new OffsetFetchRequest(_groupId, null)).Offsets;
-            if (offsets.Count > 0) events.Add(new GroupOffsetsCommitted(offsets));
+            if (l.Events.Count > 0 && offsets.Count > 0) events.Add(new GroupOffsetsCommitted(offsets));
+            if (l.Events.Count > 0)
+                _log.Info("[{0}] moving the group and {1} committed offset(s) from this broker's group journal into {2}", _groupId, offsets.Count, _offsetsPartition);
             var legacy = Sender;
-            if (events.Count == 0)
-            {
-                legacy.Tell(LegacyGroupJournal.Delete.Instance);
-                Loaded();
-                return;
-            }
-            _log.Info("[{0}] moving the group and {1} committed offset(s) from this broker's group journal into {2}", _groupId, offsets.Count, _offsetsPartition);
-            _offsetsLog.Tell(new ProduceRequest(_offsetsPartition, -1, WriteTimeoutMs, BuildBatch(events)));
+            var records = events.SelectMany(e => GroupLogRecords.Encode(_groupId, e, [])).Append(GroupLogRecords.LegacyJournalRead(_groupId)).ToList();
+            _batchesToSend.Clear();
+            foreach (var batch in Batches(records)) _batchesToSend.Enqueue(batch);
+            _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, _batchesToSend.Dequeue()));
             Become(() =>
             {
                 Receive<ProduceResponse>(r =>
@@ -205,22 +235,43 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                         Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be moved into {_offsetsPartition} ({r.Error.KafkaName()}: {r.ErrorMessage}); retry");
                         return;
                     }
-                    // Only once the records are replicated does the old journal go.
-                    legacy.Tell(LegacyGroupJournal.Delete.Instance);
+                    if (_batchesToSend.TryDequeue(out var next))
+                    {
+                        _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, next));
+                        return;
+                    }
+                    legacy.Tell(l.Events.Count > 0 ? LegacyGroupJournal.Delete.Instance : PoisonPill.Instance);
                     Loaded();
                 });
+                Receive<LeadershipStatus>(st => !st.Leads, _ =>
+                    Unload(ErrorCode.NotCoordinator, $"this broker stopped leading {_offsetsPartition} while group '{_groupId}' loaded: find the coordinator again"));
                 Receive<LoadTimedOut>(_ => Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be moved into {_offsetsPartition} in time; retry"));
                 ReceiveAny(_ => Stash.Stash());
             });
         });
-        Receive<RetryLoad>(_ => _offsetsLog.Tell(new WatchLeadership(_offsetsPartition)));
+        Receive<RetryLoad>(_ =>
+        {
+            if (_offsetsPartition == null) AskOffsetsPartitions();
+            else _offsetsLog.Tell(new WatchLeadership(OffsetsPartition));
+        });
+        Receive<ReadAgain>(_ => ReadNext());
         Receive<LoadTimedOut>(_ => Unload(ErrorCode.CoordinatorNotAvailable,
-            $"group '{_groupId}' could not be loaded from {_offsetsPartition} within {LoadTimeout.TotalSeconds:0} s; retry"));
+            $"group '{_groupId}' could not be loaded from {_offsetsPartition?.ToString() ?? Controller.ControllerState.OffsetsTopic} (no progress for {LoadTimeout.TotalSeconds:0} s); retry"));
         ReceiveAny(_ => Stash.Stash());
     }
 
+    /// <summary>
+    /// The group's partition is its id's hash modulo the offsets topic's partition count: that count comes from the
+    /// controller's metadata (as the gateways' routing does), not from this broker's config, which may differ.
+    /// </summary>
+    private void AskOffsetsPartitions() =>
+        _controller.Ask<MetadataResponse>(new MetadataRequest([Controller.ControllerState.OffsetsTopic], AllowAutoTopicCreation: false), TimeSpan.FromSeconds(5))
+            .PipeTo(Self, success: m => m.Topics.FirstOrDefault(t => t.Name == Controller.ControllerState.OffsetsTopic) is { Error: ErrorCode.None, Partitions.Count: > 0 } t
+                ? new OffsetsPartitionsCounted(t.Partitions.Count)
+                : new Status.Failure(new InvalidOperationException($"{Controller.ControllerState.OffsetsTopic} does not exist yet")));
+
     private void ReadNext() =>
-        _offsetsLog.Tell(new FetchRequest(_offsetsPartition, _readOffset, 1024 * 1024, 0, 0));
+        _offsetsLog.Tell(new FetchRequest(OffsetsPartition, _readOffset, 1024 * 1024, 0, 0));
 
     private void Loaded()
     {
@@ -247,6 +298,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             if (w.Reply != null && !w.ReplyTo.IsNobody()) w.ReplyTo.Tell(GroupErrorReplies.InsteadOf(w.Reply, code, message));
         _writing = null;
         _queuedWrites.Clear();
+        _batchesToSend.Clear();
         foreach (var (id, waiting) in _waitingJoins) waiting.Tell(new JoinGroupResponse(code, message, -1, "", "", id));
         _waitingJoins.Clear();
         foreach (var held in _heldHeartbeats.Values) held.Tell(new HeartbeatResponse(code, message));
@@ -364,30 +416,52 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private void SendWrites()
     {
         if (_writing != null || _queuedWrites.Count == 0) return;
+        // Whatever queued meanwhile, up to a bound on the events merged (a commit of many partitions is one event).
         var take = 0;
-        var bytes = 0;
-        while (take < _queuedWrites.Count && (take == 0 || bytes < MaxWriteBytes))
-            bytes += _queuedWrites[take++].Events.Count * 256;
+        var events = 0;
+        while (take < _queuedWrites.Count && (take == 0 || events < MaxEventsPerWrite)) events += _queuedWrites[take++].Events.Count;
         _writing = _queuedWrites.Take(take).ToArray();
         _queuedWrites.RemoveRange(0, take);
-        _offsetsLog.Tell(new ProduceRequest(_offsetsPartition, -1, WriteTimeoutMs, BuildBatch(_writing.SelectMany(w => w.Events))));
+        foreach (var batch in Batches(Records(_writing.SelectMany(w => w.Events)))) _batchesToSend.Enqueue(batch);
+        SendNextBatch();
+    }
+
+    private void SendNextBatch()
+    {
+        _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, _batchesToSend.Dequeue()));
         Timers.StartSingleTimer(nameof(WriteTimedOut), new WriteTimedOut(++_writeId), TimeSpan.FromMilliseconds(WriteTimeoutMs + 5000));
     }
 
-    private byte[] BuildBatch(IEnumerable<object> events)
+    private List<(byte[] Key, byte[]? Value)> Records(IEnumerable<object> events)
     {
-        var batch = new RecordBatchBuilder(CompressionType.None);
-        var now = Now;
-        // A deletion tombstones the offsets committed before it, including those of commits still in this batch.
+        var records = new List<(byte[] Key, byte[]? Value)>();
+        // A deletion tombstones the offsets committed before it, including those of commits earlier in this write.
         var committed = new HashSet<TopicPartition>(_state.CommittedPartitions);
         foreach (var e in events)
         {
-            foreach (var (key, value) in GroupLogRecords.Encode(_groupId, e, committed.ToArray())) batch.Append(now, key, value);
+            records.AddRange(GroupLogRecords.Encode(_groupId, e, committed.ToArray()));
             if (e is GroupOffsetsCommitted c) committed.UnionWith(c.Offsets.Select(o => o.TopicPartition));
             if (e is GroupOffsetsExpired x) committed.ExceptWith(x.Partitions);
             if (e is GroupDeleted) committed.Clear();
         }
-        return batch.Build();
+        return records;
+    }
+
+    /// <summary>The records as batches of at most <see cref="MaxBatchBytes"/> each (the topic's max.message.bytes is ~1 MB).</summary>
+    private static IEnumerable<byte[]> Batches(IReadOnlyList<(byte[] Key, byte[]? Value)> records)
+    {
+        var now = Now;
+        var batch = new RecordBatchBuilder(CompressionType.None);
+        foreach (var (key, value) in records)
+        {
+            if (batch.Count > 0 && batch.EstimatedSize + RecordBatchBuilder.EstimateRecordSize(key, value, null) > MaxBatchBytes)
+            {
+                yield return batch.Build();
+                batch = new RecordBatchBuilder(CompressionType.None);
+            }
+            batch.Append(now, key, value);
+        }
+        if (batch.Count > 0) yield return batch.Build();
     }
 
     private void OnWritten(ProduceResponse r)
@@ -400,6 +474,11 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             var code = r.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable;
             _log.Warning("[{0}] a write to {1} failed ({2}: {3})", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
             Unload(code, $"group '{_groupId}' could not store a change in {_offsetsPartition} ({r.Error.KafkaName()}); retry");
+            return;
+        }
+        if (_batchesToSend.Count > 0)
+        {
+            SendNextBatch();
             return;
         }
         var done = _writing;

@@ -18,6 +18,8 @@ public static class GroupLogRecords
     private const byte MetadataKey = 2;
     /// <summary>Written by a coordinator as it loads (see <see cref="LoadMarker"/>); carries no state.</summary>
     private const byte LoadMarkerKey = 3;
+    /// <summary>Says the group's journal from before group state was replicated has been read (see <see cref="LegacyJournalRead"/>).</summary>
+    private const byte LegacyJournalReadKey = 4;
 
     private const byte ValueVersion = 0;
 
@@ -51,24 +53,42 @@ public static class GroupLogRecords
     public static (byte[] Key, byte[]? Value) LoadMarker(string groupId) => (Key(groupId, LoadMarkerKey), null);
 
     /// <summary>
-    /// The event to apply for one record of <paramref name="groupId"/>, or null for a record of another group or a load
-    /// marker. A record of this group that cannot be read throws: skipping it would silently lose state.
+    /// Written once per group, after its journal from an older version (if any) became records: later loads need not
+    /// look for that journal. A value, not a tombstone, so compaction keeps it for good.
+    /// </summary>
+    public static (byte[] Key, byte[]? Value) LegacyJournalRead(string groupId) => (Key(groupId, LegacyJournalReadKey), [ValueVersion]);
+
+    /// <summary>What <see cref="Decode"/> returns for the record <see cref="LegacyJournalRead"/> wrote.</summary>
+    public sealed record LegacyJournalWasRead
+    {
+        public static readonly LegacyJournalWasRead Instance = new();
+    }
+
+    /// <summary>
+    /// The event to apply for one record of <paramref name="groupId"/> (or <see cref="LegacyJournalWasRead"/>), or null
+    /// for a record of another group or a load marker. A record that cannot be read throws
+    /// <see cref="InvalidDataException"/>: skipping it could silently lose a group's state.
     /// </summary>
     public static object? Decode(string groupId, byte[]? key, byte[]? value)
     {
-        if (key == null || key.Length < 3) return null;
+        if (key == null || key.Length < 3)
+            throw new InvalidDataException($"a __consumer_offsets record has a key of {key?.Length ?? 0} bytes; every key names a group");
         var pos = 1;
         var group = ReadString(key, ref pos);
         if (group != groupId) return null;
         switch (key[0])
         {
             case OffsetKey:
-                var tp = new TopicPartition(ReadString(key, ref pos), BinaryPrimitives.ReadInt32BigEndian(key.AsSpan(pos, 4)));
+                var topic = ReadString(key, ref pos);
+                if (key.Length < pos + 4) throw new InvalidDataException($"an offset record of group '{groupId}' has a key cut short ({key.Length} bytes)");
+                var tp = new TopicPartition(topic, BinaryPrimitives.ReadInt32BigEndian(key.AsSpan(pos, 4)));
                 return value == null ? new GroupOffsetsExpired([tp]) : ReadValue(value);
             case MetadataKey:
                 return value == null ? new GroupDeleted() : ReadValue(value);
             case LoadMarkerKey:
                 return null;
+            case LegacyJournalReadKey:
+                return LegacyJournalWasRead.Instance;
             default:
                 throw new InvalidDataException($"a __consumer_offsets record of group '{groupId}' has key type {key[0]}, which this broker does not know; upgrade it");
         }
@@ -100,7 +120,9 @@ public static class GroupLogRecords
 
     private static string ReadString(byte[] bytes, ref int pos)
     {
+        if (bytes.Length < pos + 2) throw new InvalidDataException($"a __consumer_offsets record key is cut short ({bytes.Length} bytes)");
         var length = BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(pos, 2));
+        if (bytes.Length < pos + 2 + length) throw new InvalidDataException($"a __consumer_offsets record key is cut short ({bytes.Length} bytes)");
         var s = Encoding.UTF8.GetString(bytes, pos + 2, length);
         pos += 2 + length;
         return s;

@@ -10,10 +10,9 @@ public sealed record GroupSettings(
     int MaxSessionTimeoutMs,
     long OffsetsRetentionMs,
     long OffsetsRetentionCheckIntervalMs,
-    int OffsetMetadataMaxBytes,
-    int OffsetsTopicNumPartitions)
+    int OffsetMetadataMaxBytes)
 {
-    public static GroupSettings Default { get; } = new(3000, 6000, 1800000, 7L * 24 * 3600 * 1000, 600000, 4096, 50);
+    public static GroupSettings Default { get; } = new(3000, 6000, 1800000, 7L * 24 * 3600 * 1000, 600000, 4096);
 
     /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
     public static GroupSettings Create(Config config)
@@ -40,7 +39,6 @@ public sealed record GroupSettings(
             MaxSessionTimeoutMs: max,
             OffsetsRetentionMs: Long("offsets.retention.minutes", 1, int.MaxValue) * 60_000,
             OffsetsRetentionCheckIntervalMs: Long("offsets.retention.check.interval.ms", 1, int.MaxValue),
-            OffsetMetadataMaxBytes: (int)Long("offset.metadata.max.bytes", 0, int.MaxValue),
-            OffsetsTopicNumPartitions: (int)Long("offsets.topic.num.partitions", 1, 1000));
+            OffsetMetadataMaxBytes: (int)Long("offset.metadata.max.bytes", 0, int.MaxValue));
     }
 }

@@ -24,6 +24,10 @@ internal sealed class BrokerConnection : IAsyncDisposable
     // Topics whose cached leaders are in doubt (a leader refused or went away): partition counts are still used, leaders
     // are looked up again.
     private readonly ConcurrentDictionary<string, bool> _stale = new(StringComparer.Ordinal);
+    /// <summary>When each topic's metadata was last read (Stopwatch ticks), so doubts about it are not re-asked in a tight loop.</summary>
+    private readonly ConcurrentDictionary<string, long> _refreshedAt = new(StringComparer.Ordinal);
+    /// <summary>Lookups of one topic in flight, shared by every caller that needs it meanwhile.</summary>
+    private readonly ConcurrentDictionary<(string Topic, bool AllowAutoCreate), Task<MetadataResponse>> _lookups = new();
     private readonly IReadOnlyList<(string Host, int Port)> _bootstrap;
     // One token per broker node, cancelled when the connection to it drops: requests in flight to it fail at once.
     private readonly ConcurrentDictionary<Address, CancellationTokenSource> _links = new();
@@ -185,6 +189,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         foreach (var b in response.Brokers) _brokers[b.BrokerId] = b;
         foreach (var t in response.Topics)
         {
+            _refreshedAt[t.Name] = Stopwatch.GetTimestamp();
             if (t.Error == ErrorCode.None) _topics[t.Name] = t;
             else _topics.TryRemove(t.Name, out _);
             _stale.TryRemove(t.Name, out _);
@@ -218,7 +223,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 // A lookup that creates nothing is answered at once from the controller's state; one that gets no
                 // answer was most likely lost with a controller that died (the broker forwards metadata requests to it
                 // until the cluster has removed it), so it is asked again soon rather than after request.timeout.ms.
-                response = await RefreshMetadataAsync([topic], allowAutoCreate, ct, allowAutoCreate ? null : LookupTimeout).ConfigureAwait(false);
+                response = await LookUpAsync(topic, allowAutoCreate, ct).ConfigureAwait(false);
             }
             catch (KafkaException e) when (e.Error.Code == ErrorCode.RequestTimedOut && !allowAutoCreate && DateTime.UtcNow + backoff < deadline)
             {
@@ -237,6 +242,33 @@ internal sealed class BrokerConnection : IAsyncDisposable
             await Task.Delay(backoff, ct).ConfigureAwait(false);
             backoff = TimeSpan.FromMilliseconds(Math.Min(1000, backoff.TotalMilliseconds * 2));
         }
+    }
+
+    /// <summary>One metadata lookup of <paramref name="topic"/> at a time: concurrent callers share the one in flight.</summary>
+    private Task<MetadataResponse> LookUpAsync(string topic, bool allowAutoCreate, CancellationToken ct)
+    {
+        var lookup = _lookups.GetOrAdd((topic, allowAutoCreate), key => LookUpOnceAsync(key.Topic, key.AllowAutoCreate));
+        return ct.CanBeCanceled ? lookup.WaitAsync(ct) : lookup;
+
+        async Task<MetadataResponse> LookUpOnceAsync(string t, bool create)
+        {
+            // Never completes synchronously, so the entry is in the dictionary before it is removed.
+            await Task.Yield();
+            try
+            {
+                return await RefreshMetadataAsync([t], create, CancellationToken.None, create ? null : LookupTimeout).ConfigureAwait(false);
+            }
+            finally
+            {
+                _lookups.TryRemove((t, create), out _);
+            }
+        }
+    }
+
+    /// <summary>Marks the topic's leaders in doubt unless its metadata was read within retry.backoff.ms (no tight lookup loop).</summary>
+    private void Doubt(string topic)
+    {
+        if (!_refreshedAt.TryGetValue(topic, out var at) || Stopwatch.GetElapsedTime(at) >= Settings.RetryBackoff) Invalidate(topic);
     }
 
     /// <summary>The gateway of the partition's leader, from cached metadata; null when not known yet.</summary>
@@ -259,7 +291,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     {
         if (LeaderGateway(tp) is not { } gateway)
         {
-            Invalidate(tp.Topic);
+            Doubt(tp.Topic);
             var t = await TopicAsync(tp.Topic, allowAutoCreate: false, Settings.RequestTimeout, ct).ConfigureAwait(false);
             if (t.Partitions.All(p => p.Partition != tp.Partition))
                 throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
@@ -272,7 +304,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
         catch (KafkaException)
         {
-            Invalidate(tp.Topic);
+            Doubt(tp.Topic);
             throw;
         }
     }

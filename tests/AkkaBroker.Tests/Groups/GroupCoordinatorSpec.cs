@@ -21,15 +21,19 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
     private static int _groupCounter;
     private readonly string _group = $"group{Interlocked.Increment(ref _groupCounter)}";
 
-    /// <summary>A controller stand-in that answers metadata with one 4-partition topic "t".</summary>
+    /// <summary>A controller stand-in that knows a 4-partition topic "t" and the 50-partition offsets topic.</summary>
     private IActorRef Controller() => Sys.ActorOf(Props.Create(() => new FakeController()));
 
     private sealed class FakeController : ReceiveActor
     {
         public FakeController()
         {
-            Receive<MetadataRequest>(_ => Sender.Tell(new MetadataResponse([], 0,
-                [new TopicMetadata("t", ErrorCode.None, null, Enumerable.Range(0, 4).Select(p => new PartitionMetadata(p, 0, [0], [0])).ToArray())])));
+            Receive<MetadataRequest>(r => Sender.Tell(new MetadataResponse([], 0, (r.Topics ?? ["t"]).Select(t => t switch
+            {
+                "t" => new TopicMetadata("t", ErrorCode.None, null, Enumerable.Range(0, 4).Select(p => new PartitionMetadata(p, 0, [0], [0])).ToArray()),
+                "__consumer_offsets" => new TopicMetadata(t, ErrorCode.None, null, Enumerable.Range(0, 50).Select(p => new PartitionMetadata(p, 0, [0], [0])).ToArray()),
+                _ => new TopicMetadata(t, ErrorCode.UnknownTopicOrPartition, "no such topic", []),
+            }).ToArray())));
             Receive<RegisterGroup>(_ => { });
             Receive<UnregisterGroup>(_ => { });
         }
@@ -65,6 +69,12 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
             Receive<ProduceRequest>(r =>
             {
                 Assert.Equal(-1, r.Acks);
+                // The topic's max.message.bytes: a coordinator must split a large write.
+                if (r.Batch.Length > 1_048_588)
+                {
+                    Sender.Tell(new ProduceResponse(r.TopicPartition, ErrorCode.MessageTooLarge, $"{r.Batch.Length} bytes", -1, -1, 0));
+                    return;
+                }
                 if (_refuse != ErrorCode.None || !_leads)
                 {
                     Sender.Tell(new ProduceResponse(r.TopicPartition, _leads ? _refuse : ErrorCode.NotLeaderOrFollower, "refused by the test", -1, -1, 0));
@@ -156,6 +166,26 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         var described = ExpectMsg<DescribeGroupResponse>(Wait);
         Assert.Equal(generation, described.GenerationId);
         Assert.Equal(member, Assert.Single(described.Members).MemberId);
+    }
+
+    [Fact]
+    public void A_commit_of_more_partitions_than_fit_one_batch_is_stored_in_several_and_read_back_whole()
+    {
+        var log = OffsetsLog();
+        var coordinator = Coordinator(log);
+        var (member, generation) = StableMember(coordinator);
+        var commits = Enumerable.Range(0, 20_000).Select(p => new OffsetCommit(new TopicPartition("t", p), p, "metadata-" + p)).ToArray();
+        coordinator.Tell(new OffsetCommitRequest(_group, generation, member, null, commits), TestActor);
+        Assert.Equal(ErrorCode.None, ExpectMsg<OffsetCommitResponse>(Wait).Error);
+
+        Watch(coordinator);
+        coordinator.Tell(PoisonPill.Instance);
+        ExpectTerminated(coordinator, Wait);
+        var loaded = Coordinator(log);
+        loaded.Tell(new OffsetFetchRequest(_group, null), TestActor);
+        var offsets = ExpectMsg<OffsetFetchResponse>(Wait).Offsets;
+        Assert.Equal(20_000, offsets.Count);
+        Assert.All(offsets, o => Assert.Equal(o.TopicPartition.Partition, o.Offset));
     }
 
     [Fact]

@@ -28,8 +28,7 @@ internal sealed class GroupHarness
         MaxSessionTimeoutMs: 300_000,
         OffsetsRetentionMs: RetentionMs,
         OffsetsRetentionCheckIntervalMs: RetentionCheckIntervalMs,
-        OffsetMetadataMaxBytes: MetadataMaxBytes,
-        OffsetsTopicNumPartitions: 50);
+        OffsetMetadataMaxBytes: MetadataMaxBytes);
 
     /// <summary>Topic "t" with 4 partitions: the partition counts the actor would look up.</summary>
     public static readonly IReadOnlyDictionary<string, int> FourPartitions = new Dictionary<string, int> { [Topic] = 4 };

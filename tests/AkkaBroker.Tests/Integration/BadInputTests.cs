@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using AkkaBroker.Client;
+using Akka.Actor;
 using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -19,6 +22,41 @@ public class BadInputTests
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Error.Code);
         Assert.Contains("'missing'", e.Error.Reason);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Clients_cannot_write_the_internal_offsets_topic_and_listings_leave_it_out()
+    {
+        await using var broker = await BrokerFixture.StartAsync();
+        var gateway = broker.Node.Gateway;
+        // The first group request makes the brokers create the offsets topic.
+        var fetched = await ClusterWait(() => gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest("g", null), TimeSpan.FromSeconds(10)), r => r.Error == ErrorCode.None);
+        Assert.Empty(fetched.Offsets);
+
+        var batch = new RecordBatchBuilder(CompressionType.None);
+        batch.Append(1000, "forged"u8.ToArray(), "x"u8.ToArray());
+        var refused = await gateway.Ask<ProduceResponse>(new ProduceRequest(new AkkaBroker.Protocol.Messages.TopicPartition("__consumer_offsets", 0), 1, 5000, batch.Build()), TimeSpan.FromSeconds(10));
+        Assert.Equal(ErrorCode.InvalidTopicException, refused.Error);
+        Assert.Contains("internal topic", refused.ErrorMessage);
+
+        var all = await gateway.Ask<MetadataResponse>(new MetadataRequest(null, false), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(all.Topics, t => t.Name == "__consumer_offsets");
+        var named = await gateway.Ask<MetadataResponse>(new MetadataRequest(["__consumer_offsets"], false), TimeSpan.FromSeconds(10));
+        Assert.Equal(50, Assert.Single(named.Topics).Partitions.Count);
+        var delete = await gateway.Ask<TopicOperationResponse>(new DeleteTopicRequest("__consumer_offsets"), TimeSpan.FromSeconds(10));
+        Assert.Equal(ErrorCode.InvalidRequest, delete.Error);
+    }
+
+    /// <summary>Asks until the answer satisfies <paramref name="done"/> (the coordinator may still be loading), for at most 30 s.</summary>
+    private static async Task<T> ClusterWait<T>(Func<Task<T>> ask, Func<T, bool> done)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var r = await ask();
+            if (done(r) || deadline.Elapsed > TimeSpan.FromSeconds(30)) return r;
+            await Task.Delay(100);
+        }
     }
 
     [Fact]

@@ -34,7 +34,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     // When the connection to host:port last dropped or was refused: such brokers are tried last.
     private readonly ConcurrentDictionary<(string Host, int Port), long> _lostAt = new();
     private static readonly TimeSpan GatedFor = TimeSpan.FromSeconds(5);
-    private TimeSpan LookupTimeout => TimeSpan.FromMilliseconds(Math.Min(Settings.RequestTimeout.TotalMilliseconds, 3000));
+    // A leader lookup is answered in milliseconds, or lost with a controller that is moving (brokers hand metadata
+    // requests to it): asked again after 1 s, the first lookup after a new controller's election is at most ~1 s late.
+    private TimeSpan LookupTimeout => TimeSpan.FromMilliseconds(Math.Min(Settings.RequestTimeout.TotalMilliseconds, 1000));
 
     public BrokerConnection(ClientSettings settings)
     {

@@ -84,6 +84,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private long _readOffset;
     private int _notLeaderAnswers;
     private bool _legacyJournalRead;
+    private bool _foundInLog;
 
     public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog)
     {
@@ -175,6 +176,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                 Timers.StartSingleTimer(nameof(ReadAgain), new ReadAgain(), TimeSpan.FromMilliseconds(200));
                 return;
             }
+            var readFrom = _readOffset;
             try
             {
                 foreach (var batch in RecordBatch.ReadAll(r.Records))
@@ -191,6 +193,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                                 break;
                             case var e:
                                 _state.Apply(e);
+                                _foundInLog = true;
                                 break;
                         }
                     }
@@ -204,16 +207,26 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                 Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' has a record this broker cannot read ({e.Message}); see the broker's log");
                 return;
             }
-            // A long partition takes a while to read: the deadline is for making no progress, not for the whole read.
-            Timers.StartSingleTimer(nameof(LoadTimedOut), new LoadTimedOut(), LoadTimeout);
-            if (_readOffset < _loadMarkerOffset) ReadNext();
+            if (_readOffset < _loadMarkerOffset)
+            {
+                // A long partition takes a while to read: the deadline is for making no progress, not for the whole read.
+                if (_readOffset > readFrom)
+                {
+                    Timers.StartSingleTimer(nameof(LoadTimedOut), new LoadTimedOut(), LoadTimeout);
+                    ReadNext();
+                }
+                else Timers.StartSingleTimer(nameof(ReadAgain), new ReadAgain(), TimeSpan.FromMilliseconds(100));
+            }
             else if (_legacyJournalRead) Loaded();
             else Context.ActorOf(LegacyGroupJournal.Props(_groupId), "legacy-journal");
         });
         Receive<LegacyGroupJournal.Recovered>(l =>
         {
             // The group's journal from before group state was replicated (usually none) becomes records, followed by
-            // the record that says it was read; only once those are replicated does the old journal go.
+            // the record that says it was read; only once those are replicated does the old journal go. Records of the
+            // group already in the log are newer than any such journal, which is then only deleted.
+            var hadJournal = l.Events.Count > 0;
+            if (_foundInLog) l = l with { Events = [] };
             foreach (var e in l.Events) _state.Apply(e);
             var events = new List<object>();
             if (l.Events.Count > 0 && _state.Exists) events.Add(_state.ToSnapshot(Now).Metadata);
@@ -240,7 +253,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                         _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, next));
                         return;
                     }
-                    legacy.Tell(l.Events.Count > 0 ? LegacyGroupJournal.Delete.Instance : PoisonPill.Instance);
+                    legacy.Tell(hadJournal ? LegacyGroupJournal.Delete.Instance : PoisonPill.Instance);
                     Loaded();
                 });
                 Receive<LeadershipStatus>(st => !st.Leads, _ =>
@@ -471,7 +484,13 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         if (r.Error != ErrorCode.None)
         {
             // The state in memory is ahead of the log now: answer everyone and load again from what was stored.
-            var code = r.Error is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable;
+            // Too large stays too large: say so (not retriable) rather than have members retry it for ever.
+            var code = r.Error switch
+            {
+                ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch => ErrorCode.NotCoordinator,
+                ErrorCode.MessageTooLarge or ErrorCode.RecordListTooLarge => r.Error,
+                _ => ErrorCode.CoordinatorNotAvailable,
+            };
             _log.Warning("[{0}] a write to {1} failed ({2}: {3})", _groupId, _offsetsPartition, r.Error.KafkaName(), r.ErrorMessage);
             Unload(code, $"group '{_groupId}' could not store a change in {_offsetsPartition} ({r.Error.KafkaName()}); retry");
             return;

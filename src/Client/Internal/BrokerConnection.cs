@@ -249,20 +249,36 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// <summary>One metadata lookup of <paramref name="topic"/> at a time: concurrent callers share the one in flight.</summary>
     private Task<MetadataResponse> LookUpAsync(string topic, bool allowAutoCreate, CancellationToken ct)
     {
-        var lookup = _lookups.GetOrAdd((topic, allowAutoCreate), key => LookUpOnceAsync(key.Topic, key.AllowAutoCreate));
-        return ct.CanBeCanceled ? lookup.WaitAsync(ct) : lookup;
-
-        async Task<MetadataResponse> LookUpOnceAsync(string t, bool create)
+        var key = (topic, allowAutoCreate);
+        while (true)
         {
-            // Never completes synchronously, so the entry is in the dictionary before it is removed.
-            await Task.Yield();
+            if (_lookups.TryGetValue(key, out var inFlight))
+            {
+                if (!inFlight.IsCompleted) return ct.CanBeCanceled ? inFlight.WaitAsync(ct) : inFlight;
+                // Finished (and about to be removed): never reuse a finished lookup, least of all a failed one.
+                _lookups.TryRemove(new KeyValuePair<(string, bool), Task<MetadataResponse>>(key, inFlight));
+                continue;
+            }
+            // Registered before it starts, so even a lookup that fails at once is removed after it was added.
+            var lookup = new TaskCompletionSource<MetadataResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_lookups.TryAdd(key, lookup.Task)) continue;
+            _ = RunAsync(lookup);
+            return ct.CanBeCanceled ? lookup.Task.WaitAsync(ct) : lookup.Task;
+        }
+
+        async Task RunAsync(TaskCompletionSource<MetadataResponse> lookup)
+        {
             try
             {
-                return await RefreshMetadataAsync([t], create, CancellationToken.None, create ? null : LookupTimeout).ConfigureAwait(false);
+                lookup.SetResult(await RefreshMetadataAsync([topic], allowAutoCreate, CancellationToken.None, allowAutoCreate ? null : LookupTimeout).ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                lookup.SetException(e);
             }
             finally
             {
-                _lookups.TryRemove((t, create), out _);
+                _lookups.TryRemove(new KeyValuePair<(string, bool), Task<MetadataResponse>>(key, lookup.Task));
             }
         }
     }

@@ -293,7 +293,12 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
     [Fact]
     public async Task An_isolated_leader_acknowledges_no_acks_all_write_and_returns_with_the_majoritys_log()
     {
-        await using var cluster = await ThreeBrokerCluster.StartAsync(throttled: true);
+        await using var cluster = await ThreeBrokerCluster.StartAsync(throttled: true, extraConfig: """
+            # The isolated leader gives up on its follower after 1 s and asks its own (minority-side) controller to shrink
+            # the ISR, well before the majority notices the partition (heartbeats may pause 8 s).
+            akkabroker.broker.replica.lag.time.max.ms = 1000
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 8s
+            """);
         var gateway = cluster.Brokers[2].Node.Gateway;
         Assert.Equal(ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
             new CreateTopicRequest("split", 3, 2, new Dictionary<string, string> { ["min.insync.replicas"] = "1" }, false), TimeSpan.FromSeconds(20))).Error);
@@ -312,10 +317,14 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
         var cutOff = cluster.Brokers[1].Node.Gateway;
         var divergent = await SendAsync(cutOff, tp, 1, "alone-1");
         Assert.Equal(ErrorCode.None, divergent.Error);
-        // Never acknowledged: it times out waiting for the follower (or the broker is downed first).
-        var refused = await SendAsync(cutOff, tp, -1, "alone-2");
+        // Never acknowledged, though it waits past replica.lag.time.max.ms: the leader's proposal to drop its follower from
+        // the ISR cannot be recorded by a controller that reaches no majority.
+        var refused = await SendAsync(cutOff, tp, -1, "alone-2", timeoutMs: 5_000);
         output.WriteLine($"acks=all on the isolated leader: {refused.Error} {refused.ErrorMessage}");
         Assert.NotEqual(ErrorCode.None, refused.Error);
+        var minorityView = await MetadataAsync(cutOff);
+        Assert.NotNull(minorityView);
+        Assert.Contains(follower, minorityView.Topics.Single().Partitions[tp.Partition].Isr);
 
         // The majority elects the in-sync follower and goes on.
         var majority = cluster.Brokers[follower].Node.Gateway;
@@ -364,13 +373,13 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
         }
     }
 
-    private static async Task<ProduceResponse> SendAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, short acks, string value)
+    private static async Task<ProduceResponse> SendAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, short acks, string value, int timeoutMs = 3_000)
     {
         var batch = new RecordBatchBuilder(CompressionType.None);
         batch.Append(1000, null, System.Text.Encoding.UTF8.GetBytes(value));
         try
         {
-            return await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, acks, 3_000, batch.Build()), TimeSpan.FromSeconds(10));
+            return await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, acks, timeoutMs, batch.Build()), TimeSpan.FromSeconds(10));
         }
         catch (AskTimeoutException)
         {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AkkaBroker.Client;
 using Xunit;
 using Xunit.Abstractions;
@@ -98,31 +97,9 @@ public class CoordinatorFailoverTests(ITestOutputHelper output)
             "--enable-autocommit", "--consumer-property", "auto.commit.interval.ms=200", "--consumer-property", "heartbeat.interval.ms=500",
             "--consumer-property", "fetch.max.wait.ms=100", "--consumer-property", "auto.offset.reset=earliest", .. more]);
 
-    /// <summary>Kafka's placement of a group: abs(Java's String.hashCode(groupId)) % partitions.</summary>
-    private static int OffsetsPartitionFor(string groupId, int partitions)
-    {
-        var h = 0;
-        unchecked
-        {
-            foreach (var c in groupId) h = 31 * h + c;
-        }
-        return (h == int.MinValue ? 0 : Math.Abs(h)) % partitions;
-    }
+    private static int OffsetsPartitionFor(string groupId, int partitions) => Actors.Controller.ControllerState.OffsetsPartitionFor(groupId, partitions);
 
-    private static List<(int Partition, long Offset)> Consumed(ToolProcess consumer)
-    {
-        var result = new List<(int, long)>();
-        foreach (var line in consumer.Lines.ToArray())
-        {
-            using var doc = JsonDocument.Parse(line);
-            var e = doc.RootElement;
-            if (e.GetProperty("name").GetString() != "records_consumed") continue;
-            foreach (var p in e.GetProperty("partitions").EnumerateArray())
-                for (var o = p.GetProperty("minOffset").GetInt64(); o <= p.GetProperty("maxOffset").GetInt64(); o++)
-                    result.Add((p.GetProperty("partition").GetInt32(), o));
-        }
-        return result;
-    }
+    private static List<(int Partition, long Offset)> Consumed(ToolProcess consumer) => VerifiableConsumerOutput.Consumed(consumer.Lines.ToArray());
 
     /// <summary>Asks until the answer is no retriable error (a coordinator or leader moving) and satisfies <paramref name="done"/>, for at most 60 s.</summary>
     private static async Task<T> Eventually<T>(Func<Task<T>> ask, string what, Func<T, bool>? done = null)

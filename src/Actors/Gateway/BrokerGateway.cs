@@ -110,7 +110,12 @@ public sealed class BrokerGateway : ReceiveActor
                     .PipeTo(Self);
             }
         });
-        Receive<ForwardedGroupRequest>(f => groupRegion.Forward(f.Request));
+        Receive<ForwardedGroupRequest>(f =>
+        {
+            // Sent by another gateway, which checked it; anything else that sends one gets the same check.
+            if (string.IsNullOrWhiteSpace(f.Request.GroupId)) Sender.Tell(ErrorReply(f.Request, ErrorCode.InvalidGroupId, "group.id is empty: give the consumer group a name."));
+            else groupRegion.Forward(f.Request);
+        });
         Receive<ListGroupsRequest>(controller.Forward);
         Receive<DescribeClusterRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);

@@ -60,7 +60,6 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private const int MaxBatchBytes = 512 * 1024;
 
     private readonly string _groupId;
-    private readonly GroupSettings _settings;
     private readonly IActorRef _controller;
     private readonly IActorRef _offsetsLog;
     /// <summary>The group's partition of the offsets topic; null until the controller has said how many it has.</summary>
@@ -89,7 +88,6 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog)
     {
         _groupId = groupId;
-        _settings = settings;
         _controller = controller;
         _offsetsLog = offsetsLog;
         _state = new GroupState(groupId, settings);
@@ -225,14 +223,19 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             // The group's journal from before group state was replicated (usually none) becomes records, followed by
             // the record that says it was read; only once those are replicated does the old journal go. Records of the
             // group already in the log are newer than any such journal, which is then only deleted.
-            var hadJournal = l.Events.Count > 0;
-            if (_foundInLog) l = l with { Events = [] };
-            foreach (var e in l.Events) _state.Apply(e);
+            var hadJournal = !l.IsEmpty;
+            var migrate = hadJournal && !_foundInLog;
+            if (migrate)
+            {
+                // Recovered as the old coordinator recovered: its snapshot, then the events after it.
+                if (l.Snapshot != null) _state.Restore(l.Snapshot);
+                foreach (var e in l.Events) _state.Apply(e);
+            }
             var events = new List<object>();
-            if (l.Events.Count > 0 && _state.Exists) events.Add(_state.ToSnapshot(Now).Metadata);
+            if (migrate && _state.Exists) events.Add(_state.ToSnapshot(Now).Metadata);
             var offsets = _state.FetchOffsets(new OffsetFetchRequest(_groupId, null)).Offsets;
-            if (l.Events.Count > 0 && offsets.Count > 0) events.Add(new GroupOffsetsCommitted(offsets));
-            if (l.Events.Count > 0)
+            if (migrate && offsets.Count > 0) events.Add(new GroupOffsetsCommitted(offsets));
+            if (migrate)
                 _log.Info("[{0}] moving the group and {1} committed offset(s) from this broker's group journal into {2}", _groupId, offsets.Count, _offsetsPartition);
             var legacy = Sender;
             var records = events.SelectMany(e => GroupLogRecords.Encode(_groupId, e, [])).Append(GroupLogRecords.LegacyJournalRead(_groupId)).ToList();

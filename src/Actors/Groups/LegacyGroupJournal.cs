@@ -14,8 +14,11 @@ public sealed class LegacyGroupJournal : ReceivePersistentActor
 {
     public static Props Props(string groupId) => Akka.Actor.Props.Create(() => new LegacyGroupJournal(groupId));
 
-    /// <summary>The old journal's content, in the order to apply it (empty when there was none).</summary>
-    public sealed record Recovered(IReadOnlyList<object> Events);
+    /// <summary>The old journal's content: its latest snapshot (if any) and the events after it (none when there was no journal).</summary>
+    public sealed record Recovered(GroupSnapshot? Snapshot, IReadOnlyList<object> Events)
+    {
+        public bool IsEmpty => Snapshot == null && Events.Count == 0;
+    }
 
     /// <summary>The events are stored elsewhere now: delete the old journal and its snapshots, then stop.</summary>
     public sealed record Delete
@@ -25,21 +28,15 @@ public sealed class LegacyGroupJournal : ReceivePersistentActor
 
     private readonly string _groupId;
     private readonly List<object> _events = new();
+    private GroupSnapshot? _snapshot;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private int _deletions;
 
     public LegacyGroupJournal(string groupId)
     {
         _groupId = groupId;
-        Recover<SnapshotOffer>(o =>
-        {
-            var snapshot = (GroupSnapshot)o.Snapshot;
-            _events.Clear();
-            // Offsets first: the membership record decides whether a group without members is Empty or Dead.
-            _events.Add(new GroupOffsetsCommitted(snapshot.Offsets));
-            _events.Add(snapshot.Metadata);
-        });
-        Recover<RecoveryCompleted>(_ => Context.Parent.Tell(new Recovered(_events.ToArray())));
+        Recover<SnapshotOffer>(o => _snapshot = (GroupSnapshot)o.Snapshot);
+        Recover<RecoveryCompleted>(_ => Context.Parent.Tell(new Recovered(_snapshot, _events.ToArray())));
         Recover<object>(e => _events.Add(e));
         Command<Delete>(_ =>
         {

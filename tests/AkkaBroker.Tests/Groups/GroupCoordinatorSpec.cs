@@ -218,7 +218,7 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
     }
 
     /// <summary>Stands in for a coordinator of an older version, which kept the group in its broker's journal.</summary>
-    private sealed class OldCoordinatorJournal(string groupId, object[] events) : UntypedPersistentActor
+    private sealed class OldCoordinatorJournal(string groupId, object[] events, GroupSnapshot? snapshot = null, object[]? after = null) : UntypedPersistentActor
     {
         public override string PersistenceId => "group-" + groupId;
 
@@ -230,7 +230,20 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
 
         protected override void OnCommand(object message)
         {
-            if (message is "write") PersistAll(events, _ => { });
+            switch (message)
+            {
+                case "write":
+                    PersistAll(events, _ => { });
+                    // Deferred until the events are in: then the snapshot, then the events after it.
+                    DeferAsync("written", _ =>
+                    {
+                        if (snapshot != null) SaveSnapshot(snapshot);
+                    });
+                    break;
+                case SaveSnapshotSuccess:
+                    PersistAll(after ?? [], _ => { });
+                    break;
+            }
         }
 
         protected override void OnRecover(object message)
@@ -238,17 +251,19 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         }
     }
 
+    private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
     [Fact]
     public void A_group_kept_in_an_older_versions_journal_moves_into_the_log_and_its_journal_goes()
     {
         var tp = new TopicPartition("t", 3);
         object[] events =
         [
-            new GroupOffsetsCommitted([new CommittedOffset(tp, 17, null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())]),
-            new GroupMetadataChanged(0, "", "", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), []),
+            new GroupOffsetsCommitted([new CommittedOffset(tp, 17, null, NowMs)]),
+            new GroupMetadataChanged(0, "", "", NowMs, []),
         ];
         var group = _group;
-        var old = Sys.ActorOf(Props.Create(() => new OldCoordinatorJournal(group, events)));
+        var old = Sys.ActorOf(Props.Create(() => new OldCoordinatorJournal(group, events, null, null)));
         Watch(old);
         AwaitCondition(() => JournalEvents().Count == 2, Wait);
         old.Tell(PoisonPill.Instance);
@@ -259,6 +274,26 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         // The old journal is deleted once the records are stored; a coordinator loading later reads them from the log.
         AwaitCondition(() => JournalEvents().Count == 0, Wait);
         Assert.Equal(17, Committed(Coordinator(log), tp));
+    }
+
+    [Fact]
+    public void An_older_versions_snapshot_and_the_events_after_it_are_both_moved()
+    {
+        TopicPartition a = new("t", 0), b = new("t", 1);
+        var group = _group;
+        var snapshot = new GroupSnapshot(new GroupMetadataChanged(0, "", "", NowMs, []),
+            [new CommittedOffset(a, 5, null, NowMs), new CommittedOffset(b, 21, null, NowMs)]);
+        object[] after = [new GroupOffsetsCommitted([new CommittedOffset(a, 9, null, NowMs)])];
+        object[] before = [new GroupOffsetsCommitted([new CommittedOffset(a, 5, null, NowMs)])];
+        var old = Sys.ActorOf(Props.Create(() => new OldCoordinatorJournal(group, before, snapshot, after)));
+        Watch(old);
+        AwaitCondition(() => JournalEvents().Count == 2, Wait);
+        old.Tell(PoisonPill.Instance);
+        ExpectTerminated(old, Wait);
+
+        var coordinator = Coordinator(OffsetsLog());
+        Assert.Equal(9, Committed(coordinator, a));
+        Assert.Equal(21, Committed(coordinator, b));
     }
 
     private List<object> JournalEvents()

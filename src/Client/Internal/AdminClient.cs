@@ -110,9 +110,8 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
     public async Task<Offset> ListOffsetAsync(Client.TopicPartition partition, OffsetSpec spec)
     {
         var tp = partition.ToProtocol();
-        var gateway = await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false);
-        var r = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(tp, spec.Query)).ConfigureAwait(false);
-        ThrowIfError(partition.ToString(), r.Error, r.ErrorMessage);
+        var r = await _connection.AskLeaderAsync<ListOffsetsResponse>(tp, new ListOffsetsRequest(tp, spec.Query), BrokerConnection.ListOffsetsError,
+            _connection.Settings.RequestTimeout).ConfigureAwait(false);
         return r.Offset < 0 ? Offset.End : new Offset(r.Offset);
     }
 

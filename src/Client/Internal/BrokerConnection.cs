@@ -327,6 +327,41 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the partition's leader and, while the answer is a retriable error (no leader yet, leadership moved, broker
+    /// unreachable), refreshes the metadata and asks again after retry.backoff.ms until <paramref name="timeout"/>,
+    /// as a Kafka client does for list-offsets; the last error is thrown when time runs out.
+    /// </summary>
+    public async Task<T> AskLeaderAsync<T>(ProtocolTopicPartition tp, object request, Func<T, Error?> errorOf, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        TimeSpan Left() => TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+        while (true)
+        {
+            Error error;
+            try
+            {
+                var gateway = await LeaderGatewayAsync(tp, ct).ConfigureAwait(false);
+                var response = await AskAsync<T>(gateway, request, Min(Left(), Settings.RequestTimeout), ct).ConfigureAwait(false);
+                if (errorOf(response) is not { } e) return response;
+                error = e;
+            }
+            catch (KafkaException e) when (e.Error.IsRetriable && e.Error.Code != ErrorCode.UnknownTopicOrPartition)
+            {
+                error = e.Error;
+            }
+            if (!error.IsRetriable || error.Code == ErrorCode.UnknownTopicOrPartition || Left() <= Settings.RetryBackoff) throw new KafkaException(error);
+            Invalidate(tp.Topic);
+            await Task.Delay(Settings.RetryBackoff, ct).ConfigureAwait(false);
+        }
+
+        static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    }
+
+    /// <summary>The error a list-offsets answer carries, for <see cref="AskLeaderAsync{T}"/>.</summary>
+    public static Error? ListOffsetsError(ListOffsetsResponse r) =>
+        r.Error == ErrorCode.None ? null : new Error(r.Error, r.ErrorMessage ?? $"{r.TopicPartition}: {r.Error.Describe()}");
+
     public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
 
     /// <summary>The local address that routes to <paramref name="host"/>, so the broker can reply to this client.</summary>

@@ -636,10 +636,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private async Task<ListOffsetsResponse> ListOffsetsAsync(ProtocolTopicPartition tp, long timestamp, TimeSpan timeout)
     {
-        var gateway = await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false);
-        var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(tp, timestamp), timeout).ConfigureAwait(false);
-        if (response.Error != ErrorCode.None) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
-        return response;
+        return await _connection.AskLeaderAsync<ListOffsetsResponse>(tp, new ListOffsetsRequest(tp, timestamp), BrokerConnection.ListOffsetsError, timeout).ConfigureAwait(false);
     }
 
     /// <summary>Blocks for the public synchronous API, unwrapping the KafkaException a task failed with.</summary>

@@ -31,6 +31,7 @@ public sealed record BrokerSettings(
     string JournalSynchronous,
     PartitionSettings Partition,
     ReplicationSettings Replication,
+    LogCleanerSettings LogCleaner,
     Groups.GroupSettings Group)
 {
     public const string Section = "akkabroker.broker";
@@ -85,6 +86,11 @@ public sealed record BrokerSettings(
             [TopicConfig.MessageTimestampTypeKey] = b.GetString("log.message.timestamp.type"),
             [TopicConfig.MinInsyncReplicasKey] = b.GetString("min.insync.replicas"),
             [TopicConfig.UncleanLeaderElectionEnableKey] = b.GetString("unclean.leader.election.enable")?.ToLowerInvariant() ?? "",
+            [TopicConfig.SegmentMsKey] = b.GetString("log.roll.ms"),
+            [TopicConfig.DeleteRetentionMsKey] = b.GetString("log.cleaner.delete.retention.ms"),
+            [TopicConfig.MinCleanableDirtyRatioKey] = b.GetString("log.cleaner.min.cleanable.ratio"),
+            [TopicConfig.MinCompactionLagMsKey] = b.GetString("log.cleaner.min.compaction.lag.ms"),
+            [TopicConfig.MaxCompactionLagMsKey] = b.GetString("log.cleaner.max.compaction.lag.ms"),
         };
         var brokerKeyOf = new Dictionary<string, string>
         {
@@ -96,6 +102,11 @@ public sealed record BrokerSettings(
             [TopicConfig.MessageTimestampTypeKey] = "log.message.timestamp.type",
             [TopicConfig.MinInsyncReplicasKey] = "min.insync.replicas",
             [TopicConfig.UncleanLeaderElectionEnableKey] = "unclean.leader.election.enable",
+            [TopicConfig.SegmentMsKey] = "log.roll.ms",
+            [TopicConfig.DeleteRetentionMsKey] = "log.cleaner.delete.retention.ms",
+            [TopicConfig.MinCleanableDirtyRatioKey] = "log.cleaner.min.cleanable.ratio",
+            [TopicConfig.MinCompactionLagMsKey] = "log.cleaner.min.compaction.lag.ms",
+            [TopicConfig.MaxCompactionLagMsKey] = "log.cleaner.max.compaction.lag.ms",
         };
         foreach (var (key, value) in topicDefaults)
         {
@@ -161,6 +172,11 @@ public sealed record BrokerSettings(
                 ReplicaSocketTimeoutMs: Int(b, Section, "replica.socket.timeout.ms", 1, int.MaxValue),
                 AutoLeaderRebalanceEnable: Bool(b, Section, "auto.leader.rebalance.enable"),
                 LeaderImbalanceCheckIntervalSeconds: Int(b, Section, "leader.imbalance.check.interval.seconds", 1, int.MaxValue)),
+            LogCleaner: new LogCleanerSettings(
+                RetentionCheckIntervalMs: Long(b, Section, "log.retention.check.interval.ms", 1),
+                CleanerEnable: Bool(b, Section, "log.cleaner.enable"),
+                CleanerBackoffMs: Long(b, Section, "log.cleaner.backoff.ms", 1),
+                CleanerIoMaxBytesPerSecond: Long(b, Section, "log.cleaner.io.max.bytes.per.second", 1)),
             Group: Groups.GroupSettings.Create(config));
     }
 
@@ -182,6 +198,12 @@ public sealed record ReplicationSettings(
     int ReplicaSocketTimeoutMs,
     bool AutoLeaderRebalanceEnable,
     int LeaderImbalanceCheckIntervalSeconds);
+
+/// <summary>
+/// When replicas apply retention and compaction (Kafka's broker keys). <c>CleanerIoMaxBytesPerSecond</c> bounds the bytes
+/// the broker's cleaner reads and writes per second, across all partitions.
+/// </summary>
+public sealed record LogCleanerSettings(long RetentionCheckIntervalMs, bool CleanerEnable, long CleanerBackoffMs, long CleanerIoMaxBytesPerSecond);
 
 /// <summary>Per-partition-replica limits (<c>akkabroker.partition</c>).</summary>
 public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes);

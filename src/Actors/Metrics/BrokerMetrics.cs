@@ -14,6 +14,7 @@ public static class BrokerMetrics
 
     private static readonly Meter Meter = new(MeterName);
     private static readonly ConcurrentDictionary<TopicPartition, long> LogEndOffsets = new();
+    private static readonly ConcurrentDictionary<TopicPartition, (long Size, double DirtyRatio, long Start)> Logs = new();
 
     public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("akkabroker.bytes_in", "By", "Record batch bytes appended (BytesInPerSec)");
     public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("akkabroker.bytes_out", "By", "Record batch bytes served to fetches (BytesOutPerSec)");
@@ -24,6 +25,11 @@ public static class BrokerMetrics
     public static readonly Counter<long> IsrExpands = Meter.CreateCounter<long>("akkabroker.isr_expands", "{change}", "In-sync replica sets that took a follower back, as recorded by the controller for a leader on this broker (IsrExpandsPerSec)");
     public static readonly Counter<long> UncleanLeaderElections = Meter.CreateCounter<long>("akkabroker.unclean_leader_elections", "{election}", "Partitions given an out-of-sync leader because unclean.leader.election.enable allowed it; records may have been lost (UncleanLeaderElectionsPerSec)");
     public static readonly Counter<long> LogTruncations = Meter.CreateCounter<long>("akkabroker.log_truncations", "{truncation}", "Follower logs cut back to where they agree with their leader");
+    public static readonly Counter<long> CleanerRuns = Meter.CreateCounter<long>("akkabroker.log_cleaner.runs", "{run}", "Log cleaner passes completed (compaction), tagged by outcome");
+    public static readonly Counter<long> CleanerBytesRead = Meter.CreateCounter<long>("akkabroker.log_cleaner.bytes_read", "By", "Log bytes the cleaner read");
+    public static readonly Counter<long> CleanerBytesRemoved = Meter.CreateCounter<long>("akkabroker.log_cleaner.bytes_removed", "By", "Log bytes compaction removed");
+    public static readonly Counter<double> CleanerTime = Meter.CreateCounter<double>("akkabroker.log_cleaner.time", "s", "Time the cleaner spent cleaning, throttling included");
+    public static readonly Counter<long> RetentionDeletedSegments = Meter.CreateCounter<long>("akkabroker.log_retention.deleted_segments", "{segment}", "Log segments removed by retention.ms or retention.bytes");
     public static readonly Histogram<double> RequestLatency = Meter.CreateHistogram<double>("akkabroker.request_latency", "ms", "Time from a request reaching its partition to its reply, tagged by api");
 
     static BrokerMetrics()
@@ -32,6 +38,11 @@ public static class BrokerMetrics
             () => LogEndOffsets.Select(kv => new Measurement<long>(kv.Value,
                 new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition))),
             "{offset}", "Log end offset (durable in this broker's journal) per partition replica");
+        Meter.CreateObservableGauge("akkabroker.log_size", () => LogMeasurements(v => v.Size), "By", "Bytes a partition replica's log holds (Kafka's Log Size)");
+        Meter.CreateObservableGauge("akkabroker.log_start_offset", () => LogMeasurements(v => v.Start), "{offset}", "First offset a partition replica's log still holds");
+        Meter.CreateObservableGauge("akkabroker.log_cleaner.dirty_ratio", () => Logs.Where(kv => kv.Value.DirtyRatio > 0).Select(kv => new Measurement<double>(kv.Value.DirtyRatio,
+                new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition))),
+            "1", "Share of a compacted log's cleanable bytes written since its last cleaning");
         Meter.CreateObservableGauge("akkabroker.controller.active", () => FromControllers(_ => 1), "{controller}",
             "1 on the broker running the controller (ActiveControllerCount); the cluster should have exactly one");
         Meter.CreateObservableGauge("akkabroker.controller.epoch", () => FromControllers(v => v.Epoch), "{epoch}", "The active controller's epoch");
@@ -59,5 +70,16 @@ public static class BrokerMetrics
 
     public static void SetLogEndOffset(TopicPartition tp, long offset) => LogEndOffsets[tp] = offset;
 
-    public static void RemovePartition(TopicPartition tp) => LogEndOffsets.TryRemove(tp, out _);
+    /// <summary>A replica's log size, dirty ratio and start, after appends, retention and cleaning.</summary>
+    public static void SetLogExtent(TopicPartition tp, long sizeBytes, double dirtyRatio, long logStartOffset) => Logs[tp] = (sizeBytes, dirtyRatio, logStartOffset);
+
+    private static IEnumerable<Measurement<long>> LogMeasurements(Func<(long Size, double DirtyRatio, long Start), long> value) =>
+        Logs.Select(kv => new Measurement<long>(value(kv.Value),
+            new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition)));
+
+    public static void RemovePartition(TopicPartition tp)
+    {
+        LogEndOffsets.TryRemove(tp, out _);
+        Logs.TryRemove(tp, out _);
+    }
 }

@@ -25,6 +25,7 @@ public sealed class PartitionLog
     private long _bytesSinceIndexEntry;
     private readonly List<LeaderEpochEntry> _epochs = new();
     private readonly List<SequenceRange> _deadRanges = new();
+    private readonly List<LogSegmentInfo> _segments = new();
 
     public PartitionLog(TopicPartition topicPartition, BrokerSettings settings)
     {
@@ -61,6 +62,20 @@ public sealed class PartitionLog
     /// <summary>Journal sequence number of the newest confirmed event, whatever its kind.</summary>
     public long LastSequenceNr { get; private set; }
     public IReadOnlyList<OffsetIndexEntry> Index => _index;
+    /// <summary>The log's segments, oldest first; the last is the active one, which retention and cleaning never touch.</summary>
+    public IReadOnlyList<LogSegmentInfo> Segments => _segments;
+    /// <summary>Where the log cleaner's last pass ended: records below it were compacted (Kafka's first dirty offset).</summary>
+    public long CleanedUpTo { get; private set; }
+    /// <summary>Bytes the log holds now (after retention and cleaning), what <c>retention.bytes</c> is compared with.</summary>
+    public long SizeBytes
+    {
+        get
+        {
+            var total = 0L;
+            foreach (var s in _segments) total += s.Bytes;
+            return total;
+        }
+    }
     public bool HasPendingWrites => LogEndOffset != DurableEnd;
 
     /// <summary>Moves the high watermark up (never down, never past <see cref="DurableEnd"/>); true when it moved.</summary>
@@ -104,8 +119,9 @@ public sealed class PartitionLog
     {
         Deleted = true;
         LastSequenceNr = sequenceNr;
-        LogStartOffset = LogEndOffset = DurableEnd = HighWatermark = LogBytes = 0;
+        LogStartOffset = LogEndOffset = DurableEnd = HighWatermark = LogBytes = CleanedUpTo = 0;
         _epochs.Clear();
+        _segments.Clear();
         MaxTimestamp = -1;
         _bytesSinceIndexEntry = 0;
         _index.Clear();
@@ -142,6 +158,9 @@ public sealed class PartitionLog
             return new AppendDecision.Rejected(ErrorCode.CorruptMessage, $"{TopicPartition}: {problem}");
 
         var view = RecordBatch.Wrap(batch);
+        if (!view.IsDense)
+            return new AppendDecision.Rejected(ErrorCode.CorruptMessage,
+                $"{TopicPartition}: a produced batch must hold one record per offset ({view.RecordCount} records for lastOffsetDelta {view.LastOffsetDelta})");
         switch (Producers.CheckBatch(view))
         {
             case ProducerStateTable.Check.Refuse r:
@@ -171,7 +190,8 @@ public sealed class PartitionLog
     private void OnPersisted(byte[] batch, long sequenceNr, bool cache)
     {
         var view = RecordBatch.Wrap(batch);
-        if (_index.Count == 0 || _bytesSinceIndexEntry >= _indexIntervalBytes)
+        var rolled = RollIfDue(view, batch.Length, sequenceNr);
+        if (rolled || _index.Count == 0 || _bytesSinceIndexEntry >= _indexIntervalBytes)
         {
             _index.Add(new OffsetIndexEntry(view.BaseOffset, sequenceNr, LogBytes, Math.Max(MaxTimestamp, view.MaxTimestamp)));
             _bytesSinceIndexEntry = 0;
@@ -180,10 +200,30 @@ public sealed class PartitionLog
         MaxTimestamp = Math.Max(MaxTimestamp, view.MaxTimestamp);
         if (cache) Cache.Add(new TailCache.CachedBatch(view.BaseOffset, view.NextOffset, LogBytes, batch, view.MaxTimestamp));
         else Cache.Clear(); // the cache must stay contiguous: newer batches are cached again from here on
+        var active = _segments[^1];
+        _segments[^1] = active with { Bytes = active.Bytes + batch.Length, MaxTimestamp = Math.Max(active.MaxTimestamp, view.MaxTimestamp) };
         LogBytes += batch.Length;
         DurableEnd = view.NextOffset;
         AssignEpoch(view.PartitionLeaderEpoch, view.BaseOffset);
         LastSequenceNr = sequenceNr;
+    }
+
+    /// <summary>
+    /// Starts a new active segment with this batch when the current one would pass <c>segment.bytes</c> or the batch is
+    /// more than <c>segment.ms</c> newer than the segment's first batch (Kafka rolls on append, by record time, so every
+    /// replica of the same batches rolls at the same offsets). Every segment starts with an index entry.
+    /// </summary>
+    private bool RollIfDue(RecordBatch view, int length, long sequenceNr)
+    {
+        if (_segments.Count > 0)
+        {
+            var active = _segments[^1];
+            var bySize = active.Bytes > 0 && active.Bytes + length > (Config?.SegmentBytes ?? int.MaxValue);
+            var byTime = active.Bytes > 0 && view.MaxTimestamp - active.FirstTimestamp > (Config?.SegmentMs ?? long.MaxValue);
+            if (!bySize && !byTime) return false;
+        }
+        _segments.Add(new LogSegmentInfo(view.BaseOffset, sequenceNr, LogBytes, view.MaxTimestamp, view.MaxTimestamp, 0));
+        return true;
     }
 
     /// <summary>
@@ -196,7 +236,8 @@ public sealed class PartitionLog
         if (!Exists) return $"{TopicPartition} does not exist on this broker";
         if (RecordBatch.Validate(batch) is { } problem) return $"the leader sent a corrupt batch ({problem})";
         var view = RecordBatch.Wrap(batch);
-        if (view.BaseOffset != LogEndOffset)
+        // A gap is what compaction left on the leader (whole batches cleaned away); an overlap is never right.
+        if (view.BaseOffset < LogEndOffset)
             return $"the leader sent a batch at offset {view.BaseOffset}, but this replica's log ends at {LogEndOffset}";
         Producers.OnAppended(view, view.BaseOffset, view.TimestampType == TimestampType.LogAppendTime ? view.MaxTimestamp : -1, nowMs);
         LogEndOffset = view.NextOffset;
@@ -254,6 +295,8 @@ public sealed class PartitionLog
         _index.RemoveAll(x => x.BaseOffset >= e.Offset);
         _bytesSinceIndexEntry = _index.Count == 0 ? 0 : e.Position - _index[^1].Position;
         _epochs.RemoveAll(x => x.StartOffset >= e.Offset);
+        _segments.RemoveAll(x => x.BaseOffset >= e.Offset);
+        if (_segments.Count > 0) _segments[^1] = _segments[^1] with { Bytes = Math.Max(0, e.Position - _segments[^1].Position) };
         _deadRanges.Add(new SequenceRange(e.FirstDeadSequenceNr, sequenceNr));
         Producers.TruncateFrom(e.Offset);
         Cache.Clear();
@@ -269,9 +312,12 @@ public sealed class PartitionLog
     {
         var problem = RecordBatch.Validate(batch);
         var view = RecordBatch.Wrap(batch);
-        if (batch.Length < RecordBatch.HeaderSize || view.BaseOffset != LogEndOffset || view.LastOffsetDelta < 0)
+        // Batches the cleaner removed leave gaps; a batch never starts below the log end.
+        if (batch.Length < RecordBatch.HeaderSize || view.BaseOffset < LogEndOffset || view.LastOffsetDelta < 0)
             throw new InvalidDataException($"{TopicPartition}: journal event {sequenceNr} does not continue the log at offset {LogEndOffset}" +
                                            (problem == null ? "" : $" ({problem})"));
+        // The journal's first events were deleted by retention and no snapshot holds the new start: the log starts here.
+        if (_segments.Count == 0 && LogEndOffset == LogStartOffset) LogStartOffset = HighWatermark = view.BaseOffset;
         Producers.OnAppended(view, view.BaseOffset, view.TimestampType == TimestampType.LogAppendTime ? view.MaxTimestamp : -1, nowMs);
         LogEndOffset = view.NextOffset;
         OnPersisted(batch, sequenceNr, cache: problem == null);
@@ -402,7 +448,7 @@ public sealed class PartitionLog
     {
         Producers.ExpireIdle(nowMs, producerExpirationMs);
         return new PartitionSnapshot(ConfigMap ?? new Dictionary<string, string>(), LogStartOffset, DurableEnd, LogBytes, MaxTimestamp,
-            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted, _epochs.ToArray(), _deadRanges.ToArray());
+            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted, _epochs.ToArray(), _deadRanges.ToArray(), _segments.ToArray(), CleanedUpTo);
     }
 
     public void Restore(PartitionSnapshot snapshot, long sequenceNr)
@@ -423,9 +469,120 @@ public sealed class PartitionLog
         _bytesSinceIndexEntry = snapshot.BytesSinceIndexEntry;
         _index.Clear();
         _index.AddRange(snapshot.Index);
+        _segments.Clear();
+        _segments.AddRange(snapshot.Segments);
+        // Snapshots from before segments: the whole log is one segment, which rolls on the next append past its limits.
+        if (_segments.Count == 0 && _index.Count > 0)
+            _segments.Add(new LogSegmentInfo(_index[0].BaseOffset, _index[0].SequenceNr, _index[0].Position, MaxTimestamp, MaxTimestamp, LogBytes - _index[0].Position));
+        CleanedUpTo = snapshot.CleanedUpTo;
         Producers.Restore(snapshot.Producers);
         Cache.Clear();
         LastSequenceNr = sequenceNr;
+    }
+
+    // ---------------------------------------------------------------- retention and cleaning
+
+    /// <summary>
+    /// Kafka's retention for <c>cleanup.policy=delete</c>: the oldest segments whose records are all older than
+    /// <c>retention.ms</c>, or that the log can lose and still hold <c>retention.bytes</c>, go; never the active
+    /// segment, and never a segment that reaches past the high watermark. Null when nothing is due.
+    /// </summary>
+    public LogStartAdvanced? PlanRetention(long nowMs)
+    {
+        if (Config is not { Deletes: true } c || _segments.Count < 2) return null;
+        var size = SizeBytes;
+        var keep = 0;
+        for (var i = 0; i < _segments.Count - 1; i++)
+        {
+            if (_segments[i + 1].BaseOffset > HighWatermark) break;
+            var byTime = c.RetentionMs >= 0 && _segments[i].MaxTimestamp < nowMs - c.RetentionMs;
+            var bySize = c.RetentionBytes >= 0 && size - _segments[i].Bytes >= c.RetentionBytes;
+            if (!byTime && !bySize) break;
+            size -= _segments[i].Bytes;
+            keep = i + 1;
+        }
+        return keep == 0 ? null : new LogStartAdvanced(_segments[keep].BaseOffset, _segments[keep].FirstSequenceNr);
+    }
+
+    /// <summary>Retention removed the segments below <c>e.Offset</c>: the log starts there.</summary>
+    public void ApplyLogStart(LogStartAdvanced e, long sequenceNr)
+    {
+        LastSequenceNr = sequenceNr;
+        if (e.Offset <= LogStartOffset) return;
+        LogStartOffset = e.Offset;
+        HighWatermark = Math.Max(HighWatermark, Math.Min(e.Offset, DurableEnd));
+        CleanedUpTo = Math.Max(CleanedUpTo, e.Offset);
+        _segments.RemoveAll(x => x.BaseOffset < e.Offset);
+        _index.RemoveAll(x => x.BaseOffset < e.Offset);
+        if (Cache.First is { } first && first.BaseOffset < e.Offset) Cache.Clear();
+    }
+
+    /// <summary>The first journal event still in the log: every event before it may be deleted once a snapshot is saved.</summary>
+    public long FirstLiveSequenceNr => _segments.Count > 0 ? _segments[0].FirstSequenceNr : LastSequenceNr + 1;
+
+    /// <summary>What the cleaner may compact now: the segments below <c>EndOffset</c>, journal events <c>From</c>..<c>To</c>.</summary>
+    public sealed record CleaningPlan(long FromSequenceNr, long ToSequenceNr, long EndOffset, IReadOnlyList<LogSegmentInfo> Segments,
+        IReadOnlyList<SequenceRange> DeadRanges, double DirtyRatio);
+
+    /// <summary>
+    /// The cleanable part of the log: whole segments before the active one, below the high watermark (so nothing
+    /// cleaned can still be truncated), whose records are all older than <c>min.compaction.lag.ms</c>. The dirty ratio
+    /// is the share of its bytes written since the last cleaning.
+    /// </summary>
+    private (int Count, long Dirty, long Total, long OldestDirty) Cleanable(TopicConfig c, long nowMs)
+    {
+        int count = 0;
+        long dirty = 0, total = 0, oldestDirty = long.MaxValue;
+        for (var i = 0; i < _segments.Count - 1; i++)
+        {
+            var segment = _segments[i];
+            if (_segments[i + 1].BaseOffset > HighWatermark || segment.MaxTimestamp > nowMs - c.MinCompactionLagMs) break;
+            count = i + 1;
+            total += segment.Bytes;
+            if (_segments[i + 1].BaseOffset <= CleanedUpTo) continue;
+            dirty += segment.Bytes;
+            oldestDirty = Math.Min(oldestDirty, segment.FirstTimestamp);
+        }
+        return (count, dirty, total, oldestDirty);
+    }
+
+    /// <summary>The share of the cleanable bytes written since the last cleaning (0 for a log that does not compact).</summary>
+    public double DirtyRatio(long nowMs)
+    {
+        if (Config is not { Compacts: true } c) return 0;
+        var (_, dirty, total, _) = Cleanable(c, nowMs);
+        return total == 0 ? 0 : (double)dirty / total;
+    }
+
+    /// <summary>
+    /// Kafka's cleaning trigger for <c>cleanup.policy=compact</c>: the dirty ratio reached <c>min.cleanable.dirty.ratio</c>,
+    /// or a record has waited longer than <c>max.compaction.lag.ms</c>. Null when not due.
+    /// </summary>
+    public CleaningPlan? PlanCleaning(long nowMs)
+    {
+        if (Config is not { Compacts: true } c) return null;
+        var (count, dirty, total, oldestDirty) = Cleanable(c, nowMs);
+        if (count == 0 || dirty == 0) return null;
+        var ratio = (double)dirty / total;
+        var overdue = c.MaxCompactionLagMs < long.MaxValue && oldestDirty < nowMs - c.MaxCompactionLagMs;
+        if (ratio < c.MinCleanableDirtyRatio && !overdue) return null;
+        return new CleaningPlan(_segments[0].FirstSequenceNr, _segments[count].FirstSequenceNr - 1, _segments[count].BaseOffset,
+            _segments.Take(count).ToArray(), _deadRanges.ToArray(), ratio);
+    }
+
+    /// <summary>The cleaner compacted the log below <c>e.CleanedUpTo</c>; cleaned segments take their new sizes.</summary>
+    public void ApplyCleaned(LogCleaned e, long sequenceNr)
+    {
+        LastSequenceNr = sequenceNr;
+        CleanedUpTo = Math.Max(CleanedUpTo, e.CleanedUpTo);
+        foreach (var size in e.SegmentBytes)
+        {
+            var i = _segments.FindIndex(x => x.BaseOffset == size.BaseOffset);
+            // The active segment is never cleaned; a segment retention removed meanwhile is gone.
+            if (i >= 0 && i < _segments.Count - 1) _segments[i] = _segments[i] with { Bytes = size.Bytes };
+        }
+        // Cached batches below the cleaned end are the uncleaned originals.
+        if (Cache.First is { } first && first.BaseOffset < e.CleanedUpTo) Cache.Clear();
     }
 
     private int FloorEntry(long offset)

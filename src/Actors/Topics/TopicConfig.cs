@@ -15,7 +15,12 @@ public sealed record TopicConfig(
     int MaxMessageBytes,
     TimestampType MessageTimestampType,
     int MinInsyncReplicas,
-    bool UncleanLeaderElectionEnable)
+    bool UncleanLeaderElectionEnable,
+    long SegmentMs,
+    long DeleteRetentionMs,
+    double MinCleanableDirtyRatio,
+    long MinCompactionLagMs,
+    long MaxCompactionLagMs)
 {
     public const string CleanupPolicyKey = "cleanup.policy";
     public const string RetentionMsKey = "retention.ms";
@@ -25,6 +30,17 @@ public sealed record TopicConfig(
     public const string MessageTimestampTypeKey = "message.timestamp.type";
     public const string MinInsyncReplicasKey = "min.insync.replicas";
     public const string UncleanLeaderElectionEnableKey = "unclean.leader.election.enable";
+    public const string SegmentMsKey = "segment.ms";
+    public const string DeleteRetentionMsKey = "delete.retention.ms";
+    public const string MinCleanableDirtyRatioKey = "min.cleanable.dirty.ratio";
+    public const string MinCompactionLagMsKey = "min.compaction.lag.ms";
+    public const string MaxCompactionLagMsKey = "max.compaction.lag.ms";
+
+    /// <summary>The log deletes old segments by time and size (<c>cleanup.policy</c> has <c>delete</c>).</summary>
+    public bool Deletes => CleanupPolicy.Contains("delete");
+
+    /// <summary>The log keeps the latest record per key (<c>cleanup.policy</c> has <c>compact</c>).</summary>
+    public bool Compacts => CleanupPolicy.Contains("compact");
 
     public static TopicConfig FromMap(IReadOnlyDictionary<string, string> map) => new(
         map[CleanupPolicyKey].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
@@ -35,5 +51,14 @@ public sealed record TopicConfig(
         Enum.Parse<TimestampType>(map[MessageTimestampTypeKey]),
         int.Parse(map[MinInsyncReplicasKey], CultureInfo.InvariantCulture),
         // Journals written before the key existed hold configs without it: Kafka's default then.
-        map.TryGetValue(UncleanLeaderElectionEnableKey, out var unclean) && bool.Parse(unclean));
+        map.TryGetValue(UncleanLeaderElectionEnableKey, out var unclean) && bool.Parse(unclean),
+        // Likewise for the log cleaner's keys, added later: Kafka's defaults when absent.
+        Long(map, SegmentMsKey, 604_800_000),
+        Long(map, DeleteRetentionMsKey, 86_400_000),
+        map.TryGetValue(MinCleanableDirtyRatioKey, out var ratio) ? double.Parse(ratio, CultureInfo.InvariantCulture) : 0.5,
+        Long(map, MinCompactionLagMsKey, 0),
+        Long(map, MaxCompactionLagMsKey, long.MaxValue));
+
+    private static long Long(IReadOnlyDictionary<string, string> map, string key, long absent) =>
+        map.TryGetValue(key, out var raw) ? long.Parse(raw, CultureInfo.InvariantCulture) : absent;
 }

@@ -25,6 +25,11 @@ public static class TopicConfigValidator
         new(TopicConfig.MessageTimestampTypeKey, "CreateTime or LogAppendTime", v => v is "CreateTime" or "LogAppendTime"),
         new(TopicConfig.MinInsyncReplicasKey, "a whole number from 1 to 2147483647", v => IsLong(v, 1, int.MaxValue)),
         new(TopicConfig.UncleanLeaderElectionEnableKey, "true or false", v => v is "true" or "false"),
+        new(TopicConfig.SegmentMsKey, "a whole number of milliseconds, at least 1", v => IsLong(v, 1, long.MaxValue)),
+        new(TopicConfig.DeleteRetentionMsKey, "a whole number of milliseconds, at least 0", v => IsLong(v, 0, long.MaxValue)),
+        new(TopicConfig.MinCleanableDirtyRatioKey, "a number from 0 to 1", v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1),
+        new(TopicConfig.MinCompactionLagMsKey, "a whole number of milliseconds, at least 0", v => IsLong(v, 0, long.MaxValue)),
+        new(TopicConfig.MaxCompactionLagMsKey, "a whole number of milliseconds, at least 1", v => IsLong(v, 1, long.MaxValue)),
     ];
 
     public static IReadOnlyCollection<string> KnownKeys { get; } = Rules.Select(r => r.Key).ToArray();

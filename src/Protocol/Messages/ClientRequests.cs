@@ -74,3 +74,13 @@ public sealed record DescribeConfigsResponse(string Name, ErrorCode Error, strin
 public sealed record InitProducerIdRequest;
 
 public sealed record InitProducerIdResponse(ErrorCode Error, string? ErrorMessage, long ProducerId, short ProducerEpoch);
+
+/// <summary>Asks a partition's leader to describe its log (Kafka's DescribeLogDirs for one partition).</summary>
+public sealed record DescribeLogRequest(TopicPartition TopicPartition) : IPartitionRequest;
+
+/// <summary>
+/// A partition log's extent on its leader: first and next offset, high watermark, bytes held, segments, and for
+/// compacted topics where cleaning last ended and the share of cleanable bytes written since (dirty ratio).
+/// </summary>
+public sealed record DescribeLogResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long LogStartOffset, long LogEndOffset,
+    long HighWatermark, long SizeBytes, int SegmentCount, long CleanedUpTo, double DirtyRatio);

@@ -91,7 +91,33 @@ public readonly record struct ProducerBatchMetadata(int FirstSequence, int LastS
 /// The replica's index state, so recovery replays only the events after it: bounded by configuration, not by the size
 /// of the log.
 /// </summary>
-/// <c>LeaderEpochs</c> is the leader-epoch cache; <c>DeadRanges</c> are journal events that truncations removed.
+/// <c>LeaderEpochs</c> is the leader-epoch cache; <c>DeadRanges</c> are journal events that truncations removed;
+/// <c>Segments</c> the log's segments, oldest first (empty in snapshots written before segments existed);
+/// <c>CleanedUpTo</c> where the log cleaner's last pass ended (Kafka's first dirty offset).
 public sealed record PartitionSnapshot(IReadOnlyDictionary<string, string> Config, long LogStartOffset, long LogEndOffset,
     long LogBytes, long MaxTimestamp, long BytesSinceIndexEntry, IReadOnlyList<OffsetIndexEntry> Index, IReadOnlyList<ProducerStateEntry> Producers,
-    bool Deleted, IReadOnlyList<LeaderEpochEntry> LeaderEpochs, IReadOnlyList<SequenceRange> DeadRanges);
+    bool Deleted, IReadOnlyList<LeaderEpochEntry> LeaderEpochs, IReadOnlyList<SequenceRange> DeadRanges,
+    IReadOnlyList<LogSegmentInfo> Segments, long CleanedUpTo);
+
+/// <summary>
+/// A log segment: the batches from <c>BaseOffset</c> (journal event <c>FirstSequenceNr</c>, <c>Position</c> bytes into
+/// the log) up to the next segment's base. <c>FirstTimestamp</c> is its first batch's largest timestamp (segment.ms is
+/// measured from it, as in Kafka), <c>MaxTimestamp</c> its largest, <c>Bytes</c> what it holds now (less after cleaning).
+/// </summary>
+public readonly record struct LogSegmentInfo(long BaseOffset, long FirstSequenceNr, long Position, long FirstTimestamp, long MaxTimestamp, long Bytes);
+
+/// <summary>
+/// Retention removed the segments below <c>Offset</c>, the base of the oldest segment kept (journal event
+/// <c>FirstKeptSequenceNr</c>): the log now starts there, and journal events before it are deleted once a snapshot
+/// holds the new start.
+/// </summary>
+public sealed record LogStartAdvanced(long Offset, long FirstKeptSequenceNr);
+
+/// <summary>
+/// The log cleaner compacted the segments below <c>CleanedUpTo</c>; <c>SegmentBytes</c> gives each cleaned segment's
+/// size afterwards, by base offset.
+/// </summary>
+public sealed record LogCleaned(long CleanedUpTo, IReadOnlyList<SegmentSize> SegmentBytes);
+
+/// <summary>A segment's size in bytes, by its base offset.</summary>
+public readonly record struct SegmentSize(long BaseOffset, long Bytes);

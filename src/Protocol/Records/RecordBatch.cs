@@ -88,7 +88,9 @@ public readonly struct RecordBatch
         var count = BinaryPrimitives.ReadInt32BigEndian(bytes[RecordCountPos..]);
         var lastDelta = BinaryPrimitives.ReadInt32BigEndian(bytes[LastOffsetDeltaPos..]);
         if (count <= 0) return "a record batch must hold at least one record";
-        if (lastDelta != count - 1) return $"lastOffsetDelta {lastDelta} does not match the record count {count}";
+        // A compacted batch keeps its offsets (lastOffsetDelta) with fewer records; a produced one must be dense,
+        // which the partition checks on append (IsDense).
+        if (lastDelta < count - 1) return $"lastOffsetDelta {lastDelta} is too small for the record count {count}";
         var attributes = BinaryPrimitives.ReadInt16BigEndian(bytes[AttributesPos..]);
         if ((attributes & 0x07) > 4) return $"unknown compression codec {attributes & 0x07}";
         if ((attributes & 0x07) == 0)
@@ -110,6 +112,61 @@ public readonly struct RecordBatch
             if (pos != bytes.Length) return $"{bytes.Length - pos} bytes follow the last record";
         }
         return null;
+    }
+
+    /// <summary>Whether every offset from base to last holds a record, as in every batch a producer sends (compaction leaves gaps).</summary>
+    public bool IsDense => RecordCount == LastOffsetDelta + 1;
+
+    /// <summary>
+    /// The batch with only the records <paramref name="keep"/> accepts, as Kafka's log cleaner writes it: base offset,
+    /// lastOffsetDelta, timestamps, producer state, leader epoch and compression are kept, so every kept record keeps
+    /// its offset and the next batch still starts where it did. Returns the same array when every record is kept and
+    /// null when none is.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the records section is malformed.</exception>
+    public static byte[]? Retain(byte[] batch, Func<Record, bool> keep)
+    {
+        var view = Wrap(batch);
+        var records = view.ReadRecords();
+        var keepAll = true;
+        var keepAny = false;
+        var kept = new bool[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            kept[i] = keep(records[i]);
+            keepAll &= kept[i];
+            keepAny |= kept[i];
+        }
+        if (keepAll) return batch;
+        if (!keepAny) return null;
+
+        var compression = view.Compression;
+        ReadOnlySpan<byte> section = compression == CompressionType.None
+            ? batch.AsSpan(HeaderSize)
+            : Records.Compression.Decompress(compression, batch.AsSpan(HeaderSize));
+        // Records are length-prefixed: the kept ones are copied byte for byte, offset and timestamp deltas included.
+        var output = new byte[section.Length];
+        int pos = 0, written = 0, count = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var start = pos;
+            var length = (int)Varint.Read(section, ref pos);
+            pos += length;
+            if (!kept[i]) continue;
+            section[start..pos].CopyTo(output.AsSpan(written));
+            written += pos - start;
+            count++;
+        }
+        ReadOnlySpan<byte> body = compression == CompressionType.None
+            ? output.AsSpan(0, written)
+            : Records.Compression.Compress(compression, output.AsSpan(0, written));
+        var result = new byte[HeaderSize + body.Length];
+        batch.AsSpan(0, HeaderSize).CopyTo(result);
+        body.CopyTo(result.AsSpan(HeaderSize));
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(LengthPos), result.Length - LogOverhead);
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(RecordCountPos), count);
+        BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(CrcPos), Crc32C.Compute(result.AsSpan(AttributesPos)));
+        return result;
     }
 
     /// <summary>Wraps one batch without checking it; call <see cref="Validate"/> on untrusted bytes first.</summary>

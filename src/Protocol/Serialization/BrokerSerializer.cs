@@ -90,7 +90,17 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<PartitionConfigured>("pCF", (w, m) => w.StringMap(m.Config), r => new PartitionConfigured(r.StringMap())),
         C<BatchAppended>("pBA", (w, m) => w.Bytes(m.Batch), r => new BatchAppended(r.Bytes())),
         C<PartitionDeleted>("pDL", (_, _) => { }, _ => new PartitionDeleted()),
-        C<PartitionSnapshot>("pSN2", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true)),
+        C<PartitionSnapshot>("pSN3", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true, withSegments: true)),
+        C<LogStartAdvanced>("pLS", (w, m) => { w.Long(m.Offset); w.Long(m.FirstKeptSequenceNr); }, r => new LogStartAdvanced(r.Long(), r.Long())),
+        C<LogCleaned>("pLC", (w, m) => { w.Long(m.CleanedUpTo); w.List(m.SegmentBytes, (ww, x) => { ww.Long(x.BaseOffset); ww.Long(x.Bytes); }); },
+            r => new LogCleaned(r.Long(), r.List(rr => new SegmentSize(rr.Long(), rr.Long())))),
+        C<DescribeLogRequest>("DLgRq", (w, m) => w.TopicPartition(m.TopicPartition), r => new DescribeLogRequest(r.TopicPartition())),
+        C<DescribeLogResponse>("DLgRs", (w, m) =>
+            {
+                w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.LogStartOffset); w.Long(m.LogEndOffset);
+                w.Long(m.HighWatermark); w.Long(m.SizeBytes); w.Int(m.SegmentCount); w.Long(m.CleanedUpTo); w.Double(m.DirtyRatio);
+            },
+            r => new DescribeLogResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Long(), r.Long(), r.Long(), r.Int(), r.Long(), r.Double())),
         C<LogTruncated>("pLT", (w, m) => { w.Long(m.Offset); w.Long(m.Position); w.Long(m.FirstDeadSequenceNr); },
             r => new LogTruncated(r.Long(), r.Long(), r.Long())),
         C<ReplicaFetchRequest>("RFRq", (w, m) =>
@@ -195,7 +205,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         // Controller state before partitions had leadership (every replica in sync, the preferred one leading).
         ["cSN3"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int())),
         // Partition snapshots before replication (no leader epochs, no truncations).
-        ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false),
+        ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false, withSegments: false),
+        // Partition snapshots before segments, retention and compaction.
+        ["pSN2"] = r => ReadPartitionSnapshot(r, withReplication: true, withSegments: false),
     };
 
     private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);
@@ -365,14 +377,18 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         w.Bool(s.Deleted);
         w.List(s.LeaderEpochs, (ww, e) => { ww.Int(e.Epoch); ww.Long(e.StartOffset); });
         w.List(s.DeadRanges, (ww, d) => { ww.Long(d.From); ww.Long(d.To); });
+        w.List(s.Segments, (ww, g) => { ww.Long(g.BaseOffset); ww.Long(g.FirstSequenceNr); ww.Long(g.Position); ww.Long(g.FirstTimestamp); ww.Long(g.MaxTimestamp); ww.Long(g.Bytes); });
+        w.Long(s.CleanedUpTo);
     }
 
-    private static PartitionSnapshot ReadPartitionSnapshot(WireReader r, bool withReplication) =>
+    private static PartitionSnapshot ReadPartitionSnapshot(WireReader r, bool withReplication, bool withSegments) =>
         new(r.StringMap(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(),
             r.List(rr => new OffsetIndexEntry(rr.Long(), rr.Long(), rr.Long(), rr.Long())),
             r.List(rr => new ProducerStateEntry(rr.Long(), rr.Short(), rr.Long(),
                 rr.List(x => new ProducerBatchMetadata(x.Int(), x.Int(), x.Long(), x.Long())))),
             r.Bool(),
             withReplication ? r.List(rr => new LeaderEpochEntry(rr.Int(), rr.Long())) : [],
-            withReplication ? r.List(rr => new SequenceRange(rr.Long(), rr.Long())) : []);
+            withReplication ? r.List(rr => new SequenceRange(rr.Long(), rr.Long())) : [],
+            withSegments ? r.List(rr => new LogSegmentInfo(rr.Long(), rr.Long(), rr.Long(), rr.Long(), rr.Long(), rr.Long())) : [],
+            withSegments ? r.Long() : 0);
 }

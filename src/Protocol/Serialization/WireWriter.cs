@@ -33,6 +33,8 @@ internal sealed class WireWriter
 
     public void Long(long v) => BinaryPrimitives.WriteInt64LittleEndian(Reserve(8), v);
 
+    public void Double(double v) => BinaryPrimitives.WriteDoubleLittleEndian(Reserve(8), v);
+
     /// <summary>Bytes <see cref="String"/> writes for <paramref name="v"/>.</summary>
     public static int SizeOf(string? v) => 4 + (v == null ? 0 : Encoding.UTF8.GetByteCount(v));
 
@@ -96,6 +98,8 @@ internal sealed class WireReader
     public short Short() => BinaryPrimitives.ReadInt16LittleEndian(Take(2));
     public int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
     public long Long() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+    public double Double() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
 
     public string? NullableString()
     {

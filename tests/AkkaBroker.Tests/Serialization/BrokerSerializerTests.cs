@@ -72,7 +72,12 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionDeleted(),
         new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)],
             [new ProducerStateEntry(7, 0, 100, [new ProducerBatchMetadata(0, 4, 0, -1)])], false,
-            [new LeaderEpochEntry(0, 0), new LeaderEpochEntry(3, 7)], [new SequenceRange(5, 9)]),
+            [new LeaderEpochEntry(0, 0), new LeaderEpochEntry(3, 7)], [new SequenceRange(5, 9)],
+            [new LogSegmentInfo(0, 2, 0, 90, 99, 500)], 4),
+        new LogStartAdvanced(40, 12),
+        new LogCleaned(40, [new SegmentSize(0, 120), new SegmentSize(20, 300)]),
+        new DescribeLogRequest(Tp),
+        new DescribeLogResponse(Tp, ErrorCode.None, null, 3, 10, 9, 4096, 2, 5, 0.25),
         new JoinGroupRequest("g", "", "static-1", "c", 10000, 300000, ["range", "roundrobin"], ["t", "u"], [Tp]),
         new JoinGroupRequest("g", "m-1", null, "c", 10000, 300000, ["cooperative-sticky"], ["t"], []),
         new JoinGroupResponse(ErrorCode.None, null, 3, "range", "m-1", "m-2"),
@@ -199,14 +204,28 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
     [Fact]
     public void Partition_snapshots_written_before_replication_load_with_no_epochs_or_truncations()
     {
-        var current = new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)], [], false, [new LeaderEpochEntry(0, 0)], []);
+        var current = new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)], [], false, [new LeaderEpochEntry(0, 0)], [], [], 0);
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(PartitionSnapshot));
         var bytes = serializer.ToBinary(current);
-        // The "pSN" layout is the "pSN2" layout without the two trailing lists (each an int count of 1 and 0 here).
-        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes[..^(4 + 4 + 8 + 4)], "pSN"));
+        // The "pSN" layout is the "pSN2" layout without the two trailing lists (each an int count of 1 and 0 here),
+        // which is "pSN3" without its segment list (count 0) and cleaner offset.
+        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes[..^(4 + 4 + 8 + 4 + 4 + 8)], "pSN"));
         Assert.Equal(10, legacy.LogEndOffset);
         Assert.Empty(legacy.LeaderEpochs);
         Assert.Empty(legacy.DeadRanges);
+        Assert.Empty(legacy.Segments);
+    }
+
+    [Fact]
+    public void Partition_snapshots_written_before_segments_load_with_none()
+    {
+        var current = new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)], [], false, [new LeaderEpochEntry(0, 0)],
+            [new SequenceRange(3, 4)], [], 0);
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(PartitionSnapshot));
+        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(serializer.ToBinary(current)[..^(4 + 8)], "pSN2"));
+        Assert.Equal([new SequenceRange(3, 4)], legacy.DeadRanges);
+        Assert.Empty(legacy.Segments);
+        Assert.Equal(0, legacy.CleanedUpTo);
     }
 
     private static string Render(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType());

@@ -88,7 +88,27 @@ public interface IAdminClient : IDisposable
     /// <summary>A partition's offset: the earliest, the latest (log end), or the first at or after a timestamp (Unix ms; End when none).</summary>
     /// <exception cref="KafkaException">the partition does not exist, or no broker answered.</exception>
     Task<Offset> ListOffsetAsync(TopicPartition partition, OffsetSpec spec);
+
+    /// <summary>
+    /// A partition's log as its leader holds it: first offset (moved by retention), log end, high watermark, size in
+    /// bytes and segments, and for compacted topics where cleaning last ended and the dirty ratio (Kafka's
+    /// DescribeLogDirs and the log cleaner's metrics, for one partition).
+    /// </summary>
+    /// <exception cref="KafkaException">the partition does not exist, or its leader did not answer within request.timeout.ms.</exception>
+    Task<PartitionLogDescription> DescribeLogAsync(TopicPartition partition);
 }
+
+/// <summary>A partition's log on its leader; see <see cref="IAdminClient.DescribeLogAsync"/>.</summary>
+/// <param name="TopicPartition">The partition described.</param>
+/// <param name="LogStartOffset">The first offset still held: a consumer below it gets OFFSET_OUT_OF_RANGE and follows auto.offset.reset.</param>
+/// <param name="LogEndOffset">The offset the next record will get.</param>
+/// <param name="HighWatermark">Consumers see the records below it.</param>
+/// <param name="SizeBytes">Bytes of record batches the log holds.</param>
+/// <param name="SegmentCount">Segments, the active one included.</param>
+/// <param name="CleanedUpTo">Where the last compaction ended (0 when never cleaned).</param>
+/// <param name="DirtyRatio">Share of the cleanable bytes written since the last cleaning (0 unless compacted).</param>
+public sealed record PartitionLogDescription(TopicPartition TopicPartition, long LogStartOffset, long LogEndOffset, long HighWatermark, long SizeBytes,
+    int SegmentCount, long CleanedUpTo, double DirtyRatio);
 
 /// <summary>Which offset <see cref="IAdminClient.ListOffsetAsync"/> looks up.</summary>
 public sealed record OffsetSpec

@@ -58,7 +58,9 @@ internal static class TopicsCommand
     {
         var bootstrap = CliCommon.BootstrapServer();
         var topic = CliCommon.Topic(required: false);
-        var command = new Command("describe", "Describe topics: partitions, leaders, replicas, in-sync replicas and config overrides.") { bootstrap, topic };
+        var command = new Command("describe",
+            "Describe topics: partitions, leaders, replicas, in-sync replicas, config overrides, and each partition's log on its leader " +
+            "(start and end offset, size, segments; dirty ratio for compacted topics).") { bootstrap, topic };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
@@ -70,13 +72,30 @@ internal static class TopicsCommand
                 var overrides = string.Join(",", configs.Where(c => !c.IsDefault).Select(c => $"{c.Name}={c.Value}"));
                 var rf = t.Partitions.Count == 0 ? 0 : t.Partitions[0].Replicas.Count;
                 Console.WriteLine($"Topic: {t.Topic}\tPartitionCount: {t.Partitions.Count}\tReplicationFactor: {rf}\tConfigs: {overrides}");
+                var compacted = configs.Any(c => c.Name == "cleanup.policy" && c.Value.Contains("compact"));
                 foreach (var p in t.Partitions)
                     Console.WriteLine($"\tTopic: {t.Topic}\tPartition: {p.PartitionId}\tLeader: {(p.Leader < 0 ? "none" : p.Leader)}\tReplicas: {string.Join(",", p.Replicas)}\tIsr: {string.Join(",", p.InSyncReplicas)}" +
-                                      (p.Leader < 0 ? "\tOffline: no in-sync replica is live" : p.InSyncReplicas.Count < p.Replicas.Count ? "\tUnder-replicated" : ""));
+                                      (p.Leader < 0 ? "\tOffline: no in-sync replica is live" : p.InSyncReplicas.Count < p.Replicas.Count ? "\tUnder-replicated" : "") +
+                                      (p.Leader < 0 ? "" : await DescribeLog(admin, new TopicPartition(t.Topic, p.PartitionId), compacted)));
             }
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The partition's log columns, or why they are missing (the describe goes on for the other partitions).</summary>
+    private static async Task<string> DescribeLog(IAdminClient admin, TopicPartition partition, bool compacted)
+    {
+        try
+        {
+            var log = await admin.DescribeLogAsync(partition);
+            return $"\tLogStartOffset: {log.LogStartOffset}\tLogEndOffset: {log.LogEndOffset}\tSize: {log.SizeBytes}\tSegments: {log.SegmentCount}" +
+                   (compacted ? FormattableString.Invariant($"\tCleanedUpTo: {log.CleanedUpTo}\tDirtyRatio: {log.DirtyRatio:0.00}") : "");
+        }
+        catch (KafkaException e)
+        {
+            return $"\tLog: unavailable ({e.Error.Reason})";
+        }
     }
 
     private static Command DeleteTopic()

@@ -69,11 +69,11 @@ public sealed class BrokerNode : IAsyncDisposable
         var bootstrap = BootstrapSetup.Create().WithConfig(config)
             .And(SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous));
         var system = ActorSystem.Create(ActorSystemName, bootstrap);
-        var checkpointer = new WalCheckpointer(settings.DatabasePath, connectionString, 256L * 1024 * 1024, system.Log);
+        var maintenance = new SqliteMaintenance(settings.DatabasePath, connectionString, 256L * 1024 * 1024, system.Log);
         // Checkpointing stops before the actor system (and its journal) goes away.
-        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-wal-checkpointer", async () =>
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-sqlite-maintenance", async () =>
         {
-            await checkpointer.DisposeAsync();
+            await maintenance.DisposeAsync();
             return Akka.Done.Instance;
         });
         try
@@ -126,6 +126,7 @@ public sealed class BrokerNode : IAsyncDisposable
                     PoisonPill.Instance,
                     ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
                 "controller-singleton");
+            system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             return new BrokerNode(system, settings, gateway, region);
         }
@@ -174,7 +175,9 @@ public sealed class BrokerNode : IAsyncDisposable
 
     /// <summary>
     /// Creates the SQLite file in WAL mode (persistent on the file, about twice the write rate of the default
-    /// rollback journal) and returns the connection string for Akka.Persistence.Sql.
+    /// rollback journal) with incremental auto-vacuum, so the space of deleted journal rows can be given back to the
+    /// file system (<see cref="SqliteMaintenance"/>), and returns the connection string for Akka.Persistence.Sql.
+    /// A file made before auto-vacuum was on is converted once with VACUUM, which rewrites the whole file.
     /// </summary>
     private static string PrepareDatabase(string path)
     {
@@ -182,6 +185,20 @@ public sealed class BrokerNode : IAsyncDisposable
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA auto_vacuum;";
+        if (Convert.ToInt64(command.ExecuteScalar()) != 2)
+        {
+            // Takes effect at once on an empty file; an existing one needs the VACUUM.
+            command.CommandText = "PRAGMA auto_vacuum=INCREMENTAL;";
+            command.ExecuteNonQuery();
+            command.CommandText = "SELECT count(*) FROM sqlite_master;";
+            if (Convert.ToInt64(command.ExecuteScalar()) > 0)
+            {
+                Console.Error.WriteLine($"akkabroker: converting {path} to incremental auto-vacuum (once; rewrites the file)...");
+                command.CommandText = "VACUUM;";
+                command.ExecuteNonQuery();
+            }
+        }
         command.CommandText = "PRAGMA journal_mode=WAL;";
         var mode = command.ExecuteScalar() as string;
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))

@@ -14,7 +14,7 @@ namespace AkkaBroker.Actors.Broker;
 /// flushing to the OS and relies on replication. FULL fsyncs every commit and survives power loss at a large cost in
 /// produce latency and throughput (see docs/benchmarks.md).
 /// </para>
-/// Automatic WAL checkpoints are off on these connections; <see cref="WalCheckpointer"/> does them in the background.
+/// Automatic WAL checkpoints are off on these connections; <see cref="SqliteMaintenance"/> does them in the background.
 /// </summary>
 public static class SqliteJournalConnections
 {

@@ -161,6 +161,10 @@ public sealed class PartitionLog
         if (!view.IsDense)
             return new AppendDecision.Rejected(ErrorCode.CorruptMessage,
                 $"{TopicPartition}: a produced batch must hold one record per offset ({view.RecordCount} records for lastOffsetDelta {view.LastOffsetDelta})");
+        // Compaction keeps the latest record per key: a record without a key could never be cleaned (Kafka refuses it too).
+        if (Config.Compacts && view.ReadRecords().Any(r => r.Key == null))
+            return new AppendDecision.Rejected(ErrorCode.InvalidRecord,
+                $"{TopicPartition.Topic} is compacted (cleanup.policy={string.Join(",", Config.CleanupPolicy)}): every record needs a key");
         switch (Producers.CheckBatch(view))
         {
             case ProducerStateTable.Check.Refuse r:

@@ -76,6 +76,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     /// <summary>The controller's answer to an ISR proposal, or why none came.</summary>
     private sealed record AlterPartitionResult(AlterPartitionResponse? Response, string? Failure, int LeaderEpoch);
 
+    /// <summary>Time to check retention, compaction and the log's metrics.</summary>
+    private sealed record LogMaintenanceTick;
+
     /// <summary>The journal events a follower's truncation must look at.</summary>
     private sealed record TruncationRead(long Target, long Session);
 
@@ -111,6 +114,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private IActorRef? _leaderReplica;
     private long _followerSession;
     private long _followerCorrelation;
+    // Retention and compaction: a cleaning handed to the broker's LogCleaner (and since when), the last retention
+    // check, a snapshot wanted before journal events below the log start can be deleted, and how far they have been.
+    private bool _cleaning;
+    private long _cleaningSinceMs;
+    private long _lastRetentionCheckMs;
+    private bool _snapshotWanted;
+    private long _logStartSequenceNr = -1;
+    private long _journalDeletedTo;
 
     public PartitionReplica(TopicPartition tp, BrokerSettings settings)
     {
@@ -131,12 +142,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Recover<LogTruncated>(e => _log.ApplyTruncation(e, LastSequenceNr));
         Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));
         Recover<PartitionDeleted>(_ => _log.ApplyDeleted(LastSequenceNr));
+        Recover<LogStartAdvanced>(e =>
+        {
+            _log.ApplyLogStart(e, LastSequenceNr);
+            // Events below the new start may still be in the journal (no snapshot held it yet): take one soon.
+            _logStartSequenceNr = LastSequenceNr;
+            _snapshotWanted = true;
+        });
+        Recover<LogCleaned>(e => _log.ApplyCleaned(e, LastSequenceNr));
         Recover<RecoveryCompleted>(_ =>
         {
             // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
             if (_log.Exists) Timers.StartPeriodicTimer(nameof(AskLeadership), new AskLeadership(), TimeSpan.FromSeconds(10));
             if (_log.Exists) Self.Tell(new AskLeadership());
             if (_log.Exists) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            if (_log.Exists) StartLogMaintenance();
             _logger.Info("[{0}] recovered: log {1}..{2}, {3} bytes, {4} index entries", _tp, _log.LogStartOffset, _log.DurableEnd,
                 _log.LogBytes, _log.Index.Count);
         });
@@ -167,6 +187,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new PartitionLeadershipRequest(_tp, _brokerId));
         });
         Command<AlterPartitionResult>(OnAlterPartitionResult);
+        Command<LogMaintenanceTick>(_ => OnLogMaintenanceTick());
+        Command<LogCleaner.Cleaned>(OnCleaned);
+        Command<LogCleaner.CleaningFailed>(_ => _cleaning = false);
+        Command<DescribeLogRequest>(HandleDescribeLog);
         Command<OffsetForLeaderEpochResponse>(OnOffsetForLeaderEpoch);
         Command<ReplicaFetchResponse>(OnReplicaFetchResponse);
         Command<FollowerRetry>(r =>
@@ -188,6 +212,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _snapshotInProgressSeqNr = -1;
             // A snapshot that finished after the partition was deleted must not resurrect the old log.
             DeleteSnapshots(_log.Deleted ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            DeleteJournalBelowLogStart(s.Metadata.SequenceNr);
         });
         Command<SaveSnapshotFailure>(f =>
         {
@@ -197,7 +222,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _logger.Warning("[{0}] deleting old snapshots failed: {1}", _tp, f.Cause.Message));
         Command<DeleteMessagesSuccess>(_ => { });
-        Command<DeleteMessagesFailure>(f => _logger.Error(f.Cause, "[{0}] deleting the log of a deleted partition failed", _tp));
+        Command<DeleteMessagesFailure>(f =>
+        {
+            _logger.Error(f.Cause, "[{0}] deleting journal events up to {1} failed (the space is reclaimed after the next retention)", _tp, f.ToSequenceNr);
+            _journalDeletedTo = Math.Min(_journalDeletedTo, f.ToSequenceNr - 1);
+        });
     }
 
     public override string PersistenceId { get; }
@@ -358,10 +387,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     private void MaybeSnapshot()
     {
-        if (_eventsSinceSnapshot < _settings.Partition.SnapshotIntervalEvents || _snapshotInProgressSeqNr >= 0 || _log.HasPendingWrites)
+        if ((_eventsSinceSnapshot < _settings.Partition.SnapshotIntervalEvents && !_snapshotWanted) || _snapshotInProgressSeqNr >= 0 || _log.HasPendingWrites)
             return;
         _snapshotInProgressSeqNr = LastSequenceNr;
         _eventsSinceSnapshot = 0;
+        _snapshotWanted = false;
         SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs));
     }
 
@@ -633,6 +663,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             var created = !_log.Exists;
             _log.ApplyConfig(e.Config, LastSequenceNr);
             if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            if (created) StartLogMaintenance();
             _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
             ApplyLeadership(command);
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
@@ -941,6 +972,100 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             MaybeSnapshot();
             if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
         });
+    }
+
+    // ---------------------------------------------------------------- retention and compaction
+
+    private void StartLogMaintenance()
+    {
+        var cleaner = _settings.LogCleaner;
+        var interval = Math.Min(cleaner.CleanerBackoffMs, cleaner.RetentionCheckIntervalMs);
+        Timers.StartPeriodicTimer(nameof(LogMaintenanceTick), new LogMaintenanceTick(), TimeSpan.FromMilliseconds(interval));
+        _lastRetentionCheckMs = NowMs();
+        PublishLogExtent();
+    }
+
+    private void PublishLogExtent() => BrokerMetrics.SetLogExtent(_tp, _log.SizeBytes, _log.DirtyRatio(NowMs()), _log.LogStartOffset);
+
+    private void OnLogMaintenanceTick()
+    {
+        if (!_log.Exists) return;
+        var now = NowMs();
+        PublishLogExtent();
+        // A snapshot wanted for a retention that came while writes were in flight.
+        MaybeSnapshot();
+        if (now - _lastRetentionCheckMs >= _settings.LogCleaner.RetentionCheckIntervalMs)
+        {
+            _lastRetentionCheckMs = now;
+            ApplyRetention(now);
+        }
+        if (_cleaning && now - _cleaningSinceMs > TimeSpan.FromMinutes(30).TotalMilliseconds)
+        {
+            _logger.Warning("[{0}] the log cleaner has not answered for 30 minutes; asking again", _tp);
+            _cleaning = false;
+        }
+        if (!_cleaning && _settings.LogCleaner.CleanerEnable && _log.Config is { } config && _log.PlanCleaning(now) is { } plan)
+        {
+            _cleaning = true;
+            _cleaningSinceMs = now;
+            var horizon = config.DeleteRetentionMs >= now ? long.MinValue : now - config.DeleteRetentionMs;
+            Context.ActorSelection("/user/" + LogCleaner.Name).Tell(new LogCleaner.CleanLog(_tp, PersistenceId, plan, horizon));
+        }
+    }
+
+    /// <summary>
+    /// Removes the segments past retention: the new log start is journaled, then a snapshot that holds it is saved,
+    /// and only then are the journal events below it deleted (recovery must never need them).
+    /// </summary>
+    private void ApplyRetention(long now)
+    {
+        if (_log.PlanRetention(now) is not { } plan) return;
+        var segments = _log.Segments.Count(x => x.BaseOffset < plan.Offset);
+        Persist(plan, e =>
+        {
+            var from = _log.LogStartOffset;
+            _log.ApplyLogStart(e, LastSequenceNr);
+            _logStartSequenceNr = LastSequenceNr;
+            _snapshotWanted = true;
+            BrokerMetrics.RetentionDeletedSegments.Add(segments);
+            _logger.Info("[{0}] retention removed {1} segment(s): the log starts at {2} (was {3}), {4} bytes left", _tp, segments, e.Offset, from, _log.SizeBytes);
+            PublishLogExtent();
+            // Long polls parked below the new start are answered now (with OFFSET_OUT_OF_RANGE).
+            WakeParkedFetches();
+            MaybeSnapshot();
+        });
+    }
+
+    /// <summary>Once a snapshot holds the latest log start, the journal events below it go (SQLite reuses their pages).</summary>
+    private void DeleteJournalBelowLogStart(long snapshotSequenceNr)
+    {
+        if (_logStartSequenceNr < 0 || snapshotSequenceNr < _logStartSequenceNr || _log.Deleted) return;
+        var upTo = _log.FirstLiveSequenceNr - 1;
+        if (upTo <= _journalDeletedTo) return;
+        _journalDeletedTo = upTo;
+        DeleteMessages(upTo);
+    }
+
+    private void OnCleaned(LogCleaner.Cleaned cleaned)
+    {
+        Persist(new LogCleaned(cleaned.CleanedUpTo, cleaned.SegmentBytes), e =>
+        {
+            _cleaning = false;
+            _log.ApplyCleaned(e, LastSequenceNr);
+            _eventsSinceSnapshot++;
+            PublishLogExtent();
+        });
+    }
+
+    private void HandleDescribeLog(DescribeLogRequest request)
+    {
+        if (NotServing() is { } notServing)
+        {
+            Sender.Tell(new DescribeLogResponse(_tp, notServing.Code, notServing.Message, -1, -1, -1, -1, 0, -1, 0));
+            return;
+        }
+        Sender.Tell(new DescribeLogResponse(_tp, ErrorCode.None, null, _log.LogStartOffset, _log.DurableEnd, _log.HighWatermark, _log.SizeBytes,
+            _log.Segments.Count, _log.CleanedUpTo, _log.DirtyRatio(NowMs())));
     }
 
     private void FollowerHighWatermark(long leaderHighWatermark) => _log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd));

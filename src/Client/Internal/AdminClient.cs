@@ -115,5 +115,14 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
         return r.Offset < 0 ? Offset.End : new Offset(r.Offset);
     }
 
+    public async Task<PartitionLogDescription> DescribeLogAsync(Client.TopicPartition partition)
+    {
+        var tp = partition.ToProtocol();
+        var r = await _connection.AskLeaderAsync<DescribeLogResponse>(tp, new DescribeLogRequest(tp),
+            x => x.Error == ErrorCode.None ? null : new Error(x.Error, x.ErrorMessage ?? $"{partition}: {x.Error.Describe()}"),
+            _connection.Settings.RequestTimeout).ConfigureAwait(false);
+        return new PartitionLogDescription(partition, r.LogStartOffset, r.LogEndOffset, r.HighWatermark, r.SizeBytes, r.SegmentCount, r.CleanedUpTo, r.DirtyRatio);
+    }
+
     public void Dispose() => _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
 }

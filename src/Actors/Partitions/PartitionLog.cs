@@ -521,6 +521,20 @@ public sealed class PartitionLog
         if (Cache.First is { } first && first.BaseOffset < e.Offset) Cache.Clear();
     }
 
+    /// <summary>The log is emptied and starts again at <c>e.Offset</c>, where the leader's log now starts.</summary>
+    public void ApplyReset(LogReset e, long sequenceNr)
+    {
+        if (_segments.Count > 0 || _index.Count > 0) _deadRanges.Add(new SequenceRange(FirstLiveSequenceNr, sequenceNr));
+        LogStartOffset = LogEndOffset = DurableEnd = HighWatermark = CleanedUpTo = e.Offset;
+        _segments.Clear();
+        _index.Clear();
+        _bytesSinceIndexEntry = 0;
+        _epochs.Clear();
+        Producers.Restore([]);
+        Cache.Clear();
+        LastSequenceNr = sequenceNr;
+    }
+
     /// <summary>The first journal event still in the log: every event before it may be deleted once a snapshot is saved.</summary>
     public long FirstLiveSequenceNr => _segments.Count > 0 ? _segments[0].FirstSequenceNr : LastSequenceNr + 1;
 

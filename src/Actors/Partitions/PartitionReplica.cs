@@ -150,6 +150,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _snapshotWanted = true;
         });
         Recover<LogCleaned>(e => _log.ApplyCleaned(e, LastSequenceNr));
+        Recover<LogReset>(e =>
+        {
+            _log.ApplyReset(e, LastSequenceNr);
+            _logStartSequenceNr = LastSequenceNr;
+            _snapshotWanted = true;
+        });
         Recover<RecoveryCompleted>(_ =>
         {
             // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
@@ -925,6 +931,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             case ErrorCode.None:
                 break;
+            case ErrorCode.OffsetOutOfRange when response.LogStartOffset > _log.LogEndOffset && !_log.HasPendingWrites:
+                ResetToLeaderLogStart(response.LogStartOffset);
+                return;
             case ErrorCode.OffsetOutOfRange:
                 // The leader's log does not reach ours: find the common point again.
                 StartFollowing();
@@ -970,6 +979,28 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
             FollowerHighWatermark(response.HighWatermark);
             MaybeSnapshot();
+            if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
+        });
+    }
+
+    /// <summary>
+    /// Everything this follower has lies below its leader's log start (retention removed it there while this broker was
+    /// away): the log is emptied and fetching starts at the leader's log start, as Kafka's followers do.
+    /// </summary>
+    private void ResetToLeaderLogStart(long leaderLogStart)
+    {
+        var session = _followerSession;
+        var from = _log.LogEndOffset;
+        Persist(new LogReset(leaderLogStart), e =>
+        {
+            _log.ApplyReset(e, LastSequenceNr);
+            _logStartSequenceNr = LastSequenceNr;
+            _snapshotWanted = true;
+            MaybeSnapshot();
+            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            PublishLogExtent();
+            _logger.Warning("[{0}] the leader's log starts at {1}, past this replica's log end {2}: the log was emptied and fetching starts there", _tp,
+                leaderLogStart, from);
             if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
         });
     }

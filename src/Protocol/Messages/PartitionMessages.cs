@@ -119,5 +119,12 @@ public sealed record LogStartAdvanced(long Offset, long FirstKeptSequenceNr);
 /// </summary>
 public sealed record LogCleaned(long CleanedUpTo, IReadOnlyList<SegmentSize> SegmentBytes);
 
+/// <summary>
+/// A follower whose whole log lies below its leader's log start (retention moved it while the follower was away)
+/// empties its log and starts again at <c>Offset</c> (Kafka's truncate-fully-and-start-at): every earlier journal
+/// event no longer belongs to the log.
+/// </summary>
+public sealed record LogReset(long Offset);
+
 /// <summary>A segment's size in bytes, by its base offset.</summary>
 public readonly record struct SegmentSize(long BaseOffset, long Bytes);

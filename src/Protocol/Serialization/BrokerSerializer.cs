@@ -91,6 +91,7 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<BatchAppended>("pBA", (w, m) => w.Bytes(m.Batch), r => new BatchAppended(r.Bytes())),
         C<PartitionDeleted>("pDL", (_, _) => { }, _ => new PartitionDeleted()),
         C<PartitionSnapshot>("pSN3", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true, withSegments: true)),
+        C<LogReset>("pLR", (w, m) => w.Long(m.Offset), r => new LogReset(r.Long())),
         C<LogStartAdvanced>("pLS", (w, m) => { w.Long(m.Offset); w.Long(m.FirstKeptSequenceNr); }, r => new LogStartAdvanced(r.Long(), r.Long())),
         C<LogCleaned>("pLC", (w, m) => { w.Long(m.CleanedUpTo); w.List(m.SegmentBytes, (ww, x) => { ww.Long(x.BaseOffset); ww.Long(x.Bytes); }); },
             r => new LogCleaned(r.Long(), r.List(rr => new SegmentSize(rr.Long(), rr.Long())))),

@@ -37,11 +37,11 @@ internal static class Replication
             BootstrapServers = bootstrap, Acks = acks, EnableIdempotence = acks == Acks.All, LingerMs = 1, DeliveryTimeoutMs = 60_000,
         }).Build();
 
-    /// <summary>Every record of partition 0 from the beginning, read from its current leader.</summary>
-    public static async Task<List<string>> ReadAllAsync(string bootstrap, string topic, int expectedAtLeast)
+    /// <summary>Every record of the partition (0 unless given) from the beginning, read from its current leader.</summary>
+    public static async Task<List<string>> ReadAllAsync(string bootstrap, string topic, int expectedAtLeast, int partition = 0)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = bootstrap, EnablePartitionEof = true }).Build();
-        consumer.Assign(new TopicPartitionOffset(new TopicPartition(topic, 0), Offset.Beginning));
+        consumer.Assign(new TopicPartitionOffset(new TopicPartition(topic, partition), Offset.Beginning));
         var values = new List<string>();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)

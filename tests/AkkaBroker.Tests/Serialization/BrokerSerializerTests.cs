@@ -75,6 +75,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
             [new LeaderEpochEntry(0, 0), new LeaderEpochEntry(3, 7)], [new SequenceRange(5, 9)],
             [new LogSegmentInfo(0, 2, 0, 90, 99, 500)], 4),
         new LogStartAdvanced(40, 12),
+        new LogReset(77),
         new LogCleaned(40, [new SegmentSize(0, 120), new SegmentSize(20, 300)]),
         new DescribeLogRequest(Tp),
         new DescribeLogResponse(Tp, ErrorCode.None, null, 3, 10, 9, 4096, 2, 5, 0.25),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Broker and client on this machine, as docs/benchmarks.md describes. Usage: benchmarks/run.sh [all|produce|consume|latency|memory|groups]
+# Broker and client on this machine, as docs/benchmarks.md describes. Usage: benchmarks/run.sh [all|produce|consume|latency|memory|groups|cleaner]
 # Starts its own broker on port 19192 with a fresh data directory and stops it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ data=$(mktemp -d /tmp/akkabroker-bench.XXXXXX)
 conf="$data/bench.conf"
 printf "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\n" > "$conf"
 [[ -n ${EXTRA_CONF:-} ]] && cat "$EXTRA_CONF" >> "$conf"
+# The cleaner benchmark reads the cleaner's own report (an INFO line) from the broker's log.
+[[ $what == cleaner ]] && printf "akka.loglevel = INFO\nakkabroker.broker.log.cleaner.backoff.ms = 1000\n" >> "$conf"
 $AB serve --port 19192 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
 broker=$!
 trap 'kill $broker 2>/dev/null || true; wait $broker 2>/dev/null || true; rm -rf "$data"' EXIT
@@ -86,4 +88,32 @@ if [[ $what == all || $what == groups ]]; then
     echo "assigned:"; $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 | grep -A1 -E '^data.consumed' | tail -1
     echo "group:";    $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 --group "perf-$round" | grep -A1 -E '^data.consumed' | tail -1
   done
+fi
+if [[ $what == cleaner ]]; then
+  # Kafka's cleaner target: clean at least 50 MB/s of log while a producer writes at half its maximum rate, and the
+  # producer loses no more than 20% of its throughput meanwhile.
+  records=${RECORDS:-3000000}
+  $AB topics create --bootstrap-server $BS --topic rate --partitions 1
+  echo "== the producer's maximum rate: 2,000,000 records of 100 bytes, 1 partition, acks=1"
+  max=$($AB perf produce --bootstrap-server $BS --topic rate --num-records 2000000 --record-size 100 --throughput -1 \
+      --producer-props acks=1 | grep -E 'records sent,.*99th' | tee /dev/stderr | sed -E 's/.* ([0-9.]+) records\/sec.*/\1/')
+  half=$(awk -v m="$max" 'BEGIN { printf "%d", m / 2 }')
+  window=$(( half * 30 ))
+  echo "== $records updates of 100 bytes over 10,000 keys to a compacted topic (100 MB segments), not yet cleanable (min.compaction.lag.ms)"
+  $AB topics create --bootstrap-server $BS --topic compacted --partitions 1 \
+      --config cleanup.policy=compact --config segment.bytes=104857600 --config min.compaction.lag.ms=3600000
+  $AB perf produce --bootstrap-server $BS --topic compacted --num-records "$records" --record-size 100 --throughput -1 --key-space 10000 \
+      --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'
+  $AB topics describe --bootstrap-server $BS --topic compacted | grep -oE 'LogEndOffset: [0-9]+.*Segments: [0-9]+'
+  echo "== baseline: 30 s at half the maximum rate ($half records/s), no cleaning"
+  $AB perf produce --bootstrap-server $BS --topic rate --num-records "$window" --record-size 100 --throughput "$half" \
+      --producer-props acks=1 | grep -E 'records/sec'
+  echo "== the same while the cleaner compacts the topic (min.compaction.lag.ms set to 0 five seconds in)"
+  ( sleep 5; $AB topics alter --bootstrap-server $BS --topic compacted --config min.compaction.lag.ms=0 >/dev/null ) &
+  $AB perf produce --bootstrap-server $BS --topic rate --num-records "$window" --record-size 100 --throughput "$half" \
+      --producer-props acks=1 | grep -E 'records/sec'
+  for _ in $(seq 1 120); do grep -q 'compacted-0\] cleaned up to' "$data/broker.log" && break; sleep 1; done
+  grep -E 'compacted-0\] cleaned up to' "$data/broker.log" | sed -E 's/.*\] \[compacted-0\] //' | head -1 \
+      | awk '{ print } match($0, /: ([0-9]+) -> /, b) && match($0, /keys, ([0-9]+) ms/, t) { printf "log cleaned at %.1f MB/s\n", b[1] / 1e6 / (t[1] / 1000) }'
+  $AB topics describe --bootstrap-server $BS --topic compacted | grep -oE 'LogEndOffset: [0-9]+.*'
 fi

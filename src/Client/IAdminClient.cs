@@ -105,10 +105,11 @@ public interface IAdminClient : IDisposable
 /// <param name="HighWatermark">Consumers see the records below it.</param>
 /// <param name="SizeBytes">Bytes of record batches the log holds.</param>
 /// <param name="SegmentCount">Segments, the active one included.</param>
+/// <param name="ActiveSegmentBaseOffset">Where the active segment starts: retention and compaction never touch it.</param>
 /// <param name="CleanedUpTo">Where the last compaction ended (0 when never cleaned).</param>
 /// <param name="DirtyRatio">Share of the cleanable bytes written since the last cleaning (0 unless compacted).</param>
 public sealed record PartitionLogDescription(TopicPartition TopicPartition, long LogStartOffset, long LogEndOffset, long HighWatermark, long SizeBytes,
-    int SegmentCount, long CleanedUpTo, double DirtyRatio);
+    int SegmentCount, long ActiveSegmentBaseOffset, long CleanedUpTo, double DirtyRatio);
 
 /// <summary>Which offset <see cref="IAdminClient.ListOffsetAsync"/> looks up.</summary>
 public sealed record OffsetSpec

@@ -32,7 +32,11 @@ internal static class PerfCommand
         {
             Description = "Records at the start that are left out of a second, steady-state summary (as Kafka's --warmup-records): a fresh process compiles its code while the first ones are sent"
         };
-        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props, warmup };
+        var keySpace = new Option<int>("--key-space")
+        {
+            Description = "Give record i the key \"key-<i mod N>\" (N distinct keys, as a compacted topic takes updates); 0 (default) sends no keys"
+        };
+        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props, warmup, keySpace };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var config = new ProducerConfig(CliCommon.ParseKeyValues("--producer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
@@ -44,6 +48,9 @@ internal static class PerfCommand
             var warmupRecords = parse.GetValue(warmup);
             if (warmupRecords < 0 || warmupRecords >= n)
                 throw new UsageException($"--warmup-records must be at least 0 and less than --num-records ({n}); got {warmupRecords}");
+            var keys = parse.GetValue(keySpace);
+            if (keys < 0) throw new UsageException($"--key-space must be 0 (no keys) or more; got {keys}");
+            var keyBytes = Enumerable.Range(0, keys).Select(k => System.Text.Encoding.UTF8.GetBytes($"key-{k}")).ToArray();
             var name = parse.GetValue(topic)!;
             var payload = new byte[size];
             Random.Shared.NextBytes(payload);
@@ -57,14 +64,14 @@ internal static class PerfCommand
             long errors = 0;
             Error? firstError = null;
             var started = Stopwatch.GetTimestamp();
-            using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
+            using var producer = new ProducerBuilder<byte[]?, byte[]>(config).Build();
             for (long i = 0; i < n; i++)
             {
                 await throttler.WaitAsync(i);
                 var sendTicks = Stopwatch.GetTimestamp();
                 var inSteadyState = warmupRecords > 0 && i >= warmupRecords;
                 if (warmupRecords > 0 && i == warmupRecords) steadyStartTicks = sendTicks;
-                producer.Produce(name, new Message<Null, byte[]> { Value = payload }, r =>
+                producer.Produce(name, new Message<byte[]?, byte[]> { Key = keys == 0 ? null : keyBytes[i % keys], Value = payload }, r =>
                 {
                     if (r.Error.IsError)
                     {

@@ -31,7 +31,15 @@ public sealed class ControllerState
     public const string OffsetsTopic = "__consumer_offsets";
 
     /// <summary>Configs of the offsets topic: compacted, as in Kafka, so only the latest state of each key need be kept.</summary>
-    public static readonly IReadOnlyDictionary<string, string> OffsetsTopicConfig = new Dictionary<string, string> { [TopicConfig.CleanupPolicyKey] = "compact" };
+    /// <summary>
+    /// Kafka's settings for <c>__consumer_offsets</c>: compacted, in 100 MiB segments (<c>offsets.topic.segment.bytes</c>)
+    /// so the cleaner reaches committed offsets long before a 1 GiB segment would fill.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> OffsetsTopicConfig = new Dictionary<string, string>
+    {
+        [TopicConfig.CleanupPolicyKey] = "compact",
+        [TopicConfig.SegmentBytesKey] = "104857600",
+    };
 
     public IReadOnlyDictionary<string, TopicState> Topics => _topics;
 

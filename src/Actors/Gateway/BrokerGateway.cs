@@ -80,7 +80,7 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<DescribeLogRequest>(r =>
         {
             if (CheckPartition(r.TopicPartition) is { } problem)
-                Sender.Tell(new DescribeLogResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1, -1, -1, 0, -1, 0));
+                Sender.Tell(new DescribeLogResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1, -1, -1, 0, -1, -1, 0));
             else partitionRegion.Forward(r);
         });
         // Followers on other brokers fetch from this broker's leaders.

@@ -19,14 +19,17 @@ public sealed class LogCleaner : ReceiveActor
 {
     public const string Name = "log-cleaner";
 
-    /// <summary>Compact the journal events of <c>Plan</c>; tombstones with a timestamp before <c>TombstoneHorizonMs</c> go too.</summary>
-    public sealed record CleanLog(TopicPartition TopicPartition, string PersistenceId, PartitionLog.CleaningPlan Plan, long TombstoneHorizonMs);
+    /// <summary>
+    /// Compact the journal events of <c>Plan</c>; tombstones with a timestamp before <c>TombstoneHorizonMs</c> go too.
+    /// <c>CleaningId</c> comes back with the answer, so the replica can tell an answer about a log it has since reset.
+    /// </summary>
+    public sealed record CleanLog(TopicPartition TopicPartition, string PersistenceId, PartitionLog.CleaningPlan Plan, long TombstoneHorizonMs, long CleaningId);
 
     /// <summary>The log below <c>CleanedUpTo</c> is compacted; the cleaned segments now hold <c>SegmentBytes</c>.</summary>
-    public sealed record Cleaned(TopicPartition TopicPartition, long CleanedUpTo, IReadOnlyList<SegmentSize> SegmentBytes, CleaningStats Stats);
+    public sealed record Cleaned(TopicPartition TopicPartition, long CleanedUpTo, IReadOnlyList<SegmentSize> SegmentBytes, CleaningStats Stats, long CleaningId);
 
     /// <summary>Cleaning stopped part-way (what was rewritten stays valid); the replica tries again later.</summary>
-    public sealed record CleaningFailed(TopicPartition TopicPartition, string Reason);
+    public sealed record CleaningFailed(TopicPartition TopicPartition, string Reason, long CleaningId);
 
     public sealed record CleaningStats(long BytesRead, long BytesBefore, long BytesAfter, int BatchesRewritten, int BatchesRemoved, int Keys, TimeSpan Elapsed);
 
@@ -92,7 +95,7 @@ public sealed class LogCleaner : ReceiveActor
         var token = _stopping.Token;
         Task.Run(() => Clean(job.Request, token), token).ContinueWith(t => new JobDone(job, t.IsCompletedSuccessfully
                 ? t.Result
-                : new CleaningFailed(job.Request.TopicPartition, t.Exception?.GetBaseException().Message ?? "cancelled")),
+                : new CleaningFailed(job.Request.TopicPartition, t.Exception?.GetBaseException().Message ?? "cancelled", job.Request.CleaningId)),
             TaskScheduler.Default).PipeTo(Self);
     }
 
@@ -103,10 +106,10 @@ public sealed class LogCleaner : ReceiveActor
         using var rewriter = new JournalRewriter(_connectionString, request.PersistenceId);
         bool Live(long seq) => !plan.DeadRanges.Any(r => seq >= r.From && seq < r.To);
 
-        // Pass 1: each key's latest offset in the cleanable range.
+        // Pass 1: each key's latest offset in the part written since the last cleaning.
         var map = new LogCompaction.OffsetMap(plan.EndOffset);
         long bytesRead = 0;
-        foreach (var (seq, batch) in rewriter.ReadBatches(plan.FromSequenceNr, plan.ToSequenceNr))
+        foreach (var (seq, batch) in rewriter.ReadBatches(plan.DirtyFromSequenceNr, plan.ToSequenceNr))
         {
             ct.ThrowIfCancellationRequested();
             if (!Live(seq)) continue;
@@ -139,7 +142,7 @@ public sealed class LogCleaner : ReceiveActor
         }
         Flush();
         return new Cleaned(request.TopicPartition, plan.EndOffset, sizes,
-            new CleaningStats(bytesRead, before, after, rewritten, removed, map.Count, watch.Elapsed));
+            new CleaningStats(bytesRead, before, after, rewritten, removed, map.Count, watch.Elapsed), request.CleaningId);
 
         void Flush()
         {

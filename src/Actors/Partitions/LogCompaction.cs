@@ -15,8 +15,14 @@ public static class LogCompaction
     public sealed class OffsetMap
     {
         private readonly Dictionary<byte[], long> _latest = new(ByteArrayComparer.Instance);
+        // Looks keys up by a view into the batch: a key is copied only the first time it is seen.
+        private readonly Dictionary<byte[], long>.AlternateLookup<ReadOnlySpan<byte>> _byView;
 
-        public OffsetMap(long endOffset) => EndOffset = endOffset;
+        public OffsetMap(long endOffset)
+        {
+            EndOffset = endOffset;
+            _byView = _latest.GetAlternateLookup<ReadOnlySpan<byte>>();
+        }
 
         /// <summary>Records at or past it are not cleanable (the active segment, or what is not yet committed).</summary>
         public long EndOffset { get; }
@@ -24,14 +30,14 @@ public static class LogCompaction
         public int Count => _latest.Count;
 
         /// <summary>Adds the keyed records of one batch, taken in offset order.</summary>
-        public void Add(byte[] batch)
-        {
-            foreach (var record in RecordBatch.Wrap(batch).ReadRecords())
-                if (record.Key != null && record.Offset < EndOffset)
-                    _latest[record.Key] = record.Offset;
-        }
+        public void Add(byte[] batch) =>
+            RecordBatch.Wrap(batch).VisitRecords((offset, _, key, hasKey, _) =>
+            {
+                if (hasKey && offset < EndOffset) _byView[key] = offset;
+                return true;
+            });
 
-        public bool IsLatest(byte[] key, long offset) => !_latest.TryGetValue(key, out var latest) || latest == offset;
+        public bool IsLatest(ReadOnlySpan<byte> key, long offset) => !_byView.TryGetValue(key, out var latest) || latest == offset;
     }
 
     /// <summary>
@@ -41,20 +47,26 @@ public static class LogCompaction
     /// produce). Returns the same array when nothing changes, null when nothing is left.
     /// </summary>
     public static byte[]? Clean(byte[] batch, OffsetMap map, long tombstoneHorizonMs) =>
-        RecordBatch.Retain(batch, r =>
-            r.Offset >= map.EndOffset || r.Key == null || (map.IsLatest(r.Key, r.Offset) && (r.Value != null || r.Timestamp >= tombstoneHorizonMs)));
+        RecordBatch.Retain(batch, (offset, timestamp, key, hasKey, hasValue) =>
+            offset >= map.EndOffset || !hasKey || (map.IsLatest(key, offset) && (hasValue || timestamp >= tombstoneHorizonMs)));
 
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
     {
         public static readonly ByteArrayComparer Instance = new();
 
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
-        public int GetHashCode(byte[] obj)
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
         {
             var hash = new HashCode();
-            hash.AddBytes(obj);
+            hash.AddBytes(alternate);
             return hash.ToHashCode();
         }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

@@ -301,6 +301,7 @@ public sealed class PartitionLog
         _epochs.RemoveAll(x => x.StartOffset >= e.Offset);
         _segments.RemoveAll(x => x.BaseOffset >= e.Offset);
         if (_segments.Count > 0) _segments[^1] = _segments[^1] with { Bytes = Math.Max(0, e.Position - _segments[^1].Position) };
+        CleanedUpTo = Math.Min(CleanedUpTo, _segments.Count > 0 ? _segments[^1].BaseOffset : e.Offset);
         _deadRanges.Add(new SequenceRange(e.FirstDeadSequenceNr, sequenceNr));
         Producers.TruncateFrom(e.Offset);
         Cache.Clear();
@@ -538,8 +539,12 @@ public sealed class PartitionLog
     /// <summary>The first journal event still in the log: every event before it may be deleted once a snapshot is saved.</summary>
     public long FirstLiveSequenceNr => _segments.Count > 0 ? _segments[0].FirstSequenceNr : LastSequenceNr + 1;
 
-    /// <summary>What the cleaner may compact now: the segments below <c>EndOffset</c>, journal events <c>From</c>..<c>To</c>.</summary>
-    public sealed record CleaningPlan(long FromSequenceNr, long ToSequenceNr, long EndOffset, IReadOnlyList<LogSegmentInfo> Segments,
+    /// <summary>
+    /// What the cleaner may compact now: the segments below <c>EndOffset</c>, journal events <c>From</c>..<c>To</c>, of
+    /// which those from <c>DirtyFromSequenceNr</c> on were written since the last cleaning (only they can hold a newer
+    /// record for a key: the cleaned part has one record per key already).
+    /// </summary>
+    public sealed record CleaningPlan(long FromSequenceNr, long DirtyFromSequenceNr, long ToSequenceNr, long EndOffset, IReadOnlyList<LogSegmentInfo> Segments,
         IReadOnlyList<SequenceRange> DeadRanges, double DirtyRatio);
 
     /// <summary>
@@ -584,8 +589,9 @@ public sealed class PartitionLog
         var ratio = (double)dirty / total;
         var overdue = c.MaxCompactionLagMs < long.MaxValue && oldestDirty < nowMs - c.MaxCompactionLagMs;
         if (ratio < c.MinCleanableDirtyRatio && !overdue) return null;
-        return new CleaningPlan(_segments[0].FirstSequenceNr, _segments[count].FirstSequenceNr - 1, _segments[count].BaseOffset,
-            _segments.Take(count).ToArray(), _deadRanges.ToArray(), ratio);
+        var firstDirty = _segments.FindIndex(x => x.BaseOffset >= CleanedUpTo);
+        return new CleaningPlan(_segments[0].FirstSequenceNr, _segments[Math.Max(0, firstDirty)].FirstSequenceNr, _segments[count].FirstSequenceNr - 1,
+            _segments[count].BaseOffset, _segments.Take(count).ToArray(), _deadRanges.ToArray(), ratio);
     }
 
     /// <summary>The cleaner compacted the log below <c>e.CleanedUpTo</c>; cleaned segments take their new sizes.</summary>

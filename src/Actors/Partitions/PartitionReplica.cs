@@ -117,6 +117,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     // Retention and compaction: a cleaning handed to the broker's LogCleaner (and since when), the last retention
     // check, a snapshot wanted before journal events below the log start can be deleted, and how far they have been.
     private bool _cleaning;
+    // Names the cleaning in flight; a reset, truncation or deletion of the log moves it on, so a late answer is ignored.
+    private long _cleaningId;
     private long _cleaningSinceMs;
     private long _lastRetentionCheckMs;
     private bool _snapshotWanted;
@@ -195,7 +197,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<AlterPartitionResult>(OnAlterPartitionResult);
         Command<LogMaintenanceTick>(_ => OnLogMaintenanceTick());
         Command<LogCleaner.Cleaned>(OnCleaned);
-        Command<LogCleaner.CleaningFailed>(_ => _cleaning = false);
+        Command<LogCleaner.CleaningFailed>(f =>
+        {
+            if (f.CleaningId == _cleaningId) _cleaning = false;
+        });
         Command<DescribeLogRequest>(HandleDescribeLog);
         Command<OffsetForLeaderEpochResponse>(OnOffsetForLeaderEpoch);
         Command<ReplicaFetchResponse>(OnReplicaFetchResponse);
@@ -903,6 +908,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
         var session = _followerSession;
         var before = _log.LogEndOffset;
+        AbandonCleaning();
         Persist(truncation, e =>
         {
             _log.ApplyTruncation(e, LastSequenceNr);
@@ -991,6 +997,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     {
         var session = _followerSession;
         var from = _log.LogEndOffset;
+        AbandonCleaning();
         Persist(new LogReset(leaderLogStart), e =>
         {
             _log.ApplyReset(e, LastSequenceNr);
@@ -1040,7 +1047,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _cleaning = true;
             _cleaningSinceMs = now;
             var horizon = config.DeleteRetentionMs >= now ? long.MinValue : now - config.DeleteRetentionMs;
-            Context.ActorSelection("/user/" + LogCleaner.Name).Tell(new LogCleaner.CleanLog(_tp, PersistenceId, plan, horizon));
+            Context.ActorSelection("/user/" + LogCleaner.Name).Tell(new LogCleaner.CleanLog(_tp, PersistenceId, plan, horizon, ++_cleaningId));
         }
     }
 
@@ -1077,8 +1084,16 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         DeleteMessages(upTo);
     }
 
+    /// <summary>The log changed under a cleaning in flight (reset, truncated, deleted): its answer will be about another log.</summary>
+    private void AbandonCleaning()
+    {
+        _cleaningId++;
+        _cleaning = false;
+    }
+
     private void OnCleaned(LogCleaner.Cleaned cleaned)
     {
+        if (cleaned.CleaningId != _cleaningId) return;
         Persist(new LogCleaned(cleaned.CleanedUpTo, cleaned.SegmentBytes), e =>
         {
             _cleaning = false;
@@ -1092,11 +1107,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     {
         if (NotServing() is { } notServing)
         {
-            Sender.Tell(new DescribeLogResponse(_tp, notServing.Code, notServing.Message, -1, -1, -1, -1, 0, -1, 0));
+            Sender.Tell(new DescribeLogResponse(_tp, notServing.Code, notServing.Message, -1, -1, -1, -1, 0, -1, -1, 0));
             return;
         }
         Sender.Tell(new DescribeLogResponse(_tp, ErrorCode.None, null, _log.LogStartOffset, _log.DurableEnd, _log.HighWatermark, _log.SizeBytes,
-            _log.Segments.Count, _log.CleanedUpTo, _log.DirtyRatio(NowMs())));
+            _log.Segments.Count, _log.Segments.Count == 0 ? _log.DurableEnd : _log.Segments[^1].BaseOffset, _log.CleanedUpTo, _log.DirtyRatio(NowMs())));
     }
 
     private void FollowerHighWatermark(long leaderHighWatermark) => _log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd));
@@ -1111,6 +1126,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
             return;
         }
+        AbandonCleaning();
         Persist(new PartitionDeleted(), _ =>
         {
             _log.ApplyDeleted(LastSequenceNr);

@@ -121,7 +121,7 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
         var r = await _connection.AskLeaderAsync<DescribeLogResponse>(tp, new DescribeLogRequest(tp),
             x => x.Error == ErrorCode.None ? null : new Error(x.Error, x.ErrorMessage ?? $"{partition}: {x.Error.Describe()}"),
             _connection.Settings.RequestTimeout).ConfigureAwait(false);
-        return new PartitionLogDescription(partition, r.LogStartOffset, r.LogEndOffset, r.HighWatermark, r.SizeBytes, r.SegmentCount, r.CleanedUpTo, r.DirtyRatio);
+        return new PartitionLogDescription(partition, r.LogStartOffset, r.LogEndOffset, r.HighWatermark, r.SizeBytes, r.SegmentCount, r.ActiveSegmentBaseOffset, r.CleanedUpTo, r.DirtyRatio);
     }
 
     public void Dispose() => _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));

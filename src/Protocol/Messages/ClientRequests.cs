@@ -79,8 +79,9 @@ public sealed record InitProducerIdResponse(ErrorCode Error, string? ErrorMessag
 public sealed record DescribeLogRequest(TopicPartition TopicPartition) : IPartitionRequest;
 
 /// <summary>
-/// A partition log's extent on its leader: first and next offset, high watermark, bytes held, segments, and for
-/// compacted topics where cleaning last ended and the share of cleanable bytes written since (dirty ratio).
+/// A partition log's extent on its leader: first and next offset, high watermark, bytes held, segments and where the
+/// active one starts, and for compacted topics where cleaning last ended and the share of cleanable bytes written since
+/// (dirty ratio).
 /// </summary>
 public sealed record DescribeLogResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long LogStartOffset, long LogEndOffset,
-    long HighWatermark, long SizeBytes, int SegmentCount, long CleanedUpTo, double DirtyRatio);
+    long HighWatermark, long SizeBytes, int SegmentCount, long ActiveSegmentBaseOffset, long CleanedUpTo, double DirtyRatio);

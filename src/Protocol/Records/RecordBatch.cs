@@ -117,6 +117,59 @@ public readonly struct RecordBatch
     /// <summary>Whether every offset from base to last holds a record, as in every batch a producer sends (compaction leaves gaps).</summary>
     public bool IsDense => RecordCount == LastOffsetDelta + 1;
 
+    /// <summary>What a record filter sees of each record, without copies: the key is a view into the batch.</summary>
+    public delegate bool RecordFilter(long offset, long timestamp, ReadOnlySpan<byte> key, bool hasKey, bool hasValue);
+
+    /// <summary>
+    /// Walks the records (decompressing once when needed) and calls <paramref name="visit"/> for each, in order,
+    /// allocating nothing per record; the filter's answers are returned, one per record.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the records section is malformed.</exception>
+    public bool[] VisitRecords(RecordFilter visit) => Walk(Section(), visit);
+
+    /// <summary>The records section, decompressed.</summary>
+    private ReadOnlySpan<byte> Section() =>
+        Compression == CompressionType.None ? S[HeaderSize..] : Records.Compression.Decompress(Compression, S[HeaderSize..]);
+
+    private bool[] Walk(ReadOnlySpan<byte> section, RecordFilter visit)
+    {
+        var count = RecordCount;
+        var baseOffset = BaseOffset;
+        var baseTimestamp = BaseTimestamp;
+        var logAppend = TimestampType == TimestampType.LogAppendTime;
+        var maxTimestamp = MaxTimestamp;
+        var answers = new bool[count];
+        var pos = 0;
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var length = (int)Varint.Read(section, ref pos);
+                var end = pos + length;
+                if (length <= 0 || end > section.Length) throw new InvalidDataException($"record {i} runs past the end of the batch");
+                pos++; // record attributes, unused in v2
+                var timestampDelta = Varint.Read(section, ref pos);
+                var offsetDelta = Varint.Read(section, ref pos);
+                var keyLength = (int)Varint.Read(section, ref pos);
+                var key = keyLength < 0 ? ReadOnlySpan<byte>.Empty : section.Slice(pos, keyLength);
+                if (keyLength > 0) pos += keyLength;
+                var valueLength = Varint.Read(section, ref pos);
+                if (pos > end || (valueLength > 0 && pos + valueLength > end)) throw new InvalidDataException($"record {i}'s fields run past its length");
+                answers[i] = visit(baseOffset + offsetDelta, logAppend ? maxTimestamp : baseTimestamp + timestampDelta, key, keyLength >= 0, valueLength >= 0);
+                pos = end;
+            }
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"malformed record in batch at offset {baseOffset}: {e.Message}", e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidDataException($"malformed record in batch at offset {baseOffset}: {e.Message}", e);
+        }
+        return answers;
+    }
+
     /// <summary>
     /// The batch with only the records <paramref name="keep"/> accepts, as Kafka's log cleaner writes it: base offset,
     /// lastOffsetDelta, timestamps, producer state, leader epoch and compression are kept, so every kept record keeps
@@ -124,30 +177,19 @@ public readonly struct RecordBatch
     /// null when none is.
     /// </summary>
     /// <exception cref="InvalidDataException">the records section is malformed.</exception>
-    public static byte[]? Retain(byte[] batch, Func<Record, bool> keep)
+    public static byte[]? Retain(byte[] batch, RecordFilter keep)
     {
         var view = Wrap(batch);
-        var records = view.ReadRecords();
-        var keepAll = true;
-        var keepAny = false;
-        var kept = new bool[records.Count];
-        for (var i = 0; i < records.Count; i++)
-        {
-            kept[i] = keep(records[i]);
-            keepAll &= kept[i];
-            keepAny |= kept[i];
-        }
-        if (keepAll) return batch;
-        if (!keepAny) return null;
+        var section = view.Section();
+        var kept = view.Walk(section, keep);
+        var keptCount = kept.Count(k => k);
+        if (keptCount == kept.Length) return batch;
+        if (keptCount == 0) return null;
 
-        var compression = view.Compression;
-        ReadOnlySpan<byte> section = compression == CompressionType.None
-            ? batch.AsSpan(HeaderSize)
-            : Records.Compression.Decompress(compression, batch.AsSpan(HeaderSize));
         // Records are length-prefixed: the kept ones are copied byte for byte, offset and timestamp deltas included.
         var output = new byte[section.Length];
-        int pos = 0, written = 0, count = 0;
-        for (var i = 0; i < records.Count; i++)
+        int pos = 0, written = 0;
+        for (var i = 0; i < kept.Length; i++)
         {
             var start = pos;
             var length = (int)Varint.Read(section, ref pos);
@@ -155,8 +197,8 @@ public readonly struct RecordBatch
             if (!kept[i]) continue;
             section[start..pos].CopyTo(output.AsSpan(written));
             written += pos - start;
-            count++;
         }
+        var compression = view.Compression;
         ReadOnlySpan<byte> body = compression == CompressionType.None
             ? output.AsSpan(0, written)
             : Records.Compression.Compress(compression, output.AsSpan(0, written));
@@ -164,7 +206,7 @@ public readonly struct RecordBatch
         batch.AsSpan(0, HeaderSize).CopyTo(result);
         body.CopyTo(result.AsSpan(HeaderSize));
         BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(LengthPos), result.Length - LogOverhead);
-        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(RecordCountPos), count);
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(RecordCountPos), keptCount);
         BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(CrcPos), Crc32C.Compute(result.AsSpan(AttributesPos)));
         return result;
     }

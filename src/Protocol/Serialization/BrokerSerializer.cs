@@ -99,9 +99,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<DescribeLogResponse>("DLgRs", (w, m) =>
             {
                 w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.LogStartOffset); w.Long(m.LogEndOffset);
-                w.Long(m.HighWatermark); w.Long(m.SizeBytes); w.Int(m.SegmentCount); w.Long(m.CleanedUpTo); w.Double(m.DirtyRatio);
+                w.Long(m.HighWatermark); w.Long(m.SizeBytes); w.Int(m.SegmentCount); w.Long(m.ActiveSegmentBaseOffset); w.Long(m.CleanedUpTo); w.Double(m.DirtyRatio);
             },
-            r => new DescribeLogResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Long(), r.Long(), r.Long(), r.Int(), r.Long(), r.Double())),
+            r => new DescribeLogResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Long(), r.Long(), r.Long(), r.Int(), r.Long(), r.Long(), r.Double())),
         C<LogTruncated>("pLT", (w, m) => { w.Long(m.Offset); w.Long(m.Position); w.Long(m.FirstDeadSequenceNr); },
             r => new LogTruncated(r.Long(), r.Long(), r.Long())),
         C<ReplicaFetchRequest>("RFRq", (w, m) =>

@@ -368,6 +368,21 @@ public sealed class PartitionLog
         return new FetchPlan.FromJournal(_index[start].SequenceNr, toSeq);
     }
 
+    /// <summary>
+    /// The journal events to read after <paramref name="afterSequenceNr"/> when a read found nothing there (compaction
+    /// removed those batches; the index's byte positions predate it): about one read budget's worth of index entries.
+    /// </summary>
+    public (long From, long To) NextJournalRange(long afterSequenceNr, int maxBytes)
+    {
+        var first = _index.FindIndex(e => e.SequenceNr > afterSequenceNr);
+        if (first < 0) return (afterSequenceNr + 1, LastSequenceNr);
+        var budget = Math.Min((long)maxBytes, Settings.MaxJournalReadBytes) + _indexIntervalBytes;
+        for (var i = first + 1; i < _index.Count; i++)
+            if (_index[i].Position - _index[first].Position > budget)
+                return (afterSequenceNr + 1, _index[i].SequenceNr);
+        return (afterSequenceNr + 1, LastSequenceNr);
+    }
+
     /// <summary>Where <paramref name="offset"/> starts in the log, in bytes, when the cache can tell; else null.</summary>
     public long? PositionOf(long offset)
     {

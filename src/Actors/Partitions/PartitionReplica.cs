@@ -56,7 +56,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     /// <summary>A waiting fetch; <c>Request</c> is a consumer's <see cref="FetchRequest"/> or a follower's <see cref="ReplicaFetchRequest"/>.</summary>
     private sealed record ParkedFetch(long Id, object Request, IActorRef ReplyTo, long StartPosition, long StartedTicks);
 
-    private sealed record PendingRead(IActorRef ReplyTo, object Request, long StartedTicks);
+    /// <summary>A journal read in flight; <c>ToSequenceNr</c> is where it ends, so a read that found only gaps can go on.</summary>
+    private sealed record PendingRead(IActorRef ReplyTo, object Request, long StartedTicks, long ToSequenceNr = long.MaxValue);
 
     /// <summary>An acks=all write (or its retry) waiting for the high watermark to pass <c>EndOffset</c>.</summary>
     private sealed record AwaitingReplication(long EndOffset, IActorRef ReplyTo, ProduceResponse Reply, long DeadlineTicks);
@@ -607,7 +608,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private void StartRead(long from, long to, object request, IActorRef replyTo, long started)
     {
         var id = ++_nextId;
-        _reads[id] = new PendingRead(replyTo, request, started);
+        _reads[id] = new PendingRead(replyTo, request, started, to);
         Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, from, to, id));
     }
 
@@ -633,6 +634,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", ErrorCode.CorruptMessage.KafkaName()));
                     pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.CorruptMessage, corruption));
                 }
+                else if (records.Length == 0 && offset < end && pending.ToSequenceNr < _log.LastSequenceNr)
+                {
+                    // Compaction removed every batch of the planned range (the index's byte positions predate it): read on.
+                    var (from, to) = _log.NextJournalRange(pending.ToSequenceNr, maxBytes);
+                    StartRead(from, to, pending.Request, pending.ReplyTo, pending.StartedTicks);
+                }
                 else
                 {
                     // The planned range always covers the offset's batch; an empty answer means the index and the
@@ -646,7 +653,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 pending.ReplyTo.Tell(new ListOffsetsResponse(_tp, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}", -1, -1));
                 break;
             case ListOffsetsRequest l:
-                AnswerTimestamp(_log.FindOffsetForTimestamp(_log.LiveBatches(read.Events), l.Timestamp), l, pending.ReplyTo);
+                var found = _log.FindOffsetForTimestamp(_log.LiveBatches(read.Events), l.Timestamp);
+                if (found is PartitionLog.TimestampPlan.NotFound && pending.ToSequenceNr < _log.LastSequenceNr)
+                {
+                    // The record may lie past batches compaction removed: search on.
+                    var (from, to) = _log.NextJournalRange(pending.ToSequenceNr, _settings.Partition.MaxJournalReadBytes);
+                    StartRead(from, to, pending.Request, pending.ReplyTo, pending.StartedTicks);
+                }
+                else AnswerTimestamp(found, l, pending.ReplyTo);
                 break;
         }
     }

@@ -160,6 +160,19 @@ public class LogRetentionTests
     }
 
     [Fact]
+    public void A_read_that_found_only_removed_batches_goes_on_from_where_it_ended_up_to_the_log_end()
+    {
+        var settings = TestConfigs.Settings("akkabroker.broker.log.index.interval.bytes = 1\nakkabroker.partition.max-journal-read-bytes = 1024");
+        var log = new PartitionLog(Tp, settings);
+        log.ApplyConfig(settings.EffectiveTopicConfig(new Dictionary<string, string>()), 1);
+        for (var i = 0; i < 20; i++) Append(log, Batch(3, 1000)); // journal events 11..30, one index entry each
+        var (from, to) = log.NextJournalRange(afterSequenceNr: 15, maxBytes: 1);
+        Assert.Equal(16, from);
+        Assert.InRange(to, 17, 30); // about one read budget, not the whole rest of the log
+        Assert.Equal((30L, 30L), log.NextJournalRange(afterSequenceNr: 29, maxBytes: 1 << 20));
+    }
+
+    [Fact]
     public void A_compacted_topic_refuses_records_without_a_key()
     {
         var log = NewLog(new() { ["cleanup.policy"] = "compact" });

@@ -94,9 +94,10 @@ if [[ $what == cleaner ]]; then
   # producer loses no more than 20% of its throughput meanwhile.
   records=${RECORDS:-3000000}
   $AB topics create --bootstrap-server $BS --topic rate --partitions 1
-  echo "== the producer's maximum rate: 2,000,000 records of 100 bytes, 1 partition, acks=1"
-  max=$($AB perf produce --bootstrap-server $BS --topic rate --num-records 2000000 --record-size 100 --throughput -1 \
-      --producer-props acks=1 | grep -E 'records sent,.*99th' | tee /dev/stderr | sed -E 's/.* ([0-9.]+) records\/sec.*/\1/')
+  props="acks=1 batch.size=262144 linger.ms=10"
+  echo "== the producer's maximum rate: 3,000,000 records of 100 bytes, 1 partition, $props"
+  max=$($AB perf produce --bootstrap-server $BS --topic rate --num-records 3000000 --record-size 100 --throughput -1 \
+      --producer-props $props | grep -E 'records sent,.*99th' | tee /dev/stderr | sed -E 's/.* ([0-9.]+) records\/sec.*/\1/')
   half=$(awk -v m="$max" 'BEGIN { printf "%d", m / 2 }')
   window=$(( half * 30 ))
   echo "== $records updates of 100 bytes over 10,000 keys to a compacted topic (100 MB segments), not yet cleanable (min.compaction.lag.ms)"
@@ -107,13 +108,16 @@ if [[ $what == cleaner ]]; then
   $AB topics describe --bootstrap-server $BS --topic compacted | grep -oE 'LogEndOffset: [0-9]+.*Segments: [0-9]+'
   echo "== baseline: 30 s at half the maximum rate ($half records/s), no cleaning"
   $AB perf produce --bootstrap-server $BS --topic rate --num-records "$window" --record-size 100 --throughput "$half" \
-      --producer-props acks=1 | grep -E 'records/sec'
+      --producer-props $props | grep -E 'records/sec'
   echo "== the same while the cleaner compacts the topic (min.compaction.lag.ms set to 0 five seconds in)"
-  ( sleep 5; $AB topics alter --bootstrap-server $BS --topic compacted --config min.compaction.lag.ms=0 >/dev/null ) &
+  ( sleep 5; $AB topics alter --bootstrap-server $BS --topic compacted --config min.compaction.lag.ms=0 >/dev/null; echo "   ($(date +%T) cleaning enabled)" ) &
   $AB perf produce --bootstrap-server $BS --topic rate --num-records "$window" --record-size 100 --throughput "$half" \
-      --producer-props acks=1 | grep -E 'records/sec'
+      --producer-props $props | grep -E 'records/sec'
   for _ in $(seq 1 120); do grep -q 'compacted-0\] cleaned up to' "$data/broker.log" && break; sleep 1; done
-  grep -E 'compacted-0\] cleaned up to' "$data/broker.log" | sed -E 's/.*\] \[compacted-0\] //' | head -1 \
-      | awk '{ print } match($0, /: ([0-9]+) -> /, b) && match($0, /keys, ([0-9]+) ms/, t) { printf "log cleaned at %.1f MB/s\n", b[1] / 1e6 / (t[1] / 1000) }'
+  raw=$(grep -E 'compacted-0\] cleaned up to' "$data/broker.log" | head -1)
+  line=$(echo "$raw" | sed -E 's/.*\] \[compacted-0\] //')
+  echo "   ($(echo "$raw" | sed -E 's/^\[INFO\]\[[0-9/]+ ([0-9:]+)\.[0-9]+Z\].*/\1/') cleaning finished) $line"
+  echo "$line" | sed -E 's/.*: ([0-9]+) -> ([0-9]+) bytes.* keys, ([0-9]+) ms.*/\1 \3/' \
+      | awk '{ printf "log cleaned: %.0f MB in %.1f s = %.1f MB/s\n", $1 / 1e6, $2 / 1000, $1 / 1e6 / ($2 / 1000) }'
   $AB topics describe --bootstrap-server $BS --topic compacted | grep -oE 'LogEndOffset: [0-9]+.*'
 fi

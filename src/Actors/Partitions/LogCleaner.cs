@@ -38,7 +38,7 @@ public sealed class LogCleaner : ReceiveActor
     private sealed record JobDone(Job Job, object Result);
 
     private readonly string _connectionString;
-    private readonly IoThrottler _throttler;
+    private readonly CleanerThrottler _throttler;
     private readonly Queue<Job> _queue = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
@@ -50,7 +50,7 @@ public sealed class LogCleaner : ReceiveActor
     public LogCleaner(string databasePath, long ioMaxBytesPerSecond)
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, DefaultTimeout = 30 }.ToString();
-        _throttler = new IoThrottler(ioMaxBytesPerSecond);
+        _throttler = new CleanerThrottler(ioMaxBytesPerSecond);
         Receive<CleanLog>(r =>
         {
             // One pending job per partition: a replica asks again on its next check if this one is still queued.
@@ -161,25 +161,29 @@ public sealed class LogCleaner : ReceiveActor
             if (segments[i].FirstSequenceNr <= seq) return i;
         return -1;
     }
+}
 
-    /// <summary>Kafka's cleaner throttler: keeps the bytes moved since start at or below the rate by sleeping.</summary>
-    private sealed class IoThrottler(long bytesPerSecond)
+/// <summary>
+/// Kafka's cleaner throttler: keeps the bytes the cleaner moved within a window at or below
+/// <c>log.cleaner.io.max.bytes.per.second</c> by making the cleaner wait.
+/// </summary>
+internal sealed class CleanerThrottler(long bytesPerSecond)
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private double _bytes;
+
+    /// <summary>Counts <paramref name="bytes"/> and waits until the rate since the window began is back at the limit.</summary>
+    public void Throttle(long bytes, CancellationToken ct)
     {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-        private double _bytes;
-
-        public void Throttle(long bytes, CancellationToken ct)
+        if (bytesPerSecond == long.MaxValue) return;
+        // A window of a few seconds, so an idle spell does not bank an unbounded burst.
+        if (_clock.Elapsed > TimeSpan.FromSeconds(5))
         {
-            if (bytesPerSecond == long.MaxValue) return;
-            // A window of a few seconds, so an idle spell does not bank an unbounded burst.
-            if (_clock.Elapsed > TimeSpan.FromSeconds(5))
-            {
-                _clock.Restart();
-                _bytes = 0;
-            }
-            _bytes += bytes;
-            var due = TimeSpan.FromSeconds(_bytes / bytesPerSecond) - _clock.Elapsed;
-            if (due > TimeSpan.Zero) ct.WaitHandle.WaitOne(due);
+            _clock.Restart();
+            _bytes = 0;
         }
+        _bytes += bytes;
+        var due = TimeSpan.FromSeconds(_bytes / bytesPerSecond) - _clock.Elapsed;
+        if (due > TimeSpan.Zero) ct.WaitHandle.WaitOne(due);
     }
 }

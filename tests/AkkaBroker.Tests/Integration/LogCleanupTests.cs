@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using AkkaBroker.Actors.Metrics;
 using AkkaBroker.Client;
 using AkkaBroker.Protocol;
 using Xunit;
@@ -41,6 +43,13 @@ public class LogCleanupTests(ITestOutputHelper output)
             if (consumer.Consume(TimeSpan.FromSeconds(1)) is { Message: not null } r) records.Add(r);
         }
         return records;
+    }
+
+    private static bool IsCompacted(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+            if (tag is { Key: "topic", Value: "compacted" }) return true;
+        return false;
     }
 
     private static long DatabaseBytes(string dataDir) => new FileInfo(Path.Combine(dataDir, "akkabroker.db")).Length;
@@ -130,6 +139,24 @@ public class LogCleanupTests(ITestOutputHelper output)
         var latest = new Dictionary<string, (long Offset, string? Value)>();
         List<(long, string, string?)> before;
         PartitionLogDescription cleaned;
+        long cleanerRuns = 0, bytesRemoved = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == BrokerMetrics.MeterName && instrument.Name.StartsWith("akkabroker.log", StringComparison.Ordinal)) l.EnableMeasurementEvents(instrument);
+        };
+        var gauges = new Dictionary<string, double>();
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "akkabroker.log_cleaner.runs") Interlocked.Add(ref cleanerRuns, value);
+            else if (instrument.Name == "akkabroker.log_cleaner.bytes_removed") Interlocked.Add(ref bytesRemoved, value);
+            else if (IsCompacted(tags)) lock (gauges) gauges[instrument.Name] = value;
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (IsCompacted(tags)) lock (gauges) gauges[instrument.Name] = value;
+        });
+        listener.Start();
         await using (var broker = await BrokerFixture.StartAsync(FastChecks, dataDir))
         {
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
@@ -178,6 +205,13 @@ public class LogCleanupTests(ITestOutputHelper output)
                 Assert.Equal(value, lastSeen[key].Message!.Value);
             }
             Assert.True(cleaned.SizeBytes < 40 * 65536, $"the log holds {cleaned.SizeBytes} bytes after cleaning");
+
+            // The cleaner's work shows in the broker's metrics, and the log's size per partition.
+            listener.RecordObservableInstruments();
+            Assert.True(Interlocked.Read(ref cleanerRuns) > 0, "no cleaner run was counted");
+            Assert.True(Interlocked.Read(ref bytesRemoved) > 0, "no removed bytes were counted");
+            lock (gauges)
+                Assert.True(gauges.TryGetValue("akkabroker.log_size", out var size) && size > 0, $"log size gauge: {string.Join(", ", gauges)}");
         }
 
         // A restart reads the same records at the same offsets.

@@ -173,6 +173,21 @@ public class LogRetentionTests
     }
 
     [Fact]
+    public void Max_compaction_lag_forces_cleaning_below_the_dirty_ratio()
+    {
+        var log = NewLog(new() { ["segment.bytes"] = "1000", ["cleanup.policy"] = "compact", ["min.cleanable.dirty.ratio"] = "0.9", ["max.compaction.lag.ms"] = "60000" });
+        for (var i = 0; i < 10; i++) Append(log, Batch(3, 1000));
+        var first = Assert.IsType<PartitionLog.CleaningPlan>(log.PlanCleaning(nowMs: 2000));
+        log.ApplyCleaned(new LogCleaned(first.EndOffset, first.Segments.Select(s => new SegmentSize(s.BaseOffset, s.Bytes)).ToArray()), ++_seq);
+        Append(log, Batch(3, 1000));
+        Append(log, Batch(3, 1000)); // one new dirty segment: far below a 0.9 dirty ratio
+        Assert.InRange(log.DirtyRatio(2000), 0.01, 0.5);
+        Assert.Null(log.PlanCleaning(nowMs: 2000));
+        // Its records (t=1000) have waited longer than max.compaction.lag.ms.
+        Assert.NotNull(log.PlanCleaning(nowMs: 1000 + 60_001));
+    }
+
+    [Fact]
     public void A_compacted_topic_refuses_records_without_a_key()
     {
         var log = NewLog(new() { ["cleanup.policy"] = "compact" });
@@ -198,5 +213,20 @@ public class LogRetentionTests
         var overlapping = Batch(1, 1000);
         RecordBatch.SetBaseOffset(overlapping, 51);
         Assert.Throws<InvalidDataException>(() => log.Recover(overlapping, 7, 0));
+    }
+}
+
+/// <summary>log.cleaner.io.max.bytes.per.second: the cleaner waits once it has moved more than the budget allows.</summary>
+public class CleanerThrottlerTests
+{
+    [Fact]
+    public void The_cleaner_waits_until_its_bytes_fit_the_budget()
+    {
+        var throttler = new CleanerThrottler(1_000_000);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        throttler.Throttle(150_000, CancellationToken.None);
+        throttler.Throttle(150_000, CancellationToken.None);
+        // 300 kB at 1 MB/s take at least 0.3 s, whatever the machine's speed.
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(290), $"took {watch.ElapsedMilliseconds} ms");
     }
 }

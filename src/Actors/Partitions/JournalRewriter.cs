@@ -59,10 +59,28 @@ internal sealed class JournalRewriter : IDisposable
         }
     }
 
-    /// <summary>Replaces each batch with its cleaned form, or deletes its row when nothing is left, in one transaction.</summary>
-    public void Rewrite(IReadOnlyList<(long SequenceNr, byte[]? Batch)> changes)
+    /// <summary>
+    /// Replaces each batch with its cleaned form, or deletes its row when nothing is left, in one transaction that
+    /// holds SQLite's write lock from its start; nothing is written if a truncation, reset or deletion of the log was
+    /// journaled after <paramref name="fenceSequenceNr"/> (the cleaning's key map may then name records that are gone).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the log changed under the cleaning.</exception>
+    public void Rewrite(IReadOnlyList<(long SequenceNr, byte[]? Batch)> changes, long fenceSequenceNr)
     {
-        using var transaction = _connection.BeginTransaction();
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using (var fence = _connection.CreateCommand())
+        {
+            fence.Transaction = transaction;
+            fence.CommandText = "SELECT sequence_nr, manifest FROM event_journal WHERE persistence_id = $id AND sequence_nr > $fence AND manifest IN ($t, $r, $d) LIMIT 1";
+            fence.Parameters.AddWithValue("$id", _persistenceId);
+            fence.Parameters.AddWithValue("$fence", fenceSequenceNr);
+            fence.Parameters.AddWithValue("$t", BrokerSerializer.ManifestOf(new LogTruncated(0, 0, 0)));
+            fence.Parameters.AddWithValue("$r", BrokerSerializer.ManifestOf(new LogReset(0)));
+            fence.Parameters.AddWithValue("$d", BrokerSerializer.ManifestOf(new PartitionDeleted()));
+            using var reader = fence.ExecuteReader();
+            if (reader.Read())
+                throw new InvalidOperationException($"the log changed under the cleaning (journal event {reader.GetInt64(0)}, {reader.GetString(1)}); it is planned again");
+        }
         using var update = _connection.CreateCommand();
         update.Transaction = transaction;
         update.CommandText = "UPDATE event_journal SET payload = $payload WHERE persistence_id = $id AND sequence_nr = $seq";

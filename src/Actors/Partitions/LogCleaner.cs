@@ -147,7 +147,7 @@ public sealed class LogCleaner : ReceiveActor
         void Flush()
         {
             if (changes.Count == 0) return;
-            rewriter.Rewrite(changes);
+            rewriter.Rewrite(changes, plan.FenceSequenceNr);
             _throttler.Throttle(pendingBytes, ct);
             changes.Clear();
             pendingBytes = 0;

@@ -559,22 +559,25 @@ public sealed class PartitionLog
     /// which those from <c>DirtyFromSequenceNr</c> on were written since the last cleaning (only they can hold a newer
     /// record for a key: the cleaned part has one record per key already).
     /// </summary>
+    /// <remarks><c>FenceSequenceNr</c> is the log's last journal event when the plan was made: a truncation, reset or
+    /// deletion journaled after it means the plan no longer describes the log.</remarks>
     public sealed record CleaningPlan(long FromSequenceNr, long DirtyFromSequenceNr, long ToSequenceNr, long EndOffset, IReadOnlyList<LogSegmentInfo> Segments,
-        IReadOnlyList<SequenceRange> DeadRanges, double DirtyRatio);
+        IReadOnlyList<SequenceRange> DeadRanges, double DirtyRatio, long FenceSequenceNr);
 
     /// <summary>
     /// The cleanable part of the log: whole segments before the active one, below the high watermark (so nothing
     /// cleaned can still be truncated), whose records are all older than <c>min.compaction.lag.ms</c>. The dirty ratio
     /// is the share of its bytes written since the last cleaning.
     /// </summary>
-    private (int Count, long Dirty, long Total, long OldestDirty) Cleanable(TopicConfig c, long nowMs)
+    private (int Count, long Dirty, long Total, long OldestDirty) Cleanable(TopicConfig c, long nowMs, long maxSequenceNr = long.MaxValue)
     {
         int count = 0;
         long dirty = 0, total = 0, oldestDirty = long.MaxValue;
         for (var i = 0; i < _segments.Count - 1; i++)
         {
             var segment = _segments[i];
-            if (_segments[i + 1].BaseOffset > HighWatermark || segment.MaxTimestamp > nowMs - c.MinCompactionLagMs) break;
+            if (_segments[i + 1].BaseOffset > HighWatermark || segment.MaxTimestamp > nowMs - c.MinCompactionLagMs
+                || _segments[i + 1].FirstSequenceNr - 1 > maxSequenceNr) break;
             count = i + 1;
             total += segment.Bytes;
             if (_segments[i + 1].BaseOffset <= CleanedUpTo) continue;
@@ -596,17 +599,24 @@ public sealed class PartitionLog
     /// Kafka's cleaning trigger for <c>cleanup.policy=compact</c>: the dirty ratio reached <c>min.cleanable.dirty.ratio</c>,
     /// or a record has waited longer than <c>max.compaction.lag.ms</c>. Null when not due.
     /// </summary>
-    public CleaningPlan? PlanCleaning(long nowMs)
+    /// <param name="snapshotSequenceNr">
+    /// The latest snapshot's journal event: cleaning stops before events after it, so recovery, which replays only
+    /// events after the snapshot, never replays a batch the cleaner changed (producer state, leader epochs and segment
+    /// boundaries are rebuilt exactly as they were).
+    /// </param>
+    public CleaningPlan? PlanCleaning(long nowMs, long snapshotSequenceNr = long.MaxValue)
     {
         if (Config is not { Compacts: true } c) return null;
-        var (count, dirty, total, oldestDirty) = Cleanable(c, nowMs);
+        var (count, dirty, total, oldestDirty) = Cleanable(c, nowMs, snapshotSequenceNr);
         if (count == 0 || dirty == 0) return null;
         var ratio = (double)dirty / total;
         var overdue = c.MaxCompactionLagMs < long.MaxValue && oldestDirty < nowMs - c.MaxCompactionLagMs;
         if (ratio < c.MinCleanableDirtyRatio && !overdue) return null;
-        var firstDirty = _segments.FindIndex(x => x.BaseOffset >= CleanedUpTo);
-        return new CleaningPlan(_segments[0].FirstSequenceNr, _segments[Math.Max(0, firstDirty)].FirstSequenceNr, _segments[count].FirstSequenceNr - 1,
-            _segments[count].BaseOffset, _segments.Take(count).ToArray(), _deadRanges.ToArray(), ratio);
+        // The segment holding CleanedUpTo is where dirty records start (it is a segment boundary unless segments rolled
+        // differently since; then mapping from the segment's start is merely more work).
+        var firstDirty = Math.Max(0, _segments.FindLastIndex(x => x.BaseOffset <= CleanedUpTo));
+        return new CleaningPlan(_segments[0].FirstSequenceNr, _segments[firstDirty].FirstSequenceNr, _segments[count].FirstSequenceNr - 1,
+            _segments[count].BaseOffset, _segments.Take(count).ToArray(), _deadRanges.ToArray(), ratio, LastSequenceNr);
     }
 
     /// <summary>The cleaner compacted the log below <c>e.CleanedUpTo</c>; cleaned segments take their new sizes.</summary>

@@ -118,6 +118,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     // Retention and compaction: a cleaning handed to the broker's LogCleaner (and since when), the last retention
     // check, a snapshot wanted before journal events below the log start can be deleted, and how far they have been.
     private bool _cleaning;
+    // The latest saved snapshot's event: cleaning stays below it (see PartitionLog.PlanCleaning).
+    private long _snapshotSequenceNr;
+    // After a failed cleaning (say, a batch that cannot be read), the next try waits longer than the usual backoff.
+    private long _cleaningRetryAtMs;
     // Names the cleaning in flight; a reset, truncation or deletion of the log moves it on, so a late answer is ignored.
     private long _cleaningId;
     private long _cleaningSinceMs;
@@ -135,7 +139,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _log = new PartitionLog(tp, settings);
         PersistenceId = PersistenceIdFor(tp);
 
-        Recover<SnapshotOffer>(o => _log.Restore((PartitionSnapshot)o.Snapshot, o.Metadata.SequenceNr));
+        Recover<SnapshotOffer>(o =>
+        {
+            _log.Restore((PartitionSnapshot)o.Snapshot, o.Metadata.SequenceNr);
+            _snapshotSequenceNr = o.Metadata.SequenceNr;
+        });
         Recover<BatchAppended>(e =>
         {
             if (_log.Recover(e.Batch, LastSequenceNr, NowMs()) is { } problem)
@@ -200,7 +208,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<LogCleaner.Cleaned>(OnCleaned);
         Command<LogCleaner.CleaningFailed>(f =>
         {
-            if (f.CleaningId == _cleaningId) _cleaning = false;
+            if (f.CleaningId != _cleaningId) return;
+            _cleaning = false;
+            _cleaningRetryAtMs = NowMs() + 20 * _settings.LogCleaner.CleanerBackoffMs;
         });
         Command<DescribeLogRequest>(HandleDescribeLog);
         Command<OffsetForLeaderEpochResponse>(OnOffsetForLeaderEpoch);
@@ -224,6 +234,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _snapshotInProgressSeqNr = -1;
             // A snapshot that finished after the partition was deleted must not resurrect the old log.
             DeleteSnapshots(_log.Deleted ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
+            if (!_log.Deleted) _snapshotSequenceNr = s.Metadata.SequenceNr;
             DeleteJournalBelowLogStart(s.Metadata.SequenceNr);
         });
         Command<SaveSnapshotFailure>(f =>
@@ -1054,9 +1065,17 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         if (_cleaning && now - _cleaningSinceMs > TimeSpan.FromMinutes(30).TotalMilliseconds)
         {
             _logger.Warning("[{0}] the log cleaner has not answered for 30 minutes; asking again", _tp);
-            _cleaning = false;
+            AbandonCleaning();
         }
-        if (!_cleaning && _settings.LogCleaner.CleanerEnable && _log.Config is { } config && _log.PlanCleaning(now) is { } plan)
+        if (_cleaning || !_settings.LogCleaner.CleanerEnable || now < _cleaningRetryAtMs || _log.Config is not { } config) return;
+        var plan = _log.PlanCleaning(now, _snapshotSequenceNr);
+        // Segments past the latest snapshot are due too: a snapshot lets the next check clean them.
+        if (_log.PlanCleaning(now) is { } full && full.EndOffset > (plan?.EndOffset ?? -1))
+        {
+            _snapshotWanted = true;
+            MaybeSnapshot();
+        }
+        if (plan != null)
         {
             _cleaning = true;
             _cleaningSinceMs = now;
@@ -1092,7 +1111,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private void DeleteJournalBelowLogStart(long snapshotSequenceNr)
     {
         if (_logStartSequenceNr < 0 || snapshotSequenceNr < _logStartSequenceNr || _log.Deleted) return;
-        var upTo = _log.FirstLiveSequenceNr - 1;
+        // Never past the snapshot: later events (a config change, a truncation) are needed by recovery.
+        var upTo = Math.Min(_log.FirstLiveSequenceNr - 1, snapshotSequenceNr);
         if (upTo <= _journalDeletedTo) return;
         _journalDeletedTo = upTo;
         DeleteMessages(upTo);

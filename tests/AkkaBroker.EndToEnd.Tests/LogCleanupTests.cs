@@ -100,6 +100,42 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Retention_by_time_removes_records_older_than_retention_ms_and_a_consumer_below_the_log_start_resets_to_it()
+    {
+        using var broker = await BrokerProcess.StartAsync(_dataDir, extraConfig: FastChecks);
+        var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", broker.Bootstrap, "--topic", "aging",
+            "--partitions", "1", "--config", "segment.ms=60000", "--config", "retention.ms=3600000");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        var tp = new TopicPartition("aging", 0);
+        var now = DateTimeOffset.UtcNow;
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            // Records stamped two hours ago, then current ones: segment.ms rolls between them; the old ones are past retention.ms.
+            for (var i = 0; i < 300; i++)
+                await producer.ProduceAsync("aging", new Message<string, string> { Key = $"k{i}", Value = $"old-{i}", Timestamp = new Timestamp(now.AddHours(-2)) });
+            for (var i = 0; i < 300; i++)
+                await producer.ProduceAsync("aging", new Message<string, string> { Key = $"k{i}", Value = $"new-{i}", Timestamp = new Timestamp(now) });
+        }
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        var log = await WaitForLogAsync(admin, tp, l => l.LogStartOffset > 0, "retention by time");
+        Assert.Equal(300, log.LogStartOffset);
+
+        // A consumer that asks for offset 0 is below the log start: auto.offset.reset=earliest takes it to offset 300.
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
+        consumer.Assign([new TopicPartitionOffset(tp, new Offset(0))]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        ConsumeResult<string, string>? first = null;
+        while (first == null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no record consumed");
+            first = consumer.Consume(TimeSpan.FromSeconds(1));
+        }
+        output.WriteLine($"log start {log.LogStartOffset}; a consumer asking for offset 0 got offset {first.Offset.Value}: {first.Message!.Value}");
+        Assert.Equal(300, first.Offset.Value);
+        Assert.Equal("new-0", first.Message.Value);
+    }
+
+    [Fact]
     public async Task A_consumer_group_that_fell_behind_the_log_start_resumes_where_retention_left_the_log()
     {
         using var broker = await BrokerProcess.StartAsync(_dataDir, extraConfig: FastChecks);

@@ -600,7 +600,7 @@ internal sealed partial class Consumer<TKey, TValue>
     {
         var membership = RequireGroup().Membership;
         var task = membership.FetchCommittedAsync(partitions.Select(p => p.ToProtocol()).ToArray(), timeout, _closing.Token);
-        var result = WaitAll([task], timeout + TimeSpan.FromSeconds(1))[0];
+        var result = WaitAll([task], timeout)[0];
         return result.ToDictionary(o => new TopicPartition(o.TopicPartition.Topic, o.TopicPartition.Partition), o => o.Offset);
     }
 

@@ -639,12 +639,16 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         return await _connection.AskLeaderAsync<ListOffsetsResponse>(tp, new ListOffsetsRequest(tp, timestamp), BrokerConnection.ListOffsetsError, timeout).ConfigureAwait(false);
     }
 
-    /// <summary>Blocks for the public synchronous API, unwrapping the KafkaException a task failed with.</summary>
+    /// <summary>
+    /// Blocks for the public synchronous API, unwrapping the KafkaException a task failed with. The tasks end by the
+    /// same timeout with their own error (say, NOT_LEADER_OR_FOLLOWER after retrying); a short grace lets that error,
+    /// rather than a bare timeout, reach the caller.
+    /// </summary>
     private static T[] WaitAll<T>(Task<T>[] tasks, TimeSpan timeout)
     {
         try
         {
-            if (!Task.WaitAll(tasks, timeout))
+            if (!Task.WaitAll(tasks, timeout + TimeSpan.FromSeconds(1)))
                 throw new KafkaException(new Error(ErrorCode.RequestTimedOut, $"the broker did not answer within {timeout.TotalMilliseconds:0} ms"));
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is KafkaException) is KafkaException k)

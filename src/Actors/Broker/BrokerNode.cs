@@ -126,7 +126,7 @@ public sealed class BrokerNode : IAsyncDisposable
                     PoisonPill.Instance,
                     ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
                 "controller-singleton");
-            system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond), LogCleaner.Name);
+            system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             return new BrokerNode(system, settings, gateway, region);
         }

@@ -176,7 +176,8 @@ public sealed record BrokerSettings(
                 RetentionCheckIntervalMs: Long(b, Section, "log.retention.check.interval.ms", 1),
                 CleanerEnable: Bool(b, Section, "log.cleaner.enable"),
                 CleanerBackoffMs: Long(b, Section, "log.cleaner.backoff.ms", 1),
-                CleanerIoMaxBytesPerSecond: Long(b, Section, "log.cleaner.io.max.bytes.per.second", 1)),
+                CleanerIoMaxBytesPerSecond: Long(b, Section, "log.cleaner.io.max.bytes.per.second", 1),
+                DedupeBufferSize: Long(b, Section, "log.cleaner.dedupe.buffer.size", 1024 * 1024)),
             Group: Groups.GroupSettings.Create(config));
     }
 
@@ -203,7 +204,8 @@ public sealed record ReplicationSettings(
 /// When replicas apply retention and compaction (Kafka's broker keys). <c>CleanerIoMaxBytesPerSecond</c> bounds the bytes
 /// the broker's cleaner reads and writes per second, across all partitions.
 /// </summary>
-public sealed record LogCleanerSettings(long RetentionCheckIntervalMs, bool CleanerEnable, long CleanerBackoffMs, long CleanerIoMaxBytesPerSecond);
+/// <c>DedupeBufferSize</c> bounds the memory of the cleaner's key map; a log with more distinct keys is cleaned a part at a time.
+public sealed record LogCleanerSettings(long RetentionCheckIntervalMs, bool CleanerEnable, long CleanerBackoffMs, long CleanerIoMaxBytesPerSecond, long DedupeBufferSize);
 
 /// <summary>Per-partition-replica limits (<c>akkabroker.partition</c>).</summary>
 public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes);

@@ -39,16 +39,18 @@ public sealed class LogCleaner : ReceiveActor
 
     private readonly string _connectionString;
     private readonly CleanerThrottler _throttler;
+    private readonly long _dedupeBufferBytes;
     private readonly Queue<Job> _queue = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private bool _busy;
 
-    public static Props Props(string databasePath, long ioMaxBytesPerSecond) =>
-        Akka.Actor.Props.Create(() => new LogCleaner(databasePath, ioMaxBytesPerSecond));
+    public static Props Props(string databasePath, long ioMaxBytesPerSecond, long dedupeBufferBytes) =>
+        Akka.Actor.Props.Create(() => new LogCleaner(databasePath, ioMaxBytesPerSecond, dedupeBufferBytes));
 
-    public LogCleaner(string databasePath, long ioMaxBytesPerSecond)
+    public LogCleaner(string databasePath, long ioMaxBytesPerSecond, long dedupeBufferBytes)
     {
+        _dedupeBufferBytes = dedupeBufferBytes;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, DefaultTimeout = 30 }.ToString();
         _throttler = new CleanerThrottler(ioMaxBytesPerSecond);
         Receive<CleanLog>(r =>
@@ -106,12 +108,23 @@ public sealed class LogCleaner : ReceiveActor
         using var rewriter = new JournalRewriter(_connectionString, request.PersistenceId);
         bool Live(long seq) => !plan.DeadRanges.Any(r => seq >= r.From && seq < r.To);
 
-        // Pass 1: each key's latest offset in the part written since the last cleaning.
+        // Pass 1: each key's latest offset in the part written since the last cleaning. As Kafka's dedupe buffer, the
+        // map is bounded (log.cleaner.dedupe.buffer.size): once full, cleaning ends at the next segment boundary and
+        // the rest waits for the next pass.
         var map = new LogCompaction.OffsetMap(plan.EndOffset);
-        long bytesRead = 0;
+        long bytesRead = 0, toSequenceNr = plan.ToSequenceNr;
+        var segment = -1;
         foreach (var (seq, batch) in rewriter.ReadBatches(plan.DirtyFromSequenceNr, plan.ToSequenceNr))
         {
             ct.ThrowIfCancellationRequested();
+            var current = SegmentOf(plan.Segments, seq);
+            if (current != segment && current >= 0 && segment >= 0 && map.ApproximateBytes >= _dedupeBufferBytes)
+            {
+                map.StopAt(plan.Segments[current].BaseOffset);
+                toSequenceNr = plan.Segments[current].FirstSequenceNr - 1;
+                break;
+            }
+            segment = current;
             if (!Live(seq)) continue;
             map.Add(batch);
             bytesRead += batch.Length;
@@ -119,11 +132,11 @@ public sealed class LogCleaner : ReceiveActor
         }
 
         // Pass 2: rewrite what changes, a few megabytes per transaction so appends wait only briefly for SQLite's lock.
-        var sizes = plan.Segments.Select(s => new SegmentSize(s.BaseOffset, 0)).ToArray();
+        var sizes = plan.Segments.Where(s => s.BaseOffset < map.EndOffset).Select(s => new SegmentSize(s.BaseOffset, 0)).ToArray();
         var changes = new List<(long SequenceNr, byte[]? Batch)>();
         long before = 0, after = 0, pendingBytes = 0;
         int rewritten = 0, removed = 0;
-        foreach (var (seq, batch) in rewriter.ReadBatches(plan.FromSequenceNr, plan.ToSequenceNr))
+        foreach (var (seq, batch) in rewriter.ReadBatches(plan.FromSequenceNr, toSequenceNr))
         {
             ct.ThrowIfCancellationRequested();
             if (!Live(seq)) continue;
@@ -131,8 +144,8 @@ public sealed class LogCleaner : ReceiveActor
             var cleaned = LogCompaction.Clean(batch, map, request.TombstoneHorizonMs);
             before += batch.Length;
             after += cleaned?.Length ?? 0;
-            var segment = SegmentOf(plan.Segments, seq);
-            if (segment >= 0) sizes[segment] = sizes[segment] with { Bytes = sizes[segment].Bytes + (cleaned?.Length ?? 0) };
+            var at = SegmentOf(plan.Segments, seq);
+            if (at >= 0 && at < sizes.Length) sizes[at] = sizes[at] with { Bytes = sizes[at].Bytes + (cleaned?.Length ?? 0) };
             if (ReferenceEquals(cleaned, batch)) continue;
             if (cleaned == null) removed++;
             else rewritten++;
@@ -141,7 +154,7 @@ public sealed class LogCleaner : ReceiveActor
             if (pendingBytes >= 4 * 1024 * 1024 || changes.Count >= 1000) Flush();
         }
         Flush();
-        return new Cleaned(request.TopicPartition, plan.EndOffset, sizes,
+        return new Cleaned(request.TopicPartition, map.EndOffset, sizes,
             new CleaningStats(bytesRead, before, after, rewritten, removed, map.Count, watch.Elapsed), request.CleaningId);
 
         void Flush()

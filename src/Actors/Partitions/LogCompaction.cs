@@ -25,17 +25,31 @@ public static class LogCompaction
         }
 
         /// <summary>Records at or past it are not cleanable (the active segment, or what is not yet committed).</summary>
-        public long EndOffset { get; }
+        public long EndOffset { get; private set; }
 
         public int Count => _latest.Count;
+
+        /// <summary>Memory the map holds, roughly: each key's bytes plus a dictionary entry.</summary>
+        public long ApproximateBytes { get; private set; }
+
+        /// <summary>Cleaning ends earlier than planned (the map is full): nothing at or past <paramref name="endOffset"/> was added.</summary>
+        public void StopAt(long endOffset) => EndOffset = Math.Min(EndOffset, endOffset);
 
         /// <summary>Adds the keyed records of one batch, taken in offset order.</summary>
         public void Add(byte[] batch) =>
             RecordBatch.Wrap(batch).VisitRecords((offset, _, key, hasKey, _) =>
             {
-                if (hasKey && offset < EndOffset) _byView[key] = offset;
+                if (!hasKey || offset >= EndOffset) return true;
+                if (_byView.ContainsKey(key)) _byView[key] = offset;
+                else
+                {
+                    _byView[key] = offset;
+                    ApproximateBytes += key.Length + EntryOverheadBytes;
+                }
                 return true;
             });
+
+        private const int EntryOverheadBytes = 64;
 
         public bool IsLatest(ReadOnlySpan<byte> key, long offset) => !_byView.TryGetValue(key, out var latest) || latest == offset;
     }

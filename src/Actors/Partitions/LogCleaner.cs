@@ -55,8 +55,11 @@ public sealed class LogCleaner : ReceiveActor
         _throttler = new CleanerThrottler(ioMaxBytesPerSecond);
         Receive<CleanLog>(r =>
         {
-            // One pending job per partition: a replica asks again on its next check if this one is still queued.
-            if (_queue.Any(j => j.Request.TopicPartition.Equals(r.TopicPartition))) return;
+            // One pending job per partition: a newer request replaces a queued one (its answer carries the id the
+            // replica now waits for).
+            var others = _queue.Where(j => !j.Request.TopicPartition.Equals(r.TopicPartition)).ToArray();
+            _queue.Clear();
+            foreach (var j in others) _queue.Enqueue(j);
             _queue.Enqueue(new Job(r, Sender));
             RunNext();
         });

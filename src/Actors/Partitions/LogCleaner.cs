@@ -144,6 +144,7 @@ public sealed class LogCleaner : ReceiveActor
             ct.ThrowIfCancellationRequested();
             if (!Live(seq)) continue;
             bytesRead += batch.Length;
+            _throttler.Throttle(batch.Length, ct);
             var cleaned = LogCompaction.Clean(batch, map, request.TombstoneHorizonMs);
             before += batch.Length;
             after += cleaned?.Length ?? 0;

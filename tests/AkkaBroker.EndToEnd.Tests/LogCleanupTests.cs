@@ -43,6 +43,17 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>The consumer's first record, within 60 s.</summary>
+    private static ConsumeResult<string, string> FirstRecord(IConsumer<string, string> consumer, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is { } record) return record;
+        }
+    }
+
     [Fact]
     public async Task A_compacted_topic_given_a_million_updates_over_a_thousand_keys_keeps_at_most_one_record_per_key_outside_the_active_segment()
     {
@@ -123,13 +134,7 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
         // A consumer that asks for offset 0 is below the log start: auto.offset.reset=earliest takes it to offset 300.
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
         consumer.Assign([new TopicPartitionOffset(tp, new Offset(0))]);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        ConsumeResult<string, string>? first = null;
-        while (first == null)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no record consumed");
-            first = consumer.Consume(TimeSpan.FromSeconds(1));
-        }
+        var first = FirstRecord(consumer, "no record consumed");
         output.WriteLine($"log start {log.LogStartOffset}; a consumer asking for offset 0 got offset {first.Offset.Value}: {first.Message!.Value}");
         Assert.Equal(300, first.Offset.Value);
         Assert.Equal("new-0", first.Message.Value);
@@ -178,13 +183,7 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
         // The group's committed offset is below the log start: auto.offset.reset (earliest) takes it to the log start.
         using var resumed = new ConsumerBuilder<string, string>(config).Build();
         resumed.Subscribe("rolling");
-        var until = DateTime.UtcNow.AddSeconds(60);
-        ConsumeResult<string, string>? first = null;
-        while (first == null)
-        {
-            Assert.True(DateTime.UtcNow < until, "the group resumed no record");
-            first = resumed.Consume(TimeSpan.FromSeconds(1));
-        }
+        var first = FirstRecord(resumed, "the group resumed no record");
         output.WriteLine($"the group committed 100, the log starts at {log.LogStartOffset}, the group resumed at {first.Offset.Value}");
         Assert.True(first.Offset.Value >= log.LogStartOffset, $"resumed at {first.Offset.Value}, below the log start {log.LogStartOffset}");
         Assert.True(first.Offset.Value <= log.LogStartOffset + 1000, $"resumed at {first.Offset.Value}, far past the log start {log.LogStartOffset}");

@@ -162,9 +162,22 @@ public sealed class PartitionLog
             return new AppendDecision.Rejected(ErrorCode.CorruptMessage,
                 $"{TopicPartition}: a produced batch must hold one record per offset ({view.RecordCount} records for lastOffsetDelta {view.LastOffsetDelta})");
         // Compaction keeps the latest record per key: a record without a key could never be cleaned (Kafka refuses it too).
-        if (Config.Compacts && view.ReadRecords().Any(r => r.Key == null))
-            return new AppendDecision.Rejected(ErrorCode.InvalidRecord,
-                $"{TopicPartition.Topic} is compacted (cleanup.policy={string.Join(",", Config.CleanupPolicy)}): every record needs a key");
+        if (Config.Compacts)
+        {
+            bool[] keyed;
+            try
+            {
+                keyed = view.VisitRecords((_, _, _, hasKey, _) => hasKey);
+            }
+            catch (InvalidDataException e)
+            {
+                return new AppendDecision.Rejected(ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}");
+            }
+            if (keyed.Contains(false))
+                return new AppendDecision.Rejected(ErrorCode.InvalidRecord,
+                    $"{TopicPartition.Topic} is compacted (cleanup.policy={string.Join(",", Config.CleanupPolicy)}): every record needs a key; " +
+                    "give each record a key, or produce to a topic with cleanup.policy=delete");
+        }
         switch (Producers.CheckBatch(view))
         {
             case ProducerStateTable.Check.Refuse r:

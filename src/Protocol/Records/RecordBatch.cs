@@ -144,12 +144,7 @@ public readonly struct RecordBatch
         {
             for (var i = 0; i < count; i++)
             {
-                var length = (int)Varint.Read(section, ref pos);
-                var end = pos + length;
-                if (length <= 0 || end > section.Length) throw new InvalidDataException($"record {i} runs past the end of the batch");
-                pos++; // record attributes, unused in v2
-                var timestampDelta = Varint.Read(section, ref pos);
-                var offsetDelta = Varint.Read(section, ref pos);
+                var (end, timestampDelta, offsetDelta) = RecordPrefix(section, ref pos, i);
                 var keyLength = (int)Varint.Read(section, ref pos);
                 var key = keyLength < 0 ? ReadOnlySpan<byte>.Empty : section.Slice(pos, keyLength);
                 if (keyLength > 0) pos += keyLength;
@@ -272,21 +267,14 @@ public readonly struct RecordBatch
         var logAppend = TimestampType == TimestampType.LogAppendTime;
         var maxTimestamp = MaxTimestamp;
         var count = RecordCount;
-        var section = Compression == CompressionType.None
-            ? S[HeaderSize..]
-            : Records.Compression.Decompress(Compression, S[HeaderSize..]);
+        var section = Section();
         var list = new List<Record>(count);
         var pos = 0;
         try
         {
             for (var i = 0; i < count; i++)
             {
-                var length = (int)Varint.Read(section, ref pos);
-                var end = pos + length;
-                if (length <= 0 || end > section.Length) throw new InvalidDataException($"record {i} runs past the end of the batch");
-                pos++; // record attributes, unused in v2
-                var timestampDelta = Varint.Read(section, ref pos);
-                var offsetDelta = Varint.Read(section, ref pos);
+                var (end, timestampDelta, offsetDelta) = RecordPrefix(section, ref pos, i);
                 var key = ReadBytes(section, ref pos);
                 var value = ReadBytes(section, ref pos);
                 var headerCount = (int)Varint.Read(section, ref pos);
@@ -301,7 +289,7 @@ public readonly struct RecordBatch
                     }
                     headers = h;
                 }
-                if (pos != end) throw new InvalidDataException($"record {i} length {length} does not match its fields");
+                if (pos != end) throw new InvalidDataException($"record {i}'s length does not match its fields");
                 list.Add(new Record(baseOffset + offsetDelta, logAppend ? maxTimestamp : baseTimestamp + timestampDelta,
                     TimestampType, key, value, headers));
             }
@@ -311,6 +299,17 @@ public readonly struct RecordBatch
             throw new InvalidDataException($"malformed record in batch at offset {baseOffset}: {e.Message}", e);
         }
         return list;
+    }
+
+    /// <summary>Reads a record's length, attributes and deltas; returns where the record ends.</summary>
+    private static (int End, long TimestampDelta, long OffsetDelta) RecordPrefix(ReadOnlySpan<byte> section, ref int pos, int index)
+    {
+        var length = (int)Varint.Read(section, ref pos);
+        var end = pos + length;
+        if (length <= 0 || end > section.Length) throw new InvalidDataException($"record {index} runs past the end of the batch");
+        pos++; // record attributes, unused in v2
+        var timestampDelta = Varint.Read(section, ref pos);
+        return (end, timestampDelta, Varint.Read(section, ref pos));
     }
 
     private static byte[]? ReadBytes(ReadOnlySpan<byte> s, ref int pos)

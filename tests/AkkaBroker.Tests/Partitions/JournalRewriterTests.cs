@@ -16,33 +16,13 @@ public sealed class JournalRewriterTests : IDisposable
     public JournalRewriterTests()
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString();
-        Execute("CREATE TABLE event_journal (ordering INTEGER PRIMARY KEY AUTOINCREMENT, is_deleted BIT NOT NULL, persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, payload BLOB NOT NULL, manifest TEXT NULL)");
+        JournalTable.Create(_connectionString);
         for (var seq = 1; seq <= 5; seq++) Insert(seq, new BatchAppended([(byte)seq]));
     }
 
     public void Dispose() => File.Delete(_path);
 
-    private void Execute(string sql)
-    {
-        using var c = new SqliteConnection(_connectionString);
-        c.Open();
-        using var command = c.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private void Insert(long seq, object @event)
-    {
-        using var c = new SqliteConnection(_connectionString);
-        c.Open();
-        using var command = c.CreateCommand();
-        command.CommandText = "INSERT INTO event_journal (is_deleted, persistence_id, sequence_nr, payload, manifest) VALUES (0, $id, $seq, $payload, $manifest)";
-        command.Parameters.AddWithValue("$id", Pid);
-        command.Parameters.AddWithValue("$seq", seq);
-        command.Parameters.AddWithValue("$payload", BrokerSerializer.Encode(@event));
-        command.Parameters.AddWithValue("$manifest", BrokerSerializer.ManifestOf(@event));
-        command.ExecuteNonQuery();
-    }
+    private void Insert(long seq, object @event) => JournalTable.Insert(_connectionString, Pid, seq, @event);
 
     private List<(long, byte)> Batches()
     {

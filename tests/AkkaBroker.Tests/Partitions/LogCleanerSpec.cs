@@ -3,7 +3,6 @@ using Akka.TestKit.Xunit2;
 using AkkaBroker.Actors.Partitions;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;
-using AkkaBroker.Protocol.Serialization;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -30,13 +29,7 @@ public sealed class LogCleanerSpec : TestKit, IDisposable
     {
         // Four segments of five batches; each batch has 100 keys of its own and one update of the key "shared".
         var connection = new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString();
-        using (var c = new SqliteConnection(connection))
-        {
-            c.Open();
-            using var create = c.CreateCommand();
-            create.CommandText = "CREATE TABLE event_journal (ordering INTEGER PRIMARY KEY AUTOINCREMENT, is_deleted BIT NOT NULL, persistence_id TEXT NOT NULL, sequence_nr INTEGER NOT NULL, payload BLOB NOT NULL, manifest TEXT NULL)";
-            create.ExecuteNonQuery();
-        }
+        JournalTable.Create(connection);
         var segments = new List<LogSegmentInfo>();
         long offset = 0, seq = 0;
         for (var s = 0; s < 4; s++)
@@ -50,7 +43,7 @@ public sealed class LogCleanerSpec : TestKit, IDisposable
                 var batch = builder.Build();
                 RecordBatch.SetBaseOffset(batch, offset);
                 offset += 101;
-                Insert(connection, ++seq, new BatchAppended(batch));
+                JournalTable.Insert(connection, Pid, ++seq, new BatchAppended(batch));
             }
         }
         // 500 new keys per segment at ~70 bytes each (~35 kB): a 40 kB map holds the first two segments' keys only.
@@ -67,18 +60,5 @@ public sealed class LogCleanerSpec : TestKit, IDisposable
             .Where(r => Encoding.UTF8.GetString(r.Key!) == "shared").Select(r => Encoding.UTF8.GetString(r.Value!)).ToList();
         // Below the end of the pass only the latest "shared" is left; the later segments are untouched.
         Assert.Equal(["1-4", "2-0", "2-1", "2-2", "2-3", "2-4", "3-0", "3-1", "3-2", "3-3", "3-4"], shared);
-    }
-
-    private static void Insert(string connection, long seq, object @event)
-    {
-        using var c = new SqliteConnection(connection);
-        c.Open();
-        using var command = c.CreateCommand();
-        command.CommandText = "INSERT INTO event_journal (is_deleted, persistence_id, sequence_nr, payload, manifest) VALUES (0, $id, $seq, $payload, $manifest)";
-        command.Parameters.AddWithValue("$id", Pid);
-        command.Parameters.AddWithValue("$seq", seq);
-        command.Parameters.AddWithValue("$payload", BrokerSerializer.Encode(@event));
-        command.Parameters.AddWithValue("$manifest", BrokerSerializer.ManifestOf(@event));
-        command.ExecuteNonQuery();
     }
 }

@@ -9,12 +9,13 @@ internal static class ClusterCommand
     {
         var command = new Command("cluster", "Describe the broker cluster.");
         var bootstrap = CliCommon.BootstrapServer();
-        var describe = new Command("describe", "The live brokers, which broker runs the controller, and the controller epoch.") { bootstrap };
+        var describe = new Command("describe", "The live brokers, which node runs the controller (a broker or a controller-only node), and the controller epoch.") { bootstrap };
         describe.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             var cluster = await admin.DescribeClusterAsync();
-            Console.WriteLine($"Controller: {cluster.ControllerId}\tControllerEpoch: {cluster.ControllerEpoch}\tBrokers: {cluster.Brokers.Count}");
+            var dedicated = cluster.Brokers.All(b => b.BrokerId != cluster.ControllerId) ? " (controller-only node)" : "";
+            Console.WriteLine($"Controller: {cluster.ControllerId}{dedicated}\tControllerEpoch: {cluster.ControllerEpoch}\tBrokers: {cluster.Brokers.Count}");
             foreach (var b in cluster.Brokers.OrderBy(b => b.BrokerId))
                 Console.WriteLine($"\tBroker: {b.BrokerId}\tAddress: {b.Host}:{b.Port}{(b.BrokerId == cluster.ControllerId ? "\t(controller)" : "")}");
             return 0;

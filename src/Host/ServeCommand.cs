@@ -16,12 +16,16 @@ internal static class ServeCommand
         var host = new Option<string?>("--host") { Description = "Host name or IP to listen on and advertise (akka.remote.dot-netty.tcp.hostname; default 127.0.0.1)" };
         var port = new Option<int?>("--port") { Description = "Port to listen on (akka.remote.dot-netty.tcp.port; default 9192; 0 picks a free one)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory of the broker's journal (akkabroker.broker.data-dir; default ./data)" };
-        var brokerId = new Option<int?>("--broker-id") { Description = "This broker's id, unique in the cluster (akkabroker.broker.broker.id; default 0)" };
+        var brokerId = new Option<int?>("--broker-id") { Description = "This node's id, unique among the cluster's brokers and controller nodes (akkabroker.broker.broker.id; default 0)" };
+        var processRoles = new Option<string?>("--process-roles")
+        {
+            Description = "What this node does, as Kafka's process.roles: broker,controller (default), broker (never runs the controller) or controller (runs the controller only: no partitions, no clients) (akkabroker.broker.process.roles)"
+        };
         var seedNodes = new Option<string?>("--seed-nodes")
         {
             Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster, which comes up once a majority of the listed nodes has joined (akka.cluster.min-nr-of-members). Without it the broker forms a cluster of its own"
         };
-        var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir, brokerId, seedNodes };
+        var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir, brokerId, processRoles, seedNodes };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -35,6 +39,7 @@ internal static class ServeCommand
             if (parse.GetValue(port) is { } p) overrides.Add($"akka.remote.dot-netty.tcp.port = {p}");
             if (parse.GetValue(dataDir) is { } d) overrides.Add($"akkabroker.broker.data-dir = {Quote(d)}");
             if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
+            if (parse.GetValue(processRoles) is { } roles) overrides.Add($"akkabroker.broker.process.roles = {Quote(roles)}");
             if (parse.GetValue(seedNodes) is { } seeds)
             {
                 if (SeedNodeAddresses(seeds) is not { } addresses)
@@ -83,14 +88,30 @@ internal static class ServeCommand
             return 2;
         }
 
-        using var metrics = node.Settings.PrometheusPort == 0
-            ? null
-            : Sdk.CreateMeterProviderBuilder()
-                .AddMeter(BrokerMetrics.MeterName)
-                .AddPrometheusHttpListener(o => { o.Host = node.Settings.Host; o.Port = node.Settings.PrometheusPort; })
-                .Build();
+        MeterProvider? metrics;
+        try
+        {
+            metrics = node.Settings.PrometheusPort == 0
+                ? null
+                : Sdk.CreateMeterProviderBuilder()
+                    .AddMeter(BrokerMetrics.MeterName)
+                    .AddPrometheusHttpListener(o => { o.Host = node.Settings.Host; o.Port = node.Settings.PrometheusPort; })
+                    .Build();
+        }
+        catch (Exception e) when (e.InnerException is System.Net.HttpListenerException or System.Net.Sockets.SocketException || e is System.Net.HttpListenerException)
+        {
+            Console.Error.WriteLine($"error: cannot serve metrics on {node.Settings.Host}:{node.Settings.PrometheusPort}: {(e.InnerException ?? e).Message}. " +
+                                    "Another broker on this machine may use that port: give each node its own akkabroker.broker.metrics.prometheus.port (0 turns the endpoint off).");
+            await node.DisposeAsync();
+            return 2;
+        }
+        using var metricsProvider = metrics;
 
-        Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
+        if (node.Settings.IsBroker)
+            Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})" +
+                              (node.Settings.IsController ? "" : " (process.roles = broker: never runs the controller)"));
+        else
+            Console.WriteLine($"AkkaBroker controller node {node.Settings.BrokerId} on {node.BootstrapServer} (process.roles = controller: runs the controller when it is the oldest such node; serves no clients, so do not list it in bootstrap.servers)");
         Console.WriteLine($"data: {node.Settings.DatabasePath}");
         if (metrics != null) Console.WriteLine($"metrics: http://{node.Settings.Host}:{node.Settings.PrometheusPort}/metrics");
         Console.WriteLine("ready");

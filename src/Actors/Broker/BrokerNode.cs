@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using Akka.Event;
 using AkkaBroker.Actors.Controller;
 using AkkaBroker.Actors.Gateway;
 using AkkaBroker.Actors.Groups;
@@ -31,8 +32,13 @@ public sealed class BrokerNode : IAsyncDisposable
         PartitionRegion = partitionRegion;
     }
 
+    /// <summary>The name of the controller's ClusterSingletonManager, on every node that may run the controller.</summary>
+    public const string ControllerManagerName = "controller-singleton";
+
     public ActorSystem System { get; }
     public BrokerSettings Settings { get; }
+
+    /// <summary>Where client requests go; <see cref="ActorRefs.Nobody"/> on a controller-only node, which serves no clients.</summary>
     public IActorRef Gateway { get; }
     public IActorRef PartitionRegion { get; }
 
@@ -62,7 +68,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var config = ConfigurationFactory.ParseString($$"""
             akka.persistence.journal.sql.connection-string = "{{escaped}}"
             akka.persistence.snapshot-store.sql.connection-string = "{{escaped}}"
-            akka.cluster.roles = ["{{BrokerRole.For(settings.BrokerId)}}"]
+            akka.cluster.roles = [{{string.Join(", ", BrokerRole.RolesOf(settings).Select(r => $"\"{r}\""))}}]
             akka.cluster.distributed-data.durable.{{SqliteDurableStore.ConnectionStringKey}} = "{{escaped}}"
             """).WithFallback(composed);
 
@@ -101,6 +107,8 @@ public sealed class BrokerNode : IAsyncDisposable
             await WaitUntilBrokerIdIsFreeAsync(system, cluster, settings, cancellationToken);
 
             // This broker's replicas form one shard, pinned to this node (the one with its role): their logs are in this node's journal.
+            // A controller-only node starts the regions too, hosting no shard (only a broker's own region asks for its
+            // shard), so that sharding's coordinator, a singleton on the oldest node, has a node to run on wherever that is.
             var region = await ClusterSharding.Get(system).StartAsync(
                 PartitionMessageExtractor.TypeName,
                 entityId => PartitionReplica.Props(PartitionMessageExtractor.ParseEntityId(entityId).TopicPartition, settings),
@@ -111,8 +119,8 @@ public sealed class BrokerNode : IAsyncDisposable
 
             // The proxy buffers until the singleton runs, so coordinators can be given it before the controller starts.
             var controller = system.ActorOf(ClusterSingletonProxy.Props(
-                    "/user/controller-singleton",
-                    ClusterSingletonProxySettings.Create(system).WithSingletonName("controller")),
+                    $"/user/{ControllerManagerName}",
+                    ClusterSingletonProxySettings.Create(system).WithSingletonName("controller").WithRole(BrokerRole.Controller)),
                 "controller-proxy");
             var groupRegion = await ClusterSharding.Get(system).StartAsync(
                 GroupMessageExtractor.TypeName,
@@ -121,11 +129,20 @@ public sealed class BrokerNode : IAsyncDisposable
                 new GroupMessageExtractor(settings.BrokerId),
                 new BrokerShardAllocationStrategy(system),
                 PoisonPill.Instance);
-            system.ActorOf(ClusterSingletonManager.Props(
-                    ControllerActor.Props(settings, new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value), region, groupRegion),
-                    PoisonPill.Instance,
-                    ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller")),
-                "controller-singleton");
+            if (settings.IsController)
+            {
+                var localBroker = settings.IsBroker ? new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value) : null;
+                system.ActorOf(ClusterSingletonManager.Props(
+                        ControllerActor.Props(settings, localBroker, region, groupRegion),
+                        PoisonPill.Instance,
+                        ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller").WithRole(BrokerRole.Controller)),
+                    ControllerManagerName);
+            }
+            if (!cluster.State.Members.Any(m => m.HasRole(BrokerRole.Controller)))
+                system.Log.Warning("No cluster member may run the controller (none has controller in {0}.process.roles), so metadata requests and " +
+                                   "elections wait until such a node joins. Start a node with process.roles = broker,controller or controller",
+                    BrokerSettings.Section);
+            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             return new BrokerNode(system, settings, gateway, region);
@@ -138,8 +155,8 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Refuses to run a second broker with an id that a live member already has (its gateway answers). A member with
-    /// this id that is unreachable, or whose gateway does not answer, is this broker's previous incarnation (crashed,
+    /// Refuses to run a second node with an id that a live member already has (its gateway answers). A member with
+    /// this id that is unreachable, or whose gateway does not answer, is this node's previous incarnation (crashed,
     /// restarted on another address before the cluster noticed): wait until the split brain resolver has downed it, so
     /// its replicas are never hosted twice.
     /// </summary>
@@ -148,23 +165,25 @@ public sealed class BrokerNode : IAsyncDisposable
         var deadline = DateTime.UtcNow + settings.JoinTimeout;
         while (true)
         {
-            var twin = cluster.State.Members.FirstOrDefault(m => m.UniqueAddress != cluster.SelfUniqueAddress && BrokerRole.IdOf(m) == settings.BrokerId
+            var twin = cluster.State.Members.FirstOrDefault(m => m.UniqueAddress != cluster.SelfUniqueAddress && BrokerRole.NodeIdOf(m) == settings.BrokerId
                                                                  && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving);
             if (twin == null) return;
-            var unreachable = cluster.State.Unreachable.Contains(twin) || !await GatewayAnswersAsync(system, twin.Address);
+            // A broker answers at its gateway; a controller-only node (no gateway) at its controller singleton manager.
+            var probe = BrokerRole.IdOf(twin) != null ? BrokerGateway.Name : ControllerManagerName;
+            var unreachable = cluster.State.Unreachable.Contains(twin) || !await AnswersAsync(system, twin.Address, probe);
             if (!unreachable || DateTime.UtcNow > deadline)
                 throw new BrokerConfigurationException($"{BrokerSettings.Section}.broker.id", settings.BrokerId.ToString(), unreachable
-                    ? $"unique in the cluster, but broker {settings.BrokerId}'s previous instance at {twin.Address} is still a member but does not answer (not yet downed) after {settings.JoinTimeout.TotalSeconds:0} s. Wait until the cluster has removed it, then start again"
-                    : $"unique in the cluster, but broker {settings.BrokerId} is already running at {twin.Address}. Give each broker its own broker.id (serve --broker-id)");
+                    ? $"unique in the cluster, but node {settings.BrokerId}'s previous instance at {twin.Address} is still a member but does not answer (not yet downed) after {settings.JoinTimeout.TotalSeconds:0} s. Wait until the cluster has removed it, then start again"
+                    : $"unique in the cluster, but node {settings.BrokerId} is already running at {twin.Address}. Give each broker and controller node its own broker.id (serve --broker-id)");
             await Task.Delay(500, ct);
         }
     }
 
-    private static async Task<bool> GatewayAnswersAsync(ActorSystem system, Address address)
+    private static async Task<bool> AnswersAsync(ActorSystem system, Address address, string actorName)
     {
         try
         {
-            await system.ActorSelection($"{address}/user/{BrokerGateway.Name}").ResolveOne(TimeSpan.FromSeconds(2));
+            await system.ActorSelection($"{address}/user/{actorName}").ResolveOne(TimeSpan.FromSeconds(2));
             return true;
         }
         catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException)

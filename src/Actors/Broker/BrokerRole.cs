@@ -3,20 +3,42 @@ using Akka.Cluster;
 namespace AkkaBroker.Actors.Broker;
 
 /// <summary>
-/// Every broker node joins the cluster with the role <c>broker-&lt;broker.id&gt;</c>, so any node learns each broker's id
-/// and address from cluster membership alone, with no registration protocol of its own.
+/// The cluster roles a node joins with, from its <c>process.roles</c> and id: a broker carries <c>broker-&lt;id&gt;</c>,
+/// so any node learns each broker's id and address from cluster membership alone, with no registration protocol of
+/// its own; a node that may run the controller carries <c>controller</c> (the controller singleton's role); a
+/// controller-only node carries <c>controller-&lt;id&gt;</c> as well, so its id too is known to be taken.
 /// </summary>
 public static class BrokerRole
 {
     public const string Prefix = "broker-";
 
+    /// <summary>The role of the nodes the controller singleton may run on.</summary>
+    public const string Controller = "controller";
+
+    private const string ControllerOnlyPrefix = "controller-";
+
     public static string For(int brokerId) => Prefix + brokerId;
 
+    /// <summary>The cluster roles of a node with these settings.</summary>
+    public static IReadOnlyList<string> RolesOf(BrokerSettings settings)
+    {
+        var roles = new List<string>();
+        if (settings.IsBroker) roles.Add(For(settings.BrokerId));
+        if (settings.IsController) roles.Add(Controller);
+        if (!settings.IsBroker) roles.Add(ControllerOnlyPrefix + settings.BrokerId);
+        return roles;
+    }
+
     /// <summary>The broker id a member carries, or null for a member that is not a broker.</summary>
-    public static int? IdOf(Member member)
+    public static int? IdOf(Member member) => IdWithPrefix(member, Prefix);
+
+    /// <summary>The node id of a broker or of a controller-only node.</summary>
+    public static int? NodeIdOf(Member member) => IdOf(member) ?? IdWithPrefix(member, ControllerOnlyPrefix);
+
+    private static int? IdWithPrefix(Member member, string prefix)
     {
         foreach (var role in member.Roles)
-            if (role.StartsWith(Prefix, StringComparison.Ordinal) && int.TryParse(role.AsSpan(Prefix.Length), out var id))
+            if (role.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(role.AsSpan(prefix.Length), out var id))
                 return id;
         return null;
     }

@@ -13,6 +13,7 @@ public sealed class BrokerConfigurationException(string key, string? value, stri
 /// <summary>The broker's settings, read once from HOCON at start (<c>akkabroker.broker</c> and <c>akkabroker.partition</c>).</summary>
 public sealed record BrokerSettings(
     int BrokerId,
+    ProcessRoles ProcessRoles,
     string Host,
     int Port,
     string DataDirectory,
@@ -139,6 +140,7 @@ public sealed record BrokerSettings(
 
         return new BrokerSettings(
             BrokerId: Int(b, Section, "broker.id", 0, int.MaxValue),
+            ProcessRoles: ParseProcessRoles(b),
             Host: host,
             Port: port,
             DataDirectory: Path.GetFullPath(dataDir),
@@ -181,6 +183,34 @@ public sealed record BrokerSettings(
             Group: Groups.GroupSettings.Create(config));
     }
 
+    /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>
+    private static ProcessRoles ParseProcessRoles(Config b)
+    {
+        const string key = "process.roles";
+        var value = b.GetValue(key);
+        var names = value != null && value.IsArray()
+            ? value.GetArray().Select(v => v.GetString()).ToList()
+            : (b.GetString(key) ?? "").Split(',').ToList();
+        var raw = string.Join(",", names);
+        var roles = ProcessRoles.None;
+        foreach (var name in names.Select(n => n.Trim().ToLowerInvariant()))
+        {
+            roles |= name switch
+            {
+                "broker" => ProcessRoles.Broker,
+                "controller" => ProcessRoles.Controller,
+                _ => throw new BrokerConfigurationException($"{Section}.{key}", raw, "broker, controller or broker,controller"),
+            };
+        }
+        if (roles == ProcessRoles.None)
+            throw new BrokerConfigurationException($"{Section}.{key}", raw, "broker, controller or broker,controller");
+        return roles;
+    }
+
+    public bool IsBroker => ProcessRoles.HasFlag(ProcessRoles.Broker);
+
+    public bool IsController => ProcessRoles.HasFlag(ProcessRoles.Controller);
+
     /// <summary>The topic's effective config: broker defaults overlaid with the topic's overrides.</summary>
     public IReadOnlyDictionary<string, string> EffectiveTopicConfig(IReadOnlyDictionary<string, string> overrides)
     {
@@ -188,6 +218,18 @@ public sealed record BrokerSettings(
         foreach (var (k, v) in overrides) map[k] = v.Trim();
         return map;
     }
+}
+
+/// <summary>
+/// What a node does (Kafka's <c>process.roles</c>): host partition replicas and group coordinators and serve clients
+/// (broker), be eligible to run the controller singleton (controller), or both.
+/// </summary>
+[Flags]
+public enum ProcessRoles
+{
+    None = 0,
+    Broker = 1,
+    Controller = 2,
 }
 
 /// <summary>How followers copy their leaders and how the controller moves leadership (Kafka's broker keys of the same names).</summary>

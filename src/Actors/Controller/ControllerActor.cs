@@ -26,9 +26,9 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>The DistributedData key of the controller's state; listed in durable.keys in reference.conf.</summary>
     public static readonly LWWRegisterKey<ControllerSnapshot> StateKey = new("controller-state");
 
-    /// <param name="localBroker">This broker's id and the address clients reach it at (the bound one, not the configured port 0).</param>
+    /// <param name="localBroker">This broker's id and the address clients reach it at (the bound one, not the configured port 0); null on a controller-only node.</param>
     /// <param name="groupRegion">The group coordinators' shard region: after a takeover every listed group's coordinator is started, so offset retention runs for groups nobody uses any more.</param>
-    public static Props Props(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion, IActorRef groupRegion) =>
+    public static Props Props(BrokerSettings settings, BrokerInfo? localBroker, IActorRef partitionRegion, IActorRef groupRegion) =>
         Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion, groupRegion));
 
     private sealed record PartitionsConfirmed(object Reply, IActorRef ReplyTo, string? Failure);
@@ -55,7 +55,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private static readonly Clock<ControllerSnapshot> VersionClock = (_, snapshot) => snapshot.Version;
 
     private readonly BrokerSettings _settings;
-    private readonly BrokerInfo _localBroker;
+    /// <summary>The broker this controller runs on; null on a controller-only node (process.roles = controller).</summary>
+    private readonly BrokerInfo? _localBroker;
     private readonly IActorRef _partitionRegion;
     private readonly IActorRef _groupRegion;
     private readonly IActorRef _replicator;
@@ -75,7 +76,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     public IStash Stash { get; set; } = null!;
 
-    public ControllerActor(BrokerSettings settings, BrokerInfo localBroker, IActorRef partitionRegion, IActorRef groupRegion)
+    public ControllerActor(BrokerSettings settings, BrokerInfo? localBroker, IActorRef partitionRegion, IActorRef groupRegion)
     {
         _groupRegion = groupRegion;
         _settings = settings;
@@ -84,7 +85,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         _cluster = Akka.Cluster.Cluster.Get(Context.System);
         _replicator = DistributedData.Get(Context.System).Replicator;
         // The singleton only runs on a member that is Up; cluster events about the others arrive shortly after start.
-        _liveBrokers[localBroker.BrokerId] = localBroker;
+        if (localBroker != null) _liveBrokers[localBroker.BrokerId] = localBroker;
         Become(Loading);
     }
 
@@ -150,7 +151,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private bool QuorumUp(IReadOnlyCollection<int> registered, out int up, out int needed)
     {
         needed = registered.Count / 2 + 1;
-        var live = _members.Current().Keys.Append(_localBroker.BrokerId).Distinct();
+        var live = LiveMemberIds();
         up = registered.Count == 0 ? 1 : live.Count(registered.Contains);
         return up >= needed;
     }
@@ -185,7 +186,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     protected override void PostStop()
     {
-        Metrics.BrokerMetrics.ClearControllerView(_localBroker.BrokerId);
+        Metrics.BrokerMetrics.ClearControllerView(_settings.BrokerId);
         _cluster.Unsubscribe(Self);
         base.PostStop();
     }
@@ -323,7 +324,15 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// Brokers that can lead: members Up and reachable (the gateway need not have answered yet, so a controller that has
     /// just taken over does not mistake the others for gone).
     /// </summary>
-    private IReadOnlyCollection<int> ElectionLiveSet() => _members.Current().Keys.Append(_localBroker.BrokerId).ToHashSet();
+    private IReadOnlyCollection<int> ElectionLiveSet() => LiveMemberIds();
+
+    /// <summary>Brokers Up and reachable, this controller's own broker included (its member events may not have arrived yet).</summary>
+    private HashSet<int> LiveMemberIds()
+    {
+        var live = _members.Current().Keys.ToHashSet();
+        if (_localBroker != null) live.Add(_localBroker.BrokerId);
+        return live;
+    }
 
     private bool UncleanAllowed(TopicState topic) =>
         Topics.TopicConfig.FromMap(_settings.EffectiveTopicConfig(topic.ConfigOverrides)).UncleanLeaderElectionEnable;
@@ -416,7 +425,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 if (p.Isr.Count < p.Replicas.Count) underReplicated++;
             }
         }
-        Metrics.BrokerMetrics.SetControllerView(new Metrics.BrokerMetrics.ControllerView(_localBroker.BrokerId, _state.ControllerEpoch, offline, underReplicated, leaders));
+        Metrics.BrokerMetrics.SetControllerView(new Metrics.BrokerMetrics.ControllerView(_settings.BrokerId, _state.ControllerEpoch, offline, underReplicated, leaders));
     }
 
     /// <summary>
@@ -426,7 +435,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void MembershipChanged()
     {
         var current = _members.Current().ToDictionary(kv => kv.Key, kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value));
-        current[_localBroker.BrokerId] = _localBroker;
+        if (_localBroker != null) current[_localBroker.BrokerId] = _localBroker;
         foreach (var (id, gone) in _liveBrokers.Where(kv => !current.TryGetValue(kv.Key, out var now) || now != kv.Value).ToArray())
         {
             _liveBrokers.Remove(id);
@@ -436,7 +445,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         foreach (var (id, info) in current)
         {
             if (_liveBrokers.TryGetValue(id, out var known) && known == info) continue;
-            if (id == _localBroker.BrokerId) BrokerLive(info);
+            if (id == _localBroker?.BrokerId) BrokerLive(info);
             else if (!_joining.ContainsKey(id))
             {
                 _joining[id] = info;
@@ -563,7 +572,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     {
         if (!_liveBrokers.TryGetValue(c.BrokerId, out var broker))
             return Task.FromException<PartitionStateAck>(new InvalidOperationException($"broker {c.BrokerId} is not live"));
-        return c.BrokerId == _localBroker.BrokerId
+        return c.BrokerId == _localBroker?.BrokerId
             ? _partitionRegion.Ask<PartitionStateAck>(c.Command, timeout)
             : Context.ActorSelection(GatewayPath(broker)).Ask<PartitionStateAck>(c.Command, timeout);
     }
@@ -583,7 +592,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             var b = p.Leader;
             if ((brokerId != null && b != brokerId) || !_liveBrokers.TryGetValue(b, out var broker)) continue;
             var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, b));
-            if (b == _localBroker.BrokerId) _groupRegion.Tell(entity);
+            if (b == _localBroker?.BrokerId) _groupRegion.Tell(entity);
             else Context.ActorSelection($"{Broker.BrokerNode.ProtocolOf(Context.System)}://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);
         }
     }

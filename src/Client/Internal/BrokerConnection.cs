@@ -78,14 +78,21 @@ internal sealed class BrokerConnection : IAsyncDisposable
         return _links.GetOrAdd(address, _ => new CancellationTokenSource()).Token;
     }
 
-    /// <summary>The connection to a broker's node dropped: fail what waits for it, forget its gateway and the metadata that pointed to it.</summary>
+    /// <summary>
+    /// The connection to a node dropped: fail what waits for it, forget its gateway and the metadata of topics it
+    /// led. Only those: the node may be no leader at all (a controller-only node, which answers metadata requests
+    /// directly), and refreshing every topic would make the producer wait for a controller that is moving.
+    /// </summary>
     private void OnLinkLost(Address address)
     {
         if (address.Host != null && address.Port is { } port) _lostAt[(address.Host, port)] = Stopwatch.GetTimestamp();
         foreach (var (key, task) in _gateways)
             if (task.IsCompletedSuccessfully && task.Result.Path.Address.Equals(address))
                 _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
-        foreach (var topic in _topics.Keys) _stale[topic] = true;
+        var ids = _brokers.Values.Where(b => b.Host == address.Host && b.Port == address.Port).Select(b => b.BrokerId).ToHashSet();
+        foreach (var (topic, metadata) in _topics)
+            if (metadata.Partitions.Any(p => ids.Contains(p.Leader)))
+                _stale[topic] = true;
         if (_links.TryRemove(address, out var cts)) cts.Cancel();
     }
 

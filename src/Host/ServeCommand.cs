@@ -108,10 +108,16 @@ internal static class ServeCommand
         using var metricsProvider = metrics;
 
         if (node.Settings.IsBroker)
-            Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})" +
-                              (node.Settings.IsController ? "" : " (process.roles = broker: never runs the controller)"));
+        {
+            Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
+            if (!node.Settings.IsController) Console.WriteLine("process.roles = broker: this node never runs the controller");
+        }
         else
-            Console.WriteLine($"AkkaBroker controller node {node.Settings.BrokerId} on {node.BootstrapServer} (process.roles = controller: runs the controller when it is the oldest such node; serves no clients, so do not list it in bootstrap.servers)");
+        {
+            // No bootstrap.servers here: a controller-only node has no client gateway. Other nodes may use it as a seed node.
+            Console.WriteLine($"AkkaBroker controller node {node.Settings.BrokerId} on {node.BootstrapServer} (seed-node={node.BootstrapServer})");
+            Console.WriteLine("process.roles = controller: runs the controller when it is the oldest such node; hosts no partitions and serves no clients, so list brokers, not this node, in bootstrap.servers");
+        }
         Console.WriteLine($"data: {node.Settings.DatabasePath}");
         if (metrics != null) Console.WriteLine($"metrics: http://{node.Settings.Host}:{node.Settings.PrometheusPort}/metrics");
         Console.WriteLine("ready");

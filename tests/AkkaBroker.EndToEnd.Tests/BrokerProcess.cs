@@ -119,9 +119,12 @@ public sealed class BrokerProcess : IDisposable
     {
         if (line == null) return;
         lock (_output) _output.AppendLine(line);
-        const string marker = "(bootstrap.servers=";
-        var at = line.IndexOf(marker, StringComparison.Ordinal);
-        if (at >= 0) _listening.TrySetResult(line[(at + marker.Length)..].TrimEnd(')'));
+        // A broker prints its bootstrap.servers; a controller-only node (no client gateway) its address as a seed node.
+        foreach (var marker in new[] { "(bootstrap.servers=", "(seed-node=" })
+        {
+            var at = line.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0) _listening.TrySetResult(line[(at + marker.Length)..].TrimEnd(')'));
+        }
     }
 
     /// <summary>kill -9: no shutdown hook runs.</summary>

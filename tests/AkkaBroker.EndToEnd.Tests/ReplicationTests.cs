@@ -14,8 +14,8 @@ namespace AkkaBroker.EndToEnd.Tests;
 /// </summary>
 public class ReplicationTests(ITestOutputHelper output)
 {
-    private const string Topic = "replicated";
-    private const int Partitions = 3;
+    internal const string Topic = "replicated";
+    internal const int Partitions = 3;
     private const string Info = "akka.loglevel = INFO\nakkabroker.broker.offsets.topic.replication.factor = 3";
 
     [Fact]
@@ -54,34 +54,13 @@ public class ReplicationTests(ITestOutputHelper output)
             var controllerFailover = await KillAndRestartAsync(brokers, gone, dirs, 1, producer, leaders.Where(kv => kv.Value == 1).Select(kv => kv.Key).ToArray());
             output.WriteLine($"kill -9 of the controller's broker 1: first acknowledged write on its partitions {controllerFailover} ms later");
 
-            var finished = Stopwatch.StartNew();
-            while (!producer.Lines.Any(l => l.Contains("\"tool_data\"")))
+            await VerifyEveryAcknowledgedRecordOnceAsync(producer, brokers[3].Bootstrap, output, () =>
             {
-                Assert.True(finished.Elapsed < TimeSpan.FromSeconds(150), $"the producer did not finish; stderr: {producer.Stderr}");
-                await Task.Delay(200);
-            }
-
-            var acked = producer.Lines.Select(Parse).Where(e => e.GetProperty("name").GetString() == "producer_send_success")
-                .Select(e => (Partition: e.GetProperty("partition").GetInt32(), Offset: e.GetProperty("offset").GetInt64(), Value: e.GetProperty("value").GetString()!))
-                .ToList();
-            var failed = producer.Lines.Count(l => l.Contains("\"producer_send_error\""));
-            var consumed = ReadAll(brokers[3].Bootstrap);
-            var consumedValues = consumed.SelectMany(p => p.Value).ToList();
-            var lost = acked.Count(a => !consumed.TryGetValue(a.Partition, out var values) || !values.Contains(a.Value));
-            var duplicates = consumedValues.Count - consumedValues.Distinct().Count();
-            output.WriteLine($"acknowledged {acked.Count}, failed {failed}, consumed {consumedValues.Count}, duplicates {duplicates}, lost {lost}");
-            // Where the failover time goes: the elections, with the brokers' timestamps, next to the kill times above.
-            foreach (var b in gone.Concat(brokers.Values))
-                foreach (var line in b.Output.Split('\n').Where(l => l.Contains("election:") || l.Contains("is no longer live")))
-                    output.WriteLine(line.Length > 220 ? line[..220] : line);
-            Assert.Equal(0, lost);
-            Assert.Equal(0, duplicates);
-            // In order per partition: the acknowledged records of a partition appear in the order of their offsets.
-            foreach (var partition in acked.GroupBy(a => a.Partition))
-            {
-                var expected = partition.OrderBy(a => a.Offset).Select(a => a.Value).ToList();
-                Assert.Equal(expected, consumed[partition.Key].Where(expected.Contains).ToList());
-            }
+                // Where the failover time goes: the elections, with the brokers' timestamps, next to the kill times above.
+                foreach (var b in gone.Concat(brokers.Values))
+                    foreach (var line in b.Output.Split('\n').Where(l => l.Contains("election:") || l.Contains("is no longer live")))
+                        output.WriteLine(line.Length > 220 ? line[..220] : line);
+            });
         }
         catch
         {
@@ -129,31 +108,71 @@ public class ReplicationTests(ITestOutputHelper output)
         brokers[id].KillHard();
         gone.Add(brokers[id]);
         brokers.Remove(id);
-        long? firstAck = null;
-        var deadline = Stopwatch.StartNew();
-        while (firstAck == null)
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"no write to partitions {string.Join(",", itsPartitions)} was acknowledged within 90 s of killing broker {id} " +
-                $"(the producer has {Acked(producer)} acknowledged{(producer.Lines.Any(l => l.Contains("\"tool_data\"")) ? " and has finished" : "")})");
-            var acks = producer.Lines.Skip(linesBefore).Select(Parse)
-                .Where(e => e.GetProperty("name").GetString() == "producer_send_success" && itsPartitions.Contains(e.GetProperty("partition").GetInt32()))
-                .Select(e => e.GetProperty("timestamp").GetInt64())
-                .ToList();
-            // At 300 records/s acks are milliseconds apart; the first one after a pause of 250 ms or more ends the outage.
-            for (var i = 0; i < acks.Count && firstAck == null; i++)
-                if (acks[i] > killedAt && acks[i] - Math.Max(killedAt, i == 0 ? killedAt : acks[i - 1]) >= 250)
-                    firstAck = acks[i];
-            await Task.Delay(100);
-        }
+        var failover = await WaitForFailoverAsync(producer, linesBefore, killedAt, itsPartitions, id);
         var seed = brokers.Values.First().Bootstrap;
         brokers[id] = await BrokerProcess.StartAsync(dirs[id - 1], extraConfig: Info, extraArgs: ["--broker-id", $"{id}", "--seed-nodes", seed]);
         await WaitForFullIsrAsync(seed);
-        return firstAck.Value - killedAt;
+        return failover;
     }
 
-    private static long Acked(ToolProcess producer) => producer.Lines.Count(l => l.Contains("\"producer_send_success\""));
+    /// <summary>
+    /// Milliseconds from the kill of node <paramref name="id"/> to the first acknowledgement on <paramref name="partitions"/>
+    /// after the gap the kill caused (acks of writes the old leader had already confirmed can still arrive just after it).
+    /// </summary>
+    internal static async Task<long> WaitForFailoverAsync(ToolProcess producer, int linesBefore, long killedAt, int[] partitions, int id)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90), $"no write to partitions {string.Join(",", partitions)} was acknowledged within 90 s of killing node {id} " +
+                $"(the producer has {Acked(producer)} acknowledged{(producer.Lines.Any(l => l.Contains("\"tool_data\"")) ? " and has finished" : "")})");
+            var acks = producer.Lines.Skip(linesBefore).Select(Parse)
+                .Where(e => e.GetProperty("name").GetString() == "producer_send_success" && partitions.Contains(e.GetProperty("partition").GetInt32()))
+                .Select(e => e.GetProperty("timestamp").GetInt64())
+                .ToList();
+            // At 300 records/s acks are milliseconds apart; the first one after a pause of 250 ms or more ends the outage.
+            for (var i = 0; i < acks.Count; i++)
+                if (acks[i] > killedAt && acks[i] - Math.Max(killedAt, i == 0 ? killedAt : acks[i - 1]) >= 250)
+                    return acks[i] - killedAt;
+            await Task.Delay(100);
+        }
+    }
 
-    private static async Task WaitForAckedAsync(ToolProcess producer, long count)
+    /// <summary>
+    /// Waits for the verifiable producer to finish, reads every partition from the beginning and checks that every
+    /// acknowledged record is there exactly once, in offset order per partition; reports the counts first.
+    /// </summary>
+    internal static async Task VerifyEveryAcknowledgedRecordOnceAsync(ToolProcess producer, string bootstrap, ITestOutputHelper output, Action? beforeAsserts = null)
+    {
+        var finished = Stopwatch.StartNew();
+        while (!producer.Lines.Any(l => l.Contains("\"tool_data\"")))
+        {
+            Assert.True(finished.Elapsed < TimeSpan.FromSeconds(150), $"the producer did not finish; stderr: {producer.Stderr}");
+            await Task.Delay(200);
+        }
+        var acked = producer.Lines.Select(Parse).Where(e => e.GetProperty("name").GetString() == "producer_send_success")
+            .Select(e => (Partition: e.GetProperty("partition").GetInt32(), Offset: e.GetProperty("offset").GetInt64(), Value: e.GetProperty("value").GetString()!))
+            .ToList();
+        var failed = producer.Lines.Count(l => l.Contains("\"producer_send_error\""));
+        var consumed = ReadAll(bootstrap);
+        var consumedValues = consumed.SelectMany(p => p.Value).ToList();
+        var lost = acked.Count(a => !consumed.TryGetValue(a.Partition, out var values) || !values.Contains(a.Value));
+        var duplicates = consumedValues.Count - consumedValues.Distinct().Count();
+        output.WriteLine($"acknowledged {acked.Count}, failed {failed}, consumed {consumedValues.Count}, duplicates {duplicates}, lost {lost}");
+        beforeAsserts?.Invoke();
+        Assert.Equal(0, lost);
+        Assert.Equal(0, duplicates);
+        // In order per partition: the acknowledged records of a partition appear in the order of their offsets.
+        foreach (var partition in acked.GroupBy(a => a.Partition))
+        {
+            var expected = partition.OrderBy(a => a.Offset).Select(a => a.Value).ToList();
+            Assert.Equal(expected, consumed[partition.Key].Where(expected.Contains).ToList());
+        }
+    }
+
+    internal static long Acked(ToolProcess producer) => producer.Lines.Count(l => l.Contains("\"producer_send_success\""));
+
+    internal static async Task WaitForAckedAsync(ToolProcess producer, long count)
     {
         var deadline = Stopwatch.StartNew();
         while (Acked(producer) < count)
@@ -163,13 +182,13 @@ public class ReplicationTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task WaitForFullIsrAsync(string bootstrap) =>
+    internal static async Task WaitForFullIsrAsync(string bootstrap) =>
         await BrokerProcess.WaitForToolAsync(["topics", "describe", "--bootstrap-server", bootstrap, "--topic", Topic],
             o => Regex.Matches(o, @"Isr: (\d+),(\d+),(\d+)").Count == Partitions && !o.Contains("Offline"), "three in-sync replicas on every partition");
 
-    private static JsonElement Parse(string line) => JsonDocument.Parse(line).RootElement;
+    internal static JsonElement Parse(string line) => JsonDocument.Parse(line).RootElement;
 
-    private static Dictionary<int, List<string>> ReadAll(string bootstrap)
+    internal static Dictionary<int, List<string>> ReadAll(string bootstrap)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = bootstrap, EnablePartitionEof = true }).Build();
         consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topic, p, Offset.Beginning)));
@@ -187,6 +206,6 @@ public class ReplicationTests(ITestOutputHelper output)
         return values;
     }
 
-    private static Dictionary<int, int> Leaders(string describe) =>
+    internal static Dictionary<int, int> Leaders(string describe) =>
         Regex.Matches(describe, @"Partition: (\d+)\tLeader: (\d+)").ToDictionary(m => int.Parse(m.Groups[1].Value), m => int.Parse(m.Groups[2].Value));
 }

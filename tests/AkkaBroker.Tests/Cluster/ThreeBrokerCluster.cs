@@ -41,13 +41,23 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     /// <summary>With Akka.Remote's throttler adapter applied (network-partition specs), addresses read <c>akka.trttl.tcp</c>.</summary>
     private string _protocol = "akka.tcp";
     private string _extraConfig = "";
+    /// <summary>Node ids started with process.roles = controller (they serve no clients); empty for combined nodes.</summary>
+    private readonly HashSet<int> _controllerOnly = new();
 
+    /// <summary>Every running node by id, controller-only nodes included.</summary>
     public IReadOnlyDictionary<int, BrokerFixture> Brokers => _brokers;
+
+    /// <summary>The first node id given to controller-only nodes (<c>StartAsync(controllerNodes: n)</c>): 101, 102, ...</summary>
+    public const int FirstControllerNodeId = 101;
 
     /// <param name="brokers">Three by default; five lets a spec crash two brokers while a majority stays up.</param>
     /// <param name="throttled">Applies Akka.Remote's throttler transport adapter, so <see cref="IsolateAsync"/> can cut a broker off.</param>
     /// <param name="extraConfig">HOCON for every broker, over the cluster's defaults.</param>
-    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3, bool throttled = false, string extraConfig = "")
+    /// <param name="controllerNodes">
+    /// Dedicated controller nodes (process.roles = controller, ids from <see cref="FirstControllerNodeId"/>), started
+    /// first; the brokers then get process.roles = broker. None by default: every broker may run the controller.
+    /// </param>
+    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3, bool throttled = false, string extraConfig = "", int controllerNodes = 0)
     {
         var cluster = new ThreeBrokerCluster { _extraConfig = extraConfig };
         if (throttled)
@@ -55,25 +65,34 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
             cluster._protocol = "akka.trttl.tcp";
             cluster._extraConfig += "\nakka.remote.dot-netty.tcp.applied-adapters = [trttl]";
         }
-        var first = await cluster.StartBrokerAsync(1);
-        cluster._seed = cluster.AddressOf(1);
-        for (var id = 2; id <= brokers; id++) await cluster.StartBrokerAsync(id);
-        await cluster.WaitForMembersAsync(brokers);
+        var ids = Enumerable.Range(FirstControllerNodeId, controllerNodes).Concat(Enumerable.Range(1, brokers)).ToArray();
+        foreach (var id in ids.Take(controllerNodes)) cluster._controllerOnly.Add(id);
+        if (controllerNodes > 0) cluster._extraConfig += "\nakkabroker.broker.process.roles = broker";
+        await cluster.StartBrokerAsync(ids[0]);
+        cluster._seed = cluster.AddressOf(ids[0]);
+        foreach (var id in ids.Skip(1)) await cluster.StartBrokerAsync(id);
+        await cluster.WaitForMembersAsync(ids.Length);
         await cluster.WaitForControllerToSeeAsync(brokers);
         return cluster;
     }
 
-    /// <summary>Starts broker <paramref name="id"/> on its own data directory (the same one again after a stop).</summary>
-    public async Task<BrokerFixture> StartBrokerAsync(int id)
+    /// <summary>
+    /// Starts node <paramref name="id"/> on its own data directory (the same one again after a stop); a controller-only
+    /// node when <paramref name="id"/> is one of those <see cref="StartAsync"/> made, or when <paramref name="controllerOnly"/>.
+    /// </summary>
+    public async Task<BrokerFixture> StartBrokerAsync(int id, bool controllerOnly = false)
     {
+        if (controllerOnly) _controllerOnly.Add(id);
         if (!_dataDirs.TryGetValue(id, out var dir))
             _dataDirs[id] = dir = Path.Combine(Path.GetTempPath(), $"akkabroker-cluster-{id}-" + Guid.NewGuid().ToString("N"));
         var seeds = _seed == "" ? "" : $"akka.cluster.seed-nodes = [\"{_seed}\"]";
+        var roles = _controllerOnly.Contains(id) ? "akkabroker.broker.process.roles = controller" : "";
         var broker = await BrokerFixture.StartAsync($"""
             akkabroker.broker.broker.id = {id}
             {seeds}
             {FastCluster}
             {_extraConfig}
+            {roles}
             """, dir);
         _brokers[id] = broker;
         return broker;
@@ -166,7 +185,7 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     public async Task WaitForControllerToSeeAsync(int count)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        var gateway = _brokers.Values.First().Node.Gateway;
+        var gateway = _brokers.First(kv => !_controllerOnly.Contains(kv.Key)).Value.Node.Gateway;
         while (true)
         {
             try

@@ -1,0 +1,86 @@
+using Akka.Cluster;
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.Client;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaBroker.Tests.Cluster;
+
+/// <summary>
+/// process.roles = controller: a dedicated controller node runs the controller and hosts no partition, so the brokers'
+/// data path never waits for it. With its only controller node crashed the cluster has no controller at all, and
+/// acks=all writes and reads still go on; a controller node that joins later takes over the replicated metadata.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class DedicatedControllerSpec(ITestOutputHelper output)
+{
+    private const string Topic = "kept";
+
+    [Fact]
+    public async Task Writes_and_reads_go_on_while_no_controller_runs_and_a_controller_node_that_joins_takes_over()
+    {
+        const int controller = ThreeBrokerCluster.FirstControllerNodeId;
+        await using var cluster = await ThreeBrokerCluster.StartAsync(brokers: 3, controllerNodes: 1);
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification
+        {
+            Name = Topic, NumPartitions = 3, ReplicationFactor = 3, Configs = new Dictionary<string, string> { ["min.insync.replicas"] = "2" },
+        }]);
+        var before = await admin.GetMetadataAsync([Topic]);
+        Assert.Equal(controller, before.ControllerId);
+        Assert.Equal([1, 2, 3], before.Brokers.Select(b => b.BrokerId).Order()); // the controller node hosts nothing
+        Assert.All(before.Topics.Single().Partitions, p => Assert.InRange(p.Leader, 1, 3));
+        var epochBefore = (await admin.DescribeClusterAsync()).ControllerEpoch;
+
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(2), Acks = Acks.All, EnableIdempotence = true }).Build();
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = cluster.Bootstrap(3) }).Build();
+        consumer.Assign(Enumerable.Range(0, 3).Select(p => new TopicPartitionOffset(new TopicPartition(Topic, p), Offset.Beginning)));
+        await ProduceAsync(producer, 0, 30);
+        Assert.Equal(30, Consume(consumer, 30).Count);
+
+        await cluster.CrashBrokerAsync(controller);
+        // Downed and removed: no member may run the controller any more, so nothing below can lean on one.
+        await ThreeBrokerCluster.WaitForAsync(() => Task.FromResult(cluster.Brokers.Values.All(b =>
+        {
+            var state = Akka.Cluster.Cluster.Get(b.Node.System).State;
+            return !state.Members.Any(m => m.HasRole(BrokerRole.Controller)) && state.Unreachable.Count == 0;
+        }) ? "" : null), "the controller node to be removed from the cluster");
+
+        await ProduceAsync(producer, 30, 60);
+        var read = Consume(consumer, 30);
+        Assert.Equal(Enumerable.Range(30, 30).Select(i => $"v{i}").Order(), read.Order());
+        output.WriteLine("60 records acknowledged with acks=all and read back, the last 30 while no controller ran");
+
+        cluster.JoinThrough(1); // the first seed was the crashed controller node
+        await cluster.StartBrokerAsync(controller + 1, controllerOnly: true);
+        var after = await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            try
+            {
+                var m = await admin.GetMetadataAsync([Topic]);
+                return m.ControllerId == controller + 1 ? m : null;
+            }
+            catch (KafkaException)
+            {
+                return null; // the new controller is reading the replicated state
+            }
+        }, "the new controller node to take over");
+        Assert.Equal(before.Topics.Single().Partitions.Select(p => (p.PartitionId, p.Leader)), after.Topics.Single().Partitions.Select(p => (p.PartitionId, p.Leader)));
+        Assert.True((await admin.DescribeClusterAsync()).ControllerEpoch > epochBefore, "the new controller acts under a higher epoch");
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "after", NumPartitions = 1, ReplicationFactor = 3 }]);
+    }
+
+    private static async Task ProduceAsync(IProducer<string, string> producer, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+            await producer.ProduceAsync(Topic, new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
+    }
+
+    private static List<string> Consume(IConsumer<string, string> consumer, int count)
+    {
+        var values = new List<string>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (values.Count < count) values.Add(consumer.Consume(cts.Token)!.Message!.Value);
+        return values;
+    }
+}

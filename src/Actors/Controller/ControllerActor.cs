@@ -35,6 +35,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private sealed record RetryLoad;
 
+    private sealed record RetryReadAll;
+
     /// <summary>A state change on its way to a majority: the next state and what to do once it is replicated.</summary>
     private sealed record PendingWrite(long Id, ControllerState Next, Action Then);
 
@@ -117,12 +119,26 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             }
             Loaded(read, "the replicated state");
         });
-        Receive<NotFound>(_ =>
+        Receive<NotFound>(n => AllRead.Equals(n.Request), _ =>
         {
-            // Nothing replicated yet: a broker upgraded from the single-node version keeps its state in its journal.
+            // No node has anything: a new cluster, or a broker upgraded from the single-node version (its state is in its journal).
             Context.ActorOf(LegacyControllerJournal.Props(), "legacy-journal");
         });
+        Receive<NotFound>(_ =>
+        {
+            // The majority that answered may be nodes that hold nothing (new or wiped controller nodes, say, after a full
+            // restart): starting empty would replace the cluster's metadata. Only when every member has nothing is it new.
+            _log.Info("Controller found no cluster metadata on a majority of nodes; asking every node before it starts a new cluster");
+            ReadFromAll();
+        });
         Receive<LegacyControllerJournal.Recovered>(r => Loaded(r.Snapshot, r.Snapshot == null ? "nothing (a new cluster)" : "this broker's journal (first start after an upgrade)"));
+        Receive<GetFailure>(f => AllRead.Equals(f.Request), _ =>
+        {
+            _log.Warning("Controller could not read the cluster metadata from every node within {0} (a majority had none); retrying until " +
+                         "every member answers or the unreachable ones are removed", QuorumTimeout);
+            Timers.StartSingleTimer("retry-read-all", new RetryReadAll(), TimeSpan.FromSeconds(1));
+        });
+        Receive<RetryReadAll>(_ => ReadFromAll());
         Receive<GetFailure>(_ =>
         {
             _log.Warning("Controller could not read its state from a majority of brokers within {0}; retrying", QuorumTimeout);
@@ -133,6 +149,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     }
 
     private const string LocalRead = "local";
+
+    /// <summary>Marks the read from every member that decides whether the cluster is new.</summary>
+    private const string AllRead = "all";
+
+    private void ReadFromAll() => _replicator.Tell(Dsl.Get(StateKey, new ReadAll(QuorumTimeout), AllRead));
 
     /// <summary>The newest copy read while loading, whose registered brokers a retry waits for.</summary>
     private ControllerSnapshot? _lastRead;

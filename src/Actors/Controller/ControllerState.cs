@@ -154,9 +154,12 @@ public sealed class ControllerState
     /// Metadata for a topic. A partition whose leader is not live reports no leader (-1) until the controller has
     /// elected another (or, with no in-sync replica live, until one returns); clients retry meanwhile.
     /// </summary>
-    public TopicMetadata Describe(string name, IReadOnlyCollection<int> liveBrokers)
+    public TopicMetadata Describe(string name, IReadOnlyCollection<int> liveBrokers) => Describe(name, _topics.GetValueOrDefault(name), liveBrokers);
+
+    /// <summary>Metadata for topic <paramref name="name"/> as <paramref name="topic"/> (null: it does not exist) describes it; also used by gateways on their copy of the state.</summary>
+    public static TopicMetadata Describe(string name, TopicState? topic, IReadOnlyCollection<int> liveBrokers)
     {
-        if (!_topics.TryGetValue(name, out var topic))
+        if (topic == null)
         {
             var problem = TopicNames.Validate(name);
             return problem != null

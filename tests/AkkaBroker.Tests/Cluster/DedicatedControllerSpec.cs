@@ -1,4 +1,6 @@
-using Akka.Cluster;
+using System.Net;
+using System.Net.Sockets;
+using AkkaBroker.Tests.Integration;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Client;
 using Xunit;
@@ -49,7 +51,14 @@ public class DedicatedControllerSpec(ITestOutputHelper output)
         await ProduceAsync(producer, 30, 60);
         var read = Consume(consumer, 30);
         Assert.Equal(Enumerable.Range(30, 30).Select(i => $"v{i}").Order(), read.Order());
-        output.WriteLine("60 records acknowledged with acks=all and read back, the last 30 while no controller ran");
+        // Clients that start now find their leaders too: brokers answer metadata from their copy of the controller's
+        // state. (Not idempotent: a producer id comes from the controller.)
+        using (var late = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(3), Acks = Acks.All, EnableIdempotence = false }).Build())
+            await late.ProduceAsync(Topic, new Message<string, string> { Key = "late", Value = "late" });
+        var fromTheBeginning = 0;
+        for (var p = 0; p < 3; p++) fromTheBeginning += (await Replication.ReadAllAsync(cluster.Bootstrap(1), Topic, 0, p)).Count;
+        Assert.Equal(61, fromTheBeginning);
+        output.WriteLine("61 records acknowledged with acks=all and read back, the last 31 while no controller ran (one by a producer and a consumer started then)");
 
         cluster.JoinThrough(1); // the first seed was the crashed controller node
         await cluster.StartBrokerAsync(controller + 1, controllerOnly: true);
@@ -82,5 +91,74 @@ public class DedicatedControllerSpec(ITestOutputHelper output)
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (values.Count < count) values.Add(consumer.Consume(cts.Token)!.Message!.Value);
         return values;
+    }
+}
+
+/// <summary>
+/// A controller whose own copy of the metadata is empty (a new or wiped controller node) must not start a new, empty
+/// cluster because the majority that answered its read happened to hold nothing: after a full restart in which both
+/// controller nodes lost their data directories, the controller finds the brokers' copy and every topic is still there.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class WipedControllerNodesSpec
+{
+    [Fact]
+    public async Task Controller_nodes_that_lost_their_data_take_the_metadata_from_the_brokers_after_a_full_restart()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync(brokers: 3, controllerNodes: 2);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build())
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "kept", NumPartitions = 3, ReplicationFactor = 3 }]);
+        foreach (var id in new[] { 3, 2, 1, 102, 101 }) await cluster.StopBrokerAsync(id);
+        foreach (var id in new[] { 101, 102 }) Directory.Delete(cluster.DataDirOf(id), recursive: true);
+
+        // Both empty controller nodes and one broker come up together (min-nr-of-members 3): a majority read by the
+        // controller may be answered by the two empty nodes alone.
+        var ports = new[] { 101, 102, 1, 2 }.ToDictionary(id => id, _ => FreePort());
+        var seed = $"akka.tcp://akkabroker@127.0.0.1:{ports[101]}";
+        string Config(int id) => $"""
+            akkabroker.broker.broker.id = {id}
+            akkabroker.broker.process.roles = {(id > 100 ? "controller" : "broker")}
+            akka.remote.dot-netty.tcp.port = {ports[id]}
+            akka.cluster.seed-nodes = ["{seed}"]
+            akka.cluster.min-nr-of-members = 3
+            # No gossip of the replicated metadata during the test: the controller learns it only from its reads.
+            akka.cluster.distributed-data.gossip-interval = 10m
+            {ThreeBrokerCluster.FastCluster}
+            """;
+        var nodes = new List<BrokerFixture>();
+        try
+        {
+            nodes.AddRange(await Task.WhenAll(new[] { 101, 102, 1 }.Select(id => BrokerFixture.StartAsync(Config(id), cluster.DataDirOf(id)))));
+            // The state names brokers 1-3: the controller acts once a majority of them is up.
+            nodes.Add(await BrokerFixture.StartAsync(Config(2), cluster.DataDirOf(2)));
+            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = nodes[2].Bootstrap }).Build();
+            var described = await ThreeBrokerCluster.WaitForAsync(async () =>
+            {
+                try
+                {
+                    return await admin.DescribeClusterAsync();
+                }
+                catch (KafkaException)
+                {
+                    return null; // the controller is still reading the metadata
+                }
+            }, "the controller to act");
+            Assert.True(described.ControllerId > 100, $"a controller node acts, not broker {described.ControllerId}");
+            var metadata = await admin.GetMetadataAsync(["kept"]);
+            Assert.Equal(3, metadata.Topics.Single().Partitions.Count);
+        }
+        finally
+        {
+            foreach (var node in Enumerable.Reverse(nodes)) await node.StopAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 }

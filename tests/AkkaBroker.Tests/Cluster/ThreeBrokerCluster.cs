@@ -19,7 +19,8 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     /// </summary>
     public const string Collection = "three-broker clusters";
 
-    private const string FastCluster = """
+    /// <summary>Cluster timing for specs (faster gossip, Akka's default failure detector), for nodes a spec starts itself.</summary>
+    public const string FastCluster = """
         akka.cluster.gossip-interval = 200ms
         akka.cluster.leader-actions-interval = 200ms
         akka.cluster.periodic-tasks-initial-delay = 100ms
@@ -203,6 +204,9 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     }
 
     public string Bootstrap(int id) => _brokers[id].Bootstrap;
+
+    /// <summary>Node <paramref name="id"/>'s data directory (kept across stops until the cluster is disposed).</summary>
+    public string DataDirOf(int id) => _dataDirs[id];
 
     /// <summary>Polls <paramref name="probe"/> until it returns a value, for at most 60 s.</summary>
     public static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what) where T : class

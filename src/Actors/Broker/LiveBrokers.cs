@@ -34,6 +34,10 @@ public sealed class LiveBrokers
         }
     }
 
+    /// <summary>The ids of the members that are Up and reachable and carry a node id: brokers and controller-only nodes.</summary>
+    public IReadOnlySet<int> CurrentNodeIds() =>
+        _up.Values.Where(m => !_unreachable.Contains(m.UniqueAddress)).Select(BrokerRole.NodeIdOf).OfType<int>().ToHashSet();
+
     /// <summary>For each broker id, the member that serves it.</summary>
     public IReadOnlyDictionary<int, Member> Current()
     {

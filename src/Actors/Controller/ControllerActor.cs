@@ -44,8 +44,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private sealed record RetryIdentify(int BrokerId);
 
-    /// <summary>Records a broker that is live for the first time (a state change, so handled when no write is in flight).</summary>
-    private sealed record RegisterBroker(int BrokerId);
+    /// <summary>Records a node (broker or controller-only) that is live for the first time (a state change, so handled when no write is in flight).</summary>
+    private sealed record RegisterNode(int NodeId);
 
     /// <summary>Live brokers changed: elect leaders where needed (handled when no write is in flight).</summary>
     private sealed record ElectLeaders;
@@ -111,7 +111,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         {
             var read = g.Get(StateKey).Value;
             // The copy a majority holds may know more brokers than this broker's own copy did: check again.
-            if (!QuorumUp(read.RegisteredBrokers, out _, out _))
+            if (!QuorumUp(read.RegisteredNodes, out _, out _))
             {
                 _lastRead = read;
                 AwaitQuorum(read);
@@ -164,17 +164,25 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private void AwaitQuorum(ControllerSnapshot? copy)
     {
-        _awaitedRegistered = copy?.RegisteredBrokers ?? [];
+        _awaitedRegistered = copy?.RegisteredNodes ?? [];
         CheckQuorum();
     }
 
-    /// <summary>Registered brokers that are up (a new cluster has none registered: this broker alone suffices).</summary>
+    /// <summary>Registered nodes that are up (a new cluster has none registered: this node alone suffices).</summary>
     private bool QuorumUp(IReadOnlyCollection<int> registered, out int up, out int needed)
     {
         needed = registered.Count / 2 + 1;
-        var live = LiveMemberIds();
+        var live = _members.CurrentNodeIds().Append(_settings.BrokerId).ToHashSet();
         up = registered.Count == 0 ? 1 : live.Count(registered.Contains);
         return up >= needed;
+    }
+
+    /// <summary>Controller-only nodes that are Up and reachable, this one included: they hold copies of the state too.</summary>
+    private IEnumerable<int> LiveControllerNodeIds()
+    {
+        var ids = _members.CurrentNodeIds().Where(id => !_members.Current().ContainsKey(id)).ToHashSet();
+        if (_localBroker == null) ids.Add(_settings.BrokerId);
+        return ids;
     }
 
     private void CheckQuorum()
@@ -192,7 +200,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             return;
         }
         _awaitedRegistered = null;
-        _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout)));
+        // At least a majority of the registered nodes, also when fewer members are up than were registered.
+        _replicator.Tell(Dsl.Get(StateKey, new ReadMajority(QuorumTimeout, registered.Count / 2 + 1)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -220,7 +229,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         _state = loaded;
         var next = loaded.Clone();
         next.BeginEpoch();
-        foreach (var id in _liveBrokers.Keys.Where(b => !next.RegisteredBrokers.Contains(b)).ToArray()) next.Apply(new BrokerRegistered(id));
+        foreach (var id in _liveBrokers.Keys.Concat(LiveControllerNodeIds()).Where(b => !next.RegisteredNodes.Contains(b)).ToArray()) next.Apply(new NodeRegistered(id));
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
         Write(next, () =>
@@ -258,7 +267,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         var pending = _pending!;
         var snapshot = pending.Next.ToSnapshot();
         var self = _cluster.SelfUniqueAddress;
-        _replicator.Tell(Dsl.Update(StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot, VersionClock), new WriteMajority(QuorumTimeout), pending.Id,
+        _replicator.Tell(Dsl.Update(StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot, VersionClock), new WriteMajority(QuorumTimeout, pending.Next.Quorum), pending.Id,
             register => register.WithValue(self, snapshot, VersionClock)));
     }
 
@@ -332,12 +341,12 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 replyTo.Tell(response);
             });
         });
-        Receive<RegisterBroker>(r =>
+        Receive<RegisterNode>(r =>
         {
-            if (_state.RegisteredBrokers.Contains(r.BrokerId)) return;
+            if (_state.RegisteredNodes.Contains(r.NodeId)) return;
             var next = _state.Clone();
-            next.Apply(new BrokerRegistered(r.BrokerId));
-            Write(next, () => _log.Info("Registered broker {0}; registered brokers: {1}", r.BrokerId, string.Join(",", _state.RegisteredBrokers)));
+            next.Apply(new NodeRegistered(r.NodeId));
+            Write(next, () => _log.Info("Registered node {0}; registered nodes (brokers and controller-only nodes): {1}", r.NodeId, string.Join(",", _state.RegisteredNodes)));
         });
     }
 
@@ -415,6 +424,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<ClusterEvent.IClusterDomainEvent>(e =>
         {
             if (!_members.Apply(e)) return;
+            foreach (var id in LiveControllerNodeIds().Where(id => !_state.RegisteredNodes.Contains(id))) Self.Tell(new RegisterNode(id));
             MembershipChanged();
             CheckQuorum();
             Self.Tell(new ElectLeaders());
@@ -491,7 +501,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void BrokerLive(BrokerInfo info)
     {
         _liveBrokers[info.BrokerId] = info;
-        if (!_state.RegisteredBrokers.Contains(info.BrokerId)) Self.Tell(new RegisterBroker(info.BrokerId));
+        if (!_state.RegisteredNodes.Contains(info.BrokerId)) Self.Tell(new RegisterNode(info.BrokerId));
         _log.Info("Broker {0} is live at {1}:{2}", info.BrokerId, info.Host, info.Port);
         // A returning broker may have missed config changes made while it was away.
         var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == info.BrokerId).ToArray();

@@ -16,13 +16,13 @@ public sealed class ControllerState
 
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
-    private readonly SortedSet<int> _registeredBrokers = new();
+    private readonly SortedSet<int> _registeredNodes = new();
 
-    /// <summary>Every broker id that has been live; see <see cref="ControllerSnapshot.RegisteredBrokers"/>.</summary>
-    public IReadOnlyCollection<int> RegisteredBrokers => _registeredBrokers;
+    /// <summary>Every node id (broker or controller-only node) that has been live; see <see cref="ControllerSnapshot.RegisteredNodes"/>.</summary>
+    public IReadOnlyCollection<int> RegisteredNodes => _registeredNodes;
 
-    /// <summary>How many brokers must be up before a controller may trust a majority read: a majority of those registered.</summary>
-    public int Quorum => _registeredBrokers.Count / 2 + 1;
+    /// <summary>How many registered nodes a controller's reads and writes must reach: a majority of them.</summary>
+    public int Quorum => _registeredNodes.Count / 2 + 1;
 
     /// <summary>
     /// Kafka's internal topic of group state: created the first time a group asks for its coordinator, replicated like
@@ -154,12 +154,9 @@ public sealed class ControllerState
     /// Metadata for a topic. A partition whose leader is not live reports no leader (-1) until the controller has
     /// elected another (or, with no in-sync replica live, until one returns); clients retry meanwhile.
     /// </summary>
-    public TopicMetadata Describe(string name, IReadOnlyCollection<int> liveBrokers) => Describe(name, _topics.GetValueOrDefault(name), liveBrokers);
-
-    /// <summary>Metadata for topic <paramref name="name"/> as <paramref name="topic"/> (null: it does not exist) describes it; also used by gateways on their copy of the state.</summary>
-    public static TopicMetadata Describe(string name, TopicState? topic, IReadOnlyCollection<int> liveBrokers)
+    public TopicMetadata Describe(string name, IReadOnlyCollection<int> liveBrokers)
     {
-        if (topic == null)
+        if (!_topics.TryGetValue(name, out var topic))
         {
             var problem = TopicNames.Validate(name);
             return problem != null
@@ -200,8 +197,8 @@ public sealed class ControllerState
             case GroupUnregistered e:
                 _groups.Remove(e.GroupId);
                 break;
-            case BrokerRegistered e:
-                _registeredBrokers.Add(e.BrokerId);
+            case NodeRegistered e:
+                _registeredNodes.Add(e.NodeId);
                 break;
             case LeadershipChanged e:
                 foreach (var group in e.Changes.GroupBy(c => c.Topic))
@@ -312,7 +309,7 @@ public sealed class ControllerState
     public object? DecideGroupDirectory(string groupId, bool exists) =>
         exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredBrokers.ToArray());
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -365,8 +362,8 @@ public sealed class ControllerState
         ControllerEpoch = snapshot.ControllerEpoch;
         AdoptLegacyOffsetsPartitions(snapshot.OffsetsPartitions);
         Version = snapshot.Version;
-        _registeredBrokers.Clear();
-        foreach (var b in snapshot.RegisteredBrokers) _registeredBrokers.Add(b);
+        _registeredNodes.Clear();
+        foreach (var b in snapshot.RegisteredNodes) _registeredNodes.Add(b);
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -10,8 +10,7 @@ namespace AkkaBroker.Actors.Gateway;
 
 /// <summary>
 /// The broker's front door for clients, at <c>/user/broker</c>: routes partition requests to their replica through
-/// sharding, answers metadata requests from its copy of the controller's replicated state where that copy suffices,
-/// and sends everything else to the controller singleton, keeping the client as the sender so replies go straight
+/// sharding and everything else to the controller singleton, keeping the client as the sender so replies go straight
 /// back. Partition numbers are checked here so a bad one gets an answer instead of starting an empty entity.
 /// <para>
 /// Group requests go to the group's coordinator: the leader of its <c>__consumer_offsets</c> partition
@@ -35,17 +34,12 @@ public sealed class BrokerGateway : ReceiveActor
     private readonly LiveBrokers _members = new();
     private Dictionary<int, Address> _brokers = new();
     private IReadOnlyDictionary<string, TopicState> _offsetsTopic = new Dictionary<string, TopicState>();
-    /// <summary>Every topic as the controller's replicated state, which this gateway follows, last described it.</summary>
-    private IReadOnlyDictionary<string, TopicState> _topics = new Dictionary<string, TopicState>();
 
     public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings)
     {
         _localBrokerId = settings.BrokerId;
-        Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c =>
-        {
-            _topics = c.Get(ControllerActor.StateKey).Value.Topics.ToDictionary(t => t.Name);
-            _offsetsTopic = _topics.Where(kv => kv.Key == ControllerState.OffsetsTopic).ToDictionary(kv => kv.Key, kv => kv.Value);
-        });
+        Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c => _offsetsTopic = c.Get(ControllerActor.StateKey).Value.Topics
+            .Where(t => t.Name == ControllerState.OffsetsTopic).ToDictionary(t => t.Name));
         Receive<ClusterEvent.IClusterDomainEvent>(e =>
         {
             if (_members.Apply(e)) _brokers = _members.Current().ToDictionary(kv => kv.Key, kv => kv.Value.Address);
@@ -130,16 +124,7 @@ public sealed class BrokerGateway : ReceiveActor
         });
         Receive<ListGroupsRequest>(controller.Forward);
         Receive<DescribeClusterRequest>(controller.Forward);
-        Receive<MetadataRequest>(r =>
-        {
-            // As Kafka's brokers do, answered from this broker's copy of the metadata (the controller's replicated state),
-            // so clients find their leaders also while the controller moves to another node. The controller answers
-            // what this copy may not know yet: a topic it lacks (just created, or to be auto-created), the list of all
-            // topics, and a partition whose leader is gone (its new leader is being elected; this copy hears of it last).
-            var local = r.Topics is { Count: > 0 } names && names.All(_topics.ContainsKey) ? LocalMetadata(names) : null;
-            if (local != null && local.Topics.All(t => t.Partitions.All(p => p.Leader >= 0))) Sender.Tell(local);
-            else controller.Forward(r);
-        });
+        Receive<MetadataRequest>(controller.Forward);
         Receive<CreateTopicRequest>(controller.Forward);
         Receive<DeleteTopicRequest>(controller.Forward);
         Receive<CreatePartitionsRequest>(controller.Forward);
@@ -163,19 +148,6 @@ public sealed class BrokerGateway : ReceiveActor
     /// </summary>
     public static string GatewayPath(ActorSystem system, string host, int port) =>
         $"{BrokerNode.ProtocolOf(system)}://{BrokerNode.ActorSystemName}@{host}:{port}/user/{Name}";
-
-    private MetadataResponse LocalMetadata(IReadOnlyList<string> names)
-    {
-        var live = _members.Current();
-        var brokers = live.Select(kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value)).ToArray();
-        // The controller singleton runs on the oldest member that may run it (-1 while there is none).
-        var controllerNode = Akka.Cluster.Cluster.Get(Context.System).State.Members
-            .Where(m => m.Status == MemberStatus.Up && m.HasRole(BrokerRole.Controller))
-            .OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
-        var controllerId = controllerNode == null ? -1 : BrokerRole.NodeIdOf(controllerNode) ?? -1;
-        var liveIds = live.Keys.ToHashSet();
-        return new MetadataResponse(brokers, controllerId, names.Select(n => ControllerState.Describe(n, _topics[n], liveIds)).ToArray());
-    }
 
     private static object ErrorReply(IGroupRequest r, ErrorCode code, string message) => Groups.GroupErrorReplies.For(r, code, message);
 

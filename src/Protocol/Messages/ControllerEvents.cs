@@ -40,13 +40,14 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// group coordinators as Kafka's <c>__consumer_offsets</c> partitions do (empty until the first group asks).
 /// </summary>
 /// <c>Version</c> counts the changes ever written; it orders replicated copies (newest wins), never the wall clock.
-/// <c>RegisteredBrokers</c> are the broker ids that have ever been live: a majority of them must be up before a
-/// controller trusts what it reads.
+/// <c>RegisteredNodes</c> are the ids of the nodes that have ever been live, brokers and controller-only nodes: each
+/// keeps a copy of this state, so a majority of them must be up before a controller trusts what it reads, and every
+/// read and write reaches a majority of them.
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
-    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredBrokers);
+    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes);
 
-/// <summary>A broker was live for the first time; it counts towards the controller's majority from now on.</summary>
-public sealed record BrokerRegistered(int BrokerId);
+/// <summary>A node (broker or controller-only) was live for the first time; it counts towards the controller's majority from now on.</summary>
+public sealed record NodeRegistered(int NodeId);
 
 /// <summary>The group coordinators' placement was decided: offsets partition i is led by the first broker of entry i.</summary>
 public sealed record OffsetsPartitionsAssigned(IReadOnlyList<PartitionAssignment> Partitions);

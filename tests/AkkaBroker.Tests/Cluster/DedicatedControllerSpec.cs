@@ -51,14 +51,7 @@ public class DedicatedControllerSpec(ITestOutputHelper output)
         await ProduceAsync(producer, 30, 60);
         var read = Consume(consumer, 30);
         Assert.Equal(Enumerable.Range(30, 30).Select(i => $"v{i}").Order(), read.Order());
-        // Clients that start now find their leaders too: brokers answer metadata from their copy of the controller's
-        // state. (Not idempotent: a producer id comes from the controller.)
-        using (var late = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(3), Acks = Acks.All, EnableIdempotence = false }).Build())
-            await late.ProduceAsync(Topic, new Message<string, string> { Key = "late", Value = "late" });
-        var fromTheBeginning = 0;
-        for (var p = 0; p < 3; p++) fromTheBeginning += (await Replication.ReadAllAsync(cluster.Bootstrap(1), Topic, 0, p)).Count;
-        Assert.Equal(61, fromTheBeginning);
-        output.WriteLine("61 records acknowledged with acks=all and read back, the last 31 while no controller ran (one by a producer and a consumer started then)");
+        output.WriteLine("60 records acknowledged with acks=all and read back, the last 30 while no controller ran");
 
         cluster.JoinThrough(1); // the first seed was the crashed controller node
         await cluster.StartBrokerAsync(controller + 1, controllerOnly: true);

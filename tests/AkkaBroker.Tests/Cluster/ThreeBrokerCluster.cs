@@ -222,8 +222,9 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // Later brokers first, so the controller (on the oldest, broker 1) is not handed over needlessly.
-        foreach (var b in _brokers.OrderByDescending(kv => kv.Key).Select(kv => kv.Value)) await b.StopAsync();
+        // Later brokers first and controller-only nodes last, so the controller (on the oldest node that may run it) is
+        // not handed over needlessly.
+        foreach (var b in _brokers.OrderBy(kv => _controllerOnly.Contains(kv.Key)).ThenByDescending(kv => kv.Key).Select(kv => kv.Value)) await b.StopAsync();
         foreach (var dir in _dataDirs.Values)
         {
             try

@@ -53,11 +53,11 @@ public class ControllerStateTests
     {
         var state = new ControllerState();
         Assert.Equal(1, state.Quorum); // a new cluster: this broker alone
-        foreach (var b in new[] { 1, 2, 3 }) state.Apply(new BrokerRegistered(b));
+        foreach (var b in new[] { 1, 2, 3 }) state.Apply(new NodeRegistered(b));
         Assert.Equal(2, state.Quorum);
         var restored = new ControllerState();
         restored.Restore(state.ToSnapshot());
-        Assert.Equal([1, 2, 3], restored.RegisteredBrokers);
+        Assert.Equal([1, 2, 3], restored.RegisteredNodes);
         Assert.Equal(2, restored.Quorum);
     }
 

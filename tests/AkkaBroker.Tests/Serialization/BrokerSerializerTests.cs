@@ -41,7 +41,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
         new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3]),
-        new BrokerRegistered(3),
+        new NodeRegistered(3),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
         new ControllerSnapshot([new TopicState("r", 3, Map, [new PartitionAssignment(0, [1, 2, 3], 2, 5, [2, 3], 9), new PartitionAssignment(1, [2, 3, 1], -1, 1, [2], 3)])],
             0, [], 2, [], 12, [1, 2, 3]),
@@ -199,7 +199,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         Assert.Equal([2], partition.Isr);
         Assert.Equal(3, snapshot.ControllerEpoch);
         Assert.Equal(17, snapshot.Version);
-        Assert.Equal([1, 2], snapshot.RegisteredBrokers);
+        Assert.Equal([1, 2], snapshot.RegisteredNodes);
     }
 
     [Fact]

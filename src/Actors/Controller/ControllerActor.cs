@@ -12,7 +12,7 @@ namespace AkkaBroker.Actors.Controller;
 /// <summary>
 /// The controller: a cluster singleton that owns topic metadata, the group directory and producer-id allocation.
 /// Its state is replicated to the brokers with Akka.DistributedData (one <see cref="LWWRegister{T}"/>, written with
-/// WriteMajority and kept on disk by each broker's durable store), so a controller that takes over on another node
+/// WriteMajority and kept on disk by each node's durable store), so a controller that takes over on another node
 /// reads it back with ReadMajority and loses nothing that was acknowledged. Each request is decided with
 /// <see cref="ControllerState"/> on a copy; the copy becomes the state once a majority has it, then the affected
 /// replicas are told (<see cref="EnsurePartition"/> / <see cref="DeletePartition"/>) and the reply goes back when they
@@ -94,7 +94,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private TimeSpan QuorumTimeout => _settings.ControllerQuorumTimeout;
 
     /// <summary>
-    /// Reads this broker's copy of the state to learn the registered brokers, waits until a majority of them is up,
+    /// Reads this node's copy of the state to learn the registered nodes, waits until a majority of them is up,
     /// then reads the state from a majority; until then every request waits. So a controller that starts among a
     /// minority (after a full shutdown, say) cannot act on a stale copy.
     /// </summary>
@@ -110,7 +110,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<GetSuccess>(g =>
         {
             var read = g.Get(StateKey).Value;
-            // The copy a majority holds may know more brokers than this broker's own copy did: check again.
+            // The copy a majority holds may know more nodes than this node's own copy did: check again.
             if (!QuorumUp(read.RegisteredNodes, out _, out _))
             {
                 _lastRead = read;
@@ -141,7 +141,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<RetryReadAll>(_ => ReadFromAll());
         Receive<GetFailure>(_ =>
         {
-            _log.Warning("Controller could not read its state from a majority of brokers within {0}; retrying", QuorumTimeout);
+            _log.Warning("Controller could not read its state from a majority of nodes within {0}; retrying", QuorumTimeout);
             Timers.StartSingleTimer("retry-load", new RetryLoad(), TimeSpan.FromSeconds(1));
         });
         Receive<RetryLoad>(_ => AwaitQuorum(_lastRead));
@@ -155,10 +155,10 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private void ReadFromAll() => _replicator.Tell(Dsl.Get(StateKey, new ReadAll(QuorumTimeout), AllRead));
 
-    /// <summary>The newest copy read while loading, whose registered brokers a retry waits for.</summary>
+    /// <summary>The newest copy read while loading, whose registered nodes a retry waits for.</summary>
     private ControllerSnapshot? _lastRead;
 
-    /// <summary>The registered brokers a majority of which must be up before the majority read; null once it was sent.</summary>
+    /// <summary>The registered nodes a majority of which must be up before the majority read; null once it was sent.</summary>
     private IReadOnlyCollection<int>? _awaitedRegistered;
     private long _quorumWaitLoggedTicks;
 
@@ -193,7 +193,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             // Logged again every 30 s: requests wait (stashed) meanwhile, and an operator must see why.
             if (Stopwatch.GetElapsedTime(_quorumWaitLoggedTicks) > TimeSpan.FromSeconds(30) || _quorumWaitLoggedTicks == 0)
             {
-                _log.Warning("Controller waits until {0} of the registered brokers {1} are up before it reads the cluster metadata; {2} are up",
+                _log.Warning("Controller waits until {0} of the registered nodes {1} (brokers and controller-only nodes) are up before it reads the cluster metadata; {2} are up",
                     needed, string.Join(",", registered), up);
                 _quorumWaitLoggedTicks = Stopwatch.GetTimestamp();
             }
@@ -277,8 +277,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<UpdateSuccess>(s => s.Request is long id && id == _pending?.Id, _ => WriteDone());
         Receive<IUpdateFailure>(f => f.Request is long id && id == _pending?.Id, f =>
         {
-            _log.Warning("Controller state change {0} was not confirmed by a majority of brokers within {1} ({2}); retrying. " +
-                         "Requests that change metadata wait meanwhile: check that most brokers are up.", _pending!.Next.Version, QuorumTimeout, f.GetType().Name);
+            _log.Warning("Controller state change {0} was not confirmed by a majority of nodes within {1} ({2}); retrying. " +
+                         "Requests that change metadata wait meanwhile: check that most nodes are up.", _pending!.Next.Version, QuorumTimeout, f.GetType().Name);
             Timers.StartSingleTimer("retry-write", new RetryWrite(_pending.Id), TimeSpan.FromSeconds(1));
         });
         Receive<RetryWrite>(r => r.Id == _pending?.Id, _ => SendPending());

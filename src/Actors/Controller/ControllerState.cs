@@ -21,7 +21,7 @@ public sealed class ControllerState
     /// <summary>Every node id (broker or controller-only node) that has been live; see <see cref="ControllerSnapshot.RegisteredNodes"/>.</summary>
     public IReadOnlyCollection<int> RegisteredNodes => _registeredNodes;
 
-    /// <summary>How many registered nodes a controller's reads and writes must reach: a majority of them.</summary>
+    /// <summary>A majority of the registered nodes: how many must be up before a controller reads, and the fewest nodes its reads and writes go to.</summary>
     public int Quorum => _registeredNodes.Count / 2 + 1;
 
     /// <summary>

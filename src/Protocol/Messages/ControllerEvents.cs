@@ -41,8 +41,8 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// </summary>
 /// <c>Version</c> counts the changes ever written; it orders replicated copies (newest wins), never the wall clock.
 /// <c>RegisteredNodes</c> are the ids of the nodes that have ever been live, brokers and controller-only nodes: each
-/// keeps a copy of this state, so a majority of them must be up before a controller trusts what it reads, and every
-/// read and write reaches a majority of them.
+/// keeps a copy of this state, so a majority of them must be up before a controller trusts what it reads, and reads
+/// and writes go to at least that many nodes (all members, when fewer are up).
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
     IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes);
 

@@ -122,7 +122,7 @@ public class WipedControllerNodesSpec
         try
         {
             nodes.AddRange(await Task.WhenAll(new[] { 101, 102, 1 }.Select(id => BrokerFixture.StartAsync(Config(id), cluster.DataDirOf(id)))));
-            // The state names brokers 1-3: the controller acts once a majority of them is up.
+            // Broker 2 too, so the restarted cluster can host the topic's other replicas.
             nodes.Add(await BrokerFixture.StartAsync(Config(2), cluster.DataDirOf(2)));
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = nodes[2].Bootstrap }).Build();
             var described = await ThreeBrokerCluster.WaitForAsync(async () =>

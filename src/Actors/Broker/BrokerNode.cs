@@ -117,6 +117,11 @@ public sealed class BrokerNode : IAsyncDisposable
                 new BrokerShardAllocationStrategy(system),
                 PoisonPill.Instance);
 
+            // Every node keeps a copy of the controller's replicated state (durable, in its own database) and answers
+            // the controller's reads and writes, also a standby controller node that runs neither gateway nor controller:
+            // the replicator starts only when first asked for, so ask for it now.
+            _ = Akka.DistributedData.DistributedData.Get(system).Replicator;
+
             // The proxy buffers until the singleton runs, so coordinators can be given it before the controller starts.
             var controller = system.ActorOf(ClusterSingletonProxy.Props(
                     $"/user/{ControllerManagerName}",

@@ -39,6 +39,9 @@ public class ShippedConfigTests
         var seeds = configs.Select(c => string.Join(",", c.GetStringList("akka.cluster.seed-nodes"))).Distinct().ToList();
         Assert.Single(seeds);
         Assert.Equal(settings.Count, seeds[0].Split(',').Length);
+        // Whichever node runs the controller applies its own topic defaults: they must be the same everywhere.
+        Assert.Single(settings.Select(s => string.Join(";", s.DefaultTopicConfig.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"))
+                                           + $";{s.NumPartitions};{s.DefaultReplicationFactor};{s.OffsetsTopicReplicationFactor};{s.OffsetsTopicNumPartitions}").Distinct());
         // The cluster comes up with a majority of its nodes, so the controller reads its state from a majority.
         Assert.All(configs, c => Assert.Equal(settings.Count / 2 + 1, c.GetInt("akka.cluster.min-nr-of-members")));
     }

@@ -88,19 +88,23 @@ public class DedicatedControllerSpec(ITestOutputHelper output)
 }
 
 /// <summary>
-/// A controller whose own copy of the metadata is empty (a new or wiped controller node) must not start a new, empty
-/// cluster because the majority that answered its read happened to hold nothing: after a full restart in which both
-/// controller nodes lost their data directories, the controller finds the brokers' copy and every topic is still there.
+/// Every node keeps the controller's state on its disk, a standby controller node too. A controller whose own copy is
+/// empty (a new or wiped controller node) must not start a new, empty cluster because the majority that answered its
+/// read happened to hold nothing: after a full restart in which both controller nodes lost their data directories, the
+/// controller finds the brokers' copy and every topic is still there.
 /// </summary>
 [Collection(ThreeBrokerCluster.Collection)]
 public class WipedControllerNodesSpec
 {
     [Fact]
-    public async Task Controller_nodes_that_lost_their_data_take_the_metadata_from_the_brokers_after_a_full_restart()
+    public async Task A_standby_controller_node_keeps_the_metadata_and_controller_nodes_that_lost_theirs_take_it_from_the_brokers()
     {
         await using var cluster = await ThreeBrokerCluster.StartAsync(brokers: 3, controllerNodes: 2);
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build())
             await admin.CreateTopicsAsync([new TopicSpecification { Name = "kept", NumPartitions = 3, ReplicationFactor = 3 }]);
+        // The standby controller node, which runs neither the controller nor a gateway, keeps a copy on its disk too.
+        await ThreeBrokerCluster.WaitForAsync(() => Task.FromResult(StoredMetadataKeys(cluster.DataDirOf(102)).Contains("controller-state") ? "" : null),
+            "controller node 102 to keep the cluster metadata in its database");
         foreach (var id in new[] { 3, 2, 1, 102, 101 }) await cluster.StopBrokerAsync(id);
         foreach (var id in new[] { 101, 102 }) Directory.Delete(cluster.DataDirOf(id), recursive: true);
 
@@ -144,6 +148,20 @@ public class WipedControllerNodesSpec
         {
             foreach (var node in Enumerable.Reverse(nodes)) await node.StopAsync();
         }
+    }
+
+    private static List<string> StoredMetadataKeys(string dataDir)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "akkabroker.db")}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'cluster_metadata'";
+        if (command.ExecuteScalar() == null) return [];
+        command.CommandText = "SELECT key FROM cluster_metadata";
+        using var reader = command.ExecuteReader();
+        var keys = new List<string>();
+        while (reader.Read()) keys.Add(reader.GetString(0));
+        return keys;
     }
 
     private static int FreePort()

@@ -59,10 +59,7 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
     {
         const int updates = 1_000_000;
         const int keys = 1_000;
-        using var broker = await BrokerProcess.StartAsync(_dataDir, extraConfig: FastChecks);
-        var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", broker.Bootstrap, "--topic", "latest",
-            "--partitions", "1", "--config", "cleanup.policy=compact", "--config", "segment.bytes=1048576");
-        Assert.True(create.ExitCode == 0, create.Stderr);
+        using var broker = await StartWithTopicAsync("latest", "--config", "cleanup.policy=compact", "--config", "segment.bytes=1048576");
 
         var watch = Stopwatch.StartNew();
         var failed = 0;
@@ -113,10 +110,7 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Retention_by_time_removes_records_older_than_retention_ms_and_a_consumer_below_the_log_start_resets_to_it()
     {
-        using var broker = await BrokerProcess.StartAsync(_dataDir, extraConfig: FastChecks);
-        var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", broker.Bootstrap, "--topic", "aging",
-            "--partitions", "1", "--config", "segment.ms=60000", "--config", "retention.ms=3600000");
-        Assert.True(create.ExitCode == 0, create.Stderr);
+        using var broker = await StartWithTopicAsync("aging", "--config", "segment.ms=60000", "--config", "retention.ms=3600000");
         var tp = new TopicPartition("aging", 0);
         var now = DateTimeOffset.UtcNow;
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
@@ -143,10 +137,7 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_consumer_group_that_fell_behind_the_log_start_resumes_where_retention_left_the_log()
     {
-        using var broker = await BrokerProcess.StartAsync(_dataDir, extraConfig: FastChecks);
-        var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", broker.Bootstrap, "--topic", "rolling",
-            "--partitions", "1", "--config", "segment.bytes=65536", "--config", "retention.bytes=262144");
-        Assert.True(create.ExitCode == 0, create.Stderr);
+        using var broker = await StartWithTopicAsync("rolling", "--config", "segment.bytes=65536", "--config", "retention.bytes=262144");
         var tp = new TopicPartition("rolling", 0);
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 5 }).Build();
         for (var i = 0; i < 500; i++) producer.Produce("rolling", new Message<string, string> { Key = $"k{i}", Value = $"early-{i}" });
@@ -187,5 +178,14 @@ public class LogCleanupTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"the group committed 100, the log starts at {log.LogStartOffset}, the group resumed at {first.Offset.Value}");
         Assert.True(first.Offset.Value >= log.LogStartOffset, $"resumed at {first.Offset.Value}, below the log start {log.LogStartOffset}");
         Assert.True(first.Offset.Value <= log.LogStartOffset + 1000, $"resumed at {first.Offset.Value}, far past the log start {log.LogStartOffset}");
+    }
+
+    /// <summary>A broker with fast retention checks and a one-partition topic created with these <c>--config</c> pairs.</summary>
+    private async Task<BrokerProcess> StartWithTopicAsync(string topic, params string[] configArgs)
+    {
+        var broker = await BrokerProcess.StartAsync(_dataDir, extraConfig: FastChecks);
+        var create = await BrokerProcess.RunToolAsync(null, ["topics", "create", "--bootstrap-server", broker.Bootstrap, "--topic", topic, "--partitions", "1", .. configArgs]);
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        return broker;
     }
 }

@@ -181,7 +181,15 @@ internal sealed class BrokerConnection : IAsyncDisposable
             var link = _links.GetOrAdd(new Address("akka.tcp", BrokerSystemName, host, port), _ => new CancellationTokenSource()).Token;
             return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException or OperationCanceledException)
+        catch (ActorNotFoundException e)
+        {
+            // The node answered but runs no client gateway: a controller-only node, or a broker still starting.
+            _gateways.TryRemove((host, port), out _);
+            throw new KafkaException(new Error(ErrorCode.LocalTransport,
+                $"{host}:{port} is a cluster node that serves no clients: a controller-only node (process.roles = controller) " +
+                "or a broker still starting. List brokers in bootstrap.servers"), e);
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
             _gateways.TryRemove((host, port), out _);
             throw new KafkaException(new Error(ErrorCode.LocalTransport,

@@ -33,6 +33,12 @@ public class DedicatedControllerSpec(ITestOutputHelper output)
         Assert.Equal([1, 2, 3], before.Brokers.Select(b => b.BrokerId).Order()); // the controller node hosts nothing
         Assert.All(before.Topics.Single().Partitions, p => Assert.InRange(p.Leader, 1, 3));
         var epochBefore = (await admin.DescribeClusterAsync()).ControllerEpoch;
+        // A client bootstrapped from the controller node is told that it serves no clients, and what to list instead.
+        using (var misdirected = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(controller) }).Build())
+        {
+            var refused = await Assert.ThrowsAsync<KafkaException>(() => misdirected.DescribeClusterAsync());
+            Assert.Contains("controller-only node", refused.Message);
+        }
 
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(2), Acks = Acks.All, EnableIdempotence = true }).Build();
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = cluster.Bootstrap(3) }).Build();

@@ -59,6 +59,7 @@ public enum ErrorCode : short
     GroupIdNotFound = 69,
     FencedLeaderEpoch = 74,
     UnknownLeaderEpoch = 76,
+    OffsetNotAvailable = 78,
     FencedInstanceId = 82,
     InvalidUpdateVersion = 95,
     KafkaStorageError = 56,
@@ -85,6 +86,7 @@ public static class Errors
         ErrorCode.NotCoordinator => true,
         ErrorCode.FencedLeaderEpoch => true,
         ErrorCode.UnknownLeaderEpoch => true,
+        ErrorCode.OffsetNotAvailable => true,
         _ => false,
     };
 
@@ -113,6 +115,7 @@ public static class Errors
         ErrorCode.NotLeaderOrFollower => "this broker is not the partition's leader (or does not host it): refresh metadata and retry",
         ErrorCode.FencedLeaderEpoch => "the request names an older leader epoch than the replica's: refresh metadata",
         ErrorCode.UnknownLeaderEpoch => "the request names a newer leader epoch than the replica knows: retry shortly",
+        ErrorCode.OffsetNotAvailable => "a new leader does not know its high watermark yet: retry shortly",
         ErrorCode.InvalidUpdateVersion => "the partition's state changed since the request was made",
         ErrorCode.RequestTimedOut => "the request timed out",
         ErrorCode.MessageTooLarge => "the record batch is larger than the topic's max.message.bytes",

@@ -172,6 +172,7 @@ public sealed record BrokerSettings(
                 ReplicaFetchMaxBytes: Int(b, Section, "replica.fetch.max.bytes", 1, int.MaxValue),
                 ReplicaFetchBackoffMs: Int(b, Section, "replica.fetch.backoff.ms", 0, int.MaxValue),
                 ReplicaSocketTimeoutMs: Int(b, Section, "replica.socket.timeout.ms", 1, int.MaxValue),
+                ReplicaHighWatermarkCheckpointIntervalMs: Long(b, Section, "replica.high.watermark.checkpoint.interval.ms", 1),
                 AutoLeaderRebalanceEnable: Bool(b, Section, "auto.leader.rebalance.enable"),
                 LeaderImbalanceCheckIntervalSeconds: Int(b, Section, "leader.imbalance.check.interval.seconds", 1, int.MaxValue)),
             LogCleaner: new LogCleanerSettings(
@@ -239,6 +240,7 @@ public sealed record ReplicationSettings(
     int ReplicaFetchMaxBytes,
     int ReplicaFetchBackoffMs,
     int ReplicaSocketTimeoutMs,
+    long ReplicaHighWatermarkCheckpointIntervalMs,
     bool AutoLeaderRebalanceEnable,
     int LeaderImbalanceCheckIntervalSeconds);
 

@@ -339,6 +339,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), r.TopicPartition,
                     p.Leader, p.LeaderEpoch, p.PartitionEpoch);
                 replyTo.Tell(response);
+                // The answer may never reach the leader (it timed out, or this request waited through a controller
+                // hand-over): the leader also hears the recorded ISR as leadership, so it never counts a smaller one.
+                var topic = _state.Topics[r.TopicPartition.Topic];
+                ConfirmPartitions(Ensures(topic, [topic.Partitions[r.TopicPartition.Partition]]).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
+                    new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
             });
         });
         Receive<RegisterNode>(r =>

@@ -87,6 +87,19 @@ public sealed class PartitionLog
         return true;
     }
 
+    /// <summary>An event that does not change the log (say, the replica's fencing epochs) was journaled as <paramref name="sequenceNr"/>.</summary>
+    public void NoteEvent(long sequenceNr) => LastSequenceNr = sequenceNr;
+
+    /// <summary>
+    /// A journaled high-watermark checkpoint, replayed in recovery: the high watermark is at least there (never past
+    /// the log as recovered so far; a later truncation in the journal lowers it again).
+    /// </summary>
+    public void RestoreHighWatermark(long checkpoint, long sequenceNr)
+    {
+        AdvanceHighWatermark(checkpoint);
+        LastSequenceNr = sequenceNr;
+    }
+
     /// <summary>Records that a leader epoch starts at <paramref name="startOffset"/> (a new leader, or a batch of a newer epoch).</summary>
     public void AssignEpoch(int epoch, long startOffset)
     {
@@ -481,7 +494,8 @@ public sealed class PartitionLog
     {
         Producers.ExpireIdle(nowMs, producerExpirationMs);
         return new PartitionSnapshot(ConfigMap ?? new Dictionary<string, string>(), LogStartOffset, DurableEnd, LogBytes, MaxTimestamp,
-            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted, _epochs.ToArray(), _deadRanges.ToArray(), _segments.ToArray(), CleanedUpTo);
+            _bytesSinceIndexEntry, _index.ToArray(), Producers.ToSnapshot(), Deleted, _epochs.ToArray(), _deadRanges.ToArray(), _segments.ToArray(), CleanedUpTo,
+            HighWatermark);
     }
 
     public void Restore(PartitionSnapshot snapshot, long sequenceNr)
@@ -491,8 +505,8 @@ public sealed class PartitionLog
         Deleted = snapshot.Deleted;
         LogStartOffset = snapshot.LogStartOffset;
         LogEndOffset = DurableEnd = snapshot.LogEndOffset;
-        // The high watermark is not kept: a leader learns it again from its followers (at once when it leads alone).
-        HighWatermark = LogStartOffset;
+        // Snapshots written before the high watermark was kept hold 0: the log start then, and the leader learns it again.
+        HighWatermark = Math.Clamp(snapshot.HighWatermark, LogStartOffset, DurableEnd);
         _epochs.Clear();
         _epochs.AddRange(snapshot.LeaderEpochs);
         _deadRanges.Clear();

@@ -7,33 +7,10 @@ using AkkaBroker.Actors.Metrics;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;
+using Role = AkkaBroker.Actors.Partitions.ReplicaLeadership.Role;
 
 namespace AkkaBroker.Actors.Partitions;
 
-/// <summary>
-/// One partition's replica on this broker: a sharded persistent actor whose journal is the partition's log, one
-/// <see cref="BatchAppended"/> event per batch. The controller tells it its role with <see cref="EnsurePartition"/>
-/// (Kafka's LeaderAndIsr); until then it serves nothing.
-/// <code>
-///  (no role) --EnsurePartition(leader = this broker)--> Leader   --EnsurePartition(newer epoch, other leader)--> Follower
-///            --EnsurePartition(leader = another)------> Follower --EnsurePartition(newer epoch, leader = this)--> Leader
-///  any role  --EnsurePartition(leader -1 / not a replica)--> (no role)     any role --DeletePartition--> deleted
-/// </code>
-/// <para>
-/// Leader: appends produced batches (pipelined with PersistAsync, stamped with its leader epoch), serves consumers
-/// below the high watermark and followers up to its durable log end. A follower's fetch offset is its log end; the
-/// high watermark and the in-sync replicas follow <see cref="LeaderReplication"/>, and ISR changes are proposed to the
-/// controller (<see cref="AlterPartitionRequest"/>). acks=1 is answered once the batch is in this journal, acks=all
-/// once the high watermark passes it.
-/// </para>
-/// <para>
-/// Follower: first asks the leader where its own last leader epoch ends and truncates what the leader does not have
-/// (<see cref="LogTruncated"/>), then fetches in a loop from its log end, journals what it gets and takes the leader's
-/// high watermark. Fetches with nothing to return wait at the leader (long polling) until records arrive or
-/// <c>fetch.max.wait.ms</c> / <c>replica.fetch.wait.max.ms</c> passes. Requests to a replica that does not lead are
-/// answered NOT_LEADER_OR_FOLLOWER, so clients refresh their metadata.
-/// </para>
-/// </summary>
 /// <summary>
 /// Asks the replica whether it leads, and to be told once that changes (local only: the group coordinators of the
 /// broker that leads a <c>__consumer_offsets</c> partition serve from memory, and must reload when leadership moves).
@@ -43,6 +20,20 @@ public sealed record WatchLeadership(TopicPartition TopicPartition) : IPartition
 /// <summary>The answer to <see cref="WatchLeadership"/>, sent again (with <c>Leads</c> false) when the replica leaves that role.</summary>
 public sealed record LeadershipStatus(TopicPartition TopicPartition, bool Leads, int LeaderEpoch);
 
+/// <summary>
+/// One partition's replica on this broker: a sharded persistent actor whose journal is the partition's log, one
+/// <see cref="BatchAppended"/> event per batch. A thin shell: the rules live in pure parts it routes to and whose
+/// <see cref="ReplicaEffect"/>s it performs (journal, reply, send, timers):
+/// <list type="bullet">
+/// <item><see cref="PartitionLog"/>: offsets, the index, producer state, truncation, retention and cleaning plans.</item>
+/// <item><see cref="ReplicaLeadership"/>: which role the controller's <see cref="EnsurePartition"/> (Kafka's
+/// LeaderAndIsr) gives, with the state diagram; what fences the replica is journaled first.</item>
+/// <item><see cref="LeaderRole"/> while it leads: acks=all waiters, followers, ISR proposals, the high watermark.</item>
+/// <item><see cref="FollowerRole"/> while it follows: epoch lookup, truncation, fetching, backoff.</item>
+/// <item><see cref="FetchWaiters"/>: long-polling fetches parked until records arrive or their wait ends.</item>
+/// </list>
+/// Requests to a replica that does not lead are answered NOT_LEADER_OR_FOLLOWER, so clients refresh their metadata.
+/// </summary>
 public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 {
     public static Props Props(TopicPartition tp, BrokerSettings settings) =>
@@ -53,37 +44,23 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     private sealed record FetchDeadline(long FetchId);
 
-    /// <summary>A waiting fetch; <c>Request</c> is a consumer's <see cref="FetchRequest"/> or a follower's <see cref="ReplicaFetchRequest"/>.</summary>
-    private sealed record ParkedFetch(long Id, object Request, IActorRef ReplyTo, long StartPosition, long StartedTicks);
-
     /// <summary>A journal read in flight; <c>ToSequenceNr</c> is where it ends, so a read that found only gaps can go on.</summary>
     private sealed record PendingRead(IActorRef ReplyTo, object Request, long StartedTicks, long ToSequenceNr = long.MaxValue);
-
-    /// <summary>An acks=all write (or its retry) waiting for the high watermark to pass <c>EndOffset</c>.</summary>
-    private sealed record AwaitingReplication(long EndOffset, IActorRef ReplyTo, ProduceResponse Reply, long DeadlineTicks);
 
     /// <summary>The leader checks its followers' lag and its waiting acks=all writes on this tick.</summary>
     private sealed record LeaderTick;
 
-    /// <summary>A follower's next step after a backoff or a failed request.</summary>
-    private sealed record FollowerRetry(long Session);
-
-    /// <summary>A follower's request to its leader had no answer; <c>EpochLookup</c>: it was the truncation lookup, which must be made again before any fetch.</summary>
-    private sealed record FollowerFetchTimedOut(long CorrelationId, bool EpochLookup);
-
     /// <summary>Asks the controller for this replica's leadership when it has none (after a restart, or a lost command).</summary>
     private sealed record AskLeadership;
 
-    /// <summary>The controller's answer to an ISR proposal, or why none came.</summary>
+    /// <summary>The controller's answer to an ISR proposal made under <c>LeaderEpoch</c>, or why none came.</summary>
     private sealed record AlterPartitionResult(AlterPartitionResponse? Response, string? Failure, int LeaderEpoch);
 
     /// <summary>Time to check retention, compaction and the log's metrics.</summary>
     private sealed record LogMaintenanceTick;
 
-    /// <summary>The journal events a follower's truncation must look at.</summary>
-    private sealed record TruncationRead(long Target, long Session);
-
-    private enum Role { None, Leader, Follower }
+    /// <summary>Time to journal the high watermark if it moved.</summary>
+    private sealed record HighWatermarkCheckpointTick;
 
     private readonly TopicPartition _tp;
     private readonly BrokerSettings _settings;
@@ -91,30 +68,24 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private readonly int _brokerId;
     private readonly PartitionLog _log;
     private readonly ILoggingAdapter _logger = Context.GetLogger();
-    private readonly Dictionary<long, ParkedFetch> _parked = new();
+    private readonly FetchWaiters _waiters = new();
     private readonly Dictionary<long, PendingRead> _reads = new();
     // Replies owed for batches still being written, oldest first (PersistAsync confirms, fails or rejects in order),
     // so a failed write can be answered.
     private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
-    // acks=all writes in order of their end offsets.
-    private readonly LinkedList<AwaitingReplication> _awaiting = new();
-    private long _nextId;
+    private long _nextReadId;
     private long _eventsSinceSnapshot;
     private long _snapshotInProgressSeqNr = -1;
 
-    private Role _role = Role.None;
+    // The role: at most one of the two is set; with neither the replica serves nothing (idle under _idleAssignment).
+    private LeaderRole? _leader;
+    private FollowerRole? _follower;
+    private PartitionAssignment? _idleAssignment;
+    private ReplicaLeadership.Fencing _fencing = ReplicaLeadership.Fencing.Initial;
+    private long _followerSession;
+    private long _checkpointedHighWatermark;
     /// <summary>Who asked to hear when this replica stops leading (<see cref="WatchLeadership"/>).</summary>
     private readonly HashSet<IActorRef> _leadershipWatchers = new();
-    private PartitionAssignment? _assignment;
-    private int _controllerEpoch = -1;
-    private LeaderReplication? _replication;
-    private bool _alterPartitionInFlight;
-    // Follower state: the leader's address, the leader replica itself once it answered, and a session that changes
-    // with every new leadership so replies to an older one are recognised and dropped.
-    private BrokerInfo? _leaderEndpoint;
-    private IActorRef? _leaderReplica;
-    private long _followerSession;
-    private long _followerCorrelation;
     // Retention and compaction: a cleaning handed to the broker's LogCleaner (and since when), the last retention
     // check, a snapshot wanted before journal events below the log start can be deleted, and how far they have been.
     private bool _cleaning;
@@ -141,7 +112,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
         Recover<SnapshotOffer>(o =>
         {
-            _log.Restore((PartitionSnapshot)o.Snapshot, o.Metadata.SequenceNr);
+            var snapshot = (PartitionSnapshot)o.Snapshot;
+            _log.Restore(snapshot, o.Metadata.SequenceNr);
+            _fencing = new ReplicaLeadership.Fencing(snapshot.ControllerEpoch, snapshot.LeaderEpoch, snapshot.PartitionEpoch);
+            _checkpointedHighWatermark = _log.HighWatermark;
             _snapshotSequenceNr = o.Metadata.SequenceNr;
         });
         Recover<BatchAppended>(e =>
@@ -152,7 +126,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Recover<LogTruncated>(e => _log.ApplyTruncation(e, LastSequenceNr));
         Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));
-        Recover<PartitionDeleted>(_ => _log.ApplyDeleted(LastSequenceNr));
+        Recover<PartitionDeleted>(_ =>
+        {
+            _log.ApplyDeleted(LastSequenceNr);
+            _fencing = AfterDeletion(_fencing);
+        });
+        Recover<LeadershipAccepted>(e =>
+        {
+            _fencing = ReplicaLeadership.Fencing.Of(e);
+            _log.NoteEvent(LastSequenceNr);
+        });
+        Recover<HighWatermarkCheckpointed>(e =>
+        {
+            _log.RestoreHighWatermark(e.Offset, LastSequenceNr);
+            _checkpointedHighWatermark = e.Offset;
+        });
         Recover<LogStartAdvanced>(e =>
         {
             _log.ApplyLogStart(e, LastSequenceNr);
@@ -169,42 +157,53 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Recover<RecoveryCompleted>(_ =>
         {
-            // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
-            if (_log.Exists) Timers.StartPeriodicTimer(nameof(AskLeadership), new AskLeadership(), TimeSpan.FromSeconds(10));
-            if (_log.Exists) Self.Tell(new AskLeadership());
-            if (_log.Exists) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-            if (_log.Exists) StartLogMaintenance();
-            _logger.Info("[{0}] recovered: log {1}..{2}, {3} bytes, {4} index entries", _tp, _log.LogStartOffset, _log.DurableEnd,
-                _log.LogBytes, _log.Index.Count);
+            if (_log.Exists)
+            {
+                // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
+                Timers.StartPeriodicTimer(nameof(AskLeadership), new AskLeadership(), TimeSpan.FromSeconds(10));
+                Self.Tell(new AskLeadership());
+                BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+                StartLogMaintenance();
+            }
+            _logger.Info($"[{_tp}] recovered: log {_log.LogStartOffset}..{_log.DurableEnd}, high watermark {_log.HighWatermark}, {_log.LogBytes} bytes; " +
+                         $"fenced at controller epoch {_fencing.ControllerEpoch}, leader epoch {_fencing.LeaderEpoch}");
         });
 
         Command<ProduceRequest>(HandleProduce);
         Command<FetchRequest>(r => HandleFetch(r, Sender, Stopwatch.GetTimestamp()));
         Command<WatchLeadership>(_ =>
         {
-            var leads = _role == Role.Leader;
+            var leads = _leader != null;
             Sender.Tell(new LeadershipStatus(_tp, leads, LeaderEpoch));
             if (leads && _leadershipWatchers.Add(Sender)) Context.Watch(Sender);
         });
-        Command<Terminated>(t => _leadershipWatchers.Remove(t.ActorRef));
+        Command<Terminated>(t =>
+        {
+            if (_leadershipWatchers.Remove(t.ActorRef)) return;
+            Run(fx => _follower?.LeaderReplicaStopped(t.ActorRef, fx));
+        });
         Command<ReplicaFetchRequest>(r => HandleReplicaFetch(r, Sender, Stopwatch.GetTimestamp()));
         Command<OffsetForLeaderEpochRequest>(HandleOffsetForLeaderEpoch);
         Command<ListOffsetsRequest>(HandleListOffsets);
         Command<JournalRangeReader.RangeRead>(HandleRangeRead);
         Command<FetchDeadline>(d =>
         {
-            if (_parked.Remove(d.FetchId, out var parked)) AnswerFetchNow(parked.Request, parked.ReplyTo, parked.StartedTicks);
+            if (_waiters.Expire(d.FetchId) is { } parked) AnswerFetchNow(parked.Request, parked.ReplyTo, parked.StartedTicks);
         });
         Command<EnsurePartition>(HandleEnsure);
         Command<DeletePartition>(HandleDelete);
-        Command<LeaderTick>(_ => OnLeaderTick());
+        Command<LeaderTick>(_ => Run(fx => _leader?.Tick(NowMs(), fx)));
         Command<AskLeadership>(_ =>
         {
-            if (_role == Role.None && _log.Exists)
+            if (_leader == null && _follower == null && _log.Exists)
                 Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new PartitionLeadershipRequest(_tp, _brokerId));
         });
-        Command<AlterPartitionResult>(OnAlterPartitionResult);
+        Command<AlterPartitionResult>(r =>
+        {
+            if (_leader != null && r.LeaderEpoch == _leader.LeaderEpoch) Run(fx => _leader.ProposalAnswered(r.Response, r.Failure, fx));
+        });
         Command<LogMaintenanceTick>(_ => OnLogMaintenanceTick());
+        Command<HighWatermarkCheckpointTick>(_ => CheckpointHighWatermark());
         Command<LogCleaner.Cleaned>(OnCleaned);
         Command<LogCleaner.CleaningFailed>(f =>
         {
@@ -213,22 +212,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _cleaningRetryAtMs = NowMs() + 20 * _settings.LogCleaner.CleanerBackoffMs;
         });
         Command<DescribeLogRequest>(HandleDescribeLog);
-        Command<OffsetForLeaderEpochResponse>(OnOffsetForLeaderEpoch);
-        Command<ReplicaFetchResponse>(OnReplicaFetchResponse);
-        Command<FollowerRetry>(r =>
-        {
-            if (r.Session == _followerSession && _role == Role.Follower) StartFollowing();
-        });
-        Command<FollowerFetchTimedOut>(t =>
-        {
-            if (t.CorrelationId != _followerCorrelation || _role != Role.Follower) return;
-            _logger.Warning("[{0}] fetch from leader {1} had no answer within {2} ms; sending it again through the leader's gateway", _tp,
-                _assignment?.Leader, _replicationSettings.ReplicaSocketTimeoutMs);
-            _leaderReplica = null;
-            // A follower fetches only once it has truncated to where it agrees with this leader.
-            if (t.EpochLookup) StartFollowing();
-            else SendReplicaFetch();
-        });
+        Command<OffsetForLeaderEpochResponse>(r => Run(fx => _follower?.EpochAnswered(r, Sender, fx)));
+        Command<ReplicaFetchResponse>(r => Run(fx => _follower?.FetchAnswered(r, Sender, NowMs(), fx)));
+        Command<FollowerRole.RetryDue>(r => Run(fx => _follower?.RetryDueElapsed(r, fx)));
+        Command<FollowerRole.AnswerOverdue>(o => Run(fx => _follower?.AnswerOverdueElapsed(o, fx)));
         Command<SaveSnapshotSuccess>(s =>
         {
             _snapshotInProgressSeqNr = -1;
@@ -258,16 +245,123 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    private int LeaderEpoch => _assignment?.LeaderEpoch ?? -1;
+    private PartitionAssignment? Assignment => _leader?.Assignment ?? _follower?.Assignment ?? _idleAssignment;
+
+    private Role CurrentRole => _leader != null ? Role.Leader : _follower != null ? Role.Follower : Role.None;
+
+    private int LeaderEpoch => Assignment?.LeaderEpoch ?? -1;
+
+    /// <summary>A deleted topic's name may be created again, from leader epoch 0; controller epochs still only grow.</summary>
+    private static ReplicaLeadership.Fencing AfterDeletion(ReplicaLeadership.Fencing f) => ReplicaLeadership.Fencing.Initial with { ControllerEpoch = f.ControllerEpoch };
 
     /// <summary>Why this replica does not serve clients, or null when it leads.</summary>
     private (ErrorCode Code, string Message)? NotServing()
     {
         if (!_log.Exists) return (ErrorCode.UnknownTopicOrPartition, $"{_tp} does not exist on this broker");
-        if (_role == Role.Leader) return null;
-        return _role == Role.Follower
-            ? (ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} is a follower of {_tp}; broker {_assignment?.Leader} leads it: refresh metadata")
+        if (_leader != null) return null;
+        return _follower != null
+            ? (ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} is a follower of {_tp}; broker {_follower.Assignment.Leader} leads it: refresh metadata")
             : (ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} does not lead {_tp} (no leadership received from the controller yet): refresh metadata and retry");
+    }
+
+    // ---------------------------------------------------------------- effects
+
+    /// <summary>Asks a role to decide, then performs what it decided.</summary>
+    private void Run(Action<ReplicaEffects> decide)
+    {
+        var fx = new ReplicaEffects();
+        decide(fx);
+        Perform(fx);
+    }
+
+    private void Perform(ReplicaEffects fx)
+    {
+        foreach (var effect in fx.All)
+        {
+            switch (effect)
+            {
+                case ReplicaEffect.Reply r:
+                    r.To.Tell(r.Message);
+                    break;
+                case ReplicaEffect.AskController { Message: AlterPartitionRequest request } a:
+                    Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Ask<AlterPartitionResponse>(request, a.Timeout)
+                        .ContinueWith(t => t.IsCompletedSuccessfully
+                            ? new AlterPartitionResult(t.Result, null, request.LeaderEpoch)
+                            : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", request.LeaderEpoch))
+                        .PipeTo(Self);
+                    break;
+                case ReplicaEffect.SendToLeader s when s.Replica != null:
+                    s.Replica.Tell(s.Message);
+                    break;
+                case ReplicaEffect.SendToLeader s:
+                    Context.ActorSelection(Gateway.BrokerGateway.GatewayPath(Context.System, s.Leader.Host, s.Leader.Port)).Tell(s.Message);
+                    break;
+                case ReplicaEffect.WatchLeader w:
+                    Context.Watch(w.Replica);
+                    break;
+                case ReplicaEffect.StartTimer t:
+                    Timers.StartSingleTimer(t.Key, t.Message, t.Delay);
+                    break;
+                case ReplicaEffect.CancelTimer c:
+                    Timers.Cancel(c.Key);
+                    break;
+                case ReplicaEffect.Persist p:
+                    PersistFollowerEvents(p.Events);
+                    break;
+                case ReplicaEffect.ReadJournal r:
+                    StartRead(r.From, r.To, r.Purpose, Self, Stopwatch.GetTimestamp());
+                    break;
+                case ReplicaEffect.HighWatermarkMoved:
+                    WakeParkedFetches();
+                    break;
+                case ReplicaEffect.Log l:
+                    _logger.Log(l.Level, $"[{_tp}] {l.Message}");
+                    break;
+                default:
+                    throw new InvalidOperationException($"{_tp}: no way to perform {effect}");
+            }
+        }
+    }
+
+    /// <summary>Journals what the follower decided (a truncation, a reset, fetched batches), applies it, and tells the follower.</summary>
+    private void PersistFollowerEvents(IReadOnlyList<object> events)
+    {
+        var follower = _follower ?? throw new InvalidOperationException($"{_tp}: only a follower journals fetched batches and truncations");
+        if (events.Any(e => e is LogTruncated or LogReset)) AbandonCleaning();
+        var last = events[^1];
+        var before = _log.LogEndOffset;
+        PersistAll(events, e =>
+        {
+            switch (e)
+            {
+                case BatchAppended b:
+                    _log.OnPersisted(b.Batch, LastSequenceNr);
+                    _eventsSinceSnapshot++;
+                    break;
+                case LogTruncated t:
+                    _log.ApplyTruncation(t, LastSequenceNr);
+                    BrokerMetrics.LogTruncations.Add(1);
+                    _logger.Warning("[{0}] truncated the log from offset {1} back to {2}: the leader (broker {3}) does not have those records", _tp, before, t.Offset,
+                        follower.Assignment.Leader);
+                    break;
+                case LogReset r:
+                    _log.ApplyReset(r, LastSequenceNr);
+                    _logStartSequenceNr = LastSequenceNr;
+                    _snapshotWanted = true;
+                    PublishLogExtent();
+                    break;
+            }
+            if (!ReferenceEquals(e, last)) return;
+            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            MaybeSnapshot();
+            // Leadership moved while the events were being written: the new role starts from the log as it now is.
+            if (_follower != follower) return;
+            Run(fx =>
+            {
+                if (e is BatchAppended) follower.Appended(fx);
+                else follower.Truncated(fx);
+            });
+        });
     }
 
     // ---------------------------------------------------------------- produce (leader)
@@ -287,13 +381,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             if (request.Acks != 0) replyTo.Tell(Refuse(notServing.Code, notServing.Message));
             return;
         }
-        if (request.Acks == -1 && _log.Config is { } config && _replication!.CheckBeforeAppend(config.MinInsyncReplicas) is not ErrorCode.None and var tooFew)
+        var leader = _leader!;
+        if (request.Acks == -1 && _log.Config is { } config && leader.CheckBeforeAppend(config.MinInsyncReplicas) is not ErrorCode.None and var tooFew)
         {
-            replyTo.Tell(Refuse(tooFew, $"{_tp} has {_replication.Isr.Count} in-sync replicas ({string.Join(",", _replication.Isr)}), " +
+            replyTo.Tell(Refuse(tooFew, $"{_tp} has {leader.Isr.Count} in-sync replicas ({string.Join(",", leader.Isr)}), " +
                                         $"fewer than min.insync.replicas {config.MinInsyncReplicas}: the acks=all write was refused; retry once followers catch up"));
             return;
         }
-        switch (_log.PrepareAppend(request.Batch, request.Acks, NowMs(), LeaderEpoch))
+        switch (_log.PrepareAppend(request.Batch, request.Acks, NowMs(), leader.LeaderEpoch))
         {
             case PartitionLog.AppendDecision.Rejected r:
                 if (request.Acks != 0) replyTo.Tell(Refuse(r.Error, r.Message));
@@ -301,7 +396,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             case PartitionLog.AppendDecision.Duplicate d:
                 var reply = new ProduceResponse(_tp, ErrorCode.None, null, d.BaseOffset, d.LogAppendTime, _log.LogStartOffset);
                 // A retry is answered as its original would be: once written (acks=1), once replicated (acks=all).
-                if (request.Acks == -1) AwaitReplication(d.EndOffset, replyTo, reply, request.TimeoutMs);
+                if (request.Acks == -1) Run(fx => leader.AwaitReplication(d.EndOffset, replyTo, reply, NowMs() + Math.Max(1, request.TimeoutMs), fx));
                 else if (d.EndOffset <= _log.DurableEnd) replyTo.Tell(reply);
                 else DeferAsync(reply, m => replyTo.Tell(m));
                 break;
@@ -321,60 +416,20 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         BrokerMetrics.RecordsIn.Add(a.RecordCount);
         BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
         var reply = new ProduceResponse(_tp, ErrorCode.None, null, a.BaseOffset, a.LogAppendTime, _log.LogStartOffset);
+        var fx = new ReplicaEffects();
         if (request.Acks == 1) replyTo.Tell(reply);
         else if (request.Acks == -1)
         {
-            if (_role == Role.Leader) AwaitReplication(RecordBatch.Wrap(e.Batch).NextOffset, replyTo, reply, request.TimeoutMs);
+            if (_leader != null) _leader.AwaitReplication(RecordBatch.Wrap(e.Batch).NextOffset, replyTo, reply, NowMs() + Math.Max(1, request.TimeoutMs), fx);
             // Leadership moved while the batch was being written: it may be truncated, so it is not acknowledged.
             else replyTo.Tell(reply with { Error = ErrorCode.NotLeaderOrFollower, ErrorMessage = $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry", BaseOffset = -1 });
         }
         BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("api", "produce"));
         _eventsSinceSnapshot++;
-        if (_role == Role.Leader && _replication!.LeaderAppended(_log.DurableEnd)) OnHighWatermarkMoved();
+        _leader?.Appended(fx);
+        Perform(fx);
         WakeParkedFetches();
         MaybeSnapshot();
-    }
-
-    private void AwaitReplication(long endOffset, IActorRef replyTo, ProduceResponse reply, int timeoutMs)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(Math.Max(1, timeoutMs) / 1000.0 * Stopwatch.Frequency);
-        var entry = new AwaitingReplication(endOffset, replyTo, reply, deadline);
-        var node = _awaiting.Last;
-        while (node != null && node.Value.EndOffset > endOffset) node = node.Previous;
-        if (node == null) _awaiting.AddFirst(entry);
-        else _awaiting.AddAfter(node, entry);
-        CompleteReplicatedWrites();
-    }
-
-    /// <summary>Answers the acks=all writes the high watermark has passed.</summary>
-    private void CompleteReplicatedWrites()
-    {
-        if (_replication == null || _log.Config == null) return;
-        while (_awaiting.First is { } first && _replication.CheckReplicated(first.Value.EndOffset, _log.Config.MinInsyncReplicas) is { } outcome)
-        {
-            _awaiting.RemoveFirst();
-            var w = first.Value;
-            w.ReplyTo.Tell(outcome == ErrorCode.None
-                ? w.Reply
-                : w.Reply with
-                {
-                    Error = outcome,
-                    ErrorMessage = $"{_tp}: the batch was written, but the in-sync replicas ({string.Join(",", _replication.Isr)}) fell below min.insync.replicas " +
-                                   $"{_log.Config.MinInsyncReplicas} before it was replicated",
-                });
-        }
-    }
-
-    private void FailAwaitingWrites(ErrorCode code, string message)
-    {
-        foreach (var w in _awaiting) w.ReplyTo.Tell(w.Reply with { Error = code, ErrorMessage = message, BaseOffset = -1 });
-        _awaiting.Clear();
-    }
-
-    private void OnHighWatermarkMoved()
-    {
-        _log.AdvanceHighWatermark(_replication!.HighWatermark);
-        CompleteReplicatedWrites();
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
@@ -387,7 +442,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 replyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
                     $"{_tp}: the journal failed to write the batch ({cause.Message}); it was not appended, retry", -1, -1, _log.LogStartOffset));
         _pendingAppends.Clear();
-        FailAwaitingWrites(ErrorCode.KafkaStorageError, $"{_tp}: the journal failed ({cause.Message}); the replica restarts, retry");
+        Run(fx => _leader?.Resign(ErrorCode.KafkaStorageError, $"{_tp}: the journal failed ({cause.Message}); the replica restarts, retry", fx));
         _logger.Error(cause, "[{0}] journal write of event {1} failed; restarting the replica from its journal", _tp, sequenceNr);
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
@@ -403,7 +458,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         // either in the journal then, or their producers retry).
         if (@event is BatchAppended)
         {
-            FailAwaitingWrites(ErrorCode.KafkaStorageError, $"{_tp}: the journal rejected a batch; the replica restarts, retry");
+            Run(fx => _leader?.Resign(ErrorCode.KafkaStorageError, $"{_tp}: the journal rejected a batch; the replica restarts, retry", fx));
             Context.Stop(Self);
         }
     }
@@ -415,7 +470,22 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _snapshotInProgressSeqNr = LastSequenceNr;
         _eventsSinceSnapshot = 0;
         _snapshotWanted = false;
-        SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs));
+        SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs) with
+        {
+            ControllerEpoch = _fencing.ControllerEpoch, LeaderEpoch = _fencing.LeaderEpoch, PartitionEpoch = _fencing.PartitionEpoch,
+        });
+    }
+
+    /// <summary>Journals the high watermark when it moved since the last checkpoint (Kafka's replication-offset-checkpoint).</summary>
+    private void CheckpointHighWatermark()
+    {
+        if (!_log.Exists || _log.HighWatermark <= _checkpointedHighWatermark) return;
+        PersistAsync(new HighWatermarkCheckpointed(_log.HighWatermark), e =>
+        {
+            _log.NoteEvent(LastSequenceNr);
+            _checkpointedHighWatermark = Math.Max(_checkpointedHighWatermark, e.Offset);
+            _eventsSinceSnapshot++;
+        });
     }
 
     // ---------------------------------------------------------------- fetch (leader)
@@ -449,7 +519,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 $"{_tp}: broker {request.ReplicaId} follows leader epoch {request.LeaderEpoch}, this leader is at epoch {LeaderEpoch}"));
             return;
         }
-        if (!_replication!.IsFollower(request.ReplicaId))
+        var leader = _leader!;
+        if (!leader.IsFollower(request.ReplicaId))
         {
             replyTo.Tell(FetchError(request, ErrorCode.NotLeaderOrFollower, $"broker {request.ReplicaId} is not a replica of {_tp}"));
             return;
@@ -460,13 +531,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 $"{_tp}: follower {request.ReplicaId} fetched from {request.FetchOffset}, outside the leader's log {_log.LogStartOffset}..{_log.DurableEnd}; it must truncate"));
             return;
         }
-        var outcome = _replication.FollowerFetched(request.ReplicaId, request.FetchOffset, NowMs());
-        if (outcome.ProposeIsr is { } proposal) ProposeIsr(proposal);
-        if (outcome.HighWatermarkMoved)
-        {
-            OnHighWatermarkMoved();
-            WakeParkedFetches();
-        }
+        Run(fx => leader.FollowerFetched(request.ReplicaId, request.FetchOffset, NowMs(), fx));
         ServeFetch(request, request.FetchOffset, request.MaxBytes, 1, request.MaxWaitMs, forFollower: true, replyTo, started);
     }
 
@@ -482,7 +547,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 if (c.Records.Length >= Math.Max(1, minBytes) || maxWaitMs <= 0)
                     ReplyFetch(request, replyTo, c.Records, started);
                 else
-                    Park(request, offset, maxWaitMs, replyTo, started);
+                {
+                    var parked = _waiters.Park(request, replyTo, _log.PositionOf(offset) ?? _log.LogBytes, started);
+                    Timers.StartSingleTimer(parked.Id, new FetchDeadline(parked.Id), TimeSpan.FromMilliseconds(maxWaitMs));
+                }
                 break;
             case PartitionLog.FetchPlan.FromJournal j:
                 StartRead(j.FromSequenceNr, j.ToSequenceNr, request, replyTo, started);
@@ -496,32 +564,24 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _ => new FetchResponse(_tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>()),
     };
 
-    private void Park(object request, long offset, int maxWaitMs, IActorRef replyTo, long started)
-    {
-        var id = ++_nextId;
-        var position = _log.PositionOf(offset) ?? _log.LogBytes;
-        _parked[id] = new ParkedFetch(id, request, replyTo, position, started);
-        Timers.StartSingleTimer(id, new FetchDeadline(id), TimeSpan.FromMilliseconds(maxWaitMs));
-    }
-
     /// <summary>Answers waiting fetches that can now be served: followers' when the log grew, consumers' when the high watermark moved.</summary>
     private void WakeParkedFetches()
     {
-        if (_parked.Count == 0) return;
-        var highWatermarkPosition = _log.PositionOf(_log.HighWatermark) ?? _log.LogBytes;
-        List<ParkedFetch>? ready = null;
-        foreach (var p in _parked.Values)
+        if (_waiters.Count == 0) return;
+        foreach (var p in _waiters.TakeReady(_log.PositionOf(_log.HighWatermark) ?? _log.LogBytes, _log.LogBytes))
         {
-            var (end, minBytes) = p.Request is FetchRequest f ? (highWatermarkPosition, f.MinBytes) : (_log.LogBytes, 1);
-            if (end - p.StartPosition >= Math.Max(1, minBytes))
-                (ready ??= new()).Add(p);
-        }
-        if (ready == null) return;
-        foreach (var p in ready)
-        {
-            _parked.Remove(p.Id);
             Timers.Cancel(p.Id);
             AnswerFetchNow(p.Request, p.ReplyTo, p.StartedTicks);
+        }
+    }
+
+    /// <summary>Answers every parked fetch with an error (the replica stops leading, or the partition is gone).</summary>
+    private void FailParkedFetches(ErrorCode code, string message)
+    {
+        foreach (var p in _waiters.TakeAll())
+        {
+            Timers.Cancel(p.Id);
+            p.ReplyTo.Tell(FetchError(p.Request, code, message));
         }
     }
 
@@ -584,6 +644,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             Sender.Tell(new ListOffsetsResponse(_tp, notServing.Code, notServing.Message, -1, -1));
             return;
         }
+        if (request.Timestamp != ListOffsetsRequest.Earliest && _leader is { HighWatermarkEstablished: false } leader)
+        {
+            // Kafka's KIP-207: until a new leader's high watermark reaches the start of its epoch, "latest" could be
+            // below what the previous leader answered, and a consumer would read again what it had read.
+            Sender.Tell(new ListOffsetsResponse(_tp, ErrorCode.OffsetNotAvailable,
+                $"{_tp}: the new leader's high watermark {_log.HighWatermark} has not reached the start of its epoch {leader.EpochStartOffset} yet; retry", -1, -1));
+            return;
+        }
         switch (request.Timestamp)
         {
             case ListOffsetsRequest.Earliest:
@@ -618,7 +686,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     private void StartRead(long from, long to, object request, IActorRef replyTo, long started)
     {
-        var id = ++_nextId;
+        var id = ++_nextReadId;
         _reads[id] = new PendingRead(replyTo, request, started, to);
         Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, from, to, id));
     }
@@ -628,8 +696,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         if (!_reads.Remove(read.CorrelationId, out var pending)) return;
         switch (pending.Request)
         {
-            case TruncationRead t:
-                OnTruncationRead(t, read);
+            case FollowerRole.TruncationRead t:
+                Run(fx => _follower?.TruncationEventsRead(t, read.Events, read.Error, fx));
                 break;
             case FetchRequest or ReplicaFetchRequest when read.Error != null:
                 pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}"));
@@ -681,17 +749,15 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private void HandleEnsure(EnsurePartition command)
     {
         var replyTo = Sender;
-        if (command.ControllerEpoch < _controllerEpoch)
+        if (command.ControllerEpoch < _fencing.ControllerEpoch)
         {
-            // A controller that has been replaced: its view of leadership is stale.
+            // A controller that has been replaced: its view of config and leadership is stale.
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
             return;
         }
-        _controllerEpoch = command.ControllerEpoch;
         if (_log.Exists && _log.ConfigMap != null && SameConfig(_log.ConfigMap, command.Config))
         {
-            ApplyLeadership(command);
-            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
+            ApplyLeadership(command, replyTo);
             return;
         }
         Persist(new PartitionConfigured(command.Config), e =>
@@ -701,29 +767,82 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
             if (created) StartLogMaintenance();
             _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
-            ApplyLeadership(command);
-            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
+            ApplyLeadership(command, replyTo);
         });
     }
 
-    private void ApplyLeadership(EnsurePartition command)
+    /// <summary>Takes up what the controller said, once what fences the replica is journaled, then acknowledges.</summary>
+    private void ApplyLeadership(EnsurePartition command, IActorRef replyTo)
     {
-        var next = command.Assignment;
-        if (_assignment is { } current &&
-            (next.LeaderEpoch < current.LeaderEpoch || (next.LeaderEpoch == current.LeaderEpoch && next.PartitionEpoch < current.PartitionEpoch)))
-            return; // older news
-        var sameEpoch = _assignment != null && next.LeaderEpoch == _assignment.LeaderEpoch && next.Leader == _assignment.Leader;
-        _assignment = next;
-        if (sameEpoch && _role != Role.None)
+        var decision = ReplicaLeadership.Decide(_brokerId, (CurrentRole, Assignment), _fencing, _log.LatestEpoch, command);
+        if (decision is ReplicaLeadership.Decision.Stale)
         {
-            // Same leadership, newer ISR (the controller recorded a change): only the leader cares.
-            if (_role == Role.Leader && _replication!.IsrCommitted(next.Isr)) OnHighWatermarkMoved();
-            if (_role == Role.Follower && command.Leader != null) _leaderEndpoint = command.Leader;
+            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
             return;
         }
-        if (next.Leader == _brokerId) BecomeLeader(next);
-        else if (next.Leader >= 0 && next.Replicas.Contains(_brokerId) && command.Leader != null) BecomeFollower(next, command.Leader);
-        else BecomeNothing(next.Leader < 0 ? "the partition has no live in-sync replica to lead it" : "this broker is not one of its replicas");
+        if (decision is ReplicaLeadership.Decision.Refused refused)
+        {
+            _logger.Error("[{0}] refused the controller's leadership: {1}", _tp, refused.Why);
+            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.FencedLeaderEpoch, $"{_tp} on broker {_brokerId}: {refused.Why}"));
+            return;
+        }
+        void TakeUp()
+        {
+            switch (decision)
+            {
+                case ReplicaLeadership.Decision.Updated u when _leader != null:
+                    Run(fx => _leader.AssignmentUpdated(u.Next, fx));
+                    break;
+                case ReplicaLeadership.Decision.Updated u:
+                    _follower?.AssignmentUpdated(u.Next, command.Leader);
+                    break;
+                case ReplicaLeadership.Decision.Become b:
+                    TakeRole(b, command.Leader);
+                    break;
+            }
+            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
+        }
+        if (ReplicaLeadership.ToRecord(_fencing, command.ControllerEpoch, command.Assignment) is not { } record)
+        {
+            TakeUp();
+            return;
+        }
+        Persist(record, e =>
+        {
+            _fencing = ReplicaLeadership.Fencing.Of(e);
+            _log.NoteEvent(LastSequenceNr);
+            _eventsSinceSnapshot++;
+            TakeUp();
+        });
+    }
+
+    /// <summary>The one place the role changes (<see cref="ReplicaLeadership.CheckTransition"/> refuses illegal moves).</summary>
+    private void TakeRole(ReplicaLeadership.Decision.Become become, BrokerInfo? leaderEndpoint)
+    {
+        ReplicaLeadership.CheckTransition((CurrentRole, Assignment), become.Role, become.Next);
+        LeaveRole();
+        var a = become.Next;
+        switch (become.Role)
+        {
+            case Role.Leader:
+                _log.AssignEpoch(a.LeaderEpoch, _log.LogEndOffset);
+                _leader = new LeaderRole(_brokerId, a, _log, _replicationSettings.ReplicaLagTimeMaxMs, _settings.ControllerQuorumTimeout + TimeSpan.FromSeconds(2), NowMs());
+                Run(_leader.Appended);
+                if (a.Replicas.Count > 1)
+                    Timers.StartPeriodicTimer(nameof(LeaderTick), new LeaderTick(), TimeSpan.FromMilliseconds(Math.Clamp(_replicationSettings.ReplicaLagTimeMaxMs / 2, 10, 500)));
+                _logger.Info("[{0}] leads at epoch {1} (replicas {2}, in sync {3}); log end {4}, high watermark {5}", _tp, a.LeaderEpoch,
+                    string.Join(",", a.Replicas), string.Join(",", a.Isr), _log.LogEndOffset, _log.HighWatermark);
+                break;
+            case Role.Follower:
+                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession);
+                _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset);
+                Run(_follower.Start);
+                break;
+            default:
+                _idleAssignment = a;
+                _logger.Info("[{0}] neither leads nor follows: {1}", _tp, become.Why);
+                break;
+        }
     }
 
     /// <summary>A replica that stops or restarts has no role any more: its watchers must not go on trusting it.</summary>
@@ -743,298 +862,18 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
         _leadershipWatchers.Clear();
         Timers.Cancel(nameof(LeaderTick));
-        _followerSession++;
-        _leaderReplica = null;
-        _alterPartitionInFlight = false;
-        foreach (var p in _parked.Values)
+        FailParkedFetches(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} no longer leads {_tp}: refresh metadata");
+        var fx = new ReplicaEffects();
+        _leader?.Resign(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry", fx);
+        if (_follower is { } follower)
         {
-            Timers.Cancel(p.Id);
-            p.ReplyTo.Tell(FetchError(p.Request, ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} no longer leads {_tp}: refresh metadata"));
+            follower.Stop(fx);
+            if (follower.LeaderReplica != null) Context.Unwatch(follower.LeaderReplica);
         }
-        _parked.Clear();
-        FailAwaitingWrites(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry");
-        _replication = null;
-    }
-
-    private void BecomeLeader(PartitionAssignment a)
-    {
-        LeaveRole();
-        _role = Role.Leader;
-        _log.AssignEpoch(a.LeaderEpoch, _log.LogEndOffset);
-        _replication = new LeaderReplication(_brokerId, a.Replicas, a.Isr, _log.DurableEnd, _log.HighWatermark, _replicationSettings.ReplicaLagTimeMaxMs,
-            NowMs(), leaderEpochStartOffset: _log.LogEndOffset);
-        _log.AdvanceHighWatermark(_replication.HighWatermark);
-        if (a.Replicas.Count > 1)
-        {
-            var interval = TimeSpan.FromMilliseconds(Math.Clamp(_replicationSettings.ReplicaLagTimeMaxMs / 2, 10, 500));
-            Timers.StartPeriodicTimer(nameof(LeaderTick), new LeaderTick(), interval);
-        }
-        _logger.Info("[{0}] leads at epoch {1} (replicas {2}, in sync {3}); log end {4}, high watermark {5}", _tp, a.LeaderEpoch,
-            string.Join(",", a.Replicas), string.Join(",", a.Isr), _log.LogEndOffset, _log.HighWatermark);
-    }
-
-    private void BecomeFollower(PartitionAssignment a, BrokerInfo leader)
-    {
-        LeaveRole();
-        _role = Role.Follower;
-        _leaderEndpoint = leader;
-        _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset);
-        StartFollowing();
-    }
-
-    private void BecomeNothing(string why)
-    {
-        LeaveRole();
-        _role = Role.None;
-        _logger.Info("[{0}] neither leads nor follows: {1}", _tp, why);
-    }
-
-    private void OnLeaderTick()
-    {
-        if (_role != Role.Leader) return;
-        if (_replication!.ShrinkIsr(NowMs()) is { } proposal) ProposeIsr(proposal);
-        var now = Stopwatch.GetTimestamp();
-        var node = _awaiting.First;
-        while (node != null)
-        {
-            var next = node.Next;
-            if (node.Value.DeadlineTicks <= now)
-            {
-                _awaiting.Remove(node);
-                node.Value.ReplyTo.Tell(node.Value.Reply with
-                {
-                    Error = ErrorCode.RequestTimedOut, BaseOffset = -1,
-                    ErrorMessage = $"{_tp}: the batch was written by the leader but not replicated to the in-sync replicas ({string.Join(",", _replication.Isr)}) in time",
-                });
-            }
-            node = next;
-        }
-    }
-
-    /// <summary>Asks the controller to record a new ISR (one proposal at a time; the next waits for the answer).</summary>
-    private void ProposeIsr(IReadOnlyList<int> isr)
-    {
-        if (_alterPartitionInFlight || _assignment == null) return;
-        _alterPartitionInFlight = true;
-        var epoch = LeaderEpoch;
-        _logger.Info("[{0}] proposes in-sync replicas {1} (now {2})", _tp, string.Join(",", isr), string.Join(",", _replication!.Isr));
-        var request = new AlterPartitionRequest(_tp, _brokerId, epoch, _assignment.PartitionEpoch, isr);
-        var timeout = _settings.ControllerQuorumTimeout + TimeSpan.FromSeconds(2);
-        Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Ask<AlterPartitionResponse>(request, timeout)
-            .ContinueWith(t => t.IsCompletedSuccessfully
-                ? new AlterPartitionResult(t.Result, null, epoch)
-                : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", epoch))
-            .PipeTo(Self);
-    }
-
-    private void OnAlterPartitionResult(AlterPartitionResult result)
-    {
-        if (result.LeaderEpoch != LeaderEpoch || _role != Role.Leader) return;
-        _alterPartitionInFlight = false;
-        // The answer and the controller's EnsurePartition travel different routes: never go back to an older partition epoch.
-        if (result.Response?.Assignment is { } known && _assignment != null && known.PartitionEpoch <= _assignment.PartitionEpoch)
-        {
-            _replication!.ProposalFailed();
-            return;
-        }
-        if (result.Response is not { Error: ErrorCode.None, Assignment: { } recorded })
-        {
-            _replication!.ProposalFailed();
-            // Refused because the partition moved on (an ISR the controller changed itself): adopt what it recorded.
-            if (result.Response?.Assignment is { } current && current.Leader == _brokerId && current.LeaderEpoch == LeaderEpoch)
-            {
-                _assignment = current;
-                if (_replication.IsrCommitted(current.Isr)) OnHighWatermarkMoved();
-            }
-            _logger.Warning("[{0}] the controller did not record the proposed in-sync replicas: {1}", _tp,
-                result.Failure ?? $"{result.Response!.Error.KafkaName()} {result.Response.ErrorMessage}");
-            return;
-        }
-        var before = _replication!.Isr.Count;
-        _assignment = recorded;
-        if (_replication.IsrCommitted(recorded.Isr)) OnHighWatermarkMoved();
-        if (recorded.Isr.Count < before) BrokerMetrics.IsrShrinks.Add(1);
-        else if (recorded.Isr.Count > before) BrokerMetrics.IsrExpands.Add(1);
-        _logger.Info("[{0}] in-sync replicas are now {1} (partition epoch {2})", _tp, string.Join(",", recorded.Isr), recorded.PartitionEpoch);
-        CompleteReplicatedWrites();
-    }
-
-    // ---------------------------------------------------------------- follower
-
-    private object SendToLeader(object request)
-    {
-        if (_leaderReplica != null) _leaderReplica.Tell(request);
-        else Context.ActorSelection(Gateway.BrokerGateway.GatewayPath(Context.System, _leaderEndpoint!.Host, _leaderEndpoint.Port)).Tell(request);
-        return request;
-    }
-
-    /// <summary>First step as a follower: learn where this log stops agreeing with the leader's.</summary>
-    private void StartFollowing()
-    {
-        if (_log.HasPendingWrites)
-        {
-            // Writes from the time this replica led are still in flight: truncation must see them in the journal.
-            Timers.StartSingleTimer("follower-retry", new FollowerRetry(_followerSession), TimeSpan.FromMilliseconds(10));
-            return;
-        }
-        if (_log.LogEndOffset == _log.LogStartOffset)
-        {
-            SendReplicaFetch();
-            return;
-        }
-        _followerCorrelation++;
-        SendToLeader(new OffsetForLeaderEpochRequest(_tp, _brokerId, LeaderEpoch, _log.LatestEpoch, _followerCorrelation));
-        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation, EpochLookup: true),
-            TimeSpan.FromMilliseconds(_replicationSettings.ReplicaSocketTimeoutMs));
-    }
-
-    private void FollowerBackoff()
-    {
-        Timers.StartSingleTimer("follower-retry", new FollowerRetry(_followerSession), TimeSpan.FromMilliseconds(_replicationSettings.ReplicaFetchBackoffMs));
-    }
-
-    private void OnOffsetForLeaderEpoch(OffsetForLeaderEpochResponse response)
-    {
-        if (_role != Role.Follower || response.CorrelationId != _followerCorrelation) return;
-        Timers.Cancel("follower-timeout");
-        if (response.Error != ErrorCode.None)
-        {
-            _logger.Info("[{0}] leader {1} answered the epoch lookup with {2} ({3}); retrying", _tp, _assignment?.Leader, response.Error.KafkaName(), response.ErrorMessage);
-            FollowerBackoff();
-            return;
-        }
-        // Kafka's rule: cut back to where the leader's copy of our last common epoch ends, never beyond our own end for it.
-        var target = response.LeaderEpoch < 0
-            ? _log.LogStartOffset
-            : Math.Min(response.EndOffset, _log.EndOffsetForEpoch(response.LeaderEpoch).EndOffset);
-        if (target >= _log.LogEndOffset || _log.PlanTruncation(target) is not { } range)
-        {
-            SendReplicaFetch();
-            return;
-        }
-        var id = ++_nextId;
-        _reads[id] = new PendingRead(Self, new TruncationRead(target, _followerSession), Stopwatch.GetTimestamp());
-        Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, range.FromSequenceNr, range.ToSequenceNr, id));
-    }
-
-    private void OnTruncationRead(TruncationRead t, JournalRangeReader.RangeRead read)
-    {
-        if (_role != Role.Follower || t.Session != _followerSession) return;
-        if (read.Error != null)
-        {
-            _logger.Warning("[{0}] could not read the journal to truncate to offset {1}: {2}; retrying", _tp, t.Target, read.Error);
-            FollowerBackoff();
-            return;
-        }
-        if (_log.DecideTruncation(read.Events, t.Target) is not { } truncation)
-        {
-            SendReplicaFetch();
-            return;
-        }
-        var session = _followerSession;
-        var before = _log.LogEndOffset;
-        AbandonCleaning();
-        Persist(truncation, e =>
-        {
-            _log.ApplyTruncation(e, LastSequenceNr);
-            BrokerMetrics.LogTruncations.Add(1);
-            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-            _logger.Warning("[{0}] truncated the log from offset {1} back to {2}: the leader (broker {3}) does not have those records", _tp, before, e.Offset,
-                _assignment?.Leader);
-            if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
-        });
-    }
-
-    private void SendReplicaFetch()
-    {
-        _followerCorrelation++;
-        SendToLeader(new ReplicaFetchRequest(_tp, _brokerId, LeaderEpoch, _log.LogEndOffset, _replicationSettings.ReplicaFetchMaxBytes,
-            _replicationSettings.ReplicaFetchWaitMaxMs, _followerCorrelation));
-        Timers.StartSingleTimer("follower-timeout", new FollowerFetchTimedOut(_followerCorrelation, EpochLookup: false),
-            TimeSpan.FromMilliseconds(_replicationSettings.ReplicaFetchWaitMaxMs + _replicationSettings.ReplicaSocketTimeoutMs));
-    }
-
-    private void OnReplicaFetchResponse(ReplicaFetchResponse response)
-    {
-        if (_role != Role.Follower || response.CorrelationId != _followerCorrelation) return;
-        Timers.Cancel("follower-timeout");
-        switch (response.Error)
-        {
-            case ErrorCode.None:
-                break;
-            case ErrorCode.OffsetOutOfRange when response.LogStartOffset > _log.LogEndOffset && !_log.HasPendingWrites:
-                ResetToLeaderLogStart(response.LogStartOffset);
-                return;
-            case ErrorCode.OffsetOutOfRange:
-                // The leader's log does not reach ours: find the common point again.
-                StartFollowing();
-                return;
-            default:
-                _logger.Info("[{0}] leader {1} answered the fetch from offset {2} with {3} ({4}); retrying in {5} ms", _tp, _assignment?.Leader,
-                    _log.LogEndOffset, response.Error.KafkaName(), response.ErrorMessage, _replicationSettings.ReplicaFetchBackoffMs);
-                _leaderReplica = null;
-                FollowerBackoff();
-                return;
-        }
-        _leaderReplica = Sender;
-        if (response.Records.Length == 0)
-        {
-            FollowerHighWatermark(response.HighWatermark);
-            SendReplicaFetch();
-            return;
-        }
-        var now = NowMs();
-        var events = new List<BatchAppended>();
-        foreach (var batch in RecordBatch.ReadAll(response.Records))
-        {
-            var bytes = batch.Bytes.ToArray();
-            if (_log.PrepareFollowerAppend(bytes, now) is { } problem)
-            {
-                _logger.Warning("[{0}] refused a batch from leader {1}: {2}", _tp, _assignment?.Leader, problem);
-                break;
-            }
-            events.Add(new BatchAppended(bytes));
-        }
-        if (events.Count == 0)
-        {
-            FollowerBackoff();
-            return;
-        }
-        var session = _followerSession;
-        var last = events[^1];
-        PersistAll(events, e =>
-        {
-            _log.OnPersisted(e.Batch, LastSequenceNr);
-            _eventsSinceSnapshot++;
-            if (!ReferenceEquals(e, last)) return;
-            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-            FollowerHighWatermark(response.HighWatermark);
-            MaybeSnapshot();
-            if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
-        });
-    }
-
-    /// <summary>
-    /// Everything this follower has lies below its leader's log start (retention removed it there while this broker was
-    /// away): the log is emptied and fetching starts at the leader's log start, as Kafka's followers do.
-    /// </summary>
-    private void ResetToLeaderLogStart(long leaderLogStart)
-    {
-        var session = _followerSession;
-        var from = _log.LogEndOffset;
-        AbandonCleaning();
-        Persist(new LogReset(leaderLogStart), e =>
-        {
-            _log.ApplyReset(e, LastSequenceNr);
-            _logStartSequenceNr = LastSequenceNr;
-            _snapshotWanted = true;
-            MaybeSnapshot();
-            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-            PublishLogExtent();
-            _logger.Warning("[{0}] the leader's log starts at {1}, past this replica's log end {2}: the log was emptied and fetching starts there", _tp,
-                leaderLogStart, from);
-            if (session == _followerSession && _role == Role.Follower) SendReplicaFetch();
-        });
+        Perform(fx);
+        _leader = null;
+        _follower = null;
+        _idleAssignment = null;
     }
 
     // ---------------------------------------------------------------- retention and compaction
@@ -1044,6 +883,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         var cleaner = _settings.LogCleaner;
         var interval = Math.Min(cleaner.CleanerBackoffMs, cleaner.RetentionCheckIntervalMs);
         Timers.StartPeriodicTimer(nameof(LogMaintenanceTick), new LogMaintenanceTick(), TimeSpan.FromMilliseconds(interval));
+        Timers.StartPeriodicTimer(nameof(HighWatermarkCheckpointTick), new HighWatermarkCheckpointTick(),
+            TimeSpan.FromMilliseconds(_replicationSettings.ReplicaHighWatermarkCheckpointIntervalMs));
         _lastRetentionCheckMs = NowMs();
         PublishLogExtent();
     }
@@ -1164,12 +1005,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Persist(new PartitionDeleted(), _ =>
         {
             _log.ApplyDeleted(LastSequenceNr);
-            foreach (var p in _parked.Values)
-                p.ReplyTo.Tell(FetchError(p.Request, ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted"));
-            _parked.Clear();
+            FailParkedFetches(ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted");
             LeaveRole();
-            _role = Role.None;
-            _assignment = null;
+            _fencing = AfterDeletion(_fencing);
+            _checkpointedHighWatermark = 0;
             BrokerMetrics.RemovePartition(_tp);
             // The log is gone for good: the journal keeps only the highest sequence number, so a topic created later
             // with the same name starts from an empty log.

@@ -33,6 +33,19 @@ public sealed record BatchAppended(byte[] Batch);
 public sealed record PartitionDeleted;
 
 /// <summary>
+/// The replica took up a leadership: the highest controller, leader and partition epochs it accepted, journaled before
+/// it acts on them so that after a restart it still refuses older ones (what fences it must survive it).
+/// </summary>
+public sealed record LeadershipAccepted(int ControllerEpoch, int LeaderEpoch, int PartitionEpoch);
+
+/// <summary>
+/// The high watermark reached <c>Offset</c> (Kafka's replication-offset-checkpoint, written every
+/// <c>replica.high.watermark.checkpoint.interval.ms</c>): a restarted replica serves consumers from there at once, and
+/// "latest" never goes back.
+/// </summary>
+public sealed record HighWatermarkCheckpointed(long Offset);
+
+/// <summary>
 /// The log was cut back to <c>Offset</c> (a batch boundary, <c>Position</c> bytes into the log) because the leader does
 /// not have what followed: journal events from <c>FirstDeadSequenceNr</c> up to this event no longer belong to the log.
 /// </summary>
@@ -97,7 +110,8 @@ public readonly record struct ProducerBatchMetadata(int FirstSequence, int LastS
 public sealed record PartitionSnapshot(IReadOnlyDictionary<string, string> Config, long LogStartOffset, long LogEndOffset,
     long LogBytes, long MaxTimestamp, long BytesSinceIndexEntry, IReadOnlyList<OffsetIndexEntry> Index, IReadOnlyList<ProducerStateEntry> Producers,
     bool Deleted, IReadOnlyList<LeaderEpochEntry> LeaderEpochs, IReadOnlyList<SequenceRange> DeadRanges,
-    IReadOnlyList<LogSegmentInfo> Segments, long CleanedUpTo);
+    IReadOnlyList<LogSegmentInfo> Segments, long CleanedUpTo, long HighWatermark = 0, int ControllerEpoch = -1, int LeaderEpoch = -1,
+    int PartitionEpoch = -1);
 
 /// <summary>
 /// A log segment: the batches from <c>BaseOffset</c> (journal event <c>FirstSequenceNr</c>, <c>Position</c> bytes into

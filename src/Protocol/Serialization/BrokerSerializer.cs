@@ -90,7 +90,10 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<PartitionConfigured>("pCF", (w, m) => w.StringMap(m.Config), r => new PartitionConfigured(r.StringMap())),
         C<BatchAppended>("pBA", (w, m) => w.Bytes(m.Batch), r => new BatchAppended(r.Bytes())),
         C<PartitionDeleted>("pDL", (_, _) => { }, _ => new PartitionDeleted()),
-        C<PartitionSnapshot>("pSN3", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true, withSegments: true)),
+        C<PartitionSnapshot>("pSN4", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true, withSegments: true, withFencing: true)),
+        C<LeadershipAccepted>("pLA", (w, m) => { w.Int(m.ControllerEpoch); w.Int(m.LeaderEpoch); w.Int(m.PartitionEpoch); },
+            r => new LeadershipAccepted(r.Int(), r.Int(), r.Int())),
+        C<HighWatermarkCheckpointed>("pHW", (w, m) => w.Long(m.Offset), r => new HighWatermarkCheckpointed(r.Long())),
         C<LogReset>("pLR", (w, m) => w.Long(m.Offset), r => new LogReset(r.Long())),
         C<LogStartAdvanced>("pLS", (w, m) => { w.Long(m.Offset); w.Long(m.FirstKeptSequenceNr); }, r => new LogStartAdvanced(r.Long(), r.Long())),
         C<LogCleaned>("pLC", (w, m) => { w.Long(m.CleanedUpTo); w.List(m.SegmentBytes, (ww, x) => { ww.Long(x.BaseOffset); ww.Long(x.Bytes); }); },
@@ -209,6 +212,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false, withSegments: false),
         // Partition snapshots before segments, retention and compaction.
         ["pSN2"] = r => ReadPartitionSnapshot(r, withReplication: true, withSegments: false),
+        // Partition snapshots before the high watermark and the fencing epochs were kept.
+        ["pSN3"] = r => ReadPartitionSnapshot(r, withReplication: true, withSegments: true),
     };
 
     private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);
@@ -380,9 +385,19 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         w.List(s.DeadRanges, (ww, d) => { ww.Long(d.From); ww.Long(d.To); });
         w.List(s.Segments, (ww, g) => { ww.Long(g.BaseOffset); ww.Long(g.FirstSequenceNr); ww.Long(g.Position); ww.Long(g.FirstTimestamp); ww.Long(g.MaxTimestamp); ww.Long(g.Bytes); });
         w.Long(s.CleanedUpTo);
+        w.Long(s.HighWatermark);
+        w.Int(s.ControllerEpoch);
+        w.Int(s.LeaderEpoch);
+        w.Int(s.PartitionEpoch);
     }
 
-    private static PartitionSnapshot ReadPartitionSnapshot(WireReader r, bool withReplication, bool withSegments) =>
+    private static PartitionSnapshot ReadPartitionSnapshot(WireReader r, bool withReplication, bool withSegments, bool withFencing = false)
+    {
+        var snapshot = ReadPartitionSnapshotV3(r, withReplication, withSegments);
+        return withFencing ? snapshot with { HighWatermark = r.Long(), ControllerEpoch = r.Int(), LeaderEpoch = r.Int(), PartitionEpoch = r.Int() } : snapshot;
+    }
+
+    private static PartitionSnapshot ReadPartitionSnapshotV3(WireReader r, bool withReplication, bool withSegments) =>
         new(r.StringMap(), r.Long(), r.Long(), r.Long(), r.Long(), r.Long(),
             r.List(rr => new OffsetIndexEntry(rr.Long(), rr.Long(), rr.Long(), rr.Long())),
             r.List(rr => new ProducerStateEntry(rr.Long(), rr.Short(), rr.Long(),

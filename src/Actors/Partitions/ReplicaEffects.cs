@@ -1,0 +1,62 @@
+using Akka.Actor;
+using AkkaBroker.Protocol.Messages;
+
+namespace AkkaBroker.Actors.Partitions;
+
+/// <summary>
+/// One thing a replica's pure logic decided must happen; <see cref="PartitionReplica"/> carries them out in order.
+/// Together they are the single result shape of every role (Kafka's <c>CoordinatorResult</c>: records and responses).
+/// </summary>
+public abstract record ReplicaEffect
+{
+    /// <summary>Answer a request (a producer's, a follower's, a consumer's).</summary>
+    public sealed record Reply(IActorRef To, object Message) : ReplicaEffect;
+
+    /// <summary>Ask the controller through this broker's gateway; the answer, or its absence after <c>Timeout</c>, comes back as an input.</summary>
+    public sealed record AskController(object Message, TimeSpan Timeout) : ReplicaEffect;
+
+    /// <summary>Send to the leader replica: straight to its actor (<c>Replica</c>) when known, else through the gateway of the broker at <c>Leader</c>.</summary>
+    public sealed record SendToLeader(object Message, IActorRef? Replica, BrokerInfo Leader) : ReplicaEffect;
+
+    /// <summary>Watch the leader replica's actor: when it stops, requests in flight to it are lost and must go again.</summary>
+    public sealed record WatchLeader(IActorRef Replica) : ReplicaEffect;
+
+    public sealed record StartTimer(string Key, object Message, TimeSpan Delay) : ReplicaEffect;
+
+    public sealed record CancelTimer(string Key) : ReplicaEffect;
+
+    /// <summary>Journal these events; when each is written the actor applies it and tells the role that owns it.</summary>
+    public sealed record Persist(IReadOnlyList<object> Events) : ReplicaEffect;
+
+    /// <summary>Read journal events <c>From</c>..<c>To</c> (batches only) for the role that asked; <c>Purpose</c> comes back with them.</summary>
+    public sealed record ReadJournal(long From, long To, object Purpose) : ReplicaEffect;
+
+    /// <summary>The high watermark moved: parked consumer fetches may now be answered.</summary>
+    public sealed record HighWatermarkMoved : ReplicaEffect;
+
+    /// <summary>A line for the broker's log; the actor adds the partition's name.</summary>
+    public sealed record Log(Akka.Event.LogLevel Level, string Message) : ReplicaEffect;
+}
+
+/// <summary>An ordered list of <see cref="ReplicaEffect"/>s, built by a role's decision and performed by the actor.</summary>
+public sealed class ReplicaEffects
+{
+    private readonly List<ReplicaEffect> _effects = new();
+
+    public IReadOnlyList<ReplicaEffect> All => _effects;
+
+    public ReplicaEffects Add(ReplicaEffect effect)
+    {
+        _effects.Add(effect);
+        return this;
+    }
+
+    public ReplicaEffects Reply(IActorRef to, object message) => Add(new ReplicaEffect.Reply(to, message));
+
+    public ReplicaEffects Info(string message) => Add(new ReplicaEffect.Log(Akka.Event.LogLevel.InfoLevel, message));
+
+    public ReplicaEffects Warning(string message) => Add(new ReplicaEffect.Log(Akka.Event.LogLevel.WarningLevel, message));
+
+    /// <summary>The effects of one kind, for tests and for the actor's routing.</summary>
+    public IEnumerable<T> Of<T>() where T : ReplicaEffect => _effects.OfType<T>();
+}

@@ -56,6 +56,8 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2, 3], 2, 4, [2, 3], 7), new BrokerInfo(2, "127.0.0.1", 9202), 5),
         new EnsurePartition(Tp, Map, new PartitionAssignment(0, [1, 2], -1, 4, [1], 7), null, 5),
         new LogTruncated(120, 4096, 17),
+        new LeadershipAccepted(3, 7, 12),
+        new HighWatermarkCheckpointed(4242),
         new PartitionLeadershipRequest(Tp, 3),
         new ReplicaFetchRequest(Tp, 2, 4, 100, 1 << 20, 500, 9),
         new ReplicaFetchResponse(Tp, ErrorCode.None, null, 90, 0, [1, 2, 3], 9),
@@ -73,7 +75,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)],
             [new ProducerStateEntry(7, 0, 100, [new ProducerBatchMetadata(0, 4, 0, -1)])], false,
             [new LeaderEpochEntry(0, 0), new LeaderEpochEntry(3, 7)], [new SequenceRange(5, 9)],
-            [new LogSegmentInfo(0, 2, 0, 90, 99, 500)], 4),
+            [new LogSegmentInfo(0, 2, 0, 90, 99, 500)], 4, 9, 3, 2, 7),
         new LogStartAdvanced(40, 12),
         new LogReset(77),
         new LogCleaned(40, [new SegmentSize(0, 120), new SegmentSize(20, 300)]),
@@ -210,7 +212,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         var bytes = serializer.ToBinary(current);
         // The "pSN" layout is the "pSN2" layout without the two trailing lists (each an int count of 1 and 0 here),
         // which is "pSN3" without its segment list (count 0) and cleaner offset.
-        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes[..^(4 + 4 + 8 + 4 + 4 + 8)], "pSN"));
+        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes[..^(4 + 4 + 8 + 4 + 4 + 8 + V4Tail)], "pSN"));
         Assert.Equal(10, legacy.LogEndOffset);
         Assert.Empty(legacy.LeaderEpochs);
         Assert.Empty(legacy.DeadRanges);
@@ -223,10 +225,27 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         var current = new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)], [], false, [new LeaderEpochEntry(0, 0)],
             [new SequenceRange(3, 4)], [], 0);
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(PartitionSnapshot));
-        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(serializer.ToBinary(current)[..^(4 + 8)], "pSN2"));
+        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(serializer.ToBinary(current)[..^(4 + 8 + V4Tail)], "pSN2"));
         Assert.Equal([new SequenceRange(3, 4)], legacy.DeadRanges);
         Assert.Empty(legacy.Segments);
         Assert.Equal(0, legacy.CleanedUpTo);
+    }
+
+    /// <summary>What "pSN4" adds after "pSN3": the high watermark and the three fencing epochs.</summary>
+    private const int V4Tail = 8 + 4 + 4 + 4;
+
+    [Fact]
+    public void Partition_snapshots_written_before_the_high_watermark_was_kept_load_with_none_and_no_fencing()
+    {
+        var current = new PartitionSnapshot(Map, 0, 10, 500, 99, 12, [new OffsetIndexEntry(0, 2, 0, 99)], [], false, [new LeaderEpochEntry(0, 0)],
+            [], [new LogSegmentInfo(0, 2, 0, 99, 99, 500)], 4, HighWatermark: 9, ControllerEpoch: 3, LeaderEpoch: 2, PartitionEpoch: 7);
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(PartitionSnapshot));
+        var bytes = serializer.ToBinary(current);
+        var back = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes, "pSN4"));
+        Assert.Equal((9L, 3, 2, 7), (back.HighWatermark, back.ControllerEpoch, back.LeaderEpoch, back.PartitionEpoch));
+        var legacy = Assert.IsType<PartitionSnapshot>(serializer.FromBinary(bytes[..^V4Tail], "pSN3"));
+        Assert.Equal(4, legacy.CleanedUpTo);
+        Assert.Equal((0L, -1, -1, -1), (legacy.HighWatermark, legacy.ControllerEpoch, legacy.LeaderEpoch, legacy.PartitionEpoch));
     }
 
     private static string Render(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType());

@@ -321,6 +321,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
         Receive<FindCoordinatorRequest>(HandleFindCoordinator);
         Receive<ElectLeaders>(_ => ChangeLeadership(_state.DecideElections(ElectionLiveSet(), UncleanAllowed), "election"));
+        Receive<ReplicaLogCorrupted>(r =>
+        {
+            _log.Error("Broker {0} reports the log of {1} corrupt from offset {2}", r.BrokerId, r.TopicPartition, r.Offset);
+            ChangeLeadership(_state.DecideCorruptReplica(r, ElectionLiveSet()), "corrupt replica");
+        });
         Receive<ElectPreferredLeaders>(_ => ChangeLeadership(_state.DecidePreferredLeaders(ElectionLiveSet()), "preferred-leader election"));
         Receive<AlterPartitionRequest>(r =>
         {

@@ -258,6 +258,26 @@ public sealed class ControllerState
     }
 
     /// <summary>
+    /// A replica reported its log corrupt: it leaves the ISR (Kafka marks such a replica offline), and if it led, the
+    /// next live in-sync replica in assignment order leads at a new leader epoch. A replica that is the only one in
+    /// sync keeps its place (moving would lose every record only it has); null then, and when nothing changes.
+    /// </summary>
+    public LeadershipChanged? DecideCorruptReplica(ReplicaLogCorrupted report, IReadOnlyCollection<int> live)
+    {
+        if (!_topics.TryGetValue(report.TopicPartition.Topic, out var topic) || report.TopicPartition.Partition < 0 || report.TopicPartition.Partition >= topic.Partitions.Count)
+            return null;
+        var p = topic.Partitions[report.TopicPartition.Partition];
+        if (!p.Isr.Contains(report.BrokerId)) return null;
+        var others = p.Replicas.Where(r => r != report.BrokerId && live.Contains(r) && p.Isr.Contains(r)).ToArray();
+        if (others.Length == 0) return null;
+        var isr = p.Isr.Where(r => r != report.BrokerId).ToArray();
+        var next = p.Leader == report.BrokerId
+            ? p with { Leader = others[0], LeaderEpoch = p.LeaderEpoch + 1, Isr = isr, PartitionEpoch = p.PartitionEpoch + 1 }
+            : p with { Isr = isr, PartitionEpoch = p.PartitionEpoch + 1 };
+        return new LeadershipChanged([(topic.Name, next)], []);
+    }
+
+    /// <summary>
     /// Preferred-leader election (<c>auto.leader.rebalance.enable</c>): every partition whose first replica is live, in
     /// sync and not leading is given back to it. Null when all are led by their preferred replica (or cannot be).
     /// </summary>

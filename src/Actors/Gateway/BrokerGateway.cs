@@ -88,6 +88,7 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<OffsetForLeaderEpochRequest>(partitionRegion.Forward);
         Receive<AlterPartitionRequest>(controller.Forward);
         Receive<PartitionLeadershipRequest>(controller.Forward);
+        Receive<ReplicaLogCorrupted>(controller.Forward);
         // The controller's commands for this broker's replicas come through here (see ControllerActor.AskReplica).
         Receive<EnsurePartition>(partitionRegion.Forward);
         Receive<DeletePartition>(partitionRegion.Forward);

@@ -24,6 +24,8 @@ public static class BrokerMetrics
     public static readonly Counter<long> IsrShrinks = Meter.CreateCounter<long>("akkabroker.isr_shrinks", "{change}", "In-sync replica sets that lost a follower, as recorded by the controller for a leader on this broker (IsrShrinksPerSec)");
     public static readonly Counter<long> IsrExpands = Meter.CreateCounter<long>("akkabroker.isr_expands", "{change}", "In-sync replica sets that took a follower back, as recorded by the controller for a leader on this broker (IsrExpandsPerSec)");
     public static readonly Counter<long> UncleanLeaderElections = Meter.CreateCounter<long>("akkabroker.unclean_leader_elections", "{election}", "Partitions given an out-of-sync leader because unclean.leader.election.enable allowed it; records may have been lost (UncleanLeaderElectionsPerSec)");
+    public static readonly Counter<long> CorruptLogs = Meter.CreateCounter<long>("akkabroker.corrupt_logs", "{replica}",
+        "Replica logs found corrupt (a batch failing its CRC, or offsets that do not continue the log); each is reported to the controller and repaired from the leader");
     public static readonly Counter<long> LogTruncations = Meter.CreateCounter<long>("akkabroker.log_truncations", "{truncation}", "Follower logs cut back to where they agree with their leader");
     public static readonly Counter<long> CleanerRuns = Meter.CreateCounter<long>("akkabroker.log_cleaner.runs", "{run}", "Log cleaner passes completed (compaction), tagged by outcome");
     public static readonly Counter<long> CleanerBytesRead = Meter.CreateCounter<long>("akkabroker.log_cleaner.bytes_read", "By", "Log bytes the cleaner read");

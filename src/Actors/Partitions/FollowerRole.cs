@@ -57,12 +57,16 @@ public sealed class FollowerRole
     private readonly ReplicationSettings _settings;
     private long _correlation;
     private long _truncationTarget = -1;
+    private long _repairFrom;
     // The leader's high watermark from the fetch whose batches are being journaled.
     private long _pendingHighWatermark;
 
     /// <param name="session">Differs for every leadership this replica follows, so answers to an earlier one are recognised.</param>
-    public FollowerRole(int brokerId, PartitionAssignment assignment, BrokerInfo leader, PartitionLog log, ReplicationSettings settings, long session)
+    /// <param name="repairFrom">Where this replica found its own log corrupt (-1: nowhere): it is cut back at least there and fetched again.</param>
+    public FollowerRole(int brokerId, PartitionAssignment assignment, BrokerInfo leader, PartitionLog log, ReplicationSettings settings, long session,
+        long repairFrom = -1)
     {
+        _repairFrom = repairFrom;
         if (assignment.Leader == brokerId || !assignment.Replicas.Contains(brokerId))
             throw new ArgumentException($"broker {brokerId} cannot follow {log.TopicPartition} in {assignment}", nameof(assignment));
         _brokerId = brokerId;
@@ -140,6 +144,7 @@ public sealed class FollowerRole
         // Kafka's rule: cut back to where the leader's copy of our last common epoch ends, never beyond our own end for it.
         var ours = response.LeaderEpoch < 0 ? (Epoch: -1, EndOffset: -1L) : _log.EndOffsetForEpoch(response.LeaderEpoch);
         var target = ours.Epoch < 0 ? _log.LogStartOffset : Math.Min(response.EndOffset, ours.EndOffset);
+        if (_repairFrom >= 0) target = Math.Min(target, _repairFrom);
         if (target >= _log.LogEndOffset || _log.PlanTruncation(target) is not { } range)
         {
             SendFetch(fx);
@@ -173,6 +178,7 @@ public sealed class FollowerRole
     {
         if (Current != State.Truncating) throw new InvalidOperationException($"{_log.TopicPartition}: a truncation was applied while the follower was {Current}");
         _truncationTarget = -1;
+        if (_log.LogEndOffset <= _repairFrom) _repairFrom = -1;
         if (_log.LogEndOffset == _log.LogStartOffset) SendFetch(fx);
         else SendEpochLookup(fx);
     }

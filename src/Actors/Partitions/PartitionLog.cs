@@ -334,25 +334,31 @@ public sealed class PartitionLog
         LastSequenceNr = sequenceNr;
     }
 
+    /// <summary>What is wrong with a journaled batch found in recovery: <c>Applied</c> false when it was left out of the log.</summary>
+    /// <param name="Offset">Where the log stops being trustworthy: the bad batch's base offset, or the log end it fails to continue.</param>
+    public sealed record RecoveryProblem(string Message, bool Applied, long Offset);
+
     /// <summary>
     /// Replays a journaled batch during recovery. A batch that fails its check is kept out of the tail cache, so reads
-    /// of it go to the journal and are answered CORRUPT_MESSAGE; returns what is wrong with it, or null.
+    /// of it go to the journal and are answered CORRUPT_MESSAGE; a batch whose offsets do not continue the log (a base
+    /// offset flipped on disk, which the CRC does not cover) is left out. Returns what is wrong, or null.
     /// </summary>
-    /// <exception cref="InvalidDataException">the batch's offsets do not continue the log: recovery cannot go on safely.</exception>
-    public string? Recover(byte[] batch, long sequenceNr, long nowMs)
+    public RecoveryProblem? Recover(byte[] batch, long sequenceNr, long nowMs)
     {
         var problem = RecordBatch.Validate(batch);
-        var view = RecordBatch.Wrap(batch);
         // Batches the cleaner removed leave gaps; a batch never starts below the log end.
-        if (batch.Length < RecordBatch.HeaderSize || view.BaseOffset < LogEndOffset || view.LastOffsetDelta < 0)
-            throw new InvalidDataException($"{TopicPartition}: journal event {sequenceNr} does not continue the log at offset {LogEndOffset}" +
-                                           (problem == null ? "" : $" ({problem})"));
+        var continues = batch.Length >= RecordBatch.HeaderSize && RecordBatch.Wrap(batch) is var next && next.BaseOffset >= LogEndOffset && next.LastOffsetDelta >= 0;
+        if (!continues)
+            return new RecoveryProblem($"journal event {sequenceNr} does not continue the log at offset {LogEndOffset}" + (problem == null ? "" : $" ({problem})"),
+                Applied: false, LogEndOffset);
+        var view = RecordBatch.Wrap(batch);
         // The journal's first events were deleted by retention and no snapshot holds the new start: the log starts here.
         if (_segments.Count == 0 && LogEndOffset == LogStartOffset) LogStartOffset = HighWatermark = view.BaseOffset;
         Producers.OnAppended(view, view.BaseOffset, view.TimestampType == TimestampType.LogAppendTime ? view.MaxTimestamp : -1, nowMs);
         LogEndOffset = view.NextOffset;
         OnPersisted(batch, sequenceNr, cache: problem == null);
-        return problem;
+        return problem == null ? null : new RecoveryProblem($"journal event {sequenceNr} holds a corrupt batch at offset {view.BaseOffset} ({problem})",
+            Applied: true, view.BaseOffset);
     }
 
     /// <summary>How to serve a fetch.</summary>
@@ -419,9 +425,9 @@ public sealed class PartitionLog
     }
 
     /// <summary>Joins journal-read batches into a fetch response body, as <see cref="CopyFromCache"/> does from memory.</summary>
-    /// <returns>The records, or an error when a batch fails its CRC (it is never served as data).</returns>
+    /// <returns>The records, or an error when a batch fails its CRC (it is never served as data) with the offset where that batch starts.</returns>
     /// <param name="end">Only batches that end at or below it are returned (the high watermark, or for a follower the durable end).</param>
-    public (byte[] Records, string? Corruption) AssembleFetch(IReadOnlyList<byte[]> batches, long offset, int maxBytes, long end)
+    public (byte[] Records, string? Corruption, long CorruptOffset) AssembleFetch(IReadOnlyList<byte[]> batches, long offset, int maxBytes, long end)
     {
         var chosen = new List<byte[]>();
         var total = 0;
@@ -433,12 +439,12 @@ public sealed class PartitionLog
             if (chosen.Count > 0 && total + bytes.Length > maxBytes) break;
             var problem = RecordBatch.Validate(bytes);
             if (problem != null)
-                return (Array.Empty<byte>(), $"{TopicPartition}: the journaled batch at offset {view.BaseOffset} is corrupt ({problem})");
+                return (Array.Empty<byte>(), $"{TopicPartition}: the journaled batch at offset {view.BaseOffset} is corrupt ({problem})", view.BaseOffset);
             chosen.Add(bytes);
             total += bytes.Length;
             if (total >= maxBytes) break;
         }
-        return (Concat(chosen, total), null);
+        return (Concat(chosen, total), null, -1);
     }
 
     /// <summary>How to answer a list-offsets request for a timestamp.</summary>

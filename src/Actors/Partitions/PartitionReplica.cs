@@ -84,6 +84,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private ReplicaLeadership.Fencing _fencing = ReplicaLeadership.Fencing.Initial;
     private long _followerSession;
     private long _checkpointedHighWatermark;
+    // Corruption: where this log stops being trustworthy (-1: nowhere), whether this leadership reported it, and the
+    // journal event from which recovery left batches out because one did not continue the log (-1: none).
+    private long _corruptFrom = -1;
+    private bool _corruptionReported;
+    private long _recoverySkipsFromSequenceNr = -1;
     /// <summary>Who asked to hear when this replica stops leading (<see cref="WatchLeadership"/>).</summary>
     private readonly HashSet<IActorRef> _leadershipWatchers = new();
     // Retention and compaction: a cleaning handed to the broker's LogCleaner (and since when), the last retention
@@ -120,11 +125,22 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Recover<BatchAppended>(e =>
         {
-            if (_log.Recover(e.Batch, LastSequenceNr, NowMs()) is { } problem)
-                _logger.Error("[{0}] journal event {1} holds a corrupt batch ({2}); fetches of it will be answered CORRUPT_MESSAGE", _tp, LastSequenceNr, problem);
             _eventsSinceSnapshot++;
+            // After a batch that did not continue the log, the rest cannot be placed either (the cut is journaled below).
+            if (_recoverySkipsFromSequenceNr >= 0) return;
+            if (_log.Recover(e.Batch, LastSequenceNr, NowMs()) is not { } problem) return;
+            _logger.Error("[{0}] {1}: the log is trusted only below offset {2} and is repaired from the leader", _tp, problem.Message, problem.Offset);
+            NoteCorruption(problem.Offset);
+            if (!problem.Applied) _recoverySkipsFromSequenceNr = LastSequenceNr;
         });
-        Recover<LogTruncated>(e => _log.ApplyTruncation(e, LastSequenceNr));
+        Recover<LogTruncated>(e =>
+        {
+            // A truncation past what recovery could place cut nothing of it; one below it ends the skipping.
+            if (_recoverySkipsFromSequenceNr >= 0 && e.Offset > _log.LogEndOffset) return;
+            _recoverySkipsFromSequenceNr = -1;
+            _log.ApplyTruncation(e, LastSequenceNr);
+            if (_corruptFrom >= e.Offset) _corruptFrom = -1;
+        });
         Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));
         Recover<PartitionDeleted>(_ =>
         {
@@ -143,6 +159,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Recover<LogStartAdvanced>(e =>
         {
+            if (_recoverySkipsFromSequenceNr >= 0 && e.Offset > _log.LogEndOffset) return;
             _log.ApplyLogStart(e, LastSequenceNr);
             // Events below the new start may still be in the journal (no snapshot held it yet): take one soon.
             _logStartSequenceNr = LastSequenceNr;
@@ -151,12 +168,24 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Recover<LogCleaned>(e => _log.ApplyCleaned(e, LastSequenceNr));
         Recover<LogReset>(e =>
         {
+            _recoverySkipsFromSequenceNr = -1;
+            _corruptFrom = -1;
             _log.ApplyReset(e, LastSequenceNr);
             _logStartSequenceNr = LastSequenceNr;
             _snapshotWanted = true;
         });
         Recover<RecoveryCompleted>(_ =>
         {
+            if (_recoverySkipsFromSequenceNr >= 0)
+            {
+                // Journal the cut, so every later read and recovery skips the batches left out; no command runs before it.
+                Persist(new LogTruncated(_log.LogEndOffset, _log.LogBytes, _recoverySkipsFromSequenceNr), e =>
+                {
+                    _log.ApplyTruncation(e, LastSequenceNr);
+                    _recoverySkipsFromSequenceNr = -1;
+                    BrokerMetrics.LogTruncations.Add(1);
+                });
+            }
             if (_log.Exists)
             {
                 // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
@@ -340,11 +369,13 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     break;
                 case LogTruncated t:
                     _log.ApplyTruncation(t, LastSequenceNr);
+                    if (_corruptFrom >= t.Offset) _corruptFrom = -1;
                     BrokerMetrics.LogTruncations.Add(1);
                     _logger.Warning("[{0}] truncated the log from offset {1} back to {2}: the leader (broker {3}) does not have those records", _tp, before, t.Offset,
                         follower.Assignment.Leader);
                     break;
                 case LogReset r:
+                    _corruptFrom = -1;
                     _log.ApplyReset(r, LastSequenceNr);
                     _logStartSequenceNr = LastSequenceNr;
                     _snapshotWanted = true;
@@ -706,12 +737,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 var (offset, maxBytes, end) = pending.Request is FetchRequest f
                     ? (f.FetchOffset, f.MaxBytes, _log.HighWatermark)
                     : (((ReplicaFetchRequest)pending.Request).FetchOffset, ((ReplicaFetchRequest)pending.Request).MaxBytes, _log.DurableEnd);
-                var (records, corruption) = _log.AssembleFetch(_log.LiveBatches(read.Events), offset, maxBytes, end);
+                var (records, corruption, corruptOffset) = _log.AssembleFetch(_log.LiveBatches(read.Events), offset, maxBytes, end);
                 if (corruption != null)
                 {
                     _logger.Error("[{0}] {1}", _tp, corruption);
                     BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", ErrorCode.CorruptMessage.KafkaName()));
                     pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.CorruptMessage, corruption));
+                    NoteCorruption(corruptOffset);
+                    ReportCorruption();
                 }
                 else if (records.Length == 0 && offset < end && pending.ToSequenceNr < _log.LastSequenceNr)
                 {
@@ -832,9 +865,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     Timers.StartPeriodicTimer(nameof(LeaderTick), new LeaderTick(), TimeSpan.FromMilliseconds(Math.Clamp(_replicationSettings.ReplicaLagTimeMaxMs / 2, 10, 500)));
                 _logger.Info("[{0}] leads at epoch {1} (replicas {2}, in sync {3}); log end {4}, high watermark {5}", _tp, a.LeaderEpoch,
                     string.Join(",", a.Replicas), string.Join(",", a.Isr), _log.LogEndOffset, _log.HighWatermark);
+                ReportCorruption();
                 break;
             case Role.Follower:
-                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession);
+                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession, repairFrom: _corruptFrom);
                 _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset);
                 Run(_follower.Start);
                 break;
@@ -874,6 +908,25 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _leader = null;
         _follower = null;
         _idleAssignment = null;
+        _corruptionReported = false;
+    }
+
+    private void NoteCorruption(long offset)
+    {
+        if (_corruptFrom < 0) BrokerMetrics.CorruptLogs.Add(1);
+        _corruptFrom = _corruptFrom < 0 ? offset : Math.Min(_corruptFrom, offset);
+    }
+
+    /// <summary>
+    /// A leader whose log is corrupt tells the controller once per leadership, which moves leadership to another in-sync
+    /// replica if there is one; as a follower this replica then cuts its log back and fetches the rest again.
+    /// </summary>
+    private void ReportCorruption()
+    {
+        if (_corruptFrom < 0 || _corruptionReported || _leader == null) return;
+        _corruptionReported = true;
+        _logger.Error("[{0}] the log is corrupt from offset {1}: asking the controller to move leadership to another in-sync replica", _tp, _corruptFrom);
+        Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new ReplicaLogCorrupted(_tp, _brokerId, _corruptFrom));
     }
 
     // ---------------------------------------------------------------- retention and compaction

@@ -86,6 +86,13 @@ public sealed record OffsetForLeaderEpochResponse(TopicPartition TopicPartition,
 /// </summary>
 public sealed record AlterPartitionRequest(TopicPartition TopicPartition, int LeaderId, int LeaderEpoch, int PartitionEpoch, IReadOnlyList<int> NewIsr);
 
+/// <summary>
+/// A replica found its log corrupt from <c>Offset</c> on (a batch that fails its CRC, or one whose offsets do not
+/// continue the log). The controller moves leadership to another in-sync replica and takes the reporter out of the
+/// ISR; as a follower it cuts its log back there and fetches the rest from the leader again.
+/// </summary>
+public sealed record ReplicaLogCorrupted(TopicPartition TopicPartition, int BrokerId, long Offset);
+
 /// <summary>The partition's leadership as recorded (null with an error that left nothing to report).</summary>
 public sealed record AlterPartitionResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, PartitionAssignment? Assignment);
 

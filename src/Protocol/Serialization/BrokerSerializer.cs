@@ -93,6 +93,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<PartitionSnapshot>("pSN4", WritePartitionSnapshot, r => ReadPartitionSnapshot(r, withReplication: true, withSegments: true, withFencing: true)),
         C<LeadershipAccepted>("pLA", (w, m) => { w.Int(m.ControllerEpoch); w.Int(m.LeaderEpoch); w.Int(m.PartitionEpoch); },
             r => new LeadershipAccepted(r.Int(), r.Int(), r.Int())),
+        C<ReplicaLogCorrupted>("pRC", (w, m) => { w.TopicPartition(m.TopicPartition); w.Int(m.BrokerId); w.Long(m.Offset); },
+            r => new ReplicaLogCorrupted(r.TopicPartition(), r.Int(), r.Long())),
         C<HighWatermarkCheckpointed>("pHW", (w, m) => w.Long(m.Offset), r => new HighWatermarkCheckpointed(r.Long())),
         C<LogReset>("pLR", (w, m) => w.Long(m.Offset), r => new LogReset(r.Long())),
         C<LogStartAdvanced>("pLS", (w, m) => { w.Long(m.Offset); w.Long(m.FirstKeptSequenceNr); }, r => new LogStartAdvanced(r.Long(), r.Long())),

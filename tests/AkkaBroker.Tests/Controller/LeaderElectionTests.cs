@@ -127,4 +127,35 @@ public class LeaderElectionTests
         Assert.Equal([2, 3], p.Isr);
         Assert.Equal(-1, Assert.Single(state.Describe("t", [1, 3]).Partitions).Leader);
     }
+
+    [Fact]
+    public void A_leader_reporting_its_log_corrupt_hands_leadership_to_the_next_in_sync_replica_and_leaves_the_isr()
+    {
+        var state = ThreeReplicas();
+        var change = state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 2, 3]);
+        state.Apply(change!);
+        var p = Partition(state);
+        Assert.Equal((2, 1, 1), (p.Leader, p.LeaderEpoch, p.PartitionEpoch));
+        Assert.Equal([2, 3], p.Isr);
+        // Reported again (say, by the next fetch of the same batch): nothing more changes.
+        Assert.Null(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 2, 3]));
+    }
+
+    [Fact]
+    public void A_follower_reporting_its_log_corrupt_only_leaves_the_isr()
+    {
+        var state = ThreeReplicas();
+        state.Apply(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 3, 40), [1, 2, 3])!);
+        var p = Partition(state);
+        Assert.Equal((1, 0, 1), (p.Leader, p.LeaderEpoch, p.PartitionEpoch));
+        Assert.Equal([1, 2], p.Isr);
+    }
+
+    [Fact]
+    public void The_only_live_in_sync_replica_keeps_leading_though_its_log_is_corrupt()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 0, [1, 2], 0));
+        Assert.Null(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 3]));
+        Assert.Null(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("nope", 0), 1, 40), [1, 2, 3]));
+    }
 }

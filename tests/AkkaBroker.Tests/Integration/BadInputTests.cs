@@ -4,6 +4,7 @@ using Akka.Actor;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;
+using AkkaBroker.Protocol.Serialization;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -128,6 +129,53 @@ public class BadInputTests
         var e = Assert.Throws<ConsumeException>(() => consumer.Consume(TimeSpan.FromSeconds(20)));
         Assert.Equal(ErrorCode.CorruptMessage, e.Error.Code);
         Assert.Contains("corrupt", e.Error.Reason);
+    }
+
+    // A base offset is not covered by the batch's CRC: flipped on disk, recovery met a batch that did not continue the
+    // log, threw, and the replica failed to start on every attempt while its broker looked healthy.
+    [Fact]
+    public async Task A_journaled_batch_whose_offsets_were_corrupted_is_cut_off_and_the_partition_keeps_serving()
+    {
+        var broker = await BrokerFixture.StartAsync();
+        var dataDir = broker.DataDir;
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "shifted", NumPartitions = 1 }]);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 0 }).Build())
+            foreach (var value in new[] { "first", "second", "third" })
+                await producer.ProduceAsync("shifted", new Message<Null, string> { Value = value });
+        await broker.StopAsync();
+
+        // Move the second batch's base offset below the log end, as a disk fault in the header would.
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "akkabroker.db")}"))
+        {
+            await db.OpenAsync();
+            var read = db.CreateCommand();
+            read.CommandText = "SELECT ordering, payload FROM event_journal WHERE persistence_id = 'partition-shifted-0' AND manifest = 'pBA' ORDER BY ordering LIMIT 1 OFFSET 1";
+            await using var reader = await read.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync(), "the second batch should be in the journal");
+            var ordering = reader.GetInt64(0);
+            var batch = ((BatchAppended)BrokerSerializer.Decode((byte[])reader.GetValue(1), "pBA")).Batch;
+            await reader.CloseAsync();
+            RecordBatch.SetBaseOffset(batch, 0);
+            var write = db.CreateCommand();
+            write.CommandText = "UPDATE event_journal SET payload = $p WHERE ordering = $o";
+            write.Parameters.AddWithValue("$p", BrokerSerializer.Encode(new BatchAppended(batch)));
+            write.Parameters.AddWithValue("$o", ordering);
+            Assert.Equal(1, await write.ExecuteNonQueryAsync());
+        }
+
+        // The replica starts, cuts its log where the trusted part ends (it was the only replica), and serves on.
+        await using var restarted = await BrokerFixture.StartAsync(dataDir: dataDir);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = restarted.Bootstrap }).Build())
+        {
+            var after = await producer.ProduceAsync("shifted", new Message<Null, string> { Value = "after" });
+            Assert.Equal(1, after.Offset.Value);
+        }
+        using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig { BootstrapServers = restarted.Bootstrap }).Build();
+        consumer.Assign(new TopicPartitionOffset("shifted", 0, Offset.Beginning));
+        var values = new List<string>();
+        while (values.Count < 2 && consumer.Consume(TimeSpan.FromSeconds(20)) is { Message: { } m }) values.Add(m.Value);
+        Assert.Equal(["first", "after"], values);
     }
 }
 

@@ -114,6 +114,24 @@ public class FollowerRoleTests
     }
 
     [Fact]
+    public void A_follower_that_found_its_log_corrupt_cuts_it_back_there_and_fetches_the_rest_again()
+    {
+        _t.Append(4, leaderEpoch: 5);
+        _t.Append(4, leaderEpoch: 5);
+        var f = new FollowerRole(2, new PartitionAssignment(0, [1, 2], 1, 6, [1], 0), LeaderBroker, _t.Log, _t.Settings, 1, repairFrom: 5);
+        f.Start(Fx());
+        var fx = Fx();
+        // The leader agrees with the whole log (same epoch, same end): only the corruption makes it cut.
+        f.EpochAnswered(EpochAnswer(f, 5, 8), LeaderReplica, fx);
+        Assert.Equal(State.Truncating, f.Current);
+        fx = Truncate(f, fx);
+        Assert.Equal(4, _t.Log.LogEndOffset); // whole batches: the one holding offset 5 starts at 4
+        fx = Fx();
+        f.EpochAnswered(EpochAnswer(f, 5, 8), LeaderReplica, fx);
+        Assert.Equal(4, Sent<ReplicaFetchRequest>(fx).FetchOffset);
+    }
+
+    [Fact]
     public void A_leader_without_any_epoch_of_the_followers_empties_its_log_to_the_start()
     {
         _t.Append(10, leaderEpoch: 3);

@@ -212,7 +212,11 @@ public class LogRetentionTests
         Assert.Equal(52, log.DurableEnd);
         var overlapping = Batch(1, 1000);
         RecordBatch.SetBaseOffset(overlapping, 51);
-        Assert.Throws<InvalidDataException>(() => log.Recover(overlapping, 7, 0));
+        var problem = log.Recover(overlapping, 7, 0);
+        Assert.NotNull(problem);
+        Assert.False(problem.Applied);
+        Assert.Equal(52, problem.Offset);
+        Assert.Equal(52, log.DurableEnd);
     }
 }
 

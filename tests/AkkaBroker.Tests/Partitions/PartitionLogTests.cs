@@ -183,9 +183,10 @@ public class PartitionLogTests
         Append(log, Batch(2));
         var stored = RecordBatch.ReadAll(Assert.IsType<PartitionLog.FetchPlan.FromCache>(log.PlanFetch(0, 1 << 20)).Records).Single().Bytes.ToArray();
         stored[^1] ^= 0x10;
-        var (records, corruption) = log.AssembleFetch([stored], 0, 1 << 20, log.DurableEnd);
+        var (records, corruption, corruptOffset) = log.AssembleFetch([stored], 0, 1 << 20, log.DurableEnd);
         Assert.Empty(records);
         Assert.Contains("corrupt", corruption);
+        Assert.Equal(0, corruptOffset);
     }
 
     [Fact]

@@ -58,6 +58,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new LogTruncated(120, 4096, 17),
         new LeadershipAccepted(3, 7, 12),
         new HighWatermarkCheckpointed(4242),
+        new ReplicaLogCorrupted(Tp, 2, 77),
         new PartitionLeadershipRequest(Tp, 3),
         new ReplicaFetchRequest(Tp, 2, 4, 100, 1 << 20, 500, 9),
         new ReplicaFetchResponse(Tp, ErrorCode.None, null, 90, 0, [1, 2, 3], 9),

@@ -74,8 +74,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     // so a failed write can be answered.
     private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
     private long _nextReadId;
-    private long _eventsSinceSnapshot;
-    private long _snapshotInProgressSeqNr = -1;
+    private readonly LogMaintenance _maintenance;
 
     // The role: at most one of the two is set; with neither the replica serves nothing (idle under _idleAssignment).
     private LeaderRole? _leader;
@@ -83,7 +82,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private PartitionAssignment? _idleAssignment;
     private ReplicaLeadership.Fencing _fencing = ReplicaLeadership.Fencing.Initial;
     private long _followerSession;
-    private long _checkpointedHighWatermark;
     // Corruption: where this log stops being trustworthy (-1: nowhere), whether this leadership reported it, and the
     // journal event from which recovery left batches out because one did not continue the log (-1: none).
     private long _corruptFrom = -1;
@@ -91,21 +89,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private long _recoverySkipsFromSequenceNr = -1;
     /// <summary>Who asked to hear when this replica stops leading (<see cref="WatchLeadership"/>).</summary>
     private readonly HashSet<IActorRef> _leadershipWatchers = new();
-    // Retention and compaction: a cleaning handed to the broker's LogCleaner (and since when), the last retention
-    // check, a snapshot wanted before journal events below the log start can be deleted, and how far they have been.
-    private bool _cleaning;
-    // The latest saved snapshot's event: cleaning stays below it (see PartitionLog.PlanCleaning).
-    private long _snapshotSequenceNr;
-    // After a failed cleaning (say, a batch that cannot be read), the next try waits longer than the usual backoff.
-    private long _cleaningRetryAtMs;
-    // Names the cleaning in flight; a reset, truncation or deletion of the log moves it on, so a late answer is ignored.
-    private long _cleaningId;
-    private long _cleaningSinceMs;
-    private long _lastRetentionCheckMs;
-    private bool _snapshotWanted;
-    private long _logStartSequenceNr = -1;
-    private long _journalDeletedTo;
-
     public PartitionReplica(TopicPartition tp, BrokerSettings settings)
     {
         _tp = tp;
@@ -113,6 +96,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _replicationSettings = settings.Replication;
         _brokerId = settings.BrokerId;
         _log = new PartitionLog(tp, settings);
+        _maintenance = new LogMaintenance(_log, settings.LogCleaner, settings.Partition.SnapshotIntervalEvents);
         PersistenceId = PersistenceIdFor(tp);
 
         Recover<SnapshotOffer>(o =>
@@ -120,12 +104,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             var snapshot = (PartitionSnapshot)o.Snapshot;
             _log.Restore(snapshot, o.Metadata.SequenceNr);
             _fencing = new ReplicaLeadership.Fencing(snapshot.ControllerEpoch, snapshot.LeaderEpoch, snapshot.PartitionEpoch);
-            _checkpointedHighWatermark = _log.HighWatermark;
-            _snapshotSequenceNr = o.Metadata.SequenceNr;
+            _maintenance.SnapshotRecovered(o.Metadata.SequenceNr);
         });
         Recover<BatchAppended>(e =>
         {
-            _eventsSinceSnapshot++;
+            _maintenance.EventJournaled();
             // After a batch that did not continue the log, the rest cannot be placed either (the cut is journaled below).
             if (_recoverySkipsFromSequenceNr >= 0) return;
             if (_log.Recover(e.Batch, LastSequenceNr, NowMs()) is not { } problem) return;
@@ -155,24 +138,26 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Recover<HighWatermarkCheckpointed>(e =>
         {
             _log.RestoreHighWatermark(e.Offset, LastSequenceNr);
-            _checkpointedHighWatermark = e.Offset;
+            _maintenance.HighWatermarkCheckpointed(e.Offset);
         });
         Recover<LogStartAdvanced>(e =>
         {
             if (_recoverySkipsFromSequenceNr >= 0 && e.Offset > _log.LogEndOffset) return;
             _log.ApplyLogStart(e, LastSequenceNr);
             // Events below the new start may still be in the journal (no snapshot held it yet): take one soon.
-            _logStartSequenceNr = LastSequenceNr;
-            _snapshotWanted = true;
+            _maintenance.LogStartMoved(LastSequenceNr);
         });
-        Recover<LogCleaned>(e => _log.ApplyCleaned(e, LastSequenceNr));
+        Recover<LogCleaned>(e =>
+        {
+            _log.ApplyCleaned(e, LastSequenceNr);
+            _maintenance.EventJournaled();
+        });
         Recover<LogReset>(e =>
         {
             _recoverySkipsFromSequenceNr = -1;
             _corruptFrom = -1;
             _log.ApplyReset(e, LastSequenceNr);
-            _logStartSequenceNr = LastSequenceNr;
-            _snapshotWanted = true;
+            _maintenance.LogStartMoved(LastSequenceNr);
         });
         Recover<RecoveryCompleted>(_ =>
         {
@@ -231,31 +216,19 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             if (_leader != null && r.LeaderEpoch == _leader.LeaderEpoch) Run(fx => _leader.ProposalAnswered(r.Response, r.Failure, fx));
         });
-        Command<LogMaintenanceTick>(_ => OnLogMaintenanceTick());
-        Command<HighWatermarkCheckpointTick>(_ => CheckpointHighWatermark());
-        Command<LogCleaner.Cleaned>(OnCleaned);
-        Command<LogCleaner.CleaningFailed>(f =>
-        {
-            if (f.CleaningId != _cleaningId) return;
-            _cleaning = false;
-            _cleaningRetryAtMs = NowMs() + 20 * _settings.LogCleaner.CleanerBackoffMs;
-        });
+        Command<LogMaintenanceTick>(_ => Run(fx => _maintenance.Tick(NowMs(), LastSequenceNr, fx)));
+        Command<HighWatermarkCheckpointTick>(_ => Run(_maintenance.CheckpointDue));
+        Command<LogCleaner.Cleaned>(c => Run(fx => _maintenance.Cleaned(c, fx)));
+        Command<LogCleaner.CleaningFailed>(f => _maintenance.CleaningFailed(f, NowMs()));
         Command<DescribeLogRequest>(HandleDescribeLog);
         Command<OffsetForLeaderEpochResponse>(r => Run(fx => _follower?.EpochAnswered(r, Sender, fx)));
         Command<ReplicaFetchResponse>(r => Run(fx => _follower?.FetchAnswered(r, Sender, NowMs(), fx)));
         Command<FollowerRole.RetryDue>(r => Run(fx => _follower?.RetryDueElapsed(r, fx)));
         Command<FollowerRole.AnswerOverdue>(o => Run(fx => _follower?.AnswerOverdueElapsed(o, fx)));
-        Command<SaveSnapshotSuccess>(s =>
-        {
-            _snapshotInProgressSeqNr = -1;
-            // A snapshot that finished after the partition was deleted must not resurrect the old log.
-            DeleteSnapshots(_log.Deleted ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1));
-            if (!_log.Deleted) _snapshotSequenceNr = s.Metadata.SequenceNr;
-            DeleteJournalBelowLogStart(s.Metadata.SequenceNr);
-        });
+        Command<SaveSnapshotSuccess>(m => Run(fx => _maintenance.SnapshotSaved(m.Metadata.SequenceNr, fx)));
         Command<SaveSnapshotFailure>(f =>
         {
-            _snapshotInProgressSeqNr = -1;
+            _maintenance.SnapshotFailed();
             _logger.Warning("[{0}] snapshot at event {1} failed: {2}", _tp, f.Metadata.SequenceNr, f.Cause.Message);
         });
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -264,7 +237,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<DeleteMessagesFailure>(f =>
         {
             _logger.Error(f.Cause, "[{0}] deleting journal events up to {1} failed (the space is reclaimed after the next retention)", _tp, f.ToSequenceNr);
-            _journalDeletedTo = Math.Min(_journalDeletedTo, f.ToSequenceNr - 1);
+            _maintenance.JournalDeletionFailed(f.ToSequenceNr);
         });
     }
 
@@ -335,7 +308,22 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     Timers.Cancel(c.Key);
                     break;
                 case ReplicaEffect.Persist p:
-                    PersistFollowerEvents(p.Events);
+                    PersistEvents(p.Events, p.Async);
+                    break;
+                case ReplicaEffect.SaveSnapshot:
+                    SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs) with
+                    {
+                        ControllerEpoch = _fencing.ControllerEpoch, LeaderEpoch = _fencing.LeaderEpoch, PartitionEpoch = _fencing.PartitionEpoch,
+                    });
+                    break;
+                case ReplicaEffect.DeleteSnapshotsUpTo d:
+                    DeleteSnapshots(d.SequenceNr == long.MaxValue ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(d.SequenceNr));
+                    break;
+                case ReplicaEffect.DeleteJournalUpTo d:
+                    DeleteMessages(d.SequenceNr);
+                    break;
+                case ReplicaEffect.TellCleaner c:
+                    Context.ActorSelection("/user/" + LogCleaner.Name).Tell(c.Message);
                     break;
                 case ReplicaEffect.ReadJournal r:
                     StartRead(r.From, r.To, r.Purpose, Self, Stopwatch.GetTimestamp());
@@ -352,47 +340,67 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
     }
 
-    /// <summary>Journals what the follower decided (a truncation, a reset, fetched batches), applies it, and tells the follower.</summary>
-    private void PersistFollowerEvents(IReadOnlyList<object> events)
+    /// <summary>
+    /// Journals what a part decided (a follower's truncation, reset or fetched batches; retention, cleaning, a
+    /// checkpoint), applies each event to the log once written, and tells the part that asked.
+    /// </summary>
+    private void PersistEvents(IReadOnlyList<object> events, bool async)
     {
-        var follower = _follower ?? throw new InvalidOperationException($"{_tp}: only a follower journals fetched batches and truncations");
-        if (events.Any(e => e is LogTruncated or LogReset)) AbandonCleaning();
+        var follower = _follower;
+        if (events.Any(e => e is LogTruncated or LogReset)) _maintenance.AbandonCleaning();
         var last = events[^1];
-        var before = _log.LogEndOffset;
-        PersistAll(events, e =>
+        var logEndBefore = _log.LogEndOffset;
+        void Applied(object e)
         {
+            var fx = new ReplicaEffects();
+            _maintenance.EventJournaled();
             switch (e)
             {
                 case BatchAppended b:
                     _log.OnPersisted(b.Batch, LastSequenceNr);
-                    _eventsSinceSnapshot++;
                     break;
                 case LogTruncated t:
                     _log.ApplyTruncation(t, LastSequenceNr);
                     if (_corruptFrom >= t.Offset) _corruptFrom = -1;
                     BrokerMetrics.LogTruncations.Add(1);
-                    _logger.Warning("[{0}] truncated the log from offset {1} back to {2}: the leader (broker {3}) does not have those records", _tp, before, t.Offset,
-                        follower.Assignment.Leader);
+                    fx.Warning($"truncated the log from offset {logEndBefore} back to {t.Offset}: the leader does not have those records");
                     break;
                 case LogReset r:
                     _corruptFrom = -1;
                     _log.ApplyReset(r, LastSequenceNr);
-                    _logStartSequenceNr = LastSequenceNr;
-                    _snapshotWanted = true;
-                    PublishLogExtent();
+                    _maintenance.LogStartMoved(LastSequenceNr);
+                    _maintenance.PublishExtent(NowMs());
                     break;
+                case LogStartAdvanced start:
+                    var (previousStart, segments) = (_log.LogStartOffset, _log.Segments.Count(x => x.BaseOffset < start.Offset));
+                    _log.ApplyLogStart(start, LastSequenceNr);
+                    _maintenance.RetentionApplied(start, LastSequenceNr, previousStart, segments, NowMs(), fx);
+                    // Long polls parked below the new start are answered now (with OFFSET_OUT_OF_RANGE).
+                    fx.Add(new ReplicaEffect.HighWatermarkMoved());
+                    break;
+                case LogCleaned cleaned:
+                    _log.ApplyCleaned(cleaned, LastSequenceNr);
+                    _maintenance.CleaningApplied(NowMs());
+                    break;
+                case HighWatermarkCheckpointed checkpoint:
+                    _log.NoteEvent(LastSequenceNr);
+                    _maintenance.HighWatermarkCheckpointed(checkpoint.Offset);
+                    break;
+                default:
+                    throw new InvalidOperationException($"{_tp}: no way to apply {e.GetType().Name}");
             }
-            if (!ReferenceEquals(e, last)) return;
-            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-            MaybeSnapshot();
-            // Leadership moved while the events were being written: the new role starts from the log as it now is.
-            if (_follower != follower) return;
-            Run(fx =>
+            if (ReferenceEquals(e, last))
             {
-                if (e is BatchAppended) follower.Appended(fx);
-                else follower.Truncated(fx);
-            });
-        });
+                BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+                _maintenance.MaybeSnapshot(LastSequenceNr, fx);
+                // Leadership moved while the events were being written: the new role starts from the log as it now is.
+                if (follower != null && _follower == follower && e is BatchAppended) follower.Appended(fx);
+                else if (follower != null && _follower == follower && e is LogTruncated or LogReset) follower.Truncated(fx);
+            }
+            Perform(fx);
+        }
+        if (async) PersistAllAsync(events, Applied);
+        else PersistAll(events, Applied);
     }
 
     // ---------------------------------------------------------------- produce (leader)
@@ -456,11 +464,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             else replyTo.Tell(reply with { Error = ErrorCode.NotLeaderOrFollower, ErrorMessage = $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry", BaseOffset = -1 });
         }
         BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("api", "produce"));
-        _eventsSinceSnapshot++;
+        _maintenance.EventJournaled();
         _leader?.Appended(fx);
+        _maintenance.MaybeSnapshot(LastSequenceNr, fx);
         Perform(fx);
         WakeParkedFetches();
-        MaybeSnapshot();
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
@@ -492,31 +500,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             Run(fx => _leader?.Resign(ErrorCode.KafkaStorageError, $"{_tp}: the journal rejected a batch; the replica restarts, retry", fx));
             Context.Stop(Self);
         }
-    }
-
-    private void MaybeSnapshot()
-    {
-        if ((_eventsSinceSnapshot < _settings.Partition.SnapshotIntervalEvents && !_snapshotWanted) || _snapshotInProgressSeqNr >= 0 || _log.HasPendingWrites)
-            return;
-        _snapshotInProgressSeqNr = LastSequenceNr;
-        _eventsSinceSnapshot = 0;
-        _snapshotWanted = false;
-        SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs) with
-        {
-            ControllerEpoch = _fencing.ControllerEpoch, LeaderEpoch = _fencing.LeaderEpoch, PartitionEpoch = _fencing.PartitionEpoch,
-        });
-    }
-
-    /// <summary>Journals the high watermark when it moved since the last checkpoint (Kafka's replication-offset-checkpoint).</summary>
-    private void CheckpointHighWatermark()
-    {
-        if (!_log.Exists || _log.HighWatermark <= _checkpointedHighWatermark) return;
-        PersistAsync(new HighWatermarkCheckpointed(_log.HighWatermark), e =>
-        {
-            _log.NoteEvent(LastSequenceNr);
-            _checkpointedHighWatermark = Math.Max(_checkpointedHighWatermark, e.Offset);
-            _eventsSinceSnapshot++;
-        });
     }
 
     // ---------------------------------------------------------------- fetch (leader)
@@ -844,7 +827,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             _fencing = ReplicaLeadership.Fencing.Of(e);
             _log.NoteEvent(LastSequenceNr);
-            _eventsSinceSnapshot++;
+            _maintenance.EventJournaled();
             TakeUp();
         });
     }
@@ -929,106 +912,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new ReplicaLogCorrupted(_tp, _brokerId, _corruptFrom));
     }
 
-    // ---------------------------------------------------------------- retention and compaction
+    // ---------------------------------------------------------------- housekeeping
 
     private void StartLogMaintenance()
     {
-        var cleaner = _settings.LogCleaner;
-        var interval = Math.Min(cleaner.CleanerBackoffMs, cleaner.RetentionCheckIntervalMs);
-        Timers.StartPeriodicTimer(nameof(LogMaintenanceTick), new LogMaintenanceTick(), TimeSpan.FromMilliseconds(interval));
+        Timers.StartPeriodicTimer(nameof(LogMaintenanceTick), new LogMaintenanceTick(), _maintenance.TickInterval);
         Timers.StartPeriodicTimer(nameof(HighWatermarkCheckpointTick), new HighWatermarkCheckpointTick(),
             TimeSpan.FromMilliseconds(_replicationSettings.ReplicaHighWatermarkCheckpointIntervalMs));
-        _lastRetentionCheckMs = NowMs();
-        PublishLogExtent();
-    }
-
-    private void PublishLogExtent() => BrokerMetrics.SetLogExtent(_tp, _log.SizeBytes, _log.DirtyRatio(NowMs()), _log.LogStartOffset);
-
-    private void OnLogMaintenanceTick()
-    {
-        if (!_log.Exists) return;
-        var now = NowMs();
-        PublishLogExtent();
-        // A snapshot wanted for a retention that came while writes were in flight.
-        MaybeSnapshot();
-        if (now - _lastRetentionCheckMs >= _settings.LogCleaner.RetentionCheckIntervalMs)
-        {
-            _lastRetentionCheckMs = now;
-            ApplyRetention(now);
-        }
-        if (_cleaning && now - _cleaningSinceMs > TimeSpan.FromMinutes(30).TotalMilliseconds)
-        {
-            _logger.Warning("[{0}] the log cleaner has not answered for 30 minutes; asking again", _tp);
-            AbandonCleaning();
-        }
-        if (_cleaning || !_settings.LogCleaner.CleanerEnable || now < _cleaningRetryAtMs || _log.Config is not { } config) return;
-        var plan = _log.PlanCleaning(now, _snapshotSequenceNr);
-        // Segments past the latest snapshot are due too: a snapshot lets the next check clean them.
-        if (_log.PlanCleaning(now) is { } full && full.EndOffset > (plan?.EndOffset ?? -1))
-        {
-            _snapshotWanted = true;
-            MaybeSnapshot();
-        }
-        if (plan != null)
-        {
-            _cleaning = true;
-            _cleaningSinceMs = now;
-            var horizon = config.DeleteRetentionMs >= now ? long.MinValue : now - config.DeleteRetentionMs;
-            Context.ActorSelection("/user/" + LogCleaner.Name).Tell(new LogCleaner.CleanLog(_tp, PersistenceId, plan, horizon, ++_cleaningId));
-        }
-    }
-
-    /// <summary>
-    /// Removes the segments past retention: the new log start is journaled, then a snapshot that holds it is saved,
-    /// and only then are the journal events below it deleted (recovery must never need them).
-    /// </summary>
-    private void ApplyRetention(long now)
-    {
-        if (_log.PlanRetention(now) is not { } plan) return;
-        var segments = _log.Segments.Count(x => x.BaseOffset < plan.Offset);
-        Persist(plan, e =>
-        {
-            var from = _log.LogStartOffset;
-            _log.ApplyLogStart(e, LastSequenceNr);
-            _logStartSequenceNr = LastSequenceNr;
-            _snapshotWanted = true;
-            BrokerMetrics.RetentionDeletedSegments.Add(segments);
-            _logger.Info("[{0}] retention removed {1} segment(s): the log starts at {2} (was {3}), {4} bytes left", _tp, segments, e.Offset, from, _log.SizeBytes);
-            PublishLogExtent();
-            // Long polls parked below the new start are answered now (with OFFSET_OUT_OF_RANGE).
-            WakeParkedFetches();
-            MaybeSnapshot();
-        });
-    }
-
-    /// <summary>Once a snapshot holds the latest log start, the journal events below it go (SQLite reuses their pages).</summary>
-    private void DeleteJournalBelowLogStart(long snapshotSequenceNr)
-    {
-        if (_logStartSequenceNr < 0 || snapshotSequenceNr < _logStartSequenceNr || _log.Deleted) return;
-        // Never past the snapshot: later events (a config change, a truncation) are needed by recovery.
-        var upTo = Math.Min(_log.FirstLiveSequenceNr - 1, snapshotSequenceNr);
-        if (upTo <= _journalDeletedTo) return;
-        _journalDeletedTo = upTo;
-        DeleteMessages(upTo);
-    }
-
-    /// <summary>The log changed under a cleaning in flight (reset, truncated, deleted): its answer will be about another log.</summary>
-    private void AbandonCleaning()
-    {
-        _cleaningId++;
-        _cleaning = false;
-    }
-
-    private void OnCleaned(LogCleaner.Cleaned cleaned)
-    {
-        if (cleaned.CleaningId != _cleaningId) return;
-        Persist(new LogCleaned(cleaned.CleanedUpTo, cleaned.SegmentBytes), e =>
-        {
-            _cleaning = false;
-            _log.ApplyCleaned(e, LastSequenceNr);
-            _eventsSinceSnapshot++;
-            PublishLogExtent();
-        });
+        _maintenance.Started(NowMs());
     }
 
     private void HandleDescribeLog(DescribeLogRequest request)
@@ -1042,7 +933,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             _log.Segments.Count, _log.Segments.Count == 0 ? _log.DurableEnd : _log.Segments[^1].BaseOffset, _log.CleanedUpTo, _log.DirtyRatio(NowMs())));
     }
 
-    private void FollowerHighWatermark(long leaderHighWatermark) => _log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd));
 
     // ---------------------------------------------------------------- delete
 
@@ -1054,14 +944,13 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
             return;
         }
-        AbandonCleaning();
+        _maintenance.LogDeleted();
         Persist(new PartitionDeleted(), _ =>
         {
             _log.ApplyDeleted(LastSequenceNr);
             FailParkedFetches(ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted");
             LeaveRole();
             _fencing = AfterDeletion(_fencing);
-            _checkpointedHighWatermark = 0;
             BrokerMetrics.RemovePartition(_tp);
             // The log is gone for good: the journal keeps only the highest sequence number, so a topic created later
             // with the same name starts from an empty log.

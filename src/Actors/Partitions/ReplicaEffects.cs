@@ -25,8 +25,23 @@ public abstract record ReplicaEffect
 
     public sealed record CancelTimer(string Key) : ReplicaEffect;
 
-    /// <summary>Journal these events; when each is written the actor applies it and tells the role that owns it.</summary>
-    public sealed record Persist(IReadOnlyList<object> Events) : ReplicaEffect;
+    /// <summary>
+    /// Journal these events; when each is written the actor applies it and tells the part that asked. <c>Async</c>: without
+    /// holding back the commands that follow (for events nothing waits on, such as a high-watermark checkpoint).
+    /// </summary>
+    public sealed record Persist(IReadOnlyList<object> Events, bool Async = false) : ReplicaEffect;
+
+    /// <summary>Save a snapshot of the log and what fences the replica.</summary>
+    public sealed record SaveSnapshot : ReplicaEffect;
+
+    /// <summary>Delete snapshots up to this journal sequence number (<see cref="long.MaxValue"/>: all).</summary>
+    public sealed record DeleteSnapshotsUpTo(long SequenceNr) : ReplicaEffect;
+
+    /// <summary>Delete journal events up to this sequence number: no recovery needs them.</summary>
+    public sealed record DeleteJournalUpTo(long SequenceNr) : ReplicaEffect;
+
+    /// <summary>Send to the broker's <see cref="LogCleaner"/>.</summary>
+    public sealed record TellCleaner(object Message) : ReplicaEffect;
 
     /// <summary>Read journal events <c>From</c>..<c>To</c> (batches only) for the role that asked; <c>Purpose</c> comes back with them.</summary>
     public sealed record ReadJournal(long From, long To, object Purpose) : ReplicaEffect;

@@ -13,13 +13,21 @@ internal sealed class TestLog
 
     private long _sequenceNr = 1;
 
-    public TestLog(string overrides = "")
+    /// <param name="overrides">Broker settings (HOCON).</param>
+    /// <param name="topicConfig">The topic's own config, e.g. segment.bytes.</param>
+    public TestLog(string overrides = "", Dictionary<string, string>? topicConfig = null)
     {
         var settings = TestConfigs.Settings(overrides);
         Settings = settings.Replication;
+        Broker = settings;
         Log = new PartitionLog(Tp, settings);
-        Log.ApplyConfig(settings.EffectiveTopicConfig(new Dictionary<string, string>()), _sequenceNr);
+        Log.ApplyConfig(settings.EffectiveTopicConfig(topicConfig ?? new Dictionary<string, string>()), _sequenceNr);
     }
+
+    public AkkaBroker.Actors.Broker.BrokerSettings Broker { get; }
+
+    /// <summary>The sequence number of the newest journaled event.</summary>
+    public long LastSequenceNr => _sequenceNr;
 
     public PartitionLog Log { get; }
 
@@ -59,6 +67,9 @@ internal sealed class TestLog
             case BatchAppended b:
                 Log.OnPersisted(b.Batch, ++_sequenceNr);
                 Journal.Add((_sequenceNr, b.Batch));
+                break;
+            case LogStartAdvanced start:
+                Log.ApplyLogStart(start, ++_sequenceNr);
                 break;
             default:
                 throw new ArgumentException($"not a log event: {e}");

@@ -42,11 +42,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     /// <summary>The persistence id of a partition's log; stable, journals are keyed by it.</summary>
     public static string PersistenceIdFor(TopicPartition tp) => $"partition-{tp.Topic}-{tp.Partition}";
 
-    private sealed record FetchDeadline(long FetchId);
-
-    /// <summary>A journal read in flight; <c>ToSequenceNr</c> is where it ends, so a read that found only gaps can go on.</summary>
-    private sealed record PendingRead(IActorRef ReplyTo, object Request, long StartedTicks, long ToSequenceNr = long.MaxValue);
-
     /// <summary>The leader checks its followers' lag and its waiting acks=all writes on this tick.</summary>
     private sealed record LeaderTick;
 
@@ -68,8 +63,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private readonly int _brokerId;
     private readonly PartitionLog _log;
     private readonly ILoggingAdapter _logger = Context.GetLogger();
-    private readonly FetchWaiters _waiters = new();
-    private readonly Dictionary<long, PendingRead> _reads = new();
+    private readonly LeaderReads _reads;
+    // Journal reads in flight, by id: a follower's truncation read or a client's read.
+    private readonly Dictionary<long, object> _readsInFlight = new();
     // Replies owed for batches still being written, oldest first (PersistAsync confirms, fails or rejects in order),
     // so a failed write can be answered.
     private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
@@ -96,6 +92,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _replicationSettings = settings.Replication;
         _brokerId = settings.BrokerId;
         _log = new PartitionLog(tp, settings);
+        _reads = new LeaderReads(_log, settings.Partition.MaxJournalReadBytes, NotServing, () => _leader);
         _maintenance = new LogMaintenance(_log, settings.LogCleaner, settings.Partition.SnapshotIntervalEvents);
         PersistenceId = PersistenceIdFor(tp);
 
@@ -184,7 +181,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
 
         Command<ProduceRequest>(HandleProduce);
-        Command<FetchRequest>(r => HandleFetch(r, Sender, Stopwatch.GetTimestamp()));
+        Command<FetchRequest>(r => Run(fx => _reads.Fetch(r, Sender, Stopwatch.GetTimestamp(), fx)));
         Command<WatchLeadership>(_ =>
         {
             var leads = _leader != null;
@@ -196,14 +193,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             if (_leadershipWatchers.Remove(t.ActorRef)) return;
             Run(fx => _follower?.LeaderReplicaStopped(t.ActorRef, fx));
         });
-        Command<ReplicaFetchRequest>(r => HandleReplicaFetch(r, Sender, Stopwatch.GetTimestamp()));
-        Command<OffsetForLeaderEpochRequest>(HandleOffsetForLeaderEpoch);
-        Command<ListOffsetsRequest>(HandleListOffsets);
+        Command<ReplicaFetchRequest>(r => Run(fx => _reads.ReplicaFetch(r, Sender, Stopwatch.GetTimestamp(), NowMs(), fx)));
+        Command<OffsetForLeaderEpochRequest>(r => Run(fx => _reads.OffsetForLeaderEpoch(r, Sender, fx)));
+        Command<ListOffsetsRequest>(r => Run(fx => _reads.ListOffsets(r, Sender, fx)));
         Command<JournalRangeReader.RangeRead>(HandleRangeRead);
-        Command<FetchDeadline>(d =>
-        {
-            if (_waiters.Expire(d.FetchId) is { } parked) AnswerFetchNow(parked.Request, parked.ReplyTo, parked.StartedTicks);
-        });
+        Command<LeaderReads.FetchDeadline>(d => Run(fx => _reads.DeadlineElapsed(d, fx)));
         Command<EnsurePartition>(HandleEnsure);
         Command<DeletePartition>(HandleDelete);
         Command<LeaderTick>(_ => Run(fx => _leader?.Tick(NowMs(), fx)));
@@ -326,7 +320,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     Context.ActorSelection("/user/" + LogCleaner.Name).Tell(c.Message);
                     break;
                 case ReplicaEffect.ReadJournal r:
-                    StartRead(r.From, r.To, r.Purpose, Self, Stopwatch.GetTimestamp());
+                    StartRead(r.From, r.To, r.Purpose);
+                    break;
+                case ReplicaEffect.LogCorrupt c:
+                    NoteCorruption(c.Offset);
+                    ReportCorruption();
                     break;
                 case ReplicaEffect.HighWatermarkMoved:
                     WakeParkedFetches();
@@ -502,263 +500,23 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
     }
 
-    // ---------------------------------------------------------------- fetch (leader)
+    // ---------------------------------------------------------------- reads
 
-    private void HandleFetch(FetchRequest request, IActorRef replyTo, long started)
-    {
-        if (NotServing() is { } notServing)
-        {
-            BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", notServing.Code.KafkaName()));
-            replyTo.Tell(FetchError(request, notServing.Code, notServing.Message));
-            return;
-        }
-        if (request.MaxBytes <= 0)
-        {
-            replyTo.Tell(FetchError(request, ErrorCode.InvalidFetchSize, $"max bytes must be positive, got {request.MaxBytes}"));
-            return;
-        }
-        ServeFetch(request, request.FetchOffset, request.MaxBytes, request.MinBytes, request.MaxWaitMs, forFollower: false, replyTo, started);
-    }
-
-    private void HandleReplicaFetch(ReplicaFetchRequest request, IActorRef replyTo, long started)
-    {
-        if (NotServing() is { } notServing)
-        {
-            replyTo.Tell(FetchError(request, notServing.Code, notServing.Message));
-            return;
-        }
-        if (request.LeaderEpoch != LeaderEpoch)
-        {
-            replyTo.Tell(FetchError(request, request.LeaderEpoch < LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
-                $"{_tp}: broker {request.ReplicaId} follows leader epoch {request.LeaderEpoch}, this leader is at epoch {LeaderEpoch}"));
-            return;
-        }
-        var leader = _leader!;
-        if (!leader.IsFollower(request.ReplicaId))
-        {
-            replyTo.Tell(FetchError(request, ErrorCode.NotLeaderOrFollower, $"broker {request.ReplicaId} is not a replica of {_tp}"));
-            return;
-        }
-        if (request.FetchOffset > _log.DurableEnd || request.FetchOffset < _log.LogStartOffset)
-        {
-            replyTo.Tell(FetchError(request, ErrorCode.OffsetOutOfRange,
-                $"{_tp}: follower {request.ReplicaId} fetched from {request.FetchOffset}, outside the leader's log {_log.LogStartOffset}..{_log.DurableEnd}; it must truncate"));
-            return;
-        }
-        Run(fx => leader.FollowerFetched(request.ReplicaId, request.FetchOffset, NowMs(), fx));
-        ServeFetch(request, request.FetchOffset, request.MaxBytes, 1, request.MaxWaitMs, forFollower: true, replyTo, started);
-    }
-
-    private void ServeFetch(object request, long offset, int maxBytes, int minBytes, int maxWaitMs, bool forFollower, IActorRef replyTo, long started)
-    {
-        switch (_log.PlanFetch(offset, maxBytes, forFollower))
-        {
-            case PartitionLog.FetchPlan.Error e:
-                BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", e.Code.KafkaName()));
-                replyTo.Tell(FetchError(request, e.Code, e.Message));
-                break;
-            case PartitionLog.FetchPlan.FromCache c:
-                if (c.Records.Length >= Math.Max(1, minBytes) || maxWaitMs <= 0)
-                    ReplyFetch(request, replyTo, c.Records, started);
-                else
-                {
-                    var parked = _waiters.Park(request, replyTo, _log.PositionOf(offset) ?? _log.LogBytes, started);
-                    Timers.StartSingleTimer(parked.Id, new FetchDeadline(parked.Id), TimeSpan.FromMilliseconds(maxWaitMs));
-                }
-                break;
-            case PartitionLog.FetchPlan.FromJournal j:
-                StartRead(j.FromSequenceNr, j.ToSequenceNr, request, replyTo, started);
-                break;
-        }
-    }
-
-    private object FetchError(object request, ErrorCode code, string message) => request switch
-    {
-        ReplicaFetchRequest r => new ReplicaFetchResponse(_tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>(), r.CorrelationId),
-        _ => new FetchResponse(_tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>()),
-    };
-
-    /// <summary>Answers waiting fetches that can now be served: followers' when the log grew, consumers' when the high watermark moved.</summary>
-    private void WakeParkedFetches()
-    {
-        if (_waiters.Count == 0) return;
-        foreach (var p in _waiters.TakeReady(_log.PositionOf(_log.HighWatermark) ?? _log.LogBytes, _log.LogBytes))
-        {
-            Timers.Cancel(p.Id);
-            AnswerFetchNow(p.Request, p.ReplyTo, p.StartedTicks);
-        }
-    }
-
-    /// <summary>Answers every parked fetch with an error (the replica stops leading, or the partition is gone).</summary>
-    private void FailParkedFetches(ErrorCode code, string message)
-    {
-        foreach (var p in _waiters.TakeAll())
-        {
-            Timers.Cancel(p.Id);
-            p.ReplyTo.Tell(FetchError(p.Request, code, message));
-        }
-    }
-
-    /// <summary>Answers a fetch with whatever is there now, without waiting again.</summary>
-    private void AnswerFetchNow(object request, IActorRef replyTo, long started)
-    {
-        switch (request)
-        {
-            case FetchRequest f:
-                HandleFetch(f with { MaxWaitMs = 0 }, replyTo, started);
-                break;
-            case ReplicaFetchRequest r when NotServing() is { } notServing:
-                replyTo.Tell(FetchError(r, notServing.Code, notServing.Message));
-                break;
-            case ReplicaFetchRequest r:
-                ServeFetch(r, r.FetchOffset, r.MaxBytes, 1, 0, forFollower: true, replyTo, started);
-                break;
-        }
-    }
-
-    private void ReplyFetch(object request, IActorRef replyTo, byte[] records, long started)
-    {
-        if (request is ReplicaFetchRequest r)
-        {
-            replyTo.Tell(new ReplicaFetchResponse(_tp, ErrorCode.None, null, _log.HighWatermark, _log.LogStartOffset, records, r.CorrelationId));
-            return;
-        }
-        if (records.Length > 0)
-        {
-            BrokerMetrics.BytesOut.Add(records.Length);
-            long count = 0;
-            foreach (var b in RecordBatch.ReadAll(records)) count += b.RecordCount;
-            BrokerMetrics.RecordsOut.Add(count);
-        }
-        replyTo.Tell(new FetchResponse(_tp, ErrorCode.None, null, _log.HighWatermark, _log.LogStartOffset, records));
-        BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("api", "fetch"));
-    }
-
-    private void HandleOffsetForLeaderEpoch(OffsetForLeaderEpochRequest request)
-    {
-        if (NotServing() is { } notServing)
-        {
-            Sender.Tell(new OffsetForLeaderEpochResponse(_tp, notServing.Code, notServing.Message, -1, -1, request.CorrelationId));
-            return;
-        }
-        if (request.CurrentLeaderEpoch != LeaderEpoch)
-        {
-            Sender.Tell(new OffsetForLeaderEpochResponse(_tp, request.CurrentLeaderEpoch < LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
-                $"{_tp}: broker {request.ReplicaId} follows leader epoch {request.CurrentLeaderEpoch}, this leader is at epoch {LeaderEpoch}", -1, -1, request.CorrelationId));
-            return;
-        }
-        var (epoch, end) = _log.EndOffsetForEpoch(request.LeaderEpoch);
-        Sender.Tell(new OffsetForLeaderEpochResponse(_tp, ErrorCode.None, null, epoch, Math.Min(end, _log.DurableEnd), request.CorrelationId));
-    }
-
-    private void HandleListOffsets(ListOffsetsRequest request)
-    {
-        if (NotServing() is { } notServing)
-        {
-            Sender.Tell(new ListOffsetsResponse(_tp, notServing.Code, notServing.Message, -1, -1));
-            return;
-        }
-        if (request.Timestamp != ListOffsetsRequest.Earliest && _leader is { HighWatermarkEstablished: false } leader)
-        {
-            // Kafka's KIP-207: until a new leader's high watermark reaches the start of its epoch, "latest" could be
-            // below what the previous leader answered, and a consumer would read again what it had read.
-            Sender.Tell(new ListOffsetsResponse(_tp, ErrorCode.OffsetNotAvailable,
-                $"{_tp}: the new leader's high watermark {_log.HighWatermark} has not reached the start of its epoch {leader.EpochStartOffset} yet; retry", -1, -1));
-            return;
-        }
-        switch (request.Timestamp)
-        {
-            case ListOffsetsRequest.Earliest:
-                Sender.Tell(new ListOffsetsResponse(_tp, ErrorCode.None, null, _log.LogStartOffset, -1));
-                return;
-            case ListOffsetsRequest.Latest:
-                Sender.Tell(new ListOffsetsResponse(_tp, ErrorCode.None, null, _log.HighWatermark, -1));
-                return;
-            case < 0:
-                Sender.Tell(new ListOffsetsResponse(_tp, ErrorCode.InvalidRequest,
-                    $"timestamp {request.Timestamp} is not valid: use -1 (latest), -2 (earliest) or a Unix time in ms", -1, -1));
-                return;
-        }
-        AnswerTimestamp(_log.PlanOffsetForTimestamp(request.Timestamp), request, Sender);
-    }
-
-    private void AnswerTimestamp(PartitionLog.TimestampPlan plan, ListOffsetsRequest request, IActorRef replyTo)
-    {
-        switch (plan)
-        {
-            case PartitionLog.TimestampPlan.Found f:
-                replyTo.Tell(new ListOffsetsResponse(_tp, ErrorCode.None, null, f.Offset, f.Timestamp));
-                break;
-            case PartitionLog.TimestampPlan.NotFound:
-                replyTo.Tell(new ListOffsetsResponse(_tp, ErrorCode.None, null, -1, -1));
-                break;
-            case PartitionLog.TimestampPlan.FromJournal j:
-                StartRead(j.FromSequenceNr, j.ToSequenceNr, request, replyTo, Stopwatch.GetTimestamp());
-                break;
-        }
-    }
-
-    private void StartRead(long from, long to, object request, IActorRef replyTo, long started)
+    private void StartRead(long from, long to, object purpose)
     {
         var id = ++_nextReadId;
-        _reads[id] = new PendingRead(replyTo, request, started, to);
+        _readsInFlight[id] = purpose;
         Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, from, to, id));
     }
 
     private void HandleRangeRead(JournalRangeReader.RangeRead read)
     {
-        if (!_reads.Remove(read.CorrelationId, out var pending)) return;
-        switch (pending.Request)
-        {
-            case FollowerRole.TruncationRead t:
-                Run(fx => _follower?.TruncationEventsRead(t, read.Events, read.Error, fx));
-                break;
-            case FetchRequest or ReplicaFetchRequest when read.Error != null:
-                pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}"));
-                break;
-            case FetchRequest or ReplicaFetchRequest:
-                var (offset, maxBytes, end) = pending.Request is FetchRequest f
-                    ? (f.FetchOffset, f.MaxBytes, _log.HighWatermark)
-                    : (((ReplicaFetchRequest)pending.Request).FetchOffset, ((ReplicaFetchRequest)pending.Request).MaxBytes, _log.DurableEnd);
-                var (records, corruption, corruptOffset) = _log.AssembleFetch(_log.LiveBatches(read.Events), offset, maxBytes, end);
-                if (corruption != null)
-                {
-                    _logger.Error("[{0}] {1}", _tp, corruption);
-                    BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", ErrorCode.CorruptMessage.KafkaName()));
-                    pending.ReplyTo.Tell(FetchError(pending.Request, ErrorCode.CorruptMessage, corruption));
-                    NoteCorruption(corruptOffset);
-                    ReportCorruption();
-                }
-                else if (records.Length == 0 && offset < end && pending.ToSequenceNr < _log.LastSequenceNr)
-                {
-                    // Compaction removed every batch of the planned range (the index's byte positions predate it): read on.
-                    var (from, to) = _log.NextJournalRange(pending.ToSequenceNr, maxBytes);
-                    StartRead(from, to, pending.Request, pending.ReplyTo, pending.StartedTicks);
-                }
-                else
-                {
-                    // The planned range always covers the offset's batch; an empty answer means the index and the
-                    // journal disagree. Say so, and let the reader fetch again rather than loop on the same read.
-                    if (records.Length == 0 && offset < end)
-                        _logger.Warning("[{0}] journal events {1} returned no batch at offset {2}", _tp, read.Events.Count, offset);
-                    ReplyFetch(pending.Request, pending.ReplyTo, records, pending.StartedTicks);
-                }
-                break;
-            case ListOffsetsRequest when read.Error != null:
-                pending.ReplyTo.Tell(new ListOffsetsResponse(_tp, ErrorCode.KafkaStorageError, $"{_tp}: {read.Error}", -1, -1));
-                break;
-            case ListOffsetsRequest l:
-                var found = _log.FindOffsetForTimestamp(_log.LiveBatches(read.Events), l.Timestamp);
-                if (found is PartitionLog.TimestampPlan.NotFound && pending.ToSequenceNr < _log.LastSequenceNr)
-                {
-                    // The record may lie past batches compaction removed: search on.
-                    var (from, to) = _log.NextJournalRange(pending.ToSequenceNr, _settings.Partition.MaxJournalReadBytes);
-                    StartRead(from, to, pending.Request, pending.ReplyTo, pending.StartedTicks);
-                }
-                else AnswerTimestamp(found, l, pending.ReplyTo);
-                break;
-        }
+        if (!_readsInFlight.Remove(read.CorrelationId, out var purpose)) return;
+        if (purpose is FollowerRole.TruncationRead t) Run(fx => _follower?.TruncationEventsRead(t, read.Events, read.Error, fx));
+        else Run(fx => _reads.JournalRead((LeaderReads.PendingRead)purpose, read.Events, read.Error, fx));
     }
+
+    private void WakeParkedFetches() => Run(_reads.WakeParked);
 
     // ---------------------------------------------------------------- leadership
 
@@ -879,8 +637,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
         _leadershipWatchers.Clear();
         Timers.Cancel(nameof(LeaderTick));
-        FailParkedFetches(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} no longer leads {_tp}: refresh metadata");
         var fx = new ReplicaEffects();
+        _reads.FailParked(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} no longer leads {_tp}: refresh metadata", fx);
         _leader?.Resign(ErrorCode.NotLeaderOrFollower, $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry", fx);
         if (_follower is { } follower)
         {
@@ -948,7 +706,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Persist(new PartitionDeleted(), _ =>
         {
             _log.ApplyDeleted(LastSequenceNr);
-            FailParkedFetches(ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted");
+            Run(fx => _reads.FailParked(ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted", fx));
             LeaveRole();
             _fencing = AfterDeletion(_fencing);
             BrokerMetrics.RemovePartition(_tp);

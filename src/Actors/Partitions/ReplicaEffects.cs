@@ -46,6 +46,9 @@ public abstract record ReplicaEffect
     /// <summary>Read journal events <c>From</c>..<c>To</c> (batches only) for the role that asked; <c>Purpose</c> comes back with them.</summary>
     public sealed record ReadJournal(long From, long To, object Purpose) : ReplicaEffect;
 
+    /// <summary>A read found the log corrupt from this offset: the replica reports it and repairs it from a leader.</summary>
+    public sealed record LogCorrupt(long Offset) : ReplicaEffect;
+
     /// <summary>The high watermark moved: parked consumer fetches may now be answered.</summary>
     public sealed record HighWatermarkMoved : ReplicaEffect;
 

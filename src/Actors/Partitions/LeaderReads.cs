@@ -1,0 +1,302 @@
+using System.Diagnostics;
+using Akka.Actor;
+using AkkaBroker.Actors.Metrics;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Records;
+
+namespace AkkaBroker.Actors.Partitions;
+
+/// <summary>
+/// How a replica answers reads, with no actor or I/O: consumers' fetches (below the high watermark), followers' fetches
+/// (up to the durable log end, which also tells the <see cref="LeaderRole"/> what each follower has), list-offsets and
+/// epoch lookups. Reads the tail cache cannot serve become journal reads; fetches with too little to return wait in
+/// <see cref="FetchWaiters"/> until records arrive or their wait ends. A replica that does not lead answers
+/// NOT_LEADER_OR_FOLLOWER (or why it does not serve), so clients refresh their metadata.
+/// </summary>
+public sealed class LeaderReads
+{
+    /// <summary>A journal read this part asked for: the request it serves, and where the read ends (a read that found only gaps goes on from there).</summary>
+    public sealed record PendingRead(object Request, IActorRef ReplyTo, long StartedTicks, long ToSequenceNr);
+
+    /// <summary>Timer: parked fetch <c>FetchId</c> has waited its <c>max.wait.ms</c>.</summary>
+    public sealed record FetchDeadline(long FetchId);
+
+    private readonly PartitionLog _log;
+    private readonly int _maxJournalReadBytes;
+    private readonly Func<(ErrorCode Code, string Message)?> _notServing;
+    private readonly Func<LeaderRole?> _leader;
+    private readonly FetchWaiters _waiters = new();
+
+    /// <param name="notServing">Why the replica serves no client now, or null when it leads.</param>
+    /// <param name="leader">The leader role while the replica leads.</param>
+    public LeaderReads(PartitionLog log, int maxJournalReadBytes, Func<(ErrorCode Code, string Message)?> notServing, Func<LeaderRole?> leader)
+    {
+        _log = log;
+        _maxJournalReadBytes = maxJournalReadBytes;
+        _notServing = notServing;
+        _leader = leader;
+    }
+
+    private TopicPartition Tp => _log.TopicPartition;
+
+    /// <summary>A replica that serves clients leads: anything else is a bug in the caller's serving rule.</summary>
+    private LeaderRole Leader() => _leader() ?? throw new InvalidOperationException($"{Tp}: serving reads without leading");
+
+    public int ParkedFetches => _waiters.Count;
+
+    public void Fetch(FetchRequest request, IActorRef replyTo, long startedTicks, ReplicaEffects fx)
+    {
+        if (_notServing() is { } notServing)
+        {
+            BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", notServing.Code.KafkaName()));
+            fx.Reply(replyTo, FetchError(request, notServing.Code, notServing.Message));
+            return;
+        }
+        if (request.MaxBytes <= 0)
+        {
+            fx.Reply(replyTo, FetchError(request, ErrorCode.InvalidFetchSize, $"max bytes must be positive, got {request.MaxBytes}"));
+            return;
+        }
+        Serve(request, request.FetchOffset, request.MaxBytes, request.MinBytes, request.MaxWaitMs, forFollower: false, replyTo, startedTicks, fx);
+    }
+
+    public void ReplicaFetch(ReplicaFetchRequest request, IActorRef replyTo, long startedTicks, long nowMs, ReplicaEffects fx)
+    {
+        if (_notServing() is { } notServing)
+        {
+            fx.Reply(replyTo, FetchError(request, notServing.Code, notServing.Message));
+            return;
+        }
+        var leader = Leader();
+        if (request.LeaderEpoch != leader.LeaderEpoch)
+        {
+            fx.Reply(replyTo, FetchError(request, request.LeaderEpoch < leader.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
+                $"{Tp}: broker {request.ReplicaId} follows leader epoch {request.LeaderEpoch}, this leader is at epoch {leader.LeaderEpoch}"));
+            return;
+        }
+        if (!leader.IsFollower(request.ReplicaId))
+        {
+            fx.Reply(replyTo, FetchError(request, ErrorCode.NotLeaderOrFollower, $"broker {request.ReplicaId} is not a replica of {Tp}"));
+            return;
+        }
+        if (request.FetchOffset > _log.DurableEnd || request.FetchOffset < _log.LogStartOffset)
+        {
+            fx.Reply(replyTo, FetchError(request, ErrorCode.OffsetOutOfRange,
+                $"{Tp}: follower {request.ReplicaId} fetched from {request.FetchOffset}, outside the leader's log {_log.LogStartOffset}..{_log.DurableEnd}; it must truncate"));
+            return;
+        }
+        leader.FollowerFetched(request.ReplicaId, request.FetchOffset, nowMs, fx);
+        Serve(request, request.FetchOffset, request.MaxBytes, 1, request.MaxWaitMs, forFollower: true, replyTo, startedTicks, fx);
+    }
+
+    /// <summary>Kafka's OffsetsForLeaderEpoch: where the asked epoch ends in this leader's log.</summary>
+    public void OffsetForLeaderEpoch(OffsetForLeaderEpochRequest request, IActorRef replyTo, ReplicaEffects fx)
+    {
+        if (_notServing() is { } notServing)
+        {
+            fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, notServing.Code, notServing.Message, -1, -1, request.CorrelationId));
+            return;
+        }
+        var leader = Leader();
+        if (request.CurrentLeaderEpoch != leader.LeaderEpoch)
+        {
+            fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, request.CurrentLeaderEpoch < leader.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
+                $"{Tp}: broker {request.ReplicaId} follows leader epoch {request.CurrentLeaderEpoch}, this leader is at epoch {leader.LeaderEpoch}", -1, -1, request.CorrelationId));
+            return;
+        }
+        var (epoch, end) = _log.EndOffsetForEpoch(request.LeaderEpoch);
+        fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, ErrorCode.None, null, epoch, Math.Min(end, _log.DurableEnd), request.CorrelationId));
+    }
+
+    public void ListOffsets(ListOffsetsRequest request, IActorRef replyTo, ReplicaEffects fx)
+    {
+        if (_notServing() is { } notServing)
+        {
+            fx.Reply(replyTo, new ListOffsetsResponse(Tp, notServing.Code, notServing.Message, -1, -1));
+            return;
+        }
+        if (request.Timestamp != ListOffsetsRequest.Earliest && _leader() is { HighWatermarkEstablished: false } leader)
+        {
+            // Kafka's KIP-207: until a new leader's high watermark reaches the start of its epoch, "latest" could be
+            // below what the previous leader answered, and a consumer would read again what it had read.
+            fx.Reply(replyTo, new ListOffsetsResponse(Tp, ErrorCode.OffsetNotAvailable,
+                $"{Tp}: the new leader's high watermark {_log.HighWatermark} has not reached the start of its epoch {leader.EpochStartOffset} yet; retry", -1, -1));
+            return;
+        }
+        switch (request.Timestamp)
+        {
+            case ListOffsetsRequest.Earliest:
+                fx.Reply(replyTo, new ListOffsetsResponse(Tp, ErrorCode.None, null, _log.LogStartOffset, -1));
+                return;
+            case ListOffsetsRequest.Latest:
+                fx.Reply(replyTo, new ListOffsetsResponse(Tp, ErrorCode.None, null, _log.HighWatermark, -1));
+                return;
+            case < 0:
+                fx.Reply(replyTo, new ListOffsetsResponse(Tp, ErrorCode.InvalidRequest,
+                    $"timestamp {request.Timestamp} is not valid: use -1 (latest), -2 (earliest) or a Unix time in ms", -1, -1));
+                return;
+        }
+        AnswerTimestamp(_log.PlanOffsetForTimestamp(request.Timestamp), request, replyTo, Stopwatch.GetTimestamp(), fx);
+    }
+
+    /// <summary>The journal events a read asked for (<paramref name="error"/> when it failed).</summary>
+    public void JournalRead(PendingRead pending, IReadOnlyList<(long SequenceNr, byte[] Batch)> events, string? error, ReplicaEffects fx)
+    {
+        switch (pending.Request)
+        {
+            case FetchRequest or ReplicaFetchRequest when error != null:
+                fx.Reply(pending.ReplyTo, FetchError(pending.Request, ErrorCode.KafkaStorageError, $"{Tp}: {error}"));
+                break;
+            case FetchRequest or ReplicaFetchRequest:
+                var (offset, maxBytes, end) = pending.Request is FetchRequest f
+                    ? (f.FetchOffset, f.MaxBytes, _log.HighWatermark)
+                    : (((ReplicaFetchRequest)pending.Request).FetchOffset, ((ReplicaFetchRequest)pending.Request).MaxBytes, _log.DurableEnd);
+                var (records, corruption, corruptOffset) = _log.AssembleFetch(_log.LiveBatches(events), offset, maxBytes, end);
+                if (corruption != null)
+                {
+                    fx.Add(new ReplicaEffect.Log(Akka.Event.LogLevel.ErrorLevel, corruption));
+                    BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", ErrorCode.CorruptMessage.KafkaName()));
+                    fx.Reply(pending.ReplyTo, FetchError(pending.Request, ErrorCode.CorruptMessage, corruption));
+                    fx.Add(new ReplicaEffect.LogCorrupt(corruptOffset));
+                }
+                else if (records.Length == 0 && offset < end && pending.ToSequenceNr < _log.LastSequenceNr)
+                {
+                    // Compaction removed every batch of the planned range (the index's byte positions predate it): read on.
+                    var (from, to) = _log.NextJournalRange(pending.ToSequenceNr, maxBytes);
+                    fx.Add(new ReplicaEffect.ReadJournal(from, to, pending with { ToSequenceNr = to }));
+                }
+                else
+                {
+                    // The planned range always covers the offset's batch; an empty answer means the index and the
+                    // journal disagree. Say so, and let the reader fetch again rather than loop on the same read.
+                    if (records.Length == 0 && offset < end)
+                        fx.Warning($"journal events {events.Count} returned no batch at offset {offset}");
+                    Reply(pending.Request, pending.ReplyTo, records, pending.StartedTicks, fx);
+                }
+                break;
+            case ListOffsetsRequest when error != null:
+                fx.Reply(pending.ReplyTo, new ListOffsetsResponse(Tp, ErrorCode.KafkaStorageError, $"{Tp}: {error}", -1, -1));
+                break;
+            case ListOffsetsRequest l:
+                var found = _log.FindOffsetForTimestamp(_log.LiveBatches(events), l.Timestamp);
+                if (found is PartitionLog.TimestampPlan.NotFound && pending.ToSequenceNr < _log.LastSequenceNr)
+                {
+                    // The record may lie past batches compaction removed: search on.
+                    var (from, to) = _log.NextJournalRange(pending.ToSequenceNr, _maxJournalReadBytes);
+                    fx.Add(new ReplicaEffect.ReadJournal(from, to, pending with { ToSequenceNr = to }));
+                }
+                else AnswerTimestamp(found, l, pending.ReplyTo, pending.StartedTicks, fx);
+                break;
+            default:
+                throw new ArgumentException($"{Tp}: not a read of this part: {pending.Request.GetType().Name}", nameof(pending));
+        }
+    }
+
+    /// <summary>A parked fetch's wait is over: it is answered with whatever is there now.</summary>
+    public void DeadlineElapsed(FetchDeadline deadline, ReplicaEffects fx)
+    {
+        if (_waiters.Expire(deadline.FetchId) is { } parked) AnswerNow(parked.Request, parked.ReplyTo, parked.StartedTicks, fx);
+    }
+
+    /// <summary>Answers waiting fetches that can now be served: followers' when the log grew, consumers' when the high watermark moved.</summary>
+    public void WakeParked(ReplicaEffects fx)
+    {
+        if (_waiters.Count == 0) return;
+        foreach (var p in _waiters.TakeReady(_log.PositionOf(_log.HighWatermark) ?? _log.LogBytes, _log.LogBytes))
+        {
+            fx.Add(new ReplicaEffect.CancelTimer(TimerKey(p.Id)));
+            AnswerNow(p.Request, p.ReplyTo, p.StartedTicks, fx);
+        }
+    }
+
+    /// <summary>Answers every parked fetch with an error (the replica stops leading, or the partition is gone).</summary>
+    public void FailParked(ErrorCode code, string message, ReplicaEffects fx)
+    {
+        foreach (var p in _waiters.TakeAll())
+        {
+            fx.Add(new ReplicaEffect.CancelTimer(TimerKey(p.Id)));
+            fx.Reply(p.ReplyTo, FetchError(p.Request, code, message));
+        }
+    }
+
+    private static string TimerKey(long fetchId) => $"fetch-{fetchId}";
+
+    private void Serve(object request, long offset, int maxBytes, int minBytes, int maxWaitMs, bool forFollower, IActorRef replyTo, long startedTicks, ReplicaEffects fx)
+    {
+        switch (_log.PlanFetch(offset, maxBytes, forFollower))
+        {
+            case PartitionLog.FetchPlan.Error e:
+                BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", e.Code.KafkaName()));
+                fx.Reply(replyTo, FetchError(request, e.Code, e.Message));
+                break;
+            case PartitionLog.FetchPlan.FromCache c when c.Records.Length >= Math.Max(1, minBytes) || maxWaitMs <= 0:
+                Reply(request, replyTo, c.Records, startedTicks, fx);
+                break;
+            case PartitionLog.FetchPlan.FromCache:
+                var parked = _waiters.Park(request, replyTo, _log.PositionOf(offset) ?? _log.LogBytes, startedTicks);
+                fx.Add(new ReplicaEffect.StartTimer(TimerKey(parked.Id), new FetchDeadline(parked.Id), TimeSpan.FromMilliseconds(maxWaitMs)));
+                break;
+            case PartitionLog.FetchPlan.FromJournal j:
+                fx.Add(new ReplicaEffect.ReadJournal(j.FromSequenceNr, j.ToSequenceNr, new PendingRead(request, replyTo, startedTicks, j.ToSequenceNr)));
+                break;
+        }
+    }
+
+    /// <summary>Answers a fetch with whatever is there now, without waiting again.</summary>
+    private void AnswerNow(object request, IActorRef replyTo, long startedTicks, ReplicaEffects fx)
+    {
+        switch (request)
+        {
+            case FetchRequest f:
+                Fetch(f with { MaxWaitMs = 0 }, replyTo, startedTicks, fx);
+                break;
+            case ReplicaFetchRequest r when _notServing() is { } notServing:
+                fx.Reply(replyTo, FetchError(r, notServing.Code, notServing.Message));
+                break;
+            case ReplicaFetchRequest r:
+                Serve(r, r.FetchOffset, r.MaxBytes, 1, 0, forFollower: true, replyTo, startedTicks, fx);
+                break;
+        }
+    }
+
+    private void AnswerTimestamp(PartitionLog.TimestampPlan plan, ListOffsetsRequest request, IActorRef replyTo, long startedTicks, ReplicaEffects fx)
+    {
+        switch (plan)
+        {
+            case PartitionLog.TimestampPlan.Found f:
+                fx.Reply(replyTo, new ListOffsetsResponse(Tp, ErrorCode.None, null, f.Offset, f.Timestamp));
+                break;
+            case PartitionLog.TimestampPlan.NotFound:
+                fx.Reply(replyTo, new ListOffsetsResponse(Tp, ErrorCode.None, null, -1, -1));
+                break;
+            case PartitionLog.TimestampPlan.FromJournal j:
+                fx.Add(new ReplicaEffect.ReadJournal(j.FromSequenceNr, j.ToSequenceNr, new PendingRead(request, replyTo, startedTicks, j.ToSequenceNr)));
+                break;
+        }
+    }
+
+    private object FetchError(object request, ErrorCode code, string message) => request switch
+    {
+        ReplicaFetchRequest r => new ReplicaFetchResponse(Tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>(), r.CorrelationId),
+        _ => new FetchResponse(Tp, code, message, _log.HighWatermark, _log.LogStartOffset, Array.Empty<byte>()),
+    };
+
+    private void Reply(object request, IActorRef replyTo, byte[] records, long startedTicks, ReplicaEffects fx)
+    {
+        if (request is ReplicaFetchRequest r)
+        {
+            fx.Reply(replyTo, new ReplicaFetchResponse(Tp, ErrorCode.None, null, _log.HighWatermark, _log.LogStartOffset, records, r.CorrelationId));
+            return;
+        }
+        if (records.Length > 0)
+        {
+            BrokerMetrics.BytesOut.Add(records.Length);
+            long count = 0;
+            foreach (var b in RecordBatch.ReadAll(records)) count += b.RecordCount;
+            BrokerMetrics.RecordsOut.Add(count);
+        }
+        fx.Reply(replyTo, new FetchResponse(Tp, ErrorCode.None, null, _log.HighWatermark, _log.LogStartOffset, records));
+        BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(startedTicks).TotalMilliseconds, new KeyValuePair<string, object?>("api", "fetch"));
+    }
+}

@@ -1,0 +1,146 @@
+using Akka.Actor;
+using AkkaBroker.Actors.Partitions;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using Xunit;
+
+namespace AkkaBroker.Tests.Partitions;
+
+/// <summary>How leader 1 answers reads, with no actor: what it replies, parks, reads from the journal or reports.</summary>
+public class LeaderReadsTests
+{
+    private readonly TestLog _t = new("akkabroker.broker.broker.id = 1");
+    private LeaderRole? _leader;
+    private (ErrorCode Code, string Message)? _notServing;
+
+    private LeaderReads Reads() => new(_t.Log, 1 << 20, () => _notServing, () => _leader);
+
+    private LeaderRole Lead(int[] isr, int[]? replicas = null) =>
+        _leader = new LeaderRole(1, new PartitionAssignment(0, replicas ?? [1, 2], 1, 0, isr, 0), _t.Log, 10_000, TimeSpan.FromSeconds(7), 0);
+
+    private static ReplicaEffects Fx() => new();
+
+    private static T Replied<T>(ReplicaEffects fx) => (T)Assert.Single(fx.Of<ReplicaEffect.Reply>()).Message;
+
+    [Fact]
+    public void A_replica_that_does_not_lead_answers_why()
+    {
+        _notServing = (ErrorCode.NotLeaderOrFollower, "broker 1 is a follower");
+        var fx = Fx();
+        Reads().Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 0), ActorRefs.Nobody, 0, fx);
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, Replied<FetchResponse>(fx).Error);
+        fx = Fx();
+        Reads().ReplicaFetch(new ReplicaFetchRequest(TestLog.Tp, 2, 0, 0, 1 << 20, 0, 7), ActorRefs.Nobody, 0, 0, fx);
+        Assert.Equal(7, Replied<ReplicaFetchResponse>(fx).CorrelationId);
+    }
+
+    [Fact]
+    public void A_consumer_sees_only_records_below_the_high_watermark_and_waits_for_more()
+    {
+        Lead([1, 2]);
+        _t.Append(3);
+        var reads = Reads();
+        var fx = Fx();
+        reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 500), ActorRefs.Nobody, 0, fx);
+        Assert.Empty(fx.Of<ReplicaEffect.Reply>()); // the follower has nothing yet: the high watermark is 0
+        Assert.Single(fx.Of<ReplicaEffect.StartTimer>());
+        Assert.Equal(1, reads.ParkedFetches);
+        // The follower catches up: the high watermark moves and the parked fetch is answered with the records.
+        fx = Fx();
+        reads.ReplicaFetch(new ReplicaFetchRequest(TestLog.Tp, 2, 0, 3, 1 << 20, 0, 1), ActorRefs.Nobody, 0, 0, fx);
+        Assert.Single(fx.Of<ReplicaEffect.HighWatermarkMoved>());
+        fx = Fx();
+        reads.WakeParked(fx);
+        Assert.Single(fx.Of<ReplicaEffect.CancelTimer>());
+        var response = Replied<FetchResponse>(fx);
+        Assert.Equal(3, response.HighWatermark);
+        Assert.NotEmpty(response.Records);
+    }
+
+    [Fact]
+    public void A_parked_fetch_whose_wait_ends_is_answered_with_what_there_is()
+    {
+        Lead([1]);
+        var reads = Reads();
+        var fx = Fx();
+        reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 500), ActorRefs.Nobody, 0, fx);
+        var timer = Assert.Single(fx.Of<ReplicaEffect.StartTimer>());
+        fx = Fx();
+        reads.DeadlineElapsed((LeaderReads.FetchDeadline)timer.Message, fx);
+        Assert.Empty(Replied<FetchResponse>(fx).Records);
+        fx = Fx();
+        reads.DeadlineElapsed((LeaderReads.FetchDeadline)timer.Message, fx);
+        Assert.Empty(fx.All);
+    }
+
+    [Fact]
+    public void A_follower_of_another_epoch_or_outside_the_log_is_refused()
+    {
+        Lead([1, 2]);
+        _t.Append(3);
+        var fx = Fx();
+        Reads().ReplicaFetch(new ReplicaFetchRequest(TestLog.Tp, 2, 1, 0, 1 << 20, 0, 1), ActorRefs.Nobody, 0, 0, fx);
+        Assert.Equal(ErrorCode.UnknownLeaderEpoch, Replied<ReplicaFetchResponse>(fx).Error);
+        fx = Fx();
+        Reads().ReplicaFetch(new ReplicaFetchRequest(TestLog.Tp, 2, 0, 4, 1 << 20, 0, 1), ActorRefs.Nobody, 0, 0, fx);
+        Assert.Equal(ErrorCode.OffsetOutOfRange, Replied<ReplicaFetchResponse>(fx).Error);
+        fx = Fx();
+        Reads().ReplicaFetch(new ReplicaFetchRequest(TestLog.Tp, 3, 0, 0, 1 << 20, 0, 1), ActorRefs.Nobody, 0, 0, fx);
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, Replied<ReplicaFetchResponse>(fx).Error);
+    }
+
+    [Fact]
+    public void An_epoch_lookup_is_answered_with_where_that_epoch_ends_here()
+    {
+        _t.Append(5, leaderEpoch: 0);
+        Lead([1, 2]);
+        var fx = Fx();
+        Reads().OffsetForLeaderEpoch(new OffsetForLeaderEpochRequest(TestLog.Tp, 2, 0, 0, 9), ActorRefs.Nobody, fx);
+        var answer = Replied<OffsetForLeaderEpochResponse>(fx);
+        Assert.Equal((0, 5L, 9L), (answer.LeaderEpoch, answer.EndOffset, answer.CorrelationId));
+    }
+
+    [Fact]
+    public void Latest_is_not_available_until_a_new_leaders_high_watermark_reaches_its_epoch_start()
+    {
+        _t.Append(5);
+        Lead([1, 2]);
+        var fx = Fx();
+        Reads().ListOffsets(new ListOffsetsRequest(TestLog.Tp, ListOffsetsRequest.Latest), ActorRefs.Nobody, fx);
+        Assert.Equal(ErrorCode.OffsetNotAvailable, Replied<ListOffsetsResponse>(fx).Error);
+        fx = Fx();
+        Reads().ListOffsets(new ListOffsetsRequest(TestLog.Tp, ListOffsetsRequest.Earliest), ActorRefs.Nobody, fx);
+        Assert.Equal(0, Replied<ListOffsetsResponse>(fx).Offset);
+        _leader!.FollowerFetched(2, 5, 1, Fx());
+        fx = Fx();
+        Reads().ListOffsets(new ListOffsetsRequest(TestLog.Tp, ListOffsetsRequest.Latest), ActorRefs.Nobody, fx);
+        Assert.Equal(5, Replied<ListOffsetsResponse>(fx).Offset);
+    }
+
+    [Fact]
+    public void A_corrupt_batch_read_from_the_journal_is_answered_corrupt_message_and_reported()
+    {
+        Lead([1]);
+        _t.Append(2);
+        _t.Append(2);
+        _leader!.Appended(Fx());
+        var bad = _t.Journal[1].Batch.ToArray();
+        bad[^1] ^= 0x10;
+        var fx = Fx();
+        Reads().JournalRead(new LeaderReads.PendingRead(new FetchRequest(TestLog.Tp, 2, 1 << 20, 1, 0), ActorRefs.Nobody, 0, 10), [(_t.Journal[1].SequenceNr, bad)], null, fx);
+        Assert.Equal(ErrorCode.CorruptMessage, Replied<FetchResponse>(fx).Error);
+        Assert.Equal(2, Assert.Single(fx.Of<ReplicaEffect.LogCorrupt>()).Offset);
+    }
+
+    [Fact]
+    public void Parked_fetches_are_answered_with_the_reason_when_the_replica_stops_leading()
+    {
+        Lead([1]);
+        var reads = Reads();
+        reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 500), ActorRefs.Nobody, 0, Fx());
+        var fx = Fx();
+        reads.FailParked(ErrorCode.NotLeaderOrFollower, "moved", fx);
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, Replied<FetchResponse>(fx).Error);
+        Assert.Equal(0, reads.ParkedFetches);
+    }
+}

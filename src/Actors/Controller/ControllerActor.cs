@@ -249,6 +249,14 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Stash.UnstashAll();
     }
 
+    /// <summary>The one way a decision changes the state: its events applied to a copy, which <see cref="Write"/> replicates.</summary>
+    private void Record(IReadOnlyList<object> events, Action then)
+    {
+        var next = _state.Clone();
+        foreach (var e in events) next.Apply(e);
+        Write(next, then);
+    }
+
     /// <summary>
     /// Replicates <paramref name="next"/> to a majority, then makes it the state and runs <paramref name="then"/>. Until
     /// a majority has it, it is not the state: reads keep seeing the last replicated state, and a write that times out
@@ -336,9 +344,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 replyTo.Tell(response);
                 return;
             }
-            var next = _state.Clone();
-            next.Apply(change);
-            Write(next, () =>
+            Record([change], () =>
             {
                 var p = response.Assignment!;
                 _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), r.TopicPartition,
@@ -354,9 +360,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<RegisterNode>(r =>
         {
             if (_state.RegisteredNodes.Contains(r.NodeId)) return;
-            var next = _state.Clone();
-            next.Apply(new NodeRegistered(r.NodeId));
-            Write(next, () => _log.Info("Registered node {0}; registered nodes (brokers and controller-only nodes): {1}", r.NodeId, string.Join(",", _state.RegisteredNodes)));
+            Record([new NodeRegistered(r.NodeId)], () => _log.Info("Registered node {0}; registered nodes (brokers and controller-only nodes): {1}", r.NodeId, string.Join(",", _state.RegisteredNodes)));
         });
     }
 
@@ -381,9 +385,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void ChangeLeadership(LeadershipChanged? change, string why)
     {
         if (change == null) return;
-        var next = _state.Clone();
-        next.Apply(change);
-        Write(next, () =>
+        Record([change], () =>
         {
             foreach (var (topic, p) in change.Changes)
                 _log.Info("{0}: {1}-{2} is led by {3} at leader epoch {4}, in-sync replicas {5}", why, topic, p.Partition,
@@ -535,9 +537,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 break;
             case ControllerState.Decision.Persist p:
                 var before = p.Event is TopicDeleted d ? _state.Topics[d.Name] : null;
-                var next = _state.Clone();
-                next.Apply(p.Event);
-                Write(next, () => AfterEvent(p.Event, before, replyTo));
+                Record([p.Event], () => AfterEvent(p.Event, before, replyTo));
                 break;
         }
     }
@@ -669,9 +669,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             replyTo.Tell(FindCoordinator(r.GroupId));
             return;
         }
-        var next = _state.Clone();
-        next.Apply(create);
-        Write(next, () =>
+        Record([create], () =>
         {
             var topic = _state.Topics[ControllerState.OffsetsTopic];
             _log.Info("Created the internal topic {0}: {1} partitions, replication factor {2}", topic.Name, topic.Partitions.Count, topic.ReplicationFactor);
@@ -725,9 +723,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             replyTo.Tell(Metadata(names));
             return;
         }
-        var next = _state.Clone();
-        foreach (var e in events) next.Apply(e);
-        Write(next, () =>
+        Record(events, () =>
         {
             foreach (var e in events) _log.Info("Auto-created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions.Count);
             var commands = events.SelectMany(e => CreationCommands(e.Topic)).ToArray();
@@ -765,8 +761,6 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private void RecordGroup(string groupId, bool exists)
     {
         if (_state.DecideGroupDirectory(groupId, exists) is not { } e) return;
-        var next = _state.Clone();
-        next.Apply(e);
-        Write(next, () => { });
+        Record([e], () => { });
     }
 }

@@ -64,13 +64,13 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private readonly PartitionLog _log;
     private readonly ILoggingAdapter _logger = Context.GetLogger();
     private readonly LeaderReads _reads;
+    private readonly LogMaintenance _maintenance;
     // Journal reads in flight, by id: a follower's truncation read or a client's read.
     private readonly Dictionary<long, object> _readsInFlight = new();
+    private long _nextReadId;
     // Replies owed for batches still being written, oldest first (PersistAsync confirms, fails or rejects in order),
     // so a failed write can be answered.
     private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
-    private long _nextReadId;
-    private readonly LogMaintenance _maintenance;
 
     // The role: at most one of the two is set; with neither the replica serves nothing (idle under _idleAssignment).
     private LeaderRole? _leader;
@@ -85,6 +85,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private long _recoverySkipsFromSequenceNr = -1;
     /// <summary>Who asked to hear when this replica stops leading (<see cref="WatchLeadership"/>).</summary>
     private readonly HashSet<IActorRef> _leadershipWatchers = new();
+
     public PartitionReplica(TopicPartition tp, BrokerSettings settings)
     {
         _tp = tp;

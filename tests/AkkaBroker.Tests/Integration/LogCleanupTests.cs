@@ -96,11 +96,14 @@ public class LogCleanupTests(ITestOutputHelper output)
             Assert.Equal(ErrorCode.OffsetOutOfRange, e.Error.Code);
         }
 
-        // The deleted journal rows' pages go back to the file system (incremental vacuum after the WAL checkpoint).
+        // The deleted journal rows' pages go back to the file system (incremental vacuum after the WAL checkpoint): the
+        // file ends near what the log holds, not the ~30 MB written. (How high the peak gets depends on how far retention
+        // keeps up with the producer on the day, so the bound is the log's size.)
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DatabaseBytes(broker.DataDir) > peak / 2)
+        var bound = 2 * log.SizeBytes + 1_048_576;
+        while (DatabaseBytes(broker.DataDir) > bound)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the database file is {DatabaseBytes(broker.DataDir)} bytes, its peak was {peak}");
+            Assert.True(DateTime.UtcNow < deadline, $"the database file is {DatabaseBytes(broker.DataDir)} bytes (peak {peak}), more than {bound} for a log of {log.SizeBytes} bytes");
             await Task.Delay(200);
         }
         output.WriteLine($"database file: peak {peak} bytes, after retention {DatabaseBytes(broker.DataDir)} bytes");

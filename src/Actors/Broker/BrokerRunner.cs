@@ -125,7 +125,9 @@ public sealed class BrokerRunner : IAsyncDisposable
             try
             {
                 await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
-                var node = await BrokerNode.StartAsync(RejoinConfig(previous, rejoinThrough, joinFailures), _stop.Token).ConfigureAwait(false);
+                var (config, seeds) = RejoinConfig(previous, rejoinThrough, joinFailures);
+                _log($"broker {id}: restart attempt {attempt}: joining through {(seeds.Count == 0 ? "itself (it knew no other node)" : string.Join(", ", seeds))}");
+                var node = await BrokerNode.StartAsync(config, _stop.Token).ConfigureAwait(false);
                 if (!_stop.IsCancellationRequested)
                 {
                     _log($"broker {id}: rejoined the cluster as {Cluster.Get(node.System).SelfUniqueAddress} (restart attempt {attempt})");
@@ -164,19 +166,12 @@ public sealed class BrokerRunner : IAsyncDisposable
     /// seed node start a cluster again, as on a first start, for when every node was downed; min-nr-of-members keeps it
     /// from serving alone.
     /// </summary>
-    private Config RejoinConfig(BrokerNode previous, IReadOnlyList<Address> rejoinThrough, int joinFailures)
+    private (Config Config, IReadOnlyList<string> Seeds) RejoinConfig(BrokerNode previous, IReadOnlyList<Address> rejoinThrough, int joinFailures)
     {
-        var self = Cluster.Get(previous.System).SelfAddress;
-        var configured = BrokerNode.Compose(_overrides).GetStringList("akka.cluster.seed-nodes") ?? [];
-        var configuredFirstIsSelf = configured.Count > 0 && SameEndpoint(Address.Parse(configured[0]), self);
-        IEnumerable<string> seeds = joinFailures > 0 && configuredFirstIsSelf
-            ? configured
-            : configured.Where(s => !SameEndpoint(Address.Parse(s), self))
-                .Concat(rejoinThrough.Select(a => a.ToString()))
-                .Distinct();
+        var configured = (BrokerNode.Compose(_overrides).GetStringList("akka.cluster.seed-nodes") ?? []).ToList();
+        var seeds = SeedNodesForRejoin(configured, Cluster.Get(previous.System).SelfAddress, rejoinThrough, joinFailures > 0);
         var lines = new List<string>();
-        var seedList = seeds.ToList();
-        if (seedList.Count > 0) lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", seedList.Select(s => $"\"{s}\""))}]");
+        if (seeds.Count > 0) lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");
         if (previous.Settings.Port != 0 && OperatingSystem.IsLinux() && NobodyListensOn(previous.Settings.Host, previous.Settings.Port))
         {
             // The previous instance's accepted connections linger in TIME_WAIT on this port for a minute, and without
@@ -184,7 +179,22 @@ public sealed class BrokerRunner : IAsyncDisposable
             // this bind cannot put two brokers on one port, which is why it is off otherwise (reference.conf).
             lines.Add("akka.remote.dot-netty.tcp.tcp-reuse-addr = on");
         }
-        return ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(_overrides);
+        return (ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(_overrides), seeds);
+    }
+
+    /// <summary>
+    /// The seed nodes of a restart (see <see cref="RejoinConfig"/>): the configured ones without this node's previous
+    /// address, then the members it last saw; the configured list as it is once a join failed and this node is its
+    /// first entry (the one node that may start a cluster). Empty when the node knew no other node: a single broker
+    /// forms its cluster again.
+    /// </summary>
+    internal static IReadOnlyList<string> SeedNodesForRejoin(IReadOnlyList<string> configured, Address previousSelf, IReadOnlyList<Address> lastSeen, bool joinFailedBefore)
+    {
+        if (joinFailedBefore && configured.Count > 0 && SameEndpoint(Address.Parse(configured[0]), previousSelf)) return configured;
+        return configured.Where(s => !SameEndpoint(Address.Parse(s), previousSelf))
+            .Concat(lastSeen.Where(a => !SameEndpoint(a, previousSelf)).Select(a => a.ToString()))
+            .DistinctBy(s => { var a = Address.Parse(s); return (a.Host?.ToLowerInvariant(), a.Port); })
+            .ToList();
     }
 
     /// <summary>The other members the terminated node last saw, for its successor to rejoin through.</summary>

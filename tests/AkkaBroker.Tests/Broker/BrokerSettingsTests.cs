@@ -77,4 +77,14 @@ public class BrokerSettingsTests
         Assert.Equal(TimeSpan.FromSeconds(36), rejoin.BackoffFor(int.MaxValue, 1.0));
         Assert.Equal(TimeSpan.FromSeconds(1), rejoin.BackoffFor(0, 0));
     }
+
+    [Fact]
+    public void The_split_brain_resolver_downs_every_node_only_after_reachability_kept_changing_for_20_s()
+    {
+        // Akka would derive 4 s (3/4 of stable-after, at least 4 s): a kill -9 and a cut a few seconds apart exceeded that.
+        var sbr = new Akka.Cluster.SBR.SplitBrainResolverSettings(BrokerNode.Compose(Akka.Configuration.Config.Empty));
+        Assert.Equal("keep-majority", sbr.DowningStrategy);
+        Assert.Equal(TimeSpan.FromSeconds(5), sbr.DowningStableAfter);
+        Assert.Equal(TimeSpan.FromSeconds(20), sbr.DowningStableAfter + sbr.DownAllWhenUnstable);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AkkaBroker.Client;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -18,7 +19,8 @@ public class DownedBrokerExitTests(ITestOutputHelper output)
         using var b2 = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", b1.Bootstrap]);
         using var b3 = await BrokerProcess.StartAsync(dirs[2], extraConfig: "akkabroker.broker.cluster.rejoin.enable = off",
             extraArgs: ["--broker-id", "3", "--seed-nodes", b1.Bootstrap]);
-        await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", b1.Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap, RequestTimeoutMs = 2000 }).Build())
+            await RejoinTests.WaitForBrokersAsync(admin, ids => ids.Count == 3, "three live brokers");
 
         // SIGSTOP: the process stays, silent, until the others have downed it (their split brain resolver logs the decision
         // at WARNING); on SIGCONT it learns that it was downed.
@@ -58,12 +60,18 @@ public class DownedBrokerExitTests(ITestOutputHelper output)
         const int port3 = 19203;
         var seeds = $"{ns.HostAddress}:{port1},{ns.HostAddress}:{port2},{ns.InsideAddress}:{port3}";
         string[] Args(int id, string host, int port) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--seed-nodes", seeds];
-        var starting = new[] { BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1)), BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2)) };
+        var starting = new[]
+        {
+            BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1)),
+            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2)),
+            BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3)),
+        };
         await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
         using var b1 = await starting[0];
         using var b2 = await starting[1];
-        using var b3 = await BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3));
-        await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", b1.Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
+        using var b3 = await starting[2];
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap, RequestTimeoutMs = 2000 }).Build())
+            await RejoinTests.WaitForBrokersAsync(admin, ids => ids.Count == 3, "three live brokers");
 
         await ns.CutAsync();
         await b3.WaitForOutputAsync(o => o.Contains("restart attempt 1: joining through"), TimeSpan.FromSeconds(40), "broker 3 to find itself downed and try to rejoin");

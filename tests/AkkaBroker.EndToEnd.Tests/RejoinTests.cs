@@ -9,8 +9,8 @@ namespace AkkaBroker.EndToEnd.Tests;
 /// <summary>
 /// A real network partition of a broker process: broker 3 runs in a network namespace of its own, joined to the host by
 /// a veth pair, and the link is taken down until the other two have downed it, then brought up again. The process does
-/// not exit: it starts a fresh node with the same id, port and data, rejoins, and its replicas re-enter the ISR, while an
-/// acks=all producer on the majority side loses nothing.
+/// not exit: it starts a fresh node with the same id, port and data, keeps trying while the link is down, rejoins after
+/// the heal, and its replicas re-enter the ISR, while an acks=all producer on the majority side loses nothing.
 /// </summary>
 public class RejoinTests(ITestOutputHelper output)
 {
@@ -24,18 +24,19 @@ public class RejoinTests(ITestOutputHelper output)
         var seeds = $"{ns.HostAddress}:{port1},{ns.HostAddress}:{port2},{ns.InsideAddress}:{port3}";
         string[] Args(int id, string host, int port) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--seed-nodes", seeds];
 
-        // All three together: the cluster comes up once two of the three seed nodes have joined (min-nr-of-members).
+        // Brokers 1 and 2 together: the cluster comes up once two of the three seed nodes have joined (min-nr-of-members).
         var starting = new[]
         {
             BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1)),
             BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2)),
-            BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3)),
         };
         await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
         using var b1 = await starting[0];
         using var b2 = await starting[1];
-        using var b3 = await starting[2];
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap, RequestTimeoutMs = 2000 }).Build();
+        // A short join-timeout, so that the first attempt to rejoin gives up while the link is still down and the test
+        // sees the next one succeed after the heal.
+        using var b3 = await BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "akkabroker.broker.cluster.join-timeout = 6s", Args(3, ns.InsideAddress, port3));
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap }).Build();
         await WaitForBrokersAsync(admin, ids => ids.Count == 3, "three live brokers");
 
         const string topic = "blip";
@@ -75,6 +76,8 @@ public class RejoinTests(ITestOutputHelper output)
         var downed = clock.Elapsed;
         await WaitForBrokersAsync(admin, ids => ids.SequenceEqual([1, 2]), "the majority to go on without broker 3");
         var majorityWithout3 = clock.Elapsed;
+        await b3.WaitForOutputAsync(o => o.Contains("restart attempt 1 could not join"), TimeSpan.FromSeconds(30), "broker 3's first attempt to rejoin to give up while cut off");
+        var firstAttemptFailed = clock.Elapsed;
         await ns.HealAsync();
         var healed = clock.Elapsed;
 
@@ -94,11 +97,13 @@ public class RejoinTests(ITestOutputHelper output)
         var consumed = await ConsumeAllAsync(b1.Bootstrap, topic, 3);
         var lost = acked.Keys.Where(v => !consumed.Contains(v)).ToList();
         output.WriteLine($"cut at 0; broker 3 downed itself at {downed.TotalSeconds:0.0} s, majority without it at {majorityWithout3.TotalSeconds:0.0} s, " +
-                         $"healed at {healed.TotalSeconds:0.0} s, rejoined at {rejoined.TotalSeconds:0.0} s, back in every ISR at {inIsr.TotalSeconds:0.0} s (same pid {pid})");
+                         $"first rejoin attempt gave up at {firstAttemptFailed.TotalSeconds:0.0} s, healed at {healed.TotalSeconds:0.0} s, rejoined at {rejoined.TotalSeconds:0.0} s, back in every ISR at {inIsr.TotalSeconds:0.0} s (same pid {pid})");
         output.WriteLine($"acks=all: acknowledged {acked.Count}, not acknowledged {failed}, consumed {consumed.Count}, lost {lost.Count}");
         output.WriteLine(described);
         foreach (var line in b3.Output.Split('\n').Where(l => l.StartsWith("broker 3:"))) output.WriteLine(line);
         Assert.Empty(lost);
+        // Not the attempt that gave up while the link was down: a later one, in the same process.
+        Assert.DoesNotContain("(restart attempt 1)", b3.Output.Split('\n').Single(l => l.StartsWith("broker 3: rejoined the cluster")));
 
         foreach (var dir in dirs)
         {

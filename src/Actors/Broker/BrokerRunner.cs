@@ -143,7 +143,7 @@ public sealed class BrokerRunner : IAsyncDisposable
             catch (BrokerConfigurationException e) when (e.MayPassByItself)
             {
                 joinFailures++;
-                cause = $"restart attempt {attempt} could not join: {e.Message}";
+                cause = $"restart attempt {attempt} could not join: {e.Key} must be {e.Requirement}";
             }
             catch (BrokerConfigurationException)
             {

@@ -9,6 +9,9 @@ public sealed class BrokerConfigurationException(string key, string? value, stri
 {
     public string Key { get; } = key;
 
+    /// <summary>What the value must be (the end of the message), e.g. "reachable: this broker did not become a cluster member ...".</summary>
+    public string Requirement { get; } = allowed;
+
     /// <summary>
     /// True when the value is fine but the cluster is not ready for it yet (seed nodes unreachable, too few members,
     /// this node's previous instance not yet downed): a broker that rejoins after being downed tries again instead of stopping.

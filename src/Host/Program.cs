@@ -16,5 +16,6 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     ClusterCommand.Create(),
     PerfCommand.Create(),
 };
-// SIGTERM is left to Akka's coordinated shutdown (run-by-clr-shutdown-hook); Ctrl-C is handled by each command.
+// serve handles Ctrl-C and SIGTERM itself (it stops its broker runner, also between two node incarnations); the tools
+// handle Ctrl-C, and SIGTERM runs Akka's coordinated shutdown of their client (run-by-clr-shutdown-hook).
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

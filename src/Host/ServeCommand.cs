@@ -7,9 +7,28 @@ using OpenTelemetry.Metrics;
 
 namespace AkkaBroker.Host;
 
-/// <summary><c>serve</c>: runs a broker until Ctrl-C or SIGTERM.</summary>
+/// <summary>
+/// <c>serve</c>: runs a broker until Ctrl-C or SIGTERM. A node that the cluster downs or removes is started again in this
+/// process and rejoins (<see cref="BrokerRunner"/>); the exit code tells a supervisor why the process ended.
+/// </summary>
 internal static class ServeCommand
 {
+    /// <summary>The exit codes of <c>serve</c> (docs/operations.md, "Exit codes").</summary>
+    internal static class ExitCodes
+    {
+        /// <summary>Stopped on purpose: Ctrl-C or SIGTERM.</summary>
+        public const int Stopped = 0;
+
+        /// <summary>Unexpected error (an exception the broker does not handle); also System.CommandLine's code for unknown options.</summary>
+        public const int UnexpectedError = 1;
+
+        /// <summary>Bad configuration or a start that cannot succeed: a value not allowed, the port taken, seed nodes unreachable within join-timeout, a broker.id already running.</summary>
+        public const int ConfigurationError = 2;
+
+        /// <summary>Downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off (Akka's exit code for a downed node).</summary>
+        public const int RemovedFromCluster = 3;
+    }
+
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "HOCON file layered over the built-in defaults (see hocon/single-node.conf)" };
@@ -25,14 +44,18 @@ internal static class ServeCommand
         {
             Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster, which comes up once a majority of the listed nodes has joined (akka.cluster.min-nr-of-members). Without it the broker forms a cluster of its own"
         };
-        var command = new Command("serve", "Start a broker node and serve until Ctrl-C or SIGTERM.") { config, host, port, dataDir, brokerId, processRoles, seedNodes };
+        var command = new Command("serve",
+            "Start a broker node and serve until Ctrl-C or SIGTERM. A node the cluster downs (e.g. cut off by the network) starts again in this process and rejoins. " +
+            "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 unexpected error or unknown option; 2 bad configuration or a start that cannot succeed " +
+            "(port in use, seed nodes unreachable, broker.id already running); 3 downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off")
+            { config, host, port, dataDir, brokerId, processRoles, seedNodes };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
             if (file != null && !file.Exists)
             {
                 Console.Error.WriteLine($"error: --config {file.FullName} does not exist");
-                return 2;
+                return ExitCodes.ConfigurationError;
             }
             var overrides = new List<string>();
             if (parse.GetValue(host) is { } h) overrides.Add($"akka.remote.dot-netty.tcp.hostname = {Quote(h)}");
@@ -45,7 +68,7 @@ internal static class ServeCommand
                 if (SeedNodeAddresses(seeds) is not { } addresses)
                 {
                     Console.Error.WriteLine($"error: --seed-nodes '{seeds}' must be host:port pairs separated by commas, e.g. 127.0.0.1:9192,127.0.0.1:9193");
-                    return 2;
+                    return ExitCodes.ConfigurationError;
                 }
                 overrides.Add($"akka.cluster.seed-nodes = [{string.Join(", ", addresses.Select(Quote))}]");
                 // The cluster, and so the controller, starts only once a majority of the listed brokers is up: a
@@ -61,7 +84,7 @@ internal static class ServeCommand
             catch (Exception e) when (e is ConfigurationException or FormatException)
             {
                 Console.Error.WriteLine($"error: the configuration could not be parsed: {e.Message}");
-                return 2;
+                return ExitCodes.ConfigurationError;
             }
             return await RunAsync(userConfig);
         });
@@ -70,24 +93,27 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(Config userConfig)
     {
-        BrokerNode node;
+        BrokerRunner runner;
         try
         {
-            node = await BrokerNode.StartAsync(userConfig);
+            runner = await BrokerRunner.StartAsync(userConfig, Console.WriteLine);
         }
         catch (BrokerConfigurationException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return ExitCodes.ConfigurationError;
         }
         catch (Exception e) when (FindSocketError(e) is System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AddressNotAvailable)
         {
             var address = $"{userConfig.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1")}:{userConfig.GetString("akka.remote.dot-netty.tcp.port", "9192")}";
             Console.Error.WriteLine($"error: cannot listen on {address}: {FindSocketError(e)}. Another broker may be running there; " +
                                     "choose another address with --host/--port (or akka.remote.dot-netty.tcp.* in the config file).");
-            return 2;
+            return ExitCodes.ConfigurationError;
         }
 
+        var node = runner.Node;
+        // One metrics endpoint for the process: the instruments are process-wide (BrokerMetrics), so a node started
+        // after a downing reports through the same listener, and the port is never released and taken again.
         MeterProvider? metrics;
         try
         {
@@ -102,11 +128,54 @@ internal static class ServeCommand
         {
             Console.Error.WriteLine($"error: cannot serve metrics on {node.Settings.Host}:{node.Settings.PrometheusPort}: {(e.InnerException ?? e).Message}. " +
                                     "Another broker on this machine may use that port: give each node its own akkabroker.broker.metrics.prometheus.port (0 turns the endpoint off).");
-            await node.DisposeAsync();
-            return 2;
+            await runner.DisposeAsync();
+            return ExitCodes.ConfigurationError;
         }
         using var metricsProvider = metrics;
 
+        PrintListening(node);
+        if (metrics != null) Console.WriteLine($"metrics: http://{node.Settings.Host}:{node.Settings.PrometheusPort}/metrics");
+        Console.WriteLine("ready");
+        runner.Rejoined += rejoined =>
+        {
+            PrintListening(rejoined);
+            Console.WriteLine("ready");
+        };
+
+        // Ctrl-C and SIGTERM stop the runner, so that a node between two incarnations (downed, waiting to rejoin) stops
+        // too; Akka's own SIGTERM hook (run-by-clr-shutdown-hook) would reach only the ActorSystem running at that moment.
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            _ = runner.StopAsync();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            _ = runner.StopAsync();
+        });
+
+        BrokerRunEnd end;
+        try
+        {
+            end = await runner.Completion;
+        }
+        catch (BrokerConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: a new node could not rejoin the cluster: {e.Message}");
+            return ExitCodes.ConfigurationError;
+        }
+        if (end == BrokerRunEnd.RemovedFromCluster)
+        {
+            Console.WriteLine("stopped: removed from the cluster");
+            return ExitCodes.RemovedFromCluster;
+        }
+        Console.WriteLine("stopped");
+        return ExitCodes.Stopped;
+    }
+
+    private static void PrintListening(BrokerNode node)
+    {
         if (node.Settings.IsBroker)
         {
             Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
@@ -119,18 +188,6 @@ internal static class ServeCommand
             Console.WriteLine("process.roles = controller: runs the controller when it is the oldest such node; hosts no partitions and serves no clients, so list brokers, not this node, in bootstrap.servers");
         }
         Console.WriteLine($"data: {node.Settings.DatabasePath}");
-        if (metrics != null) Console.WriteLine($"metrics: http://{node.Settings.Host}:{node.Settings.PrometheusPort}/metrics");
-        Console.WriteLine("ready");
-
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            _ = node.StopAsync();
-        };
-        // SIGTERM is handled by Akka's coordinated shutdown (run-by-clr-shutdown-hook).
-        await node.System.WhenTerminated;
-        Console.WriteLine("stopped");
-        return 0;
     }
 
     private static System.Net.Sockets.SocketError? FindSocketError(Exception? e)

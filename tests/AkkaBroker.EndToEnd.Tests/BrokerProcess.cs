@@ -53,6 +53,51 @@ public sealed class BrokerProcess : IDisposable
         return broker;
     }
 
+    /// <summary>The broker's process id: the same for the whole life of a broker that rejoins after being downed.</summary>
+    public int Pid => _process.Id;
+
+    /// <summary>
+    /// Starts <c>serve</c> with exactly <paramref name="serveArgs"/> (no <c>--port 0</c> is added, so a test can give the
+    /// port a restart must keep) through <paramref name="launcher"/>, a command that execs the rest in its own process,
+    /// e.g. <c>ip netns exec NS</c> to run the broker in a network namespace; empty runs <c>dotnet</c> itself.
+    /// </summary>
+    /// <param name="extraConfig">HOCON appended to the test defaults.</param>
+    public static async Task<BrokerProcess> StartThroughAsync(IReadOnlyList<string> launcher, string dataDir, string extraConfig, IReadOnlyList<string> serveArgs, TimeSpan? timeout = null)
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in (launcher.Count > 0 ? launcher.Skip(1).Append("dotnet") : []).Append(HostDll).Append("serve").Concat(["--data-dir", dataDir, "--config", config]).Concat(serveArgs))
+            info.ArgumentList.Add(a);
+        var broker = new BrokerProcess(Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start")) { DataDir = dataDir };
+        broker.Attach();
+        var wait = timeout ?? TimeSpan.FromSeconds(60);
+        if (await Task.WhenAny(broker._listening.Task, Task.Delay(wait)) != broker._listening.Task)
+        {
+            broker.Dispose();
+            throw new TimeoutException($"the broker did not report 'listening on' within {wait}; output:\n{broker.Output}");
+        }
+        broker.Bootstrap = await broker._listening.Task;
+        return broker;
+    }
+
+    /// <summary>Waits until the broker's output (stdout and stderr) satisfies <paramref name="condition"/>.</summary>
+    public async Task WaitForOutputAsync(Func<string, bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition(Output))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within {timeout.TotalSeconds:0} s; broker output:\n{Output}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Runs a console tool until its output satisfies <paramref name="done"/> (exit code 0), for at most 90 s.</summary>
     public static async Task<string> WaitForToolAsync(string[] args, Func<string, bool> done, string what)
     {

@@ -99,10 +99,10 @@ public sealed class BrokerNode : IAsyncDisposable
                 throw joined
                     ? new BrokerConfigurationException("akka.cluster.min-nr-of-members", config.GetString("akka.cluster.min-nr-of-members"),
                         $"reached: this broker joined, but the cluster did not have that many members within {settings.JoinTimeout.TotalSeconds:0} s " +
-                        "(akkabroker.broker.cluster.join-timeout). Start more brokers")
+                        "(akkabroker.broker.cluster.join-timeout). Start more brokers", mayPassByItself: true)
                     : new BrokerConfigurationException("akka.cluster.seed-nodes", string.Join(",", config.GetStringList("akka.cluster.seed-nodes")),
                         $"reachable: this broker did not become a cluster member within {settings.JoinTimeout.TotalSeconds:0} s " +
-                        "(akkabroker.broker.cluster.join-timeout). Start the first seed node (it alone can start a new cluster), or check the addresses");
+                        "(akkabroker.broker.cluster.join-timeout). Start the first seed node (it alone can start a new cluster), or check the addresses", mayPassByItself: true);
             }
             await WaitUntilBrokerIdIsFreeAsync(system, cluster, settings, cancellationToken);
 
@@ -179,7 +179,9 @@ public sealed class BrokerNode : IAsyncDisposable
             if (!unreachable || DateTime.UtcNow > deadline)
                 throw new BrokerConfigurationException($"{BrokerSettings.Section}.broker.id", settings.BrokerId.ToString(), unreachable
                     ? $"unique in the cluster, but node {settings.BrokerId}'s previous instance at {twin.Address} is still a member but does not answer (not yet downed) after {settings.JoinTimeout.TotalSeconds:0} s. Wait until the cluster has removed it, then start again"
-                    : $"unique in the cluster, but node {settings.BrokerId} is already running at {twin.Address}. Give each broker and controller node its own broker.id (serve --broker-id)");
+                    : $"unique in the cluster, but node {settings.BrokerId} is already running at {twin.Address}. Give each broker and controller node its own broker.id (serve --broker-id)",
+                    // The cluster downs a previous instance by itself; a live twin is a configuration mistake.
+                    mayPassByItself: unreachable);
             await Task.Delay(500, ct);
         }
     }

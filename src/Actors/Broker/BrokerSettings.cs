@@ -4,10 +4,19 @@ using AkkaBroker.Actors.Topics;
 namespace AkkaBroker.Actors.Broker;
 
 /// <summary>Thrown at start when a configuration value is not allowed; the message names key, value and what is allowed.</summary>
-public sealed class BrokerConfigurationException(string key, string? value, string allowed)
+public sealed class BrokerConfigurationException(string key, string? value, string allowed, bool mayPassByItself = false)
     : Exception($"Invalid configuration: {key} = '{value}'. It must be {allowed}.")
 {
     public string Key { get; } = key;
+
+    /// <summary>What the value must be (the end of the message), e.g. "reachable: this broker did not become a cluster member ...".</summary>
+    public string Requirement { get; } = allowed;
+
+    /// <summary>
+    /// True when the value is fine but the cluster is not ready for it yet (seed nodes unreachable, too few members,
+    /// this node's previous instance not yet downed): a broker that rejoins after being downed tries again instead of stopping.
+    /// </summary>
+    public bool MayPassByItself { get; } = mayPassByItself;
 }
 
 /// <summary>The broker's settings, read once from HOCON at start (<c>akkabroker.broker</c> and <c>akkabroker.partition</c>).</summary>
@@ -26,6 +35,7 @@ public sealed record BrokerSettings(
     int PrometheusPort,
     TimeSpan AdminTimeout,
     TimeSpan JoinTimeout,
+    RejoinSettings Rejoin,
     TimeSpan ControllerQuorumTimeout,
     int OffsetsTopicNumPartitions,
     short OffsetsTopicReplicationFactor,
@@ -153,6 +163,7 @@ public sealed record BrokerSettings(
             PrometheusPort: prometheusPort,
             AdminTimeout: adminTimeout,
             JoinTimeout: joinTimeout,
+            Rejoin: RejoinSettings.Create(b, Section),
             ControllerQuorumTimeout: quorumTimeout,
             OffsetsTopicNumPartitions: Int(b, Section, "offsets.topic.num.partitions", 1, 1000),
             OffsetsTopicReplicationFactor: (short)Int(b, Section, "offsets.topic.replication.factor", 1, short.MaxValue),
@@ -253,3 +264,45 @@ public sealed record LogCleanerSettings(long RetentionCheckIntervalMs, bool Clea
 
 /// <summary>Per-partition-replica limits (<c>akkabroker.partition</c>).</summary>
 public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes);
+
+/// <summary>
+/// Whether and how fast a broker that the cluster downed or removed starts a fresh ActorSystem in the same process and
+/// rejoins (<c>akkabroker.broker.cluster.rejoin</c>; the backoff keys are Akka's BackoffSupervisor names).
+/// </summary>
+public sealed record RejoinSettings(bool Enable, TimeSpan MinBackoff, TimeSpan MaxBackoff, double RandomFactor)
+{
+    /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
+    public static RejoinSettings Create(Config b, string section)
+    {
+        var prefix = $"{section}.cluster.rejoin";
+        var raw = b.GetString("cluster.rejoin.enable");
+        var enable = raw?.ToLowerInvariant() switch
+        {
+            "true" or "on" or "yes" => true,
+            "false" or "off" or "no" => false,
+            _ => throw new BrokerConfigurationException($"{prefix}.enable", raw, "on or off"),
+        };
+        var min = b.GetTimeSpan("cluster.rejoin.min-backoff", null, allowInfinite: false);
+        if (min <= TimeSpan.Zero)
+            throw new BrokerConfigurationException($"{prefix}.min-backoff", min.ToString(), "a positive duration such as 1s");
+        var max = b.GetTimeSpan("cluster.rejoin.max-backoff", null, allowInfinite: false);
+        if (max < min)
+            throw new BrokerConfigurationException($"{prefix}.max-backoff", max.ToString(), $"a duration of at least min-backoff ({min})");
+        var rawFactor = b.GetString("cluster.rejoin.random-factor");
+        if (!double.TryParse(rawFactor, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var factor) || factor is < 0 or > 1)
+            throw new BrokerConfigurationException($"{prefix}.random-factor", rawFactor, "a number from 0 to 1");
+        return new RejoinSettings(enable, min, max, factor);
+    }
+
+    /// <summary>
+    /// The wait before restart attempt <paramref name="attempt"/> (1 for the first after a downing): min-backoff doubled
+    /// per attempt, capped at max-backoff, then stretched by up to random-factor (<paramref name="random"/> in [0, 1)) so
+    /// that brokers downed together do not all rejoin in the same instant.
+    /// </summary>
+    public TimeSpan BackoffFor(int attempt, double random)
+    {
+        var exponent = Math.Min(Math.Max(attempt, 1) - 1, 30);
+        var ticks = Math.Min(MinBackoff.Ticks * Math.Pow(2, exponent), MaxBackoff.Ticks);
+        return TimeSpan.FromTicks((long)(ticks * (1 + RandomFactor * random)));
+    }
+}

@@ -25,6 +25,10 @@ public class BrokerSettingsTests
     [InlineData("akkabroker.broker.journal.synchronous = sometimes", "akkabroker.broker.journal.synchronous", "normal or full")]
     [InlineData("akkabroker.broker.process.roles = \"broker,zookeeper\"", "akkabroker.broker.process.roles", "broker, controller or broker,controller")]
     [InlineData("akkabroker.broker.process.roles = \"\"", "akkabroker.broker.process.roles", "broker, controller or broker,controller")]
+    [InlineData("akkabroker.broker.cluster.rejoin.enable = sometimes", "akkabroker.broker.cluster.rejoin.enable", "on or off")]
+    [InlineData("akkabroker.broker.cluster.rejoin.min-backoff = 0s", "akkabroker.broker.cluster.rejoin.min-backoff", "positive duration")]
+    [InlineData("akkabroker.broker.cluster.rejoin.max-backoff = 500ms", "akkabroker.broker.cluster.rejoin.max-backoff", "at least min-backoff")]
+    [InlineData("akkabroker.broker.cluster.rejoin.random-factor = 1.5", "akkabroker.broker.cluster.rejoin.random-factor", "from 0 to 1")]
     public void Bad_configuration_fails_at_start_naming_key_value_and_what_is_allowed(string hocon, string key, string mention)
     {
         var e = Assert.Throws<BrokerConfigurationException>(() => TestConfigs.Settings(hocon));
@@ -52,5 +56,35 @@ public class BrokerSettingsTests
         Assert.Equal(["broker-3", "controller"], BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 3")));
         Assert.Equal(["broker-3"], BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 3\nakkabroker.broker.process.roles = broker")));
         Assert.Equal(["controller", "controller-101"], BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 101\nakkabroker.broker.process.roles = controller")));
+    }
+
+    [Fact]
+    public void A_downed_broker_rejoins_by_default_after_a_backoff_from_1_s_to_30_s()
+    {
+        var rejoin = TestConfigs.Settings().Rejoin;
+        Assert.True(rejoin.Enable);
+        Assert.Equal(TimeSpan.FromSeconds(1), rejoin.MinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(30), rejoin.MaxBackoff);
+        Assert.Equal(0.2, rejoin.RandomFactor);
+    }
+
+    [Fact]
+    public void Rejoin_backoff_doubles_per_attempt_up_to_max_backoff_and_is_stretched_by_at_most_the_random_factor()
+    {
+        var rejoin = new RejoinSettings(true, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2);
+        Assert.Equal([1, 2, 4, 8, 16, 30, 30], new[] { 1, 2, 3, 4, 5, 6, 100 }.Select(a => rejoin.BackoffFor(a, 0).TotalSeconds));
+        Assert.Equal(TimeSpan.FromSeconds(1.2), rejoin.BackoffFor(1, 1.0));
+        Assert.Equal(TimeSpan.FromSeconds(36), rejoin.BackoffFor(int.MaxValue, 1.0));
+        Assert.Equal(TimeSpan.FromSeconds(1), rejoin.BackoffFor(0, 0));
+    }
+
+    [Fact]
+    public void The_split_brain_resolver_downs_every_node_only_after_reachability_kept_changing_for_20_s()
+    {
+        // Akka would derive 4 s (3/4 of stable-after, at least 4 s): a kill -9 and a cut a few seconds apart exceeded that.
+        var sbr = new Akka.Cluster.SBR.SplitBrainResolverSettings(BrokerNode.Compose(Akka.Configuration.Config.Empty));
+        Assert.Equal("keep-majority", sbr.DowningStrategy);
+        Assert.Equal(TimeSpan.FromSeconds(5), sbr.DowningStableAfter);
+        Assert.Equal(TimeSpan.FromSeconds(20), sbr.DowningStableAfter + sbr.DownAllWhenUnstable);
     }
 }

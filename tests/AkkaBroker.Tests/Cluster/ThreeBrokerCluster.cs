@@ -42,6 +42,7 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     /// <summary>With Akka.Remote's throttler adapter applied (network-partition specs), addresses read <c>akka.trttl.tcp</c>.</summary>
     private string _protocol = "akka.tcp";
     private string _extraConfig = "";
+    private bool _rejoin;
     /// <summary>Node ids started with process.roles = controller (they serve no clients); empty for combined nodes.</summary>
     private readonly HashSet<int> _controllerOnly = new();
 
@@ -58,9 +59,10 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
     /// Dedicated controller nodes (process.roles = controller, ids from <see cref="FirstControllerNodeId"/>), started
     /// first; the brokers then get process.roles = broker. None by default: every broker may run the controller.
     /// </param>
-    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3, bool throttled = false, string extraConfig = "", int controllerNodes = 0)
+    /// <param name="rejoin">Run every node as <c>serve</c> does (<see cref="BrokerFixture.Runner"/>): a downed node starts again and rejoins.</param>
+    public static async Task<ThreeBrokerCluster> StartAsync(int brokers = 3, bool throttled = false, string extraConfig = "", int controllerNodes = 0, bool rejoin = false)
     {
-        var cluster = new ThreeBrokerCluster { _extraConfig = extraConfig };
+        var cluster = new ThreeBrokerCluster { _extraConfig = extraConfig, _rejoin = rejoin };
         if (throttled)
         {
             cluster._protocol = "akka.trttl.tcp";
@@ -94,7 +96,7 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
             {FastCluster}
             {_extraConfig}
             {roles}
-            """, dir);
+            """, dir, _rejoin);
         _brokers[id] = broker;
         return broker;
     }

@@ -8,22 +8,36 @@ namespace AkkaBroker.Tests.Integration;
 public sealed class BrokerFixture : IAsyncLifetime, IAsyncDisposable
 {
     private readonly string _extraConfig;
+    private readonly bool _rejoin;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _runnerLog = new();
+    private BrokerNode? _node;
 
-    public BrokerFixture() : this("", null) { }
+    public BrokerFixture() : this("", null, false) { }
 
-    private BrokerFixture(string extraConfig, string? dataDir)
+    private BrokerFixture(string extraConfig, string? dataDir, bool rejoin)
     {
         _extraConfig = extraConfig;
+        _rejoin = rejoin;
         DataDir = dataDir ?? Path.Combine(Path.GetTempPath(), "akkabroker-test-" + Guid.NewGuid().ToString("N"));
     }
 
     public string DataDir { get; }
-    public BrokerNode Node { get; private set; } = null!;
+
+    /// <summary>The running node; with <c>rejoin</c>, the runner's current one (a new instance after each downing).</summary>
+    public BrokerNode Node => Runner?.Node ?? _node!;
+
+    /// <summary>Runs the node as <c>serve</c> does (started again after a downing); null unless started with <c>rejoin</c>.</summary>
+    public BrokerRunner? Runner { get; private set; }
+
+    /// <summary>The runner's lines (downings, restart attempts and their reasons), for failure messages.</summary>
+    public IReadOnlyCollection<string> RunnerLog => _runnerLog;
+
     public string Bootstrap => Node.BootstrapServer;
 
-    public static async Task<BrokerFixture> StartAsync(string extraConfig = "", string? dataDir = null)
+    /// <param name="rejoin">Run the node under a <see cref="BrokerRunner"/>, as <c>serve</c> does, instead of alone.</param>
+    public static async Task<BrokerFixture> StartAsync(string extraConfig = "", string? dataDir = null, bool rejoin = false)
     {
-        var f = new BrokerFixture(extraConfig, dataDir);
+        var f = new BrokerFixture(extraConfig, dataDir, rejoin);
         await f.InitializeAsync();
         return f;
     }
@@ -39,10 +53,15 @@ public sealed class BrokerFixture : IAsyncLifetime, IAsyncDisposable
             akkabroker.broker.offsets.topic.replication.factor = 1
             {{_extraConfig}}
             """);
-        Node = await BrokerNode.StartAsync(config);
+        if (_rejoin) Runner = await BrokerRunner.StartAsync(config, _runnerLog.Enqueue);
+        else _node = await BrokerNode.StartAsync(config);
     }
 
-    public async Task StopAsync() => await Node.DisposeAsync();
+    public async Task StopAsync()
+    {
+        if (Runner != null) await Runner.DisposeAsync();
+        else await Node.DisposeAsync();
+    }
 
     public async Task DisposeAsync()
     {

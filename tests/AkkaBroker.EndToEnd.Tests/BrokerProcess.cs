@@ -17,6 +17,8 @@ public sealed class BrokerProcess : IDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
+    /// <summary>For signals such as SIGSTOP/SIGCONT.</summary>
+    public int ProcessId => _process.Id;
 
     /// <summary>The akkabroker.dll built next to this test assembly's configuration.</summary>
     public static string HostDll
@@ -34,12 +36,13 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <param name="extraConfig">HOCON appended to the test defaults.</param>
-    /// <param name="extraArgs">More `serve` options, e.g. --broker-id and --seed-nodes.</param>
+    /// <param name="extraArgs">More `serve` options, e.g. --broker-id and --seed-nodes; --port N replaces the default free port.</param>
     public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "", params string[] extraArgs)
     {
         var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
         await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
-        var process = Start(HostDll, ["serve", "--port", "0", "--data-dir", dataDir, "--config", config, .. extraArgs]);
+        string[] port = extraArgs.Contains("--port") ? [] : ["--port", "0"];
+        var process = Start(HostDll, ["serve", .. port, "--data-dir", dataDir, "--config", config, .. extraArgs]);
         var broker = new BrokerProcess(process) { DataDir = dataDir };
         broker.Attach();
         var wait = timeout ?? TimeSpan.FromSeconds(60);
@@ -190,6 +193,11 @@ public sealed class ToolProcess : IDisposable
     {
         get { lock (_stderr) return _stderr.ToString(); }
     }
+
+    /// <summary>For signals such as SIGINT (the tools stop cleanly on it).</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
 
     /// <summary>kill -9.</summary>
     public void KillHard()

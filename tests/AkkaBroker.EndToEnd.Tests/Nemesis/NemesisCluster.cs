@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace AkkaBroker.EndToEnd.Tests.Nemesis;
+
+/// <summary>
+/// Three broker processes on fixed ports, each listing all three as seed nodes, so that any of them can be killed and
+/// restarted as the same broker (id, data dir, port) and find the others. Acts as an operator's supervisor too: a
+/// broker that exits on its own (downed by the split brain resolver) is restarted, and counted in
+/// <see cref="UnexpectedExits"/>.
+/// </summary>
+public sealed class NemesisCluster : IDisposable
+{
+    public static readonly int[] BrokerIds = [1, 2, 3];
+
+    private readonly Dictionary<int, int> _ports;
+    private readonly Dictionary<int, string> _dirs;
+    private readonly Dictionary<int, BrokerProcess> _running = new();
+    private readonly List<(int Broker, BrokerProcess Process)> _past = new();
+    private readonly HashSet<int> _paused = new();
+    private readonly Action<string> _log;
+    private readonly string _extraConfig;
+
+    private NemesisCluster(Dictionary<int, int> ports, Dictionary<int, string> dirs, string extraConfig, Action<string> log)
+    {
+        _ports = ports;
+        _dirs = dirs;
+        _extraConfig = extraConfig;
+        _log = log;
+    }
+
+    /// <summary>Brokers that exited without being killed, with their exit code, in order; each was restarted.</summary>
+    public List<(int Broker, int ExitCode, DateTime At)> UnexpectedExits { get; } = new();
+
+    public string Bootstrap(int id) => $"127.0.0.1:{_ports[id]}";
+
+    public string AllBootstraps => string.Join(",", BrokerIds.Select(Bootstrap));
+
+    public IEnumerable<int> Running => _running.Keys.Order();
+
+    public static async Task<NemesisCluster> StartAsync(string extraConfig, Action<string> log)
+    {
+        var ports = BrokerIds.ToDictionary(id => id, _ => FreePort());
+        var dirs = BrokerIds.ToDictionary(id => id, id => Path.Combine(Path.GetTempPath(), $"akkabroker-nemesis{id}-{Guid.NewGuid():N}"));
+        var cluster = new NemesisCluster(ports, dirs, extraConfig, log);
+        try
+        {
+            // Together: each waits for a majority of the seed nodes before the cluster comes up.
+            var started = await Task.WhenAll(BrokerIds.Select(id => cluster.StartProcessAsync(id)));
+            foreach (var (id, process) in BrokerIds.Zip(started)) cluster._running[id] = process;
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    private Task<BrokerProcess> StartProcessAsync(int id) =>
+        BrokerProcess.StartAsync(_dirs[id], TimeSpan.FromSeconds(60), _extraConfig,
+            "--broker-id", $"{id}", "--port", $"{_ports[id]}", "--seed-nodes", AllBootstraps);
+
+    /// <summary>kill -9.</summary>
+    public void Kill(int id)
+    {
+        var process = _running[id];
+        _running.Remove(id);
+        _paused.Remove(id);
+        process.KillHard();
+        _past.Add((id, process));
+        _log($"kill -9 broker {id}");
+    }
+
+    /// <summary>SIGTERM: a clean shutdown, leaving the cluster.</summary>
+    public async Task StopAsync(int id)
+    {
+        var process = _running[id];
+        _running.Remove(id);
+        if (!await process.TerminateAsync(TimeSpan.FromSeconds(30)))
+        {
+            _log($"broker {id} did not exit within 30 s of SIGTERM; kill -9");
+            process.KillHard();
+        }
+        _past.Add((id, process));
+        _log($"stopped broker {id} (SIGTERM)");
+    }
+
+    /// <summary>
+    /// Starts broker <paramref name="id"/> again as itself. Retries while its port is still held (the killed process's
+    /// connections linger for a moment), for at most 60 s.
+    /// </summary>
+    public async Task RestartAsync(int id)
+    {
+        if (_running.ContainsKey(id)) throw new InvalidOperationException($"broker {id} is running");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                _running[id] = await StartProcessAsync(id);
+                _log($"restarted broker {id} ({clock.ElapsedMilliseconds} ms)");
+                return;
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException && clock.Elapsed < TimeSpan.FromSeconds(60) && e.Message.Contains("cannot listen"))
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    public async Task PauseAsync(int id)
+    {
+        await SignalAsync(id, "STOP");
+        _paused.Add(id);
+        _log($"SIGSTOP broker {id}");
+    }
+
+    public async Task ResumeAsync(int id)
+    {
+        _paused.Remove(id);
+        await SignalAsync(id, "CONT");
+        _log($"SIGCONT broker {id}");
+    }
+
+    private async Task SignalAsync(int id, string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _running[id].ProcessId.ToString()]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} of broker {id} (pid {_running[id].ProcessId}) failed with exit code {kill.ExitCode}");
+    }
+
+    /// <summary>What a supervisor does: a broker that exited on its own is restarted, and the exit recorded.</summary>
+    public async Task SuperviseAsync()
+    {
+        foreach (var (id, process) in _running.Where(kv => kv.Value.HasExited).ToList())
+        {
+            UnexpectedExits.Add((id, process.ExitCode, DateTime.UtcNow));
+            _log($"broker {id} exited on its own with code {process.ExitCode}; last lines:\n{Tail(process.Output, 8)}");
+            _running.Remove(id);
+            _paused.Remove(id);
+            _past.Add((id, process));
+            await RestartAsync(id);
+        }
+    }
+
+    /// <summary>Undoes every fault in force: paused brokers continue, stopped ones start again.</summary>
+    public async Task HealAsync()
+    {
+        foreach (var id in _paused.ToList()) await ResumeAsync(id);
+        foreach (var id in BrokerIds.Where(id => !_running.ContainsKey(id))) await RestartAsync(id);
+    }
+
+    /// <summary>
+    /// Waits until each broker, asked itself, describes a cluster of all three brokers, restarting any that exits
+    /// meanwhile. Throws when that does not happen within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitUntilAllMembersAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = new Dictionary<int, string>();
+        while (true)
+        {
+            await SuperviseAsync();
+            var members = 0;
+            foreach (var id in BrokerIds)
+            {
+                var r = await BrokerProcess.RunToolAsync(null, "cluster", "describe", "--bootstrap-server", Bootstrap(id));
+                last[id] = (r.Stdout + r.Stderr).Trim();
+                if (r.ExitCode == 0 && BrokerIds.All(b => Regex.IsMatch(r.Stdout, $@"Broker: {b}\t"))) members++;
+            }
+            if (members == BrokerIds.Length)
+            {
+                _log($"all brokers are members ({clock.ElapsedMilliseconds} ms)");
+                return;
+            }
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"expected every broker to describe a cluster of brokers {string.Join(",", BrokerIds)} within {timeout.TotalSeconds} s; " +
+                                           $"last answers:\n{string.Join("\n", last.Select(kv => $"-- asked broker {kv.Key}:\n{kv.Value}"))}");
+            await Task.Delay(500);
+        }
+    }
+
+    /// <summary>The lines of every incarnation of every broker that tell what happened to leadership, replication and membership.</summary>
+    public string Excerpts(int linesPerProcess = 60)
+    {
+        var result = new System.Text.StringBuilder();
+        foreach (var (id, process) in _past.Concat(_running.Select(kv => (kv.Key, kv.Value))).OrderBy(p => p.Item1))
+        {
+            result.AppendLine($"---- broker {id} (pid {process.ProcessId}{(process.HasExited ? $", exit code {process.ExitCode}" : ", running")})");
+            foreach (var line in process.Output.Split('\n')
+                         .Where(l => Regex.IsMatch(l, "election|leads at|follows broker|truncat|in-sync|Isr|downed|Leader|WARNING|ERROR|exit|stopped"))
+                         .Where(l => !Regex.IsMatch(l, "AssociationError|heartbeat was delayed|heartbeat interval is growing|Tried to associate|gated for|quarantined"))
+                         .TakeLast(linesPerProcess))
+                result.AppendLine(line.Length > 300 ? line[..300] : line.TrimEnd());
+        }
+        return result.ToString();
+    }
+
+    private static string Tail(string output, int lines) => string.Join("\n", output.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(lines));
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _running.Values.Concat(_past.Select(p => p.Process))) process.Dispose();
+        foreach (var dir in _dirs.Values.Where(Directory.Exists))
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a process still closing its journal; the OS cleans the temp dir
+            }
+        }
+    }
+}

@@ -6,8 +6,9 @@ using System.Text.RegularExpressions;
 namespace AkkaBroker.EndToEnd.Tests.Nemesis;
 
 /// <summary>
-/// Three broker processes on fixed ports, each listing all three as seed nodes, so that any of them can be killed and
-/// restarted as the same broker (id, data dir, port) and find the others. Acts as an operator's supervisor too: a
+/// Three broker processes on fixed addresses, each listing all three as seed nodes, so that any of them can be killed
+/// and restarted as the same broker (id, data dir, address) and find the others; on a <see cref="BrokerNetwork"/> whose
+/// links can be cut. Acts as an operator's supervisor too: a
 /// broker that exits on its own (downed by the split brain resolver) is restarted, and counted in
 /// <see cref="UnexpectedExits"/>.
 /// </summary>
@@ -15,16 +16,19 @@ public sealed class NemesisCluster : IDisposable
 {
     public static readonly int[] BrokerIds = [1, 2, 3];
 
+    private readonly BrokerNetwork _network;
     private readonly Dictionary<int, int> _ports;
     private readonly Dictionary<int, string> _dirs;
     private readonly Dictionary<int, BrokerProcess> _running = new();
     private readonly List<(int Broker, BrokerProcess Process)> _past = new();
     private readonly HashSet<int> _paused = new();
+    private readonly HashSet<int> _cut = new();
     private readonly Action<string> _log;
     private readonly string _extraConfig;
 
-    private NemesisCluster(Dictionary<int, int> ports, Dictionary<int, string> dirs, string extraConfig, Action<string> log)
+    private NemesisCluster(BrokerNetwork network, Dictionary<int, int> ports, Dictionary<int, string> dirs, string extraConfig, Action<string> log)
     {
+        _network = network;
         _ports = ports;
         _dirs = dirs;
         _extraConfig = extraConfig;
@@ -34,17 +38,18 @@ public sealed class NemesisCluster : IDisposable
     /// <summary>Brokers that exited without being killed, with their exit code, in order; each was restarted.</summary>
     public List<(int Broker, int ExitCode, DateTime At)> UnexpectedExits { get; } = new();
 
-    public string Bootstrap(int id) => $"127.0.0.1:{_ports[id]}";
+    public string Bootstrap(int id) => $"{_network.Host(id)}:{_ports[id]}";
 
     public string AllBootstraps => string.Join(",", BrokerIds.Select(Bootstrap));
 
     public IEnumerable<int> Running => _running.Keys.Order();
 
-    public static async Task<NemesisCluster> StartAsync(string extraConfig, Action<string> log)
+    public static async Task<NemesisCluster> StartAsync(BrokerNetwork network, string extraConfig, Action<string> log)
     {
-        var ports = BrokerIds.ToDictionary(id => id, _ => FreePort());
+        // In namespaces of their own every broker has its address to itself; on loopback they share it.
+        var ports = BrokerIds.ToDictionary(id => id, _ => network.CanCutLinks ? 9192 : FreePort());
         var dirs = BrokerIds.ToDictionary(id => id, id => Path.Combine(Path.GetTempPath(), $"akkabroker-nemesis{id}-{Guid.NewGuid():N}"));
-        var cluster = new NemesisCluster(ports, dirs, extraConfig, log);
+        var cluster = new NemesisCluster(network, ports, dirs, extraConfig, log);
         try
         {
             // Together: each waits for a majority of the seed nodes before the cluster comes up.
@@ -60,8 +65,8 @@ public sealed class NemesisCluster : IDisposable
     }
 
     private Task<BrokerProcess> StartProcessAsync(int id) =>
-        BrokerProcess.StartAsync(_dirs[id], TimeSpan.FromSeconds(60), _extraConfig,
-            "--broker-id", $"{id}", "--port", $"{_ports[id]}", "--seed-nodes", AllBootstraps);
+        BrokerProcess.StartAsync(_network.Launcher(id), _dirs[id], TimeSpan.FromSeconds(60), _extraConfig,
+            "--broker-id", $"{id}", "--host", _network.Host(id), "--port", $"{_ports[id]}", "--seed-nodes", AllBootstraps);
 
     /// <summary>kill -9.</summary>
     public void Kill(int id)
@@ -125,6 +130,21 @@ public sealed class NemesisCluster : IDisposable
         _log($"SIGCONT broker {id}");
     }
 
+    /// <summary>Cuts every link of the broker: it runs on, unable to reach or be reached by anyone.</summary>
+    public async Task CutAsync(int id)
+    {
+        await _network.CutAsync(id);
+        _cut.Add(id);
+        _log($"cut the links of broker {id}");
+    }
+
+    public async Task RestoreAsync(int id)
+    {
+        _cut.Remove(id);
+        await _network.RestoreAsync(id);
+        _log($"restored the links of broker {id}");
+    }
+
     private async Task SignalAsync(int id, string signal)
     {
         using var kill = Process.Start("kill", ["-" + signal, _running[id].ProcessId.ToString()]);
@@ -146,9 +166,10 @@ public sealed class NemesisCluster : IDisposable
         }
     }
 
-    /// <summary>Undoes every fault in force: paused brokers continue, stopped ones start again.</summary>
+    /// <summary>Undoes every fault in force: links come back, paused brokers continue, stopped ones start again.</summary>
     public async Task HealAsync()
     {
+        foreach (var id in _cut.ToList()) await RestoreAsync(id);
         foreach (var id in _paused.ToList()) await ResumeAsync(id);
         foreach (var id in BrokerIds.Where(id => !_running.ContainsKey(id))) await RestartAsync(id);
     }

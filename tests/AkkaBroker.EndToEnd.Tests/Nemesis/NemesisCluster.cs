@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using AkkaBroker.Client;
 
 namespace AkkaBroker.EndToEnd.Tests.Nemesis;
 
@@ -185,24 +186,38 @@ public sealed class NemesisCluster : IDisposable
         while (true)
         {
             await SuperviseAsync();
-            var members = 0;
-            foreach (var id in BrokerIds)
-            {
-                var r = await BrokerProcess.RunToolAsync(null, "cluster", "describe", "--bootstrap-server", Bootstrap(id));
-                last[id] = (r.Stdout + r.Stderr).Trim();
-                if (r.ExitCode == 0 && BrokerIds.All(b => Regex.IsMatch(r.Stdout, $@"Broker: {b}\t"))) members++;
-            }
-            if (members == BrokerIds.Length)
+            var answers = await Task.WhenAll(BrokerIds.Select(async id => (Id: id, Members: await MembersAsync(id))));
+            foreach (var (id, members) in answers) last[id] = members;
+            if (answers.All(a => a.Members == string.Join(",", BrokerIds)))
             {
                 _log($"all brokers are members ({clock.ElapsedMilliseconds} ms)");
                 return;
             }
             if (clock.Elapsed > timeout)
                 throw new TimeoutException($"expected every broker to describe a cluster of brokers {string.Join(",", BrokerIds)} within {timeout.TotalSeconds} s; " +
-                                           $"last answers:\n{string.Join("\n", last.Select(kv => $"-- asked broker {kv.Key}:\n{kv.Value}"))}");
-            await Task.Delay(500);
+                                           $"last answers: {string.Join("; ", last.Select(kv => $"broker {kv.Key}: {kv.Value}"))}");
+            await Task.Delay(250);
         }
     }
+
+    /// <summary>The brokers the cluster has according to broker <paramref name="id"/> (1,2,3), or why it did not say.</summary>
+    private async Task<string> MembersAsync(int id)
+    {
+        using var admin = Admin(Bootstrap(id));
+        try
+        {
+            var cluster = await admin.DescribeClusterAsync();
+            return string.Join(",", cluster.Brokers.Select(b => b.BrokerId).Order());
+        }
+        catch (KafkaException e)
+        {
+            return e.Error.Code + ": " + e.Error.Reason;
+        }
+    }
+
+    /// <summary>An admin client that gives up quickly, so that a dead broker costs one short timeout per question.</summary>
+    public static IAdminClient Admin(string bootstrap) =>
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, RequestTimeoutMs = 3000 }).Build();
 
     /// <summary>The lines of every incarnation of every broker that tell what happened to leadership, replication and membership.</summary>
     public string Excerpts(int linesPerProcess = 60)

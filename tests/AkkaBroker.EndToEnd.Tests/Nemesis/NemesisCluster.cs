@@ -95,27 +95,33 @@ public sealed class NemesisCluster : IDisposable
     }
 
     /// <summary>
-    /// Starts broker <paramref name="id"/> again as itself. Retries while its port is still held (the killed process's
-    /// connections linger for a moment), for at most 60 s.
+    /// Starts broker <paramref name="id"/> again as itself. An attempt that fails (its port still held by the killed
+    /// process's connections, or no 'listening on' within 60 s on a machine loaded by other work) is logged and
+    /// repeated, for at most 180 s in all.
     /// </summary>
     public async Task RestartAsync(int id)
     {
         if (_running.ContainsKey(id)) throw new InvalidOperationException($"broker {id} is running");
         var clock = Stopwatch.StartNew();
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
                 _running[id] = await StartProcessAsync(id);
-                _log($"restarted broker {id} ({clock.ElapsedMilliseconds} ms)");
+                _log($"restarted broker {id} ({clock.ElapsedMilliseconds} ms{(attempt > 1 ? $", attempt {attempt}" : "")})");
                 return;
             }
-            catch (Exception e) when (e is TimeoutException or InvalidOperationException && clock.Elapsed < TimeSpan.FromSeconds(60) && e.Message.Contains("cannot listen"))
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException && clock.Elapsed < TimeSpan.FromSeconds(120))
             {
+                FailedStarts++;
+                _log($"broker {id} did not start (attempt {attempt}): {Tail(e.Message, 6)}");
                 await Task.Delay(500);
             }
         }
     }
+
+    /// <summary>Attempts to start a broker that failed and were repeated.</summary>
+    public int FailedStarts { get; private set; }
 
     public async Task PauseAsync(int id)
     {

@@ -27,12 +27,14 @@ public class NemesisTests(ITestOutputHelper output)
     private const int Partitions = 3;
     private const string BrokerConfig = "akka.loglevel = INFO\nakkabroker.broker.offsets.topic.replication.factor = 3";
 
-    private readonly List<string> _report = new();
+    private static readonly string? ReportFile = Environment.GetEnvironmentVariable("AKKABROKER_NEMESIS_REPORT") is { Length: > 0 } f ? f : null;
+    private readonly object _reportLock = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     [Fact]
     public async Task Under_the_nemesis_no_acknowledged_record_is_lost_and_every_broker_comes_back()
     {
+        if (ReportFile != null) await File.WriteAllTextAsync(ReportFile, "");
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("AKKABROKER_NEMESIS_SECONDS"), out var s) ? s : 20;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("AKKABROKER_NEMESIS_SEED"), out var given) ? given : Random.Shared.Next(1_000_000);
         var network = await NetworkAsync();
@@ -139,6 +141,7 @@ public class NemesisTests(ITestOutputHelper output)
             Log($"acknowledged {acknowledged.Count}, failed {producer.Lines.Count(l => l.Contains("\"producer_send_error\""))}, " +
                 $"read through {first.Source}: {first.Count} records, through {second.Source}: {second.Count}");
             Log("checker:\n" + verdict);
+            Log($"broker starts that failed and were repeated: {cluster.FailedStarts}");
             Log($"brokers that exited and needed a restart: {cluster.UnexpectedExits.Count}" +
                 string.Concat(cluster.UnexpectedExits.Select(x => $"\n    broker {x.Broker}, exit code {x.ExitCode}, at {x.At:HH:mm:ss}")));
             if (!verdict.IsClean || problems.Count > 0) Log("broker log excerpts:\n" + cluster.Excerpts());
@@ -149,7 +152,7 @@ public class NemesisTests(ITestOutputHelper output)
         }
         catch (Exception e) when (cluster != null)
         {
-            Log($"failed: {e.GetType().Name}: {e.Message}\nbroker log excerpts:\n{cluster.Excerpts()}\nproducer's stderr:\n{producer?.Stderr}");
+            Log($"failed: {e.GetType().Name}: {e.Message}\nbroker log excerpts:\n{cluster.Excerpts()}\nproducer's stderr (end):\n{Tail(producer?.Stderr ?? "", 20)}");
             throw;
         }
         finally
@@ -158,8 +161,6 @@ public class NemesisTests(ITestOutputHelper output)
             foreach (var c in consumers) c.Dispose();
             cluster?.Dispose();
             network.Dispose();
-            if (Environment.GetEnvironmentVariable("AKKABROKER_NEMESIS_REPORT") is { Length: > 0 } file)
-                await File.WriteAllLinesAsync(file, _report);
         }
     }
 
@@ -279,6 +280,8 @@ public class NemesisTests(ITestOutputHelper output)
         return $"longest time without an acknowledgement: {gap} ms, from {DateTimeOffset.FromUnixTimeMilliseconds(from):HH:mm:ss.fff}";
     }
 
+    private static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));
+
     private static long Acked(ToolProcess producer) => producer.Lines.Count(l => l.Contains("\"producer_send_success\""));
 
     private static async Task SignalAsync(ToolProcess tool, string signal)
@@ -309,7 +312,11 @@ public class NemesisTests(ITestOutputHelper output)
     private void Log(string line)
     {
         var stamped = $"{DateTime.UtcNow:HH:mm:ss.fff} +{_clock.Elapsed.TotalSeconds,5:0.0}s {line}";
-        lock (_report) _report.Add(stamped);
+        lock (_reportLock)
+        {
+            // Written as it goes, so that a long run can be followed (tail -f) and a killed one leaves its story behind.
+            if (ReportFile is { } file) File.AppendAllText(file, stamped + "\n");
+        }
         output.WriteLine(stamped);
     }
 }

@@ -165,7 +165,7 @@ public sealed class NemesisCluster : IDisposable
         foreach (var (id, process) in _running.Where(kv => kv.Value.HasExited).ToList())
         {
             UnexpectedExits.Add((id, process.ExitCode, DateTime.UtcNow));
-            _log($"broker {id} exited on its own with code {process.ExitCode}; last lines:\n{Tail(process.Output, 8)}");
+            _log($"broker {id} exited on its own with code {process.ExitCode}; what it last said about membership:\n{WhyItLeft(process.Output)}");
             _running.Remove(id);
             _paused.Remove(id);
             _past.Add((id, process));
@@ -240,6 +240,13 @@ public sealed class NemesisCluster : IDisposable
         }
         return result.ToString();
     }
+
+    /// <summary>The split brain resolver's and the cluster's last words in a broker's output: who was unreachable, who downed whom.</summary>
+    private static string WhyItLeft(string output) => string.Join("\n", output.Split('\n')
+        .Where(l => Regex.IsMatch(l, "SBR|nreachable|[Dd]own|Removed|Shutting down myself|TERMINATED|Leaving|Exiting"))
+        .Where(l => !Regex.IsMatch(l, "AssociationError|Tried to associate|gated for|Shutting down remote daemon|remote daemon shut down"))
+        .Select(l => l.Length > 300 ? l[..300] : l.TrimEnd())
+        .TakeLast(8));
 
     private static string Tail(string output, int lines) => string.Join("\n", output.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(lines));
 

@@ -241,6 +241,10 @@ public sealed class NemesisCluster : IDisposable
         return result.ToString();
     }
 
+    /// <summary>Every decision the split brain resolvers took, in every incarnation of every broker: who downed whom, and when.</summary>
+    public string DowningDecisions() => string.Join("\n", _past.Concat(_running.Select(kv => (kv.Key, kv.Value)))
+        .SelectMany(p => p.Item2.Output.Split('\n').Where(l => l.Contains("SBR took decision")).Select(l => $"broker {p.Item1}: {(l.Length > 400 ? l[..400] : l.TrimEnd())}")));
+
     /// <summary>The split brain resolver's and the cluster's last words in a broker's output: who was unreachable, who downed whom.</summary>
     private static string WhyItLeft(string output) => string.Join("\n", output.Split('\n')
         .Where(l => Regex.IsMatch(l, "SBR|nreachable|[Dd]own|Removed|Shutting down myself|TERMINATED|Leaving|Exiting"))

@@ -146,6 +146,7 @@ public class NemesisTests(ITestOutputHelper output)
             Log($"broker starts that failed and were repeated: {cluster.FailedStarts}");
             Log($"brokers that exited and needed a restart: {cluster.UnexpectedExits.Count}" +
                 string.Concat(cluster.UnexpectedExits.Select(x => $"\n    broker {x.Broker}, exit code {x.ExitCode}, at {x.At:HH:mm:ss}")));
+            if (cluster.UnexpectedExits.Count > 0) Log("the split brain resolvers' decisions:\n" + cluster.DowningDecisions());
             if (!verdict.IsClean || problems.Count > 0) Log("broker log excerpts:\n" + cluster.Excerpts());
 
             Assert.True(acknowledged.Count > 0 && consumed.Count > 0, "the run should have acknowledged and consumed records");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using AkkaBroker.Client;
 using Xunit;
 using Xunit.Abstractions;

@@ -17,6 +17,8 @@ public sealed class BrokerProcess : IDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
+    /// <summary>For signals such as SIGSTOP/SIGCONT.</summary>
+    public int ProcessId => _process.Id;
 
     /// <summary>The akkabroker.dll built next to this test assembly's configuration.</summary>
     public static string HostDll
@@ -34,12 +36,17 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <param name="extraConfig">HOCON appended to the test defaults.</param>
-    /// <param name="extraArgs">More `serve` options, e.g. --broker-id and --seed-nodes.</param>
-    public static async Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "", params string[] extraArgs)
+    /// <param name="extraArgs">More `serve` options, e.g. --broker-id and --seed-nodes; --port N replaces the default free port.</param>
+    public static Task<BrokerProcess> StartAsync(string dataDir, TimeSpan? timeout = null, string extraConfig = "", params string[] extraArgs) =>
+        StartAsync([], dataDir, timeout, extraConfig, extraArgs);
+
+    /// <summary>As the other overload, with the command prefixed by <paramref name="launcher"/> (e.g. <c>ip netns exec NS</c>).</summary>
+    public static async Task<BrokerProcess> StartAsync(string[] launcher, string dataDir, TimeSpan? timeout, string extraConfig, params string[] extraArgs)
     {
         var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
         await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
-        var process = Start(HostDll, ["serve", "--port", "0", "--data-dir", dataDir, "--config", config, .. extraArgs]);
+        string[] port = extraArgs.Contains("--port") ? [] : ["--port", "0"];
+        var process = Start(launcher, HostDll, ["serve", .. port, "--data-dir", dataDir, "--config", config, .. extraArgs]);
         var broker = new BrokerProcess(process) { DataDir = dataDir };
         broker.Attach();
         var wait = timeout ?? TimeSpan.FromSeconds(60);
@@ -114,7 +121,7 @@ public sealed class BrokerProcess : IDisposable
     /// <summary>Runs a console tool to completion and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToolAsync(string? stdin, params string[] args)
     {
-        using var process = Start(HostDll, args);
+        using var process = Start([], HostDll, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin != null) await process.StandardInput.WriteAsync(stdin);
@@ -134,17 +141,19 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <summary>Starts a console tool (e.g. verifiable-consumer) without waiting for it; its output lines are collected as they come.</summary>
-    public static ToolProcess StartTool(params string[] args) => new(Start(HostDll, args));
+    public static ToolProcess StartTool(params string[] args) => new(Start([], HostDll, args));
 
-    private static Process Start(string dll, params string[] args)
+    private static Process Start(string[] launcher, string dll, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        string[] command = [.. launcher, "dotnet"];
+        var info = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        foreach (var a in command[1..]) info.ArgumentList.Add(a);
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         return Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
@@ -235,6 +244,11 @@ public sealed class ToolProcess : IDisposable
     {
         get { lock (_stderr) return _stderr.ToString(); }
     }
+
+    /// <summary>For signals such as SIGINT (the tools stop cleanly on it).</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
 
     /// <summary>kill -9.</summary>
     public void KillHard()

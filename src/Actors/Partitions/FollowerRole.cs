@@ -19,7 +19,8 @@ namespace AkkaBroker.Actors.Partitions;
 ///                       |   |  +--------- OFFSET_OUT_OF_RANGE -------------+   |    +--records--> Appending
 ///          Truncated ---+   +--answer: cut back to offset T--> Truncating &lt;---+ leader's log starts past ours (reset)
 ///     (ask again)              (read the journal, journal the cut)
-///   any error or timeout of the leader ---> Backoff --retry.backoff--> Start;  any --Stop--> Stopped
+///   an error from the leader ---> Backoff --replica.fetch.backoff.ms--> Start;  any --Stop--> Stopped
+///   no answer in time: the same request again, through the leader's gateway (same state)
 /// </code>
 /// Every answer carries the correlation id of the request it answers; answers to an older request, or to an earlier
 /// leadership, are dropped. An input that the current state cannot take (say, <see cref="Appended"/> while fetching)

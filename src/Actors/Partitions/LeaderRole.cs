@@ -18,7 +18,8 @@ namespace AkkaBroker.Actors.Partitions;
 /// proposal is pending, the high watermark counts the committed ISR and the proposal together (Kafka's "maximal ISR"):
 /// a follower being added already holds it back, one being removed still does. A proposal whose answer never came is
 /// still pending (the controller may have recorded it): it is sent again until an answer says what was recorded.
-/// Only an answer or a newer partition epoch from the controller ends it.</item>
+/// Only the answer to that very proposal, or a newer partition epoch from the controller, ends it: a late answer to an
+/// earlier proposal never cancels a newer one.</item>
 /// <item>The high watermark is the smallest log end offset in the maximal ISR, the leader included, and never moves
 /// back. It is <see cref="HighWatermarkEstablished"/> once it reaches the first offset of this epoch: before that a new
 /// leader cannot tell where the previous one's ended (Kafka answers list-offsets with OFFSET_NOT_AVAILABLE).</item>
@@ -37,8 +38,8 @@ public sealed class LeaderRole
         public long LeaderLogEndAtLastFetch;
     }
 
-    /// <summary>An ISR proposed to the controller at partition epoch <c>BasedOn</c>.</summary>
-    private sealed record Proposal(int[] Isr, int BasedOn);
+    /// <summary>An ISR proposed to the controller at partition epoch <c>BasedOn</c>; <c>Id</c> names it in the answer.</summary>
+    private sealed record Proposal(long Id, int[] Isr, int BasedOn);
 
     /// <summary>An acks=all write (or its retry) waiting for the high watermark to pass <c>EndOffset</c>.</summary>
     private sealed record Waiter(long EndOffset, IActorRef ReplyTo, ProduceResponse Reply, long DeadlineMs);
@@ -52,6 +53,7 @@ public sealed class LeaderRole
     private SortedSet<int> _isr;
     private Proposal? _pending;
     private bool _proposalInFlight;
+    private long _nextProposalId;
 
     /// <param name="assignment">The leadership the controller recorded, led by <paramref name="leaderId"/>.</param>
     /// <param name="proposalTimeout">How long an ISR proposal waits for the controller's answer before it is sent again.</param>
@@ -157,20 +159,21 @@ public sealed class LeaderRole
     }
 
     /// <summary>
-    /// The controller's answer to the pending proposal (<paramref name="response"/>), or none within the timeout
-    /// (<paramref name="failure"/>): then the outcome is unknown and the proposal stays pending, to be sent again.
+    /// The controller's answer to proposal <paramref name="proposalId"/> (<paramref name="response"/>), or none within the
+    /// timeout (<paramref name="failure"/>): then the outcome is unknown and the proposal stays pending, to be sent again.
     /// </summary>
-    public void ProposalAnswered(AlterPartitionResponse? response, string? failure, ReplicaEffects fx)
+    public void ProposalAnswered(long proposalId, AlterPartitionResponse? response, string? failure, ReplicaEffects fx)
     {
-        _proposalInFlight = false;
-        if (_pending == null) return;
-        // Whatever the error, an assignment newer than ours is what the controller recorded: take it.
+        // Whatever the error, and whichever proposal it answers, an assignment newer than ours is what the controller recorded: take it.
         if (response?.Assignment is { } recorded && recorded.Leader == _leaderId && recorded.LeaderEpoch == LeaderEpoch
             && recorded.PartitionEpoch > Assignment.PartitionEpoch)
         {
             Commit(recorded, fx);
             return;
         }
+        // An answer to an earlier proposal (superseded by a newer partition epoch) says nothing about the pending one.
+        if (_pending == null || proposalId != _pending.Id) return;
+        _proposalInFlight = false;
         if (response == null)
         {
             fx.Warning($"the controller did not answer the proposed in-sync replicas {string.Join(",", _pending.Isr)} ({failure}); " +
@@ -206,7 +209,7 @@ public sealed class LeaderRole
 
     private void Propose(SortedSet<int> isr, ReplicaEffects fx)
     {
-        _pending = new Proposal(isr.ToArray(), Assignment.PartitionEpoch);
+        _pending = new Proposal(++_nextProposalId, isr.ToArray(), Assignment.PartitionEpoch);
         fx.Info($"proposes in-sync replicas {string.Join(",", isr)} (now {string.Join(",", _isr)})");
         SendProposal(fx);
     }
@@ -215,7 +218,7 @@ public sealed class LeaderRole
     {
         _proposalInFlight = true;
         fx.Add(new ReplicaEffect.AskController(
-            new AlterPartitionRequest(_log.TopicPartition, _leaderId, LeaderEpoch, _pending!.BasedOn, _pending.Isr), _proposalTimeout));
+            new AlterPartitionRequest(_log.TopicPartition, _leaderId, LeaderEpoch, _pending!.BasedOn, _pending.Isr), _proposalTimeout, _pending.Id));
     }
 
     private void Commit(PartitionAssignment recorded, ReplicaEffects fx)
@@ -223,7 +226,9 @@ public sealed class LeaderRole
         var before = _isr.Count;
         Assignment = recorded;
         _isr = IsrOf(recorded.Isr);
+        // A proposal in flight is superseded: its answer, when it comes, is for an older partition epoch.
         _pending = null;
+        _proposalInFlight = false;
         if (_isr.Count < before) BrokerMetrics.IsrShrinks.Add(1);
         else if (_isr.Count > before) BrokerMetrics.IsrExpands.Add(1);
         fx.Info($"in-sync replicas are now {string.Join(",", _isr)} (partition epoch {recorded.PartitionEpoch})");

@@ -64,6 +64,12 @@ public sealed class LogMaintenance
 
     public void HighWatermarkCheckpointed(long offset) => _checkpointedHighWatermark = Math.Max(_checkpointedHighWatermark, offset);
 
+    /// <summary>
+    /// A truncation or reset may have lowered the high watermark: the next checkpoint is due as soon as it moves again,
+    /// so that a restart never finds a checkpoint above the log it recovers.
+    /// </summary>
+    public void HighWatermarkLowered() => _checkpointedHighWatermark = Math.Min(_checkpointedHighWatermark, _log.HighWatermark);
+
     /// <summary>The log was emptied for good (the topic was deleted).</summary>
     public void LogDeleted()
     {

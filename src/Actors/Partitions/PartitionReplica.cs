@@ -49,7 +49,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private sealed record AskLeadership;
 
     /// <summary>The controller's answer to an ISR proposal made under <c>LeaderEpoch</c>, or why none came.</summary>
-    private sealed record AlterPartitionResult(AlterPartitionResponse? Response, string? Failure, int LeaderEpoch);
+    private sealed record AlterPartitionResult(AlterPartitionResponse? Response, string? Failure, int LeaderEpoch, long ProposalId);
 
     /// <summary>Time to check retention, compaction and the log's metrics.</summary>
     private sealed record LogMaintenanceTick;
@@ -120,13 +120,16 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             if (_recoverySkipsFromSequenceNr >= 0 && e.Offset > _log.LogEndOffset) return;
             _recoverySkipsFromSequenceNr = -1;
             _log.ApplyTruncation(e, LastSequenceNr);
+            // Journaled after the corruption was found: the cut (or a follower's repair) already dealt with it.
             if (_corruptFrom >= e.Offset) _corruptFrom = -1;
+            _maintenance.HighWatermarkLowered();
         });
         Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));
         Recover<PartitionDeleted>(_ =>
         {
             _log.ApplyDeleted(LastSequenceNr);
             _fencing = AfterDeletion(_fencing);
+            ForgetCorruption();
         });
         Recover<LeadershipAccepted>(e =>
         {
@@ -152,23 +155,31 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Recover<LogReset>(e =>
         {
-            _recoverySkipsFromSequenceNr = -1;
-            _corruptFrom = -1;
+            ForgetCorruption();
             _log.ApplyReset(e, LastSequenceNr);
             _maintenance.LogStartMoved(LastSequenceNr);
+            _maintenance.HighWatermarkLowered();
         });
         Recover<RecoveryCompleted>(_ =>
         {
             if (_recoverySkipsFromSequenceNr >= 0)
             {
                 // Journal the cut, so every later read and recovery skips the batches left out; no command runs before it.
+                // Reported now, whatever role comes next: the controller takes this replica out of the ISR before it can
+                // be elected with records missing that it may have acknowledged.
+                _corruptionReported = false;
+                ReportCorruption();
                 Persist(new LogTruncated(_log.LogEndOffset, _log.LogBytes, _recoverySkipsFromSequenceNr), e =>
                 {
                     _log.ApplyTruncation(e, LastSequenceNr);
                     _recoverySkipsFromSequenceNr = -1;
+                    // As a replay of this cut would: the log is consistent again below it, and is refilled by fetching.
+                    _corruptFrom = -1;
+                    _maintenance.HighWatermarkLowered();
                     BrokerMetrics.LogTruncations.Add(1);
                 });
             }
+            else ReportCorruption();
             if (_log.Exists)
             {
                 // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
@@ -209,7 +220,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Command<AlterPartitionResult>(r =>
         {
-            if (_leader != null && r.LeaderEpoch == _leader.LeaderEpoch) Run(fx => _leader.ProposalAnswered(r.Response, r.Failure, fx));
+            if (_leader != null && r.LeaderEpoch == _leader.LeaderEpoch) Run(fx => _leader.ProposalAnswered(r.ProposalId, r.Response, r.Failure, fx));
         });
         Command<LogMaintenanceTick>(_ => Run(fx => _maintenance.Tick(NowMs(), LastSequenceNr, fx)));
         Command<HighWatermarkCheckpointTick>(_ => Run(_maintenance.CheckpointDue));
@@ -283,8 +294,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 case ReplicaEffect.AskController { Message: AlterPartitionRequest request } a:
                     Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Ask<AlterPartitionResponse>(request, a.Timeout)
                         .ContinueWith(t => t.IsCompletedSuccessfully
-                            ? new AlterPartitionResult(t.Result, null, request.LeaderEpoch)
-                            : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", request.LeaderEpoch))
+                            ? new AlterPartitionResult(t.Result, null, request.LeaderEpoch, a.Id)
+                            : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", request.LeaderEpoch, a.Id))
                         .PipeTo(Self);
                     break;
                 case ReplicaEffect.SendToLeader s when s.Replica != null:
@@ -361,12 +372,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 case LogTruncated t:
                     _log.ApplyTruncation(t, LastSequenceNr);
                     if (_corruptFrom >= t.Offset) _corruptFrom = -1;
+                    _maintenance.HighWatermarkLowered();
                     BrokerMetrics.LogTruncations.Add(1);
                     fx.Warning($"truncated the log from offset {logEndBefore} back to {t.Offset}: the leader does not have those records");
                     break;
                 case LogReset r:
                     _corruptFrom = -1;
                     _log.ApplyReset(r, LastSequenceNr);
+                    _maintenance.HighWatermarkLowered();
                     _maintenance.LogStartMoved(LastSequenceNr);
                     _maintenance.PublishExtent(NowMs());
                     break;
@@ -653,21 +666,27 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _corruptionReported = false;
     }
 
-    private void NoteCorruption(long offset)
+    private void NoteCorruption(long offset) => _corruptFrom = _corruptFrom < 0 ? offset : Math.Min(_corruptFrom, offset);
+
+    /// <summary>The log that held the corruption is gone (deleted, or reset to the leader's log start).</summary>
+    private void ForgetCorruption()
     {
-        if (_corruptFrom < 0) BrokerMetrics.CorruptLogs.Add(1);
-        _corruptFrom = _corruptFrom < 0 ? offset : Math.Min(_corruptFrom, offset);
+        _corruptFrom = -1;
+        _recoverySkipsFromSequenceNr = -1;
+        _corruptionReported = false;
     }
 
     /// <summary>
-    /// A leader whose log is corrupt tells the controller once per leadership, which moves leadership to another in-sync
-    /// replica if there is one; as a follower this replica then cuts its log back and fetches the rest again.
+    /// Tells the controller, once per recovery and once per role, that this log is corrupt: it takes the replica out of
+    /// the ISR and, if it leads and another in-sync replica is live, moves leadership there; as a follower the replica
+    /// then cuts its log back and fetches the rest again.
     /// </summary>
     private void ReportCorruption()
     {
-        if (_corruptFrom < 0 || _corruptionReported || _leader == null) return;
+        if (_corruptFrom < 0 || _corruptionReported) return;
         _corruptionReported = true;
-        _logger.Error("[{0}] the log is corrupt from offset {1}: asking the controller to move leadership to another in-sync replica", _tp, _corruptFrom);
+        BrokerMetrics.CorruptLogs.Add(1);
+        _logger.Error("[{0}] the log is corrupt from offset {1}: asking the controller to take this replica out of the in-sync replicas", _tp, _corruptFrom);
         Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new ReplicaLogCorrupted(_tp, _brokerId, _corruptFrom));
     }
 
@@ -710,6 +729,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             Run(fx => _reads.FailParked(ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted", fx));
             LeaveRole();
             _fencing = AfterDeletion(_fencing);
+            ForgetCorruption();
             BrokerMetrics.RemovePartition(_tp);
             // The log is gone for good: the journal keeps only the highest sequence number, so a topic created later
             // with the same name starts from an empty log.

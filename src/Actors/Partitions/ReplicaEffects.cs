@@ -12,8 +12,11 @@ public abstract record ReplicaEffect
     /// <summary>Answer a request (a producer's, a follower's, a consumer's).</summary>
     public sealed record Reply(IActorRef To, object Message) : ReplicaEffect;
 
-    /// <summary>Ask the controller through this broker's gateway; the answer, or its absence after <c>Timeout</c>, comes back as an input.</summary>
-    public sealed record AskController(object Message, TimeSpan Timeout) : ReplicaEffect;
+    /// <summary>
+    /// Ask the controller through this broker's gateway; the answer, or its absence after <c>Timeout</c>, comes back as an
+    /// input carrying <c>Id</c>, which says which request it answers.
+    /// </summary>
+    public sealed record AskController(object Message, TimeSpan Timeout, long Id) : ReplicaEffect;
 
     /// <summary>Send to the leader replica: straight to its actor (<c>Replica</c>) when known, else through the gateway of the broker at <c>Leader</c>.</summary>
     public sealed record SendToLeader(object Message, IActorRef? Replica, BrokerInfo Leader) : ReplicaEffect;

@@ -31,8 +31,15 @@ public class LeaderRoleTests
         r.Appended(fx ?? Fx());
     }
 
-    private static AlterPartitionRequest Proposal(ReplicaEffects fx) =>
-        (AlterPartitionRequest)Assert.Single(fx.Of<ReplicaEffect.AskController>()).Message;
+    /// <summary>The id of the last proposal <see cref="Proposal"/> saw: answers name the proposal they answer.</summary>
+    private long _asked;
+
+    private AlterPartitionRequest Proposal(ReplicaEffects fx)
+    {
+        var ask = Assert.Single(fx.Of<ReplicaEffect.AskController>());
+        _asked = ask.Id;
+        return (AlterPartitionRequest)ask.Message;
+    }
 
     private static ProduceResponse Reply(long offset) => new(TestLog.Tp, ErrorCode.None, null, offset, -1, 0);
 
@@ -78,7 +85,7 @@ public class LeaderRoleTests
         Assert.Equal([1, 2], proposal.NewIsr);
         Assert.Equal(0, proposal.PartitionEpoch);
         Assert.Equal(40, _t.Log.HighWatermark);
-        r.ProposalAnswered(new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment with { Isr = [1, 2], PartitionEpoch = 1 }), null, Fx());
+        r.ProposalAnswered(_asked, new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment with { Isr = [1, 2], PartitionEpoch = 1 }), null, Fx());
         Assert.Equal([1, 2], r.Isr);
         Assert.Null(r.PendingIsr);
         Assert.Equal(100, _t.Log.HighWatermark);
@@ -151,7 +158,7 @@ public class LeaderRoleTests
         r.Tick(LagMs + 1, fx);
         Assert.Equal([1], Proposal(fx).NewIsr);
         fx = Fx();
-        r.ProposalAnswered(new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment with { Isr = [1], PartitionEpoch = 1 }), null, fx);
+        r.ProposalAnswered(_asked, new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment with { Isr = [1], PartitionEpoch = 1 }), null, fx);
         Assert.Equal(ErrorCode.NotEnoughReplicasAfterAppend, Answered(fx).Error);
         Assert.Equal(ErrorCode.NotEnoughReplicas, r.CheckBeforeAppend(2));
     }
@@ -229,7 +236,7 @@ public class LeaderRoleTests
         var fx = Fx();
         r.Tick(LagMs + 1, fx);
         Assert.Equal([1, 2], Proposal(fx).NewIsr);
-        r.ProposalAnswered(new AlterPartitionResponse(TestLog.Tp, ErrorCode.InvalidRequest, "no", r.Assignment), null, Fx());
+        r.ProposalAnswered(_asked, new AlterPartitionResponse(TestLog.Tp, ErrorCode.InvalidRequest, "no", r.Assignment), null, Fx());
         Assert.Null(r.PendingIsr);
         fx = Fx();
         r.Tick(LagMs + 3, fx);
@@ -252,7 +259,7 @@ public class LeaderRoleTests
         var fx = Fx();
         r.FollowerFetched(2, 10, 1, fx);
         Assert.Equal([1, 2], Proposal(fx).NewIsr);
-        r.ProposalAnswered(null, "Timeout after 7 seconds", Fx());
+        r.ProposalAnswered(_asked, null, "Timeout after 7 seconds", Fx());
         Assert.Equal([1, 2], r.PendingIsr);
         // The leader has it alone: acknowledging it would lose it if the controller recorded 2 in sync and 2 took over.
         Append(r, 20);
@@ -267,7 +274,7 @@ public class LeaderRoleTests
         Assert.Equal(0, again.PartitionEpoch);
         // The controller had recorded the first one: it answers the repeat with what it recorded.
         fx = Fx();
-        r.ProposalAnswered(new AlterPartitionResponse(TestLog.Tp, ErrorCode.InvalidUpdateVersion, "moved on", r.Assignment with { Isr = [1, 2], PartitionEpoch = 1 }), null, fx);
+        r.ProposalAnswered(_asked, new AlterPartitionResponse(TestLog.Tp, ErrorCode.InvalidUpdateVersion, "moved on", r.Assignment with { Isr = [1, 2], PartitionEpoch = 1 }), null, fx);
         Assert.Equal([1, 2], r.Isr);
         Assert.Equal(1, r.Assignment.PartitionEpoch);
         Assert.Null(r.PendingIsr);
@@ -304,12 +311,14 @@ public class LeaderRoleTests
     {
         var r = Leader([1], replicas: [1, 2]);
         Append(r, 10);
-        r.FollowerFetched(2, 10, 1, Fx());
+        var fx = Fx();
+        r.FollowerFetched(2, 10, 1, fx);
+        Proposal(fx);
         r.AssignmentUpdated(r.Assignment with { Isr = [1, 2], PartitionEpoch = 1 }, Fx());
         Assert.Null(r.PendingIsr);
         Assert.Equal([1, 2], r.Isr);
         // A late success for the same change, now older news, changes nothing.
-        r.ProposalAnswered(new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment with { PartitionEpoch = 0 }), null, Fx());
+        r.ProposalAnswered(_asked, new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment with { PartitionEpoch = 0 }), null, Fx());
         Assert.Equal(1, r.Assignment.PartitionEpoch);
     }
 
@@ -318,5 +327,30 @@ public class LeaderRoleTests
     {
         var r = ThreeReplicas();
         Assert.Throws<ArgumentException>(() => r.AssignmentUpdated(r.Assignment with { LeaderEpoch = 1 }, Fx()));
+    }
+
+    // A late answer to a superseded proposal must not end the newer one: the follower it adds would stop counting.
+    [Fact]
+    public void A_late_answer_to_a_superseded_proposal_leaves_the_pending_one_in_place()
+    {
+        var r = Leader([1], replicas: [1, 2, 3]);
+        Append(r, 10);
+        var fx = Fx();
+        r.FollowerFetched(2, 10, 1, fx);
+        var first = Proposal(fx).PartitionEpoch;
+        var firstId = _asked;
+        // The controller records it and pushes the new partition epoch before its answer arrives.
+        r.AssignmentUpdated(r.Assignment with { Isr = [1, 2], PartitionEpoch = 1 }, Fx());
+        fx = Fx();
+        r.FollowerFetched(3, 10, 2, fx);
+        Assert.Equal([1, 2, 3], Proposal(fx).NewIsr);
+        // The first proposal's answer, now stale, comes in.
+        r.ProposalAnswered(firstId, new AlterPartitionResponse(TestLog.Tp, ErrorCode.None, null, r.Assignment), null, Fx());
+        r.ProposalAnswered(firstId, new AlterPartitionResponse(TestLog.Tp, ErrorCode.InvalidUpdateVersion, "moved on", r.Assignment), null, Fx());
+        Assert.Equal(0, first);
+        Assert.Equal([1, 2, 3], r.PendingIsr);
+        Append(r, 20);
+        r.FollowerFetched(2, 20, 3, Fx());
+        Assert.Equal(10, _t.Log.HighWatermark); // follower 3 still holds it back
     }
 }

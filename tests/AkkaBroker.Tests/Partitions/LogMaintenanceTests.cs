@@ -141,4 +141,21 @@ public class LogMaintenanceTests
         m.CheckpointDue(fx);
         Assert.Empty(fx.All);
     }
+
+    [Fact]
+    public void After_a_truncation_lowered_the_high_watermark_the_next_rise_is_checkpointed_again()
+    {
+        var (t, m) = Make();
+        t.Append(2);
+        t.Append(2);
+        t.Log.AdvanceHighWatermark(4);
+        m.HighWatermarkCheckpointed(4);
+        t.Apply(t.Log.DecideTruncation(t.Journal, 2)!);
+        m.HighWatermarkLowered();
+        t.Append(1);
+        t.Log.AdvanceHighWatermark(3);
+        var fx = Fx();
+        m.CheckpointDue(fx);
+        Assert.Equal(new HighWatermarkCheckpointed(3), Assert.Single(Assert.Single(fx.Of<ReplicaEffect.Persist>()).Events));
+    }
 }

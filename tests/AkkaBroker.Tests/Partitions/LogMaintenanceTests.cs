@@ -19,6 +19,18 @@ public class LogMaintenanceTests
 
     private static ReplicaEffects Fx() => new();
 
+    /// <summary>A compacted log with whole segments due for cleaning, snapshotted, after the tick that asked the cleaner.</summary>
+    private static (TestLog Log, LogMaintenance Maintenance, LogCleaner.CleanLog Request) CompactedLogHandedToTheCleaner()
+    {
+        var (t, m) = Make(new() { ["cleanup.policy"] = "compact", ["segment.bytes"] = "300", ["min.cleanable.dirty.ratio"] = "0.01", ["min.compaction.lag.ms"] = "0" });
+        for (var i = 0; i < 6; i++) t.Append(5);
+        t.Log.AdvanceHighWatermark(t.Log.DurableEnd);
+        m.SnapshotSaved(t.LastSequenceNr, Fx());
+        var fx = Fx();
+        m.Tick(Now, t.LastSequenceNr, fx);
+        return (t, m, Assert.IsType<LogCleaner.CleanLog>(Assert.Single(fx.Of<ReplicaEffect.TellCleaner>()).Message));
+    }
+
     [Fact]
     public void A_snapshot_is_asked_for_every_snapshot_interval_events_one_at_a_time()
     {
@@ -87,14 +99,8 @@ public class LogMaintenanceTests
     [Fact]
     public void A_compacted_log_due_for_cleaning_is_handed_to_the_cleaner_and_a_late_answer_after_a_truncation_is_ignored()
     {
-        var (t, m) = Make(new() { ["cleanup.policy"] = "compact", ["segment.bytes"] = "300", ["min.cleanable.dirty.ratio"] = "0.01", ["min.compaction.lag.ms"] = "0" });
-        for (var i = 0; i < 6; i++) t.Append(5);
-        t.Log.AdvanceHighWatermark(t.Log.DurableEnd);
-        m.SnapshotSaved(t.LastSequenceNr, Fx());
+        var (t, m, clean) = CompactedLogHandedToTheCleaner();
         var fx = Fx();
-        m.Tick(Now, t.LastSequenceNr, fx);
-        var clean = Assert.IsType<LogCleaner.CleanLog>(Assert.Single(fx.Of<ReplicaEffect.TellCleaner>()).Message);
-        fx = Fx();
         m.Tick(Now + 1, t.LastSequenceNr, fx);
         Assert.Empty(fx.Of<ReplicaEffect.TellCleaner>()); // one cleaning at a time
         m.AbandonCleaning();
@@ -106,16 +112,10 @@ public class LogMaintenanceTests
     [Fact]
     public void A_failed_cleaning_waits_twenty_backoffs_before_the_next_try()
     {
-        var (t, m) = Make(new() { ["cleanup.policy"] = "compact", ["segment.bytes"] = "300", ["min.cleanable.dirty.ratio"] = "0.01", ["min.compaction.lag.ms"] = "0" });
-        for (var i = 0; i < 6; i++) t.Append(5);
-        t.Log.AdvanceHighWatermark(t.Log.DurableEnd);
-        m.SnapshotSaved(t.LastSequenceNr, Fx());
-        var fx = Fx();
-        m.Tick(Now, t.LastSequenceNr, fx);
-        var clean = (LogCleaner.CleanLog)Assert.Single(fx.Of<ReplicaEffect.TellCleaner>()).Message;
+        var (t, m, clean) = CompactedLogHandedToTheCleaner();
         m.CleaningFailed(new LogCleaner.CleaningFailed(TestLog.Tp, "unreadable", clean.CleaningId), Now);
         var backoff = 20 * t.Broker.LogCleaner.CleanerBackoffMs;
-        fx = Fx();
+        var fx = Fx();
         m.Tick(Now + backoff - 1, t.LastSequenceNr, fx);
         Assert.Empty(fx.Of<ReplicaEffect.TellCleaner>());
         fx = Fx();

@@ -530,7 +530,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         else Run(fx => _reads.JournalRead((LeaderReads.PendingRead)purpose, read.Events, read.Error, fx));
     }
 
-    private void WakeParkedFetches() => Run(_reads.WakeParked);
+    private void WakeParkedFetches()
+    {
+        // Called after every append: no effect list for the common case of nothing waiting.
+        if (_reads.ParkedFetches > 0) Run(_reads.WakeParked);
+    }
 
     // ---------------------------------------------------------------- leadership
 

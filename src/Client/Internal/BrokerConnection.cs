@@ -351,6 +351,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         TimeSpan Left() => TimeSpan.FromSeconds(Math.Max(0, deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+        // The last error a broker answered with: when the deadline cuts the final attempt short, the caller learns why
+        // the broker refused (say, NOT_LEADER_OR_FOLLOWER), not that the last, shortened ask ran out of time.
+        Error? answered = null;
         while (true)
         {
             Error error;
@@ -359,13 +362,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 var gateway = await LeaderGatewayAsync(tp, ct).ConfigureAwait(false);
                 var response = await AskAsync<T>(gateway, request, Min(Left(), Settings.RequestTimeout), ct).ConfigureAwait(false);
                 if (errorOf(response) is not { } e) return response;
-                error = e;
+                error = answered = e;
             }
             catch (KafkaException e) when (e.Error.IsRetriable && e.Error.Code != ErrorCode.UnknownTopicOrPartition)
             {
                 error = e.Error;
             }
-            if (!error.IsRetriable || error.Code == ErrorCode.UnknownTopicOrPartition || Left() <= Settings.RetryBackoff) throw new KafkaException(error);
+            if (!error.IsRetriable || error.Code == ErrorCode.UnknownTopicOrPartition) throw new KafkaException(error);
+            if (Left() <= Settings.RetryBackoff) throw new KafkaException(error.Code == ErrorCode.RequestTimedOut && answered is { } last ? last : error);
             Invalidate(tp.Topic);
             await Task.Delay(Settings.RetryBackoff, ct).ConfigureAwait(false);
         }

@@ -66,6 +66,19 @@ public class ListOffsetsRetryTests : IAsyncLifetime
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed}");
     }
 
+    [Fact]
+    public void A_leader_that_refuses_and_then_stops_answering_fails_with_the_refusal_not_a_bare_timeout()
+    {
+        // The deadline then cuts the last ask short; what the caller needs to hear is why the broker refused.
+        _counts.RefuseForever = true;
+        _counts.SilentAfterRefusals = 2;
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _bootstrap }.With("retry.backoff.ms", "50")).Build();
+        var search = new TopicPartitionTimestamp(new AkkaBroker.Client.TopicPartition("t", 0), new Timestamp(DateTimeOffset.UtcNow));
+        var e = Assert.Throws<KafkaException>(() => consumer.OffsetsForTimes([search], TimeSpan.FromSeconds(2)));
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, e.Error.Code);
+        Assert.Equal(2, Volatile.Read(ref _counts.Refused));
+    }
+
     private sealed class FakeBroker : ReceiveActor
     {
         public sealed class Counts
@@ -73,6 +86,8 @@ public class ListOffsetsRetryTests : IAsyncLifetime
             public int Refused;
             public int MetadataRequests;
             public volatile bool RefuseForever;
+            /// <summary>After this many refusals the broker answers list-offsets no more (int.MaxValue: always answers).</summary>
+            public int SilentAfterRefusals = int.MaxValue;
         }
 
         public FakeBroker(int port, int refusals, Counts counts)
@@ -85,6 +100,7 @@ public class ListOffsetsRetryTests : IAsyncLifetime
             });
             Receive<ListOffsetsRequest>(r =>
             {
+                if (Volatile.Read(ref counts.Refused) >= counts.SilentAfterRefusals) return;
                 if (counts.RefuseForever || counts.Refused < refusals)
                 {
                     Interlocked.Increment(ref counts.Refused);

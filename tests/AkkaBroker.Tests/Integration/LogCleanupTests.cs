@@ -160,7 +160,8 @@ public class LogCleanupTests(ITestOutputHelper output)
             if (IsCompacted(tags)) lock (gauges) gauges[instrument.Name] = value;
         });
         listener.Start();
-        await using (var broker = await BrokerFixture.StartAsync(FastChecks, dataDir))
+        var broker = await BrokerFixture.StartAsync(FastChecks, dataDir);
+        try
         {
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
             await admin.CreateTopicsAsync([new TopicSpecification
@@ -215,6 +216,11 @@ public class LogCleanupTests(ITestOutputHelper output)
             Assert.True(Interlocked.Read(ref bytesRemoved) > 0, "no removed bytes were counted");
             lock (gauges)
                 Assert.True(gauges.TryGetValue("akkabroker.log_size", out var size) && size > 0, $"log size gauge: {string.Join(", ", gauges)}");
+        }
+        finally
+        {
+            // Stopped, not disposed: disposing deletes the data directory that the restart below reads.
+            await broker.StopAsync();
         }
 
         // A restart reads the same records at the same offsets.

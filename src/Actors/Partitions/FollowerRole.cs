@@ -310,7 +310,7 @@ public sealed class FollowerRole
 
     private void TakeHighWatermark(long leaderHighWatermark, ReplicaEffects fx)
     {
-        if (_log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd))) fx.Add(new ReplicaEffect.HighWatermarkMoved());
+        if (_log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd))) fx.Add(new ReplicaEffect.WakeParkedFetches());
     }
 
     private void KnowLeaderReplica(IActorRef replica, ReplicaEffects fx)

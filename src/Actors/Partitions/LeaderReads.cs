@@ -61,6 +61,18 @@ public sealed class LeaderReads
         Serve(request, request.FetchOffset, request.MaxBytes, request.MinBytes, request.MaxWaitMs, forFollower: false, replyTo, startedTicks, fx);
     }
 
+    /// <summary>The log's extent and cleaning state, for the admin client's describe-log.</summary>
+    public void DescribeLog(IActorRef replyTo, long nowMs, ReplicaEffects fx)
+    {
+        if (_notServing() is { } notServing)
+        {
+            fx.Reply(replyTo, new DescribeLogResponse(Tp, notServing.Code, notServing.Message, -1, -1, -1, -1, 0, -1, -1, 0));
+            return;
+        }
+        fx.Reply(replyTo, new DescribeLogResponse(Tp, ErrorCode.None, null, _log.LogStartOffset, _log.DurableEnd, _log.HighWatermark, _log.SizeBytes,
+            _log.Segments.Count, _log.Segments.Count == 0 ? _log.DurableEnd : _log.Segments[^1].BaseOffset, _log.CleanedUpTo, _log.DirtyRatio(nowMs)));
+    }
+
     public void ReplicaFetch(ReplicaFetchRequest request, IActorRef replyTo, long startedTicks, long nowMs, ReplicaEffects fx)
     {
         if (_notServing() is { } notServing)

@@ -242,7 +242,7 @@ public sealed class LeaderRole
         var candidate = _log.DurableEnd;
         foreach (var r in _pending == null ? _isr : _isr.Union(_pending.Isr))
             if (r != _leaderId && _followers.TryGetValue(r, out var f)) candidate = Math.Min(candidate, f.LogEndOffset);
-        if (_log.AdvanceHighWatermark(candidate)) fx.Add(new ReplicaEffect.HighWatermarkMoved());
+        if (_log.AdvanceHighWatermark(candidate)) fx.Add(new ReplicaEffect.WakeParkedFetches());
         CompleteReplicatedWrites(fx);
     }
 

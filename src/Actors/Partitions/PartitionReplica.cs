@@ -63,26 +63,19 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private readonly int _brokerId;
     private readonly PartitionLog _log;
     private readonly ILoggingAdapter _logger = Context.GetLogger();
+    private readonly ReplicaJournal _journal;
+    private readonly LeaderWrites _writes;
     private readonly LeaderReads _reads;
     private readonly LogMaintenance _maintenance;
     // Journal reads in flight, by id: a follower's truncation read or a client's read.
     private readonly Dictionary<long, object> _readsInFlight = new();
     private long _nextReadId;
-    // Replies owed for batches still being written, oldest first (PersistAsync confirms, fails or rejects in order),
-    // so a failed write can be answered.
-    private readonly Queue<(IActorRef ReplyTo, short Acks)> _pendingAppends = new();
 
     // The role: at most one of the two is set; with neither the replica serves nothing (idle under _idleAssignment).
     private LeaderRole? _leader;
     private FollowerRole? _follower;
     private PartitionAssignment? _idleAssignment;
-    private ReplicaLeadership.Fencing _fencing = ReplicaLeadership.Fencing.Initial;
     private long _followerSession;
-    // Corruption: where this log stops being trustworthy (-1: nowhere), whether this leadership reported it, and the
-    // journal event from which recovery left batches out because one did not continue the log (-1: none).
-    private long _corruptFrom = -1;
-    private bool _corruptionReported;
-    private long _recoverySkipsFromSequenceNr = -1;
     /// <summary>Who asked to hear when this replica stops leading (<see cref="WatchLeadership"/>).</summary>
     private readonly HashSet<IActorRef> _leadershipWatchers = new();
 
@@ -93,107 +86,24 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _replicationSettings = settings.Replication;
         _brokerId = settings.BrokerId;
         _log = new PartitionLog(tp, settings);
-        _reads = new LeaderReads(_log, settings.Partition.MaxJournalReadBytes, NotServing, () => _leader);
         _maintenance = new LogMaintenance(_log, settings.LogCleaner, settings.Partition.SnapshotIntervalEvents);
+        _journal = new ReplicaJournal(_log, _maintenance, _brokerId);
+        _writes = new LeaderWrites(_log, _journal, _maintenance, _brokerId, NotServing, () => _leader);
+        _reads = new LeaderReads(_log, settings.Partition.MaxJournalReadBytes, NotServing, () => _leader);
         PersistenceId = PersistenceIdFor(tp);
 
-        Recover<SnapshotOffer>(o =>
-        {
-            var snapshot = (PartitionSnapshot)o.Snapshot;
-            _log.Restore(snapshot, o.Metadata.SequenceNr);
-            _fencing = new ReplicaLeadership.Fencing(snapshot.ControllerEpoch, snapshot.LeaderEpoch, snapshot.PartitionEpoch);
-            _maintenance.SnapshotRecovered(o.Metadata.SequenceNr);
-        });
-        Recover<BatchAppended>(e =>
-        {
-            _maintenance.EventJournaled();
-            // After a batch that did not continue the log, the rest cannot be placed either (the cut is journaled below).
-            if (_recoverySkipsFromSequenceNr >= 0) return;
-            if (_log.Recover(e.Batch, LastSequenceNr, NowMs()) is not { } problem) return;
-            _logger.Error("[{0}] {1}: the log is trusted only below offset {2} and is repaired from the leader", _tp, problem.Message, problem.Offset);
-            NoteCorruption(problem.Offset);
-            if (!problem.Applied) _recoverySkipsFromSequenceNr = LastSequenceNr;
-        });
-        Recover<LogTruncated>(e =>
-        {
-            // A truncation past what recovery could place cut nothing of it; one below it ends the skipping.
-            if (_recoverySkipsFromSequenceNr >= 0 && e.Offset > _log.LogEndOffset) return;
-            _recoverySkipsFromSequenceNr = -1;
-            _log.ApplyTruncation(e, LastSequenceNr);
-            // Journaled after the corruption was found: the cut (or a follower's repair) already dealt with it.
-            if (_corruptFrom >= e.Offset) _corruptFrom = -1;
-            _maintenance.HighWatermarkLowered();
-        });
-        Recover<PartitionConfigured>(e => _log.ApplyConfig(e.Config, LastSequenceNr));
-        Recover<PartitionDeleted>(_ =>
-        {
-            _log.ApplyDeleted(LastSequenceNr);
-            _fencing = AfterDeletion(_fencing);
-            ForgetCorruption();
-        });
-        Recover<LeadershipAccepted>(e =>
-        {
-            _fencing = ReplicaLeadership.Fencing.Of(e);
-            _log.NoteEvent(LastSequenceNr);
-        });
-        Recover<HighWatermarkCheckpointed>(e =>
-        {
-            _log.RestoreHighWatermark(e.Offset, LastSequenceNr);
-            _maintenance.HighWatermarkCheckpointed(e.Offset);
-        });
-        Recover<LogStartAdvanced>(e =>
-        {
-            if (_recoverySkipsFromSequenceNr >= 0 && e.Offset > _log.LogEndOffset) return;
-            _log.ApplyLogStart(e, LastSequenceNr);
-            // Events below the new start may still be in the journal (no snapshot held it yet): take one soon.
-            _maintenance.LogStartMoved(LastSequenceNr);
-        });
-        Recover<LogCleaned>(e =>
-        {
-            _log.ApplyCleaned(e, LastSequenceNr);
-            _maintenance.EventJournaled();
-        });
-        Recover<LogReset>(e =>
-        {
-            ForgetCorruption();
-            _log.ApplyReset(e, LastSequenceNr);
-            _maintenance.LogStartMoved(LastSequenceNr);
-            _maintenance.HighWatermarkLowered();
-        });
-        Recover<RecoveryCompleted>(_ =>
-        {
-            if (_recoverySkipsFromSequenceNr >= 0)
-            {
-                // Journal the cut, so every later read and recovery skips the batches left out; no command runs before it.
-                // Reported now, whatever role comes next: the controller takes this replica out of the ISR before it can
-                // be elected with records missing that it may have acknowledged.
-                _corruptionReported = false;
-                ReportCorruption();
-                Persist(new LogTruncated(_log.LogEndOffset, _log.LogBytes, _recoverySkipsFromSequenceNr), e =>
-                {
-                    _log.ApplyTruncation(e, LastSequenceNr);
-                    _recoverySkipsFromSequenceNr = -1;
-                    // As a replay of this cut would: the log is consistent again below it, and is refilled by fetching.
-                    _corruptFrom = -1;
-                    _maintenance.HighWatermarkLowered();
-                    BrokerMetrics.LogTruncations.Add(1);
-                });
-            }
-            else ReportCorruption();
-            if (_log.Exists)
-            {
-                // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
-                Timers.StartPeriodicTimer(nameof(AskLeadership), new AskLeadership(), TimeSpan.FromSeconds(10));
-                Self.Tell(new AskLeadership());
-                BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-                StartLogMaintenance();
-            }
-            _logger.Info($"[{_tp}] recovered: log {_log.LogStartOffset}..{_log.DurableEnd}, high watermark {_log.HighWatermark}, {_log.LogBytes} bytes; " +
-                         $"fenced at controller epoch {_fencing.ControllerEpoch}, leader epoch {_fencing.LeaderEpoch}");
-        });
+        Recover<SnapshotOffer>(o => _journal.SnapshotOffered((PartitionSnapshot)o.Snapshot, o.Metadata.SequenceNr));
+        Recover<RecoveryCompleted>(_ => OnRecoveryCompleted());
+        Recover<object>(e => Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: true, fx)));
 
-        Command<ProduceRequest>(HandleProduce);
+        Command<ProduceRequest>(r => Run(fx => _writes.Produce(r, Sender, Stopwatch.GetTimestamp(), NowMs(), fx)));
         Command<FetchRequest>(r => Run(fx => _reads.Fetch(r, Sender, Stopwatch.GetTimestamp(), fx)));
+        Command<ReplicaFetchRequest>(r => Run(fx => _reads.ReplicaFetch(r, Sender, Stopwatch.GetTimestamp(), NowMs(), fx)));
+        Command<OffsetForLeaderEpochRequest>(r => Run(fx => _reads.OffsetForLeaderEpoch(r, Sender, fx)));
+        Command<ListOffsetsRequest>(r => Run(fx => _reads.ListOffsets(r, Sender, fx)));
+        Command<DescribeLogRequest>(_ => Run(fx => _reads.DescribeLog(Sender, NowMs(), fx)));
+        Command<JournalRangeReader.RangeRead>(HandleRangeRead);
+        Command<LeaderReads.FetchDeadline>(d => Run(fx => _reads.DeadlineElapsed(d, fx)));
         Command<WatchLeadership>(_ =>
         {
             var leads = _leader != null;
@@ -202,35 +112,27 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
         Command<Terminated>(t =>
         {
-            if (_leadershipWatchers.Remove(t.ActorRef)) return;
-            Run(fx => _follower?.LeaderReplicaStopped(t.ActorRef, fx));
+            if (!_leadershipWatchers.Remove(t.ActorRef)) Run(fx => _follower?.LeaderReplicaStopped(t.ActorRef, fx));
         });
-        Command<ReplicaFetchRequest>(r => Run(fx => _reads.ReplicaFetch(r, Sender, Stopwatch.GetTimestamp(), NowMs(), fx)));
-        Command<OffsetForLeaderEpochRequest>(r => Run(fx => _reads.OffsetForLeaderEpoch(r, Sender, fx)));
-        Command<ListOffsetsRequest>(r => Run(fx => _reads.ListOffsets(r, Sender, fx)));
-        Command<JournalRangeReader.RangeRead>(HandleRangeRead);
-        Command<LeaderReads.FetchDeadline>(d => Run(fx => _reads.DeadlineElapsed(d, fx)));
         Command<EnsurePartition>(HandleEnsure);
         Command<DeletePartition>(HandleDelete);
         Command<LeaderTick>(_ => Run(fx => _leader?.Tick(NowMs(), fx)));
         Command<AskLeadership>(_ =>
         {
-            if (_leader == null && _follower == null && _log.Exists)
-                Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new PartitionLeadershipRequest(_tp, _brokerId));
+            if (_leader == null && _follower == null && _log.Exists) TellController(new PartitionLeadershipRequest(_tp, _brokerId));
         });
         Command<AlterPartitionResult>(r =>
         {
             if (_leader != null && r.LeaderEpoch == _leader.LeaderEpoch) Run(fx => _leader.ProposalAnswered(r.ProposalId, r.Response, r.Failure, fx));
         });
-        Command<LogMaintenanceTick>(_ => Run(fx => _maintenance.Tick(NowMs(), LastSequenceNr, fx)));
-        Command<HighWatermarkCheckpointTick>(_ => Run(_maintenance.CheckpointDue));
-        Command<LogCleaner.Cleaned>(c => Run(fx => _maintenance.Cleaned(c, fx)));
-        Command<LogCleaner.CleaningFailed>(f => _maintenance.CleaningFailed(f, NowMs()));
-        Command<DescribeLogRequest>(HandleDescribeLog);
         Command<OffsetForLeaderEpochResponse>(r => Run(fx => _follower?.EpochAnswered(r, Sender, fx)));
         Command<ReplicaFetchResponse>(r => Run(fx => _follower?.FetchAnswered(r, Sender, NowMs(), fx)));
         Command<FollowerRole.RetryDue>(r => Run(fx => _follower?.RetryDueElapsed(r, fx)));
         Command<FollowerRole.AnswerOverdue>(o => Run(fx => _follower?.AnswerOverdueElapsed(o, fx)));
+        Command<LogMaintenanceTick>(_ => Run(fx => _maintenance.Tick(NowMs(), LastSequenceNr, fx)));
+        Command<HighWatermarkCheckpointTick>(_ => Run(_maintenance.CheckpointDue));
+        Command<LogCleaner.Cleaned>(c => Run(fx => _maintenance.Cleaned(c, fx)));
+        Command<LogCleaner.CleaningFailed>(f => _maintenance.CleaningFailed(f, NowMs()));
         Command<SaveSnapshotSuccess>(m => Run(fx => _maintenance.SnapshotSaved(m.Metadata.SequenceNr, fx)));
         Command<SaveSnapshotFailure>(f =>
         {
@@ -247,6 +149,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         });
     }
 
+    private void OnRecoveryCompleted()
+    {
+        Run(_journal.RecoveryCompleted);
+        if (_log.Exists)
+        {
+            // A replica that restarted (a journal failure, a crash of its actor) lost the role the controller gave it.
+            Timers.StartPeriodicTimer(nameof(AskLeadership), new AskLeadership(), TimeSpan.FromSeconds(10));
+            Self.Tell(new AskLeadership());
+            BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+            StartLogMaintenance();
+        }
+        _logger.Info($"[{_tp}] recovered: log {_log.LogStartOffset}..{_log.DurableEnd}, high watermark {_log.HighWatermark}, {_log.LogBytes} bytes; " +
+                     $"fenced at controller epoch {_journal.Fencing.ControllerEpoch}, leader epoch {_journal.Fencing.LeaderEpoch}");
+    }
+
     public override string PersistenceId { get; }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -258,9 +175,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private Role CurrentRole => _leader != null ? Role.Leader : _follower != null ? Role.Follower : Role.None;
 
     private int LeaderEpoch => Assignment?.LeaderEpoch ?? -1;
-
-    /// <summary>A deleted topic's name may be created again, from leader epoch 0; controller epochs still only grow.</summary>
-    private static ReplicaLeadership.Fencing AfterDeletion(ReplicaLeadership.Fencing f) => ReplicaLeadership.Fencing.Initial with { ControllerEpoch = f.ControllerEpoch };
 
     /// <summary>Why this replica does not serve clients, or null when it leads.</summary>
     private (ErrorCode Code, string Message)? NotServing()
@@ -274,7 +188,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- effects
 
-    /// <summary>Asks a role to decide, then performs what it decided.</summary>
+    /// <summary>Asks a part to decide, then performs what it decided.</summary>
     private void Run(Action<ReplicaEffects> decide)
     {
         var fx = new ReplicaEffects();
@@ -291,12 +205,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 case ReplicaEffect.Reply r:
                     r.To.Tell(r.Message);
                     break;
+                case ReplicaEffect.PersistBatch b:
+                    PersistBatch(b);
+                    break;
+                case ReplicaEffect.ReplyAfterWrites r:
+                    DeferAsync(r.Message, m => r.To.Tell(m));
+                    break;
                 case ReplicaEffect.AskController { Message: AlterPartitionRequest request } a:
                     Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Ask<AlterPartitionResponse>(request, a.Timeout)
                         .ContinueWith(t => t.IsCompletedSuccessfully
                             ? new AlterPartitionResult(t.Result, null, request.LeaderEpoch, a.Id)
                             : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", request.LeaderEpoch, a.Id))
                         .PipeTo(Self);
+                    break;
+                case ReplicaEffect.TellController t:
+                    TellController(t.Message);
                     break;
                 case ReplicaEffect.SendToLeader s when s.Replica != null:
                     s.Replica.Tell(s.Message);
@@ -317,10 +240,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     PersistEvents(p.Events, p.Async);
                     break;
                 case ReplicaEffect.SaveSnapshot:
-                    SaveSnapshot(_log.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs) with
-                    {
-                        ControllerEpoch = _fencing.ControllerEpoch, LeaderEpoch = _fencing.LeaderEpoch, PartitionEpoch = _fencing.PartitionEpoch,
-                    });
+                    SaveSnapshot(_journal.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs));
                     break;
                 case ReplicaEffect.DeleteSnapshotsUpTo d:
                     DeleteSnapshots(d.SequenceNr == long.MaxValue ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(d.SequenceNr));
@@ -332,14 +252,16 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     Context.ActorSelection("/user/" + LogCleaner.Name).Tell(c.Message);
                     break;
                 case ReplicaEffect.ReadJournal r:
-                    StartRead(r.From, r.To, r.Purpose);
+                    var id = ++_nextReadId;
+                    _readsInFlight[id] = r.Purpose;
+                    Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, r.From, r.To, id));
                     break;
                 case ReplicaEffect.LogCorrupt c:
-                    NoteCorruption(c.Offset);
-                    ReportCorruption();
+                    Run(fx2 => _journal.CorruptionFound(c.Offset, fx2));
                     break;
-                case ReplicaEffect.HighWatermarkMoved:
-                    WakeParkedFetches();
+                case ReplicaEffect.WakeParkedFetches:
+                    // No effect list for the common case of nothing waiting (this follows every append).
+                    if (_reads.ParkedFetches > 0) Run(_reads.WakeParked);
                     break;
                 case ReplicaEffect.Log l:
                     _logger.Log(l.Level, $"[{_tp}] {l.Message}");
@@ -350,57 +272,25 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>One producer's batch per produce request (a decision holds at most one).</summary>
+    private void PersistBatch(ReplicaEffect.PersistBatch b) =>
+        PersistAsync(b.Event, e => Run(fx => _writes.Written(b.Pending, e, LastSequenceNr, NowMs(), fx)));
+
+    private void TellController(object message) => Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(message);
+
     /// <summary>
     /// Journals what a part decided (a follower's truncation, reset or fetched batches; retention, cleaning, a
-    /// checkpoint), applies each event to the log once written, and tells the part that asked.
+    /// checkpoint; the cut at the end of recovery), applies each event once written, and tells the follower that asked.
     /// </summary>
     private void PersistEvents(IReadOnlyList<object> events, bool async)
     {
         var follower = _follower;
         if (events.Any(e => e is LogTruncated or LogReset)) _maintenance.AbandonCleaning();
         var last = events[^1];
-        var logEndBefore = _log.LogEndOffset;
         void Applied(object e)
         {
             var fx = new ReplicaEffects();
-            _maintenance.EventJournaled();
-            switch (e)
-            {
-                case BatchAppended b:
-                    _log.OnPersisted(b.Batch, LastSequenceNr);
-                    break;
-                case LogTruncated t:
-                    _log.ApplyTruncation(t, LastSequenceNr);
-                    if (_corruptFrom >= t.Offset) _corruptFrom = -1;
-                    _maintenance.HighWatermarkLowered();
-                    BrokerMetrics.LogTruncations.Add(1);
-                    fx.Warning($"truncated the log from offset {logEndBefore} back to {t.Offset}: the leader does not have those records");
-                    break;
-                case LogReset r:
-                    _corruptFrom = -1;
-                    _log.ApplyReset(r, LastSequenceNr);
-                    _maintenance.HighWatermarkLowered();
-                    _maintenance.LogStartMoved(LastSequenceNr);
-                    _maintenance.PublishExtent(NowMs());
-                    break;
-                case LogStartAdvanced start:
-                    var (previousStart, segments) = (_log.LogStartOffset, _log.Segments.Count(x => x.BaseOffset < start.Offset));
-                    _log.ApplyLogStart(start, LastSequenceNr);
-                    _maintenance.RetentionApplied(start, LastSequenceNr, previousStart, segments, NowMs(), fx);
-                    // Long polls parked below the new start are answered now (with OFFSET_OUT_OF_RANGE).
-                    fx.Add(new ReplicaEffect.HighWatermarkMoved());
-                    break;
-                case LogCleaned cleaned:
-                    _log.ApplyCleaned(cleaned, LastSequenceNr);
-                    _maintenance.CleaningApplied(NowMs());
-                    break;
-                case HighWatermarkCheckpointed checkpoint:
-                    _log.NoteEvent(LastSequenceNr);
-                    _maintenance.HighWatermarkCheckpointed(checkpoint.Offset);
-                    break;
-                default:
-                    throw new InvalidOperationException($"{_tp}: no way to apply {e.GetType().Name}");
-            }
+            _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx);
             if (ReferenceEquals(e, last))
             {
                 BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
@@ -415,112 +305,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         else PersistAll(events, Applied);
     }
 
-    // ---------------------------------------------------------------- produce (leader)
-
-    private void HandleProduce(ProduceRequest request)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var replyTo = Sender;
-        ProduceResponse Refuse(ErrorCode code, string message)
-        {
-            BrokerMetrics.FailedRequests.Add(1, new("api", "produce"), new("error", code.KafkaName()));
-            return new ProduceResponse(_tp, code, message, -1, -1, _log.LogStartOffset);
-        }
-
-        if (NotServing() is { } notServing)
-        {
-            if (request.Acks != 0) replyTo.Tell(Refuse(notServing.Code, notServing.Message));
-            return;
-        }
-        var leader = _leader!;
-        if (request.Acks == -1 && _log.Config is { } config && leader.CheckBeforeAppend(config.MinInsyncReplicas) is not ErrorCode.None and var tooFew)
-        {
-            replyTo.Tell(Refuse(tooFew, $"{_tp} has {leader.Isr.Count} in-sync replicas ({string.Join(",", leader.Isr)}), " +
-                                        $"fewer than min.insync.replicas {config.MinInsyncReplicas}: the acks=all write was refused; retry once followers catch up"));
-            return;
-        }
-        switch (_log.PrepareAppend(request.Batch, request.Acks, NowMs(), leader.LeaderEpoch))
-        {
-            case PartitionLog.AppendDecision.Rejected r:
-                if (request.Acks != 0) replyTo.Tell(Refuse(r.Error, r.Message));
-                break;
-            case PartitionLog.AppendDecision.Duplicate d:
-                var reply = new ProduceResponse(_tp, ErrorCode.None, null, d.BaseOffset, d.LogAppendTime, _log.LogStartOffset);
-                // A retry is answered as its original would be: once written (acks=1), once replicated (acks=all).
-                if (request.Acks == -1) Run(fx => leader.AwaitReplication(d.EndOffset, replyTo, reply, NowMs() + Math.Max(1, request.TimeoutMs), fx));
-                else if (d.EndOffset <= _log.DurableEnd) replyTo.Tell(reply);
-                else DeferAsync(reply, m => replyTo.Tell(m));
-                break;
-            case PartitionLog.AppendDecision.Accepted a:
-                _pendingAppends.Enqueue((replyTo, request.Acks));
-                PersistAsync(new BatchAppended(a.Batch), e => OnAppendPersisted(e, a, request, replyTo, started));
-                break;
-        }
-    }
-
-    private void OnAppendPersisted(BatchAppended e, PartitionLog.AppendDecision.Accepted a, ProduceRequest request, IActorRef replyTo, long started)
-    {
-        _pendingAppends.Dequeue();
-        // In a persist handler LastSequenceNr is this event's sequence number.
-        _log.OnPersisted(e.Batch, LastSequenceNr);
-        BrokerMetrics.BytesIn.Add(e.Batch.Length);
-        BrokerMetrics.RecordsIn.Add(a.RecordCount);
-        BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-        var reply = new ProduceResponse(_tp, ErrorCode.None, null, a.BaseOffset, a.LogAppendTime, _log.LogStartOffset);
-        var fx = new ReplicaEffects();
-        if (request.Acks == 1) replyTo.Tell(reply);
-        else if (request.Acks == -1)
-        {
-            if (_leader != null) _leader.AwaitReplication(RecordBatch.Wrap(e.Batch).NextOffset, replyTo, reply, NowMs() + Math.Max(1, request.TimeoutMs), fx);
-            // Leadership moved while the batch was being written: it may be truncated, so it is not acknowledged.
-            else replyTo.Tell(reply with { Error = ErrorCode.NotLeaderOrFollower, ErrorMessage = $"broker {_brokerId} stopped leading {_tp} before the write was replicated; retry", BaseOffset = -1 });
-        }
-        BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, new KeyValuePair<string, object?>("api", "produce"));
-        _maintenance.EventJournaled();
-        _leader?.Appended(fx);
-        _maintenance.MaybeSnapshot(LastSequenceNr, fx);
-        Perform(fx);
-        WakeParkedFetches();
-    }
-
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        // The journal could not write: nothing from this write on was acknowledged. Tell every waiting producer now
-        // (KAFKA_STORAGE_ERROR is retriable) instead of letting them time out; the actor then stops and recovers from
-        // the journal on its next message, so offsets assigned to unwritten batches are reused.
-        foreach (var (replyTo, acks) in _pendingAppends)
-            if (acks != 0)
-                replyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
-                    $"{_tp}: the journal failed to write the batch ({cause.Message}); it was not appended, retry", -1, -1, _log.LogStartOffset));
-        _pendingAppends.Clear();
-        Run(fx => _leader?.Resign(ErrorCode.KafkaStorageError, $"{_tp}: the journal failed ({cause.Message}); the replica restarts, retry", fx));
+        // The actor stops after this and recovers from the journal on its next message.
+        Run(fx => _writes.JournalFailed(cause.Message, fx));
         _logger.Error(cause, "[{0}] journal write of event {1} failed; restarting the replica from its journal", _tp, sequenceNr);
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        if (@event is BatchAppended && _pendingAppends.TryDequeue(out var pending) && pending.Acks != 0)
-            pending.ReplyTo.Tell(new ProduceResponse(_tp, ErrorCode.KafkaStorageError,
-                $"{_tp}: the journal rejected the batch ({cause.Message}); it was not appended, retry", -1, -1, _log.LogStartOffset));
+        if (@event is BatchAppended) Run(fx => _writes.JournalRejected(cause.Message, fx));
         base.OnPersistRejected(cause, @event, sequenceNr);
-        // Offsets and producer sequences were already assigned to the rejected batch: the in-memory state no longer
-        // matches the journal. Stop and recover from the journal on the next message (writes still in flight are
-        // either in the journal then, or their producers retry).
-        if (@event is BatchAppended)
-        {
-            Run(fx => _leader?.Resign(ErrorCode.KafkaStorageError, $"{_tp}: the journal rejected a batch; the replica restarts, retry", fx));
-            Context.Stop(Self);
-        }
-    }
-
-    // ---------------------------------------------------------------- reads
-
-    private void StartRead(long from, long to, object purpose)
-    {
-        var id = ++_nextReadId;
-        _readsInFlight[id] = purpose;
-        Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, from, to, id));
+        // The state no longer matches the journal: stop and recover from it on the next message (writes still in flight
+        // are either in the journal then, or their producers retry).
+        if (@event is BatchAppended) Context.Stop(Self);
     }
 
     private void HandleRangeRead(JournalRangeReader.RangeRead read)
@@ -530,18 +329,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         else Run(fx => _reads.JournalRead((LeaderReads.PendingRead)purpose, read.Events, read.Error, fx));
     }
 
-    private void WakeParkedFetches()
-    {
-        // Called after every append: no effect list for the common case of nothing waiting.
-        if (_reads.ParkedFetches > 0) Run(_reads.WakeParked);
-    }
-
     // ---------------------------------------------------------------- leadership
 
     private void HandleEnsure(EnsurePartition command)
     {
         var replyTo = Sender;
-        if (command.ControllerEpoch < _fencing.ControllerEpoch)
+        if (command.ControllerEpoch < _journal.Fencing.ControllerEpoch)
         {
             // A controller that has been replaced: its view of config and leadership is stale.
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
@@ -552,12 +345,15 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             ApplyLeadership(command, replyTo);
             return;
         }
+        var created = !_log.Exists;
         Persist(new PartitionConfigured(command.Config), e =>
         {
-            var created = !_log.Exists;
-            _log.ApplyConfig(e.Config, LastSequenceNr);
-            if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-            if (created) StartLogMaintenance();
+            Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx));
+            if (created)
+            {
+                BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+                StartLogMaintenance();
+            }
             _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
             ApplyLeadership(command, replyTo);
         });
@@ -566,12 +362,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     /// <summary>Takes up what the controller said, once what fences the replica is journaled, then acknowledges.</summary>
     private void ApplyLeadership(EnsurePartition command, IActorRef replyTo)
     {
-        var decision = ReplicaLeadership.Decide(_brokerId, (CurrentRole, Assignment), _fencing, _log.LatestEpoch, command);
-        if (decision is ReplicaLeadership.Decision.Stale)
-        {
-            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
-            return;
-        }
+        var decision = ReplicaLeadership.Decide(_brokerId, (CurrentRole, Assignment), _journal.Fencing, _log.LatestEpoch, command);
         if (decision is ReplicaLeadership.Decision.Refused refused)
         {
             _logger.Error("[{0}] refused the controller's leadership: {1}", _tp, refused.Why);
@@ -594,18 +385,14 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             }
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
         }
-        if (ReplicaLeadership.ToRecord(_fencing, command.ControllerEpoch, command.Assignment) is not { } record)
-        {
+        if (decision is ReplicaLeadership.Decision.Stale || ReplicaLeadership.ToRecord(_journal.Fencing, command.ControllerEpoch, command.Assignment) is not { } record)
             TakeUp();
-            return;
-        }
-        Persist(record, e =>
-        {
-            _fencing = ReplicaLeadership.Fencing.Of(e);
-            _log.NoteEvent(LastSequenceNr);
-            _maintenance.EventJournaled();
-            TakeUp();
-        });
+        else
+            Persist(record, e =>
+            {
+                Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx));
+                TakeUp();
+            });
     }
 
     /// <summary>The one place the role changes (<see cref="ReplicaLeadership.CheckTransition"/> refuses illegal moves).</summary>
@@ -624,10 +411,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                     Timers.StartPeriodicTimer(nameof(LeaderTick), new LeaderTick(), TimeSpan.FromMilliseconds(Math.Clamp(_replicationSettings.ReplicaLagTimeMaxMs / 2, 10, 500)));
                 _logger.Info("[{0}] leads at epoch {1} (replicas {2}, in sync {3}); log end {4}, high watermark {5}", _tp, a.LeaderEpoch,
                     string.Join(",", a.Replicas), string.Join(",", a.Isr), _log.LogEndOffset, _log.HighWatermark);
-                ReportCorruption();
+                Run(_journal.ReportCorruption);
                 break;
             case Role.Follower:
-                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession, repairFrom: _corruptFrom);
+                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession, repairFrom: _journal.CorruptFrom);
                 _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset);
                 Run(_follower.Start);
                 break;
@@ -667,34 +454,10 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _leader = null;
         _follower = null;
         _idleAssignment = null;
-        _corruptionReported = false;
+        _journal.RoleChanged();
     }
 
-    private void NoteCorruption(long offset) => _corruptFrom = _corruptFrom < 0 ? offset : Math.Min(_corruptFrom, offset);
-
-    /// <summary>The log that held the corruption is gone (deleted, or reset to the leader's log start).</summary>
-    private void ForgetCorruption()
-    {
-        _corruptFrom = -1;
-        _recoverySkipsFromSequenceNr = -1;
-        _corruptionReported = false;
-    }
-
-    /// <summary>
-    /// Tells the controller, once per recovery and once per role, that this log is corrupt: it takes the replica out of
-    /// the ISR and, if it leads and another in-sync replica is live, moves leadership there; as a follower the replica
-    /// then cuts its log back and fetches the rest again.
-    /// </summary>
-    private void ReportCorruption()
-    {
-        if (_corruptFrom < 0 || _corruptionReported) return;
-        _corruptionReported = true;
-        BrokerMetrics.CorruptLogs.Add(1);
-        _logger.Error("[{0}] the log is corrupt from offset {1}: asking the controller to take this replica out of the in-sync replicas", _tp, _corruptFrom);
-        Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Tell(new ReplicaLogCorrupted(_tp, _brokerId, _corruptFrom));
-    }
-
-    // ---------------------------------------------------------------- housekeeping
+    // ---------------------------------------------------------------- housekeeping and deletion
 
     private void StartLogMaintenance()
     {
@@ -703,20 +466,6 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             TimeSpan.FromMilliseconds(_replicationSettings.ReplicaHighWatermarkCheckpointIntervalMs));
         _maintenance.Started(NowMs());
     }
-
-    private void HandleDescribeLog(DescribeLogRequest request)
-    {
-        if (NotServing() is { } notServing)
-        {
-            Sender.Tell(new DescribeLogResponse(_tp, notServing.Code, notServing.Message, -1, -1, -1, -1, 0, -1, -1, 0));
-            return;
-        }
-        Sender.Tell(new DescribeLogResponse(_tp, ErrorCode.None, null, _log.LogStartOffset, _log.DurableEnd, _log.HighWatermark, _log.SizeBytes,
-            _log.Segments.Count, _log.Segments.Count == 0 ? _log.DurableEnd : _log.Segments[^1].BaseOffset, _log.CleanedUpTo, _log.DirtyRatio(NowMs())));
-    }
-
-
-    // ---------------------------------------------------------------- delete
 
     private void HandleDelete(DeletePartition command)
     {
@@ -727,13 +476,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             return;
         }
         _maintenance.LogDeleted();
-        Persist(new PartitionDeleted(), _ =>
+        Persist(new PartitionDeleted(), e =>
         {
-            _log.ApplyDeleted(LastSequenceNr);
+            Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx));
             Run(fx => _reads.FailParked(ErrorCode.UnknownTopicOrPartition, $"{_tp} was deleted", fx));
             LeaveRole();
-            _fencing = AfterDeletion(_fencing);
-            ForgetCorruption();
             BrokerMetrics.RemovePartition(_tp);
             // The log is gone for good: the journal keeps only the highest sequence number, so a topic created later
             // with the same name starts from an empty log.

@@ -52,8 +52,23 @@ public abstract record ReplicaEffect
     /// <summary>A read found the log corrupt from this offset: the replica reports it and repairs it from a leader.</summary>
     public sealed record LogCorrupt(long Offset) : ReplicaEffect;
 
-    /// <summary>The high watermark moved: parked consumer fetches may now be answered.</summary>
-    public sealed record HighWatermarkMoved : ReplicaEffect;
+    /// <summary>
+    /// The log's bounds moved (its high watermark, its end, its start): fetches parked until records arrive may now be
+    /// answered.
+    /// </summary>
+    public sealed record WakeParkedFetches : ReplicaEffect;
+
+    /// <summary>Tell the controller through this broker's gateway; no answer is awaited.</summary>
+    public sealed record TellController(object Message) : ReplicaEffect;
+
+    /// <summary>
+    /// Journal a producer's batch without holding back the commands that follow (so batches pipeline into the journal);
+    /// when it is written the actor hands <c>Pending</c> back to <see cref="LeaderWrites"/>.
+    /// </summary>
+    public sealed record PersistBatch(BatchAppended Event, LeaderWrites.PendingAppend Pending) : ReplicaEffect;
+
+    /// <summary>Answer once every journal write started before this one is done (a producer's retry of a batch still being written).</summary>
+    public sealed record ReplyAfterWrites(IActorRef To, object Message) : ReplicaEffect;
 
     /// <summary>A line for the broker's log; the actor adds the partition's name.</summary>
     public sealed record Log(Akka.Event.LogLevel Level, string Message) : ReplicaEffect;

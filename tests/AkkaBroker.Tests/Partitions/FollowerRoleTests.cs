@@ -160,7 +160,7 @@ public class FollowerRoleTests
         fx = Fx();
         f.Appended(fx);
         Assert.Equal(3, _t.Log.HighWatermark);
-        Assert.Single(fx.Of<ReplicaEffect.HighWatermarkMoved>());
+        Assert.Single(fx.Of<ReplicaEffect.WakeParkedFetches>());
         Assert.Equal(3, Sent<ReplicaFetchRequest>(fx).FetchOffset);
     }
 

@@ -48,7 +48,7 @@ public class LeaderReadsTests
         // The follower catches up: the high watermark moves and the parked fetch is answered with the records.
         fx = Fx();
         reads.ReplicaFetch(new ReplicaFetchRequest(TestLog.Tp, 2, 0, 3, 1 << 20, 0, 1), ActorRefs.Nobody, 0, 0, fx);
-        Assert.Single(fx.Of<ReplicaEffect.HighWatermarkMoved>());
+        Assert.Single(fx.Of<ReplicaEffect.WakeParkedFetches>());
         fx = Fx();
         reads.WakeParked(fx);
         Assert.Single(fx.Of<ReplicaEffect.CancelTimer>());

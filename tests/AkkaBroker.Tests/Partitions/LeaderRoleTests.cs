@@ -54,7 +54,7 @@ public class LeaderRoleTests
         r.FollowerFetched(2, 100, 10, Fx());
         var fx = Fx();
         r.FollowerFetched(3, 60, 10, fx);
-        Assert.Single(fx.Of<ReplicaEffect.HighWatermarkMoved>());
+        Assert.Single(fx.Of<ReplicaEffect.WakeParkedFetches>());
         Assert.Equal(60, _t.Log.HighWatermark);
         r.FollowerFetched(3, 100, 20, Fx());
         Assert.Equal(100, _t.Log.HighWatermark);

@@ -202,15 +202,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             switch (effect)
             {
-                case ReplicaEffect.Reply r:
-                    r.To.Tell(r.Message);
-                    break;
-                case ReplicaEffect.PersistBatch b:
-                    PersistBatch(b);
-                    break;
-                case ReplicaEffect.ReplyAfterWrites r:
-                    DeferAsync(r.Message, m => r.To.Tell(m));
-                    break;
+                case ReplicaEffect.Reply r: r.To.Tell(r.Message); break;
+                case ReplicaEffect.PersistBatch b: PersistBatch(b); break;
+                case ReplicaEffect.ReplyAfterWrites r: DeferAsync(r.Message, m => r.To.Tell(m)); break;
                 case ReplicaEffect.AskController { Message: AlterPartitionRequest request } a:
                     Context.ActorSelection("/user/" + Gateway.BrokerGateway.Name).Ask<AlterPartitionResponse>(request, a.Timeout)
                         .ContinueWith(t => t.IsCompletedSuccessfully
@@ -218,54 +212,32 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                             : new AlterPartitionResult(null, t.Exception?.GetBaseException().Message ?? "cancelled", request.LeaderEpoch, a.Id))
                         .PipeTo(Self);
                     break;
-                case ReplicaEffect.TellController t:
-                    TellController(t.Message);
-                    break;
-                case ReplicaEffect.SendToLeader s when s.Replica != null:
-                    s.Replica.Tell(s.Message);
-                    break;
+                case ReplicaEffect.TellController t: TellController(t.Message); break;
+                case ReplicaEffect.SendToLeader s when s.Replica != null: s.Replica.Tell(s.Message); break;
                 case ReplicaEffect.SendToLeader s:
                     Context.ActorSelection(Gateway.BrokerGateway.GatewayPath(Context.System, s.Leader.Host, s.Leader.Port)).Tell(s.Message);
                     break;
-                case ReplicaEffect.WatchLeader w:
-                    Context.Watch(w.Replica);
-                    break;
-                case ReplicaEffect.StartTimer t:
-                    Timers.StartSingleTimer(t.Key, t.Message, t.Delay);
-                    break;
-                case ReplicaEffect.CancelTimer c:
-                    Timers.Cancel(c.Key);
-                    break;
-                case ReplicaEffect.Persist p:
-                    PersistEvents(p.Events, p.Async);
-                    break;
-                case ReplicaEffect.SaveSnapshot:
-                    SaveSnapshot(_journal.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs));
-                    break;
+                case ReplicaEffect.WatchLeader w: Context.Watch(w.Replica); break;
+                case ReplicaEffect.StartTimer t: Timers.StartSingleTimer(t.Key, t.Message, t.Delay); break;
+                case ReplicaEffect.CancelTimer c: Timers.Cancel(c.Key); break;
+                case ReplicaEffect.Persist p: PersistEvents(p.Events, p.Async); break;
+                case ReplicaEffect.SaveSnapshot: SaveSnapshot(_journal.ToSnapshot(NowMs(), _settings.ProducerIdExpirationMs)); break;
                 case ReplicaEffect.DeleteSnapshotsUpTo d:
                     DeleteSnapshots(d.SequenceNr == long.MaxValue ? SnapshotSelectionCriteria.Latest : new SnapshotSelectionCriteria(d.SequenceNr));
                     break;
-                case ReplicaEffect.DeleteJournalUpTo d:
-                    DeleteMessages(d.SequenceNr);
-                    break;
-                case ReplicaEffect.TellCleaner c:
-                    Context.ActorSelection("/user/" + LogCleaner.Name).Tell(c.Message);
-                    break;
+                case ReplicaEffect.DeleteJournalUpTo d: DeleteMessages(d.SequenceNr); break;
+                case ReplicaEffect.TellCleaner c: Context.ActorSelection("/user/" + LogCleaner.Name).Tell(c.Message); break;
                 case ReplicaEffect.ReadJournal r:
                     var id = ++_nextReadId;
                     _readsInFlight[id] = r.Purpose;
                     Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, r.From, r.To, id));
                     break;
-                case ReplicaEffect.LogCorrupt c:
-                    Run(fx2 => _journal.CorruptionFound(c.Offset, fx2));
-                    break;
+                case ReplicaEffect.LogCorrupt c: Run(fx2 => _journal.CorruptionFound(c.Offset, fx2)); break;
                 case ReplicaEffect.WakeParkedFetches:
                     // No effect list for the common case of nothing waiting (this follows every append).
                     if (_reads.ParkedFetches > 0) Run(_reads.WakeParked);
                     break;
-                case ReplicaEffect.Log l:
-                    _logger.Log(l.Level, $"[{_tp}] {l.Message}");
-                    break;
+                case ReplicaEffect.Log l: _logger.Log(l.Level, $"[{_tp}] {l.Message}"); break;
                 default:
                     throw new InvalidOperationException($"{_tp}: no way to perform {effect}");
             }
@@ -331,48 +303,21 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
     // ---------------------------------------------------------------- leadership
 
+    /// <summary>Takes up what the controller said, once the config and what fences the replica are journaled, then acknowledges.</summary>
     private void HandleEnsure(EnsurePartition command)
     {
         var replyTo = Sender;
-        if (command.ControllerEpoch < _journal.Fencing.ControllerEpoch)
-        {
-            // A controller that has been replaced: its view of config and leadership is stale.
-            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
-            return;
-        }
-        if (_log.Exists && _log.ConfigMap != null && SameConfig(_log.ConfigMap, command.Config))
-        {
-            ApplyLeadership(command, replyTo);
-            return;
-        }
         var created = !_log.Exists;
-        Persist(new PartitionConfigured(command.Config), e =>
-        {
-            Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx));
-            if (created)
-            {
-                BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
-                StartLogMaintenance();
-            }
-            _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
-            ApplyLeadership(command, replyTo);
-        });
-    }
-
-    /// <summary>Takes up what the controller said, once what fences the replica is journaled, then acknowledges.</summary>
-    private void ApplyLeadership(EnsurePartition command, IActorRef replyTo)
-    {
         var decision = ReplicaLeadership.Decide(_brokerId, (CurrentRole, Assignment), _journal.Fencing, _log.LatestEpoch, command);
-        if (decision is ReplicaLeadership.Decision.Refused refused)
-        {
-            _logger.Error("[{0}] refused the controller's leadership: {1}", _tp, refused.Why);
-            replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.FencedLeaderEpoch, $"{_tp} on broker {_brokerId}: {refused.Why}"));
-            return;
-        }
+        var events = ReplicaLeadership.ToJournal(decision, _journal.Fencing, command, _log.Exists ? _log.ConfigMap : null);
         void TakeUp()
         {
             switch (decision)
             {
+                case ReplicaLeadership.Decision.Refused refused:
+                    _logger.Error("[{0}] refused the controller's leadership: {1}", _tp, refused.Why);
+                    replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.FencedLeaderEpoch, $"{_tp} on broker {_brokerId}: {refused.Why}"));
+                    return;
                 case ReplicaLeadership.Decision.Updated u when _leader != null:
                     Run(fx => _leader.AssignmentUpdated(u.Next, fx));
                     break;
@@ -385,14 +330,22 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             }
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
         }
-        if (decision is ReplicaLeadership.Decision.Stale || ReplicaLeadership.ToRecord(_journal.Fencing, command.ControllerEpoch, command.Assignment) is not { } record)
+        if (events.Count == 0)
+        {
             TakeUp();
-        else
-            Persist(record, e =>
+            return;
+        }
+        PersistAll(events, e =>
+        {
+            Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx));
+            if (e is PartitionConfigured)
             {
-                Run(fx => _journal.Apply(e, LastSequenceNr, NowMs(), replaying: false, fx));
-                TakeUp();
-            });
+                if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
+                if (created) StartLogMaintenance();
+                _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
+            }
+            if (ReferenceEquals(e, events[^1])) TakeUp();
+        });
     }
 
     /// <summary>The one place the role changes (<see cref="ReplicaLeadership.CheckTransition"/> refuses illegal moves).</summary>
@@ -490,7 +443,4 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
         });
     }
-
-    private static bool SameConfig(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
-        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 }

@@ -74,6 +74,22 @@ public static class ReplicaLeadership
             : null;
 
     /// <summary>
+    /// What to journal before <paramref name="decision"/> is taken up: the topic's config when it differs from
+    /// <paramref name="currentConfig"/> (null: the log does not exist), unless the controller is a replaced one; and what
+    /// fences the replica when the decision moves it on. Empty when there is nothing to journal.
+    /// </summary>
+    public static IReadOnlyList<object> ToJournal(Decision decision, Fencing known, EnsurePartition command, IReadOnlyDictionary<string, string>? currentConfig)
+    {
+        var events = new List<object>(2);
+        if (command.ControllerEpoch < known.ControllerEpoch) return events;
+        if (currentConfig == null || currentConfig.Count != command.Config.Count ||
+            currentConfig.Any(kv => !command.Config.TryGetValue(kv.Key, out var v) || v != kv.Value))
+            events.Add(new PartitionConfigured(command.Config));
+        if (decision is Decision.Updated or Decision.Become && ToRecord(known, command.ControllerEpoch, command.Assignment) is { } record) events.Add(record);
+        return events;
+    }
+
+    /// <summary>
     /// The one check every role change passes: from a leading or following role only a newer leader epoch moves the
     /// replica into another leading or following role; (none) is always reachable.
     /// </summary>

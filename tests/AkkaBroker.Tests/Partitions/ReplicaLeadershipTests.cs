@@ -85,6 +85,29 @@ public class ReplicaLeadershipTests
     }
 
     [Fact]
+    public void A_new_or_changed_config_and_a_moving_fence_are_journaled_before_the_role_is_taken_up_a_stale_or_refused_leadership_journals_no_fence()
+    {
+        var same = new Dictionary<string, string>();
+        var known = new Fencing(1, 4, 0);
+        var become = Command(Led(2, 5));
+        Assert.Equal([new PartitionConfigured(become.Config), new LeadershipAccepted(1, 5, 0)],
+            ReplicaLeadership.ToJournal(Decide(become, known: known), known, become, currentConfig: null));
+        Assert.Equal([new LeadershipAccepted(1, 5, 0)], ReplicaLeadership.ToJournal(Decide(become, known: known), known, become, same));
+
+        var changed = become with { Config = new Dictionary<string, string> { ["retention.ms"] = "1000" } };
+        var refused = Decide(changed, known: known, logEpoch: 6);
+        Assert.IsType<Decision.Refused>(refused);
+        Assert.Equal([new PartitionConfigured(changed.Config)], ReplicaLeadership.ToJournal(refused, known, changed, same));
+
+        // A replaced controller's command changes nothing, not even the config.
+        var fromOldController = Command(Led(2, 6), controllerEpoch: 0);
+        Assert.Empty(ReplicaLeadership.ToJournal(Decide(fromOldController, known: known), known, fromOldController, currentConfig: null));
+        var stale = Command(Led(1, 3));
+        Assert.IsType<Decision.Stale>(Decide(stale, known: known));
+        Assert.Empty(ReplicaLeadership.ToJournal(Decide(stale, known: known), known, stale, same));
+    }
+
+    [Fact]
     public void A_role_is_never_entered_again_under_an_epoch_it_already_had()
     {
         Assert.Throws<InvalidOperationException>(() => ReplicaLeadership.CheckTransition((Role.Leader, Led(2, 4)), Role.Follower, Led(1, 4)));

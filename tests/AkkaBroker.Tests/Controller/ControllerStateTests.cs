@@ -190,6 +190,55 @@ public class ControllerStateTests
     }
 
     [Fact]
+    public void Deleting_a_topic_records_its_deletion_and_answers_once_recorded()
+    {
+        var state = WithTopic("t");
+        state.Apply(Recorded<TopicDeleted>(state.DecideDelete(new DeleteTopicRequest("t")), "t"));
+        Assert.Empty(state.Topics);
+    }
+
+    [Fact]
+    public void A_group_is_recorded_once_and_a_report_the_directory_already_agrees_with_records_nothing()
+    {
+        var state = new ControllerState();
+        var registered = state.DecideGroupDirectory("g", exists: true);
+        Assert.Equal(new GroupRegistered("g"), Assert.Single(registered.Events));
+        Assert.Null(registered.Response); // a coordinator's report: nobody waits for an answer
+        state.Apply(registered.Events[0]);
+
+        var again = state.DecideGroupDirectory("g", exists: true);
+        Assert.Empty(again.Events);
+        Assert.Null(again.Response);
+
+        var gone = state.DecideGroupDirectory("g", exists: false);
+        Assert.Equal(new GroupUnregistered("g"), Assert.Single(gone.Events));
+        state.Apply(gone.Events[0]);
+        Assert.Empty(state.Groups);
+    }
+
+    [Fact]
+    public void The_offsets_topic_is_refused_with_the_reason_until_enough_brokers_are_live_then_recorded_once()
+    {
+        var state = new ControllerState();
+        var refused = state.DecideOffsetsTopic(50, 3, [1, 2]);
+        Assert.Empty(refused.Events);
+        var answer = Assert.IsType<FindCoordinatorResponse>(refused.Response);
+        Assert.Equal(ErrorCode.CoordinatorNotAvailable, answer.Error);
+        Assert.Contains("offsets.topic.replication.factor", answer.ErrorMessage);
+
+        var created = state.DecideOffsetsTopic(50, 3, [1, 2, 3]);
+        var topic = Assert.IsType<TopicCreated>(Assert.Single(created.Events)).Topic;
+        Assert.Null(created.Response); // the coordinator is read from the recorded state
+        Assert.Equal((ControllerState.OffsetsTopic, (short)3, 50), (topic.Name, topic.ReplicationFactor, topic.Partitions.Count));
+        Assert.Equal("compact", topic.ConfigOverrides["cleanup.policy"]);
+        state.Apply(created.Events[0]);
+
+        var exists = state.DecideOffsetsTopic(50, 3, [1, 2, 3]);
+        Assert.Empty(exists.Events);
+        Assert.Null(exists.Response);
+    }
+
+    [Fact]
     public void Producer_ids_are_unique_across_blocks_and_restarts()
     {
         var state = new ControllerState();

@@ -149,6 +149,29 @@ public class LeaderElectionTests
     }
 
     [Fact]
+    public void An_alter_partition_refusal_records_nothing_and_only_answers_with_the_current_assignment()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 3, [1, 2, 3], 5));
+        var tp = new TopicPartition("t", 0);
+        var current = Partition(state);
+        var fenced = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 2, 3, 5, [2, 3]), [1, 2, 3]));
+        Assert.Equal((tp, ErrorCode.FencedLeaderEpoch), (fenced.TopicPartition, fenced.Error));
+        Assert.Contains("led by broker 1 at epoch 3", fenced.ErrorMessage);
+        // The current assignment goes back, so a stale leader learns what it missed.
+        Assert.Same(current, fenced.Assignment);
+
+        var unknown = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(new TopicPartition("t", 1), 1, 3, 5, [1]), [1, 2, 3]));
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, unknown.Error);
+        Assert.Null(unknown.Assignment);
+
+        // Proposing the ISR that is already recorded is answered with success, and records nothing either.
+        var same = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [3, 2, 1]), [1, 2, 3]));
+        Assert.Equal(ErrorCode.None, same.Error);
+        Assert.Same(current, same.Assignment);
+        Assert.Same(current, Partition(state));
+    }
+
+    [Fact]
     public void Metadata_reports_the_elected_leader_and_the_recorded_isr()
     {
         var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 2, 1, [2, 3], 1));

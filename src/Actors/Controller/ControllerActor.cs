@@ -249,6 +249,31 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Stash.UnstashAll();
     }
 
+    /// <summary>What to do once a decision's events are recorded, given the state they replaced (it still holds what they removed).</summary>
+    private delegate void FollowUp(ControllerResult result, ControllerState before, IActorRef replyTo);
+
+    /// <summary>
+    /// The one path of every decision. With no events its response, if any, is the whole answer and goes back at once.
+    /// Otherwise the events are recorded, and once a majority has them <paramref name="followUp"/> tells the replicas
+    /// and answers (when to answer is its call: a topic operation waits for the replicas, an ISR change does not);
+    /// with no follow-up the response goes back as soon as the events are recorded.
+    /// </summary>
+    private void Perform(ControllerResult result, FollowUp? followUp = null)
+    {
+        var replyTo = Sender;
+        if (result.Events.Count == 0)
+        {
+            if (result.Response != null) replyTo.Tell(result.Response);
+            return;
+        }
+        var before = _state;
+        Record(result.Events, () =>
+        {
+            if (followUp != null) followUp(result, before, replyTo);
+            else if (result.Response != null) replyTo.Tell(result.Response);
+        });
+    }
+
     /// <summary>The one way a decision changes the state: its events applied to a copy, which <see cref="Write"/> replicates.</summary>
     private void Record(IReadOnlyList<object> events, Action then)
     {
@@ -319,44 +344,23 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         ClusterEvents();
         IgnoreStaleWriteReplies();
         Reads();
-        Receive<CreateTopicRequest>(r => Decide(_state.DecideCreate(r, _settings, LiveBrokers())));
-        Receive<DeleteTopicRequest>(r => Decide(_state.DecideDelete(r)));
-        Receive<CreatePartitionsRequest>(r => Decide(_state.DecideCreatePartitions(r, LiveBrokers())));
-        Receive<AlterConfigsRequest>(r => Decide(_state.DecideAlterConfigs(r)));
+        Receive<CreateTopicRequest>(r => Perform(_state.DecideCreate(r, _settings, LiveBrokers()), TopicChanged));
+        Receive<DeleteTopicRequest>(r => Perform(_state.DecideDelete(r), TopicChanged));
+        Receive<CreatePartitionsRequest>(r => Perform(_state.DecideCreatePartitions(r, LiveBrokers()), TopicChanged));
+        Receive<AlterConfigsRequest>(r => Perform(_state.DecideAlterConfigs(r), TopicChanged));
         Receive<MetadataRequest>(HandleMetadata);
         Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
-        Receive<RegisterGroup>(r => RecordGroup(r.GroupId, exists: true));
-        Receive<UnregisterGroup>(r => RecordGroup(r.GroupId, exists: false));
+        Receive<RegisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: true)));
+        Receive<UnregisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: false)));
         Receive<FindCoordinatorRequest>(HandleFindCoordinator);
-        Receive<ElectLeaders>(_ => ChangeLeadership(_state.DecideElections(ElectionLiveSet(), UncleanAllowed), "election"));
+        Receive<ElectLeaders>(_ => Perform(_state.DecideElections(ElectionLiveSet(), UncleanAllowed), LeadershipRecorded("election")));
         Receive<ReplicaLogCorrupted>(r =>
         {
             _log.Error("Broker {0} reports the log of {1} corrupt from offset {2}", r.BrokerId, r.TopicPartition, r.Offset);
-            ChangeLeadership(_state.DecideCorruptReplica(r, ElectionLiveSet()), "corrupt replica");
+            Perform(_state.DecideCorruptReplica(r, ElectionLiveSet()), LeadershipRecorded("corrupt replica"));
         });
-        Receive<ElectPreferredLeaders>(_ => ChangeLeadership(_state.DecidePreferredLeaders(ElectionLiveSet()), "preferred-leader election"));
-        Receive<AlterPartitionRequest>(r =>
-        {
-            var (change, response) = _state.DecideAlterPartition(r, ElectionLiveSet());
-            var replyTo = Sender;
-            if (change == null)
-            {
-                replyTo.Tell(response);
-                return;
-            }
-            Record([change], () =>
-            {
-                var p = response.Assignment!;
-                _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), r.TopicPartition,
-                    p.Leader, p.LeaderEpoch, p.PartitionEpoch);
-                replyTo.Tell(response);
-                // The answer may never reach the leader (it timed out, or this request waited through a controller
-                // hand-over): the leader also hears the recorded ISR as leadership, so it never counts a smaller one.
-                var topic = _state.Topics[r.TopicPartition.Topic];
-                ConfirmPartitions(Ensures(topic, [topic.Partitions[r.TopicPartition.Partition]]).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
-                    new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-            });
-        });
+        Receive<ElectPreferredLeaders>(_ => Perform(_state.DecidePreferredLeaders(ElectionLiveSet()), LeadershipRecorded("preferred-leader election")));
+        Receive<AlterPartitionRequest>(r => Perform(_state.DecideAlterPartition(r, ElectionLiveSet()), IsrRecorded));
         Receive<RegisterNode>(r =>
         {
             if (_state.RegisteredNodes.Contains(r.NodeId)) return;
@@ -381,30 +385,43 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private bool UncleanAllowed(TopicState topic) =>
         Topics.TopicConfig.FromMap(_settings.EffectiveTopicConfig(topic.ConfigOverrides)).UncleanLeaderElectionEnable;
 
-    /// <summary>Records new leadership, then tells every live replica of the changed partitions.</summary>
-    private void ChangeLeadership(LeadershipChanged? change, string why)
+    /// <summary>New leadership is recorded (an election, a corrupt replica, a preferred leader): tell every live replica of the changed partitions.</summary>
+    private FollowUp LeadershipRecorded(string why) => (result, _, _) =>
     {
-        if (change == null) return;
-        Record([change], () =>
+        var change = (LeadershipChanged)result.Events.Single();
+        foreach (var (topic, p) in change.Changes)
+            _log.Info("{0}: {1}-{2} is led by {3} at leader epoch {4}, in-sync replicas {5}", why, topic, p.Partition,
+                p.Leader < 0 ? "nobody (offline: no in-sync replica is live)" : $"broker {p.Leader}", p.LeaderEpoch, string.Join(",", p.Isr));
+        foreach (var (topic, partition) in change.UncleanElections)
         {
-            foreach (var (topic, p) in change.Changes)
-                _log.Info("{0}: {1}-{2} is led by {3} at leader epoch {4}, in-sync replicas {5}", why, topic, p.Partition,
-                    p.Leader < 0 ? "nobody (offline: no in-sync replica is live)" : $"broker {p.Leader}", p.LeaderEpoch, string.Join(",", p.Isr));
-            foreach (var (topic, partition) in change.UncleanElections)
-            {
-                Metrics.BrokerMetrics.UncleanLeaderElections.Add(1);
-                _log.Warning("Unclean leader election for {0}-{1}: no in-sync replica is live and unclean.leader.election.enable is true, so an out-of-sync " +
-                             "replica leads; records acknowledged before may be lost", topic, partition);
-            }
-            var commands = change.Changes.GroupBy(c => c.Topic)
-                .SelectMany(g => Ensures(_state.Topics[g.Key], g.Select(c => _state.Topics[g.Key].Partitions[c.Partition.Partition])))
-                .Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
-            ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-            // Groups whose offsets partition changed leader: their coordinators load on the new leader now, so offset
-            // retention keeps running for groups nobody uses (others load at their members' next request anyway).
-            var moved = change.Changes.Where(c => c.Topic == ControllerState.OffsetsTopic).Select(c => c.Partition.Partition).ToHashSet();
-            if (moved.Count > 0) StartGroupCoordinators(offsetsPartitions: moved);
-        });
+            Metrics.BrokerMetrics.UncleanLeaderElections.Add(1);
+            _log.Warning("Unclean leader election for {0}-{1}: no in-sync replica is live and unclean.leader.election.enable is true, so an out-of-sync " +
+                         "replica leads; records acknowledged before may be lost", topic, partition);
+        }
+        var commands = change.Changes.GroupBy(c => c.Topic)
+            .SelectMany(g => Ensures(_state.Topics[g.Key], g.Select(c => _state.Topics[g.Key].Partitions[c.Partition.Partition])))
+            .Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
+        ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+        // Groups whose offsets partition changed leader: their coordinators load on the new leader now, so offset
+        // retention keeps running for groups nobody uses (others load at their members' next request anyway).
+        var moved = change.Changes.Where(c => c.Topic == ControllerState.OffsetsTopic).Select(c => c.Partition.Partition).ToHashSet();
+        if (moved.Count > 0) StartGroupCoordinators(offsetsPartitions: moved);
+    };
+
+    /// <summary>A leader's proposed ISR is recorded: answer it, and tell the partition's live replicas.</summary>
+    private void IsrRecorded(ControllerResult result, ControllerState before, IActorRef replyTo)
+    {
+        var response = (AlterPartitionResponse)result.Response!;
+        var tp = response.TopicPartition;
+        var p = response.Assignment!;
+        _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), tp,
+            p.Leader, p.LeaderEpoch, p.PartitionEpoch);
+        replyTo.Tell(response);
+        // The answer may never reach the leader (it timed out, or this request waited through a controller
+        // hand-over): the leader also hears the recorded ISR as leadership, so it never counts a smaller one.
+        var topic = _state.Topics[tp.Topic];
+        ConfirmPartitions(Ensures(topic, [topic.Partitions[tp.Partition]]).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
+            new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
     }
 
     /// <summary>Requests answered from the current state, also while a change is being written.</summary>
@@ -527,47 +544,38 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private IReadOnlyList<BrokerInfo> Brokers() => _liveBrokers.Values.ToArray();
 
-    private void Decide(ControllerState.Decision decision)
+    /// <summary>
+    /// A topic operation is recorded: tell the replicas, and answer once they all confirmed, so a client that sees
+    /// "created" can produce at once. A deleted topic's replicas are found in the state from before.
+    /// </summary>
+    private void TopicChanged(ControllerResult result, ControllerState before, IActorRef replyTo)
     {
-        var replyTo = Sender;
-        switch (decision)
-        {
-            case ControllerState.Decision.Reply r:
-                replyTo.Tell(r.Response);
-                break;
-            case ControllerState.Decision.Persist p:
-                var before = p.Event is TopicDeleted d ? _state.Topics[d.Name] : null;
-                Record([p.Event], () => AfterEvent(p.Event, before, replyTo));
-                break;
-        }
-    }
-
-    private void AfterEvent(object e, TopicState? deleted, IActorRef replyTo)
-    {
-        switch (e)
+        var response = (TopicOperationResponse)result.Response!;
+        switch (result.Events.Single())
         {
             case TopicCreated c:
                 _log.Info("Created topic {0} with {1} partitions", c.Topic.Name, c.Topic.Partitions.Count);
-                ConfirmPartitions(CreationCommands(c.Topic), new TopicOperationResponse(c.Topic.Name, ErrorCode.None, null), replyTo);
+                ConfirmPartitions(CreationCommands(c.Topic), response, replyTo);
                 break;
             case PartitionsAdded a:
                 // Wiped first, like a new topic's: a broker that missed an earlier delete may still hold a log for them.
                 ConfirmPartitions(Ensures(_state.Topics[a.Name], a.NewPartitions)
                         .SelectMany(c => new[] { c with { Command = new DeletePartition(((EnsurePartition)c.Command).TopicPartition) }, c }).ToArray(),
-                    new TopicOperationResponse(a.Name, ErrorCode.None, null), replyTo);
+                    response, replyTo);
                 break;
             case TopicConfigsChanged cc:
                 var topic = _state.Topics[cc.Name];
                 // Replicas on brokers that are down get the new config when they return (BrokerLive).
-                ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
-                    new TopicOperationResponse(cc.Name, ErrorCode.None, null), replyTo);
+                ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(), response, replyTo);
                 // Enabling unclean.leader.election.enable may give an offline partition a leader now (as in Kafka).
                 Self.Tell(new ElectLeaders());
                 break;
             case TopicDeleted d:
                 _log.Info("Deleted topic {0}", d.Name);
-                ConfirmPartitions(Deletes(deleted!), new TopicOperationResponse(d.Name, ErrorCode.None, null), replyTo);
+                ConfirmPartitions(Deletes(before.Topics[d.Name]), response, replyTo);
                 break;
+            case var other:
+                throw new InvalidOperationException($"a topic operation recorded {other.GetType().Name}, which is not a topic event");
         }
     }
 
@@ -649,31 +657,28 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 $"(leader {p.Leader}, in-sync replicas {string.Join(",", p.Isr)}); a new one is elected when an in-sync replica is live. Retry.", -1, "", -1);
     }
 
+    /// <summary>A group asks for its coordinator before the offsets topic exists (<see cref="Reads"/> answers once it does): create it first.</summary>
     private void HandleFindCoordinator(FindCoordinatorRequest r)
     {
-        var replyTo = Sender;
-        var (create, problem) = _state.DecideOffsetsTopic(_settings.OffsetsTopicNumPartitions, _settings.OffsetsTopicReplicationFactor, LiveBrokers());
-        if (problem != null)
+        var result = _state.DecideOffsetsTopic(_settings.OffsetsTopicNumPartitions, _settings.OffsetsTopicReplicationFactor, LiveBrokers());
+        // Consumers retry every few hundred ms: say it in the broker's log now and then, not on every request.
+        if (result.Response is FindCoordinatorResponse refused && DateTime.UtcNow - _offsetsTopicWarnedAt > TimeSpan.FromSeconds(30))
         {
-            // Consumers retry every few hundred ms: say it in the broker's log now and then, not on every request.
-            if (DateTime.UtcNow - _offsetsTopicWarnedAt > TimeSpan.FromSeconds(30))
-            {
-                _offsetsTopicWarnedAt = DateTime.UtcNow;
-                _log.Warning("Group '{0}' asked for its coordinator: {1}", r.GroupId, problem);
-            }
-            replyTo.Tell(new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, problem, -1, "", -1));
+            _offsetsTopicWarnedAt = DateTime.UtcNow;
+            _log.Warning("Group '{0}' asked for its coordinator: {1}", r.GroupId, refused.ErrorMessage);
+        }
+        if (result.Events.Count == 0 && result.Response == null)
+        {
+            // The topic exists after all: the coordinator is read from the state as it is.
+            Sender.Tell(FindCoordinator(r.GroupId));
             return;
         }
-        if (create == null)
-        {
-            replyTo.Tell(FindCoordinator(r.GroupId));
-            return;
-        }
-        Record([create], () =>
+        Perform(result, (_, _, replyTo) =>
         {
             var topic = _state.Topics[ControllerState.OffsetsTopic];
             _log.Info("Created the internal topic {0}: {1} partitions, replication factor {2}", topic.Name, topic.Partitions.Count, topic.ReplicationFactor);
             ConfirmPartitions(CreationCommands(topic), new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
+            // Read from the recorded state, with the brokers live now: the coordinator is the leader of the group's partition.
             replyTo.Tell(FindCoordinator(r.GroupId));
         });
     }
@@ -708,22 +713,18 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>A metadata request that auto-creates topics (one that creates none is answered in <see cref="Reads"/>).</summary>
     private void HandleMetadata(MetadataRequest request)
     {
-        var replyTo = Sender;
         var names = request.Topics ?? AllTopicNames();
-        var missing = MissingTopics(request);
-        var events = new List<TopicCreated>();
-        foreach (var name in missing)
-        {
-            var decision = _state.DecideCreate(new CreateTopicRequest(name, -1, -1, new Dictionary<string, string>(), false), _settings, LiveBrokers());
-            if (decision is ControllerState.Decision.Persist { Event: TopicCreated created }) events.Add(created);
-        }
-        if (events.Count == 0)
+        // Each missing topic is decided as a CreateTopicRequest with the defaults, and all are recorded as one change.
+        var events = MissingTopics(request)
+            .SelectMany(name => _state.DecideCreate(new CreateTopicRequest(name, -1, -1, new Dictionary<string, string>(), false), _settings, LiveBrokers()).Events)
+            .OfType<TopicCreated>().ToArray();
+        if (events.Length == 0)
         {
             // Nothing could be created (e.g. a refused default): answer with what exists; the topic is reported unknown.
-            replyTo.Tell(Metadata(names));
+            Sender.Tell(Metadata(names));
             return;
         }
-        Record(events, () =>
+        Perform(new ControllerResult(events, null), (_, _, replyTo) =>
         {
             foreach (var e in events) _log.Info("Auto-created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions.Count);
             var commands = events.SelectMany(e => CreationCommands(e.Topic)).ToArray();
@@ -756,11 +757,5 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         next.Apply(allocate);
         var (fresh, _) = next.NextProducerId();
         Write(next, () => replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, fresh, 0)));
-    }
-
-    private void RecordGroup(string groupId, bool exists)
-    {
-        if (_state.DecideGroupDirectory(groupId, exists) is not { } e) return;
-        Record([e], () => { });
     }
 }

@@ -6,8 +6,9 @@ using AkkaBroker.Protocol.Messages;
 namespace AkkaBroker.Actors.Controller;
 
 /// <summary>
-/// The controller's topic metadata and the rules for changing it, with no actor and no I/O. Commands are decided into
-/// either an event to persist or an error reply; <see cref="Apply"/> is the only way state changes, live or in recovery.
+/// The controller's topic metadata and the rules for changing it, with no actor and no I/O. Commands are decided into a
+/// <see cref="ControllerResult"/> (the events to record and the answer) and never change the state themselves;
+/// <see cref="Apply"/> is the only way state changes, live or in recovery.
 /// </summary>
 public sealed class ControllerState
 {
@@ -30,7 +31,6 @@ public sealed class ControllerState
     /// </summary>
     public const string OffsetsTopic = "__consumer_offsets";
 
-    /// <summary>Configs of the offsets topic: compacted, as in Kafka, so only the latest state of each key need be kept.</summary>
     /// <summary>
     /// Kafka's settings for <c>__consumer_offsets</c>: compacted, in 100 MiB segments (<c>offsets.topic.segment.bytes</c>)
     /// so the cleaner reaches committed offsets long before a 1 GiB segment would fill.
@@ -69,15 +69,15 @@ public sealed class ControllerState
         return copy;
     }
 
-    public abstract record Decision
-    {
-        public sealed record Persist(object Event) : Decision;
-        public sealed record Reply(TopicOperationResponse Response) : Decision;
-    }
+    /// <summary>The answer to a topic operation once its event is recorded (the actor first waits for the replicas).</summary>
+    private static TopicOperationResponse Done(string topic) => new(topic, ErrorCode.None, null);
 
-    public Decision DecideCreate(CreateTopicRequest r, BrokerSettings settings, IReadOnlyList<int> liveBrokers)
+    private static ControllerResult Refuse(string topic, ErrorCode code, string message) =>
+        ControllerResult.Reply(new TopicOperationResponse(topic, code, message));
+
+    public ControllerResult DecideCreate(CreateTopicRequest r, BrokerSettings settings, IReadOnlyList<int> liveBrokers)
     {
-        Decision Fail(ErrorCode code, string message) => new Decision.Reply(new TopicOperationResponse(r.Name, code, message));
+        ControllerResult Fail(ErrorCode code, string message) => Refuse(r.Name, code, message);
 
         var nameProblem = TopicNames.Validate(r.Name);
         if (nameProblem != null) return Fail(ErrorCode.InvalidTopicException, nameProblem);
@@ -98,46 +98,47 @@ public sealed class ControllerState
                 $"Replication factor: {rf} larger than available brokers: {liveBrokers.Count}. Use a replication factor of at most {liveBrokers.Count}, or add brokers.");
         var configProblem = TopicConfigValidator.Validate(r.Configs);
         if (configProblem != null) return Fail(ErrorCode.InvalidConfig, configProblem);
-        if (r.ValidateOnly) return Fail(ErrorCode.None, null!);
+        // Kafka answers validate-only with the outcome the real request would have, and creates nothing.
+        if (r.ValidateOnly) return ControllerResult.Reply(Done(r.Name));
 
         var assignments = Assign(r.Name, 0, partitions, rf, liveBrokers);
-        return new Decision.Persist(new TopicCreated(new TopicState(r.Name, rf, Trim(r.Configs), assignments)));
+        return ControllerResult.Record(new TopicCreated(new TopicState(r.Name, rf, Trim(r.Configs), assignments)), Done(r.Name));
     }
 
-    public Decision DecideDelete(DeleteTopicRequest r) =>
+    public ControllerResult DecideDelete(DeleteTopicRequest r) =>
         r.Name == OffsetsTopic
-            ? new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidRequest, $"'{OffsetsTopic}' holds every consumer group's offsets and cannot be deleted; delete groups instead (groups delete)."))
+            ? Refuse(r.Name, ErrorCode.InvalidRequest, $"'{OffsetsTopic}' holds every consumer group's offsets and cannot be deleted; delete groups instead (groups delete).")
             : _topics.ContainsKey(r.Name)
-                ? new Decision.Persist(new TopicDeleted(r.Name))
-                : new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+                ? ControllerResult.Record(new TopicDeleted(r.Name), Done(r.Name))
+                : Refuse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.");
 
-    public Decision DecideCreatePartitions(CreatePartitionsRequest r, IReadOnlyList<int> liveBrokers)
+    public ControllerResult DecideCreatePartitions(CreatePartitionsRequest r, IReadOnlyList<int> liveBrokers)
     {
         if (!_topics.TryGetValue(r.Name, out var topic))
-            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+            return Refuse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.");
         if (r.Name == OffsetsTopic)
-            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidRequest,
-                $"'{OffsetsTopic}' keeps its partition count: a group's partition is its id's hash modulo that count, so changing it would lose every group's offsets."));
+            return Refuse(r.Name, ErrorCode.InvalidRequest,
+                $"'{OffsetsTopic}' keeps its partition count: a group's partition is its id's hash modulo that count, so changing it would lose every group's offsets.");
         var current = topic.Partitions.Count;
         if (r.TotalCount <= current)
-            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidPartitions,
-                $"Topic '{r.Name}' has {current} partitions; the new count must be larger (partitions cannot be removed), got {r.TotalCount}."));
+            return Refuse(r.Name, ErrorCode.InvalidPartitions,
+                $"Topic '{r.Name}' has {current} partitions; the new count must be larger (partitions cannot be removed), got {r.TotalCount}.");
         if (topic.ReplicationFactor > liveBrokers.Count)
-            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidReplicationFactor,
-                $"Topic '{r.Name}' has replication factor {topic.ReplicationFactor} but only {liveBrokers.Count} brokers are available."));
-        return new Decision.Persist(new PartitionsAdded(r.Name, Assign(r.Name, current, r.TotalCount - current, topic.ReplicationFactor, liveBrokers)));
+            return Refuse(r.Name, ErrorCode.InvalidReplicationFactor,
+                $"Topic '{r.Name}' has replication factor {topic.ReplicationFactor} but only {liveBrokers.Count} brokers are available.");
+        return ControllerResult.Record(new PartitionsAdded(r.Name, Assign(r.Name, current, r.TotalCount - current, topic.ReplicationFactor, liveBrokers)), Done(r.Name));
     }
 
-    public Decision DecideAlterConfigs(AlterConfigsRequest r)
+    public ControllerResult DecideAlterConfigs(AlterConfigsRequest r)
     {
         if (!_topics.TryGetValue(r.Name, out var topic))
-            return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist."));
+            return Refuse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.");
         var problem = TopicConfigValidator.Validate(r.Set) ?? TopicConfigValidator.ValidateKeys(r.Delete);
-        if (problem != null) return new Decision.Reply(new TopicOperationResponse(r.Name, ErrorCode.InvalidConfig, problem));
+        if (problem != null) return Refuse(r.Name, ErrorCode.InvalidConfig, problem);
         var overrides = new Dictionary<string, string>(topic.ConfigOverrides);
         foreach (var k in r.Delete) overrides.Remove(k);
         foreach (var (k, v) in Trim(r.Set)) overrides[k] = v;
-        return new Decision.Persist(new TopicConfigsChanged(r.Name, overrides));
+        return ControllerResult.Record(new TopicConfigsChanged(r.Name, overrides), Done(r.Name));
     }
 
     public DescribeConfigsResponse DescribeConfigs(DescribeConfigsRequest r, BrokerSettings settings)
@@ -226,9 +227,10 @@ public sealed class ControllerState
     /// assignment order that is live and in sync; with none, the first live replica if <paramref name="uncleanAllowed"/>
     /// says so for its topic (an unclean election: the new leader may lack acknowledged records), else no leader
     /// (offline) until an in-sync replica returns. Replicas that are not live leave the ISR (the last one stays, so it
-    /// can lead again when it returns). Null when nothing changes.
+    /// can lead again when it returns). Records one <see cref="LeadershipChanged"/>, or nothing when nothing changes;
+    /// nobody is answered.
     /// </summary>
-    public LeadershipChanged? DecideElections(IReadOnlyCollection<int> live, Func<TopicState, bool> uncleanAllowed)
+    public ControllerResult DecideElections(IReadOnlyCollection<int> live, Func<TopicState, bool> uncleanAllowed)
     {
         var changes = new List<(string, PartitionAssignment)>();
         var unclean = new List<(string, int)>();
@@ -254,34 +256,36 @@ public sealed class ControllerState
                 next = p with { Leader = -1, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 };
             if (next != null) changes.Add((topic.Name, next));
         }
-        return changes.Count == 0 ? null : new LeadershipChanged(changes, unclean);
+        return changes.Count == 0 ? ControllerResult.Nothing : ControllerResult.Record(new LeadershipChanged(changes, unclean));
     }
 
     /// <summary>
     /// A replica reported its log corrupt: it leaves the ISR (Kafka marks such a replica offline), and if it led, the
     /// next live in-sync replica in assignment order leads at a new leader epoch. A replica that is the only one in
-    /// sync keeps its place (moving would lose every record only it has); null then, and when nothing changes.
+    /// sync keeps its place (moving would lose every record only it has); nothing is recorded then, nor when nothing
+    /// changes. The report is a notice, not a request: nobody is answered.
     /// </summary>
-    public LeadershipChanged? DecideCorruptReplica(ReplicaLogCorrupted report, IReadOnlyCollection<int> live)
+    public ControllerResult DecideCorruptReplica(ReplicaLogCorrupted report, IReadOnlyCollection<int> live)
     {
         if (!_topics.TryGetValue(report.TopicPartition.Topic, out var topic) || report.TopicPartition.Partition < 0 || report.TopicPartition.Partition >= topic.Partitions.Count)
-            return null;
+            return ControllerResult.Nothing;
         var p = topic.Partitions[report.TopicPartition.Partition];
-        if (!p.Isr.Contains(report.BrokerId)) return null;
+        if (!p.Isr.Contains(report.BrokerId)) return ControllerResult.Nothing;
         var others = p.Replicas.Where(r => r != report.BrokerId && live.Contains(r) && p.Isr.Contains(r)).ToArray();
-        if (others.Length == 0) return null;
+        if (others.Length == 0) return ControllerResult.Nothing;
         var isr = p.Isr.Where(r => r != report.BrokerId).ToArray();
         var next = p.Leader == report.BrokerId
             ? p with { Leader = others[0], LeaderEpoch = p.LeaderEpoch + 1, Isr = isr, PartitionEpoch = p.PartitionEpoch + 1 }
             : p with { Isr = isr, PartitionEpoch = p.PartitionEpoch + 1 };
-        return new LeadershipChanged([(topic.Name, next)], []);
+        return ControllerResult.Record(new LeadershipChanged([(topic.Name, next)], []));
     }
 
     /// <summary>
     /// Preferred-leader election (<c>auto.leader.rebalance.enable</c>): every partition whose first replica is live, in
-    /// sync and not leading is given back to it. Null when all are led by their preferred replica (or cannot be).
+    /// sync and not leading is given back to it. Nothing is recorded when all are led by their preferred replica (or
+    /// cannot be).
     /// </summary>
-    public LeadershipChanged? DecidePreferredLeaders(IReadOnlyCollection<int> live)
+    public ControllerResult DecidePreferredLeaders(IReadOnlyCollection<int> live)
     {
         var changes = new List<(string, PartitionAssignment)>();
         foreach (var topic in _topics.Values)
@@ -291,43 +295,49 @@ public sealed class ControllerState
             if (p.Leader != preferred && live.Contains(preferred) && p.Isr.Contains(preferred) && (p.Leader < 0 || live.Contains(p.Leader)))
                 changes.Add((topic.Name, p with { Leader = preferred, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 }));
         }
-        return changes.Count == 0 ? null : new LeadershipChanged(changes, []);
+        return changes.Count == 0 ? ControllerResult.Nothing : ControllerResult.Record(new LeadershipChanged(changes, []));
     }
 
     /// <summary>
     /// A leader's proposal of a new ISR (Kafka's AlterPartition): accepted only from the current leader at the current
     /// leader and partition epochs, naming replicas of the partition, the leader among them, and (for additions) live
-    /// brokers. Returns the change to record, or the refusal.
+    /// brokers. Records the new ISR and answers with the recorded assignment; a refusal, or an ISR that is already the
+    /// recorded one, is only answered.
     /// </summary>
-    public (LeadershipChanged? Change, AlterPartitionResponse Response) DecideAlterPartition(AlterPartitionRequest r, IReadOnlyCollection<int> live)
+    public ControllerResult DecideAlterPartition(AlterPartitionRequest r, IReadOnlyCollection<int> live)
     {
-        AlterPartitionResponse Refuse(ErrorCode code, string message, PartitionAssignment? current) => new(r.TopicPartition, code, message, current);
+        ControllerResult Refuse(ErrorCode code, string message, PartitionAssignment? current) =>
+            ControllerResult.Reply(new AlterPartitionResponse(r.TopicPartition, code, message, current));
         if (!_topics.TryGetValue(r.TopicPartition.Topic, out var topic) || r.TopicPartition.Partition >= topic.Partitions.Count || r.TopicPartition.Partition < 0)
-            return (null, Refuse(ErrorCode.UnknownTopicOrPartition, $"{r.TopicPartition} does not exist", null));
+            return Refuse(ErrorCode.UnknownTopicOrPartition, $"{r.TopicPartition} does not exist", null);
         var p = topic.Partitions[r.TopicPartition.Partition];
         if (p.Leader != r.LeaderId || p.LeaderEpoch != r.LeaderEpoch)
-            return (null, Refuse(ErrorCode.FencedLeaderEpoch,
-                $"{r.TopicPartition} is led by broker {p.Leader} at epoch {p.LeaderEpoch}, not by broker {r.LeaderId} at epoch {r.LeaderEpoch}", p));
+            return Refuse(ErrorCode.FencedLeaderEpoch,
+                $"{r.TopicPartition} is led by broker {p.Leader} at epoch {p.LeaderEpoch}, not by broker {r.LeaderId} at epoch {r.LeaderEpoch}", p);
         if (p.PartitionEpoch != r.PartitionEpoch)
-            return (null, Refuse(ErrorCode.InvalidUpdateVersion, $"{r.TopicPartition} is at partition epoch {p.PartitionEpoch}, the proposal was made at {r.PartitionEpoch}", p));
+            return Refuse(ErrorCode.InvalidUpdateVersion, $"{r.TopicPartition} is at partition epoch {p.PartitionEpoch}, the proposal was made at {r.PartitionEpoch}", p);
         if (!r.NewIsr.Contains(r.LeaderId) || r.NewIsr.Any(b => !p.Replicas.Contains(b)) || r.NewIsr.Distinct().Count() != r.NewIsr.Count)
-            return (null, Refuse(ErrorCode.InvalidRequest,
-                $"the proposed ISR {string.Join(",", r.NewIsr)} of {r.TopicPartition} must hold the leader and only distinct replicas ({string.Join(",", p.Replicas)})", p));
+            return Refuse(ErrorCode.InvalidRequest,
+                $"the proposed ISR {string.Join(",", r.NewIsr)} of {r.TopicPartition} must hold the leader and only distinct replicas ({string.Join(",", p.Replicas)})", p);
         var added = r.NewIsr.Except(p.Isr).Where(b => !live.Contains(b)).ToArray();
         if (added.Length > 0)
-            return (null, Refuse(ErrorCode.InvalidRequest, $"broker(s) {string.Join(",", added)} are not live and cannot join the ISR of {r.TopicPartition}", p));
+            return Refuse(ErrorCode.InvalidRequest, $"broker(s) {string.Join(",", added)} are not live and cannot join the ISR of {r.TopicPartition}", p);
         var isr = p.Replicas.Where(r.NewIsr.Contains).ToArray();
-        if (isr.SequenceEqual(p.Isr)) return (null, new AlterPartitionResponse(r.TopicPartition, ErrorCode.None, null, p));
+        if (isr.SequenceEqual(p.Isr)) return ControllerResult.Reply(new AlterPartitionResponse(r.TopicPartition, ErrorCode.None, null, p));
         var next = p with { Isr = isr, PartitionEpoch = p.PartitionEpoch + 1 };
-        return (new LeadershipChanged([(topic.Name, next)], []), new AlterPartitionResponse(r.TopicPartition, ErrorCode.None, null, next));
+        return ControllerResult.Record(new LeadershipChanged([(topic.Name, next)], []), new AlterPartitionResponse(r.TopicPartition, ErrorCode.None, null, next));
     }
 
     /// <summary>The consumer groups that exist (have members or offsets), as their coordinators reported them.</summary>
     public IReadOnlyCollection<string> Groups => _groups;
 
-    /// <summary>The event that records a group's coming into being or going away, or null when the directory already agrees.</summary>
-    public object? DecideGroupDirectory(string groupId, bool exists) =>
-        exists == _groups.Contains(groupId) ? null : exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId);
+    /// <summary>
+    /// Records a group's coming into being or going away; nothing when the directory already agrees. A coordinator's
+    /// report, not a request: nobody is answered.
+    /// </summary>
+    public ControllerResult DecideGroupDirectory(string groupId, bool exists) =>
+        exists == _groups.Contains(groupId) ? ControllerResult.Nothing
+        : ControllerResult.Record(exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId));
 
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray());
 
@@ -351,17 +361,20 @@ public sealed class ControllerState
         topics.TryGetValue(OffsetsTopic, out var t) && t.Partitions.Count > 0 ? t.Partitions[OffsetsPartitionFor(groupId, t.Partitions.Count)] : null;
 
     /// <summary>
-    /// The event that creates the offsets topic, or null with no problem when it exists. Like Kafka, it is created only
-    /// once <paramref name="replicationFactor"/> brokers are live, so group state is never silently under-replicated.
+    /// Records the offsets topic's creation; nothing when it exists. Like Kafka, it is created only once
+    /// <paramref name="replicationFactor"/> brokers are live, so group state is never silently under-replicated: until
+    /// then the group that asked is answered COORDINATOR_NOT_AVAILABLE, saying why. Once created, the group's coordinator
+    /// is read from the recorded state (it depends on which brokers are live then), so the creation carries no response.
     /// </summary>
-    public (TopicCreated? Create, string? Problem) DecideOffsetsTopic(int partitionCount, short replicationFactor, IReadOnlyList<int> liveBrokers)
+    public ControllerResult DecideOffsetsTopic(int partitionCount, short replicationFactor, IReadOnlyList<int> liveBrokers)
     {
-        if (_topics.ContainsKey(OffsetsTopic)) return (null, null);
+        if (_topics.ContainsKey(OffsetsTopic)) return ControllerResult.Nothing;
         if (liveBrokers.Count < replicationFactor)
-            return (null, $"The offsets topic needs {replicationFactor} live brokers (offsets.topic.replication.factor) and {liveBrokers.Count} are live: " +
-                          "start more brokers, or lower offsets.topic.replication.factor on a smaller cluster.");
-        return (new TopicCreated(new TopicState(OffsetsTopic, replicationFactor, OffsetsTopicConfig,
-            Assign(OffsetsTopic, 0, partitionCount, replicationFactor, liveBrokers))), null);
+            return ControllerResult.Reply(new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable,
+                $"The offsets topic needs {replicationFactor} live brokers (offsets.topic.replication.factor) and {liveBrokers.Count} are live: " +
+                "start more brokers, or lower offsets.topic.replication.factor on a smaller cluster.", -1, "", -1));
+        return ControllerResult.Record(new TopicCreated(new TopicState(OffsetsTopic, replicationFactor, OffsetsTopicConfig,
+            Assign(OffsetsTopic, 0, partitionCount, replicationFactor, liveBrokers))));
     }
 
     private void AdoptLegacyOffsetsPartitions(IReadOnlyList<PartitionAssignment> partitions)

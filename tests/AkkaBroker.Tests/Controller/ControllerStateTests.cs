@@ -10,14 +10,26 @@ public class ControllerStateTests
     private static readonly IReadOnlyList<int> OneBroker = [0];
     private static readonly Dictionary<string, string> NoConfig = new();
 
-    private static TopicOperationResponse Refusal(ControllerState.Decision d) =>
-        Assert.IsType<ControllerState.Decision.Reply>(d).Response;
+    /// <summary>The answer of a decision that records nothing.</summary>
+    private static TopicOperationResponse Refusal(ControllerResult r)
+    {
+        Assert.Empty(r.Events);
+        return Assert.IsType<TopicOperationResponse>(r.Response);
+    }
+
+    /// <summary>The one event a topic operation records; it is answered with success once recorded.</summary>
+    private static T Recorded<T>(ControllerResult r, string topic)
+    {
+        var e = Assert.IsType<T>(Assert.Single(r.Events));
+        Assert.Equal(new TopicOperationResponse(topic, ErrorCode.None, null), r.Response);
+        return e;
+    }
 
     private static ControllerState WithTopic(string name, int partitions = 3)
     {
         var state = new ControllerState();
-        var d = state.DecideCreate(new CreateTopicRequest(name, partitions, 1, NoConfig, false), TestConfigs.Settings(), OneBroker);
-        state.Apply(Assert.IsType<ControllerState.Decision.Persist>(d).Event);
+        var r = state.DecideCreate(new CreateTopicRequest(name, partitions, 1, NoConfig, false), TestConfigs.Settings(), OneBroker);
+        state.Apply(Recorded<TopicCreated>(r, name));
         return state;
     }
 
@@ -42,8 +54,8 @@ public class ControllerStateTests
     public void Partitions_spread_their_leaders_evenly_over_the_live_brokers()
     {
         var state = new ControllerState();
-        var d = state.DecideCreate(new CreateTopicRequest("spread", 6, 1, NoConfig, false), TestConfigs.Settings(), [3, 1, 2]);
-        var topic = Assert.IsType<TopicCreated>(Assert.IsType<ControllerState.Decision.Persist>(d).Event).Topic;
+        var r = state.DecideCreate(new CreateTopicRequest("spread", 6, 1, NoConfig, false), TestConfigs.Settings(), [3, 1, 2]);
+        var topic = Recorded<TopicCreated>(r, "spread").Topic;
         var leaders = topic.Partitions.Select(p => p.Replicas.Single()).ToArray();
         Assert.All(new[] { 1, 2, 3 }, b => Assert.Equal(2, leaders.Count(l => l == b)));
     }
@@ -72,9 +84,8 @@ public class ControllerStateTests
     [Fact]
     public void A_replicated_topic_puts_each_partitions_replicas_on_distinct_brokers_led_by_the_first_and_all_in_sync()
     {
-        var decision = Assert.IsType<ControllerState.Decision.Persist>(
-            new ControllerState().DecideCreate(new CreateTopicRequest("t", 6, 3, NoConfig, false), TestConfigs.Settings(), [1, 2, 3]));
-        var partitions = Assert.IsType<TopicCreated>(decision.Event).Topic.Partitions;
+        var partitions = Recorded<TopicCreated>(
+            new ControllerState().DecideCreate(new CreateTopicRequest("t", 6, 3, NoConfig, false), TestConfigs.Settings(), [1, 2, 3]), "t").Topic.Partitions;
         Assert.All(partitions, p =>
         {
             Assert.Equal(3, p.Replicas.Distinct().Count());
@@ -147,8 +158,7 @@ public class ControllerStateTests
     {
         var state = WithTopic("t", 3);
         Assert.Equal(ErrorCode.InvalidPartitions, Refusal(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), OneBroker)).Error);
-        var added = Assert.IsType<PartitionsAdded>(Assert.IsType<ControllerState.Decision.Persist>(
-            state.DecideCreatePartitions(new CreatePartitionsRequest("t", 5), OneBroker)).Event);
+        var added = Recorded<PartitionsAdded>(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 5), OneBroker), "t");
         Assert.Equal([3, 4], added.NewPartitions.Select(p => p.Partition));
         state.Apply(added);
         Assert.Equal(5, state.Topics["t"].Partitions.Count);
@@ -158,16 +168,16 @@ public class ControllerStateTests
     public void Altering_configs_sets_and_removes_overrides_and_describe_marks_defaults()
     {
         var state = WithTopic("t");
-        state.Apply(Assert.IsType<ControllerState.Decision.Persist>(state.DecideAlterConfigs(
-            new AlterConfigsRequest("t", new Dictionary<string, string> { ["retention.ms"] = "1000" }, []))).Event);
+        state.Apply(Recorded<TopicConfigsChanged>(state.DecideAlterConfigs(
+            new AlterConfigsRequest("t", new Dictionary<string, string> { ["retention.ms"] = "1000" }, [])), "t"));
         var described = state.DescribeConfigs(new DescribeConfigsRequest("t"), TestConfigs.Settings());
         var retention = described.Entries.Single(e => e.Name == "retention.ms");
         Assert.Equal("1000", retention.Value);
         Assert.False(retention.IsDefault);
         Assert.True(described.Entries.Single(e => e.Name == "cleanup.policy").IsDefault);
 
-        state.Apply(Assert.IsType<ControllerState.Decision.Persist>(state.DecideAlterConfigs(
-            new AlterConfigsRequest("t", new Dictionary<string, string>(), ["retention.ms"]))).Event);
+        state.Apply(Recorded<TopicConfigsChanged>(state.DecideAlterConfigs(
+            new AlterConfigsRequest("t", new Dictionary<string, string>(), ["retention.ms"])), "t"));
         Assert.Empty(state.Topics["t"].ConfigOverrides);
         Assert.Equal(ErrorCode.InvalidConfig,
             Refusal(state.DecideAlterConfigs(new AlterConfigsRequest("t", new Dictionary<string, string> { ["segment.bytes"] = "1" }, []))).Error);
@@ -177,6 +187,55 @@ public class ControllerStateTests
     public void Deleting_an_unknown_topic_is_unknown_topic_or_partition()
     {
         Assert.Equal(ErrorCode.UnknownTopicOrPartition, Refusal(new ControllerState().DecideDelete(new DeleteTopicRequest("nope"))).Error);
+    }
+
+    [Fact]
+    public void Deleting_a_topic_records_its_deletion_and_answers_once_recorded()
+    {
+        var state = WithTopic("t");
+        state.Apply(Recorded<TopicDeleted>(state.DecideDelete(new DeleteTopicRequest("t")), "t"));
+        Assert.Empty(state.Topics);
+    }
+
+    [Fact]
+    public void A_group_is_recorded_once_and_a_report_the_directory_already_agrees_with_records_nothing()
+    {
+        var state = new ControllerState();
+        var registered = state.DecideGroupDirectory("g", exists: true);
+        Assert.Equal(new GroupRegistered("g"), Assert.Single(registered.Events));
+        Assert.Null(registered.Response); // a coordinator's report: nobody waits for an answer
+        state.Apply(registered.Events[0]);
+
+        var again = state.DecideGroupDirectory("g", exists: true);
+        Assert.Empty(again.Events);
+        Assert.Null(again.Response);
+
+        var gone = state.DecideGroupDirectory("g", exists: false);
+        Assert.Equal(new GroupUnregistered("g"), Assert.Single(gone.Events));
+        state.Apply(gone.Events[0]);
+        Assert.Empty(state.Groups);
+    }
+
+    [Fact]
+    public void The_offsets_topic_is_refused_with_the_reason_until_enough_brokers_are_live_then_recorded_once()
+    {
+        var state = new ControllerState();
+        var refused = state.DecideOffsetsTopic(50, 3, [1, 2]);
+        Assert.Empty(refused.Events);
+        var answer = Assert.IsType<FindCoordinatorResponse>(refused.Response);
+        Assert.Equal(ErrorCode.CoordinatorNotAvailable, answer.Error);
+        Assert.Contains("offsets.topic.replication.factor", answer.ErrorMessage);
+
+        var created = state.DecideOffsetsTopic(50, 3, [1, 2, 3]);
+        var topic = Assert.IsType<TopicCreated>(Assert.Single(created.Events)).Topic;
+        Assert.Null(created.Response); // the coordinator is read from the recorded state
+        Assert.Equal((ControllerState.OffsetsTopic, (short)3, 50), (topic.Name, topic.ReplicationFactor, topic.Partitions.Count));
+        Assert.Equal("compact", topic.ConfigOverrides["cleanup.policy"]);
+        state.Apply(created.Events[0]);
+
+        var exists = state.DecideOffsetsTopic(50, 3, [1, 2, 3]);
+        Assert.Empty(exists.Events);
+        Assert.Null(exists.Response);
     }
 
     [Fact]

@@ -21,18 +21,36 @@ public class LeaderElectionTests
 
     private static PartitionAssignment Partition(ControllerState state) => state.Topics["t"].Partitions[0];
 
+    /// <summary>The one leadership change a decision records; elections and corrupt-replica reports answer nobody.</summary>
+    private static LeadershipChanged Change(ControllerResult result)
+    {
+        var change = Assert.IsType<LeadershipChanged>(Assert.Single(result.Events));
+        Assert.Null(result.Response);
+        return change;
+    }
+
+    /// <summary>A decision that changes nothing: no events to record, and nobody to answer.</summary>
+    private static void AssertNothing(ControllerResult result)
+    {
+        Assert.Empty(result.Events);
+        Assert.Null(result.Response);
+    }
+
     private static PartitionAssignment Elect(ControllerState state, int[] live, Func<TopicState, bool>? unclean = null)
     {
-        var change = state.DecideElections(live, unclean ?? Clean);
-        Assert.NotNull(change);
-        state.Apply(change);
+        state.Apply(Change(state.DecideElections(live, unclean ?? Clean)));
         return Partition(state);
     }
 
     [Fact]
-    public void Nothing_changes_while_every_replica_is_live()
+    public void An_election_while_every_replica_is_live_records_no_events()
     {
-        Assert.Null(ThreeReplicas().DecideElections([1, 2, 3], Clean));
+        var state = ThreeReplicas();
+        var before = Partition(state);
+        AssertNothing(state.DecideElections([1, 2, 3], Clean));
+        AssertNothing(state.DecideElections([1, 2, 3], Unclean));
+        AssertNothing(state.DecidePreferredLeaders([1, 2, 3]));
+        Assert.Same(before, Partition(state)); // deciding never changes the state
     }
 
     [Fact]
@@ -64,7 +82,7 @@ public class LeaderElectionTests
         Assert.Equal(5, p.LeaderEpoch);
         // The last in-sync replica stays listed: it alone may lead again without losing records.
         Assert.Equal([1], p.Isr);
-        Assert.Null(state.DecideElections([2, 3], Clean));
+        AssertNothing(state.DecideElections([2, 3], Clean));
 
         // It returns: it leads again.
         p = Elect(state, [1, 2, 3]);
@@ -76,7 +94,7 @@ public class LeaderElectionTests
     public void An_unclean_election_gives_the_first_live_replica_the_lead_and_says_so()
     {
         var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 4, [1], 9));
-        var change = state.DecideElections([3, 2], Unclean)!;
+        var change = Change(state.DecideElections([3, 2], Unclean));
         Assert.Equal([("t", 0)], change.UncleanElections);
         state.Apply(change);
         var p = Partition(state);
@@ -88,9 +106,9 @@ public class LeaderElectionTests
     public void Preferred_leader_election_gives_the_partition_back_to_its_first_replica_once_it_is_in_sync()
     {
         var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 2, 1, [2, 3], 1));
-        Assert.Null(state.DecidePreferredLeaders([1, 2, 3])); // 1 is live but not in sync yet
-        state.Apply(state.DecideAlterPartition(new AlterPartitionRequest(new TopicPartition("t", 0), 2, 1, 1, [1, 2, 3]), [1, 2, 3]).Change!);
-        state.Apply(state.DecidePreferredLeaders([1, 2, 3])!);
+        AssertNothing(state.DecidePreferredLeaders([1, 2, 3])); // 1 is live but not in sync yet
+        state.Apply(Assert.Single(state.DecideAlterPartition(new AlterPartitionRequest(new TopicPartition("t", 0), 2, 1, 1, [1, 2, 3]), [1, 2, 3]).Events));
+        state.Apply(Change(state.DecidePreferredLeaders([1, 2, 3])));
         var p = Partition(state);
         Assert.Equal((1, 2), (p.Leader, p.LeaderEpoch));
     }
@@ -100,22 +118,57 @@ public class LeaderElectionTests
     {
         var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 3, [1, 2, 3], 5));
         var tp = new TopicPartition("t", 0);
-        Assert.Equal(ErrorCode.FencedLeaderEpoch, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 2, 5, [1, 2]), [1, 2, 3]).Response.Error);
-        Assert.Equal(ErrorCode.FencedLeaderEpoch, state.DecideAlterPartition(new AlterPartitionRequest(tp, 2, 3, 5, [1, 2]), [1, 2, 3]).Response.Error);
-        Assert.Equal(ErrorCode.InvalidUpdateVersion, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 4, [1, 2]), [1, 2, 3]).Response.Error);
-        Assert.Equal(ErrorCode.InvalidRequest, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [2, 3]), [1, 2, 3]).Response.Error);
-        Assert.Equal(ErrorCode.InvalidRequest, state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [1, 4]), [1, 2, 3]).Response.Error);
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 2, 5, [1, 2]), [1, 2, 3])).Error);
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 2, 3, 5, [1, 2]), [1, 2, 3])).Error);
+        Assert.Equal(ErrorCode.InvalidUpdateVersion, Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 4, [1, 2]), [1, 2, 3])).Error);
+        Assert.Equal(ErrorCode.InvalidRequest, Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [2, 3]), [1, 2, 3])).Error);
+        Assert.Equal(ErrorCode.InvalidRequest, Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [1, 4]), [1, 2, 3])).Error);
 
-        var (change, response) = state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [1, 3]), [1, 2, 3]);
+        var accepted = state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [1, 3]), [1, 2, 3]);
+        var response = Assert.IsType<AlterPartitionResponse>(accepted.Response);
         Assert.Equal(ErrorCode.None, response.Error);
-        state.Apply(change!);
+        var change = Assert.IsType<LeadershipChanged>(Assert.Single(accepted.Events));
+        // The leader is answered with exactly the assignment that is recorded.
+        Assert.Same(response.Assignment, Assert.Single(change.Changes).Partition);
+        Assert.Empty(change.UncleanElections);
+        state.Apply(change);
         Assert.Equal([1, 3], Partition(state).Isr);
         Assert.Equal(6, Partition(state).PartitionEpoch);
 
         // A broker that is not live cannot be added back.
-        var refused = state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 6, [1, 2, 3]), [1, 3]).Response;
+        var refused = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 6, [1, 2, 3]), [1, 3]));
         Assert.Equal(ErrorCode.InvalidRequest, refused.Error);
         Assert.Contains("not live", refused.ErrorMessage);
+    }
+
+    /// <summary>An AlterPartition answer that records nothing.</summary>
+    private static AlterPartitionResponse Refusal(ControllerResult result)
+    {
+        Assert.Empty(result.Events);
+        return Assert.IsType<AlterPartitionResponse>(result.Response);
+    }
+
+    [Fact]
+    public void An_alter_partition_refusal_records_nothing_and_only_answers_with_the_current_assignment()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 3, [1, 2, 3], 5));
+        var tp = new TopicPartition("t", 0);
+        var current = Partition(state);
+        var fenced = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 2, 3, 5, [2, 3]), [1, 2, 3]));
+        Assert.Equal((tp, ErrorCode.FencedLeaderEpoch), (fenced.TopicPartition, fenced.Error));
+        Assert.Contains("led by broker 1 at epoch 3", fenced.ErrorMessage);
+        // The current assignment goes back, so a stale leader learns what it missed.
+        Assert.Same(current, fenced.Assignment);
+
+        var unknown = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(new TopicPartition("t", 1), 1, 3, 5, [1]), [1, 2, 3]));
+        Assert.Equal(ErrorCode.UnknownTopicOrPartition, unknown.Error);
+        Assert.Null(unknown.Assignment);
+
+        // Proposing the ISR that is already recorded is answered with success, and records nothing either.
+        var same = Refusal(state.DecideAlterPartition(new AlterPartitionRequest(tp, 1, 3, 5, [3, 2, 1]), [1, 2, 3]));
+        Assert.Equal(ErrorCode.None, same.Error);
+        Assert.Same(current, same.Assignment);
+        Assert.Same(current, Partition(state));
     }
 
     [Fact]
@@ -132,20 +185,19 @@ public class LeaderElectionTests
     public void A_leader_reporting_its_log_corrupt_hands_leadership_to_the_next_in_sync_replica_and_leaves_the_isr()
     {
         var state = ThreeReplicas();
-        var change = state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 2, 3]);
-        state.Apply(change!);
+        state.Apply(Change(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 2, 3])));
         var p = Partition(state);
         Assert.Equal((2, 1, 1), (p.Leader, p.LeaderEpoch, p.PartitionEpoch));
         Assert.Equal([2, 3], p.Isr);
         // Reported again (say, by the next fetch of the same batch): nothing more changes.
-        Assert.Null(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 2, 3]));
+        AssertNothing(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 2, 3]));
     }
 
     [Fact]
     public void A_follower_reporting_its_log_corrupt_only_leaves_the_isr()
     {
         var state = ThreeReplicas();
-        state.Apply(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 3, 40), [1, 2, 3])!);
+        state.Apply(Change(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 3, 40), [1, 2, 3])));
         var p = Partition(state);
         Assert.Equal((1, 0, 1), (p.Leader, p.LeaderEpoch, p.PartitionEpoch));
         Assert.Equal([1, 2], p.Isr);
@@ -155,7 +207,7 @@ public class LeaderElectionTests
     public void The_only_live_in_sync_replica_keeps_leading_though_its_log_is_corrupt()
     {
         var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 0, [1, 2], 0));
-        Assert.Null(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 3]));
-        Assert.Null(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("nope", 0), 1, 40), [1, 2, 3]));
+        AssertNothing(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 3]));
+        AssertNothing(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("nope", 0), 1, 40), [1, 2, 3]));
     }
 }

@@ -31,6 +31,13 @@ start 1; ready 1; start 2; start 3; ready 2; ready 3
 BS=127.0.0.1:19202
 until $AB cluster describe --bootstrap-server $BS 2>/dev/null | grep -q 'Brokers: 3'; do sleep 0.5; done
 echo "brokers ${pids[*]}, data $data"
+# CPU seconds (user + system) the three brokers have used so far, from /proc: the cost per record is much steadier
+# than throughput on a shared machine, where it varies with what else runs.
+broker_cpu() {
+  local ticks=0 p
+  for p in "${pids[@]}"; do ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$ticks $(getconf CLK_TCK)" | awk '{printf "%.2f", $1 / $2}'
+}
 in_sync() { # topic partitions
   until [[ $($AB topics describe --bootstrap-server $BS --topic "$1" | grep -cE 'Isr: [0-9]+,[0-9]+,[0-9]+') -eq $2 ]]; do sleep 0.5; done
 }
@@ -46,6 +53,7 @@ if [[ $what == all || $what == produce ]]; then
   $AB perf produce --bootstrap-server $BS --topic warm --num-records 1000000 --record-size 100 --throughput -1 \
       --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'
   in_sync warm 3
+  cpu_before=$(broker_cpu)
   echo "== produce $n records of 100 bytes, 3 partitions, replication factor 3, batch.size=$batch linger.ms=$linger, acks=1"
   $AB perf produce --bootstrap-server $BS --topic r3 --num-records "$n" --record-size 100 --throughput -1 \
       --producer-props acks=1 batch.size=$batch linger.ms=$linger | grep -E 'records sent,.*99th|batch-size-avg'
@@ -53,6 +61,8 @@ if [[ $what == all || $what == produce ]]; then
   echo "== the same with acks=all (idempotent), min.insync.replicas=2"
   $AB perf produce --bootstrap-server $BS --topic r3 --num-records "$n" --record-size 100 --throughput -1 \
       --producer-props acks=all batch.size=$batch linger.ms=$linger | grep -E 'records sent,.*99th|batch-size-avg'
+  cpu_after=$(broker_cpu)
+  echo "== broker CPU for the two measured runs: $(echo "$cpu_before $cpu_after $n" | awk '{printf "%.1f s, %.1f us per record produced (all three brokers)", $2 - $1, ($2 - $1) * 1e6 / (2 * $3)}')"
   echo "== consume all $((2 * n)) records back (from the leaders)"
   $AB perf consume --bootstrap-server $BS --topic r3 --messages $((2 * n)) | grep -A1 -E '^data.consumed'
 fi

@@ -258,9 +258,10 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// and answers (when to answer is its call: a topic operation waits for the replicas, an ISR change does not);
     /// with no follow-up the response goes back as soon as the events are recorded.
     /// </summary>
-    private void Perform(ControllerResult result, FollowUp? followUp = null)
+    /// <param name="replyTo">Who gets the response: the sender of the message being handled unless given.</param>
+    private void Perform(ControllerResult result, FollowUp? followUp = null, IActorRef? replyTo = null)
     {
-        var replyTo = Sender;
+        replyTo ??= Sender;
         if (result.Events.Count == 0)
         {
             if (result.Response != null) replyTo.Tell(result.Response);
@@ -745,17 +746,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private MetadataResponse Metadata(IEnumerable<string> names) =>
         new(Brokers(), _settings.BrokerId, names.Select(n => _state.Describe(n, _liveBrokers.Keys)).ToArray());
 
-    private void HandleInitProducerId(IActorRef replyTo)
-    {
-        var (id, allocate) = _state.NextProducerId();
-        if (allocate == null)
-        {
-            replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, id, 0));
-            return;
-        }
-        var next = _state.Clone();
-        next.Apply(allocate);
-        var (fresh, _) = next.NextProducerId();
-        Write(next, () => replyTo.Tell(new InitProducerIdResponse(ErrorCode.None, null, fresh, 0)));
-    }
+    private void HandleInitProducerId(IActorRef replyTo) =>
+        // A new block, once recorded, answers the same request from the state that holds it.
+        Perform(_state.DecideProducerId(), (_, _, to) => HandleInitProducerId(to), replyTo);
 }

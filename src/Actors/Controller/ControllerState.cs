@@ -168,12 +168,15 @@ public sealed class ControllerState
             topic.Partitions.Select(p => new PartitionMetadata(p.Partition, liveBrokers.Contains(p.Leader) ? p.Leader : -1, p.Replicas, p.Isr)).ToArray());
     }
 
-    /// <summary>Hands out the next producer id; returns an event to persist first when the allocated block is used up.</summary>
-    public (long ProducerId, ProducerIdsAllocated? Allocate) NextProducerId()
-    {
-        if (NextFreeProducerId < AllocatedProducerIdsEnd) return (NextFreeProducerId++, null);
-        return (-1, new ProducerIdsAllocated(AllocatedProducerIdsEnd + ProducerIdBlockSize));
-    }
+    /// <summary>
+    /// Hands out the next producer id (Kafka's InitProducerId). Ids are allocated in blocks whose end is recorded, so a
+    /// new controller never hands out an id twice; ids within a block need no write. When the block is used up the
+    /// result records the next one and carries no response: ask again once it is recorded.
+    /// </summary>
+    public ControllerResult DecideProducerId() =>
+        NextFreeProducerId < AllocatedProducerIdsEnd
+            ? ControllerResult.Reply(new InitProducerIdResponse(ErrorCode.None, null, NextFreeProducerId++, 0))
+            : ControllerResult.Record(new ProducerIdsAllocated(AllocatedProducerIdsEnd + ProducerIdBlockSize));
 
     public void Apply(object @event)
     {

@@ -244,24 +244,27 @@ public class ControllerStateTests
         var state = new ControllerState();
         var seen = new HashSet<long>();
         var events = new List<object>();
+        long Next(ControllerState s) => Assert.IsType<InitProducerIdResponse>(s.DecideProducerId().Response).ProducerId;
         for (var i = 0; i < 2500; i++)
         {
-            var (id, allocate) = state.NextProducerId();
-            if (allocate != null)
+            var result = state.DecideProducerId();
+            if (result.Response is not InitProducerIdResponse answer)
             {
+                // A used-up block: the next one is recorded first, with nothing to answer until it is.
+                var allocate = Assert.IsType<ProducerIdsAllocated>(Assert.Single(result.Events));
                 state.Apply(allocate);
                 events.Add(allocate);
-                (id, _) = state.NextProducerId();
+                answer = Assert.IsType<InitProducerIdResponse>(state.DecideProducerId().Response);
             }
-            Assert.True(seen.Add(id), $"producer id {id} was handed out twice");
+            else Assert.Empty(result.Events);
+            Assert.True(seen.Add(answer.ProducerId), $"producer id {answer.ProducerId} was handed out twice");
         }
         // Recovery replays the allocations; ids of the block in force are skipped, never reused.
         var recovered = new ControllerState();
         foreach (var e in events) recovered.Apply(e);
         recovered.OnRecoveryCompleted();
-        var (_, next) = recovered.NextProducerId();
-        recovered.Apply(next!);
-        Assert.DoesNotContain(recovered.NextProducerId().ProducerId, seen);
+        recovered.Apply(Assert.Single(recovered.DecideProducerId().Events));
+        Assert.DoesNotContain(Next(recovered), seen);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public class ReplicatedLogCleanupSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             await Task.Yield();
-            logs = cluster.Brokers.ToDictionary(b => b.Key, b => ReadReplica(b.Value.DataDir, pid));
+            logs = cluster.Brokers.ToDictionary(b => b.Key, b => ReplicaJournalFiles.ReadReplica(b.Value.DataDir, pid));
             return logs.Values.All(l => l.Count < 4000) ? logs : null;
         }, "every replica compacted");
         foreach (var (broker, log) in logs)
@@ -120,39 +120,4 @@ public class ReplicatedLogCleanupSpec(ITestOutputHelper output)
                 return null; // leadership is moving
             }
         }, what);
-
-    /// <summary>
-    /// What a replica would serve: the live batches of its journal (rows a truncation or a reset left behind are
-    /// skipped, as the replica skips them), as offset → "key=value".
-    /// </summary>
-    private static SortedDictionary<long, string> ReadReplica(string dataDir, string persistenceId)
-    {
-        var rows = new List<(long Seq, string Manifest, byte[] Payload)>();
-        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataDir, "akkabroker.db"), Mode = SqliteOpenMode.ReadOnly }.ToString()))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sequence_nr, manifest, payload FROM event_journal WHERE persistence_id = $id AND is_deleted = 0 ORDER BY sequence_nr";
-            command.Parameters.AddWithValue("$id", persistenceId);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1), (byte[])reader[2]));
-        }
-        var dead = new List<(long From, long To)>();
-        foreach (var (seq, manifest, payload) in rows)
-        {
-            switch (BrokerSerializer.Decode(payload, manifest))
-            {
-                case LogTruncated t: dead.Add((t.FirstDeadSequenceNr, seq)); break;
-                case LogReset: dead.Add((0, seq)); break;
-            }
-        }
-        var records = new SortedDictionary<long, string>();
-        foreach (var (seq, manifest, payload) in rows)
-        {
-            if (dead.Any(d => seq >= d.From && seq < d.To) || BrokerSerializer.Decode(payload, manifest) is not BatchAppended b) continue;
-            foreach (var r in RecordBatch.Wrap(b.Batch).ReadRecords())
-                records[r.Offset] = $"{System.Text.Encoding.UTF8.GetString(r.Key!)}={(r.Value == null ? "null" : System.Text.Encoding.UTF8.GetString(r.Value))}";
-        }
-        return records;
-    }
 }

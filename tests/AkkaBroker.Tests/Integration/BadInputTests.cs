@@ -105,7 +105,7 @@ public class BadInputTests
         await broker.StopAsync();
 
         // Flip a bit inside the journaled batch's records, as a disk fault would.
-        await DamageJournaledBatchAsync(dataDir, "partition-fragile-0", 0, payload => payload[^2] ^= 0x40);
+        await ReplicaJournalFiles.DamageBatchAsync(dataDir, "partition-fragile-0", 0, payload => payload[^2] ^= 0x40);
 
         await using var restarted = await BrokerFixture.StartAsync(dataDir: dataDir);
         using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig { BootstrapServers = restarted.Bootstrap }).Build();
@@ -130,7 +130,7 @@ public class BadInputTests
         await broker.StopAsync();
 
         // Move the second batch's base offset below the log end, as a disk fault in the header would.
-        await DamageJournaledBatchAsync(dataDir, "partition-shifted-0", 1, payload =>
+        await ReplicaJournalFiles.DamageBatchAsync(dataDir, "partition-shifted-0", 1, payload =>
         {
             var batch = ((BatchAppended)BrokerSerializer.Decode(payload, "pBA")).Batch;
             RecordBatch.SetBaseOffset(batch, 0);
@@ -149,31 +149,6 @@ public class BadInputTests
         var values = new List<string>();
         while (values.Count < 2 && consumer.Consume(TimeSpan.FromSeconds(20)) is { Message: { } m }) values.Add(m.Value);
         Assert.Equal(["first", "after"], values);
-    }
-
-    /// <summary>Changes the <paramref name="index"/>-th journaled batch of a replica in place, as a disk fault would (the broker is stopped).</summary>
-    private static async Task DamageJournaledBatchAsync(string dataDir, string persistenceId, int index, Action<byte[]> damage)
-    {
-        await using var db = new SqliteConnection($"Data Source={Path.Combine(dataDir, "akkabroker.db")}");
-        await db.OpenAsync();
-        var read = db.CreateCommand();
-        read.CommandText = "SELECT ordering, payload FROM event_journal WHERE persistence_id = $id AND manifest = 'pBA' ORDER BY ordering LIMIT 1 OFFSET $n";
-        read.Parameters.AddWithValue("$id", persistenceId);
-        read.Parameters.AddWithValue("$n", index);
-        long ordering;
-        byte[] payload;
-        await using (var reader = await read.ExecuteReaderAsync())
-        {
-            Assert.True(await reader.ReadAsync(), $"batch {index} of {persistenceId} should be in the journal");
-            ordering = reader.GetInt64(0);
-            payload = (byte[])reader.GetValue(1);
-        }
-        damage(payload);
-        var write = db.CreateCommand();
-        write.CommandText = "UPDATE event_journal SET payload = $p WHERE ordering = $o";
-        write.Parameters.AddWithValue("$p", payload);
-        write.Parameters.AddWithValue("$o", ordering);
-        Assert.Equal(1, await write.ExecuteNonQueryAsync());
     }
 }
 

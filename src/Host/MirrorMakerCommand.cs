@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaBroker.Mirror;
+
+namespace AkkaBroker.Host;
+
+/// <summary>
+/// <c>mirror-maker</c>: Kafka MirrorMaker's command line. Consumes the matching topics of the source cluster in one
+/// group with <c>--num.streams</c> consumers and produces them to the target cluster, committing source offsets only
+/// for records the target acknowledged. Runs until Ctrl-C or SIGTERM, then commits what is safe and exits 0; a record
+/// the target refused (with <c>--abort.on.send.failure</c> true) exits 1; a refused configuration exits 2.
+/// </summary>
+internal static class MirrorMakerCommand
+{
+    public static Command Create()
+    {
+        var consumerConfig = new Option<string>("--consumer.config") { Description = "Java properties file of the source cluster's consumer (bootstrap.servers, group.id, ...)", Required = true };
+        var producerConfig = new Option<string>("--producer.config") { Description = "Java properties file of the target cluster's producer (bootstrap.servers, ...); acks=all and idempotence are forced", Required = true };
+        var numStreams = new Option<int>("--num.streams") { Description = "Consumers (stream actors) in the mirror's group", DefaultValueFactory = _ => 1 };
+        var include = new Option<string?>("--include", "--whitelist") { Description = "Regular expression of the topics to mirror (',' also separates alternatives, as in Kafka)" };
+        var exclude = new Option<string?>("--exclude", "--blacklist") { Description = "Regular expression of included topics not to mirror" };
+        var commitInterval = new Option<long>("--offset.commit.interval.ms") { Description = "How often acknowledged source offsets are committed", DefaultValueFactory = _ => MirrorMakerSettings.DefaultOffsetCommitIntervalMs };
+        var abortOnSendFailure = new Option<bool>("--abort.on.send.failure") { Description = "Stop when the target refuses a record (true) or drop it and go on (false)", DefaultValueFactory = _ => true };
+        var policy = new Option<string?>("--replication.policy.class") { Description = "IdentityReplicationPolicy (default: names stay) or DefaultReplicationPolicy ({source.cluster.alias}.{topic})" };
+        var sourceAlias = new Option<string?>("--source.cluster.alias") { Description = "The source cluster's name in remote topic names" };
+        var targetAlias = new Option<string?>("--target.cluster.alias") { Description = "The target cluster's name: topics that came from it are not mirrored back" };
+        var separator = new Option<string?>("--replication.policy.separator") { Description = "Between the alias and the topic name (default '.')" };
+        var command = new Command("mirror-maker", "Mirror topics from one cluster to another (Kafka's MirrorMaker), committing only what the target acknowledged.")
+            { consumerConfig, producerConfig, numStreams, include, exclude, commitInterval, abortOnSendFailure, policy, sourceAlias, targetAlias, separator };
+        command.SetAction(async (parse, _) =>
+        {
+            MirrorMakerSettings settings;
+            try
+            {
+                settings = MirrorMakerSettings.Load(new MirrorMakerOptions
+                {
+                    ConsumerConfig = parse.GetValue(consumerConfig), ProducerConfig = parse.GetValue(producerConfig), NumStreams = parse.GetValue(numStreams),
+                    Include = parse.GetValue(include), Exclude = parse.GetValue(exclude), OffsetCommitIntervalMs = parse.GetValue(commitInterval),
+                    AbortOnSendFailure = parse.GetValue(abortOnSendFailure), ReplicationPolicyClass = parse.GetValue(policy),
+                    SourceClusterAlias = parse.GetValue(sourceAlias), TargetClusterAlias = parse.GetValue(targetAlias), ReplicationPolicySeparator = parse.GetValue(separator),
+                });
+            }
+            catch (MirrorMakerConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            var system = ActorSystem.Create("mirror-maker", ConfigurationFactory.ParseString("akka.loglevel = INFO"));
+            var mirror = system.ActorOf(MirrorMaker.Props(settings), "mirror-maker");
+            var stopped = false;
+            void Stop()
+            {
+                stopped = true;
+                mirror.Tell(new MirrorMaker.Shutdown());
+            }
+            // Ctrl-C or SIGTERM: the streams stop, commit what the target acknowledged, and leave the group; then the
+            // system ends. (The command line does not pass these signals on as cancellation: each command handles them.)
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                Stop();
+            };
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                Stop();
+            });
+            await system.WhenTerminated;
+            return stopped ? 0 : 1;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaBroker.Client;
+
+namespace AkkaBroker.Mirror;
+
+/// <summary>
+/// The mirror: one producer to the target shared by <c>num.streams</c> <see cref="MirrorStream"/> children, each a
+/// consumer in the mirror's group on the source. A stream that fails is restarted by this supervisor (with a short
+/// backoff) while the others go on; a record the target refused with <c>abort.on.send.failure=true</c> stops the whole
+/// mirror, committing nothing past that record, and the actor system is told to terminate.
+/// </summary>
+public sealed class MirrorMaker : ReceiveActor, IWithTimers
+{
+    public static Props Props(MirrorMakerSettings settings) => Akka.Actor.Props.Create(() => new MirrorMaker(settings));
+
+    /// <summary>How often the source's topics are listed, so a new matching topic is mirrored within this time (and a few seconds of rebalance).</summary>
+    public static readonly TimeSpan TopicRefreshInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Stop gracefully: every stream commits what the target acknowledged and leaves the group; then the actor system terminates.</summary>
+    public sealed record Shutdown;
+
+    private sealed record RefreshTopics;
+
+    private sealed record TopicsListed(ClusterMetadata? Metadata, string? Failure);
+
+    private readonly MirrorMakerSettings _settings;
+    private IReadOnlyList<string> _topics = [];
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IProducer<byte[]?, byte[]?> _producer = null!;
+    private IAdminClient _sourceAdmin = null!;
+    private IAdminClient _targetAdmin = null!;
+
+    public MirrorMaker(MirrorMakerSettings settings)
+    {
+        _settings = settings;
+        Receive<Terminated>(t => _log.Warning("mirror stream {0} stopped", t.ActorRef.Path.Name));
+        Receive<Shutdown>(_ =>
+        {
+            _log.Info("mirror stopping: each stream commits what the target acknowledged");
+            Timers.Cancel(nameof(RefreshTopics));
+            var streams = Context.GetChildren().ToList();
+            foreach (var stream in streams) stream.Tell(new MirrorStream.StopStream());
+            Become(() =>
+            {
+                Receive<Terminated>(t =>
+                {
+                    streams.Remove(t.ActorRef);
+                    if (streams.Count == 0) Context.System.Terminate();
+                });
+                ReceiveAny(_ => { });
+            });
+            if (streams.Count == 0) Context.System.Terminate();
+        });
+        Receive<MirrorStream.WantTopics>(_ => Sender.Tell(new MirrorStream.Subscribe(_topics)));
+        Receive<RefreshTopics>(_ => _sourceAdmin.GetMetadataAsync()
+            .ContinueWith(t => t.IsCompletedSuccessfully ? new TopicsListed(t.Result, null) : new TopicsListed(null, t.Exception?.GetBaseException().Message))
+            .PipeTo(Self));
+        Receive<TopicsListed>(l =>
+        {
+            if (l.Metadata == null)
+            {
+                _log.Warning("listing the source's topics failed ({0}); the mirror goes on with the topics it has", l.Failure);
+                return;
+            }
+            var topics = l.Metadata.Topics.Select(t => t.Topic).Where(_settings.ShouldMirror).OrderBy(t => t, StringComparer.Ordinal).ToArray();
+            if (topics.SequenceEqual(_topics)) return;
+            _log.Info("mirroring topics: {0}", topics.Length == 0 ? "none yet" : string.Join(", ", topics));
+            _topics = topics;
+            foreach (var stream in Context.GetChildren()) stream.Tell(new MirrorStream.Subscribe(topics));
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        foreach (var adjustment in _settings.Adjustments) _log.Info("mirror config: {0}", adjustment);
+        _producer = new ProducerBuilder<byte[]?, byte[]?>(_settings.ProducerConfig()).Build();
+        _sourceAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
+        _targetAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
+        var topics = new TargetTopics(_sourceAdmin, _targetAdmin, _settings.Policy);
+        for (var i = 0; i < _settings.NumStreams; i++)
+            Context.Watch(Context.ActorOf(MirrorStream.Props(_settings, i, _producer, topics), $"stream-{i}"));
+        Timers.StartPeriodicTimer(nameof(RefreshTopics), new RefreshTopics(), TopicRefreshInterval);
+        Self.Tell(new RefreshTopics());
+        _log.Info("mirroring {0} in group {1} with {2} streams; target topics named by {3}", _settings.Topics, _settings.GroupId, _settings.NumStreams, _settings.Policy);
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        if (e is MirrorStreamFailedException { Abort: true })
+        {
+            _log.Error("the mirror stops: {0}", e.Message);
+            Context.System.Terminate();
+            return Directive.Stop;
+        }
+        _log.Error(e, "a mirror stream failed; restarting it (its partitions resume from their last commit)");
+        return Directive.Restart;
+    });
+
+    /// <summary>The streams have stopped (and committed) before this runs: the shared clients go last.</summary>
+    protected override void PostStop()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(30));
+        _producer.Dispose();
+        _sourceAdmin.Dispose();
+        _targetAdmin.Dispose();
+    }
+}

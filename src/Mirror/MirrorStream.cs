@@ -1,0 +1,298 @@
+using Akka.Actor;
+using Akka.Event;
+using AkkaBroker.Client;
+using Error = AkkaBroker.Client.Error;
+
+namespace AkkaBroker.Mirror;
+
+/// <summary>
+/// One of the mirror's <c>num.streams</c>: a consumer in the mirror's group on the source cluster whose records go, as
+/// they are (key, value, headers, timestamp, partition number), to the target through the mirror's shared producer.
+/// Source offsets are committed only for records the target acknowledged (<see cref="SubmittedRecords"/>): every
+/// <c>offset.commit.interval.ms</c>, when partitions are revoked, and when the stream stops. A crash anywhere therefore
+/// mirrors the last uncommitted records again and never skips one.
+/// <para>
+/// The client's <c>Consume</c> blocks, so it runs on a thread of its own that hands each record to this actor; the
+/// actor owns the offset bookkeeping and the producing, so records of a partition reach the producer in offset order.
+/// Records in flight are bounded (<see cref="MaxInFlight"/>): the consuming thread waits while the target is behind.
+/// </para>
+/// </summary>
+public sealed class MirrorStream : ReceiveActor, IWithTimers
+{
+    /// <summary>Records sent to the target and not yet acknowledged, at most, before consuming waits.</summary>
+    public const int MaxInFlight = 50_000;
+
+    public static Props Props(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics) =>
+        Akka.Actor.Props.Create(() => new MirrorStream(settings, stream, producer, targetTopics));
+
+    /// <summary>The source topics to mirror now (the mirror's topic refresh found them); the stream subscribes to exactly these.</summary>
+    public sealed record Subscribe(IReadOnlyList<string> Topics);
+
+    /// <summary>Sent by a stream to its parent when it starts: answered with the current <see cref="Subscribe"/>.</summary>
+    public sealed record WantTopics;
+
+    /// <summary>
+    /// Stop gracefully: stop consuming, wait for the target's answers to everything sent, commit the offsets they made
+    /// safe, leave the group and stop.
+    /// </summary>
+    public sealed record StopStream;
+
+    /// <summary>Every answer the producer's flush waited for is in the mailbox ahead of this: time for the last commit.</summary>
+    private sealed record Drained;
+
+    /// <summary>A record the consuming thread read, in the partition's offset order.</summary>
+    private sealed record Consumed(ConsumeResult<byte[]?, byte[]?> Result, string TargetTopic);
+
+    /// <summary>The target's answer for a record.</summary>
+    private sealed record Delivered(SubmittedRecord Record, Error Error);
+
+    /// <summary>The group gave this stream partitions, starting at these offsets.</summary>
+    private sealed record Assigned(IReadOnlyList<TopicPartitionOffset> Positions);
+
+    /// <summary>The group takes these partitions away: answered with their safe offsets, which the consuming thread commits.</summary>
+    private sealed record Revoking(IReadOnlyList<TopicPartition> Partitions);
+
+    private sealed record CommitTick;
+
+    private sealed record CommitDone(IReadOnlyList<TopicPartitionOffset> Offsets, Exception? Failure);
+
+    /// <summary>The consuming thread ended with this error: the stream fails, and its supervisor restarts it.</summary>
+    private sealed record ConsumingFailed(Exception Cause);
+
+    private readonly MirrorMakerSettings _settings;
+    private readonly int _stream;
+    private readonly IProducer<byte[]?, byte[]?> _producer;
+    private readonly TargetTopics _targetTopics;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SubmittedRecords _submitted;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _room = new(0);
+    private IConsumer<byte[]?, byte[]?> _consumer = null!;
+    private Task _consuming = Task.CompletedTask;
+    // Written by this actor, read by the consuming thread.
+    private int _inFlight;
+    private bool _committing;
+    // Set before the consumer is closed: its revoke handler then commits nothing (this actor already did, or cannot answer).
+    private volatile bool _closing;
+    private bool _drained;
+    // The topics wanted, written by this actor and read by the consuming thread, which alone calls the consumer's Subscribe.
+    private IReadOnlyList<string>? _wanted;
+
+    public MirrorStream(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics)
+    {
+        _settings = settings;
+        _stream = stream;
+        _producer = producer;
+        _targetTopics = targetTopics;
+        _submitted = new SubmittedRecords(settings.AbortOnSendFailure);
+
+        Receive<Consumed>(HandleConsumed);
+        Receive<Delivered>(HandleDelivered);
+        Receive<Assigned>(a =>
+        {
+            foreach (var p in a.Positions) _submitted.Assign(p.TopicPartition, p.Offset.Value);
+            _log.Info("stream {0}: assigned {1}", _stream, string.Join(", ", a.Positions));
+        });
+        Receive<Revoking>(r =>
+        {
+            var safe = new List<TopicPartitionOffset>();
+            foreach (var tp in r.Partitions)
+                if (_submitted.Revoke(tp) is { } offset) safe.Add(new TopicPartitionOffset(tp, offset));
+            Volatile.Write(ref _inFlight, _submitted.InFlight);
+            Sender.Tell(safe);
+        });
+        Receive<Subscribe>(s => Volatile.Write(ref _wanted, s.Topics));
+        Receive<CommitTick>(_ => Commit());
+        Receive<CommitDone>(d =>
+        {
+            _committing = false;
+            if (d.Failure == null) _submitted.Committed(d.Offsets);
+            // A failed commit is retried at the next tick with the offsets then safe: nothing is lost, only re-mirrored after a crash.
+            else _log.Warning("stream {0}: committing source offsets failed ({1}); retrying at the next commit", _stream, d.Failure.Message);
+        });
+        Receive<StopStream>(_ =>
+        {
+            StopConsuming();
+            // Blocks this actor only while the producer's buffer empties; the answers queue up in the mailbox meanwhile.
+            _producer.Flush(TimeSpan.FromSeconds(30));
+            Self.Tell(new Drained());
+        });
+        Receive<Drained>(_ =>
+        {
+            _drained = true;
+            CommitNow("stopped");
+            Context.Stop(Self);
+        });
+        Receive<ConsumingFailed>(f => throw new MirrorStreamFailedException($"stream {_stream}: consuming from the source failed: {f.Cause.Message}", f.Cause));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        var self = Self;
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(_settings.ConsumerConfigFor(_stream))
+            .SetPartitionsAssignedHandler((consumer, partitions) => StartPositions(consumer, partitions, self))
+            .SetPartitionsRevokedHandler((consumer, partitions) => CommitRevoked(consumer, partitions.Select(p => p.TopicPartition).ToList(), self))
+            .Build();
+        Context.Parent.Tell(new WantTopics());
+        _consuming = Task.Factory.StartNew(() => ConsumeLoop(self, _stopping.Token), TaskCreationOptions.LongRunning);
+        Timers.StartPeriodicTimer(nameof(CommitTick), new CommitTick(), _settings.OffsetCommitInterval);
+    }
+
+    /// <summary>
+    /// A stream that stops without <see cref="StopStream"/> (it failed and is restarted, or the system went down) still
+    /// commits what the answers it processed made safe: that is never more than the target has.
+    /// </summary>
+    protected override void PostStop()
+    {
+        StopConsuming();
+        if (!_drained) CommitNow("stopped without draining");
+        _closing = true;
+        _consumer.Close();
+        _stopping.Dispose();
+    }
+
+    private void StopConsuming()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        _room.Release();
+        if (!_consuming.Wait(TimeSpan.FromSeconds(30)))
+            _log.Warning("stream {0}: the consuming thread did not end within 30 s", _stream);
+    }
+
+    private void CommitNow(string why)
+    {
+        var offsets = _submitted.OffsetsToCommit();
+        try
+        {
+            if (offsets.Count > 0) _consumer.Commit(offsets);
+            _submitted.Committed(offsets);
+            _log.Info("stream {0}: {1}; committed {2}", _stream, why, offsets.Count == 0 ? "nothing new" : string.Join(", ", offsets));
+        }
+        catch (KafkaException e)
+        {
+            // The records past the last commit are mirrored again by the next owner: duplicates, never a loss.
+            _log.Warning("stream {0}: {1}; the last commit failed ({2}), so the next run mirrors again from the commit before", _stream, why, e.Error);
+        }
+    }
+
+    private void ConsumeLoop(IActorRef self, CancellationToken stopping)
+    {
+        IReadOnlyList<string>? subscribed = null;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var wanted = Volatile.Read(ref _wanted);
+                if (!ReferenceEquals(wanted, subscribed))
+                {
+                    if (wanted is { Count: > 0 }) _consumer.Subscribe(wanted);
+                    else _consumer.Unsubscribe();
+                    subscribed = wanted;
+                }
+                if (subscribed is not { Count: > 0 } || Volatile.Read(ref _inFlight) >= MaxInFlight)
+                {
+                    _room.Wait(TimeSpan.FromMilliseconds(100));
+                    continue;
+                }
+                var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (result?.Message == null || result.IsPartitionEOF) continue;
+                // Created on the target (with the source's partition count and configs) before its first record is sent.
+                var target = _targetTopics.EnsureAsync(result.Topic, stopping).GetAwaiter().GetResult();
+                Interlocked.Increment(ref _inFlight);
+                self.Tell(new Consumed(result, target));
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (!stopping.IsCancellationRequested)
+        {
+            self.Tell(new ConsumingFailed(e));
+        }
+    }
+
+    private void HandleConsumed(Consumed c)
+    {
+        var r = c.Result;
+        var record = _submitted.Submit(r.TopicPartition, r.Offset.Value);
+        var self = Self;
+        var message = new Message<byte[]?, byte[]?> { Key = r.Message!.Key, Value = r.Message.Value, Headers = r.Message.Headers, Timestamp = r.Message.Timestamp };
+        _producer.Produce(new TopicPartition(c.TargetTopic, r.Partition), message, report => self.Tell(new Delivered(record, report.Error)));
+    }
+
+    private void HandleDelivered(Delivered d)
+    {
+        if (!d.Error.IsError) _submitted.Acknowledged(d.Record);
+        else
+        {
+            var outcome = _submitted.Failed(d.Record, d.Error.ToString());
+            _log.Error("stream {0}: {1}", _stream, outcome.Message);
+            if (outcome.MustStop)
+            {
+                Commit();
+                throw new MirrorStreamFailedException(outcome.Message, null, abort: true);
+            }
+        }
+        Volatile.Write(ref _inFlight, _submitted.InFlight);
+        if (_submitted.InFlight < MaxInFlight) _room.Release();
+    }
+
+    private void Commit()
+    {
+        if (_committing) return;
+        var offsets = _submitted.OffsetsToCommit();
+        if (offsets.Count == 0) return;
+        _committing = true;
+        _consumer.CommitAsync(offsets).ContinueWith(t => new CommitDone(offsets, t.Exception?.GetBaseException())).PipeTo(Self);
+    }
+
+    /// <summary>
+    /// On the consuming thread, when partitions are assigned: each starts at its committed offset, or, with none, where
+    /// the consumer file's <c>auto.offset.reset</c> says (the consumer itself runs with none, so no position is ever
+    /// reset silently).
+    /// </summary>
+    private IEnumerable<TopicPartitionOffset> StartPositions(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions, IActorRef self)
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        var positions = new List<TopicPartitionOffset>();
+        foreach (var committed in consumer.Committed(partitions, timeout))
+        {
+            if (committed.Offset.Value >= 0)
+            {
+                positions.Add(committed);
+                continue;
+            }
+            if (_settings.AutoOffsetReset == AutoOffsetReset.Error)
+                throw new MirrorStreamFailedException($"{committed.TopicPartition} has no committed offset in group {_settings.GroupId} and auto.offset.reset is none: " +
+                                                      "set auto.offset.reset=earliest (or latest) in the consumer config to say where to start", null);
+            var marks = consumer.QueryWatermarkOffsets(committed.TopicPartition, timeout);
+            positions.Add(new TopicPartitionOffset(committed.TopicPartition, _settings.AutoOffsetReset == AutoOffsetReset.Latest ? marks.High : marks.Low));
+        }
+        self.Tell(new Assigned(positions));
+        return positions;
+    }
+
+    /// <summary>
+    /// On the consuming thread, when partitions are revoked: waits for the target's answers to what was sent, then
+    /// commits, before the partitions go to another member, the offsets those answers made safe.
+    /// </summary>
+    private void CommitRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions, IActorRef self)
+    {
+        if (partitions.Count == 0 || _closing) return;
+        _producer.Flush(TimeSpan.FromSeconds(30));
+        // Asked after the flush: every answer the flush waited for is already in the actor's mailbox, ahead of this. A
+        // stream that is stopping answers no more; it commits on its own way out.
+        var safe = self.Ask<List<TopicPartitionOffset>>(new Revoking(partitions), TimeSpan.FromSeconds(30), _stopping.Token).GetAwaiter().GetResult();
+        if (safe.Count > 0) consumer.Commit(safe);
+    }
+}
+
+/// <summary>A stream cannot go on: its supervisor restarts it, unless <c>Abort</c> (abort.on.send.failure) stops the mirror.</summary>
+public sealed class MirrorStreamFailedException(string message, Exception? inner, bool abort = false) : Exception(message, inner)
+{
+    /// <summary>A record the target refused with abort.on.send.failure=true: the whole mirror stops.</summary>
+    public bool Abort { get; } = abort;
+}

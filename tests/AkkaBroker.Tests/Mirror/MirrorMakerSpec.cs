@@ -1,0 +1,137 @@
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using AkkaBroker.Client;
+using AkkaBroker.Mirror;
+using AkkaBroker.Tests.Cluster;
+using AkkaBroker.Tests.Integration;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AkkaBroker.Tests.Mirror;
+
+/// <summary>
+/// The mirror between two single-broker clusters in this process: records arrive on the target as they were written
+/// (partition, order, key, value, headers, timestamp), a topic created on the source during the run is picked up,
+/// and a stopped mirror has committed everything it mirrored, so a restart sends nothing twice.
+/// </summary>
+public class MirrorMakerSpec(ITestOutputHelper output)
+{
+    private static MirrorMakerSettings Settings(BrokerFixture source, BrokerFixture target) =>
+        MirrorMakerSettings.Create(
+            new MirrorMakerOptions { NumStreams = 2, Include = "orders|events", OffsetCommitIntervalMs = 500 },
+            new Dictionary<string, string> { ["bootstrap.servers"] = source.Bootstrap, ["group.id"] = "mirror", ["auto.offset.reset"] = "earliest" },
+            new Dictionary<string, string> { ["bootstrap.servers"] = target.Bootstrap, ["linger.ms"] = "5" });
+
+    private static (ActorSystem System, IActorRef Mirror) StartMirror(MirrorMakerSettings settings)
+    {
+        var system = ActorSystem.Create("mirror", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        return (system, system.ActorOf(MirrorMaker.Props(settings), "mirror-maker"));
+    }
+
+    /// <summary>As Ctrl-C stops the command: each stream commits what the target acknowledged, then the system ends.</summary>
+    private static async Task StopAsync((ActorSystem System, IActorRef Mirror) mirror)
+    {
+        mirror.Mirror.Tell(new MirrorMaker.Shutdown());
+        if (await Task.WhenAny(mirror.System.WhenTerminated, Task.Delay(TimeSpan.FromSeconds(60))) != mirror.System.WhenTerminated)
+        {
+            await mirror.System.Terminate();
+            Assert.Fail("the mirror did not stop within 60 s of being asked to");
+        }
+    }
+
+    private static async Task ProduceAsync(BrokerFixture broker, string topic, int from, int count, int partitions)
+    {
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 5 }).Build();
+        for (var i = from; i < from + count; i++)
+            producer.Produce(new TopicPartition(topic, i % partitions), new Message<string, string>
+            {
+                Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_700_000_000_000 + i, TimestampKind.CreateTime),
+                Headers = new Headers { new Header("n", Encoding.UTF8.GetBytes(i.ToString())) },
+            });
+        producer.Flush(TimeSpan.FromSeconds(30));
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Every record of one partition as "key=value@timestamp#header", in offset order.</summary>
+    private static List<string> ReadPartition(BrokerFixture broker, string topic, int partition, int expected)
+    {
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = broker.Bootstrap }).Build();
+        consumer.Assign(new TopicPartitionOffset(new TopicPartition(topic, partition), Offset.Beginning));
+        var records = new List<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (records.Count < expected && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is not { Message: { } m }) continue;
+            records.Add($"{m.Key}={m.Value}@{m.Timestamp.UnixTimestampMs}#{Encoding.UTF8.GetString(m.Headers!.GetLastBytes("n")!)}");
+        }
+        // Anything more would be a duplicate.
+        if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { Message: { } extra }) records.Add($"{extra.Key}={extra.Value}");
+        return records;
+    }
+
+    private static async Task<long> EndOffsetsAsync(BrokerFixture broker, string topic, int partitions)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+        long total = 0;
+        for (var p = 0; p < partitions; p++) total += (await admin.ListOffsetAsync(new TopicPartition(topic, p), OffsetSpec.Latest)).Value;
+        return total;
+    }
+
+    [Fact]
+    public async Task Records_arrive_as_written_new_topics_are_picked_up_and_a_stopped_mirror_has_committed_what_it_sent()
+    {
+        await using var source = await BrokerFixture.StartAsync();
+        await using var target = await BrokerFixture.StartAsync();
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = source.Bootstrap }).Build())
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "orders", NumPartitions = 3, Configs = new() { ["retention.ms"] = "86400000" } }]);
+        await ProduceAsync(source, "orders", 0, 3000, 3);
+
+        var settings = Settings(source, target);
+        var mirror = StartMirror(settings);
+        try
+        {
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 3) == 3000 ? "" : null, "3000 records of orders on the target");
+            for (var p = 0; p < 3; p++)
+                Assert.Equal(ReadPartition(source, "orders", p, 1000), ReadPartition(target, "orders", p, 1000));
+            using (var targetAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = target.Bootstrap }).Build())
+                Assert.Contains(await targetAdmin.DescribeConfigsAsync("orders"), c => c is { Name: "retention.ms", Value: "86400000" });
+
+            // A topic created while the mirror runs is mirrored without a restart.
+            using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = source.Bootstrap }).Build())
+                await admin.CreateTopicsAsync([new TopicSpecification { Name = "events", NumPartitions = 2 }]);
+            await ProduceAsync(source, "events", 0, 100, 2);
+            var picked = System.Diagnostics.Stopwatch.StartNew();
+            await ThreeBrokerCluster.WaitForAsync(async () =>
+            {
+                try
+                {
+                    return await EndOffsetsAsync(target, "events", 2) == 100 ? "" : null;
+                }
+                catch (KafkaException)
+                {
+                    return null; // not created on the target yet
+                }
+            }, "the new topic's 100 records on the target");
+            output.WriteLine($"new topic mirrored {picked.ElapsedMilliseconds} ms after its records were written");
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+
+        // Stopping committed every mirrored record: a restarted mirror sends only what came since.
+        await ProduceAsync(source, "orders", 3000, 300, 3);
+        mirror = StartMirror(settings);
+        try
+        {
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 3) >= 3300 ? "" : null, "the 300 new records on the target");
+            for (var p = 0; p < 3; p++)
+                Assert.Equal(ReadPartition(source, "orders", p, 1100), ReadPartition(target, "orders", p, 1100));
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+    }
+}

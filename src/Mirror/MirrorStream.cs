@@ -66,11 +66,17 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SubmittedRecords _submitted;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _room = new(0);
+    // Signalled (at most once outstanding) when records in flight drop below the bound, or when the stream stops.
+    private readonly SemaphoreSlim _room = new(0, 1);
     private IConsumer<byte[]?, byte[]?> _consumer = null!;
     private Task _consuming = Task.CompletedTask;
-    // Written by this actor, read by the consuming thread.
-    private int _inFlight;
+    // Records handed to this actor and not yet submitted: raised by the consuming thread, lowered by the actor.
+    private int _queued;
+    // Records submitted and not yet answered: written by this actor only, read by the consuming thread.
+    private int _submittedInFlight;
+    // A restarted stream waits this long before consuming again, so a failure that repeats (an unreachable target, a
+    // source offset deleted by retention) does not spin.
+    private TimeSpan _startDelay = TimeSpan.Zero;
     private bool _committing;
     // Set before the consumer is closed: its revoke handler then commits nothing (this actor already did, or cannot answer).
     private volatile bool _closing;
@@ -98,7 +104,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             var safe = new List<TopicPartitionOffset>();
             foreach (var tp in r.Partitions)
                 if (_submitted.Revoke(tp) is { } offset) safe.Add(new TopicPartitionOffset(tp, offset));
-            Volatile.Write(ref _inFlight, _submitted.InFlight);
+            PublishInFlight();
             Sender.Tell(safe);
         });
         Receive<Subscribe>(s => Volatile.Write(ref _wanted, s.Topics));
@@ -153,11 +159,29 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         _stopping.Dispose();
     }
 
+    /// <summary>How long a restarted stream waits before it consumes again.</summary>
+    public static readonly TimeSpan RestartBackoff = TimeSpan.FromSeconds(5);
+
+    protected override void PostRestart(Exception reason)
+    {
+        _startDelay = RestartBackoff;
+        _log.Warning("stream {0}: restarted after {1}; consuming again in {2} s from the last committed offsets", _stream, reason.Message, RestartBackoff.TotalSeconds);
+        base.PostRestart(reason);
+    }
+
+    private void PublishInFlight() => Volatile.Write(ref _submittedInFlight, _submitted.InFlight);
+
+    /// <summary>Wakes the consuming thread if it waits for room; only this actor signals, so the count never passes one.</summary>
+    private void SignalRoom()
+    {
+        if (_room.CurrentCount == 0) _room.Release();
+    }
+
     private void StopConsuming()
     {
         if (_stopping.IsCancellationRequested) return;
         _stopping.Cancel();
-        _room.Release();
+        SignalRoom();
         if (!_consuming.Wait(TimeSpan.FromSeconds(30)))
             _log.Warning("stream {0}: the consuming thread did not end within 30 s", _stream);
     }
@@ -183,6 +207,8 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         IReadOnlyList<string>? subscribed = null;
         try
         {
+            // After a restart: wait (ending early if the stream stops) before touching the source again.
+            if (_startDelay > TimeSpan.Zero) stopping.WaitHandle.WaitOne(_startDelay);
             while (!stopping.IsCancellationRequested)
             {
                 var wanted = Volatile.Read(ref _wanted);
@@ -192,7 +218,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                     else _consumer.Unsubscribe();
                     subscribed = wanted;
                 }
-                if (subscribed is not { Count: > 0 } || Volatile.Read(ref _inFlight) >= MaxInFlight)
+                if (subscribed is not { Count: > 0 } || Volatile.Read(ref _queued) + Volatile.Read(ref _submittedInFlight) >= MaxInFlight)
                 {
                     _room.Wait(TimeSpan.FromMilliseconds(100));
                     continue;
@@ -201,7 +227,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                 if (result?.Message == null || result.IsPartitionEOF) continue;
                 // Created on the target (with the source's partition count and configs) before its first record is sent.
                 var target = _targetTopics.EnsureAsync(result.Topic, stopping).GetAwaiter().GetResult();
-                Interlocked.Increment(ref _inFlight);
+                Interlocked.Increment(ref _queued);
                 self.Tell(new Consumed(result, target));
             }
         }
@@ -217,7 +243,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private void HandleConsumed(Consumed c)
     {
         var r = c.Result;
+        Interlocked.Decrement(ref _queued);
         var record = _submitted.Submit(r.TopicPartition, r.Offset.Value);
+        PublishInFlight();
         var self = Self;
         var message = new Message<byte[]?, byte[]?> { Key = r.Message!.Key, Value = r.Message.Value, Headers = r.Message.Headers, Timestamp = r.Message.Timestamp };
         _producer.Produce(new TopicPartition(c.TargetTopic, r.Partition), message, report => self.Tell(new Delivered(record, report.Error)));
@@ -236,8 +264,8 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                 throw new MirrorStreamFailedException(outcome.Message, null, abort: true);
             }
         }
-        Volatile.Write(ref _inFlight, _submitted.InFlight);
-        if (_submitted.InFlight < MaxInFlight) _room.Release();
+        PublishInFlight();
+        if (_submitted.InFlight < MaxInFlight) SignalRoom();
     }
 
     private void Commit()

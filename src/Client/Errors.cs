@@ -37,7 +37,14 @@ public sealed class ProduceException<TKey, TValue>(Error error, DeliveryResult<T
 }
 
 /// <summary>Consuming failed, for example a deserializer threw or offset reset is 'none'.</summary>
-public sealed class ConsumeException(Error error, Exception? inner = null) : KafkaException(error, inner);
+public sealed class ConsumeException(Error error, Exception? inner = null) : KafkaException(error, inner)
+{
+    /// <summary>
+    /// Where consuming failed: the partition and the offset the consumer was at (its record, when one was read and could
+    /// not be deserialized). Null when the failure is not about one partition.
+    /// </summary>
+    public ConsumeResult<byte[], byte[]>? ConsumerRecord { get; init; }
+}
 
 /// <summary>
 /// A commit was refused because this consumer is no longer the group member that owns the partitions (the group

@@ -58,6 +58,13 @@ public interface IConsumer<TKey, TValue> : IDisposable
     WatermarkOffsets QueryWatermarkOffsets(TopicPartition topicPartition, TimeSpan timeout);
 
     /// <summary>
+    /// The partition's log start and high watermark as the last fetch response reported them, without asking the broker
+    /// (Confluent.Kafka's cached watermarks). Each is <see cref="Offset.Unset"/> while the partition is not assigned or
+    /// not fetched yet.
+    /// </summary>
+    WatermarkOffsets GetWatermarkOffsets(TopicPartition topicPartition);
+
+    /// <summary>
     /// Kafka's consumer metrics: <c>fetch-size-avg</c>, <c>fetch-size-max</c> (bytes per fetch), <c>fetch-rate</c>
     /// (fetches/s), <c>fetch-latency-avg</c> (ms), <c>records-lag-max</c>, <c>records-consumed-rate</c>,
     /// <c>commit-latency-avg</c> and <c>rebalance-latency-avg</c> (ms).

@@ -43,8 +43,15 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// <summary>A record the consuming thread read, in the partition's offset order.</summary>
     private sealed record Consumed(ConsumeResult<byte[]?, byte[]?> Result, string TargetTopic);
 
-    /// <summary>The target's answer for a record.</summary>
-    private sealed record Delivered(SubmittedRecord Record, Error Error);
+    /// <summary>The target's answer for a record of <paramref name="Bytes"/> key and value bytes, written on the source at <paramref name="TimestampMs"/>.</summary>
+    private sealed record Delivered(SubmittedRecord Record, Error Error, long Bytes, long TimestampMs);
+
+    /// <summary>
+    /// The consuming thread found the partition's position out of the source's range and moved it to
+    /// <paramref name="Resumed"/>: retention deleted the offsets before it (<paramref name="Gap"/>), or, with no gap, the
+    /// source log went back and the partition is mirrored again from its start.
+    /// </summary>
+    private sealed record PositionReset(TopicPartition Partition, OffsetGap.RemovedByRetention? Gap, long Resumed);
 
     /// <summary>The group gave this stream partitions, starting at these offsets.</summary>
     private sealed record Assigned(IReadOnlyList<TopicPartitionOffset> Positions);
@@ -53,6 +60,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private sealed record Revoking(IReadOnlyList<TopicPartition> Partitions);
 
     private sealed record CommitTick;
+
+    /// <summary>Time to refresh the partitions' lag and, now and then, say how the stream is doing.</summary>
+    private sealed record ReportTick;
 
     private sealed record CommitDone(IReadOnlyList<TopicPartitionOffset> Offsets, Exception? Failure);
 
@@ -83,6 +93,15 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private bool _drained;
     // The topics wanted, written by this actor and read by the consuming thread, which alone calls the consumer's Subscribe.
     private IReadOnlyList<string>? _wanted;
+    // Stopwatch ticks the consuming thread spent in Consume and waiting for room, since the last summary.
+    private long _waitedOnSourceTicks;
+    private long _waitedOnTargetTicks;
+    private long _mirroredSinceSummary;
+    private long _lastSummaryTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+    private int _reports;
+    private readonly Dictionary<TopicPartition, long> _lags = new();
+    private long _summaryWaitedOnSource;
+    private long _summaryWaitedOnTarget;
 
     public MirrorStream(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics)
     {
@@ -94,6 +113,8 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
 
         Receive<Consumed>(HandleConsumed);
         Receive<Delivered>(HandleDelivered);
+        Receive<PositionReset>(HandlePositionReset);
+        Receive<ReportTick>(_ => Report());
         Receive<Assigned>(a =>
         {
             foreach (var p in a.Positions) _submitted.Assign(p.TopicPartition, p.Offset.Value);
@@ -103,7 +124,11 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         {
             var safe = new List<TopicPartitionOffset>();
             foreach (var tp in r.Partitions)
+            {
+                MirrorMetrics.ForgetLag(tp);
+                _lags.Remove(tp);
                 if (_submitted.Revoke(tp) is { } offset) safe.Add(new TopicPartitionOffset(tp, offset));
+            }
             PublishInFlight();
             Sender.Tell(safe);
         });
@@ -141,10 +166,18 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             .SetPartitionsAssignedHandler((consumer, partitions) => StartPositions(consumer, partitions, self))
             .SetPartitionsRevokedHandler((consumer, partitions) => CommitRevoked(consumer, partitions.Select(p => p.TopicPartition).ToList(), self))
             .Build();
+        MirrorMetrics.AddClient($"stream-{_stream}", () => _consumer.Metrics);
         Context.Parent.Tell(new WantTopics());
         _consuming = Task.Factory.StartNew(() => ConsumeLoop(self, _stopping.Token), TaskCreationOptions.LongRunning);
         Timers.StartPeriodicTimer(nameof(CommitTick), new CommitTick(), _settings.OffsetCommitInterval);
+        Timers.StartPeriodicTimer(nameof(ReportTick), new ReportTick(), ReportInterval);
     }
+
+    /// <summary>How often each partition's lag is refreshed.</summary>
+    public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a stream logs what it mirrored and which side it waited on.</summary>
+    private const int ReportsPerSummary = 60;
 
     /// <summary>
     /// A stream that stops without <see cref="StopStream"/> (it failed and is restarted, or the system went down) still
@@ -155,6 +188,8 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         StopConsuming();
         if (!_drained) CommitNow("stopped without draining");
         _closing = true;
+        MirrorMetrics.RemoveClient($"stream-{_stream}");
+        foreach (var tp in _submitted.Partitions) MirrorMetrics.ForgetLag(tp);
         _consumer.Close();
         _stopping.Dispose();
     }
@@ -218,12 +253,32 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                     else _consumer.Unsubscribe();
                     subscribed = wanted;
                 }
-                if (subscribed is not { Count: > 0 } || Volatile.Read(ref _queued) + Volatile.Read(ref _submittedInFlight) >= MaxInFlight)
+                if (subscribed is not { Count: > 0 })
                 {
                     _room.Wait(TimeSpan.FromMilliseconds(100));
                     continue;
                 }
-                var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (Volatile.Read(ref _queued) + Volatile.Read(ref _submittedInFlight) >= MaxInFlight)
+                {
+                    _room.Wait(TimeSpan.FromMilliseconds(100));
+                    Interlocked.Add(ref _waitedOnTargetTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+                    continue;
+                }
+                ConsumeResult<byte[]?, byte[]?>? result;
+                try
+                {
+                    result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
+                {
+                    ResetPosition(e.ConsumerRecord.TopicPartitionOffset, self);
+                    continue;
+                }
+                finally
+                {
+                    Interlocked.Add(ref _waitedOnSourceTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+                }
                 if (result?.Message == null || result.IsPartitionEOF) continue;
                 // Created on the target (with the source's partition count and configs) before its first record is sent.
                 var target = _targetTopics.EnsureAsync(result.Topic, stopping).GetAwaiter().GetResult();
@@ -240,6 +295,53 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// On the consuming thread: the source answered OFFSET_OUT_OF_RANGE for the partition's position. Below the log
+    /// start, retention deleted records the mirror never read: it says how many, counts them, and goes on from the
+    /// log start (the offsets are gone; waiting cannot bring them back). Past the log end, the source log went back
+    /// (the topic was deleted and created again, or an unclean leader election cut it): its records are new ones, so
+    /// the partition is mirrored again from its start. Either way the actor hears of it before any record from the new
+    /// position, and nothing moves silently.
+    /// </summary>
+    private void ResetPosition(TopicPartitionOffset at, IActorRef self)
+    {
+        var marks = _consumer.QueryWatermarkOffsets(at.TopicPartition, TimeSpan.FromSeconds(30));
+        long position = at.Offset.Value, logStart = marks.Low.Value, logEnd = marks.High.Value;
+        if (OffsetGap.Detect(position, logStart, logStart) is OffsetGap.RemovedByRetention gap)
+        {
+            self.Tell(new PositionReset(at.TopicPartition, gap, logStart));
+            _consumer.Seek(new TopicPartitionOffset(at.TopicPartition, logStart));
+        }
+        else if (position > logEnd)
+        {
+            self.Tell(new PositionReset(at.TopicPartition, null, logStart));
+            _consumer.Seek(new TopicPartitionOffset(at.TopicPartition, logStart));
+        }
+        // In range again (the leader moved while the fetch was answered): fetch from the same position.
+        else _consumer.Seek(at);
+    }
+
+    private void HandlePositionReset(PositionReset r)
+    {
+        if (r.Gap is { } gap)
+        {
+            _log.Error("stream {0}: {1}: the source's retention deleted offsets {2} to {3} before the mirror read them: up to {4} records are not on the target. " +
+                       "Mirroring goes on from offset {5}. Keep records on the source longer (retention.ms, retention.bytes) than the mirror may fall behind.",
+                _stream, r.Partition, gap.From, gap.To - 1, gap.Count, r.Resumed);
+            MirrorMetrics.RecordsSkipped.Add(gap.Count, MirrorMetrics.Tags(r.Partition));
+            _submitted.SkipTo(r.Partition, r.Resumed);
+        }
+        else
+        {
+            _log.Error("stream {0}: {1}: the source log ends before the mirror's position {2}: the topic was deleted and created again, or an unclean leader " +
+                       "election cut its log. Its records are mirrored again from its log start, offset {3}; the target keeps the records mirrored before.",
+                _stream, r.Partition, _submitted.Position(r.Partition)?.ToString() ?? "?", r.Resumed);
+            MirrorMetrics.PartitionsRestarted.Add(1, MirrorMetrics.Tags(r.Partition));
+            _submitted.Assign(r.Partition, r.Resumed);
+        }
+        PublishInFlight();
+    }
+
     private void HandleConsumed(Consumed c)
     {
         var r = c.Result;
@@ -248,15 +350,27 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         PublishInFlight();
         var self = Self;
         var message = new Message<byte[]?, byte[]?> { Key = r.Message!.Key, Value = r.Message.Value, Headers = r.Message.Headers, Timestamp = r.Message.Timestamp };
-        _producer.Produce(new TopicPartition(c.TargetTopic, r.Partition), message, report => self.Tell(new Delivered(record, report.Error)));
+        long bytes = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0), timestamp = message.Timestamp.UnixTimestampMs;
+        _producer.Produce(new TopicPartition(c.TargetTopic, r.Partition), message, report => self.Tell(new Delivered(record, report.Error, bytes, timestamp)));
     }
 
     private void HandleDelivered(Delivered d)
     {
-        if (!d.Error.IsError) _submitted.Acknowledged(d.Record);
+        if (!d.Error.IsError)
+        {
+            if (_submitted.Acknowledged(d.Record))
+            {
+                var tags = MirrorMetrics.Tags(d.Record.TopicPartition);
+                MirrorMetrics.Records.Add(1, tags);
+                MirrorMetrics.Bytes.Add(d.Bytes, tags);
+                MirrorMetrics.ReplicationLatency.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - d.TimestampMs), tags);
+                _mirroredSinceSummary++;
+            }
+        }
         else
         {
             var outcome = _submitted.Failed(d.Record, d.Error.ToString());
+            if (!outcome.MustStop) MirrorMetrics.RecordsDropped.Add(1, MirrorMetrics.Tags(d.Record.TopicPartition));
             _log.Error("stream {0}: {1}", _stream, outcome.Message);
             if (outcome.MustStop)
             {
@@ -266,6 +380,34 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         }
         PublishInFlight();
         if (_submitted.InFlight < MaxInFlight) SignalRoom();
+    }
+
+    /// <summary>
+    /// Refreshes each partition's lag (the high watermark the last fetch reported, minus the offset safely mirrored)
+    /// and, every <see cref="ReportsPerSummary"/> reports, logs the records mirrored and where the stream waited.
+    /// </summary>
+    private void Report()
+    {
+        foreach (var tp in _submitted.Partitions)
+            if (_consumer.GetWatermarkOffsets(tp).High is { Value: >= 0 } high && _submitted.SafeOffset(tp) is { } safe)
+                MirrorMetrics.SetLag(tp, _lags[tp] = Math.Max(0, high.Value - safe));
+        var onSource = Interlocked.Exchange(ref _waitedOnSourceTicks, 0);
+        var onTarget = Interlocked.Exchange(ref _waitedOnTargetTicks, 0);
+        var stream = MirrorMetrics.StreamTag(_stream);
+        MirrorMetrics.WaitingOnSource.Add(onSource / (double)System.Diagnostics.Stopwatch.Frequency, stream);
+        MirrorMetrics.WaitingOnTarget.Add(onTarget / (double)System.Diagnostics.Stopwatch.Frequency, stream);
+        _summaryWaitedOnSource += onSource;
+        _summaryWaitedOnTarget += onTarget;
+        if (++_reports % ReportsPerSummary != 0) return;
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_lastSummaryTicks);
+        _lastSummaryTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+        var summary = StreamSummary.Describe(_stream, _mirroredSinceSummary, elapsed,
+            TimeSpan.FromTicks(_summaryWaitedOnSource * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+            TimeSpan.FromTicks(_summaryWaitedOnTarget * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
+            _submitted.Partitions.Count, _submitted.Partitions.Sum(tp => _lags.GetValueOrDefault(tp)));
+        _log.Info(summary);
+        _mirroredSinceSummary = 0;
+        _summaryWaitedOnSource = _summaryWaitedOnTarget = 0;
     }
 
     private void Commit()

@@ -28,6 +28,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         public int Generation;
         public int InFlightGeneration = -1;
         public long HighWatermark = -1;
+        public long LogStartOffset = -1;
         public bool EofReported;
         public bool Removed;
         /// <summary>Fetched chunks of this partition not yet consumed to the end.</summary>
@@ -75,7 +76,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     /// <summary>Wakes a waiting Consume so that it looks at the group (rebalance finished, member lost, commit callback due).</summary>
     private static readonly Chunk WakeChunk = new(new PartitionFetchState(new ProtocolTopicPartition("", -1)) { Removed = true }, 0, [], 0);
 
-    private static Chunk ErrorChunk(PartitionFetchState state, int generation, ConsumeException error) => new(state, generation, [], 0, error);
+    /// <summary>An error for the application about one partition: the exception names the partition and its fetch position.</summary>
+    private static Chunk ErrorChunk(PartitionFetchState state, int generation, Error error) =>
+        new(state, generation, [], 0, new ConsumeException(error)
+        {
+            ConsumerRecord = new ConsumeResult<byte[], byte[]> { TopicPartitionOffset = new TopicPartitionOffset(state.Tp.Topic, state.Tp.Partition, state.FetchPosition) },
+        });
 
     private const int MaxBufferedChunksPerPartition = 2;
     private const int GroupDutyIntervalMs = 200;
@@ -209,8 +215,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             };
         if (query == null)
         {
-            Enqueue(ErrorChunk(state, state.Generation, new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
-                $"No offset to start {state.Tp.Topic} [[{state.Tp.Partition}]] from and auto.offset.reset is 'none'. Assign an explicit offset, or set auto.offset.reset to earliest or latest."))));
+            Enqueue(ErrorChunk(state, state.Generation, new Error(ErrorCode.LocalAutoOffsetReset,
+                $"No offset to start {state.Tp.Topic} [[{state.Tp.Partition}]] from and auto.offset.reset is 'none'. Assign an explicit offset, or set auto.offset.reset to earliest or latest.")));
             return;
         }
         _ = ResolveAsync(state, state.Generation, query.Value);
@@ -254,8 +260,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             };
             if (query == null)
             {
-                Enqueue(ErrorChunk(state, generation, new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
-                    $"No committed offset for {state.Tp.Topic} [[{state.Tp.Partition}]] in group '{_settings.GroupId}' and auto.offset.reset is 'none'. Seek to an offset, commit one for the group, or set auto.offset.reset to earliest or latest."))));
+                Enqueue(ErrorChunk(state, generation, new Error(ErrorCode.LocalAutoOffsetReset,
+                    $"No committed offset for {state.Tp.Topic} [[{state.Tp.Partition}]] in group '{_settings.GroupId}' and auto.offset.reset is 'none'. Seek to an offset, commit one for the group, or set auto.offset.reset to earliest or latest.")));
                 return;
             }
             _ = ResolveAsync(state, generation, query.Value);
@@ -325,7 +331,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         lock (_lock)
         {
             if (state.Removed || state.Generation != generation || !_reported.Add((state.Tp, generation, error.Code))) return;
-            Enqueue(ErrorChunk(state, generation, new ConsumeException(error)));
+            Enqueue(ErrorChunk(state, generation, error));
         }
     }
 
@@ -385,6 +391,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             if (failure == null && response!.Error == ErrorCode.None)
             {
                 state.HighWatermark = response.HighWatermark;
+                state.LogStartOffset = response.LogStartOffset;
                 if (response.Records.Length > 0)
                 {
                     // Only batch headers are read here; the next fetch starts after the last whole batch.
@@ -410,10 +417,10 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 if (_settings.AutoOffsetReset == AutoOffsetReset.Error)
                 {
-                    Enqueue(ErrorChunk(state, generation, new ConsumeException(error with
+                    Enqueue(ErrorChunk(state, generation, error with
                     {
                         Reason = $"{error.Reason}. auto.offset.reset is 'none': seek to a valid offset, or set auto.offset.reset to earliest or latest.",
-                    })));
+                    }));
                     return;
                 }
                 StartAt(state, Offset.Unset);
@@ -447,7 +454,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private void ReportOnceLocked(PartitionFetchState state, int generation, Error error)
     {
         if (!_reported.Add((state.Tp, generation, error.Code))) return;
-        Enqueue(ErrorChunk(state, generation, new ConsumeException(error)));
+        Enqueue(ErrorChunk(state, generation, error));
     }
 
     private void Enqueue(Chunk chunk)
@@ -632,6 +639,16 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         var tp = topicPartition.ToProtocol();
         var results = WaitAll([ListOffsetsAsync(tp, ListOffsetsRequest.Earliest, timeout), ListOffsetsAsync(tp, ListOffsetsRequest.Latest, timeout)], timeout);
         return new WatermarkOffsets(results[0].Offset, results[1].Offset);
+    }
+
+    public WatermarkOffsets GetWatermarkOffsets(TopicPartition topicPartition)
+    {
+        lock (_lock)
+        {
+            return _assigned.TryGetValue(topicPartition.ToProtocol(), out var state)
+                ? new WatermarkOffsets(state.LogStartOffset < 0 ? Offset.Unset : state.LogStartOffset, state.HighWatermark < 0 ? Offset.Unset : state.HighWatermark)
+                : new WatermarkOffsets(Offset.Unset, Offset.Unset);
+        }
     }
 
     private async Task<ListOffsetsResponse> ListOffsetsAsync(ProtocolTopicPartition tp, long timestamp, TimeSpan timeout)

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
@@ -133,5 +135,90 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         {
             await StopAsync(mirror);
         }
+    }
+
+    /// <summary>
+    /// Retention on the source deletes records the mirror has not read (it was stopped): the restarted mirror says how
+    /// many offsets it skipped (log and metric), mirrors from the log start on, and commits past the gap, so a second
+    /// restart does not report it again.
+    /// </summary>
+    [Fact]
+    public async Task Records_deleted_by_source_retention_before_they_were_mirrored_are_reported_and_counted_and_mirroring_goes_on()
+    {
+        await using var source = await BrokerFixture.StartAsync("akkabroker.broker.log.retention.check.interval.ms = 200");
+        await using var target = await BrokerFixture.StartAsync();
+        using var sourceAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = source.Bootstrap }).Build();
+        // One segment per batch, so retention can delete some of the records and keep the rest.
+        await sourceAdmin.CreateTopicsAsync([new TopicSpecification { Name = "orders", NumPartitions = 1, Configs = new() { ["segment.bytes"] = "14" } }]);
+        var skipped = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == MirrorMetrics.MeterName && instrument.Name == "akkabroker.mirror.records_skipped") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag is { Key: "topic", Value: "orders" }) skipped.AddOrUpdate("orders", value, (_, v) => v + value);
+        });
+        listener.Start();
+
+        await ProduceNowAsync(source, "orders", 0, 100);
+        var settings = Settings(source, target);
+        var mirror = StartMirror(settings);
+        try
+        {
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 1) == 100 ? "" : null, "100 records on the target");
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+
+        // While the mirror is stopped: 100 more records, then retention takes everything but the newest segment.
+        await ProduceNowAsync(source, "orders", 100, 100);
+        await sourceAdmin.IncrementalAlterConfigsAsync("orders", new Dictionary<string, string> { ["retention.ms"] = "1" });
+        var logStart = await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var earliest = (await sourceAdmin.ListOffsetAsync(new TopicPartition("orders", 0), OffsetSpec.Earliest)).Value;
+            return earliest > 100 ? (object)earliest : null;
+        }, "retention to delete records past offset 100");
+        await sourceAdmin.IncrementalAlterConfigsAsync("orders", new Dictionary<string, string> { ["retention.ms"] = "604800000" });
+        var start = (await sourceAdmin.ListOffsetAsync(new TopicPartition("orders", 0), OffsetSpec.Earliest)).Value;
+        output.WriteLine($"log start after retention: {start} (first seen {logStart})");
+        await ProduceNowAsync(source, "orders", 200, 50);
+
+        mirror = StartMirror(settings);
+        try
+        {
+            var expected = 100 + (250 - start);
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 1) == expected ? "" : null, $"{expected} records on the target");
+            listener.RecordObservableInstruments();
+            Assert.Equal(start - 100, skipped.GetValueOrDefault("orders"));
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+        // The gap was committed past: a restart finds nothing to skip.
+        mirror = StartMirror(settings);
+        try
+        {
+            await ProduceNowAsync(source, "orders", 250, 10);
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 1) == 110 + (250 - start) ? "" : null, "the 10 new records on the target");
+            Assert.Equal(start - 100, skipped.GetValueOrDefault("orders"));
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+    }
+
+    /// <summary>Records stamped now (retention by time must not take them before it is told to), one batch each.</summary>
+    private static async Task ProduceNowAsync(BrokerFixture broker, string topic, int from, int count)
+    {
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 0 }).Build();
+        for (var i = from; i < from + count; i++)
+            await producer.ProduceAsync(topic, new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
     }
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaBroker.Mirror;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 
 namespace AkkaBroker.Host;
 
@@ -26,8 +28,16 @@ internal static class MirrorMakerCommand
         var sourceAlias = new Option<string?>("--source.cluster.alias") { Description = "The source cluster's name in remote topic names" };
         var targetAlias = new Option<string?>("--target.cluster.alias") { Description = "The target cluster's name: topics that came from it are not mirrored back" };
         var separator = new Option<string?>("--replication.policy.separator") { Description = "Between the alias and the topic name (default '.')" };
+        var emitCheckpoints = new Option<bool>("--emit.checkpoints.enabled") { Description = "Translate the source consumer groups' committed offsets to the target (topic __mirror_checkpoints)", DefaultValueFactory = _ => true };
+        var checkpointInterval = new Option<double>("--emit.checkpoints.interval.seconds") { Description = "How often group offsets are translated", DefaultValueFactory = _ => MirrorMakerSettings.DefaultCheckpointIntervalSeconds };
+        var syncGroupOffsets = new Option<bool>("--sync.group.offsets.enabled") { Description = "Commit the translated offsets as the target group's, while it has no members on the target", DefaultValueFactory = _ => false };
+        var groups = new Option<string?>("--groups") { Description = "Regular expression of the source groups to translate (default: every group)" };
+        var groupsExclude = new Option<string?>("--groups.exclude") { Description = $"Groups not to translate (default: {MirrorMakerSettings.DefaultGroupsExclude})" };
+        var metricsPort = new Option<int>("--metrics-port") { Description = "Serve the mirror's metrics (lag, latency, records, batch and fetch sizes) for Prometheus on this port; 0: off", DefaultValueFactory = _ => 0 };
+        var metricsHost = new Option<string>("--metrics-host") { Description = "Address the metrics endpoint listens on", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("mirror-maker", "Mirror topics from one cluster to another (Kafka's MirrorMaker), committing only what the target acknowledged.")
-            { consumerConfig, producerConfig, numStreams, include, exclude, commitInterval, abortOnSendFailure, policy, sourceAlias, targetAlias, separator };
+            { consumerConfig, producerConfig, numStreams, include, exclude, commitInterval, abortOnSendFailure, policy, sourceAlias, targetAlias, separator,
+              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, metricsPort, metricsHost };
         command.SetAction(async (parse, _) =>
         {
             MirrorMakerSettings settings;
@@ -39,6 +49,8 @@ internal static class MirrorMakerCommand
                     Include = parse.GetValue(include), Exclude = parse.GetValue(exclude), OffsetCommitIntervalMs = parse.GetValue(commitInterval),
                     AbortOnSendFailure = parse.GetValue(abortOnSendFailure), ReplicationPolicyClass = parse.GetValue(policy),
                     SourceClusterAlias = parse.GetValue(sourceAlias), TargetClusterAlias = parse.GetValue(targetAlias), ReplicationPolicySeparator = parse.GetValue(separator),
+                    EmitCheckpointsEnabled = parse.GetValue(emitCheckpoints), EmitCheckpointsIntervalSeconds = parse.GetValue(checkpointInterval),
+                    SyncGroupOffsetsEnabled = parse.GetValue(syncGroupOffsets), Groups = parse.GetValue(groups), GroupsExclude = parse.GetValue(groupsExclude),
                 });
             }
             catch (MirrorMakerConfigException e)
@@ -46,6 +58,23 @@ internal static class MirrorMakerCommand
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
+            MeterProvider? metrics = null;
+            if (parse.GetValue(metricsPort) is > 0 and var port)
+            {
+                var host = parse.GetValue(metricsHost)!;
+                try
+                {
+                    metrics = Sdk.CreateMeterProviderBuilder().AddMeter(MirrorMetrics.MeterName)
+                        .AddPrometheusHttpListener(o => { o.Host = host; o.Port = port; }).Build();
+                }
+                catch (Exception e) when (e.InnerException is System.Net.HttpListenerException or System.Net.Sockets.SocketException || e is System.Net.HttpListenerException)
+                {
+                    await Console.Error.WriteLineAsync($"error: cannot serve metrics on {host}:{port}: {(e.InnerException ?? e).Message}. Choose another --metrics-port (0 turns the endpoint off).");
+                    return 2;
+                }
+                Console.WriteLine($"metrics: http://{host}:{port}/metrics");
+            }
+            using var metricsProvider = metrics;
             var system = ActorSystem.Create("mirror-maker", ConfigurationFactory.ParseString("akka.loglevel = INFO"));
             var mirror = system.ActorOf(MirrorMaker.Props(settings), "mirror-maker");
             var stopped = false;

@@ -24,12 +24,18 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
 
     private sealed record TopicsListed(ClusterMetadata? Metadata, string? Failure);
 
+    /// <summary>The mirror's own topics exist on the target (or creating them failed): the streams may start.</summary>
+    private sealed record InternalTopicsEnsured(Exception? Failure);
+
+    private sealed record EnsureInternalTopics;
+
     private readonly MirrorMakerSettings _settings;
     private IReadOnlyList<string> _topics = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IProducer<byte[]?, byte[]?> _producer = null!;
     private IAdminClient _sourceAdmin = null!;
     private IAdminClient _targetAdmin = null!;
+    private TargetTopics _targetTopics = null!;
 
     public MirrorMaker(MirrorMakerSettings settings)
     {
@@ -39,7 +45,9 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
         {
             _log.Info("mirror stopping: each stream commits what the target acknowledged");
             Timers.Cancel(nameof(RefreshTopics));
-            var streams = Context.GetChildren().ToList();
+            Timers.Cancel(nameof(EnsureInternalTopics));
+            if (!Context.Child("checkpoints").IsNobody()) Context.Stop(Context.Child("checkpoints"));
+            var streams = Context.GetChildren().Where(c => c.Path.Name.StartsWith("stream-", StringComparison.Ordinal)).ToList();
             foreach (var stream in streams) stream.Tell(new MirrorStream.StopStream());
             Become(() =>
             {
@@ -53,6 +61,18 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
             if (streams.Count == 0) Context.System.Terminate();
         });
         Receive<MirrorStream.WantTopics>(_ => Sender.Tell(new MirrorStream.Subscribe(_topics)));
+        Receive<EnsureInternalTopics>(_ => Task.WhenAll(_targetTopics.EnsureInternalAsync(OffsetSync.Topic), _targetTopics.EnsureInternalAsync(Checkpoint.Topic))
+            .ContinueWith(t => new InternalTopicsEnsured(t.Exception?.GetBaseException())).PipeTo(Self));
+        Receive<InternalTopicsEnsured>(e =>
+        {
+            if (e.Failure != null)
+            {
+                _log.Warning("creating the mirror's topics {0} and {1} on the target failed ({2}); trying again in 5 s", OffsetSync.Topic, Checkpoint.Topic, e.Failure.Message);
+                Timers.StartSingleTimer(nameof(EnsureInternalTopics), new EnsureInternalTopics(), TimeSpan.FromSeconds(5));
+                return;
+            }
+            StartStreams();
+        });
         Receive<RefreshTopics>(_ => _sourceAdmin.GetMetadataAsync()
             .ContinueWith(t => t.IsCompletedSuccessfully ? new TopicsListed(t.Result, null) : new TopicsListed(null, t.Exception?.GetBaseException().Message))
             .PipeTo(Self));
@@ -67,7 +87,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
             if (topics.SequenceEqual(_topics)) return;
             _log.Info("mirroring topics: {0}", topics.Length == 0 ? "none yet" : string.Join(", ", topics));
             _topics = topics;
-            foreach (var stream in Context.GetChildren()) stream.Tell(new MirrorStream.Subscribe(topics));
+            foreach (var stream in Context.GetChildren().Where(c => c.Path.Name.StartsWith("stream-", StringComparison.Ordinal)))
+                stream.Tell(new MirrorStream.Subscribe(topics));
         });
     }
 
@@ -79,9 +100,21 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
         _producer = new ProducerBuilder<byte[]?, byte[]?>(_settings.ProducerConfig()).Build();
         _sourceAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
         _targetAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
-        var topics = new TargetTopics(_sourceAdmin, _targetAdmin, _settings.Policy);
+        _targetTopics = new TargetTopics(_sourceAdmin, _targetAdmin, _settings.Policy);
+        MirrorMetrics.AddClient("producer", () => _producer.Metrics);
+        Self.Tell(new EnsureInternalTopics());
+    }
+
+    /// <summary>
+    /// Starts the streams (and the checkpoints) once the offset syncs topic exists: a stream writes syncs before every
+    /// commit, and a sync topic created by a first write would not be compacted.
+    /// </summary>
+    private void StartStreams()
+    {
         for (var i = 0; i < _settings.NumStreams; i++)
-            Context.Watch(Context.ActorOf(MirrorStream.Props(_settings, i, _producer, topics), $"stream-{i}"));
+            Context.Watch(Context.ActorOf(MirrorStream.Props(_settings, i, _producer, _targetTopics), $"stream-{i}"));
+        if (_settings.Checkpoints.Enabled)
+            Context.ActorOf(MirrorCheckpoints.Props(_settings, _producer, _sourceAdmin, _targetAdmin), "checkpoints");
         Timers.StartPeriodicTimer(nameof(RefreshTopics), new RefreshTopics(), TopicRefreshInterval);
         Self.Tell(new RefreshTopics());
         _log.Info("mirroring {0} in group {1} with {2} streams; target topics named by {3}", _settings.Topics, _settings.GroupId, _settings.NumStreams, _settings.Policy);
@@ -102,6 +135,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     /// <summary>The streams have stopped (and committed) before this runs: the shared clients go last.</summary>
     protected override void PostStop()
     {
+        MirrorMetrics.RemoveClient("producer");
         _producer.Flush(TimeSpan.FromSeconds(30));
         _producer.Dispose();
         _sourceAdmin.Dispose();

@@ -51,4 +51,19 @@ public sealed record MirrorMakerOptions
 
     /// <summary><c>--heartbeats.topic.name</c> (MirrorMaker 2's <c>default.replication.policy.heartbeats.topic.name</c>): never mirrored. Default "heartbeats".</summary>
     public string? HeartbeatsTopicName { get; init; }
+
+    /// <summary><c>--emit.checkpoints.enabled</c> (MirrorMaker 2's key): translate the source groups' committed offsets to the target. Default true.</summary>
+    public bool EmitCheckpointsEnabled { get; init; } = true;
+
+    /// <summary><c>--emit.checkpoints.interval.seconds</c>: how often the source groups' offsets are translated. Default 60, as in MirrorMaker 2.</summary>
+    public double EmitCheckpointsIntervalSeconds { get; init; } = MirrorMakerSettings.DefaultCheckpointIntervalSeconds;
+
+    /// <summary><c>--sync.group.offsets.enabled</c>: also commit the translated offsets as the target group's, while it has no members there. Default false.</summary>
+    public bool SyncGroupOffsetsEnabled { get; init; }
+
+    /// <summary><c>--groups</c>: regular expression of the source consumer groups to translate. Default every group.</summary>
+    public string? Groups { get; init; }
+
+    /// <summary><c>--groups.exclude</c>: groups not to translate. Default MirrorMaker 2's: <c>console-consumer-.*, connect-.*, __.*</c>.</summary>
+    public string? GroupsExclude { get; init; }
 }

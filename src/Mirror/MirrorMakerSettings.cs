@@ -29,6 +29,15 @@ public sealed partial class MirrorMakerSettings
     /// <summary>The most <c>max.in.flight.requests.per.connection</c> idempotence keeps in order (Kafka's limit).</summary>
     public const int MaxInFlightWithIdempotence = 5;
 
+    /// <summary>MirrorMaker 2's default <c>emit.checkpoints.interval.seconds</c>.</summary>
+    public const double DefaultCheckpointIntervalSeconds = 60;
+
+    /// <summary>MirrorMaker 2's default <c>groups.exclude</c>: console consumers, Connect's workers and internal groups.</summary>
+    public const string DefaultGroupsExclude = "console-consumer-.*, connect-.*, __.*";
+
+    /// <summary>The source cluster's name in offset syncs and checkpoints when <c>--source.cluster.alias</c> is not given.</summary>
+    public const string DefaultSourceClusterName = "source";
+
     private const string CommandLine = "the command line";
 
     // Records are copied as bytes, as Kafka's MirrorMaker does (it overrides these keys with its byte-array classes).
@@ -42,8 +51,10 @@ public sealed partial class MirrorMakerSettings
     private readonly Dictionary<string, string> _producer;
 
     private MirrorMakerSettings(Dictionary<string, string> consumer, Dictionary<string, string> producer, int numStreams, TopicFilter topics,
-        ReplicationPolicy policy, TimeSpan offsetCommitInterval, bool abortOnSendFailure, AutoOffsetReset autoOffsetReset, IReadOnlyList<string> adjustments)
+        ReplicationPolicy policy, TimeSpan offsetCommitInterval, bool abortOnSendFailure, AutoOffsetReset autoOffsetReset, IReadOnlyList<string> adjustments,
+        CheckpointSettings checkpoints)
     {
+        Checkpoints = checkpoints;
         _consumer = consumer;
         _producer = producer;
         NumStreams = numStreams;
@@ -54,6 +65,12 @@ public sealed partial class MirrorMakerSettings
         AutoOffsetReset = autoOffsetReset;
         Adjustments = adjustments;
     }
+
+    /// <summary>How the source groups' committed offsets are translated to the target.</summary>
+    public CheckpointSettings Checkpoints { get; }
+
+    /// <summary>The source cluster's name in offset syncs and checkpoints: <c>--source.cluster.alias</c>, or "source".</summary>
+    public string SourceClusterName => Policy.SourceClusterAlias ?? DefaultSourceClusterName;
 
     /// <summary>The consumer group of every stream (<c>group.id</c>): the source partitions are shared among the streams, and its committed offsets are where the mirror resumes.</summary>
     public string GroupId => _consumer["group.id"];
@@ -150,8 +167,17 @@ public sealed partial class MirrorMakerSettings
                 "record would be consumed again and mirrored forever. Mirror to another cluster, or use --replication.policy.class " +
                 "DefaultReplicationPolicy with --source.cluster.alias and --target.cluster.alias.");
 
+        if (!(options.EmitCheckpointsIntervalSeconds >= 0.1))
+            throw new MirrorMakerConfigException(CommandLine, "--emit.checkpoints.interval.seconds", options.EmitCheckpointsIntervalSeconds.ToString(CultureInfo.InvariantCulture),
+                $"It must be at least 0.1 seconds (default {DefaultCheckpointIntervalSeconds}); to translate no offsets, give --emit.checkpoints.enabled false.");
+        if (options.SyncGroupOffsetsEnabled && !options.EmitCheckpointsEnabled)
+            throw new MirrorMakerConfigException(CommandLine, "--sync.group.offsets.enabled", "true",
+                "Group offsets are synced from the checkpoints, and --emit.checkpoints.enabled is false: enable both, or neither.");
+        var checkpoints = new CheckpointSettings(options.EmitCheckpointsEnabled, TimeSpan.FromSeconds(options.EmitCheckpointsIntervalSeconds),
+            options.SyncGroupOffsetsEnabled, ReadGroupFilter(options));
+
         return new MirrorMakerSettings(consumer, producer, options.NumStreams, topics, policy,
-            TimeSpan.FromMilliseconds(options.OffsetCommitIntervalMs), options.AbortOnSendFailure, autoOffsetReset, adjustments);
+            TimeSpan.FromMilliseconds(options.OffsetCommitIntervalMs), options.AbortOnSendFailure, autoOffsetReset, adjustments, checkpoints);
     }
 
     private static void RequireFile(string option, string? path)
@@ -308,6 +334,20 @@ public sealed partial class MirrorMakerSettings
         }
     }
 
+    private static TopicFilter ReadGroupFilter(MirrorMakerOptions options)
+    {
+        try
+        {
+            return new TopicFilter(options.Groups ?? ".*", options.GroupsExclude ?? DefaultGroupsExclude);
+        }
+        catch (ArgumentException e)
+        {
+            var (option, value) = e.ParamName == "exclude" ? ("--groups.exclude", options.GroupsExclude) : ("--groups", options.Groups);
+            throw new MirrorMakerConfigException(CommandLine, option, value,
+                $"{FirstSentence(e)} Write a regular expression that matches whole group names, e.g. 'orders-.*|billing'.");
+        }
+    }
+
     private static ReplicationPolicy ReadPolicy(MirrorMakerOptions options)
     {
         var separator = options.ReplicationPolicySeparator ?? ReplicationPolicy.DefaultSeparator;
@@ -377,3 +417,11 @@ public sealed partial class MirrorMakerSettings
         return char.ToUpperInvariant(message[0]) + message[1..] + (message.EndsWith('.') ? "" : ".");
     }
 }
+
+/// <summary>
+/// Checkpoints (MirrorMaker 2's keys): every <see cref="Interval"/> the committed offsets of the source groups
+/// <see cref="Groups"/> matches are translated to target offsets and written to the target's checkpoints topic, and
+/// with <see cref="SyncGroupOffsets"/> committed as the target group's offsets while that group has no members there.
+/// The mirror's own group is never translated: its offsets are the mirror's progress, not a reader's.
+/// </summary>
+public sealed record CheckpointSettings(bool Enabled, TimeSpan Interval, bool SyncGroupOffsets, TopicFilter Groups);

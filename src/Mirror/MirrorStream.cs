@@ -44,7 +44,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private sealed record Consumed(ConsumeResult<byte[]?, byte[]?> Result, string TargetTopic);
 
     /// <summary>The target's answer for a record of <paramref name="Bytes"/> key and value bytes, written on the source at <paramref name="TimestampMs"/>.</summary>
-    private sealed record Delivered(SubmittedRecord Record, Error Error, long Bytes, long TimestampMs);
+    private sealed record Delivered(SubmittedRecord Record, Error Error, long TargetOffset, long Bytes, long TimestampMs);
 
     /// <summary>
     /// The consuming thread found the partition's position out of the source's range and moved it to
@@ -64,7 +64,10 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// <summary>Time to refresh the partitions' lag and, now and then, say how the stream is doing.</summary>
     private sealed record ReportTick;
 
-    private sealed record CommitDone(IReadOnlyList<TopicPartitionOffset> Offsets, Exception? Failure);
+    private sealed record CommitDone(IReadOnlyList<TopicPartitionOffset> Offsets, IReadOnlyList<OffsetSync> FailedSyncs, Exception? Failure);
+
+    /// <summary>The answer to <see cref="Revoking"/>: the offsets safe to commit once <paramref name="SyncsWritten"/> (the partitions' offset syncs) completed.</summary>
+    private sealed record RevokeAnswer(IReadOnlyList<TopicPartitionOffset> Safe, Task SyncsWritten);
 
     /// <summary>The consuming thread ended with this error: the stream fails, and its supervisor restarts it.</summary>
     private sealed record ConsumingFailed(Exception Cause);
@@ -75,6 +78,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private readonly TargetTopics _targetTopics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SubmittedRecords _submitted;
+    private readonly PendingOffsetSyncs _syncs;
     private readonly CancellationTokenSource _stopping = new();
     // Signalled (at most once outstanding) when records in flight drop below the bound, or when the stream stops.
     private readonly SemaphoreSlim _room = new(0, 1);
@@ -110,6 +114,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         _producer = producer;
         _targetTopics = targetTopics;
         _submitted = new SubmittedRecords(settings.AbortOnSendFailure);
+        _syncs = new PendingOffsetSyncs(settings.SourceClusterName);
 
         Receive<Consumed>(HandleConsumed);
         Receive<Delivered>(HandleDelivered);
@@ -122,6 +127,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         });
         Receive<Revoking>(r =>
         {
+            // Asked by a revoke that raced the stream's stop: the asker gave up when the stop cancelled it, and the
+            // stream commits these partitions itself on its way out, so they must stay tracked until then.
+            if (_stopping.IsCancellationRequested) return;
             var safe = new List<TopicPartitionOffset>();
             foreach (var tp in r.Partitions)
             {
@@ -129,14 +137,21 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                 _lags.Remove(tp);
                 if (_submitted.Revoke(tp) is { } offset) safe.Add(new TopicPartitionOffset(tp, offset));
             }
+            _log.Info("stream {0}: revoked {1}; safe to commit: {2}", _stream, string.Join(", ", r.Partitions), safe.Count == 0 ? "nothing" : string.Join(", ", safe));
+            var syncs = _syncs.Take(r.Partitions);
+            foreach (var tp in r.Partitions) _syncs.Forget(tp);
             PublishInFlight();
-            Sender.Tell(safe);
+            Sender.Tell(new RevokeAnswer(safe, WriteSyncsAsync(syncs).ContinueWith(t =>
+            {
+                if (t.Result.Count > 0) throw new MirrorStreamFailedException($"writing {t.Result.Count} offset syncs failed", null);
+            })));
         });
         Receive<Subscribe>(s => Volatile.Write(ref _wanted, s.Topics));
         Receive<CommitTick>(_ => Commit());
         Receive<CommitDone>(d =>
         {
             _committing = false;
+            foreach (var sync in d.FailedSyncs) _syncs.Failed(sync);
             if (d.Failure == null) _submitted.Committed(d.Offsets);
             // A failed commit is retried at the next tick with the offsets then safe: nothing is lost, only re-mirrored after a crash.
             else _log.Warning("stream {0}: committing source offsets failed ({1}); retrying at the next commit", _stream, d.Failure.Message);
@@ -224,8 +239,16 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private void CommitNow(string why)
     {
         var offsets = _submitted.OffsetsToCommit();
+        var syncs = _syncs.Take();
         try
         {
+            // The syncs first: a committed source offset must always be translatable on the target.
+            var write = WriteSyncsAsync(syncs);
+            if (!write.Wait(TimeSpan.FromSeconds(30)) || write.Result.Count > 0)
+            {
+                _log.Warning("stream {0}: {1}; writing the offset syncs to the target failed, so nothing is committed: the next run mirrors again from the commit before", _stream, why);
+                return;
+            }
             if (offsets.Count > 0) _consumer.Commit(offsets);
             _submitted.Committed(offsets);
             _log.Info("stream {0}: {1}; committed {2}", _stream, why, offsets.Count == 0 ? "nothing new" : string.Join(", ", offsets));
@@ -351,7 +374,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         var self = Self;
         var message = new Message<byte[]?, byte[]?> { Key = r.Message!.Key, Value = r.Message.Value, Headers = r.Message.Headers, Timestamp = r.Message.Timestamp };
         long bytes = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0), timestamp = message.Timestamp.UnixTimestampMs;
-        _producer.Produce(new TopicPartition(c.TargetTopic, r.Partition), message, report => self.Tell(new Delivered(record, report.Error, bytes, timestamp)));
+        _producer.Produce(new TopicPartition(c.TargetTopic, r.Partition), message, report => self.Tell(new Delivered(record, report.Error, report.Offset.Value, bytes, timestamp)));
     }
 
     private void HandleDelivered(Delivered d)
@@ -360,6 +383,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         {
             if (_submitted.Acknowledged(d.Record))
             {
+                _syncs.Acknowledged(d.Record.TopicPartition, d.Record.Offset, d.TargetOffset);
                 var tags = MirrorMetrics.Tags(d.Record.TopicPartition);
                 MirrorMetrics.Records.Add(1, tags);
                 MirrorMetrics.Bytes.Add(d.Bytes, tags);
@@ -416,7 +440,39 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         var offsets = _submitted.OffsetsToCommit();
         if (offsets.Count == 0) return;
         _committing = true;
-        _consumer.CommitAsync(offsets).ContinueWith(t => new CommitDone(offsets, t.Exception?.GetBaseException())).PipeTo(Self);
+        var syncs = _syncs.Take();
+        // The offset syncs of everything acknowledged are on the target before the source offsets they cover are committed.
+        WriteSyncsAsync(syncs).ContinueWith(async written =>
+        {
+            if (written.Result.Count > 0)
+                return new CommitDone(offsets, written.Result, new MirrorStreamFailedException($"writing {written.Result.Count} offset syncs to {OffsetSync.Topic} failed", null));
+            try
+            {
+                await _consumer.CommitAsync(offsets).ConfigureAwait(false);
+                return new CommitDone(offsets, [], null);
+            }
+            catch (Exception e)
+            {
+                return new CommitDone(offsets, [], e);
+            }
+        }).Unwrap().PipeTo(Self);
+    }
+
+    /// <summary>Writes the syncs to the target; completes (never faults) with the ones that failed.</summary>
+    private async Task<IReadOnlyList<OffsetSync>> WriteSyncsAsync(IReadOnlyList<OffsetSync> syncs)
+    {
+        if (syncs.Count == 0) return [];
+        var writes = syncs.Select(sync => _producer.ProduceAsync(new TopicPartition(OffsetSync.Topic, 0), new Message<byte[]?, byte[]?> { Key = sync.Key(), Value = sync.Value() })).ToList();
+        try
+        {
+            await Task.WhenAll(writes).ConfigureAwait(false);
+            return [];
+        }
+        catch (Exception e)
+        {
+            _log.Warning("stream {0}: writing offset syncs to {1} failed ({2}); they are written again before the next commit", _stream, OffsetSync.Topic, e.Message);
+            return syncs.Where((_, i) => !writes[i].IsCompletedSuccessfully).ToList();
+        }
     }
 
     /// <summary>
@@ -455,8 +511,19 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         _producer.Flush(TimeSpan.FromSeconds(30));
         // Asked after the flush: every answer the flush waited for is already in the actor's mailbox, ahead of this. A
         // stream that is stopping answers no more; it commits on its own way out.
-        var safe = self.Ask<List<TopicPartitionOffset>>(new Revoking(partitions), TimeSpan.FromSeconds(30), _stopping.Token).GetAwaiter().GetResult();
-        if (safe.Count > 0) consumer.Commit(safe);
+        var answer = self.Ask<RevokeAnswer>(new Revoking(partitions), TimeSpan.FromSeconds(30), _stopping.Token).GetAwaiter().GetResult();
+        if (answer.Safe.Count == 0) return;
+        try
+        {
+            answer.SyncsWritten.Wait(TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException e)
+        {
+            // Without the syncs the offsets could not be translated on the target: commit nothing; the next owner mirrors the window again.
+            _log.Warning("stream {0}: the revoked partitions' offset syncs were not written ({1}); their offsets are not committed", _stream, e.GetBaseException().Message);
+            return;
+        }
+        consumer.Commit(answer.Safe);
     }
 }
 

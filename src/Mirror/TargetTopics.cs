@@ -45,6 +45,23 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
         }
     }
 
+    /// <summary>
+    /// Creates one of the mirror's own topics on the target (offset syncs, checkpoints) when it does not exist: one
+    /// partition, compacted, so that the latest record of each key is kept for good.
+    /// </summary>
+    public async Task EnsureInternalAsync(string name)
+    {
+        if (PartitionCount(await target.GetMetadataAsync(), name) != null) return;
+        try
+        {
+            await target.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1, Configs = new() { ["cleanup.policy"] = "compact" } }]);
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.TopicAlreadyExists)
+        {
+            // another mirror created it meanwhile
+        }
+    }
+
     private static int? PartitionCount(ClusterMetadata metadata, string topic) =>
         metadata.Topics.FirstOrDefault(t => t.Topic == topic)?.Partitions.Count;
 }

@@ -19,9 +19,9 @@ namespace AkkaBroker.Tests.Mirror;
 /// </summary>
 public class MirrorMakerSpec(ITestOutputHelper output)
 {
-    private static MirrorMakerSettings Settings(BrokerFixture source, BrokerFixture target) =>
+    private static MirrorMakerSettings Settings(BrokerFixture source, BrokerFixture target, Func<MirrorMakerOptions, MirrorMakerOptions>? with = null) =>
         MirrorMakerSettings.Create(
-            new MirrorMakerOptions { NumStreams = 2, Include = "orders|events", OffsetCommitIntervalMs = 500 },
+            (with ?? (o => o))(new MirrorMakerOptions { NumStreams = 2, Include = "orders|events", OffsetCommitIntervalMs = 500 }),
             new Dictionary<string, string> { ["bootstrap.servers"] = source.Bootstrap, ["group.id"] = "mirror", ["auto.offset.reset"] = "earliest" },
             new Dictionary<string, string> { ["bootstrap.servers"] = target.Bootstrap, ["linger.ms"] = "5" });
 
@@ -220,5 +220,54 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 0 }).Build();
         for (var i = from; i < from + count; i++)
             await producer.ProduceAsync(topic, new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
+    }
+
+    /// <summary>
+    /// A source group's committed offsets are translated to the target exactly, although the target partition holds
+    /// other records first, and committed for the group there; a consumer of that group on the target then starts at
+    /// the record after the last one it committed on the source.
+    /// </summary>
+    [Fact]
+    public async Task A_source_groups_offsets_are_translated_and_synced_so_it_resumes_on_the_target_at_the_next_record()
+    {
+        await using var source = await BrokerFixture.StartAsync();
+        await using var target = await BrokerFixture.StartAsync();
+        using var sourceAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = source.Bootstrap }).Build();
+        using var targetAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = target.Bootstrap }).Build();
+        await sourceAdmin.CreateTopicsAsync([new TopicSpecification { Name = "orders", NumPartitions = 2 }]);
+        await targetAdmin.CreateTopicsAsync([new TopicSpecification { Name = "orders", NumPartitions = 2 }]);
+        await ProduceAsync(source, "orders", 0, 400, 2);
+        // Records already on the target's partition 0: its offsets differ from the source's by 25.
+        using (var local = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = target.Bootstrap }).Build())
+            for (var i = 0; i < 25; i++) await local.ProduceAsync(new TopicPartition("orders", 0), new Message<string, string> { Key = "local", Value = "local" });
+        // The application's group read 70 records of partition 0 and 130 of partition 1 on the source.
+        await sourceAdmin.AlterConsumerGroupOffsetsAsync("app", [new TopicPartitionOffset("orders", 0, new Offset(70)), new TopicPartitionOffset("orders", 1, new Offset(130))]);
+
+        var mirror = StartMirror(Settings(source, target, o => o with { SyncGroupOffsetsEnabled = true, EmitCheckpointsIntervalSeconds = 0.5 }));
+        try
+        {
+            var synced = await ThreeBrokerCluster.WaitForAsync(async () =>
+            {
+                var offsets = (await targetAdmin.DescribeConsumerGroupAsync("app")).CommittedOffsets;
+                return offsets.Count == 2 ? offsets.OrderBy(o => o.Partition).Select(o => o.Offset.Value).ToArray() : null;
+            }, "the group's offsets synced on the target");
+            Assert.Equal([95L, 130L], synced);
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+
+        // The group, moved to the target, reads on from the records after its source commits.
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = target.Bootstrap, GroupId = "app" }).Build();
+        consumer.Subscribe("orders");
+        var first = new Dictionary<int, string>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (first.Count < 2 && DateTime.UtcNow < deadline)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { Message: { } m } r) first.TryAdd(r.Partition, m.Key);
+        // ProduceAsync put record i on partition i % 2: partition 0's offset 70 holds record 140, partition 1's 130 record 261.
+        Assert.Equal("k140", first.GetValueOrDefault(0));
+        Assert.Equal("k261", first.GetValueOrDefault(1));
+        consumer.Close();
     }
 }

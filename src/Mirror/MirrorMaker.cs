@@ -15,7 +15,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     public static Props Props(MirrorMakerSettings settings) => Akka.Actor.Props.Create(() => new MirrorMaker(settings));
 
     /// <summary>How often the source's topics are listed, so a new matching topic is mirrored within this time (and a few seconds of rebalance).</summary>
-    public static readonly TimeSpan TopicRefreshInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan TopicRefreshInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>Stop gracefully: every stream commits what the target acknowledged and leaves the group; then the actor system terminates.</summary>
     public sealed record Shutdown;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaBroker.Client;
 using AkkaBroker.Mirror;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -33,11 +34,14 @@ internal static class MirrorMakerCommand
         var syncGroupOffsets = new Option<bool>("--sync.group.offsets.enabled") { Description = "Commit the translated offsets as the target group's, while it has no members on the target", DefaultValueFactory = _ => false };
         var groups = new Option<string?>("--groups") { Description = "Regular expression of the source groups to translate (default: every group)" };
         var groupsExclude = new Option<string?>("--groups.exclude") { Description = $"Groups not to translate (default: {MirrorMakerSettings.DefaultGroupsExclude})" };
+        var emitHeartbeats = new Option<bool>("--emit.heartbeats.enabled") { Description = "Write a heartbeat to the source's heartbeats topic and mirror it to {source.cluster.alias}.heartbeats", DefaultValueFactory = _ => true };
+        var heartbeatInterval = new Option<double>("--emit.heartbeats.interval.seconds") { Description = "How often a heartbeat is written", DefaultValueFactory = _ => 1 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Serve the mirror's metrics (lag, latency, records, batch and fetch sizes) for Prometheus on this port; 0: off", DefaultValueFactory = _ => 0 };
         var metricsHost = new Option<string>("--metrics-host") { Description = "Address the metrics endpoint listens on", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("mirror-maker", "Mirror topics from one cluster to another (Kafka's MirrorMaker), committing only what the target acknowledged.")
             { consumerConfig, producerConfig, numStreams, include, exclude, commitInterval, abortOnSendFailure, policy, sourceAlias, targetAlias, separator,
-              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, metricsPort, metricsHost };
+              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, emitHeartbeats, heartbeatInterval, metricsPort, metricsHost };
+        command.Subcommands.Add(CreateStatus());
         command.SetAction(async (parse, _) =>
         {
             MirrorMakerSettings settings;
@@ -51,6 +55,7 @@ internal static class MirrorMakerCommand
                     SourceClusterAlias = parse.GetValue(sourceAlias), TargetClusterAlias = parse.GetValue(targetAlias), ReplicationPolicySeparator = parse.GetValue(separator),
                     EmitCheckpointsEnabled = parse.GetValue(emitCheckpoints), EmitCheckpointsIntervalSeconds = parse.GetValue(checkpointInterval),
                     SyncGroupOffsetsEnabled = parse.GetValue(syncGroupOffsets), Groups = parse.GetValue(groups), GroupsExclude = parse.GetValue(groupsExclude),
+                    EmitHeartbeatsEnabled = parse.GetValue(emitHeartbeats), EmitHeartbeatsIntervalSeconds = parse.GetValue(heartbeatInterval),
                 });
             }
             catch (MirrorMakerConfigException e)
@@ -99,5 +104,61 @@ internal static class MirrorMakerCommand
             return stopped ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>mirror-maker status</c>: where a mirror stands, read from both clusters with the mirror's own two files: per
+    /// source partition the source's end offset, the offset mirrored and committed, the lag, and the target's end
+    /// offset; and the age of the newest mirrored heartbeat.
+    /// </summary>
+    private static Command CreateStatus()
+    {
+        var consumerConfig = new Option<string>("--consumer.config") { Description = "The mirror's consumer properties file (source cluster and group.id)", Required = true };
+        var producerConfig = new Option<string>("--producer.config") { Description = "The mirror's producer properties file (target cluster)", Required = true };
+        var include = new Option<string?>("--include", "--whitelist") { Description = "Topics to show (default: every topic the mirror's policy mirrors)" };
+        var exclude = new Option<string?>("--exclude", "--blacklist") { Description = "Topics not to show" };
+        var policy = new Option<string?>("--replication.policy.class") { Description = "The mirror's replication policy" };
+        var sourceAlias = new Option<string?>("--source.cluster.alias") { Description = "The mirror's source cluster alias" };
+        var targetAlias = new Option<string?>("--target.cluster.alias") { Description = "The mirror's target cluster alias" };
+        var separator = new Option<string?>("--replication.policy.separator") { Description = "The mirror's separator" };
+        var status = new Command("status", "Show how far a mirror has copied each source partition (source end, mirrored, lag, target end) and its newest heartbeat's age.")
+            { consumerConfig, producerConfig, include, exclude, policy, sourceAlias, targetAlias, separator };
+        status.SetAction(async (parse, _) =>
+        {
+            MirrorMakerSettings settings;
+            try
+            {
+                settings = MirrorMakerSettings.Load(new MirrorMakerOptions
+                {
+                    ConsumerConfig = parse.GetValue(consumerConfig), ProducerConfig = parse.GetValue(producerConfig),
+                    Include = parse.GetValue(include) ?? ".*", Exclude = parse.GetValue(exclude), ReplicationPolicyClass = parse.GetValue(policy),
+                    SourceClusterAlias = parse.GetValue(sourceAlias), TargetClusterAlias = parse.GetValue(targetAlias), ReplicationPolicySeparator = parse.GetValue(separator),
+                });
+            }
+            catch (MirrorMakerConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            MirrorStatus.Report report;
+            try
+            {
+                report = await MirrorStatus.ReadAsync(settings, TimeSpan.FromSeconds(30));
+            }
+            catch (Exception e) when (e is KafkaException or TimeoutException)
+            {
+                await Console.Error.WriteLineAsync($"error: reading the mirror's status failed: {e.Message}");
+                return 1;
+            }
+            Console.WriteLine($"{"TOPIC",-30} {"PARTITION",9} {"SOURCE-END",12} {"MIRRORED",12} {"LAG",10}  {"TARGET-TOPIC",-30} {"TARGET-END",12}");
+            foreach (var p in report.Partitions)
+                Console.WriteLine($"{p.Source.Topic,-30} {p.Source.Partition,9} {p.SourceEnd,12} {p.Mirrored?.ToString() ?? "-",12} {p.Lag,10}  {p.TargetTopic,-30} {p.TargetEnd?.ToString() ?? "-",12}");
+            Console.WriteLine($"total lag: {report.Partitions.Sum(p => p.Lag)} records in group {settings.GroupId}");
+            Console.WriteLine(report.HeartbeatAge is { } age
+                ? $"newest heartbeat on the target ({report.HeartbeatsTopic}): {age.TotalSeconds:F1} s old"
+                : $"no heartbeat on the target yet ({report.HeartbeatsTopic})");
+            return 0;
+        });
+        return status;
     }
 }

@@ -46,7 +46,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
             _log.Info("mirror stopping: each stream commits what the target acknowledged");
             Timers.Cancel(nameof(RefreshTopics));
             Timers.Cancel(nameof(EnsureInternalTopics));
-            if (!Context.Child("checkpoints").IsNobody()) Context.Stop(Context.Child("checkpoints"));
+            foreach (var helper in new[] { "checkpoints", "heartbeats" })
+                if (!Context.Child(helper).IsNobody()) Context.Stop(Context.Child(helper));
             var streams = Context.GetChildren().Where(c => c.Path.Name.StartsWith("stream-", StringComparison.Ordinal)).ToList();
             foreach (var stream in streams) stream.Tell(new MirrorStream.StopStream());
             Become(() =>
@@ -83,7 +84,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
                 _log.Warning("listing the source's topics failed ({0}); the mirror goes on with the topics it has", l.Failure);
                 return;
             }
-            var topics = l.Metadata.Topics.Select(t => t.Topic).Where(_settings.ShouldMirror).OrderBy(t => t, StringComparer.Ordinal).ToArray();
+            var topics = l.Metadata.Topics.Select(t => t.Topic).Where(_settings.ShouldConsume).OrderBy(t => t, StringComparer.Ordinal).ToArray();
             if (topics.SequenceEqual(_topics)) return;
             _log.Info("mirroring topics: {0}", topics.Length == 0 ? "none yet" : string.Join(", ", topics));
             _topics = topics;
@@ -115,6 +116,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
             Context.Watch(Context.ActorOf(MirrorStream.Props(_settings, i, _producer, _targetTopics), $"stream-{i}"));
         if (_settings.Checkpoints.Enabled)
             Context.ActorOf(MirrorCheckpoints.Props(_settings, _producer, _sourceAdmin, _targetAdmin), "checkpoints");
+        if (_settings.HeartbeatInterval is { } interval)
+            Context.ActorOf(MirrorHeartbeats.Props(_settings, interval, _sourceAdmin), "heartbeats");
         Timers.StartPeriodicTimer(nameof(RefreshTopics), new RefreshTopics(), TopicRefreshInterval);
         Self.Tell(new RefreshTopics());
         _log.Info("mirroring {0} in group {1} with {2} streams; target topics named by {3}", _settings.Topics, _settings.GroupId, _settings.NumStreams, _settings.Policy);

@@ -66,4 +66,10 @@ public sealed record MirrorMakerOptions
 
     /// <summary><c>--groups.exclude</c>: groups not to translate. Default MirrorMaker 2's: <c>console-consumer-.*, connect-.*, __.*</c>.</summary>
     public string? GroupsExclude { get; init; }
+
+    /// <summary><c>--emit.heartbeats.enabled</c> (MirrorMaker 2's key): write a heartbeat to the source's heartbeats topic and mirror it. Default true.</summary>
+    public bool EmitHeartbeatsEnabled { get; init; } = true;
+
+    /// <summary><c>--emit.heartbeats.interval.seconds</c>: how often a heartbeat is written. Default 1, as in MirrorMaker 2.</summary>
+    public double EmitHeartbeatsIntervalSeconds { get; init; } = 1;
 }

@@ -52,9 +52,10 @@ public sealed partial class MirrorMakerSettings
 
     private MirrorMakerSettings(Dictionary<string, string> consumer, Dictionary<string, string> producer, int numStreams, TopicFilter topics,
         ReplicationPolicy policy, TimeSpan offsetCommitInterval, bool abortOnSendFailure, AutoOffsetReset autoOffsetReset, IReadOnlyList<string> adjustments,
-        CheckpointSettings checkpoints)
+        CheckpointSettings checkpoints, TimeSpan? heartbeatInterval)
     {
         Checkpoints = checkpoints;
+        HeartbeatInterval = heartbeatInterval;
         _consumer = consumer;
         _producer = producer;
         NumStreams = numStreams;
@@ -65,6 +66,9 @@ public sealed partial class MirrorMakerSettings
         AutoOffsetReset = autoOffsetReset;
         Adjustments = adjustments;
     }
+
+    /// <summary>How often a heartbeat is written to the source's heartbeats topic (and mirrored), or null when heartbeats are off.</summary>
+    public TimeSpan? HeartbeatInterval { get; }
 
     /// <summary>How the source groups' committed offsets are translated to the target.</summary>
     public CheckpointSettings Checkpoints { get; }
@@ -129,6 +133,9 @@ public sealed partial class MirrorMakerSettings
     /// <summary>Whether <paramref name="topic"/> is mirrored: the user's filter includes it and the policy allows it (not internal, not heartbeats, not come from the target).</summary>
     public bool ShouldMirror(string topic) => Topics.IsIncluded(topic) && Policy.ShouldMirror(topic);
 
+    /// <summary>Whether the stream consumes <paramref name="topic"/>: a topic the user asked for, or the heartbeats topic while heartbeats are on.</summary>
+    public bool ShouldConsume(string topic) => ShouldMirror(topic) || (HeartbeatInterval != null && topic == Policy.HeartbeatsTopic);
+
     /// <summary>Reads both properties files named by <paramref name="options"/> and checks everything.</summary>
     /// <exception cref="MirrorMakerConfigException">a file is missing or unreadable, or a setting is refused.</exception>
     public static MirrorMakerSettings Load(MirrorMakerOptions options)
@@ -176,8 +183,13 @@ public sealed partial class MirrorMakerSettings
         var checkpoints = new CheckpointSettings(options.EmitCheckpointsEnabled, TimeSpan.FromSeconds(options.EmitCheckpointsIntervalSeconds),
             options.SyncGroupOffsetsEnabled, ReadGroupFilter(options));
 
+        if (!(options.EmitHeartbeatsIntervalSeconds >= 0.1))
+            throw new MirrorMakerConfigException(CommandLine, "--emit.heartbeats.interval.seconds", options.EmitHeartbeatsIntervalSeconds.ToString(CultureInfo.InvariantCulture),
+                "It must be at least 0.1 seconds (default 1); to write no heartbeats, give --emit.heartbeats.enabled false.");
+        var heartbeats = options.EmitHeartbeatsEnabled ? TimeSpan.FromSeconds(options.EmitHeartbeatsIntervalSeconds) : (TimeSpan?)null;
+
         return new MirrorMakerSettings(consumer, producer, options.NumStreams, topics, policy,
-            TimeSpan.FromMilliseconds(options.OffsetCommitIntervalMs), options.AbortOnSendFailure, autoOffsetReset, adjustments, checkpoints);
+            TimeSpan.FromMilliseconds(options.OffsetCommitIntervalMs), options.AbortOnSendFailure, autoOffsetReset, adjustments, checkpoints, heartbeats);
     }
 
     private static void RequireFile(string option, string? path)

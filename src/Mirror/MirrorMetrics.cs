@@ -38,8 +38,15 @@ public static class MirrorMetrics
     private static readonly string[] ClientMetricNames =
         ["batch-size-avg", "batch-size-max", "record-send-rate", "request-latency-avg", "fetch-size-avg", "fetch-size-max", "fetch-rate"];
 
+    private static long _newestHeartbeatMs = -1;
+
     static MirrorMetrics()
     {
+        Meter.CreateObservableGauge("akkabroker.mirror.heartbeat_age", () =>
+                Interlocked.Read(ref _newestHeartbeatMs) is var newest and >= 0
+                    ? [new Measurement<double>((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - newest) / 1000.0)]
+                    : Array.Empty<Measurement<double>>(), "s",
+            "Age of the newest heartbeat the target acknowledged: grows while any part of the path (source, mirror, target) is down or behind");
         Meter.CreateObservableGauge("akkabroker.mirror.lag", () => Lags.Select(kv => new Measurement<long>(kv.Value, Tags(kv.Key))), "{record}",
             "Records on the source not yet mirrored (the partition's high watermark minus the mirrored offset), by source topic and partition");
         foreach (var name in ClientMetricNames)
@@ -56,6 +63,14 @@ public static class MirrorMetrics
 
     /// <summary>The tag naming a stream.</summary>
     public static KeyValuePair<string, object?> StreamTag(int stream) => new("stream", stream);
+
+    /// <summary>The target acknowledged a heartbeat written on the source at <paramref name="timestampMs"/>.</summary>
+    public static void HeartbeatMirrored(long timestampMs)
+    {
+        long seen;
+        do seen = Interlocked.Read(ref _newestHeartbeatMs);
+        while (timestampMs > seen && Interlocked.CompareExchange(ref _newestHeartbeatMs, timestampMs, seen) != seen);
+    }
 
     /// <summary>Sets a source partition's lag in records.</summary>
     public static void SetLag(TopicPartition tp, long lag) => Lags[tp] = lag;

@@ -389,6 +389,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                 MirrorMetrics.Bytes.Add(d.Bytes, tags);
                 MirrorMetrics.ReplicationLatency.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - d.TimestampMs), tags);
                 _mirroredSinceSummary++;
+                if (d.Record.TopicPartition.Topic == _settings.Policy.HeartbeatsTopic) MirrorMetrics.HeartbeatMirrored(d.TimestampMs);
             }
         }
         else

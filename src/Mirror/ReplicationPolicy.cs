@@ -65,14 +65,24 @@ public abstract class ReplicationPolicy
     /// <summary><c>replication.policy.separator</c> (identity: the default, used only to recognise heartbeats mirrored by MirrorMaker 2).</summary>
     public string Separator { get; }
 
-    /// <summary>The heartbeats topic's name, never mirrored.</summary>
+    /// <summary>The heartbeats topic's name: the mirror writes its heartbeats there on the source and mirrors them; other topics of that name are not mirrored.</summary>
     public string HeartbeatsTopic { get; }
 
     /// <summary>True when target topics have their source topics' names (identity), so the policy cannot tell a mirrored topic from an original one.</summary>
     public abstract bool KeepsTopicNames { get; }
 
-    /// <summary>The name <paramref name="sourceTopic"/> gets on the target cluster.</summary>
-    public abstract string TargetTopic(string sourceTopic);
+    /// <summary>
+    /// The name <paramref name="sourceTopic"/> gets on the target cluster. The heartbeats topic always becomes
+    /// <c>{source alias}{separator}heartbeats</c> (as in MirrorMaker 2, identity policy included), so that the target
+    /// tells apart the heartbeats of each cluster that mirrors into it.
+    /// </summary>
+    public string TargetTopic(string sourceTopic) => sourceTopic == HeartbeatsTopic ? HeartbeatsTargetTopic : RemoteTopic(sourceTopic);
+
+    /// <summary>Where the source's heartbeats arrive on the target.</summary>
+    public string HeartbeatsTargetTopic => (SourceClusterAlias ?? MirrorMakerSettings.DefaultSourceClusterName) + Separator + HeartbeatsTopic;
+
+    /// <summary>The target name of an ordinary topic.</summary>
+    protected abstract string RemoteTopic(string sourceTopic);
 
     /// <summary>
     /// The alias of the cluster <paramref name="topic"/>'s name says it was mirrored from (<c>us-west</c> for
@@ -119,7 +129,7 @@ public abstract class ReplicationPolicy
     {
         public override string Name => "IdentityReplicationPolicy";
         public override bool KeepsTopicNames => true;
-        public override string TargetTopic(string sourceTopic) => sourceTopic;
+        protected override string RemoteTopic(string sourceTopic) => sourceTopic;
         public override string? TopicSource(string topic) => null;
         public override string? UpstreamTopic(string topic) => null;
     }
@@ -130,7 +140,7 @@ public abstract class ReplicationPolicy
         public override string Name => "DefaultReplicationPolicy";
         public override bool KeepsTopicNames => false;
 
-        public override string TargetTopic(string sourceTopic) => SourceClusterAlias + Separator + sourceTopic;
+        protected override string RemoteTopic(string sourceTopic) => SourceClusterAlias + Separator + sourceTopic;
 
         // Unlike Java's String.split in Kafka's policy, an empty alias or an empty rest does not make a remote topic:
         // ".orders" and "us-west." name no cluster.

@@ -133,6 +133,14 @@ public class MirrorMakerTests(ITestOutputHelper output)
                 var first = ReadAt(targetBootstrap, Topic, partition, translated[partition]);
                 Assert.True(expected == first, $"partition {partition}: the group committed source offset {sourceOffset} ({expected}); at its translated target offset {translated[partition]} is {first}");
             }
+            // The status view, read from both clusters: every source partition with its lag, and a fresh heartbeat.
+            var status = await BrokerProcess.RunToolAsync(null, "mirror-maker", "status", "--consumer.config", consumerConfig, "--producer.config", producerConfig, "--include", "orders|late");
+            output.WriteLine(status.Stdout);
+            Assert.True(status.ExitCode == 0, status.Stderr);
+            for (var p = 0; p < Partitions; p++) Assert.Matches($@"(?m)^orders\s+{p}\s+\d+\s+\d+\s+\d+\s+orders\s+\d+", status.Stdout);
+            var heartbeat = System.Text.RegularExpressions.Regex.Match(status.Stdout, @"newest heartbeat on the target \(source\.heartbeats\): ([\d.]+) s old");
+            Assert.True(heartbeat.Success, status.Stdout);
+            Assert.True(double.Parse(heartbeat.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) < 10, status.Stdout);
             output.WriteLine("app group translated: " + string.Join(", ", appCommitted.Select(kv => $"{kv.Key}: {kv.Value} -> {translated[kv.Key]}")));
         }
         finally

@@ -134,6 +134,15 @@ public class ReplicationPolicyTests
     }
 
     [Fact]
+    public void Heartbeats_arrive_on_the_target_under_the_source_alias_whatever_the_policy()
+    {
+        Assert.Equal("A.heartbeats", AToB.TargetTopic("heartbeats"));
+        Assert.Equal("source.heartbeats", ReplicationPolicy.Identity().TargetTopic("heartbeats"));
+        Assert.Equal("west.heartbeats", ReplicationPolicy.Identity("west").TargetTopic("heartbeats"));
+        Assert.Equal("orders", ReplicationPolicy.Identity("west").TargetTopic("orders"));
+    }
+
+    [Fact]
     public void The_heartbeats_topic_name_can_be_changed()
     {
         var policy = ReplicationPolicy.Prefixed("A", "B", heartbeatsTopic: "mm-heartbeats");

@@ -36,11 +36,13 @@ internal static class MirrorMakerCommand
         var groupsExclude = new Option<string?>("--groups.exclude") { Description = $"Groups not to translate (default: {MirrorMakerSettings.DefaultGroupsExclude})" };
         var emitHeartbeats = new Option<bool>("--emit.heartbeats.enabled") { Description = "Write a heartbeat to the source's heartbeats topic and mirror it to {source.cluster.alias}.heartbeats", DefaultValueFactory = _ => true };
         var heartbeatInterval = new Option<double>("--emit.heartbeats.interval.seconds") { Description = "How often a heartbeat is written", DefaultValueFactory = _ => 1 };
+        var syncConfigs = new Option<bool>("--sync.topic.configs.enabled") { Description = "Copy changes of the source topics' configs to the target", DefaultValueFactory = _ => true };
+        var syncConfigsInterval = new Option<double>("--sync.topic.configs.interval.seconds") { Description = "How often topic configs are compared", DefaultValueFactory = _ => 600 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Serve the mirror's metrics (lag, latency, records, batch and fetch sizes) for Prometheus on this port; 0: off", DefaultValueFactory = _ => 0 };
         var metricsHost = new Option<string>("--metrics-host") { Description = "Address the metrics endpoint listens on", DefaultValueFactory = _ => "127.0.0.1" };
         var command = new Command("mirror-maker", "Mirror topics from one cluster to another (Kafka's MirrorMaker), committing only what the target acknowledged.")
             { consumerConfig, producerConfig, numStreams, include, exclude, commitInterval, abortOnSendFailure, policy, sourceAlias, targetAlias, separator,
-              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, emitHeartbeats, heartbeatInterval, metricsPort, metricsHost };
+              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, emitHeartbeats, heartbeatInterval, syncConfigs, syncConfigsInterval, metricsPort, metricsHost };
         command.Subcommands.Add(CreateStatus());
         command.SetAction(async (parse, _) =>
         {
@@ -56,6 +58,7 @@ internal static class MirrorMakerCommand
                     EmitCheckpointsEnabled = parse.GetValue(emitCheckpoints), EmitCheckpointsIntervalSeconds = parse.GetValue(checkpointInterval),
                     SyncGroupOffsetsEnabled = parse.GetValue(syncGroupOffsets), Groups = parse.GetValue(groups), GroupsExclude = parse.GetValue(groupsExclude),
                     EmitHeartbeatsEnabled = parse.GetValue(emitHeartbeats), EmitHeartbeatsIntervalSeconds = parse.GetValue(heartbeatInterval),
+                    SyncTopicConfigsEnabled = parse.GetValue(syncConfigs), SyncTopicConfigsIntervalSeconds = parse.GetValue(syncConfigsInterval),
                 });
             }
             catch (MirrorMakerConfigException e)

@@ -29,6 +29,11 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
 
     private sealed record EnsureInternalTopics;
 
+    private sealed record SyncTopicConfigs;
+
+    /// <summary>What a partition or config sync changed on the target, or why it failed.</summary>
+    private sealed record TargetSynced(string What, IReadOnlyList<string> Changes, Exception? Failure);
+
     private readonly MirrorMakerSettings _settings;
     private IReadOnlyList<string> _topics = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -46,6 +51,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
             _log.Info("mirror stopping: each stream commits what the target acknowledged");
             Timers.Cancel(nameof(RefreshTopics));
             Timers.Cancel(nameof(EnsureInternalTopics));
+            Timers.Cancel(nameof(SyncTopicConfigs));
             foreach (var helper in new[] { "checkpoints", "heartbeats" })
                 if (!Context.Child(helper).IsNobody()) Context.Stop(Context.Child(helper));
             var streams = Context.GetChildren().Where(c => c.Path.Name.StartsWith("stream-", StringComparison.Ordinal)).ToList();
@@ -60,6 +66,12 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
                 ReceiveAny(_ => { });
             });
             if (streams.Count == 0) Context.System.Terminate();
+        });
+        Receive<SyncTopicConfigs>(_ => Report("topic configs", _targetTopics.SyncConfigsAsync(_topics)));
+        Receive<TargetSynced>(s =>
+        {
+            if (s.Failure != null) _log.Warning("syncing {0} to the target failed ({1}); trying again at the next pass", s.What, s.Failure.Message);
+            foreach (var change in s.Changes) _log.Info("synced {0} to the target: {1}", s.What, change);
         });
         Receive<MirrorStream.WantTopics>(_ => Sender.Tell(new MirrorStream.Subscribe(_topics)));
         Receive<EnsureInternalTopics>(_ => Task.WhenAll(_targetTopics.EnsureInternalAsync(OffsetSync.Topic), _targetTopics.EnsureInternalAsync(Checkpoint.Topic))
@@ -85,6 +97,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
                 return;
             }
             var topics = l.Metadata.Topics.Select(t => t.Topic).Where(_settings.ShouldConsume).OrderBy(t => t, StringComparer.Ordinal).ToArray();
+            // Partitions added on the source are added on the target (the streams' producer waits for them meanwhile).
+            Report("partitions", _targetTopics.SyncPartitionsAsync(l.Metadata, topics));
             if (topics.SequenceEqual(_topics)) return;
             _log.Info("mirroring topics: {0}", topics.Length == 0 ? "none yet" : string.Join(", ", topics));
             _topics = topics;
@@ -106,6 +120,9 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
         Self.Tell(new EnsureInternalTopics());
     }
 
+    private void Report(string what, Task<IReadOnlyList<string>> sync) =>
+        sync.ContinueWith(t => new TargetSynced(what, t.IsCompletedSuccessfully ? t.Result : [], t.Exception?.GetBaseException())).PipeTo(Self);
+
     /// <summary>
     /// Starts the streams (and the checkpoints) once the offset syncs topic exists: a stream writes syncs before every
     /// commit, and a sync topic created by a first write would not be compacted.
@@ -119,6 +136,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
         if (_settings.HeartbeatInterval is { } interval)
             Context.ActorOf(MirrorHeartbeats.Props(_settings, interval, _sourceAdmin), "heartbeats");
         Timers.StartPeriodicTimer(nameof(RefreshTopics), new RefreshTopics(), TopicRefreshInterval);
+        if (_settings.TopicConfigSyncInterval is { } configSync) Timers.StartPeriodicTimer(nameof(SyncTopicConfigs), new SyncTopicConfigs(), configSync);
         Self.Tell(new RefreshTopics());
         _log.Info("mirroring {0} in group {1} with {2} streams; target topics named by {3}", _settings.Topics, _settings.GroupId, _settings.NumStreams, _settings.Policy);
     }

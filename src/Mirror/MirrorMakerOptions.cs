@@ -72,4 +72,10 @@ public sealed record MirrorMakerOptions
 
     /// <summary><c>--emit.heartbeats.interval.seconds</c>: how often a heartbeat is written. Default 1, as in MirrorMaker 2.</summary>
     public double EmitHeartbeatsIntervalSeconds { get; init; } = 1;
+
+    /// <summary><c>--sync.topic.configs.enabled</c> (MirrorMaker 2's key): copy changes of the source topics' configs to the target. Default true.</summary>
+    public bool SyncTopicConfigsEnabled { get; init; } = true;
+
+    /// <summary><c>--sync.topic.configs.interval.seconds</c>: how often topic configs are compared. Default 600, as in MirrorMaker 2.</summary>
+    public double SyncTopicConfigsIntervalSeconds { get; init; } = 600;
 }

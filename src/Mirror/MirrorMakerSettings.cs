@@ -29,6 +29,9 @@ public sealed partial class MirrorMakerSettings
     /// <summary>The most <c>max.in.flight.requests.per.connection</c> idempotence keeps in order (Kafka's limit).</summary>
     public const int MaxInFlightWithIdempotence = 5;
 
+    /// <summary>The mirror's consumers look for added partitions this often unless the consumer file says otherwise.</summary>
+    public const int DefaultConsumerMetadataMaxAgeMs = 5000;
+
     /// <summary>MirrorMaker 2's default <c>emit.checkpoints.interval.seconds</c>.</summary>
     public const double DefaultCheckpointIntervalSeconds = 60;
 
@@ -52,8 +55,9 @@ public sealed partial class MirrorMakerSettings
 
     private MirrorMakerSettings(Dictionary<string, string> consumer, Dictionary<string, string> producer, int numStreams, TopicFilter topics,
         ReplicationPolicy policy, TimeSpan offsetCommitInterval, bool abortOnSendFailure, AutoOffsetReset autoOffsetReset, IReadOnlyList<string> adjustments,
-        CheckpointSettings checkpoints, TimeSpan? heartbeatInterval)
+        CheckpointSettings checkpoints, TimeSpan? heartbeatInterval, TimeSpan? topicConfigSyncInterval)
     {
+        TopicConfigSyncInterval = topicConfigSyncInterval;
         Checkpoints = checkpoints;
         HeartbeatInterval = heartbeatInterval;
         _consumer = consumer;
@@ -66,6 +70,9 @@ public sealed partial class MirrorMakerSettings
         AutoOffsetReset = autoOffsetReset;
         Adjustments = adjustments;
     }
+
+    /// <summary>How often the source topics' configs are copied to the target when they changed, or null when they are not.</summary>
+    public TimeSpan? TopicConfigSyncInterval { get; }
 
     /// <summary>How often a heartbeat is written to the source's heartbeats topic (and mirrored), or null when heartbeats are off.</summary>
     public TimeSpan? HeartbeatInterval { get; }
@@ -188,8 +195,13 @@ public sealed partial class MirrorMakerSettings
                 "It must be at least 0.1 seconds (default 1); to write no heartbeats, give --emit.heartbeats.enabled false.");
         var heartbeats = options.EmitHeartbeatsEnabled ? TimeSpan.FromSeconds(options.EmitHeartbeatsIntervalSeconds) : (TimeSpan?)null;
 
+        if (!(options.SyncTopicConfigsIntervalSeconds >= 0.1))
+            throw new MirrorMakerConfigException(CommandLine, "--sync.topic.configs.interval.seconds", options.SyncTopicConfigsIntervalSeconds.ToString(CultureInfo.InvariantCulture),
+                "It must be at least 0.1 seconds (default 600); to copy no config changes, give --sync.topic.configs.enabled false.");
+        var configSync = options.SyncTopicConfigsEnabled ? TimeSpan.FromSeconds(options.SyncTopicConfigsIntervalSeconds) : (TimeSpan?)null;
+
         return new MirrorMakerSettings(consumer, producer, options.NumStreams, topics, policy,
-            TimeSpan.FromMilliseconds(options.OffsetCommitIntervalMs), options.AbortOnSendFailure, autoOffsetReset, adjustments, checkpoints, heartbeats);
+            TimeSpan.FromMilliseconds(options.OffsetCommitIntervalMs), options.AbortOnSendFailure, autoOffsetReset, adjustments, checkpoints, heartbeats, configSync);
     }
 
     private static void RequireFile(string option, string? path)
@@ -230,6 +242,10 @@ public sealed partial class MirrorMakerSettings
                 throw new MirrorMakerConfigException(origin, "enable.auto.commit", autoCommit, "It must be false (the mirror commits offsets itself), or left out.");
         }
         consumer["enable.auto.commit"] = "false";
+
+        // Kafka's consumer notices partitions added to a subscribed topic only at its next metadata refresh (5 minutes
+        // by default): a mirror should copy them within seconds. A value in the file is kept.
+        consumer.TryAdd("metadata.max.age.ms", DefaultConsumerMetadataMaxAgeMs.ToString(CultureInfo.InvariantCulture));
 
         autoOffsetReset = AutoOffsetReset.Earliest;
         if (consumer.TryGetValue("auto.offset.reset", out var reset))

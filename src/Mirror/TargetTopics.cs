@@ -12,7 +12,19 @@ namespace AkkaBroker.Mirror;
 /// </summary>
 public sealed class TargetTopics(IAdminClient source, IAdminClient target, ReplicationPolicy policy)
 {
+    /// <summary>
+    /// Topic configs never copied (MirrorMaker 2's default config property filter): they are about the cluster a topic
+    /// lives on (its replication and its brokers' clocks), not about the data.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ClusterOwnConfigs = new HashSet<string>
+    {
+        "min.insync.replicas", "unclean.leader.election.enable", "message.timestamp.type", "message.timestamp.difference.max.ms",
+        "follower.replication.throttled.replicas", "leader.replication.throttled.replicas",
+    };
+
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _ready = new();
+    // Per source topic, the configs last copied to the target: a key dropped on the source is dropped on the target too.
+    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string>> _copiedConfigs = new();
 
     /// <summary>The target topic of <paramref name="sourceTopic"/>, created or grown first when needed.</summary>
     public Task<string> EnsureAsync(string sourceTopic, CancellationToken cancellationToken = default) =>
@@ -25,10 +37,13 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
         {
             var partitions = PartitionCount(await source.GetMetadataAsync([sourceTopic]), sourceTopic)
                              ?? throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition, $"source topic '{sourceTopic}' is gone"));
-            var configs = (await source.DescribeConfigsAsync(sourceTopic)).Where(c => !c.IsDefault).ToDictionary(c => c.Name, c => c.Value);
+            var configs = await SourceConfigsAsync(sourceTopic);
             var existing = PartitionCount(await target.GetMetadataAsync(), name);
             if (existing == null)
+            {
                 await target.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, Configs = configs }]);
+                _copiedConfigs[sourceTopic] = configs;
+            }
             else if (existing < partitions)
                 await target.CreatePartitionsAsync(name, partitions);
             return name;
@@ -44,6 +59,53 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
             throw;
         }
     }
+
+    /// <summary>
+    /// Gives each mirrored topic's target as many partitions as its source has now (<paramref name="sourceMetadata"/>):
+    /// partitions added on the source are added on the target before records for them arrive. Returns what it grew.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SyncPartitionsAsync(ClusterMetadata sourceMetadata, IEnumerable<string> sourceTopics)
+    {
+        var targetMetadata = await target.GetMetadataAsync();
+        var grown = new List<string>();
+        foreach (var topic in sourceTopics)
+        {
+            var name = policy.TargetTopic(topic);
+            if (PartitionCount(sourceMetadata, topic) is not { } wanted || PartitionCount(targetMetadata, name) is not { } have || have >= wanted) continue;
+            await target.CreatePartitionsAsync(name, wanted);
+            grown.Add($"{name}: {have} -> {wanted} partitions");
+        }
+        return grown;
+    }
+
+    /// <summary>
+    /// Copies each mirrored topic's changed configs to its target: values set or changed on the source are set, and keys
+    /// this mirror copied before and the source no longer overrides are reset on the target. Configs set only on the
+    /// target are left alone, as are <see cref="ClusterOwnConfigs"/>. Returns what it changed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SyncConfigsAsync(IEnumerable<string> sourceTopics)
+    {
+        var changed = new List<string>();
+        foreach (var topic in sourceTopics)
+        {
+            if (!_ready.TryGetValue(topic, out var ready) || !ready.IsValueCreated || !ready.Value.IsCompletedSuccessfully) continue;
+            var name = policy.TargetTopic(topic);
+            var wanted = await SourceConfigsAsync(topic);
+            var have = (await target.DescribeConfigsAsync(name)).ToDictionary(c => c.Name, c => c.Value);
+            var set = wanted.Where(kv => !have.TryGetValue(kv.Key, out var v) || v != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var reset = _copiedConfigs.TryGetValue(topic, out var before) ? before.Keys.Where(k => !wanted.ContainsKey(k)).ToList() : [];
+            if (set.Count > 0 || reset.Count > 0)
+            {
+                await target.IncrementalAlterConfigsAsync(name, set, reset);
+                changed.Add($"{name}: " + string.Join(", ", set.Select(kv => $"{kv.Key}={kv.Value}").Concat(reset.Select(k => $"{k} reset"))));
+            }
+            _copiedConfigs[topic] = wanted;
+        }
+        return changed;
+    }
+
+    private async Task<Dictionary<string, string>> SourceConfigsAsync(string sourceTopic) =>
+        (await source.DescribeConfigsAsync(sourceTopic)).Where(c => !c.IsDefault && !ClusterOwnConfigs.Contains(c.Name)).ToDictionary(c => c.Name, c => c.Value);
 
     /// <summary>
     /// Creates one of the mirror's own topics on the target (offset syncs, checkpoints) when it does not exist: one

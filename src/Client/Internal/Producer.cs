@@ -202,13 +202,25 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         byte[]? key, byte[]? value, RecordHeader[]? headers, int size, CancellationToken ct)
     {
         var metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, _settings.MaxBlock, ct).ConfigureAwait(false);
+        if (explicitPartition is { } wanted && wanted >= metadata.Partitions.Count)
+        {
+            // Partitions may have been added since the metadata was cached: as Kafka's producer does, look again until
+            // the partition appears or max.block.ms passes.
+            var deadline = DateTime.UtcNow + _settings.MaxBlock;
+            while (wanted >= metadata.Partitions.Count && DateTime.UtcNow < deadline)
+            {
+                _connection.Invalidate(topic);
+                metadata = await _connection.TopicAsync(topic, allowAutoCreate: false, deadline - DateTime.UtcNow, ct).ConfigureAwait(false);
+                if (wanted >= metadata.Partitions.Count) await Task.Delay(TimeSpan.FromMilliseconds(100), ct).ConfigureAwait(false);
+            }
+        }
         var partitionCount = metadata.Partitions.Count;
         int partition;
         if (explicitPartition is { } p)
         {
             if (p < 0 || p >= partitionCount)
                 throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
-                    $"Partition {p} of topic '{topic}' does not exist: the topic has partitions 0 to {partitionCount - 1}."));
+                    $"Partition {p} of topic '{topic}' does not exist: the topic has partitions 0 to {partitionCount - 1} (waited max.block.ms for it to be added)."));
             partition = p;
         }
         else partition = key != null ? Partitioner.ForKey(key, partitionCount) : StickyPartition(topic, partitionCount);

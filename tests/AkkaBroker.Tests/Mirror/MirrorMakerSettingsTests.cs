@@ -45,6 +45,35 @@ public class MirrorMakerSettingsTests
         Assert.Equal("IdentityReplicationPolicy", s.Policy.Name);
         Assert.Equal(AutoOffsetReset.Earliest, s.AutoOffsetReset);
         Assert.Empty(s.Adjustments);
+        Assert.True(s.Checkpoints.Enabled);
+        Assert.False(s.Checkpoints.SyncGroupOffsets);
+        Assert.Equal(TimeSpan.FromSeconds(60), s.Checkpoints.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(1), s.HeartbeatInterval);
+        Assert.Equal(TimeSpan.FromSeconds(600), s.TopicConfigSyncInterval);
+        Assert.Equal("source", s.SourceClusterName);
+    }
+
+    [Fact]
+    public void Consumers_look_for_added_partitions_every_5_s_unless_the_file_says_otherwise()
+    {
+        Assert.Equal("5000", Create().ConsumerConfigFor(0).Get("metadata.max.age.ms"));
+        var consumer = Consumer();
+        consumer["metadata.max.age.ms"] = "60000";
+        Assert.Equal("60000", Create(consumer: consumer).ConsumerConfigFor(0).Get("metadata.max.age.ms"));
+    }
+
+    [Fact]
+    public void Group_translation_and_heartbeat_options_are_checked()
+    {
+        Assert.Equal("--emit.checkpoints.interval.seconds", Refused(Options with { EmitCheckpointsIntervalSeconds = 0 }).Key);
+        Assert.Equal("--sync.group.offsets.enabled", Refused(Options with { SyncGroupOffsetsEnabled = true, EmitCheckpointsEnabled = false }).Key);
+        Assert.Equal("--groups", Refused(Options with { Groups = "(" }).Key);
+        Assert.Equal("--emit.heartbeats.interval.seconds", Refused(Options with { EmitHeartbeatsIntervalSeconds = -1 }).Key);
+        Assert.Null(Create(Options with { EmitHeartbeatsEnabled = false }).HeartbeatInterval);
+        var groups = Create(Options with { Groups = "app-.*" }).Checkpoints.Groups;
+        Assert.True(groups.IsIncluded("app-1"));
+        Assert.False(groups.IsIncluded("connect-app-1"));
+        Assert.False(Create().Checkpoints.Groups.IsIncluded("console-consumer-42"));
     }
 
     [Fact]

@@ -270,4 +270,59 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         Assert.Equal("k261", first.GetValueOrDefault(1));
         consumer.Close();
     }
+
+    /// <summary>
+    /// While the mirror runs, partitions added on the source are added on the target (and their records arrive there),
+    /// and topic config changes follow, except the configs that belong to the cluster (min.insync.replicas).
+    /// </summary>
+    [Fact]
+    public async Task Partitions_added_and_configs_changed_on_the_source_follow_on_the_target()
+    {
+        await using var source = await BrokerFixture.StartAsync();
+        await using var target = await BrokerFixture.StartAsync();
+        using var sourceAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = source.Bootstrap }).Build();
+        using var targetAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = target.Bootstrap }).Build();
+        await sourceAdmin.CreateTopicsAsync([new TopicSpecification
+        {
+            Name = "orders", NumPartitions = 2, Configs = new() { ["retention.ms"] = "86400000", ["min.insync.replicas"] = "1" },
+        }]);
+        await ProduceAsync(source, "orders", 0, 10, 2);
+        var mirror = StartMirror(Settings(source, target, o => o with { SyncTopicConfigsIntervalSeconds = 0.5 }));
+        try
+        {
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 2) == 10 ? "" : null, "10 records on the target");
+            Assert.Contains(await targetAdmin.DescribeConfigsAsync("orders"), c => c is { Name: "retention.ms", Value: "86400000" });
+            Assert.Contains(await targetAdmin.DescribeConfigsAsync("orders"), c => c is { Name: "min.insync.replicas", IsDefault: true });
+
+            await sourceAdmin.CreatePartitionsAsync("orders", 4);
+            await sourceAdmin.IncrementalAlterConfigsAsync("orders", new Dictionary<string, string> { ["retention.ms"] = "3600000", ["max.message.bytes"] = "2000000" });
+            await ProduceAsync(source, "orders", 10, 8, 4);
+            await ThreeBrokerCluster.WaitForAsync(async () =>
+            {
+                try
+                {
+                    return await EndOffsetsAsync(target, "orders", 4) == 18 ? "" : null;
+                }
+                catch (KafkaException)
+                {
+                    return null; // the target has no partition 3 yet
+                }
+            }, "the new partitions' records on the target");
+            await ThreeBrokerCluster.WaitForAsync(async () =>
+            {
+                var configs = await targetAdmin.DescribeConfigsAsync("orders");
+                return configs.Any(c => c is { Name: "retention.ms", Value: "3600000" }) && configs.Any(c => c is { Name: "max.message.bytes", Value: "2000000" }) ? "" : null;
+            }, "the changed configs on the target");
+
+            // A config the source stops overriding goes back to the target's default.
+            await sourceAdmin.IncrementalAlterConfigsAsync("orders", new Dictionary<string, string>(), ["max.message.bytes"]);
+            await ThreeBrokerCluster.WaitForAsync(async () =>
+                (await targetAdmin.DescribeConfigsAsync("orders")).Any(c => c is { Name: "max.message.bytes", IsDefault: true }) ? "" : null, "max.message.bytes reset on the target");
+            Assert.Contains(await targetAdmin.DescribeConfigsAsync("orders"), c => c is { Name: "min.insync.replicas", IsDefault: true });
+        }
+        finally
+        {
+            await StopAsync(mirror);
+        }
+    }
 }

@@ -12,7 +12,13 @@ namespace AkkaBroker.Mirror;
 /// </summary>
 public sealed class MirrorMaker : ReceiveActor, IWithTimers
 {
-    public static Props Props(MirrorMakerSettings settings) => Akka.Actor.Props.Create(() => new MirrorMaker(settings));
+    /// <param name="settings">The mirror's settings.</param>
+    /// <param name="streamsRegion">
+    /// Null: the streams are this actor's children (the <c>mirror-maker</c> command). Otherwise the shard region of the
+    /// stream entities (<see cref="ClusterMirror"/>): this actor, a cluster singleton, tells each entity its topics at
+    /// every refresh, which also starts it again wherever the region places it.
+    /// </param>
+    public static Props Props(MirrorMakerSettings settings, IActorRef? streamsRegion = null) => Akka.Actor.Props.Create(() => new MirrorMaker(settings, streamsRegion));
 
     /// <summary>How often the source's topics are listed, so a new matching topic is mirrored within this time (and a few seconds of rebalance).</summary>
     public static readonly TimeSpan TopicRefreshInterval = TimeSpan.FromSeconds(2);
@@ -42,9 +48,12 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     private IAdminClient _targetAdmin = null!;
     private TargetTopics _targetTopics = null!;
 
-    public MirrorMaker(MirrorMakerSettings settings)
+    private readonly IActorRef? _streamsRegion;
+
+    public MirrorMaker(MirrorMakerSettings settings, IActorRef? streamsRegion)
     {
         _settings = settings;
+        _streamsRegion = streamsRegion;
         Receive<Terminated>(t => _log.Warning("mirror stream {0} stopped", t.ActorRef.Path.Name));
         Receive<Shutdown>(_ =>
         {
@@ -99,6 +108,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
             var topics = l.Metadata.Topics.Select(t => t.Topic).Where(_settings.ShouldConsume).OrderBy(t => t, StringComparer.Ordinal).ToArray();
             // Partitions added on the source are added on the target (the streams' producer waits for them meanwhile).
             Report("partitions", _targetTopics.SyncPartitionsAsync(l.Metadata, topics));
+            if (_streamsRegion != null)
+                for (var i = 0; i < _settings.NumStreams; i++) _streamsRegion.Tell(new ClusterMirror.StreamEnvelope(i, new MirrorStream.Subscribe(topics)));
             if (topics.SequenceEqual(_topics)) return;
             _log.Info("mirroring topics: {0}", topics.Length == 0 ? "none yet" : string.Join(", ", topics));
             _topics = topics;
@@ -129,8 +140,9 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     /// </summary>
     private void StartStreams()
     {
-        for (var i = 0; i < _settings.NumStreams; i++)
-            Context.Watch(Context.ActorOf(MirrorStream.Props(_settings, i, _producer, _targetTopics), $"stream-{i}"));
+        if (_streamsRegion == null)
+            for (var i = 0; i < _settings.NumStreams; i++)
+                Context.Watch(Context.ActorOf(MirrorStream.Props(_settings, i, _producer, _targetTopics), $"stream-{i}"));
         if (_settings.Checkpoints.Enabled)
             Context.ActorOf(MirrorCheckpoints.Props(_settings, _producer, _sourceAdmin, _targetAdmin), "checkpoints");
         if (_settings.HeartbeatInterval is { } interval)

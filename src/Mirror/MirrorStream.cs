@@ -22,8 +22,13 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// <summary>Records sent to the target and not yet acknowledged, at most, before consuming waits.</summary>
     public const int MaxInFlight = 50_000;
 
-    public static Props Props(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics) =>
-        Akka.Actor.Props.Create(() => new MirrorStream(settings, stream, producer, targetTopics));
+    /// <param name="settings">The mirror's settings.</param>
+    /// <param name="stream">This stream's number (0 to num.streams - 1): its consumer's client id suffix.</param>
+    /// <param name="producer">The producer to the target, shared with the other streams of this process or node.</param>
+    /// <param name="targetTopics">Creates target topics before their first record.</param>
+    /// <param name="askParentForTopics">True when the parent is the <see cref="MirrorMaker"/> (answers <see cref="WantTopics"/>); false for a sharded entity, which the singleton tells its topics.</param>
+    public static Props Props(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics, bool askParentForTopics = true) =>
+        Akka.Actor.Props.Create(() => new MirrorStream(settings, stream, producer, targetTopics, askParentForTopics));
 
     /// <summary>The source topics to mirror now (the mirror's topic refresh found them); the stream subscribes to exactly these.</summary>
     public sealed record Subscribe(IReadOnlyList<string> Topics);
@@ -42,6 +47,12 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
 
     /// <summary>A record the consuming thread read, in the partition's offset order.</summary>
     private sealed record Consumed(ConsumeResult<byte[]?, byte[]?> Result, string TargetTopic);
+
+    /// <summary>Records the consuming thread read in one go (a message per record would cost more than the record).</summary>
+    private sealed record ConsumedBatch(IReadOnlyList<Consumed> Records);
+
+    /// <summary>At most this many records per <see cref="ConsumedBatch"/>.</summary>
+    private const int MaxBatch = 1000;
 
     /// <summary>The target's answer for a record of <paramref name="Bytes"/> key and value bytes, written on the source at <paramref name="TimestampMs"/>.</summary>
     private sealed record Delivered(SubmittedRecord Record, Error Error, long TargetOffset, long Bytes, long TimestampMs);
@@ -107,8 +118,11 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private long _summaryWaitedOnSource;
     private long _summaryWaitedOnTarget;
 
-    public MirrorStream(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics)
+    private readonly bool _askParentForTopics;
+
+    public MirrorStream(MirrorMakerSettings settings, int stream, IProducer<byte[]?, byte[]?> producer, TargetTopics targetTopics, bool askParentForTopics)
     {
+        _askParentForTopics = askParentForTopics;
         _settings = settings;
         _stream = stream;
         _producer = producer;
@@ -116,7 +130,12 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         _submitted = new SubmittedRecords(settings.AbortOnSendFailure);
         _syncs = new PendingOffsetSyncs(settings.SourceClusterName);
 
-        Receive<Consumed>(HandleConsumed);
+        Receive<ConsumedBatch>(b =>
+        {
+            foreach (var c in b.Records) HandleConsumed(c);
+            Interlocked.Add(ref _queued, -b.Records.Count);
+            PublishInFlight();
+        });
         Receive<Delivered>(HandleDelivered);
         Receive<PositionReset>(HandlePositionReset);
         Receive<ReportTick>(_ => Report());
@@ -182,7 +201,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             .SetPartitionsRevokedHandler((consumer, partitions) => CommitRevoked(consumer, partitions.Select(p => p.TopicPartition).ToList(), self))
             .Build();
         MirrorMetrics.AddClient($"stream-{_stream}", () => _consumer.Metrics);
-        Context.Parent.Tell(new WantTopics());
+        if (_askParentForTopics) Context.Parent.Tell(new WantTopics());
         _consuming = Task.Factory.StartNew(() => ConsumeLoop(self, _stopping.Token), TaskCreationOptions.LongRunning);
         Timers.StartPeriodicTimer(nameof(CommitTick), new CommitTick(), _settings.OffsetCommitInterval);
         Timers.StartPeriodicTimer(nameof(ReportTick), new ReportTick(), ReportInterval);
@@ -203,6 +222,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         StopConsuming();
         if (!_drained) CommitNow("stopped without draining");
         _closing = true;
+        PublishCounts();
         MirrorMetrics.RemoveClient($"stream-{_stream}");
         foreach (var tp in _submitted.Partitions) MirrorMetrics.ForgetLag(tp);
         _consumer.Close();
@@ -260,9 +280,19 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         }
     }
 
+    private void Send(IActorRef self, List<Consumed> batch)
+    {
+        if (batch.Count == 0) return;
+        Interlocked.Add(ref _queued, batch.Count);
+        self.Tell(new ConsumedBatch(batch.ToArray()));
+        batch.Clear();
+    }
+
     private void ConsumeLoop(IActorRef self, CancellationToken stopping)
     {
         IReadOnlyList<string>? subscribed = null;
+        // Target topic names already ensured on the target (the consuming thread's own cache).
+        var targets = new Dictionary<string, string>();
         try
         {
             // After a restart: wait (ending early if the stream stops) before touching the source again.
@@ -288,25 +318,34 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                     Interlocked.Add(ref _waitedOnTargetTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
                     continue;
                 }
-                ConsumeResult<byte[]?, byte[]?>? result;
-                try
+                // The first record waits up to 100 ms; what is already fetched joins it in the same batch.
+                var batch = new List<Consumed>();
+                var room = MaxInFlight - Volatile.Read(ref _queued) - Volatile.Read(ref _submittedInFlight);
+                var timeout = TimeSpan.FromMilliseconds(100);
+                while (batch.Count < Math.Min(MaxBatch, room))
                 {
-                    result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    ConsumeResult<byte[]?, byte[]?>? result;
+                    try
+                    {
+                        result = _consumer.Consume(timeout);
+                    }
+                    catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
+                    {
+                        // The records before it go first: the reset must reach the actor after them.
+                        Send(self, batch);
+                        ResetPosition(e.ConsumerRecord.TopicPartitionOffset, self);
+                        break;
+                    }
+                    if (result == null) break;
+                    timeout = TimeSpan.Zero;
+                    if (result.Message == null || result.IsPartitionEOF) continue;
+                    // Created on the target (with the source's partition count and configs) before its first record is sent.
+                    if (!targets.TryGetValue(result.Topic, out var target))
+                        targets[result.Topic] = target = _targetTopics.EnsureAsync(result.Topic, stopping).GetAwaiter().GetResult();
+                    batch.Add(new Consumed(result, target));
                 }
-                catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
-                {
-                    ResetPosition(e.ConsumerRecord.TopicPartitionOffset, self);
-                    continue;
-                }
-                finally
-                {
-                    Interlocked.Add(ref _waitedOnSourceTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
-                }
-                if (result?.Message == null || result.IsPartitionEOF) continue;
-                // Created on the target (with the source's partition count and configs) before its first record is sent.
-                var target = _targetTopics.EnsureAsync(result.Topic, stopping).GetAwaiter().GetResult();
-                Interlocked.Increment(ref _queued);
-                self.Tell(new Consumed(result, target));
+                Interlocked.Add(ref _waitedOnSourceTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+                Send(self, batch);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -368,9 +407,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private void HandleConsumed(Consumed c)
     {
         var r = c.Result;
-        Interlocked.Decrement(ref _queued);
         var record = _submitted.Submit(r.TopicPartition, r.Offset.Value);
-        PublishInFlight();
         var self = Self;
         var message = new Message<byte[]?, byte[]?> { Key = r.Message!.Key, Value = r.Message.Value, Headers = r.Message.Headers, Timestamp = r.Message.Timestamp };
         long bytes = (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0), timestamp = message.Timestamp.UnixTimestampMs;
@@ -384,10 +421,12 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             if (_submitted.Acknowledged(d.Record))
             {
                 _syncs.Acknowledged(d.Record.TopicPartition, d.Record.Offset, d.TargetOffset);
-                var tags = MirrorMetrics.Tags(d.Record.TopicPartition);
-                MirrorMetrics.Records.Add(1, tags);
-                MirrorMetrics.Bytes.Add(d.Bytes, tags);
-                MirrorMetrics.ReplicationLatency.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - d.TimestampMs), tags);
+                // Counted here, published once a second (Report): per-record metric calls would cost more than the copy.
+                if (!_counts.TryGetValue(d.Record.TopicPartition, out var counts))
+                    _counts[d.Record.TopicPartition] = counts = new PartitionCounts(MirrorMetrics.Tags(d.Record.TopicPartition));
+                counts.Records++;
+                counts.Bytes += d.Bytes;
+                MirrorMetrics.ReplicationLatency.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - d.TimestampMs), counts.Tags);
                 _mirroredSinceSummary++;
                 if (d.Record.TopicPartition.Topic == _settings.Policy.HeartbeatsTopic) MirrorMetrics.HeartbeatMirrored(d.TimestampMs);
             }
@@ -413,6 +452,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// </summary>
     private void Report()
     {
+        PublishCounts();
         foreach (var tp in _submitted.Partitions)
             if (_consumer.GetWatermarkOffsets(tp).High is { Value: >= 0 } high && _submitted.SafeOffset(tp) is { } safe)
                 MirrorMetrics.SetLag(tp, _lags[tp] = Math.Max(0, high.Value - safe));
@@ -433,6 +473,27 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         _log.Info(summary);
         _mirroredSinceSummary = 0;
         _summaryWaitedOnSource = _summaryWaitedOnTarget = 0;
+    }
+
+    /// <summary>Records and bytes acknowledged per partition since they were last published.</summary>
+    private sealed class PartitionCounts(KeyValuePair<string, object?>[] tags)
+    {
+        public readonly KeyValuePair<string, object?>[] Tags = tags;
+        public long Records;
+        public long Bytes;
+    }
+
+    private readonly Dictionary<TopicPartition, PartitionCounts> _counts = new();
+
+    private void PublishCounts()
+    {
+        foreach (var counts in _counts.Values)
+        {
+            if (counts.Records == 0) continue;
+            MirrorMetrics.Records.Add(counts.Records, counts.Tags);
+            MirrorMetrics.Bytes.Add(counts.Bytes, counts.Tags);
+            counts.Records = counts.Bytes = 0;
+        }
     }
 
     private void Commit()

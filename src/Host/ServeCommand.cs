@@ -2,6 +2,7 @@ using System.CommandLine;
 using Akka.Configuration;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Actors.Metrics;
+using AkkaBroker.Mirror;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
@@ -112,6 +113,23 @@ internal static class ServeCommand
         }
 
         var node = runner.Node;
+        // A mirror block runs MirrorMaker inside this cluster (sharded streams, a singleton coordinator); a node that
+        // rejoins after a downing is a new actor system, so its part starts again there.
+        if (userConfig.HasPath("akkabroker.mirror"))
+        {
+            try
+            {
+                var mirror = MirrorMakerSettings.FromHocon(userConfig.GetConfig("akkabroker.mirror"), node.BootstrapServer);
+                StartMirror(node, mirror);
+                runner.Rejoined += rejoined => StartMirror(rejoined, mirror);
+            }
+            catch (MirrorMakerConfigException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                await runner.DisposeAsync();
+                return ExitCodes.ConfigurationError;
+            }
+        }
         // One metrics endpoint for the process: the instruments are process-wide (BrokerMetrics), so a node started
         // after a downing reports through the same listener, and the port is never released and taken again.
         MeterProvider? metrics;
@@ -120,7 +138,7 @@ internal static class ServeCommand
             metrics = node.Settings.PrometheusPort == 0
                 ? null
                 : Sdk.CreateMeterProviderBuilder()
-                    .AddMeter(BrokerMetrics.MeterName)
+                    .AddMeter(BrokerMetrics.MeterName, MirrorMetrics.MeterName)
                     .AddPrometheusHttpListener(o => { o.Host = node.Settings.Host; o.Port = node.Settings.PrometheusPort; })
                     .Build();
         }
@@ -172,6 +190,12 @@ internal static class ServeCommand
         }
         Console.WriteLine("stopped");
         return ExitCodes.Stopped;
+    }
+
+    private static void StartMirror(BrokerNode node, MirrorMakerSettings mirror)
+    {
+        ClusterMirror.Start(node.System, mirror, hostsStreams: node.Settings.IsBroker);
+        Console.WriteLine($"mirror: {mirror.NumStreams} stream(s) of group {mirror.GroupId} mirroring {mirror.Topics} into this cluster");
     }
 
     private static void PrintListening(BrokerNode node)

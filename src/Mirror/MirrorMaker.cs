@@ -169,7 +169,9 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         MirrorMetrics.RemoveClient("producer");
-        _producer.Flush(TimeSpan.FromSeconds(30));
+        // The streams flushed their records already; what is left is checkpoints and heartbeats, not worth a long wait
+        // on a target that may be going away with this node.
+        _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
         _sourceAdmin.Dispose();
         _targetAdmin.Dispose();

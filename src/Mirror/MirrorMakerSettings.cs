@@ -154,6 +154,96 @@ public sealed partial class MirrorMakerSettings
         return Create(options, consumer, producer);
     }
 
+    /// <summary>The keys of a <c>mirror</c> HOCON block besides its <c>consumer</c> and <c>producer</c> blocks: the command line's options.</summary>
+    public static readonly IReadOnlyList<string> HoconKeys =
+    [
+        "num.streams", "include", "whitelist", "exclude", "blacklist", "offset.commit.interval.ms", "abort.on.send.failure",
+        "replication.policy.class", "source.cluster.alias", "target.cluster.alias", "replication.policy.separator", "heartbeats.topic.name",
+        "emit.checkpoints.enabled", "emit.checkpoints.interval.seconds", "sync.group.offsets.enabled", "groups", "groups.exclude",
+        "emit.heartbeats.enabled", "emit.heartbeats.interval.seconds", "sync.topic.configs.enabled", "sync.topic.configs.interval.seconds",
+    ];
+
+    /// <summary>
+    /// Settings from a broker's <c>akkabroker.mirror</c> HOCON block, for the mirror run inside the cluster: the
+    /// command line's options under their own names (<c>num.streams = 2</c>, <c>include = "orders.*"</c>, ...), and the
+    /// clients' Kafka keys in <c>consumer { ... }</c> and <c>producer { ... }</c>. The producer's
+    /// <c>bootstrap.servers</c> defaults to <paramref name="localBootstrap"/>: the cluster the mirror runs in.
+    /// </summary>
+    /// <exception cref="MirrorMakerConfigException">an unknown key, a bad value, or a setting refused as for the command.</exception>
+    public static MirrorMakerSettings FromHocon(Akka.Configuration.Config block, string localBootstrap)
+    {
+        const string origin = "akkabroker.mirror";
+        var consumer = new Dictionary<string, string>();
+        var producer = new Dictionary<string, string>();
+        var options = new Dictionary<string, string>();
+        foreach (var (key, text) in Flatten(block.Root, ""))
+        {
+            if (key.StartsWith("consumer.", StringComparison.Ordinal)) consumer[key["consumer.".Length..]] = text;
+            else if (key.StartsWith("producer.", StringComparison.Ordinal)) producer[key["producer.".Length..]] = text;
+            else if (HoconKeys.Contains(key)) options[key] = text;
+            else
+            {
+                var nearest = HoconKeys.Concat(["consumer.bootstrap.servers", "consumer.group.id", "producer.bootstrap.servers"])
+                    .OrderBy(k => Distance(k, key)).First();
+                throw new MirrorMakerConfigException(origin, key, text,
+                    $"It is not a mirror key. Did you mean '{nearest}'? Client keys go in consumer {{ ... }} or producer {{ ... }}.");
+            }
+        }
+        producer.TryAdd("bootstrap.servers", localBootstrap);
+        string? Text(string key) => options.GetValueOrDefault(key);
+        bool Bool(string key, bool fallback) => Text(key) is not { } v ? fallback
+            : bool.TryParse(v, out var b) ? b : throw new MirrorMakerConfigException(origin, key, v, "It must be true or false.");
+        double Number(string key, double fallback) => Text(key) is not { } v ? fallback
+            : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw new MirrorMakerConfigException(origin, key, v, "It must be a number.");
+        var defaults = new MirrorMakerOptions();
+        return Create(new MirrorMakerOptions
+        {
+            ConsumerConfig = origin + ".consumer", ProducerConfig = origin + ".producer",
+            NumStreams = (int)Number("num.streams", defaults.NumStreams), Include = Text("include"), Whitelist = Text("whitelist"),
+            Exclude = Text("exclude"), Blacklist = Text("blacklist"), OffsetCommitIntervalMs = (long)Number("offset.commit.interval.ms", defaults.OffsetCommitIntervalMs),
+            AbortOnSendFailure = Bool("abort.on.send.failure", defaults.AbortOnSendFailure), ReplicationPolicyClass = Text("replication.policy.class"),
+            SourceClusterAlias = Text("source.cluster.alias"), TargetClusterAlias = Text("target.cluster.alias"),
+            ReplicationPolicySeparator = Text("replication.policy.separator"), HeartbeatsTopicName = Text("heartbeats.topic.name"),
+            EmitCheckpointsEnabled = Bool("emit.checkpoints.enabled", defaults.EmitCheckpointsEnabled),
+            EmitCheckpointsIntervalSeconds = Number("emit.checkpoints.interval.seconds", defaults.EmitCheckpointsIntervalSeconds),
+            SyncGroupOffsetsEnabled = Bool("sync.group.offsets.enabled", defaults.SyncGroupOffsetsEnabled), Groups = Text("groups"), GroupsExclude = Text("groups.exclude"),
+            EmitHeartbeatsEnabled = Bool("emit.heartbeats.enabled", defaults.EmitHeartbeatsEnabled),
+            EmitHeartbeatsIntervalSeconds = Number("emit.heartbeats.interval.seconds", defaults.EmitHeartbeatsIntervalSeconds),
+            SyncTopicConfigsEnabled = Bool("sync.topic.configs.enabled", defaults.SyncTopicConfigsEnabled),
+            SyncTopicConfigsIntervalSeconds = Number("sync.topic.configs.interval.seconds", defaults.SyncTopicConfigsIntervalSeconds),
+        }, consumer, producer);
+    }
+
+    /// <summary>The block's leaves under their dotted paths: <c>num.streams = 2</c> and <c>num { streams = 2 }</c> alike.</summary>
+    private static IEnumerable<(string Key, string Value)> Flatten(Akka.Configuration.Hocon.HoconValue value, string prefix)
+    {
+        if (value.IsObject())
+        {
+            foreach (var (key, child) in value.GetObject().Items)
+                foreach (var leaf in Flatten(child, prefix.Length == 0 ? key : $"{prefix}.{key}"))
+                    yield return leaf;
+        }
+        else yield return (prefix, value.GetString());
+    }
+
+    /// <summary>Edit distance, to name the key a misspelt one was meant to be.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
+    }
+
     /// <summary>Checks the command line and the two files' key/value pairs and makes the settings.</summary>
     /// <exception cref="MirrorMakerConfigException">a setting is refused; the message names where it came from, the key, the value and what to do.</exception>
     public static MirrorMakerSettings Create(MirrorMakerOptions options, IReadOnlyDictionary<string, string> consumerProperties,

@@ -45,6 +45,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// <summary>Every answer the producer's flush waited for is in the mailbox ahead of this: time for the last commit.</summary>
     private sealed record Drained;
 
+    /// <summary>The last commit on the way out is done (or gave up): the stream stops.</summary>
+    private sealed record FinalCommitDone;
+
     /// <summary>A record the consuming thread read, in the partition's offset order.</summary>
     private sealed record Consumed(ConsumeResult<byte[]?, byte[]?> Result, string TargetTopic);
 
@@ -106,6 +109,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     // Set before the consumer is closed: its revoke handler then commits nothing (this actor already did, or cannot answer).
     private volatile bool _closing;
     private bool _drained;
+    private bool _stopRequested;
     // The topics wanted, written by this actor and read by the consuming thread, which alone calls the consumer's Subscribe.
     private IReadOnlyList<string>? _wanted;
     // Stopwatch ticks the consuming thread spent in Consume and waiting for room, since the last summary.
@@ -177,17 +181,24 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         });
         Receive<StopStream>(_ =>
         {
-            StopConsuming();
-            // Blocks this actor only while the producer's buffer empties; the answers queue up in the mailbox meanwhile.
-            _producer.Flush(TimeSpan.FromSeconds(30));
-            Self.Tell(new Drained());
+            if (_stopRequested) return;
+            _stopRequested = true;
+            // Waiting for the consuming thread and for the producer's buffer to empty blocks: off this actor's thread, so
+            // a node handing off several streams at once does not starve its dispatcher. The answers the flush waits for
+            // reach the mailbox before Drained does.
+            Task.Run(() =>
+            {
+                StopConsuming();
+                _producer.Flush(TimeSpan.FromSeconds(30));
+            }).ContinueWith(_ => new Drained()).PipeTo(Self);
         });
         Receive<Drained>(_ =>
         {
             _drained = true;
-            CommitNow("stopped");
-            Context.Stop(Self);
+            var (offsets, syncs) = (_submitted.OffsetsToCommit(), _syncs.Take());
+            Task.Run(() => CommitSafe(offsets, syncs, "stopped", TimeSpan.FromSeconds(30))).ContinueWith(_ => new FinalCommitDone()).PipeTo(Self);
         });
+        Receive<FinalCommitDone>(_ => Context.Stop(Self));
         Receive<ConsumingFailed>(f => throw new MirrorStreamFailedException($"stream {_stream}: consuming from the source failed: {f.Cause.Message}", f.Cause));
     }
 
@@ -220,7 +231,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         StopConsuming();
-        if (!_drained) CommitNow("stopped without draining");
+        // Stopped without draining (failed, or not given time): commit what is safe, but wait briefly, as a stopping
+        // node or a restart must not hang on a target that is going away.
+        if (!_drained) CommitSafe(_submitted.OffsetsToCommit(), _syncs.Take(), "stopped without draining", TimeSpan.FromSeconds(5));
         _closing = true;
         PublishCounts();
         MirrorMetrics.RemoveClient($"stream-{_stream}");
@@ -256,21 +269,19 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             _log.Warning("stream {0}: the consuming thread did not end within 30 s", _stream);
     }
 
-    private void CommitNow(string why)
+    /// <summary>Commits <paramref name="offsets"/> synchronously after writing <paramref name="syncs"/>; touches no actor state, so it may run off the actor's thread.</summary>
+    private void CommitSafe(List<TopicPartitionOffset> offsets, List<OffsetSync> syncs, string why, TimeSpan timeout)
     {
-        var offsets = _submitted.OffsetsToCommit();
-        var syncs = _syncs.Take();
         try
         {
             // The syncs first: a committed source offset must always be translatable on the target.
             var write = WriteSyncsAsync(syncs);
-            if (!write.Wait(TimeSpan.FromSeconds(30)) || write.Result.Count > 0)
+            if (!write.Wait(timeout) || write.Result.Count > 0)
             {
                 _log.Warning("stream {0}: {1}; writing the offset syncs to the target failed, so nothing is committed: the next run mirrors again from the commit before", _stream, why);
                 return;
             }
             if (offsets.Count > 0) _consumer.Commit(offsets);
-            _submitted.Committed(offsets);
             _log.Info("stream {0}: {1}; committed {2}", _stream, why, offsets.Count == 0 ? "nothing new" : string.Join(", ", offsets));
         }
         catch (KafkaException e)

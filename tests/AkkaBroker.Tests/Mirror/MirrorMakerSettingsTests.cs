@@ -484,3 +484,37 @@ public class MirrorMakerSettingsTests
         AssertNames(e, "bootstrap.servers", "A:1,b:2", "same cluster", "forever", "DefaultReplicationPolicy");
     }
 }
+
+public class MirrorMakerHoconSettingsTests
+{
+    [Fact]
+    public void A_mirror_block_reads_options_under_their_command_line_names_and_client_keys_in_their_blocks()
+    {
+        var s = MirrorMakerSettings.FromHocon(Akka.Configuration.ConfigurationFactory.ParseString("""
+            num.streams = 3
+            include = "orders.*"
+            sync.group.offsets.enabled = true
+            consumer { bootstrap.servers = "source:9192", group.id = dc1-mirror, auto.offset.reset = latest }
+            producer { linger.ms = 5 }
+            """), "local:9192");
+        Assert.Equal(3, s.NumStreams);
+        Assert.True(s.ShouldMirror("orders-eu"));
+        Assert.True(s.Checkpoints.SyncGroupOffsets);
+        Assert.Equal("dc1-mirror", s.GroupId);
+        Assert.Equal(AkkaBroker.Client.AutoOffsetReset.Latest, s.AutoOffsetReset);
+        Assert.Equal("local:9192", s.ProducerProperties["bootstrap.servers"]);
+        Assert.Equal("5", s.ProducerProperties["linger.ms"]);
+    }
+
+    [Fact]
+    public void A_misspelt_mirror_key_is_refused_naming_the_key_it_was_meant_to_be()
+    {
+        var e = Assert.Throws<MirrorMakerConfigException>(() => MirrorMakerSettings.FromHocon(Akka.Configuration.ConfigurationFactory.ParseString("""
+            num.stream = 3
+            include = orders
+            consumer { bootstrap.servers = "source:9192", group.id = m }
+            """), "local:9192"));
+        Assert.Equal("num.stream", e.Key);
+        Assert.Contains("num.streams", e.Message);
+    }
+}

@@ -68,8 +68,16 @@ public static class ClusterMirror
                 shardingSettings, new Extractor(), sharding.DefaultShardAllocationStrategy(shardingSettings), new MirrorStream.StopStream());
         }
         else region = sharding.StartProxy(RegionName, null!, new Extractor());
-        system.ActorOf(ClusterSingletonManager.Props(MirrorMaker.Props(settings, region), PoisonPill.Instance,
+        var manager = system.ActorOf(ClusterSingletonManager.Props(MirrorMaker.Props(settings, region), PoisonPill.Instance,
             ClusterSingletonManagerSettings.Create(system).WithSingletonName(SingletonName)), SingletonName);
+        // When this node stops, its streams hand off (each drains and commits) first, while this broker still takes their
+        // records and offset syncs: stopping them later, with the broker's own services, would leave them waiting on it.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "stop-mirror", async () =>
+        {
+            if (hostsStreams) await region.GracefulStop(TimeSpan.FromSeconds(30), GracefulShutdown.Instance).ConfigureAwait(false);
+            await manager.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return Akka.Done.Instance;
+        });
         return region;
     }
 }

@@ -325,4 +325,59 @@ public class MirrorMakerSpec(ITestOutputHelper output)
             await StopAsync(mirror);
         }
     }
+
+    /// <summary>
+    /// Two clusters mirroring each other with MirrorMaker 2's naming: each gets the other's topics under the other's
+    /// alias, and a topic that came from a cluster is never mirrored back to it (no A.orders copied to A as B.A.orders).
+    /// </summary>
+    [Fact]
+    public async Task Two_clusters_mirror_each_other_without_a_loop()
+    {
+        await using var a = await BrokerFixture.StartAsync();
+        await using var b = await BrokerFixture.StartAsync();
+        await ProduceAsync(a, "orders", 0, 10, 1);
+        await ProduceAsync(b, "orders", 100, 10, 1);
+        MirrorMakerSettings Between(BrokerFixture source, string sourceAlias, BrokerFixture target, string targetAlias) => MirrorMakerSettings.Create(
+            new MirrorMakerOptions
+            {
+                Include = ".*", OffsetCommitIntervalMs = 500, ReplicationPolicyClass = "DefaultReplicationPolicy",
+                SourceClusterAlias = sourceAlias, TargetClusterAlias = targetAlias,
+            },
+            new Dictionary<string, string> { ["bootstrap.servers"] = source.Bootstrap, ["group.id"] = $"mirror-{sourceAlias}-{targetAlias}", ["auto.offset.reset"] = "earliest" },
+            new Dictionary<string, string> { ["bootstrap.servers"] = target.Bootstrap });
+
+        var aToB = StartMirror(Between(a, "A", b, "B"));
+        (ActorSystem System, IActorRef Mirror)? bToA = null;
+        try
+        {
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsOrZeroAsync(b, "A.orders") == 10 ? "" : null, "A's orders on B as A.orders");
+            // Started once A.orders exists on B: its first listing of B's topics has it, and must leave it out.
+            bToA = StartMirror(Between(b, "B", a, "A"));
+            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsOrZeroAsync(a, "B.orders") == 10 ? "" : null, "B's orders on A as B.orders");
+            using var adminA = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = a.Bootstrap }).Build();
+            var topicsOnA = (await adminA.GetMetadataAsync()).Topics.Select(t => t.Topic).ToList();
+            Assert.DoesNotContain("B.A.orders", topicsOnA);
+            using var adminB = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b.Bootstrap }).Build();
+            var mirrored = (await adminB.DescribeConsumerGroupAsync("mirror-B-A")).CommittedOffsets.Select(o => o.Topic).Distinct().ToList();
+            Assert.Contains("orders", mirrored);
+            Assert.DoesNotContain("A.orders", mirrored);
+        }
+        finally
+        {
+            await StopAsync(aToB);
+            if (bToA is { } started) await StopAsync(started);
+        }
+    }
+
+    private static async Task<long> EndOffsetsOrZeroAsync(BrokerFixture broker, string topic)
+    {
+        try
+        {
+            return await EndOffsetsAsync(broker, topic, 1);
+        }
+        catch (KafkaException)
+        {
+            return 0; // not created yet
+        }
+    }
 }

@@ -57,8 +57,10 @@ public static class ClusterMirror
             var sourceAdmin = new AdminClientBuilder(new AdminClientConfig(settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
             var targetAdmin = new AdminClientBuilder(new AdminClientConfig(settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
             var targetTopics = new TargetTopics(sourceAdmin, targetAdmin, settings.Policy);
+            var metrics = MirrorMetrics.AddClient("producer", () => producer.Metrics);
             system.RegisterOnTermination(() =>
             {
+                metrics.Dispose();
                 producer.Dispose();
                 sourceAdmin.Dispose();
                 targetAdmin.Dispose();

@@ -47,6 +47,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     private IAdminClient _sourceAdmin = null!;
     private IAdminClient _targetAdmin = null!;
     private TargetTopics _targetTopics = null!;
+    private IDisposable? _producerMetrics;
 
     private readonly IActorRef? _streamsRegion;
 
@@ -127,7 +128,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
         _sourceAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
         _targetAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
         _targetTopics = new TargetTopics(_sourceAdmin, _targetAdmin, _settings.Policy);
-        MirrorMetrics.AddClient("producer", () => _producer.Metrics);
+        // In the cluster this producer writes only checkpoints and heartbeats; the streams' producers are each node's (ClusterMirror).
+        _producerMetrics = MirrorMetrics.AddClient(_streamsRegion == null ? "producer" : "coordinator-producer", () => _producer.Metrics);
         Self.Tell(new EnsureInternalTopics());
     }
 
@@ -168,7 +170,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     /// <summary>The streams have stopped (and committed) before this runs: the shared clients go last.</summary>
     protected override void PostStop()
     {
-        MirrorMetrics.RemoveClient("producer");
+        _producerMetrics?.Dispose();
         // The streams flushed their records already; what is left is checkpoints and heartbeats, not worth a long wait
         // on a target that may be going away with this node.
         _producer.Flush(TimeSpan.FromSeconds(5));

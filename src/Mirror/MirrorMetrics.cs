@@ -78,8 +78,18 @@ public static class MirrorMetrics
     /// <summary>The partition is no longer mirrored by this process: its lag is no longer reported here.</summary>
     public static void ForgetLag(TopicPartition tp) => Lags.TryRemove(tp, out _);
 
-    /// <summary>Publishes a client's metrics under <paramref name="name"/> until <see cref="RemoveClient"/>.</summary>
-    public static void AddClient(string name, Func<IReadOnlyDictionary<string, double>> metrics) => Clients[name] = metrics;
+    /// <summary>
+    /// Publishes a client's metrics under <paramref name="name"/> until the returned handle is disposed (which removes
+    /// this registration only, not a later one under the same name).
+    /// </summary>
+    public static IDisposable AddClient(string name, Func<IReadOnlyDictionary<string, double>> metrics)
+    {
+        Clients[name] = metrics;
+        return new Registration(name, metrics);
+    }
 
-    public static void RemoveClient(string name) => Clients.TryRemove(name, out _);
+    private sealed class Registration(string name, Func<IReadOnlyDictionary<string, double>> metrics) : IDisposable
+    {
+        public void Dispose() => Clients.TryRemove(KeyValuePair.Create(name, metrics));
+    }
 }

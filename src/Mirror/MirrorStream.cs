@@ -112,15 +112,8 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private bool _stopRequested;
     // The topics wanted, written by this actor and read by the consuming thread, which alone calls the consumer's Subscribe.
     private IReadOnlyList<string>? _wanted;
-    // Stopwatch ticks the consuming thread spent in Consume and waiting for room, since the last summary.
-    private long _waitedOnSourceTicks;
-    private long _waitedOnTargetTicks;
-    private long _mirroredSinceSummary;
-    private long _lastSummaryTicks = System.Diagnostics.Stopwatch.GetTimestamp();
-    private int _reports;
-    private readonly Dictionary<TopicPartition, long> _lags = new();
-    private long _summaryWaitedOnSource;
-    private long _summaryWaitedOnTarget;
+    private readonly StreamReport _report;
+    private IDisposable? _consumerMetrics;
 
     private readonly bool _askParentForTopics;
 
@@ -133,6 +126,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         _targetTopics = targetTopics;
         _submitted = new SubmittedRecords(settings.AbortOnSendFailure);
         _syncs = new PendingOffsetSyncs(settings.SourceClusterName);
+        _report = new StreamReport(stream);
 
         Receive<ConsumedBatch>(b =>
         {
@@ -142,7 +136,11 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         });
         Receive<Delivered>(HandleDelivered);
         Receive<PositionReset>(HandlePositionReset);
-        Receive<ReportTick>(_ => Report());
+        Receive<ReportTick>(_ =>
+        {
+            if (_report.Tick(_submitted.Partitions, tp => _consumer.GetWatermarkOffsets(tp).High is { Value: >= 0 } high ? high.Value : null, _submitted.SafeOffset) is { } summary)
+                _log.Info(summary);
+        });
         Receive<Assigned>(a =>
         {
             foreach (var p in a.Positions) _submitted.Assign(p.TopicPartition, p.Offset.Value);
@@ -156,8 +154,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             var safe = new List<TopicPartitionOffset>();
             foreach (var tp in r.Partitions)
             {
-                MirrorMetrics.ForgetLag(tp);
-                _lags.Remove(tp);
+                _report.Forget(tp);
                 if (_submitted.Revoke(tp) is { } offset) safe.Add(new TopicPartitionOffset(tp, offset));
             }
             _log.Info("stream {0}: revoked {1}; safe to commit: {2}", _stream, string.Join(", ", r.Partitions), safe.Count == 0 ? "nothing" : string.Join(", ", safe));
@@ -211,7 +208,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             .SetPartitionsAssignedHandler((consumer, partitions) => StartPositions(consumer, partitions, self))
             .SetPartitionsRevokedHandler((consumer, partitions) => CommitRevoked(consumer, partitions.Select(p => p.TopicPartition).ToList(), self))
             .Build();
-        MirrorMetrics.AddClient($"stream-{_stream}", () => _consumer.Metrics);
+        _consumerMetrics = MirrorMetrics.AddClient($"stream-{_stream}", () => _consumer.Metrics);
         if (_askParentForTopics) Context.Parent.Tell(new WantTopics());
         _consuming = Task.Factory.StartNew(() => ConsumeLoop(self, _stopping.Token), TaskCreationOptions.LongRunning);
         Timers.StartPeriodicTimer(nameof(CommitTick), new CommitTick(), _settings.OffsetCommitInterval);
@@ -221,8 +218,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// <summary>How often each partition's lag is refreshed.</summary>
     public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often a stream logs what it mirrored and which side it waited on.</summary>
-    private const int ReportsPerSummary = 60;
+
 
     /// <summary>
     /// A stream that stops without <see cref="StopStream"/> (it failed and is restarted, or the system went down) still
@@ -235,9 +231,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         // node or a restart must not hang on a target that is going away.
         if (!_drained) CommitSafe(_submitted.OffsetsToCommit(), _syncs.Take(), "stopped without draining", TimeSpan.FromSeconds(5));
         _closing = true;
-        PublishCounts();
-        MirrorMetrics.RemoveClient($"stream-{_stream}");
-        foreach (var tp in _submitted.Partitions) MirrorMetrics.ForgetLag(tp);
+        _report.Publish();
+        _consumerMetrics?.Dispose();
+        foreach (var tp in _submitted.Partitions) _report.Forget(tp);
         _consumer.Close();
         _stopping.Dispose();
     }
@@ -326,7 +322,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                 if (Volatile.Read(ref _queued) + Volatile.Read(ref _submittedInFlight) >= MaxInFlight)
                 {
                     _room.Wait(TimeSpan.FromMilliseconds(100));
-                    Interlocked.Add(ref _waitedOnTargetTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+                    _report.WaitedOnTarget(System.Diagnostics.Stopwatch.GetTimestamp() - started);
                     continue;
                 }
                 // The first record waits up to 100 ms; what is already fetched joins it in the same batch.
@@ -355,7 +351,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                         targets[result.Topic] = target = _targetTopics.EnsureAsync(result.Topic, stopping).GetAwaiter().GetResult();
                     batch.Add(new Consumed(result, target));
                 }
-                Interlocked.Add(ref _waitedOnSourceTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+                _report.WaitedOnSource(System.Diagnostics.Stopwatch.GetTimestamp() - started);
                 Send(self, batch);
             }
         }
@@ -432,14 +428,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             if (_submitted.Acknowledged(d.Record))
             {
                 _syncs.Acknowledged(d.Record.TopicPartition, d.Record.Offset, d.TargetOffset);
-                // Counted here, published once a second (Report): per-record metric calls would cost more than the copy.
-                if (!_counts.TryGetValue(d.Record.TopicPartition, out var counts))
-                    _counts[d.Record.TopicPartition] = counts = new PartitionCounts(MirrorMetrics.Tags(d.Record.TopicPartition));
-                counts.Records++;
-                counts.Bytes += d.Bytes;
-                MirrorMetrics.ReplicationLatency.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - d.TimestampMs), counts.Tags);
-                _mirroredSinceSummary++;
-                if (d.Record.TopicPartition.Topic == _settings.Policy.HeartbeatsTopic) MirrorMetrics.HeartbeatMirrored(d.TimestampMs);
+                _report.Acknowledged(d.Record.TopicPartition, d.Bytes, d.TimestampMs, heartbeat: d.Record.TopicPartition.Topic == _settings.Policy.HeartbeatsTopic);
             }
         }
         else
@@ -455,56 +444,6 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         }
         PublishInFlight();
         if (_submitted.InFlight < MaxInFlight) SignalRoom();
-    }
-
-    /// <summary>
-    /// Refreshes each partition's lag (the high watermark the last fetch reported, minus the offset safely mirrored)
-    /// and, every <see cref="ReportsPerSummary"/> reports, logs the records mirrored and where the stream waited.
-    /// </summary>
-    private void Report()
-    {
-        PublishCounts();
-        foreach (var tp in _submitted.Partitions)
-            if (_consumer.GetWatermarkOffsets(tp).High is { Value: >= 0 } high && _submitted.SafeOffset(tp) is { } safe)
-                MirrorMetrics.SetLag(tp, _lags[tp] = Math.Max(0, high.Value - safe));
-        var onSource = Interlocked.Exchange(ref _waitedOnSourceTicks, 0);
-        var onTarget = Interlocked.Exchange(ref _waitedOnTargetTicks, 0);
-        var stream = MirrorMetrics.StreamTag(_stream);
-        MirrorMetrics.WaitingOnSource.Add(onSource / (double)System.Diagnostics.Stopwatch.Frequency, stream);
-        MirrorMetrics.WaitingOnTarget.Add(onTarget / (double)System.Diagnostics.Stopwatch.Frequency, stream);
-        _summaryWaitedOnSource += onSource;
-        _summaryWaitedOnTarget += onTarget;
-        if (++_reports % ReportsPerSummary != 0) return;
-        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_lastSummaryTicks);
-        _lastSummaryTicks = System.Diagnostics.Stopwatch.GetTimestamp();
-        var summary = StreamSummary.Describe(_stream, _mirroredSinceSummary, elapsed,
-            TimeSpan.FromTicks(_summaryWaitedOnSource * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
-            TimeSpan.FromTicks(_summaryWaitedOnTarget * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
-            _submitted.Partitions.Count, _submitted.Partitions.Sum(tp => _lags.GetValueOrDefault(tp)));
-        _log.Info(summary);
-        _mirroredSinceSummary = 0;
-        _summaryWaitedOnSource = _summaryWaitedOnTarget = 0;
-    }
-
-    /// <summary>Records and bytes acknowledged per partition since they were last published.</summary>
-    private sealed class PartitionCounts(KeyValuePair<string, object?>[] tags)
-    {
-        public readonly KeyValuePair<string, object?>[] Tags = tags;
-        public long Records;
-        public long Bytes;
-    }
-
-    private readonly Dictionary<TopicPartition, PartitionCounts> _counts = new();
-
-    private void PublishCounts()
-    {
-        foreach (var counts in _counts.Values)
-        {
-            if (counts.Records == 0) continue;
-            MirrorMetrics.Records.Add(counts.Records, counts.Tags);
-            MirrorMetrics.Bytes.Add(counts.Bytes, counts.Tags);
-            counts.Records = counts.Bytes = 0;
-        }
     }
 
     private void Commit()

@@ -29,3 +29,23 @@ public class StreamSummaryTests
         Assert.Contains("the mirror's own work is the bottleneck", Describe(0.2, 0.2, 1_000));
     }
 }
+
+public class StreamReportTests
+{
+    [Fact]
+    public void Every_60th_tick_summarises_the_records_acknowledged_and_the_lag_of_the_partitions()
+    {
+        var report = new StreamReport(7);
+        var tp = new AkkaBroker.Client.TopicPartition("report-test", 0);
+        for (var i = 0; i < 3; i++) report.Acknowledged(tp, 100, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), heartbeat: false);
+        for (var i = 1; i < StreamReport.TicksPerSummary; i++) Assert.Null(report.Tick([tp], _ => 10, _ => 4));
+        var line = report.Tick([tp], _ => 10, _ => 4);
+        Assert.NotNull(line);
+        Assert.StartsWith("stream 7: mirrored 3 records", line);
+        Assert.Contains("lag 6", line);
+        string? next = null;
+        for (var i = 0; i < StreamReport.TicksPerSummary; i++) next = report.Tick([tp], _ => null, _ => 4);
+        Assert.StartsWith("stream 7: mirrored 0 records", next);
+        report.Forget(tp);
+    }
+}

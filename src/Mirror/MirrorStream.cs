@@ -75,6 +75,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
 
     private sealed record CommitTick;
 
+    /// <summary>Answered as soon as it is processed: everything the consuming thread sent before it has been handled.</summary>
+    private sealed record Barrier;
+
     /// <summary>Time to refresh the partitions' lag and, now and then, say how the stream is doing.</summary>
     private sealed record ReportTick;
 
@@ -167,6 +170,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             })));
         });
         Receive<Subscribe>(s => Volatile.Write(ref _wanted, s.Topics));
+        Receive<Barrier>(b => Sender.Tell(b));
         Receive<CommitTick>(_ => Commit());
         Receive<CommitDone>(d =>
         {
@@ -287,6 +291,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         }
     }
 
+    // Records read and not yet handed to the actor: the consuming thread's alone (the revoke handler runs on it too).
+    private readonly List<Consumed> _pending = [];
+
     private void Send(IActorRef self, List<Consumed> batch)
     {
         if (batch.Count == 0) return;
@@ -326,7 +333,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                     continue;
                 }
                 // The first record waits up to 100 ms; what is already fetched joins it in the same batch.
-                var batch = new List<Consumed>();
+                var batch = _pending;
                 var room = MaxInFlight - Volatile.Read(ref _queued) - Volatile.Read(ref _submittedInFlight);
                 var timeout = TimeSpan.FromMilliseconds(100);
                 while (batch.Count < Math.Min(MaxBatch, room))
@@ -520,6 +527,10 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     private void CommitRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions, IActorRef self)
     {
         if (partitions.Count == 0 || _closing) return;
+        // Records read before the revoke, still in the batch being built, go to the actor first, and the barrier returns
+        // once it has produced them: the flush then waits for their answers too, so the safe offsets include them.
+        Send(self, _pending);
+        self.Ask<Barrier>(new Barrier(), TimeSpan.FromSeconds(30), _stopping.Token).GetAwaiter().GetResult();
         _producer.Flush(TimeSpan.FromSeconds(30));
         // Asked after the flush: every answer the flush waited for is already in the actor's mailbox, ahead of this. A
         // stream that is stopping answers no more; it commits on its own way out.

@@ -196,6 +196,8 @@ public sealed partial class MirrorMakerSettings
         double Number(string key, double fallback) => Text(key) is not { } v ? fallback
             : double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw new MirrorMakerConfigException(origin, key, v, "It must be a number.");
         var defaults = new MirrorMakerOptions();
+        if (Text("num.streams") is { } streams && !int.TryParse(streams, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            throw new MirrorMakerConfigException(origin, "num.streams", streams, "It must be a whole number of streams, at least 1.");
         return Create(new MirrorMakerOptions
         {
             ConsumerConfig = origin + ".consumer", ProducerConfig = origin + ".producer",

@@ -516,5 +516,11 @@ public class MirrorMakerHoconSettingsTests
             """), "local:9192"));
         Assert.Equal("num.stream", e.Key);
         Assert.Contains("num.streams", e.Message);
+        var fraction = Assert.Throws<MirrorMakerConfigException>(() => MirrorMakerSettings.FromHocon(Akka.Configuration.ConfigurationFactory.ParseString("""
+            num.streams = 2.5
+            include = orders
+            consumer { bootstrap.servers = "source:9192", group.id = m }
+            """), "local:9192"));
+        Assert.Equal("num.streams", fraction.Key);
     }
 }

@@ -1,0 +1,12 @@
+namespace AkkaBroker.Connect.Config;
+
+/// <summary>A configuration is refused: the message names the key, the value and what is allowed (Kafka's <c>ConfigException</c>).</summary>
+public sealed class ConfigException : ConnectException
+{
+    /// <summary>A problem described in full by <paramref name="message"/>.</summary>
+    public ConfigException(string message) : base(message) { }
+
+    /// <summary>Kafka's wording: <c>Invalid value V for configuration K: reason</c>.</summary>
+    public ConfigException(string name, object? value, string reason)
+        : base($"Invalid value {value ?? "null"} for configuration {name}: {reason}") { }
+}

@@ -184,7 +184,7 @@ public sealed partial class MirrorMakerSettings
             else
             {
                 var nearest = HoconKeys.Concat(["consumer.bootstrap.servers", "consumer.group.id", "producer.bootstrap.servers"])
-                    .OrderBy(k => Distance(k, key)).First();
+                    .MinBy(k => NearestKey.Distance(k, key));
                 throw new MirrorMakerConfigException(origin, key, text,
                     $"It is not a mirror key. Did you mean '{nearest}'? Client keys go in consumer {{ ... }} or producer {{ ... }}.");
             }
@@ -226,24 +226,6 @@ public sealed partial class MirrorMakerSettings
                     yield return leaf;
         }
         else yield return (prefix, value.GetString());
-    }
-
-    /// <summary>Edit distance, to name the key a misspelt one was meant to be.</summary>
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var previous = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-        return row[b.Length];
     }
 
     /// <summary>Checks the command line and the two files' key/value pairs and makes the settings.</summary>

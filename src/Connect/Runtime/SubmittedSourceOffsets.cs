@@ -1,0 +1,76 @@
+namespace AkkaBroker.Connect.Runtime;
+
+/// <summary>
+/// Which source offsets a source task may store, per source partition (the job of Kafka Connect's
+/// <c>SubmittedRecords</c>). Records are submitted in poll order and acknowledged by the cluster in any order; a
+/// partition's committable offset is that of the last record such that it and every record submitted before it from
+/// the same source partition are acknowledged. Storing it never skips a record: after a crash the task resumes there
+/// and records past it are produced again (at least once). Thread-safe: the task's thread submits, the producer's
+/// delivery reports acknowledge.
+/// </summary>
+public sealed class SubmittedSourceOffsets
+{
+    /// <summary>One submitted record: acknowledge it when the cluster has it (or it was dropped on purpose).</summary>
+    public sealed class Submitted
+    {
+        internal readonly string Key;
+        internal readonly IReadOnlyDictionary<string, object?> Partition;
+        internal readonly IReadOnlyDictionary<string, object?>? Offset;
+        internal volatile bool Acknowledged;
+
+        internal Submitted(string key, IReadOnlyDictionary<string, object?> partition, IReadOnlyDictionary<string, object?>? offset)
+        {
+            Key = key;
+            Partition = partition;
+            Offset = offset;
+        }
+    }
+
+    private readonly Dictionary<string, Queue<Submitted>> _pending = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private int _inFlight;
+
+    /// <summary>Records submitted and not yet acknowledged.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Tracks a record; null when it has no source partition (nothing to store for it).</summary>
+    public Submitted? Submit(IReadOnlyDictionary<string, object?>? partition, IReadOnlyDictionary<string, object?>? offset)
+    {
+        if (partition == null) return null;
+        var record = new Submitted(SourceOffsetJson.Write(partition), partition, offset);
+        lock (_lock)
+        {
+            if (!_pending.TryGetValue(record.Key, out var queue)) _pending[record.Key] = queue = new Queue<Submitted>();
+            queue.Enqueue(record);
+        }
+        Interlocked.Increment(ref _inFlight);
+        return record;
+    }
+
+    /// <summary>The cluster acknowledged <paramref name="record"/> (or it was dropped by a transform or skipped by error tolerance).</summary>
+    public void Acknowledge(Submitted? record)
+    {
+        if (record == null || record.Acknowledged) return;
+        record.Acknowledged = true;
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    /// <summary>Takes the committable offset of every partition that moved since the last call.</summary>
+    public List<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> TakeCommittable()
+    {
+        var result = new List<(IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?)>();
+        lock (_lock)
+        {
+            foreach (var (key, queue) in _pending.ToList())
+            {
+                Submitted? last = null;
+                // A record without an offset moves nothing; the last acknowledged one with an offset counts.
+                while (queue.TryPeek(out var head) && head.Acknowledged)
+                    if (queue.Dequeue().Offset != null) last = head;
+                if (last != null) result.Add((last.Partition, last.Offset));
+                if (queue.Count == 0) _pending.Remove(key);
+            }
+        }
+        return result;
+    }
+}

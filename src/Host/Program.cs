@@ -16,6 +16,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     ClusterCommand.Create(),
     PerfCommand.Create(),
     MirrorMakerCommand.Create(),
+    ConnectCommand.Create(),
 };
 // serve handles Ctrl-C and SIGTERM itself (it stops its broker runner, also between two node incarnations); the tools
 // handle Ctrl-C, and SIGTERM runs Akka's coordinated shutdown of their client (run-by-clr-shutdown-hook).

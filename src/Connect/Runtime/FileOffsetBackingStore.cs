@@ -79,7 +79,7 @@ public sealed class FileOffsetBackingStore(string path) : IOffsetBackingStore
                     else _offsets[key] = SourceOffsetJson.Write(offset);
                 }
                 var root = new JsonObject(_offsets.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, JsonNode.Parse(p.Value))));
-                snapshot = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+                snapshot = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             }
             var temporary = Path + ".tmp";
             await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))

@@ -74,17 +74,22 @@ public sealed class TaskRunner : ReceiveActor
         _task.Transition(_target);
         var task = _task;
         var token = _stop.Token;
+        var log = _log;
+        var id = _id;
         _thread = new Thread(() =>
         {
+            Exception? error = null;
             try
             {
                 task.Run(token);
-                self.Tell(new Exited(null));
             }
             catch (Exception e)
             {
-                self.Tell(new Exited(e));
+                error = e;
             }
+            // Once stopping, the actor is gone: a failure while stopping is logged here instead.
+            if (!token.IsCancellationRequested) self.Tell(new Exited(error));
+            else if (error != null) log.Error(error, "[{0}] task failed while stopping", id);
         }) { IsBackground = true, Name = $"task-thread-{_id}" };
         _thread.Start();
     }

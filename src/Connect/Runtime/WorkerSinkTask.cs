@@ -70,18 +70,17 @@ public sealed class WorkerSinkTask : WorkerTask
         }
         finally
         {
+            // Closing hands the partitions back through OnRevoked, which commits what the task wrote and closes them in
+            // the task; so the consumer closes before the task stops.
             try
             {
-                if (_assignment.Count > 0)
-                {
-                    Commit(consumer, CancellationToken.None);
-                    _task.Close(_assignment.ToList());
-                }
+                consumer.Close();
             }
             catch (Exception e)
             {
-                Log.Error(e, "[{0}] committing offsets while stopping failed; records after the last commit are delivered again", Id);
+                Log.Error(e, "[{0}] closing the consumer failed; records after the last commit are delivered again", Id);
             }
+            consumer.Dispose();
             try
             {
                 _task.Stop();
@@ -90,8 +89,6 @@ public sealed class WorkerSinkTask : WorkerTask
             {
                 Log.Error(e, "[{0}] the task's Stop threw", Id);
             }
-            consumer.Close();
-            consumer.Dispose();
         }
     }
 

@@ -24,8 +24,7 @@ public class FileStreamStandaloneSpec
     [Fact]
     public async Task A_file_streamed_through_a_topic_arrives_whole_and_a_restart_reads_only_new_lines()
     {
-        var harness = await ConnectWorkerHarness.StartAsync();
-        await using var _ = harness;
+        await using var harness = await ConnectWorkerHarness.StartAsync();
         var input = harness.PathOf("in.txt");
         var output = harness.PathOf("out.txt");
         await File.WriteAllLinesAsync(input, Enumerable.Range(0, 5000).Select(i => $"line {i} é\t{new string('x', i % 50)}"));
@@ -53,8 +52,7 @@ public class FileStreamStandaloneSpec
     [Fact]
     public async Task A_line_is_read_only_once_its_newline_is_written()
     {
-        var harness = await ConnectWorkerHarness.StartAsync();
-        await using var _ = harness;
+        await using var harness = await ConnectWorkerHarness.StartAsync();
         var input = harness.PathOf("in.txt");
         await File.WriteAllTextAsync(input, "first\r\nsecond\nhalf");
         var (status, body) = await harness.SendAsync(HttpMethod.Post, "/connectors", new { name = "file-source", config = Source(harness) });

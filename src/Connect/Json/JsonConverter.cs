@@ -5,7 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using AkkaBroker.Connect.Config;
 using AkkaBroker.Connect.Data;
-using AkkaBroker.Connect.Transforms;
+using AkkaBroker.Connect.Internal;
 
 namespace AkkaBroker.Connect.Json;
 

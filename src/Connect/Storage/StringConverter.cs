@@ -1,6 +1,7 @@
 using System.Text;
 using AkkaBroker.Connect.Config;
 using AkkaBroker.Connect.Data;
+using AkkaBroker.Connect.Internal;
 
 namespace AkkaBroker.Connect.Storage;
 
@@ -59,8 +60,8 @@ public sealed class StringConverter : IConverter
         null => null,
         string s => _encoding.GetBytes(s),
         bool b => _encoding.GetBytes(b ? "true" : "false"),
-        double d => _encoding.GetBytes(Transforms.JavaFormats.DoubleToString(d)),
-        float f => _encoding.GetBytes(Transforms.JavaFormats.FloatToString(f)),
+        double d => _encoding.GetBytes(JavaFormats.DoubleToString(d)),
+        float f => _encoding.GetBytes(JavaFormats.FloatToString(f)),
         IFormattable f => _encoding.GetBytes(f.ToString(null, System.Globalization.CultureInfo.InvariantCulture)),
         _ => _encoding.GetBytes(value.ToString() ?? ""),
     };

@@ -1,6 +1,7 @@
 using System.Globalization;
 using AkkaBroker.Connect.Config;
 using AkkaBroker.Connect.Data;
+using AkkaBroker.Connect.Internal;
 
 namespace AkkaBroker.Connect.Transforms;
 
@@ -53,7 +54,7 @@ public abstract class Cast : ITransformation
         SchemaType? whole = null;
         foreach (var mapping in mappings)
         {
-            var parts = ReplaceField.JavaSplit(mapping, ':');
+            var parts = JavaFormats.Split(mapping, ':');
             if (parts.Length > 2) throw new ConfigException(SpecConfig, "[" + string.Join(", ", mappings) + "]", "Invalid cast mapping: " + mapping);
             if (parts.Length == 1) whole = ValidOutputType(ParseType(parts[0]));
             else casts[parts[0].Trim()] = ValidOutputType(ParseType(parts[1]));

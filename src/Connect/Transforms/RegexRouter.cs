@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AkkaBroker.Connect.Config;
+using AkkaBroker.Connect.Internal;
 
 namespace AkkaBroker.Connect.Transforms;
 

@@ -1,5 +1,6 @@
 using AkkaBroker.Connect.Config;
 using AkkaBroker.Connect.Data;
+using AkkaBroker.Connect.Internal;
 
 namespace AkkaBroker.Connect.Transforms;
 
@@ -70,21 +71,12 @@ public abstract class ReplaceField : ITransformation
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var mapping in mappings)
         {
-            var parts = JavaSplit(mapping, ':');
+            var parts = JavaFormats.Split(mapping, ':');
             if (parts.Length != 2)
                 throw new ConfigException(RenamesConfig, "[" + string.Join(", ", mappings) + "]", "Invalid rename mapping: " + mapping);
             result[parts[0]] = parts[1];
         }
         return result;
-    }
-
-    /// <summary>Java's <c>String.split</c>: trailing empty parts are dropped.</summary>
-    internal static string[] JavaSplit(string text, char separator)
-    {
-        var parts = text.Split(separator);
-        var count = parts.Length;
-        while (count > 0 && parts[count - 1].Length == 0) count--;
-        return parts[..count];
     }
 
     private bool Filter(string fieldName) => !_exclude.Contains(fieldName) && (_include.Count == 0 || _include.Contains(fieldName));

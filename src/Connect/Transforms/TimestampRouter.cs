@@ -1,5 +1,6 @@
 using System.Globalization;
 using AkkaBroker.Connect.Config;
+using AkkaBroker.Connect.Internal;
 using AkkaBroker.Connect.Data;
 
 namespace AkkaBroker.Connect.Transforms;

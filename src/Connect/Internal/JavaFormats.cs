@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace AkkaBroker.Connect.Transforms;
+namespace AkkaBroker.Connect.Internal;
 
 /// <summary>
 /// Java's text formats that Kafka's configurations and outputs are written in: <c>SimpleDateFormat</c> patterns,
@@ -126,6 +126,15 @@ internal static class JavaFormats
             else result.Append(c);
         }
         return result.ToString();
+    }
+
+    /// <summary>Java's <c>String.split</c> on one character: trailing empty parts are dropped.</summary>
+    public static string[] Split(string text, char separator)
+    {
+        var parts = text.Split(separator);
+        var count = parts.Length;
+        while (count > 0 && parts[count - 1].Length == 0) count--;
+        return parts[..count];
     }
 
     /// <summary>A double as Java's <c>Double.toString</c> writes it: "1.0", "0.001", "1.0E7", "1.5E-5", "NaN", "Infinity".</summary>

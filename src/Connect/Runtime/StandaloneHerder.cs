@@ -29,13 +29,14 @@ public sealed class StandaloneHerder : ReceiveActor
         public IReadOnlyList<IReadOnlyDictionary<string, string>> TaskConfigs = [];
         public readonly Dictionary<int, IActorRef> Tasks = new();
         public readonly Dictionary<int, ConnectStatus> TaskStatus = new();
-        public int Generation;
         public string Type => Config.Plugin.Kind == PluginKind.Sink ? "sink" : "source";
     }
 
     private readonly Worker _worker;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, Entry> _connectors = new(StringComparer.Ordinal);
+    // Runner names carry a number never used before: a stopped runner keeps its name until it has terminated.
+    private long _generation;
 
     public StandaloneHerder(Worker worker, IReadOnlyList<IReadOnlyDictionary<string, string>> initialConnectors)
     {
@@ -170,9 +171,8 @@ public sealed class StandaloneHerder : ReceiveActor
 
     private void StartConnectorRunner(string name, Entry e)
     {
-        e.Generation++;
         e.Status = new ConnectStatus(ConnectState.Unassigned, _worker.WorkerId);
-        e.Runner = Context.ActorOf(ConnectorRunner.Props(e.Config, e.Target, _worker), $"connector-{Uri.EscapeDataString(name)}-{e.Generation}");
+        e.Runner = Context.ActorOf(ConnectorRunner.Props(e.Config, e.Target, _worker), $"connector-{Uri.EscapeDataString(name)}-{++_generation}");
     }
 
     private void RestartConnectorRunner(string name, Entry e)
@@ -185,10 +185,9 @@ public sealed class StandaloneHerder : ReceiveActor
     private void StartTask(string name, Entry e, int task)
     {
         if (e.Tasks.Remove(task, out var old)) Context.Stop(old);
-        e.Generation++;
         e.TaskStatus[task] = new ConnectStatus(ConnectState.Unassigned, _worker.WorkerId);
         e.Tasks[task] = Context.ActorOf(TaskRunner.Props(new ConnectorTaskId(name, task), e.Config, e.TaskConfigs[task], e.Target, _worker),
-            $"task-{Uri.EscapeDataString(name)}-{task}-{e.Generation}");
+            $"task-{Uri.EscapeDataString(name)}-{task}-{++_generation}");
     }
 
     private void SetTarget(string name, Entry e, TargetState target)

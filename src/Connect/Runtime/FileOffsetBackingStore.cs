@@ -96,6 +96,9 @@ public sealed class FileOffsetBackingStore(string path) : IOffsetBackingStore
     }
 
     /// <inheritdoc />
+    public Task ReadToEndAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
         _writeLock.Dispose();

@@ -19,6 +19,9 @@ public interface IOffsetBackingStore : IAsyncDisposable
     /// <summary>Every stored partition of <paramref name="connector"/> with its offset.</summary>
     IReadOnlyList<StoredSourceOffset> List(string connector);
 
+    /// <summary>Completes once every offset stored before the call, by any worker, is known here (before a task that may have moved starts).</summary>
+    Task ReadToEndAsync(CancellationToken cancellationToken);
+
     /// <summary>Stores the offsets (a null offset removes the partition's) durably.</summary>
     Task SetAsync(string connector, IReadOnlyList<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> offsets, CancellationToken cancellationToken);
 }

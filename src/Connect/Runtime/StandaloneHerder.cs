@@ -221,66 +221,13 @@ public sealed class StandaloneHerder : ReceiveActor
         e.Runner = null;
     }
 
-    private async Task<object> ReadOffsetsAsync(Entry e)
-    {
-        if (e.Config.Plugin.Kind == PluginKind.Source) return new ConnectorOffsets(_worker.Offsets.List(e.Config.ConnectorName));
-        using var admin = _worker.CreateAdmin();
-        try
-        {
-            var group = await admin.DescribeConsumerGroupAsync(WorkerSinkTask.GroupId(e.Config.ConnectorName));
-            return new ConnectorOffsets(group.CommittedOffsets.Select(SinkOffset).ToList());
-        }
-        catch (KafkaException ex) when (ex.Error.Code is Protocol.ErrorCode.GroupIdNotFound)
-        {
-            return new ConnectorOffsets([]);
-        }
-    }
-
-    private static StoredSourceOffset SinkOffset(TopicPartitionOffset o) => new(
-        new Dictionary<string, object?> { ["kafka_topic"] = o.Topic, ["kafka_partition"] = (long)o.Partition },
-        new Dictionary<string, object?> { ["kafka_offset"] = o.Offset.Value });
+    private Task<object> ReadOffsetsAsync(Entry e) => ConnectorOffsetsAdmin.ReadAsync(_worker, e.Config);
 
     private async Task<object> ChangeOffsetsAsync(string name, IReadOnlyList<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)>? offsets, bool reset)
     {
         if (!_connectors.TryGetValue(name, out var e)) return NotFound(name);
-        if (e.Target != TargetState.Stopped || e.Tasks.Count > 0)
-            return new HerderError(400, $"Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint");
-        if (e.Config.Plugin.Kind == PluginKind.Source)
-        {
-            var changes = reset ? _worker.Offsets.List(name).Select(o => (o.Partition, (IReadOnlyDictionary<string, object?>?)null)).ToList() : offsets!.ToList();
-            await _worker.Offsets.SetAsync(name, changes, CancellationToken.None);
-        }
-        else
-        {
-            using var admin = _worker.CreateAdmin();
-            var group = WorkerSinkTask.GroupId(name);
-            if (reset)
-            {
-                try
-                {
-                    await admin.DeleteConsumerGroupAsync(group);
-                }
-                catch (KafkaException ex) when (ex.Error.Code is Protocol.ErrorCode.GroupIdNotFound)
-                {
-                }
-            }
-            else
-            {
-                var parsed = new List<TopicPartitionOffset>();
-                foreach (var (partition, offset) in offsets!)
-                {
-                    if (partition.GetValueOrDefault("kafka_topic") is not string topic || partition.GetValueOrDefault("kafka_partition") is not long p)
-                        return new HerderError(400, "A sink connector's partition must be {\"kafka_topic\": \"TOPIC\", \"kafka_partition\": N}.");
-                    if (offset == null)
-                        return new HerderError(400, "Removing one partition's offset of a sink connector is not supported; reset all with DELETE /connectors/{name}/offsets.");
-                    if (offset.GetValueOrDefault("kafka_offset") is not long o || o < 0)
-                        return new HerderError(400, "A sink connector's offset must be {\"kafka_offset\": N} with N >= 0.");
-                    parsed.Add(new TopicPartitionOffset(topic, (int)p, new Offset(o)));
-                }
-                await admin.AlterConsumerGroupOffsetsAsync(group, parsed);
-            }
-        }
-        return new OffsetsMessage(reset ? "The offsets for this connector have been reset successfully" : "The offsets for this connector have been altered successfully");
+        if (e.Target != TargetState.Stopped || e.Tasks.Count > 0) return ConnectorOffsetsAdmin.NotStopped(name);
+        return await ConnectorOffsetsAdmin.ChangeAsync(_worker, e.Config, offsets, reset);
     }
 
     private sealed class TaskConfigComparer : IEqualityComparer<IReadOnlyDictionary<string, string>>

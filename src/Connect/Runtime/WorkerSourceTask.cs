@@ -53,6 +53,8 @@ public sealed class WorkerSourceTask : WorkerTask
     /// <inheritdoc />
     public override void Run(CancellationToken cancellationToken)
     {
+        // The task may have run on another worker until a moment ago: start from the offsets it stored there.
+        _offsets.ReadToEndAsync(cancellationToken).GetAwaiter().GetResult();
         _task.Initialize(new Context(_taskConfig, new Reader(_offsets, Id.Connector)));
         _task.Start(_taskConfig);
         StateChanged?.Invoke(ConnectState.Running);

@@ -19,7 +19,55 @@ internal static class ConnectCommand
     {
         var command = new Command("connect", "Run Kafka Connect workers: move data between the cluster and external systems by configuration.");
         command.Subcommands.Add(CreateStandalone());
+        command.Subcommands.Add(CreateDistributed());
         return command;
+    }
+
+    private static Command CreateDistributed()
+    {
+        var workerFile = new Argument<string>("worker.properties") { Description = "The worker's properties file (bootstrap.servers, group.id, config.storage.topic, offset.storage.topic, status.storage.topic, listeners, ...)" };
+        var command = new Command("distributed", "Run a member of a distributed Connect worker group: connectors are created through the REST API and spread over the group's workers.") { workerFile };
+        command.SetAction(async (parse, _) =>
+        {
+            ConnectWorker worker;
+            try
+            {
+                worker = await ConnectWorker.StartDistributedAsync(ReadWorkerFile(parse.GetValue(workerFile)!));
+            }
+            catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or AkkaBroker.Connect.ConnectException)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"error: the REST API cannot listen: {e.Message}. Set listeners=http://HOST:PORT in the worker file to a free port.");
+                return 2;
+            }
+            return await RunUntilStoppedAsync(worker);
+        });
+        return command;
+    }
+
+    /// <summary>Runs until Ctrl-C or SIGTERM, then stops the worker cleanly (tasks store offsets, the worker leaves its group).</summary>
+    private static async Task<int> RunUntilStoppedAsync(ConnectWorker worker)
+    {
+        Console.WriteLine($"Connect worker {worker.WorkerId} running; REST API on {string.Join(", ", worker.RestUrls)}");
+        var stopping = Task.CompletedTask;
+        void Stop() => stopping = worker.StopAsync();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            Stop();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Stop();
+        });
+        await worker.WhenTerminated;
+        await stopping;
+        return 0;
     }
 
     private static Command CreateStandalone()
@@ -29,12 +77,12 @@ internal static class ConnectCommand
         var command = new Command("standalone", "Run a standalone Connect worker: offsets in a local file, connectors from the files given and the REST API.") { workerFile, connectorFiles };
         command.SetAction(async (parse, _) =>
         {
-            StandaloneWorker worker;
+            ConnectWorker worker;
             try
             {
                 var workerProps = ReadWorkerFile(parse.GetValue(workerFile)!);
                 var connectors = parse.GetValue(connectorFiles)!.Select(ReadConnectorFile).ToList();
-                worker = await StandaloneWorker.StartAsync(workerProps, connectors);
+                worker = await ConnectWorker.StartStandaloneAsync(workerProps, connectors);
             }
             catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or JsonException)
             {
@@ -46,22 +94,7 @@ internal static class ConnectCommand
                 await Console.Error.WriteLineAsync($"error: the REST API cannot listen: {e.Message}. Set listeners=http://HOST:PORT in the worker file to a free port.");
                 return 2;
             }
-            Console.WriteLine($"Connect worker running; REST API on {string.Join(", ", worker.RestUrls)}");
-            var stopping = Task.CompletedTask;
-            void Stop() => stopping = worker.StopAsync();
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                Stop();
-            };
-            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                Stop();
-            });
-            await worker.WhenTerminated;
-            await stopping;
-            return 0;
+            return await RunUntilStoppedAsync(worker);
         });
         return command;
     }

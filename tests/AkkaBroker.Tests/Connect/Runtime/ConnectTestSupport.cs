@@ -11,7 +11,7 @@ internal sealed class ConnectWorkerHarness : IAsyncDisposable
 {
     public required BrokerFixture Broker { get; init; }
     public required string Directory { get; init; }
-    public StandaloneWorker Worker { get; private set; } = null!;
+    public ConnectWorker Worker { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
     public string OffsetFile => Path.Combine(Directory, "offsets.json");
@@ -43,7 +43,7 @@ internal sealed class ConnectWorkerHarness : IAsyncDisposable
 
     public async Task StartWorkerAsync(Dictionary<string, string>? extraWorker = null, params IReadOnlyDictionary<string, string>[] connectors)
     {
-        Worker = await StandaloneWorker.StartAsync(WorkerProps(extraWorker), connectors);
+        Worker = await ConnectWorker.StartStandaloneAsync(WorkerProps(extraWorker), connectors);
         Http = new HttpClient { BaseAddress = new Uri(Worker.RestUrls[0]) };
     }
 

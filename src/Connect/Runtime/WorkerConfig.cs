@@ -48,7 +48,6 @@ public sealed class WorkerConfig
         "metrics.sample.window.ms", "metrics.num.samples", "metrics.recording.level", "metric.reporters", "config.providers",
         "connector.client.config.override.policy", "topic.creation.enable", "response.http.headers.config", "access.control.allow.origin",
         "access.control.allow.methods", "admin.listeners", "rest.extension.classes", "connect.protocol", "exactly.once.source.support",
-        "key.converter.schemas.enable", "value.converter.schemas.enable",
     ];
 
     private static readonly ConfigDef Common = new ConfigDef()

@@ -250,6 +250,25 @@ public sealed class ToolProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>SIGTERM (a clean stop), then waits for the process to exit; false if it did not within <paramref name="timeout"/>.</summary>
+    public async Task<bool> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The exit code, once exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
     /// <summary>kill -9.</summary>
     public void KillHard()
     {

@@ -22,6 +22,8 @@ public sealed class FileStreamSinkTask : SinkTask
         if (Path.GetDirectoryName(Path.GetFullPath(_path)) is { } directory) Directory.CreateDirectory(directory);
         _file = new FileStream(_path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
         _writer = new StreamWriter(_file, new UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+        // A worker killed mid-write leaves a torn last line; the lines delivered again start on a line of their own.
+        if (EndsWithoutNewline(_path)) _writer.WriteLine();
     }
 
     /// <inheritdoc />
@@ -29,6 +31,14 @@ public sealed class FileStreamSinkTask : SinkTask
     {
         foreach (var record in records) _writer!.WriteLine(Text(record.Value));
         return Task.CompletedTask;
+    }
+
+    private static bool EndsWithoutNewline(string path)
+    {
+        using var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (read.Length == 0) return false;
+        read.Seek(-1, SeekOrigin.End);
+        return read.ReadByte() != '\n';
     }
 
     private static string Text(object? value) => value switch

@@ -123,7 +123,15 @@ public sealed class WorkerSinkTask : WorkerTask
             if (_commitRequested || sinceCommit.Elapsed >= _flushInterval)
             {
                 _commitRequested = false;
-                Commit(consumer, cancellationToken);
+                try
+                {
+                    Commit(consumer, cancellationToken);
+                }
+                catch (KafkaException e) when (e is CommitFailedException || e.Error.IsRetriable)
+                {
+                    // As Kafka's worker: the group is rebalancing; the partitions' new owner re-delivers past the last commit.
+                    Log.Warning("[{0}] offset commit failed and is tried again at the next flush: {1}", Id, e.Message);
+                }
                 sinceCommit.Restart();
             }
         }

@@ -84,6 +84,9 @@ internal abstract class DatabaseDialect
     /// </summary>
     public abstract ColumnMapping? MapColumn(DbColumn column);
 
+    /// <summary>How to execute a query whose column metadata (nullability, scale) will be asked for.</summary>
+    public virtual System.Data.CommandBehavior MetadataBehavior => System.Data.CommandBehavior.Default;
+
     /// <summary>True when the result-set column may hold NULL (unknown: true).</summary>
     public virtual bool IsNullable(DbColumn column) => column.AllowDBNull ?? true;
 

@@ -105,6 +105,10 @@ internal sealed class PostgresDialect : DatabaseDialect
     public override DbConnection CreateConnection() => new NpgsqlConnection(ConnectionString);
 
     /// <inheritdoc />
+    /// <remarks>Npgsql reads nullability from the catalog only with <c>KeyInfo</c>; the query itself runs as usual.</remarks>
+    public override System.Data.CommandBehavior MetadataBehavior => System.Data.CommandBehavior.KeyInfo;
+
+    /// <inheritdoc />
     public override string Placeholder(int index) => "$" + (index + 1).ToString(CultureInfo.InvariantCulture);
 
     /// <inheritdoc />

@@ -171,7 +171,7 @@ internal sealed class TableQuerier : IAsyncDisposable
                 }
             }
             command.CommandText = sql.ToString();
-            _reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            _reader = await command.ExecuteReaderAsync(_dialect.MetadataBehavior, cancellationToken).ConfigureAwait(false);
             _command = command;
             await MapColumnsAsync(_reader, cancellationToken).ConfigureAwait(false);
         }

@@ -87,6 +87,10 @@ internal abstract class DatabaseDialect
     /// <summary>How to execute a query whose column metadata (nullability, scale) will be asked for.</summary>
     public virtual System.Data.CommandBehavior MetadataBehavior => System.Data.CommandBehavior.Default;
 
+    /// <summary>The columns of an open result set, with what the dialect needs of them in <see cref="MapColumn"/>.</summary>
+    public virtual async Task<IReadOnlyList<DbColumn>> DescribeResultAsync(DbConnection connection, DbDataReader reader, CancellationToken cancellationToken) =>
+        await reader.GetColumnSchemaAsync(cancellationToken).ConfigureAwait(false);
+
     /// <summary>True when the result-set column may hold NULL (unknown: true).</summary>
     public virtual bool IsNullable(DbColumn column) => column.AllowDBNull ?? true;
 

@@ -52,7 +52,7 @@ public sealed class JdbcSourceTask : SourceTask
                 await using var command = connection.CreateCommand();
                 command.CommandText = $"SELECT * FROM {DatabaseDialect.Quote(table)} WHERE 1 = 0";
                 await using var reader = await command.ExecuteReaderAsync(_config.Dialect.MetadataBehavior, _stopping.Token).ConfigureAwait(false);
-                var schema = await reader.GetColumnSchemaAsync(_stopping.Token).ConfigureAwait(false);
+                var schema = await _config.Dialect.DescribeResultAsync(connection, reader, _stopping.Token).ConfigureAwait(false);
                 foreach (var name in columns)
                 {
                     var column = schema.FirstOrDefault(c => c.ColumnName == name)

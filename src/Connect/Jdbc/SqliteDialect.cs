@@ -87,6 +87,49 @@ internal sealed partial class SqliteDialect : DatabaseDialect
         new SqliteParameter(Placeholder(index), utc.ToString(TimestampFormat, CultureInfo.InvariantCulture));
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Microsoft.Data.Sqlite reports a declared type without its modifiers (<c>NUMERIC</c> for <c>NUMERIC(10,2)</c>);
+    /// the table's own declaration gives the scale back.
+    /// </remarks>
+    public override async Task<IReadOnlyList<DbColumn>> DescribeResultAsync(DbConnection connection, DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var columns = await reader.GetColumnSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var declared = new Dictionary<string, IReadOnlyDictionary<string, TableColumn>>(StringComparer.Ordinal);
+        var result = new List<DbColumn>(columns.Count);
+        foreach (var column in columns)
+        {
+            if (column.BaseTableName is { Length: > 0 } table && column.BaseColumnName is { Length: > 0 } name)
+            {
+                if (!declared.TryGetValue(table, out var tableColumns))
+                    declared[table] = tableColumns = await DescribeTableAsync(connection, null, table, cancellationToken).ConfigureAwait(false);
+                if (tableColumns.TryGetValue(name, out var info) && info.TypeName.Length > 0)
+                {
+                    result.Add(new DeclaredColumn(column, info.TypeName));
+                    continue;
+                }
+            }
+            result.Add(column);
+        }
+        return result;
+    }
+
+    /// <summary>A result column with the type as the table declares it.</summary>
+    private sealed class DeclaredColumn : DbColumn
+    {
+        public DeclaredColumn(DbColumn column, string declaredType)
+        {
+            ColumnName = column.ColumnName;
+            AllowDBNull = column.AllowDBNull;
+            IsKey = column.IsKey;
+            DataType = column.DataType;
+            BaseTableName = column.BaseTableName;
+            BaseColumnName = column.BaseColumnName;
+            ColumnOrdinal = column.ColumnOrdinal;
+            DataTypeName = declaredType;
+        }
+    }
+
+    /// <inheritdoc />
     /// <remarks>An <c>INTEGER PRIMARY KEY</c> is the rowid, never NULL, although SQLite's metadata says it may be.</remarks>
     public override bool IsNullable(DbColumn column) =>
         (column.AllowDBNull ?? true) && !(column.IsKey == true && string.Equals(column.DataTypeName, "INTEGER", StringComparison.OrdinalIgnoreCase));

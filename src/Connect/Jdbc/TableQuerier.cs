@@ -173,7 +173,7 @@ internal sealed class TableQuerier : IAsyncDisposable
             command.CommandText = sql.ToString();
             _reader = await command.ExecuteReaderAsync(_dialect.MetadataBehavior, cancellationToken).ConfigureAwait(false);
             _command = command;
-            await MapColumnsAsync(_reader, cancellationToken).ConfigureAwait(false);
+            await MapColumnsAsync(connection, _reader, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -183,13 +183,13 @@ internal sealed class TableQuerier : IAsyncDisposable
         }
     }
 
-    private async Task MapColumnsAsync(DbDataReader reader, CancellationToken cancellationToken)
+    private async Task MapColumnsAsync(DbConnection connection, DbDataReader reader, CancellationToken cancellationToken)
     {
         var signature = new StringBuilder();
         for (var i = 0; i < reader.FieldCount; i++) signature.Append(reader.GetName(i)).Append(':').Append(reader.GetDataTypeName(i)).Append(';');
         if (signature.ToString() == _schemaSignature) return;
         // Column metadata (nullability, scale) may cost the driver a catalog query: only when the result's shape changed.
-        var columns = await reader.GetColumnSchemaAsync(cancellationToken).ConfigureAwait(false);
+        var columns = await _dialect.DescribeResultAsync(connection, reader, cancellationToken).ConfigureAwait(false);
         var mappings = new ColumnMapping?[columns.Count];
         var builder = SchemaBuilder.Struct().Name(_table);
         for (var i = 0; i < columns.Count; i++)

@@ -231,10 +231,22 @@ internal sealed class JdbcWriter(JdbcSinkConfig config)
         }
         catch (DbException e) when (!_dialect.IsTransient(e))
         {
-            var index = e.BatchCommand is { } failed ? batch.BatchCommands.IndexOf(failed) : -1;
+            var index = FailedCommand(batch, e);
             if (index < 0) throw new ConnectException($"Writing {buffer.Count} records to table \"{table}\" failed: {e.Message}", e);
             throw RecordError(table, buffer[index].Record, _dialect.ColumnOf(e), e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// The index of the statement of <paramref name="batch"/> that failed: the one the exception names, else the first
+    /// that did not complete (Npgsql leaves <c>RecordsAffected</c> at -1 for statements that did not run), else -1.
+    /// </summary>
+    private static int FailedCommand(DbBatch batch, DbException error)
+    {
+        if (error.BatchCommand is { } failed && batch.BatchCommands.IndexOf(failed) is var named and >= 0) return named;
+        for (var i = 0; i < batch.BatchCommands.Count; i++)
+            if (batch.BatchCommands[i].RecordsAffected < 0) return i;
+        return -1;
     }
 
     private async Task FlushOneByOneAsync(DbConnection connection, DbTransaction transaction, string table, List<Op> buffer, CancellationToken cancellationToken)

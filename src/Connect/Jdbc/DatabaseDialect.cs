@@ -17,12 +17,13 @@ internal abstract class DatabaseDialect
 
     /// <summary>The dialect for <paramref name="url"/>, with <paramref name="user"/> and <paramref name="password"/> for servers that need them.</summary>
     /// <param name="urlKey">The configuration key the URL came from, named in errors.</param>
+    /// <param name="forWrites">The connections run the same few write statements many times (a sink): prepare them where it pays.</param>
     /// <exception cref="ConfigException">the URL is not one of <see cref="AcceptedUrls"/>.</exception>
-    public static DatabaseDialect FromUrl(string? url, string? user, string? password, string urlKey = JdbcConfigKeys.ConnectionUrl)
+    public static DatabaseDialect FromUrl(string? url, string? user, string? password, string urlKey = JdbcConfigKeys.ConnectionUrl, bool forWrites = false)
     {
         var text = url?.Trim() ?? "";
         if (text.StartsWith(PostgresDialect.UrlPrefix, StringComparison.OrdinalIgnoreCase))
-            return PostgresDialect.Parse(text, user, password, urlKey);
+            return PostgresDialect.Parse(text, user, password, urlKey, autoPrepare: forWrites);
         if (text.StartsWith(SqliteDialect.UrlPrefix, StringComparison.OrdinalIgnoreCase))
             return SqliteDialect.Parse(text, urlKey);
         throw new ConfigException(urlKey, url, $"Expected a JDBC URL of the form {AcceptedUrls}");

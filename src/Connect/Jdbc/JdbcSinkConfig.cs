@@ -88,7 +88,7 @@ internal sealed record JdbcSinkConfig(
     public static JdbcSinkConfig Parse(IReadOnlyDictionary<string, string> props)
     {
         var values = Definition.Parse(props);
-        var dialect = DatabaseDialect.FromUrl((string)values[K.ConnectionUrl]!, (string?)values[K.ConnectionUser], (string?)values[K.ConnectionPassword]);
+        var dialect = DatabaseDialect.FromUrl((string)values[K.ConnectionUrl]!, (string?)values[K.ConnectionUser], (string?)values[K.ConnectionPassword], forWrites: true);
         var insertMode = ((string)values[K.InsertMode]!).ToLowerInvariant() switch
         {
             "upsert" => InsertMode.Upsert,

@@ -157,6 +157,29 @@ public sealed class JdbcSourceTaskTests(PostgresServer server)
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task A_column_added_while_the_task_runs_appears_in_the_schema_of_the_next_records(string kind)
+    {
+        await using var db = await TestDatabase.CreateAsync(kind, server);
+        await db.ExecAsync(CreateOrders);
+        await db.ExecAsync("INSERT INTO orders VALUES (1, 'a', '2024-01-01 10:00:00')");
+        var task = Start(db, new() { ["mode"] = "incrementing", ["incrementing.column.name"] = "id" });
+        try
+        {
+            Assert.Equal(["id", "name", "updated"], (await PollAsync(task))[0].ValueSchema!.Fields.Select(f => f.Name));
+            await db.ExecAsync("ALTER TABLE orders ADD COLUMN note TEXT");
+            await db.ExecAsync("INSERT INTO orders VALUES (2, 'b', '2024-01-01 10:00:00', 'new')");
+            var record = Assert.Single(await PollAsync(task));
+            Assert.Equal(["id", "name", "updated", "note"], record.ValueSchema!.Fields.Select(f => f.Name));
+            Assert.Equal("new", ((Struct)record.Value!).Get("note"));
+        }
+        finally
+        {
+            task.Stop();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task Timestamp_mode_returns_rows_inserted_or_updated_after_the_first_poll_on_the_next_poll(string kind)
     {
         await using var db = await TestDatabase.CreateAsync(kind, server);

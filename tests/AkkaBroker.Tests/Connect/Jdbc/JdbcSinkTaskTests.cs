@@ -244,6 +244,19 @@ public sealed class JdbcSinkTaskTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task A_lost_postgresql_connection_makes_the_put_retriable_and_the_retried_put_writes_the_records()
+    {
+        await using var db = (PostgresTestDatabase)await TestDatabase.CreateAsync("postgresql", server);
+        var task = Start(db, new() { ["auto.create"] = "true", ["insert.mode"] = "upsert", ["pk.mode"] = "record_value", ["pk.fields"] = "id" });
+        await PutAsync(task, User(0, 1, "ann"));
+        Assert.True(await db.TerminateOtherSessionsAsync() > 0, "expected the sink's pooled connection to be open");
+        var error = await Assert.ThrowsAsync<RetriableException>(() => PutAsync(task, User(1, 2, "bob")));
+        Assert.Contains("will be retried", error.Message);
+        await PutAsync(task, User(1, 2, "bob"));
+        Assert.Equal([(1L, "ann"), (2L, "bob")], await UsersAsync(db));
+    }
+
+    [Fact]
     public async Task An_unreachable_postgresql_server_makes_the_put_retriable_until_max_retries_then_fails_it()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

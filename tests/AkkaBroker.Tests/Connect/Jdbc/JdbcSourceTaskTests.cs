@@ -248,6 +248,28 @@ public sealed class JdbcSourceTaskTests(PostgresServer server)
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task Several_timestamp_columns_order_and_resume_by_the_first_non_null_of_them(string kind)
+    {
+        await using var db = await TestDatabase.CreateAsync(kind, server);
+        await db.ExecAsync("CREATE TABLE orders (id BIGINT NOT NULL PRIMARY KEY, created TIMESTAMP NOT NULL, modified TIMESTAMP)");
+        await db.ExecAsync("INSERT INTO orders VALUES (1, '2024-01-01 10:00:00', NULL), (2, '2024-01-01 09:00:00', '2024-01-01 11:00:00')");
+        var task = Start(db, new() { ["mode"] = "timestamp", ["timestamp.column.name"] = "modified,created", ["validate.non.null"] = "false" });
+        try
+        {
+            var first = await PollAsync(task);
+            Assert.Equal(new long[] { 1, 2 }, Ids(first));
+            Assert.Equal(1704106800000L, first[1].SourceOffset!["timestamp"]);
+            await db.ExecAsync("INSERT INTO orders VALUES (3, '2024-01-01 10:30:00', NULL), (4, '2024-01-01 12:00:00', NULL)");
+            Assert.Equal(new long[] { 4 }, Ids(await PollAsync(task)));
+        }
+        finally
+        {
+            task.Stop();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task Timestamp_delay_leaves_rows_newer_than_the_delay_for_a_later_poll(string kind)
     {
         await using var db = await TestDatabase.CreateAsync(kind, server);
@@ -400,6 +422,30 @@ public sealed class JdbcSourceTaskTests(PostgresServer server)
             var error = await Assert.ThrowsAsync<ConnectException>(() => PollAsync(task));
             Assert.IsNotType<RetriableException>(error);
             Assert.Contains("\"nowhere\"", error.Message);
+        }
+        finally
+        {
+            task.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task A_lost_postgresql_connection_makes_the_poll_retriable_and_a_later_poll_reads_on_from_the_offset()
+    {
+        await using var db = (PostgresTestDatabase)await TestDatabase.CreateAsync("postgresql", server);
+        await db.ExecAsync(CreateOrders);
+        await db.ExecAsync("INSERT INTO orders VALUES (1, 'a', '2024-01-01 10:00:00')");
+        var task = Start(db, new() { ["mode"] = "incrementing", ["incrementing.column.name"] = "id" });
+        try
+        {
+            Assert.Equal(new long[] { 1 }, Ids(await PollAsync(task)));
+            await db.ExecAsync("INSERT INTO orders VALUES (2, 'b', '2024-01-01 10:00:00')");
+            Assert.True(await db.TerminateOtherSessionsAsync() > 0, "expected the task's connection to be open");
+            await Assert.ThrowsAsync<RetriableException>(() => PollAsync(task));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            IReadOnlyList<SourceRecord> records = [];
+            while (records.Count == 0 && DateTime.UtcNow < deadline) records = await PollAsync(task);
+            Assert.Equal(new long[] { 2 }, Ids(records));
         }
         finally
         {

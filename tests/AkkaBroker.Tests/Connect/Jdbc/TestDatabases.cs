@@ -74,6 +74,16 @@ internal sealed class PostgresTestDatabase(PostgresServer server, string name) :
         return connection;
     }
 
+    /// <summary>Ends every other session on the database, as a server restart or a network cut would.</summary>
+    public async Task<int> TerminateOtherSessionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = name });
+        return Convert.ToInt32(await command.ExecuteScalarAsync());
+    }
+
     public override async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

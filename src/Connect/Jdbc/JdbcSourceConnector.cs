@@ -18,6 +18,7 @@ public sealed class JdbcSourceConnector : SourceConnector
     private JdbcSourceConfig _config = null!;
     private IReadOnlyList<string> _tables = [];
     private Timer? _monitor;
+    private int _checking;
 
     /// <inheritdoc />
     public override Type TaskType => typeof(JdbcSourceTask);
@@ -53,6 +54,8 @@ public sealed class JdbcSourceConnector : SourceConnector
 
     private void CheckTables()
     {
+        // Timer callbacks overlap when listing takes longer than the interval: let one run at a time.
+        if (Interlocked.Exchange(ref _checking, 1) == 1) return;
         try
         {
             var tables = ListTables();
@@ -66,6 +69,10 @@ public sealed class JdbcSourceConnector : SourceConnector
         catch (ConnectException)
         {
             // The database is unreachable for now: the tasks report that themselves; check again next interval.
+        }
+        finally
+        {
+            Volatile.Write(ref _checking, 0);
         }
     }
 

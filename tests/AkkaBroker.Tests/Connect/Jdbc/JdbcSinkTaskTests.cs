@@ -67,6 +67,18 @@ public sealed class JdbcSinkTaskTests(PostgresServer server)
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task Update_mode_changes_existing_rows_and_leaves_keys_without_a_row_alone(string kind)
+    {
+        await using var db = await TestDatabase.CreateAsync(kind, server);
+        await db.ExecAsync("CREATE TABLE users (id BIGINT NOT NULL PRIMARY KEY, name TEXT)");
+        await db.ExecAsync("INSERT INTO users VALUES (1, 'ann')");
+        var task = Start(db, new() { ["insert.mode"] = "update", ["pk.mode"] = "record_value", ["pk.fields"] = "id" });
+        await PutAsync(task, User(0, 1, "ann2"), User(1, 2, "bob"));
+        Assert.Equal([(1L, "ann2")], await UsersAsync(db));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task A_primitive_record_key_becomes_the_connect_key_column_or_the_first_pk_field(string kind)
     {
         await using var db = await TestDatabase.CreateAsync(kind, server);

@@ -120,6 +120,7 @@ public sealed class ConnectWorker : IAsyncDisposable
             resources.Add(statusLog);
             var membership = new GroupMembership(worker, system.Log);
             resources.Insert(0, membership);
+            await membership.Joined.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
             forwarder.Tell(herder);
             system.Log.Info("Connect worker {0} started in distributed mode, group {1}; REST API on {2}", workerId, config.Get<string>(WorkerConfig.GroupId), string.Join(", ", rest.Urls));
             return new ConnectWorker(system, herder, rest, resources, plugins, workerId);

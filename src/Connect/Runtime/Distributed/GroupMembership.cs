@@ -13,6 +13,10 @@ public sealed class GroupMembership : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
+    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the worker is in the group, or fails with the group's refusal (a session timeout outside the broker's range, an invalid group id).</summary>
+    public Task Joined => _joined.Task;
 
     public GroupMembership(Worker worker, ILoggingAdapter log)
     {
@@ -37,10 +41,14 @@ public sealed class GroupMembership : IAsyncDisposable
                     try
                     {
                         consumer.Consume(TimeSpan.FromMilliseconds(500));
+                        _joined.TrySetResult();
                     }
-                    catch (ConsumeException e)
+                    catch (KafkaException e)
                     {
+                        // Refused before ever joining: the worker cannot be part of its group, and says so at start.
+                        if (_joined.TrySetException(new ConnectException($"This worker cannot join the worker group: {e.Message}", e))) return;
                         log.Warning("Worker group membership: {0}", e.Message);
+                        token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
                     }
                 }
             }

@@ -79,14 +79,16 @@ public sealed class RetryWithToleranceOperatorTests
 
         var execution = errors.ExecuteAsync(ErrorStage.TaskPoll, typeof(Flaky), Context, operation.Run, CancellationToken.None);
         Assert.Equal(1, operation.Attempts);
-        // Back-offs of 300 and 600 ms fit in the 1000 ms; the next, 1200 ms, would end past it, so attempt 3 is the last.
+        // Back-offs of 300 and 600 ms fit in the 1000 ms; the next, 1200 ms, is cut to the 100 ms left, and attempt 4, at
+        // the timeout, is the last (as Kafka).
         await AdvanceAndExpectAttemptAsync(operation, 300, 2);
         await AdvanceAndExpectAttemptAsync(operation, 600, 3);
+        await AdvanceAndExpectAttemptAsync(operation, 100, 4);
         var (ok, value) = await execution.WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.False(ok);
         Assert.Null(value);
-        Assert.Equal(3, operation.Attempts);
+        Assert.Equal(4, operation.Attempts);
         Assert.Equal(1, errors.RecordsSkipped);
         Assert.Equal(1, errors.TotalErrors);
         var report = Assert.Single(_reporter.Reports);
@@ -104,6 +106,7 @@ public sealed class RetryWithToleranceOperatorTests
         var execution = errors.ExecuteAsync(ErrorStage.ValueConverter, typeof(Flaky), Context, operation.Run, CancellationToken.None);
         await AdvanceAndExpectAttemptAsync(operation, 300, 2);
         await AdvanceAndExpectAttemptAsync(operation, 600, 3);
+        await AdvanceAndExpectAttemptAsync(operation, 100, 4);
         var error = await Assert.ThrowsAsync<ConnectException>(() => execution.WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.Contains("Tolerance exceeded in error handler", error.Message);
@@ -129,6 +132,20 @@ public sealed class RetryWithToleranceOperatorTests
         Assert.Equal((true, "done"), await execution.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Empty(_reporter.Reports);
         Assert.Equal(0, errors.TotalErrors);
+    }
+
+    [Fact]
+    public async Task A_retry_timeout_shorter_than_the_first_back_off_still_retries_once_at_the_timeout()
+    {
+        var errors = Operator("all", retryTimeoutMs: 250);
+        var operation = new Flaky(() => new RetriableException("busy"));
+
+        var execution = errors.ExecuteAsync(ErrorStage.TaskPoll, typeof(Flaky), Context, operation.Run, CancellationToken.None);
+        await AdvanceAndExpectAttemptAsync(operation, 250, 2);
+
+        Assert.False((await execution.WaitAsync(TimeSpan.FromSeconds(10))).Ok);
+        Assert.Equal(2, operation.Attempts);
+        Assert.Single(_reporter.Reports);
     }
 
     [Fact]

@@ -106,10 +106,28 @@ public sealed class ConnectorConfig
         Originals.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(p => p.Key[prefix.Length..], p => p.Value);
 
     /// <summary>Why a sink's topic keys are wrong, or null when they are right.</summary>
-    internal ConfigError? SinkTopicsError()
+    internal ConfigError? SinkTopicsError() => SinkTopicsError(_values);
+
+    /// <summary>
+    /// Why the sink topic keys of <paramref name="props"/> are wrong, or null when they are right or do not parse (a key
+    /// that does not parse is reported on its own key by <see cref="ConfigDef.Validate"/>).
+    /// </summary>
+    internal static ConfigError? SinkTopicsError(IReadOnlyDictionary<string, string> props)
     {
-        var topics = SinkTopics;
-        var regex = GetOrDefault<string>(SinkConnector.TopicsRegexConfig) ?? "";
+        try
+        {
+            return SinkTopicsError(SinkOnly.Parse(props));
+        }
+        catch (ConfigException)
+        {
+            return null;
+        }
+    }
+
+    private static ConfigError? SinkTopicsError(IReadOnlyDictionary<string, object?> values)
+    {
+        var topics = values.GetValueOrDefault(SinkConnector.TopicsConfig) as List<string> ?? [];
+        var regex = values.GetValueOrDefault(SinkConnector.TopicsRegexConfig) as string ?? "";
         if (topics.Count > 0 && regex.Length > 0)
             return new ConfigError(SinkConnector.TopicsConfig, "topics and topics.regex are mutually exclusive options, but both are set.");
         if (topics.Count == 0 && regex.Length == 0)
@@ -119,7 +137,7 @@ public sealed class ConnectorConfig
             try { _ = new Regex(regex); }
             catch (ArgumentException e) { return new ConfigError(SinkConnector.TopicsRegexConfig, $"Invalid value {regex} for configuration topics.regex: {e.Message}"); }
         }
-        var dlq = GetOrDefault<string>(DlqTopicName) ?? "";
+        var dlq = values.GetValueOrDefault(DlqTopicName) as string ?? "";
         if (dlq.Length > 0 && (topics.Contains(dlq) || regex.Length > 0 && Regex.IsMatch(dlq, regex)))
             return new ConfigError(DlqTopicName, $"The DLQ topic '{dlq}' may not be included in the list of topics ('{SinkConnector.TopicsConfig}' or '{SinkConnector.TopicsRegexConfig}') to be consumed.");
         return null;

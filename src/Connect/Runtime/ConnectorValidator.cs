@@ -69,17 +69,9 @@ public static class ConnectorValidator
                 if (existing >= 0) infos[existing] = infos[existing] with { Value = infos[existing].Value with { ErrorMessages = [.. infos[existing].Value.ErrorMessages, .. value.ErrorMessages] } };
                 else infos.Add(new ConfigInfo(key, value));
             }
-            if (plugin.Kind == PluginKind.Sink)
-            {
-                try
-                {
-                    _ = ConnectorConfig.Parse(config, plugins);
-                }
-                catch (ConfigException e)
-                {
-                    AddError(infos, SinkConnector.TopicsConfig, e.Message);
-                }
-            }
+            // Only the rules between the topic keys: a key that does not parse already has its error on its own key.
+            if (plugin.Kind == PluginKind.Sink && ConnectorConfig.SinkTopicsError(config) is { } topicsError)
+                AddError(infos, topicsError.Key, topicsError.Message);
         }
         foreach (var key in new[] { ConnectorConfig.KeyConverter, ConnectorConfig.ValueConverter })
         {
@@ -98,6 +90,7 @@ public static class ConnectorValidator
         ValidatePlugins(config, plugins, infos, ConnectorConfig.Predicates, "predicates", PluginKind.Predicate, p => ((IPredicate)p).Config);
         ValidatePlugins(config, plugins, infos, ConnectorConfig.Transforms, "transforms", PluginKind.Transformation, p => ((ITransformation)p).Config,
             ["predicate", "negate"]);
+        ValidateTransformConditions(config, infos);
         var groups = common.Groups.Concat(plugin == null ? [] : PluginRegistry.Instantiate<Connector>(plugin).Config.Groups).Distinct().ToList();
         return new ConfigInfos(plugin?.Type.Name ?? className ?? "", infos.Sum(i => i.Value.ErrorMessages.Count), groups, infos);
     }
@@ -127,6 +120,27 @@ public static class ConnectorValidator
             catch (ConfigException e)
             {
                 AddError(infos, prefix + "type", e.Message);
+            }
+        }
+    }
+
+    /// <summary>Each transform's <c>predicate</c> names a listed predicate and its <c>negate</c> is a boolean, as <see cref="TransformationChain.Create"/> requires.</summary>
+    private static void ValidateTransformConditions(IReadOnlyDictionary<string, string> config, List<ConfigInfo> infos)
+    {
+        if (!config.TryGetValue(ConnectorConfig.Transforms, out var transforms)) return;
+        var predicates = config.TryGetValue(ConnectorConfig.Predicates, out var list)
+            ? (List<string>)ConfigDef.ParseValue(ConnectorConfig.Predicates, ConfigType.List, list)!
+            : [];
+        foreach (var alias in transforms.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var prefix = $"transforms.{alias}.";
+            if (config.TryGetValue(prefix + "predicate", out var predicate) && predicate.Length > 0 && !predicates.Contains(predicate))
+                AddError(infos, prefix + "predicate", new ConfigException(prefix + "predicate", predicate,
+                    $"There is no predicate '{predicate}'; list it in predicates and configure predicates.{predicate}.type").Message);
+            if (config.TryGetValue(prefix + "negate", out var negate))
+            {
+                try { ConfigDef.ParseValue(prefix + "negate", ConfigType.Boolean, negate); }
+                catch (ConfigException e) { AddError(infos, prefix + "negate", e.Message); }
             }
         }
     }

@@ -33,6 +33,9 @@ public sealed class FileOffsetBackingStore(string path) : IOffsetBackingStore
         try
         {
             root = JsonNode.Parse(text) as JsonObject ?? throw new JsonException("not a JSON object");
+            // Checked here rather than when a task reads its offset, where it would fail the task instead of the start.
+            foreach (var (key, value) in root)
+                if (value is not (null or JsonObject)) throw new JsonException($"the offset of {key} is not a JSON object");
         }
         catch (JsonException e)
         {

@@ -64,10 +64,15 @@ public sealed class RetryWithToleranceOperator(ConnectorConfig config, Connector
             {
                 return (true, operation());
             }
-            catch (RetriableException e) when (_retryTimeoutMs != 0 && (_retryTimeoutMs < 0 || _clock.GetElapsedTime(started).TotalMilliseconds + backoff.TotalMilliseconds < _retryTimeoutMs))
+            catch (RetriableException e) when (_retryTimeoutMs != 0 && (_retryTimeoutMs < 0 || _clock.GetElapsedTime(started).TotalMilliseconds < _retryTimeoutMs))
             {
-                log.Debug("[{0}] {1} failed and is retried in {2} ms: {3}", taskId, stage, (long)backoff.TotalMilliseconds, e.Message);
-                await Task.Delay(backoff, _clock, cancellationToken).ConfigureAwait(false);
+                // As Kafka: retried while the timeout has not passed, the last wait cut short to end at the timeout, so a
+                // timeout shorter than the first back-off still gets its retry.
+                var delay = _retryTimeoutMs < 0
+                    ? backoff
+                    : TimeSpan.FromMilliseconds(Math.Clamp(_retryTimeoutMs - _clock.GetElapsedTime(started).TotalMilliseconds, 0, backoff.TotalMilliseconds));
+                log.Debug("[{0}] {1} failed and is retried in {2} ms: {3}", taskId, stage, (long)delay.TotalMilliseconds, e.Message);
+                await Task.Delay(delay, _clock, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, _retryDelayMaxMs));
             }
             catch (Exception e) when (e is not OperationCanceledException)

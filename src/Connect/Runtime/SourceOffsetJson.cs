@@ -50,14 +50,27 @@ public static class SourceOffsetJson
         string s => JsonValue.Create(s),
         bool b => JsonValue.Create(b),
         int or long or short or sbyte or byte or uint => JsonValue.Create(Convert.ToInt64(value)),
-        float f => JsonValue.Create((double)f),
-        double d => JsonValue.Create(d),
+        float f => DoubleNode(f),
+        double d => DoubleNode(d),
         decimal m => JsonValue.Create(m),
         IReadOnlyDictionary<string, object?> map => new JsonObject(map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, ToNode(p.Value)))),
         IDictionary<string, object?> map => new JsonObject(map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, ToNode(p.Value)))),
         System.Collections.IEnumerable list => new JsonArray(list.Cast<object?>().Select(ToNode).ToArray()),
         _ => throw new ArgumentException($"A source partition or offset may hold strings, numbers, booleans, lists and maps, not a {value.GetType().Name}."),
     };
+
+    /// <summary>
+    /// A double written with a fraction or an exponent (<c>2.0</c>, not <c>2</c>), so that it reads back as a double and
+    /// not as a long: a task that stored a double offset casts it back to double.
+    /// </summary>
+    private static JsonNode DoubleNode(double d)
+    {
+        // NaN and infinities are refused when the node is written, as before.
+        if (!double.IsFinite(d)) return JsonValue.Create(d);
+        var text = d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        if (text.IndexOfAny(['.', 'E', 'e']) < 0) text += ".0";
+        return JsonNode.Parse(text)!;
+    }
 
     /// <summary>The .NET value of a JSON node.</summary>
     public static object? FromNode(JsonNode? node) => node switch

@@ -68,14 +68,25 @@ public sealed class TransformationChain : IDisposable
 
     /// <summary>Applies every stage in order; null when one dropped the record.</summary>
     /// <exception cref="ConnectException">a transform failed; wraps its exception with the alias.</exception>
+    /// <exception cref="RetriableException">a transform met a passing failure; thrown unwrapped, so that it is retried.</exception>
     public ConnectRecord? Apply(ConnectRecord record)
     {
         var current = record;
         foreach (var stage in _stages)
         {
             if (!stage.AppliesTo(current)) continue;
-            current = stage.Transformation.Apply(current);
-            if (current == null) return null;
+            ConnectRecord? next;
+            try
+            {
+                next = stage.Transformation.Apply(current);
+            }
+            catch (Exception e) when (e is not (RetriableException or OperationCanceledException))
+            {
+                // A retriable failure stays retriable for the error handler; the dead letter queue reports the cause.
+                throw new ConnectException($"Transform '{stage.Alias}' ({stage.Transformation.GetType().FullName}) failed on a record of topic '{current.Topic}': {e.Message}", e);
+            }
+            if (next == null) return null;
+            current = next;
         }
         return current;
     }

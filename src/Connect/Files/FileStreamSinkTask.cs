@@ -6,8 +6,8 @@ namespace AkkaBroker.Connect.Files;
 
 /// <summary>
 /// Appends each record's value as a line (Kafka's <c>FileStreamSinkTask</c>); null values are written as "null", as
-/// Kafka does. Lines are buffered and written to disk on flush, before the worker commits the offsets they cover, so
-/// a crash re-delivers (and re-appends) at most what came after the last commit.
+/// Kafka does. Each put's lines are written to the file as it returns and forced to disk on flush, before the worker
+/// commits the offsets they cover, so a crash re-delivers (and re-appends) at most what came after the last commit.
 /// </summary>
 public sealed class FileStreamSinkTask : SinkTask
 {
@@ -30,6 +30,9 @@ public sealed class FileStreamSinkTask : SinkTask
     public override Task PutAsync(IReadOnlyList<SinkRecord> records, CancellationToken cancellationToken)
     {
         foreach (var record in records) _writer!.WriteLine(Text(record.Value));
+        // Each batch reaches the file at once (as Kafka's sink, which writes every line through); forcing it to disk
+        // waits for the flush before a commit.
+        _writer!.Flush();
         return Task.CompletedTask;
     }
 

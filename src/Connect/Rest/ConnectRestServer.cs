@@ -6,7 +6,7 @@ using AkkaBroker.Connect.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Hosting;
 using static AkkaBroker.Connect.Runtime.Herder;
 
 namespace AkkaBroker.Connect.Rest;
@@ -30,10 +30,13 @@ public sealed class ConnectRestServer : IAsyncDisposable
     /// <exception cref="IOException">a listener's port is taken; the message names it.</exception>
     public static async Task<ConnectRestServer> StartAsync(IReadOnlyList<Uri> listeners, IActorRef herder, PluginRegistry plugins, string kafkaClusterId, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.ConfigureHttpJsonOptions(_ => { });
+        // The empty builder: no appsettings files (and no watcher on the working directory), no console logging of
+        // requests; Kestrel and routing are all the API needs.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         var app = builder.Build();
+        app.UseRouting();
         app.Urls.Clear();
         foreach (var listener in listeners) app.Urls.Add($"http://{listener.Host}:{listener.Port}");
         Map(app, herder, plugins, kafkaClusterId);

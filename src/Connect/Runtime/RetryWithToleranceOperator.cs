@@ -84,6 +84,24 @@ public sealed class RetryWithToleranceOperator(ConnectorConfig config, Connector
     }
 
     /// <summary>
+    /// <see cref="ExecuteAsync{T}"/> for a task's own thread: the operation runs directly, and only a failure goes
+    /// through the retry and tolerance path (which runs the operation again). Conversions and transforms run once per
+    /// record, so the common case allocates no task.
+    /// </summary>
+    /// <exception cref="ConnectException">it failed and errors.tolerance=none.</exception>
+    public (bool Ok, T? Value) Execute<T>(string stage, Type executingClass, ErrorContext context, Func<T> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (true, operation());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return ExecuteAsync(stage, executingClass, context, operation, cancellationToken).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>
     /// Handles a failure met outside <see cref="ExecuteAsync{T}"/> (a record a sink task reported as errant, a
     /// record the producer refused): counts, logs, reports, and with errors.tolerance=none throws.
     /// </summary>

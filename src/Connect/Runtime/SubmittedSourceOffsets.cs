@@ -27,6 +27,9 @@ public sealed class SubmittedSourceOffsets
     }
 
     private readonly Dictionary<string, Queue<Submitted>> _pending = new(StringComparer.Ordinal);
+    // Tasks usually hand the same partition map with every record: its key is computed once, not per record.
+    private IReadOnlyDictionary<string, object?>? _lastPartition;
+    private string _lastKey = "";
     private readonly Lock _lock = new();
     private int _inFlight;
 
@@ -37,7 +40,12 @@ public sealed class SubmittedSourceOffsets
     public Submitted? Submit(IReadOnlyDictionary<string, object?>? partition, IReadOnlyDictionary<string, object?>? offset)
     {
         if (partition == null) return null;
-        var record = new Submitted(SourceOffsetJson.Write(partition), partition, offset);
+        if (!ReferenceEquals(partition, _lastPartition))
+        {
+            _lastKey = SourceOffsetJson.Write(partition);
+            _lastPartition = partition;
+        }
+        var record = new Submitted(_lastKey, partition, offset);
         lock (_lock)
         {
             if (!_pending.TryGetValue(record.Key, out var queue)) _pending[record.Key] = queue = new Queue<Submitted>();

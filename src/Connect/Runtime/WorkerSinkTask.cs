@@ -169,17 +169,17 @@ public sealed class WorkerSinkTask : WorkerTask
     {
         var context = new ErrorContext(Consumed: consumed);
         var message = consumed.Message!;
-        var (keyOk, key) = _errors.ExecuteAsync(ErrorStage.KeyConverter, _converters.Key.GetType(), context,
-            () => _converters.Key.ToConnectData(consumed.Topic, message.Key), cancellationToken).GetAwaiter().GetResult();
+        var (keyOk, key) = _errors.Execute(ErrorStage.KeyConverter, _converters.Key.GetType(), context,
+            () => _converters.Key.ToConnectData(consumed.Topic, message.Key), cancellationToken);
         if (!keyOk) return null;
-        var (valueOk, value) = _errors.ExecuteAsync(ErrorStage.ValueConverter, _converters.Value.GetType(), context,
-            () => _converters.Value.ToConnectData(consumed.Topic, message.Value), cancellationToken).GetAwaiter().GetResult();
+        var (valueOk, value) = _errors.Execute(ErrorStage.ValueConverter, _converters.Value.GetType(), context,
+            () => _converters.Value.ToConnectData(consumed.Topic, message.Value), cancellationToken);
         if (!valueOk) return null;
         var record = new SinkRecord(consumed.Topic, consumed.Partition, key!.Schema, key.Value, value!.Schema, value.Value, consumed.Offset.Value,
             message.Timestamp.Kind == TimestampKind.NotAvailable ? null : message.Timestamp.UnixTimestampMs,
             message.Timestamp.Kind, message.Headers is { Count: > 0 } h ? h.ToArray() : null);
-        var (ok, transformed) = _errors.ExecuteAsync(ErrorStage.Transformation, typeof(TransformationChain), context,
-            () => _transforms.Apply(record), cancellationToken).GetAwaiter().GetResult();
+        var (ok, transformed) = _errors.Execute(ErrorStage.Transformation, typeof(TransformationChain), context,
+            () => _transforms.Apply(record), cancellationToken);
         return ok ? transformed as SinkRecord : null;
     }
 

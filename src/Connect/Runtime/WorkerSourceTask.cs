@@ -111,18 +111,17 @@ public sealed class WorkerSourceTask : WorkerTask
     {
         var submitted = _submitted.Submit(record.SourcePartition, record.SourceOffset);
         var context = new ErrorContext(Polled: record);
-        var (ok, transformed) = _errors.ExecuteAsync(ErrorStage.Transformation, typeof(TransformationChain), context, () => _transforms.Apply(record), cancellationToken)
-            .GetAwaiter().GetResult();
+        var (ok, transformed) = _errors.Execute(ErrorStage.Transformation, typeof(TransformationChain), context, () => _transforms.Apply(record), cancellationToken);
         if (!ok || transformed == null)
         {
             Done(record, submitted, null);
             return;
         }
-        var (keyOk, key) = _errors.ExecuteAsync(ErrorStage.KeyConverter, _converters.Key.GetType(), context,
-            () => _converters.Key.FromConnectData(transformed.Topic, transformed.KeySchema, transformed.Key), cancellationToken).GetAwaiter().GetResult();
+        var (keyOk, key) = _errors.Execute(ErrorStage.KeyConverter, _converters.Key.GetType(), context,
+            () => _converters.Key.FromConnectData(transformed.Topic, transformed.KeySchema, transformed.Key), cancellationToken);
         var (valueOk, value) = keyOk
-            ? _errors.ExecuteAsync(ErrorStage.ValueConverter, _converters.Value.GetType(), context,
-                () => _converters.Value.FromConnectData(transformed.Topic, transformed.ValueSchema, transformed.Value), cancellationToken).GetAwaiter().GetResult()
+            ? _errors.Execute(ErrorStage.ValueConverter, _converters.Value.GetType(), context,
+                () => _converters.Value.FromConnectData(transformed.Topic, transformed.ValueSchema, transformed.Value), cancellationToken)
             : (false, null);
         if (!keyOk || !valueOk)
         {

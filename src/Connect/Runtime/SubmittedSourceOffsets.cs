@@ -63,21 +63,43 @@ public sealed class SubmittedSourceOffsets
         Interlocked.Decrement(ref _inFlight);
     }
 
+    /// <summary>
+    /// Gives back offsets taken by <see cref="TakeCommittable"/> that could not be stored, so the next take returns
+    /// them (or newer ones of the same partitions).
+    /// </summary>
+    public void Return(IEnumerable<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> offsets)
+    {
+        lock (_lock)
+            foreach (var (partition, offset) in offsets)
+                _returned.TryAdd(SourceOffsetJson.Write(partition), (partition, offset));
+    }
+
+    private readonly Dictionary<string, (IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> _returned = new(StringComparer.Ordinal);
+
     /// <summary>Takes the committable offset of every partition that moved since the last call.</summary>
     public List<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> TakeCommittable()
     {
         var result = new List<(IReadOnlyDictionary<string, object?>, IReadOnlyDictionary<string, object?>?)>();
         lock (_lock)
         {
+            var moved = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (key, queue) in _pending.ToList())
             {
                 Submitted? last = null;
                 // A record without an offset moves nothing; the last acknowledged one with an offset counts.
                 while (queue.TryPeek(out var head) && head.Acknowledged)
                     if (queue.Dequeue().Offset != null) last = head;
-                if (last != null) result.Add((last.Partition, last.Offset));
+                if (last != null)
+                {
+                    result.Add((last.Partition, last.Offset));
+                    moved.Add(key);
+                }
                 if (queue.Count == 0) _pending.Remove(key);
             }
+            // A returned offset goes out again unless its partition has moved on since.
+            foreach (var (key, returned) in _returned)
+                if (!moved.Contains(key)) result.Add(returned);
+            _returned.Clear();
         }
         return result;
     }

@@ -66,8 +66,10 @@ public sealed class TaskRunner : ReceiveActor
         {
             _task = _worker.BuildTask(_id, _connector, _taskConfig, _log, state => self.Tell(new StateReport(state)));
         }
-        catch (Exception e) when (e is ConnectException)
+        catch (Exception e)
         {
+            // Anything that stops the task being built (an unknown plugin, a refused client setting, a dead letter
+            // queue topic the cluster would not create) is the task's failure, shown as FAILED with its trace.
             self.Tell(new Exited(e));
             return;
         }

@@ -185,9 +185,11 @@ public sealed class WorkerSourceTask : WorkerTask
         {
             _offsets.SetAsync(Id.Connector, offsets, timeout.Token).GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or KafkaException or IOException)
         {
-            Log.Warning("[{0}] storing {1} source offsets took more than offset.flush.timeout.ms ({2} ms); they are stored with the next flush", Id, offsets.Count, (long)_flushTimeout.TotalMilliseconds);
+            _submitted.Return(offsets);
+            Log.Warning("[{0}] storing {1} source offsets failed or took more than offset.flush.timeout.ms ({2} ms); they are stored with the next flush: {3}",
+                Id, offsets.Count, (long)_flushTimeout.TotalMilliseconds, e.Message);
             return;
         }
         _task.CommitAsync().GetAwaiter().GetResult();

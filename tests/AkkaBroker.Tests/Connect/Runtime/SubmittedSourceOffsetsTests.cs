@@ -37,6 +37,21 @@ public sealed class SubmittedSourceOffsetsTests
     }
 
     [Fact]
+    public void Offsets_returned_after_a_failed_store_are_taken_again_unless_their_partition_moved_on()
+    {
+        var offsets = new SubmittedSourceOffsets();
+        offsets.Acknowledge(offsets.Submit(Partition("a"), Offset(1)));
+        offsets.Acknowledge(offsets.Submit(Partition("b"), Offset(10)));
+        var taken = offsets.TakeCommittable();
+        Assert.Equal(2, taken.Count);
+
+        offsets.Return(taken);
+        offsets.Acknowledge(offsets.Submit(Partition("b"), Offset(11)));
+        Assert.Equal(new Dictionary<string, long?> { ["a"] = 1, ["b"] = 11 }, Committable(offsets));
+        Assert.Empty(offsets.TakeCommittable());
+    }
+
+    [Fact]
     public void An_unacknowledged_record_of_one_partition_does_not_hold_back_another_partition()
     {
         var offsets = new SubmittedSourceOffsets();

@@ -27,31 +27,37 @@ internal static class ConnectCommand
     {
         var workerFile = new Argument<string>("worker.properties") { Description = "The worker's properties file (bootstrap.servers, group.id, config.storage.topic, offset.storage.topic, status.storage.topic, listeners, ...)" };
         var command = new Command("distributed", "Run a member of a distributed Connect worker group: connectors are created through the REST API and spread over the group's workers.") { workerFile };
-        command.SetAction(async (parse, _) =>
-        {
-            ConnectWorker worker;
-            try
-            {
-                worker = await ConnectWorker.StartDistributedAsync(ReadWorkerFile(parse.GetValue(workerFile)!));
-            }
-            catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or AkkaBroker.Connect.ConnectException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 2;
-            }
-            catch (IOException e)
-            {
-                await Console.Error.WriteLineAsync($"error: the REST API cannot listen: {e.Message}. Set listeners=http://HOST:PORT in the worker file to a free port.");
-                return 2;
-            }
-            return await RunUntilStoppedAsync(worker);
-        });
+        command.SetAction((parse, _) => RunWorkerAsync(() => ConnectWorker.StartDistributedAsync(ReadWorkerFile(parse.GetValue(workerFile)!))));
         return command;
     }
 
-    /// <summary>Runs until Ctrl-C or SIGTERM, then stops the worker cleanly (tasks store offsets, the worker leaves its group).</summary>
-    private static async Task<int> RunUntilStoppedAsync(ConnectWorker worker)
+    /// <summary>
+    /// Starts a worker and runs it until Ctrl-C or SIGTERM, then stops it cleanly (tasks store offsets, the worker
+    /// leaves its group). A worker that cannot start (a refused key, an unreadable file, a cluster that does not answer,
+    /// a REST port in use) exits 2 with the reason.
+    /// </summary>
+    private static async Task<int> RunWorkerAsync(Func<Task<ConnectWorker>> start)
     {
+        ConnectWorker worker;
+        try
+        {
+            worker = await start();
+        }
+        catch (Exception e) when (e is AkkaBroker.Connect.ConnectException or FileNotFoundException or FormatException or JsonException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+        catch (AkkaBroker.Client.KafkaException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the worker could not set up its topics or group on the cluster: {e.Message}. Check bootstrap.servers and that the brokers run.");
+            return 2;
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync($"error: the REST API cannot listen: {e.Message}. Set listeners=http://HOST:PORT in the worker file to a free port.");
+            return 2;
+        }
         Console.WriteLine($"Connect worker {worker.WorkerId} running; REST API on {string.Join(", ", worker.RestUrls)}");
         var stopping = Task.CompletedTask;
         void Stop() => stopping = worker.StopAsync();
@@ -75,27 +81,8 @@ internal static class ConnectCommand
         var workerFile = new Argument<string>("worker.properties") { Description = "The worker's properties file (bootstrap.servers, key.converter, value.converter, offset.storage.file.filename, listeners, plugin.path, ...)" };
         var connectorFiles = new Argument<string[]>("connector.properties") { Description = "Connector files to run (Java properties or JSON), each with name and connector.class", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("standalone", "Run a standalone Connect worker: offsets in a local file, connectors from the files given and the REST API.") { workerFile, connectorFiles };
-        command.SetAction(async (parse, _) =>
-        {
-            ConnectWorker worker;
-            try
-            {
-                var workerProps = ReadWorkerFile(parse.GetValue(workerFile)!);
-                var connectors = parse.GetValue(connectorFiles)!.Select(ReadConnectorFile).ToList();
-                worker = await ConnectWorker.StartStandaloneAsync(workerProps, connectors);
-            }
-            catch (Exception e) when (e is ConfigException or FileNotFoundException or FormatException or JsonException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 2;
-            }
-            catch (IOException e)
-            {
-                await Console.Error.WriteLineAsync($"error: the REST API cannot listen: {e.Message}. Set listeners=http://HOST:PORT in the worker file to a free port.");
-                return 2;
-            }
-            return await RunUntilStoppedAsync(worker);
-        });
+        command.SetAction((parse, _) => RunWorkerAsync(() => ConnectWorker.StartStandaloneAsync(
+            ReadWorkerFile(parse.GetValue(workerFile)!), parse.GetValue(connectorFiles)!.Select(ReadConnectorFile).ToList())));
         return command;
     }
 

@@ -11,9 +11,8 @@ namespace AkkaBroker.Connect.Runtime;
 /// </summary>
 public sealed class FileOffsetBackingStore(string path) : IOffsetBackingStore
 {
-    private readonly Dictionary<string, string> _offsets = new(StringComparer.Ordinal);
+    private readonly StoredOffsets _offsets = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Lock _lock = new();
 
     /// <summary>The file.</summary>
     public string Path { get; } = System.IO.Path.GetFullPath(path);
@@ -41,30 +40,17 @@ public sealed class FileOffsetBackingStore(string path) : IOffsetBackingStore
         {
             throw new ConnectException($"{OffsetStorageKey} {Path} is not an offsets file written by this worker ({e.Message}). Point offset.storage.file.filename at a new file, or move this one away.", e);
         }
-        lock (_lock)
-            foreach (var (key, value) in root)
-                if (value != null) _offsets[key] = value.ToJsonString();
+        foreach (var (key, value) in root)
+            if (value != null) _offsets.Set(key, value.ToJsonString());
     }
 
     private const string OffsetStorageKey = "offset.storage.file.filename";
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, object?>? Get(string connector, IReadOnlyDictionary<string, object?> partition)
-    {
-        string? json;
-        lock (_lock) json = _offsets.GetValueOrDefault(SourceOffsetJson.Key(connector, partition));
-        return json == null ? null : SourceOffsetJson.Read(json);
-    }
+    public IReadOnlyDictionary<string, object?>? Get(string connector, IReadOnlyDictionary<string, object?> partition) => _offsets.Get(connector, partition);
 
     /// <inheritdoc />
-    public IReadOnlyList<StoredSourceOffset> List(string connector)
-    {
-        lock (_lock)
-            return _offsets.Select(p => (Key: SourceOffsetJson.ParseKey(p.Key), p.Value))
-                .Where(p => p.Key?.Connector == connector)
-                .Select(p => new StoredSourceOffset(p.Key!.Value.Partition, SourceOffsetJson.Read(p.Value)!))
-                .ToList();
-    }
+    public IReadOnlyList<StoredSourceOffset> List(string connector) => _offsets.List(connector);
 
     /// <inheritdoc />
     public async Task SetAsync(string connector, IReadOnlyList<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> offsets, CancellationToken cancellationToken)
@@ -72,18 +58,11 @@ public sealed class FileOffsetBackingStore(string path) : IOffsetBackingStore
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            string snapshot;
-            lock (_lock)
-            {
-                foreach (var (partition, offset) in offsets)
-                {
-                    var key = SourceOffsetJson.Key(connector, partition);
-                    if (offset == null) _offsets.Remove(key);
-                    else _offsets[key] = SourceOffsetJson.Write(offset);
-                }
-                var root = new JsonObject(_offsets.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, JsonNode.Parse(p.Value))));
-                snapshot = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-            }
+            // Writers take turns (the write lock), so the snapshot holds these offsets and every earlier write's.
+            foreach (var (partition, offset) in offsets)
+                _offsets.Set(SourceOffsetJson.Key(connector, partition), offset == null ? null : SourceOffsetJson.Write(offset));
+            var root = new JsonObject(_offsets.Snapshot().Select(p => KeyValuePair.Create(p.Key, JsonNode.Parse(p.Value))));
+            var snapshot = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
             var temporary = Path + ".tmp";
             await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.WriteThrough))
             {

@@ -11,8 +11,7 @@ namespace AkkaBroker.Connect.Runtime.Distributed;
 /// </summary>
 public sealed class KafkaOffsetBackingStore : IOffsetBackingStore
 {
-    private readonly Dictionary<string, string> _offsets = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
+    private readonly StoredOffsets _offsets = new();
     private readonly KafkaBasedLog _log;
     private readonly int _partitions;
     private readonly short _replicationFactor;
@@ -27,10 +26,7 @@ public sealed class KafkaOffsetBackingStore : IOffsetBackingStore
 
     private void Apply(string? key, byte[]? value)
     {
-        if (key == null) return;
-        lock (_lock)
-            if (value == null) _offsets.Remove(key);
-            else _offsets[key] = Encoding.UTF8.GetString(value);
+        if (key != null) _offsets.Set(key, value == null ? null : Encoding.UTF8.GetString(value));
     }
 
     /// <inheritdoc />
@@ -40,22 +36,10 @@ public sealed class KafkaOffsetBackingStore : IOffsetBackingStore
     public Task ReadToEndAsync(CancellationToken cancellationToken) => _log.ReadToEndAsync(cancellationToken);
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, object?>? Get(string connector, IReadOnlyDictionary<string, object?> partition)
-    {
-        string? json;
-        lock (_lock) json = _offsets.GetValueOrDefault(SourceOffsetJson.Key(connector, partition));
-        return json == null ? null : SourceOffsetJson.Read(json);
-    }
+    public IReadOnlyDictionary<string, object?>? Get(string connector, IReadOnlyDictionary<string, object?> partition) => _offsets.Get(connector, partition);
 
     /// <inheritdoc />
-    public IReadOnlyList<StoredSourceOffset> List(string connector)
-    {
-        lock (_lock)
-            return _offsets.Select(p => (Key: SourceOffsetJson.ParseKey(p.Key), p.Value))
-                .Where(p => p.Key?.Connector == connector)
-                .Select(p => new StoredSourceOffset(p.Key!.Value.Partition, SourceOffsetJson.Read(p.Value)!))
-                .ToList();
-    }
+    public IReadOnlyList<StoredSourceOffset> List(string connector) => _offsets.List(connector);
 
     /// <inheritdoc />
     public async Task SetAsync(string connector, IReadOnlyList<(IReadOnlyDictionary<string, object?> Partition, IReadOnlyDictionary<string, object?>? Offset)> offsets, CancellationToken cancellationToken)

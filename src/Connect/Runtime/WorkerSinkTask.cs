@@ -199,6 +199,9 @@ public sealed class WorkerSinkTask : WorkerTask
     {
         _assignment.UnionWith(partitions);
         _task.Open(partitions);
+        // A task that keeps its own offsets rewinds in Open: the seek is made here, before this poll returns a record.
+        if (_consumer != null)
+            while (_contextRequests.TryDequeue(out var request)) request(_consumer);
         if (IsPaused) _consumer?.Pause(partitions);
     }
 
@@ -228,7 +231,12 @@ public sealed class WorkerSinkTask : WorkerTask
         public IReadOnlyDictionary<string, string> Configs => owner._taskConfig;
         public IReadOnlyCollection<TopicPartition> Assignment => owner._assignment.ToList();
         public void Offset(TopicPartition partition, long offset) =>
-            owner._contextRequests.Enqueue(c => c.Seek(new TopicPartitionOffset(partition, new Offset(offset))));
+            owner._contextRequests.Enqueue(c =>
+            {
+                c.Seek(new TopicPartitionOffset(partition, new Offset(offset)));
+                // A commit before the next batch must not go past the rewind.
+                if (owner._assignment.Contains(partition)) owner._currentOffsets[partition] = offset;
+            });
         public void Pause(params TopicPartition[] partitions) => owner._contextRequests.Enqueue(c => c.Pause(partitions));
         public void Resume(params TopicPartition[] partitions) => owner._contextRequests.Enqueue(c => c.Resume(partitions));
         public void RequestCommit() => owner._commitRequested = true;

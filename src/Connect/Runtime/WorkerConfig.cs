@@ -51,7 +51,7 @@ public sealed class WorkerConfig
     ];
 
     private static readonly ConfigDef Common = new ConfigDef()
-        .Define(BootstrapServers, ConfigType.List, "localhost:9192", Importance.High, "The cluster's brokers, host:port, separated by commas.", Validators.NonEmptyList)
+        .Define(BootstrapServers, ConfigType.List, "127.0.0.1:9192", Importance.High, "The cluster's brokers, host:port as each broker advertises itself, separated by commas.", Validators.NonEmptyList)
         .Define(KeyConverter, ConfigType.Class, "org.apache.kafka.connect.json.JsonConverter", Importance.High, "Converter of record keys between Connect's data and bytes.")
         .Define(ValueConverter, ConfigType.Class, "org.apache.kafka.connect.json.JsonConverter", Importance.High, "Converter of record values between Connect's data and bytes.")
         .Define(OffsetFlushIntervalMs, ConfigType.Long, 60_000L, Importance.Low, "How often source offsets are stored and sink offsets committed.", Validators.AtLeast(1))

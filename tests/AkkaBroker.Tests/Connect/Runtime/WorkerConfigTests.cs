@@ -36,7 +36,7 @@ public sealed class WorkerConfigTests
         var config = WorkerConfig.Parse(WorkerMode.Standalone, Standalone());
 
         Assert.Equal(WorkerMode.Standalone, config.Mode);
-        Assert.Equal("localhost:9192", config.Bootstrap);
+        Assert.Equal("127.0.0.1:9192", config.Bootstrap);
         Assert.Equal("org.apache.kafka.connect.json.JsonConverter", config.Get<string>(WorkerConfig.KeyConverter));
         Assert.Equal("org.apache.kafka.connect.json.JsonConverter", config.Get<string>(WorkerConfig.ValueConverter));
         Assert.Equal(60_000L, config.Get<long>(WorkerConfig.OffsetFlushIntervalMs));

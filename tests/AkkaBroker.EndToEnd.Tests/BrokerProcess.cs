@@ -181,6 +181,9 @@ public sealed class BrokerProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for the process to exit and for its last output lines to be read (they arrive after the exit).</summary>
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
     /// <summary>kill -9: no shutdown hook runs.</summary>
     public void KillHard()
     {

@@ -26,6 +26,7 @@ public sealed class DistributedHerder : ReceiveActor, IWithTimers
     public sealed record StatusRecord(string Key, byte[]? Value);
 
     private sealed record Members(IReadOnlyList<string> WorkerIds);
+    private sealed record MembersUnknown(Exception Error);
     private sealed record Tick;
     private sealed record Written;
 
@@ -43,6 +44,8 @@ public sealed class DistributedHerder : ReceiveActor, IWithTimers
     private readonly DateTime _started = DateTime.UtcNow;
     private readonly TimeSpan _rebalanceDelay;
     private IReadOnlyList<string> _live = [];
+    // One admin client for the herder's life: the group's members are read every second.
+    private readonly IAdminClient _admin;
     private long _generation;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -53,6 +56,7 @@ public sealed class DistributedHerder : ReceiveActor, IWithTimers
         _configLog = configLog;
         _statusLog = statusLog;
         _rebalanceDelay = TimeSpan.FromMilliseconds(worker.Config.Get<int>(WorkerConfig.ScheduledRebalanceMaxDelayMs));
+        _admin = worker.CreateAdmin();
 
         Receive<ConfigRecord>(r =>
         {
@@ -75,6 +79,7 @@ public sealed class DistributedHerder : ReceiveActor, IWithTimers
             Reconcile();
         });
         Receive<Tick>(_ => PollMembers());
+        Receive<MembersUnknown>(m => _log.Warning("Reading the worker group's members failed; the assignment waits for the next read: {0}", m.Error.Message));
         Receive<Written>(_ => { });
         Receive<Status.Failure>(f => _log.Error(f.Cause, "Writing to the worker group's topics failed; the change is not stored"));
 
@@ -184,18 +189,15 @@ public sealed class DistributedHerder : ReceiveActor, IWithTimers
 
     protected override void PreStart() => Timers.StartPeriodicTimer("members", new Tick(), TimeSpan.Zero, TimeSpan.FromSeconds(1));
 
+    protected override void PostStop() => _admin.Dispose();
+
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     private void PollMembers()
     {
-        var self = Self;
         var group = _worker.Config.Get<string>(WorkerConfig.GroupId);
-        Task.Run(async () =>
-        {
-            using var admin = _worker.CreateAdmin();
-            var description = await admin.DescribeConsumerGroupAsync(group).ConfigureAwait(false);
-            return new Members(description.Members.Select(m => m.ClientId).Distinct().ToList());
-        }).PipeTo(self, failure: e => new Status.Failure(e));
+        _admin.DescribeConsumerGroupAsync(group)
+            .PipeTo(Self, success: d => new Members(d.Members.Select(m => m.ClientId).Distinct().ToList()), failure: e => new MembersUnknown(e));
     }
 
     /// <summary>Starts and stops local runners so that this worker runs exactly what the assignment gives it.</summary>

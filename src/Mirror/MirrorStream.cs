@@ -179,6 +179,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
             if (d.Failure == null) _submitted.Committed(d.Offsets);
             // A failed commit is retried at the next tick with the offsets then safe: nothing is lost, only re-mirrored after a crash.
             else _log.Warning("stream {0}: committing source offsets failed ({1}); retrying at the next commit", _stream, d.Failure.Message);
+            if (_drained) CommitFinal();
         });
         Receive<StopStream>(_ =>
         {
@@ -196,8 +197,9 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         Receive<Drained>(_ =>
         {
             _drained = true;
-            var (offsets, syncs) = (_submitted.OffsetsToCommit(), _syncs.Take());
-            Task.Run(() => CommitSafe(offsets, syncs, "stopped", TimeSpan.FromSeconds(30))).ContinueWith(_ => new FinalCommitDone()).PipeTo(Self);
+            // A periodic commit still in flight carries older offsets: were it to land after the final one, the source
+            // would keep its older position and the next run would mirror again what this one sent. It finishes first.
+            if (!_committing) CommitFinal();
         });
         Receive<FinalCommitDone>(_ => Context.Stop(Self));
         Receive<ConsumingFailed>(f => throw new MirrorStreamFailedException($"stream {_stream}: consuming from the source failed: {f.Cause.Message}", f.Cause));
@@ -453,9 +455,17 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
         if (_submitted.InFlight < MaxInFlight) SignalRoom();
     }
 
+    /// <summary>The last commit of a drained stream, after which it stops.</summary>
+    private void CommitFinal()
+    {
+        var (offsets, syncs) = (_submitted.OffsetsToCommit(), _syncs.Take());
+        Task.Run(() => CommitSafe(offsets, syncs, "stopped", TimeSpan.FromSeconds(30))).ContinueWith(_ => new FinalCommitDone()).PipeTo(Self);
+    }
+
     private void Commit()
     {
-        if (_committing) return;
+        // Once the stream is stopping, only its final commit runs (see Drained).
+        if (_committing || _stopRequested) return;
         var offsets = _submitted.OffsetsToCommit();
         if (offsets.Count == 0) return;
         _committing = true;

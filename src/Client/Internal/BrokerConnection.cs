@@ -240,9 +240,11 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 // A lookup that creates nothing is answered at once from the controller's state; one that gets no
                 // answer was most likely lost with a controller that died (the broker forwards metadata requests to it
                 // until the cluster has removed it), so it is asked again soon rather than after request.timeout.ms.
+                // One that may create the topic is asked again too: creating is idempotent, and a first creation on a
+                // cold broker can take longer than a short request.timeout.ms while the wait allowed is longer.
                 response = await LookUpAsync(topic, allowAutoCreate, ct).ConfigureAwait(false);
             }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.RequestTimedOut && !allowAutoCreate && DateTime.UtcNow + backoff < deadline)
+            catch (KafkaException e) when (e.Error.Code == ErrorCode.RequestTimedOut && DateTime.UtcNow + backoff < deadline)
             {
                 await Task.Delay(backoff, ct).ConfigureAwait(false);
                 continue;

@@ -80,6 +80,20 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         return total;
     }
 
+    /// <summary>Waits until the target's partitions hold exactly <paramref name="expected"/> records; a timeout says how many they held.</summary>
+    private static async Task WaitForRecordsAsync(BrokerFixture target, string topic, int partitions, long expected, string what)
+    {
+        long seen = -1;
+        try
+        {
+            await ThreeBrokerCluster.WaitForAsync(async () => (seen = await EndOffsetsAsync(target, topic, partitions)) == expected ? "" : null, what);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}: the target's {topic} held {seen} records, {expected} expected", e);
+        }
+    }
+
     [Fact]
     public async Task Records_arrive_as_written_new_topics_are_picked_up_and_a_stopped_mirror_has_committed_what_it_sent()
     {
@@ -93,7 +107,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         var mirror = StartMirror(settings);
         try
         {
-            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 3) == 3000 ? "" : null, "3000 records of orders on the target");
+            await WaitForRecordsAsync(target, "orders", 3, 3000, "3000 records of orders on the target");
             for (var p = 0; p < 3; p++)
                 Assert.Equal(ReadPartition(source, "orders", p, 1000), ReadPartition(target, "orders", p, 1000));
             using (var targetAdmin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = target.Bootstrap }).Build())
@@ -168,7 +182,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         var mirror = StartMirror(settings);
         try
         {
-            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 1) == 100 ? "" : null, "100 records on the target");
+            await WaitForRecordsAsync(target, "orders", 1, 100, "100 records on the target");
         }
         finally
         {
@@ -192,7 +206,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         try
         {
             var expected = 100 + (250 - start);
-            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 1) == expected ? "" : null, $"{expected} records on the target");
+            await WaitForRecordsAsync(target, "orders", 1, expected, $"{expected} records on the target");
             listener.RecordObservableInstruments();
             Assert.Equal(start - 100, skipped.GetValueOrDefault("orders"));
         }
@@ -205,7 +219,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         try
         {
             await ProduceNowAsync(source, "orders", 250, 10);
-            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 1) == 110 + (250 - start) ? "" : null, "the 10 new records on the target");
+            await WaitForRecordsAsync(target, "orders", 1, 110 + (250 - start), "the 10 new records on the target");
             Assert.Equal(start - 100, skipped.GetValueOrDefault("orders"));
         }
         finally
@@ -290,7 +304,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         var mirror = StartMirror(Settings(source, target, o => o with { SyncTopicConfigsIntervalSeconds = 0.5 }));
         try
         {
-            await ThreeBrokerCluster.WaitForAsync(async () => await EndOffsetsAsync(target, "orders", 2) == 10 ? "" : null, "10 records on the target");
+            await WaitForRecordsAsync(target, "orders", 2, 10, "10 records on the target");
             Assert.Contains(await targetAdmin.DescribeConfigsAsync("orders"), c => c is { Name: "retention.ms", Value: "86400000" });
             Assert.Contains(await targetAdmin.DescribeConfigsAsync("orders"), c => c is { Name: "min.insync.replicas", IsDefault: true });
 

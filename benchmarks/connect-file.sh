@@ -45,6 +45,7 @@ for _ in $(seq 1 6000); do
 done
 end=$(date +%s.%N)
 cpu=$(awk '{print ($14 + $15) / 100}' /proc/$worker/stat)
+broker_cpu=$(awk '{print ($14 + $15) / 100}' /proc/${pids[0]}/stat)
 got=$(wc -l < "$data/out.txt")
-awk -v n="$got" -v s="$start" -v e="$end" -v c="$cpu" 'BEGIN { printf "%d lines in %.1f s: %.0f lines/s (%.1f MB/s); worker CPU %.1f s\n", n, e - s, n / (e - s), n * 100 / (e - s) / 1e6, c }'
+awk -v n="$got" -v s="$start" -v e="$end" -v c="$cpu" -v b="$broker_cpu" 'BEGIN { printf "%d lines in %.1f s: %.0f lines/s (%.1f MB/s); worker CPU %.1f s, broker CPU %.1f s (since its start)\n", n, e - s, n / (e - s), n * 100 / (e - s) / 1e6, c, b }'
 cmp -s "$data/in.txt" "$data/out.txt" && echo "output equals input" || { echo "output differs from input"; exit 1; }

@@ -43,6 +43,35 @@ internal static class CliCommon
         return map;
     }
 
+    /// <summary>
+    /// Calls <paramref name="stop"/> on Ctrl-C and on SIGTERM instead of letting either end the process, so a long-running
+    /// command stops cleanly (commits, leaves its group) however it is asked to; dispose the result to stop listening.
+    /// </summary>
+    public static IDisposable OnStopSignal(Action stop)
+    {
+        ConsoleCancelEventHandler ctrlC = (_, e) =>
+        {
+            e.Cancel = true;
+            stop();
+        };
+        Console.CancelKeyPress += ctrlC;
+        var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop();
+        });
+        return new StopSignalRegistration(ctrlC, sigterm);
+    }
+
+    private sealed class StopSignalRegistration(ConsoleCancelEventHandler ctrlC, IDisposable sigterm) : IDisposable
+    {
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= ctrlC;
+            sigterm.Dispose();
+        }
+    }
+
     /// <summary>Runs a tool body, turning client errors into a message on stderr and exit code 1.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> body)
     {

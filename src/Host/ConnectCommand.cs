@@ -61,16 +61,7 @@ internal static class ConnectCommand
         Console.WriteLine($"Connect worker {worker.WorkerId} running; REST API on {string.Join(", ", worker.RestUrls)}");
         var stopping = Task.CompletedTask;
         void Stop() => stopping = worker.StopAsync();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            Stop();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            Stop();
-        });
+        using var signals = CliCommon.OnStopSignal(Stop);
         await worker.WhenTerminated;
         await stopping;
         return 0;

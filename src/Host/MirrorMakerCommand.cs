@@ -93,16 +93,7 @@ internal static class MirrorMakerCommand
             }
             // Ctrl-C or SIGTERM: the streams stop, commit what the target acknowledged, and leave the group; then the
             // system ends. (The command line does not pass these signals on as cancellation: each command handles them.)
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                Stop();
-            };
-            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                Stop();
-            });
+            using var signals = CliCommon.OnStopSignal(Stop);
             await system.WhenTerminated;
             return stopped ? 0 : 1;
         });

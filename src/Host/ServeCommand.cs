@@ -162,16 +162,7 @@ internal static class ServeCommand
 
         // Ctrl-C and SIGTERM stop the runner, so that a node between two incarnations (downed, waiting to rejoin) stops
         // too; Akka's own SIGTERM hook (run-by-clr-shutdown-hook) would reach only the ActorSystem running at that moment.
-        Console.CancelKeyPress += (_, e) =>
-        {
-            e.Cancel = true;
-            _ = runner.StopAsync();
-        };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            _ = runner.StopAsync();
-        });
+        using var signals = CliCommon.OnStopSignal(() => _ = runner.StopAsync());
 
         BrokerRunEnd end;
         try

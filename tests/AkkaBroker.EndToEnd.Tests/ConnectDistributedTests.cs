@@ -33,7 +33,7 @@ public class ConnectDistributedTests(PostgresServer postgres, ITestOutputHelper 
             var workerFile = Path.Combine(root, "worker.properties");
             await File.WriteAllTextAsync(workerFile, $"""
                 bootstrap.servers={broker.Bootstrap}
-                group.id=e2e-connect
+                group.id=connect-e2e
                 config.storage.topic=e2e-configs
                 offset.storage.topic=e2e-offsets
                 status.storage.topic=e2e-status
@@ -80,6 +80,14 @@ public class ConnectDistributedTests(PostgresServer postgres, ITestOutputHelper 
                 },
             });
             Assert.True(sink.IsSuccessStatusCode, await sink.Content.ReadAsStringAsync());
+            // A sink named so that its consumer group would be the workers' own group is refused, naming the clash.
+            var clash = await http.PostAsJsonAsync("/connectors", new
+            {
+                name = "e2e",
+                config = new Dictionary<string, string> { ["connector.class"] = "FileStreamSink", ["topics"] = "pg-orders", ["file"] = "/dev/null" },
+            });
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, clash.StatusCode);
+            Assert.Contains("'connect-e2e'", await clash.Content.ReadAsStringAsync());
 
             // Both workers share the work, and the copy is under way.
             await WaitAsync(async () => await RunningTasksAsync(http, "pg-source") is [_] && await RunningTasksAsync(http, "pg-sink") is [_], "both connectors' tasks RUNNING", workers);

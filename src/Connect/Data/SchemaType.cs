@@ -30,6 +30,27 @@ public static class SchemaTypeNames
     /// <summary>The name Kafka writes for <paramref name="type"/> (<c>int32</c>, <c>string</c>, <c>struct</c>, ...).</summary>
     public static string Name(this SchemaType type) => type.ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// The type a schemaless <paramref name="value"/> has in Connect's data model (as Kafka's <c>ConnectSchema.schemaType</c>),
+    /// or null for a .NET type the model does not have.
+    /// </summary>
+    public static SchemaType? Of(object value) => value switch
+    {
+        sbyte => SchemaType.Int8,
+        short => SchemaType.Int16,
+        int => SchemaType.Int32,
+        long => SchemaType.Int64,
+        float => SchemaType.Float32,
+        double => SchemaType.Float64,
+        bool => SchemaType.Boolean,
+        string => SchemaType.String,
+        byte[] or ReadOnlyMemory<byte> => SchemaType.Bytes,
+        System.Collections.IDictionary => SchemaType.Map,
+        System.Collections.IList => SchemaType.Array,
+        Struct => SchemaType.Struct,
+        _ => null,
+    };
+
     /// <summary>The type named <paramref name="name"/> (case-insensitive), or null.</summary>
     public static SchemaType? Parse(string? name) =>
         name != null && Enum.TryParse<SchemaType>(name, ignoreCase: true, out var type) && !int.TryParse(name, out _) ? type : null;

@@ -339,22 +339,7 @@ public sealed class JsonConverter : IConverter
         }
     }
 
-    private static SchemaType InferType(object value) => value switch
-    {
-        sbyte => SchemaType.Int8,
-        short => SchemaType.Int16,
-        int => SchemaType.Int32,
-        long => SchemaType.Int64,
-        float => SchemaType.Float32,
-        double => SchemaType.Float64,
-        bool => SchemaType.Boolean,
-        string => SchemaType.String,
-        byte[] or ReadOnlyMemory<byte> => SchemaType.Bytes,
-        IDictionary => SchemaType.Map,
-        IList => SchemaType.Array,
-        Struct => SchemaType.Struct,
-        _ => throw new DataException($"Couldn't convert {value} to JSON."),
-    };
+    private static SchemaType InferType(object value) => SchemaTypeNames.Of(value) ?? throw new DataException($"Couldn't convert {value} to JSON.");
 
     private Schema ParseSchema(JsonElement json)
     {

@@ -138,27 +138,10 @@ public abstract class Cast : ITransformation
         return builder.Build();
     }
 
-    private static SchemaType? InferType(object value) => value switch
-    {
-        sbyte => SchemaType.Int8,
-        short => SchemaType.Int16,
-        int => SchemaType.Int32,
-        long => SchemaType.Int64,
-        float => SchemaType.Float32,
-        double => SchemaType.Float64,
-        bool => SchemaType.Boolean,
-        string => SchemaType.String,
-        byte[] => SchemaType.Bytes,
-        System.Collections.IDictionary => SchemaType.Map,
-        System.Collections.IList => SchemaType.Array,
-        Struct => SchemaType.Struct,
-        _ => null,
-    };
-
     internal static object? CastValueToType(Schema? schema, object? value, SchemaType targetType)
     {
         if (value == null) return null;
-        var inferred = schema?.Type ?? InferType(value)
+        var inferred = schema?.Type ?? SchemaTypeNames.Of(value)
             ?? throw new DataException($"Cast transformation was passed a value of type {value.GetType()} which is not supported by Connect's data API");
         ValidInputType(inferred);
         if (schema?.Name != null && targetType != SchemaType.String) value = EncodeLogicalType(schema, value);

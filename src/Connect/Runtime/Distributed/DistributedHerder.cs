@@ -304,6 +304,10 @@ public sealed class DistributedHerder : ReceiveActor, IWithTimers
         var validation = ConnectorValidator.Validate(config, _worker.Plugins);
         if (validation.ErrorCount > 0) return new HerderError(400, validation.ErrorMessage());
         var parsed = ConnectorConfig.Parse(config, _worker.Plugins);
+        // A sink's consumers would join the workers' own group and take part in its rebalances as if they were workers.
+        if (parsed.Plugin.Kind == PluginKind.Sink && WorkerSinkTask.GroupId(name) == _worker.Config.Get<string>(WorkerConfig.GroupId))
+            return new HerderError(400, $"Connector {name} is a sink, whose tasks consume in the group '{WorkerSinkTask.GroupId(name)}': that is this worker " +
+                                        $"group's {WorkerConfig.GroupId}. Give the connector another name.");
         if (!exists) await WriteConfigAsync(ConnectClusterState.TargetRecord(name, TargetState.Started));
         await WriteConfigAsync(ConnectClusterState.ConnectorRecord(name, config));
         var type = parsed.Plugin.Kind == PluginKind.Sink ? "sink" : "source";

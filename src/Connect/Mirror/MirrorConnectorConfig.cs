@@ -51,6 +51,27 @@ public sealed class MirrorConnectorConfig
     private static readonly string[] PolicyClasses =
         ["DefaultReplicationPolicy", "IdentityReplicationPolicy", KafkaPolicyPackage + "DefaultReplicationPolicy", KafkaPolicyPackage + "IdentityReplicationPolicy"];
 
+    // Declared before the definitions that use them: static fields are initialized in order.
+    private static readonly Action<string, object?> IncludeFilter = (name, value) => CheckFilter(name, value, () => new TopicFilter((string)value!));
+    private static readonly Action<string, object?> ExcludeFilter = (name, value) => CheckFilter(name, value, () => new TopicFilter(".*", (string)value!));
+
+    private static void CheckFilter(string name, object? value, Func<TopicFilter> create)
+    {
+        try
+        {
+            create();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigException(name, value, e.Message);
+        }
+    }
+
+    private static readonly Action<string, object?> PositiveOrDisabled = (name, value) =>
+    {
+        if (value is 0L) throw new ConfigException(name, value, "Value must be at least 1, or negative to disable");
+    };
+
     /// <summary>Keys of the MirrorSourceConnector.</summary>
     public static readonly ConfigDef SourceDefinition = Common(needsSource: true)
         .Define(Topics, ConfigType.String, ".*", Importance.High, "Regular expressions of the source topics to mirror (whole names; ',' separates alternatives).", IncludeFilter, "Mirror")
@@ -93,26 +114,6 @@ public sealed class MirrorConnectorConfig
                 "DefaultReplicationPolicy ({source alias}{separator}{topic}) or IdentityReplicationPolicy (names stay).", Validators.In(PolicyClasses), "Clusters")
             .Define(ReplicationPolicySeparator, ConfigType.String, ReplicationPolicy.DefaultSeparator, Importance.Low, "Between the alias and the topic name.", Validators.NonEmptyString, "Clusters");
     }
-
-    private static readonly Action<string, object?> IncludeFilter = (name, value) => CheckFilter(name, value, () => new TopicFilter((string)value!));
-    private static readonly Action<string, object?> ExcludeFilter = (name, value) => CheckFilter(name, value, () => new TopicFilter(".*", (string)value!));
-
-    private static void CheckFilter(string name, object? value, Func<TopicFilter> create)
-    {
-        try
-        {
-            create();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ConfigException(name, value, e.Message);
-        }
-    }
-
-    private static readonly Action<string, object?> PositiveOrDisabled = (name, value) =>
-    {
-        if (value is 0L) throw new ConfigException(name, value, "Value must be at least 1, or negative to disable");
-    };
 
     private readonly IReadOnlyDictionary<string, string> _props;
     private readonly IReadOnlyDictionary<string, object?> _values;

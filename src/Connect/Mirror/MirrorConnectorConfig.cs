@@ -1,5 +1,6 @@
 using AkkaBroker.Client;
 using AkkaBroker.Connect.Config;
+using AkkaBroker.Connect.Jdbc;
 using AkkaBroker.Mirror;
 
 namespace AkkaBroker.Connect.Mirror;
@@ -147,6 +148,13 @@ public sealed class MirrorConnectorConfig
         }
         return new MirrorConnectorConfig(props, values, policy);
     }
+
+    /// <summary>
+    /// <paramref name="definition"/>'s check of each key; when every key passes, the check of the keys together
+    /// (<see cref="Parse"/>), whose objection goes on the key it names.
+    /// </summary>
+    public static IReadOnlyList<ConfigValue> Validate(ConfigDef definition, IReadOnlyDictionary<string, string> props) =>
+        JdbcConfigValidation.Validate(definition, props, p => Parse(definition, p));
 
     /// <summary>The connector's keys as given, for task configurations.</summary>
     public IReadOnlyDictionary<string, string> Originals => _props;

@@ -1,7 +1,3 @@
-using AkkaBroker.Connect.Config;
-using AkkaBroker.Connect.Jdbc;
-using AkkaBroker.Mirror;
-
 namespace AkkaBroker.Connect.Mirror;
 
 /// <summary>
@@ -12,33 +8,5 @@ namespace AkkaBroker.Connect.Mirror;
 /// <c>emit.heartbeats.enabled</c> is false or the interval negative.
 /// </summary>
 [PluginAlias("org.apache.kafka.connect.mirror.MirrorHeartbeatConnector")]
-public sealed class MirrorHeartbeatConnector : SourceConnector
-{
-    private MirrorConnectorConfig _config = null!;
-
-    /// <inheritdoc />
-    public override ConfigDef Config => MirrorConnectorConfig.HeartbeatDefinition;
-
-    /// <inheritdoc />
-    public override Type TaskType => typeof(MirrorHeartbeatTask);
-
-    /// <summary>Checks the configuration and creates the heartbeats topic on the target.</summary>
-    /// <exception cref="ConfigException">a key is invalid.</exception>
-    /// <exception cref="ConnectException">the target cannot be reached or refuses the topic.</exception>
-    public override void Start(IReadOnlyDictionary<string, string> config)
-    {
-        _config = MirrorConnectorConfig.Parse(Config, config);
-        MirrorTopics.EnsureCompacted(_config, MirrorCluster.Target, _config.Policy.HeartbeatsTopic);
-    }
-
-    /// <inheritdoc />
-    public override IReadOnlyList<IReadOnlyDictionary<string, string>> TaskConfigs(int maxTasks) =>
-        _config.Interval(MirrorConnectorConfig.EmitHeartbeatsIntervalSeconds, MirrorConnectorConfig.EmitHeartbeatsEnabled) != null ? [_config.Originals] : [];
-
-    /// <inheritdoc />
-    public override void Stop() { }
-
-    /// <summary>Each key on its own, then the keys together (aliases and replication policy).</summary>
-    public override IReadOnlyList<ConfigValue> Validate(IReadOnlyDictionary<string, string> connectorConfig) =>
-        JdbcConfigValidation.Validate(Config, connectorConfig, props => MirrorConnectorConfig.Parse(Config, props));
-}
+public sealed class MirrorHeartbeatConnector() : MirrorTopicConnector(MirrorConnectorConfig.HeartbeatDefinition, typeof(MirrorHeartbeatTask),
+    config => config.Policy.HeartbeatsTopic, MirrorConnectorConfig.EmitHeartbeatsIntervalSeconds, MirrorConnectorConfig.EmitHeartbeatsEnabled);

@@ -2,7 +2,6 @@ using System.Globalization;
 using Akka.Event;
 using AkkaBroker.Client;
 using AkkaBroker.Connect.Config;
-using AkkaBroker.Connect.Jdbc;
 using AkkaBroker.Mirror;
 
 namespace AkkaBroker.Connect.Mirror;
@@ -168,5 +167,5 @@ public sealed class MirrorSourceConnector : SourceConnector
 
     /// <summary>Each key on its own, then the keys together (aliases and replication policy).</summary>
     public override IReadOnlyList<ConfigValue> Validate(IReadOnlyDictionary<string, string> connectorConfig) =>
-        JdbcConfigValidation.Validate(Config, connectorConfig, props => MirrorConnectorConfig.Parse(Config, props));
+        MirrorConnectorConfig.Validate(Config, connectorConfig);
 }

@@ -9,7 +9,8 @@ namespace AkkaBroker.Tests.Connect.Mirror;
 
 /// <summary>
 /// The MirrorMaker 2 connectors' configuration without clusters: Kafka's class names find them, bad keys are refused on
-/// the key they are about, topics are renamed by the policy, and client settings go to the cluster they name.
+/// the key they are about, topics are renamed by the policy, client settings go to the cluster they name, and the sample
+/// connector files in hocon/connect/ are valid as shipped.
 /// </summary>
 public sealed class MirrorConnectorConfigTests
 {
@@ -158,5 +159,34 @@ public sealed class MirrorConnectorConfigTests
         var e = Assert.Throws<ConnectException>(() => config.Admin(MirrorCluster.Source));
         Assert.Contains("no.such.key", e.Message);
         Assert.Contains("source.cluster.* and source.admin.*", e.Message);
+    }
+
+    private static Dictionary<string, string> ReadSample(string name)
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "AkkaBroker.sln")))
+            dir = Path.GetDirectoryName(dir.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("AkkaBroker.sln not found above " + AppContext.BaseDirectory);
+        return JavaProperties.Parse(File.ReadAllText(Path.Combine(dir, "hocon", "connect", name)));
+    }
+
+    [Theory]
+    [InlineData("mirror-source.properties")]
+    [InlineData("mirror-checkpoint.properties")]
+    [InlineData("mirror-heartbeat.properties")]
+    public void A_sample_mirror_connector_file_validates_without_errors_and_uses_byte_array_converters(string file)
+    {
+        var config = ReadSample(file);
+
+        var infos = ConnectorValidator.Validate(config, Plugins);
+
+        Assert.True(infos.ErrorCount == 0, string.Join("; ", infos.Configs.SelectMany(c => c.Value.ErrorMessages)));
+        Assert.Equal("org.apache.kafka.connect.converters.ByteArrayConverter", config["key.converter"]);
+        Assert.Equal("org.apache.kafka.connect.converters.ByteArrayConverter", config["value.converter"]);
+    }
+
+    [Fact]
+    public void The_sample_topics_exclude_is_kafkas_default_after_properties_escapes()
+    {
+        Assert.Equal(MirrorConnectorConfig.DefaultTopicsExclude, ReadSample("mirror-source.properties")["topics.exclude"]);
     }
 }

@@ -45,6 +45,9 @@ public sealed class MirrorConnectorConfig
     /// <summary>The source task's own key: its source partitions, <c>topic-partition</c> comma-separated (Kafka's <c>task.assigned.partitions</c>).</summary>
     public const string TaskAssignedPartitions = "task.assigned.partitions";
 
+    /// <summary>The source task's number among the connector's tasks, for its metrics and summary line (<c>stream N</c>).</summary>
+    public const string TaskIndex = "task.index";
+
     /// <summary>Kafka's default <c>topics.exclude</c>: internal topics and replicas of other tools.</summary>
     public const string DefaultTopicsExclude = @".*[\-\.]internal, .*\.replica, __.*";
 

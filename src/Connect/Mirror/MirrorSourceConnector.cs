@@ -117,16 +117,17 @@ public sealed class MirrorSourceConnector : SourceConnector
 
     /// <summary>
     /// The mirrored partitions dealt round-robin to at most <paramref name="maxTasks"/> tasks, as Kafka does, each
-    /// configuration being the connector's plus <c>task.assigned.partitions</c>; none while no topic matches.
+    /// configuration being the connector's plus <c>task.assigned.partitions</c> and <c>task.index</c>; none while no topic matches.
     /// </summary>
     public override IReadOnlyList<IReadOnlyDictionary<string, string>> TaskConfigs(int maxTasks)
     {
         IReadOnlyList<TopicPartition> partitions;
         lock (_gate) partitions = _partitions;
         return SplitPartitions(partitions, maxTasks)
-            .Select(assigned => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(_config.Originals)
+            .Select((assigned, index) => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(_config.Originals)
             {
                 [MirrorConnectorConfig.TaskAssignedPartitions] = EncodePartitions(assigned),
+                [MirrorConnectorConfig.TaskIndex] = index.ToString(CultureInfo.InvariantCulture),
             })
             .ToList();
     }

@@ -18,6 +18,10 @@ namespace AkkaBroker.Connect.Mirror;
 /// stop after the records in flight were acknowledged. Records deleted by the source's retention before they were read
 /// are logged and counted (<c>akkabroker.mirror.records_skipped</c>), and mirroring goes on from the log start.
 /// </para>
+/// <para>
+/// Metrics are the <c>mirror-maker</c> command's (<see cref="MirrorMetrics"/>: records, bytes, replication latency, lag,
+/// waiting on the source, heartbeat age), with its summary line every minute, the task being <c>stream {task.index}</c>.
+/// </para>
 /// </summary>
 public sealed class MirrorSourceTask : SourceTask
 {
@@ -37,6 +41,12 @@ public sealed class MirrorSourceTask : SourceTask
     private IProducer<byte[]?, byte[]?>? _syncProducer;
     private PendingOffsetSyncs? _syncs;
     private readonly Dictionary<string, string> _targetTopics = new(StringComparer.Ordinal);
+    private IReadOnlyList<TopicPartition> _partitions = [];
+    // Metrics and the summary line, as a mirror-maker stream reports them; under _gate (CommitRecord adds, polls publish).
+    private StreamReport _report = null!;
+    // Per source partition, the offset after the last record the target acknowledged: the lag is measured from it.
+    private readonly Dictionary<TopicPartition, long> _acknowledged = new();
+    private DateTime _nextReport;
     private DateTime _nextSyncWrite;
     // Records returned from polls whose CommitRecord has not come yet.
     private long _outstanding;
@@ -65,7 +75,8 @@ public sealed class MirrorSourceTask : SourceTask
     public override void Start(IReadOnlyDictionary<string, string> config)
     {
         _config = MirrorConnectorConfig.Parse(MirrorConnectorConfig.SourceDefinition, config);
-        var partitions = MirrorSourceConnector.DecodePartitions(config.GetValueOrDefault(MirrorConnectorConfig.TaskAssignedPartitions) ?? "");
+        var partitions = _partitions = MirrorSourceConnector.DecodePartitions(config.GetValueOrDefault(MirrorConnectorConfig.TaskAssignedPartitions) ?? "");
+        _report = new StreamReport(int.TryParse(config.GetValueOrDefault(MirrorConnectorConfig.TaskIndex), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : 0);
         // No group and no automatic reset: the worker keeps the offsets, and a position out of range is handled here, never moved silently.
         _consumer = _config.Consumer(MirrorCluster.Source, $"mirror-source-{_config.SourceAlias}", props =>
         {
@@ -87,6 +98,8 @@ public sealed class MirrorSourceTask : SourceTask
     {
         cancellationToken.ThrowIfCancellationRequested();
         WriteSyncs(force: false);
+        Report();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var records = new List<SourceRecord>();
         var timeout = TimeSpan.FromMilliseconds(500);
         while (records.Count < MaxBatch && !cancellationToken.IsCancellationRequested)
@@ -112,6 +125,7 @@ public sealed class MirrorSourceTask : SourceTask
             if (result.Message == null || result.IsPartitionEOF) continue;
             records.Add(ToSourceRecord(result));
         }
+        _report.WaitedOnSource(System.Diagnostics.Stopwatch.GetTimestamp() - started);
         Interlocked.Add(ref _outstanding, records.Count);
         return Task.FromResult<IReadOnlyList<SourceRecord>>(records);
     }
@@ -151,9 +165,25 @@ public sealed class MirrorSourceTask : SourceTask
         if (metadata == null || record.SourcePartition == null || record.SourceOffset == null) return;
         var source = new TopicPartition((string)record.SourcePartition[TopicKey]!, (int)record.SourcePartition[PartitionKey]!);
         var offset = (long)record.SourceOffset[OffsetKey]!;
-        MirrorMetrics.Records.Add(1, MirrorMetrics.Tags(source));
-        if (_syncs == null) return;
-        lock (_gate) _syncs.Acknowledged(source, offset, metadata.Offset.Value);
+        long bytes = ((record.Key as byte[])?.Length ?? 0) + ((record.Value as byte[])?.Length ?? 0);
+        lock (_gate)
+        {
+            _syncs?.Acknowledged(source, offset, metadata.Offset.Value);
+            _acknowledged[source] = offset + 1;
+            _report.Acknowledged(source, bytes, record.Timestamp ?? 0, heartbeat: source.Topic == _config.Policy.HeartbeatsTopic);
+        }
+    }
+
+    /// <summary>Once a second: publishes the counts and lags, and logs the summary line every minute.</summary>
+    private void Report()
+    {
+        if (DateTime.UtcNow < _nextReport) return;
+        _nextReport = DateTime.UtcNow.AddSeconds(1);
+        string? summary;
+        lock (_gate)
+            summary = _report.Tick(_partitions, tp => _consumer!.GetWatermarkOffsets(tp).High is { Value: >= 0 } high ? high.Value : null,
+                tp => _acknowledged.TryGetValue(tp, out var next) ? next : null);
+        if (summary != null) Context.Log.Info("[{0}] {1}", _config.SourceAlias, summary);
     }
 
     /// <summary>Writes the offset syncs that changed, when due or <paramref name="force"/>d; a failed one is written again next time.</summary>
@@ -186,6 +216,11 @@ public sealed class MirrorSourceTask : SourceTask
             Context.Log.Warning("[{0}] {1} records were not acknowledged within {2} s of stopping; their offset syncs are not written",
                 _config.SourceAlias, Interlocked.Read(ref _outstanding), StopWait.TotalSeconds);
         WriteSyncs(force: true);
+        lock (_gate)
+        {
+            _report?.Publish();
+            foreach (var tp in _partitions) _report?.Forget(tp);
+        }
         if (_syncProducer != null)
         {
             var left = _syncProducer.Flush(TimeSpan.FromSeconds(10));

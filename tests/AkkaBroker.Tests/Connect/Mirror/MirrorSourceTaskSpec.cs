@@ -51,8 +51,25 @@ public sealed class MirrorSourceTaskSpec
         for (var i = from; i < from + count; i++) await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
     }
 
+    /// <summary>Collects the measurements of a mirror counter for one source topic.</summary>
+    private static MeterListener Listen(string instrumentName, string topic, ConcurrentBag<long> values)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == MirrorMetrics.MeterName && instrument.Name == instrumentName) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "topic" && Equals(tag.Value, topic)) values.Add(value);
+        });
+        listener.Start();
+        return listener;
+    }
+
     [Fact]
-    public async Task A_task_goes_on_after_the_stored_offset_and_writes_offset_syncs_for_what_the_target_acknowledged()
+    public async Task A_task_goes_on_after_the_stored_offset_and_writes_offset_syncs_and_metrics_for_what_the_target_acknowledged()
     {
         await using var broker = await BrokerFixture.StartAsync();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
@@ -61,6 +78,8 @@ public sealed class MirrorSourceTaskSpec
         await ProduceEachAsync(broker, "t", 0, 5);
         var offsets = new DictionaryOffsetStorageReader();
         offsets.Store(MirrorSourceTask.SourcePartition("source", new TopicPartition("t", 0)), MirrorSourceTask.SourceOffset(2));
+        var mirrored = new ConcurrentBag<long>();
+        using var listener = Listen("akkabroker.mirror.records", "t", mirrored);
 
         var task = StartTask(TaskConfig(broker, "t-0", syncs: true), offsets);
         var records = await PollAsync(task, 2);
@@ -76,6 +95,7 @@ public sealed class MirrorSourceTaskSpec
         var translator = new GroupOffsetTranslator("source", consumer, "mm2-offset-syncs.target.internal");
         translator.ReadSyncs(TimeSpan.FromSeconds(10));
         Assert.Equal([new OffsetTranslation.Run(3, 5, 7)], translator.Translation.RunsOf(new TopicPartition("t", 0)));
+        Assert.Equal(2, mirrored.Sum());
     }
 
     [Fact]
@@ -94,17 +114,7 @@ public sealed class MirrorSourceTaskSpec
         await ProduceEachAsync(broker, "retained", 30, 5);
 
         var skipped = new ConcurrentBag<long>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == MirrorMetrics.MeterName && instrument.Name == "akkabroker.mirror.records_skipped") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag is { Key: "topic", Value: "retained" }) skipped.Add(value);
-        });
-        listener.Start();
+        using var listener = Listen("akkabroker.mirror.records_skipped", "retained", skipped);
 
         // The task had mirrored up to offset 4; offsets 5 to logStart - 1 are gone.
         var offsets = new DictionaryOffsetStorageReader();

@@ -112,13 +112,26 @@ public sealed class MirrorSourceTask : SourceTask
             catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
             {
                 // The records before it are returned first; the next poll reads from the new position.
-                Recover(e.ConsumerRecord.TopicPartitionOffset);
+                try
+                {
+                    Recover(e.ConsumerRecord.TopicPartitionOffset);
+                }
+                catch (KafkaException lookup)
+                {
+                    // Fetching from the same position meets the error again, and the next poll looks again.
+                    _consumer!.Seek(e.ConsumerRecord.TopicPartitionOffset);
+                    var message = $"{e.ConsumerRecord.TopicPartition} is out of range and its log start cannot be read: {lookup.Error.Reason}";
+                    if (records.Count == 0) throw new RetriableException(message, lookup);
+                    Context.Log.Warning("[{0}] {1}; trying again", _config.SourceAlias, message);
+                }
                 break;
             }
             catch (ConsumeException e) when (e.Error.IsRetriable)
             {
-                if (records.Count > 0) break;
-                throw new RetriableException($"consuming from the source cluster failed: {e.Error.Reason}", e);
+                if (records.Count == 0) throw new RetriableException($"consuming from the source cluster failed: {e.Error.Reason}", e);
+                // The records read are returned; the consumer retries the fetch on its own.
+                Context.Log.Warning("[{0}] consuming from the source failed ({1}); the consumer tries again", _config.SourceAlias, e.Error.Reason);
+                break;
             }
             if (result == null) break;
             timeout = TimeSpan.Zero;

@@ -6,7 +6,14 @@ using AkkaBroker.Mirror;
 namespace AkkaBroker.Connect.Mirror;
 
 /// <summary>Which cluster a client or an internal topic belongs to.</summary>
-public enum MirrorCluster { Source, Target }
+public enum MirrorCluster
+{
+    /// <summary>The cluster mirrored from.</summary>
+    Source,
+
+    /// <summary>The cluster mirrored to, the worker's.</summary>
+    Target,
+}
 
 /// <summary>
 /// The keys of MirrorMaker 2's connectors (Kafka's <c>MirrorConnectorConfig</c> and its subclasses, same names and
@@ -19,6 +26,7 @@ public enum MirrorCluster { Source, Target }
 /// </summary>
 public sealed class MirrorConnectorConfig
 {
+    // Key names as Kafka spells them; what each means is in the definitions below.
     public const string SourceClusterAlias = "source.cluster.alias";
     public const string TargetClusterAlias = "target.cluster.alias";
     public const string SourceBootstrapServers = "source.cluster.bootstrap.servers";

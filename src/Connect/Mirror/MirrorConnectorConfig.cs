@@ -147,7 +147,7 @@ public sealed class MirrorConnectorConfig
     {
         var values = definition.Parse(props);
         string source = (string)values[SourceClusterAlias]!, target = (string)values[TargetClusterAlias]!, separator = (string)values[ReplicationPolicySeparator]!;
-        var identity = ((string)values[ReplicationPolicyClass]!).EndsWith("IdentityReplicationPolicy", StringComparison.Ordinal);
+        var identity = ((string)values[ReplicationPolicyClass]!).EndsWith("IdentityReplicationPolicy", StringComparison.OrdinalIgnoreCase);
         ReplicationPolicy policy;
         try
         {

@@ -118,6 +118,8 @@ public sealed class MirrorConnectorConfigTests
         Assert.Equal("source.orders", Parse().Policy.TargetTopic("orders"));
         Assert.Equal("us_orders", Parse(("source.cluster.alias", "us"), ("replication.policy.separator", "_")).Policy.TargetTopic("orders"));
         Assert.Equal("orders", Parse(("replication.policy.class", "org.apache.kafka.connect.mirror.IdentityReplicationPolicy")).Policy.TargetTopic("orders"));
+        // The class name is matched without regard to case, as its validator accepts it.
+        Assert.Equal("orders", Parse(("replication.policy.class", "identityreplicationpolicy")).Policy.TargetTopic("orders"));
     }
 
     [Fact]

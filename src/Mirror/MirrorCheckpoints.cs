@@ -28,8 +28,7 @@ public sealed class MirrorCheckpoints : ReceiveActor, IWithTimers
     private readonly IAdminClient _targetAdmin;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     // Touched only by the pass running (one at a time), never by the actor while one runs.
-    private readonly OffsetTranslation _translation = new();
-    private readonly Dictionary<(string Group, TopicPartition Source), long> _written = new();
+    private GroupOffsetTranslator _translator = null!;
     private IConsumer<byte[]?, byte[]?> _syncs = null!;
     private bool _running;
 
@@ -61,7 +60,7 @@ public sealed class MirrorCheckpoints : ReceiveActor, IWithTimers
     {
         var bootstrap = _settings.ProducerProperties["bootstrap.servers"];
         _syncs = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = bootstrap, ClientId = $"{_settings.GroupId}-checkpoints" }).Build();
-        _syncs.Assign(new TopicPartitionOffset(new TopicPartition(OffsetSync.Topic, 0), Offset.Beginning));
+        _translator = new GroupOffsetTranslator(_settings.SourceClusterName, _syncs, OffsetSync.Topic);
         Timers.StartPeriodicTimer(nameof(Tick), new Tick(), _settings.Checkpoints.Interval);
     }
 
@@ -71,70 +70,21 @@ public sealed class MirrorCheckpoints : ReceiveActor, IWithTimers
     {
         try
         {
-            await ReadSyncsAsync().ConfigureAwait(false);
-            var checkpoints = new List<Checkpoint>();
-            foreach (var group in (await _sourceAdmin.ListConsumerGroupsAsync().ConfigureAwait(false))
-                     .Where(g => g != _settings.GroupId && _settings.Checkpoints.Groups.IsIncluded(g)))
-            {
-                var committed = (await _sourceAdmin.DescribeConsumerGroupAsync(group).ConfigureAwait(false)).CommittedOffsets;
-                foreach (var tpo in committed)
-                {
-                    if (!_settings.ShouldMirror(tpo.Topic) || tpo.Offset.Value < 0) continue;
-                    if (_translation.Translate(tpo.TopicPartition, tpo.Offset.Value) is not { } downstream) continue;
-                    checkpoints.Add(new Checkpoint(_settings.SourceClusterName, group, tpo.TopicPartition, _settings.Policy.TargetTopic(tpo.Topic), tpo.Offset.Value, downstream));
-                }
-            }
-            var changed = checkpoints.Where(c => !_written.TryGetValue((c.Group, c.Source), out var d) || d != c.DownstreamOffset).ToList();
+            // Reading the syncs blocks; this runs off the actor's thread.
+            _translator.ReadSyncs(TimeSpan.FromSeconds(30));
+            var checkpoints = await _translator.TranslateAsync(_sourceAdmin, g => g != _settings.GroupId && _settings.Checkpoints.Groups.IsIncluded(g),
+                _settings.ShouldMirror, _settings.Policy.TargetTopic).ConfigureAwait(false);
+            var changed = _translator.Unwritten(checkpoints);
             await Task.WhenAll(changed.Select(c => _producer.ProduceAsync(new TopicPartition(Checkpoint.Topic, 0),
                 new Message<byte[]?, byte[]?> { Key = c.Key(), Value = c.Value() }))).ConfigureAwait(false);
-            foreach (var c in changed) _written[(c.Group, c.Source)] = c.DownstreamOffset;
-            var synced = _settings.Checkpoints.SyncGroupOffsets ? await SyncGroupOffsetsAsync(checkpoints).ConfigureAwait(false) : [];
+            foreach (var c in changed) _translator.Written(c);
+            var synced = _settings.Checkpoints.SyncGroupOffsets ? await GroupOffsetTranslator.SyncGroupOffsetsAsync(_targetAdmin, checkpoints).ConfigureAwait(false) : [];
             return new PassDone(changed.Count, synced, null);
         }
         catch (Exception e)
         {
             return new PassDone(0, [], e);
         }
-    }
-
-    /// <summary>Reads the offset syncs up to the syncs topic's end as it is now: every sync written before this pass began.</summary>
-    private async Task ReadSyncsAsync()
-    {
-        var partition = new TopicPartition(OffsetSync.Topic, 0);
-        var end = _syncs.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(30)).High.Value;
-        if (end <= 0) return;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (_syncs.Position(partition) is var position && (position == Offset.Unset || position.Value < end))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"reading {OffsetSync.Topic} up to offset {end} took more than 30 s");
-            var result = _syncs.Consume(TimeSpan.FromMilliseconds(200));
-            if (result?.Message == null) continue;
-            if (OffsetSync.Parse(result.Message.Value) is { } sync && sync.SourceCluster == _settings.SourceClusterName) _translation.Add(sync);
-        }
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
-
-    /// <summary>Commits the translated offsets of each group that has no members on the target, where they are ahead of what it has.</summary>
-    private async Task<IReadOnlyList<string>> SyncGroupOffsetsAsync(IReadOnlyList<Checkpoint> checkpoints)
-    {
-        var synced = new List<string>();
-        foreach (var group in checkpoints.GroupBy(c => c.Group))
-        {
-            ConsumerGroupDescription target;
-            try
-            {
-                target = await _targetAdmin.DescribeConsumerGroupAsync(group.Key).ConfigureAwait(false);
-            }
-            catch (KafkaException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.GroupIdNotFound)
-            {
-                target = new ConsumerGroupDescription(group.Key, "Dead", "", 0, [], []);
-            }
-            var offsets = OffsetsToSync(group.ToList(), target);
-            if (offsets.Count == 0) continue;
-            await _targetAdmin.AlterConsumerGroupOffsetsAsync(group.Key, offsets).ConfigureAwait(false);
-            synced.Add($"{group.Key}: {string.Join(", ", offsets)}");
-        }
-        return synced;
     }
 
     /// <summary>

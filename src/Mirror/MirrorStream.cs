@@ -383,20 +383,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
     /// </summary>
     private void ResetPosition(TopicPartitionOffset at, IActorRef self)
     {
-        var marks = _consumer.QueryWatermarkOffsets(at.TopicPartition, TimeSpan.FromSeconds(30));
-        long position = at.Offset.Value, logStart = marks.Low.Value, logEnd = marks.High.Value;
-        if (OffsetGap.Detect(position, logStart, logStart) is OffsetGap.RemovedByRetention gap)
-        {
-            self.Tell(new PositionReset(at.TopicPartition, gap, logStart));
-            _consumer.Seek(new TopicPartitionOffset(at.TopicPartition, logStart));
-        }
-        else if (position > logEnd)
-        {
-            self.Tell(new PositionReset(at.TopicPartition, null, logStart));
-            _consumer.Seek(new TopicPartitionOffset(at.TopicPartition, logStart));
-        }
-        // In range again (the leader moved while the fetch was answered): fetch from the same position.
-        else _consumer.Seek(at);
+        if (OutOfRangePosition.Recover(_consumer, at) is { } reset) self.Tell(new PositionReset(reset.Partition, reset.Gap, reset.Resumed));
     }
 
     private void HandlePositionReset(PositionReset r)

@@ -111,12 +111,19 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
     /// Creates one of the mirror's own topics on the target (offset syncs, checkpoints) when it does not exist: one
     /// partition, compacted, so that the latest record of each key is kept for good.
     /// </summary>
-    public async Task EnsureInternalAsync(string name)
+    public Task EnsureInternalAsync(string name) => EnsureCompactedAsync(target, name);
+
+    /// <summary>
+    /// Creates <paramref name="name"/> on the cluster of <paramref name="admin"/> when it does not exist: one partition,
+    /// compacted. The MirrorMaker 2 connectors create their offset syncs, checkpoints and heartbeats topics this way, on
+    /// whichever cluster each belongs to.
+    /// </summary>
+    public static async Task EnsureCompactedAsync(IAdminClient admin, string name)
     {
-        if (PartitionCount(await target.GetMetadataAsync(), name) != null) return;
+        if (PartitionCount(await admin.GetMetadataAsync(), name) != null) return;
         try
         {
-            await target.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1, Configs = new() { ["cleanup.policy"] = "compact" } }]);
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1, Configs = new() { ["cleanup.policy"] = "compact" } }]);
         }
         catch (KafkaException e) when (e.Error.Code == ErrorCode.TopicAlreadyExists)
         {

@@ -64,4 +64,7 @@ public interface IConnectorContext
 
     /// <summary>Fails the connector from outside a worker callback (a background thread of the connector found a fatal problem).</summary>
     void RaiseError(Exception error);
+
+    /// <summary>The worker's log, for what an operator must hear of (safe from any thread); a context outside a worker logs nowhere.</summary>
+    Akka.Event.ILoggingAdapter Log => Akka.Event.NoLogger.Instance;
 }

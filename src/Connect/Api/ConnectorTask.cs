@@ -100,6 +100,9 @@ public interface ISourceTaskContext
 
     /// <summary>The stored source offsets, to resume where the connector's last run stopped.</summary>
     IOffsetStorageReader OffsetStorageReader { get; }
+
+    /// <summary>The worker's log, for what an operator must hear of (safe from any thread); a context outside a worker logs nowhere.</summary>
+    Akka.Event.ILoggingAdapter Log => Akka.Event.NoLogger.Instance;
 }
 
 /// <summary>Reads the source offsets the worker stored for this connector.</summary>

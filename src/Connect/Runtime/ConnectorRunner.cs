@@ -67,7 +67,7 @@ public sealed class ConnectorRunner : ReceiveActor
         try
         {
             _connector = PluginRegistry.Instantiate<Connector>(_config.Plugin);
-            _connector.Initialize(new RunnerContext(Self));
+            _connector.Initialize(new RunnerContext(Self, _log));
             _connector.Start(_config.Originals);
             _started = true;
         }
@@ -122,8 +122,9 @@ public sealed class ConnectorRunner : ReceiveActor
     private void Report(ConnectState state) =>
         Context.Parent.Tell(new ConnectorStateChanged(_config.ConnectorName, new ConnectStatus(state, _worker.WorkerId)));
 
-    private sealed class RunnerContext(IActorRef runner) : IConnectorContext
+    private sealed class RunnerContext(IActorRef runner, ILoggingAdapter log) : IConnectorContext
     {
+        public ILoggingAdapter Log => log;
         public void RequestTaskReconfiguration() => runner.Tell(new Reconfigure());
         public void RaiseError(Exception error) => runner.Tell(new RaisedError(error));
     }

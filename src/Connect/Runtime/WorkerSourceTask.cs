@@ -55,7 +55,7 @@ public sealed class WorkerSourceTask : WorkerTask
     {
         // The task may have run on another worker until a moment ago: start from the offsets it stored there.
         _offsets.ReadToEndAsync(cancellationToken).GetAwaiter().GetResult();
-        _task.Initialize(new Context(_taskConfig, new Reader(_offsets, Id.Connector)));
+        _task.Initialize(new Context(_taskConfig, new Reader(_offsets, Id.Connector), Log));
         _task.Start(_taskConfig);
         StateChanged?.Invoke(ConnectState.Running);
         var sinceFlush = Stopwatch.StartNew();
@@ -217,8 +217,9 @@ public sealed class WorkerSourceTask : WorkerTask
         CommitOffsets();
     }
 
-    private sealed class Context(IReadOnlyDictionary<string, string> configs, IOffsetStorageReader reader) : ISourceTaskContext
+    private sealed class Context(IReadOnlyDictionary<string, string> configs, IOffsetStorageReader reader, ILoggingAdapter log) : ISourceTaskContext
     {
+        public ILoggingAdapter Log => log;
         public IReadOnlyDictionary<string, string> Configs => configs;
         public IOffsetStorageReader OffsetStorageReader => reader;
     }

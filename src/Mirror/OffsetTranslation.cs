@@ -64,9 +64,10 @@ public sealed class OffsetTranslation
 
     /// <summary>
     /// The target offset a consumer group that committed <paramref name="sourceOffset"/> on the source resumes at: the
-    /// target offset of the first mirrored record at or after it (offsets compaction removed, or retention deleted
-    /// unread, are skipped on the target too), or the offset after the last mirrored record when the group is exactly
-    /// there. Null when the group is past what has been mirrored (nothing to translate to yet) or nothing is known.
+    /// copy of that record; in a gap between synced runs, the offset after the earlier run's last copy (what follows it
+    /// on the target: the next mirrored record, or a record whose sync a crash lost, never one after a skipped record);
+    /// below the first run, the first mirrored record; or the offset after the last mirrored record when the group is
+    /// exactly there. Null when the group is past what has been mirrored (nothing to translate to yet) or nothing is known.
     /// </summary>
     public long? Translate(TopicPartition source, long sourceOffset)
     {
@@ -81,7 +82,11 @@ public sealed class OffsetTranslation
         }
         if (lo == runs.Count) return sourceOffset == runs[^1].End ? sourceOffset + runs[^1].Delta : null;
         var next = runs[lo];
-        return next.Start <= sourceOffset ? sourceOffset + next.Delta : next.Start + next.Delta;
+        if (next.Start <= sourceOffset) return sourceOffset + next.Delta;
+        // In a gap between two runs: the records were compacted or deleted before they were mirrored (then the offset
+        // after the earlier run's last copy holds the next mirrored record), or mirrored with their syncs lost in a
+        // crash (then it holds the copy of the gap's first record). Either way nothing the group has not read is skipped.
+        return lo > 0 ? runs[lo - 1].End + runs[lo - 1].Delta : next.Start + next.Delta;
     }
 
     private static IEnumerable<Run> Subtract(Run run, long start, long end)

@@ -45,6 +45,17 @@ public class OffsetTranslationTests
     }
 
     [Fact]
+    public void In_a_gap_whose_syncs_a_crash_lost_a_group_resumes_after_the_last_synced_copy_reading_again_rather_than_skipping()
+    {
+        // Source 0-29 -> target 0-29, and 30-39 -> 30-39 with their syncs lost; 40-49 -> 40-49 synced again.
+        var t = new OffsetTranslation();
+        t.Add(Sync(0, 0, 30));
+        t.Add(Sync(40, 40, 10));
+        Assert.Equal(30, t.Translate(Tp, 35)); // the copy of 30: records 30-34 are read again, none is skipped
+        Assert.Equal(40, t.Translate(Tp, 40));
+    }
+
+    [Fact]
     public void After_a_re_mirror_the_later_copy_wins_so_a_moved_group_neither_reads_twice_nor_skips()
     {
         // 0-99 mirrored to 0-99; the mirror crashed with source offsets committed at 60, so 60-99 went again to 100-139.

@@ -26,13 +26,20 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <summary>The transport protocol this system speaks (<c>akka.tcp</c>; <c>akka.trttl.tcp</c> with the throttler adapter), for paths to other brokers.</summary>
     public static string ProtocolOf(ActorSystem system) => ((ExtendedActorSystem)system).Provider.DefaultAddress.Protocol;
 
-    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion)
+    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion, KafkaListener? kafkaListener)
     {
         System = system;
         Settings = settings;
         Gateway = gateway;
         PartitionRegion = partitionRegion;
+        KafkaListener = kafkaListener;
     }
+
+    /// <summary>The Kafka-protocol listener; null when it is off (<c>listeners = ""</c>) or on a controller-only node.</summary>
+    public KafkaListener? KafkaListener { get; }
+
+    /// <summary>The address a Kafka client bootstraps from (<c>bootstrap.servers</c>); null without a Kafka listener.</summary>
+    public string? KafkaBootstrapServer => KafkaListener is { } k ? $"{k.Advertised.Host}:{k.Advertised.Port}" : null;
 
     /// <summary>The name of the controller's ClusterSingletonManager, on every node that may run the controller.</summary>
     public const string ControllerManagerName = "controller-singleton";
@@ -173,11 +180,11 @@ public sealed class BrokerNode : IAsyncDisposable
                 system.Log.Warning("No cluster member may run the controller (none has controller in {0}.process.roles), so metadata requests and " +
                                    "elections wait until such a node joins. Start a node with process.roles = broker,controller or controller",
                     BrokerSettings.Section);
-            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region);
+            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             kafka?.Serve(new KafkaApis(system, gateway, settings));
-            return new BrokerNode(system, settings, gateway, region);
+            return new BrokerNode(system, settings, gateway, region, kafka);
         }
         catch
         {

@@ -24,13 +24,21 @@ public sealed class KafkaApis
         [ApiKey.Metadata] = (0, 12),
         [ApiKey.Produce] = (3, 9),
         [ApiKey.Fetch] = (4, 12),
-        [ApiKey.ListOffsets] = (1, 7),
+        [ApiKey.ListOffsets] = (1, 6),
+        [ApiKey.FindCoordinator] = (0, 3),
+        [ApiKey.JoinGroup] = (0, 9),
+        [ApiKey.SyncGroup] = (0, 5),
+        [ApiKey.Heartbeat] = (0, 4),
+        [ApiKey.LeaveGroup] = (0, 5),
+        [ApiKey.OffsetCommit] = (0, 9),
+        [ApiKey.OffsetFetch] = (0, 9),
     };
 
     private readonly ActorSystem _system;
     private readonly IActorRef _gateway;
     private readonly BrokerSettings _settings;
     private readonly Cluster _cluster;
+    private readonly KafkaGroupApis _groups;
 
     public KafkaApis(ActorSystem system, IActorRef gateway, BrokerSettings settings)
     {
@@ -38,6 +46,7 @@ public sealed class KafkaApis
         _gateway = gateway;
         _settings = settings;
         _cluster = Cluster.Get(system);
+        _groups = new KafkaGroupApis(gateway, address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null, settings.AdminTimeout);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
 
@@ -81,6 +90,13 @@ public sealed class KafkaApis
             ProduceRequestData r => await ProduceAsync(r),
             FetchRequestData r => await FetchAsync(r, ct),
             ListOffsetsRequestData r => await ListOffsetsAsync(r),
+            FindCoordinatorRequestData r => await _groups.FindCoordinatorAsync(r, version),
+            JoinGroupRequestData r => await _groups.JoinGroupAsync(r, header.ClientId ?? "", version),
+            SyncGroupRequestData r => await _groups.SyncGroupAsync(r, version),
+            HeartbeatRequestData r => await _groups.HeartbeatAsync(r, version),
+            LeaveGroupRequestData r => await _groups.LeaveGroupAsync(r, version),
+            OffsetCommitRequestData r => await _groups.OffsetCommitAsync(r, version),
+            OffsetFetchRequestData r => await _groups.OffsetFetchAsync(r, version),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
         if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);

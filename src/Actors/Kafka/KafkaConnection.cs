@@ -65,6 +65,12 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
         {
             apis.Log.Warning("Kafka listener: closing the connection from {0}: {1}", client, e.Message);
         }
+        catch (Exception e)
+        {
+            // A request this broker failed to serve: the client sees its connection close and retries elsewhere, as
+            // with a Kafka broker; the cause goes to the broker's log (Kestrel's own logging is off).
+            apis.Log.Error(e, "Kafka listener: closing the connection from {0} after failing to serve its request", client);
+        }
     }
 
     /// <summary>Takes one whole request frame (without its size prefix) off the front of <paramref name="buffer"/>.</summary>

@@ -64,13 +64,13 @@ public sealed class KafkaApis
         {
             (header, body) = KafkaRequestFrame.ReadRequest(frame);
         }
-        catch (UnsupportedApiVersionException e) when (e.ApiKey == (short)ApiKey.ApiVersions)
+        catch (UnsupportedRequestException e) when (e.ApiKey == (short)ApiKey.ApiVersions)
         {
             // Kafka answers an ApiVersions request of a version it does not know in v0, with its versions, so the client can retry lower.
             await WriteAsync(output, ApiKey.ApiVersions, 0, e.CorrelationId, ApiVersions(ErrorCode.UnsupportedVersion));
             return;
         }
-        catch (UnsupportedApiVersionException e)
+        catch (UnsupportedRequestException e)
         {
             throw new KafkaConnectionClosedException($"it sent {e.Message}, which this broker does not serve (it advertises what it serves in ApiVersions)");
         }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Akka.Event;
 using Microsoft.AspNetCore.Connections;
 
 namespace AkkaBroker.Actors.Kafka;

@@ -81,7 +81,7 @@ internal sealed class KafkaGroupApis(IActorRef gateway, Func<(string Host, int P
         return new SyncGroupResponseData
         {
             ErrorCode = (short)answer.Error, ProtocolType = ConsumerProtocolType, ProtocolName = request.ProtocolName,
-            Assignment = answer.Error == ErrorCode.None ? ConsumerProtocol.WriteAssignment(answer.Assignment) : [],
+            Assignment = answer.Error == ErrorCode.None ? ConsumerProtocol.WriteAssignment(answer.Assignment.Select(tp => (tp.Topic, tp.Partition))) : [],
         };
     }
 

@@ -302,21 +302,20 @@ internal sealed class MessageEmitter
         };
         return type.Kind switch
         {
-            FieldKind.Bool => $"{reader}.ReadBool(\"{name}\")",
-            FieldKind.Int8 => $"{reader}.ReadInt8(\"{name}\")",
-            FieldKind.Int16 => $"{reader}.ReadInt16(\"{name}\")",
-            FieldKind.UInt16 => $"{reader}.ReadUInt16(\"{name}\")",
-            FieldKind.Int32 => $"{reader}.ReadInt32(\"{name}\")",
-            FieldKind.UInt32 => $"{reader}.ReadUInt32(\"{name}\")",
-            FieldKind.Int64 => $"{reader}.ReadInt64(\"{name}\")",
-            FieldKind.Float64 => $"{reader}.ReadFloat64(\"{name}\")",
-            FieldKind.Uuid => $"{reader}.ReadUuid(\"{name}\")",
             FieldKind.String => Pair("String"),
             FieldKind.Bytes => Pair("Bytes"),
             FieldKind.Records => Pair("Records"),
-            _ => throw new InvalidOperationException($"{type.Kind} is not a scalar"),
+            _ => $"{reader}.Read{FixedSizeMethod(type.Kind)}(\"{name}\")",
         };
     }
+
+    // The KafkaReader/KafkaWriter method suffix of a fixed-size type: ReadInt32/WriteInt32 and so on.
+    private static string FixedSizeMethod(FieldKind kind) => kind switch
+    {
+        FieldKind.Bool or FieldKind.Int8 or FieldKind.Int16 or FieldKind.UInt16 or FieldKind.Int32 or FieldKind.UInt32
+            or FieldKind.Int64 or FieldKind.Float64 or FieldKind.Uuid => kind.ToString(),
+        _ => throw new InvalidOperationException($"{kind} has no fixed size"),
+    };
 
     private void EmitWrite(string className, IReadOnlyList<FieldSpec> fields)
     {
@@ -450,19 +449,10 @@ internal sealed class MessageEmitter
             : $"{writer}.Write{method}({compact}, {value} ?? throw KafkaWriter.NullValue(\"{name}\", version))";
         return type.Kind switch
         {
-            FieldKind.Bool => $"{writer}.WriteBool({value})",
-            FieldKind.Int8 => $"{writer}.WriteInt8({value})",
-            FieldKind.Int16 => $"{writer}.WriteInt16({value})",
-            FieldKind.UInt16 => $"{writer}.WriteUInt16({value})",
-            FieldKind.Int32 => $"{writer}.WriteInt32({value})",
-            FieldKind.UInt32 => $"{writer}.WriteUInt32({value})",
-            FieldKind.Int64 => $"{writer}.WriteInt64({value})",
-            FieldKind.Float64 => $"{writer}.WriteFloat64({value})",
-            FieldKind.Uuid => $"{writer}.WriteUuid({value})",
             FieldKind.String => Pair("String"),
             FieldKind.Bytes => Pair("Bytes"),
             FieldKind.Records => Pair("Records"),
-            _ => throw new InvalidOperationException($"{type.Kind} is not a scalar"),
+            _ => $"{writer}.Write{FixedSizeMethod(type.Kind)}({value})",
         };
     }
 

@@ -64,20 +64,7 @@ public ref struct KafkaReader
     public Guid ReadUuid(string field) => new(Take(16, field), bigEndian: true);
 
     /// <summary>Reads an unsigned varint of at most 5 bytes (32 bits), as Kafka's compact lengths and tags use.</summary>
-    public uint ReadUnsignedVarint(string field)
-    {
-        var start = _position;
-        uint value = 0;
-        for (var shift = 0; shift < 35; shift += 7)
-        {
-            var b = Take(1, field)[0];
-            // The fifth byte may only carry the top 4 bits of a 32-bit value.
-            if (shift == 28 && b > 0x0F) throw Invalid("unsigned varint is longer than 32 bits", field, start);
-            value |= (uint)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return value;
-        }
-        throw Invalid("unsigned varint is longer than 5 bytes", field, start);
-    }
+    public uint ReadUnsignedVarint(string field) => (uint)ReadVarUInt(field, 32);
 
     /// <summary>Reads a zig-zag varint of at most 32 bits.</summary>
     public int ReadVarint(string field)
@@ -89,16 +76,23 @@ public ref struct KafkaReader
     /// <summary>Reads a zig-zag varlong of at most 10 bytes.</summary>
     public long ReadVarlong(string field)
     {
+        var raw = ReadVarUInt(field, 64);
+        return (long)(raw >> 1) ^ -(long)(raw & 1);
+    }
+
+    // Base-128 little-endian groups; a value wider than `bits` (too many bytes, or high bits set in the last one) is refused.
+    private ulong ReadVarUInt(string field, int bits)
+    {
         var start = _position;
         ulong value = 0;
-        for (var shift = 0; shift < 70; shift += 7)
+        for (var shift = 0; shift < bits; shift += 7)
         {
             var b = Take(1, field)[0];
-            if (shift == 63 && b > 0x01) throw Invalid("varlong is longer than 64 bits", field, start);
+            if (bits - shift < 7 && b >> (bits - shift) != 0) throw Invalid($"varint is wider than {bits} bits", field, start);
             value |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return (long)(value >> 1) ^ -(long)(value & 1);
+            if ((b & 0x80) == 0) return value;
         }
-        throw Invalid("varlong is longer than 10 bytes", field, start);
+        throw Invalid($"varint is longer than {(bits + 6) / 7} bytes", field, start);
     }
 
     /// <summary>Reads a STRING (int16 length) or COMPACT_STRING (varint length + 1) that must not be null.</summary>

@@ -79,9 +79,17 @@ public sealed class KafkaWriter
     }
 
     /// <summary>Writes an unsigned varint (1 to 5 bytes).</summary>
-    public void WriteUnsignedVarint(uint value)
+    public void WriteUnsignedVarint(uint value) => WriteVarUInt(value);
+
+    /// <summary>Writes a zig-zag varint.</summary>
+    public void WriteVarint(int value) => WriteVarUInt((uint)((value << 1) ^ (value >> 31)));
+
+    /// <summary>Writes a zig-zag varlong (1 to 10 bytes).</summary>
+    public void WriteVarlong(long value) => WriteVarUInt((ulong)((value << 1) ^ (value >> 63)));
+
+    private void WriteVarUInt(ulong value)
     {
-        var span = _output.GetSpan(5);
+        var span = _output.GetSpan(10);
         var i = 0;
         while (value >= 0x80)
         {
@@ -89,24 +97,6 @@ public sealed class KafkaWriter
             value >>= 7;
         }
         span[i++] = (byte)value;
-        Advance(i);
-    }
-
-    /// <summary>Writes a zig-zag varint.</summary>
-    public void WriteVarint(int value) => WriteUnsignedVarint((uint)((value << 1) ^ (value >> 31)));
-
-    /// <summary>Writes a zig-zag varlong (1 to 10 bytes).</summary>
-    public void WriteVarlong(long value)
-    {
-        var v = (ulong)((value << 1) ^ (value >> 63));
-        var span = _output.GetSpan(10);
-        var i = 0;
-        while (v >= 0x80)
-        {
-            span[i++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-        span[i++] = (byte)v;
         Advance(i);
     }
 

@@ -183,7 +183,7 @@ public sealed class BrokerNode : IAsyncDisposable
             if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
-            kafka?.Serve(new KafkaApis(system, gateway, settings));
+            kafka?.Serve(new KafkaApis(system, gateway, controller, settings));
             return new BrokerNode(system, settings, gateway, region, kafka);
         }
         catch

@@ -40,13 +40,14 @@ public sealed class KafkaApis
     private readonly Cluster _cluster;
     private readonly KafkaGroupApis _groups;
 
-    public KafkaApis(ActorSystem system, IActorRef gateway, BrokerSettings settings)
+    /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
+    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings)
     {
         _system = system;
         _gateway = gateway;
         _settings = settings;
         _cluster = Cluster.Get(system);
-        _groups = new KafkaGroupApis(gateway, address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null, settings.AdminTimeout);
+        _groups = new KafkaGroupApis(gateway, controller, address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null, settings.AdminTimeout);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
 

@@ -3,7 +3,7 @@ using AkkaBroker.Actors.Broker;
 using AkkaBroker.Actors.Kafka;
 using Xunit;
 
-namespace AkkaBroker.Tests.Kafka;
+namespace AkkaBroker.Tests.KafkaListener;
 
 public class KafkaListenerSettingsTests
 {

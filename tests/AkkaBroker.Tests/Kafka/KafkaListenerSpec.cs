@@ -4,7 +4,7 @@ using AkkaBroker.Tests.Integration;
 using Xunit;
 using Kafka = Confluent.Kafka;
 
-namespace AkkaBroker.Tests.Kafka;
+namespace AkkaBroker.Tests.KafkaListener;
 
 /// <summary>
 /// Confluent.Kafka (librdkafka), a real Kafka client, against a broker's Kafka-protocol listener: metadata, produce with
@@ -58,7 +58,7 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
         Assert.All(sent, d => Assert.Equal(Kafka.PersistenceStatus.Persisted, d.Status));
         Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i), sent.Select(d => d.Offset.Value).Order());
 
-        using (var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig { BootstrapServers = KafkaBootstrap, EnablePartitionEof = true }).Build())
+        using (var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig { BootstrapServers = KafkaBootstrap, GroupId = "spec-reader", EnableAutoCommit = false, EnablePartitionEof = true }).Build())
         {
             consumer.Assign(new Kafka.TopicPartitionOffset(topic, 0, Kafka.Offset.Beginning));
             var read = new List<Kafka.ConsumeResult<string, string>>();
@@ -76,7 +76,8 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
         using var akka = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = _broker.Bootstrap }).Build();
         akka.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
         var first = akka.Consume(TimeSpan.FromSeconds(20));
-        Assert.Equal(("k0", "v0"), (first!.Message.Key, first.Message.Value));
+        Assert.NotNull(first);
+        Assert.Equal(("k0", "v0"), (first.Message!.Key, first.Message.Value));
     }
 
     [Fact]
@@ -84,9 +85,9 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
     {
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = _broker.Bootstrap }).Build())
             for (var i = 0; i < 10; i++)
-                await producer.ProduceAsync("akka-written", new Message<string, string> { Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_000 * (i + 1), TimestampType.CreateTime) });
+                await producer.ProduceAsync("akka-written", new Message<string, string> { Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_000 * (i + 1), TimestampKind.CreateTime) });
 
-        using var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig { BootstrapServers = KafkaBootstrap }).Build();
+        using var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig { BootstrapServers = KafkaBootstrap, GroupId = "spec-reader", EnableAutoCommit = false }).Build();
         var marks = consumer.QueryWatermarkOffsets(new Kafka.TopicPartition("akka-written", 0), TimeSpan.FromSeconds(20));
         Assert.Equal((0L, 10L), (marks.Low.Value, marks.High.Value));
         var byTime = consumer.OffsetsForTimes([new Kafka.TopicPartitionTimestamp("akka-written", 0, new Kafka.Timestamp(5_500, Kafka.TimestampType.CreateTime))], TimeSpan.FromSeconds(20));

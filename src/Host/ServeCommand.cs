@@ -199,6 +199,10 @@ internal static class ServeCommand
     {
         if (node.Settings.IsBroker)
         {
+            // The Kafka line first: a script (or test) that waits for the line with bootstrap.servers= then has both.
+            Console.WriteLine(node.KafkaBootstrapServer is { } kafka
+                ? $"Kafka protocol on {kafka} (Kafka clients: bootstrap.servers={kafka})"
+                : "Kafka protocol listener off (listeners = \"\")");
             Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
             if (!node.Settings.IsController) Console.WriteLine("process.roles = broker: this node never runs the controller");
         }

@@ -45,11 +45,16 @@ internal static class ServeCommand
         {
             Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster, which comes up once a majority of the listed nodes has joined (akka.cluster.min-nr-of-members). Without it the broker forms a cluster of its own"
         };
+        var listeners = new Option<string?>("--listeners")
+        {
+            Description = "The Kafka-protocol listener, as Kafka's listeners: PLAINTEXT://HOST:PORT (an empty HOST binds every interface; \"\" turns it off) " +
+                          "(akkabroker.broker.listeners; default PLAINTEXT://<--host>:9092, moved to a free port with a warning when 9092 is busy)"
+        };
         var command = new Command("serve",
             "Start a broker node and serve until Ctrl-C or SIGTERM. A node the cluster downs (e.g. cut off by the network) starts again in this process and rejoins. " +
             "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 unexpected error or unknown option; 2 bad configuration or a start that cannot succeed " +
             "(port in use, seed nodes unreachable, broker.id already running); 3 downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off")
-            { config, host, port, dataDir, brokerId, processRoles, seedNodes };
+            { config, host, port, dataDir, brokerId, processRoles, seedNodes, listeners };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -63,6 +68,7 @@ internal static class ServeCommand
             if (parse.GetValue(port) is { } p) overrides.Add($"akka.remote.dot-netty.tcp.port = {p}");
             if (parse.GetValue(dataDir) is { } d) overrides.Add($"akkabroker.broker.data-dir = {Quote(d)}");
             if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
+            if (parse.GetValue(listeners) is { } l) overrides.Add($"akkabroker.broker.listeners = {Quote(l)}");
             if (parse.GetValue(processRoles) is { } roles) overrides.Add($"akkabroker.broker.process.roles = {Quote(roles)}");
             if (parse.GetValue(seedNodes) is { } seeds)
             {
@@ -193,6 +199,10 @@ internal static class ServeCommand
     {
         if (node.Settings.IsBroker)
         {
+            // The Kafka line first: a script (or test) that waits for the line with bootstrap.servers= then has both.
+            Console.WriteLine(node.KafkaBootstrapServer is { } kafka
+                ? $"Kafka protocol on {kafka} (Kafka clients: bootstrap.servers={kafka})"
+                : "Kafka protocol listener off (listeners = \"\")");
             Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
             if (!node.Settings.IsController) Console.WriteLine("process.roles = broker: this node never runs the controller");
         }

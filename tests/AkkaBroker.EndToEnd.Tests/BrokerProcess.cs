@@ -13,6 +13,9 @@ public sealed class BrokerProcess : IDisposable
     private BrokerProcess(Process process) => _process = process;
 
     public string Bootstrap { get; private set; } = "";
+
+    /// <summary>The Kafka-protocol listener's address, once the broker printed it; null while it has not or when the listener is off.</summary>
+    public string? KafkaBootstrap { get; private set; }
     public string DataDir { get; private set; } = "";
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
@@ -173,6 +176,9 @@ public sealed class BrokerProcess : IDisposable
     {
         if (line == null) return;
         lock (_output) _output.AppendLine(line);
+        const string kafkaMarker = "(Kafka clients: bootstrap.servers=";
+        var kafkaAt = line.IndexOf(kafkaMarker, StringComparison.Ordinal);
+        if (kafkaAt >= 0) KafkaBootstrap = line[(kafkaAt + kafkaMarker.Length)..].TrimEnd(')');
         // A broker prints its bootstrap.servers; a controller-only node (no client gateway) its address as a seed node.
         foreach (var marker in new[] { "(bootstrap.servers=", "(seed-node=" })
         {

@@ -11,6 +11,8 @@ using AkkaBroker.Actors.Partitions;
 using AkkaBroker.Protocol.Serialization;
 using Microsoft.Data.Sqlite;
 
+using AkkaBroker.Actors.Kafka;
+
 namespace AkkaBroker.Actors.Broker;
 
 /// <summary>
@@ -24,13 +26,20 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <summary>The transport protocol this system speaks (<c>akka.tcp</c>; <c>akka.trttl.tcp</c> with the throttler adapter), for paths to other brokers.</summary>
     public static string ProtocolOf(ActorSystem system) => ((ExtendedActorSystem)system).Provider.DefaultAddress.Protocol;
 
-    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion)
+    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion, KafkaListener? kafkaListener)
     {
         System = system;
         Settings = settings;
         Gateway = gateway;
         PartitionRegion = partitionRegion;
+        KafkaListener = kafkaListener;
     }
+
+    /// <summary>The Kafka-protocol listener; null when it is off (<c>listeners = ""</c>) or on a controller-only node.</summary>
+    public KafkaListener? KafkaListener { get; }
+
+    /// <summary>The address a Kafka client bootstraps from (<c>bootstrap.servers</c>); null without a Kafka listener.</summary>
+    public string? KafkaBootstrapServer => KafkaListener is { } k ? $"{k.Advertised.Host}:{k.Advertised.Port}" : null;
 
     /// <summary>The name of the controller's ClusterSingletonManager, on every node that may run the controller.</summary>
     public const string ControllerManagerName = "controller-singleton";
@@ -65,16 +74,40 @@ public sealed class BrokerNode : IAsyncDisposable
         Directory.CreateDirectory(settings.DataDirectory);
         var connectionString = PrepareDatabase(settings.DatabasePath);
         var escaped = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
+        // Bound before the cluster is joined: the address it advertises travels in this broker's cluster roles.
+        var kafkaSettings = settings.IsBroker ? KafkaListenerSettings.Create(composed, settings.Host) : null;
+        var kafka = kafkaSettings == null ? null : await KafkaListener.StartAsync(kafkaSettings);
         var config = ConfigurationFactory.ParseString($$"""
             akka.persistence.journal.sql.connection-string = "{{escaped}}"
             akka.persistence.snapshot-store.sql.connection-string = "{{escaped}}"
-            akka.cluster.roles = [{{string.Join(", ", BrokerRole.RolesOf(settings).Select(r => $"\"{r}\""))}}]
+            akka.cluster.roles = [{{string.Join(", ", BrokerRole.RolesOf(settings, kafka?.Advertised).Select(r => $"\"{r}\""))}}]
             akka.cluster.distributed-data.durable.{{SqliteDurableStore.ConnectionStringKey}} = "{{escaped}}"
             """).WithFallback(composed);
 
         var bootstrap = BootstrapSetup.Create().WithConfig(config)
             .And(SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous));
-        var system = ActorSystem.Create(ActorSystemName, bootstrap);
+        ActorSystem system;
+        try
+        {
+            system = ActorSystem.Create(ActorSystemName, bootstrap);
+        }
+        catch when (kafka != null)
+        {
+            await kafka.DisposeAsync();
+            throw;
+        }
+        if (kafka?.MovedFrom is { } busy)
+            system.Log.Warning("Kafka listener: port {0} is in use, so this broker serves Kafka clients on port {1} instead. Set {2}.listeners " +
+                               "(serve --listeners PLAINTEXT://HOST:PORT) to choose one, or \"\" to turn the listener off.", busy, kafka.BoundPort, BrokerSettings.Section);
+        else if (kafka != null)
+            system.Log.Info("Kafka listener on port {0}, advertised as {1}:{2}", kafka.BoundPort, kafka.Advertised.Host, kafka.Advertised.Port);
+        // The listener stops after the broker has left the cluster, so clients are told to go elsewhere first.
+        if (kafka != null)
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-kafka-listener", async () =>
+            {
+                await kafka.DisposeAsync();
+                return Akka.Done.Instance;
+            });
         var maintenance = new SqliteMaintenance(settings.DatabasePath, connectionString, 256L * 1024 * 1024, system.Log);
         // Checkpointing stops before the actor system (and its journal) goes away.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-sqlite-maintenance", async () =>
@@ -147,10 +180,11 @@ public sealed class BrokerNode : IAsyncDisposable
                 system.Log.Warning("No cluster member may run the controller (none has controller in {0}.process.roles), so metadata requests and " +
                                    "elections wait until such a node joins. Start a node with process.roles = broker,controller or controller",
                     BrokerSettings.Section);
-            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region);
+            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
-            return new BrokerNode(system, settings, gateway, region);
+            kafka?.Serve(new KafkaApis(system, gateway, controller, settings));
+            return new BrokerNode(system, settings, gateway, region, kafka);
         }
         catch
         {

@@ -19,11 +19,15 @@ public static class BrokerRole
 
     public static string For(int brokerId) => Prefix + brokerId;
 
-    /// <summary>The cluster roles of a node with these settings.</summary>
-    public static IReadOnlyList<string> RolesOf(BrokerSettings settings)
+    /// <summary>The role carrying the address a broker's Kafka-protocol listener advertises (<c>kafka-listener=HOST:PORT</c>).</summary>
+    public const string KafkaListenerPrefix = "kafka-listener=";
+
+    /// <summary>The cluster roles of a node with these settings (and, for a broker with one, its Kafka listener's advertised address).</summary>
+    public static IReadOnlyList<string> RolesOf(BrokerSettings settings, (string Host, int Port)? kafkaListener = null)
     {
         var roles = new List<string>();
         if (settings.IsBroker) roles.Add(For(settings.BrokerId));
+        if (settings.IsBroker && kafkaListener is { } kafka) roles.Add($"{KafkaListenerPrefix}{kafka.Host}:{kafka.Port}");
         if (settings.IsController) roles.Add(Controller);
         if (!settings.IsBroker) roles.Add(ControllerOnlyPrefix + settings.BrokerId);
         return roles;
@@ -34,6 +38,19 @@ public static class BrokerRole
 
     /// <summary>The node id of a broker or of a controller-only node.</summary>
     public static int? NodeIdOf(Member member) => IdOf(member) ?? IdWithPrefix(member, ControllerOnlyPrefix);
+
+    /// <summary>The Kafka-protocol address a broker member advertises, or null when its listener is off.</summary>
+    public static (string Host, int Port)? KafkaListenerOf(Member member)
+    {
+        foreach (var role in member.Roles)
+        {
+            if (!role.StartsWith(KafkaListenerPrefix, StringComparison.Ordinal)) continue;
+            var address = role.AsSpan(KafkaListenerPrefix.Length);
+            var colon = address.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(address[(colon + 1)..], out var port)) return (address[..colon].ToString(), port);
+        }
+        return null;
+    }
 
     private static int? IdWithPrefix(Member member, string prefix)
     {

@@ -5,7 +5,7 @@ namespace AkkaBroker.Protocol.Records;
 
 /// <summary>
 /// A read-only view of one record batch in Kafka's v2 format (magic 2), so that the bytes a producer sends are the
-/// bytes the journal keeps and a consumer receives, and a future Kafka-protocol listener can pass them through:
+/// bytes the journal keeps and a consumer receives, and the Kafka-protocol listener passes them through:
 /// <code>
 /// baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
 /// attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |

@@ -51,6 +51,8 @@ public sealed class BrokerFixture : IAsyncLifetime, IAsyncDisposable
             akkabroker.broker.metrics.prometheus.port = 0
             # one broker unless the extra config says otherwise (ThreeBrokerCluster does)
             akkabroker.broker.offsets.topic.replication.factor = 1
+            # no Kafka-protocol listener unless the extra config asks for one (the Kafka protocol specs do)
+            akkabroker.broker.listeners = ""
             {{_extraConfig}}
             """);
         if (_rejoin) Runner = await BrokerRunner.StartAsync(config, _runnerLog.Enqueue);

@@ -1,0 +1,291 @@
+using System.IO.Pipelines;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using AkkaBroker.Actors.Broker;
+using AkkaBroker.KafkaProtocol;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
+
+namespace AkkaBroker.Actors.Kafka;
+
+/// <summary>
+/// Serves Kafka-protocol requests by asking the broker's gateway the same messages the Akka client sends, and answers
+/// in Kafka's shapes: the listener is a translation, so both kinds of client see one set of topics, offsets and errors.
+/// Only the versions in <see cref="Supported"/> are advertised; clients negotiate down to them.
+/// </summary>
+public sealed class KafkaApis
+{
+    /// <summary>The APIs and version ranges served (the intersection of what the codecs read and what is translated).</summary>
+    public static readonly IReadOnlyDictionary<ApiKey, (short Min, short Max)> Supported = new Dictionary<ApiKey, (short, short)>
+    {
+        [ApiKey.ApiVersions] = (0, 3),
+        [ApiKey.Metadata] = (0, 12),
+        [ApiKey.Produce] = (3, 9),
+        [ApiKey.Fetch] = (4, 12),
+        [ApiKey.ListOffsets] = (1, 6),
+        [ApiKey.FindCoordinator] = (0, 3),
+        [ApiKey.JoinGroup] = (0, 9),
+        [ApiKey.SyncGroup] = (0, 5),
+        [ApiKey.Heartbeat] = (0, 4),
+        [ApiKey.LeaveGroup] = (0, 5),
+        [ApiKey.OffsetCommit] = (0, 9),
+        [ApiKey.OffsetFetch] = (0, 9),
+    };
+
+    private readonly ActorSystem _system;
+    private readonly IActorRef _gateway;
+    private readonly BrokerSettings _settings;
+    private readonly Cluster _cluster;
+    private readonly KafkaGroupApis _groups;
+
+    /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
+    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings)
+    {
+        _system = system;
+        _gateway = gateway;
+        _settings = settings;
+        _cluster = Cluster.Get(system);
+        _groups = new KafkaGroupApis(gateway, controller, address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null, settings.AdminTimeout);
+        Log = Logging.GetLogger(system, typeof(KafkaApis));
+    }
+
+    internal ILoggingAdapter Log { get; }
+
+    /// <summary>Longest a request waits for the broker beyond its own timeout before it is answered REQUEST_TIMED_OUT.</summary>
+    private TimeSpan AdminTimeout => _settings.AdminTimeout;
+
+    /// <summary>Serves one request frame and writes its response (none for a produce with acks=0, as in Kafka).</summary>
+    internal async Task HandleAsync(ReadOnlyMemory<byte> frame, PipeWriter output, string client, CancellationToken ct)
+    {
+        RequestHeaderData header;
+        object body;
+        try
+        {
+            (header, body) = KafkaRequestFrame.ReadRequest(frame);
+        }
+        catch (UnsupportedRequestException e) when (e.ApiKey == (short)ApiKey.ApiVersions)
+        {
+            // Kafka answers an ApiVersions request of a version it does not know in v0, with its versions, so the client can retry lower.
+            await WriteAsync(output, ApiKey.ApiVersions, 0, e.CorrelationId, ApiVersions(ErrorCode.UnsupportedVersion));
+            return;
+        }
+        catch (UnsupportedRequestException e)
+        {
+            throw new KafkaConnectionClosedException($"it sent {e.Message}, which this broker does not serve (it advertises what it serves in ApiVersions)");
+        }
+        catch (KafkaProtocolException e)
+        {
+            throw new KafkaConnectionClosedException($"its request does not parse: {e.Message}");
+        }
+
+        var key = (ApiKey)header.RequestApiKey;
+        var version = header.RequestApiVersion;
+        if (!Supported.TryGetValue(key, out var range) || version < range.Min || version > range.Max)
+            throw new KafkaConnectionClosedException($"it sent {key} v{version}, which this broker does not serve (ApiVersions lists what it serves)");
+        object? response = body switch
+        {
+            ApiVersionsRequestData => ApiVersions(ErrorCode.None),
+            MetadataRequestData r => await MetadataAsync(r, version),
+            ProduceRequestData r => await ProduceAsync(r),
+            FetchRequestData r => await FetchAsync(r, ct),
+            ListOffsetsRequestData r => await ListOffsetsAsync(r),
+            FindCoordinatorRequestData r => await _groups.FindCoordinatorAsync(r, version),
+            JoinGroupRequestData r => await _groups.JoinGroupAsync(r, header.ClientId ?? "", version),
+            SyncGroupRequestData r => await _groups.SyncGroupAsync(r, version),
+            HeartbeatRequestData r => await _groups.HeartbeatAsync(r, version),
+            LeaveGroupRequestData r => await _groups.LeaveGroupAsync(r, version),
+            OffsetCommitRequestData r => await _groups.OffsetCommitAsync(r, version),
+            OffsetFetchRequestData r => await _groups.OffsetFetchAsync(r, version),
+            _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
+        };
+        if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);
+    }
+
+    private static async Task WriteAsync(PipeWriter output, ApiKey key, short version, int correlationId, object response)
+    {
+        KafkaRequestFrame.WriteResponse(output, key, version, correlationId, response);
+        await output.FlushAsync();
+    }
+
+    private static ApiVersionsResponseData ApiVersions(ErrorCode error)
+    {
+        var response = new ApiVersionsResponseData { ErrorCode = (short)error };
+        foreach (var (key, range) in Supported.OrderBy(kv => kv.Key))
+            response.ApiKeys.Add(new ApiVersionsResponseData.ApiVersion { ApiKey = (short)key, MinVersion = range.Min, MaxVersion = range.Max });
+        return response;
+    }
+
+    private async Task<MetadataResponseData> MetadataAsync(MetadataRequestData request, short version)
+    {
+        // v0 has no null topic list: an empty one means all topics; from v1 null means all and empty means none.
+        IReadOnlyList<string>? topics = request.Topics == null || (version == 0 && request.Topics.Count == 0)
+            ? null
+            : request.Topics.Select(t => t.Name ?? "").ToList();
+        var answer = await _gateway.Ask<MetadataResponse>(new MetadataRequest(topics, version >= 4 ? request.AllowAutoTopicCreation : true), AdminTimeout);
+        var endpoints = KafkaEndpoints();
+        var response = new MetadataResponseData { ClusterId = "akkabroker", ControllerId = answer.ControllerId };
+        foreach (var broker in answer.Brokers)
+            if (endpoints.TryGetValue((broker.Host, broker.Port), out var kafka))
+                response.Brokers.Add(new MetadataResponseData.MetadataResponseBroker { NodeId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });
+        foreach (var topic in answer.Topics)
+        {
+            var t = new MetadataResponseData.MetadataResponseTopic
+            {
+                ErrorCode = (short)topic.Error, Name = topic.Name, IsInternal = topic.Name.StartsWith("__", StringComparison.Ordinal),
+            };
+            foreach (var p in topic.Partitions)
+                t.Partitions.Add(new MetadataResponseData.MetadataResponsePartition
+                {
+                    PartitionIndex = p.Partition, LeaderId = p.Leader, ReplicaNodes = p.Replicas.ToList(), IsrNodes = p.Isr.ToList(),
+                    ErrorCode = (short)(p.Leader < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None),
+                });
+            response.Topics.Add(t);
+        }
+        return response;
+    }
+
+    /// <summary>Each broker member's Kafka listener, by its Akka address (what the gateway's metadata names brokers by).</summary>
+    private Dictionary<(string Host, int Port), (string Host, int Port)> KafkaEndpoints()
+    {
+        var endpoints = new Dictionary<(string, int), (string, int)>();
+        foreach (var member in _cluster.State.Members)
+            if (BrokerRole.KafkaListenerOf(member) is { } kafka && member.Address is { Host: { } host, Port: { } port })
+                endpoints[(host, port)] = kafka;
+        return endpoints;
+    }
+
+    private async Task<ProduceResponseData?> ProduceAsync(ProduceRequestData request)
+    {
+        var asks = new List<(string Topic, int Partition, Task<ProduceResponse> Answer)>();
+        foreach (var topic in request.TopicData)
+        foreach (var partition in topic.PartitionData)
+        {
+            var tp = new ProtocolTopicPartition(topic.Name, partition.Index);
+            // A produce request carries one batch per partition (Kafka refuses more from v3 on); it travels to the
+            // replica as the bytes the client sent.
+            var batch = partition.Records is { } records ? records.ToArray() : [];
+            var ask = request.Acks == 0
+                ? Tell(new ProduceRequest(tp, request.Acks, request.TimeoutMs, batch))
+                : _gateway.Ask<ProduceResponse>(new ProduceRequest(tp, request.Acks, request.TimeoutMs, batch), TimeSpan.FromMilliseconds(request.TimeoutMs) + AdminTimeout);
+            asks.Add((topic.Name, partition.Index, ask));
+        }
+        if (request.Acks == 0) return null;
+        var response = new ProduceResponseData();
+        foreach (var group in asks.GroupBy(a => a.Topic))
+        {
+            var topic = new ProduceResponseData.TopicProduceResponse { Name = group.Key };
+            foreach (var (_, partition, answer) in group)
+            {
+                var r = await Answered(answer, tp => new ProduceResponse(tp, ErrorCode.RequestTimedOut, null, -1, -1, -1), new ProtocolTopicPartition(group.Key, partition));
+                topic.PartitionResponses.Add(new ProduceResponseData.PartitionProduceResponse
+                {
+                    Index = partition, ErrorCode = (short)r.Error, BaseOffset = r.BaseOffset, LogAppendTimeMs = r.LogAppendTime,
+                    LogStartOffset = r.LogStartOffset, ErrorMessage = r.Error == ErrorCode.None ? null : r.ErrorMessage,
+                });
+            }
+            response.Responses.Add(topic);
+        }
+        return response;
+    }
+
+    private Task<ProduceResponse> Tell(ProduceRequest request)
+    {
+        _gateway.Tell(request, ActorRefs.NoSender);
+        return Task.FromResult(new ProduceResponse(request.TopicPartition, ErrorCode.None, null, -1, -1, -1));
+    }
+
+    /// <summary>The broker's answer, or the timeout answer Kafka would give when it does not come.</summary>
+    private static async Task<T> Answered<T>(Task<T> answer, Func<ProtocolTopicPartition, T> timedOut, ProtocolTopicPartition tp)
+    {
+        try
+        {
+            return await answer;
+        }
+        catch (AskTimeoutException)
+        {
+            return timedOut(tp);
+        }
+    }
+
+    /// <summary>
+    /// Kafka's fetch across partitions: answered at once when the partitions together have <c>min.bytes</c>, otherwise
+    /// each waits (up to <c>max.wait.ms</c>) and the answer goes when any of them has data or the wait is over.
+    /// </summary>
+    private async Task<FetchResponseData> FetchAsync(FetchRequestData request, CancellationToken ct)
+    {
+        var partitions = request.Topics.SelectMany(t => t.Partitions.Select(p => (Topic: t.Topic, p.Partition, p.FetchOffset, p.PartitionMaxBytes))).ToList();
+        var results = await FetchOnceAsync(partitions, request.MaxBytes, 0, 0);
+        var bytes = results.Sum(r => r.Records.Length);
+        if (bytes < Math.Max(1, request.MinBytes) && request.MaxWaitMs > 0 && results.All(r => r.Error == ErrorCode.None))
+        {
+            // Each partition parks at its replica until data arrives; the first with data ends the wait for all.
+            var waits = partitions.Select(p => FetchOnceAsync([p], request.MaxBytes, request.MinBytes, request.MaxWaitMs)).ToList();
+            var pending = new List<Task<FetchResponse[]>>(waits);
+            while (pending.Count > 0)
+            {
+                var finished = await Task.WhenAny(pending).WaitAsync(ct);
+                pending.Remove(finished);
+                if (finished.Result[0].Records.Length > 0 || finished.Result[0].Error != ErrorCode.None) break;
+            }
+            var done = waits.Where(w => w.IsCompletedSuccessfully).Select(w => w.Result[0]).ToDictionary(r => r.TopicPartition);
+            results = results.Select(r => done.TryGetValue(r.TopicPartition, out var later) ? later : r).ToArray();
+        }
+        var response = new FetchResponseData();
+        var budget = request.MaxBytes;
+        foreach (var group in results.GroupBy(r => r.TopicPartition.Topic))
+        {
+            var topic = new FetchResponseData.FetchableTopicResponse { Topic = group.Key };
+            foreach (var r in group)
+            {
+                // max.bytes bounds the whole response, but the first batch always goes, so a consumer never stalls.
+                var records = r.Records.Length <= budget || budget == request.MaxBytes ? r.Records : [];
+                budget -= records.Length;
+                topic.Partitions.Add(new FetchResponseData.PartitionData
+                {
+                    PartitionIndex = r.TopicPartition.Partition, ErrorCode = (short)r.Error, HighWatermark = r.HighWatermark,
+                    LastStableOffset = r.HighWatermark, LogStartOffset = r.LogStartOffset, Records = records,
+                });
+            }
+            response.Responses.Add(topic);
+        }
+        return response;
+    }
+
+    private async Task<FetchResponse[]> FetchOnceAsync(IReadOnlyList<(string Topic, int Partition, long FetchOffset, int PartitionMaxBytes)> partitions,
+        int maxBytes, int minBytes, int maxWaitMs)
+    {
+        var asks = partitions.Select(p =>
+        {
+            var tp = new ProtocolTopicPartition(p.Topic, p.Partition);
+            var ask = _gateway.Ask<FetchResponse>(new FetchRequest(tp, p.FetchOffset, Math.Min(p.PartitionMaxBytes, maxBytes), minBytes, maxWaitMs),
+                TimeSpan.FromMilliseconds(maxWaitMs) + AdminTimeout);
+            return Answered(ask, t => new FetchResponse(t, ErrorCode.RequestTimedOut, null, -1, -1, []), tp);
+        });
+        return await Task.WhenAll(asks);
+    }
+
+    private async Task<ListOffsetsResponseData> ListOffsetsAsync(ListOffsetsRequestData request)
+    {
+        var response = new ListOffsetsResponseData();
+        foreach (var topic in request.Topics)
+        {
+            var asks = topic.Partitions.Select(p =>
+            {
+                var tp = new ProtocolTopicPartition(topic.Name, p.PartitionIndex);
+                return Answered(_gateway.Ask<ListOffsetsResponse>(new ListOffsetsRequest(tp, p.Timestamp), AdminTimeout),
+                    t => new ListOffsetsResponse(t, ErrorCode.RequestTimedOut, null, -1, -1), tp);
+            }).ToList();
+            var answers = await Task.WhenAll(asks);
+            var t = new ListOffsetsResponseData.ListOffsetsTopicResponse { Name = topic.Name };
+            foreach (var a in answers)
+                t.Partitions.Add(new ListOffsetsResponseData.ListOffsetsPartitionResponse
+                {
+                    PartitionIndex = a.TopicPartition.Partition, ErrorCode = (short)a.Error, Offset = a.Offset, Timestamp = a.Timestamp,
+                });
+            response.Topics.Add(t);
+        }
+        return response;
+    }
+}

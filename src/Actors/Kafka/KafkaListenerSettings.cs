@@ -1,0 +1,79 @@
+using Akka.Configuration;
+using AkkaBroker.Actors.Broker;
+
+namespace AkkaBroker.Actors.Kafka;
+
+/// <summary>
+/// The Kafka-protocol listener's settings, read once at start from Kafka's own keys under <c>akkabroker.broker</c>:
+/// <c>listeners</c> (<c>PLAINTEXT://HOST:PORT</c>; an empty host binds every interface; an empty value turns the listener
+/// off; when not given, the broker's host on port 9092), <c>advertised.listeners</c> (what Metadata tells clients; defaults to the listener, with the broker's host when
+/// the listener binds every interface) and <c>socket.request.max.bytes</c>.
+/// </summary>
+/// <param name="BindHost">The address to bind; null for every interface.</param>
+/// <param name="Port">The port to bind; 0 picks a free one.</param>
+/// <param name="PortRequested">
+/// False when the port is the default nobody asked for: a busy default port then moves the listener to a free port
+/// (with a warning) instead of stopping the broker.
+/// </param>
+/// <param name="AdvertisedHost">The host clients are told to connect to.</param>
+/// <param name="AdvertisedPort">The port clients are told to connect to; null to advertise the port bound.</param>
+public sealed record KafkaListenerSettings(string? BindHost, int Port, bool PortRequested, string AdvertisedHost, int? AdvertisedPort, int SocketRequestMaxBytes)
+{
+    public const int DefaultPort = 9092;
+    private const string ListenersKey = BrokerSettings.Section + ".listeners";
+    private const string AdvertisedKey = BrokerSettings.Section + ".advertised.listeners";
+    private const string MaxBytesKey = BrokerSettings.Section + ".socket.request.max.bytes";
+
+    /// <summary>The settings, or null when <c>listeners</c> is empty (the listener is off).</summary>
+    /// <exception cref="BrokerConfigurationException">a value is not a listener Kafka would accept, or names a protocol not served.</exception>
+    public static KafkaListenerSettings? Create(Config config, string brokerHost)
+    {
+        // Not given: the broker's own host on Kafka's port, which a busy port may move. Given empty: off.
+        var requested = config.HasPath(ListenersKey);
+        var listeners = requested ? config.GetString(ListenersKey, "")?.Trim() ?? "" : $"PLAINTEXT://{brokerHost}:{DefaultPort}";
+        if (listeners.Length == 0) return null;
+        var (bindHost, port) = ParseOne(ListenersKey, listeners);
+        var advertised = config.GetString(AdvertisedKey, "")?.Trim() ?? "";
+        string advertisedHost;
+        int? advertisedPort;
+        if (advertised.Length == 0)
+        {
+            advertisedHost = bindHost ?? brokerHost;
+            advertisedPort = null;
+        }
+        else
+        {
+            var (host, p) = ParseOne(AdvertisedKey, advertised);
+            if (host == null)
+                throw new BrokerConfigurationException(AdvertisedKey, advertised, "an address clients can reach, with a host (PLAINTEXT://broker1.example.com:9092)");
+            if (p == 0)
+                throw new BrokerConfigurationException(AdvertisedKey, advertised, "an address with a real port: 0 can only be bound, not advertised");
+            (advertisedHost, advertisedPort) = (host, p);
+        }
+        var maxBytes = config.GetInt(MaxBytesKey, 104857600);
+        if (maxBytes < 1024)
+            throw new BrokerConfigurationException(MaxBytesKey, maxBytes.ToString(), "at least 1024 bytes (Kafka's default is 104857600)");
+        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes);
+    }
+
+    /// <summary>One <c>PLAINTEXT://HOST:PORT</c> entry (Kafka's listener syntax; a listener name other than PLAINTEXT is refused).</summary>
+    internal static (string? Host, int Port) ParseOne(string key, string value)
+    {
+        var entries = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (entries.Length != 1)
+            throw new BrokerConfigurationException(key, value, "one listener (PLAINTEXT://HOST:PORT): a broker serves one Kafka-protocol listener");
+        var entry = entries[0];
+        var scheme = entry.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0)
+            throw new BrokerConfigurationException(key, value, "a listener as Kafka writes it, NAME://HOST:PORT, e.g. PLAINTEXT://0.0.0.0:9092");
+        var name = entry[..scheme];
+        if (!name.Equals("PLAINTEXT", StringComparison.OrdinalIgnoreCase))
+            throw new BrokerConfigurationException(key, value, $"a PLAINTEXT listener: '{name}' (TLS or SASL) is not served by this broker's Kafka listener");
+        var address = entry[(scheme + 3)..];
+        var colon = address.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(address[(colon + 1)..], out var port) || port is < 0 or > 65535)
+            throw new BrokerConfigurationException(key, value, "HOST:PORT after the listener name, with a port from 0 to 65535 (PLAINTEXT://0.0.0.0:9092)");
+        var host = address[..colon].Trim('[', ']');
+        return (host.Length == 0 ? null : host, port);
+    }
+}

@@ -23,17 +23,26 @@ public sealed class BrokerProcess : IDisposable
     /// <summary>For signals such as SIGSTOP/SIGCONT.</summary>
     public int ProcessId => _process.Id;
 
+    /// <summary>The repository's root: the directory holding AkkaBroker.sln above this test assembly.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var testDir = AppContext.BaseDirectory; // .../tests/AkkaBroker.EndToEnd.Tests/bin/{Configuration}/net10.0/
+            var root = testDir;
+            while (!File.Exists(Path.Combine(root, "AkkaBroker.sln")))
+                root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("AkkaBroker.sln not found above " + testDir);
+            return root;
+        }
+    }
+
     /// <summary>The akkabroker.dll built next to this test assembly's configuration.</summary>
     public static string HostDll
     {
         get
         {
-            var testDir = AppContext.BaseDirectory; // .../tests/AkkaBroker.EndToEnd.Tests/bin/{Configuration}/net10.0/
-            var configuration = new DirectoryInfo(testDir.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-            var root = testDir;
-            while (!File.Exists(Path.Combine(root, "AkkaBroker.sln")))
-                root = Path.GetDirectoryName(root.TrimEnd(Path.DirectorySeparatorChar)) ?? throw new InvalidOperationException("AkkaBroker.sln not found above " + testDir);
-            var dll = Path.Combine(root, "src", "Host", "bin", configuration, "net10.0", "akkabroker.dll");
+            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+            var dll = Path.Combine(RepositoryRoot, "src", "Host", "bin", configuration, "net10.0", "akkabroker.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException($"build src/Host ({configuration}) first", dll);
         }
     }

@@ -25,6 +25,7 @@ public sealed class KafkaApis
         [ApiKey.Produce] = (3, 9),
         [ApiKey.Fetch] = (4, 12),
         [ApiKey.ListOffsets] = (1, 6),
+        [ApiKey.InitProducerId] = (0, 5),
         [ApiKey.FindCoordinator] = (0, 3),
         [ApiKey.JoinGroup] = (0, 9),
         [ApiKey.SyncGroup] = (0, 5),
@@ -91,6 +92,7 @@ public sealed class KafkaApis
             ProduceRequestData r => await ProduceAsync(r),
             FetchRequestData r => await FetchAsync(r, ct),
             ListOffsetsRequestData r => await ListOffsetsAsync(r),
+            InitProducerIdRequestData r => await InitProducerIdAsync(r),
             FindCoordinatorRequestData r => await _groups.FindCoordinatorAsync(r, version),
             JoinGroupRequestData r => await _groups.JoinGroupAsync(r, header.ClientId ?? "", version),
             SyncGroupRequestData r => await _groups.SyncGroupAsync(r, version),
@@ -207,6 +209,31 @@ public sealed class KafkaApis
         {
             return timedOut(tp);
         }
+    }
+
+    /// <summary>
+    /// A producer id for an idempotent producer: the controller hands out ids, and each partition's leader deduplicates
+    /// and orders that producer's batches by their sequence numbers. A producer that asks to bump its epoch (v3+) gets a
+    /// new id, which Kafka's clients accept as well (they start their sequences again). Transactions are not served.
+    /// </summary>
+    private async Task<InitProducerIdResponseData> InitProducerIdAsync(InitProducerIdRequestData request)
+    {
+        // The response has no message field: the error is the one a client reports as "invalid request" and gives up on.
+        if (request.TransactionalId != null)
+        {
+            Log.Warning("Kafka listener: a producer with transactional.id '{0}' asked for a producer id; transactions are not served", request.TransactionalId);
+            return new InitProducerIdResponseData { ErrorCode = (short)ErrorCode.InvalidRequest, ProducerId = -1, ProducerEpoch = -1 };
+        }
+        InitProducerIdResponse answer;
+        try
+        {
+            answer = await _gateway.Ask<InitProducerIdResponse>(new InitProducerIdRequest(), AdminTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            answer = new InitProducerIdResponse(ErrorCode.RequestTimedOut, null, -1, -1);
+        }
+        return new InitProducerIdResponseData { ErrorCode = (short)answer.Error, ProducerId = answer.ProducerId, ProducerEpoch = answer.ProducerEpoch };
     }
 
     /// <summary>

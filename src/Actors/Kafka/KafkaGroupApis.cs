@@ -20,6 +20,17 @@ internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Fu
 
     private const string ConsumerProtocolType = "consumer";
 
+    /// <summary>
+    /// Assignor names clients use for a strategy the coordinator knows by Kafka's name: kafkajs calls round robin
+    /// "RoundRobinAssigner". A member is answered with its own name for the strategy chosen.
+    /// </summary>
+    private static readonly Dictionary<string, string> StrategyAliases = new(StringComparer.Ordinal)
+    {
+        ["RoundRobinAssigner"] = "roundrobin",
+    };
+
+    private static string StrategyOf(string protocolName) => StrategyAliases.GetValueOrDefault(protocolName, protocolName);
+
     public async Task<FindCoordinatorResponseData> FindCoordinatorAsync(FindCoordinatorRequestData request, short version)
     {
         var response = new FindCoordinatorResponseData();
@@ -62,13 +73,13 @@ internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Fu
         var owned = subscription.OwnedPartitions.SelectMany(t => t.Partitions.Select(p => new ProtocolTopicPartition(t.Topic, p))).ToList();
         var rebalanceTimeout = version >= 1 && request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : request.SessionTimeoutMs;
         var join = new JoinGroupRequest(request.GroupId, request.MemberId, version >= 5 ? request.GroupInstanceId : null, clientId,
-            request.SessionTimeoutMs, rebalanceTimeout, request.Protocols.Select(p => p.Name).ToList(), subscription.Topics, owned);
+            request.SessionTimeoutMs, rebalanceTimeout, request.Protocols.Select(p => StrategyOf(p.Name)).ToList(), subscription.Topics, owned);
         // The join phase lasts up to the rebalance timeout while the other members rejoin.
         var answer = await Answered(gateway.Ask<JoinGroupResponse>(join, TimeSpan.FromMilliseconds(rebalanceTimeout) + adminTimeout),
             () => new JoinGroupResponse(ErrorCode.RequestTimedOut, null, -1, "", "", request.MemberId));
         response.ErrorCode = (short)answer.Error;
         response.GenerationId = answer.GenerationId;
-        response.ProtocolName = answer.Protocol;
+        response.ProtocolName = request.Protocols.FirstOrDefault(p => StrategyOf(p.Name) == answer.Protocol)?.Name ?? answer.Protocol;
         response.MemberId = answer.MemberId;
         return response;
     }

@@ -99,6 +99,37 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_idempotent_kafka_producer_gets_a_producer_id_and_its_records_are_written_once_in_order()
+    {
+        using (var producer = new Kafka.ProducerBuilder<Kafka.Null, string>(new Kafka.ProducerConfig
+               {
+                   BootstrapServers = KafkaBootstrap, EnableIdempotence = true, LingerMs = 2, MaxInFlight = 5,
+               }).Build())
+        {
+            for (var i = 0; i < 2000; i++) producer.Produce("idempotent", new Kafka.Message<Kafka.Null, string> { Value = $"v{i}" });
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+        using var consumer = new Kafka.ConsumerBuilder<Kafka.Ignore, string>(new Kafka.ConsumerConfig { BootstrapServers = KafkaBootstrap, GroupId = "spec-reader", EnableAutoCommit = false }).Build();
+        consumer.Assign(new Kafka.TopicPartitionOffset("idempotent", 0, Kafka.Offset.Beginning));
+        var values = new List<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (values.Count < 2000 && DateTime.UtcNow < deadline)
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is { Message: not null } r) values.Add(r.Message.Value);
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => $"v{i}"), values);
+        Assert.Equal(2000, consumer.QueryWatermarkOffsets(new Kafka.TopicPartition("idempotent", 0), TimeSpan.FromSeconds(10)).High.Value);
+    }
+
+    [Fact]
+    public void A_transactional_kafka_producer_is_refused_at_init()
+    {
+        using var producer = new Kafka.ProducerBuilder<Kafka.Null, string>(new Kafka.ProducerConfig
+        {
+            BootstrapServers = KafkaBootstrap, TransactionalId = "tx-1",
+        }).Build();
+        Assert.ThrowsAny<Kafka.KafkaException>(() => producer.InitTransactions(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public void A_topic_that_does_not_exist_is_reported_as_kafka_reports_it_when_the_client_asks_without_auto_creation()
     {
         var config = new Kafka.AdminClientConfig { BootstrapServers = KafkaBootstrap };

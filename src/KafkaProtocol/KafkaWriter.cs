@@ -132,7 +132,8 @@ public sealed class KafkaWriter
 
     /// <summary>Writes NULLABLE_BYTES or COMPACT_NULLABLE_BYTES.</summary>
     public void WriteNullableBytes(bool compact, byte[]? value) =>
-        WriteNullableRecords(compact, value is null ? null : (ReadOnlyMemory<byte>)value);
+        // Typed as nullable: a null array converts to an empty ReadOnlyMemory, which would write length 0, not null.
+        WriteNullableRecords(compact, value is null ? (ReadOnlyMemory<byte>?)null : value);
 
     /// <summary>Writes a records field: its length then the bytes as they are.</summary>
     public void WriteRecords(bool compact, ReadOnlyMemory<byte> value)

@@ -223,11 +223,14 @@ public class LogCleanupTests(ITestOutputHelper output)
             await broker.StopAsync();
         }
 
-        // A restart reads the same records at the same offsets.
+        // A restart reads the same records at the same offsets; its cleaner may already have compacted the dirty part
+        // further, which only removes records that a later one with the same key supersedes.
         await using (var restarted = await BrokerFixture.StartAsync(FastChecks, dataDir))
         {
-            var again = ReadAll(restarted.Bootstrap, "compacted", cleaned.HighWatermark, Offset.Beginning);
-            Assert.Equal(before, again.Take(before.Count).Select(r => (r.Offset.Value, r.Message!.Key, r.Message!.Value)).ToList());
+            var again = ReadAll(restarted.Bootstrap, "compacted", cleaned.HighWatermark, Offset.Beginning)
+                .Select(r => (r.Offset.Value, r.Message!.Key, r.Message!.Value)).ToList();
+            Assert.Subset(before.ToHashSet(), again.ToHashSet());
+            Assert.Equal(before.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Last()), again.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Last()));
         }
     }
 

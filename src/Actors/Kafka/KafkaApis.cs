@@ -32,13 +32,27 @@ public sealed class KafkaApis
         [ApiKey.LeaveGroup] = (0, 5),
         [ApiKey.OffsetCommit] = (0, 9),
         [ApiKey.OffsetFetch] = (0, 9),
+        [ApiKey.DescribeGroups] = (0, 5),
+        [ApiKey.ListGroups] = (0, 5),
+        [ApiKey.CreateTopics] = (0, 7),
+        [ApiKey.DeleteTopics] = (0, 6),
+        [ApiKey.DescribeConfigs] = (0, 4),
+        [ApiKey.AlterConfigs] = (0, 2),
+        [ApiKey.CreatePartitions] = (0, 3),
+        [ApiKey.DeleteGroups] = (0, 2),
+        [ApiKey.IncrementalAlterConfigs] = (0, 1),
+        [ApiKey.DescribeCluster] = (0, 1),
     };
+
+    /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
+    public const string ClusterId = "akkabroker";
 
     private readonly ActorSystem _system;
     private readonly IActorRef _gateway;
     private readonly BrokerSettings _settings;
     private readonly Cluster _cluster;
     private readonly KafkaGroupApis _groups;
+    private readonly KafkaAdminApis _admin;
 
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
     public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings)
@@ -47,7 +61,9 @@ public sealed class KafkaApis
         _gateway = gateway;
         _settings = settings;
         _cluster = Cluster.Get(system);
-        _groups = new KafkaGroupApis(gateway, controller, address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null, settings.AdminTimeout);
+        Func<(string Host, int Port), (string Host, int Port)?> kafkaEndpointOf = address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null;
+        _groups = new KafkaGroupApis(gateway, controller, kafkaEndpointOf, settings.AdminTimeout);
+        _admin = new KafkaAdminApis(gateway, settings, kafkaEndpointOf);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
 
@@ -98,6 +114,16 @@ public sealed class KafkaApis
             LeaveGroupRequestData r => await _groups.LeaveGroupAsync(r, version),
             OffsetCommitRequestData r => await _groups.OffsetCommitAsync(r, version),
             OffsetFetchRequestData r => await _groups.OffsetFetchAsync(r, version),
+            DescribeGroupsRequestData r => await _admin.DescribeGroupsAsync(r, version),
+            ListGroupsRequestData r => await _admin.ListGroupsAsync(r, version),
+            DeleteGroupsRequestData r => await _admin.DeleteGroupsAsync(r),
+            CreateTopicsRequestData r => await _admin.CreateTopicsAsync(r, version),
+            DeleteTopicsRequestData r => await _admin.DeleteTopicsAsync(r, version),
+            CreatePartitionsRequestData r => await _admin.CreatePartitionsAsync(r),
+            DescribeConfigsRequestData r => await _admin.DescribeConfigsAsync(r, version),
+            AlterConfigsRequestData r => await _admin.AlterConfigsAsync(r),
+            IncrementalAlterConfigsRequestData r => await _admin.IncrementalAlterConfigsAsync(r),
+            DescribeClusterRequestData r => await _admin.DescribeClusterAsync(r, version),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
         if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);
@@ -125,7 +151,7 @@ public sealed class KafkaApis
             : request.Topics.Select(t => t.Name ?? "").ToList();
         var answer = await _gateway.Ask<MetadataResponse>(new MetadataRequest(topics, version >= 4 ? request.AllowAutoTopicCreation : true), AdminTimeout);
         var endpoints = KafkaEndpoints();
-        var response = new MetadataResponseData { ClusterId = "akkabroker", ControllerId = answer.ControllerId };
+        var response = new MetadataResponseData { ClusterId = ClusterId, ControllerId = answer.ControllerId };
         foreach (var broker in answer.Brokers)
             if (endpoints.TryGetValue((broker.Host, broker.Port), out var kafka))
                 response.Brokers.Add(new MetadataResponseData.MetadataResponseBroker { NodeId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });

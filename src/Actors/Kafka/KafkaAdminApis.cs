@@ -37,9 +37,10 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     private const string ConsumerProtocolType = "consumer";
 
     // With no authorizer every operation is allowed: Kafka then reports every operation the resource supports, as bits
-    // numbered by AclOperation (READ 3, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9, DESCRIBE_CONFIGS 10,
-    // ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12).
-    private const int ClusterOperations = 1 << 5 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12;
+    // numbered by AclOperation (READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+    // DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12).
+    internal const int ClusterOperations = 1 << 5 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12;
+    internal const int TopicOperations = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 11;
     private const int GroupOperations = 1 << 3 | 1 << 6 | 1 << 8;
 
     /// <summary>Kafka's ConfigType code of each topic config (DescribeConfigs v3+): BOOLEAN 1, STRING 2, INT 3, LONG 5, DOUBLE 6, LIST 7.</summary>

@@ -1,4 +1,8 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
 using AkkaBroker.Client;
+using AkkaBroker.KafkaProtocol;
 using AkkaBroker.Tests.Integration;
 using Xunit;
 using Kafka = Confluent.Kafka;
@@ -154,5 +158,47 @@ public sealed class KafkaTopicAdminSpec : IAsyncLifetime
 
         var broker = (await kafka.DescribeConfigsAsync([new KafkaAdmin.ConfigResource { Type = KafkaAdmin.ResourceType.Broker, Name = $"{node.Id}" }])).Single();
         Assert.Equal($"{_broker.Node.Settings.NumPartitions}", broker.Entries["num.partitions"].Value);
+    }
+
+    /// <summary>Sends one request on a fresh connection and reads its response (for APIs Confluent.Kafka reaches another way).</summary>
+    private async Task<T> RoundTripAsync<T>(ApiKey key, short version, IKafkaMessage request)
+    {
+        var (host, port) = _broker.Node.KafkaListener!.Advertised;
+        using var client = new TcpClient();
+        await client.ConnectAsync(host, port);
+        var stream = client.GetStream();
+        var output = new ArrayBufferWriter<byte>();
+        KafkaRequestFrame.WriteRequest(output, key, version, 42, "admin-spec", request);
+        await stream.WriteAsync(output.WrittenMemory);
+        var size = new byte[4];
+        await stream.ReadExactlyAsync(size);
+        var response = new byte[BinaryPrimitives.ReadInt32BigEndian(size)];
+        await stream.ReadExactlyAsync(response);
+        return Assert.IsType<T>(KafkaRequestFrame.ReadResponse(response, key, version).Body);
+    }
+
+    [Fact]
+    public async Task DescribeCluster_names_brokers_at_their_kafka_listeners_and_refuses_a_controller_endpoint()
+    {
+        var brokers = await RoundTripAsync<DescribeClusterResponseData>(ApiKey.DescribeCluster, 1,
+            new DescribeClusterRequestData { EndpointType = 1, IncludeClusterAuthorizedOperations = true });
+        Assert.Equal(0, brokers.ErrorCode);
+        var broker = Assert.Single(brokers.Brokers);
+        Assert.Equal(KafkaBootstrap, $"{broker.Host}:{broker.Port}");
+        Assert.Equal(_broker.Node.Settings.BrokerId, brokers.ControllerId);
+        Assert.NotEqual(int.MinValue, brokers.ClusterAuthorizedOperations);
+
+        var controllers = await RoundTripAsync<DescribeClusterResponseData>(ApiKey.DescribeCluster, 1, new DescribeClusterRequestData { EndpointType = 2 });
+        Assert.Equal((short)AkkaBroker.Protocol.ErrorCode.MismatchedEndpointType, controllers.ErrorCode);
+    }
+
+    [Fact]
+    public async Task Deleting_a_topic_by_id_is_refused_with_unknown_topic_id()
+    {
+        var response = await RoundTripAsync<DeleteTopicsResponseData>(ApiKey.DeleteTopics, 6, new DeleteTopicsRequestData
+        {
+            TimeoutMs = 5000, Topics = [new DeleteTopicsRequestData.DeleteTopicState { Name = null, TopicId = Guid.NewGuid() }],
+        });
+        Assert.Equal((short)AkkaBroker.Protocol.ErrorCode.UnknownTopicId, Assert.Single(response.Responses).ErrorCode);
     }
 }

@@ -281,44 +281,28 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     }
 
     /// <summary>Kafka's original AlterConfigs: the configs given replace the topic's overrides; every other key returns to its default.</summary>
-    public async Task<AlterConfigsResponseData> AlterConfigsAsync(AlterConfigsRequestData request)
+    public async Task<AlterConfigsResponseData> AlterConfigsAsync(AlterConfigsRequestData request) => new()
     {
-        var answers = await Task.WhenAll(request.Resources.Select(r =>
-        {
-            if (r.ResourceType != TopicResource) return Task.FromResult(NotAlterable(r.ResourceType, r.ResourceName));
-            if (Duplicates(r.Configs.Select(c => c.Name)).FirstOrDefault() is { } twice) return Task.FromResult(TwiceInOneResource(r.ResourceName, twice));
-            var set = r.Configs.Where(c => c.Value != null).ToDictionary(c => c.Name, c => c.Value!);
-            return AlterTopicAsync(r.ResourceName, set, TopicConfigValidator.KnownKeys.Except(set.Keys).ToList(), request.ValidateOnly);
-        }));
-        var response = new AlterConfigsResponseData();
-        foreach (var (resource, answer) in request.Resources.Zip(answers))
-            response.Responses.Add(new AlterConfigsResponseData.AlterConfigsResourceResponse
+        Responses = await AlterEachAsync(request.Resources, r => (r.ResourceType, r.ResourceName, r.Configs.Select(c => c.Name)), r =>
             {
-                ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorCode = (short)answer.Error,
-                ErrorMessage = answer.Error == ErrorCode.None ? null : answer.ErrorMessage,
-            });
-        return response;
-    }
+                var set = r.Configs.Where(c => c.Value != null).ToDictionary(c => c.Name, c => c.Value!);
+                return AlterTopicAsync(r.ResourceName, set, TopicConfigValidator.KnownKeys.Except(set.Keys).ToList(), request.ValidateOnly);
+            },
+            (type, name, error, message) => new AlterConfigsResponseData.AlterConfigsResourceResponse
+                { ResourceType = type, ResourceName = name, ErrorCode = error, ErrorMessage = message }),
+    };
 
     /// <summary>
     /// Kafka's IncrementalAlterConfigs: SET and DELETE per key; APPEND and SUBTRACT add to or remove from a list config
     /// (<c>cleanup.policy</c>), read from the topic's current value.
     /// </summary>
-    public async Task<IncrementalAlterConfigsResponseData> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequestData request)
+    public async Task<IncrementalAlterConfigsResponseData> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequestData request) => new()
     {
-        var answers = await Task.WhenAll(request.Resources.Select(r =>
-            r.ResourceType != TopicResource ? Task.FromResult(NotAlterable(r.ResourceType, r.ResourceName))
-            : Duplicates(r.Configs.Select(c => c.Name)).FirstOrDefault() is { } twice ? Task.FromResult(TwiceInOneResource(r.ResourceName, twice))
-            : AlterTopicIncrementallyAsync(r, request.ValidateOnly)));
-        var response = new IncrementalAlterConfigsResponseData();
-        foreach (var (resource, answer) in request.Resources.Zip(answers))
-            response.Responses.Add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse
-            {
-                ResourceType = resource.ResourceType, ResourceName = resource.ResourceName, ErrorCode = (short)answer.Error,
-                ErrorMessage = answer.Error == ErrorCode.None ? null : answer.ErrorMessage,
-            });
-        return response;
-    }
+        Responses = await AlterEachAsync(request.Resources, r => (r.ResourceType, r.ResourceName, r.Configs.Select(c => c.Name)),
+            r => AlterTopicIncrementallyAsync(r, request.ValidateOnly),
+            (type, name, error, message) => new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse
+                { ResourceType = type, ResourceName = name, ErrorCode = error, ErrorMessage = message }),
+    };
 
     private async Task<TopicOperationResponse> AlterTopicIncrementallyAsync(IncrementalAlterConfigsRequestData.AlterConfigsResource resource, bool validateOnly)
     {
@@ -371,7 +355,23 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
         return problem == null ? new TopicOperationResponse(name, ErrorCode.None, null) : Refused(name, ErrorCode.InvalidConfig, problem);
     }
 
-    private TopicOperationResponse NotAlterable(sbyte type, string name) => type == BrokerResource
+    /// <summary>
+    /// Alters each resource of an alter request with <paramref name="alterTopic"/>, after the checks both alter APIs make
+    /// (only topics are alterable, and a key may be named once per resource), and reports each outcome with <paramref name="report"/>.
+    /// </summary>
+    private static async Task<List<TResult>> AlterEachAsync<T, TResult>(IReadOnlyList<T> resources, Func<T, (sbyte Type, string Name, IEnumerable<string> Keys)> identify,
+        Func<T, Task<TopicOperationResponse>> alterTopic, Func<sbyte, string, short, string?, TResult> report)
+    {
+        var answers = await Task.WhenAll(resources.Select(r => identify(r) switch
+        {
+            var (type, name, _) when type != TopicResource => Task.FromResult(NotAlterable(type, name)),
+            var (_, name, keys) when Duplicates(keys).FirstOrDefault() is { } twice => Task.FromResult(TwiceInOneResource(name, twice)),
+            _ => alterTopic(r),
+        }));
+        return resources.Zip(answers, (r, a) => report(identify(r).Type, identify(r).Name, (short)a.Error, a.Error == ErrorCode.None ? null : a.ErrorMessage)).ToList();
+    }
+
+    private static TopicOperationResponse NotAlterable(sbyte type, string name) => type == BrokerResource
         ? Refused(name, ErrorCode.InvalidRequest,
             "Broker settings are fixed while the broker runs: set them in its configuration (akkabroker.broker) and restart it. Topic configs (resource type 2) can be altered.")
         : Refused(name, ErrorCode.InvalidRequest, UnservedResource(type, "topic configs (2)"));

@@ -65,6 +65,9 @@ public enum ErrorCode : short
     InvalidUpdateVersion = 95,
     KafkaStorageError = 56,
     InvalidRecord = 87,
+    UnknownTopicId = 100,
+    MismatchedEndpointType = 114,
+    UnsupportedEndpointType = 115,
 }
 
 /// <summary>What an <see cref="ErrorCode"/> means to a user and whether the same request may succeed later.</summary>
@@ -139,6 +142,9 @@ public static class Errors
         ErrorCode.FencedInstanceId => "another consumer joined with the same group.instance.id",
         ErrorCode.CoordinatorNotAvailable => "the group coordinator is not available yet",
         ErrorCode.NotEnoughReplicas => "fewer in-sync replicas than min.insync.replicas: the write was refused",
+        ErrorCode.UnknownTopicId => "no topic has this topic id (this broker does not keep topic ids: name topics instead)",
+        ErrorCode.MismatchedEndpointType => "the request was sent to an endpoint of the wrong type (brokers, not controllers)",
+        ErrorCode.UnsupportedEndpointType => "this endpoint type is not supported",
         ErrorCode.NotEnoughReplicasAfterAppend => "the write was appended, but the in-sync replicas shrank below min.insync.replicas before it was replicated",
         _ => code.KafkaName(),
     };

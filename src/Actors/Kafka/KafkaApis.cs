@@ -33,13 +33,27 @@ public sealed class KafkaApis
         [ApiKey.LeaveGroup] = (0, 5),
         [ApiKey.OffsetCommit] = (0, 9),
         [ApiKey.OffsetFetch] = (0, 9),
+        [ApiKey.DescribeGroups] = (0, 5),
+        [ApiKey.ListGroups] = (0, 5),
+        [ApiKey.CreateTopics] = (0, 7),
+        [ApiKey.DeleteTopics] = (0, 6),
+        [ApiKey.DescribeConfigs] = (0, 4),
+        [ApiKey.AlterConfigs] = (0, 2),
+        [ApiKey.CreatePartitions] = (0, 3),
+        [ApiKey.DeleteGroups] = (0, 2),
+        [ApiKey.IncrementalAlterConfigs] = (0, 1),
+        [ApiKey.DescribeCluster] = (0, 1),
     };
+
+    /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
+    public const string ClusterId = "akkabroker";
 
     private readonly ActorSystem _system;
     private readonly IActorRef _gateway;
     private readonly BrokerSettings _settings;
     private readonly Cluster _cluster;
     private readonly KafkaGroupApis _groups;
+    private readonly KafkaAdminApis _admin;
 
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
     public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings)
@@ -48,7 +62,9 @@ public sealed class KafkaApis
         _gateway = gateway;
         _settings = settings;
         _cluster = Cluster.Get(system);
-        _groups = new KafkaGroupApis(gateway, controller, address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null, settings.AdminTimeout);
+        Func<(string Host, int Port), (string Host, int Port)?> kafkaEndpointOf = address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null;
+        _groups = new KafkaGroupApis(gateway, controller, kafkaEndpointOf, settings.AdminTimeout);
+        _admin = new KafkaAdminApis(gateway, settings, kafkaEndpointOf);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
 
@@ -100,6 +116,16 @@ public sealed class KafkaApis
             LeaveGroupRequestData r => await _groups.LeaveGroupAsync(r, version),
             OffsetCommitRequestData r => await _groups.OffsetCommitAsync(r, version),
             OffsetFetchRequestData r => await _groups.OffsetFetchAsync(r, version),
+            DescribeGroupsRequestData r => await _admin.DescribeGroupsAsync(r, version),
+            ListGroupsRequestData r => await _admin.ListGroupsAsync(r, version),
+            DeleteGroupsRequestData r => await _admin.DeleteGroupsAsync(r),
+            CreateTopicsRequestData r => await _admin.CreateTopicsAsync(r, version),
+            DeleteTopicsRequestData r => await _admin.DeleteTopicsAsync(r, version),
+            CreatePartitionsRequestData r => await _admin.CreatePartitionsAsync(r),
+            DescribeConfigsRequestData r => await _admin.DescribeConfigsAsync(r, version),
+            AlterConfigsRequestData r => await _admin.AlterConfigsAsync(r),
+            IncrementalAlterConfigsRequestData r => await _admin.IncrementalAlterConfigsAsync(r),
+            DescribeClusterRequestData r => await _admin.DescribeClusterAsync(r, version),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
         if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);
@@ -127,7 +153,9 @@ public sealed class KafkaApis
             : request.Topics.Select(t => t.Name ?? "").ToList();
         var answer = await _gateway.Ask<MetadataResponse>(new MetadataRequest(topics, version >= 4 ? request.AllowAutoTopicCreation : true), AdminTimeout);
         var endpoints = KafkaEndpoints();
-        var response = new MetadataResponseData { ClusterId = "akkabroker", ControllerId = answer.ControllerId };
+        var response = new MetadataResponseData { ClusterId = ClusterId, ControllerId = answer.ControllerId };
+        // No authorizer: every operation is allowed (librdkafka's DescribeCluster asks for these through Metadata v8-10).
+        if (version is >= 8 and <= 10 && request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = KafkaAdminApis.ClusterOperations;
         foreach (var broker in answer.Brokers)
             if (endpoints.TryGetValue((broker.Host, broker.Port), out var kafka))
                 response.Brokers.Add(new MetadataResponseData.MetadataResponseBroker { NodeId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });
@@ -137,6 +165,7 @@ public sealed class KafkaApis
             {
                 ErrorCode = (short)topic.Error, Name = topic.Name, IsInternal = topic.Name.StartsWith("__", StringComparison.Ordinal),
             };
+            if (version >= 8 && request.IncludeTopicAuthorizedOperations) t.TopicAuthorizedOperations = KafkaAdminApis.TopicOperations;
             foreach (var p in topic.Partitions)
                 t.Partitions.Add(new MetadataResponseData.MetadataResponsePartition
                 {
@@ -180,7 +209,7 @@ public sealed class KafkaApis
             var topic = new ProduceResponseData.TopicProduceResponse { Name = group.Key };
             foreach (var (_, partition, answer) in group)
             {
-                var r = await Answered(answer, tp => new ProduceResponse(tp, ErrorCode.RequestTimedOut, null, -1, -1, -1), new ProtocolTopicPartition(group.Key, partition));
+                var r = await KafkaAsk.Answered(answer, () => new ProduceResponse(new ProtocolTopicPartition(group.Key, partition), ErrorCode.RequestTimedOut, null, -1, -1, -1));
                 topic.PartitionResponses.Add(new ProduceResponseData.PartitionProduceResponse
                 {
                     Index = partition, ErrorCode = (short)r.Error, BaseOffset = r.BaseOffset, LogAppendTimeMs = r.LogAppendTime,
@@ -198,19 +227,6 @@ public sealed class KafkaApis
         return Task.FromResult(new ProduceResponse(request.TopicPartition, ErrorCode.None, null, -1, -1, -1));
     }
 
-    /// <summary>The broker's answer, or the timeout answer Kafka would give when it does not come.</summary>
-    private static async Task<T> Answered<T>(Task<T> answer, Func<ProtocolTopicPartition, T> timedOut, ProtocolTopicPartition tp)
-    {
-        try
-        {
-            return await answer;
-        }
-        catch (AskTimeoutException)
-        {
-            return timedOut(tp);
-        }
-    }
-
     /// <summary>
     /// A producer id for an idempotent producer: the controller hands out ids, and each partition's leader deduplicates
     /// and orders that producer's batches by their sequence numbers. A producer that asks to bump its epoch (v3+) gets a
@@ -224,15 +240,8 @@ public sealed class KafkaApis
             Log.Warning("Kafka listener: a producer with transactional.id '{0}' asked for a producer id; transactions are not served", request.TransactionalId);
             return new InitProducerIdResponseData { ErrorCode = (short)ErrorCode.InvalidRequest, ProducerId = -1, ProducerEpoch = -1 };
         }
-        InitProducerIdResponse answer;
-        try
-        {
-            answer = await _gateway.Ask<InitProducerIdResponse>(new InitProducerIdRequest(), AdminTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            answer = new InitProducerIdResponse(ErrorCode.RequestTimedOut, null, -1, -1);
-        }
+        var answer = await KafkaAsk.Answered(_gateway.Ask<InitProducerIdResponse>(new InitProducerIdRequest(), AdminTimeout),
+            () => new InitProducerIdResponse(ErrorCode.RequestTimedOut, null, -1, -1));
         return new InitProducerIdResponseData { ErrorCode = (short)answer.Error, ProducerId = answer.ProducerId, ProducerEpoch = answer.ProducerEpoch };
     }
 
@@ -288,7 +297,7 @@ public sealed class KafkaApis
             var tp = new ProtocolTopicPartition(p.Topic, p.Partition);
             var ask = _gateway.Ask<FetchResponse>(new FetchRequest(tp, p.FetchOffset, Math.Min(p.PartitionMaxBytes, maxBytes), minBytes, maxWaitMs),
                 TimeSpan.FromMilliseconds(maxWaitMs) + AdminTimeout);
-            return Answered(ask, t => new FetchResponse(t, ErrorCode.RequestTimedOut, null, -1, -1, []), tp);
+            return KafkaAsk.Answered(ask, () => new FetchResponse(tp, ErrorCode.RequestTimedOut, null, -1, -1, []));
         });
         return await Task.WhenAll(asks);
     }
@@ -301,8 +310,8 @@ public sealed class KafkaApis
             var asks = topic.Partitions.Select(p =>
             {
                 var tp = new ProtocolTopicPartition(topic.Name, p.PartitionIndex);
-                return Answered(_gateway.Ask<ListOffsetsResponse>(new ListOffsetsRequest(tp, p.Timestamp), AdminTimeout),
-                    t => new ListOffsetsResponse(t, ErrorCode.RequestTimedOut, null, -1, -1), tp);
+                return KafkaAsk.Answered(_gateway.Ask<ListOffsetsResponse>(new ListOffsetsRequest(tp, p.Timestamp), AdminTimeout),
+                    () => new ListOffsetsResponse(tp, ErrorCode.RequestTimedOut, null, -1, -1));
             }).ToList();
             var answers = await Task.WhenAll(asks);
             var t = new ListOffsetsResponseData.ListOffsetsTopicResponse { Name = topic.Name };

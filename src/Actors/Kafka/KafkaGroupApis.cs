@@ -2,6 +2,7 @@ using Akka.Actor;
 using AkkaBroker.KafkaProtocol;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
+using static AkkaBroker.Actors.Kafka.KafkaAsk;
 using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
 
 namespace AkkaBroker.Actors.Kafka;
@@ -186,17 +187,5 @@ internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Fu
         // Kafka lists every partition asked for, -1 for those without a commit.
         var known = answer.Offsets.ToDictionary(o => o.TopicPartition);
         return answer with { Offsets = partitions.Select(tp => known.GetValueOrDefault(tp) ?? new CommittedOffset(tp, -1, null, -1)).ToList() };
-    }
-
-    private static async Task<T> Answered<T>(Task<T> answer, Func<T> timedOut)
-    {
-        try
-        {
-            return await answer;
-        }
-        catch (AskTimeoutException)
-        {
-            return timedOut();
-        }
     }
 }

@@ -34,6 +34,9 @@ public static class TopicConfigValidator
 
     public static IReadOnlyCollection<string> KnownKeys { get; } = Rules.Select(r => r.Key).ToArray();
 
+    /// <summary>What <paramref name="key"/> allows (<c>a whole number of milliseconds, at least 0</c>), or null for an unknown key.</summary>
+    public static string? Requirement(string key) => Array.Find(Rules, r => r.Key == key)?.Allowed;
+
     /// <summary>Null when every entry is a known key with an allowed value, else the first problem found.</summary>
     public static string? Validate(IReadOnlyDictionary<string, string> overrides)
     {

@@ -230,7 +230,7 @@ public class LogCleanupTests(ITestOutputHelper output)
             var again = ReadAll(restarted.Bootstrap, "compacted", cleaned.HighWatermark, Offset.Beginning)
                 .Select(r => (r.Offset.Value, r.Message!.Key, r.Message!.Value)).ToList();
             Assert.Subset(before.ToHashSet(), again.ToHashSet());
-            Assert.Equal(before.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Last()), again.GroupBy(r => r.Key).ToDictionary(g => g.Key, g => g.Last()));
+            Assert.Equal(before.GroupBy(r => r.Item2).ToDictionary(g => g.Key ?? "", g => g.Last()), again.GroupBy(r => r.Item2).ToDictionary(g => g.Key ?? "", g => g.Last()));
         }
     }
 

@@ -73,7 +73,16 @@ public sealed class KafkaListener : IAsyncDisposable
             kestrel.Listen(address, port, listen => listen.UseConnectionHandler<KafkaConnection>());
         });
         var app = builder.Build();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A port that cannot be bound leaves a built host behind: the fallback binds a new one.
+            await app.DisposeAsync();
+            throw;
+        }
         var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).Port).First();

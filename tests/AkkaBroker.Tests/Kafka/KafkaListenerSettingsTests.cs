@@ -52,4 +52,27 @@ public class KafkaListenerSettingsTests
         Assert.StartsWith("akkabroker.broker.", e.Key);
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public async Task A_busy_default_port_moves_the_listener_to_a_free_one_while_a_port_asked_for_is_refused_by_name()
+    {
+        var busy = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)busy.LocalEndpoint).Port;
+            await using (var moved = await AkkaBroker.Actors.Kafka.KafkaListener.StartAsync(new KafkaListenerSettings("127.0.0.1", port, PortRequested: false, "127.0.0.1", null, 1 << 20)))
+            {
+                Assert.Equal(port, moved.MovedFrom);
+                Assert.NotEqual(port, moved.BoundPort);
+            }
+            var e = await Assert.ThrowsAsync<BrokerConfigurationException>(() =>
+                AkkaBroker.Actors.Kafka.KafkaListener.StartAsync(new KafkaListenerSettings("127.0.0.1", port, PortRequested: true, "127.0.0.1", null, 1 << 20)));
+            Assert.Equal("akkabroker.broker.listeners", e.Key);
+        }
+        finally
+        {
+            busy.Stop();
+        }
+    }
 }

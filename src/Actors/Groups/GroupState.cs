@@ -68,6 +68,9 @@ public sealed class GroupState
     private readonly Dictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _staticMembers = new(StringComparer.Ordinal);
     private readonly Dictionary<TopicPartition, CommittedOffset> _offsets = new();
+    // Member ids handed out by MEMBER_ID_REQUIRED and not joined with yet, to when they lapse (a session timeout later).
+    // Not members: a client that never comes back leaves nothing the group waits for or assigns partitions to.
+    private readonly Dictionary<string, long> _pendingMembers = new(StringComparer.Ordinal);
     private long _joinCompletesNoEarlierThan;
     private long _rebalanceDeadline;
 
@@ -112,6 +115,14 @@ public sealed class GroupState
             return GroupOutcome.Of(JoinError(ErrorCode.InconsistentGroupProtocol, r.MemberId,
                 $"The member's partition.assignment.strategy ({string.Join(",", r.Protocols)}) shares none with the group's members ({string.Join(",", CandidateProtocols())}). Give every consumer of group '{GroupId}' a common strategy."));
 
+        ForgetLapsedPendingMembers(now);
+        if (r.MemberId.Length == 0 && r.RequireKnownMemberId && r.GroupInstanceId == null)
+        {
+            var assigned = _newMemberId(r.ClientId);
+            _pendingMembers[assigned] = now + r.SessionTimeoutMs;
+            return GroupOutcome.Of(JoinError(ErrorCode.MemberIdRequired, assigned, $"Join group '{GroupId}' again with member id '{assigned}'."));
+        }
+
         var outcome = new GroupOutcome();
         Member member;
         if (r.GroupInstanceId != null && _staticMembers.TryGetValue(r.GroupInstanceId, out var knownId) && knownId != r.MemberId)
@@ -141,13 +152,14 @@ public sealed class GroupState
             return outcome;
         }
 
-        if (r.MemberId.Length > 0 && !_members.ContainsKey(r.MemberId))
+        var firstJoinWithGivenId = r.MemberId.Length > 0 && !_members.ContainsKey(r.MemberId) && _pendingMembers.Remove(r.MemberId);
+        if (r.MemberId.Length > 0 && !_members.ContainsKey(r.MemberId) && !firstJoinWithGivenId)
             return GroupOutcome.Of(JoinError(ErrorCode.UnknownMemberId, r.MemberId,
                 $"Member '{r.MemberId}' is not in group '{GroupId}' (its session expired or it was removed); join again without a member id."));
 
-        if (r.MemberId.Length == 0)
+        if (r.MemberId.Length == 0 || firstJoinWithGivenId)
         {
-            var id = _newMemberId(r.ClientId);
+            var id = firstJoinWithGivenId ? r.MemberId : _newMemberId(r.ClientId);
             member = new Member(new GroupMemberRecord(id, r.GroupInstanceId, r.ClientId, r.SessionTimeoutMs, r.RebalanceTimeoutMs,
                 r.Protocols, r.Topics, []));
             _members[id] = member;
@@ -164,6 +176,13 @@ public sealed class GroupState
         outcome.WaitingMemberId = member.MemberId;
         if (State != GroupStateName.PreparingRebalance) BeginRebalance(now);
         return outcome;
+    }
+
+    private void ForgetLapsedPendingMembers(long now)
+    {
+        if (_pendingMembers.Count == 0) return;
+        foreach (var (id, lapses) in _pendingMembers.ToArray())
+            if (now >= lapses) _pendingMembers.Remove(id);
     }
 
     private static GroupMemberRecord Updated(GroupMemberRecord m, JoinGroupRequest r) =>
@@ -300,6 +319,7 @@ public sealed class GroupState
     /// </summary>
     public GroupOutcome Tick(long now)
     {
+        ForgetLapsedPendingMembers(now);
         var outcome = new GroupOutcome();
         if (State is GroupStateName.Stable or GroupStateName.CompletingRebalance or GroupStateName.PreparingRebalance)
         {

@@ -74,7 +74,8 @@ internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Fu
         var owned = subscription.OwnedPartitions.SelectMany(t => t.Partitions.Select(p => new ProtocolTopicPartition(t.Topic, p))).ToList();
         var rebalanceTimeout = version >= 1 && request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : request.SessionTimeoutMs;
         var join = new JoinGroupRequest(request.GroupId, request.MemberId, version >= 5 ? request.GroupInstanceId : null, clientId,
-            request.SessionTimeoutMs, rebalanceTimeout, request.Protocols.Select(p => StrategyOf(p.Name)).ToList(), subscription.Topics, owned);
+            request.SessionTimeoutMs, rebalanceTimeout, request.Protocols.Select(p => StrategyOf(p.Name)).ToList(), subscription.Topics, owned,
+            RequireKnownMemberId: version >= 4);
         // The join phase lasts up to the rebalance timeout while the other members rejoin.
         var answer = await Answered(gateway.Ask<JoinGroupResponse>(join, TimeSpan.FromMilliseconds(rebalanceTimeout) + adminTimeout),
             () => new JoinGroupResponse(ErrorCode.RequestTimedOut, null, -1, "", "", request.MemberId));

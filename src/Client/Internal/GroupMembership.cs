@@ -51,10 +51,17 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
                 var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
                 var join = await connection.AskAsync<JoinGroupResponse>(gateway,
                     new JoinGroupRequest(GroupId, identity.MemberId, settings.GroupInstanceId, settings.Client.ClientId, settings.SessionTimeoutMs,
-                        settings.MaxPollIntervalMs, settings.AssignmentStrategies, topics, owned.Select(p => p.ToProtocol()).ToArray()),
+                        settings.MaxPollIntervalMs, settings.AssignmentStrategies, topics, owned.Select(p => p.ToProtocol()).ToArray(), RequireKnownMemberId: true),
                     // Sent again (replacing the waiting one) every request.timeout.ms, so a join lost with a restarting
                     // coordinator costs one request timeout, not the whole rebalance timeout.
                     settings.Client.RequestTimeout, ct).ConfigureAwait(false);
+                if (join.Error == ErrorCode.MemberIdRequired)
+                {
+                    // The coordinator named this member: join again with the id at once, so that a join sent again after a
+                    // timeout is the same member, never a second one the group would wait for or assign partitions to.
+                    _identity = new Identity(join.MemberId, -1, "");
+                    continue;
+                }
                 retry = join.Error switch
                 {
                     ErrorCode.None => null,

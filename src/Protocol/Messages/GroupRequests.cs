@@ -14,10 +14,13 @@ public interface IGroupRequest
 /// Joins (or rejoins) a group. <c>MemberId</c> is empty on first join. <c>Protocols</c> lists the member's assignment
 /// strategies in preference order; <c>Topics</c> is its subscription, already resolved from a regex by the client;
 /// <c>OwnedPartitions</c> are the partitions it still consumes (cooperative strategies keep them during a rebalance).
-/// The reply comes when the rebalance's join phase completes.
+/// The reply comes when the rebalance's join phase completes. <c>RequireKnownMemberId</c> (Kafka's KIP-394): a first
+/// join is answered at once with MEMBER_ID_REQUIRED and the member id to join with, so a first join that times out and
+/// is sent again never leaves a member behind that nobody answers for.
 /// </summary>
 public sealed record JoinGroupRequest(string GroupId, string MemberId, string? GroupInstanceId, string ClientId, int SessionTimeoutMs,
-    int RebalanceTimeoutMs, IReadOnlyList<string> Protocols, IReadOnlyList<string> Topics, IReadOnlyList<TopicPartition> OwnedPartitions)
+    int RebalanceTimeoutMs, IReadOnlyList<string> Protocols, IReadOnlyList<string> Topics, IReadOnlyList<TopicPartition> OwnedPartitions,
+    bool RequireKnownMemberId = false)
     : IGroupRequest;
 
 public sealed record JoinGroupResponse(ErrorCode Error, string? ErrorMessage, int GenerationId, string Protocol, string LeaderId,

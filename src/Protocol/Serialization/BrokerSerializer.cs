@@ -145,8 +145,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             {
                 w.String(m.GroupId); w.String(m.MemberId); w.String(m.GroupInstanceId); w.String(m.ClientId); w.Int(m.SessionTimeoutMs);
                 w.Int(m.RebalanceTimeoutMs); WriteStrings(w, m.Protocols); WriteStrings(w, m.Topics); w.List(m.OwnedPartitions, (ww, tp) => ww.TopicPartition(tp));
+                w.Bool(m.RequireKnownMemberId);
             },
-            r => new JoinGroupRequest(r.String(), r.String(), r.NullableString(), r.String(), r.Int(), r.Int(), ReadStrings(r), ReadStrings(r), r.List(rr => rr.TopicPartition()))),
+            r => new JoinGroupRequest(r.String(), r.String(), r.NullableString(), r.String(), r.Int(), r.Int(), ReadStrings(r), ReadStrings(r), r.List(rr => rr.TopicPartition()), r.Bool())),
         C<JoinGroupResponse>("JGRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.Int(m.GenerationId); w.String(m.Protocol); w.String(m.LeaderId); w.String(m.MemberId); },
             r => new JoinGroupResponse((ErrorCode)r.Short(), r.NullableString(), r.Int(), r.String(), r.String(), r.String())),
         C<SyncGroupRequest>("SGRq", (w, m) => { w.String(m.GroupId); w.Int(m.GenerationId); w.String(m.MemberId); w.String(m.GroupInstanceId); },

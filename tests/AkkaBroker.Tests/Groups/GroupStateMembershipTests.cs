@@ -571,4 +571,71 @@ public class GroupStateMembershipTests
         Assert.Contains("a-2", h.State.Members.Keys);
         Assert.Equal(ErrorCode.None, h.Heartbeat("a-2", 1, "i-a").Error);
     }
+
+    // ---- First joins that must learn their member id (KIP-394) ----
+
+    private static JoinGroupRequest FirstJoin(string clientId, string memberId = "", string? instanceId = null) =>
+        GroupHarness.JoinRequest(clientId, memberId, instanceId) with { RequireKnownMemberId = true };
+
+    [Fact]
+    public void A_first_join_that_requires_a_known_member_id_gets_one_at_once_and_joins_the_group_only_when_it_comes_back_with_it()
+    {
+        var h = new GroupHarness();
+        var first = Assert.IsType<JoinGroupResponse>(h.Join(FirstJoin("a")).Reply);
+
+        Assert.Equal(ErrorCode.MemberIdRequired, first.Error);
+        Assert.Equal("a-0", first.MemberId);
+        Assert.Empty(h.State.Members);
+        Assert.Equal(GroupStateName.Dead, h.State.State);
+
+        var again = h.Join(FirstJoin("a", "a-0"));
+        Assert.Null(again.Reply);
+        Assert.Equal("a-0", again.WaitingMemberId);
+        Assert.Equal(["a-0"], h.State.Members.Keys);
+        h.CompleteJoin();
+        Assert.Equal(ErrorCode.None, h.Sync("a-0", 1).Error);
+        Assert.Equal([Tp(0), Tp(1), Tp(2), Tp(3)], h.AssignmentOf("a-0"));
+    }
+
+    [Fact]
+    public void A_first_join_sent_again_after_a_timeout_leaves_no_member_behind_that_the_group_would_assign_partitions_to()
+    {
+        var h = new GroupHarness();
+        h.StableGroup("b");
+        // The first try's id is never used: its answer was lost, and the client asks again from scratch.
+        Assert.Equal(ErrorCode.MemberIdRequired, Assert.IsType<JoinGroupResponse>(h.Join(FirstJoin("a")).Reply).Error);
+        var retried = Assert.IsType<JoinGroupResponse>(h.Join(FirstJoin("a")).Reply);
+        Assert.Equal(ErrorCode.MemberIdRequired, retried.Error);
+
+        h.Join(FirstJoin("a", retried.MemberId));
+        h.Join("b", "b-0");
+        h.CompleteJoin();
+
+        Assert.Equal(new[] { "b-0", retried.MemberId }.Order(StringComparer.Ordinal), h.State.Members.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(ErrorCode.None, h.Sync("b-0", 2).Error);
+        Assert.Equal(ErrorCode.None, h.Sync(retried.MemberId, 2).Error);
+        Assert.Equal(4, h.AssignmentOf("b-0").Count + h.AssignmentOf(retried.MemberId).Count);
+    }
+
+    [Fact]
+    public void A_member_id_handed_out_and_not_joined_with_within_the_session_timeout_is_unknown()
+    {
+        var h = new GroupHarness();
+        var id = Assert.IsType<JoinGroupResponse>(h.Join(FirstJoin("a")).Reply).MemberId;
+        h.Now += Session;
+        h.Tick();
+
+        var late = Assert.IsType<JoinGroupResponse>(h.Join(FirstJoin("a", id)).Reply);
+        Assert.Equal(ErrorCode.UnknownMemberId, late.Error);
+        Assert.Empty(h.State.Members);
+    }
+
+    [Fact]
+    public void A_static_member_or_a_client_that_does_not_ask_for_it_joins_without_the_extra_round_trip()
+    {
+        var h = new GroupHarness();
+        Assert.Equal("a-0", h.Join(FirstJoin("a", instanceId: "i-a")).WaitingMemberId);
+        Assert.Equal("b-1", h.Join("b").WaitingMemberId);
+        Assert.Equal(2, h.State.Members.Count);
+    }
 }

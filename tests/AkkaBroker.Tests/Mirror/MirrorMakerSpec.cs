@@ -3,6 +3,8 @@ using System.Diagnostics.Metrics;
 using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
+using Akka.TestKit.Xunit2.Internals;
 using AkkaBroker.Client;
 using AkkaBroker.Mirror;
 using AkkaBroker.Tests.Cluster;
@@ -25,9 +27,12 @@ public class MirrorMakerSpec(ITestOutputHelper output)
             new Dictionary<string, string> { ["bootstrap.servers"] = source.Bootstrap, ["group.id"] = "mirror", ["auto.offset.reset"] = "earliest" },
             new Dictionary<string, string> { ["bootstrap.servers"] = target.Bootstrap, ["linger.ms"] = "5" });
 
-    private static (ActorSystem System, IActorRef Mirror) StartMirror(MirrorMakerSettings settings)
+    /// <summary>Starts a mirror whose log (assignments, commits, resets) goes to this test's output, which a failure shows.</summary>
+    private (ActorSystem System, IActorRef Mirror) StartMirror(MirrorMakerSettings settings)
     {
-        var system = ActorSystem.Create("mirror", ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        var system = ActorSystem.Create("mirror", ConfigurationFactory.ParseString("akka.loglevel = INFO\nakka.loggers = []"));
+        var logger = ((ExtendedActorSystem)system).SystemActorOf(Props.Create(() => new TestOutputLogger(output)), "test-output");
+        logger.Ask<LoggerInitialized>(new InitializeLogger(system.EventStream), TimeSpan.FromSeconds(10)).Wait();
         return (system, system.ActorOf(MirrorMaker.Props(settings), "mirror-maker"));
     }
 

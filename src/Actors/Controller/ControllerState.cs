@@ -165,7 +165,7 @@ public sealed class ControllerState
                 : new TopicMetadata(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", []);
         }
         return new TopicMetadata(name, ErrorCode.None, null,
-            topic.Partitions.Select(p => new PartitionMetadata(p.Partition, liveBrokers.Contains(p.Leader) ? p.Leader : -1, p.Replicas, p.Isr)).ToArray());
+            topic.Partitions.Select(p => new PartitionMetadata(p.Partition, liveBrokers.Contains(p.Leader) ? p.Leader : -1, p.Replicas, p.Isr, p.LeaderEpoch)).ToArray());
     }
 
     /// <summary>

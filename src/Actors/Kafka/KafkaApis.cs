@@ -43,6 +43,7 @@ public sealed class KafkaApis
         [ApiKey.DeleteGroups] = (0, 2),
         [ApiKey.IncrementalAlterConfigs] = (0, 1),
         [ApiKey.DescribeCluster] = (0, 1),
+        [ApiKey.OffsetForLeaderEpoch] = (0, 4),
     };
 
     /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
@@ -108,6 +109,7 @@ public sealed class KafkaApis
             ProduceRequestData r => await ProduceAsync(r),
             FetchRequestData r => await FetchAsync(r, ct),
             ListOffsetsRequestData r => await ListOffsetsAsync(r),
+            OffsetForLeaderEpochRequestData r => await OffsetForLeaderEpochAsync(r),
             InitProducerIdRequestData r => await InitProducerIdAsync(r),
             FindCoordinatorRequestData r => await _groups.FindCoordinatorAsync(r, version),
             JoinGroupRequestData r => await _groups.JoinGroupAsync(r, header.ClientId ?? "", version),
@@ -169,7 +171,7 @@ public sealed class KafkaApis
             foreach (var p in topic.Partitions)
                 t.Partitions.Add(new MetadataResponseData.MetadataResponsePartition
                 {
-                    PartitionIndex = p.Partition, LeaderId = p.Leader, ReplicaNodes = p.Replicas.ToList(), IsrNodes = p.Isr.ToList(),
+                    PartitionIndex = p.Partition, LeaderId = p.Leader, LeaderEpoch = p.LeaderEpoch, ReplicaNodes = p.Replicas.ToList(), IsrNodes = p.Isr.ToList(),
                     ErrorCode = (short)(p.Leader < 0 ? ErrorCode.LeaderNotAvailable : ErrorCode.None),
                 });
             response.Topics.Add(t);
@@ -251,7 +253,7 @@ public sealed class KafkaApis
     /// </summary>
     private async Task<FetchResponseData> FetchAsync(FetchRequestData request, CancellationToken ct)
     {
-        var partitions = request.Topics.SelectMany(t => t.Partitions.Select(p => (Topic: t.Topic, p.Partition, p.FetchOffset, p.PartitionMaxBytes))).ToList();
+        var partitions = request.Topics.SelectMany(t => t.Partitions.Select(p => (Topic: t.Topic, p.Partition, p.FetchOffset, p.PartitionMaxBytes, p.CurrentLeaderEpoch))).ToList();
         var results = await FetchOnceAsync(partitions, request.MaxBytes, 0, 0);
         var bytes = results.Sum(r => r.Records.Length);
         if (bytes < Math.Max(1, request.MinBytes) && request.MaxWaitMs > 0 && results.All(r => r.Error == ErrorCode.None))
@@ -289,13 +291,13 @@ public sealed class KafkaApis
         return response;
     }
 
-    private async Task<FetchResponse[]> FetchOnceAsync(IReadOnlyList<(string Topic, int Partition, long FetchOffset, int PartitionMaxBytes)> partitions,
+    private async Task<FetchResponse[]> FetchOnceAsync(IReadOnlyList<(string Topic, int Partition, long FetchOffset, int PartitionMaxBytes, int CurrentLeaderEpoch)> partitions,
         int maxBytes, int minBytes, int maxWaitMs)
     {
         var asks = partitions.Select(p =>
         {
             var tp = new ProtocolTopicPartition(p.Topic, p.Partition);
-            var ask = _gateway.Ask<FetchResponse>(new FetchRequest(tp, p.FetchOffset, Math.Min(p.PartitionMaxBytes, maxBytes), minBytes, maxWaitMs),
+            var ask = _gateway.Ask<FetchResponse>(new FetchRequest(tp, p.FetchOffset, Math.Min(p.PartitionMaxBytes, maxBytes), minBytes, maxWaitMs, p.CurrentLeaderEpoch),
                 TimeSpan.FromMilliseconds(maxWaitMs) + AdminTimeout);
             return KafkaAsk.Answered(ask, () => new FetchResponse(tp, ErrorCode.RequestTimedOut, null, -1, -1, []));
         });
@@ -319,6 +321,33 @@ public sealed class KafkaApis
                 t.Partitions.Add(new ListOffsetsResponseData.ListOffsetsPartitionResponse
                 {
                     PartitionIndex = a.TopicPartition.Partition, ErrorCode = (short)a.Error, Offset = a.Offset, Timestamp = a.Timestamp,
+                });
+            response.Topics.Add(t);
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// Kafka's OffsetsForLeaderEpoch for a client (KIP-320): where the epoch of its position ends in the leader's log, so
+    /// that after a leader change it can tell whether the log it read from was cut (an unclean election) and reset. Asked
+    /// as a client (replica id -1) whatever the request says: followers speak to their leader inside the cluster.
+    /// </summary>
+    private async Task<OffsetForLeaderEpochResponseData> OffsetForLeaderEpochAsync(OffsetForLeaderEpochRequestData request)
+    {
+        var response = new OffsetForLeaderEpochResponseData();
+        foreach (var topic in request.Topics)
+        {
+            var asks = topic.Partitions.Select(p =>
+            {
+                var tp = new ProtocolTopicPartition(topic.Topic, p.Partition);
+                return KafkaAsk.Answered(_gateway.Ask<OffsetForLeaderEpochResponse>(new OffsetForLeaderEpochRequest(tp, -1, p.CurrentLeaderEpoch, p.LeaderEpoch, 0), AdminTimeout),
+                    () => new OffsetForLeaderEpochResponse(tp, ErrorCode.RequestTimedOut, null, -1, -1, 0));
+            }).ToList();
+            var t = new OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult { Topic = topic.Topic };
+            foreach (var a in await Task.WhenAll(asks))
+                t.Partitions.Add(new OffsetForLeaderEpochResponseData.EpochEndOffset
+                {
+                    Partition = a.TopicPartition.Partition, ErrorCode = (short)a.Error, LeaderEpoch = a.LeaderEpoch, EndOffset = a.EndOffset,
                 });
             response.Topics.Add(t);
         }

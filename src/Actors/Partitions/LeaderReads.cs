@@ -58,6 +58,11 @@ public sealed class LeaderReads
             fx.Reply(replyTo, FetchError(request, ErrorCode.InvalidFetchSize, $"max bytes must be positive, got {request.MaxBytes}"));
             return;
         }
+        if (EpochMismatch(request.CurrentLeaderEpoch, "a fetch") is { } mismatch)
+        {
+            fx.Reply(replyTo, FetchError(request, mismatch.Code, mismatch.Message));
+            return;
+        }
         Serve(request, request.FetchOffset, request.MaxBytes, request.MinBytes, request.MaxWaitMs, forFollower: false, replyTo, startedTicks, fx);
     }
 
@@ -110,15 +115,26 @@ public sealed class LeaderReads
             fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, notServing.Code, notServing.Message, -1, -1, request.CorrelationId));
             return;
         }
-        var leader = Leader();
-        if (request.CurrentLeaderEpoch != leader.LeaderEpoch)
+        if (EpochMismatch(request.CurrentLeaderEpoch, request.ReplicaId >= 0 ? $"broker {request.ReplicaId}" : "a client") is { } mismatch)
         {
-            fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, request.CurrentLeaderEpoch < leader.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
-                $"{Tp}: broker {request.ReplicaId} follows leader epoch {request.CurrentLeaderEpoch}, this leader is at epoch {leader.LeaderEpoch}", -1, -1, request.CorrelationId));
+            fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, mismatch.Code, mismatch.Message, -1, -1, request.CorrelationId));
             return;
         }
         var (epoch, end) = _log.EndOffsetForEpoch(request.LeaderEpoch);
         fx.Reply(replyTo, new OffsetForLeaderEpochResponse(Tp, ErrorCode.None, null, epoch, Math.Min(end, _log.DurableEnd), request.CorrelationId));
+    }
+
+    /// <summary>
+    /// Kafka's KIP-320 check of the leader epoch a request names: an older one means the asker's metadata is stale
+    /// (FENCED_LEADER_EPOCH: refresh it), a newer one that this replica has not heard of its election yet
+    /// (UNKNOWN_LEADER_EPOCH: retry). A client that names none (-1) is not checked; a follower always names one.
+    /// </summary>
+    private (ErrorCode Code, string Message)? EpochMismatch(int currentLeaderEpoch, string asker)
+    {
+        var epoch = Leader().LeaderEpoch;
+        if (currentLeaderEpoch < 0 || currentLeaderEpoch == epoch) return null;
+        return (currentLeaderEpoch < epoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch,
+            $"{Tp}: {asker} names leader epoch {currentLeaderEpoch}, this leader is at epoch {epoch}");
     }
 
     public void ListOffsets(ListOffsetsRequest request, IActorRef replyTo, ReplicaEffects fx)

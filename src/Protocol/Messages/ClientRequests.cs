@@ -18,8 +18,10 @@ public sealed record ProduceResponse(TopicPartition TopicPartition, ErrorCode Er
 /// <summary>
 /// Reads batches from <c>FetchOffset</c>, up to <c>MaxBytes</c> (at least one whole batch is returned even when it is
 /// larger, so a consumer always progresses), waiting up to <c>MaxWaitMs</c> for <c>MinBytes</c> to be available.
+/// <c>CurrentLeaderEpoch</c> (Kafka's KIP-320): the leader epoch the client's metadata names, checked against the
+/// replica's, so a client with stale metadata is told to refresh it; -1 skips the check.
 /// </summary>
-public sealed record FetchRequest(TopicPartition TopicPartition, long FetchOffset, int MaxBytes, int MinBytes, int MaxWaitMs)
+public sealed record FetchRequest(TopicPartition TopicPartition, long FetchOffset, int MaxBytes, int MinBytes, int MaxWaitMs, int CurrentLeaderEpoch = -1)
     : IPartitionRequest;
 
 public sealed record FetchResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long HighWatermark,
@@ -40,7 +42,8 @@ public sealed record MetadataRequest(IReadOnlyList<string>? Topics, bool AllowAu
 
 public sealed record BrokerInfo(int BrokerId, string Host, int Port);
 
-public sealed record PartitionMetadata(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr);
+/// <summary>A partition's leader (-1 while offline), replicas and in-sync replicas, and the leader epoch that grows with each election.</summary>
+public sealed record PartitionMetadata(int Partition, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> Isr, int LeaderEpoch = -1);
 
 public sealed record TopicMetadata(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionMetadata> Partitions);
 

@@ -23,8 +23,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             r => new ProduceRequest(r.TopicPartition(), r.Short(), r.Int(), r.Bytes())),
         C<ProduceResponse>("PRs", (w, m) => { w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.BaseOffset); w.Long(m.LogAppendTime); w.Long(m.LogStartOffset); },
             r => new ProduceResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Long(), r.Long())),
-        C<FetchRequest>("FRq", (w, m) => { w.TopicPartition(m.TopicPartition); w.Long(m.FetchOffset); w.Int(m.MaxBytes); w.Int(m.MinBytes); w.Int(m.MaxWaitMs); },
-            r => new FetchRequest(r.TopicPartition(), r.Long(), r.Int(), r.Int(), r.Int())),
+        C<FetchRequest>("FRq", (w, m) => { w.TopicPartition(m.TopicPartition); w.Long(m.FetchOffset); w.Int(m.MaxBytes); w.Int(m.MinBytes); w.Int(m.MaxWaitMs); w.Int(m.CurrentLeaderEpoch); },
+            r => new FetchRequest(r.TopicPartition(), r.Long(), r.Int(), r.Int(), r.Int(), r.Int())),
         C<FetchResponse>("FRs", (w, m) => { w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.HighWatermark); w.Long(m.LogStartOffset); w.Bytes(m.Records); },
             r => new FetchResponse(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Long(), r.Bytes())),
         C<ListOffsetsRequest>("LORq", (w, m) => { w.TopicPartition(m.TopicPartition); w.Long(m.Timestamp); },
@@ -320,12 +320,13 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             ww.Int(p.Leader);
             ww.List(p.Replicas, (www, i) => www.Int(i));
             ww.List(p.Isr, (www, i) => www.Int(i));
+            ww.Int(p.LeaderEpoch);
         });
     }
 
     private static TopicMetadata ReadTopicMetadata(WireReader r) =>
         new(r.String(), (ErrorCode)r.Short(), r.NullableString(),
-            r.List(rr => new PartitionMetadata(rr.Int(), rr.Int(), rr.List(x => x.Int()), rr.List(x => x.Int()))));
+            r.List(rr => new PartitionMetadata(rr.Int(), rr.Int(), rr.List(x => x.Int()), rr.List(x => x.Int()), rr.Int())));
 
     private static void WriteAssignment(WireWriter w, PartitionAssignment a)
     {

@@ -96,6 +96,18 @@ public interface IAdminClient : IDisposable
     /// </summary>
     /// <exception cref="KafkaException">the partition does not exist, or its leader did not answer within request.timeout.ms.</exception>
     Task<PartitionLogDescription> DescribeLogAsync(TopicPartition partition);
+
+    /// <summary>
+    /// Deletes each partition's records before the offset given (Kafka's DeleteRecords; <see cref="Offset.End"/> for
+    /// all records up to the high watermark): the partition's log start moves there, readers start from it, and its
+    /// segments wholly below are removed at the next retention check. A log that already starts later is left as it is.
+    /// </summary>
+    /// <returns>Each partition's log start afterwards (Kafka's low watermark), in the order given.</returns>
+    /// <exception cref="KafkaException">
+    /// for the first partition refused: OFFSET_OUT_OF_RANGE past the high watermark, POLICY_VIOLATION for a topic with
+    /// <c>cleanup.policy=compact</c> only, UNKNOWN_TOPIC_OR_PARTITION, or no answer within request.timeout.ms.
+    /// </exception>
+    Task<IReadOnlyList<TopicPartitionOffset>> DeleteRecordsAsync(IEnumerable<TopicPartitionOffset> offsets);
 }
 
 /// <summary>A partition's log on its leader; see <see cref="IAdminClient.DescribeLogAsync"/>.</summary>

@@ -3,7 +3,7 @@ using AkkaBroker.Client;
 
 namespace AkkaBroker.Host;
 
-/// <summary><c>topics create|list|describe|delete|alter</c>, shaped after kafka-topics.sh.</summary>
+/// <summary><c>topics create|list|describe|delete|alter|delete-records</c>, shaped after kafka-topics.sh (and kafka-delete-records.sh).</summary>
 internal static class TopicsCommand
 {
     public static Command Create()
@@ -14,6 +14,7 @@ internal static class TopicsCommand
         command.Subcommands.Add(DescribeTopics());
         command.Subcommands.Add(DeleteTopic());
         command.Subcommands.Add(AlterTopic());
+        command.Subcommands.Add(DeleteRecords());
         return command;
     }
 
@@ -108,6 +109,35 @@ internal static class TopicsCommand
             using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
             await admin.DeleteTopicsAsync([parse.GetValue(topic)!]);
             Console.WriteLine($"Deleted topic {parse.GetValue(topic)}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DeleteRecords()
+    {
+        var bootstrap = CliCommon.BootstrapServer();
+        var topic = CliCommon.Topic();
+        var partition = new Option<int[]>("--partition") { Description = "Partition to trim (repeatable; default: every partition of the topic)", Arity = ArgumentArity.ZeroOrMore };
+        var offset = new Option<long>("--offset")
+        {
+            Description = "Delete the records before this offset; -1 deletes every record up to the high watermark", Required = true,
+        };
+        var command = new Command("delete-records",
+            "Delete a topic's records before an offset (Kafka's kafka-delete-records): the log start moves there and readers start from it.")
+            { bootstrap, topic, partition, offset };
+        command.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            var name = parse.GetValue(topic)!;
+            var at = parse.GetValue(offset);
+            if (at < -1) throw new UsageException($"--offset {at} is not an offset: give 0 or more, or -1 for the high watermark");
+            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            var partitions = parse.GetValue(partition) is { Length: > 0 } chosen
+                ? chosen
+                : (await admin.GetMetadataAsync([name])).Topics.SingleOrDefault(t => t.Topic == name)?.Partitions.Select(p => p.PartitionId).ToArray() ?? [];
+            if (partitions.Length == 0) throw new UsageException($"topic '{name}' does not exist: see 'topics list'");
+            var deleted = await admin.DeleteRecordsAsync(partitions.Select(p => new TopicPartitionOffset(name, p, at == -1 ? Offset.End : new Offset(at))));
+            foreach (var d in deleted) Console.WriteLine($"{d.TopicPartition}: the log now starts at offset {d.Offset.Value}");
             return 0;
         }));
         return command;

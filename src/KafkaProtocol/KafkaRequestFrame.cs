@@ -86,15 +86,18 @@ public static class KafkaRequestFrame
 
     private static void WriteFrame(IBufferWriter<byte> output, IKafkaMessage header, short headerVersion, IKafkaMessage body, short version)
     {
-        // Written aside first: the size goes before the bytes, and a body that cannot be written leaves output untouched.
-        var frame = new ArrayBufferWriter<byte>();
-        var writer = new KafkaWriter(frame);
+        // Sized first (the size goes before the bytes): a body that cannot be written fails here and leaves output
+        // untouched, and the frame is then written once, straight into output, its record batches copied only there.
+        var counter = new ByteCounter();
+        var sizing = new KafkaWriter(counter);
+        header.Write(sizing, headerVersion);
+        body.Write(sizing, version);
+        if (counter.Count > int.MaxValue) throw new ArgumentException($"a frame of {counter.Count} bytes is larger than Kafka's int32 size allows", nameof(body));
+        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), (int)counter.Count);
+        output.Advance(4);
+        var writer = new KafkaWriter(output);
         header.Write(writer, headerVersion);
         body.Write(writer, version);
-        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), frame.WrittenCount);
-        output.Advance(4);
-        frame.WrittenSpan.CopyTo(output.GetSpan(frame.WrittenCount));
-        output.Advance(frame.WrittenCount);
     }
 
     private static ApiInfo Supported(ApiKey key, short version)

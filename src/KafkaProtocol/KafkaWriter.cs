@@ -155,9 +155,22 @@ public sealed class KafkaWriter
     /// <summary>Writes bytes as they are, without a length.</summary>
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IsEmpty) return;
-        bytes.CopyTo(_output.GetSpan(bytes.Length));
-        Advance(bytes.Length);
+        if (_output is ByteCounter)
+        {
+            // Sizing a frame counts record batches without copying them.
+            Advance(bytes.Length);
+            return;
+        }
+        // In pieces of at most 64 KiB, so a large fetch response fills a pipe's pooled segments rather than asking for one
+        // buffer its size.
+        while (!bytes.IsEmpty)
+        {
+            var span = _output.GetSpan(Math.Min(bytes.Length, 65536));
+            var n = Math.Min(span.Length, bytes.Length);
+            bytes[..n].CopyTo(span);
+            Advance(n);
+            bytes = bytes[n..];
+        }
     }
 
     /// <summary>
@@ -202,5 +215,30 @@ public sealed class KafkaWriter
     {
         _output.Advance(count);
         BytesWritten += count;
+    }
+}
+
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> that only counts what is written to it, for sizing a frame before it is written
+/// where it goes: small fields land in a scratch buffer, and <see cref="KafkaWriter.WriteRaw"/> skips the copy of
+/// record batches altogether.
+/// </summary>
+internal sealed class ByteCounter : IBufferWriter<byte>
+{
+    private byte[] _scratch = new byte[256];
+
+    /// <summary>The bytes written so far.</summary>
+    public long Count { get; private set; }
+
+    public void Advance(int count) => Count += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+    public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint);
+
+    private byte[] Scratch(int sizeHint)
+    {
+        if (sizeHint > _scratch.Length) _scratch = new byte[sizeHint];
+        return _scratch;
     }
 }

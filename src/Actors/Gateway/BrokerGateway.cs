@@ -77,6 +77,12 @@ public sealed class BrokerGateway : ReceiveActor
                 Sender.Tell(new ListOffsetsResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1));
             else partitionRegion.Forward(r);
         });
+        Receive<DeleteRecordsRequest>(r =>
+        {
+            if (CheckPartition(r.TopicPartition) is { } problem)
+                Sender.Tell(new DeleteRecordsResponse(r.TopicPartition, problem.Code, problem.Message, -1));
+            else partitionRegion.Forward(r);
+        });
         Receive<DescribeLogRequest>(r =>
         {
             if (CheckPartition(r.TopicPartition) is { } problem)

@@ -44,6 +44,7 @@ public sealed class KafkaApis
         [ApiKey.IncrementalAlterConfigs] = (0, 1),
         [ApiKey.DescribeCluster] = (0, 1),
         [ApiKey.OffsetForLeaderEpoch] = (0, 4),
+        [ApiKey.DeleteRecords] = (0, 2),
     };
 
     /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
@@ -110,6 +111,7 @@ public sealed class KafkaApis
             FetchRequestData r => await FetchAsync(r, ct),
             ListOffsetsRequestData r => await ListOffsetsAsync(r),
             OffsetForLeaderEpochRequestData r => await OffsetForLeaderEpochAsync(r),
+            DeleteRecordsRequestData r => await DeleteRecordsAsync(r),
             InitProducerIdRequestData r => await InitProducerIdAsync(r),
             FindCoordinatorRequestData r => await _groups.FindCoordinatorAsync(r, version),
             JoinGroupRequestData r => await _groups.JoinGroupAsync(r, header.ClientId ?? "", version),
@@ -348,6 +350,30 @@ public sealed class KafkaApis
                 t.Partitions.Add(new OffsetForLeaderEpochResponseData.EpochEndOffset
                 {
                     Partition = a.TopicPartition.Partition, ErrorCode = (short)a.Error, LeaderEpoch = a.LeaderEpoch, EndOffset = a.EndOffset,
+                });
+            response.Topics.Add(t);
+        }
+        return response;
+    }
+
+    /// <summary>Kafka's DeleteRecords: each partition's leader moves its log start; the request's timeout bounds the wait.</summary>
+    private async Task<DeleteRecordsResponseData> DeleteRecordsAsync(DeleteRecordsRequestData request)
+    {
+        var timeout = TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs)) + AdminTimeout;
+        var response = new DeleteRecordsResponseData();
+        foreach (var topic in request.Topics)
+        {
+            var asks = topic.Partitions.Select(p =>
+            {
+                var tp = new ProtocolTopicPartition(topic.Name, p.PartitionIndex);
+                return KafkaAsk.Answered(_gateway.Ask<DeleteRecordsResponse>(new DeleteRecordsRequest(tp, p.Offset), timeout),
+                    () => new DeleteRecordsResponse(tp, ErrorCode.RequestTimedOut, null, -1));
+            }).ToList();
+            var t = new DeleteRecordsResponseData.DeleteRecordsTopicResult { Name = topic.Name };
+            foreach (var a in await Task.WhenAll(asks))
+                t.Partitions.Add(new DeleteRecordsResponseData.DeleteRecordsPartitionResult
+                {
+                    PartitionIndex = a.TopicPartition.Partition, ErrorCode = (short)a.Error, LowWatermark = a.LowWatermark,
                 });
             response.Topics.Add(t);
         }

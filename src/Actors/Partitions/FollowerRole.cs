@@ -61,6 +61,8 @@ public sealed class FollowerRole
     private long _repairFrom;
     // The leader's high watermark from the fetch whose batches are being journaled.
     private long _pendingHighWatermark;
+    // The leader's log start from its last fetch answer: DeleteRecords (or retention) there moves this replica's too.
+    private long _leaderLogStart;
 
     /// <param name="session">Differs for every leadership this replica follows, so answers to an earlier one are recognised.</param>
     /// <param name="repairFrom">Where this replica found its own log corrupt (-1: nowhere): it is cut back at least there and fetched again.</param>
@@ -212,6 +214,7 @@ public sealed class FollowerRole
                 return;
         }
         KnowLeaderReplica(leaderReplica, fx);
+        _leaderLogStart = response.LogStartOffset;
         if (response.Records.Length == 0)
         {
             TakeHighWatermark(response.HighWatermark, fx);
@@ -311,6 +314,9 @@ public sealed class FollowerRole
     private void TakeHighWatermark(long leaderHighWatermark, ReplicaEffects fx)
     {
         if (_log.AdvanceHighWatermark(Math.Min(leaderHighWatermark, _log.DurableEnd))) fx.Add(new ReplicaEffect.WakeParkedFetches());
+        // As Kafka's followers do: the log starts where the leader's does, up to this replica's high watermark.
+        var logStart = Math.Min(_leaderLogStart, _log.HighWatermark);
+        if (logStart > _log.LogStartOffset) fx.Add(new ReplicaEffect.Persist([new RecordsDeleted(logStart)]));
     }
 
     private void KnowLeaderReplica(IActorRef replica, ReplicaEffects fx)

@@ -45,6 +45,40 @@ public sealed class LeaderWrites
 
     public int WritesInFlight => _inFlight.Count;
 
+    /// <summary>
+    /// Kafka's DeleteRecords on the leader: the log start moves to the offset asked (at most the high watermark, so no
+    /// record a follower may still lack is cut), answered once journaled. Followers move theirs when their next fetch
+    /// tells them the leader's log start.
+    /// </summary>
+    public void DeleteRecords(DeleteRecordsRequest request, IActorRef replyTo, ReplicaEffects fx)
+    {
+        if (_notServing() is { } notServing)
+        {
+            fx.Reply(replyTo, new DeleteRecordsResponse(Tp, notServing.Code, notServing.Message, -1));
+            return;
+        }
+        if (_log.Config is { Deletes: false })
+        {
+            fx.Reply(replyTo, new DeleteRecordsResponse(Tp, ErrorCode.PolicyViolation,
+                $"{Tp}: records of a topic with cleanup.policy=compact cannot be deleted by offset; add 'delete' to its cleanup.policy, or write tombstones for their keys", -1));
+            return;
+        }
+        var offset = request.Offset == DeleteRecordsRequest.HighWatermark ? _log.HighWatermark : request.Offset;
+        if (offset < 0 || offset > _log.HighWatermark)
+        {
+            fx.Reply(replyTo, new DeleteRecordsResponse(Tp, ErrorCode.OffsetOutOfRange,
+                $"{Tp}: records can be deleted up to the high watermark {_log.HighWatermark} (-1 for it); {request.Offset} is out of range", -1));
+            return;
+        }
+        if (offset <= _log.LogStartOffset)
+        {
+            fx.Reply(replyTo, new DeleteRecordsResponse(Tp, ErrorCode.None, null, _log.LogStartOffset));
+            return;
+        }
+        fx.Add(new ReplicaEffect.Persist([new RecordsDeleted(offset)]));
+        fx.Add(new ReplicaEffect.ReplyAfterWrites(replyTo, new DeleteRecordsResponse(Tp, ErrorCode.None, null, offset)));
+    }
+
     public void Produce(ProduceRequest request, IActorRef replyTo, long startedTicks, long nowMs, ReplicaEffects fx)
     {
         void Refuse(ErrorCode code, string message)

@@ -146,7 +146,7 @@ public sealed class LogMaintenance
     {
         LogStartMoved(sequenceNr);
         BrokerMetrics.RetentionDeletedSegments.Add(segments);
-        fx.Info($"retention removed {segments} segment(s): the log starts at {e.Offset} (was {previousStart}), {_log.SizeBytes} bytes left");
+        fx.Info($"retention removed {segments} segment(s): the log starts at {_log.LogStartOffset} (was {previousStart}), {_log.SizeBytes} bytes left");
         PublishExtent(nowMs);
         MaybeSnapshot(sequenceNr, fx);
     }

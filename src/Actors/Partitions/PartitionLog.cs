@@ -542,10 +542,13 @@ public sealed class PartitionLog
     /// </summary>
     public LogStartAdvanced? PlanRetention(long nowMs)
     {
-        if (Config is not { Deletes: true } c || _segments.Count < 2) return null;
+        if (_segments.Count < 2) return null;
         var size = SizeBytes;
         var keep = 0;
-        for (var i = 0; i < _segments.Count - 1; i++)
+        // Segments wholly below a log start that DeleteRecords moved go whatever the cleanup policy.
+        while (keep < _segments.Count - 1 && _segments[keep + 1].BaseOffset <= LogStartOffset)
+            size -= _segments[keep++].Bytes;
+        for (var i = keep; Config is { Deletes: true } c && i < _segments.Count - 1; i++)
         {
             if (_segments[i + 1].BaseOffset > HighWatermark) break;
             var byTime = c.RetentionMs >= 0 && _segments[i].MaxTimestamp < nowMs - c.RetentionMs;
@@ -557,17 +560,29 @@ public sealed class PartitionLog
         return keep == 0 ? null : new LogStartAdvanced(_segments[keep].BaseOffset, _segments[keep].FirstSequenceNr);
     }
 
-    /// <summary>Retention removed the segments below <c>e.Offset</c>: the log starts there.</summary>
+    /// <summary>Retention removed the segments below <c>e.Offset</c>: the log starts there, or later if DeleteRecords moved it past.</summary>
     public void ApplyLogStart(LogStartAdvanced e, long sequenceNr)
     {
         LastSequenceNr = sequenceNr;
-        if (e.Offset <= LogStartOffset) return;
-        LogStartOffset = e.Offset;
-        HighWatermark = Math.Max(HighWatermark, Math.Min(e.Offset, DurableEnd));
-        CleanedUpTo = Math.Max(CleanedUpTo, e.Offset);
         _segments.RemoveAll(x => x.BaseOffset < e.Offset);
         _index.RemoveAll(x => x.BaseOffset < e.Offset);
         if (Cache.First is { } first && first.BaseOffset < e.Offset) Cache.Clear();
+        CleanedUpTo = Math.Max(CleanedUpTo, e.Offset);
+        MoveLogStart(e.Offset);
+    }
+
+    /// <summary>DeleteRecords moved the log start to <c>e.Offset</c>; the segments below stay until the next retention check removes them.</summary>
+    public void ApplyRecordsDeleted(RecordsDeleted e, long sequenceNr)
+    {
+        LastSequenceNr = sequenceNr;
+        MoveLogStart(Math.Min(e.Offset, DurableEnd));
+    }
+
+    private void MoveLogStart(long offset)
+    {
+        if (offset <= LogStartOffset) return;
+        LogStartOffset = offset;
+        HighWatermark = Math.Max(HighWatermark, Math.Min(offset, DurableEnd));
     }
 
     /// <summary>The log is emptied and starts again at <c>e.Offset</c>, where the leader's log now starts.</summary>

@@ -98,6 +98,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
 
         Command<ProduceRequest>(r => Run(fx => _writes.Produce(r, Sender, Stopwatch.GetTimestamp(), NowMs(), fx)));
         Command<FetchRequest>(r => Run(fx => _reads.Fetch(r, Sender, Stopwatch.GetTimestamp(), fx)));
+        Command<DeleteRecordsRequest>(r => Run(fx => _writes.DeleteRecords(r, Sender, fx)));
         Command<ReplicaFetchRequest>(r => Run(fx => _reads.ReplicaFetch(r, Sender, Stopwatch.GetTimestamp(), NowMs(), fx)));
         Command<OffsetForLeaderEpochRequest>(r => Run(fx => _reads.OffsetForLeaderEpoch(r, Sender, fx)));
         Command<ListOffsetsRequest>(r => Run(fx => _reads.ListOffsets(r, Sender, fx)));

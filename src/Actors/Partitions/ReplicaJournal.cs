@@ -102,6 +102,18 @@ public sealed class ReplicaJournal
                 // Long polls parked below the new start are answered now (with OFFSET_OUT_OF_RANGE).
                 fx.Add(new ReplicaEffect.WakeParkedFetches());
                 break;
+            case RecordsDeleted deleted when replaying:
+                if (_recoverySkipsFromSequenceNr >= 0 && deleted.Offset > _log.LogEndOffset) break;
+                _log.ApplyRecordsDeleted(deleted, sequenceNr);
+                break;
+            case RecordsDeleted deleted:
+                var before = _log.LogStartOffset;
+                _log.ApplyRecordsDeleted(deleted, sequenceNr);
+                if (_log.LogStartOffset > before) fx.Info($"records below offset {_log.LogStartOffset} deleted (the log started at {before})");
+                _maintenance.PublishExtent(nowMs);
+                // Long polls parked below the new start are answered now (with OFFSET_OUT_OF_RANGE).
+                fx.Add(new ReplicaEffect.WakeParkedFetches());
+                break;
             case LogCleaned cleaned:
                 _log.ApplyCleaned(cleaned, sequenceNr);
                 if (!replaying) _maintenance.CleaningApplied(nowMs);

@@ -124,5 +124,19 @@ internal sealed class AdminClient(ClientSettings settings) : IAdminClient
         return new PartitionLogDescription(partition, r.LogStartOffset, r.LogEndOffset, r.HighWatermark, r.SizeBytes, r.SegmentCount, r.ActiveSegmentBaseOffset, r.CleanedUpTo, r.DirtyRatio);
     }
 
+    public async Task<IReadOnlyList<Client.TopicPartitionOffset>> DeleteRecordsAsync(IEnumerable<Client.TopicPartitionOffset> offsets)
+    {
+        var asks = offsets.Select(async o =>
+        {
+            var tp = o.TopicPartition.ToProtocol();
+            var offset = o.Offset == Offset.End ? DeleteRecordsRequest.HighWatermark : o.Offset.Value;
+            var r = await _connection.AskLeaderAsync<DeleteRecordsResponse>(tp, new DeleteRecordsRequest(tp, offset),
+                x => x.Error == ErrorCode.None ? null : new Error(x.Error, x.ErrorMessage ?? $"{o.TopicPartition}: {x.Error.Describe()}"),
+                _connection.Settings.RequestTimeout).ConfigureAwait(false);
+            return new Client.TopicPartitionOffset(o.TopicPartition, new Offset(r.LowWatermark));
+        }).ToList();
+        return await Task.WhenAll(asks).ConfigureAwait(false);
+    }
+
     public void Dispose() => _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
 }

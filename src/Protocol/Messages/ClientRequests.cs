@@ -37,6 +37,18 @@ public sealed record ListOffsetsRequest(TopicPartition TopicPartition, long Time
 /// <summary>Offset -1 with no error means no record has a timestamp at or after the one asked for.</summary>
 public sealed record ListOffsetsResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long Offset, long Timestamp);
 
+/// <summary>
+/// Kafka's DeleteRecords: the partition's leader moves its log start to <c>Offset</c> (<see cref="HighWatermark"/>
+/// for the high watermark), so records below it are no longer read and their segments are deleted.
+/// </summary>
+public sealed record DeleteRecordsRequest(TopicPartition TopicPartition, long Offset) : IPartitionRequest
+{
+    public const long HighWatermark = -1;
+}
+
+/// <summary><c>LowWatermark</c>: the leader's log start after the request.</summary>
+public sealed record DeleteRecordsResponse(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage, long LowWatermark);
+
 /// <summary>Topic metadata: null <c>Topics</c> means all topics.</summary>
 public sealed record MetadataRequest(IReadOnlyList<string>? Topics, bool AllowAutoTopicCreation);
 

@@ -135,6 +135,13 @@ public readonly record struct LogSegmentInfo(long BaseOffset, long FirstSequence
 public sealed record LogStartAdvanced(long Offset, long FirstKeptSequenceNr);
 
 /// <summary>
+/// Kafka's DeleteRecords moved the log start to <c>Offset</c> (at most the high watermark; on a follower, the leader's
+/// log start it learnt from a fetch). Records below it are no longer read; the segments wholly below it go at the next
+/// retention check, as a <see cref="LogStartAdvanced"/>.
+/// </summary>
+public sealed record RecordsDeleted(long Offset);
+
+/// <summary>
 /// The log cleaner compacted the segments below <c>CleanedUpTo</c>; <c>SegmentBytes</c> gives each cleaned segment's
 /// size afterwards, by base offset.
 /// </summary>

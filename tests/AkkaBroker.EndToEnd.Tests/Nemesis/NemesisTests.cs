@@ -109,7 +109,9 @@ public class NemesisTests(ITestOutputHelper output)
             await WaitForAsync(() => producer.Lines.Skip(Math.Max(0, producer.Lines.Count - 50)).Any(l => l.Contains("\"producer_send_success\"")),
                 TimeSpan.FromSeconds(60), () => "an acknowledged write after the heal");
             await SignalAsync(producer, "INT");
-            await WaitForAsync(() => producer.Lines.Any(l => l.Contains("\"tool_data\"")), TimeSpan.FromSeconds(120), () => $"the producer to finish; stderr: {producer.Stderr}");
+            // A record still being retried when the producer is told to stop may take its whole delivery.timeout.ms
+            // (120 s) plus a request.timeout.ms (30 s) before it is acknowledged or failed.
+            await WaitForAsync(() => producer.Lines.Any(l => l.Contains("\"tool_data\"")), TimeSpan.FromSeconds(180), () => $"the producer to finish; stderr: {producer.Stderr}");
             var acknowledged = NemesisHistory.AcknowledgedFrom(producer.Lines);
             Log($"producer: {producer.Lines.Last(l => l.Contains("\"tool_data\""))}");
             Log(LongestWithoutAcknowledgement(producer.Lines));

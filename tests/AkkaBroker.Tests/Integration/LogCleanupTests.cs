@@ -235,6 +235,41 @@ public class LogCleanupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Deleting_records_moves_the_log_start_mid_segment_removes_the_segments_below_and_survives_a_restart()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-delete-records-" + Guid.NewGuid().ToString("N"));
+        var broker = await BrokerFixture.StartAsync(FastChecks, dataDir);
+        PartitionLogDescription trimmed;
+        try
+        {
+            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "trimmed", NumPartitions = 1, Configs = new() { ["segment.bytes"] = "1000" } }]);
+            using (var producer = new ProducerBuilder<string, string?>(new ProducerConfig { BootstrapServers = broker.Bootstrap, LingerMs = 0 }).Build())
+                for (var i = 0; i < 60; i++) await producer.ProduceAsync("trimmed", new Message<string, string?> { Key = $"k{i}", Value = new string('v', 100) });
+            var segments = (await admin.DescribeLogAsync(new TopicPartition("trimmed", 0))).SegmentCount;
+
+            var low = Assert.Single(await admin.DeleteRecordsAsync([new TopicPartitionOffset("trimmed", 0, 45)]));
+            Assert.Equal(45, low.Offset.Value);
+            Assert.Equal(45, (await admin.ListOffsetAsync(new TopicPartition("trimmed", 0), OffsetSpec.Earliest)).Value);
+            trimmed = await WaitForLogAsync(admin, "trimmed", l => l.SegmentCount < segments, "the segments below offset 45 to go");
+            output.WriteLine($"{segments} segments before, after: {trimmed}");
+            Assert.Equal(45, trimmed.LogStartOffset);
+            Assert.Equal(45, ReadAll(broker.Bootstrap, "trimmed", 60, Offset.Beginning)[0].Offset.Value);
+
+            var past = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteRecordsAsync([new TopicPartitionOffset("trimmed", 0, 61)]));
+            Assert.Equal(ErrorCode.OffsetOutOfRange, past.Error.Code);
+        }
+        finally
+        {
+            await broker.StopAsync();
+        }
+        await using var restarted = await BrokerFixture.StartAsync(FastChecks, dataDir);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = restarted.Bootstrap }).Build())
+            Assert.Equal(45, (await admin.DescribeLogAsync(new TopicPartition("trimmed", 0))).LogStartOffset);
+        Assert.Equal(45, ReadAll(restarted.Bootstrap, "trimmed", 60, Offset.Beginning)[0].Offset.Value);
+    }
+
+    [Fact]
     public async Task A_compacted_topic_refuses_a_record_without_a_key_and_topics_alter_can_switch_a_topic_to_compaction()
     {
         await using var broker = await BrokerFixture.StartAsync(FastChecks);

@@ -98,6 +98,45 @@ public class KafkaLeaderFailoverSpec(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Records_deleted_on_the_leader_are_deleted_on_its_followers_so_a_new_leader_starts_its_log_at_the_same_offset()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync(extraConfig: "akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:0\"");
+        var listeners = cluster.Brokers.ToDictionary(b => b.Key, b => b.Value.Node.KafkaBootstrapServer!);
+        var bootstrap = string.Join(",", listeners.Values);
+        using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        await admin.CreateTopicsAsync([new Kafka.Admin.TopicSpecification
+        {
+            Name = Topic, NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" },
+        }]);
+        var before = await WaitForPartitionAsync(admin, p => p.Leader > 0 && p.InSyncReplicas.Length == 3, "partition 0 with a leader and three in-sync replicas");
+        using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig { BootstrapServers = bootstrap, Acks = Kafka.Acks.All, LingerMs = 0 }).Build();
+        for (var i = 0; i < 100; i++) await producer.ProduceAsync(new Kafka.TopicPartition(Topic, 0), new Kafka.Message<string, string> { Key = "k", Value = $"{i}" });
+
+        Assert.Equal(60, Assert.Single(await admin.DeleteRecordsAsync([new Kafka.TopicPartitionOffset(Topic, 0, 60)])).Offset.Value);
+        // Each acks=all write needs a fetch from the followers, whose answer carries the leader's new log start: after
+        // two, both followers have journaled it.
+        for (var i = 100; i < 102; i++) await producer.ProduceAsync(new Kafka.TopicPartition(Topic, 0), new Kafka.Message<string, string> { Key = "k", Value = $"{i}" });
+
+        await cluster.CrashBrokerAsync(before.Leader);
+        await WaitForPartitionAsync(admin, p => p.Leader > 0 && p.Leader != before.Leader, "a new leader for partition 0");
+        var survivors = string.Join(",", listeners.Where(l => l.Key != before.Leader).Select(l => l.Value));
+        using var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig { BootstrapServers = survivors, GroupId = "trim-reader" }).Build();
+        var low = await ThreeBrokerCluster.WaitForAsync(() =>
+        {
+            try
+            {
+                var marks = consumer.QueryWatermarkOffsets(new Kafka.TopicPartition(Topic, 0), TimeSpan.FromSeconds(5));
+                return Task.FromResult(marks.High.Value == 102 ? (object)marks.Low.Value : null);
+            }
+            catch (Kafka.KafkaException)
+            {
+                return Task.FromResult<object?>(null); // the new leader is being found
+            }
+        }, "the new leader's watermarks");
+        Assert.Equal(60L, low);
+    }
+
     private static Task<Kafka.PartitionMetadata> WaitForPartitionAsync(Kafka.IAdminClient admin, Func<Kafka.PartitionMetadata, bool> condition, string what) =>
         ThreeBrokerCluster.WaitForAsync(() =>
         {

@@ -218,6 +218,45 @@ public class LogRetentionTests
         Assert.Equal(52, problem.Offset);
         Assert.Equal(52, log.DurableEnd);
     }
+
+    // ---- DeleteRecords ----
+
+    [Theory]
+    [InlineData("delete")]
+    [InlineData("compact,delete")]
+    public void Records_deleted_mid_segment_move_the_log_start_there_and_the_next_retention_check_drops_the_segments_wholly_below(string policy)
+    {
+        var log = NewLog(new() { ["segment.bytes"] = "1000", ["cleanup.policy"] = policy, ["retention.ms"] = "-1" });
+        for (var i = 0; i < 10; i++) Append(log, Batch(3, 1000)); // segments at 0, 6, 12, 18, 24
+        log.ApplyRecordsDeleted(new RecordsDeleted(14), ++_seq);
+
+        Assert.Equal(14, log.LogStartOffset);
+        Assert.Equal(ErrorCode.OffsetOutOfRange, Assert.IsType<PartitionLog.FetchPlan.Error>(log.PlanFetch(13, 1 << 20)).Code);
+        Assert.IsNotType<PartitionLog.FetchPlan.Error>(log.PlanFetch(14, 1 << 20));
+        Assert.Equal([0L, 6, 12, 18, 24], log.Segments.Select(s => s.BaseOffset));
+
+        // The segment holding offset 14 stays (its later records are still read); the two before it go.
+        var plan = Assert.IsType<LogStartAdvanced>(log.PlanRetention(nowMs: 2000));
+        Assert.Equal(12, plan.Offset);
+        log.ApplyLogStart(plan, ++_seq);
+        Assert.Equal([12L, 18, 24], log.Segments.Select(s => s.BaseOffset));
+        Assert.Equal(14, log.LogStartOffset);
+        Assert.IsNotType<PartitionLog.FetchPlan.Error>(log.PlanFetch(14, 1 << 20));
+        Assert.Null(log.PlanRetention(nowMs: 2000));
+    }
+
+    [Fact]
+    public void Records_deleted_never_move_the_log_start_back_nor_past_the_log_end()
+    {
+        var log = NewLog(new() { ["segment.bytes"] = "1000" });
+        for (var i = 0; i < 4; i++) Append(log, Batch(3, 1000));
+        log.ApplyRecordsDeleted(new RecordsDeleted(7), ++_seq);
+        log.ApplyRecordsDeleted(new RecordsDeleted(3), ++_seq);
+        Assert.Equal(7, log.LogStartOffset);
+        log.ApplyRecordsDeleted(new RecordsDeleted(100), ++_seq);
+        Assert.Equal(12, log.LogStartOffset);
+        Assert.Equal(12, log.HighWatermark);
+    }
 }
 
 /// <summary>log.cleaner.io.max.bytes.per.second: the cleaner waits once it has moved more than the budget allows.</summary>
@@ -233,4 +272,5 @@ public class CleanerThrottlerTests
         // 300 kB at 1 MB/s take at least 0.3 s, whatever the machine's speed.
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(290), $"took {watch.ElapsedMilliseconds} ms");
     }
+
 }

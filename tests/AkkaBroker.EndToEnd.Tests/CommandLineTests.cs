@@ -29,6 +29,14 @@ public class CommandLineTests
         Assert.Equal(["a:1", "b:2", "c:3"], consume.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         Assert.Contains("Processed a total of 3 messages", consume.Stderr);
 
+        // Everything up to the high watermark of both partitions deleted: the log starts at each one's end.
+        var trim = await BrokerProcess.RunToolAsync(null, "topics", "delete-records", "--bootstrap-server", b, "--topic", "cli", "--offset", "-1");
+        Assert.True(trim.ExitCode == 0, trim.Stderr);
+        Assert.Equal(2, trim.Stdout.Split('\n').Count(l => l.Contains("the log now starts at offset")));
+        var past = await BrokerProcess.RunToolAsync(null, "topics", "delete-records", "--bootstrap-server", b, "--topic", "cli", "--partition", "0", "--offset", "1000");
+        Assert.Equal(1, past.ExitCode);
+        Assert.Contains("OFFSET_OUT_OF_RANGE", past.Stderr);
+
         var bad = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "bad name");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("INVALID_TOPIC_EXCEPTION", bad.Stderr);

@@ -139,4 +139,29 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
         // Asked without auto-creation, the topic comes back with UNKNOWN_TOPIC_OR_PART.
         Assert.Equal(Kafka.ErrorCode.UnknownTopicOrPart, Assert.Single(metadata.Topics).Error.Code);
     }
+
+    [Fact]
+    public async Task A_request_larger_than_a_socket_read_buffer_is_read_whole_and_served()
+    {
+        // 3 MiB in one produce request: more than the socket transport buffers by default (1 MiB).
+        const int size = 3 << 20;
+        using (var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = KafkaBootstrap }).Build())
+            await admin.CreateTopicsAsync([new Kafka.Admin.TopicSpecification { Name = "large", NumPartitions = 1, ReplicationFactor = 1, Configs = new() { ["max.message.bytes"] = "8388608" } }]);
+        var value = new byte[size];
+        new Random(7).NextBytes(value);
+        using (var producer = new Kafka.ProducerBuilder<Kafka.Null, byte[]>(new Kafka.ProducerConfig
+               {
+                   BootstrapServers = KafkaBootstrap, MessageMaxBytes = 8 << 20, MessageTimeoutMs = 30_000,
+               }).Build())
+            Assert.Equal(Kafka.PersistenceStatus.Persisted, (await producer.ProduceAsync("large", new Kafka.Message<Kafka.Null, byte[]> { Value = value })).Status);
+
+        using var consumer = new Kafka.ConsumerBuilder<Kafka.Ignore, byte[]>(new Kafka.ConsumerConfig
+        {
+            BootstrapServers = KafkaBootstrap, GroupId = "large-reader", FetchMaxBytes = 16 << 20, MaxPartitionFetchBytes = 16 << 20,
+        }).Build();
+        consumer.Assign(new Kafka.TopicPartitionOffset("large", 0, Kafka.Offset.Beginning));
+        var read = consumer.Consume(TimeSpan.FromSeconds(30));
+        Assert.NotNull(read);
+        Assert.Equal(value, read.Message.Value);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
 using System.Net.Sockets;
 using AkkaBroker.KafkaProtocol;
 using AkkaBroker.Tests.Integration;
@@ -91,6 +92,45 @@ public sealed class KafkaListenerHostileInputSpec : IAsyncLifetime
             await stream.WriteAsync(Frame(body));
             Assert.True(await ClosedByBrokerAsync(stream), $"frame {i} of {body.Length} bytes left the connection open");
         }
+        AssertStillServes();
+    }
+
+    [Fact]
+    public async Task Connections_closed_for_bad_input_are_all_released()
+    {
+        // Kestrel counts its open connections per listening port (the kestrel.active_connections up-down counter).
+        var port = _broker.Node.KafkaListener!.BoundPort;
+        long open = 0, opened = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument is { Meter.Name: "Microsoft.AspNetCore.Server.Kestrel", Name: "kestrel.active_connections" }) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "server.port" && Convert.ToInt32(tag.Value) == port)
+                {
+                    Interlocked.Add(ref open, value);
+                    if (value > 0) Interlocked.Add(ref opened, value);
+                }
+        });
+        listener.Start();
+
+        var random = new Random(7);
+        for (var i = 0; i < 100; i++)
+        {
+            await using var stream = await ConnectAsync();
+            var body = new byte[random.Next(0, 2000)];
+            random.NextBytes(body);
+            // Half claim a size up to the limit and then stop sending: the broker waits for the rest until the client goes.
+            await stream.WriteAsync(i % 2 == 0 ? Frame(body) : Frame(body)[..Math.Min(6, body.Length + 4)]);
+            if (i % 2 == 0) Assert.True(await ClosedByBrokerAsync(stream), $"frame {i} left the connection open");
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Interlocked.Read(ref open) > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(Interlocked.Read(ref opened) >= 100, $"only {opened} connections were counted opening");
+        Assert.Equal(0, Interlocked.Read(ref open));
         AssertStillServes();
     }
 

@@ -60,22 +60,34 @@ internal static class VerifiableProducerCommand
                     await throttler.WaitAsync(i);
                     var key = keys is { } k ? (i % k).ToString() : null;
                     var value = prefix == null ? i.ToString() : $"{prefix}.{i}";
-                    producer.Produce(name, new Message<string?, string> { Key = key, Value = value }, r =>
+                    try
                     {
-                        if (r.Error.IsError)
+                        producer.Produce(name, new Message<string?, string> { Key = key, Value = value }, r =>
                         {
-                            Interlocked.Increment(ref failed);
-                            Emit(new { timestamp = Now(), name = "producer_send_error", exception = r.Error.Code.ToString(), message = r.Error.Reason, topic = name, key, value });
-                        }
-                        else
-                        {
-                            Interlocked.Increment(ref acked);
-                            Emit(new { timestamp = Now(), name = "producer_send_success", key, value, topic = r.Topic, partition = r.Partition, offset = r.Offset.Value });
-                        }
-                    });
+                            if (r.Error.IsError)
+                            {
+                                Interlocked.Increment(ref failed);
+                                Emit(new { timestamp = Now(), name = "producer_send_error", exception = r.Error.Code.ToString(), message = r.Error.Reason, topic = name, key, value });
+                            }
+                            else
+                            {
+                                Interlocked.Increment(ref acked);
+                                Emit(new { timestamp = Now(), name = "producer_send_success", key, value, topic = r.Topic, partition = r.Partition, offset = r.Offset.Value });
+                            }
+                        });
+                    }
+                    catch (KafkaException e)
+                    {
+                        // As Kafka's tool does: a send that fails at once (no buffer space within max.block.ms, no
+                        // metadata) is reported and counted, and producing goes on.
+                        Interlocked.Increment(ref failed);
+                        Emit(new { timestamp = Now(), name = "producer_send_error", exception = e.Error.Code.ToString(), message = e.Error.Reason, topic = name, key, value });
+                    }
                     sent++;
                 }
+                Console.Error.WriteLine($"stopping: {sent} sent, {Interlocked.Read(ref acked)} acknowledged, {Interlocked.Read(ref failed)} failed; waiting for the rest");
                 producer.Flush(CancellationToken.None);
+                Console.Error.WriteLine("every record acknowledged or failed; closing the producer");
             }
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             Emit(new { timestamp = Now(), name = "shutdown_complete" });

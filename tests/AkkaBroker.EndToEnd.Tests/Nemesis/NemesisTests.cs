@@ -111,7 +111,7 @@ public class NemesisTests(ITestOutputHelper output)
             await SignalAsync(producer, "INT");
             // A record still being retried when the producer is told to stop may take its whole delivery.timeout.ms
             // (120 s) plus a request.timeout.ms (30 s) before it is acknowledged or failed.
-            await WaitForAsync(() => producer.Lines.Any(l => l.Contains("\"tool_data\"")), TimeSpan.FromSeconds(180), () => $"the producer to finish; stderr: {producer.Stderr}");
+            await WaitForAsync(() => producer.Lines.Any(l => l.Contains("\"tool_data\"")), TimeSpan.FromSeconds(180), () => $"the producer to finish; stderr: {producer.Stderr}; its last lines:\n{string.Join("\n", producer.Lines.TakeLast(5))}");
             var acknowledged = NemesisHistory.AcknowledgedFrom(producer.Lines);
             Log($"producer: {producer.Lines.Last(l => l.Contains("\"tool_data\""))}");
             Log(LongestWithoutAcknowledgement(producer.Lines));

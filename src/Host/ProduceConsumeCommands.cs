@@ -123,11 +123,7 @@ internal static class ProduceConsumeCommands
             var max = parse.GetValue(maxMessages) ?? long.MaxValue;
             var idle = parse.GetValue(timeoutMs) is { } t ? TimeSpan.FromMilliseconds(t) : Timeout.InfiniteTimeSpan;
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
+            using var signals = CliCommon.OnStopSignal(cancel.Cancel);
             long count = 0;
             var output = Console.Out;
             try

@@ -44,11 +44,7 @@ internal static class VerifiableConsumerCommand
             static object Partitions(IEnumerable<TopicPartition> tps) => tps.Select(tp => new { topic = tp.Topic, partition = tp.Partition }).ToArray();
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                stop.Cancel();
-            };
+            using var signals = CliCommon.OnStopSignal(stop.Cancel);
             // A batch is what one Kafka poll would return: records already fetched, up to max.poll.records. It is reported
             // and committed before the next batch, and also before partitions are revoked (a rebalance can start while it
             // is being drained), so the only records ever consumed twice are those of a member that died.

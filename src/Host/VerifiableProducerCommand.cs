@@ -47,11 +47,8 @@ internal static class VerifiableProducerCommand
 
             var started = Stopwatch.GetTimestamp();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            Console.CancelKeyPress += (_, e) =>
-            {
-                e.Cancel = true;
-                stop.Cancel();
-            };
+            // Ctrl-C or SIGTERM stops producing and waits for every answer, as Kafka's tool does in its shutdown hook.
+            using var signals = CliCommon.OnStopSignal(stop.Cancel);
             using (var producer = new ProducerBuilder<string?, string>(config).Build())
             {
                 Emit(new { timestamp = Now(), name = "startup_complete" });

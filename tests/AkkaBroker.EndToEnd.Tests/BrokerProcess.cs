@@ -263,7 +263,7 @@ public sealed class ToolProcess : IDisposable
         get { lock (_stderr) return _stderr.ToString(); }
     }
 
-    /// <summary>For signals such as SIGINT (the tools stop cleanly on it).</summary>
+    /// <summary>For signals such as SIGTERM (the tools stop cleanly on it and on SIGINT).</summary>
     public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;

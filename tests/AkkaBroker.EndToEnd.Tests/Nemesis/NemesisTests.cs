@@ -105,10 +105,11 @@ public class NemesisTests(ITestOutputHelper output)
                 Log(problems[^1]);
             }
 
-            // The producer finishes (SIGINT: it stops sending and waits for every outstanding acknowledgement).
+            // The producer finishes (SIGTERM: it stops sending and waits for every outstanding acknowledgement).
             await WaitForAsync(() => producer.Lines.Skip(Math.Max(0, producer.Lines.Count - 50)).Any(l => l.Contains("\"producer_send_success\"")),
                 TimeSpan.FromSeconds(60), () => "an acknowledged write after the heal");
-            await SignalAsync(producer, "INT");
+            // SIGTERM, as a service manager stops it (SIGINT is ignored by processes a script starts in the background).
+            await SignalAsync(producer, "TERM");
             // A record still being retried when the producer is told to stop may take its whole delivery.timeout.ms
             // (120 s) plus a request.timeout.ms (30 s) before it is acknowledged or failed.
             await WaitForAsync(() => producer.Lines.Any(l => l.Contains("\"tool_data\"")), TimeSpan.FromSeconds(180), () => $"the producer to finish; stderr: {producer.Stderr}; its last lines:\n{string.Join("\n", producer.Lines.TakeLast(5))}");

@@ -28,7 +28,9 @@ grep -q '^ready' "$data/broker.log" || { cat "$data/broker.log"; exit 1; }
 grep -q "Kafka protocol on $KBS" "$data/broker.log" || { echo "the Kafka listener is not on $KBS:"; cat "$data/broker.log"; exit 1; }
 echo "$(date -u '+%F %T') UTC, $(git rev-parse --short HEAD), broker pid $broker, $n records of $size bytes, $parts partitions; load:$(uptime | sed 's/.*load average://')"
 
-for t in warm kd kt ad at; do $AB topics create --bootstrap-server "$BS" --topic $t --partitions "$parts" >/dev/null; done
+# Runs a command whose output is not measured, showing it only if the command fails.
+quiet() { "$@" > "$data/quiet" 2>&1 || { cat "$data/quiet"; exit 1; }; }
+for t in warm kd kt ad at; do quiet $AB topics create --bootstrap-server "$BS" --topic $t --partitions "$parts"; done
 
 hz=$(getconf CLK_TCK)
 broker_ticks() { awk '{ print $14 + $15 }' "/proc/$broker/stat"; }
@@ -62,10 +64,10 @@ phase() {
 }
 
 echo "== warm-up: $warm records produced and consumed through each path (not measured)"
-$KB produce --bootstrap-servers "$KBS" --topic warm --num-records "$warm" --record-size $size --producer-props $tuned_props >/dev/null
-$AB perf produce --bootstrap-server "$BS" --topic warm --num-records "$warm" --record-size $size --throughput -1 --producer-props $tuned_props >/dev/null
-$KB consume --bootstrap-servers "$KBS" --topic warm --num-records "$warm" >/dev/null
-$AB perf consume --bootstrap-server "$BS" --topic warm --messages "$warm" >/dev/null
+quiet $KB produce --bootstrap-servers "$KBS" --topic warm --num-records "$warm" --record-size $size --producer-props $tuned_props
+quiet $AB perf produce --bootstrap-server "$BS" --topic warm --num-records "$warm" --record-size $size --throughput -1 --producer-props $tuned_props
+quiet $KB consume --bootstrap-servers "$KBS" --topic warm --num-records "$warm"
+quiet $AB perf consume --bootstrap-server "$BS" --topic warm --messages "$warm"
 
 phase "mock, produce, defaults" "mock: Confluent.Kafka produce, librdkafka defaults, $default_props" produce no \
   $KB produce --bootstrap-servers mock --topic kd --partitions "$parts" --num-records "$n" --record-size $size --producer-props $default_props

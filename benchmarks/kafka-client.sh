@@ -69,23 +69,25 @@ quiet $AB perf produce --bootstrap-server "$BS" --topic warm --num-records "$war
 quiet $KB consume --bootstrap-servers "$KBS" --topic warm --num-records "$warm"
 quiet $AB perf consume --bootstrap-server "$BS" --topic warm --messages "$warm"
 
-phase "mock, produce, defaults" "mock: Confluent.Kafka produce, librdkafka defaults, $default_props" produce no \
+# The three targets of each workload run one after another, so that a change in this machine's other load between
+# workloads moves all three together rather than one target's figures.
+phase "produce, defaults: mock" "mock: Confluent.Kafka produce, librdkafka defaults, $default_props" produce no \
   $KB produce --bootstrap-servers mock --topic kd --partitions "$parts" --num-records "$n" --record-size $size --producer-props $default_props
-phase "mock, produce, tuned" "mock: Confluent.Kafka produce, $tuned_props" produce no \
-  $KB produce --bootstrap-servers mock --topic kt --partitions "$parts" --num-records "$n" --record-size $size --producer-props $tuned_props
-phase "mock, consume" "mock: Confluent.Kafka consume (filled with librdkafka defaults, $default_props)" consume no \
-  $KB consume --bootstrap-servers mock --topic kd --partitions "$parts" --num-records "$n" --record-size $size --producer-props $default_props
-phase "Kafka listener, produce, defaults" "Kafka listener: Confluent.Kafka produce, librdkafka defaults, $default_props" produce yes \
+phase "produce, defaults: Kafka listener" "Kafka listener: Confluent.Kafka produce, librdkafka defaults, $default_props" produce yes \
   $KB produce --bootstrap-servers "$KBS" --topic kd --num-records "$n" --record-size $size --producer-props $default_props
-phase "Kafka listener, produce, tuned" "Kafka listener: Confluent.Kafka produce, $tuned_props" produce yes \
-  $KB produce --bootstrap-servers "$KBS" --topic kt --num-records "$n" --record-size $size --producer-props $tuned_props
-phase "Kafka listener, consume" "Kafka listener: Confluent.Kafka consume (topic kd, written by the default-settings run)" consume yes \
-  $KB consume --bootstrap-servers "$KBS" --topic kd --num-records "$n"
-phase "Akka client, produce, defaults" "Akka client: perf produce, client defaults, $default_props" produce yes \
+phase "produce, defaults: Akka client" "Akka client: perf produce, client defaults, $default_props" produce yes \
   $AB perf produce --bootstrap-server "$BS" --topic ad --num-records "$n" --record-size $size --throughput -1 --producer-props $default_props
-phase "Akka client, produce, tuned" "Akka client: perf produce, $tuned_props" produce yes \
+phase "produce, tuned: mock" "mock: Confluent.Kafka produce, $tuned_props" produce no \
+  $KB produce --bootstrap-servers mock --topic kt --partitions "$parts" --num-records "$n" --record-size $size --producer-props $tuned_props
+phase "produce, tuned: Kafka listener" "Kafka listener: Confluent.Kafka produce, $tuned_props" produce yes \
+  $KB produce --bootstrap-servers "$KBS" --topic kt --num-records "$n" --record-size $size --producer-props $tuned_props
+phase "produce, tuned: Akka client" "Akka client: perf produce, $tuned_props" produce yes \
   $AB perf produce --bootstrap-server "$BS" --topic at --num-records "$n" --record-size $size --throughput -1 --producer-props $tuned_props
-phase "Akka client, consume" "Akka client: perf consume (topic kd, as the Kafka consumer above)" consume yes \
+phase "consume: mock" "mock: Confluent.Kafka consume (filled with librdkafka defaults, $default_props)" consume no \
+  $KB consume --bootstrap-servers mock --topic kd --partitions "$parts" --num-records "$n" --record-size $size --producer-props $default_props
+phase "consume: Kafka listener" "Kafka listener: Confluent.Kafka consume (topic kd, written with librdkafka defaults)" consume yes \
+  $KB consume --bootstrap-servers "$KBS" --topic kd --num-records "$n"
+phase "consume: Akka client" "Akka client: perf consume (topic kd, as the Kafka consumer above)" consume yes \
   $AB perf consume --bootstrap-server "$BS" --topic kd --messages "$n"
 
 echo
@@ -98,4 +100,13 @@ for row in "${rows[@]}"; do
   awk -v l="$label" -v r="$rate" -v b="$broker_s" -v c="$client" -v n="$n" 'BEGIN {
     bu = (b == "-") ? "-" : sprintf("%.2f", b * 1e6 / n)
     printf "%-34s %10.0f %9s %8s %9.1f %8.2f\n", l, r, b, bu, c, c * 1e6 / n }'
+done
+# Rows come in threes per workload: mock, Kafka listener, Akka client.
+echo "Kafka listener against the targets (at least 0.5 of the mock, at least 1.0 of the Akka client):"
+for i in 0 3 6; do
+  IFS='|' read -r label mock _ _ <<< "${rows[i]}"
+  IFS='|' read -r _ kafka _ _ <<< "${rows[i + 1]}"
+  IFS='|' read -r _ akka _ _ <<< "${rows[i + 2]}"
+  awk -v l="${label%%:*}" -v m="$mock" -v k="$kafka" -v a="$akka" \
+    'BEGIN { printf "  %-18s %.2f of the mock, %.2f of the Akka client\n", l ":", k / m, k / a }'
 done

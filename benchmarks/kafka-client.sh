@@ -5,7 +5,7 @@
 # Starts its own broker (AkkaBroker port 19192, Kafka listener 19092, fresh data directory) and stops it at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-2000000}
+n=${1:-10000000}
 parts=${2:-6}
 size=100
 warm=${WARMUP:-500000}

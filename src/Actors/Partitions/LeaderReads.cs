@@ -27,6 +27,11 @@ public sealed class LeaderReads
     private readonly Func<(ErrorCode Code, string Message)?> _notServing;
     private readonly Func<LeaderRole?> _leader;
     private readonly FetchWaiters _waiters = new();
+    private readonly ReadAhead _ahead = new();
+
+    /// <summary>How long a range read ahead is kept for a consumer that does not come back for it.</summary>
+    private static readonly TimeSpan ReadAheadKept = TimeSpan.FromSeconds(10);
+    private const string ReadAheadTimer = "read-ahead";
 
     /// <param name="notServing">Why the replica serves no client now, or null when it leads.</param>
     /// <param name="leader">The leader role while the replica leads.</param>
@@ -63,7 +68,52 @@ public sealed class LeaderReads
             fx.Reply(replyTo, FetchError(request, mismatch.Code, mismatch.Message));
             return;
         }
-        Serve(request, request.FetchOffset, request.MaxBytes, request.MinBytes, request.MaxWaitMs, forFollower: false, replyTo, startedTicks, fx);
+        var plan = _log.PlanFetch(request.FetchOffset, request.MaxBytes);
+        if (plan is PartitionLog.FetchPlan.FromJournal && _ahead.Offset == request.FetchOffset)
+        {
+            var waiter = new ReadAhead.Waiter(request, replyTo, startedTicks);
+            if (_ahead.TakeOrWait(waiter) is { } range) AnswerFromRange(range, waiter, fx);
+            return;
+        }
+        Serve(request, request.FetchOffset, plan, request.MinBytes, request.MaxWaitMs, replyTo, startedTicks, fx);
+    }
+
+    /// <summary>The journal answered a read ahead: fetches waiting for it are answered, or it is kept for the next.</summary>
+    public void ReadAheadArrived(ReadAhead.Read read, IReadOnlyList<(long SequenceNr, byte[] Batch)> events, string? error, ReplicaEffects fx)
+    {
+        var (range, waiting) = _ahead.Arrived(read, events, error);
+        if (range == null) return;
+        if (waiting.Count == 0) fx.Add(new ReplicaEffect.StartTimer(ReadAheadTimer, new ReadAhead.Unused(read.Id), ReadAheadKept));
+        foreach (var w in waiting) AnswerFromRange(range, w, fx);
+    }
+
+    /// <summary>A range read ahead was not asked for in time: its memory goes.</summary>
+    public void ReadAheadUnused(ReadAhead.Unused unused) => _ahead.Expire(unused.Id);
+
+    /// <summary>
+    /// Answers a fetch from the range read ahead at its offset, as from its own journal read. The log is asked again
+    /// first, so that a fetch whose offset has since left the log, or a replica that stopped leading, is answered as
+    /// any fetch would be; a range whose read failed is read again.
+    /// </summary>
+    private void AnswerFromRange(ReadAhead.Range range, ReadAhead.Waiter w, ReplicaEffects fx)
+    {
+        if (range.Error != null || _notServing() != null || _log.PlanFetch(w.Request.FetchOffset, w.Request.MaxBytes) is not PartitionLog.FetchPlan.FromJournal)
+            Fetch(w.Request, w.ReplyTo, w.StartedTicks, fx);
+        else
+            JournalRead(new PendingRead(w.Request, w.ReplyTo, w.StartedTicks, range.Read.ToSequenceNr), range.Events, null, fx);
+    }
+
+    /// <summary>
+    /// Starts reading the range after a consumer's fetch answered from the journal, where its next fetch will ask,
+    /// unless that is the tail (served from the cache) or already being read.
+    /// </summary>
+    private void ReadOn(FetchRequest answered, byte[] records, ReplicaEffects fx)
+    {
+        var next = answered.FetchOffset;
+        foreach (var batch in RecordBatch.ReadAll(records)) next = batch.NextOffset;
+        if (next >= _log.HighWatermark || _log.Cache.Covers(next) || _ahead.Offset == next) return;
+        if (_log.PlanFetch(next, answered.MaxBytes) is not PartitionLog.FetchPlan.FromJournal j) return;
+        if (_ahead.Start(next, j.ToSequenceNr) is { } read) fx.Add(new ReplicaEffect.ReadJournal(j.FromSequenceNr, j.ToSequenceNr, read));
     }
 
     /// <summary>The log's extent and cleaning state, for the admin client's describe-log.</summary>
@@ -104,7 +154,7 @@ public sealed class LeaderReads
             return;
         }
         leader.FollowerFetched(request.ReplicaId, request.FetchOffset, nowMs, fx);
-        Serve(request, request.FetchOffset, request.MaxBytes, 1, request.MaxWaitMs, forFollower: true, replyTo, startedTicks, fx);
+        Serve(request, request.FetchOffset, _log.PlanFetch(request.FetchOffset, request.MaxBytes, forFollower: true), 1, request.MaxWaitMs, replyTo, startedTicks, fx);
     }
 
     /// <summary>Kafka's OffsetsForLeaderEpoch: where the asked epoch ends in this leader's log.</summary>
@@ -201,6 +251,7 @@ public sealed class LeaderReads
                     if (records.Length == 0 && offset < end)
                         fx.Warning($"journal events {events.Count} returned no batch at offset {offset}");
                     Reply(pending.Request, pending.ReplyTo, records, pending.StartedTicks, fx);
+                    if (pending.Request is FetchRequest answered && records.Length > 0) ReadOn(answered, records, fx);
                 }
                 break;
             case ListOffsetsRequest when error != null:
@@ -246,13 +297,15 @@ public sealed class LeaderReads
             fx.Add(new ReplicaEffect.CancelTimer(TimerKey(p.Id)));
             fx.Reply(p.ReplyTo, FetchError(p.Request, code, message));
         }
+        foreach (var w in _ahead.TakeWaiting()) fx.Reply(w.ReplyTo, FetchError(w.Request, code, message));
     }
 
     private static string TimerKey(long fetchId) => $"fetch-{fetchId}";
 
-    private void Serve(object request, long offset, int maxBytes, int minBytes, int maxWaitMs, bool forFollower, IActorRef replyTo, long startedTicks, ReplicaEffects fx)
+    /// <summary>Answers a fetch at <paramref name="offset"/> as the log planned it: now, after a journal read, or when records arrive.</summary>
+    private void Serve(object request, long offset, PartitionLog.FetchPlan plan, int minBytes, int maxWaitMs, IActorRef replyTo, long startedTicks, ReplicaEffects fx)
     {
-        switch (_log.PlanFetch(offset, maxBytes, forFollower))
+        switch (plan)
         {
             case PartitionLog.FetchPlan.Error e:
                 BrokerMetrics.FailedRequests.Add(1, new("api", "fetch"), new("error", e.Code.KafkaName()));
@@ -283,7 +336,7 @@ public sealed class LeaderReads
                 fx.Reply(replyTo, FetchError(r, notServing.Code, notServing.Message));
                 break;
             case ReplicaFetchRequest r:
-                Serve(r, r.FetchOffset, r.MaxBytes, 1, 0, forFollower: true, replyTo, startedTicks, fx);
+                Serve(r, r.FetchOffset, _log.PlanFetch(r.FetchOffset, r.MaxBytes, forFollower: true), 1, 0, replyTo, startedTicks, fx);
                 break;
         }
     }

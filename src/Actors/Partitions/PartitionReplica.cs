@@ -105,6 +105,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<DescribeLogRequest>(_ => Run(fx => _reads.DescribeLog(Sender, NowMs(), fx)));
         Command<JournalRangeReader.RangeRead>(HandleRangeRead);
         Command<LeaderReads.FetchDeadline>(d => Run(fx => _reads.DeadlineElapsed(d, fx)));
+        Command<ReadAhead.Unused>(_reads.ReadAheadUnused);
         Command<WatchLeadership>(_ =>
         {
             var leads = _leader != null;
@@ -299,6 +300,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     {
         if (!_readsInFlight.Remove(read.CorrelationId, out var purpose)) return;
         if (purpose is FollowerRole.TruncationRead t) Run(fx => _follower?.TruncationEventsRead(t, read.Events, read.Error, fx));
+        else if (purpose is ReadAhead.Read ahead) Run(fx => _reads.ReadAheadArrived(ahead, read.Events, read.Error, fx));
         else Run(fx => _reads.JournalRead((LeaderReads.PendingRead)purpose, read.Events, read.Error, fx));
     }
 

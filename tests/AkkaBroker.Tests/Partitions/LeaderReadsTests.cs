@@ -143,4 +143,143 @@ public class LeaderReadsTests
         Assert.Equal(ErrorCode.NotLeaderOrFollower, Replied<FetchResponse>(fx).Error);
         Assert.Equal(0, reads.ParkedFetches);
     }
+
+    // ---------------------------------------------------------------- read-ahead (no tail cache: every read is a journal read)
+
+    private readonly TestLog _cold = new("akkabroker.broker.broker.id = 1\nakkabroker.partition.tail-cache-bytes = 0");
+
+    /// <summary>Leader 1 of a log of four two-record batches, all below the high watermark, with no tail cache.</summary>
+    private LeaderReads ColdReads()
+    {
+        for (var i = 0; i < 4; i++) _cold.Append(2);
+        _leader = new LeaderRole(1, new PartitionAssignment(0, [1], 1, 0, [1], 0), _cold.Log, 10_000, TimeSpan.FromSeconds(7), 0);
+        _leader.Appended(Fx());
+        return new LeaderReads(_cold.Log, 1 << 20, () => _notServing, () => _leader);
+    }
+
+    /// <summary>One batch per fetch (a batch always goes whole, whatever max bytes says).</summary>
+    private static FetchRequest OneBatchAt(long offset) => new(TestLog.Tp, offset, 1, 1, 500);
+
+    private IReadOnlyList<(long SequenceNr, byte[] Batch)> Events(ReplicaEffect.ReadJournal read) =>
+        _cold.Journal.Where(e => e.SequenceNr >= read.From && e.SequenceNr <= read.To).ToList();
+
+    private static long FirstOffset(FetchResponse response) => AkkaBroker.Protocol.Records.RecordBatch.ReadAll(response.Records).First().BaseOffset;
+
+    [Fact]
+    public void A_consumer_reading_in_order_finds_its_next_records_read_ahead()
+    {
+        var reads = ColdReads();
+        var fx = Fx();
+        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
+        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
+        Assert.Equal(0, FirstOffset(Replied<FetchResponse>(fx)));
+        // Answered up to offset 2: the range from there is read before the consumer asks for it.
+        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        Assert.Equal(2, Assert.IsType<ReadAhead.Read>(ahead.Purpose).Offset);
+
+        // The consumer asks while the range is still being read: it waits for that read, with no read of its own.
+        fx = Fx();
+        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, fx);
+        Assert.Empty(fx.All);
+        fx = Fx();
+        reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, Events(ahead), null, fx);
+        Assert.Equal(2, FirstOffset(Replied<FetchResponse>(fx)));
+        var next = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        Assert.Equal(4, ((ReadAhead.Read)next.Purpose).Offset);
+
+        // The range arrives first: it is kept (for a while) and the next fetch is answered from it at once.
+        fx = Fx();
+        reads.ReadAheadArrived((ReadAhead.Read)next.Purpose, Events(next), null, fx);
+        Assert.Empty(fx.Of<ReplicaEffect.Reply>());
+        Assert.Single(fx.Of<ReplicaEffect.StartTimer>());
+        fx = Fx();
+        reads.Fetch(OneBatchAt(4), ActorRefs.Nobody, 0, fx);
+        Assert.Equal(4, FirstOffset(Replied<FetchResponse>(fx)));
+        Assert.Equal(6, ((ReadAhead.Read)Assert.Single(fx.Of<ReplicaEffect.ReadJournal>()).Purpose).Offset);
+    }
+
+    [Fact]
+    public void A_range_read_ahead_and_not_asked_for_is_let_go_and_other_offsets_read_their_own()
+    {
+        var reads = ColdReads();
+        var fx = Fx();
+        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
+        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
+        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, Events(ahead), null, fx);
+        var unused = Assert.IsType<ReadAhead.Unused>(Assert.Single(fx.Of<ReplicaEffect.StartTimer>()).Message);
+
+        // Another consumer at another offset reads the journal for itself.
+        fx = Fx();
+        reads.Fetch(OneBatchAt(6), ActorRefs.Nobody, 0, fx);
+        Assert.IsType<LeaderReads.PendingRead>(Assert.Single(fx.Of<ReplicaEffect.ReadJournal>()).Purpose);
+
+        // Nobody came for the range in time: a fetch at its offset now reads the journal too.
+        reads.ReadAheadUnused(unused);
+        fx = Fx();
+        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, fx);
+        Assert.IsType<LeaderReads.PendingRead>(Assert.Single(fx.Of<ReplicaEffect.ReadJournal>()).Purpose);
+    }
+
+    [Fact]
+    public void A_fetch_waiting_for_a_range_read_ahead_is_answered_as_the_log_is_when_the_range_arrives()
+    {
+        var reads = ColdReads();
+        var fx = Fx();
+        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
+        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
+        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, Fx());
+
+        // Records up to offset 4 were deleted meanwhile: the waiting fetch gets what any fetch at offset 2 now gets.
+        _cold.Log.ApplyRecordsDeleted(new RecordsDeleted(4), _cold.LastSequenceNr + 1);
+        fx = Fx();
+        reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, Events(ahead), null, fx);
+        Assert.Equal(ErrorCode.OffsetOutOfRange, Replied<FetchResponse>(fx).Error);
+    }
+
+    [Fact]
+    public void A_fetch_waiting_for_a_range_whose_read_failed_reads_again()
+    {
+        var reads = ColdReads();
+        var fx = Fx();
+        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
+        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
+        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, Fx());
+        fx = Fx();
+        reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, [], "journal read failed: disk I/O error", fx);
+        Assert.Empty(fx.Of<ReplicaEffect.Reply>());
+        var again = Assert.IsType<LeaderReads.PendingRead>(Assert.Single(fx.Of<ReplicaEffect.ReadJournal>()).Purpose);
+        Assert.Equal(2, ((FetchRequest)again.Request).FetchOffset);
+    }
+
+    [Fact]
+    public void A_fetch_waiting_for_a_range_read_ahead_is_answered_with_the_reason_when_the_replica_stops_leading()
+    {
+        var reads = ColdReads();
+        var fx = Fx();
+        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
+        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
+        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, Fx());
+        fx = Fx();
+        reads.FailParked(ErrorCode.NotLeaderOrFollower, "moved", fx);
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, Replied<FetchResponse>(fx).Error);
+        // The range that arrives later has nobody left to answer.
+        fx = Fx();
+        reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, Events(ahead), null, fx);
+        Assert.Empty(fx.Of<ReplicaEffect.Reply>());
+    }
 }

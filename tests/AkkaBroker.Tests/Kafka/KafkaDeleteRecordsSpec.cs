@@ -8,19 +8,8 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// Kafka's DeleteRecords from a real client's admin API (what <c>kafka-delete-records.sh</c> sends): the log start moves,
 /// readers start there, and what the broker refuses it refuses with Kafka's error for it.
 /// </summary>
-public sealed class KafkaDeleteRecordsSpec : IAsyncLifetime
+public sealed class KafkaDeleteRecordsSpec() : KafkaListenerBrokerSpec("akkabroker.broker.log.retention.check.interval.ms = 200")
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("""
-        akkabroker.broker.listeners = "PLAINTEXT://127.0.0.1:0"
-        akkabroker.broker.log.retention.check.interval.ms = 200
-        """);
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
-    private string KafkaBootstrap => _broker.Node.KafkaBootstrapServer!;
-
     private static readonly Kafka.Admin.DeleteRecordsOptions Timeout = new() { RequestTimeout = TimeSpan.FromSeconds(30) };
 
     private async Task ProduceAsync(string topic, int count)

@@ -10,20 +10,12 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// Confluent.Kafka's admin client lists, describes and deletes a consumer group that a Confluent.Kafka consumer made,
 /// through the Kafka-protocol listener, and sees what the AkkaBroker admin client sees.
 /// </summary>
-public sealed class KafkaGroupAdminSpec : IAsyncLifetime
+public sealed class KafkaGroupAdminSpec : KafkaListenerBrokerSpec
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:0\"");
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
-    private string KafkaBootstrap => _broker.Node.KafkaBootstrapServer ?? throw new InvalidOperationException("the broker has no Kafka listener");
-
     [Fact]
     public async Task A_kafka_consumers_group_is_listed_described_and_deleted_only_once_it_has_no_members()
     {
-        using var akka = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.Bootstrap }).Build();
+        using var akka = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Broker.Bootstrap }).Build();
         await akka.CreateTopicsAsync([new TopicSpecification { Name = "clicks", NumPartitions = 2 }]);
         using var kafka = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = KafkaBootstrap }).Build();
 

@@ -9,19 +9,11 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// Consumer groups through the Kafka-protocol listener: Confluent.Kafka members join, share partitions, commit and
 /// resume; a Confluent.Kafka member and an AkkaBroker.Client member share one group and see each other's commits.
 /// </summary>
-public sealed class KafkaGroupSpec : IAsyncLifetime
+public sealed class KafkaGroupSpec : KafkaListenerBrokerSpec
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:0\"");
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
-    private string KafkaBootstrap => _broker.Node.KafkaBootstrapServer!;
-
     private async Task CreateAndFillAsync(string topic, int partitions, int records)
     {
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.Bootstrap }).Build())
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Broker.Bootstrap }).Build())
             await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions }]);
         using var producer = new Kafka.ProducerBuilder<string, string>(new Kafka.ProducerConfig { BootstrapServers = KafkaBootstrap, LingerMs = 5 }).Build();
         for (var i = 0; i < records; i++)
@@ -62,7 +54,7 @@ public sealed class KafkaGroupSpec : IAsyncLifetime
         }
 
         // The Akka client sees the Kafka member's commits.
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.Bootstrap }).Build())
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Broker.Bootstrap }).Build())
         {
             var committed = (await admin.DescribeConsumerGroupAsync("billing")).CommittedOffsets;
             Assert.Equal(90, committed.Sum(o => o.Offset.Value));
@@ -90,7 +82,7 @@ public sealed class KafkaGroupSpec : IAsyncLifetime
         using var kafka = KafkaConsumer("mixed");
         using var akka = new ConsumerBuilder<string, string>(new ConsumerConfig
         {
-            BootstrapServers = _broker.Bootstrap, GroupId = "mixed", EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest,
+            BootstrapServers = Broker.Bootstrap, GroupId = "mixed", EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         kafka.Subscribe("events");
         akka.Subscribe("events");

@@ -9,16 +9,8 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// Leader epochs on the Kafka listener (KIP-320): Metadata names each partition's leader epoch, a fetch naming another
 /// epoch is refused with the error that tells the client what to do, and OffsetsForLeaderEpoch says where an epoch ends.
 /// </summary>
-public sealed class KafkaLeaderEpochSpec : IAsyncLifetime
+public sealed class KafkaLeaderEpochSpec : KafkaListenerBrokerSpec
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:0\"");
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
-    private string KafkaBootstrap => _broker.Node.KafkaBootstrapServer!;
-
     [Fact]
     public async Task Metadata_names_the_leader_epoch_and_fetch_and_offsets_for_leader_epoch_check_it()
     {
@@ -28,7 +20,7 @@ public sealed class KafkaLeaderEpochSpec : IAsyncLifetime
 
         await using var connection = await RawKafkaConnection.ConnectAsync(KafkaBootstrap);
         var partition = await connection.PartitionAsync("epochs", 0);
-        Assert.Equal(_broker.Node.Settings.BrokerId, partition.LeaderId);
+        Assert.Equal(Broker.Node.Settings.BrokerId, partition.LeaderId);
         var epoch = partition.LeaderEpoch;
         Assert.True(epoch >= 0, $"leader epoch {epoch}");
 

@@ -14,20 +14,11 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// socket.request.max.bytes, unknown APIs and versions close that connection (or, for a too-new ApiVersions, are
 /// answered as Kafka answers), and the broker goes on serving everyone else.
 /// </summary>
-public sealed class KafkaListenerHostileInputSpec : IAsyncLifetime
+public sealed class KafkaListenerHostileInputSpec() : KafkaListenerBrokerSpec("akkabroker.broker.socket.request.max.bytes = 65536")
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("""
-        akkabroker.broker.listeners = "PLAINTEXT://127.0.0.1:0"
-        akkabroker.broker.socket.request.max.bytes = 65536
-        """);
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
     private async Task<NetworkStream> ConnectAsync()
     {
-        var (host, port) = _broker.Node.KafkaListener!.Advertised;
+        var (host, port) = Broker.Node.KafkaListener!.Advertised;
         var client = new TcpClient();
         await client.ConnectAsync(host, port);
         return client.GetStream();
@@ -59,7 +50,7 @@ public sealed class KafkaListenerHostileInputSpec : IAsyncLifetime
 
     private void AssertStillServes()
     {
-        using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = _broker.Node.KafkaBootstrapServer }).Build();
+        using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = Broker.Node.KafkaBootstrapServer }).Build();
         Assert.Single(admin.GetMetadata(TimeSpan.FromSeconds(20)).Brokers);
     }
 
@@ -75,7 +66,7 @@ public sealed class KafkaListenerHostileInputSpec : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Random_truncated_and_unknown_requests_close_their_connections_and_the_broker_goes_on()
+    public async Task Random_truncated_and_unknown_requests_close_their_connections_and_theBroker_goes_on()
     {
         var random = new Random(42);
         for (var i = 0; i < 20; i++)
@@ -99,7 +90,7 @@ public sealed class KafkaListenerHostileInputSpec : IAsyncLifetime
     public async Task Connections_closed_for_bad_input_are_all_released()
     {
         // Kestrel counts its open connections per listening port (the kestrel.active_connections up-down counter).
-        var port = _broker.Node.KafkaListener!.BoundPort;
+        var port = Broker.Node.KafkaListener!.BoundPort;
         long open = 0, opened = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>

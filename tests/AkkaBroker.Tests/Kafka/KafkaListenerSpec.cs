@@ -10,24 +10,16 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// Confluent.Kafka (librdkafka), a real Kafka client, against a broker's Kafka-protocol listener: metadata, produce with
 /// each acks setting and compression codec, fetch, and offsets by time; the Akka client reads what it wrote.
 /// </summary>
-public sealed class KafkaListenerSpec : IAsyncLifetime
+public sealed class KafkaListenerSpec : KafkaListenerBrokerSpec
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:0\"");
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
-    private string KafkaBootstrap => _broker.Node.KafkaBootstrapServer ?? throw new InvalidOperationException("the broker has no Kafka listener");
-
     [Fact]
-    public void Metadata_names_this_broker_at_its_kafka_listener_and_creates_a_topic_on_request()
+    public void Metadata_names_thisBroker_at_its_kafka_listener_and_creates_a_topic_on_request()
     {
         using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = KafkaBootstrap }).Build();
         var all = admin.GetMetadata(TimeSpan.FromSeconds(20));
         var broker = Assert.Single(all.Brokers);
         Assert.Equal(KafkaBootstrap, $"{broker.Host}:{broker.Port}");
-        Assert.Equal(_broker.Node.Settings.BrokerId, broker.BrokerId);
+        Assert.Equal(Broker.Node.Settings.BrokerId, broker.BrokerId);
     }
 
     [Theory]
@@ -73,7 +65,7 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
             }
         }
 
-        using var akka = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = _broker.Bootstrap }).Build();
+        using var akka = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = Broker.Bootstrap }).Build();
         akka.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
         var first = akka.Consume(TimeSpan.FromSeconds(20));
         Assert.NotNull(first);
@@ -83,7 +75,7 @@ public sealed class KafkaListenerSpec : IAsyncLifetime
     [Fact]
     public async Task Records_written_by_the_akka_client_are_read_by_a_kafka_client_and_offsets_are_found_by_time()
     {
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = _broker.Bootstrap }).Build())
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Broker.Bootstrap }).Build())
             for (var i = 0; i < 10; i++)
                 await producer.ProduceAsync("akka-written", new Message<string, string> { Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_000 * (i + 1), TimestampKind.CreateTime) });
 

@@ -14,19 +14,11 @@ namespace AkkaBroker.Tests.KafkaListener;
 /// Confluent.Kafka's admin client against a broker's Kafka-protocol listener: topics created, configured, grown and
 /// deleted, and the cluster described; what it does is what the AkkaBroker admin client sees.
 /// </summary>
-public sealed class KafkaTopicAdminSpec : IAsyncLifetime
+public sealed class KafkaTopicAdminSpec : KafkaListenerBrokerSpec
 {
-    private BrokerFixture _broker = null!;
-
-    public async Task InitializeAsync() => _broker = await BrokerFixture.StartAsync("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:0\"");
-
-    public async Task DisposeAsync() => await _broker.DisposeAsync();
-
-    private string KafkaBootstrap => _broker.Node.KafkaBootstrapServer ?? throw new InvalidOperationException("the broker has no Kafka listener");
-
     private Kafka.IAdminClient KafkaAdminClient() => new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig { BootstrapServers = KafkaBootstrap }).Build();
 
-    private IAdminClient AkkaAdminClient() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.Bootstrap }).Build();
+    private IAdminClient AkkaAdminClient() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Broker.Bootstrap }).Build();
 
     private static KafkaAdmin.ConfigResource Topic(string name) => new() { Type = KafkaAdmin.ResourceType.Topic, Name = name };
 
@@ -46,7 +38,7 @@ public sealed class KafkaTopicAdminSpec : IAsyncLifetime
         using var akka = AkkaAdminClient();
         var metadata = await akka.GetMetadataAsync(["payments", "defaults"]);
         Assert.Equal(3, metadata.Topics.Single(t => t.Topic == "payments").Partitions.Count);
-        Assert.Equal(_broker.Node.Settings.NumPartitions, metadata.Topics.Single(t => t.Topic == "defaults").Partitions.Count);
+        Assert.Equal(Broker.Node.Settings.NumPartitions, metadata.Topics.Single(t => t.Topic == "defaults").Partitions.Count);
         var retention = (await akka.DescribeConfigsAsync("payments")).Single(e => e.Name == "retention.ms");
         Assert.Equal(("3600000", false), (retention.Value, retention.IsDefault));
 
@@ -146,24 +138,24 @@ public sealed class KafkaTopicAdminSpec : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Describe_cluster_names_the_broker_at_its_kafka_listener_as_controller_and_its_settings_are_described()
+    public async Task Describe_cluster_names_theBroker_at_its_kafka_listener_as_controller_and_its_settings_are_described()
     {
         using var kafka = KafkaAdminClient();
         var cluster = await Kafka.IAdminClientExtensions.DescribeClusterAsync(kafka, new KafkaAdmin.DescribeClusterOptions { IncludeAuthorizedOperations = true });
         var node = Assert.Single(cluster.Nodes);
         Assert.Equal(KafkaBootstrap, $"{node.Host}:{node.Port}");
-        Assert.Equal(_broker.Node.Settings.BrokerId, node.Id);
-        Assert.Equal(_broker.Node.Settings.BrokerId, cluster.Controller.Id);
+        Assert.Equal(Broker.Node.Settings.BrokerId, node.Id);
+        Assert.Equal(Broker.Node.Settings.BrokerId, cluster.Controller.Id);
         Assert.Contains(KafkaAdmin.AclOperation.Describe, cluster.AuthorizedOperations);
 
         var broker = (await kafka.DescribeConfigsAsync([new KafkaAdmin.ConfigResource { Type = KafkaAdmin.ResourceType.Broker, Name = $"{node.Id}" }])).Single();
-        Assert.Equal($"{_broker.Node.Settings.NumPartitions}", broker.Entries["num.partitions"].Value);
+        Assert.Equal($"{Broker.Node.Settings.NumPartitions}", broker.Entries["num.partitions"].Value);
     }
 
     /// <summary>Sends one request on a fresh connection and reads its response (for APIs Confluent.Kafka reaches another way).</summary>
     private async Task<T> RoundTripAsync<T>(ApiKey key, short version, IKafkaMessage request)
     {
-        var (host, port) = _broker.Node.KafkaListener!.Advertised;
+        var (host, port) = Broker.Node.KafkaListener!.Advertised;
         using var client = new TcpClient();
         await client.ConnectAsync(host, port);
         var stream = client.GetStream();
@@ -178,14 +170,14 @@ public sealed class KafkaTopicAdminSpec : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DescribeCluster_names_brokers_at_their_kafka_listeners_and_refuses_a_controller_endpoint()
+    public async Task DescribeCluster_namesBrokers_at_their_kafka_listeners_and_refuses_a_controller_endpoint()
     {
         var brokers = await RoundTripAsync<DescribeClusterResponseData>(ApiKey.DescribeCluster, 1,
             new DescribeClusterRequestData { EndpointType = 1, IncludeClusterAuthorizedOperations = true });
         Assert.Equal(0, brokers.ErrorCode);
         var broker = Assert.Single(brokers.Brokers);
         Assert.Equal(KafkaBootstrap, $"{broker.Host}:{broker.Port}");
-        Assert.Equal(_broker.Node.Settings.BrokerId, brokers.ControllerId);
+        Assert.Equal(Broker.Node.Settings.BrokerId, brokers.ControllerId);
         Assert.NotEqual(int.MinValue, brokers.ClusterAuthorizedOperations);
 
         var controllers = await RoundTripAsync<DescribeClusterResponseData>(ApiKey.DescribeCluster, 1, new DescribeClusterRequestData { EndpointType = 2 });

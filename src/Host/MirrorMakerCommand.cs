@@ -66,23 +66,22 @@ internal static class MirrorMakerCommand
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
-            MeterProvider? metrics = null;
+            OperatorEndpoint? endpoint = null;
             if (parse.GetValue(metricsPort) is > 0 and var port)
             {
                 var host = parse.GetValue(metricsHost)!;
                 try
                 {
-                    metrics = Sdk.CreateMeterProviderBuilder().AddMeter(MirrorMetrics.MeterName)
-                        .AddPrometheusHttpListener(o => { o.Host = host; o.Port = port; }).Build();
+                    endpoint = await OperatorEndpoint.StartAsync(host, port, MirrorMetrics.MeterName);
                 }
-                catch (Exception e) when (e.InnerException is System.Net.HttpListenerException or System.Net.Sockets.SocketException || e is System.Net.HttpListenerException)
+                catch (IOException e)
                 {
-                    await Console.Error.WriteLineAsync($"error: cannot serve metrics on {host}:{port}: {(e.InnerException ?? e).Message}. Choose another --metrics-port (0 turns the endpoint off).");
+                    await Console.Error.WriteLineAsync($"error: cannot serve metrics on {host}:{port}: {e.Message}. Choose another --metrics-port (0 turns the endpoint off).");
                     return 2;
                 }
-                Console.WriteLine($"metrics: http://{host}:{port}/metrics");
+                Console.WriteLine($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live)");
             }
-            using var metricsProvider = metrics;
+            await using var operatorEndpoint = endpoint;
             var system = ActorSystem.Create("mirror-maker", ConfigurationFactory.ParseString("akka.loglevel = INFO"));
             var mirror = system.ActorOf(MirrorMaker.Props(settings), "mirror-maker");
             var stopped = false;

@@ -50,11 +50,16 @@ internal static class ServeCommand
             Description = "The Kafka-protocol listener, as Kafka's listeners: PLAINTEXT://HOST:PORT (an empty HOST binds every interface; \"\" turns it off) " +
                           "(akkabroker.broker.listeners; default PLAINTEXT://<--host>:9092, moved to a free port with a warning when 9092 is busy)"
         };
+        var metricsPort = new Option<int?>("--metrics-port")
+        {
+            Description = "Port of the HTTP endpoint for Prometheus metrics (/metrics) and health probes (/health/live, /health/ready); 0 turns it off " +
+                          "(akkabroker.broker.metrics.prometheus.port; default 9404, moved to a free port with a warning when 9404 is busy)"
+        };
         var command = new Command("serve",
             "Start a broker node and serve until Ctrl-C or SIGTERM. A node the cluster downs (e.g. cut off by the network) starts again in this process and rejoins. " +
             "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 unexpected error or unknown option; 2 bad configuration or a start that cannot succeed " +
             "(port in use, seed nodes unreachable, broker.id already running); 3 downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off")
-            { config, host, port, dataDir, brokerId, processRoles, seedNodes, listeners };
+            { config, host, port, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -69,6 +74,7 @@ internal static class ServeCommand
             if (parse.GetValue(dataDir) is { } d) overrides.Add($"akkabroker.broker.data-dir = {Quote(d)}");
             if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
             if (parse.GetValue(listeners) is { } l) overrides.Add($"akkabroker.broker.listeners = {Quote(l)}");
+            if (parse.GetValue(metricsPort) is { } mp) overrides.Add($"akkabroker.broker.metrics.prometheus.port = {mp}");
             if (parse.GetValue(processRoles) is { } roles) overrides.Add($"akkabroker.broker.process.roles = {Quote(roles)}");
             if (parse.GetValue(seedNodes) is { } seeds)
             {
@@ -136,29 +142,22 @@ internal static class ServeCommand
                 return ExitCodes.ConfigurationError;
             }
         }
-        // One metrics endpoint for the process: the instruments are process-wide (BrokerMetrics), so a node started
-        // after a downing reports through the same listener, and the port is never released and taken again.
-        MeterProvider? metrics;
+        // One endpoint for the process, kept across a rejoin: its port is never released and taken again.
+        OperatorEndpoint? endpoint;
         try
         {
-            metrics = node.Settings.PrometheusPort == 0
-                ? null
-                : Sdk.CreateMeterProviderBuilder()
-                    .AddMeter(BrokerMetrics.MeterName, MirrorMetrics.MeterName)
-                    .AddPrometheusHttpListener(o => { o.Host = node.Settings.Host; o.Port = node.Settings.PrometheusPort; })
-                    .Build();
+            endpoint = node.Settings.PrometheusPort == 0 ? null : await OperatorEndpoint.StartForBrokerAsync(node.Settings, () => runner.Node, Console.Error.WriteLine);
         }
-        catch (Exception e) when (e.InnerException is System.Net.HttpListenerException or System.Net.Sockets.SocketException || e is System.Net.HttpListenerException)
+        catch (BrokerConfigurationException e)
         {
-            Console.Error.WriteLine($"error: cannot serve metrics on {node.Settings.Host}:{node.Settings.PrometheusPort}: {(e.InnerException ?? e).Message}. " +
-                                    "Another broker on this machine may use that port: give each node its own akkabroker.broker.metrics.prometheus.port (0 turns the endpoint off).");
+            Console.Error.WriteLine($"error: {e.Message}");
             await runner.DisposeAsync();
             return ExitCodes.ConfigurationError;
         }
-        using var metricsProvider = metrics;
+        await using var operatorEndpoint = endpoint;
 
         PrintListening(node);
-        if (metrics != null) Console.WriteLine($"metrics: http://{node.Settings.Host}:{node.Settings.PrometheusPort}/metrics");
+        if (endpoint != null) Console.WriteLine($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live, {endpoint.Url}/health/ready)");
         Console.WriteLine("ready");
         runner.Rejoined += rejoined =>
         {

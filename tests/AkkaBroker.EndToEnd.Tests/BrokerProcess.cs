@@ -80,11 +80,16 @@ public sealed class BrokerProcess : IDisposable
     /// port a restart must keep) through <paramref name="launcher"/>, a command that execs the rest in its own process,
     /// e.g. <c>ip netns exec NS</c> to run the broker in a network namespace; empty runs <c>dotnet</c> itself.
     /// </summary>
-    /// <param name="extraConfig">HOCON appended to the test defaults.</param>
-    public static async Task<BrokerProcess> StartThroughAsync(IReadOnlyList<string> launcher, string dataDir, string extraConfig, IReadOnlyList<string> serveArgs, TimeSpan? timeout = null)
+    /// <param name="extraConfig">HOCON appended to the test defaults; null for no config file at all, as a new user starts it.</param>
+    public static async Task<BrokerProcess> StartThroughAsync(IReadOnlyList<string> launcher, string dataDir, string? extraConfig, IReadOnlyList<string> serveArgs, TimeSpan? timeout = null)
     {
-        var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
-        await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
+        string[] configArgs = [];
+        if (extraConfig != null)
+        {
+            var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
+            await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
+            configArgs = ["--config", config];
+        }
         var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
@@ -92,7 +97,7 @@ public sealed class BrokerProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in (launcher.Count > 0 ? launcher.Skip(1).Append("dotnet") : []).Append(HostDll).Append("serve").Concat(["--data-dir", dataDir, "--config", config]).Concat(serveArgs))
+        foreach (var a in (launcher.Count > 0 ? launcher.Skip(1).Append("dotnet") : []).Append(HostDll).Append("serve").Concat(["--data-dir", dataDir, .. configArgs]).Concat(serveArgs))
             info.ArgumentList.Add(a);
         var broker = new BrokerProcess(Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start")) { DataDir = dataDir };
         broker.Attach();
@@ -105,6 +110,9 @@ public sealed class BrokerProcess : IDisposable
         broker.Bootstrap = await broker._listening.Task;
         return broker;
     }
+
+    /// <summary><c>serve --data-dir DIR</c> with exactly <paramref name="serveArgs"/> and no config file: the broker a new user starts.</summary>
+    public static Task<BrokerProcess> StartBareAsync(string dataDir, params string[] serveArgs) => StartThroughAsync([], dataDir, null, serveArgs);
 
     /// <summary>Waits until the broker's output (stdout and stderr) satisfies <paramref name="condition"/>.</summary>
     public async Task WaitForOutputAsync(Func<string, bool> condition, TimeSpan timeout, string what)

@@ -33,12 +33,14 @@ public sealed record BrokerSettings(
     int IndexIntervalBytes,
     long ProducerIdExpirationMs,
     int PrometheusPort,
+    bool PrometheusPortRequested,
     TimeSpan AdminTimeout,
     TimeSpan JoinTimeout,
     RejoinSettings Rejoin,
     TimeSpan ControllerQuorumTimeout,
     int OffsetsTopicNumPartitions,
     short OffsetsTopicReplicationFactor,
+    bool StandaloneNode,
     string JournalSynchronous,
     PartitionSettings Partition,
     ReplicationSettings Replication,
@@ -46,6 +48,9 @@ public sealed record BrokerSettings(
     Groups.GroupSettings Group)
 {
     public const string Section = "akkabroker.broker";
+
+    /// <summary>The metrics endpoint's port when none is configured (the Prometheus JMX exporter's usual port).</summary>
+    public const int DefaultPrometheusPort = 9404;
 
     public string DatabasePath => Path.Combine(DataDirectory, "akkabroker.db");
 
@@ -130,7 +135,9 @@ public sealed record BrokerSettings(
         if (string.IsNullOrWhiteSpace(dataDir))
             throw new BrokerConfigurationException($"{Section}.data-dir", dataDir, "a directory path");
 
-        var prometheusPort = Int(b, Section, "metrics.prometheus.port", 0, 65535);
+        // Not given: the default, which a busy port may move (as the Kafka listener's).
+        var prometheusPortRequested = b.HasPath("metrics.prometheus.port");
+        var prometheusPort = prometheusPortRequested ? Int(b, Section, "metrics.prometheus.port", 0, 65535) : DefaultPrometheusPort;
         if (prometheusPort == 9092)
             throw new BrokerConfigurationException($"{Section}.metrics.prometheus.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
         if (port == 9092)
@@ -161,12 +168,15 @@ public sealed record BrokerSettings(
             IndexIntervalBytes: Int(b, Section, "log.index.interval.bytes", 1, int.MaxValue),
             ProducerIdExpirationMs: Long(b, Section, "producer.id.expiration.ms", 1),
             PrometheusPort: prometheusPort,
+            PrometheusPortRequested: prometheusPortRequested,
             AdminTimeout: adminTimeout,
             JoinTimeout: joinTimeout,
             Rejoin: RejoinSettings.Create(b, Section),
             ControllerQuorumTimeout: quorumTimeout,
             OffsetsTopicNumPartitions: Int(b, Section, "offsets.topic.num.partitions", 1, 1000),
             OffsetsTopicReplicationFactor: (short)Int(b, Section, "offsets.topic.replication.factor", 1, short.MaxValue),
+            // No seed nodes: the node forms a cluster of its own and no other broker is expected to join it.
+            StandaloneNode: config.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 },
             JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
             {
                 "NORMAL" => "NORMAL",

@@ -658,10 +658,19 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
                 $"(leader {p.Leader}, in-sync replicas {string.Join(",", p.Isr)}); a new one is elected when an in-sync replica is live. Retry.", -1, "", -1);
     }
 
+    /// <summary>
+    /// Kafka's rule, that the offsets topic waits for <c>offsets.topic.replication.factor</c> live brokers, would leave a
+    /// broker started on its own (no seed nodes: nobody else is expected) without consumer groups for good. Such a node
+    /// is a cluster of one and its offsets topic gets one replica; a node configured to join others keeps the strict rule.
+    /// </summary>
+    private short OffsetsTopicReplicationFactor() =>
+        _settings.StandaloneNode && _liveBrokers.Count == 1 ? (short)1 : _settings.OffsetsTopicReplicationFactor;
+
     /// <summary>A group asks for its coordinator before the offsets topic exists (<see cref="Reads"/> answers once it does): create it first.</summary>
     private void HandleFindCoordinator(FindCoordinatorRequest r)
     {
-        var result = _state.DecideOffsetsTopic(_settings.OffsetsTopicNumPartitions, _settings.OffsetsTopicReplicationFactor, LiveBrokers());
+        var replicationFactor = OffsetsTopicReplicationFactor();
+        var result = _state.DecideOffsetsTopic(_settings.OffsetsTopicNumPartitions, replicationFactor, LiveBrokers());
         // Consumers retry every few hundred ms: say it in the broker's log now and then, not on every request.
         if (result.Response is FindCoordinatorResponse refused && DateTime.UtcNow - _offsetsTopicWarnedAt > TimeSpan.FromSeconds(30))
         {
@@ -678,6 +687,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         {
             var topic = _state.Topics[ControllerState.OffsetsTopic];
             _log.Info("Created the internal topic {0}: {1} partitions, replication factor {2}", topic.Name, topic.Partitions.Count, topic.ReplicationFactor);
+            if (replicationFactor < _settings.OffsetsTopicReplicationFactor)
+                _log.Warning("{0} has replication factor {1}, not offsets.topic.replication.factor = {2}: this node was started without seed nodes " +
+                    "(akka.cluster.seed-nodes, serve --seed-nodes) and is a cluster of one broker. Committed offsets live on this broker alone; " +
+                    "start brokers that are to form a cluster with the same --seed-nodes list on each, and the strict rule applies.",
+                    topic.Name, topic.ReplicationFactor, _settings.OffsetsTopicReplicationFactor);
             ConfirmPartitions(CreationCommands(topic), new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
             // Read from the recorded state, with the brokers live now: the coordinator is the leader of the group's partition.
             replyTo.Tell(FindCoordinator(r.GroupId));

@@ -92,7 +92,13 @@ internal static class ServeCommand
             try
             {
                 userConfig = ConfigurationFactory.ParseString(string.Join("\n", overrides));
-                if (file != null) userConfig = userConfig.WithFallback(ConfigurationFactory.ParseString(await File.ReadAllTextAsync(file.FullName, ct)));
+                if (file != null)
+                {
+                    var text = await File.ReadAllTextAsync(file.FullName, ct);
+                    // A Kafka server.properties works too: its keys become the broker's, and the rest are refused by name.
+                    if (KafkaServerProperties.IsProperties(text)) text = KafkaServerProperties.ToHocon(text);
+                    userConfig = userConfig.WithFallback(ConfigurationFactory.ParseString(text));
+                }
             }
             catch (Exception e) when (e is ConfigurationException or FormatException)
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AkkaBroker.Client;
+using AkkaBroker.Protocol;
 
 namespace AkkaBroker.Mirror;
 

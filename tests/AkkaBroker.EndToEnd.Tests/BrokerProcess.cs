@@ -81,7 +81,7 @@ public sealed class BrokerProcess : IDisposable
     /// e.g. <c>ip netns exec NS</c> to run the broker in a network namespace; empty runs <c>dotnet</c> itself.
     /// </summary>
     /// <param name="extraConfig">HOCON appended to the test defaults; null for no config file at all, as a new user starts it.</param>
-    public static async Task<BrokerProcess> StartThroughAsync(IReadOnlyList<string> launcher, string dataDir, string? extraConfig, IReadOnlyList<string> serveArgs, TimeSpan? timeout = null)
+    public static async Task<BrokerProcess> StartThroughAsync(IReadOnlyList<string> launcher, string? dataDir, string? extraConfig, IReadOnlyList<string> serveArgs, TimeSpan? timeout = null)
     {
         string[] configArgs = [];
         if (extraConfig != null)
@@ -97,9 +97,9 @@ public sealed class BrokerProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in (launcher.Count > 0 ? launcher.Skip(1).Append("dotnet") : []).Append(HostDll).Append("serve").Concat(["--data-dir", dataDir, .. configArgs]).Concat(serveArgs))
+        foreach (var a in (launcher.Count > 0 ? launcher.Skip(1).Append("dotnet") : []).Append(HostDll).Append("serve").Concat(dataDir == null ? configArgs : ["--data-dir", dataDir, .. configArgs]).Concat(serveArgs))
             info.ArgumentList.Add(a);
-        var broker = new BrokerProcess(Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start")) { DataDir = dataDir };
+        var broker = new BrokerProcess(Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start")) { DataDir = dataDir ?? "" };
         broker.Attach();
         var wait = timeout ?? TimeSpan.FromSeconds(60);
         if (await Task.WhenAny(broker._listening.Task, Task.Delay(wait)) != broker._listening.Task)
@@ -111,8 +111,11 @@ public sealed class BrokerProcess : IDisposable
         return broker;
     }
 
-    /// <summary><c>serve --data-dir DIR</c> with exactly <paramref name="serveArgs"/> and no config file: the broker a new user starts.</summary>
-    public static Task<BrokerProcess> StartBareAsync(string dataDir, params string[] serveArgs) => StartThroughAsync([], dataDir, null, serveArgs);
+    /// <summary>
+    /// <c>serve --data-dir DIR</c> with exactly <paramref name="serveArgs"/> and no config file of the tests: the broker a
+    /// new user starts. A null <paramref name="dataDir"/> leaves <c>--data-dir</c> out (a config file names it).
+    /// </summary>
+    public static Task<BrokerProcess> StartBareAsync(string? dataDir, params string[] serveArgs) => StartThroughAsync([], dataDir, null, serveArgs);
 
     /// <summary>Waits until the broker's output (stdout and stderr) satisfies <paramref name="condition"/>.</summary>
     public async Task WaitForOutputAsync(Func<string, bool> condition, TimeSpan timeout, string what)

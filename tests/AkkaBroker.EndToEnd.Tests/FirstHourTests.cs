@@ -108,4 +108,35 @@ public sealed class FirstHourTests : IDisposable
         Assert.Contains($"akkabroker.broker.metrics.prometheus.port = '{port}'", second.Stderr);
         Assert.DoesNotContain("metrics:", first.Output); // --metrics-port 0 turns the endpoint off
     }
+
+    [Fact]
+    public async Task A_kafka_server_properties_file_configures_the_broker_and_a_key_it_does_not_know_is_refused_by_name()
+    {
+        var dir = DataDir();
+        Directory.CreateDirectory(dir);
+        var properties = Path.Combine(dir, "server.properties");
+        await File.WriteAllTextAsync(properties, $"""
+            # Kafka's spellings
+            node.id=7
+            log.dirs={Path.Combine(dir, "logs")}
+            listeners=PLAINTEXT://127.0.0.1:0
+            log.retention.hours=168
+            """);
+        using (var broker = await BrokerProcess.StartBareAsync(null, "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--config", properties))
+        {
+            Assert.Contains("AkkaBroker broker 7 listening", broker.Output);
+            Assert.Contains(Path.Combine(dir, "logs"), broker.Output); // the data: line names the database under log.dirs
+        }
+
+        await File.AppendAllTextAsync(properties, "\nnum.network.threads=3\n");
+        var refused = await BrokerProcess.RunToolAsync(null, "serve", "--host", "127.0.0.1", "--port", "0", "--config", properties);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("akkabroker.broker.num.network.threads", refused.Stderr);
+
+        var hocon = Path.Combine(dir, "broker.conf");
+        await File.WriteAllTextAsync(hocon, "akkabroker.broker.log.retention.hour = 1\n");
+        var misspelt = await BrokerProcess.RunToolAsync(null, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir, "--config", hocon);
+        Assert.Equal(2, misspelt.ExitCode);
+        Assert.Contains("did you mean akkabroker.broker.log.retention.hours", misspelt.Stderr);
+    }
 }

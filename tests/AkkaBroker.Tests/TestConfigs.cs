@@ -7,7 +7,7 @@ namespace AkkaBroker.Tests;
 internal static class TestConfigs
 {
     public static BrokerSettings Settings(string overrides = "") =>
-        BrokerSettings.Create(BrokerNode.Compose(ConfigurationFactory.ParseString(overrides)));
+        BrokerSettings.Create(BrokerNode.Compose(BrokerConfigKeys.Normalize(ConfigurationFactory.ParseString(overrides))));
 
     /// <summary>
     /// A local ActorSystem whose journal and snapshot store are Akka.Persistence.TestKit's, which a test can make fail;

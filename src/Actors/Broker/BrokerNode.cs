@@ -69,7 +69,7 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <exception cref="BrokerConfigurationException">a setting is not allowed.</exception>
     public static async Task<BrokerNode> StartAsync(Config overrides, CancellationToken cancellationToken = default)
     {
-        var composed = Compose(overrides);
+        var composed = Compose(BrokerConfigKeys.Normalize(overrides));
         var settings = BrokerSettings.Create(composed);
         Directory.CreateDirectory(settings.DataDirectory);
         var connectionString = PrepareDatabase(settings.DatabasePath);

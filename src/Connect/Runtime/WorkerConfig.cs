@@ -1,4 +1,5 @@
 using AkkaBroker.Client;
+using AkkaBroker.Protocol;
 using AkkaBroker.Connect.Config;
 
 namespace AkkaBroker.Connect.Runtime;

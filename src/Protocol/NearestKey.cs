@@ -1,4 +1,4 @@
-namespace AkkaBroker.Client;
+namespace AkkaBroker.Protocol;
 
 /// <summary>Names the known configuration key a misspelt one was most likely meant to be, for error messages.</summary>
 public static class NearestKey

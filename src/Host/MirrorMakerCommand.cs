@@ -74,9 +74,9 @@ internal static class MirrorMakerCommand
                 {
                     endpoint = await OperatorEndpoint.StartAsync(host, port, MirrorMetrics.MeterName);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
                 {
-                    await Console.Error.WriteLineAsync($"error: cannot serve metrics on {host}:{port}: {e.Message}. Choose another --metrics-port (0 turns the endpoint off).");
+                    await Console.Error.WriteLineAsync($"error: cannot serve metrics on {host}:{port}: {e.Message}. Choose another --metrics-port or --metrics-host (0 turns the endpoint off).");
                     return 2;
                 }
                 Console.WriteLine($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live)");

@@ -51,30 +51,34 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
     /// <exception cref="BrokerConfigurationException">the port asked for is in use or cannot be bound.</exception>
     public static async Task<OperatorEndpoint> StartForBrokerAsync(BrokerSettings settings, Func<BrokerNode> node, Action<string> warn)
     {
-        var address = ResolveHost(settings.Host);
+        const string key = BrokerSettings.Section + ".metrics.prometheus.port";
         string[] meters = [BrokerMetrics.MeterName, MirrorMetrics.MeterName];
         var ready = new BrokerReadyCheck(node);
         try
         {
-            return await StartOnAsync(address, settings.PrometheusPort, meters, ready);
+            var address = ResolveHost(settings.Host);
+            try
+            {
+                return await StartOnAsync(address, settings.PrometheusPort, meters, ready);
+            }
+            catch (IOException e) when (!settings.PrometheusPortRequested && e.InnerException is AddressInUseException)
+            {
+                var moved = await StartOnAsync(address, 0, meters, ready);
+                warn($"warning: the metrics port {settings.PrometheusPort} is in use (another broker on this machine?); metrics and health " +
+                     $"are served on {moved.Url} instead. Give each node its own port with serve --metrics-port N ({key}; 0 turns the endpoint off).");
+                return moved;
+            }
         }
-        catch (IOException e) when (!settings.PrometheusPortRequested && e.InnerException is AddressInUseException)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
-            var moved = await StartOnAsync(address, 0, meters, ready);
-            warn($"warning: the metrics port {settings.PrometheusPort} is in use (another broker on this machine?); metrics and health " +
-                 $"are served on {moved.Url} instead. Give each node its own port with serve --metrics-port N " +
-                 $"({BrokerSettings.Section}.metrics.prometheus.port; 0 turns the endpoint off).");
-            return moved;
-        }
-        catch (IOException e)
-        {
-            throw new BrokerConfigurationException($"{BrokerSettings.Section}.metrics.prometheus.port", settings.PrometheusPort.ToString(),
-                $"a port free on {settings.Host} ({e.Message}); another broker on this machine may use it: give each node its own (serve --metrics-port N), or 0 to turn the endpoint off");
+            throw new BrokerConfigurationException(key, settings.PrometheusPort.ToString(),
+                $"a port this broker can serve on {settings.Host} ({e.Message}); another broker on this machine may use it: give each node its own (serve --metrics-port N), or 0 to turn the endpoint off");
         }
     }
 
     /// <summary>An endpoint for <paramref name="meterNames"/> on exactly <paramref name="host"/>:<paramref name="port"/>; ready whenever live.</summary>
     /// <exception cref="IOException">the port is in use or cannot be bound.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">the host does not resolve or is not an address of this machine.</exception>
     public static Task<OperatorEndpoint> StartAsync(string host, int port, params string[] meterNames) =>
         StartOnAsync(ResolveHost(host), port, meterNames, null);
 
@@ -84,9 +88,12 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
             .AddMeter(meterNames)
             .AddPrometheusExporter()
             .Build();
-        var builder = WebApplication.CreateSlimBuilder();
+        // Content root: the program's own folder, never the working directory (which may hold the broker's data).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         // The broker reports its own start and failures; Kestrel's request logging would only add noise to its console.
         builder.Logging.ClearProviders();
+        // The process handles its own signals (serve stops its broker on SIGTERM); the endpoint is stopped with it.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, NoSignalsLifetime>();
         builder.WebHost.UseKestrel(k => k.Listen(address, port));
         var checks = builder.Services.AddHealthChecks();
         if (ready != null) checks.AddCheck("ready", ready, tags: ["ready"]);
@@ -98,6 +105,10 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
         try
         {
             await app.StartAsync();
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                        ?? throw new InvalidOperationException("the metrics endpoint started without an address");
+            var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+            return new OperatorEndpoint(app, meters, $"http://{host}:{new Uri(bound).Port}");
         }
         catch
         {
@@ -105,9 +116,14 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
             meters.Dispose();
             throw;
         }
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-                    ?? throw new InvalidOperationException("the metrics endpoint started without an address");
-        return new OperatorEndpoint(app, meters, bound.Replace("[::]", address.ToString()));
+    }
+
+    /// <summary>A host lifetime that leaves SIGINT, SIGTERM and SIGQUIT to the process (ASP.NET Core's would take them).</summary>
+    private sealed class NoSignalsLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The status and why, as one line of text (the status code says 200 or 503).</summary>
@@ -124,9 +140,15 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _meters.Dispose();
+        try
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        finally
+        {
+            _meters.Dispose();
+        }
     }
 
     /// <summary>Ready: the node is up in the cluster, and a broker's gateway answers with the controller it knows.</summary>

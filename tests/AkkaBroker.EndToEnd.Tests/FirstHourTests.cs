@@ -100,6 +100,7 @@ public sealed class FirstHourTests : IDisposable
     public async Task A_metrics_port_asked_for_and_taken_stops_the_broker_with_the_port_named()
     {
         using var first = await BrokerProcess.StartBareAsync(DataDir(), "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0");
+        await first.WaitForOutputAsync(o => o.Contains("\nready"), TimeSpan.FromSeconds(30), "ready");
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
@@ -124,6 +125,7 @@ public sealed class FirstHourTests : IDisposable
             """);
         using (var broker = await BrokerProcess.StartBareAsync(null, "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--config", properties))
         {
+            await broker.WaitForOutputAsync(o => o.Contains("\nready"), TimeSpan.FromSeconds(30), "ready");
             Assert.Contains("AkkaBroker broker 7 listening", broker.Output);
             Assert.Contains(Path.Combine(dir, "logs"), broker.Output); // the data: line names the database under log.dirs
         }

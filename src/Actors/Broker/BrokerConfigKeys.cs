@@ -20,7 +20,7 @@ public static class BrokerConfigKeys
     private static readonly string[] Sections = ["broker", "partition", "mirror"];
 
     /// <summary>Broker keys with no value in reference.conf: unset means a default that a busy port may move.</summary>
-    private static readonly string[] UnsetByDefault = ["listeners", "metrics.prometheus.port"];
+    private static readonly string[] UnsetByDefault = ["listeners", "metrics.prometheus.port", "offsets.topic.replication.factor"];
 
     /// <summary>Kafka's spellings of a time in another unit: each value times the factor gives the broker's key in ms.</summary>
     private static readonly (string Kafka, string Ours, long Factor)[] TimeAliases =
@@ -51,6 +51,10 @@ public static class BrokerConfigKeys
     /// Kafka spelling has a value the broker cannot take (several log directories, a time that is not a number).</exception>
     public static Config Normalize(Config user)
     {
+        foreach (var key in user.AsEnumerable().Select(kv => kv.Key))
+            if (key is not ("akka" or "akkabroker"))
+                throw new BrokerConfigurationException(key, "...",
+                    "under akkabroker or akka: the broker's keys are akkabroker.broker.* (a Kafka server.properties file is read as one only when it holds nothing else: no braces, no akka keys)");
         foreach (var section in TopLevel(user))
             if (!Sections.Contains(section))
                 throw new BrokerConfigurationException($"akkabroker.{section}", "{ ... }",
@@ -61,10 +65,10 @@ public static class BrokerConfigKeys
         foreach (var (kafka, ours) in NameAliases)
         {
             if (!brokerKeys.Contains(kafka)) continue;
-            var value = user.GetString($"{Broker}.{kafka}");
-            if (ours == "data-dir") value = OneDirectory(kafka, value);
             // Kafka's own precedence: log.dirs over log.dir; the broker's own key over either.
             if (brokerKeys.Contains(ours) || rewritten.Any(r => r.StartsWith($"{Broker}.{ours} =", StringComparison.Ordinal))) continue;
+            var value = user.GetString($"{Broker}.{kafka}");
+            if (ours == "data-dir") value = OneDirectory(kafka, value);
             rewritten.Add($"{Broker}.{ours} = {Quote(value)}");
         }
         foreach (var (kafka, ours, factor) in TimeAliases)
@@ -79,11 +83,16 @@ public static class BrokerConfigKeys
         }
 
         var aliases = NameAliases.Select(a => $"{Broker}.{a.Kafka}").Concat(TimeAliases.Select(a => $"{Broker}.{a.Kafka}")).ToHashSet(StringComparer.Ordinal);
-        foreach (var key in brokerKeys.Select(k => $"{Broker}.{k}").Concat(LeafPaths(user, Partition).Select(k => $"{Partition}.{k}")))
+        // Every unknown key at once: a Kafka server.properties may hold several, and one run should name them all.
+        var unknown = brokerKeys.Select(k => $"{Broker}.{k}").Concat(LeafPaths(user, Partition).Select(k => $"{Partition}.{k}"))
+            .Where(key => !Known.Value.Contains(key) && !aliases.Contains(key)).ToList();
+        if (unknown.Count > 0)
         {
-            if (Known.Value.Contains(key) || aliases.Contains(key)) continue;
-            throw new BrokerConfigurationException(key, user.GetString(key),
-                $"a key the broker knows; did you mean {NearestKey.Of(key, Known.Value.Concat(aliases))}? Every key is listed in docs/configuration.md");
+            string Suggest(string key) => NearestKey.Of(key, Known.Value.Concat(aliases))!;
+            var others = unknown.Skip(1).Select(k => $"{k} (did you mean {Suggest(k)}?)").ToList();
+            throw new BrokerConfigurationException(unknown[0], user.GetString(unknown[0]),
+                $"a key the broker knows; did you mean {Suggest(unknown[0])}?" +
+                (others.Count == 0 ? "" : $" Not known either: {string.Join(", ", others)}.") + " Every key is listed in docs/configuration.md");
         }
         return rewritten.Count == 0 ? user : ConfigurationFactory.ParseString(string.Join("\n", rewritten)).WithFallback(user);
     }

@@ -40,7 +40,7 @@ public sealed record BrokerSettings(
     TimeSpan ControllerQuorumTimeout,
     int OffsetsTopicNumPartitions,
     short OffsetsTopicReplicationFactor,
-    bool StandaloneNode,
+    bool OffsetsTopicReplicationFactorMayShrink,
     string JournalSynchronous,
     PartitionSettings Partition,
     ReplicationSettings Replication,
@@ -51,6 +51,9 @@ public sealed record BrokerSettings(
 
     /// <summary>The metrics endpoint's port when none is configured (the Prometheus JMX exporter's usual port).</summary>
     public const int DefaultPrometheusPort = 9404;
+
+    /// <summary>Kafka's default replication factor of <c>__consumer_offsets</c>.</summary>
+    public const short DefaultOffsetsTopicReplicationFactor = 3;
 
     public string DatabasePath => Path.Combine(DataDirectory, "akkabroker.db");
 
@@ -174,9 +177,12 @@ public sealed record BrokerSettings(
             Rejoin: RejoinSettings.Create(b, Section),
             ControllerQuorumTimeout: quorumTimeout,
             OffsetsTopicNumPartitions: Int(b, Section, "offsets.topic.num.partitions", 1, 1000),
-            OffsetsTopicReplicationFactor: (short)Int(b, Section, "offsets.topic.replication.factor", 1, short.MaxValue),
-            // No seed nodes: the node forms a cluster of its own and no other broker is expected to join it.
-            StandaloneNode: config.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 },
+            OffsetsTopicReplicationFactor: b.HasPath("offsets.topic.replication.factor")
+                ? (short)Int(b, Section, "offsets.topic.replication.factor", 1, short.MaxValue)
+                : DefaultOffsetsTopicReplicationFactor,
+            // Unset, and no seed nodes (the node forms a cluster of its own and no other broker is expected to join it):
+            // the one case where the offsets topic may have fewer replicas than offsets.topic.replication.factor.
+            OffsetsTopicReplicationFactorMayShrink: !b.HasPath("offsets.topic.replication.factor") && config.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 },
             JournalSynchronous: b.GetString("journal.synchronous")?.ToUpperInvariant() switch
             {
                 "NORMAL" => "NORMAL",

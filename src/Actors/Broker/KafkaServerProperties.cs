@@ -14,8 +14,9 @@ public static class KafkaServerProperties
     public static bool IsProperties(string text)
     {
         var entries = Entries(text).ToList();
-        if (entries.Count == 0 || text.Contains('{') || text.Contains('}')) return false;
-        return entries.All(e => !e.Key.StartsWith("akka", StringComparison.Ordinal) && e.Key.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'));
+        if (entries.Count == 0 || entries.Any(e => e.Key.Contains('{') || e.Key.Contains('}') || e.Value.Contains('{') || e.Value.Contains('}'))) return false;
+        return entries.All(e => e.Key != "include" && !e.Key.StartsWith("akka", StringComparison.Ordinal)
+                                && e.Key.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'));
     }
 
     /// <summary>The properties as HOCON under <c>akkabroker.broker</c>, each value a string as Java reads it.</summary>

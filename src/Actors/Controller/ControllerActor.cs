@@ -660,11 +660,12 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     /// <summary>
     /// Kafka's rule, that the offsets topic waits for <c>offsets.topic.replication.factor</c> live brokers, would leave a
-    /// broker started on its own (no seed nodes: nobody else is expected) without consumer groups for good. Such a node
-    /// is a cluster of one and its offsets topic gets one replica; a node configured to join others keeps the strict rule.
+    /// broker started on its own with no configuration (no seed nodes: nobody else is expected) without consumer groups
+    /// for good. Such a node, alone in its cluster, gives the topic one replica; a node configured to join others, or
+    /// given the factor explicitly, keeps the strict rule.
     /// </summary>
     private short OffsetsTopicReplicationFactor() =>
-        _settings.StandaloneNode && _liveBrokers.Count == 1 ? (short)1 : _settings.OffsetsTopicReplicationFactor;
+        _settings.OffsetsTopicReplicationFactorMayShrink && _liveBrokers.Count == 1 ? (short)1 : _settings.OffsetsTopicReplicationFactor;
 
     /// <summary>A group asks for its coordinator before the offsets topic exists (<see cref="Reads"/> answers once it does): create it first.</summary>
     private void HandleFindCoordinator(FindCoordinatorRequest r)

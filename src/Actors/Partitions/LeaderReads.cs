@@ -109,6 +109,7 @@ public sealed class LeaderReads
     /// </summary>
     private void ReadOn(FetchRequest answered, byte[] records, ReplicaEffects fx)
     {
+        if (_notServing() != null) return;
         var next = answered.FetchOffset;
         foreach (var batch in RecordBatch.ReadAll(records)) next = batch.NextOffset;
         if (next >= _log.HighWatermark || _log.Cache.Covers(next) || _ahead.Offset == next) return;

@@ -100,4 +100,32 @@ public class BrokerConfigKeysTests
         Assert.NotEmpty(files);
         foreach (var file in files) Assert.False(KafkaServerProperties.IsProperties(File.ReadAllText(file)), file);
     }
+
+    [Fact]
+    public void A_properties_file_with_braces_in_its_comments_is_still_one_and_every_unknown_key_is_named_at_once()
+    {
+        const string properties = "# logs under ${KAFKA_HOME}/logs {see docs}\nnode.id=1\nnum.network.threads=3\nnum.io.threads=8\n";
+        Assert.True(KafkaServerProperties.IsProperties(properties));
+        var e = Refused(KafkaServerProperties.ToHocon(properties));
+        Assert.Contains("akkabroker.broker.num.network.threads", e.Message);
+        Assert.Contains("akkabroker.broker.num.io.threads", e.Message);
+        Assert.False(KafkaServerProperties.IsProperties("include \"common.conf\"\n"));
+    }
+
+    [Fact]
+    public void Keys_outside_akka_and_akkabroker_are_refused()
+    {
+        var e = Refused("node.id = 1");
+        Assert.Contains("node", e.Message);
+        Assert.Contains("akkabroker.broker", e.Message);
+    }
+
+    [Fact]
+    public void Only_an_unconfigured_offsets_replication_factor_on_a_node_without_seed_nodes_may_shrink()
+    {
+        Assert.True(Settings("").OffsetsTopicReplicationFactorMayShrink);
+        Assert.Equal(3, Settings("").OffsetsTopicReplicationFactor);
+        Assert.False(Settings("akkabroker.broker.offsets.topic.replication.factor = 3").OffsetsTopicReplicationFactorMayShrink);
+        Assert.False(Settings("akka.cluster.seed-nodes = [\"akka.tcp://akkabroker@127.0.0.1:9201\"]").OffsetsTopicReplicationFactorMayShrink);
+    }
 }

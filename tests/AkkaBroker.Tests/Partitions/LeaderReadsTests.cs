@@ -163,6 +163,22 @@ public class LeaderReadsTests
     private IReadOnlyList<(long SequenceNr, byte[] Batch)> Events(ReplicaEffect.ReadJournal read) =>
         _cold.Journal.Where(e => e.SequenceNr >= read.From && e.SequenceNr <= read.To).ToList();
 
+    /// <summary>A fetch at 0 answered from the journal, the range from 2 being read ahead, and a fetch at 2 waiting for it.</summary>
+    private (LeaderReads Reads, ReplicaEffect.ReadJournal Ahead) FetchWaitingForTheRangeAhead()
+    {
+        var reads = ColdReads();
+        var fx = Fx();
+        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
+        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
+        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
+        fx = Fx();
+        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, fx);
+        Assert.Empty(fx.All);
+        return (reads, ahead);
+    }
+
     private static long FirstOffset(FetchResponse response) => AkkaBroker.Protocol.Records.RecordBatch.ReadAll(response.Records).First().BaseOffset;
 
     [Fact]
@@ -229,18 +245,11 @@ public class LeaderReadsTests
     [Fact]
     public void A_fetch_waiting_for_a_range_read_ahead_is_answered_as_the_log_is_when_the_range_arrives()
     {
-        var reads = ColdReads();
-        var fx = Fx();
-        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
-        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
-        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
-        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, Fx());
+        var (reads, ahead) = FetchWaitingForTheRangeAhead();
 
         // Records up to offset 4 were deleted meanwhile: the waiting fetch gets what any fetch at offset 2 now gets.
         _cold.Log.ApplyRecordsDeleted(new RecordsDeleted(4), _cold.LastSequenceNr + 1);
-        fx = Fx();
+        var fx = Fx();
         reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, Events(ahead), null, fx);
         Assert.Equal(ErrorCode.OffsetOutOfRange, Replied<FetchResponse>(fx).Error);
     }
@@ -248,15 +257,8 @@ public class LeaderReadsTests
     [Fact]
     public void A_fetch_waiting_for_a_range_whose_read_failed_reads_again()
     {
-        var reads = ColdReads();
+        var (reads, ahead) = FetchWaitingForTheRangeAhead();
         var fx = Fx();
-        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
-        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
-        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
-        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, Fx());
-        fx = Fx();
         reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, [], "journal read failed: disk I/O error", fx);
         Assert.Empty(fx.Of<ReplicaEffect.Reply>());
         var again = Assert.IsType<LeaderReads.PendingRead>(Assert.Single(fx.Of<ReplicaEffect.ReadJournal>()).Purpose);
@@ -266,15 +268,8 @@ public class LeaderReadsTests
     [Fact]
     public void A_fetch_waiting_for_a_range_read_ahead_is_answered_with_the_reason_when_the_replica_stops_leading()
     {
-        var reads = ColdReads();
+        var (reads, ahead) = FetchWaitingForTheRangeAhead();
         var fx = Fx();
-        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
-        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
-        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
-        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, Fx());
-        fx = Fx();
         reads.FailParked(ErrorCode.NotLeaderOrFollower, "moved", fx);
         Assert.Equal(ErrorCode.NotLeaderOrFollower, Replied<FetchResponse>(fx).Error);
         // The range that arrives later has nobody left to answer.

@@ -47,18 +47,22 @@ static bool Produce(Options o, string bootstrap, string label)
     var message = new Message<Null, byte[]> { Value = payload };
     long delivered = 0, failed = 0, latencySumTicks = 0, maxLatencyTicks = 0;
     Error? firstError = null;
+    using var allReported = new ManualResetEventSlim();
     // Runs on the client's one delivery-report thread, so only the counters read by the main thread need care.
     void OnDelivery(DeliveryReport<Null, byte[]> r, long sentTicks)
     {
         if (r.Error.IsError)
         {
             if (Interlocked.Increment(ref failed) == 1) firstError = r.Error;
-            return;
         }
-        var latency = Stopwatch.GetTimestamp() - sentTicks;
-        latencySumTicks += latency;
-        if (latency > maxLatencyTicks) maxLatencyTicks = latency;
-        Interlocked.Increment(ref delivered);
+        else
+        {
+            var latency = Stopwatch.GetTimestamp() - sentTicks;
+            latencySumTicks += latency;
+            if (latency > maxLatencyTicks) maxLatencyTicks = latency;
+            Interlocked.Increment(ref delivered);
+        }
+        if (Interlocked.Read(ref delivered) + Interlocked.Read(ref failed) == o.NumRecords) allReported.Set();
     }
 
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
@@ -77,17 +81,15 @@ static bool Produce(Options o, string bootstrap, string label)
                 }
                 catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
                 {
-                    // The client's buffer (queue.buffering.max.messages) is full: wait for deliveries, as Kafka's
-                    // producer blocks in send().
+                    // The client's buffer (queue.buffering.max.messages) is full: back off while deliveries drain it,
+                    // as Kafka's producer blocks in send() (Confluent.Kafka has no blocking produce).
                     Thread.Sleep(1);
                 }
             }
         }
         producer.Flush(TimeSpan.FromMinutes(5));
         // Flush returns once librdkafka has no message left; the last reports may still be on their way to OnDelivery.
-        var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
-        while (Interlocked.Read(ref delivered) + Interlocked.Read(ref failed) < o.NumRecords && Stopwatch.GetTimestamp() < deadline)
-            Thread.Sleep(1);
+        allReported.Wait(TimeSpan.FromSeconds(30));
     }
     var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;

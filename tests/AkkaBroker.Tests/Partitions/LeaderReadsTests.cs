@@ -166,23 +166,15 @@ public class LeaderReadsTests
     /// <summary>A fetch at 0 answered from the journal, the range from 2 being read ahead, and a fetch at 2 waiting for it.</summary>
     private (LeaderReads Reads, ReplicaEffect.ReadJournal Ahead) FetchWaitingForTheRangeAhead()
     {
-        var reads = ColdReads();
+        var (reads, ahead) = RangeAheadStarted();
         var fx = Fx();
-        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
-        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
-        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
-        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
         reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, fx);
         Assert.Empty(fx.All);
         return (reads, ahead);
     }
 
-    private static long FirstOffset(FetchResponse response) => AkkaBroker.Protocol.Records.RecordBatch.ReadAll(response.Records).First().BaseOffset;
-
-    [Fact]
-    public void A_consumer_reading_in_order_finds_its_next_records_read_ahead()
+    /// <summary>A fetch at 0 answered from the journal (its records checked), and the range from 2 being read ahead.</summary>
+    private (LeaderReads Reads, ReplicaEffect.ReadJournal Ahead) RangeAheadStarted()
     {
         var reads = ColdReads();
         var fx = Fx();
@@ -191,12 +183,21 @@ public class LeaderReadsTests
         fx = Fx();
         reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
         Assert.Equal(0, FirstOffset(Replied<FetchResponse>(fx)));
-        // Answered up to offset 2: the range from there is read before the consumer asks for it.
         var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
         Assert.Equal(2, Assert.IsType<ReadAhead.Read>(ahead.Purpose).Offset);
+        return (reads, ahead);
+    }
+
+    private static long FirstOffset(FetchResponse response) => AkkaBroker.Protocol.Records.RecordBatch.ReadAll(response.Records).First().BaseOffset;
+
+    [Fact]
+    public void A_consumer_reading_in_order_finds_its_next_records_read_ahead()
+    {
+        // Answered up to offset 2: the range from there is read before the consumer asks for it.
+        var (reads, ahead) = RangeAheadStarted();
 
         // The consumer asks while the range is still being read: it waits for that read, with no read of its own.
-        fx = Fx();
+        var fx = Fx();
         reads.Fetch(OneBatchAt(2), ActorRefs.Nobody, 0, fx);
         Assert.Empty(fx.All);
         fx = Fx();
@@ -219,14 +220,8 @@ public class LeaderReadsTests
     [Fact]
     public void A_range_read_ahead_and_not_asked_for_is_let_go_and_other_offsets_read_their_own()
     {
-        var reads = ColdReads();
+        var (reads, ahead) = RangeAheadStarted();
         var fx = Fx();
-        reads.Fetch(OneBatchAt(0), ActorRefs.Nobody, 0, fx);
-        var read = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
-        reads.JournalRead((LeaderReads.PendingRead)read.Purpose, Events(read), null, fx);
-        var ahead = Assert.Single(fx.Of<ReplicaEffect.ReadJournal>());
-        fx = Fx();
         reads.ReadAheadArrived((ReadAhead.Read)ahead.Purpose, Events(ahead), null, fx);
         var unused = Assert.IsType<ReadAhead.Unused>(Assert.Single(fx.Of<ReplicaEffect.StartTimer>()).Message);
 

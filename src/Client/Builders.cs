@@ -8,6 +8,17 @@ public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
 {
     private ISerializer<TKey>? _keySerializer;
     private ISerializer<TValue>? _valueSerializer;
+    private Action<IProducer<TKey, TValue>, LogMessage>? _logHandler;
+
+    /// <summary>
+    /// Receives the producer's log (warnings and errors: lost connections, refused requests). Without a handler the
+    /// producer logs nothing; it never writes to the application's console.
+    /// </summary>
+    public ProducerBuilder<TKey, TValue> SetLogHandler(Action<IProducer<TKey, TValue>, LogMessage> logHandler)
+    {
+        _logHandler = logHandler;
+        return this;
+    }
 
     /// <summary>Sets the key serializer (string, byte[], int, long and Null have defaults).</summary>
     public ProducerBuilder<TKey, TValue> SetKeySerializer(ISerializer<TKey> serializer)
@@ -30,7 +41,7 @@ public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
         var settings = ProducerSettings.Read(config);
         var key = _keySerializer ?? DefaultSerdes.Serializer<TKey>() ?? throw MissingSerde("key serializer", "SetKeySerializer", "JsonSerializer", typeof(TKey));
         var value = _valueSerializer ?? DefaultSerdes.Serializer<TValue>() ?? throw MissingSerde("value serializer", "SetValueSerializer", "JsonSerializer", typeof(TValue));
-        return new Producer<TKey, TValue>(settings, key, value);
+        return new Producer<TKey, TValue>(settings, key, value, _logHandler);
     }
 
     internal static KafkaException MissingSerde(string what, string setter, string example, Type type) =>
@@ -43,6 +54,16 @@ public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
     private IDeserializer<TKey>? _keyDeserializer;
     private IDeserializer<TValue>? _valueDeserializer;
     private readonly ConsumerHandlers<TKey, TValue> _handlers = new();
+
+    /// <summary>
+    /// Receives the consumer's log (warnings and errors: lost connections, refused requests). Without a handler the
+    /// consumer logs nothing; it never writes to the application's console.
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetLogHandler(Action<IConsumer<TKey, TValue>, LogMessage> logHandler)
+    {
+        _handlers.Log = logHandler;
+        return this;
+    }
 
     /// <summary>
     /// Called on the consumer's thread (inside Consume) when the group assigns partitions to this consumer; they start
@@ -118,6 +139,15 @@ public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
 /// <summary>Builds an <see cref="IAdminClient"/>.</summary>
 public sealed class AdminClientBuilder(IEnumerable<KeyValuePair<string, string>> config)
 {
+    private Action<IAdminClient, LogMessage>? _logHandler;
+
+    /// <summary>Receives the admin client's log; without a handler it logs nothing.</summary>
+    public AdminClientBuilder SetLogHandler(Action<IAdminClient, LogMessage> logHandler)
+    {
+        _logHandler = logHandler;
+        return this;
+    }
+
     /// <summary>Checks the configuration and builds the admin client.</summary>
     /// <exception cref="KafkaException">a key is unknown or a value invalid.</exception>
     public IAdminClient Build()
@@ -125,6 +155,6 @@ public sealed class AdminClientBuilder(IEnumerable<KeyValuePair<string, string>>
         var reader = new ConfigReader(config);
         var settings = ClientSettings.Read(reader);
         reader.EnsureAllKnown("admin client");
-        return new AdminClient(settings);
+        return new AdminClient(settings, _logHandler);
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using AkkaBroker.Connect.Config;
 using AkkaBroker.Connect.Runtime;
 using AkkaBroker.Mirror;
+using AkkaBroker.Protocol.Logging;
 
 namespace AkkaBroker.Host;
 
@@ -26,8 +27,9 @@ internal static class ConnectCommand
     private static Command CreateDistributed()
     {
         var workerFile = new Argument<string>("worker.properties") { Description = "The worker's properties file (bootstrap.servers, group.id, config.storage.topic, offset.storage.topic, status.storage.topic, listeners, ...)" };
-        var command = new Command("distributed", "Run a member of a distributed Connect worker group: connectors are created through the REST API and spread over the group's workers.") { workerFile };
-        command.SetAction((parse, _) => RunWorkerAsync(() => ConnectWorker.StartDistributedAsync(ReadWorkerFile(parse.GetValue(workerFile)!))));
+        var logFormat = HostLogging.FormatOption();
+        var command = new Command("distributed", "Run a member of a distributed Connect worker group: connectors are created through the REST API and spread over the group's workers.") { workerFile, logFormat };
+        command.SetAction((parse, _) => RunWorkerAsync(parse.GetValue(logFormat), sink => ConnectWorker.StartDistributedAsync(ReadWorkerFile(parse.GetValue(workerFile)!), sink)));
         return command;
     }
 
@@ -36,12 +38,14 @@ internal static class ConnectCommand
     /// leaves its group). A worker that cannot start (a refused key, an unreadable file, a cluster that does not answer,
     /// a REST port in use) exits 2 with the reason.
     /// </summary>
-    private static async Task<int> RunWorkerAsync(Func<Task<ConnectWorker>> start)
+    private static async Task<int> RunWorkerAsync(string? logFormat, Func<LogSinkSetup, Task<ConnectWorker>> start)
     {
+        if (HostLogging.CreateFor(logFormat) is not { } log) return 2;
+        using var _ = log;
         ConnectWorker worker;
         try
         {
-            worker = await start();
+            worker = await start(log.AkkaSink());
         }
         catch (Exception e) when (e is AkkaBroker.Connect.ConnectException or FileNotFoundException or FormatException or JsonException or TimeoutException)
         {
@@ -58,7 +62,7 @@ internal static class ConnectCommand
             await Console.Error.WriteLineAsync($"error: the REST API cannot listen: {e.Message}. Set listeners=http://HOST:PORT in the worker file to a free port.");
             return 2;
         }
-        Console.WriteLine($"Connect worker {worker.WorkerId} running; REST API on {string.Join(", ", worker.RestUrls)}");
+        log.Status($"Connect worker {worker.WorkerId} running; REST API on {string.Join(", ", worker.RestUrls)}");
         var stopping = Task.CompletedTask;
         void Stop() => stopping = worker.StopAsync();
         using var signals = CliCommon.OnStopSignal(Stop);
@@ -71,9 +75,10 @@ internal static class ConnectCommand
     {
         var workerFile = new Argument<string>("worker.properties") { Description = "The worker's properties file (bootstrap.servers, key.converter, value.converter, offset.storage.file.filename, listeners, plugin.path, ...)" };
         var connectorFiles = new Argument<string[]>("connector.properties") { Description = "Connector files to run (Java properties or JSON), each with name and connector.class", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("standalone", "Run a standalone Connect worker: offsets in a local file, connectors from the files given and the REST API.") { workerFile, connectorFiles };
-        command.SetAction((parse, _) => RunWorkerAsync(() => ConnectWorker.StartStandaloneAsync(
-            ReadWorkerFile(parse.GetValue(workerFile)!), parse.GetValue(connectorFiles)!.Select(ReadConnectorFile).ToList())));
+        var logFormat = HostLogging.FormatOption();
+        var command = new Command("standalone", "Run a standalone Connect worker: offsets in a local file, connectors from the files given and the REST API.") { workerFile, connectorFiles, logFormat };
+        command.SetAction((parse, _) => RunWorkerAsync(parse.GetValue(logFormat), sink => ConnectWorker.StartStandaloneAsync(
+            ReadWorkerFile(parse.GetValue(workerFile)!), parse.GetValue(connectorFiles)!.Select(ReadConnectorFile).ToList(), sink)));
         return command;
     }
 

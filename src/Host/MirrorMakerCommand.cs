@@ -40,9 +40,10 @@ internal static class MirrorMakerCommand
         var syncConfigsInterval = new Option<double>("--sync.topic.configs.interval.seconds") { Description = "How often topic configs are compared", DefaultValueFactory = _ => 600 };
         var metricsPort = new Option<int>("--metrics-port") { Description = "Serve the mirror's metrics (lag, latency, records, batch and fetch sizes) for Prometheus on this port; 0: off", DefaultValueFactory = _ => 0 };
         var metricsHost = new Option<string>("--metrics-host") { Description = "Address the metrics endpoint listens on", DefaultValueFactory = _ => "127.0.0.1" };
+        var logFormat = HostLogging.FormatOption();
         var command = new Command("mirror-maker", "Mirror topics from one cluster to another (Kafka's MirrorMaker), committing only what the target acknowledged.")
             { consumerConfig, producerConfig, numStreams, include, exclude, commitInterval, abortOnSendFailure, policy, sourceAlias, targetAlias, separator,
-              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, emitHeartbeats, heartbeatInterval, syncConfigs, syncConfigsInterval, metricsPort, metricsHost };
+              emitCheckpoints, checkpointInterval, syncGroupOffsets, groups, groupsExclude, emitHeartbeats, heartbeatInterval, syncConfigs, syncConfigsInterval, metricsPort, metricsHost, logFormat };
         command.Subcommands.Add(CreateStatus());
         command.SetAction(async (parse, _) =>
         {
@@ -66,6 +67,8 @@ internal static class MirrorMakerCommand
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 2;
             }
+            if (HostLogging.CreateFor(parse.GetValue(logFormat)) is not { } log) return 2;
+            using var logging = log;
             OperatorEndpoint? endpoint = null;
             if (parse.GetValue(metricsPort) is > 0 and var port)
             {
@@ -79,10 +82,10 @@ internal static class MirrorMakerCommand
                     await Console.Error.WriteLineAsync($"error: cannot serve metrics on {host}:{port}: {e.Message}. Choose another --metrics-port or --metrics-host (0 turns the endpoint off).");
                     return 2;
                 }
-                Console.WriteLine($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live)");
+                log.Status($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live)");
             }
             await using var operatorEndpoint = endpoint;
-            var system = ActorSystem.Create("mirror-maker", ConfigurationFactory.ParseString("akka.loglevel = INFO"));
+            var system = ActorSystem.Create("mirror-maker", log.AkkaSink().SystemSetup(ConfigurationFactory.ParseString("akka.loglevel = INFO")));
             var mirror = system.ActorOf(MirrorMaker.Props(settings), "mirror-maker");
             var stopped = false;
             void Stop()

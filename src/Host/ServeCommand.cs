@@ -3,6 +3,7 @@ using Akka.Configuration;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Actors.Metrics;
 using AkkaBroker.Mirror;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
@@ -55,11 +56,12 @@ internal static class ServeCommand
             Description = "Port of the HTTP endpoint for Prometheus metrics (/metrics) and health probes (/health/live, /health/ready); 0 turns it off " +
                           "(akkabroker.broker.metrics.prometheus.port; default 9404, moved to a free port with a warning when 9404 is busy)"
         };
+        var logFormat = HostLogging.FormatOption();
         var command = new Command("serve",
             "Start a broker node and serve until Ctrl-C or SIGTERM. A node the cluster downs (e.g. cut off by the network) starts again in this process and rejoins. " +
             "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 unexpected error or unknown option; 2 bad configuration or a start that cannot succeed " +
             "(port in use, seed nodes unreachable, broker.id already running); 3 downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off")
-            { config, host, port, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort };
+            { config, host, port, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort, logFormat };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -75,6 +77,7 @@ internal static class ServeCommand
             if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
             if (parse.GetValue(listeners) is { } l) overrides.Add($"akkabroker.broker.listeners = {Quote(l)}");
             if (parse.GetValue(metricsPort) is { } mp) overrides.Add($"akkabroker.broker.metrics.prometheus.port = {mp}");
+            if (parse.GetValue(logFormat) is { } lf) overrides.Add($"{LoggingSettings.Section}.format = {Quote(lf)}");
             if (parse.GetValue(processRoles) is { } roles) overrides.Add($"akkabroker.broker.process.roles = {Quote(roles)}");
             if (parse.GetValue(seedNodes) is { } seeds)
             {
@@ -105,17 +108,29 @@ internal static class ServeCommand
                 Console.Error.WriteLine($"error: the configuration could not be parsed: {e.Message}");
                 return ExitCodes.ConfigurationError;
             }
-            return await RunAsync(userConfig);
+            LoggingSettings logging;
+            try
+            {
+                logging = LoggingSettings.Create(BrokerNode.Compose(BrokerConfigKeys.Normalize(userConfig)));
+            }
+            catch (BrokerConfigurationException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.ConfigurationError;
+            }
+            using var log = HostLogging.Create(logging.Format);
+            return await RunAsync(userConfig, log);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(Config userConfig)
+    private static async Task<int> RunAsync(Config userConfig, HostLogging log)
     {
         BrokerRunner runner;
+        var runnerLog = log.Factory.CreateLogger<BrokerRunner>();
         try
         {
-            runner = await BrokerRunner.StartAsync(userConfig, Console.WriteLine);
+            runner = await BrokerRunner.StartAsync(userConfig, line => runnerLog.LogWarning("{Event}", line), log.Factory);
         }
         catch (BrokerConfigurationException e)
         {
@@ -138,8 +153,8 @@ internal static class ServeCommand
             try
             {
                 var mirror = MirrorMakerSettings.FromHocon(userConfig.GetConfig("akkabroker.mirror"), node.BootstrapServer);
-                StartMirror(node, mirror);
-                runner.Rejoined += rejoined => StartMirror(rejoined, mirror);
+                StartMirror(node, mirror, log);
+                runner.Rejoined += rejoined => StartMirror(rejoined, mirror, log);
             }
             catch (MirrorMakerConfigException e)
             {
@@ -152,7 +167,7 @@ internal static class ServeCommand
         OperatorEndpoint? endpoint;
         try
         {
-            endpoint = node.Settings.PrometheusPort == 0 ? null : await OperatorEndpoint.StartForBrokerAsync(node.Settings, () => runner.Node, Console.Error.WriteLine);
+            endpoint = node.Settings.PrometheusPort == 0 ? null : await OperatorEndpoint.StartForBrokerAsync(node.Settings, () => runner.Node, log.Warn);
         }
         catch (BrokerConfigurationException e)
         {
@@ -162,13 +177,13 @@ internal static class ServeCommand
         }
         await using var operatorEndpoint = endpoint;
 
-        PrintListening(node);
-        if (endpoint != null) Console.WriteLine($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live, {endpoint.Url}/health/ready)");
-        Console.WriteLine("ready");
+        PrintListening(node, log);
+        if (endpoint != null) log.Status($"metrics: {endpoint.Url}/metrics (health: {endpoint.Url}/health/live, {endpoint.Url}/health/ready)");
+        log.Status("ready");
         runner.Rejoined += rejoined =>
         {
-            PrintListening(rejoined);
-            Console.WriteLine("ready");
+            PrintListening(rejoined, log);
+            log.Status("ready");
         };
 
         // Ctrl-C and SIGTERM stop the runner, so that a node between two incarnations (downed, waiting to rejoin) stops
@@ -187,37 +202,37 @@ internal static class ServeCommand
         }
         if (end == BrokerRunEnd.RemovedFromCluster)
         {
-            Console.WriteLine("stopped: removed from the cluster");
+            log.Status("stopped: removed from the cluster");
             return ExitCodes.RemovedFromCluster;
         }
-        Console.WriteLine("stopped");
+        log.Status("stopped");
         return ExitCodes.Stopped;
     }
 
-    private static void StartMirror(BrokerNode node, MirrorMakerSettings mirror)
+    private static void StartMirror(BrokerNode node, MirrorMakerSettings mirror, HostLogging log)
     {
         ClusterMirror.Start(node.System, mirror, hostsStreams: node.Settings.IsBroker);
-        Console.WriteLine($"mirror: {mirror.NumStreams} stream(s) of group {mirror.GroupId} mirroring {mirror.Topics} into this cluster");
+        log.Status($"mirror: {mirror.NumStreams} stream(s) of group {mirror.GroupId} mirroring {mirror.Topics} into this cluster");
     }
 
-    private static void PrintListening(BrokerNode node)
+    private static void PrintListening(BrokerNode node, HostLogging log)
     {
         if (node.Settings.IsBroker)
         {
             // The Kafka line first: a script (or test) that waits for the line with bootstrap.servers= then has both.
-            Console.WriteLine(node.KafkaBootstrapServer is { } kafka
+            log.Status(node.KafkaBootstrapServer is { } kafka
                 ? $"Kafka protocol on {kafka} (Kafka clients: bootstrap.servers={kafka})"
                 : "Kafka protocol listener off (listeners = \"\")");
-            Console.WriteLine($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
-            if (!node.Settings.IsController) Console.WriteLine("process.roles = broker: this node never runs the controller");
+            log.Status($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
+            if (!node.Settings.IsController) log.Status("process.roles = broker: this node never runs the controller");
         }
         else
         {
             // No bootstrap.servers here: a controller-only node has no client gateway. Other nodes may use it as a seed node.
-            Console.WriteLine($"AkkaBroker controller node {node.Settings.BrokerId} on {node.BootstrapServer} (seed-node={node.BootstrapServer})");
-            Console.WriteLine("process.roles = controller: runs the controller when it is the oldest such node; hosts no partitions and serves no clients, so list brokers, not this node, in bootstrap.servers");
+            log.Status($"AkkaBroker controller node {node.Settings.BrokerId} on {node.BootstrapServer} (seed-node={node.BootstrapServer})");
+            log.Status("process.roles = controller: runs the controller when it is the oldest such node; hosts no partitions and serves no clients, so list brokers, not this node, in bootstrap.servers");
         }
-        Console.WriteLine($"data: {node.Settings.DatabasePath}");
+        log.Status($"data: {node.Settings.DatabasePath}");
     }
 
     private static System.Net.Sockets.SocketError? FindSocketError(Exception? e)

@@ -197,14 +197,20 @@ public sealed class BrokerProcess : IDisposable
         if (line == null) return;
         lock (_output) _output.AppendLine(line);
         const string kafkaMarker = "(Kafka clients: bootstrap.servers=";
-        var kafkaAt = line.IndexOf(kafkaMarker, StringComparison.Ordinal);
-        if (kafkaAt >= 0) KafkaBootstrap = line[(kafkaAt + kafkaMarker.Length)..].TrimEnd(')');
+        if (ValueAfter(line, kafkaMarker) is { } kafka) KafkaBootstrap = kafka;
         // A broker prints its bootstrap.servers; a controller-only node (no client gateway) its address as a seed node.
         foreach (var marker in new[] { "(bootstrap.servers=", "(seed-node=" })
-        {
-            var at = line.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0) _listening.TrySetResult(line[(at + marker.Length)..].TrimEnd(')'));
-        }
+            if (ValueAfter(line, marker) is { } address) _listening.TrySetResult(address);
+    }
+
+    // Up to the closing parenthesis: the line is plain text, or a JSON log event (--log-format json) with more after it.
+    private static string? ValueAfter(string line, string marker)
+    {
+        var at = line.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var value = line[(at + marker.Length)..];
+        var end = value.IndexOf(')');
+        return end < 0 ? value : value[..end];
     }
 
     /// <summary>Waits for the process to exit and for its last output lines to be read (they arrive after the exit).</summary>

@@ -52,6 +52,26 @@ public sealed class FirstHourTests : IDisposable
     }
 
     [Fact]
+    public async Task The_broker_logs_text_lines_by_default_and_json_lines_on_request()
+    {
+        using (var text = await BrokerProcess.StartBareAsync(DataDir(), "--port", "0", "--metrics-port", "0", "--listeners", ""))
+        {
+            // Akka's own events go through the same console logger: a UTC timestamp, the level, the class that logged.
+            await text.WaitForOutputAsync(o => o.Split('\n').Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d{4}-\d\d-\d\dT[\d:.]+Z info: Akka\.Cluster\.")),
+                TimeSpan.FromSeconds(30), "a text log line of Akka.Cluster");
+            Assert.True(await text.TerminateAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        using var json = await BrokerProcess.StartBareAsync(DataDir(), "--port", "0", "--metrics-port", "0", "--listeners", "", "--log-format", "json");
+        Assert.True(await json.TerminateAsync(TimeSpan.FromSeconds(30)));
+        var lines = json.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var events = lines.Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(events, e => e.GetProperty("Category").GetString()!.StartsWith("Akka.Cluster.", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.GetProperty("Category").GetString() == "AkkaBroker.Host" && e.GetProperty("Message").GetString() == "ready");
+        Assert.Equal("stopped", events[^1].GetProperty("Message").GetString());
+    }
+
+    [Fact]
     public async Task A_broker_started_without_a_config_file_serves_consumer_groups()
     {
         using var broker = await BrokerProcess.StartBareAsync(DataDir(), "--host", "127.0.0.1", "--port", "0");

@@ -7,7 +7,7 @@ namespace AkkaBroker.Actors.Broker;
 /// <summary>
 /// What a user may write under <c>akkabroker</c>: the broker's own keys (every key of reference.conf, plus the two it
 /// leaves unset on purpose), and the spellings of Kafka's <c>server.properties</c> that mean the same thing, which are
-/// rewritten to the broker's keys. Anything else under <c>akkabroker.broker</c> or <c>akkabroker.partition</c> is
+/// rewritten to the broker's keys. Anything else under <c>akkabroker.broker</c>, <c>akkabroker.partition</c> or <c>akkabroker.logging</c> is
 /// refused, naming the nearest known key: a misspelt key silently ignored leaves a broker running on a default its
 /// operator thought was changed.
 /// </summary>
@@ -15,9 +15,10 @@ public static class BrokerConfigKeys
 {
     private const string Broker = BrokerSettings.Section;
     private const string Partition = "akkabroker.partition";
+    private const string Logging = LoggingSettings.Section;
 
     /// <summary>The sections under <c>akkabroker</c>.</summary>
-    private static readonly string[] Sections = ["broker", "partition", "mirror"];
+    private static readonly string[] Sections = ["broker", "partition", "logging", "mirror"];
 
     /// <summary>Broker keys with no value in reference.conf: unset means a default that a busy port may move.</summary>
     private static readonly string[] UnsetByDefault = ["listeners", "metrics.prometheus.port", "offsets.topic.replication.factor"];
@@ -42,6 +43,7 @@ public static class BrokerConfigKeys
         LeafPaths(BrokerNode.ReferenceConfig, Broker).Select(k => $"{Broker}.{k}")
             .Concat(UnsetByDefault.Select(k => $"{Broker}.{k}"))
             .Concat(LeafPaths(BrokerNode.ReferenceConfig, Partition).Select(k => $"{Partition}.{k}"))
+            .Concat(LeafPaths(BrokerNode.ReferenceConfig, Logging).Select(k => $"{Logging}.{k}"))
             .ToHashSet(StringComparer.Ordinal));
 
     /// <summary>
@@ -85,6 +87,7 @@ public static class BrokerConfigKeys
         var aliases = NameAliases.Select(a => $"{Broker}.{a.Kafka}").Concat(TimeAliases.Select(a => $"{Broker}.{a.Kafka}")).ToHashSet(StringComparer.Ordinal);
         // Every unknown key at once: a Kafka server.properties may hold several, and one run should name them all.
         var unknown = brokerKeys.Select(k => $"{Broker}.{k}").Concat(LeafPaths(user, Partition).Select(k => $"{Partition}.{k}"))
+            .Concat(LeafPaths(user, Logging).Select(k => $"{Logging}.{k}"))
             .Where(key => !Known.Value.Contains(key) && !aliases.Contains(key)).ToList();
         if (unknown.Count > 0)
         {

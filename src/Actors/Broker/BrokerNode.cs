@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
@@ -10,6 +11,7 @@ using AkkaBroker.Actors.Groups;
 using AkkaBroker.Actors.Partitions;
 using AkkaBroker.Protocol.Serialization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 using AkkaBroker.Actors.Kafka;
 
@@ -66,8 +68,9 @@ public sealed class BrokerNode : IAsyncDisposable
             .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
 
     /// <summary>Validates the configuration, prepares the data directory and starts the broker.</summary>
+    /// <param name="loggerFactory">Where Akka's log goes; null keeps Akka's own console logger.</param>
     /// <exception cref="BrokerConfigurationException">a setting is not allowed.</exception>
-    public static async Task<BrokerNode> StartAsync(Config overrides, CancellationToken cancellationToken = default)
+    public static async Task<BrokerNode> StartAsync(Config overrides, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         var composed = Compose(BrokerConfigKeys.Normalize(overrides));
         var settings = BrokerSettings.Create(composed);
@@ -83,9 +86,10 @@ public sealed class BrokerNode : IAsyncDisposable
             akka.cluster.roles = [{{string.Join(", ", BrokerRole.RolesOf(settings, kafka?.Advertised).Select(r => $"\"{r}\""))}}]
             akka.cluster.distributed-data.durable.{{SqliteDurableStore.ConnectionStringKey}} = "{{escaped}}"
             """).WithFallback(composed);
-
-        var bootstrap = BootstrapSetup.Create().WithConfig(config)
-            .And(SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous));
+        var journal = SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous);
+        var bootstrap = loggerFactory == null
+            ? ActorSystemSetup.Create(journal, BootstrapSetup.Create().WithConfig(config))
+            : LoggingSettings.AkkaLoggingThrough(loggerFactory).SystemSetup(config).And(journal);
         ActorSystem system;
         try
         {

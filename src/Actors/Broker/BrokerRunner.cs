@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace AkkaBroker.Actors.Broker;
 
@@ -29,13 +30,15 @@ public sealed class BrokerRunner : IAsyncDisposable
     private readonly Config _overrides;
     private readonly RejoinSettings _rejoin;
     private readonly Action<string> _log;
+    private readonly ILoggerFactory? _loggerFactory;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile BrokerNode _node;
     private int _incarnation = 1;
 
-    private BrokerRunner(Config overrides, BrokerNode first, Action<string> log)
+    private BrokerRunner(Config overrides, BrokerNode first, Action<string> log, ILoggerFactory? loggerFactory)
     {
+        _loggerFactory = loggerFactory;
         _overrides = overrides;
         _rejoin = first.Settings.Rejoin;
         _node = first;
@@ -58,11 +61,12 @@ public sealed class BrokerRunner : IAsyncDisposable
 
     /// <summary>Starts the first node; its errors (bad configuration, seed nodes unreachable, port in use) are the caller's.</summary>
     /// <param name="log">Receives one line per downing and restart attempt, with the reason.</param>
+    /// <param name="loggerFactory">Where each node's Akka log goes; null keeps Akka's own console logger.</param>
     /// <exception cref="BrokerConfigurationException">a setting is not allowed, or the cluster could not be joined.</exception>
-    public static async Task<BrokerRunner> StartAsync(Config overrides, Action<string> log, CancellationToken cancellationToken = default)
+    public static async Task<BrokerRunner> StartAsync(Config overrides, Action<string> log, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
-        var first = await BrokerNode.StartAsync(overrides, cancellationToken);
-        return new BrokerRunner(overrides, first, log);
+        var first = await BrokerNode.StartAsync(overrides, loggerFactory, cancellationToken);
+        return new BrokerRunner(overrides, first, log, loggerFactory);
     }
 
     /// <summary>Stops the running node (leaving the cluster) or the pending restart, and waits until the runner ended.</summary>
@@ -127,7 +131,7 @@ public sealed class BrokerRunner : IAsyncDisposable
                 await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
                 var (config, seeds) = RejoinConfig(previous, rejoinThrough, joinFailures);
                 _log($"broker {id}: restart attempt {attempt}: joining through {(seeds.Count == 0 ? "itself (it knew no other node)" : string.Join(", ", seeds))}");
-                var node = await BrokerNode.StartAsync(config, _stop.Token).ConfigureAwait(false);
+                var node = await BrokerNode.StartAsync(config, _loggerFactory, _stop.Token).ConfigureAwait(false);
                 if (!_stop.IsCancellationRequested)
                 {
                     _log($"broker {id}: rejoined the cluster as {Cluster.Get(node.System).SelfUniqueAddress} (restart attempt {attempt})");

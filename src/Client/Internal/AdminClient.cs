@@ -4,9 +4,14 @@ using AkkaBroker.Protocol.Messages;
 namespace AkkaBroker.Client.Internal;
 
 /// <summary>Sends admin requests to any broker; the broker forwards them to the controller.</summary>
-internal sealed class AdminClient(ClientSettings settings) : IAdminClient
+internal sealed class AdminClient : IAdminClient
 {
-    private readonly BrokerConnection _connection = new(settings);
+    private readonly BrokerConnection _connection;
+
+    public AdminClient(ClientSettings settings, Action<IAdminClient, LogMessage>? logHandler = null)
+    {
+        _connection = new BrokerConnection(settings, logHandler == null ? null : m => logHandler(this, m));
+    }
 
     private async Task<T> AskAsync<T>(object request)
     {

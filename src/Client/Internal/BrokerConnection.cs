@@ -7,6 +7,7 @@ using Akka.Configuration;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Serialization;
+using AkkaBroker.Protocol.Logging;
 using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
 
 namespace AkkaBroker.Client.Internal;
@@ -38,16 +39,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
     // requests to it): asked again after 1 s, the first lookup after a new controller's election is at most ~1 s late.
     private TimeSpan LookupTimeout => TimeSpan.FromMilliseconds(Math.Min(Settings.RequestTimeout.TotalMilliseconds, 1000));
 
-    public BrokerConnection(ClientSettings settings)
+    /// <param name="settings">The client's configuration.</param>
+    /// <param name="log">The application's log handler; null: the client logs nothing.</param>
+    public BrokerConnection(ClientSettings settings, Action<LogMessage>? log = null)
     {
         Settings = settings;
         _bootstrap = settings.BootstrapServers;
         var localHost = LocalAddressFor(_bootstrap[0].Host);
         var config = ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = WARNING
+              # Without a log handler nothing is logged: a client runs inside someone else's program, whose
+              # standard output and error are its own.
+              loglevel = {{(log == null ? "OFF" : "WARNING")}}
               stdout-loglevel = OFF
-              loggers = ["AkkaBroker.Client.Internal.StandardErrorLogger, AkkaBroker.Client"]
               log-dead-letters = off
               actor.provider = remote
               remote {
@@ -66,9 +70,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
               }
             }
             """).WithFallback(BrokerSerialization.Config);
-        System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", config);
+        HasLogHandler = log != null;
+        var sink = new LogSinkSetup(entry => log?.Invoke(LogMessage.From(settings.ClientId, entry)));
+        System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", sink.SystemSetup(config));
         System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
     }
+
+    /// <summary>Whether the application set a log handler (without one the client's log is not kept).</summary>
+    public bool HasLogHandler { get; }
 
     /// <summary>Cancelled when the connection to <paramref name="target"/>'s node drops; pass it to asks of that node.</summary>
     public CancellationToken LinkToken(IActorRef target)

@@ -671,4 +671,5 @@ internal sealed class ConsumerHandlers<TKey, TValue>
     public Func<IConsumer<TKey, TValue>, List<TopicPartition>, IEnumerable<TopicPartitionOffset>>? Assigned { get; set; }
     public Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>>? Revoked { get; set; }
     public Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>>? Lost { get; set; }
+    public Action<IConsumer<TKey, TValue>, LogMessage>? Log { get; set; }
 }

@@ -109,7 +109,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyDeserializer = keyDeserializer;
         _valueDeserializer = valueDeserializer;
         _handlers = handlers;
-        _connection = new BrokerConnection(settings.Client);
+        _connection = new BrokerConnection(settings.Client, handlers.Log == null ? null : m => handlers.Log(this, m));
         if (settings.GroupId != null) _membership = new GroupMembership(settings, _connection);
         _nextAutoCommitTicks = Stopwatch.GetTimestamp() + Ticks(settings.AutoCommitInterval);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;
@@ -101,12 +102,13 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private long _recordErrors;
     private long _recordRetries;
 
-    public Producer(ProducerSettings settings, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer)
+    public Producer(ProducerSettings settings, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer,
+        Action<IProducer<TKey, TValue>, LogMessage>? logHandler = null)
     {
         _settings = settings;
         _keySerializer = keySerializer;
         _valueSerializer = valueSerializer;
-        _connection = new BrokerConnection(settings.Client);
+        _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m));
         _lingerLoop = Task.Run(LingerLoopAsync);
     }
 
@@ -696,8 +698,10 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 }
                 catch (Exception e)
                 {
-                    // A throwing handler must not stop other records from completing; surface it on stderr.
-                    Console.Error.WriteLine($"[{Name}] delivery handler threw for {tp}@{offset}: {e}");
+                    // A throwing handler must not stop other records from completing. It is the application's bug:
+                    // told to its log handler, or on standard error when it set none.
+                    if (_connection.HasLogHandler) _connection.System.Log.Error(e, "[{0}] delivery handler threw for {1}@{2}", Name, tp, offset);
+                    else Console.Error.WriteLine($"[{Name}] delivery handler threw for {tp}@{offset}: {e}");
                 }
             }
             else if (error.IsError)

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using AkkaBroker.Protocol.Logging;
 using Akka.Event;
 using AkkaBroker.Client;
 using AkkaBroker.Connect.Runtime.Distributed;
@@ -47,17 +48,25 @@ public sealed class ConnectWorker : IAsyncDisposable
     /// <summary>Completes when the worker has stopped.</summary>
     public Task WhenTerminated => _system.WhenTerminated;
 
+    private static ActorSystem CreateSystem(LogSinkSetup? logSink)
+    {
+        var config = ConfigurationFactory.ParseString("akka.loglevel = INFO\nakka.stdout-loglevel = INFO");
+        return logSink == null ? ActorSystem.Create("connect", config) : ActorSystem.Create("connect", logSink.SystemSetup(config));
+    }
+
     /// <summary>Starts a worker with <paramref name="workerProps"/> (Kafka's worker keys) running <paramref name="connectors"/>.</summary>
     /// <exception cref="ConfigException">a worker or connector key is refused; the message names it.</exception>
     /// <exception cref="IOException">the REST port is taken.</exception>
-    public static async Task<ConnectWorker> StartStandaloneAsync(IReadOnlyDictionary<string, string> workerProps, IReadOnlyList<IReadOnlyDictionary<string, string>> connectors, CancellationToken cancellationToken = default)
+    /// <param name="logSink">Where the worker's log goes; null: Akka's console logger.</param>
+    public static async Task<ConnectWorker> StartStandaloneAsync(IReadOnlyDictionary<string, string> workerProps, IReadOnlyList<IReadOnlyDictionary<string, string>> connectors,
+        LogSinkSetup? logSink = null, CancellationToken cancellationToken = default)
     {
         var config = WorkerConfig.Parse(WorkerMode.Standalone, workerProps);
         var plugins = PluginRegistry.Create(config.Get<List<string>>(WorkerConfig.PluginPath));
         var listeners = config.ListenerUris();
         var offsets = new FileOffsetBackingStore(config.Get<string>(WorkerConfig.OffsetStorageFileName));
         await offsets.StartAsync(cancellationToken).ConfigureAwait(false);
-        var system = ActorSystem.Create("connect", ConfigurationFactory.ParseString("akka.loglevel = INFO\nakka.stdout-loglevel = INFO"));
+        var system = CreateSystem(logSink);
         foreach (var warning in plugins.Warnings) system.Log.Warning(warning);
         try
         {
@@ -88,12 +97,13 @@ public sealed class ConnectWorker : IAsyncDisposable
     /// <exception cref="ConfigException">a worker key is refused; the message names it.</exception>
     /// <exception cref="ConnectException">an internal topic exists and is not compacted.</exception>
     /// <exception cref="IOException">the REST port is taken.</exception>
-    public static async Task<ConnectWorker> StartDistributedAsync(IReadOnlyDictionary<string, string> workerProps, CancellationToken cancellationToken = default)
+    /// <param name="logSink">Where the worker's log goes; null: Akka's console logger.</param>
+    public static async Task<ConnectWorker> StartDistributedAsync(IReadOnlyDictionary<string, string> workerProps, LogSinkSetup? logSink = null, CancellationToken cancellationToken = default)
     {
         var config = WorkerConfig.Parse(WorkerMode.Distributed, workerProps);
         var plugins = PluginRegistry.Create(config.Get<List<string>>(WorkerConfig.PluginPath));
         var listeners = config.ListenerUris();
-        var system = ActorSystem.Create("connect", ConfigurationFactory.ParseString("akka.loglevel = INFO\nakka.stdout-loglevel = INFO"));
+        var system = CreateSystem(logSink);
         foreach (var warning in plugins.Warnings) system.Log.Warning(warning);
         var resources = new List<IAsyncDisposable>();
         try

@@ -227,6 +227,37 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     }
 
     [Fact]
+    public async Task A_delivery_handler_that_throws_is_reported_to_the_log_handler_and_the_other_records_complete()
+    {
+        var topic = await NewTopic();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<LogMessage>();
+        var reports = 0;
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("client.id", "logging-producer")))
+            .SetLogHandler((p, m) =>
+            {
+                Assert.Equal("logging-producer", p.Name);
+                log.Enqueue(m);
+            })
+            .Build();
+        for (var i = 0; i < 3; i++)
+            producer.Produce(topic, new Message<Null, string> { Value = $"{i}" }, r =>
+            {
+                Interlocked.Increment(ref reports);
+                if (r.Message.Value == "1") throw new InvalidOperationException("handler bug");
+            });
+        Assert.Equal(0, producer.Flush(Timeout));
+        Assert.Equal(3, reports);
+        var deadline = Stopwatch.StartNew();
+        while (!log.Any(m => m.Message.Contains("delivery handler threw")) && deadline.Elapsed < Timeout) await Task.Delay(20);
+        var message = Assert.Single(log, m => m.Message.Contains("delivery handler threw"));
+        Assert.Equal(SyslogLevel.Error, message.Level);
+        Assert.Equal("logging-producer", message.Name);
+        Assert.Contains("delivery handler threw", message.Message);
+        Assert.Contains("InvalidOperationException: handler bug", message.Message);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, message.LevelAs());
+    }
+
+    [Fact]
     public async Task Admin_lists_describes_alters_grows_and_deletes_topics()
     {
         using var admin = Admin();

@@ -14,6 +14,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 using AkkaBroker.Actors.Kafka;
+using AkkaBroker.Actors.Metrics;
 
 namespace AkkaBroker.Actors.Broker;
 
@@ -187,6 +188,7 @@ public sealed class BrokerNode : IAsyncDisposable
             if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
+            system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
             kafka?.Serve(new KafkaApis(system, gateway, controller, settings));
             return new BrokerNode(system, settings, gateway, region, kafka);
         }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Cluster.Sharding;
+using AkkaBroker.Actors.Metrics;
 using AkkaBroker.Actors.Partitions;
 using AkkaBroker.Protocol.Records;
 using AkkaBroker.Protocol;
@@ -103,6 +104,9 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Timers.StartSingleTimer(nameof(LoadTimedOut), new LoadTimedOut(), LoadTimeout);
         AskOffsetsPartitions();
     }
+
+    // Another broker's coordinator reports the group from now on (or nobody, when it was deleted).
+    protected override void PostStop() => BrokerMetrics.RemoveCommittedOffsets(_groupId);
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -296,6 +300,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         _log.Info("[{0}] loaded from {1} at leader epoch {2} (read up to offset {3}): {4}, {5} committed offset(s)", _groupId, _offsetsPartition, _leaderEpoch,
             _loadMarkerOffset, _state.State, _state.CommittedPartitions.Count);
         Become(Active);
+        PublishCommittedOffsets();
         // Re-registering is idempotent and repairs a directory entry lost with a crash.
         _registered = false;
         UpdateDirectory();
@@ -506,8 +511,13 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         var done = _writing;
         _writing = null;
         foreach (var w in done) w.OnStored();
+        PublishCommittedOffsets();
         SendWrites();
     }
+
+    /// <summary>The group's committed offsets, for the consumer lag this broker reports (<see cref="ConsumerLagReporter"/>).</summary>
+    private void PublishCommittedOffsets() =>
+        BrokerMetrics.SetCommittedOffsets(_groupId, _state.Offsets.ToDictionary(kv => kv.Key, kv => kv.Value.Offset));
 
     /// <summary>Persists the outcome's events, then sends its replies; afterwards moves a ready rebalance on and re-arms the timer.</summary>
     private void Complete(GroupOutcome outcome, IActorRef replyTo)

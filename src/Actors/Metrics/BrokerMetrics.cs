@@ -15,6 +15,10 @@ public static class BrokerMetrics
     private static readonly Meter Meter = new(MeterName);
     private static readonly ConcurrentDictionary<TopicPartition, long> LogEndOffsets = new();
     private static readonly ConcurrentDictionary<TopicPartition, (long Size, double DirtyRatio, long Start)> Logs = new();
+    /// <summary>Committed offsets of the groups coordinated on this broker, each replaced whole by its coordinator.</summary>
+    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<TopicPartition, long>> CommittedOffsets = new(StringComparer.Ordinal);
+    /// <summary>Log end offsets of the partitions those groups committed, as their leaders last told the lag reporter.</summary>
+    private static readonly ConcurrentDictionary<TopicPartition, long> PartitionEnds = new();
 
     public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("akkabroker.bytes_in", "By", "Record batch bytes appended (BytesInPerSec)");
     public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("akkabroker.bytes_out", "By", "Record batch bytes served to fetches (BytesOutPerSec)");
@@ -52,6 +56,8 @@ public static class BrokerMetrics
             "Partitions without a live leader (OfflinePartitionsCount), reported by the controller");
         Meter.CreateObservableGauge("akkabroker.under_replicated_partitions", () => FromControllers(v => v.UnderReplicatedPartitions), "{partition}",
             "Partitions with a leader but fewer in-sync replicas than replicas (UnderReplicatedPartitions), reported by the controller");
+        Meter.CreateObservableGauge("akkabroker.consumer_group.lag", ConsumerLags, "{record}",
+            "Records between a group's committed offset and the partition's log end, per group and partition, reported by the broker coordinating the group");
         Meter.CreateObservableGauge("akkabroker.leader_count",
             () => ControllerViews.Values.SelectMany(v => v.LeadersByBroker.Select(kv => new Measurement<int>(kv.Value, new KeyValuePair<string, object?>("broker", kv.Key)))),
             "{partition}", "Partitions each live broker leads (LeaderCount), reported by the controller");
@@ -78,6 +84,30 @@ public static class BrokerMetrics
     private static IEnumerable<Measurement<long>> LogMeasurements(Func<(long Size, double DirtyRatio, long Start), long> value) =>
         Logs.Select(kv => new Measurement<long>(value(kv.Value),
             new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition)));
+
+    public static void SetCommittedOffsets(string group, IReadOnlyDictionary<TopicPartition, long> offsets) => CommittedOffsets[group] = offsets;
+
+    public static void RemoveCommittedOffsets(string group) => CommittedOffsets.TryRemove(group, out _);
+
+    /// <summary>Every partition some group coordinated here has committed: the ones whose log end the lag needs.</summary>
+    public static IReadOnlySet<TopicPartition> CommittedPartitions() => CommittedOffsets.Values.SelectMany(o => o.Keys).ToHashSet();
+
+    /// <summary>The log ends the lag reporter learned; partitions left out are forgotten (no group commits them any more).</summary>
+    public static void SetPartitionEnds(IReadOnlyDictionary<TopicPartition, long> ends)
+    {
+        foreach (var (tp, end) in ends) PartitionEnds[tp] = end;
+        foreach (var tp in PartitionEnds.Keys.Where(tp => !ends.ContainsKey(tp))) PartitionEnds.TryRemove(tp, out _);
+    }
+
+    // A committed offset beyond the end (records removed by DeleteRecords, an unclean election) is no lag, not a negative one.
+    private static IEnumerable<Measurement<long>> ConsumerLags()
+    {
+        foreach (var (group, offsets) in CommittedOffsets)
+        foreach (var (tp, committed) in offsets)
+            if (PartitionEnds.TryGetValue(tp, out var end))
+                yield return new Measurement<long>(Math.Max(0, end - committed), new KeyValuePair<string, object?>("group", group),
+                    new KeyValuePair<string, object?>("topic", tp.Topic), new KeyValuePair<string, object?>("partition", tp.Partition));
+    }
 
     public static void RemovePartition(TopicPartition tp)
     {

@@ -373,10 +373,11 @@ public sealed class LeaderReads
         }
         if (records.Length > 0)
         {
-            BrokerMetrics.BytesOut.Add(records.Length);
+            var topic = new KeyValuePair<string, object?>("topic", Tp.Topic);
+            BrokerMetrics.BytesOut.Add(records.Length, topic);
             long count = 0;
             foreach (var b in RecordBatch.ReadAll(records)) count += b.RecordCount;
-            BrokerMetrics.RecordsOut.Add(count);
+            BrokerMetrics.RecordsOut.Add(count, topic);
         }
         fx.Reply(replyTo, new FetchResponse(Tp, ErrorCode.None, null, _log.HighWatermark, _log.LogStartOffset, records));
         BrokerMetrics.RequestLatency.Record(Stopwatch.GetElapsedTime(startedTicks).TotalMilliseconds, new KeyValuePair<string, object?>("api", "fetch"));

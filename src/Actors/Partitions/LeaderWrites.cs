@@ -125,8 +125,9 @@ public sealed class LeaderWrites
         _inFlight.Dequeue();
         _journal.Apply(written, sequenceNr, nowMs, replaying: false, fx);
         var a = pending.Accepted;
-        BrokerMetrics.BytesIn.Add(written.Batch.Length);
-        BrokerMetrics.RecordsIn.Add(a.RecordCount);
+        var topic = new KeyValuePair<string, object?>("topic", Tp.Topic);
+        BrokerMetrics.BytesIn.Add(written.Batch.Length, topic);
+        BrokerMetrics.RecordsIn.Add(a.RecordCount, topic);
         BrokerMetrics.SetLogEndOffset(Tp, _log.DurableEnd);
         var reply = new ProduceResponse(Tp, ErrorCode.None, null, a.BaseOffset, a.LogAppendTime, _log.LogStartOffset);
         var leader = _leader();

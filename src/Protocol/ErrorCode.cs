@@ -60,7 +60,7 @@ public enum ErrorCode : short
     NonEmptyGroup = 68,
     GroupIdNotFound = 69,
     FencedLeaderEpoch = 74,
-    UnknownLeaderEpoch = 76,
+    UnknownLeaderEpoch = 75,
     OffsetNotAvailable = 78,
     MemberIdRequired = 79,
     FencedInstanceId = 82,

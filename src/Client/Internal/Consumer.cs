@@ -112,6 +112,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _connection = new BrokerConnection(settings.Client, handlers.Log == null ? null : m => handlers.Log(this, m));
         if (settings.GroupId != null) _membership = new GroupMembership(settings, _connection);
         _nextAutoCommitTicks = Stopwatch.GetTimestamp() + Ticks(settings.AutoCommitInterval);
+        ClientMeter.AddConsumer(this, Name, () => Metrics);
     }
 
     public string Name => _settings.Client.ClientId;
@@ -682,6 +683,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public void Close()
     {
+        ClientMeter.Remove(this);
         if (_closed) return;
         try
         {

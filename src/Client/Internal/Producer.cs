@@ -110,6 +110,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _valueSerializer = valueSerializer;
         _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m));
         _lingerLoop = Task.Run(LingerLoopAsync);
+        ClientMeter.AddProducer(this, Name, () => Metrics);
     }
 
     public string Name => _settings.Client.ClientId;
@@ -824,6 +825,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        ClientMeter.Remove(this);
         // Like Kafka's close(): give queued records the delivery timeout to complete, then fail what is left.
         Flush(_settings.DeliveryTimeout);
         _closing.Cancel();

@@ -227,6 +227,34 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     }
 
     [Fact]
+    public async Task Client_metrics_are_instruments_of_the_AkkaBroker_Client_meter_with_Kafka_names_per_client_id()
+    {
+        var topic = await NewTopic();
+        var clientId = "metered-" + Guid.NewGuid().ToString("N")[..8];
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("client.id", clientId))).Build();
+        for (var i = 0; i < 20; i++) await producer.ProduceAsync(topic, new Message<Null, string> { Value = $"{i}" });
+
+        var seen = new Dictionary<string, double>();
+        using (var listener = new System.Diagnostics.Metrics.MeterListener())
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "AkkaBroker.Client") l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+            {
+                foreach (var t in tags)
+                    if (t.Key == "client.id" && (string?)t.Value == clientId) seen[instrument.Name] = value;
+            });
+            listener.Start();
+            listener.RecordObservableInstruments();
+        }
+        Assert.Equal(producer.Metrics["batch-size-max"], seen["kafka.producer.batch-size-max"]);
+        Assert.Equal(20, seen["kafka.producer.record-send-total"]);
+        Assert.DoesNotContain(seen.Keys, k => k.StartsWith("kafka.consumer.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_delivery_handler_that_throws_is_reported_to_the_log_handler_and_the_other_records_complete()
     {
         var topic = await NewTopic();

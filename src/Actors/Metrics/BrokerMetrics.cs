@@ -57,7 +57,7 @@ public static class BrokerMetrics
         Meter.CreateObservableGauge("akkabroker.under_replicated_partitions", () => FromControllers(v => v.UnderReplicatedPartitions), "{partition}",
             "Partitions with a leader but fewer in-sync replicas than replicas (UnderReplicatedPartitions), reported by the controller");
         Meter.CreateObservableGauge("akkabroker.consumer_group.lag", ConsumerLags, "{record}",
-            "Records between a group's committed offset and the partition's log end, per group and partition, reported by the broker coordinating the group");
+            "Records between a group's committed offset and the partition's high watermark, per group and partition, reported by the broker coordinating the group");
         Meter.CreateObservableGauge("akkabroker.leader_count",
             () => ControllerViews.Values.SelectMany(v => v.LeadersByBroker.Select(kv => new Measurement<int>(kv.Value, new KeyValuePair<string, object?>("broker", kv.Key)))),
             "{partition}", "Partitions each live broker leads (LeaderCount), reported by the controller");

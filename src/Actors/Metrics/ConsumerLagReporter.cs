@@ -10,10 +10,10 @@ using AkkaBroker.Protocol.Messages;
 namespace AkkaBroker.Actors.Metrics;
 
 /// <summary>
-/// Learns the log end of every partition that a group coordinated on this broker has committed, so that the broker can
+/// Learns the high watermark (the end consumers can read to) of every partition that a group coordinated on this broker has committed, so that the broker can
 /// report each group's lag per partition (<c>akkabroker.consumer_group.lag</c>) as kafka-lag-exporter or Burrow would,
 /// without an outside tool. Each interval it asks each partition's leader (named by the controller's replicated state)
-/// for its latest offset: the local replica directly, another broker's through that broker's gateway. Answers arrive
+/// for its latest offset, which is the high watermark: the local replica directly, another broker's through that broker's gateway. Answers arrive
 /// in any order; ends are published once per round, and a leader that does not answer leaves its partitions' last
 /// known end in place until the next round.
 /// </summary>

@@ -34,6 +34,12 @@ public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
         return this;
     }
 
+    /// <summary>Sets an asynchronous key serializer; each record waits for it before it is queued.</summary>
+    public ProducerBuilder<TKey, TValue> SetKeySerializer(IAsyncSerializer<TKey> serializer) => SetKeySerializer(new SyncOverAsync.SyncOverAsyncSerializer<TKey>(serializer));
+
+    /// <summary>Sets an asynchronous value serializer (a schema registry's, say); each record waits for it before it is queued.</summary>
+    public ProducerBuilder<TKey, TValue> SetValueSerializer(IAsyncSerializer<TValue> serializer) => SetValueSerializer(new SyncOverAsync.SyncOverAsyncSerializer<TValue>(serializer));
+
     /// <summary>Checks the configuration and builds the producer.</summary>
     /// <exception cref="KafkaException">a key is unknown or a value invalid (Error.Reason names it), or a serializer is missing.</exception>
     public IProducer<TKey, TValue> Build()

@@ -100,11 +100,81 @@ public sealed class ProducerConfig : ClientConfig
     /// <summary><c>delivery.timeout.ms</c>: upper bound from produce call to success or failure. Default 120000.</summary>
     public int? DeliveryTimeoutMs { get => GetInt("delivery.timeout.ms"); set => SetOrRemove("delivery.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
 
+    /// <summary><c>message.timeout.ms</c>, librdkafka's name of <c>delivery.timeout.ms</c>.</summary>
+    public int? MessageTimeoutMs { get => GetInt("message.timeout.ms"); set => SetOrRemove("message.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
+    /// <summary>
+    /// <c>partitioner</c>: how a record without an explicit partition gets one. Default murmur2_random, Kafka's Java
+    /// producer's (keys hashed with murmur2, records without a key spread); librdkafka's default is consistent_random.
+    /// </summary>
+    public Partitioner? Partitioner
+    {
+        get => Get("partitioner") is { } v ? Enum.GetValues<Partitioner>().First(p => PartitionerNames.Of(p) == v) : null;
+        set => SetOrRemove("partitioner", value is { } p ? PartitionerNames.Of(p) : null);
+    }
+
     /// <summary><c>enable.idempotence</c>: exactly one copy of each record per partition, in order, despite retries. Default true.</summary>
     public bool? EnableIdempotence { get => Get("enable.idempotence") is { } v ? bool.Parse(v) : null; set => SetOrRemove("enable.idempotence", value?.ToString().ToLowerInvariant()); }
 
     /// <summary><c>compression.type</c>: none, gzip, snappy, lz4 or zstd. Default none.</summary>
-    public string? CompressionType { get => Get("compression.type"); set => SetOrRemove("compression.type", value); }
+    public CompressionType? CompressionType
+    {
+        get => Get("compression.type") is { } v ? Enum.Parse<CompressionType>(v, ignoreCase: true) : null;
+        set => SetOrRemove("compression.type", value?.ToString().ToLowerInvariant());
+    }
+}
+
+/// <summary>How record batches are compressed (<c>compression.type</c>).</summary>
+public enum CompressionType
+{
+    /// <summary>Not compressed.</summary>
+    None,
+    /// <summary>gzip.</summary>
+    Gzip,
+    /// <summary>Snappy.</summary>
+    Snappy,
+    /// <summary>LZ4.</summary>
+    Lz4,
+    /// <summary>Zstandard.</summary>
+    Zstd,
+}
+
+/// <summary>How a producer picks a partition for a record sent without one (<c>partitioner</c>, librdkafka's choices).</summary>
+public enum Partitioner
+{
+    /// <summary><c>random</c>: every record to a random partition.</summary>
+    Random,
+    /// <summary><c>consistent</c>: CRC32 of the key (records without a key all go to one partition).</summary>
+    Consistent,
+    /// <summary><c>consistent_random</c>: CRC32 of the key; records without a key spread. librdkafka's default.</summary>
+    ConsistentRandom,
+    /// <summary><c>murmur2</c>: Kafka's Java hash of the key (records without a key all go to one partition).</summary>
+    Murmur2,
+    /// <summary><c>murmur2_random</c>: Kafka's Java hash of the key; records without a key spread (sticky per batch). The Java producer's default and this client's.</summary>
+    Murmur2Random,
+}
+
+internal static class PartitionerNames
+{
+    public static string Of(Partitioner p) => p switch
+    {
+        Partitioner.Random => "random",
+        Partitioner.Consistent => "consistent",
+        Partitioner.ConsistentRandom => "consistent_random",
+        Partitioner.Murmur2 => "murmur2",
+        _ => "murmur2_random",
+    };
+}
+
+/// <summary>How a consumer group member takes part in assigning partitions (<c>partition.assignment.strategy</c>).</summary>
+public enum PartitionAssignmentStrategy
+{
+    /// <summary><c>range</c>: consecutive partitions of each topic per member.</summary>
+    Range,
+    /// <summary><c>roundrobin</c>: partitions dealt out in turn.</summary>
+    RoundRobin,
+    /// <summary><c>cooperative-sticky</c>: balanced and sticky, moving partitions without stopping the others (incremental rebalancing).</summary>
+    CooperativeSticky,
 }
 
 /// <summary>What a consumer does when it has no valid position for a partition.</summary>
@@ -151,8 +221,27 @@ public sealed class ConsumerConfig : ClientConfig
     /// <summary><c>max.poll.interval.ms</c>: a consumer that does not call Consume for this long leaves the group. Default 300000.</summary>
     public int? MaxPollIntervalMs { get => GetInt("max.poll.interval.ms"); set => SetOrRemove("max.poll.interval.ms", value?.ToString(CultureInfo.InvariantCulture)); }
 
-    /// <summary><c>partition.assignment.strategy</c>: comma-separated, in preference order, from range, roundrobin, sticky, cooperative-sticky. Default "range,cooperative-sticky".</summary>
-    public string? PartitionAssignmentStrategy { get => Get("partition.assignment.strategy"); set => SetOrRemove("partition.assignment.strategy", value); }
+    /// <summary>
+    /// <c>partition.assignment.strategy</c>: range, roundrobin or cooperative-sticky. Default "range,cooperative-sticky"
+    /// (a list in preference order, which also accepts sticky, is set with <c>Set("partition.assignment.strategy", ...)</c>).
+    /// </summary>
+    public PartitionAssignmentStrategy? PartitionAssignmentStrategy
+    {
+        get => Get("partition.assignment.strategy") switch
+        {
+            "range" => Client.PartitionAssignmentStrategy.Range,
+            "roundrobin" => Client.PartitionAssignmentStrategy.RoundRobin,
+            "cooperative-sticky" => Client.PartitionAssignmentStrategy.CooperativeSticky,
+            _ => null,
+        };
+        set => SetOrRemove("partition.assignment.strategy", value switch
+        {
+            Client.PartitionAssignmentStrategy.Range => "range",
+            Client.PartitionAssignmentStrategy.RoundRobin => "roundrobin",
+            Client.PartitionAssignmentStrategy.CooperativeSticky => "cooperative-sticky",
+            _ => null,
+        });
+    }
 
     /// <summary><c>metadata.max.age.ms</c>: how often a subscribed consumer looks for new matching topics and added partitions. Default 300000.</summary>
     public int? MetadataMaxAgeMs { get => GetInt("metadata.max.age.ms"); set => SetOrRemove("metadata.max.age.ms", value?.ToString(CultureInfo.InvariantCulture)); }

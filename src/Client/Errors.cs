@@ -14,6 +14,15 @@ public sealed record Error(ErrorCode Code, string Reason)
     /// <summary>Whether the same request may succeed later.</summary>
     public bool IsRetriable => Code.IsRetriable();
 
+    /// <summary>Raised by the client itself (a timeout, a serializer, a bad argument), not answered by a broker.</summary>
+    public bool IsLocalError => (int)Code < -1;
+
+    /// <summary>Answered by a broker.</summary>
+    public bool IsBrokerError => (int)Code > 0;
+
+    /// <summary>The client cannot go on and must be disposed (this client raises no fatal errors: none of its states is unrecoverable).</summary>
+    public bool IsFatal { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"{Code.KafkaName()}: {Reason}";
 }

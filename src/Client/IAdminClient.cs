@@ -1,17 +1,6 @@
-namespace AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 
-/// <summary>A topic to create.</summary>
-public sealed class TopicSpecification
-{
-    /// <summary>The topic name (Kafka's rules: letters, digits, '.', '_' and '-', at most 249 characters).</summary>
-    public required string Name { get; init; }
-    /// <summary>Partition count; -1 takes the broker's num.partitions.</summary>
-    public int NumPartitions { get; init; } = -1;
-    /// <summary>Replication factor; -1 takes the broker's default.replication.factor.</summary>
-    public short ReplicationFactor { get; init; } = -1;
-    /// <summary>Topic config overrides (cleanup.policy, retention.ms, max.message.bytes, ...).</summary>
-    public Dictionary<string, string> Configs { get; init; } = new();
-}
+namespace AkkaBroker.Client;
 
 /// <summary>A partition as metadata describes it.</summary>
 public sealed record PartitionInfo(int PartitionId, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> InSyncReplicas);
@@ -28,19 +17,15 @@ public sealed record ClusterMetadata(IReadOnlyList<BrokerDescription> Brokers, i
 /// <summary>The cluster as its controller sees it: the live brokers, which one runs the controller, and the controller epoch (one more for each controller that took over).</summary>
 public sealed record ClusterDescription(IReadOnlyList<BrokerDescription> Brokers, int ControllerId, int ControllerEpoch);
 
-/// <summary>One config value of a topic.</summary>
-public sealed record ConfigEntryResult(string Name, string Value, bool IsDefault);
-
 /// <summary>A consumer group member as <see cref="IAdminClient.DescribeConsumerGroupAsync"/> reports it.</summary>
 public sealed record GroupMemberInfo(string MemberId, string? GroupInstanceId, string ClientId, IReadOnlyList<TopicPartition> Assignment);
-
-/// <summary>A consumer group: Kafka's state name (Empty, PreparingRebalance, CompletingRebalance, Stable, Dead), members and committed offsets.</summary>
-public sealed record ConsumerGroupDescription(string GroupId, string State, string PartitionAssignor, int GenerationId,
-    IReadOnlyList<GroupMemberInfo> Members, IReadOnlyList<TopicPartitionOffset> CommittedOffsets);
 
 /// <summary>Manages topics, their configs, and consumer groups. Thread-safe.</summary>
 public interface IAdminClient : IDisposable
 {
+    /// <summary>The client id.</summary>
+    string Name { get; }
+
     /// <summary>Creates topics.</summary>
     /// <exception cref="KafkaException">one was refused (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, ...) or no broker answered; the Error names which and why.</exception>
     Task CreateTopicsAsync(IEnumerable<TopicSpecification> topics, bool validateOnly = false);
@@ -122,20 +107,3 @@ public interface IAdminClient : IDisposable
 /// <param name="DirtyRatio">Share of the cleanable bytes written since the last cleaning (0 unless compacted).</param>
 public sealed record PartitionLogDescription(TopicPartition TopicPartition, long LogStartOffset, long LogEndOffset, long HighWatermark, long SizeBytes,
     int SegmentCount, long ActiveSegmentBaseOffset, long CleanedUpTo, double DirtyRatio);
-
-/// <summary>Which offset <see cref="IAdminClient.ListOffsetAsync"/> looks up.</summary>
-public sealed record OffsetSpec
-{
-    private OffsetSpec(long query) => Query = query;
-
-    internal long Query { get; }
-
-    /// <summary>The log start.</summary>
-    public static OffsetSpec Earliest { get; } = new(-2);
-
-    /// <summary>The log end (high watermark).</summary>
-    public static OffsetSpec Latest { get; } = new(-1);
-
-    /// <summary>The first offset whose timestamp is at or after <paramref name="unixMs"/>.</summary>
-    public static OffsetSpec ForTimestamp(long unixMs) => unixMs >= 0 ? new(unixMs) : throw new ArgumentOutOfRangeException(nameof(unixMs), "a timestamp is 0 or more (Unix ms)");
-}

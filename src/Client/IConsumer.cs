@@ -18,8 +18,11 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>The client id.</summary>
     string Name { get; }
 
-    /// <summary>The partitions currently assigned.</summary>
-    IReadOnlyList<TopicPartition> Assignment { get; }
+    /// <summary>The member id the group coordinator gave this consumer; empty while it is not a group member.</summary>
+    string MemberId { get; }
+
+    /// <summary>The partitions currently assigned (a copy).</summary>
+    List<TopicPartition> Assignment { get; }
 
     /// <summary>Replaces the assignment; each partition starts at its offset (Beginning, End, a number, or Unset for auto.offset.reset).</summary>
     void Assign(IEnumerable<TopicPartitionOffset> partitions);
@@ -29,6 +32,21 @@ public interface IConsumer<TKey, TValue> : IDisposable
 
     /// <summary>Assigns one partition at an offset.</summary>
     void Assign(TopicPartitionOffset partition);
+
+    /// <summary>Assigns one partition, starting at the group's committed offset (with a group.id), else per auto.offset.reset.</summary>
+    void Assign(TopicPartition partition);
+
+    /// <summary>Adds partitions to the assignment, each at its offset; the partitions already assigned keep their positions.</summary>
+    /// <exception cref="InvalidOperationException">one of them is assigned already, or the consumer is subscribed.</exception>
+    void IncrementalAssign(IEnumerable<TopicPartitionOffset> partitions);
+
+    /// <summary>Adds partitions to the assignment, each per the committed offset or auto.offset.reset.</summary>
+    /// <exception cref="InvalidOperationException">one of them is assigned already, or the consumer is subscribed.</exception>
+    void IncrementalAssign(IEnumerable<TopicPartition> partitions);
+
+    /// <summary>Removes partitions from the assignment; records already fetched for them are dropped.</summary>
+    /// <exception cref="InvalidOperationException">one of them is not assigned, or the consumer is subscribed.</exception>
+    void IncrementalUnassign(IEnumerable<TopicPartition> partitions);
 
     /// <summary>Removes every partition.</summary>
     void Unassign();
@@ -45,6 +63,10 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>The next record, or null when none arrives within <paramref name="timeout"/>.</summary>
     /// <exception cref="ConsumeException">as for <see cref="Consume(CancellationToken)"/>.</exception>
     ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout);
+
+    /// <summary>The next record, or null when none arrives within <paramref name="millisecondsTimeout"/> ms.</summary>
+    /// <exception cref="ConsumeException">as for <see cref="Consume(CancellationToken)"/>.</exception>
+    ConsumeResult<TKey, TValue>? Consume(int millisecondsTimeout);
 
     /// <summary>The offset of the next record <see cref="Consume(CancellationToken)"/> will return for the partition (Unset while not known yet).</summary>
     Offset Position(TopicPartition partition);
@@ -79,7 +101,7 @@ public interface IConsumer<TKey, TValue> : IDisposable
     void Close();
 
     /// <summary>The topics subscribed to (a pattern is shown as it was given, starting with '^').</summary>
-    IReadOnlyList<string> Subscription { get; }
+    List<string> Subscription { get; }
 
     /// <summary>
     /// Joins the consumer group (<c>group.id</c>) for these topics; partitions are assigned during later
@@ -143,6 +165,10 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>The group's committed offsets for the partitions (Unset where there is none).</summary>
     /// <exception cref="KafkaException">the broker did not answer within <paramref name="timeout"/>.</exception>
     List<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout);
+
+    /// <summary>The group's committed offsets of the partitions currently assigned.</summary>
+    /// <exception cref="KafkaException">the coordinator did not answer in time, or the consumer has no group.id.</exception>
+    List<TopicPartitionOffset> Committed(TimeSpan timeout);
 
     /// <summary>Stops fetching the partitions; records already buffered for them are dropped and fetched again on resume. The group membership is unaffected.</summary>
     /// <exception cref="InvalidOperationException">a partition is not assigned.</exception>

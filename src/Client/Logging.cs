@@ -23,6 +23,17 @@ public enum SyslogLevel
     Debug = 7,
 }
 
+/// <summary>Which scale <see cref="LogMessage.LevelAs(LogLevelType)"/> maps a level to.</summary>
+public enum LogLevelType
+{
+    /// <summary>Syslog's, as <see cref="SyslogLevel"/>.</summary>
+    SysLogLevel = 1,
+    /// <summary>Microsoft.Extensions.Logging's LogLevel.</summary>
+    MicrosoftExtensionsLogging = 2,
+    /// <summary>System.Diagnostics.TraceLevel.</summary>
+    SystemDiagnostics = 3,
+}
+
 /// <summary>
 /// One line of a client's log, given to the handler set with <c>SetLogHandler</c>. A client writes its log nowhere
 /// else: without a handler it is not kept. To send it to Microsoft.Extensions.Logging:
@@ -45,6 +56,22 @@ public sealed class LogMessage(string name, SyslogLevel level, string facility, 
 
     /// <summary>The text.</summary>
     public string Message { get; } = message;
+
+    /// <summary>The level as a number of <paramref name="type"/>'s scale, as Confluent.Kafka's <c>LevelAs</c>.</summary>
+    public int LevelAs(LogLevelType type) => type switch
+    {
+        LogLevelType.SysLogLevel => (int)Level,
+        LogLevelType.MicrosoftExtensionsLogging => (int)LevelAs(),
+        LogLevelType.SystemDiagnostics => Level switch
+        {
+            // System.Diagnostics.TraceLevel: Off 0, Error 1, Warning 2, Info 3, Verbose 4.
+            <= SyslogLevel.Error => 1,
+            SyslogLevel.Warning => 2,
+            SyslogLevel.Debug => 4,
+            _ => 3,
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "a LogLevelType"),
+    };
 
     /// <summary>The level as Microsoft.Extensions.Logging's (Emergency to Critical are Critical; Notice and Info are Information).</summary>
     public Microsoft.Extensions.Logging.LogLevel LevelAs() => Level switch

@@ -4,7 +4,7 @@ namespace AkkaBroker.Client;
 /// Kafka's default partitioner: keyed records go to <c>toPositive(murmur2(key)) % partitions</c>, exactly as the Java
 /// client computes it, so the same key lands on the same partition whichever client wrote it.
 /// </summary>
-public static class Partitioner
+public static class Murmur2Partitioner
 {
     /// <summary>The partition of a serialized key.</summary>
     public static int ForKey(ReadOnlySpan<byte> key, int partitionCount) => (Murmur2(key) & 0x7fffffff) % partitionCount;

@@ -8,13 +8,17 @@ namespace AkkaBroker.Client;
 public enum MessageComponentType
 {
     /// <summary>The record key.</summary>
-    Key,
+    Key = 1,
     /// <summary>The record value.</summary>
-    Value,
+    Value = 2,
 }
 
 /// <summary>Context handed to serializers and deserializers.</summary>
-public readonly record struct SerializationContext(MessageComponentType Component, string Topic, Headers? Headers = null);
+public readonly record struct SerializationContext(MessageComponentType Component, string Topic, Headers? Headers = null)
+{
+    /// <summary>No topic, component or headers: for calling a serializer outside a client.</summary>
+    public static SerializationContext Empty => default;
+}
 
 /// <summary>Turns a key or value into bytes.</summary>
 public interface ISerializer<in T>
@@ -28,6 +32,23 @@ public interface IDeserializer<out T>
 {
     /// <summary>Deserializes; <paramref name="isNull"/> is true when the record had no key or value.</summary>
     T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context);
+}
+
+/// <summary>
+/// Turns a key or value into bytes asynchronously (a schema registry lookup, say). The producer awaits it in
+/// <c>ProduceAsync</c>; <c>Produce</c> waits for it on the calling thread.
+/// </summary>
+public interface IAsyncSerializer<in T>
+{
+    /// <summary>Serializes <paramref name="data"/>; null stays null.</summary>
+    Task<byte[]?> SerializeAsync(T data, SerializationContext context);
+}
+
+/// <summary>Turns bytes back into a key or value asynchronously; use it on a consumer through <c>AsSyncOverAsync()</c>.</summary>
+public interface IAsyncDeserializer<T>
+{
+    /// <summary>Deserializes; <paramref name="isNull"/> is true when the record had no key or value.</summary>
+    Task<T> DeserializeAsync(ReadOnlyMemory<byte> data, bool isNull, SerializationContext context);
 }
 
 /// <summary>Marks a key or value type that is always null.</summary>
@@ -49,6 +70,10 @@ public static class Serializers
     public static readonly ISerializer<int> Int32 = new Fn<int>(v => { var b = new byte[4]; BinaryPrimitives.WriteInt32BigEndian(b, v); return b; });
     /// <summary>64-bit big-endian integers.</summary>
     public static readonly ISerializer<long> Int64 = new Fn<long>(v => { var b = new byte[8]; BinaryPrimitives.WriteInt64BigEndian(b, v); return b; });
+    /// <summary>IEEE 754 single-precision numbers, big-endian (Java's FloatSerializer).</summary>
+    public static readonly ISerializer<float> Single = new Fn<float>(v => { var b = new byte[4]; BinaryPrimitives.WriteSingleBigEndian(b, v); return b; });
+    /// <summary>IEEE 754 double-precision numbers, big-endian (Java's DoubleSerializer).</summary>
+    public static readonly ISerializer<double> Double = new Fn<double>(v => { var b = new byte[8]; BinaryPrimitives.WriteDoubleBigEndian(b, v); return b; });
 
     private sealed class Fn<T>(Func<T, byte[]?> f) : ISerializer<T>
     {
@@ -75,6 +100,14 @@ public static class Deserializers
     public static readonly IDeserializer<long> Int64 = new Fn<long>((d, n) => n || d.Length != 8
         ? throw new FormatException($"an Int64 needs exactly 8 bytes, got {(n ? "null" : d.Length.ToString())}")
         : BinaryPrimitives.ReadInt64BigEndian(d));
+    /// <summary>IEEE 754 single-precision numbers, big-endian.</summary>
+    public static readonly IDeserializer<float> Single = new Fn<float>((d, n) => n || d.Length != 4
+        ? throw new FormatException($"a Single needs exactly 4 bytes, got {(n ? "null" : d.Length.ToString())}")
+        : BinaryPrimitives.ReadSingleBigEndian(d));
+    /// <summary>IEEE 754 double-precision numbers, big-endian.</summary>
+    public static readonly IDeserializer<double> Double = new Fn<double>((d, n) => n || d.Length != 8
+        ? throw new FormatException($"a Double needs exactly 8 bytes, got {(n ? "null" : d.Length.ToString())}")
+        : BinaryPrimitives.ReadDoubleBigEndian(d));
 
     private delegate T Decode<out T>(ReadOnlySpan<byte> data, bool isNull);
 
@@ -129,6 +162,8 @@ internal static class DefaultSerdes
         var t when t == typeof(Null) => (ISerializer<T>)Serializers.Null,
         var t when t == typeof(int) => (ISerializer<T>)Serializers.Int32,
         var t when t == typeof(long) => (ISerializer<T>)Serializers.Int64,
+        var t when t == typeof(float) => (ISerializer<T>)Serializers.Single,
+        var t when t == typeof(double) => (ISerializer<T>)Serializers.Double,
         _ => null,
     };
 
@@ -140,6 +175,8 @@ internal static class DefaultSerdes
         var t when t == typeof(Ignore) => (IDeserializer<T>)Deserializers.Ignore,
         var t when t == typeof(int) => (IDeserializer<T>)Deserializers.Int32,
         var t when t == typeof(long) => (IDeserializer<T>)Deserializers.Int64,
+        var t when t == typeof(float) => (IDeserializer<T>)Deserializers.Single,
+        var t when t == typeof(double) => (IDeserializer<T>)Deserializers.Double,
         _ => null,
     };
 }

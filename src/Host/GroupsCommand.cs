@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 
 namespace AkkaBroker.Host;
 

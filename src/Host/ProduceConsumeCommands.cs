@@ -134,7 +134,7 @@ internal static class ProduceConsumeCommands
                     if (result == null) break;
                     if (result.IsPartitionEOF) continue;
                     var line = new System.Text.StringBuilder();
-                    if (Flag("print.timestamp")) line.Append(result.Message!.Timestamp.Kind).Append(':').Append(result.Message.Timestamp.UnixTimestampMs).Append(separator);
+                    if (Flag("print.timestamp")) line.Append(result.Message!.Timestamp.Type).Append(':').Append(result.Message.Timestamp.UnixTimestampMs).Append(separator);
                     if (Flag("print.partition")) line.Append("Partition:").Append(result.Partition).Append(separator);
                     if (Flag("print.offset")) line.Append("Offset:").Append(result.Offset.Value).Append(separator);
                     if (Flag("print.key")) line.Append(result.Message!.Key ?? "null").Append(separator);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 
 namespace AkkaBroker.Host;
 

@@ -35,7 +35,7 @@ internal static class VerifiableConsumerCommand
                 EnableAutoOffsetStore = false,
             };
             config.Set("auto.offset.reset", parse.GetValue(resetPolicy)!);
-            if (parse.GetValue(strategy) is { } s) config.PartitionAssignmentStrategy = s;
+            if (parse.GetValue(strategy) is { } s) config.Set("partition.assignment.strategy", s);
             if (parse.GetValue(instanceId) is { } id) config.GroupInstanceId = id;
             if (parse.GetValue(sessionTimeout) is { } st) config.SessionTimeoutMs = st;
             var max = parse.GetValue(maxMessages);

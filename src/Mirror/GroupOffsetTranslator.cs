@@ -1,4 +1,5 @@
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 
 namespace AkkaBroker.Mirror;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 
 namespace AkkaBroker.Mirror;
 

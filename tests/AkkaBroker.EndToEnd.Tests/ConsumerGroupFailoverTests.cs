@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -85,7 +86,7 @@ public class ConsumerGroupFailoverTests(ITestOutputHelper output)
             // its partitions until its session expires.
             Dictionary<int, long> committedAtKill;
             using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
-                committedAtKill = (await admin.DescribeConsumerGroupAsync("failover-group")).CommittedOffsets.ToDictionary(o => o.Partition, o => o.Offset.Value);
+                committedAtKill = (await admin.DescribeConsumerGroupAsync("failover-group")).CommittedOffsets.ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
             await more;
             await ProduceAsync(40_000, 20_000);
 

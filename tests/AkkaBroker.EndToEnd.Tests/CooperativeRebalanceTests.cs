@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -111,12 +111,12 @@ public class DedicatedControllerTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>When the controller logged that it acts under a new epoch (Akka's log timestamp, UTC), in Unix milliseconds.</summary>
+    /// <summary>When the controller logged that it acts under a new epoch (the log line's UTC timestamp), in Unix milliseconds.</summary>
     private static long TakeOverTime(string nodeOutput)
     {
         var line = nodeOutput.Split('\n').Last(l => l.Contains("acting as controller epoch"));
-        var stamp = Regex.Match(line, @"\]\[(\d\d/\d\d/\d{4} \d\d:\d\d:\d\d\.\d+)Z\]").Groups[1].Value;
-        var at = DateTime.ParseExact(stamp, "MM/dd/yyyy HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        var stamp = Regex.Match(line, @"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z ").Groups[1].Value;
+        var at = DateTime.ParseExact(stamp, "yyyy-MM-ddTHH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
         return new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeMilliseconds();
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 using Xunit.Abstractions;
 

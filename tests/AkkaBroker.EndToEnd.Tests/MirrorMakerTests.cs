@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -192,7 +193,7 @@ public class MirrorMakerTests(ITestOutputHelper output)
         var committed = consumer.Commit();
         consumer.Close();
         await Task.CompletedTask;
-        return committed.ToDictionary(o => o.Partition, o => o.Offset.Value);
+        return committed.ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
     }
 
     private static async Task<Dictionary<int, long>> CommittedAsync(string bootstrap, string group)
@@ -200,7 +201,7 @@ public class MirrorMakerTests(ITestOutputHelper output)
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         try
         {
-            return (await admin.DescribeConsumerGroupAsync(group)).CommittedOffsets.Where(o => o.Topic == Topic).ToDictionary(o => o.Partition, o => o.Offset.Value);
+            return (await admin.DescribeConsumerGroupAsync(group)).CommittedOffsets.Where(o => o.Topic == Topic).ToDictionary(o => o.Partition.Value, o => o.Offset.Value);
         }
         catch (KafkaException)
         {

@@ -1,3 +1,4 @@
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 
@@ -10,8 +11,11 @@ internal sealed class AdminClient : IAdminClient
 
     public AdminClient(ClientSettings settings, Action<IAdminClient, LogMessage>? logHandler = null)
     {
+        Name = settings.ClientId;
         _connection = new BrokerConnection(settings, logHandler == null ? null : m => logHandler(this, m));
     }
+
+    public string Name { get; }
 
     private async Task<T> AskAsync<T>(object request)
     {

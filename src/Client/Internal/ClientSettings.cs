@@ -10,8 +10,27 @@ internal sealed class ConfigReader
     private readonly Dictionary<string, string> _values;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
-    public ConfigReader(IEnumerable<KeyValuePair<string, string>> config) =>
+    /// <summary>librdkafka's (Confluent.Kafka's) names of Kafka's keys, read as Kafka's.</summary>
+    private static readonly (string Librdkafka, string Kafka)[] Aliases =
+    [
+        ("message.timeout.ms", "delivery.timeout.ms"),
+        ("fetch.wait.max.ms", "fetch.max.wait.ms"),
+        ("queue.buffering.max.ms", "linger.ms"),
+    ];
+
+    /// <exception cref="KafkaException">a key is given under both its names with different values.</exception>
+    public ConfigReader(IEnumerable<KeyValuePair<string, string>> config)
+    {
         _values = config.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        foreach (var (alias, key) in Aliases)
+        {
+            if (!_values.Remove(alias, out var value)) continue;
+            if (_values.TryGetValue(key, out var other) && other.Trim() != value.Trim())
+                throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                    $"Configuration properties {alias} = '{value}' and {key} = '{other}' are the same setting with different values: keep one."));
+            _values[key] = value;
+        }
+    }
 
     private static KafkaException Invalid(string key, string value, string allowed) =>
         new(new Error(ErrorCode.LocalInvalidArgument, $"Invalid value '{value}' for configuration property {key}: it must be {allowed}."));
@@ -102,15 +121,18 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
 
 /// <summary>The producer's settings, Kafka's keys and defaults.</summary>
 internal sealed record ProducerSettings(ClientSettings Client, short Acks, double LingerMs, int BatchSize, long BufferMemory, int MaxInFlight,
-    int Retries, TimeSpan DeliveryTimeout, TimeSpan MaxBlock, bool EnableIdempotence, CompressionType Compression, int MaxRequestSize)
+    int Retries, TimeSpan DeliveryTimeout, TimeSpan MaxBlock, bool EnableIdempotence, Protocol.Records.CompressionType Compression, int MaxRequestSize,
+    Partitioner Partitioner)
 {
     public static ProducerSettings Read(IEnumerable<KeyValuePair<string, string>> config)
     {
         var r = new ConfigReader(config);
         var client = ClientSettings.Read(r);
         var acks = r.Choice<short>("acks", -1, new Dictionary<string, short> { ["0"] = 0, ["1"] = 1, ["all"] = -1, ["-1"] = -1 });
-        var idempotence = r.Bool("enable.idempotence", true);
         var maxInFlight = r.Int("max.in.flight.requests.per.connection", 5, 1, 1000);
+        // As Kafka's Java producer (KIP-679): on unless turned off, or unless acks or in-flight, set by the user, conflict
+        // with it; only an explicit enable.idempotence=true that conflicts is refused.
+        var idempotence = r.Bool("enable.idempotence", acks == -1 && maxInFlight <= 5);
         var compressionName = r.String("compression.type") ?? "none";
         if (!Protocol.Records.Compression.TryParse(compressionName, out var compression))
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
@@ -124,7 +146,8 @@ internal sealed record ProducerSettings(ClientSettings Client, short Acks, doubl
             TimeSpan.FromMilliseconds(r.Int("delivery.timeout.ms", 120000, 1, int.MaxValue)),
             TimeSpan.FromMilliseconds(r.Int("max.block.ms", 60000, 0, int.MaxValue)),
             idempotence, compression,
-            r.Int("max.request.size", 1048576, 1, int.MaxValue));
+            r.Int("max.request.size", 1048576, 1, int.MaxValue),
+            r.Choice("partitioner", Partitioner.Murmur2Random, Enum.GetValues<Partitioner>().ToDictionary(PartitionerNames.Of, p => p)));
         r.EnsureAllKnown("producer");
         if (idempotence && acks != -1)
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,

@@ -45,7 +45,7 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private bool Subscribed => _subscribedTopics != null || _subscribedPattern != null;
 
-    public IReadOnlyList<string> Subscription => _subscribedPattern != null ? ["^" + _subscribedPattern] : _subscribedTopics ?? [];
+    public List<string> Subscription => _subscribedPattern != null ? ["^" + _subscribedPattern] : [.. _subscribedTopics ?? []];
 
     public void Subscribe(IEnumerable<string> topics)
     {
@@ -588,6 +588,8 @@ internal sealed partial class Consumer<TKey, TValue>
             s.StoredOffset = offset.Offset.Value;
         }
     }
+
+    public List<TopicPartitionOffset> Committed(TimeSpan timeout) => Committed(Assignment, timeout);
 
     public List<TopicPartitionOffset> Committed(IEnumerable<TopicPartition> partitions, TimeSpan timeout)
     {

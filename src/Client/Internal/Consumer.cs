@@ -117,10 +117,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public string Name => _settings.Client.ClientId;
 
-    public IReadOnlyList<TopicPartition> Assignment
+    public List<TopicPartition> Assignment
     {
-        get { lock (_lock) return _assigned.Keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToArray(); }
+        get { lock (_lock) return _assigned.Keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToList(); }
     }
+
+    public string MemberId => _membership?.Current.MemberId ?? "";
 
     public IReadOnlyDictionary<string, double> Metrics
     {
@@ -172,6 +174,48 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public void Assign(IEnumerable<TopicPartition> partitions) => Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)));
 
     public void Assign(TopicPartitionOffset partition) => Assign([partition]);
+
+    public void Assign(TopicPartition partition) => Assign([new TopicPartitionOffset(partition, Offset.Unset)]);
+
+    public void IncrementalAssign(IEnumerable<TopicPartition> partitions) => IncrementalAssign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)));
+
+    public void IncrementalAssign(IEnumerable<TopicPartitionOffset> partitions)
+    {
+        var list = partitions.ToList();
+        if (Subscribed)
+            throw new InvalidOperationException("This consumer is subscribed to topics of group '" + _settings.GroupId + "': the group assigns its partitions. Call Unsubscribe first.");
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            if (list.FirstOrDefault(tpo => _assigned.ContainsKey(tpo.TopicPartition.ToProtocol())) is { } twice)
+                throw new InvalidOperationException($"Cannot add {twice.TopicPartition}: it is assigned already. Use Seek to move it.");
+            foreach (var tpo in list)
+            {
+                var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
+                _assigned[state.Tp] = state;
+                StartAt(state, tpo.Offset);
+            }
+        }
+    }
+
+    public void IncrementalUnassign(IEnumerable<TopicPartition> partitions)
+    {
+        var list = partitions.Select(tp => tp.ToProtocol()).ToList();
+        if (Subscribed)
+            throw new InvalidOperationException("This consumer is subscribed to topics of group '" + _settings.GroupId + "': the group assigns its partitions. Call Unsubscribe first.");
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            foreach (var missing in list.Where(tp => !_assigned.ContainsKey(tp)).Take(1))
+                throw new InvalidOperationException($"Cannot remove {missing.Topic} [[{missing.Partition}]]: it is not assigned to this consumer.");
+            foreach (var tp in list)
+            {
+                _assigned[tp].Removed = true;
+                _assigned.Remove(tp);
+                _reported.RemoveWhere(r => r.Item1 == tp);
+            }
+        }
+    }
 
     public void Unassign() => Assign(Array.Empty<TopicPartitionOffset>());
 
@@ -484,6 +528,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public ConsumeResult<TKey, TValue>? Consume(TimeSpan timeout) => TryConsume(timeout, CancellationToken.None);
 
+    public ConsumeResult<TKey, TValue>? Consume(int millisecondsTimeout) => Consume(TimeSpan.FromMilliseconds(millisecondsTimeout));
+
     private ConsumeResult<TKey, TValue>? TryConsume(TimeSpan timeout, CancellationToken ct)
     {
         ThrowIfClosed();
@@ -588,34 +634,41 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private ConsumeResult<TKey, TValue> ToResult(PartitionFetchState state, Record record)
     {
         var tp = state.Tp;
-        Headers? headers = null;
-        if (record.Headers.Count > 0)
-        {
-            headers = new Headers();
-            foreach (var h in record.Headers) headers.Add(h.Key, h.Value);
-        }
-        var key = Deserialize(_keyDeserializer, record.Key, MessageComponentType.Key, ErrorCode.LocalKeyDeserialization, tp, record.Offset, headers);
-        var value = Deserialize(_valueDeserializer, record.Value, MessageComponentType.Value, ErrorCode.LocalValueDeserialization, tp, record.Offset, headers);
+        // Never null, as with Confluent.Kafka: code may read Headers.Count of any record.
+        var headers = new Headers();
+        foreach (var h in record.Headers) headers.Add(h.Key, h.Value);
+        var timestamp = Timestamp.From(record.Timestamp, record.TimestampType);
+        var position = new TopicPartitionOffset(state.ClientTp, record.Offset);
+        var key = Deserialize(_keyDeserializer, record.Key, MessageComponentType.Key, ErrorCode.LocalKeyDeserialization, position, headers, record, timestamp);
+        var value = Deserialize(_valueDeserializer, record.Value, MessageComponentType.Value, ErrorCode.LocalValueDeserialization, position, headers, record, timestamp);
         return new ConsumeResult<TKey, TValue>
         {
-            TopicPartitionOffset = new TopicPartitionOffset(state.ClientTp, record.Offset),
-            Message = new Message<TKey, TValue> { Key = key, Value = value, Timestamp = Timestamp.From(record.Timestamp, record.TimestampType), Headers = headers },
+            TopicPartitionOffset = position,
+            Message = new Message<TKey, TValue> { Key = key, Value = value, Timestamp = timestamp, Headers = headers },
         };
     }
 
-    /// <exception cref="ConsumeException">the deserializer threw; the error names the record and the component.</exception>
+    /// <exception cref="ConsumeException">the deserializer threw; the error names the record and the component, and ConsumerRecord holds the record's bytes.</exception>
     private static T Deserialize<T>(IDeserializer<T> deserializer, byte[]? data, MessageComponentType component, ErrorCode code,
-        ProtocolTopicPartition tp, long offset, Headers? headers)
+        TopicPartitionOffset position, Headers headers, Record record, Timestamp timestamp)
     {
         try
         {
             return deserializer is IArrayDeserializer<T> owner
                 ? owner.FromArray(data)
-                : deserializer.Deserialize(data, data == null, new SerializationContext(component, tp.Topic, headers));
+                : deserializer.Deserialize(data, data == null, new SerializationContext(component, position.Topic, headers));
         }
         catch (Exception e)
         {
-            throw new ConsumeException(new Error(code, $"{tp}@{offset}: the {component.ToString().ToLowerInvariant()} deserializer failed: {e.Message}"), e);
+            throw new ConsumeException(new Error(code, $"{position.TopicPartition}@{position.Offset}: the {component.ToString().ToLowerInvariant()} deserializer failed: {e.Message}"), e)
+            {
+                // The record as it came, for a dead-letter queue or a log.
+                ConsumerRecord = new ConsumeResult<byte[], byte[]>
+                {
+                    TopicPartitionOffset = position,
+                    Message = new Message<byte[], byte[]> { Key = record.Key!, Value = record.Value!, Timestamp = timestamp, Headers = headers },
+                },
+            };
         }
     }
 

@@ -133,7 +133,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ProduceCoreAsync(topic, null, message, cancellationToken);
 
     public Task<DeliveryResult<TKey, TValue>> ProduceAsync(TopicPartition topicPartition, Message<TKey, TValue> message, CancellationToken cancellationToken = default) =>
-        ProduceCoreAsync(topicPartition.Topic, topicPartition.Partition, message, cancellationToken);
+        ProduceCoreAsync(topicPartition.Topic, Explicit(topicPartition.Partition), message, cancellationToken);
 
     private async Task<DeliveryResult<TKey, TValue>> ProduceCoreAsync(string topic, int? partition, Message<TKey, TValue> message, CancellationToken ct)
     {
@@ -146,7 +146,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         ProduceSync(topic, null, message, deliveryHandler);
 
     public void Produce(TopicPartition topicPartition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? deliveryHandler = null) =>
-        ProduceSync(topicPartition.Topic, topicPartition.Partition, message, deliveryHandler);
+        ProduceSync(topicPartition.Topic, Explicit(topicPartition.Partition), message, deliveryHandler);
 
     private void ProduceSync(string topic, int? partition, Message<TKey, TValue> message, Action<DeliveryReport<TKey, TValue>>? handler)
     {
@@ -157,14 +157,19 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (!task.IsCompletedSuccessfully) task.AsTask().GetAwaiter().GetResult();
     }
 
+    // Partition.Any in a TopicPartition leaves the choice to the partitioner, as in Confluent.Kafka.
+    private static int? Explicit(Partition partition) => partition == Partition.Any ? null : partition.Value;
+
     private async ValueTask EnqueueAsync(string topic, int? explicitPartition, Message<TKey, TValue> message,
         TaskCompletionSource<DeliveryResult<TKey, TValue>>? tcs, Action<DeliveryReport<TKey, TValue>>? handler, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         byte[]? key, value;
+        // Serializers may add headers (a schema id, say), also to a message that had none.
+        var headerSet = message.Headers ?? new Headers();
         try
         {
-            key = _keySerializer.Serialize(message.Key, new SerializationContext(MessageComponentType.Key, topic, message.Headers));
+            key = _keySerializer.Serialize(message.Key, new SerializationContext(MessageComponentType.Key, topic, headerSet));
         }
         catch (Exception e)
         {
@@ -173,14 +178,14 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         try
         {
-            value = _valueSerializer.Serialize(message.Value, new SerializationContext(MessageComponentType.Value, topic, message.Headers));
+            value = _valueSerializer.Serialize(message.Value, new SerializationContext(MessageComponentType.Value, topic, headerSet));
         }
         catch (Exception e)
         {
             throw new ProduceException<TKey, TValue>(new Error(ErrorCode.LocalValueSerialization, $"the value serializer failed: {e.Message}"),
                 Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted), e);
         }
-        var headers = message.Headers?.Select(h => new RecordHeader(h.Key, h.Value)).ToArray();
+        var headers = headerSet.Count == 0 ? null : headerSet.Select(h => new RecordHeader(h.Key, h.Value)).ToArray();
         var size = RecordBatchBuilder.EstimateRecordSize(key, value, headers);
         if (size + RecordBatch.HeaderSize > _settings.MaxRequestSize)
             throw new ProduceException<TKey, TValue>(new Error(ErrorCode.MessageTooLarge,
@@ -226,7 +231,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                     $"Partition {p} of topic '{topic}' does not exist: the topic has partitions 0 to {partitionCount - 1} (waited max.block.ms for it to be added)."));
             partition = p;
         }
-        else partition = key != null ? Partitioner.ForKey(key, partitionCount) : StickyPartition(topic, partitionCount);
+        else partition = PartitionFor(topic, key, partitionCount);
 
         var tp = new ProtocolTopicPartition(topic, partition);
         if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true })
@@ -244,7 +249,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (_settings.EnableIdempotence && _settings.Acks != 0) await ProducerIdAsync(ct).ConfigureAwait(false);
         await ReserveBufferAsync(size, ct).ConfigureAwait(false);
 
-        var timestamp = message.Timestamp.Kind == TimestampKind.NotAvailable
+        var timestamp = message.Timestamp.Type == TimestampType.NotAvailable
             ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()
             : message.Timestamp.UnixTimestampMs;
         var record = new PendingRecord(message, timestamp, size, tcs, handler);
@@ -284,6 +289,16 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     }
 
     /// <summary>Kafka's sticky partitioner for null keys: stay on one partition until its batch is sent.</summary>
+    /// <summary>librdkafka's partitioners; "random" is sticky per batch, as librdkafka's and Java's are by default.</summary>
+    private int PartitionFor(string topic, byte[]? key, int partitionCount) => _settings.Partitioner switch
+    {
+        Partitioner.Murmur2Random when key != null => Murmur2Partitioner.ForKey(key, partitionCount),
+        Partitioner.Murmur2 => Murmur2Partitioner.ForKey(key ?? [], partitionCount),
+        Partitioner.ConsistentRandom when key is { Length: > 0 } => (int)(System.IO.Hashing.Crc32.HashToUInt32(key) % (uint)partitionCount),
+        Partitioner.Consistent => (int)(System.IO.Hashing.Crc32.HashToUInt32(key ?? []) % (uint)partitionCount),
+        _ => StickyPartition(topic, partitionCount),
+    };
+
     private int StickyPartition(string topic, int partitionCount)
     {
         lock (_partitionsLock)
@@ -686,7 +701,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             var r = batch.Records[i];
             bytes += r.Size;
             var offset = baseOffset < 0 ? -1 : baseOffset + i;
-            var timestamp = logAppendTime >= 0 ? new Timestamp(logAppendTime, TimestampKind.LogAppendTime) : new Timestamp(r.Timestamp, TimestampKind.CreateTime);
+            var timestamp = logAppendTime >= 0 ? new Timestamp(logAppendTime, TimestampType.LogAppendTime) : new Timestamp(r.Timestamp, TimestampType.CreateTime);
             if (r.Handler != null)
             {
                 try
@@ -728,7 +743,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         new()
         {
             TopicPartitionOffset = new TopicPartitionOffset(topic, partition, offset), Message = message,
-            Timestamp = new Timestamp(timestamp, TimestampKind.CreateTime), Status = status,
+            Timestamp = new Timestamp(timestamp, TimestampType.CreateTime), Status = status,
         };
 
     /// <summary>Sends batches whose linger expired, resumes partitions after retry backoff and fails expired batches.</summary>

@@ -46,7 +46,7 @@ public sealed record SourceRecord(IReadOnlyDictionary<string, object?>? SourcePa
 /// transform renames the topic, for the dead letter queue's headers and for committing.
 /// </summary>
 public sealed record SinkRecord(string Topic, int? KafkaPartition, Schema? KeySchema, object? Key, Schema? ValueSchema, object? Value,
-    long KafkaOffset, long? Timestamp = null, TimestampKind TimestampType = TimestampKind.CreateTime, IReadOnlyList<Header>? Headers = null)
+    long KafkaOffset, long? Timestamp = null, TimestampType TimestampType = TimestampType.CreateTime, IReadOnlyList<Header>? Headers = null)
     : ConnectRecord(Topic, KafkaPartition, KeySchema, Key, ValueSchema, Value, Timestamp, Headers ?? NoHeaders)
 {
     /// <summary>The topic the record was read from, before transforms.</summary>

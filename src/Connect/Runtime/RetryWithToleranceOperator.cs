@@ -123,7 +123,7 @@ public sealed class RetryWithToleranceOperator(ConnectorConfig config, Connector
         var text = new StringBuilder();
         if (context.Consumed is { Message: not null } c)
         {
-            text.Append($", where consumed record is {{topic='{c.Topic}', partition={c.Partition}, offset={c.Offset.Value}, timestamp={c.Message!.Timestamp.UnixTimestampMs}, timestampType={c.Message.Timestamp.Kind}}}");
+            text.Append($", where consumed record is {{topic='{c.Topic}', partition={c.Partition}, offset={c.Offset.Value}, timestamp={c.Message!.Timestamp.UnixTimestampMs}, timestampType={c.Message.Timestamp.Type}}}");
             if (_logMessages)
                 text.Append($" with key {Printable(c.Message.Key)} and value {Printable(c.Message.Value)}");
         }

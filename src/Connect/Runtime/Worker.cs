@@ -1,5 +1,6 @@
 using Akka.Event;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Connect.Config;
 
 namespace AkkaBroker.Connect.Runtime;

@@ -176,8 +176,8 @@ public sealed class WorkerSinkTask : WorkerTask
             () => _converters.Value.ToConnectData(consumed.Topic, message.Value), cancellationToken);
         if (!valueOk) return null;
         var record = new SinkRecord(consumed.Topic, consumed.Partition, key!.Schema, key.Value, value!.Schema, value.Value, consumed.Offset.Value,
-            message.Timestamp.Kind == TimestampKind.NotAvailable ? null : message.Timestamp.UnixTimestampMs,
-            message.Timestamp.Kind, message.Headers is { Count: > 0 } h ? h.ToArray() : null);
+            message.Timestamp.Type == TimestampType.NotAvailable ? null : message.Timestamp.UnixTimestampMs,
+            message.Timestamp.Type, message.Headers is { Count: > 0 } h ? h.ToArray() : null);
         var (ok, transformed) = _errors.Execute(ErrorStage.Transformation, typeof(TransformationChain), context,
             () => _transforms.Apply(record), cancellationToken);
         return ok ? transformed as SinkRecord : null;

@@ -134,7 +134,7 @@ public sealed class WorkerSourceTask : WorkerTask
         {
             Key = key,
             Value = value,
-            Timestamp = transformed.Timestamp is { } ms ? new Timestamp(ms, TimestampKind.CreateTime) : Timestamp.Default,
+            Timestamp = transformed.Timestamp is { } ms ? new Timestamp(ms, TimestampType.CreateTime) : Timestamp.Default,
             Headers = headers,
         };
         void OnDelivery(DeliveryReport<byte[]?, byte[]?> report)

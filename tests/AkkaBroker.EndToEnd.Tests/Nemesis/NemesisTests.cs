@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 using Xunit.Abstractions;
 

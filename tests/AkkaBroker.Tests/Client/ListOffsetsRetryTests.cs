@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Serialization;

@@ -16,15 +16,15 @@ public class PartitionerTests
     [InlineData("abc", 479470107)]
     public void Murmur2_matches_kafkas_java_client(string key, int expected)
     {
-        Assert.Equal(expected, Partitioner.Murmur2(Encoding.UTF8.GetBytes(key)));
+        Assert.Equal(expected, Murmur2Partitioner.Murmur2(Encoding.UTF8.GetBytes(key)));
     }
 
     [Fact]
     public void Keyed_partition_is_the_positive_hash_modulo_the_partition_count()
     {
         // toPositive(-790332482) = 1357151166; 1357151166 % 12 = 6.
-        Assert.Equal(1357151166 % 12, Partitioner.ForKey(Encoding.UTF8.GetBytes("foobar"), 12));
+        Assert.Equal(1357151166 % 12, Murmur2Partitioner.ForKey(Encoding.UTF8.GetBytes("foobar"), 12));
         for (var n = 1; n < 50; n++)
-            Assert.InRange(Partitioner.ForKey(Encoding.UTF8.GetBytes("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), n), 0, n - 1);
+            Assert.InRange(Murmur2Partitioner.ForKey(Encoding.UTF8.GetBytes("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), n), 0, n - 1);
     }
 }

@@ -41,7 +41,7 @@ public class SerdesTests
     [Fact]
     public void Typed_config_properties_write_kafkas_keys()
     {
-        var c = new ProducerConfig { Acks = Acks.Leader, LingerMs = 7, EnableIdempotence = false, CompressionType = "lz4" };
+        var c = new ProducerConfig { Acks = Acks.Leader, LingerMs = 7, EnableIdempotence = false, CompressionType = CompressionType.Lz4 };
         Assert.Equal("1", c.Get("acks"));
         Assert.Equal("7", c.Get("linger.ms"));
         Assert.Equal("false", c.Get("enable.idempotence"));

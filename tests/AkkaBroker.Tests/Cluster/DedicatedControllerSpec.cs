@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using AkkaBroker.Tests.Integration;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 using Xunit.Abstractions;
 

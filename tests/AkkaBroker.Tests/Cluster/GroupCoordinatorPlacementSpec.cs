@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using AkkaBroker.Actors.Controller;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 
 namespace AkkaBroker.Tests.Cluster;

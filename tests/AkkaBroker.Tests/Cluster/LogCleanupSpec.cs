@@ -1,4 +1,5 @@
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;
 using AkkaBroker.Protocol.Serialization;

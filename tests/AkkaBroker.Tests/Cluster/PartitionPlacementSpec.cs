@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Akka.Actor;
 using AkkaBroker.Client;
+using CompressionType = AkkaBroker.Protocol.Records.CompressionType;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;

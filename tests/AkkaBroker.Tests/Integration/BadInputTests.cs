@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using AkkaBroker.Client;
+using CompressionType = AkkaBroker.Protocol.Records.CompressionType;
+using AkkaBroker.Client.Admin;
 using Akka.Actor;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;

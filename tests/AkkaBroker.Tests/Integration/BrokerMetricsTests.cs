@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using AkkaBroker.Actors.Metrics;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 
 namespace AkkaBroker.Tests.Integration;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 using Xunit;
 
@@ -67,7 +68,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         Assert.Equal("k", results[0].Message!.Key);
         Assert.Equal("v", results[0].Message!.Value);
         Assert.Equal(1_700_000_000_000, results[0].Message!.Timestamp.UnixTimestampMs);
-        Assert.Equal(TimestampKind.CreateTime, results[0].Message!.Timestamp.Kind);
+        Assert.Equal(TimestampType.CreateTime, results[0].Message!.Timestamp.Type);
         Assert.Equal("abc", Encoding.UTF8.GetString(results[0].Message!.Headers!.GetLastBytes("trace")!));
         Assert.Null(results[1].Message!.Key);
         Assert.Equal(2, consumer.Position(new TopicPartition(topic, 0)).Value);
@@ -98,7 +99,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         var results = await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
             producer.ProduceAsync(topic, new Message<string, int> { Key = $"key-{i % 10}", Value = i })));
         foreach (var r in results)
-            Assert.Equal(Partitioner.ForKey(Encoding.UTF8.GetBytes(r.Message.Key), 6), r.Partition);
+            Assert.Equal(Murmur2Partitioner.ForKey(Encoding.UTF8.GetBytes(r.Message.Key), 6), r.Partition.Value);
         foreach (var group in results.GroupBy(r => r.Partition))
         {
             var ordered = group.OrderBy(r => r.Offset.Value).Select(r => r.Message.Value).ToList();
@@ -191,16 +192,16 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
             for (var i = 0; i < 10; i++)
                 await producer.ProduceAsync(topic, new Message<Null, string>
                 {
-                    Value = $"v{i}", Timestamp = new Timestamp(1_000_000 + i * 1000, TimestampKind.CreateTime),
+                    Value = $"v{i}", Timestamp = new Timestamp(1_000_000 + i * 1000, TimestampType.CreateTime),
                 });
         using var consumer = new ConsumerBuilder<Ignore, string>(ConsumerConfig()).Build();
         var tp = new TopicPartition(topic, 0);
         var watermarks = consumer.QueryWatermarkOffsets(tp, Timeout);
         Assert.Equal(0, watermarks.Low.Value);
         Assert.Equal(10, watermarks.High.Value);
-        var byTime = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(1_004_500, TimestampKind.CreateTime))], Timeout);
+        var byTime = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(1_004_500, TimestampType.CreateTime))], Timeout);
         Assert.Equal(5, byTime.Single().Offset.Value);
-        var tooLate = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(9_000_000, TimestampKind.CreateTime))], Timeout);
+        var tooLate = consumer.OffsetsForTimes([new TopicPartitionTimestamp(tp, new Timestamp(9_000_000, TimestampType.CreateTime))], Timeout);
         Assert.Equal(Offset.End, tooLate.Single().Offset);
 
         consumer.Assign(new TopicPartitionOffset(tp, Offset.Beginning));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 using Xunit;
 

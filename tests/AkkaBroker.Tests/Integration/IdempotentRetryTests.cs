@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Records;
 using AkkaBroker.Protocol.Serialization;

@@ -1,4 +1,5 @@
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using Xunit;
 
 namespace AkkaBroker.Tests.Integration;

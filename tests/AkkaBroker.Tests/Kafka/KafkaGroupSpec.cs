@@ -1,4 +1,5 @@
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Tests.Integration;
 using Xunit;
 using Kafka = Confluent.Kafka;
@@ -113,7 +114,7 @@ public sealed class KafkaGroupSpec : KafkaListenerBrokerSpec
         Assert.Equal(200, keys.Distinct().Count());
         Assert.Equal(2, kafka.Assignment.Count);
         Assert.Equal(2, akka.Assignment.Count);
-        Assert.Empty(kafka.Assignment.Select(tp => tp.Partition.Value).Intersect(akka.Assignment.Select(tp => tp.Partition)));
+        Assert.Empty(kafka.Assignment.Select(tp => tp.Partition.Value).Intersect(akka.Assignment.Select(tp => tp.Partition.Value)));
         Assert.InRange(byKafka, 1, 199);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Tests.Integration;
 using Xunit;
 using Kafka = Confluent.Kafka;
@@ -77,7 +78,7 @@ public sealed class KafkaListenerSpec : KafkaListenerBrokerSpec
     {
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = Broker.Bootstrap }).Build())
             for (var i = 0; i < 10; i++)
-                await producer.ProduceAsync("akka-written", new Message<string, string> { Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_000 * (i + 1), TimestampKind.CreateTime) });
+                await producer.ProduceAsync("akka-written", new Message<string, string> { Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_000 * (i + 1), TimestampType.CreateTime) });
 
         using var consumer = new Kafka.ConsumerBuilder<string, string>(new Kafka.ConsumerConfig { BootstrapServers = KafkaBootstrap, GroupId = "spec-reader", EnableAutoCommit = false }).Build();
         var marks = consumer.QueryWatermarkOffsets(new Kafka.TopicPartition("akka-written", 0), TimeSpan.FromSeconds(20));

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.KafkaProtocol;
 using AkkaBroker.Tests.Integration;
 using Xunit;

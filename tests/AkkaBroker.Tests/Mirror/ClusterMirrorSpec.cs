@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Mirror;
 using AkkaBroker.Tests.Cluster;
 using AkkaBroker.Tests.Integration;

@@ -6,6 +6,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.TestKit.Xunit2.Internals;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Mirror;
 using AkkaBroker.Tests.Cluster;
 using AkkaBroker.Tests.Integration;
@@ -55,7 +56,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         for (var i = from; i < from + count; i++)
             producer.Produce(new TopicPartition(topic, i % partitions), new Message<string, string>
             {
-                Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_700_000_000_000 + i, TimestampKind.CreateTime),
+                Key = $"k{i}", Value = $"v{i}", Timestamp = new Timestamp(1_700_000_000_000 + i, TimestampType.CreateTime),
                 Headers = new Headers { new Header("n", Encoding.UTF8.GetBytes(i.ToString())) },
             });
         producer.Flush(TimeSpan.FromSeconds(30));

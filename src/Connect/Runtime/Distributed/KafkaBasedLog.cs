@@ -1,5 +1,6 @@
 using Akka.Event;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Protocol;
 
 namespace AkkaBroker.Connect.Runtime.Distributed;

@@ -1,5 +1,6 @@
 using System.Text;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Mirror;
 using AkkaBroker.Tests.Connect.Runtime;
 using AkkaBroker.Tests.Integration;
@@ -52,7 +53,7 @@ public sealed class MirrorConnectorsSpec(ITestOutputHelper output)
                 // Every 10th key null and every 25th value a tombstone: nulls must stay nulls, not become empty arrays.
                 Key = i % 10 == 0 ? null : [(byte)i, 0, 255, (byte)(i >> 8)],
                 Value = i % 25 == 0 ? null : Encoding.UTF8.GetBytes($"v{i} é"),
-                Timestamp = new Timestamp(1_700_000_000_000 + i, TimestampKind.CreateTime),
+                Timestamp = new Timestamp(1_700_000_000_000 + i, TimestampType.CreateTime),
                 Headers = new Headers { new Header("n", Encoding.UTF8.GetBytes(i.ToString())), new Header("empty", null) },
             });
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
@@ -139,7 +140,7 @@ public sealed class MirrorConnectorsSpec(ITestOutputHelper output)
         output.WriteLine($"mirrored 300 records: {clock.ElapsedMilliseconds} ms");
 
         // The group's offset 50 on the source is the copy of record 50 on the target, 7 records further on.
-        await Wait.UntilAsync(() => ReadCheckpoints(target).Any(c => c is { Group: "app", Source.Partition: 0, UpstreamOffset: 50, DownstreamOffset: 50 + TargetHead }),
+        await Wait.UntilAsync(() => ReadCheckpoints(target).Any(c => c is { Group: "app", Source.Partition.Value: 0, UpstreamOffset: 50, DownstreamOffset: 50 + TargetHead }),
             "a checkpoint of group app: orders-0 at 50 is source.orders-0 at 57");
         await Wait.UntilAsync(async () => (await targetAdmin.DescribeConsumerGroupAsync("app")).CommittedOffsets
                 .Any(o => o.Topic == "source.orders" && o.Partition == 0 && o.Offset.Value == 50 + TargetHead),

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using AkkaBroker.Connect;
 using AkkaBroker.Connect.Mirror;
 using AkkaBroker.Mirror;

@@ -59,7 +59,7 @@ public static class MirrorMetrics
 
     /// <summary>The tags naming a source partition.</summary>
     public static KeyValuePair<string, object?>[] Tags(TopicPartition tp) =>
-        [new("topic", tp.Topic), new("partition", tp.Partition)];
+        [new("topic", tp.Topic), new("partition", tp.Partition.Value)];
 
     /// <summary>The tag naming a stream.</summary>
     public static KeyValuePair<string, object?> StreamTag(int stream) => new("stream", stream);

@@ -33,7 +33,7 @@ public sealed class MirrorCheckpointTask : SourceTask
     /// <summary>The source partition of a checkpoint record (<c>{group, topic, partition}</c>, Kafka's).</summary>
     public static IReadOnlyDictionary<string, object?> SourcePartition(Checkpoint checkpoint) => new Dictionary<string, object?>
     {
-        ["group"] = checkpoint.Group, ["topic"] = checkpoint.Source.Topic, ["partition"] = checkpoint.Source.Partition,
+        ["group"] = checkpoint.Group, ["topic"] = checkpoint.Source.Topic, ["partition"] = checkpoint.Source.Partition.Value,
     };
 
     /// <inheritdoc />

@@ -54,7 +54,7 @@ public sealed class MirrorSourceTask : SourceTask
 
     /// <summary>The source partition map of <paramref name="partition"/> on cluster <paramref name="sourceAlias"/>, as Kafka's MirrorSourceTask writes it.</summary>
     public static IReadOnlyDictionary<string, object?> SourcePartition(string sourceAlias, TopicPartition partition) =>
-        new Dictionary<string, object?> { [ClusterKey] = sourceAlias, [TopicKey] = partition.Topic, [PartitionKey] = partition.Partition };
+        new Dictionary<string, object?> { [ClusterKey] = sourceAlias, [TopicKey] = partition.Topic, [PartitionKey] = partition.Partition.Value };
 
     /// <summary>The source offset map of a record at <paramref name="offset"/>.</summary>
     public static IReadOnlyDictionary<string, object?> SourceOffset(long offset) => new Dictionary<string, object?> { [OffsetKey] = offset };

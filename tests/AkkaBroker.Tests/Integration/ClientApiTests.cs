@@ -322,7 +322,28 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         Assert.Contains("lingr.ms", unknown.Error.Reason);
         var invalid = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("acks", "2"))).Build());
         Assert.Contains("acks", invalid.Error.Reason);
-        var conflict = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("acks", "1"))).Build());
+        var conflict = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("acks", "1"), ("enable.idempotence", "true"))).Build());
         Assert.Contains("enable.idempotence", conflict.Error.Reason);
+        var twoNames = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("message.timeout.ms", "3000"), ("delivery.timeout.ms", "4000"))).Build());
+        Assert.Contains("message.timeout.ms = '3000' and delivery.timeout.ms = '4000'", twoNames.Error.Reason);
+    }
+
+    [Fact]
+    public async Task Consistent_random_puts_each_key_where_librdkafka_does_crc32_of_the_key()
+    {
+        var topic = await NewTopic(partitions: 3);
+        using var producer = new ProducerBuilder<string, string>(ProducerConfig(("partitioner", "consistent_random"))).Build();
+        // CRC-32 (zlib's) of the key modulo the partition count, e.g. foobar 0x9ef61f95 -> 2 (murmur2 gives 0, 1, 0, 2 for these keys).
+        foreach (var (key, expected) in new[] { ("foobar", 2), ("order-1", 1), ("order-2", 0), ("erin", 0) })
+            Assert.Equal(expected, (await producer.ProduceAsync(topic, new Message<string, string> { Key = key, Value = "v" })).Partition.Value);
+    }
+
+    [Fact]
+    public void Idempotence_left_unset_yields_to_acks_1_as_in_Kafkas_producer_and_librdkafka_spellings_are_read()
+    {
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("acks", "1"), ("message.timeout.ms", "3000"), ("partitioner", "consistent_random"))).Build();
+        Assert.NotNull(producer);
+        var unknownPartitioner = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("partitioner", "fnv1a"))).Build());
+        Assert.Contains("partitioner", unknownPartitioner.Error.Reason);
     }
 }

@@ -51,7 +51,7 @@ public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
     }
 
     internal static KafkaException MissingSerde(string what, string setter, string example, Type type) =>
-        new(new Error(ErrorCode.LocalInvalidArgument, $"No default {what} for {type.Name}: call {setter} (e.g. with new {example}<{type.Name}>())."));
+        new(new Error(Protocol.ErrorCode.LocalInvalidArgument, $"No default {what} for {type.Name}: call {setter} (e.g. with new {example}<{type.Name}>())."));
 }
 
 /// <summary>Builds an <see cref="IConsumer{TKey,TValue}"/>.</summary>

@@ -6,13 +6,22 @@ namespace AkkaBroker.Client;
 public sealed record Error(ErrorCode Code, string Reason)
 {
     /// <summary>No error.</summary>
-    public static readonly Error NoError = new(ErrorCode.None, "Success");
+    public static readonly Error NoError = new(ErrorCode.NoError, "Success");
 
-    /// <summary>True unless <see cref="Code"/> is None.</summary>
-    public bool IsError => Code != ErrorCode.None;
+    /// <summary>An error of <paramref name="code"/> with the default text of its kind.</summary>
+    public Error(ErrorCode code) : this(code, code == ErrorCode.NoError ? "Success" : NameOf(code)) { }
+
+    // The client's own code speaks the broker's codes, which have the same numbers.
+    internal Error(Protocol.ErrorCode code, string reason) : this((ErrorCode)(int)code, reason) { }
+
+    /// <summary>The code as the broker and its protocol name it (the same number).</summary>
+    internal Protocol.ErrorCode ProtocolCode => (Protocol.ErrorCode)(int)Code;
+
+    /// <summary>True unless <see cref="Code"/> is NoError.</summary>
+    public bool IsError => Code != ErrorCode.NoError;
 
     /// <summary>Whether the same request may succeed later.</summary>
-    public bool IsRetriable => Code.IsRetriable();
+    public bool IsRetriable => ProtocolCode.IsRetriable();
 
     /// <summary>Raised by the client itself (a timeout, a serializer, a bad argument), not answered by a broker.</summary>
     public bool IsLocalError => (int)Code < -1;
@@ -24,7 +33,11 @@ public sealed record Error(ErrorCode Code, string Reason)
     public bool IsFatal { get; init; }
 
     /// <inheritdoc />
-    public override string ToString() => $"{Code.KafkaName()}: {Reason}";
+    public override string ToString() => $"{NameOf(Code)}: {Reason}";
+
+    // Kafka's name (UNKNOWN_TOPIC_OR_PARTITION, _MSG_TIMED_OUT) where the broker knows the code, else librdkafka's.
+    private static string NameOf(ErrorCode code) =>
+        Enum.IsDefined((Protocol.ErrorCode)(int)code) ? ((Protocol.ErrorCode)(int)code).KafkaName() : code.ToString();
 }
 
 /// <summary>Every client failure: a broker error code, an unreachable broker, a timeout or a bad configuration.</summary>

@@ -94,6 +94,10 @@ internal static class VerifiableConsumerCommand
                         {
                             c.Commit();
                         }
+                        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.Local_NoOffset)
+                        {
+                            // Nothing consumed yet: nothing to commit.
+                        }
                         catch (KafkaException e)
                         {
                             Emit(new { name = "offsets_committed", success = false, error = e.Error.ToString(), offsets = Array.Empty<object>() });

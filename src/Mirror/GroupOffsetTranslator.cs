@@ -99,7 +99,7 @@ public sealed class GroupOffsetTranslator
             {
                 target = await targetAdmin.DescribeConsumerGroupAsync(group.Key).ConfigureAwait(false);
             }
-            catch (KafkaException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.GroupIdNotFound)
+            catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.GroupIdNotFound)
             {
                 // The group never ran on the target: nothing to protect there.
                 target = new ConsumerGroupDescription(group.Key, "Dead", "", 0, [], []);

@@ -37,7 +37,7 @@ public static class MirrorStatus
         {
             committed = (await source.DescribeConsumerGroupAsync(settings.GroupId).WaitAsync(timeout)).CommittedOffsets;
         }
-        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.GroupIdNotFound)
+        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.GroupIdNotFound)
         {
             committed = [];
         }

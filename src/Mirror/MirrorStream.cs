@@ -345,7 +345,7 @@ public sealed class MirrorStream : ReceiveActor, IWithTimers
                     {
                         result = _consumer.Consume(timeout);
                     }
-                    catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
+                    catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
                     {
                         // The records before it go first: the reset must reach the actor after them.
                         Send(self, batch);

@@ -37,7 +37,7 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
         try
         {
             var partitions = PartitionCount(await source.GetMetadataAsync([sourceTopic]), sourceTopic)
-                             ?? throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition, $"source topic '{sourceTopic}' is gone"));
+                             ?? throw new KafkaException(new Error(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, $"source topic '{sourceTopic}' is gone"));
             var configs = await SourceConfigsAsync(sourceTopic);
             var existing = PartitionCount(await target.GetMetadataAsync(), name);
             if (existing == null)
@@ -49,7 +49,7 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
                 await target.CreatePartitionsAsync(name, partitions);
             return name;
         }
-        catch (KafkaException e) when (e.Error.Code == ErrorCode.TopicAlreadyExists)
+        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
         {
             return name; // another mirror (or stream) created it meanwhile
         }
@@ -126,7 +126,7 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
         {
             await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1, Configs = new() { ["cleanup.policy"] = "compact" } }]);
         }
-        catch (KafkaException e) when (e.Error.Code == ErrorCode.TopicAlreadyExists)
+        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
         {
             // another mirror created it meanwhile
         }

@@ -17,6 +17,7 @@ public enum ErrorCode : short
     LocalInvalidArgument = -186,
     LocalQueueFull = -184,
     LocalDestroyed = -197,
+    LocalNoOffset = -168,
 
     UnknownServerError = -1,
     None = 0,

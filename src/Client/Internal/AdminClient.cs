@@ -4,6 +4,9 @@ using AkkaBroker.Protocol.Messages;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>Sends admin requests to any broker; the broker forwards them to the controller.</summary>
 internal sealed class AdminClient : IAdminClient
 {

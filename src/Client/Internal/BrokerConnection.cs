@@ -12,6 +12,9 @@ using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>
 /// A client's link to the cluster: a small ActorSystem with Akka.Remote (not a cluster member) that finds brokers'
 /// gateways (<c>/user/broker</c>), asks them with timeouts, and caches topic metadata. Thread-safe.
@@ -253,7 +256,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 // cold broker can take longer than a short request.timeout.ms while the wait allowed is longer.
                 response = await LookUpAsync(topic, allowAutoCreate, ct).ConfigureAwait(false);
             }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.RequestTimedOut && DateTime.UtcNow + backoff < deadline)
+            catch (KafkaException e) when (e.Error.ProtocolCode == ErrorCode.RequestTimedOut && DateTime.UtcNow + backoff < deadline)
             {
                 await Task.Delay(backoff, ct).ConfigureAwait(false);
                 continue;
@@ -264,7 +267,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 ? new Error(ErrorCode.UnknownTopicOrPartition, $"Topic '{topic}' is not in the broker's metadata.")
                 : new Error(t.Error, t.ErrorMessage ?? t.Error.Describe());
             if (!error.IsRetriable || DateTime.UtcNow + backoff > deadline)
-                throw new KafkaException(error.Code == ErrorCode.UnknownTopicOrPartition
+                throw new KafkaException(error.ProtocolCode == ErrorCode.UnknownTopicOrPartition
                     ? error with { Reason = $"{error.Reason} Create it first (topics create), or enable auto.create.topics.enable on the broker." }
                     : error);
             await Task.Delay(backoff, ct).ConfigureAwait(false);
@@ -375,12 +378,12 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 if (errorOf(response) is not { } e) return response;
                 error = answered = e;
             }
-            catch (KafkaException e) when (e.Error.IsRetriable && e.Error.Code != ErrorCode.UnknownTopicOrPartition)
+            catch (KafkaException e) when (e.Error.IsRetriable && e.Error.ProtocolCode != ErrorCode.UnknownTopicOrPartition)
             {
                 error = e.Error;
             }
-            if (!error.IsRetriable || error.Code == ErrorCode.UnknownTopicOrPartition) throw new KafkaException(error);
-            if (Left() <= Settings.RetryBackoff) throw new KafkaException(error.Code == ErrorCode.RequestTimedOut && answered is { } last ? last : error);
+            if (!error.IsRetriable || error.ProtocolCode == ErrorCode.UnknownTopicOrPartition) throw new KafkaException(error);
+            if (Left() <= Settings.RetryBackoff) throw new KafkaException(error.ProtocolCode == ErrorCode.RequestTimedOut && answered is { } last ? last : error);
             Invalidate(tp.Topic);
             await Task.Delay(Settings.RetryBackoff, ct).ConfigureAwait(false);
         }

@@ -4,6 +4,9 @@ using AkkaBroker.Protocol.Records;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>Reads and checks a client's key/value configuration once, when the client is built.</summary>
 internal sealed class ConfigReader
 {

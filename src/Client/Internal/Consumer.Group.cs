@@ -8,6 +8,9 @@ using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>
 /// The consumer's group half. As in Kafka's Java consumer, the rebalance is driven from <c>Consume</c> on the
 /// application's thread, so the rebalance handlers and auto-commits run there and may call back into the consumer;
@@ -527,7 +530,12 @@ internal sealed partial class Consumer<TKey, TValue>
     {
         ThrowIfClosed();
         RequireGroup();
-        return CommitSync(CommittableOffsets(null, onlyChanged: false));
+        var offsets = CommittableOffsets(null, onlyChanged: false);
+        // As Confluent.Kafka: a commit of nothing is an error the caller can tell apart (Local_NoOffset), not a silent no-op.
+        if (offsets.Count == 0)
+            throw new KafkaException(new Error(ErrorCode.LocalNoOffset,
+                "No offset to commit: no record was consumed (or stored, with enable.auto.offset.store=false) on the assigned partitions."));
+        return CommitSync(offsets);
     }
 
     public void Commit(IEnumerable<TopicPartitionOffset> offsets)

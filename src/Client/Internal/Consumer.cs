@@ -8,6 +8,9 @@ using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>
 /// The consumer: per assigned partition one long-polling fetch at a time runs in the background and queues decoded
 /// records; <see cref="Consume(CancellationToken)"/> takes them in order. Buffered bytes are bounded by
@@ -337,10 +340,10 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 if (!response.Error.IsRetriable()) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
                 _connection.Invalidate(state.Tp.Topic);
             }
-            catch (KafkaException e) when (!e.Error.IsRetriable || e.Error.Code == ErrorCode.UnknownTopicOrPartition)
+            catch (KafkaException e) when (!e.Error.IsRetriable || e.Error.ProtocolCode == ErrorCode.UnknownTopicOrPartition)
             {
                 ReportOnce(state, generation, e.Error);
-                if (e.Error.Code != ErrorCode.UnknownTopicOrPartition) return;
+                if (e.Error.ProtocolCode != ErrorCode.UnknownTopicOrPartition) return;
                 backoff = TimeSpan.FromSeconds(1);
             }
             catch (KafkaException)
@@ -375,7 +378,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         lock (_lock)
         {
-            if (state.Removed || state.Generation != generation || !_reported.Add((state.Tp, generation, error.Code))) return;
+            if (state.Removed || state.Generation != generation || !_reported.Add((state.Tp, generation, error.ProtocolCode))) return;
             Enqueue(ErrorChunk(state, generation, error));
         }
     }
@@ -458,7 +461,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 return;
             }
             var error = failure ?? new Error(response!.Error, response.ErrorMessage ?? response.Error.Describe());
-            if (error.Code == ErrorCode.OffsetOutOfRange)
+            if (error.ProtocolCode == ErrorCode.OffsetOutOfRange)
             {
                 if (_settings.AutoOffsetReset == AutoOffsetReset.Error)
                 {
@@ -471,12 +474,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 StartAt(state, Offset.Unset);
                 return;
             }
-            if (error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable
+            if (error.ProtocolCode is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable
                 or ErrorCode.NetworkException or ErrorCode.RequestTimedOut or ErrorCode.FencedLeaderEpoch)
                 _connection.Invalidate(state.Tp.Topic);
             // Errors the application must hear about (Kafka's consumer throws them from poll); the fetch is retried
             // after a backoff in case the condition clears (topic created, replica repaired).
-            var report = !error.IsRetriable || error.Code is ErrorCode.UnknownTopicOrPartition or ErrorCode.CorruptMessage;
+            var report = !error.IsRetriable || error.ProtocolCode is ErrorCode.UnknownTopicOrPartition or ErrorCode.CorruptMessage;
             if (report) ReportOnceLocked(state, generation, error);
             retryAfter = report ? TimeSpan.FromSeconds(1) : _settings.Client.RetryBackoff;
             state.InFlightGeneration = generation;
@@ -498,7 +501,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     private void ReportOnceLocked(PartitionFetchState state, int generation, Error error)
     {
-        if (!_reported.Add((state.Tp, generation, error.Code))) return;
+        if (!_reported.Add((state.Tp, generation, error.ProtocolCode))) return;
         Enqueue(ErrorChunk(state, generation, error));
     }
 

@@ -4,6 +4,9 @@ using AkkaBroker.Protocol.Messages;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>
 /// A consumer's side of the group protocol: join and sync (which the coordinator answers with this member's
 /// partitions), heartbeat, leave, commit and fetch offsets. Holds the member id and generation as one immutable

@@ -8,6 +8,9 @@ using ProtocolTopicPartition = AkkaBroker.Protocol.Messages.TopicPartition;
 
 namespace AkkaBroker.Client.Internal;
 
+// Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
+using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+
 /// <summary>
 /// The producer: an accumulator of one open batch per partition, and a sender that keeps up to
 /// <c>max.in.flight.requests.per.connection</c> batches per partition in flight, in sequence order.
@@ -240,7 +243,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             {
                 await _connection.LeaderGatewayAsync(tp, ct).ConfigureAwait(false);
             }
-            catch (KafkaException e) when (e.Error.IsRetriable || e.Error.Code == ErrorCode.LocalTransport)
+            catch (KafkaException e) when (e.Error.IsRetriable || e.Error.ProtocolCode == ErrorCode.LocalTransport)
             {
                 // The leader is moving or its broker is down: the record waits in its batch (bounded by
                 // delivery.timeout.ms) while the sender looks for the new leader, as Kafka's producer does.
@@ -605,7 +608,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime, PersistenceStatus Status)> completed)
     {
         var idempotent = batch.BaseSequence >= 0;
-        if (idempotent && error.Code == ErrorCode.OutOfOrderSequenceNumber)
+        if (idempotent && error.ProtocolCode == ErrorCode.OutOfOrderSequenceNumber)
         {
             // Refused only because the broker expects another sequence: an earlier batch failed (its reply may not have
             // been handled yet) or the broker's view differs from ours. Never a reason to drop these records: wait for
@@ -615,7 +618,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             state.Recovering = true;
             return;
         }
-        if (idempotent && error.Code == ErrorCode.UnknownProducerId)
+        if (idempotent && error.ProtocolCode == ErrorCode.UnknownProducerId)
         {
             // The broker no longer knows this producer (it expired while idle): the batch was not appended.
             Requeue(state, batch);
@@ -624,7 +627,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
         if (ShouldRetry(batch, error))
         {
-            if (error.Code is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
+            if (error.ProtocolCode is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
                 or ErrorCode.NetworkException or ErrorCode.RequestTimedOut or ErrorCode.FencedLeaderEpoch)
                 _connection.Invalidate(state.Tp.Topic);
             Requeue(state, batch);
@@ -647,7 +650,7 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     /// <summary>Errors after which the broker may or may not have appended the batch.</summary>
     private static bool MayBeInLog(Error error) =>
-        error.Code is ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.LocalTransport or ErrorCode.LocalMessageTimedOut
+        error.ProtocolCode is ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.LocalTransport or ErrorCode.LocalMessageTimedOut
             // A leader answers these also for a batch it had already appended (leadership moved or the ISR shrank
             // before the batch was replicated, or its journal failed while the batch waited for replication).
             or ErrorCode.NotEnoughReplicasAfterAppend or ErrorCode.NotLeaderOrFollower or ErrorCode.KafkaStorageError;

@@ -109,7 +109,7 @@ public sealed class MirrorSourceTask : SourceTask
             {
                 result = _consumer!.Consume(timeout);
             }
-            catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Protocol.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
+            catch (ConsumeException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.OffsetOutOfRange && e.ConsumerRecord != null)
             {
                 // The records before it are returned first; the next poll reads from the new position.
                 try

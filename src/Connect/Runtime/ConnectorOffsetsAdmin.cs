@@ -25,7 +25,7 @@ public static class ConnectorOffsetsAdmin
             var group = await admin.DescribeConsumerGroupAsync(WorkerSinkTask.GroupId(connector.ConnectorName)).ConfigureAwait(false);
             return new ConnectorOffsets(group.CommittedOffsets.Select(SinkOffset).ToList());
         }
-        catch (KafkaException ex) when (ex.Error.Code is Protocol.ErrorCode.GroupIdNotFound)
+        catch (KafkaException ex) when (ex.Error.Code is AkkaBroker.Client.ErrorCode.GroupIdNotFound)
         {
             return new ConnectorOffsets([]);
         }
@@ -56,7 +56,7 @@ public static class ConnectorOffsetsAdmin
                 {
                     await admin.DeleteConsumerGroupAsync(group).ConfigureAwait(false);
                 }
-                catch (KafkaException ex) when (ex.Error.Code is Protocol.ErrorCode.GroupIdNotFound)
+                catch (KafkaException ex) when (ex.Error.Code is AkkaBroker.Client.ErrorCode.GroupIdNotFound)
                 {
                 }
             }

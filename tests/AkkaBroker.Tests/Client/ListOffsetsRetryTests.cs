@@ -63,7 +63,7 @@ public class ListOffsetsRetryTests : IAsyncLifetime
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _bootstrap }.With("retry.backoff.ms", "50")).Build();
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var e = Assert.Throws<KafkaException>(() => consumer.QueryWatermarkOffsets(new AkkaBroker.Client.TopicPartition("t", 0), TimeSpan.FromSeconds(2)));
-        Assert.Equal(ErrorCode.NotLeaderOrFollower, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.NotLeaderForPartition, e.Error.Code);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed}");
     }
 
@@ -76,7 +76,7 @@ public class ListOffsetsRetryTests : IAsyncLifetime
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _bootstrap }.With("retry.backoff.ms", "50")).Build();
         var search = new TopicPartitionTimestamp(new AkkaBroker.Client.TopicPartition("t", 0), new Timestamp(DateTimeOffset.UtcNow));
         var e = Assert.Throws<KafkaException>(() => consumer.OffsetsForTimes([search], TimeSpan.FromSeconds(2)));
-        Assert.Equal(ErrorCode.NotLeaderOrFollower, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.NotLeaderForPartition, e.Error.Code);
         Assert.Equal(2, Volatile.Read(ref _counts.Refused));
     }
 
@@ -97,7 +97,7 @@ public class ListOffsetsRetryTests : IAsyncLifetime
             {
                 Interlocked.Increment(ref counts.MetadataRequests);
                 Sender.Tell(new MetadataResponse([new BrokerInfo(0, "127.0.0.1", port)], 0,
-                    [new TopicMetadata("t", ErrorCode.None, null, [new PartitionMetadata(0, 0, [0], [0])])]));
+                    [new TopicMetadata("t", AkkaBroker.Protocol.ErrorCode.None, null, [new PartitionMetadata(0, 0, [0], [0])])]));
             });
             Receive<ListOffsetsRequest>(r =>
             {
@@ -105,9 +105,9 @@ public class ListOffsetsRetryTests : IAsyncLifetime
                 if (counts.RefuseForever || counts.Refused < refusals)
                 {
                     Interlocked.Increment(ref counts.Refused);
-                    Sender.Tell(new ListOffsetsResponse(r.TopicPartition, ErrorCode.NotLeaderOrFollower, "no leadership received from the controller yet", -1, -1));
+                    Sender.Tell(new ListOffsetsResponse(r.TopicPartition, AkkaBroker.Protocol.ErrorCode.NotLeaderOrFollower, "no leadership received from the controller yet", -1, -1));
                 }
-                else Sender.Tell(new ListOffsetsResponse(r.TopicPartition, ErrorCode.None, null, r.Timestamp == ListOffsetsRequest.Earliest ? 0 : 42, -1));
+                else Sender.Tell(new ListOffsetsResponse(r.TopicPartition, AkkaBroker.Protocol.ErrorCode.None, null, r.Timestamp == ListOffsetsRequest.Earliest ? 0 : 42, -1));
             });
         }
     }

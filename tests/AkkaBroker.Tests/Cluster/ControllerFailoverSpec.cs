@@ -51,9 +51,9 @@ public class ControllerFailoverSpec(ITestOutputHelper output)
 
         await admin.CreateTopicsAsync([new TopicSpecification { Name = "after", NumPartitions = 2, ReplicationFactor = 1 }]);
         var refused = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "before", NumPartitions = 1 }]));
-        Assert.Equal(ErrorCode.TopicAlreadyExists, refused.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.TopicAlreadyExists, refused.Error.Code);
         var nextProducerId = await ProducerIdAsync(cluster, 3);
-        Assert.Equal(ErrorCode.None, nextProducerId.Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, nextProducerId.Error);
         Assert.True(nextProducerId.ProducerId > firstProducerId, $"a new controller must never hand out a producer id again ({nextProducerId.ProducerId} after {firstProducerId})");
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(3) }).Build();
         var delivered = await producer.ProduceAsync("after", new Message<Null, string> { Value = "y" });

@@ -33,7 +33,7 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
 
             var refused = await Assert.ThrowsAsync<KafkaException>(() =>
                 admin.CreateTopicsAsync([new TopicSpecification { Name = "rf4", NumPartitions = 1, ReplicationFactor = 4 }]));
-            Assert.Equal(ErrorCode.InvalidReplicationFactor, refused.Error.Code);
+            Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidReplicationFactor, refused.Error.Code);
 
             // Produce 10 records to every partition through a client that bootstraps from broker 3.
             using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(3) }).Build())

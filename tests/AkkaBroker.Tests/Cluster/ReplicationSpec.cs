@@ -127,18 +127,18 @@ public class MinInsyncReplicasSpec
         var follower = p.Replicas.Last(r => r != p.Leader && r != 1); // keep broker 1 (the controller) running
         var tp = new Protocol.Messages.TopicPartition("strict", 0);
 
-        Assert.Equal(ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, -1)).Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, -1)).Error);
         await cluster.CrashBrokerAsync(follower);
         await Replication.WaitForPartitionAsync(admin, "strict", x => !x.InSyncReplicas.Contains(follower), $"broker {follower} out of the ISR");
 
         var refused = await ProduceAsync(cluster, p.Leader, tp, -1);
-        Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.NotEnoughReplicas, refused.Error);
         Assert.Contains("min.insync.replicas 3", refused.ErrorMessage);
-        Assert.Equal(ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, 1)).Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, 1)).Error);
 
         await cluster.StartBrokerAsync(follower);
         await Replication.WaitForPartitionAsync(admin, "strict", x => x.InSyncReplicas.Count == 3, $"broker {follower} back in the ISR");
-        Assert.Equal(ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, -1)).Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, -1)).Error);
     }
 
     private static Task<ProduceResponse> ProduceAsync(ThreeBrokerCluster cluster, int broker, Protocol.Messages.TopicPartition tp, short acks)
@@ -238,7 +238,7 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
             var response = await ThreeBrokerCluster.WaitForAsync(async () =>
             {
                 var r = await cluster.Brokers[broker].Node.Gateway.Ask<ProduceResponse>(new ProduceRequest(tp, acks, 10_000, (byte[])bytes.Clone()), TimeSpan.FromSeconds(10));
-                return r.Error == ErrorCode.None ? r : null;
+                return r.Error == AkkaBroker.Protocol.ErrorCode.None ? r : null;
             }, $"broker {broker} to take '{v}'");
             Assert.True(response.BaseOffset >= 0);
         }
@@ -248,7 +248,7 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             var r = await cluster.Brokers[broker].Node.Gateway.Ask<FetchResponse>(new FetchRequest(tp, 0, 1 << 20, 1, 0), TimeSpan.FromSeconds(10));
-            if (r.Error != ErrorCode.None) return null;
+            if (r.Error != AkkaBroker.Protocol.ErrorCode.None) return null;
             var values = RecordBatch.ReadAll(r.Records).SelectMany(b => b.ReadRecords()).Select(x => System.Text.Encoding.UTF8.GetString(x.Value!)).ToList();
             return values.Count >= count ? values : null;
         }, $"{count} records readable from broker {broker}");
@@ -302,7 +302,7 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
             akka.cluster.failure-detector.acceptable-heartbeat-pause = 8s
             """);
         var gateway = cluster.Brokers[2].Node.Gateway;
-        Assert.Equal(ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
             new CreateTopicRequest("split", 3, 2, new Dictionary<string, string> { ["min.insync.replicas"] = "1" }, false), TimeSpan.FromSeconds(20))).Error);
         // A partition led by broker 1, the oldest member and so the controller.
         var p = await ThreeBrokerCluster.WaitForAsync(async () =>
@@ -318,12 +318,12 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
         await cluster.IsolateAsync(1);
         var cutOff = cluster.Brokers[1].Node.Gateway;
         var divergent = await SendAsync(cutOff, tp, 1, "alone-1");
-        Assert.Equal(ErrorCode.None, divergent.Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, divergent.Error);
         // Never acknowledged, though it waits past replica.lag.time.max.ms: the leader's proposal to drop its follower from
         // the ISR cannot be recorded by a controller that reaches no majority.
         var refused = await SendAsync(cutOff, tp, -1, "alone-2", timeoutMs: 5_000);
         output.WriteLine($"acks=all on the isolated leader: {refused.Error} {refused.ErrorMessage}");
-        Assert.NotEqual(ErrorCode.None, refused.Error);
+        Assert.NotEqual(AkkaBroker.Protocol.ErrorCode.None, refused.Error);
         var minorityView = await MetadataAsync(cutOff);
         Assert.NotNull(minorityView);
         Assert.Contains(follower, minorityView.Topics.Single().Partitions[tp.Partition].Isr);
@@ -385,14 +385,14 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
         }
         catch (AskTimeoutException)
         {
-            return new ProduceResponse(tp, ErrorCode.RequestTimedOut, "no answer", -1, -1, -1);
+            return new ProduceResponse(tp, AkkaBroker.Protocol.ErrorCode.RequestTimedOut, "no answer", -1, -1, -1);
         }
     }
 
     private static async Task ProduceAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, short acks, params string[] values)
     {
         foreach (var v in values)
-            await ThreeBrokerCluster.WaitForAsync(async () => (await SendAsync(gateway, tp, acks, v)) is { Error: ErrorCode.None } r ? r : null, $"'{v}' acknowledged");
+            await ThreeBrokerCluster.WaitForAsync(async () => (await SendAsync(gateway, tp, acks, v)) is { Error: AkkaBroker.Protocol.ErrorCode.None } r ? r : null, $"'{v}' acknowledged");
     }
 
     private static async Task<List<string>> ReadAsync(IActorRef gateway, Protocol.Messages.TopicPartition tp, int count) =>
@@ -407,7 +407,7 @@ public class NetworkPartitionSpec(ITestOutputHelper output)
             {
                 return null;
             }
-            if (r.Error != ErrorCode.None) return null;
+            if (r.Error != AkkaBroker.Protocol.ErrorCode.None) return null;
             var values = RecordBatch.ReadAll(r.Records).SelectMany(b => b.ReadRecords()).Select(x => System.Text.Encoding.UTF8.GetString(x.Value!)).ToList();
             return values.Count >= count ? values : null;
         }, $"{count} records readable");
@@ -431,7 +431,7 @@ public class IsrShrinkAndExpandSpec(ITestOutputHelper output)
             akka.cluster.failure-detector.acceptable-heartbeat-pause = 20s
             """);
         var gateway = cluster.Brokers[1].Node.Gateway;
-        Assert.Equal(ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await gateway.Ask<TopicOperationResponse>(
             new CreateTopicRequest("lagging", 3, 3, new Dictionary<string, string>(), false), TimeSpan.FromSeconds(20))).Error);
         // A partition led by broker 1 (the controller, which stays reachable); broker 3 is the follower cut off.
         var p = await ThreeBrokerCluster.WaitForAsync(async () =>
@@ -440,7 +440,7 @@ public class IsrShrinkAndExpandSpec(ITestOutputHelper output)
         var tp = new Protocol.Messages.TopicPartition("lagging", p.Partition);
         var batch = new RecordBatchBuilder(CompressionType.None);
         batch.Append(1000, null, "before"u8.ToArray());
-        Assert.Equal(ErrorCode.None, (await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, -1, 10_000, batch.Build()), TimeSpan.FromSeconds(15))).Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, -1, 10_000, batch.Build()), TimeSpan.FromSeconds(15))).Error);
         // The leader counts an ISR shrink only when the controller records one it proposed.
         long shrinks = 0;
         using var listener = new System.Diagnostics.Metrics.MeterListener();
@@ -456,7 +456,7 @@ public class IsrShrinkAndExpandSpec(ITestOutputHelper output)
         // As in Kafka, a follower is behind only once the leader has records it lacks (an idle one is never out of sync).
         var during = new RecordBatchBuilder(CompressionType.None);
         during.Append(1000, null, "during"u8.ToArray());
-        Assert.Equal(ErrorCode.None, (await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, 1, 10_000, during.Build()), TimeSpan.FromSeconds(15))).Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await gateway.Ask<ProduceResponse>(new ProduceRequest(tp, 1, 10_000, during.Build()), TimeSpan.FromSeconds(15))).Error);
         var shrunk = await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             var m = await gateway.Ask<MetadataResponse>(new MetadataRequest(["lagging"], false), TimeSpan.FromSeconds(5));

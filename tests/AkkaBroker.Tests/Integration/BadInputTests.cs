@@ -22,7 +22,7 @@ public class BadInputTests
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }.With("max.block.ms", "2000")).Build();
         var watch = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("missing", new Message<Null, string> { Value = "x" }));
-        Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, e.Error.Code);
         Assert.Contains("'missing'", e.Error.Reason);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
     }
@@ -33,13 +33,13 @@ public class BadInputTests
         await using var broker = await BrokerFixture.StartAsync();
         var gateway = broker.Node.Gateway;
         // The first group request makes the brokers create the offsets topic.
-        var fetched = await ClusterWait(() => gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest("g", null), TimeSpan.FromSeconds(10)), r => r.Error == ErrorCode.None);
+        var fetched = await ClusterWait(() => gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest("g", null), TimeSpan.FromSeconds(10)), r => r.Error == AkkaBroker.Protocol.ErrorCode.None);
         Assert.Empty(fetched.Offsets);
 
         var batch = new RecordBatchBuilder(CompressionType.None);
         batch.Append(1000, "forged"u8.ToArray(), "x"u8.ToArray());
         var refused = await gateway.Ask<ProduceResponse>(new ProduceRequest(new AkkaBroker.Protocol.Messages.TopicPartition("__consumer_offsets", 0), 1, 5000, batch.Build()), TimeSpan.FromSeconds(10));
-        Assert.Equal(ErrorCode.InvalidTopicException, refused.Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidTopicException, refused.Error);
         Assert.Contains("internal topic", refused.ErrorMessage);
 
         var all = await gateway.Ask<MetadataResponse>(new MetadataRequest(null, false), TimeSpan.FromSeconds(10));
@@ -47,7 +47,7 @@ public class BadInputTests
         var named = await gateway.Ask<MetadataResponse>(new MetadataRequest(["__consumer_offsets"], false), TimeSpan.FromSeconds(10));
         Assert.Equal(50, Assert.Single(named.Topics).Partitions.Count);
         var delete = await gateway.Ask<TopicOperationResponse>(new DeleteTopicRequest("__consumer_offsets"), TimeSpan.FromSeconds(10));
-        Assert.Equal(ErrorCode.InvalidRequest, delete.Error);
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidRequest, delete.Error);
     }
 
     /// <summary>Asks until the answer satisfies <paramref name="done"/> (the coordinator may still be loading), for at most 30 s.</summary>
@@ -69,7 +69,7 @@ public class BadInputTests
             .With("socket.connection.setup.timeout.ms", "1500")).Build();
         var watch = Stopwatch.StartNew();
         var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("t", new Message<Null, string> { Value = "x" }));
-        Assert.Equal(ErrorCode.LocalTransport, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.Local_Transport, e.Error.Code);
         Assert.Contains("127.0.0.1:1", e.Error.Reason);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
     }
@@ -88,7 +88,7 @@ public class BadInputTests
         var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() =>
             producer.ProduceAsync("vanishing", new Message<Null, string> { Value = "stranded" }));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"took {watch.Elapsed}");
-        Assert.True(e.Error.Code is ErrorCode.RequestTimedOut or ErrorCode.LocalMessageTimedOut or ErrorCode.NetworkException, $"unexpected {e.Error}");
+        Assert.True(e.Error.Code is AkkaBroker.Client.ErrorCode.RequestTimedOut or AkkaBroker.Client.ErrorCode.Local_MsgTimedOut or AkkaBroker.Client.ErrorCode.NetworkException, $"unexpected {e.Error}");
         // Sent before the client saw the connection drop, the record may have been written (PossiblyPersisted); held back
         // after, it was not (NotPersisted). Never reported as written.
         Assert.NotEqual(PersistenceStatus.Persisted, e.DeliveryResult.Status);
@@ -113,7 +113,7 @@ public class BadInputTests
         using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig { BootstrapServers = restarted.Bootstrap }).Build();
         consumer.Assign(new TopicPartitionOffset("fragile", 0, Offset.Beginning));
         var e = Assert.Throws<ConsumeException>(() => consumer.Consume(TimeSpan.FromSeconds(20)));
-        Assert.Equal(ErrorCode.CorruptMessage, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidMsg, e.Error.Code);
         Assert.Contains("corrupt", e.Error.Reason);
     }
 

@@ -114,7 +114,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig()).Build();
         var e = await Assert.ThrowsAsync<ProduceException<Null, byte[]>>(() =>
             producer.ProduceAsync(topic, new Message<Null, byte[]> { Value = new byte[5000] }));
-        Assert.Equal(ErrorCode.MessageTooLarge, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.MsgSizeTooLarge, e.Error.Code);
         Assert.Contains("max.message.bytes", e.Error.Reason);
         // The producer keeps working for records that fit.
         Assert.Equal(0, (await producer.ProduceAsync(topic, new Message<Null, byte[]> { Value = new byte[10] })).Offset.Value);
@@ -125,10 +125,10 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     {
         using var admin = Admin();
         var e = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "no spaces allowed" }]));
-        Assert.Equal(ErrorCode.InvalidTopicException, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, e.Error.Code);
         using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
         var p = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("bad/name", new Message<Null, string> { Value = "x" }));
-        Assert.Equal(ErrorCode.InvalidTopicException, p.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, p.Error.Code);
     }
 
     [Fact]
@@ -139,12 +139,12 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         {
             Name = "cfg-" + Guid.NewGuid().ToString("N")[..8], Configs = new() { ["retention.ms"] = "soon" },
         }]));
-        Assert.Equal(ErrorCode.InvalidConfig, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidConfig, e.Error.Code);
         Assert.Contains("retention.ms", e.Error.Reason);
         var topic = await NewTopic();
         var alter = await Assert.ThrowsAsync<KafkaException>(() =>
             admin.IncrementalAlterConfigsAsync(topic, new Dictionary<string, string> { ["message.timestamp.type"] = "Sometime" }));
-        Assert.Equal(ErrorCode.InvalidConfig, alter.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidConfig, alter.Error.Code);
     }
 
     [Fact]
@@ -153,13 +153,13 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         var topic = await NewTopic(partitions: 2);
         using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
         var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync(new TopicPartition(topic, 7), new Message<Null, string> { Value = "x" }));
-        Assert.Equal(ErrorCode.UnknownTopicOrPartition, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, e.Error.Code);
         Assert.Contains("0 to 1", e.Error.Reason);
 
         using var consumer = new ConsumerBuilder<Ignore, string>(ConsumerConfig()).Build();
         consumer.Assign(new TopicPartitionOffset(topic, 7, 0));
         var c = Assert.Throws<ConsumeException>(() => consumer.Consume(Timeout));
-        Assert.Equal(ErrorCode.UnknownTopicOrPartition, c.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, c.Error.Code);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         using var strict = new ConsumerBuilder<Ignore, string>(ConsumerConfig(("auto.offset.reset", "none"))).Build();
         strict.Assign(new TopicPartitionOffset(topic, 0, 100));
         var e = Assert.Throws<ConsumeException>(() => strict.Consume(Timeout));
-        Assert.Equal(ErrorCode.OffsetOutOfRange, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.OffsetOutOfRange, e.Error.Code);
         Assert.Contains("auto.offset.reset", e.Error.Reason);
 
         using var lenient = new ConsumerBuilder<Ignore, string>(ConsumerConfig(("auto.offset.reset", "earliest"))).Build();
@@ -181,7 +181,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
 
         using var unset = new ConsumerBuilder<Ignore, string>(ConsumerConfig(("auto.offset.reset", "none"))).Build();
         unset.Assign([new TopicPartition(topic, 0)]);
-        Assert.Equal(ErrorCode.LocalAutoOffsetReset, Assert.Throws<ConsumeException>(() => unset.Consume(Timeout)).Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.Local_AutoOffsetReset, Assert.Throws<ConsumeException>(() => unset.Consume(Timeout)).Error.Code);
     }
 
     [Fact]
@@ -301,7 +301,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         await admin.DeleteTopicsAsync([topic]);
         Assert.DoesNotContain((await admin.GetMetadataAsync()).Topics, t => t.Topic == topic);
         var again = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteTopicsAsync([topic]));
-        Assert.Equal(ErrorCode.UnknownTopicOrPartition, again.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, again.Error.Code);
     }
 
     [Fact]

@@ -201,7 +201,7 @@ public class ConsumerGroupTests(GroupBrokerFixture fixture) : IClassFixture<Grou
             }
         }
         Assert.NotNull(error);
-        Assert.Equal(ErrorCode.LocalAutoOffsetReset, error!.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.Local_AutoOffsetReset, error!.Error.Code);
         Assert.Contains($"{topic} [[0]]", error.Message);
         Assert.Contains($"{topic} [[1]]", error.Message);
     }
@@ -318,9 +318,9 @@ public class ConsumerGroupTests(GroupBrokerFixture fixture) : IClassFixture<Grou
             PollUntil([(c, seen)], () => seen.Count >= 50, "the records");
             c.Commit();
             var refused = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteConsumerGroupAsync(group));
-            Assert.Equal(ErrorCode.NonEmptyGroup, refused.Error.Code);
+            Assert.Equal(AkkaBroker.Client.ErrorCode.NonEmptyGroup, refused.Error.Code);
             var reset = await Assert.ThrowsAsync<KafkaException>(() => admin.AlterConsumerGroupOffsetsAsync(group, [new TopicPartitionOffset(topic, 0, new Offset(0))]));
-            Assert.Equal(ErrorCode.NonEmptyGroup, reset.Error.Code);
+            Assert.Equal(AkkaBroker.Client.ErrorCode.NonEmptyGroup, reset.Error.Code);
             Assert.Contains(group, await admin.ListConsumerGroupsAsync());
             c.Close();
         }

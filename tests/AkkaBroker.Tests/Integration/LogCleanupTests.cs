@@ -94,7 +94,7 @@ public class LogCleanupTests(ITestOutputHelper output)
                 var until = DateTime.UtcNow.AddSeconds(30);
                 while (DateTime.UtcNow < until) strict.Consume(TimeSpan.FromSeconds(1));
             });
-            Assert.Equal(ErrorCode.OffsetOutOfRange, e.Error.Code);
+            Assert.Equal(AkkaBroker.Client.ErrorCode.OffsetOutOfRange, e.Error.Code);
         }
 
         // The deleted journal rows' pages go back to the file system (incremental vacuum after the WAL checkpoint): the
@@ -258,7 +258,7 @@ public class LogCleanupTests(ITestOutputHelper output)
             Assert.Equal(45, ReadAll(broker.Bootstrap, "trimmed", 60, Offset.Beginning)[0].Offset.Value);
 
             var past = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteRecordsAsync([new TopicPartitionOffset("trimmed", 0, 61)]));
-            Assert.Equal(ErrorCode.OffsetOutOfRange, past.Error.Code);
+            Assert.Equal(AkkaBroker.Client.ErrorCode.OffsetOutOfRange, past.Error.Code);
         }
         finally
         {
@@ -287,6 +287,6 @@ public class LogCleanupTests(ITestOutputHelper output)
 
         using var keyless = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build();
         var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => keyless.ProduceAsync("switched", new Message<Null, string> { Value = "no key" }));
-        Assert.Equal(ErrorCode.InvalidRecord, e.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidRecord, e.Error.Code);
     }
 }

@@ -17,5 +17,11 @@ public sealed class AkkaBrokerSampleTests(DropIn.Tests.SampleBroker broker)
     public Task ConsumerGroup() => ConsumerGroupSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
 
     [Fact]
+    public Task DeliveryHandler() => DeliveryHandlerSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
+
+    [Fact]
+    public Task ErrorHandling() => ErrorHandlingSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
+
+    [Fact]
     public Task ManualAssignment() => ManualAssignmentSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
 }

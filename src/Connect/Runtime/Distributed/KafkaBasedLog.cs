@@ -57,7 +57,7 @@ public sealed class KafkaBasedLog : IAsyncDisposable
                 }]).ConfigureAwait(false);
                 _log.Info("Created internal topic {0} ({1} partitions, compacted)", _topic, partitions);
             }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.TopicAlreadyExists)
+            catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
             {
             }
             var configs = await admin.DescribeConfigsAsync(_topic).ConfigureAwait(false);

@@ -9,6 +9,30 @@ public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
     private ISerializer<TKey>? _keySerializer;
     private ISerializer<TValue>? _valueSerializer;
     private Action<IProducer<TKey, TValue>, LogMessage>? _logHandler;
+    private Action<IProducer<TKey, TValue>, Error>? _errorHandler;
+    private Action<IProducer<TKey, TValue>, string>? _statisticsHandler;
+
+    /// <summary>
+    /// Called every <c>statistics.interval.ms</c> (which must be set above 0) with a JSON document shaped as
+    /// librdkafka's statistics: name, client_id, type, ts, time, age, msg_cnt, msg_size, txmsgs, txmsg_bytes, and per
+    /// topic and partition txmsgs and txbytes. Called on a timer thread.
+    /// </summary>
+    public ProducerBuilder<TKey, TValue> SetStatisticsHandler(Action<IProducer<TKey, TValue>, string> statisticsHandler)
+    {
+        _statisticsHandler = statisticsHandler;
+        return this;
+    }
+
+    /// <summary>
+    /// Told of errors of the client as a whole as they happen, such as a broker that cannot be reached
+    /// (<see cref="ErrorCode.Local_Transport"/>, <see cref="ErrorCode.Local_AllBrokersDown"/>). They are not fatal: the
+    /// producer keeps trying, and records it cannot deliver in time fail on their own.
+    /// </summary>
+    public ProducerBuilder<TKey, TValue> SetErrorHandler(Action<IProducer<TKey, TValue>, Error> errorHandler)
+    {
+        _errorHandler = errorHandler;
+        return this;
+    }
 
     /// <summary>
     /// Receives the producer's log (warnings and errors: lost connections, refused requests). Without a handler the
@@ -47,7 +71,7 @@ public sealed class ProducerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
         var settings = ProducerSettings.Read(config);
         var key = _keySerializer ?? DefaultSerdes.Serializer<TKey>() ?? throw MissingSerde("key serializer", "SetKeySerializer", "JsonSerializer", typeof(TKey));
         var value = _valueSerializer ?? DefaultSerdes.Serializer<TValue>() ?? throw MissingSerde("value serializer", "SetValueSerializer", "JsonSerializer", typeof(TValue));
-        return new Producer<TKey, TValue>(settings, key, value, _logHandler);
+        return new Producer<TKey, TValue>(settings, key, value, _logHandler, _errorHandler, _statisticsHandler);
     }
 
     internal static KafkaException MissingSerde(string what, string setter, string example, Type type) =>
@@ -60,6 +84,28 @@ public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
     private IDeserializer<TKey>? _keyDeserializer;
     private IDeserializer<TValue>? _valueDeserializer;
     private readonly ConsumerHandlers<TKey, TValue> _handlers = new();
+
+    /// <summary>
+    /// Told of errors of the client as a whole as they happen, such as a broker that cannot be reached. They are not
+    /// fatal: the consumer keeps trying.
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetErrorHandler(Action<IConsumer<TKey, TValue>, Error> errorHandler)
+    {
+        _handlers.Error = errorHandler;
+        return this;
+    }
+
+    /// <summary>
+    /// Called every <c>statistics.interval.ms</c> (which must be set above 0) with a JSON document shaped as
+    /// librdkafka's statistics: name, client_id, type, ts, time, age, rxmsgs, rxmsg_bytes, per topic and assigned
+    /// partition rxmsgs, rxbytes, hi_offset, lo_offset, app_offset and consumer_lag, and for a group member cgrp. Called
+    /// on a timer thread.
+    /// </summary>
+    public ConsumerBuilder<TKey, TValue> SetStatisticsHandler(Action<IConsumer<TKey, TValue>, string> statisticsHandler)
+    {
+        _handlers.Statistics = statisticsHandler;
+        return this;
+    }
 
     /// <summary>
     /// Receives the consumer's log (warnings and errors: lost connections, refused requests). Without a handler the
@@ -146,6 +192,14 @@ public sealed class ConsumerBuilder<TKey, TValue>(IEnumerable<KeyValuePair<strin
 public sealed class AdminClientBuilder(IEnumerable<KeyValuePair<string, string>> config)
 {
     private Action<IAdminClient, LogMessage>? _logHandler;
+    private Action<IAdminClient, Error>? _errorHandler;
+
+    /// <summary>Told of errors of the client as a whole as they happen, such as a broker that cannot be reached.</summary>
+    public AdminClientBuilder SetErrorHandler(Action<IAdminClient, Error> errorHandler)
+    {
+        _errorHandler = errorHandler;
+        return this;
+    }
 
     /// <summary>Receives the admin client's log; without a handler it logs nothing.</summary>
     public AdminClientBuilder SetLogHandler(Action<IAdminClient, LogMessage> logHandler)
@@ -161,6 +215,6 @@ public sealed class AdminClientBuilder(IEnumerable<KeyValuePair<string, string>>
         var reader = new ConfigReader(config);
         var settings = ClientSettings.Read(reader);
         reader.EnsureAllKnown("admin client");
-        return new AdminClient(settings, _logHandler);
+        return new AdminClient(settings, _logHandler, _errorHandler);
     }
 }

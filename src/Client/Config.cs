@@ -33,6 +33,9 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
     /// <summary><c>client.id</c>: a name for this client in broker logs.</summary>
     public string? ClientId { get => Get("client.id"); set => SetOrRemove("client.id", value); }
 
+    /// <summary><c>statistics.interval.ms</c>: how often the statistics handler gets librdkafka-style JSON; 0 (default) never.</summary>
+    public int? StatisticsIntervalMs { get => GetInt("statistics.interval.ms"); set => SetOrRemove("statistics.interval.ms", value?.ToString(CultureInfo.InvariantCulture)); }
+
     /// <summary><c>request.timeout.ms</c>: how long to wait for a broker's reply. Default 30000.</summary>
     public int? RequestTimeoutMs { get => GetInt("request.timeout.ms"); set => SetOrRemove("request.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
 

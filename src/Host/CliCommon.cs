@@ -18,9 +18,15 @@ internal static class CliCommon
         Required = required,
     };
 
-    /// <summary>An admin client for the tools that manage topics and groups.</summary>
+    /// <summary>An admin client for the tools that manage topics and groups; a broker it cannot reach is said on stderr.</summary>
     public static IAdminClient Admin(string? bootstrap) =>
-        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).SetErrorHandler((_, e) => Warn(e)).Build();
+
+    /// <summary>
+    /// A client's error event (a broker it cannot reach) as a warning on stderr: the tool keeps trying until its own
+    /// timeout, and the user sees why it waits. Standard output stays the tool's data.
+    /// </summary>
+    public static void Warn(Error error) => Console.Error.WriteLine($"warning: {error.Reason}");
 
     /// <summary>A repeatable <c>key=value</c> option.</summary>
     public static Option<string[]> KeyValues(string name, string description) => new(name)

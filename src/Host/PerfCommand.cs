@@ -64,7 +64,7 @@ internal static class PerfCommand
             long errors = 0;
             Error? firstError = null;
             var started = Stopwatch.GetTimestamp();
-            using var producer = new ProducerBuilder<byte[]?, byte[]>(config).Build();
+            using var producer = new ProducerBuilder<byte[]?, byte[]>(config).SetErrorHandler((_, e) => CliCommon.Warn(e)).Build();
             for (long i = 0; i < n; i++)
             {
                 await throttler.WaitAsync(i);
@@ -133,7 +133,7 @@ internal static class PerfCommand
                 config.GroupId = groupId;
                 config.AutoOffsetReset = parse.GetValue(fromEnd) ? AutoOffsetReset.Latest : AutoOffsetReset.Earliest;
             }
-            using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
+            using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).SetErrorHandler((_, e) => CliCommon.Warn(e)).Build();
             var start = parse.GetValue(fromEnd) ? Offset.End : Offset.Beginning;
             if (config.GroupId != null) consumer.Subscribe(name);
             else consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, start)));

@@ -27,7 +27,7 @@ internal static class ProduceConsumeCommands
             };
             var name = parse.GetValue(topic)!;
             long sent = 0, failed = 0;
-            using (var producer = new ProducerBuilder<string?, string>(config).Build())
+            using (var producer = new ProducerBuilder<string?, string>(config).SetErrorHandler((_, e) => CliCommon.Warn(e)).Build())
             {
                 string? line;
                 while ((line = Console.ReadLine()) != null)
@@ -117,7 +117,7 @@ internal static class ProduceConsumeCommands
                 assignment = metadata.Topics[0].Partitions.Select(x => new TopicPartitionOffset(name, x.PartitionId, start)).ToList();
             }
 
-            using var consumer = new ConsumerBuilder<string?, string?>(config).Build();
+            using var consumer = new ConsumerBuilder<string?, string?>(config).SetErrorHandler((_, e) => CliCommon.Warn(e)).Build();
             if (groupId != null) consumer.Subscribe(name);
             else consumer.Assign(assignment);
             var max = parse.GetValue(maxMessages) ?? long.MaxValue;

@@ -18,6 +18,7 @@ public enum ErrorCode : short
     LocalQueueFull = -184,
     LocalDestroyed = -197,
     LocalNoOffset = -168,
+    LocalAllBrokersDown = -187,
 
     UnknownServerError = -1,
     None = 0,
@@ -88,6 +89,7 @@ public static class Errors
         ErrorCode.KafkaStorageError => true,
         ErrorCode.NetworkException => true,
         ErrorCode.LocalTransport => true,
+        ErrorCode.LocalAllBrokersDown => true,
         ErrorCode.CoordinatorLoadInProgress => true,
         ErrorCode.CoordinatorNotAvailable => true,
         ErrorCode.NotCoordinator => true,

@@ -12,10 +12,11 @@ internal sealed class AdminClient : IAdminClient
 {
     private readonly BrokerConnection _connection;
 
-    public AdminClient(ClientSettings settings, Action<IAdminClient, LogMessage>? logHandler = null)
+    public AdminClient(ClientSettings settings, Action<IAdminClient, LogMessage>? logHandler = null, Action<IAdminClient, Error>? errorHandler = null)
     {
         Name = settings.ClientId;
-        _connection = new BrokerConnection(settings, logHandler == null ? null : m => logHandler(this, m));
+        _connection = new BrokerConnection(settings, logHandler == null ? null : m => logHandler(this, m),
+            errorHandler == null ? null : e => errorHandler(this, e));
     }
 
     public string Name { get; }

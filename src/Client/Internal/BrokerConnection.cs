@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Event;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 using AkkaBroker.Protocol.Serialization;
@@ -38,14 +39,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
     // When the connection to host:port last dropped or was refused: such brokers are tried last.
     private readonly ConcurrentDictionary<(string Host, int Port), long> _lostAt = new();
     private static readonly TimeSpan GatedFor = TimeSpan.FromSeconds(5);
+    // Between metadata attempts while no broker can be reached.
+    private static readonly TimeSpan TransportRetryBackoff = TimeSpan.FromMilliseconds(500);
     // A leader lookup is answered in milliseconds, or lost with a controller that is moving (brokers hand metadata
     // requests to it): asked again after 1 s, the first lookup after a new controller's election is at most ~1 s late.
     private TimeSpan LookupTimeout => TimeSpan.FromMilliseconds(Math.Min(Settings.RequestTimeout.TotalMilliseconds, 1000));
 
     /// <param name="settings">The client's configuration.</param>
     /// <param name="log">The application's log handler; null: the client logs nothing.</param>
-    public BrokerConnection(ClientSettings settings, Action<LogMessage>? log = null)
+    /// <param name="errors">The application's error handler: told of brokers that cannot be reached, as they happen.</param>
+    public BrokerConnection(ClientSettings settings, Action<LogMessage>? log = null, Action<Error>? errors = null)
     {
+        _errors = errors;
         Settings = settings;
         _bootstrap = settings.BootstrapServers;
         var localHost = LocalAddressFor(_bootstrap[0].Host);
@@ -79,6 +84,29 @@ internal sealed class BrokerConnection : IAsyncDisposable
         System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
     }
 
+    private readonly Action<Error>? _errors;
+    private long _allDownReportedAt;
+
+    /// <summary>
+    /// Tells the application's error handler of a client-level error (Confluent.Kafka's error event): the request that
+    /// met it retries or fails on its own; this is so the application hears of it as it happens.
+    /// </summary>
+    private void ReportError(Error error)
+    {
+        // And to the log, as librdkafka logs a FAIL line for each.
+        System.Log.Warning("{0}", error);
+        if (_errors == null) return;
+        try
+        {
+            _errors(error);
+        }
+        catch (Exception e)
+        {
+            // The handler is the application's; its failure must not stop the client's retrying.
+            System.Log.Error(e, "the error handler threw for {0}", error);
+        }
+    }
+
     /// <summary>Whether the application set a log handler (without one the client's log is not kept).</summary>
     public bool HasLogHandler { get; }
 
@@ -97,7 +125,11 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// </summary>
     private void OnLinkLost(Address address)
     {
-        if (address.Host != null && address.Port is { } port) _lostAt[(address.Host, port)] = Stopwatch.GetTimestamp();
+        if (address.Host != null && address.Port is { } port)
+        {
+            _lostAt[(address.Host, port)] = Stopwatch.GetTimestamp();
+            ReportError(new Error(ErrorCode.LocalTransport, $"the connection to broker {address.Host}:{port} was lost (refused, closed or unreachable)"));
+        }
         foreach (var (key, task) in _gateways)
             if (task.IsCompletedSuccessfully && task.Result.Path.Address.Equals(address))
                 _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
@@ -161,9 +193,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 failures.Add(e.Error.Reason);
             }
         }
-        throw new KafkaException(new Error(ErrorCode.LocalTransport,
+        var allDown = new Error(ErrorCode.LocalAllBrokersDown,
             $"Could not reach any bootstrap server ({string.Join(", ", _bootstrap.Select(b => $"{b.Host}:{b.Port}"))}): {string.Join("; ", failures)}. " +
-            "Check bootstrap.servers and that the broker is running."));
+            "Check bootstrap.servers and that the broker is running.");
+        // Once per gated period, not on every retry of a lookup that keeps finding every broker down.
+        var now = Stopwatch.GetTimestamp();
+        var last = Interlocked.Read(ref _allDownReportedAt);
+        if ((last == 0 || Stopwatch.GetElapsedTime(last) >= GatedFor) && Interlocked.CompareExchange(ref _allDownReportedAt, now, last) == last) ReportError(allDown);
+        throw new KafkaException(allDown);
     }
 
     /// <summary>The gateway of a broker at host:port, resolved once and cached.</summary>
@@ -197,15 +234,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
         {
             // The node answered but runs no client gateway: a controller-only node, or a broker still starting.
             _gateways.TryRemove((host, port), out _);
-            throw new KafkaException(new Error(ErrorCode.LocalTransport,
+            var error = new Error(ErrorCode.LocalTransport,
                 $"{host}:{port} is a cluster node that serves no clients: a controller-only node (process.roles = controller) " +
-                "or a broker still starting. List brokers in bootstrap.servers"), e);
+                "or a broker still starting. List brokers in bootstrap.servers");
+            ReportError(error);
+            throw new KafkaException(error, e);
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
             _gateways.TryRemove((host, port), out _);
-            throw new KafkaException(new Error(ErrorCode.LocalTransport,
-                $"broker {host}:{port} did not answer within {timeout.TotalMilliseconds:0} ms (socket.connection.setup.timeout.ms)"), e);
+            var error = new Error(ErrorCode.LocalTransport,
+                $"broker {host}:{port} did not answer within {timeout.TotalMilliseconds:0} ms (socket.connection.setup.timeout.ms)");
+            ReportError(error);
+            throw new KafkaException(error, e);
         }
     }
 
@@ -259,6 +300,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
             catch (KafkaException e) when (e.Error.ProtocolCode == ErrorCode.RequestTimedOut && DateTime.UtcNow + backoff < deadline)
             {
                 await Task.Delay(backoff, ct).ConfigureAwait(false);
+                continue;
+            }
+            catch (KafkaException e) when (e.Error.ProtocolCode is ErrorCode.LocalTransport or ErrorCode.LocalAllBrokersDown
+                                           && DateTime.UtcNow + TransportRetryBackoff < deadline)
+            {
+                // No broker reachable now (down, restarting, or a wrong address): tried again until the caller's wait
+                // is over, as Kafka's clients do; the error handler has been told each time.
+                await Task.Delay(TransportRetryBackoff, ct).ConfigureAwait(false);
                 continue;
             }
             var t = response.Topics.FirstOrDefault(x => x.Name == topic);

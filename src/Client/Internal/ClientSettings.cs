@@ -98,7 +98,7 @@ internal sealed class ConfigReader
 
 /// <summary>Settings every client has.</summary>
 internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> BootstrapServers, string ClientId, TimeSpan RequestTimeout,
-    TimeSpan ConnectTimeout, TimeSpan RetryBackoff)
+    TimeSpan ConnectTimeout, TimeSpan RetryBackoff, TimeSpan StatisticsInterval)
 {
     public static ClientSettings Read(ConfigReader r)
     {
@@ -118,7 +118,9 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
             r.String("client.id") ?? "akkabroker",
             TimeSpan.FromMilliseconds(r.Int("request.timeout.ms", 30000, 1, int.MaxValue)),
             TimeSpan.FromMilliseconds(r.Int("socket.connection.setup.timeout.ms", 10000, 1, int.MaxValue)),
-            TimeSpan.FromMilliseconds(r.Int("retry.backoff.ms", 100, 0, int.MaxValue)));
+            TimeSpan.FromMilliseconds(r.Int("retry.backoff.ms", 100, 0, int.MaxValue)),
+            // librdkafka's: 0 (off) unless a statistics handler is to be called.
+            TimeSpan.FromMilliseconds(r.Int("statistics.interval.ms", 0, 0, 86_400_000)));
     }
 }
 

@@ -682,4 +682,6 @@ internal sealed class ConsumerHandlers<TKey, TValue>
     public Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>>? Revoked { get; set; }
     public Action<IConsumer<TKey, TValue>, List<TopicPartitionOffset>>? Lost { get; set; }
     public Action<IConsumer<TKey, TValue>, LogMessage>? Log { get; set; }
+    public Action<IConsumer<TKey, TValue>, Error>? Error { get; set; }
+    public Action<IConsumer<TKey, TValue>, string>? Statistics { get; set; }
 }

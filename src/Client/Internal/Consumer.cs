@@ -38,6 +38,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         public int BufferedChunks;
         /// <summary>Paused by the application: no fetching, nothing returned.</summary>
         public bool Paused;
+        /// <summary>Records and key-plus-value bytes handed to the application, for the statistics handler.</summary>
+        public long Consumed;
+        public long ConsumedBytes;
         /// <summary>The offset StoreOffset set (used instead of the position when enable.auto.offset.store is off).</summary>
         public long StoredOffset = -1;
         /// <summary>The last offset committed for this partition by this consumer, so auto-commit sends only changes.</summary>
@@ -112,10 +115,45 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyDeserializer = keyDeserializer;
         _valueDeserializer = valueDeserializer;
         _handlers = handlers;
-        _connection = new BrokerConnection(settings.Client, handlers.Log == null ? null : m => handlers.Log(this, m));
+        _connection = new BrokerConnection(settings.Client, handlers.Log == null ? null : m => handlers.Log(this, m),
+            handlers.Error == null ? null : e => handlers.Error(this, e));
         if (settings.GroupId != null) _membership = new GroupMembership(settings, _connection);
         _nextAutoCommitTicks = Stopwatch.GetTimestamp() + Ticks(settings.AutoCommitInterval);
         ClientMeter.AddConsumer(this, Name, () => Metrics);
+        _statistics = new ClientStatistics(Name, settings.Client.ClientId, "consumer", settings.Client.StatisticsInterval,
+            handlers.Statistics == null ? null : json => handlers.Statistics(this, json), WriteStatistics,
+            e => _connection.System.Log.Error(e, "the statistics handler threw"));
+    }
+
+    private readonly ClientStatistics _statistics;
+
+    /// <summary>librdkafka's consumer statistics that this consumer keeps, per assigned partition.</summary>
+    private void WriteStatistics(System.Text.Json.Utf8JsonWriter w)
+    {
+        List<(string Topic, int Partition, (long Consumed, long Bytes, long High, long Low, long Position) Value)> partitions;
+        lock (_lock)
+            partitions = _assigned.Values.Select(st => (st.Tp.Topic, st.Tp.Partition,
+                (Interlocked.Read(ref st.Consumed), Interlocked.Read(ref st.ConsumedBytes), st.HighWatermark, st.LogStartOffset, st.Position))).ToList();
+        w.WriteNumber("txmsgs", 0);
+        w.WriteNumber("txmsg_bytes", 0);
+        w.WriteNumber("rxmsgs", _recordsConsumed.Total);
+        w.WriteNumber("rxmsg_bytes", partitions.Sum(p => p.Value.Bytes));
+        ClientStatistics.WriteTopics(w, partitions, (pw, v) =>
+        {
+            pw.WriteNumber("rxmsgs", v.Consumed);
+            pw.WriteNumber("rxbytes", v.Bytes);
+            pw.WriteNumber("hi_offset", v.High);
+            pw.WriteNumber("lo_offset", v.Low);
+            pw.WriteNumber("app_offset", v.Position);
+            pw.WriteNumber("consumer_lag", v.High >= 0 && v.Position >= 0 ? Math.Max(0, v.High - v.Position) : -1);
+        });
+        if (_settings.GroupId != null)
+        {
+            w.WriteStartObject("cgrp");
+            w.WriteString("state", MemberId.Length > 0 ? "up" : "init");
+            w.WriteNumber("assignment_size", partitions.Count);
+            w.WriteEndObject();
+        }
     }
 
     public string Name => _settings.Client.ClientId;
@@ -582,6 +620,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                     continue;
                 }
                 _recordsConsumed.Add(1);
+                Interlocked.Increment(ref chunk.State.Consumed);
+                Interlocked.Add(ref chunk.State.ConsumedBytes, (record.Key?.Length ?? 0) + (record.Value?.Length ?? 0));
                 return ToResult(chunk.State, record);
             }
             var wait = deadline == long.MaxValue ? Timeout.Infinite
@@ -740,6 +780,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public void Close()
     {
         ClientMeter.Remove(this);
+        _statistics.Dispose();
         if (_closed) return;
         try
         {

@@ -95,6 +95,10 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _enqueueGates = new(StringComparer.Ordinal);
     private long _pendingRecords;
     private long _bufferedBytes;
+    private readonly ClientStatistics _statistics;
+    // Records and bytes acknowledged per partition, for the statistics handler (librdkafka's txmsgs, txbytes).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ProtocolTopicPartition, PartitionCounters> _delivered = new();
+    private long _deliveredBytes;
     private Task<(long Id, short Epoch)>? _producerId;
     private int _disposed;
 
@@ -106,14 +110,19 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private long _recordRetries;
 
     public Producer(ProducerSettings settings, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer,
-        Action<IProducer<TKey, TValue>, LogMessage>? logHandler = null)
+        Action<IProducer<TKey, TValue>, LogMessage>? logHandler = null, Action<IProducer<TKey, TValue>, Error>? errorHandler = null,
+        Action<IProducer<TKey, TValue>, string>? statisticsHandler = null)
     {
         _settings = settings;
         _keySerializer = keySerializer;
         _valueSerializer = valueSerializer;
-        _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m));
+        _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m),
+            errorHandler == null ? null : e => errorHandler(this, e));
         _lingerLoop = Task.Run(LingerLoopAsync);
         ClientMeter.AddProducer(this, Name, () => Metrics);
+        _statistics = new ClientStatistics(Name, settings.Client.ClientId, "producer", settings.Client.StatisticsInterval,
+            statisticsHandler == null ? null : json => statisticsHandler(this, json), WriteStatistics,
+            e => _connection.System.Log.Error(e, "the statistics handler threw"));
     }
 
     public string Name => _settings.Client.ClientId;
@@ -159,6 +168,8 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         // every await inside uses ConfigureAwait(false), so blocking here cannot deadlock on a synchronization context.
         if (!task.IsCompletedSuccessfully) task.AsTask().GetAwaiter().GetResult();
     }
+
+    private TimeSpan MetadataWait => _settings.MaxBlock < _settings.DeliveryTimeout ? _settings.MaxBlock : _settings.DeliveryTimeout;
 
     // Partition.Any in a TopicPartition leaves the choice to the partitioner, as in Confluent.Kafka.
     private static int? Explicit(Partition partition) => partition == Partition.Any ? null : partition.Value;
@@ -212,7 +223,22 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         TaskCompletionSource<DeliveryResult<TKey, TValue>>? tcs, Action<DeliveryReport<TKey, TValue>>? handler,
         byte[]? key, byte[]? value, RecordHeader[]? headers, int size, CancellationToken ct)
     {
-        var metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, _settings.MaxBlock, ct).ConfigureAwait(false);
+        TopicMetadata metadata;
+        try
+        {
+            // Kafka's producer waits up to max.block.ms for metadata, librdkafka up to message.timeout.ms: the shorter.
+            metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, MetadataWait, ct).ConfigureAwait(false);
+        }
+        catch (KafkaException e) when (e is not ProduceException<TKey, TValue>)
+        {
+            // No broker reachable in time: the record timed out, as in librdkafka. Any other answer (an unknown topic)
+            // says more about what to do, so it stays the error.
+            var error = e.Error.ProtocolCode is ErrorCode.LocalTransport or ErrorCode.LocalAllBrokersDown or ErrorCode.RequestTimedOut
+                ? new Error(ErrorCode.LocalMessageTimedOut, $"The record was not sent within {MetadataWait.TotalMilliseconds:0} ms " +
+                                                            $"(delivery.timeout.ms / message.timeout.ms, max.block.ms): {e.Error.Reason}")
+                : e.Error;
+            throw new ProduceException<TKey, TValue>(error, Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted), e);
+        }
         if (explicitPartition is { } wanted && wanted >= metadata.Partitions.Count)
         {
             // Partitions may have been added since the metadata was cached: as Kafka's producer does, look again until
@@ -230,8 +256,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         if (explicitPartition is { } p)
         {
             if (p < 0 || p >= partitionCount)
-                throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition,
-                    $"Partition {p} of topic '{topic}' does not exist: the topic has partitions 0 to {partitionCount - 1} (waited max.block.ms for it to be added)."));
+                throw new ProduceException<TKey, TValue>(new Error(ErrorCode.UnknownTopicOrPartition,
+                        $"Partition {p} of topic '{topic}' does not exist: the topic has partitions 0 to {partitionCount - 1} (waited max.block.ms for it to be added)."),
+                    Result(topic, p, -1, message, 0, PersistenceStatus.NotPersisted));
             partition = p;
         }
         else partition = PartitionFor(topic, key, partitionCount);
@@ -732,7 +759,14 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 });
         }
         if (error.IsError) Interlocked.Add(ref _recordErrors, batch.Records.Count);
-        else if (_settings.Acks != 0) _recordSendRate.Add(batch.Records.Count);
+        else if (_settings.Acks != 0)
+        {
+            _recordSendRate.Add(batch.Records.Count);
+            var counters = _delivered.GetOrAdd(tp, _ => new PartitionCounters());
+            Interlocked.Add(ref counters.Messages, batch.Records.Count);
+            Interlocked.Add(ref counters.Bytes, bytes);
+            Interlocked.Add(ref _deliveredBytes, bytes);
+        }
         ReleaseBuffer(bytes);
         lock (_pendingLock)
         {
@@ -840,10 +874,30 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         }
     }
 
+    /// <summary>librdkafka's producer statistics that this producer keeps.</summary>
+    private void WriteStatistics(System.Text.Json.Utf8JsonWriter w)
+    {
+        long pending;
+        lock (_pendingLock) pending = _pendingRecords;
+        w.WriteNumber("msg_cnt", pending);
+        w.WriteNumber("msg_size", Interlocked.Read(ref _bufferedBytes));
+        w.WriteNumber("msg_size_max", _settings.BufferMemory);
+        w.WriteNumber("txmsgs", _recordSendRate.Total);
+        w.WriteNumber("txmsg_bytes", Interlocked.Read(ref _deliveredBytes));
+        w.WriteNumber("rxmsgs", 0);
+        w.WriteNumber("rxmsg_bytes", 0);
+        ClientStatistics.WriteTopics(w, _delivered.Select(kv => (kv.Key.Topic, kv.Key.Partition, kv.Value)), (pw, c) =>
+        {
+            pw.WriteNumber("txmsgs", Interlocked.Read(ref c.Messages));
+            pw.WriteNumber("txbytes", Interlocked.Read(ref c.Bytes));
+        });
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         ClientMeter.Remove(this);
+        _statistics.Dispose();
         // Like Kafka's close(): give queued records the delivery timeout to complete, then fail what is left.
         Flush(_settings.DeliveryTimeout);
         _closing.Cancel();

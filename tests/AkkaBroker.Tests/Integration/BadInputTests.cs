@@ -21,8 +21,9 @@ public class BadInputTests
         await using var broker = await BrokerFixture.StartAsync("akkabroker.broker.auto.create.topics.enable = false");
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }.With("max.block.ms", "2000")).Build();
         var watch = Stopwatch.StartNew();
-        var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("missing", new Message<Null, string> { Value = "x" }));
+        var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("missing", new Message<Null, string> { Value = "x" }));
         Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, e.Error.Code);
+        Assert.Equal(PersistenceStatus.NotPersisted, e.DeliveryResult.Status);
         Assert.Contains("'missing'", e.Error.Reason);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
     }
@@ -63,15 +64,20 @@ public class BadInputTests
     }
 
     [Fact]
-    public async Task An_unreachable_bootstrap_server_fails_with_a_transport_error_not_a_hang()
+    public async Task An_unreachable_bootstrap_server_is_reported_to_the_error_handler_and_the_record_fails_after_the_delivery_timeout()
     {
-        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = "127.0.0.1:1" }
-            .With("socket.connection.setup.timeout.ms", "1500")).Build();
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Error>();
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = "127.0.0.1:1", DeliveryTimeoutMs = 3000 }
+                .With("socket.connection.setup.timeout.ms", "1500"))
+            .SetErrorHandler((_, e) => errors.Enqueue(e))
+            .Build();
         var watch = Stopwatch.StartNew();
-        var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("t", new Message<Null, string> { Value = "x" }));
-        Assert.Equal(AkkaBroker.Client.ErrorCode.Local_Transport, e.Error.Code);
+        var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("t", new Message<Null, string> { Value = "x" }));
+        Assert.Equal(AkkaBroker.Client.ErrorCode.Local_MsgTimedOut, e.Error.Code);
+        Assert.Equal(PersistenceStatus.NotPersisted, e.DeliveryResult.Status);
         Assert.Contains("127.0.0.1:1", e.Error.Reason);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(15));
+        Assert.Contains(errors, x => x.Code is AkkaBroker.Client.ErrorCode.Local_Transport or AkkaBroker.Client.ErrorCode.Local_AllBrokersDown && x.Reason.Contains("127.0.0.1:1"));
     }
 
     [Fact]

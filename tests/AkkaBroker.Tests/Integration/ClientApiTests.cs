@@ -127,7 +127,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         var e = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "no spaces allowed" }]));
         Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, e.Error.Code);
         using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
-        var p = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync("bad/name", new Message<Null, string> { Value = "x" }));
+        var p = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("bad/name", new Message<Null, string> { Value = "x" }));
         Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, p.Error.Code);
     }
 
@@ -152,7 +152,7 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     {
         var topic = await NewTopic(partitions: 2);
         using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
-        var e = await Assert.ThrowsAsync<KafkaException>(() => producer.ProduceAsync(new TopicPartition(topic, 7), new Message<Null, string> { Value = "x" }));
+        var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync(new TopicPartition(topic, 7), new Message<Null, string> { Value = "x" }));
         Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, e.Error.Code);
         Assert.Contains("0 to 1", e.Error.Reason);
 

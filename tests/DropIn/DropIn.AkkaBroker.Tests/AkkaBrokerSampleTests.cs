@@ -24,4 +24,10 @@ public sealed class AkkaBrokerSampleTests(DropIn.Tests.SampleBroker broker)
 
     [Fact]
     public Task ManualAssignment() => ManualAssignmentSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
+
+    [Fact]
+    public Task UnreachableBroker() => UnreachableBrokerSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
+
+    [Fact]
+    public Task Statistics() => StatisticsSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
 }

@@ -145,7 +145,7 @@ public enum CompressionType
 /// <summary>How a producer picks a partition for a record sent without one (<c>partitioner</c>, librdkafka's choices).</summary>
 public enum Partitioner
 {
-    /// <summary><c>random</c>: every record to a random partition.</summary>
+    /// <summary><c>random</c>: records to random partitions, sticky per batch (as librdkafka's and Kafka's producers are by default).</summary>
     Random,
     /// <summary><c>consistent</c>: CRC32 of the key (records without a key all go to one partition).</summary>
     Consistent,

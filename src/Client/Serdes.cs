@@ -35,8 +35,8 @@ public interface IDeserializer<out T>
 }
 
 /// <summary>
-/// Turns a key or value into bytes asynchronously (a schema registry lookup, say). The producer awaits it in
-/// <c>ProduceAsync</c>; <c>Produce</c> waits for it on the calling thread.
+/// Turns a key or value into bytes asynchronously (a schema registry lookup, say). A producer waits for it on the
+/// thread that calls <c>ProduceAsync</c> or <c>Produce</c>, so it must not need that thread's synchronization context.
 /// </summary>
 public interface IAsyncSerializer<in T>
 {

@@ -155,18 +155,17 @@ public readonly record struct Timestamp(long UnixTimestampMs, TimestampType Type
     /// <summary>A CreateTime timestamp for <paramref name="time"/>.</summary>
     public Timestamp(DateTimeOffset time) : this(time.ToUnixTimeMilliseconds(), TimestampType.CreateTime) { }
 
-    /// <summary>A CreateTime timestamp for <paramref name="time"/> (a local time is converted to UTC).</summary>
+    /// <summary>A CreateTime timestamp for <paramref name="time"/> (a time not in UTC is taken as local and converted, as Confluent.Kafka does).</summary>
     public Timestamp(DateTime time) : this(time, TimestampType.CreateTime) { }
 
-    /// <summary>A timestamp of <paramref name="type"/> for <paramref name="time"/> (a local time is converted to UTC).</summary>
+    /// <summary>A timestamp of <paramref name="type"/> for <paramref name="time"/> (a time not in UTC is taken as local and converted).</summary>
     public Timestamp(DateTime time, TimestampType type) : this(DateTimeToUnixTimestampMs(time), type) { }
 
     /// <summary>The timestamp as UTC time.</summary>
     public DateTime UtcDateTime => UnixTimestampMsToDateTime(UnixTimestampMs);
 
-    /// <summary>Milliseconds since the Unix epoch of <paramref name="time"/> (a local time is converted to UTC).</summary>
-    public static long DateTimeToUnixTimestampMs(DateTime time) =>
-        new DateTimeOffset(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time).ToUnixTimeMilliseconds();
+    /// <summary>Milliseconds since the Unix epoch of <paramref name="time"/> (a time not in UTC is taken as local and converted).</summary>
+    public static long DateTimeToUnixTimestampMs(DateTime time) => new DateTimeOffset(time.ToUniversalTime()).ToUnixTimeMilliseconds();
 
     /// <summary>The UTC time <paramref name="unixMillisecondsTimestamp"/> ms after the Unix epoch.</summary>
     public static DateTime UnixTimestampMsToDateTime(long unixMillisecondsTimestamp) =>

@@ -18,9 +18,35 @@ internal static class CliCommon
         Required = required,
     };
 
+    /// <summary>
+    /// Kafka's <c>--command-config</c>: the admin client's properties (timeouts, client.id) from a Java properties file,
+    /// as kafka-topics.sh and kafka-consumer-groups.sh take it. Given to <c>topics</c>, <c>groups</c> and <c>cluster</c>,
+    /// it holds for their subcommands.
+    /// </summary>
+    public static readonly Option<FileInfo?> CommandConfig = new("--command-config")
+    {
+        Description = "Properties file of the admin client's configuration (Kafka client keys, e.g. client.id, request.timeout.ms)",
+        Recursive = true,
+    };
+
+    /// <summary>A client properties file given with <paramref name="option"/> (none: no properties).</summary>
+    /// <exception cref="UsageException">the file does not exist.</exception>
+    public static Dictionary<string, string> ClientProperties(FileInfo? file, string option)
+    {
+        if (file == null) return new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!file.Exists) throw new UsageException($"{option} {file.FullName} does not exist");
+        return AkkaBroker.Mirror.JavaProperties.Parse(File.ReadAllText(file.FullName));
+    }
+
     /// <summary>An admin client for the tools that manage topics and groups; a broker it cannot reach is said on stderr.</summary>
-    public static IAdminClient Admin(string? bootstrap) =>
-        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).SetErrorHandler((_, e) => Warn(e)).Build();
+    /// <param name="parse">For <see cref="CommandConfig"/>, when the command has it.</param>
+    /// <param name="bootstrap">The --bootstrap-server, over the file's bootstrap.servers.</param>
+    public static IAdminClient Admin(ParseResult? parse, string? bootstrap) =>
+        new AdminClientBuilder(new AdminClientConfig(ClientProperties(parse?.GetValue(CommandConfig), "--command-config")) { BootstrapServers = bootstrap })
+            .SetErrorHandler((_, e) => Warn(e)).Build();
+
+    /// <summary>An admin client on the same cluster as a producer or consumer the tool made.</summary>
+    public static IAdminClient Admin(string? bootstrap) => Admin(null, bootstrap);
 
     /// <summary>
     /// A client's error event (a broker it cannot reach) as a warning on stderr: the tool keeps trying until its own

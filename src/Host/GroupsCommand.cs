@@ -11,6 +11,7 @@ internal static class GroupsCommand
     public static Command Create()
     {
         var command = new Command("groups", "List, describe and delete consumer groups, and reset their offsets.");
+        command.Options.Add(CliCommon.CommandConfig);
         command.Subcommands.Add(ListGroups());
         command.Subcommands.Add(DescribeGroup());
         command.Subcommands.Add(DeleteGroup());
@@ -26,7 +27,7 @@ internal static class GroupsCommand
         var command = new Command("list", "List consumer group ids.") { bootstrap };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             foreach (var g in await admin.ListConsumerGroupsAsync()) Console.WriteLine(g);
             return 0;
         }));
@@ -40,7 +41,7 @@ internal static class GroupsCommand
         var command = new Command("describe", "Show a group's state and members, and per partition the committed offset, log end offset and lag.") { bootstrap, group };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var d = await admin.DescribeConsumerGroupAsync(parse.GetValue(group)!);
             if (d.State == "Dead")
             {
@@ -75,7 +76,7 @@ internal static class GroupsCommand
         var command = new Command("delete", "Delete a group and its committed offsets (refused while it has members).") { bootstrap, group };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var id = parse.GetValue(group)!;
             await admin.DeleteConsumerGroupAsync(id);
             Console.WriteLine($"Deleted consumer group '{id}'.");
@@ -110,7 +111,7 @@ internal static class GroupsCommand
             }
             if (parse.GetValue(toOffset) is < 0) throw new UsageException("--to-offset must be 0 or more");
 
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var id = parse.GetValue(group)!;
             var name = parse.GetValue(topic)!;
             var description = await admin.DescribeConsumerGroupAsync(id);

@@ -36,10 +36,13 @@ internal static class PerfCommand
         {
             Description = "Give record i the key \"key-<i mod N>\" (N distinct keys, as a compacted topic takes updates); 0 (default) sends no keys"
         };
-        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props, warmup, keySpace };
+        var producerConfig = new Option<FileInfo?>("--producer.config") { Description = "Properties file of producer config (Kafka client keys); --producer-props overrides it" };
+        var command = new Command("produce", "Producer throughput and latency (like kafka-producer-perf-test).") { bootstrap, topic, numRecords, recordSize, throughput, props, warmup, keySpace, producerConfig };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            var config = new ProducerConfig(CliCommon.ParseKeyValues("--producer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
+            var properties = CliCommon.ClientProperties(parse.GetValue(producerConfig), "--producer.config");
+            foreach (var (k, v) in CliCommon.ParseKeyValues("--producer-props", parse.GetValue(props))) properties[k] = v;
+            var config = new ProducerConfig(properties) { BootstrapServers = parse.GetValue(bootstrap) };
             var ackSetting = config.Get("acks");
             if (ackSetting is "0" or "1" && config.Get("enable.idempotence") == null) config.EnableIdempotence = false;
             var n = parse.GetValue(numRecords);
@@ -119,11 +122,14 @@ internal static class PerfCommand
         {
             Description = "With --from-end: records at the start left out of the end-to-end latency figures (match the producer's --warmup-records)"
         };
+        var consumerConfig = new Option<FileInfo?>("--consumer.config") { Description = "Properties file of consumer config (Kafka client keys); --consumer-props overrides it" };
         var command = new Command("consume", "Consumer throughput (like kafka-consumer-perf-test); with --from-end also end-to-end latency.")
-            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group, warmup };
+            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group, warmup, consumerConfig };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            var config = new ConsumerConfig(CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) { BootstrapServers = parse.GetValue(bootstrap) };
+            var properties = CliCommon.ClientProperties(parse.GetValue(consumerConfig), "--consumer.config");
+            foreach (var (k, v) in CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) properties[k] = v;
+            var config = new ConsumerConfig(properties) { BootstrapServers = parse.GetValue(bootstrap) };
             var name = parse.GetValue(topic)!;
             var n = parse.GetValue(messages);
             using var admin = CliCommon.Admin(config.BootstrapServers);

@@ -12,8 +12,9 @@ internal static class ProduceConsumeCommands
         var topic = CliCommon.Topic();
         var property = CliCommon.KeyValues("--property", "Reader property: parse.key=true, key.separator=:");
         var producerProperty = CliCommon.KeyValues("--producer-property", "Producer config, e.g. acks=1 or linger.ms=0");
+        var producerConfig = new Option<FileInfo?>("--producer.config") { Description = "Properties file of producer config (Kafka client keys); --producer-property overrides it" };
         var command = new Command("produce", "Produce one record per line of standard input; exits non-zero if any record was not acknowledged.")
-            { bootstrap, topic, property, producerProperty };
+            { bootstrap, topic, property, producerProperty, producerConfig };
         command.SetAction(parse => CliCommon.RunAsync(() =>
         {
             var props = CliCommon.ParseKeyValues("--property", parse.GetValue(property));
@@ -21,7 +22,9 @@ internal static class ProduceConsumeCommands
             var separator = props.GetValueOrDefault("key.separator", "\t");
             var unknown = props.Keys.Except(["parse.key", "key.separator"]).ToArray();
             if (unknown.Length > 0) throw new UsageException($"unknown --property {string.Join(", ", unknown)}: use parse.key or key.separator");
-            var config = new ProducerConfig(CliCommon.ParseKeyValues("--producer-property", parse.GetValue(producerProperty)))
+            var properties = CliCommon.ClientProperties(parse.GetValue(producerConfig), "--producer.config");
+            foreach (var (k, v) in CliCommon.ParseKeyValues("--producer-property", parse.GetValue(producerProperty))) properties[k] = v;
+            var config = new ProducerConfig(properties)
             {
                 BootstrapServers = parse.GetValue(bootstrap),
             };
@@ -75,8 +78,9 @@ internal static class ProduceConsumeCommands
         var property = CliCommon.KeyValues("--property", "Formatter property: print.key=true, print.offset=true, print.partition=true, print.timestamp=true, key.separator=\\t");
         var consumerProperty = CliCommon.KeyValues("--consumer-property", "Consumer config, e.g. fetch.min.bytes=1024");
         var group = new Option<string?>("--group") { Description = "Consumer group: share the topic's partitions with its other consumers and commit offsets" };
+        var consumerConfig = new Option<FileInfo?>("--consumer.config") { Description = "Properties file of consumer config (Kafka client keys); --consumer-property overrides it" };
         var command = new Command("consume", "Print records of a topic to standard output, one per line.")
-            { bootstrap, topic, fromBeginning, partition, offset, maxMessages, timeoutMs, property, consumerProperty, group };
+            { bootstrap, topic, fromBeginning, partition, offset, maxMessages, timeoutMs, property, consumerProperty, group, consumerConfig };
         command.SetAction((parse, ct) => CliCommon.RunAsync(async () =>
         {
             var groupId = parse.GetValue(group);
@@ -86,7 +90,9 @@ internal static class ProduceConsumeCommands
             bool Flag(string k) => props.TryGetValue(k, out var v) && bool.Parse(v);
             var separator = props.GetValueOrDefault("key.separator", "\t");
             var name = parse.GetValue(topic)!;
-            var config = new ConsumerConfig(CliCommon.ParseKeyValues("--consumer-property", parse.GetValue(consumerProperty)))
+            var properties = CliCommon.ClientProperties(parse.GetValue(consumerConfig), "--consumer.config");
+            foreach (var (k, v) in CliCommon.ParseKeyValues("--consumer-property", parse.GetValue(consumerProperty))) properties[k] = v;
+            var config = new ConsumerConfig(properties)
             {
                 BootstrapServers = parse.GetValue(bootstrap),
             };

@@ -10,6 +10,7 @@ internal static class TopicsCommand
     public static Command Create()
     {
         var command = new Command("topics", "Create, list, describe, delete and alter topics.");
+        command.Options.Add(CliCommon.CommandConfig);
         command.Subcommands.Add(CreateTopic());
         command.Subcommands.Add(ListTopics());
         command.Subcommands.Add(DescribeTopics());
@@ -30,7 +31,7 @@ internal static class TopicsCommand
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var configs = CliCommon.ParseKeyValues("--config", parse.GetValue(config));
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var name = parse.GetValue(topic)!;
             await admin.CreateTopicsAsync([new TopicSpecification
             {
@@ -48,7 +49,7 @@ internal static class TopicsCommand
         var command = new Command("list", "List topic names.") { bootstrap };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var metadata = await admin.GetMetadataAsync();
             foreach (var t in metadata.Topics) Console.WriteLine(t.Topic);
             return 0;
@@ -65,7 +66,7 @@ internal static class TopicsCommand
             "(start and end offset, size, segments; dirty ratio for compacted topics).") { bootstrap, topic };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var name = parse.GetValue(topic);
             var metadata = await admin.GetMetadataAsync(name == null ? null : [name]);
             foreach (var t in metadata.Topics)
@@ -107,7 +108,7 @@ internal static class TopicsCommand
         var command = new Command("delete", "Delete a topic and its log.") { bootstrap, topic };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             await admin.DeleteTopicsAsync([parse.GetValue(topic)!]);
             Console.WriteLine($"Deleted topic {parse.GetValue(topic)}.");
             return 0;
@@ -132,7 +133,7 @@ internal static class TopicsCommand
             var name = parse.GetValue(topic)!;
             var at = parse.GetValue(offset);
             if (at < -1) throw new UsageException($"--offset {at} is not an offset: give 0 or more, or -1 for the high watermark");
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var partitions = parse.GetValue(partition) is { Length: > 0 } chosen
                 ? chosen
                 : (await admin.GetMetadataAsync([name])).Topics.SingleOrDefault(t => t.Topic == name)?.Partitions.Select(p => p.PartitionId).ToArray() ?? [];
@@ -160,7 +161,7 @@ internal static class TopicsCommand
             var newCount = parse.GetValue(partitions);
             if (newCount == null && set.Count == 0 && delete.Length == 0)
                 throw new UsageException("nothing to alter: give --partitions, --config or --delete-config");
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap)!);
+            using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             if (newCount is { } n)
             {
                 await admin.CreatePartitionsAsync(name, n);

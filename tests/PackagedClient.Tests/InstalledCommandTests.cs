@@ -95,7 +95,7 @@ public sealed class InstalledCommandTests : IDisposable
             Assert.True(consumed.ExitCode == 0, consumed.Output);
             Assert.Contains("hello from the installed command", consumed.Output);
         }
-        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException)
+        catch (Exception e) when (e is TimeoutException or Xunit.Sdk.XunitException or InvalidOperationException)
         {
             string log;
             lock (output) log = output.ToString();
@@ -132,7 +132,16 @@ public sealed class InstalledCommandTests : IDisposable
         if (stdin != null) await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new Xunit.Sdk.XunitException($"{command} {string.Join(' ', args)} did not finish within 3 minutes:\n{await stdout}{await stderr}");
+        }
         return (process.ExitCode, await stdout + await stderr);
     }
 

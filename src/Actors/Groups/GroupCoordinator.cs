@@ -41,6 +41,11 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private sealed record RetryLoad;
 
+    private sealed record PublishOffsets
+    {
+        public static readonly PublishOffsets Instance = new();
+    }
+
     private sealed record ReadAgain;
 
     private sealed record OffsetsPartitionsCounted(int Count);
@@ -106,7 +111,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     }
 
     // Another broker's coordinator reports the group from now on (or nobody, when it was deleted).
-    protected override void PostStop() => BrokerMetrics.RemoveCommittedOffsets(_groupId);
+    protected override void PostStop() => BrokerMetrics.RemoveCommittedOffsets(Context.System, _groupId);
 
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -315,6 +320,8 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private void Unload(ErrorCode code, string message)
     {
         _log.Info("[{0}] unloading: {1}", _groupId, message);
+        // The broker that leads the group's partition now reports its lag.
+        BrokerMetrics.RemoveCommittedOffsets(Context.System, _groupId);
         foreach (var w in (_writing ?? []).Concat(_queuedWrites))
             if (w.Reply != null && !w.ReplyTo.IsNobody()) w.ReplyTo.Tell(GroupErrorReplies.InsteadOf(w.Reply, code, message));
         _writing = null;
@@ -406,6 +413,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             Complete(_state.CompleteJoin(r.Counts, Now), ActorRefs.Nobody);
         });
         Receive<ProduceResponse>(OnWritten);
+        Receive<PublishOffsets>(_ => PublishCommittedOffsets());
         Receive<WriteTimedOut>(t => t.WriteId == _writeId && _writing != null, _ =>
             Unload(ErrorCode.CoordinatorNotAvailable, $"a write to {_offsetsPartition} had no answer within {WriteTimeoutMs / 1000} s; retry"));
         Receive<WriteTimedOut>(_ => { });
@@ -511,13 +519,14 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         var done = _writing;
         _writing = null;
         foreach (var w in done) w.OnStored();
-        PublishCommittedOffsets();
+        // Copied for the lag metric once a second at most, not on every commit (the hot path).
+        if (!Timers.IsTimerActive(nameof(PublishOffsets))) Timers.StartSingleTimer(nameof(PublishOffsets), PublishOffsets.Instance, TimeSpan.FromSeconds(1));
         SendWrites();
     }
 
     /// <summary>The group's committed offsets, for the consumer lag this broker reports (<see cref="ConsumerLagReporter"/>).</summary>
     private void PublishCommittedOffsets() =>
-        BrokerMetrics.SetCommittedOffsets(_groupId, _state.Offsets.ToDictionary(kv => kv.Key, kv => kv.Value.Offset));
+        BrokerMetrics.SetCommittedOffsets(Context.System, _groupId, _state.Offsets.ToDictionary(kv => kv.Key, kv => kv.Value.Offset));
 
     /// <summary>Persists the outcome's events, then sends its replies; afterwards moves a ready rebalance on and re-arms the timer.</summary>
     private void Complete(GroupOutcome outcome, IActorRef replyTo)

@@ -15,10 +15,18 @@ public static class BrokerMetrics
     private static readonly Meter Meter = new(MeterName);
     private static readonly ConcurrentDictionary<TopicPartition, long> LogEndOffsets = new();
     private static readonly ConcurrentDictionary<TopicPartition, (long Size, double DirtyRatio, long Start)> Logs = new();
-    /// <summary>Committed offsets of the groups coordinated on this broker, each replaced whole by its coordinator.</summary>
-    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<TopicPartition, long>> CommittedOffsets = new(StringComparer.Ordinal);
-    /// <summary>Log end offsets of the partitions those groups committed, as their leaders last told the lag reporter.</summary>
-    private static readonly ConcurrentDictionary<TopicPartition, long> PartitionEnds = new();
+    /// <summary>
+    /// Per broker (its ActorSystem: tests and embedded users run several in one process), the committed offsets of the
+    /// groups it coordinates, each replaced whole by its coordinator, and the high watermarks of the partitions they
+    /// committed, as the broker's lag reporter last learned them.
+    /// </summary>
+    private sealed class GroupLag
+    {
+        public readonly ConcurrentDictionary<string, IReadOnlyDictionary<TopicPartition, long>> Committed = new(StringComparer.Ordinal);
+        public volatile IReadOnlyDictionary<TopicPartition, long> Ends = new Dictionary<TopicPartition, long>();
+    }
+
+    private static readonly ConcurrentDictionary<object, GroupLag> Lags = new(ReferenceEqualityComparer.Instance);
 
     public static readonly Counter<long> BytesIn = Meter.CreateCounter<long>("akkabroker.bytes_in", "By", "Record batch bytes appended (BytesInPerSec)");
     public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("akkabroker.bytes_out", "By", "Record batch bytes served to fetches (BytesOutPerSec)");
@@ -85,28 +93,38 @@ public static class BrokerMetrics
         Logs.Select(kv => new Measurement<long>(value(kv.Value),
             new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition)));
 
-    public static void SetCommittedOffsets(string group, IReadOnlyDictionary<TopicPartition, long> offsets) => CommittedOffsets[group] = offsets;
+    /// <param name="broker">The broker's ActorSystem.</param>
+    public static void SetCommittedOffsets(object broker, string group, IReadOnlyDictionary<TopicPartition, long> offsets) =>
+        Lags.GetOrAdd(broker, _ => new GroupLag()).Committed[group] = offsets;
 
-    public static void RemoveCommittedOffsets(string group) => CommittedOffsets.TryRemove(group, out _);
-
-    /// <summary>Every partition some group coordinated here has committed: the ones whose log end the lag needs.</summary>
-    public static IReadOnlySet<TopicPartition> CommittedPartitions() => CommittedOffsets.Values.SelectMany(o => o.Keys).ToHashSet();
-
-    /// <summary>The log ends the lag reporter learned; partitions left out are forgotten (no group commits them any more).</summary>
-    public static void SetPartitionEnds(IReadOnlyDictionary<TopicPartition, long> ends)
+    public static void RemoveCommittedOffsets(object broker, string group)
     {
-        foreach (var (tp, end) in ends) PartitionEnds[tp] = end;
-        foreach (var tp in PartitionEnds.Keys.Where(tp => !ends.ContainsKey(tp))) PartitionEnds.TryRemove(tp, out _);
+        if (Lags.TryGetValue(broker, out var lag)) lag.Committed.TryRemove(group, out _);
     }
+
+    /// <summary>Every partition some group coordinated by <paramref name="broker"/> has committed: the ones whose end the lag needs.</summary>
+    public static IReadOnlySet<TopicPartition> CommittedPartitions(object broker) =>
+        Lags.TryGetValue(broker, out var lag) ? lag.Committed.Values.SelectMany(o => o.Keys).ToHashSet() : new HashSet<TopicPartition>();
+
+    /// <summary>The high watermarks <paramref name="broker"/>'s lag reporter learned (a copy, replacing the last).</summary>
+    public static void SetPartitionEnds(object broker, IReadOnlyDictionary<TopicPartition, long> ends) =>
+        Lags.GetOrAdd(broker, _ => new GroupLag()).Ends = new Dictionary<TopicPartition, long>(ends);
+
+    /// <summary>The broker stopped: it reports no lag any more.</summary>
+    public static void RemoveBroker(object broker) => Lags.TryRemove(broker, out _);
 
     // A committed offset beyond the end (records removed by DeleteRecords, an unclean election) is no lag, not a negative one.
     private static IEnumerable<Measurement<long>> ConsumerLags()
     {
-        foreach (var (group, offsets) in CommittedOffsets)
-        foreach (var (tp, committed) in offsets)
-            if (PartitionEnds.TryGetValue(tp, out var end))
-                yield return new Measurement<long>(Math.Max(0, end - committed), new KeyValuePair<string, object?>("group", group),
-                    new KeyValuePair<string, object?>("topic", tp.Topic), new KeyValuePair<string, object?>("partition", tp.Partition));
+        foreach (var lag in Lags.Values)
+        {
+            var ends = lag.Ends;
+            foreach (var (group, offsets) in lag.Committed)
+            foreach (var (tp, committed) in offsets)
+                if (ends.TryGetValue(tp, out var end))
+                    yield return new Measurement<long>(Math.Max(0, end - committed), new KeyValuePair<string, object?>("group", group),
+                        new KeyValuePair<string, object?>("topic", tp.Topic), new KeyValuePair<string, object?>("partition", tp.Partition));
+        }
     }
 
     public static void RemovePartition(TopicPartition tp)

@@ -56,9 +56,9 @@ public sealed class ConsumerLagReporter : ReceiveActor, IWithTimers
     private void AskLeaders()
     {
         // What the last round learned goes out now; partitions no group commits any more are dropped.
-        var wanted = BrokerMetrics.CommittedPartitions();
+        var wanted = BrokerMetrics.CommittedPartitions(Context.System);
         foreach (var tp in _ends.Keys.Where(tp => !wanted.Contains(tp)).ToList()) _ends.Remove(tp);
-        BrokerMetrics.SetPartitionEnds(_ends);
+        BrokerMetrics.SetPartitionEnds(Context.System, _ends);
         var brokers = _members.Current();
         foreach (var tp in wanted)
         {
@@ -80,6 +80,6 @@ public sealed class ConsumerLagReporter : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         Cluster.Get(Context.System).Unsubscribe(Self);
-        BrokerMetrics.SetPartitionEnds(new Dictionary<TopicPartition, long>());
+        BrokerMetrics.RemoveBroker(Context.System);
     }
 }

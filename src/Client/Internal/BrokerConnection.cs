@@ -280,7 +280,13 @@ internal sealed class BrokerConnection : IAsyncDisposable
     /// The topic's metadata, refreshing until it exists or <paramref name="maxWait"/> passes (then an exception
     /// naming the topic and the broker's error).
     /// </summary>
-    public async Task<TopicMetadata> TopicAsync(string topic, bool allowAutoCreate, TimeSpan maxWait, CancellationToken ct = default)
+    /// <param name="topic">The topic.</param>
+    /// <param name="allowAutoCreate">Whether the lookup may create it (auto.create.topics.enable).</param>
+    /// <param name="maxWait">How long to keep trying while the answer is retriable.</param>
+    /// <param name="ct">Cancels the wait.</param>
+    /// <param name="waitForBrokers">Keep trying while no broker can be reached, until <paramref name="maxWait"/> (the
+    /// producer's metadata wait); otherwise an unreachable cluster fails the lookup at once.</param>
+    public async Task<TopicMetadata> TopicAsync(string topic, bool allowAutoCreate, TimeSpan maxWait, CancellationToken ct = default, bool waitForBrokers = false)
     {
         if (CachedTopic(topic) is { } cached && !_stale.ContainsKey(topic)) return cached;
         var deadline = DateTime.UtcNow + maxWait;
@@ -302,7 +308,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 await Task.Delay(backoff, ct).ConfigureAwait(false);
                 continue;
             }
-            catch (KafkaException e) when (e.Error.ProtocolCode is ErrorCode.LocalTransport or ErrorCode.LocalAllBrokersDown
+            catch (KafkaException e) when (waitForBrokers && e.Error.ProtocolCode is ErrorCode.LocalTransport or ErrorCode.LocalAllBrokersDown
                                            && DateTime.UtcNow + TransportRetryBackoff < deadline)
             {
                 // No broker reachable now (down, restarting, or a wrong address): tried again until the caller's wait

@@ -6,7 +6,8 @@ namespace AkkaBroker.Client.Internal;
 /// <summary>
 /// The clients' metrics as System.Diagnostics.Metrics instruments (meter <c>AkkaBroker.Client</c>), so OpenTelemetry,
 /// Prometheus and dotnet-counters see them: one gauge per Kafka metric name (<c>kafka.producer.batch-size-avg</c>,
-/// <c>kafka.consumer.fetch-rate</c>, ...), one series per live client, labelled with its <c>client.id</c>. The values
+/// <c>kafka.consumer.fetch-rate</c>, ...), one series per live client, labelled with its <c>client.id</c> and a
+/// <c>client</c> unique to it (<c>client.id#producer-N</c>). The values
 /// are the ones <c>IProducer.Metrics</c> and <c>IConsumer.Metrics</c> return.
 /// </summary>
 internal static class ClientMeter
@@ -28,7 +29,12 @@ internal static class ClientMeter
     ];
 
     private static readonly Meter Meter = new(MeterName);
-    private sealed record Source(string ClientId, Func<IReadOnlyDictionary<string, double>> Read);
+    // Client is unique per instance (client.id#producer-N, as librdkafka names its handles): clients sharing a
+    // client.id, the default one included, stay separate series.
+    private sealed record Source(string ClientId, string Client, Func<IReadOnlyDictionary<string, double>> Read);
+
+    private static int _producers;
+    private static int _consumers;
 
     // Weak: a client the application forgot to dispose is still collected.
     private static readonly ConditionalWeakTable<object, Source> Producers = new();
@@ -42,9 +48,11 @@ internal static class ClientMeter
             Meter.CreateObservableGauge($"kafka.consumer.{name}", () => Measure(Consumers, name), description: $"Kafka's consumer metric {name}, per client.id");
     }
 
-    public static void AddProducer(object producer, string clientId, Func<IReadOnlyDictionary<string, double>> read) => Producers.AddOrUpdate(producer, new Source(clientId, read));
+    public static void AddProducer(object producer, string clientId, Func<IReadOnlyDictionary<string, double>> read) =>
+        Producers.AddOrUpdate(producer, new Source(clientId, $"{clientId}#producer-{Interlocked.Increment(ref _producers)}", read));
 
-    public static void AddConsumer(object consumer, string clientId, Func<IReadOnlyDictionary<string, double>> read) => Consumers.AddOrUpdate(consumer, new Source(clientId, read));
+    public static void AddConsumer(object consumer, string clientId, Func<IReadOnlyDictionary<string, double>> read) =>
+        Consumers.AddOrUpdate(consumer, new Source(clientId, $"{clientId}#consumer-{Interlocked.Increment(ref _consumers)}", read));
 
     public static void Remove(object client)
     {
@@ -57,6 +65,7 @@ internal static class ClientMeter
     {
         foreach (var (_, source) in clients)
             if (source.Read().TryGetValue(name, out var value) && !double.IsNaN(value))
-                yield return new Measurement<double>(value, new KeyValuePair<string, object?>("client.id", source.ClientId));
+                yield return new Measurement<double>(value, new KeyValuePair<string, object?>("client.id", source.ClientId),
+                    new KeyValuePair<string, object?>("client", source.Client));
     }
 }

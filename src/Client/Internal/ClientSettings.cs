@@ -28,6 +28,8 @@ internal sealed class ConfigReader
         foreach (var (alias, key) in Aliases)
         {
             if (!_values.Remove(alias, out var value)) continue;
+            // librdkafka's message.timeout.ms = 0 means no limit; Kafka's delivery.timeout.ms has no such value.
+            if (alias == "message.timeout.ms" && value.Trim() == "0") value = int.MaxValue.ToString(CultureInfo.InvariantCulture);
             if (_values.TryGetValue(key, out var other) && other.Trim() != value.Trim())
                 throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
                     $"Configuration properties {alias} = '{value}' and {key} = '{other}' are the same setting with different values: keep one."));

@@ -20,8 +20,11 @@ internal sealed class PartitionCounters
 internal sealed class ClientStatistics : IDisposable
 {
     private static readonly long StartTicks = Stopwatch.GetTimestamp();
+    private readonly object _lock = new();
     private readonly Timer? _timer;
+    private readonly TimeSpan _interval;
     private readonly long _createdTicks = Stopwatch.GetTimestamp();
+    private bool _disposed;
 
     /// <param name="name">The client's Name.</param>
     /// <param name="clientId">Its client.id.</param>
@@ -29,31 +32,30 @@ internal sealed class ClientStatistics : IDisposable
     /// <param name="interval">statistics.interval.ms; zero: no statistics.</param>
     /// <param name="handler">The application's handler; null: no statistics.</param>
     /// <param name="write">Writes the client's own fields into the open root object.</param>
-    /// <param name="onHandlerError">Told when the handler throws.</param>
+    /// <param name="onHandlerError">Told when the handler (or building the document) throws.</param>
     public ClientStatistics(string name, string clientId, string type, TimeSpan interval, Action<string>? handler, Action<Utf8JsonWriter> write,
         Action<Exception> onHandlerError)
     {
+        _interval = interval;
         if (handler == null || interval <= TimeSpan.Zero) return;
+        // One call at a time, as librdkafka makes them: the timer is armed again only after the handler returned.
         _timer = new Timer(_ =>
         {
-            string json;
-            try
+            lock (_lock)
             {
-                json = Document(name, clientId, type, write);
+                if (_disposed) return;
+                try
+                {
+                    handler(Document(name, clientId, type, write));
+                }
+                catch (Exception e)
+                {
+                    onHandlerError(e);
+                }
+                _timer!.Change(_interval, Timeout.InfiniteTimeSpan);
             }
-            catch (ObjectDisposedException)
-            {
-                return; // the client closed between two ticks
-            }
-            try
-            {
-                handler(json);
-            }
-            catch (Exception e)
-            {
-                onHandlerError(e);
-            }
-        }, null, interval, interval);
+        }, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer.Change(interval, Timeout.InfiniteTimeSpan);
     }
 
     private string Document(string name, string clientId, string type, Action<Utf8JsonWriter> write)
@@ -97,5 +99,13 @@ internal sealed class ClientStatistics : IDisposable
         w.WriteEndObject();
     }
 
-    public void Dispose() => _timer?.Dispose();
+    /// <summary>Stops the statistics; a call in progress finishes first, and none starts after this returns.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            _timer?.Dispose();
+        }
+    }
 }

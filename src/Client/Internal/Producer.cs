@@ -213,6 +213,17 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             await AppendAsync(topic, explicitPartition, message, tcs, handler, key, value, headers, size, ct).ConfigureAwait(false);
         }
+        catch (KafkaException e) when (e is not ProduceException<TKey, TValue>)
+        {
+            // Every failure of a produce call is a ProduceException carrying the record, as in Confluent.Kafka. No broker
+            // reachable in time: the record timed out, as in librdkafka. Any other error (an unknown topic, a full
+            // buffer) says more about what to do, so it stays the error.
+            var error = e.Error.ProtocolCode is ErrorCode.LocalTransport or ErrorCode.LocalAllBrokersDown or ErrorCode.RequestTimedOut
+                ? new Error(ErrorCode.LocalMessageTimedOut, $"The record was not sent within {MetadataWait.TotalMilliseconds:0} ms " +
+                                                            $"(delivery.timeout.ms / message.timeout.ms, max.block.ms): {e.Error.Reason}")
+                : e.Error;
+            throw new ProduceException<TKey, TValue>(error, Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted), e);
+        }
         finally
         {
             gate.Release();
@@ -223,22 +234,9 @@ internal sealed class Producer<TKey, TValue> : IProducer<TKey, TValue>
         TaskCompletionSource<DeliveryResult<TKey, TValue>>? tcs, Action<DeliveryReport<TKey, TValue>>? handler,
         byte[]? key, byte[]? value, RecordHeader[]? headers, int size, CancellationToken ct)
     {
-        TopicMetadata metadata;
-        try
-        {
-            // Kafka's producer waits up to max.block.ms for metadata, librdkafka up to message.timeout.ms: the shorter.
-            metadata = _connection.CachedTopic(topic) ?? await _connection.TopicAsync(topic, allowAutoCreate: true, MetadataWait, ct).ConfigureAwait(false);
-        }
-        catch (KafkaException e) when (e is not ProduceException<TKey, TValue>)
-        {
-            // No broker reachable in time: the record timed out, as in librdkafka. Any other answer (an unknown topic)
-            // says more about what to do, so it stays the error.
-            var error = e.Error.ProtocolCode is ErrorCode.LocalTransport or ErrorCode.LocalAllBrokersDown or ErrorCode.RequestTimedOut
-                ? new Error(ErrorCode.LocalMessageTimedOut, $"The record was not sent within {MetadataWait.TotalMilliseconds:0} ms " +
-                                                            $"(delivery.timeout.ms / message.timeout.ms, max.block.ms): {e.Error.Reason}")
-                : e.Error;
-            throw new ProduceException<TKey, TValue>(error, Result(topic, explicitPartition ?? -1, -1, message, 0, PersistenceStatus.NotPersisted), e);
-        }
+        // Kafka's producer waits up to max.block.ms for metadata, librdkafka up to message.timeout.ms: the shorter.
+        var metadata = _connection.CachedTopic(topic)
+                       ?? await _connection.TopicAsync(topic, allowAutoCreate: true, MetadataWait, ct, waitForBrokers: true).ConfigureAwait(false);
         if (explicitPartition is { } wanted && wanted >= metadata.Partitions.Count)
         {
             // Partitions may have been added since the metadata was cached: as Kafka's producer does, look again until

@@ -24,7 +24,10 @@ public sealed class LogSinkSetup(Action<LogEntry> write) : Setup
     public Action<LogEntry> Write { get; } = write;
 
     /// <summary><c>akka.loggers</c> naming the <see cref="LogSink"/> as the system's only logger.</summary>
-    public static Config Config { get; } = ConfigurationFactory.ParseString($"akka.loggers = [\"{typeof(LogSink).FullName}, {typeof(LogSink).Assembly.GetName().Name}\"]");
+    // stdout-loglevel OFF: Akka's console logger, which writes before the loggers start and after they stop, would put
+    // text lines among the sink's (JSON lines, in a broker's JSON mode; the application's output, in a client).
+    public static Config Config { get; } = ConfigurationFactory.ParseString(
+        $"akka.loggers = [\"{typeof(LogSink).FullName}, {typeof(LogSink).Assembly.GetName().Name}\"]\nakka.stdout-loglevel = OFF");
 
     /// <summary>The setup of an ActorSystem with <paramref name="config"/> that logs only to this sink.</summary>
     public ActorSystemSetup SystemSetup(Config config) => ActorSystemSetup.Create(this, BootstrapSetup.Create().WithConfig(Config.WithFallback(config)));
@@ -40,15 +43,18 @@ public sealed class LogSink : ReceiveActor
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
         Receive<LogEvent>(e =>
         {
-            var entry = new LogEntry(e.LogLevel(), CategoryOf(e), Shorten(e.LogSource), e.Message?.ToString() ?? "", e.Cause, e.Timestamp);
+            LogEntry? entry = null;
             try
             {
+                // Formatting runs the event's arguments (a bad format string throws): inside, so the event is not lost silently.
+                entry = new LogEntry(e.LogLevel(), CategoryOf(e), Shorten(e.LogSource), e.Message?.ToString() ?? "", e.Cause, e.Timestamp);
                 write(entry);
             }
             catch (Exception failure)
             {
                 // A sink that throws cannot log its own failure (that would call it again): standard error is the last resort.
-                Console.Error.WriteLine($"the log handler threw {failure.GetType().Name}: {failure.Message}; the event was: {entry.Level} {entry.Category}: {entry.Message}");
+                Console.Error.WriteLine($"the log handler threw {failure.GetType().Name}: {failure.Message}; the event was: " +
+                                        (entry == null ? $"{e.LogLevel()} {e.LogSource}" : $"{entry.Level} {entry.Category}: {entry.Message}"));
             }
         });
     }

@@ -341,8 +341,11 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     [Fact]
     public void Idempotence_left_unset_yields_to_acks_1_as_in_Kafkas_producer_and_librdkafka_spellings_are_read()
     {
-        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("acks", "1"), ("message.timeout.ms", "3000"), ("partitioner", "consistent_random"))).Build();
-        Assert.NotNull(producer);
+        var settings = AkkaBroker.Client.Internal.ProducerSettings.Read(ProducerConfig(("acks", "1"), ("message.timeout.ms", "3000"), ("partitioner", "consistent_random")));
+        Assert.False(settings.EnableIdempotence);
+        Assert.Equal(TimeSpan.FromSeconds(3), settings.DeliveryTimeout);
+        Assert.Equal(Partitioner.ConsistentRandom, settings.Partitioner);
+        Assert.Equal(TimeSpan.FromMilliseconds(int.MaxValue), AkkaBroker.Client.Internal.ProducerSettings.Read(ProducerConfig(("message.timeout.ms", "0"))).DeliveryTimeout);
         var unknownPartitioner = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(ProducerConfig(("partitioner", "fnv1a"))).Build());
         Assert.Contains("partitioner", unknownPartitioner.Error.Reason);
     }

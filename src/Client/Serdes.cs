@@ -93,21 +93,20 @@ public static class Deserializers
     /// <summary>Ignores the data.</summary>
     public static readonly IDeserializer<Ignore> Ignore = new Fn<Ignore>((_, _) => null!);
     /// <summary>32-bit big-endian integers.</summary>
-    public static readonly IDeserializer<int> Int32 = new Fn<int>((d, n) => n || d.Length != 4
-        ? throw new FormatException($"an Int32 needs exactly 4 bytes, got {(n ? "null" : d.Length.ToString())}")
-        : BinaryPrimitives.ReadInt32BigEndian(d));
+    public static readonly IDeserializer<int> Int32 = Fixed("an Int32", 4, BinaryPrimitives.ReadInt32BigEndian);
     /// <summary>64-bit big-endian integers.</summary>
-    public static readonly IDeserializer<long> Int64 = new Fn<long>((d, n) => n || d.Length != 8
-        ? throw new FormatException($"an Int64 needs exactly 8 bytes, got {(n ? "null" : d.Length.ToString())}")
-        : BinaryPrimitives.ReadInt64BigEndian(d));
+    public static readonly IDeserializer<long> Int64 = Fixed("an Int64", 8, BinaryPrimitives.ReadInt64BigEndian);
     /// <summary>IEEE 754 single-precision numbers, big-endian.</summary>
-    public static readonly IDeserializer<float> Single = new Fn<float>((d, n) => n || d.Length != 4
-        ? throw new FormatException($"a Single needs exactly 4 bytes, got {(n ? "null" : d.Length.ToString())}")
-        : BinaryPrimitives.ReadSingleBigEndian(d));
+    public static readonly IDeserializer<float> Single = Fixed("a Single", 4, BinaryPrimitives.ReadSingleBigEndian);
     /// <summary>IEEE 754 double-precision numbers, big-endian.</summary>
-    public static readonly IDeserializer<double> Double = new Fn<double>((d, n) => n || d.Length != 8
-        ? throw new FormatException($"a Double needs exactly 8 bytes, got {(n ? "null" : d.Length.ToString())}")
-        : BinaryPrimitives.ReadDoubleBigEndian(d));
+    public static readonly IDeserializer<double> Double = Fixed("a Double", 8, BinaryPrimitives.ReadDoubleBigEndian);
+
+    private delegate T ReadFixed<out T>(ReadOnlySpan<byte> data);
+
+    /// <summary>A value of exactly <paramref name="size"/> bytes; anything else (null included) is refused, naming what was expected.</summary>
+    private static IDeserializer<T> Fixed<T>(string what, int size, ReadFixed<T> read) => new Fn<T>((d, n) => n || d.Length != size
+        ? throw new FormatException($"{what} needs exactly {size} bytes, got {(n ? "null" : d.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))}")
+        : read(d));
 
     private delegate T Decode<out T>(ReadOnlySpan<byte> data, bool isNull);
 

@@ -203,12 +203,18 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             foreach (var s in _assigned.Values) s.Removed = true;
             _assigned.Clear();
             _reported.Clear();
-            foreach (var tpo in list)
-            {
-                var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
-                _assigned[state.Tp] = state;
-                StartAt(state, tpo.Offset);
-            }
+            AddAssigned(list);
+        }
+    }
+
+    /// <summary>Starts fetching each partition from its offset. Caller holds the lock.</summary>
+    private void AddAssigned(IEnumerable<TopicPartitionOffset> partitions)
+    {
+        foreach (var tpo in partitions)
+        {
+            var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
+            _assigned[state.Tp] = state;
+            StartAt(state, tpo.Offset);
         }
     }
 
@@ -230,12 +236,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             ThrowIfClosed();
             if (list.FirstOrDefault(tpo => _assigned.ContainsKey(tpo.TopicPartition.ToProtocol())) is { } twice)
                 throw new InvalidOperationException($"Cannot add {twice.TopicPartition}: it is assigned already. Use Seek to move it.");
-            foreach (var tpo in list)
-            {
-                var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
-                _assigned[state.Tp] = state;
-                StartAt(state, tpo.Offset);
-            }
+            AddAssigned(list);
         }
     }
 

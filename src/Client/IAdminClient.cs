@@ -2,82 +2,90 @@ using AkkaBroker.Client.Admin;
 
 namespace AkkaBroker.Client;
 
-/// <summary>A partition as metadata describes it.</summary>
-public sealed record PartitionInfo(int PartitionId, int Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> InSyncReplicas);
-
-/// <summary>A topic as metadata describes it.</summary>
-public sealed record TopicInfo(string Topic, IReadOnlyList<PartitionInfo> Partitions);
-
-/// <summary>A broker in the cluster.</summary>
-public sealed record BrokerDescription(int BrokerId, string Host, int Port);
-
-/// <summary>The cluster's brokers and topics.</summary>
-public sealed record ClusterMetadata(IReadOnlyList<BrokerDescription> Brokers, int ControllerId, IReadOnlyList<TopicInfo> Topics);
-
-/// <summary>The cluster as its controller sees it: the live brokers, which one runs the controller, and the controller epoch (one more for each controller that took over).</summary>
-public sealed record ClusterDescription(IReadOnlyList<BrokerDescription> Brokers, int ControllerId, int ControllerEpoch);
-
-/// <summary>A consumer group member as <see cref="IAdminClient.DescribeConsumerGroupAsync"/> reports it.</summary>
-public sealed record GroupMemberInfo(string MemberId, string? GroupInstanceId, string ClientId, IReadOnlyList<TopicPartition> Assignment);
-
-/// <summary>Manages topics, their configs, and consumer groups. Thread-safe.</summary>
+/// <summary>
+/// Manages topics, their configs, and consumer groups, with Confluent.Kafka's <c>IAdminClient</c> methods and result
+/// types (plus <see cref="GetMetadataAsync"/>, <see cref="DescribeConsumerGroupAsync"/>, <see cref="ListOffsetAsync"/>
+/// and <see cref="DescribeLogAsync"/>). A method about several things fails with the exception named for it, whose
+/// <c>Results</c> say what happened to each; the others took effect. Thread-safe.
+/// </summary>
 public interface IAdminClient : IDisposable
 {
     /// <summary>The client id.</summary>
     string Name { get; }
 
     /// <summary>Creates topics.</summary>
-    /// <exception cref="KafkaException">one was refused (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, ...) or no broker answered; the Error names which and why.</exception>
-    Task CreateTopicsAsync(IEnumerable<TopicSpecification> topics, bool validateOnly = false);
+    /// <exception cref="CreateTopicsException">some were refused (TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, ...) or not answered; each report names the topic and why.</exception>
+    Task CreateTopicsAsync(IEnumerable<TopicSpecification> topics, CreateTopicsOptions? options = null);
 
     /// <summary>Deletes topics and their logs.</summary>
-    /// <exception cref="KafkaException">a topic does not exist, or no broker answered.</exception>
-    Task DeleteTopicsAsync(IEnumerable<string> topics);
+    /// <exception cref="DeleteTopicsException">some do not exist (UNKNOWN_TOPIC_OR_PART) or were not answered.</exception>
+    Task DeleteTopicsAsync(IEnumerable<string> topics, DeleteTopicsOptions? options = null);
 
-    /// <summary>Raises a topic's partition count (it cannot shrink).</summary>
-    /// <exception cref="KafkaException">the count is not larger, the topic does not exist, or no broker answered.</exception>
-    Task CreatePartitionsAsync(string topic, int totalCount);
+    /// <summary>Raises topics' partition counts (they cannot shrink).</summary>
+    /// <exception cref="CreatePartitionsException">for a count that is not larger (INVALID_PARTITIONS), a topic that does not exist, replica assignments given, or no answer.</exception>
+    Task CreatePartitionsAsync(IEnumerable<PartitionsSpecification> partitionsSpecifications, CreatePartitionsOptions? options = null);
 
-    /// <summary>Every config of a topic, defaults included.</summary>
-    /// <exception cref="KafkaException">the topic does not exist, or no broker answered.</exception>
-    Task<IReadOnlyList<ConfigEntryResult>> DescribeConfigsAsync(string topic);
+    /// <summary>Every config of each resource (topics), defaults included.</summary>
+    /// <exception cref="DescribeConfigsException">a topic does not exist, a resource is not a topic, or no answer.</exception>
+    Task<List<DescribeConfigsResult>> DescribeConfigsAsync(IEnumerable<ConfigResource> resources, DescribeConfigsOptions? options = null);
 
-    /// <summary>Sets some configs of a topic and returns others to their defaults (Kafka's incremental alter).</summary>
-    /// <exception cref="KafkaException">a key or value is invalid (INVALID_CONFIG), the topic does not exist, or no broker answered.</exception>
-    Task IncrementalAlterConfigsAsync(string topic, IReadOnlyDictionary<string, string> set, IEnumerable<string>? delete = null);
+    /// <summary>Sets, deletes (returns to the default), appends to or subtracts from topic configs, per key.</summary>
+    /// <exception cref="IncrementalAlterConfigsException">a key or value is invalid (INVALID_CONFIG), a topic does not exist, a resource is not a topic, or no answer.</exception>
+    Task<List<IncrementalAlterConfigsResult>> IncrementalAlterConfigsAsync(Dictionary<ConfigResource, List<ConfigEntry>> configs, IncrementalAlterConfigsOptions? options = null);
 
-    /// <summary>Brokers and topics (all topics, or the ones named).</summary>
-    /// <exception cref="KafkaException">no broker answered, or a named topic does not exist.</exception>
-    Task<ClusterMetadata> GetMetadataAsync(IEnumerable<string>? topics = null);
+    /// <summary>Brokers and all topics, waiting at most <paramref name="timeout"/>.</summary>
+    /// <exception cref="KafkaException">no broker answered in time.</exception>
+    Metadata GetMetadata(TimeSpan timeout);
 
-    /// <summary>The ids of the consumer groups that exist (with members or committed offsets).</summary>
-    /// <exception cref="KafkaException">no broker answered.</exception>
-    Task<IReadOnlyList<string>> ListConsumerGroupsAsync();
+    /// <summary>Brokers and one topic (with UNKNOWN_TOPIC_OR_PART as its error when it does not exist), waiting at most <paramref name="timeout"/>.</summary>
+    /// <exception cref="KafkaException">no broker answered in time.</exception>
+    Metadata GetMetadata(string topic, TimeSpan timeout);
 
-    /// <summary>The live brokers, the controller's broker and the controller epoch (Kafka's DescribeCluster).</summary>
-    /// <exception cref="KafkaException">the controller did not answer within request.timeout.ms.</exception>
-    Task<ClusterDescription> DescribeClusterAsync();
+    /// <summary>Brokers and topics (all topics, or the ones named). Not in Confluent.Kafka.</summary>
+    /// <exception cref="KafkaException">no broker answered, or a named topic does not exist (UNKNOWN_TOPIC_OR_PART).</exception>
+    Task<Metadata> GetMetadataAsync(IEnumerable<string>? topics = null);
 
-    /// <summary>A group's state, members with their partitions, and committed offsets (state Dead when it does not exist).</summary>
-    /// <exception cref="KafkaException">the group id is invalid, or no broker answered.</exception>
+    /// <summary>The consumer groups that exist (with members or committed offsets) and their states.</summary>
+    /// <exception cref="KafkaException">the controller did not answer.</exception>
+    Task<ListConsumerGroupsResult> ListConsumerGroupsAsync(ListConsumerGroupsOptions? options = null);
+
+    /// <summary>The live brokers, the controller's node and the controller epoch (Kafka's DescribeCluster).</summary>
+    /// <exception cref="KafkaException">the controller did not answer within the request timeout.</exception>
+    Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null);
+
+    /// <summary>Groups' states, members with their partitions, and committed offsets (state Dead for a group that does not exist).</summary>
+    /// <exception cref="KafkaException">a group id is invalid or its coordinator did not answer.</exception>
+    Task<DescribeConsumerGroupsResult> DescribeConsumerGroupsAsync(IEnumerable<string> groups, DescribeConsumerGroupsOptions? options = null);
+
+    /// <summary>One group, as <see cref="DescribeConsumerGroupsAsync"/> describes it. Not in Confluent.Kafka.</summary>
+    /// <exception cref="KafkaException">the group id is invalid or its coordinator did not answer.</exception>
     Task<ConsumerGroupDescription> DescribeConsumerGroupAsync(string groupId);
 
-    /// <summary>Deletes a group and its committed offsets.</summary>
-    /// <exception cref="KafkaException">NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND, or no broker answered.</exception>
-    Task DeleteConsumerGroupAsync(string groupId);
+    /// <summary>Deletes groups and their committed offsets.</summary>
+    /// <exception cref="DeleteGroupsException">some have members (NON_EMPTY_GROUP), do not exist (GROUP_ID_NOT_FOUND), or were not answered.</exception>
+    Task DeleteGroupsAsync(IList<string> groups, DeleteGroupsOptions? options = null);
 
-    /// <summary>Sets a group's committed offsets; only while the group has no members (Kafka's AlterConsumerGroupOffsets).</summary>
-    /// <exception cref="KafkaException">NON_EMPTY_GROUP while it has members, or no broker answered.</exception>
-    Task AlterConsumerGroupOffsetsAsync(string groupId, IEnumerable<TopicPartitionOffset> offsets);
+    /// <summary>Groups' committed offsets: of the partitions named, or all a group has when none are.</summary>
+    /// <exception cref="ListConsumerGroupOffsetsException">a group id is invalid or its coordinator did not answer.</exception>
+    Task<List<ListConsumerGroupOffsetsResult>> ListConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitions> groupPartitions, ListConsumerGroupOffsetsOptions? options = null);
 
-    /// <summary>A partition's offset: the earliest, the latest (log end), or the first at or after a timestamp (Unix ms; End when none).</summary>
+    /// <summary>Sets groups' committed offsets; only while a group has no members (Kafka's AlterConsumerGroupOffsets).</summary>
+    /// <exception cref="AlterConsumerGroupOffsetsException">a group has members (NON_EMPTY_GROUP) or was not answered.</exception>
+    /// <exception cref="ArgumentException">an offset is not a position (negative or special).</exception>
+    Task<List<AlterConsumerGroupOffsetsResult>> AlterConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitionOffsets> groupPartitions, AlterConsumerGroupOffsetsOptions? options = null);
+
+    /// <summary>Partitions' offsets: the earliest, the latest (log end), or the first at or after a timestamp (<see cref="Offset.End"/> when none is that late).</summary>
+    /// <exception cref="ListOffsetsException">a partition does not exist or its leader did not answer.</exception>
+    Task<ListOffsetsResult> ListOffsetsAsync(IEnumerable<TopicPartitionOffsetSpec> topicPartitionOffsets, ListOffsetsOptions? options = null);
+
+    /// <summary>One partition's offset, as <see cref="ListOffsetsAsync"/> finds it. Not in Confluent.Kafka.</summary>
     /// <exception cref="KafkaException">the partition does not exist, or no broker answered.</exception>
     Task<Offset> ListOffsetAsync(TopicPartition partition, OffsetSpec spec);
 
     /// <summary>
     /// A partition's log as its leader holds it: first offset (moved by retention), log end, high watermark, size in
     /// bytes and segments, and for compacted topics where cleaning last ended and the dirty ratio (Kafka's
-    /// DescribeLogDirs and the log cleaner's metrics, for one partition).
+    /// DescribeLogDirs and the log cleaner's metrics, for one partition). Not in Confluent.Kafka.
     /// </summary>
     /// <exception cref="KafkaException">the partition does not exist, or its leader did not answer within request.timeout.ms.</exception>
     Task<PartitionLogDescription> DescribeLogAsync(TopicPartition partition);
@@ -88,11 +96,11 @@ public interface IAdminClient : IDisposable
     /// segments wholly below are removed at the next retention check. A log that already starts later is left as it is.
     /// </summary>
     /// <returns>Each partition's log start afterwards (Kafka's low watermark), in the order given.</returns>
-    /// <exception cref="KafkaException">
-    /// for the first partition refused: OFFSET_OUT_OF_RANGE past the high watermark, POLICY_VIOLATION for a topic with
-    /// <c>cleanup.policy=compact</c> only, UNKNOWN_TOPIC_OR_PARTITION, or no answer within request.timeout.ms.
+    /// <exception cref="DeleteRecordsException">
+    /// a partition was refused: OFFSET_OUT_OF_RANGE past the high watermark, POLICY_VIOLATION for a topic with
+    /// <c>cleanup.policy=compact</c> only, UNKNOWN_TOPIC_OR_PART, or no answer within request.timeout.ms.
     /// </exception>
-    Task<IReadOnlyList<TopicPartitionOffset>> DeleteRecordsAsync(IEnumerable<TopicPartitionOffset> offsets);
+    Task<List<DeleteRecordsResult>> DeleteRecordsAsync(IEnumerable<TopicPartitionOffset> topicPartitionOffsets, DeleteRecordsOptions? options = null);
 }
 
 /// <summary>A partition's log on its leader; see <see cref="IAdminClient.DescribeLogAsync"/>.</summary>

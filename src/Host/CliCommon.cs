@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 
 namespace AkkaBroker.Host;
 
@@ -118,9 +119,29 @@ internal static class CliCommon
         }
         catch (KafkaException e)
         {
-            await Console.Error.WriteLineAsync($"error: {e.Error}");
+            foreach (var error in Failures(e)) await Console.Error.WriteLineAsync($"error: {error}");
             return 1;
         }
+    }
+
+    /// <summary>What failed: for an admin request about several things, each thing's own error rather than the whole's Local_Partial.</summary>
+    private static IEnumerable<Error> Failures(KafkaException e)
+    {
+        IEnumerable<Error> each = e switch
+        {
+            CreateTopicsException x => x.Results.Select(r => r.Error),
+            DeleteTopicsException x => x.Results.Select(r => r.Error),
+            CreatePartitionsException x => x.Results.Select(r => r.Error),
+            DescribeConfigsException x => x.Results.Select(r => r.Error),
+            IncrementalAlterConfigsException x => x.Results.Select(r => r.Error),
+            DeleteGroupsException x => x.Results.Select(r => r.Error),
+            DeleteRecordsException x => x.Results.Select(r => r.Error),
+            AlterConsumerGroupOffsetsException x => x.Results.Select(r => r.Error),
+            ListConsumerGroupOffsetsException x => x.Results.Select(r => r.Error),
+            ListOffsetsException x => x.Result.ResultInfos.Select(i => i.TopicPartitionOffsetError.Error),
+            _ => [e.Error],
+        };
+        return each.Where(error => error.IsError).DefaultIfEmpty(e.Error);
     }
 }
 

@@ -15,10 +15,11 @@ internal static class ClusterCommand
         {
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var cluster = await admin.DescribeClusterAsync();
-            var dedicated = cluster.Brokers.All(b => b.BrokerId != cluster.ControllerId) ? " (controller-only node)" : "";
-            Console.WriteLine($"Controller: {cluster.ControllerId}{dedicated}\tControllerEpoch: {cluster.ControllerEpoch}\tBrokers: {cluster.Brokers.Count}");
-            foreach (var b in cluster.Brokers.OrderBy(b => b.BrokerId))
-                Console.WriteLine($"\tBroker: {b.BrokerId}\tAddress: {b.Host}:{b.Port}{(b.BrokerId == cluster.ControllerId ? "\t(controller)" : "")}");
+            var controllerId = cluster.Controller?.Id ?? -1;
+            var dedicated = cluster.Nodes.All(b => b.Id != controllerId) ? " (controller-only node)" : "";
+            Console.WriteLine($"Controller: {controllerId}{dedicated}\tControllerEpoch: {cluster.ControllerEpoch}\tBrokers: {cluster.Nodes.Count}");
+            foreach (var b in cluster.Nodes.OrderBy(b => b.Id))
+                Console.WriteLine($"\tBroker: {b.Id}\tAddress: {b.Host}:{b.Port}{(b.Id == controllerId ? "\t(controller)" : "")}");
             return 0;
         }));
         command.Subcommands.Add(describe);

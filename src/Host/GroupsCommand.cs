@@ -28,7 +28,7 @@ internal static class GroupsCommand
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
-            foreach (var g in await admin.ListConsumerGroupsAsync()) Console.WriteLine(g);
+            foreach (var g in (await admin.ListConsumerGroupsAsync()).Valid) Console.WriteLine(g.GroupId);
             return 0;
         }));
         return command;
@@ -43,27 +43,27 @@ internal static class GroupsCommand
         {
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var d = await admin.DescribeConsumerGroupAsync(parse.GetValue(group)!);
-            if (d.State == "Dead")
+            if (d.State == ConsumerGroupState.Dead)
             {
                 await Console.Error.WriteLineAsync($"error: consumer group '{d.GroupId}' does not exist.");
                 return 1;
             }
             Console.WriteLine($"GROUP {d.GroupId}  STATE {d.State}  GENERATION {d.GenerationId}  ASSIGNOR {(d.PartitionAssignor.Length > 0 ? d.PartitionAssignor : "-")}  MEMBERS {d.Members.Count}");
             Console.WriteLine();
-            var owner = d.Members.SelectMany(m => m.Assignment.Select(tp => (tp, m))).ToDictionary(x => x.tp, x => x.m);
+            var owner = d.Members.SelectMany(m => m.Assignment.TopicPartitions.Select(tp => (tp, m))).ToDictionary(x => x.tp, x => x.m);
             var committed = d.CommittedOffsets.ToDictionary(o => o.TopicPartition, o => o.Offset.Value);
             var partitions = committed.Keys.Concat(owner.Keys).Distinct().OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition).ToList();
             Console.WriteLine($"{"TOPIC",-24} {"PARTITION",9} {"CURRENT-OFFSET",15} {"LOG-END-OFFSET",15} {"LAG",8}  {"CONSUMER-ID",-44} CLIENT-ID");
             foreach (var tp in partitions)
             {
-                var end = (await admin.ListOffsetAsync(tp, OffsetSpec.Latest)).Value;
+                var end = (await admin.ListOffsetAsync(tp, OffsetSpec.Latest())).Value;
                 var current = committed.TryGetValue(tp, out var c) ? c : -1;
                 var lag = current >= 0 ? Math.Max(0, end - current).ToString(CultureInfo.InvariantCulture) : "-";
                 var member = owner.GetValueOrDefault(tp);
-                Console.WriteLine($"{tp.Topic,-24} {tp.Partition,9} {(current >= 0 ? current.ToString(CultureInfo.InvariantCulture) : "-"),15} {end,15} {lag,8}  {member?.MemberId ?? "-",-44} {member?.ClientId ?? "-"}");
+                Console.WriteLine($"{tp.Topic,-24} {tp.Partition,9} {(current >= 0 ? current.ToString(CultureInfo.InvariantCulture) : "-"),15} {end,15} {lag,8}  {member?.ConsumerId ?? "-",-44} {member?.ClientId ?? "-"}");
             }
-            foreach (var m in d.Members.Where(m => m.Assignment.Count == 0))
-                Console.WriteLine($"{"-",-24} {"-",9} {"-",15} {"-",15} {"-",8}  {m.MemberId,-44} {m.ClientId}");
+            foreach (var m in d.Members.Where(m => m.Assignment.TopicPartitions.Count == 0))
+                Console.WriteLine($"{"-",-24} {"-",9} {"-",15} {"-",15} {"-",8}  {m.ConsumerId,-44} {m.ClientId}");
             return 0;
         }));
         return command;
@@ -78,7 +78,7 @@ internal static class GroupsCommand
         {
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             var id = parse.GetValue(group)!;
-            await admin.DeleteConsumerGroupAsync(id);
+            await admin.DeleteGroupsAsync([id]);
             Console.WriteLine($"Deleted consumer group '{id}'.");
             return 0;
         }));
@@ -120,14 +120,14 @@ internal static class GroupsCommand
                 await Console.Error.WriteLineAsync($"error: consumer group '{id}' has {description.Members.Count} active member(s) (state {description.State}); stop its consumers before resetting offsets.");
                 return 1;
             }
-            var metadata = await admin.GetMetadataAsync([name]);
+            var described = (await admin.GetMetadataAsync([name])).Topics.Single();
             var committed = description.CommittedOffsets.ToDictionary(o => o.TopicPartition, o => o.Offset.Value);
             var plan = new List<TopicPartitionOffset>();
-            foreach (var p in metadata.Topics[0].Partitions)
+            foreach (var p in described.Partitions)
             {
                 var tp = new TopicPartition(name, p.PartitionId);
-                var start = (await admin.ListOffsetAsync(tp, OffsetSpec.Earliest)).Value;
-                var end = (await admin.ListOffsetAsync(tp, OffsetSpec.Latest)).Value;
+                var start = (await admin.ListOffsetAsync(tp, OffsetSpec.Earliest())).Value;
+                var end = (await admin.ListOffsetAsync(tp, OffsetSpec.Latest())).Value;
                 long target;
                 if (parse.GetValue(toEarliest)) target = start;
                 else if (parse.GetValue(toLatest)) target = end;
@@ -147,7 +147,7 @@ internal static class GroupsCommand
                 Console.WriteLine("Dry run: nothing changed. Add --execute to apply.");
                 return 0;
             }
-            await admin.AlterConsumerGroupOffsetsAsync(id, plan);
+            await admin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets(id, plan)]);
             Console.WriteLine($"Committed {plan.Count} offset(s) for group '{id}'.");
             return 0;
         }));

@@ -71,14 +71,14 @@ internal static class TopicsCommand
             var metadata = await admin.GetMetadataAsync(name == null ? null : [name]);
             foreach (var t in metadata.Topics)
             {
-                var configs = await admin.DescribeConfigsAsync(t.Topic);
+                var configs = (await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = t.Topic }])).Single().Entries.Values;
                 var overrides = string.Join(",", configs.Where(c => !c.IsDefault).Select(c => $"{c.Name}={c.Value}"));
-                var rf = t.Partitions.Count == 0 ? 0 : t.Partitions[0].Replicas.Count;
+                var rf = t.Partitions.Count == 0 ? 0 : t.Partitions[0].Replicas.Length;
                 Console.WriteLine($"Topic: {t.Topic}\tPartitionCount: {t.Partitions.Count}\tReplicationFactor: {rf}\tConfigs: {overrides}");
-                var compacted = configs.Any(c => c.Name == "cleanup.policy" && c.Value.Contains("compact"));
+                var compacted = configs.Any(c => c.Name == "cleanup.policy" && c.Value?.Contains("compact") == true);
                 foreach (var p in t.Partitions)
                     Console.WriteLine($"\tTopic: {t.Topic}\tPartition: {p.PartitionId}\tLeader: {(p.Leader < 0 ? "none" : p.Leader)}\tReplicas: {string.Join(",", p.Replicas)}\tIsr: {string.Join(",", p.InSyncReplicas)}" +
-                                      (p.Leader < 0 ? "\tOffline: no in-sync replica is live" : p.InSyncReplicas.Count < p.Replicas.Count ? "\tUnder-replicated" : "") +
+                                      (p.Leader < 0 ? "\tOffline: no in-sync replica is live" : p.InSyncReplicas.Length < p.Replicas.Length ? "\tUnder-replicated" : "") +
                                       (p.Leader < 0 ? "" : await DescribeLog(admin, new TopicPartition(t.Topic, p.PartitionId), compacted)));
             }
             return 0;
@@ -164,12 +164,17 @@ internal static class TopicsCommand
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             if (newCount is { } n)
             {
-                await admin.CreatePartitionsAsync(name, n);
+                await admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = name, IncreaseTo = n }]);
                 Console.WriteLine($"Topic {name} now has {n} partitions.");
             }
             if (set.Count > 0 || delete.Length > 0)
             {
-                await admin.IncrementalAlterConfigsAsync(name, set, delete);
+                await admin.IncrementalAlterConfigsAsync(new()
+                {
+                    [new ConfigResource { Type = ResourceType.Topic, Name = name }] =
+                        set.Select(kv => new ConfigEntry { Name = kv.Key, Value = kv.Value, IncrementalOperation = AlterConfigOpType.Set })
+                            .Concat(delete.Select(k => new ConfigEntry { Name = k, IncrementalOperation = AlterConfigOpType.Delete })).ToList(),
+                });
                 Console.WriteLine($"Updated configs of topic {name}.");
             }
             return 0;

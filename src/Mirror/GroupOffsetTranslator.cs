@@ -64,7 +64,7 @@ public sealed class GroupOffsetTranslator
         Func<string, string> targetTopic)
     {
         var checkpoints = new List<Checkpoint>();
-        foreach (var group in (await sourceAdmin.ListConsumerGroupsAsync().ConfigureAwait(false)).Where(includeGroup))
+        foreach (var group in (await sourceAdmin.ListConsumerGroupsAsync().ConfigureAwait(false)).Valid.Select(g => g.GroupId).Where(includeGroup))
         {
             var committed = (await sourceAdmin.DescribeConsumerGroupAsync(group).ConfigureAwait(false)).CommittedOffsets;
             foreach (var tpo in committed)
@@ -102,11 +102,11 @@ public sealed class GroupOffsetTranslator
             catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.GroupIdNotFound)
             {
                 // The group never ran on the target: nothing to protect there.
-                target = new ConsumerGroupDescription(group.Key, "Dead", "", 0, [], []);
+                target = new ConsumerGroupDescription { GroupId = group.Key, State = ConsumerGroupState.Dead };
             }
             var offsets = MirrorCheckpoints.OffsetsToSync(group.ToList(), target);
             if (offsets.Count == 0) continue;
-            await targetAdmin.AlterConsumerGroupOffsetsAsync(group.Key, offsets).ConfigureAwait(false);
+            await targetAdmin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets(group.Key, offsets)]).ConfigureAwait(false);
             synced.Add($"{group.Key}: {string.Join(", ", offsets)}");
         }
         return synced;

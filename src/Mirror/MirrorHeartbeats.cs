@@ -81,7 +81,7 @@ public sealed class MirrorHeartbeats : ReceiveActor, IWithTimers
                 }]).ConfigureAwait(false);
             return new TopicReady(null);
         }
-        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists))
         {
             return new TopicReady(null);
         }

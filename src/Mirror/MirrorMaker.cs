@@ -28,7 +28,7 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
 
     private sealed record RefreshTopics;
 
-    private sealed record TopicsListed(ClusterMetadata? Metadata, string? Failure);
+    private sealed record TopicsListed(Metadata? Metadata, string? Failure);
 
     /// <summary>The mirror's own topics exist on the target (or creating them failed): the streams may start.</summary>
     private sealed record InternalTopicsEnsured(Exception? Failure);

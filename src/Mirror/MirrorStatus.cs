@@ -49,13 +49,13 @@ public static class MirrorStatus
         {
             var tp = new TopicPartition(topic.Topic, partition.PartitionId);
             var targetTopic = settings.Policy.TargetTopic(topic.Topic);
-            var sourceEnd = (await source.ListOffsetAsync(tp, OffsetSpec.Latest).WaitAsync(timeout)).Value;
+            var sourceEnd = (await source.ListOffsetAsync(tp, OffsetSpec.Latest()).WaitAsync(timeout)).Value;
             long? targetEnd = null;
             if (targetTopics.Contains(targetTopic))
             {
                 try
                 {
-                    targetEnd = (await target.ListOffsetAsync(new TopicPartition(targetTopic, tp.Partition), OffsetSpec.Latest).WaitAsync(timeout)).Value;
+                    targetEnd = (await target.ListOffsetAsync(new TopicPartition(targetTopic, tp.Partition), OffsetSpec.Latest()).WaitAsync(timeout)).Value;
                 }
                 catch (KafkaException)
                 {

@@ -46,10 +46,10 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
                 _copiedConfigs[sourceTopic] = configs;
             }
             else if (existing < partitions)
-                await target.CreatePartitionsAsync(name, partitions);
+                await target.CreatePartitionsAsync([new PartitionsSpecification { Topic = name, IncreaseTo = partitions }]);
             return name;
         }
-        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists))
         {
             return name; // another mirror (or stream) created it meanwhile
         }
@@ -65,7 +65,7 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
     /// Gives each mirrored topic's target as many partitions as its source has now (<paramref name="sourceMetadata"/>):
     /// partitions added on the source are added on the target before records for them arrive. Returns what it grew.
     /// </summary>
-    public async Task<IReadOnlyList<string>> SyncPartitionsAsync(ClusterMetadata sourceMetadata, IEnumerable<string> sourceTopics)
+    public async Task<IReadOnlyList<string>> SyncPartitionsAsync(Metadata sourceMetadata, IEnumerable<string> sourceTopics)
     {
         var targetMetadata = await target.GetMetadataAsync();
         var grown = new List<string>();
@@ -73,7 +73,7 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
         {
             var name = policy.TargetTopic(topic);
             if (PartitionCount(sourceMetadata, topic) is not { } wanted || PartitionCount(targetMetadata, name) is not { } have || have >= wanted) continue;
-            await target.CreatePartitionsAsync(name, wanted);
+            await target.CreatePartitionsAsync([new PartitionsSpecification { Topic = name, IncreaseTo = wanted }]);
             grown.Add($"{name}: {have} -> {wanted} partitions");
         }
         return grown;
@@ -92,12 +92,16 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
             if (!_ready.TryGetValue(topic, out var ready) || !ready.IsValueCreated || !ready.Value.IsCompletedSuccessfully) continue;
             var name = policy.TargetTopic(topic);
             var wanted = await SourceConfigsAsync(topic);
-            var have = (await target.DescribeConfigsAsync(name)).ToDictionary(c => c.Name, c => c.Value);
+            var have = (await target.DescribeConfigsAsync([TopicResource(name)])).Single().Entries.ToDictionary(c => c.Key, c => c.Value.Value);
             var set = wanted.Where(kv => !have.TryGetValue(kv.Key, out var v) || v != kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
             var reset = _copiedConfigs.TryGetValue(topic, out var before) ? before.Keys.Where(k => !wanted.ContainsKey(k)).ToList() : [];
             if (set.Count > 0 || reset.Count > 0)
             {
-                await target.IncrementalAlterConfigsAsync(name, set, reset);
+                await target.IncrementalAlterConfigsAsync(new()
+                {
+                    [TopicResource(name)] = set.Select(kv => new ConfigEntry { Name = kv.Key, Value = kv.Value, IncrementalOperation = AlterConfigOpType.Set })
+                        .Concat(reset.Select(k => new ConfigEntry { Name = k, IncrementalOperation = AlterConfigOpType.Delete })).ToList(),
+                });
                 changed.Add($"{name}: " + string.Join(", ", set.Select(kv => $"{kv.Key}={kv.Value}").Concat(reset.Select(k => $"{k} reset"))));
             }
             _copiedConfigs[topic] = wanted;
@@ -106,7 +110,10 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
     }
 
     private async Task<Dictionary<string, string>> SourceConfigsAsync(string sourceTopic) =>
-        (await source.DescribeConfigsAsync(sourceTopic)).Where(c => !c.IsDefault && !ClusterOwnConfigs.Contains(c.Name)).ToDictionary(c => c.Name, c => c.Value);
+        (await source.DescribeConfigsAsync([TopicResource(sourceTopic)])).Single().Entries.Values
+            .Where(c => !c.IsDefault && !ClusterOwnConfigs.Contains(c.Name)).ToDictionary(c => c.Name, c => c.Value ?? "");
+
+    private static ConfigResource TopicResource(string name) => new() { Type = ResourceType.Topic, Name = name };
 
     /// <summary>
     /// Creates one of the mirror's own topics on the target (offset syncs, checkpoints) when it does not exist: one
@@ -126,12 +133,12 @@ public sealed class TargetTopics(IAdminClient source, IAdminClient target, Repli
         {
             await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1, Configs = new() { ["cleanup.policy"] = "compact" } }]);
         }
-        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists))
         {
             // another mirror created it meanwhile
         }
     }
 
-    private static int? PartitionCount(ClusterMetadata metadata, string topic) =>
+    private static int? PartitionCount(Metadata metadata, string topic) =>
         metadata.Topics.FirstOrDefault(t => t.Topic == topic)?.Partitions.Count;
 }

@@ -51,7 +51,7 @@ public class ClusterTests(ITestOutputHelper output)
                 Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "expected another broker to run the controller within 60 s of the kill");
                 try
                 {
-                    if ((await admin.DescribeClusterAsync()) is { ControllerId: not 1, Brokers.Count: 2, ControllerEpoch: 2 }) break;
+                    if ((await admin.DescribeClusterAsync()) is { Controller.Id: not 1, Nodes.Count: 2, ControllerEpoch: 2 }) break;
                 }
                 catch (KafkaException)
                 {

@@ -54,7 +54,7 @@ public class ConnectStandaloneTests(ITestOutputHelper output)
             using (var http = new HttpClient { BaseAddress = new Uri(worker.Lines.First(l => l.Contains("REST API on http://")).Split("REST API on ")[1].Trim()) })
             using (var admin = new AkkaBroker.Client.AdminClientBuilder(new AkkaBroker.Client.AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
             {
-                var end = (await admin.ListOffsetAsync(new AkkaBroker.Client.TopicPartition("lines", 0), AkkaBroker.Client.Admin.OffsetSpec.Latest)).Value;
+                var end = (await admin.ListOffsetAsync(new AkkaBroker.Client.TopicPartition("lines", 0), AkkaBroker.Client.Admin.OffsetSpec.Latest())).Value;
                 await WaitAsync(() => CommittedAsync(http).GetAwaiter().GetResult() == end, $"the sink's commit at the topic's end ({end})", worker);
             }
             Assert.True(await worker.TerminateAsync(TimeSpan.FromSeconds(60)), "the worker stops within 60 s of SIGTERM");

@@ -213,7 +213,7 @@ public class MirrorMakerTests(ITestOutputHelper output)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         long total = 0;
-        for (var p = 0; p < partitions; p++) total += (await admin.ListOffsetAsync(new TopicPartition(topic, p), OffsetSpec.Latest)).Value;
+        for (var p = 0; p < partitions; p++) total += (await admin.ListOffsetAsync(new TopicPartition(topic, p), OffsetSpec.Latest())).Value;
         return total;
     }
 

@@ -125,7 +125,7 @@ public class RejoinTests(ITestOutputHelper output)
         {
             try
             {
-                return condition((await admin.DescribeClusterAsync()).Brokers.Select(b => b.BrokerId).Order().ToList());
+                return condition((await admin.DescribeClusterAsync()).Nodes.Select(b => b.Id).Order().ToList());
             }
             catch (KafkaException)
             {

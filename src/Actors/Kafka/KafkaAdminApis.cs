@@ -332,10 +332,7 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
                         if (described.Error != ErrorCode.None) return Refused(name, described.Error, described.ErrorMessage ?? described.Error.Describe());
                         current = described.Entries.ToDictionary(e => e.Name, e => e.Value);
                     }
-                    var items = (current.GetValueOrDefault(config.Name) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-                    var given = (config.Value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                    items = config.ConfigOperation == AppendOp ? items.Concat(given.Except(items)).ToList() : items.Except(given).ToList();
-                    set[config.Name] = string.Join(",", items);
+                    set[config.Name] = ListConfigValue.Apply(current.GetValueOrDefault(config.Name), config.Value, append: config.ConfigOperation == AppendOp);
                     break;
                 default:
                     return Refused(name, ErrorCode.InvalidRequest,

@@ -48,7 +48,7 @@ public sealed class KafkaApis
     };
 
     /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
-    public const string ClusterId = "akkabroker";
+    public const string ClusterId = DescribeClusterResponse.ClusterId;
 
     private readonly ActorSystem _system;
     private readonly IActorRef _gateway;

@@ -6,8 +6,13 @@ namespace AkkaBroker.Client.Internal;
 
 // Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
 using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+using PublicErrorCode = AkkaBroker.Client.ErrorCode;
+using ConfigEntry = AkkaBroker.Client.Admin.ConfigEntry;
 
-/// <summary>Sends admin requests to any broker; the broker forwards them to the controller.</summary>
+/// <summary>
+/// Sends admin requests to any broker (which forwards them to the controller or a group's coordinator) or to a
+/// partition's leader. A request about several things asks about each in parallel and reports each outcome.
+/// </summary>
 internal sealed class AdminClient : IAdminClient
 {
     private readonly BrokerConnection _connection;
@@ -21,134 +26,350 @@ internal sealed class AdminClient : IAdminClient
 
     public string Name { get; }
 
-    private async Task<T> AskAsync<T>(object request)
+    private async Task<T> AskAsync<T>(object request, TimeSpan? timeout = null)
     {
         var broker = await _connection.AnyBrokerAsync().ConfigureAwait(false);
-        return await _connection.AskAsync<T>(broker, request).ConfigureAwait(false);
+        return await _connection.AskAsync<T>(broker, request, timeout).ConfigureAwait(false);
     }
+
+    private static Error? ErrorOf(string name, ErrorCode code, string? message) =>
+        code == ErrorCode.None ? null : new Error(code, message ?? $"{name}: {code.Describe()}");
 
     private static void ThrowIfError(string name, ErrorCode code, string? message)
     {
-        if (code != ErrorCode.None) throw new KafkaException(new Error(code, message ?? $"{name}: {code.Describe()}"));
+        if (ErrorOf(name, code, message) is { } error) throw new KafkaException(error);
     }
 
-    public async Task CreateTopicsAsync(IEnumerable<TopicSpecification> topics, bool validateOnly = false)
+    /// <summary>Runs <paramref name="ask"/> for each item at once; a client-side failure (no broker, no answer) becomes that item's error.</summary>
+    private static async Task<List<(T Item, Error Error)>> EachAsync<T>(IEnumerable<T> items, Func<T, Task<Error?>> ask)
     {
-        foreach (var t in topics)
+        var list = items.ToList();
+        var outcomes = await Task.WhenAll(list.Select(async item =>
         {
-            var r = await AskAsync<TopicOperationResponse>(new CreateTopicRequest(t.Name, t.NumPartitions, t.ReplicationFactor, t.Configs, validateOnly)).ConfigureAwait(false);
-            ThrowIfError(t.Name, r.Error, r.ErrorMessage);
+            try { return await ask(item).ConfigureAwait(false) ?? Error.NoError; }
+            catch (KafkaException e) { return e.Error; }
+        })).ConfigureAwait(false);
+        return list.Zip(outcomes, (item, error) => (item, error)).ToList();
+    }
+
+    private async Task<Error?> TopicOperationAsync(object request, string topic, TimeSpan? timeout)
+    {
+        var r = await AskAsync<TopicOperationResponse>(request, timeout).ConfigureAwait(false);
+        return ErrorOf(topic, r.Error, r.ErrorMessage);
+    }
+
+    public async Task CreateTopicsAsync(IEnumerable<TopicSpecification> topics, CreateTopicsOptions? options = null)
+    {
+        var outcomes = await EachAsync(topics, t => TopicOperationAsync(
+            new CreateTopicRequest(t.Name, t.NumPartitions, t.ReplicationFactor, t.Configs, options?.ValidateOnly ?? false), t.Name, options?.RequestTimeout)).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new CreateTopicsException(outcomes.Select(o => new CreateTopicReport { Topic = o.Item.Name, Error = o.Error }).ToList());
+    }
+
+    public async Task DeleteTopicsAsync(IEnumerable<string> topics, DeleteTopicsOptions? options = null)
+    {
+        var outcomes = await EachAsync(topics, name => TopicOperationAsync(new DeleteTopicRequest(name), name, options?.RequestTimeout)).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new DeleteTopicsException(outcomes.Select(o => new DeleteTopicReport { Topic = o.Item, Error = o.Error }).ToList());
+    }
+
+    public async Task CreatePartitionsAsync(IEnumerable<PartitionsSpecification> partitionsSpecifications, CreatePartitionsOptions? options = null)
+    {
+        var outcomes = await EachAsync(partitionsSpecifications, spec => spec.ReplicaAssignments != null
+            ? Task.FromResult<Error?>(new Error(PublicErrorCode.InvalidReplicaAssignment,
+                $"{spec.Topic}: the controller places new replicas itself; leave ReplicaAssignments null."))
+            : TopicOperationAsync(new CreatePartitionsRequest(spec.Topic, spec.IncreaseTo), spec.Topic, options?.RequestTimeout)).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new CreatePartitionsException(outcomes.Select(o => new CreatePartitionsReport { Topic = o.Item.Topic, Error = o.Error }).ToList());
+    }
+
+    public async Task<List<DescribeConfigsResult>> DescribeConfigsAsync(IEnumerable<ConfigResource> resources, DescribeConfigsOptions? options = null)
+    {
+        var described = new Dictionary<ConfigResource, Dictionary<string, ConfigEntryResult>>();
+        var outcomes = await EachAsync(resources, async resource =>
+        {
+            if (NotATopic(resource) is { } refused) return refused;
+            var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(resource.Name), options?.RequestTimeout).ConfigureAwait(false);
+            if (ErrorOf(resource.Name, r.Error, r.ErrorMessage) is { } error) return error;
+            var entries = r.Entries.ToDictionary(e => e.Name, e =>
+            {
+                // Each value has one source: an override on the topic or the broker's default.
+                var source = e.IsDefault ? ConfigSource.DefaultConfig : ConfigSource.DynamicTopicConfig;
+                return new ConfigEntryResult
+                {
+                    Name = e.Name, Value = e.Value, IsDefault = e.IsDefault, Source = source,
+                    Synonyms = [new ConfigSynonym { Name = e.Name, Value = e.Value, Source = source }],
+                };
+            });
+            lock (described) described[resource] = entries;
+            return null;
+        }).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new DescribeConfigsException(outcomes.Select(o => new DescribeConfigsReport
+                { ConfigResource = o.Item, Error = o.Error, Entries = described.GetValueOrDefault(o.Item) ?? new() }).ToList());
+        return outcomes.Select(o => new DescribeConfigsResult { ConfigResource = o.Item, Entries = described[o.Item] }).ToList();
+    }
+
+    public async Task<List<IncrementalAlterConfigsResult>> IncrementalAlterConfigsAsync(Dictionary<ConfigResource, List<ConfigEntry>> configs,
+        IncrementalAlterConfigsOptions? options = null)
+    {
+        var outcomes = await EachAsync(configs, async pair =>
+        {
+            var (resource, entries) = (pair.Key, pair.Value);
+            if (NotATopic(resource) is { } refused) return refused;
+            if (entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                return new Error(ErrorCode.InvalidRequest, $"Config '{twice.Key}' of '{resource.Name}' is given more than once; give each key once.");
+            var set = new Dictionary<string, string>();
+            IReadOnlyDictionary<string, string>? current = null;
+            foreach (var entry in entries)
+            {
+                switch (entry.IncrementalOperation)
+                {
+                    case AlterConfigOpType.Set when entry.Value == null:
+                        return new Error(ErrorCode.InvalidRequest, $"Set of config '{entry.Name}' has no value; give one, or use Delete to return it to its default.");
+                    case AlterConfigOpType.Set:
+                        set[entry.Name] = entry.Value;
+                        break;
+                    case AlterConfigOpType.Append or AlterConfigOpType.Subtract:
+                        if (current == null)
+                        {
+                            var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(resource.Name), options?.RequestTimeout).ConfigureAwait(false);
+                            if (ErrorOf(resource.Name, r.Error, r.ErrorMessage) is { } error) return error;
+                            current = r.Entries.ToDictionary(e => e.Name, e => e.Value);
+                        }
+                        set[entry.Name] = ListConfigValue.Apply(current.GetValueOrDefault(entry.Name), entry.Value, append: entry.IncrementalOperation == AlterConfigOpType.Append);
+                        break;
+                }
+            }
+            var delete = entries.Where(e => e.IncrementalOperation == AlterConfigOpType.Delete).Select(e => e.Name).ToArray();
+            if (entries.FirstOrDefault(e => !Enum.IsDefined(e.IncrementalOperation)) is { } unknown)
+                return new Error(ErrorCode.InvalidRequest, $"Config operation {(int)unknown.IncrementalOperation} on '{unknown.Name}' is unknown; Set, Delete, Append and Subtract are.");
+            return await TopicOperationAsync(new AlterConfigsRequest(resource.Name, set, delete), resource.Name, options?.RequestTimeout).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new IncrementalAlterConfigsException(outcomes.Select(o => new IncrementalAlterConfigsReport { ConfigResource = o.Item.Key, Error = o.Error }).ToList());
+        return outcomes.Select(o => new IncrementalAlterConfigsResult { ConfigResource = o.Item.Key }).ToList();
+    }
+
+    // Only topic configs are served to this client: broker settings come from each broker's configuration at start.
+    private static Error? NotATopic(ConfigResource resource) => resource.Type == ResourceType.Topic ? null
+        : new Error(ErrorCode.InvalidRequest,
+            $"{resource}: only topic configs (ResourceType.Topic) are served here; a broker's settings are in its configuration (akkabroker.broker).");
+
+    public Metadata GetMetadata(TimeSpan timeout) => Wait(MetadataAsync(null, throwOnTopicError: false), timeout, "metadata");
+
+    public Metadata GetMetadata(string topic, TimeSpan timeout) => Wait(MetadataAsync([topic], throwOnTopicError: false), timeout, $"metadata of '{topic}'");
+
+    private static T Wait<T>(Task<T> task, TimeSpan timeout, string what)
+    {
+        try
+        {
+            return task.WaitAsync(timeout).GetAwaiter().GetResult();
+        }
+        catch (TimeoutException e)
+        {
+            throw new KafkaException(new Error(PublicErrorCode.Local_TimedOut, $"No broker answered the request for {what} within {timeout.TotalMilliseconds:0} ms."), e);
         }
     }
 
-    public async Task DeleteTopicsAsync(IEnumerable<string> topics)
-    {
-        foreach (var name in topics)
-        {
-            var r = await AskAsync<TopicOperationResponse>(new DeleteTopicRequest(name)).ConfigureAwait(false);
-            ThrowIfError(name, r.Error, r.ErrorMessage);
-        }
-    }
+    public Task<Metadata> GetMetadataAsync(IEnumerable<string>? topics = null) => MetadataAsync(topics?.ToArray(), throwOnTopicError: true);
 
-    public async Task CreatePartitionsAsync(string topic, int totalCount)
+    // Confluent's GetMetadata reports a missing topic in its entry; GetMetadataAsync, this client's own, throws.
+    private async Task<Metadata> MetadataAsync(string[]? names, bool throwOnTopicError)
     {
-        var r = await AskAsync<TopicOperationResponse>(new CreatePartitionsRequest(topic, totalCount)).ConfigureAwait(false);
-        ThrowIfError(topic, r.Error, r.ErrorMessage);
-    }
-
-    public async Task<IReadOnlyList<ConfigEntryResult>> DescribeConfigsAsync(string topic)
-    {
-        var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(topic)).ConfigureAwait(false);
-        ThrowIfError(topic, r.Error, r.ErrorMessage);
-        return r.Entries.Select(e => new ConfigEntryResult(e.Name, e.Value, e.IsDefault)).ToArray();
-    }
-
-    public async Task IncrementalAlterConfigsAsync(string topic, IReadOnlyDictionary<string, string> set, IEnumerable<string>? delete = null)
-    {
-        var r = await AskAsync<TopicOperationResponse>(new AlterConfigsRequest(topic, set, delete?.ToArray() ?? [])).ConfigureAwait(false);
-        ThrowIfError(topic, r.Error, r.ErrorMessage);
-    }
-
-    public async Task<ClusterMetadata> GetMetadataAsync(IEnumerable<string>? topics = null)
-    {
-        var names = topics?.ToArray();
         var r = await _connection.RefreshMetadataAsync(names, allowAutoCreate: false).ConfigureAwait(false);
-        foreach (var t in r.Topics) ThrowIfError(t.Name, t.Error, t.ErrorMessage);
-        return new ClusterMetadata(
-            r.Brokers.Select(b => new BrokerDescription(b.BrokerId, b.Host, b.Port)).ToArray(),
-            r.ControllerId,
-            r.Topics.Select(t => new TopicInfo(t.Name, t.Partitions.Select(p => new PartitionInfo(p.Partition, p.Leader, p.Replicas, p.Isr)).ToArray())).ToArray());
+        if (throwOnTopicError)
+            foreach (var t in r.Topics) ThrowIfError(t.Name, t.Error, t.ErrorMessage);
+        return new Metadata(
+            r.Brokers.Select(b => new BrokerMetadata(b.BrokerId, b.Host, b.Port)).ToList(),
+            r.Topics.Select(t => new TopicMetadata(t.Name,
+                t.Partitions.Select(p => new PartitionMetadata(p.Partition, p.Leader, p.Replicas.ToArray(), p.Isr.ToArray(),
+                    p.Leader < 0 ? new Error(ErrorCode.LeaderNotAvailable, $"{t.Name} [{p.Partition}] has no leader") : Error.NoError)).ToList(),
+                ErrorOf(t.Name, t.Error, t.ErrorMessage) ?? Error.NoError)).ToList(),
+            -1, "")
+        {
+            ControllerId = r.ControllerId,
+        };
     }
 
-    public async Task<ClusterDescription> DescribeClusterAsync()
+    public async Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null)
     {
-        var r = await AskAsync<DescribeClusterResponse>(new DescribeClusterRequest()).ConfigureAwait(false);
+        var r = await AskAsync<DescribeClusterResponse>(new DescribeClusterRequest(), options?.RequestTimeout).ConfigureAwait(false);
         ThrowIfError("describe cluster", r.Error, r.ErrorMessage);
-        return new ClusterDescription(r.Brokers.Select(b => new BrokerDescription(b.BrokerId, b.Host, b.Port)).ToArray(), r.ControllerId, r.ControllerEpoch);
+        var nodes = r.Brokers.Select(b => new Node { Id = b.BrokerId, Host = b.Host, Port = b.Port }).ToList();
+        return new DescribeClusterResult
+        {
+            ClusterId = DescribeClusterResponse.ClusterId,
+            Nodes = nodes,
+            Controller = r.ControllerId < 0 ? null : nodes.FirstOrDefault(n => n.Id == r.ControllerId) ?? new Node { Id = r.ControllerId },
+            ControllerEpoch = r.ControllerEpoch,
+        };
     }
 
-    public async Task<IReadOnlyList<string>> ListConsumerGroupsAsync()
+    public async Task<ListConsumerGroupsResult> ListConsumerGroupsAsync(ListConsumerGroupsOptions? options = null)
     {
-        var r = await AskAsync<ListGroupsResponse>(new ListGroupsRequest()).ConfigureAwait(false);
+        var r = await AskAsync<ListGroupsResponse>(new ListGroupsRequest(), options?.RequestTimeout).ConfigureAwait(false);
         ThrowIfError("list groups", r.Error, r.ErrorMessage);
-        return r.GroupIds;
+        var states = options?.MatchStates?.ToHashSet() ?? [];
+        var types = options?.MatchTypes?.ToHashSet() ?? [];
+        if (types.Count > 0 && !types.Contains(ConsumerGroupType.Classic)) return new ListConsumerGroupsResult();
+        // The controller knows which groups exist; each group's coordinator knows its state.
+        var valid = new List<ConsumerGroupListing>();
+        var errors = new List<Error>();
+        foreach (var (groupId, described) in r.GroupIds.Zip(await Task.WhenAll(r.GroupIds.Select(async id =>
+                 {
+                     try { return (Group: await DescribeAsync(id, options?.RequestTimeout).ConfigureAwait(false), Error: (Error?)null); }
+                     catch (KafkaException e) { return (Group: (ConsumerGroupDescription?)null, Error: (Error?)e.Error); }
+                 })).ConfigureAwait(false)))
+        {
+            if (described.Error is { } error) errors.Add(error with { Reason = $"{groupId}: {error.Reason}" });
+            else if (described.Group is { State: not ConsumerGroupState.Dead } group && (states.Count == 0 || states.Contains(group.State)))
+                valid.Add(new ConsumerGroupListing { GroupId = groupId, State = group.State, IsSimpleConsumerGroup = group.IsSimpleConsumerGroup });
+        }
+        return new ListConsumerGroupsResult { Valid = valid, Errors = errors };
     }
 
-    public async Task<ConsumerGroupDescription> DescribeConsumerGroupAsync(string groupId)
+    public async Task<DescribeConsumerGroupsResult> DescribeConsumerGroupsAsync(IEnumerable<string> groups, DescribeConsumerGroupsOptions? options = null) =>
+        new() { ConsumerGroupDescriptions = (await Task.WhenAll(groups.Select(g => DescribeAsync(g, options?.RequestTimeout))).ConfigureAwait(false)).ToList() };
+
+    public Task<ConsumerGroupDescription> DescribeConsumerGroupAsync(string groupId) => DescribeAsync(groupId, null);
+
+    private async Task<ConsumerGroupDescription> DescribeAsync(string groupId, TimeSpan? timeout)
     {
-        var r = await AskAsync<DescribeGroupResponse>(new DescribeGroupRequest(groupId)).ConfigureAwait(false);
+        var r = await AskAsync<DescribeGroupResponse>(new DescribeGroupRequest(groupId), timeout).ConfigureAwait(false);
         ThrowIfError(groupId, r.Error, r.ErrorMessage);
-        return new ConsumerGroupDescription(r.GroupId, r.State, r.Protocol, r.GenerationId,
-            r.Members.Select(m => new GroupMemberInfo(m.MemberId, m.GroupInstanceId, m.ClientId,
-                m.Assignment.Select(tp => new Client.TopicPartition(tp.Topic, tp.Partition)).ToArray())).ToArray(),
-            r.Offsets.Select(o => new TopicPartitionOffset(o.TopicPartition.Topic, o.TopicPartition.Partition, new Offset(o.Offset))).ToArray());
+        return new ConsumerGroupDescription
+        {
+            GroupId = r.GroupId,
+            State = Enum.TryParse<ConsumerGroupState>(r.State, out var state) ? state : ConsumerGroupState.Unknown,
+            PartitionAssignor = r.Protocol,
+            GenerationId = r.GenerationId,
+            // Simple groups only ever commit offsets: no member has joined, so no generation has begun.
+            IsSimpleConsumerGroup = r.Members.Count == 0 && r.GenerationId == 0 && r.Offsets.Count > 0,
+            Members = r.Members.Select(m => new MemberDescription
+            {
+                ConsumerId = m.MemberId, GroupInstanceId = m.GroupInstanceId, ClientId = m.ClientId,
+                Assignment = new MemberAssignment { TopicPartitions = m.Assignment.Select(tp => new Client.TopicPartition(tp.Topic, tp.Partition)).ToList() },
+            }).ToList(),
+            CommittedOffsets = r.Offsets.Select(o => new TopicPartitionOffset(o.TopicPartition.Topic, o.TopicPartition.Partition, new Offset(o.Offset))).ToList(),
+        };
     }
 
-    public async Task DeleteConsumerGroupAsync(string groupId)
+    public async Task DeleteGroupsAsync(IList<string> groups, DeleteGroupsOptions? options = null)
     {
-        var r = await AskAsync<DeleteGroupResponse>(new DeleteGroupRequest(groupId)).ConfigureAwait(false);
-        ThrowIfError(groupId, r.Error, r.ErrorMessage);
+        var outcomes = await EachAsync(groups, async id =>
+        {
+            var r = await AskAsync<DeleteGroupResponse>(new DeleteGroupRequest(id), options?.RequestTimeout).ConfigureAwait(false);
+            return ErrorOf(id, r.Error, r.ErrorMessage);
+        }).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new DeleteGroupsException(outcomes.Select(o => new DeleteGroupReport { Group = o.Item, Error = o.Error }).ToList());
     }
 
-    public async Task AlterConsumerGroupOffsetsAsync(string groupId, IEnumerable<TopicPartitionOffset> offsets)
+    public async Task<List<ListConsumerGroupOffsetsResult>> ListConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitions> groupPartitions,
+        ListConsumerGroupOffsetsOptions? options = null)
     {
-        var list = offsets.ToArray();
-        if (list.FirstOrDefault(o => o.Offset.IsSpecial || o.Offset.Value < 0) is { } bad)
+        var read = new Dictionary<ConsumerGroupTopicPartitions, List<TopicPartitionOffsetError>>();
+        var outcomes = await EachAsync(groupPartitions, async asked =>
+        {
+            var group = await DescribeAsync(asked.Group, options?.RequestTimeout).ConfigureAwait(false);
+            var committed = group.CommittedOffsets.ToDictionary(o => o.TopicPartition, o => o.Offset);
+            var partitions = asked.TopicPartitions?.Select(tp => new TopicPartitionOffsetError(tp, committed.GetValueOrDefault(tp, Offset.Unset), Error.NoError)).ToList()
+                ?? group.CommittedOffsets.Select(o => new TopicPartitionOffsetError(o, Error.NoError)).ToList();
+            lock (read) read[asked] = partitions;
+            return null;
+        }).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new ListConsumerGroupOffsetsException(outcomes.Select(o => new ListConsumerGroupOffsetsReport
+                { Group = o.Item.Group, Error = o.Error, Partitions = read.GetValueOrDefault(o.Item) ?? [] }).ToList());
+        return outcomes.Select(o => new ListConsumerGroupOffsetsResult { Group = o.Item.Group, Partitions = read[o.Item] }).ToList();
+    }
+
+    public async Task<List<AlterConsumerGroupOffsetsResult>> AlterConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitionOffsets> groupPartitions,
+        AlterConsumerGroupOffsetsOptions? options = null)
+    {
+        var asked = groupPartitions.ToList();
+        if (asked.SelectMany(g => g.TopicPartitionOffsets).FirstOrDefault(o => o.Offset.IsSpecial || o.Offset.Value < 0) is { } bad)
             throw new ArgumentException($"Offset {bad.Offset} for {bad.TopicPartition} is not a position: give 0 or more.");
-        var r = await AskAsync<OffsetCommitResponse>(new OffsetCommitRequest(groupId, -1, "", null,
-            list.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray())).ConfigureAwait(false);
-        ThrowIfError(groupId, r.Error, r.ErrorMessage);
+        var outcomes = await EachAsync(asked, async g =>
+        {
+            var r = await AskAsync<OffsetCommitResponse>(new OffsetCommitRequest(g.Group, -1, "", null,
+                g.TopicPartitionOffsets.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray()), options?.RequestTimeout).ConfigureAwait(false);
+            return ErrorOf(g.Group, r.Error, r.ErrorMessage);
+        }).ConfigureAwait(false);
+        List<TopicPartitionOffsetError> Partitions(ConsumerGroupTopicPartitionOffsets g, Error error) =>
+            g.TopicPartitionOffsets.Select(o => new TopicPartitionOffsetError(o, error)).ToList();
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new AlterConsumerGroupOffsetsException(outcomes.Select(o => new AlterConsumerGroupOffsetsReport
+                { Group = o.Item.Group, Error = o.Error, Partitions = Partitions(o.Item, o.Error) }).ToList());
+        return outcomes.Select(o => new AlterConsumerGroupOffsetsResult { Group = o.Item.Group, Partitions = Partitions(o.Item, Error.NoError) }).ToList();
+    }
+
+    public async Task<ListOffsetsResult> ListOffsetsAsync(IEnumerable<TopicPartitionOffsetSpec> topicPartitionOffsets, ListOffsetsOptions? options = null)
+    {
+        var infos = await Task.WhenAll(topicPartitionOffsets.Select(async spec =>
+        {
+            try
+            {
+                var r = await ListOneAsync(spec.TopicPartition, spec.OffsetSpec, options?.RequestTimeout).ConfigureAwait(false);
+                return new ListOffsetsResultInfo
+                {
+                    TopicPartitionOffsetError = new TopicPartitionOffsetError(spec.TopicPartition, r.Offset < 0 ? Offset.End : new Offset(r.Offset), Error.NoError),
+                    Timestamp = r.Timestamp,
+                };
+            }
+            catch (KafkaException e)
+            {
+                return new ListOffsetsResultInfo { TopicPartitionOffsetError = new TopicPartitionOffsetError(spec.TopicPartition, Offset.Unset, e.Error) };
+            }
+        })).ConfigureAwait(false);
+        if (infos.FirstOrDefault(i => i.TopicPartitionOffsetError.Error.IsError) is { } failed)
+            throw new ListOffsetsException(new ListOffsetsReport { ResultInfos = infos.ToList(), Error = failed.TopicPartitionOffsetError.Error });
+        return new ListOffsetsResult { ResultInfos = infos.ToList() };
     }
 
     public async Task<Offset> ListOffsetAsync(Client.TopicPartition partition, OffsetSpec spec)
     {
-        var tp = partition.ToProtocol();
-        var r = await _connection.AskLeaderAsync<ListOffsetsResponse>(tp, new ListOffsetsRequest(tp, spec.Query), BrokerConnection.ListOffsetsError,
-            _connection.Settings.RequestTimeout).ConfigureAwait(false);
+        var r = await ListOneAsync(partition, spec, null).ConfigureAwait(false);
         return r.Offset < 0 ? Offset.End : new Offset(r.Offset);
+    }
+
+    private Task<ListOffsetsResponse> ListOneAsync(Client.TopicPartition partition, OffsetSpec spec, TimeSpan? timeout)
+    {
+        var tp = partition.ToProtocol();
+        return _connection.AskLeaderAsync<ListOffsetsResponse>(tp, new ListOffsetsRequest(tp, spec.Query), BrokerConnection.ListOffsetsError,
+            timeout ?? _connection.Settings.RequestTimeout);
     }
 
     public async Task<PartitionLogDescription> DescribeLogAsync(Client.TopicPartition partition)
     {
         var tp = partition.ToProtocol();
         var r = await _connection.AskLeaderAsync<DescribeLogResponse>(tp, new DescribeLogRequest(tp),
-            x => x.Error == ErrorCode.None ? null : new Error(x.Error, x.ErrorMessage ?? $"{partition}: {x.Error.Describe()}"),
+            x => ErrorOf(partition.ToString(), x.Error, x.ErrorMessage),
             _connection.Settings.RequestTimeout).ConfigureAwait(false);
         return new PartitionLogDescription(partition, r.LogStartOffset, r.LogEndOffset, r.HighWatermark, r.SizeBytes, r.SegmentCount, r.ActiveSegmentBaseOffset, r.CleanedUpTo, r.DirtyRatio);
     }
 
-    public async Task<IReadOnlyList<Client.TopicPartitionOffset>> DeleteRecordsAsync(IEnumerable<Client.TopicPartitionOffset> offsets)
+    public async Task<List<DeleteRecordsResult>> DeleteRecordsAsync(IEnumerable<Client.TopicPartitionOffset> topicPartitionOffsets, DeleteRecordsOptions? options = null)
     {
-        var asks = offsets.Select(async o =>
+        var lowWatermarks = new Dictionary<Client.TopicPartitionOffset, Offset>();
+        var outcomes = await EachAsync(topicPartitionOffsets, async o =>
         {
             var tp = o.TopicPartition.ToProtocol();
             var offset = o.Offset == Offset.End ? DeleteRecordsRequest.HighWatermark : o.Offset.Value;
             var r = await _connection.AskLeaderAsync<DeleteRecordsResponse>(tp, new DeleteRecordsRequest(tp, offset),
-                x => x.Error == ErrorCode.None ? null : new Error(x.Error, x.ErrorMessage ?? $"{o.TopicPartition}: {x.Error.Describe()}"),
-                _connection.Settings.RequestTimeout).ConfigureAwait(false);
-            return new Client.TopicPartitionOffset(o.TopicPartition, new Offset(r.LowWatermark));
-        }).ToList();
-        return await Task.WhenAll(asks).ConfigureAwait(false);
+                x => ErrorOf(o.TopicPartition.ToString(), x.Error, x.ErrorMessage),
+                options?.RequestTimeout ?? _connection.Settings.RequestTimeout).ConfigureAwait(false);
+            lock (lowWatermarks) lowWatermarks[o] = new Offset(r.LowWatermark);
+            return null;
+        }).ConfigureAwait(false);
+        if (outcomes.Any(o => o.Error.IsError))
+            throw new DeleteRecordsException(outcomes.Select(o => new DeleteRecordsReport
+            {
+                Topic = o.Item.Topic, Partition = o.Item.Partition, Error = o.Error,
+                Offset = lowWatermarks.TryGetValue(o.Item, out var low) ? low : Offset.Unset,
+            }).ToList());
+        return outcomes.Select(o => new DeleteRecordsResult { Topic = o.Item.Topic, Partition = o.Item.Partition, Offset = lowWatermarks[o.Item] }).ToList();
     }
 
     public void Dispose() => _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));

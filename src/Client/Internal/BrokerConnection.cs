@@ -15,6 +15,8 @@ namespace AkkaBroker.Client.Internal;
 
 // Inside the client, codes are the broker's (the public Error.Code is Confluent's enum, with the same numbers).
 using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+using TopicMetadata = AkkaBroker.Protocol.Messages.TopicMetadata;
+using PartitionMetadata = AkkaBroker.Protocol.Messages.PartitionMetadata;
 
 /// <summary>
 /// A client's link to the cluster: a small ActorSystem with Akka.Remote (not a cluster member) that finds brokers'

@@ -1,4 +1,5 @@
 using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
 using static AkkaBroker.Connect.Runtime.Herder;
 
 namespace AkkaBroker.Connect.Runtime;
@@ -54,9 +55,9 @@ public static class ConnectorOffsetsAdmin
             {
                 try
                 {
-                    await admin.DeleteConsumerGroupAsync(group).ConfigureAwait(false);
+                    await admin.DeleteGroupsAsync([group]).ConfigureAwait(false);
                 }
-                catch (KafkaException ex) when (ex.Error.Code is AkkaBroker.Client.ErrorCode.GroupIdNotFound)
+                catch (DeleteGroupsException ex) when (ex.Results.All(r => r.Error.Code is AkkaBroker.Client.ErrorCode.GroupIdNotFound))
                 {
                 }
             }
@@ -73,7 +74,7 @@ public static class ConnectorOffsetsAdmin
                         return new HerderError(400, "A sink connector's offset must be {\"kafka_offset\": N} with N >= 0.");
                     parsed.Add(new TopicPartitionOffset(topic, (int)p, new Offset(o)));
                 }
-                await admin.AlterConsumerGroupOffsetsAsync(group, parsed).ConfigureAwait(false);
+                await admin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets(group, parsed)]).ConfigureAwait(false);
             }
         }
         return new OffsetsMessage(reset ? "The offsets for this connector have been reset successfully" : "The offsets for this connector have been altered successfully");

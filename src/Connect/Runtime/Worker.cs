@@ -119,7 +119,7 @@ public sealed class Worker(WorkerConfig config, PluginRegistry plugins, IOffsetB
             admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = replicationFactor }]).GetAwaiter().GetResult();
             log.Info("Created dead letter queue topic {0} (replication factor {1})", topic, replicationFactor);
         }
-        catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists))
         {
         }
     }

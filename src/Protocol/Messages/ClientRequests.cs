@@ -62,7 +62,11 @@ public sealed record TopicMetadata(string Name, ErrorCode Error, string? ErrorMe
 /// <summary>The cluster as the controller sees it (Kafka's DescribeCluster): live brokers, the controller and its epoch.</summary>
 public sealed record DescribeClusterRequest;
 
-public sealed record DescribeClusterResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<BrokerInfo> Brokers, int ControllerId, int ControllerEpoch);
+public sealed record DescribeClusterResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<BrokerInfo> Brokers, int ControllerId, int ControllerEpoch)
+{
+    /// <summary>The cluster id every broker reports (Kafka's DescribeCluster and Metadata).</summary>
+    public const string ClusterId = "akkabroker";
+}
 
 public sealed record MetadataResponse(IReadOnlyList<BrokerInfo> Brokers, int ControllerId, IReadOnlyList<TopicMetadata> Topics);
 
@@ -74,6 +78,19 @@ public sealed record DeleteTopicRequest(string Name);
 public sealed record CreatePartitionsRequest(string Name, int TotalCount);
 
 public sealed record DescribeConfigsRequest(string Name);
+
+/// <summary>Kafka's APPEND and SUBTRACT on a list config (<c>cleanup.policy</c>): comma-separated items, each once, in order.</summary>
+public static class ListConfigValue
+{
+    /// <summary>The list <paramref name="current"/> with the items of <paramref name="given"/> appended (those not there yet) or removed.</summary>
+    public static string Apply(string? current, string? given, bool append)
+    {
+        static string[] Items(string? list) => (list ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var items = Items(current);
+        var changes = Items(given);
+        return string.Join(",", append ? items.Concat(changes.Except(items)) : items.Except(changes));
+    }
+}
 
 /// <summary>Sets the keys in <c>Set</c> and returns the keys in <c>Delete</c> to their defaults.</summary>
 public sealed record AlterConfigsRequest(string Name, IReadOnlyDictionary<string, string> Set, IReadOnlyList<string> Delete);

@@ -213,7 +213,7 @@ public sealed class NemesisCluster : IDisposable
         try
         {
             var cluster = await admin.DescribeClusterAsync();
-            return string.Join(",", cluster.Brokers.Select(b => b.BrokerId).Order());
+            return string.Join(",", cluster.Nodes.Select(b => b.Id).Order());
         }
         catch (KafkaException e)
         {

@@ -256,7 +256,7 @@ public class NemesisTests(ITestOutputHelper output)
         try
         {
             var metadata = await admin.GetMetadataAsync([Topic]);
-            return metadata.Topics.Single(t => t.Topic == Topic).Partitions.ToDictionary(p => p.PartitionId, p => (p.Leader, p.InSyncReplicas.Count));
+            return metadata.Topics.Single(t => t.Topic == Topic).Partitions.ToDictionary(p => p.PartitionId, p => (p.Leader, p.InSyncReplicas.Length));
         }
         catch (KafkaException)
         {
@@ -268,7 +268,7 @@ public class NemesisTests(ITestOutputHelper output)
     private static async Task<int> ControllerAsync(string bootstrap)
     {
         using var admin = NemesisCluster.Admin(bootstrap);
-        return (await admin.DescribeClusterAsync()).ControllerId;
+        return (await admin.DescribeClusterAsync()).Controller?.Id ?? -1;
     }
 
     private static Task<bool> WaitForFullIsrAsync(string bootstrap, TimeSpan timeout) => TryWaitForAsync(async () =>

@@ -52,7 +52,7 @@ public class ListOffsetsRetryTests : IAsyncLifetime
     public async Task The_admin_client_retries_list_offsets_too()
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _bootstrap }.With("retry.backoff.ms", "50")).Build();
-        var end = await admin.ListOffsetAsync(new AkkaBroker.Client.TopicPartition("t", 0), OffsetSpec.Latest);
+        var end = await admin.ListOffsetAsync(new AkkaBroker.Client.TopicPartition("t", 0), OffsetSpec.Latest());
         Assert.Equal(42, end.Value);
     }
 
@@ -97,7 +97,7 @@ public class ListOffsetsRetryTests : IAsyncLifetime
             {
                 Interlocked.Increment(ref counts.MetadataRequests);
                 Sender.Tell(new MetadataResponse([new BrokerInfo(0, "127.0.0.1", port)], 0,
-                    [new TopicMetadata("t", AkkaBroker.Protocol.ErrorCode.None, null, [new PartitionMetadata(0, 0, [0], [0])])]));
+                    [new AkkaBroker.Protocol.Messages.TopicMetadata("t", AkkaBroker.Protocol.ErrorCode.None, null, [new AkkaBroker.Protocol.Messages.PartitionMetadata(0, 0, [0], [0])])]));
             });
             Receive<ListOffsetsRequest>(r =>
             {

@@ -25,7 +25,7 @@ public class CorruptReplicaSpec(ITestOutputHelper output)
         {
             Name = Topic, NumPartitions = 1, ReplicationFactor = 3, Configs = new() { ["min.insync.replicas"] = "2" },
         }]);
-        var p = await Replication.WaitForPartitionAsync(admin, Topic, x => x.InSyncReplicas.Count == 3, "three in-sync replicas");
+        var p = await Replication.WaitForPartitionAsync(admin, Topic, x => x.InSyncReplicas.Length == 3, "three in-sync replicas");
         // A follower that is not broker 1, so stopping it moves neither the partition's leader nor the controller.
         var follower = p.Replicas.First(r => r != p.Leader && r != 1);
         output.WriteLine($"leader {p.Leader}, damaged follower {follower}");
@@ -33,7 +33,7 @@ public class CorruptReplicaSpec(ITestOutputHelper output)
         using (var producer = Replication.Producer(cluster.Bootstrap(p.Leader), Acks.All))
             for (var i = 0; i < Records; i++)
                 await producer.ProduceAsync(Topic, new Message<string, string> { Key = $"k{i}", Value = $"v{i}" });
-        await Replication.WaitForPartitionAsync(admin, Topic, x => x.InSyncReplicas.Count == 3, "three in-sync replicas after the writes");
+        await Replication.WaitForPartitionAsync(admin, Topic, x => x.InSyncReplicas.Length == 3, "three in-sync replicas after the writes");
         var pid = $"partition-{Topic}-0";
         var leaderLog = ReplicaJournalFiles.ReadReplica(cluster.DataDirOf(p.Leader), pid);
         Assert.Equal(Records, leaderLog.Count);
@@ -52,7 +52,7 @@ public class CorruptReplicaSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             var now = await Replication.PartitionAsync(admin, Topic);
-            if (now.InSyncReplicas.Count != 3) return null;
+            if (now.InSyncReplicas.Length != 3) return null;
             var repaired = ReplicaJournalFiles.ReadReplica(cluster.DataDirOf(follower), pid);
             return repaired.SequenceEqual(leaderLog) ? "" : null;
         }, $"broker {follower} back in the ISR holding the leader's records");

@@ -147,7 +147,7 @@ public class WipedControllerNodesSpec
                     return null; // the controller is still reading the metadata
                 }
             }, "the controller to act");
-            Assert.True(described.ControllerId > 100, $"a controller node acts, not broker {described.ControllerId}");
+            Assert.True(described.Controller?.Id > 100, $"a controller node acts, not broker {described.Controller?.Id}");
             var metadata = await admin.GetMetadataAsync(["kept"]);
             Assert.Equal(3, metadata.Topics.Single().Partitions.Count);
         }

@@ -44,7 +44,7 @@ public class ReplicatedLogCleanupSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             var m = (await admin.GetMetadataAsync([Topic])).Topics.Single().Partitions.Single(x => x.PartitionId == tp.Partition);
-            return m.InSyncReplicas.Count == 3 ? m : null;
+            return m.InSyncReplicas.Length == 3 ? m : null;
         }, "three in-sync replicas");
         var leader = p.Leader;
         var survivor = p.Replicas.First(r => r != leader);
@@ -66,7 +66,7 @@ public class ReplicatedLogCleanupSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             var m = (await admin.GetMetadataAsync([Topic])).Topics.Single().Partitions.Single(x => x.PartitionId == tp.Partition);
-            return m.InSyncReplicas.Count == 3 ? m : null;
+            return m.InSyncReplicas.Length == 3 ? m : null;
         }, "the returning broker back in the ISR");
 
         // Every replica cleans its own log: wait until each holds far fewer records than were written, then compare.

@@ -31,9 +31,9 @@ public class PartitionPlacementSpec(ITestOutputHelper output)
             var leaders = metadata.Topics.Single().Partitions.ToDictionary(p => p.PartitionId, p => p.Leader);
             Assert.All(new[] { 1, 2, 3 }, b => Assert.Equal(2, leaders.Values.Count(l => l == b)));
 
-            var refused = await Assert.ThrowsAsync<KafkaException>(() =>
+            var refused = await Assert.ThrowsAsync<CreateTopicsException>(() =>
                 admin.CreateTopicsAsync([new TopicSpecification { Name = "rf4", NumPartitions = 1, ReplicationFactor = 4 }]));
-            Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidReplicationFactor, refused.Error.Code);
+            Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidReplicationFactor, Assert.Single(refused.Results).Error.Code);
 
             // Produce 10 records to every partition through a client that bootstraps from broker 3.
             using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(3) }).Build())

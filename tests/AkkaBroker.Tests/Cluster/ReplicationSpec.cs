@@ -9,17 +9,18 @@ using AkkaBroker.Protocol.Records;
 using Xunit;
 using Xunit.Abstractions;
 using TopicPartition = AkkaBroker.Client.TopicPartition;
+using PartitionMetadata = AkkaBroker.Client.PartitionMetadata;
 
 namespace AkkaBroker.Tests.Cluster;
 
 /// <summary>Helpers shared by the replication specs: metadata probes, producing and reading a partition whole.</summary>
 internal static class Replication
 {
-    public static async Task<PartitionInfo> PartitionAsync(IAdminClient admin, string topic, int partition = 0) =>
+    public static async Task<PartitionMetadata> PartitionAsync(IAdminClient admin, string topic, int partition = 0) =>
         (await admin.GetMetadataAsync([topic])).Topics.Single().Partitions.Single(p => p.PartitionId == partition);
 
     /// <summary>Waits until the partition's metadata satisfies <paramref name="condition"/>.</summary>
-    public static Task<PartitionInfo> WaitForPartitionAsync(IAdminClient admin, string topic, Func<PartitionInfo, bool> condition, string what) =>
+    public static Task<PartitionMetadata> WaitForPartitionAsync(IAdminClient admin, string topic, Func<PartitionMetadata, bool> condition, string what) =>
         ThreeBrokerCluster.WaitForAsync(async () =>
         {
             try
@@ -76,7 +77,7 @@ public class LeaderFailoverSpec(ITestOutputHelper output)
         {
             Name = "replicated", NumPartitions = 1, ReplicationFactor = 3, Configs = { ["min.insync.replicas"] = "2" },
         }]);
-        var before = await Replication.WaitForPartitionAsync(admin, "replicated", p => p.Leader > 0 && p.InSyncReplicas.Count == 3, "a leader with three in-sync replicas");
+        var before = await Replication.WaitForPartitionAsync(admin, "replicated", p => p.Leader > 0 && p.InSyncReplicas.Length == 3, "a leader with three in-sync replicas");
         var survivor = before.Replicas.First(r => r != before.Leader);
         output.WriteLine($"leader {before.Leader}, replicas {string.Join(",", before.Replicas)}");
 
@@ -123,7 +124,7 @@ public class MinInsyncReplicasSpec
         {
             Name = "strict", NumPartitions = 1, ReplicationFactor = 3, Configs = { ["min.insync.replicas"] = "3" },
         }]);
-        var p = await Replication.WaitForPartitionAsync(admin, "strict", x => x.Leader > 0 && x.InSyncReplicas.Count == 3, "three in-sync replicas");
+        var p = await Replication.WaitForPartitionAsync(admin, "strict", x => x.Leader > 0 && x.InSyncReplicas.Length == 3, "three in-sync replicas");
         var follower = p.Replicas.Last(r => r != p.Leader && r != 1); // keep broker 1 (the controller) running
         var tp = new Protocol.Messages.TopicPartition("strict", 0);
 
@@ -137,7 +138,7 @@ public class MinInsyncReplicasSpec
         Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, 1)).Error);
 
         await cluster.StartBrokerAsync(follower);
-        await Replication.WaitForPartitionAsync(admin, "strict", x => x.InSyncReplicas.Count == 3, $"broker {follower} back in the ISR");
+        await Replication.WaitForPartitionAsync(admin, "strict", x => x.InSyncReplicas.Length == 3, $"broker {follower} back in the ISR");
         Assert.Equal(AkkaBroker.Protocol.ErrorCode.None, (await ProduceAsync(cluster, p.Leader, tp, -1)).Error);
     }
 
@@ -174,7 +175,7 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(async () =>
         {
             var p = (await admin.GetMetadataAsync([topic])).Topics.Single().Partitions.Single(x => x.PartitionId == tp.Partition);
-            return p.InSyncReplicas.Count == 2 ? p : null;
+            return p.InSyncReplicas.Length == 2 ? p : null;
         }, "two in-sync replicas");
 
         // acks=all: acknowledged only once the follower has them too.
@@ -193,7 +194,7 @@ public class UncleanElectionAndTruncationSpec(ITestOutputHelper output)
         {
             var p = (await admin.GetMetadataAsync([topic])).Topics.Single().Partitions.Single(x => x.PartitionId == tp.Partition);
             var cluster3 = await admin.DescribeClusterAsync();
-            return p.Leader == -1 && cluster3.Brokers.Any(b => b.BrokerId == follower) ? p : null;
+            return p.Leader == -1 && cluster3.Nodes.Any(b => b.Id == follower) ? p : null;
         }, "the partition offline while only an out-of-sync replica is live");
         Assert.Equal([leader], offline.InSyncReplicas);
 
@@ -267,7 +268,7 @@ public class ReplicaRestartSpec
         await using var cluster = await ThreeBrokerCluster.StartAsync();
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = "restarted", NumPartitions = 1, ReplicationFactor = 3 }]);
-        var p = await Replication.WaitForPartitionAsync(admin, "restarted", x => x.Leader > 0 && x.InSyncReplicas.Count == 3, "three in-sync replicas");
+        var p = await Replication.WaitForPartitionAsync(admin, "restarted", x => x.Leader > 0 && x.InSyncReplicas.Length == 3, "three in-sync replicas");
         using var producer = Replication.Producer(cluster.Bootstrap(1), Acks.All);
         Assert.Equal(0, (await producer.ProduceAsync("restarted", new Message<string, string> { Key = "k", Value = "before" })).Offset.Value);
 

@@ -124,8 +124,8 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     public async Task An_invalid_topic_name_is_refused_by_admin_and_producer()
     {
         using var admin = Admin();
-        var e = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "no spaces allowed" }]));
-        Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, e.Error.Code);
+        var e = await Assert.ThrowsAsync<CreateTopicsException>(() => admin.CreateTopicsAsync([new TopicSpecification { Name = "no spaces allowed" }]));
+        Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, Assert.Single(e.Results).Error.Code);
         using var producer = new ProducerBuilder<Null, string>(ProducerConfig()).Build();
         var p = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("bad/name", new Message<Null, string> { Value = "x" }));
         Assert.Equal(AkkaBroker.Client.ErrorCode.TopicException, p.Error.Code);
@@ -135,16 +135,16 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     public async Task An_invalid_config_value_is_refused_naming_the_key()
     {
         using var admin = Admin();
-        var e = await Assert.ThrowsAsync<KafkaException>(() => admin.CreateTopicsAsync([new TopicSpecification
+        var e = await Assert.ThrowsAsync<CreateTopicsException>(() => admin.CreateTopicsAsync([new TopicSpecification
         {
             Name = "cfg-" + Guid.NewGuid().ToString("N")[..8], Configs = new() { ["retention.ms"] = "soon" },
         }]));
-        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidConfig, e.Error.Code);
-        Assert.Contains("retention.ms", e.Error.Reason);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidConfig, Assert.Single(e.Results).Error.Code);
+        Assert.Contains("retention.ms", e.Results[0].Error.Reason);
         var topic = await NewTopic();
-        var alter = await Assert.ThrowsAsync<KafkaException>(() =>
+        var alter = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() =>
             admin.IncrementalAlterConfigsAsync(topic, new Dictionary<string, string> { ["message.timestamp.type"] = "Sometime" }));
-        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidConfig, alter.Error.Code);
+        Assert.Equal(AkkaBroker.Client.ErrorCode.InvalidConfig, Assert.Single(alter.Results).Error.Code);
     }
 
     [Fact]
@@ -300,8 +300,8 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
         Assert.Contains(configs, c => c is { Name: "retention.ms", Value: "60000", IsDefault: false });
         await admin.DeleteTopicsAsync([topic]);
         Assert.DoesNotContain((await admin.GetMetadataAsync()).Topics, t => t.Topic == topic);
-        var again = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteTopicsAsync([topic]));
-        Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, again.Error.Code);
+        var again = await Assert.ThrowsAsync<DeleteTopicsException>(() => admin.DeleteTopicsAsync([topic]));
+        Assert.Equal(AkkaBroker.Client.ErrorCode.UnknownTopicOrPart, Assert.Single(again.Results).Error.Code);
     }
 
     [Fact]

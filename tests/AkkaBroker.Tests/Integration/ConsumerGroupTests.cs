@@ -317,20 +317,20 @@ public class ConsumerGroupTests(GroupBrokerFixture fixture) : IClassFixture<Grou
             var seen = new List<ConsumeResult<string, string>>();
             PollUntil([(c, seen)], () => seen.Count >= 50, "the records");
             c.Commit();
-            var refused = await Assert.ThrowsAsync<KafkaException>(() => admin.DeleteConsumerGroupAsync(group));
-            Assert.Equal(AkkaBroker.Client.ErrorCode.NonEmptyGroup, refused.Error.Code);
-            var reset = await Assert.ThrowsAsync<KafkaException>(() => admin.AlterConsumerGroupOffsetsAsync(group, [new TopicPartitionOffset(topic, 0, new Offset(0))]));
-            Assert.Equal(AkkaBroker.Client.ErrorCode.NonEmptyGroup, reset.Error.Code);
-            Assert.Contains(group, await admin.ListConsumerGroupsAsync());
+            var refused = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteConsumerGroupAsync(group));
+            Assert.Equal(AkkaBroker.Client.ErrorCode.NonEmptyGroup, Assert.Single(refused.Results).Error.Code);
+            var reset = await Assert.ThrowsAsync<AlterConsumerGroupOffsetsException>(() => admin.AlterConsumerGroupOffsetsAsync(group, [new TopicPartitionOffset(topic, 0, new Offset(0))]));
+            Assert.Equal(AkkaBroker.Client.ErrorCode.NonEmptyGroup, Assert.Single(reset.Results).Error.Code);
+            Assert.Contains(group, await admin.GroupIdsAsync());
             c.Close();
         }
         await admin.AlterConsumerGroupOffsetsAsync(group, [new TopicPartitionOffset(topic, 0, new Offset(10))]);
         var d = await admin.DescribeConsumerGroupAsync(group);
-        Assert.Equal("Empty", d.State);
+        Assert.Equal(ConsumerGroupState.Empty, d.State);
         Assert.Equal(10, Assert.Single(d.CommittedOffsets).Offset.Value);
         await admin.DeleteConsumerGroupAsync(group);
-        Assert.Equal("Dead", (await admin.DescribeConsumerGroupAsync(group)).State);
-        await WaitFor(async () => !(await admin.ListConsumerGroupsAsync()).Contains(group), "the group to leave the directory");
+        Assert.Equal(ConsumerGroupState.Dead, (await admin.DescribeConsumerGroupAsync(group)).State);
+        await WaitFor(async () => !(await admin.GroupIdsAsync()).Contains(group), "the group to leave the directory");
     }
 
     [Fact]

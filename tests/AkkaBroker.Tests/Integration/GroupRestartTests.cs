@@ -41,9 +41,9 @@ public class GroupRestartTests
         try
         {
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
-            Assert.Contains(group, await admin.ListConsumerGroupsAsync());
+            Assert.Contains(group, await admin.GroupIdsAsync());
             var description = await admin.DescribeConsumerGroupAsync(group);
-            Assert.Equal("Empty", description.State);
+            Assert.Equal(ConsumerGroupState.Empty, description.State);
             Assert.Equal(20, Assert.Single(description.CommittedOffsets).Offset.Value);
 
             using var consumer = new ConsumerBuilder<Ignore, string>(Config(broker.Bootstrap)).Build();

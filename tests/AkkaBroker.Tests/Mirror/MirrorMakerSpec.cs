@@ -84,7 +84,7 @@ public class MirrorMakerSpec(ITestOutputHelper output)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
         long total = 0;
-        for (var p = 0; p < partitions; p++) total += (await admin.ListOffsetAsync(new TopicPartition(topic, p), OffsetSpec.Latest)).Value;
+        for (var p = 0; p < partitions; p++) total += (await admin.ListOffsetAsync(new TopicPartition(topic, p), OffsetSpec.Latest())).Value;
         return total;
     }
 
@@ -202,11 +202,11 @@ public class MirrorMakerSpec(ITestOutputHelper output)
         await sourceAdmin.IncrementalAlterConfigsAsync("orders", new Dictionary<string, string> { ["retention.ms"] = "1" });
         var logStart = await ThreeBrokerCluster.WaitForAsync(async () =>
         {
-            var earliest = (await sourceAdmin.ListOffsetAsync(new TopicPartition("orders", 0), OffsetSpec.Earliest)).Value;
+            var earliest = (await sourceAdmin.ListOffsetAsync(new TopicPartition("orders", 0), OffsetSpec.Earliest())).Value;
             return earliest > 100 ? (object)earliest : null;
         }, "retention to delete records past offset 100");
         await sourceAdmin.IncrementalAlterConfigsAsync("orders", new Dictionary<string, string> { ["retention.ms"] = "604800000" });
-        var start = (await sourceAdmin.ListOffsetAsync(new TopicPartition("orders", 0), OffsetSpec.Earliest)).Value;
+        var start = (await sourceAdmin.ListOffsetAsync(new TopicPartition("orders", 0), OffsetSpec.Earliest())).Value;
         output.WriteLine($"log start after retention: {start} (first seen {logStart})");
         await ProduceNowAsync(source, "orders", 200, 50);
 

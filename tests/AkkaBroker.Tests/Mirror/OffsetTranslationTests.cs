@@ -130,11 +130,14 @@ public class OffsetTranslationTests
             new("src", "app", new TopicPartition("orders", 1), "orders", 70, 60),
             new("src", "app", new TopicPartition("orders", 2), "orders", 10, 10),
         ];
-        var empty = new ConsumerGroupDescription("app", "Empty", "", 0, [],
-            [new TopicPartitionOffset("orders", 0, new Offset(45)), new TopicPartitionOffset("orders", 1, new Offset(20))]);
+        var empty = new ConsumerGroupDescription
+        {
+            GroupId = "app", State = ConsumerGroupState.Empty,
+            CommittedOffsets = [new TopicPartitionOffset("orders", 0, new Offset(45)), new TopicPartitionOffset("orders", 1, new Offset(20))],
+        };
         Assert.Equal([new TopicPartitionOffset("orders", 1, new Offset(60)), new TopicPartitionOffset("orders", 2, new Offset(10))],
             MirrorCheckpoints.OffsetsToSync(checkpoints, empty));
-        var active = empty with { State = "Stable", Members = [new GroupMemberInfo("m", null, "c", [])] };
+        var active = empty with { State = ConsumerGroupState.Stable, Members = [new MemberDescription { ConsumerId = "m", ClientId = "c" }] };
         Assert.Empty(MirrorCheckpoints.OffsetsToSync(checkpoints, active));
     }
 }

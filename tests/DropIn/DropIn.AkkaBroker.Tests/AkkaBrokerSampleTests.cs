@@ -30,4 +30,10 @@ public sealed class AkkaBrokerSampleTests(DropIn.Tests.SampleBroker broker)
 
     [Fact]
     public Task Statistics() => StatisticsSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
+
+    [Fact]
+    public Task AdminTopics() => AdminTopicsSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
+
+    [Fact]
+    public Task AdminGroups() => AdminGroupsSample.RunAsync(broker.Bootstrap, DropIn.Tests.SampleBroker.NewTopic());
 }

@@ -57,11 +57,11 @@ public sealed class KafkaBasedLog : IAsyncDisposable
                 }]).ConfigureAwait(false);
                 _log.Info("Created internal topic {0} ({1} partitions, compacted)", _topic, partitions);
             }
-            catch (KafkaException e) when (e.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists)
+            catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code == AkkaBroker.Client.ErrorCode.TopicAlreadyExists))
             {
             }
-            var configs = await admin.DescribeConfigsAsync(_topic).ConfigureAwait(false);
-            var policy = configs.FirstOrDefault(c => c.Name == "cleanup.policy")?.Value ?? "delete";
+            var configs = await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = _topic }]).ConfigureAwait(false);
+            var policy = configs.Single().Entries.GetValueOrDefault("cleanup.policy")?.Value ?? "delete";
             if (!policy.Contains("compact", StringComparison.Ordinal))
                 throw new ConnectException($"Topic '{_topic}' holds a worker group's state and must be compacted (cleanup.policy=compact), but its cleanup.policy is '{policy}'. Alter it with `topics alter --topic {_topic} --config cleanup.policy=compact`, or choose another topic.");
             var metadata = await admin.GetMetadataAsync([_topic]).ConfigureAwait(false);
@@ -146,7 +146,7 @@ public sealed class KafkaBasedLog : IAsyncDisposable
         var ends = new Dictionary<int, long>();
         using (var admin = _worker.CreateAdmin())
             for (var p = 0; p < _partitions; p++)
-                ends[p] = (await admin.ListOffsetAsync(new TopicPartition(_topic, p), OffsetSpec.Latest).ConfigureAwait(false)).Value;
+                ends[p] = (await admin.ListOffsetAsync(new TopicPartition(_topic, p), OffsetSpec.Latest()).ConfigureAwait(false)).Value;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock) _waiters.Add((ends, done));
         Release();

@@ -84,7 +84,7 @@ public sealed class MirrorConnectorsSpec(ITestOutputHelper output)
     {
         try
         {
-            return (await admin.ListOffsetAsync(new TopicPartition(topic, partition), OffsetSpec.Latest)).Value;
+            return (await admin.ListOffsetAsync(new TopicPartition(topic, partition), OffsetSpec.Latest())).Value;
         }
         catch (KafkaException)
         {
@@ -179,7 +179,7 @@ public sealed class MirrorConnectorsSpec(ITestOutputHelper output)
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build();
         try
         {
-            _ = admin.ListOffsetAsync(new TopicPartition(topic, 0), OffsetSpec.Latest).GetAwaiter().GetResult();
+            _ = admin.ListOffsetAsync(new TopicPartition(topic, 0), OffsetSpec.Latest()).GetAwaiter().GetResult();
         }
         catch (KafkaException)
         {

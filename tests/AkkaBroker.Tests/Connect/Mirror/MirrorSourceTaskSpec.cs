@@ -108,10 +108,10 @@ public sealed class MirrorSourceTaskSpec
         await admin.CreateTopicsAsync([new TopicSpecification { Name = "retained", NumPartitions = 1, Configs = new() { ["segment.bytes"] = "14" } }]);
         await ProduceEachAsync(broker, "retained", 0, 30);
         await admin.IncrementalAlterConfigsAsync("retained", new Dictionary<string, string> { ["retention.ms"] = "1" });
-        await Wait.UntilAsync(async () => (await admin.ListOffsetAsync(new TopicPartition("retained", 0), OffsetSpec.Earliest)).Value > 10,
+        await Wait.UntilAsync(async () => (await admin.ListOffsetAsync(new TopicPartition("retained", 0), OffsetSpec.Earliest())).Value > 10,
             "retention to delete records past offset 10");
         await admin.IncrementalAlterConfigsAsync("retained", new Dictionary<string, string> { ["retention.ms"] = "604800000" });
-        var logStart = (await admin.ListOffsetAsync(new TopicPartition("retained", 0), OffsetSpec.Earliest)).Value;
+        var logStart = (await admin.ListOffsetAsync(new TopicPartition("retained", 0), OffsetSpec.Earliest())).Value;
         await ProduceEachAsync(broker, "retained", 30, 5);
 
         var skipped = new ConcurrentBag<long>();

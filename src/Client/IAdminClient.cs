@@ -65,6 +65,13 @@ public interface IAdminClient : IDisposable
     /// <exception cref="DeleteGroupsException">some have members (NON_EMPTY_GROUP), do not exist (GROUP_ID_NOT_FOUND), or were not answered.</exception>
     Task DeleteGroupsAsync(IList<string> groups, DeleteGroupsOptions? options = null);
 
+    /// <summary>
+    /// Removes a group's committed offsets of the partitions named (Kafka's OffsetDelete), so a consumer of the group
+    /// starts them from <c>auto.offset.reset</c>. Partitions of a topic an active member subscribes to keep theirs.
+    /// </summary>
+    /// <exception cref="DeleteConsumerGroupOffsetsException">the group does not exist (GROUP_ID_NOT_FOUND), or a member subscribes to a topic named (GROUP_SUBSCRIBED_TO_TOPIC).</exception>
+    Task<DeleteConsumerGroupOffsetsResult> DeleteConsumerGroupOffsetsAsync(string group, IEnumerable<TopicPartition> partitions, DeleteConsumerGroupOffsetsOptions? options = null);
+
     /// <summary>Groups' committed offsets: of the partitions named, or all a group has when none are.</summary>
     /// <exception cref="ListConsumerGroupOffsetsException">a group id is invalid or its coordinator did not answer.</exception>
     Task<List<ListConsumerGroupOffsetsResult>> ListConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitions> groupPartitions, ListConsumerGroupOffsetsOptions? options = null);
@@ -81,6 +88,17 @@ public interface IAdminClient : IDisposable
     /// <summary>One partition's offset, as <see cref="ListOffsetsAsync"/> finds it. Not in Confluent.Kafka.</summary>
     /// <exception cref="KafkaException">the partition does not exist, or no broker answered.</exception>
     Task<Offset> ListOffsetAsync(TopicPartition partition, OffsetSpec spec);
+
+    /// <summary>
+    /// Elects leaders (Kafka's kafka-leader-election): <see cref="ElectionType.Preferred"/> gives partitions back to their
+    /// first replica; <see cref="ElectionType.Unclean"/> gives partitions with no live leader any live replica.
+    /// <paramref name="partitions"/> null considers every partition.
+    /// </summary>
+    /// <exception cref="ElectLeadersException">
+    /// a partition named was not elected: ELECTION_NOT_NEEDED (it already has that leader), PREFERRED_LEADER_NOT_AVAILABLE,
+    /// ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PART.
+    /// </exception>
+    Task<ElectLeadersResult> ElectLeadersAsync(ElectionType electionType, IEnumerable<TopicPartition>? partitions = null, ElectLeadersOptions? options = null);
 
     /// <summary>
     /// A partition's log as its leader holds it: first offset (moved by retention), log end, high watermark, size in

@@ -147,3 +147,27 @@ public sealed record TopicPartitionOffsetError(TopicPartition TopicPartition, Of
     /// <summary>The partition and offset.</summary>
     public TopicPartitionOffset TopicPartitionOffset => new(TopicPartition, Offset);
 }
+
+/// <summary>A partition and an error (or none).</summary>
+public sealed record TopicPartitionError(TopicPartition TopicPartition, Error Error)
+{
+    /// <summary>A partition and an error.</summary>
+    public TopicPartitionError(string topic, Partition partition, Error error) : this(new TopicPartition(topic, partition), error) { }
+
+    /// <summary>The topic.</summary>
+    public string Topic => TopicPartition.Topic;
+    /// <summary>The partition.</summary>
+    public Partition Partition => TopicPartition.Partition;
+}
+
+/// <summary>Which leader an election gives a partition.</summary>
+public enum ElectionType
+{
+    /// <summary>Its preferred replica (the first), when that one is live and in sync: spreads leadership back out after brokers returned.</summary>
+    Preferred = 0,
+    /// <summary>
+    /// For a partition with no live leader only: its first live in-sync replica, or with none its first live replica
+    /// even if out of sync. Records acknowledged before may be lost; a last resort when the in-sync replicas are gone.
+    /// </summary>
+    Unclean = 1,
+}

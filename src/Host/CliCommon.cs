@@ -139,6 +139,8 @@ internal static class CliCommon
             AlterConsumerGroupOffsetsException x => x.Results.Select(r => r.Error),
             ListConsumerGroupOffsetsException x => x.Results.Select(r => r.Error),
             ListOffsetsException x => x.Result.ResultInfos.Select(i => i.TopicPartitionOffsetError.Error),
+            DeleteConsumerGroupOffsetsException x => x.Result.Partitions.Count == 0 ? [x.Result.Error] : x.Result.Partitions.Select(p => p.Error),
+            ElectLeadersException x => x.Results.TopicPartitions.Select(p => p.Error),
             _ => [e.Error],
         };
         return each.Where(error => error.IsError).DefaultIfEmpty(e.Error);

@@ -14,6 +14,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     VerifiableConsumerCommand.Create(),
     GroupsCommand.Create(),
     ClusterCommand.Create(),
+    LeaderElectionCommand.Create(),
     PerfCommand.Create(),
     MirrorMakerCommand.Create(),
     ConnectCommand.Create(),

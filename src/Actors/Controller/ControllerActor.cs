@@ -362,6 +362,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<ElectPreferredLeaders>(_ => Perform(_state.DecidePreferredLeaders(ElectionLiveSet()), LeadershipRecorded("preferred-leader election")));
         Receive<AlterPartitionRequest>(r => Perform(_state.DecideAlterPartition(r, ElectionLiveSet()), IsrRecorded));
+        Receive<ElectLeadersRequest>(r => Perform(_state.DecideElectLeaders(r, ElectionLiveSet()), (result, before, replyTo) =>
+        {
+            LeadershipRecorded($"{r.Type.ToString().ToLowerInvariant()} leader election asked by an operator")(result, before, replyTo);
+            replyTo.Tell(result.Response!);
+        }));
         Receive<RegisterNode>(r =>
         {
             if (_state.RegisteredNodes.Contains(r.NodeId)) return;

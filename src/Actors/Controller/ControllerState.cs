@@ -302,6 +302,68 @@ public sealed class ControllerState
     }
 
     /// <summary>
+    /// An operator's election (Kafka's ElectLeaders, <c>kafka-leader-election</c>). Preferred: each partition whose first
+    /// replica is live and in sync but not leading is given to it (PREFERRED_LEADER_NOT_AVAILABLE when it is not live and
+    /// in sync). Unclean: each partition with no live leader gets its first live in-sync replica, or with none its first
+    /// live replica, whatever the topic's <c>unclean.leader.election.enable</c> says (the operator chose to risk losing
+    /// acknowledged records; ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is live). A partition already led as the
+    /// election would have it is ELECTION_NOT_NEEDED. With no partitions named, every partition is considered and only
+    /// those elected or that could not be are answered. Records one <see cref="LeadershipChanged"/> for all elected.
+    /// </summary>
+    public ControllerResult DecideElectLeaders(ElectLeadersRequest r, IReadOnlyCollection<int> live)
+    {
+        var results = new List<PartitionElectionResult>();
+        var changes = new List<(string, PartitionAssignment)>();
+        var unclean = new List<(string, int)>();
+        var named = r.Partitions != null;
+        var partitions = r.Partitions?.Distinct()
+                         ?? _topics.Values.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition)));
+        foreach (var tp in partitions)
+        {
+            if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition < 0 || tp.Partition >= topic.Partitions.Count)
+            {
+                results.Add(new PartitionElectionResult(tp, ErrorCode.UnknownTopicOrPartition, $"{tp} does not exist."));
+                continue;
+            }
+            var p = topic.Partitions[tp.Partition];
+            var leaderLive = p.Leader >= 0 && live.Contains(p.Leader);
+            PartitionElectionResult? refusal = null;
+            PartitionAssignment? next = null;
+            if (r.Type == LeaderElectionType.Preferred)
+            {
+                var preferred = p.Replicas[0];
+                if (p.Leader == preferred && leaderLive)
+                    refusal = new(tp, ErrorCode.ElectionNotNeeded, $"{tp} is led by its preferred replica, broker {preferred}.");
+                else if (!live.Contains(preferred) || !p.Isr.Contains(preferred))
+                    refusal = new(tp, ErrorCode.PreferredLeaderNotAvailable,
+                        $"{tp}'s preferred replica, broker {preferred}, is {(live.Contains(preferred) ? "not in sync" : "not live")}; it leads again once it is live and in sync.");
+                else
+                    next = p with { Leader = preferred, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 };
+            }
+            else if (leaderLive)
+                refusal = new(tp, ErrorCode.ElectionNotNeeded, $"{tp} is led by live broker {p.Leader}; an unclean election is only for partitions with no live leader.");
+            else if (p.Replicas.FirstOrDefault(b => live.Contains(b) && p.Isr.Contains(b), -1) is var clean and >= 0)
+                next = p with { Leader = clean, LeaderEpoch = p.LeaderEpoch + 1, Isr = p.Isr.Where(live.Contains).ToArray(), PartitionEpoch = p.PartitionEpoch + 1 };
+            else if (p.Replicas.FirstOrDefault(live.Contains, -1) is var any and >= 0)
+            {
+                next = p with { Leader = any, LeaderEpoch = p.LeaderEpoch + 1, Isr = [any], PartitionEpoch = p.PartitionEpoch + 1 };
+                unclean.Add((topic.Name, p.Partition));
+            }
+            else
+                refusal = new(tp, ErrorCode.EligibleLeadersNotAvailable, $"No replica of {tp} ({string.Join(",", p.Replicas)}) is live.");
+            if (next != null)
+            {
+                changes.Add((topic.Name, next));
+                results.Add(new PartitionElectionResult(tp, ErrorCode.None, null));
+            }
+            else if (named || refusal!.Error != ErrorCode.ElectionNotNeeded)
+                results.Add(refusal!);
+        }
+        var response = new ElectLeadersResponse(ErrorCode.None, null, results);
+        return changes.Count == 0 ? ControllerResult.Reply(response) : ControllerResult.Record(new LeadershipChanged(changes, unclean), response);
+    }
+
+    /// <summary>
     /// A leader's proposal of a new ISR (Kafka's AlterPartition): accepted only from the current leader at the current
     /// leader and partition epochs, naming replicas of the partition, the leader among them, and (for additions) live
     /// brokers. Records the new ISR and answers with the recorded assignment; a refusal, or an ISR that is already the

@@ -131,6 +131,7 @@ public sealed class BrokerGateway : ReceiveActor
         });
         Receive<ListGroupsRequest>(controller.Forward);
         Receive<DescribeClusterRequest>(controller.Forward);
+        Receive<ElectLeadersRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);
         Receive<CreateTopicRequest>(controller.Forward);
         Receive<DeleteTopicRequest>(controller.Forward);

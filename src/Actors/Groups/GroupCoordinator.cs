@@ -397,6 +397,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<OffsetFetchRequest>(r => Sender.Tell(_state.FetchOffsets(r)));
         Receive<DescribeGroupRequest>(_ => Sender.Tell(_state.Describe()));
         Receive<DeleteGroupRequest>(_ => Complete(_state.Delete(), Sender));
+        Receive<OffsetDeleteRequest>(r => Complete(_state.DeleteOffsets(r), Sender));
         Receive<DeadlineReached>(_ =>
         {
             var before = _state.Members.Count;

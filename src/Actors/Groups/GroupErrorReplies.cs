@@ -16,6 +16,7 @@ public static class GroupErrorReplies
         OffsetFetchRequest => new OffsetFetchResponse(code, message, []),
         DescribeGroupRequest => new DescribeGroupResponse(code, message, request.GroupId, "Dead", "", -1, [], []),
         DeleteGroupRequest => new DeleteGroupResponse(code, message),
+        OffsetDeleteRequest => new OffsetDeleteResponse(code, message, []),
         _ => throw new InvalidOperationException($"no error reply for {request.GetType().Name}"),
     };
 
@@ -28,6 +29,7 @@ public static class GroupErrorReplies
         LeaveGroupResponse => new LeaveGroupResponse(code, message),
         OffsetCommitResponse => new OffsetCommitResponse(code, message),
         DeleteGroupResponse => new DeleteGroupResponse(code, message),
+        OffsetDeleteResponse => new OffsetDeleteResponse(code, message, []),
         _ => throw new InvalidOperationException($"no error reply in place of {reply.GetType().Name}"),
     };
 }

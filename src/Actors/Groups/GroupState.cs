@@ -478,6 +478,23 @@ public sealed class GroupState
         return outcome;
     }
 
+    /// <summary>
+    /// Kafka's OffsetDelete: the partitions named lose their committed offsets, except those of a topic an active member
+    /// subscribes to (GROUP_SUBSCRIBED_TO_TOPIC: the member would lose its place). The removal is the event offset
+    /// retention writes, so the offsets topic gets the same tombstones.
+    /// </summary>
+    public GroupOutcome DeleteOffsets(OffsetDeleteRequest r)
+    {
+        if (State == GroupStateName.Dead)
+            return GroupOutcome.Of(new OffsetDeleteResponse(ErrorCode.GroupIdNotFound, $"Group '{GroupId}' does not exist.", []));
+        var subscribed = _members.Values.SelectMany(m => m.Record.Topics).ToHashSet(StringComparer.Ordinal);
+        var results = r.Partitions.Distinct().Select(tp => new PartitionError(tp, subscribed.Contains(tp.Topic) ? ErrorCode.GroupSubscribedToTopic : ErrorCode.None)).ToArray();
+        var removed = results.Where(p => p.Error == ErrorCode.None && _offsets.ContainsKey(p.TopicPartition)).Select(p => p.TopicPartition).ToArray();
+        var outcome = new GroupOutcome { Reply = new OffsetDeleteResponse(ErrorCode.None, null, results) };
+        if (removed.Length > 0) outcome.Events.Add(new GroupOffsetsExpired(removed));
+        return outcome;
+    }
+
     public DescribeGroupResponse Describe() =>
         new(ErrorCode.None, null, GroupId, State.ToString(), Protocol, GenerationId,
             _members.Values.Select(m => new GroupMemberDescription(m.MemberId, m.Record.GroupInstanceId, m.Record.ClientId, m.Record.Assignment)).ToArray(),

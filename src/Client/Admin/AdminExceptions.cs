@@ -83,6 +83,23 @@ public sealed class ListOffsetsException(ListOffsetsReport result)
     public ListOffsetsReport Result { get; } = result;
 }
 
+/// <summary>Some partitions got no new leader; <see cref="Results"/> has each partition's outcome.</summary>
+public sealed class ElectLeadersException(ElectLeadersReport report)
+    : KafkaException(AdminErrors.Partial("electing leaders", report.TopicPartitions.Select(p => (p.TopicPartition.ToString(), p.Error))))
+{
+    /// <summary>Each partition's outcome.</summary>
+    public ElectLeadersReport Results { get; } = report;
+}
+
+/// <summary>Some of a group's offsets were not deleted; <see cref="Result"/> has each partition's outcome.</summary>
+public sealed class DeleteConsumerGroupOffsetsException(DeleteConsumerGroupOffsetsReport result)
+    : KafkaException(AdminErrors.Partial("deleting group offsets",
+        result.Partitions.Count == 0 ? [(result.Group, result.Error)] : result.Partitions.Select(p => (p.TopicPartition.ToString(), p.Error))))
+{
+    /// <summary>Each partition's outcome.</summary>
+    public DeleteConsumerGroupOffsetsReport Result { get; } = result;
+}
+
 internal static class AdminErrors
 {
     /// <summary>Local_Partial, naming each thing that failed and why, so the message alone says what to fix.</summary>

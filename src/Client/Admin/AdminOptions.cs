@@ -99,3 +99,17 @@ public sealed class ListOffsetsOptions
     /// <summary>How long to wait for each answer; null for <c>request.timeout.ms</c>.</summary>
     public TimeSpan? RequestTimeout { get; set; }
 }
+
+/// <summary>Options of <see cref="IAdminClient.ElectLeadersAsync"/>.</summary>
+public sealed class ElectLeadersOptions
+{
+    /// <summary>How long to wait for the answer; null for <c>request.timeout.ms</c>.</summary>
+    public TimeSpan? RequestTimeout { get; set; }
+}
+
+/// <summary>Options of <see cref="IAdminClient.DeleteConsumerGroupOffsetsAsync"/>.</summary>
+public sealed class DeleteConsumerGroupOffsetsOptions
+{
+    /// <summary>How long to wait for the answer; null for <c>request.timeout.ms</c>.</summary>
+    public TimeSpan? RequestTimeout { get; set; }
+}

@@ -427,3 +427,28 @@ public sealed record ListOffsetsReport
     /// <summary>The first error.</summary>
     public Error Error { get; init; } = Error.NoError;
 }
+
+/// <summary>The partitions an election was asked for and each one's outcome.</summary>
+public sealed record ElectLeadersResult
+{
+    /// <summary>Each partition named (or, with none named, each elected), with no error when elected.</summary>
+    public List<TopicPartitionError> TopicPartitions { get; init; } = [];
+}
+
+/// <summary>An election's outcome per partition, some of them failed.</summary>
+public sealed record ElectLeadersReport
+{
+    /// <summary>Each partition with its error: ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE, ...</summary>
+    public List<TopicPartitionError> TopicPartitions { get; init; } = [];
+}
+
+/// <summary>A group's delete-offsets outcome, some partitions refused.</summary>
+public sealed record DeleteConsumerGroupOffsetsReport
+{
+    /// <summary>The group.</summary>
+    public string Group { get; init; } = "";
+    /// <summary>Each partition named, with GROUP_SUBSCRIBED_TO_TOPIC where a member still subscribes to its topic.</summary>
+    public List<TopicPartitionOffsetError> Partitions { get; init; } = [];
+    /// <summary>The group's own error (GROUP_ID_NOT_FOUND, ...), or the first partition's.</summary>
+    public Error Error { get; init; } = Error.NoError;
+}

@@ -266,6 +266,26 @@ internal sealed class AdminClient : IAdminClient
             throw new DeleteGroupsException(outcomes.Select(o => new DeleteGroupReport { Group = o.Item, Error = o.Error }).ToList());
     }
 
+    public async Task<DeleteConsumerGroupOffsetsResult> DeleteConsumerGroupOffsetsAsync(string group, IEnumerable<Client.TopicPartition> partitions,
+        DeleteConsumerGroupOffsetsOptions? options = null)
+    {
+        var asked = partitions.ToList();
+        var r = await AskAsync<OffsetDeleteResponse>(new OffsetDeleteRequest(group, asked.Select(tp => tp.ToProtocol()).ToArray()), options?.RequestTimeout).ConfigureAwait(false);
+        var groupError = ErrorOf(group, r.Error, r.ErrorMessage);
+        var outcomes = r.Partitions.Select(p =>
+        {
+            var tp = new Client.TopicPartition(p.TopicPartition.Topic, p.TopicPartition.Partition);
+            return new TopicPartitionOffsetError(tp, Offset.Unset, ErrorOf(tp.ToString(), p.Error, null) ?? Error.NoError);
+        }).ToList();
+        if (groupError != null || outcomes.Any(o => o.Error.IsError))
+            throw new DeleteConsumerGroupOffsetsException(new DeleteConsumerGroupOffsetsReport
+            {
+                Group = group, Partitions = outcomes,
+                Error = groupError ?? outcomes.First(o => o.Error.IsError).Error,
+            });
+        return new DeleteConsumerGroupOffsetsResult { Group = group, Partitions = asked };
+    }
+
     public async Task<List<ListConsumerGroupOffsetsResult>> ListConsumerGroupOffsetsAsync(IEnumerable<ConsumerGroupTopicPartitions> groupPartitions,
         ListConsumerGroupOffsetsOptions? options = null)
     {
@@ -339,6 +359,18 @@ internal sealed class AdminClient : IAdminClient
         var tp = partition.ToProtocol();
         return _connection.AskLeaderAsync<ListOffsetsResponse>(tp, new ListOffsetsRequest(tp, spec.Query), BrokerConnection.ListOffsetsError,
             timeout ?? _connection.Settings.RequestTimeout);
+    }
+
+    public async Task<ElectLeadersResult> ElectLeadersAsync(ElectionType electionType, IEnumerable<Client.TopicPartition>? partitions = null,
+        ElectLeadersOptions? options = null)
+    {
+        var r = await AskAsync<ElectLeadersResponse>(new ElectLeadersRequest((LeaderElectionType)(byte)electionType, partitions?.Select(tp => tp.ToProtocol()).ToArray()),
+            options?.RequestTimeout).ConfigureAwait(false);
+        ThrowIfError("elect leaders", r.Error, r.ErrorMessage);
+        var results = r.Results.Select(x => new TopicPartitionError(new Client.TopicPartition(x.TopicPartition.Topic, x.TopicPartition.Partition),
+            ErrorOf(x.TopicPartition.ToString(), x.Error, x.ErrorMessage) ?? Error.NoError)).ToList();
+        if (results.Any(x => x.Error.IsError)) throw new ElectLeadersException(new ElectLeadersReport { TopicPartitions = results });
+        return new ElectLeadersResult { TopicPartitions = results };
     }
 
     public async Task<PartitionLogDescription> DescribeLogAsync(Client.TopicPartition partition)

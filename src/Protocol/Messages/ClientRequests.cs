@@ -59,6 +59,29 @@ public sealed record PartitionMetadata(int Partition, int Leader, IReadOnlyList<
 
 public sealed record TopicMetadata(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionMetadata> Partitions);
 
+/// <summary>Kafka's election types: give partitions back to their preferred replica, or give offline ones any live replica.</summary>
+public enum LeaderElectionType : byte
+{
+    Preferred = 0,
+    Unclean = 1,
+}
+
+/// <summary>
+/// Kafka's ElectLeaders, answered by the controller: for each partition named (null: every partition), a preferred
+/// election moves leadership to its first replica when that one is live and in sync; an unclean election gives a
+/// partition with no live leader its first live replica, in sync or not (records acknowledged before may be lost).
+/// </summary>
+public sealed record ElectLeadersRequest(LeaderElectionType Type, IReadOnlyList<TopicPartition>? Partitions);
+
+/// <summary>One partition's election: none (elected), ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.</summary>
+public sealed record PartitionElectionResult(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage);
+
+/// <summary>
+/// Each partition named and its outcome; for every partition (none named), those elected or that could not be (not
+/// those that needed no election), as Kafka answers.
+/// </summary>
+public sealed record ElectLeadersResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionElectionResult> Results);
+
 /// <summary>The cluster as the controller sees it (Kafka's DescribeCluster): live brokers, the controller and its epoch.</summary>
 public sealed record DescribeClusterRequest;
 

@@ -80,6 +80,18 @@ public sealed record DeleteGroupRequest(string GroupId) : IGroupRequest;
 public sealed record DeleteGroupResponse(ErrorCode Error, string? ErrorMessage);
 
 /// <summary>
+/// Kafka's OffsetDelete: removes a group's committed offsets of some partitions. A partition whose topic an active
+/// member subscribes to keeps its offset (GROUP_SUBSCRIBED_TO_TOPIC); the others are removed, committed or not.
+/// </summary>
+public sealed record OffsetDeleteRequest(string GroupId, IReadOnlyList<TopicPartition> Partitions) : IGroupRequest;
+
+/// <summary>A partition's outcome of an <see cref="OffsetDeleteRequest"/>.</summary>
+public sealed record PartitionError(TopicPartition TopicPartition, ErrorCode Error);
+
+/// <summary><c>Error</c> for the group as a whole (GROUP_ID_NOT_FOUND, ...); else each partition's outcome.</summary>
+public sealed record OffsetDeleteResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionError> Partitions);
+
+/// <summary>
 /// Which broker coordinates a group (Kafka's FindCoordinator): the leader of the group's partition of the internal topic
 /// <c>__consumer_offsets</c>, <c>abs(javaHashCode(groupId)) % offsets.topic.num.partitions</c>. Answered by the
 /// controller, which creates that topic the first time any group asks.

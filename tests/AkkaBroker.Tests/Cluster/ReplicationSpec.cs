@@ -20,12 +20,13 @@ internal static class Replication
         (await admin.GetMetadataAsync([topic])).Topics.Single().Partitions.Single(p => p.PartitionId == partition);
 
     /// <summary>Waits until the partition's metadata satisfies <paramref name="condition"/>.</summary>
-    public static Task<PartitionMetadata> WaitForPartitionAsync(IAdminClient admin, string topic, Func<PartitionMetadata, bool> condition, string what) =>
+    public static Task<PartitionMetadata> WaitForPartitionAsync(IAdminClient admin, string topic, Func<PartitionMetadata, bool> condition, string what,
+        int partition = 0) =>
         ThreeBrokerCluster.WaitForAsync(async () =>
         {
             try
             {
-                var p = await PartitionAsync(admin, topic);
+                var p = await PartitionAsync(admin, topic, partition);
                 return condition(p) ? p : null;
             }
             catch (KafkaException)

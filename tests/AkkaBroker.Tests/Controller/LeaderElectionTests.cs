@@ -210,4 +210,68 @@ public class LeaderElectionTests
         AssertNothing(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("t", 0), 1, 40), [1, 3]));
         AssertNothing(state.DecideCorruptReplica(new ReplicaLogCorrupted(new TopicPartition("nope", 0), 1, 40), [1, 2, 3]));
     }
+
+    private static readonly TopicPartition Tp = new("t", 0);
+
+    /// <summary>An operator's election: its recorded change (if any) applied, and its answer per partition.</summary>
+    private static (PartitionAssignment Partition, List<(TopicPartition, ErrorCode)> Results) Operator(ControllerState state, LeaderElectionType type,
+        IReadOnlyList<TopicPartition>? partitions, int[] live)
+    {
+        var result = state.DecideElectLeaders(new ElectLeadersRequest(type, partitions), live);
+        foreach (var e in result.Events) state.Apply(e);
+        var response = Assert.IsType<ElectLeadersResponse>(result.Response);
+        return (Partition(state), response.Results.Select(r => (r.TopicPartition, r.Error)).ToList());
+    }
+
+    [Fact]
+    public void An_operators_preferred_election_moves_the_lead_to_the_first_replica_only_when_it_is_live_and_in_sync()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 2, 1, [2, 3], 1));
+        var (p, results) = Operator(state, LeaderElectionType.Preferred, [Tp], [1, 2, 3]);
+        Assert.Equal([(Tp, ErrorCode.PreferredLeaderNotAvailable)], results); // live, not in sync
+        Assert.Equal(2, p.Leader);
+        (_, results) = Operator(state, LeaderElectionType.Preferred, [Tp], [2, 3]);
+        Assert.Equal([(Tp, ErrorCode.PreferredLeaderNotAvailable)], results); // not live
+
+        state.Apply(Assert.Single(state.DecideAlterPartition(new AlterPartitionRequest(Tp, 2, 1, 1, [1, 2, 3]), [1, 2, 3]).Events));
+        (p, results) = Operator(state, LeaderElectionType.Preferred, [Tp], [1, 2, 3]);
+        Assert.Equal([(Tp, ErrorCode.None)], results);
+        Assert.Equal((1, 2), (p.Leader, p.LeaderEpoch));
+
+        (p, results) = Operator(state, LeaderElectionType.Preferred, [Tp, new TopicPartition("t", 7), new TopicPartition("gone", 0)], [1, 2, 3]);
+        Assert.Equal([(Tp, ErrorCode.ElectionNotNeeded), (new TopicPartition("t", 7), ErrorCode.UnknownTopicOrPartition),
+            (new TopicPartition("gone", 0), ErrorCode.UnknownTopicOrPartition)], results);
+        Assert.Equal(2, p.LeaderEpoch);
+    }
+
+    [Fact]
+    public void An_operators_unclean_election_leads_an_offline_partition_even_with_unclean_elections_off_for_its_topic()
+    {
+        // Led by 1, only 1 in sync; 1 is gone: a clean election leaves it offline.
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], 1, 4, [1], 9));
+        state.Apply(Change(state.DecideElections([2, 3], Clean)));
+        Assert.Equal(-1, Partition(state).Leader);
+
+        var (_, results) = Operator(state, LeaderElectionType.Preferred, null, [2, 3]);
+        Assert.Equal([(Tp, ErrorCode.PreferredLeaderNotAvailable)], results);
+        var result = state.DecideElectLeaders(new ElectLeadersRequest(LeaderElectionType.Unclean, null), [3, 2]);
+        Assert.Equal([("t", 0)], Assert.IsType<LeadershipChanged>(Assert.Single(result.Events)).UncleanElections);
+        state.Apply(result.Events[0]);
+        Assert.Equal((2, 6), (Partition(state).Leader, Partition(state).LeaderEpoch));
+        Assert.Equal([2], Partition(state).Isr);
+
+        // With a live leader there is nothing to do: named, it says so; not named, it is not mentioned.
+        Assert.Equal([(Tp, ErrorCode.ElectionNotNeeded)], Operator(state, LeaderElectionType.Unclean, [Tp], [2, 3]).Results);
+        Assert.Empty(Operator(state, LeaderElectionType.Unclean, null, [2, 3]).Results);
+        Assert.DoesNotContain(Operator(state, LeaderElectionType.Preferred, null, [1, 2, 3]).Results, r => r.Item2 == ErrorCode.ElectionNotNeeded);
+    }
+
+    [Fact]
+    public void An_unclean_election_with_no_live_replica_elects_nobody()
+    {
+        var state = ThreeReplicas(new PartitionAssignment(0, [1, 2, 3], -1, 4, [1], 9));
+        var (p, results) = Operator(state, LeaderElectionType.Unclean, [Tp], [4]);
+        Assert.Equal([(Tp, ErrorCode.EligibleLeadersNotAvailable)], results);
+        Assert.Equal(-1, p.Leader);
+    }
 }

@@ -153,6 +153,36 @@ public class AdminResultTests(BrokerFixture broker) : IClassFixture<BrokerFixtur
     }
 
     [Fact]
+    public async Task Deleting_group_offsets_spares_the_topics_a_member_subscribes_to()
+    {
+        using var admin = Admin();
+        var (subscribed, other) = (NewName(), NewName());
+        var group = "g-" + NewName();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = subscribed, NumPartitions = 1 }, new TopicSpecification { Name = other, NumPartitions = 1 }]);
+        await admin.AlterConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitionOffsets(group,
+            [new TopicPartitionOffset(subscribed, 0, new Offset(0)), new TopicPartitionOffset(other, 0, new Offset(0))])]);
+
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = broker.Bootstrap, GroupId = group }).Build();
+        consumer.Subscribe(subscribed);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (consumer.Assignment.Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the consumer to join its group within 30 s");
+            consumer.Consume(100);
+        }
+
+        var e = await Assert.ThrowsAsync<DeleteConsumerGroupOffsetsException>(() =>
+            admin.DeleteConsumerGroupOffsetsAsync(group, [new TopicPartition(subscribed, 0), new TopicPartition(other, 0)]));
+        Assert.Equal([(subscribed, ErrorCode.GroupSubscribedToTopic), (other, ErrorCode.NoError)], e.Result.Partitions.Select(p => (p.Topic, p.Error.Code)));
+        var left = (await admin.DescribeConsumerGroupAsync(group)).CommittedOffsets.Select(o => o.Topic);
+        Assert.Equal([subscribed], left);
+
+        consumer.Close();
+        var gone = await Assert.ThrowsAsync<DeleteConsumerGroupOffsetsException>(() => admin.DeleteConsumerGroupOffsetsAsync("never-" + NewName(), [new TopicPartition(other, 0)]));
+        Assert.Equal(ErrorCode.GroupIdNotFound, gone.Result.Error.Code);
+    }
+
+    [Fact]
     public async Task The_cluster_is_described_with_its_nodes_and_controller()
     {
         using var admin = Admin();

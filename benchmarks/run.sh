@@ -35,7 +35,7 @@ if [[ $what == all || $what == produce || $what == consume ]]; then
 fi
 if [[ $what == all || $what == consume ]]; then
   echo "== consume 20,000,000 records of 100 bytes from 4 partitions (mostly from the journal, the newest from the tail cache)"
-  $AB perf consume --bootstrap-server $BS --topic p4 --messages 20000000 | grep -A1 -E '^data.consumed|fetch-size-avg|fetch-latency-avg'
+  $AB perf consume --bootstrap-server $BS --topic p4 --messages 20000000 --print-metrics | grep -A1 -E '^start.time|fetch-size-avg|fetch-latency-avg'
 fi
 if [[ $what == all || $what == latency ]]; then
   $AB topics create --bootstrap-server $BS --topic lat --partitions 1
@@ -85,8 +85,8 @@ if [[ $what == all || $what == groups ]]; then
   $AB perf produce --bootstrap-server $BS --topic c4 --num-records 5000000 --record-size 100 --throughput -1 \
       --producer-props acks=1 batch.size=262144 linger.ms=10 | grep -E 'records sent,.*99th'
   for round in 1 2; do
-    echo "assigned:"; $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 | grep -A1 -E '^data.consumed' | tail -1
-    echo "group:";    $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 --group "perf-$round" | grep -A1 -E '^data.consumed' | tail -1
+    echo "assigned:"; $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 | grep -A1 -E '^start.time' | tail -1
+    echo "group:";    $AB perf consume --bootstrap-server $BS --topic c4 --messages 5000000 --group "perf-$round" | grep -A1 -E '^start.time' | tail -1
   done
 fi
 if [[ $what == cleaner ]]; then

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using AkkaBroker.Client;
 using HdrHistogram;
 
@@ -114,21 +115,29 @@ internal static class PerfCommand
         var bootstrap = CliCommon.BootstrapServer();
         var topic = CliCommon.Topic();
         var messages = new Option<long>("--messages") { Description = "Records to consume", Required = true };
-        var timeoutMs = new Option<int>("--timeout-ms") { Description = "Give up when no record arrives for this long", DefaultValueFactory = _ => 10000 };
+        var timeoutMs = new Option<int>("--timeout", "--timeout-ms") { Description = "Give up when no record arrives for this many ms", DefaultValueFactory = _ => 10000 };
         var props = CliCommon.KeyValues("--consumer-props", "Consumer config, e.g. fetch.min.bytes=1");
-        var fromEnd = new Option<bool>("--from-end") { Description = "Start at the log end (to measure end-to-end latency while a producer runs)" };
+        var fromEnd = new Option<bool>("--from-latest", "--from-end") { Description = "Start at the log end (and measure end-to-end latency while a producer runs)" };
+        var fetchSize = new Option<int?>("--fetch-size") { Description = "Bytes fetched per partition per request (max.partition.fetch.bytes)" };
+        var detailed = new Option<bool>("--show-detailed-stats") { Description = "Print the columns every --reporting-interval too" };
+        var interval = new Option<int>("--reporting-interval") { Description = "Milliseconds between detailed stats lines", DefaultValueFactory = _ => 5000 };
+        var hideHeader = new Option<bool>("--hide-header") { Description = "Print the figures without the header line" };
+        var printMetrics = new Option<bool>("--print-metrics") { Description = "Print the consumer's metrics at the end (fetch-size-avg, fetch-rate, ...)" };
         var group = new Option<string?>("--group") { Description = "Consume as the only member of this consumer group (subscribe) instead of assigning the partitions" };
         var warmup = new Option<long>("--warmup-messages")
         {
             Description = "With --from-end: records at the start left out of the end-to-end latency figures (match the producer's --warmup-records)"
         };
         var consumerConfig = new Option<FileInfo?>("--consumer.config") { Description = "Properties file of consumer config (Kafka client keys); --consumer-props overrides it" };
-        var command = new Command("consume", "Consumer throughput (like kafka-consumer-perf-test); with --from-end also end-to-end latency.")
-            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group, warmup, consumerConfig };
+        var command = new Command("consume", "Consumer throughput in kafka-consumer-perf-test's columns; with --from-latest also end-to-end latency.")
+            { bootstrap, topic, messages, timeoutMs, props, fromEnd, group, warmup, consumerConfig, fetchSize, detailed, interval, hideHeader, printMetrics };
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var properties = CliCommon.ClientProperties(parse.GetValue(consumerConfig), "--consumer.config");
             foreach (var (k, v) in CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props))) properties[k] = v;
+            if (parse.GetValue(fetchSize) is { } size)
+                properties["max.partition.fetch.bytes"] = size > 0 ? size.ToString(CultureInfo.InvariantCulture) : throw new UsageException($"--fetch-size must be more than 0, got {size}");
+            if (parse.GetValue(interval) <= 0) throw new UsageException($"--reporting-interval must be more than 0 ms, got {parse.GetValue(interval)}");
             var config = new ConsumerConfig(properties) { BootstrapServers = parse.GetValue(bootstrap) };
             var name = parse.GetValue(topic)!;
             var n = parse.GetValue(messages);
@@ -149,15 +158,22 @@ internal static class PerfCommand
             if (warmupMessages < 0 || warmupMessages >= n || (warmupMessages > 0 && !measureLatency))
                 throw new UsageException($"--warmup-messages needs --from-end and must be at least 0 and less than --messages ({n}); got {warmupMessages}");
             long count = 0, bytes = 0;
-            long firstTicks = 0;
             var idle = TimeSpan.FromMilliseconds(parse.GetValue(timeoutMs));
-            var lastReport = Stopwatch.GetTimestamp();
-            long reportCount = 0;
+            var begun = Stopwatch.GetTimestamp();
+            var startTime = DateTimeOffset.Now;
+            long joinedTicks = 0, lastRecordTicks = 0;
+            // Kafka's rebalance.time.ms: until the consumer holds partitions (a join for a group member, none when assigned).
+            if (config.GroupId == null) joinedTicks = begun;
+            var detailedStats = parse.GetValue(detailed);
+            var reportEvery = TimeSpan.FromMilliseconds(parse.GetValue(interval));
+            var lastReport = new ConsumeStats(begun, 0, 0);
+            if (detailedStats && !parse.GetValue(hideHeader)) Console.WriteLine(ConsumeStats.DetailedHeader);
             while (count < n)
             {
                 var r = consumer.Consume(idle);
                 if (r == null) break;
-                if (firstTicks == 0) firstTicks = Stopwatch.GetTimestamp();
+                lastRecordTicks = Stopwatch.GetTimestamp();
+                if (joinedTicks == 0) joinedTicks = lastRecordTicks;
                 count++;
                 bytes += r.Message!.Value?.Length ?? 0;
                 if (measureLatency && count > warmupMessages)
@@ -165,21 +181,25 @@ internal static class PerfCommand
                     var e2eUs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs) * 1000;
                     endToEnd.RecordValue(Math.Max(1, e2eUs));
                 }
-                if (Stopwatch.GetElapsedTime(lastReport).TotalSeconds >= 5)
+                if (detailedStats && Stopwatch.GetElapsedTime(lastReport.Ticks) >= reportEvery)
                 {
-                    var s = Stopwatch.GetElapsedTime(lastReport).TotalSeconds;
-                    Console.WriteLine($"{count} records consumed, {(count - reportCount) / s:0.0} records/sec.");
-                    lastReport = Stopwatch.GetTimestamp();
-                    reportCount = count;
+                    var now = new ConsumeStats(Stopwatch.GetTimestamp(), count, bytes);
+                    Console.WriteLine(now.DetailedLine(lastReport, joinedTicks));
+                    lastReport = now;
                 }
             }
-            var seconds = firstTicks == 0 ? 0 : Stopwatch.GetElapsedTime(firstTicks).TotalSeconds;
+            var end = lastRecordTicks == 0 ? Stopwatch.GetTimestamp() : lastRecordTicks;
+            var rebalanceMs = joinedTicks == 0 ? 0 : Stopwatch.GetElapsedTime(begun, joinedTicks).TotalMilliseconds;
+            var totalMs = Stopwatch.GetElapsedTime(begun, end).TotalMilliseconds;
+            var fetchMs = Math.Max(0, totalMs - rebalanceMs);
             var mb = bytes / 1024.0 / 1024.0;
-            Console.WriteLine("data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, fetch.time.sec");
-            Console.WriteLine($"{mb:0.0000}, {(seconds > 0 ? mb / seconds : 0):0.0000}, {count}, {(seconds > 0 ? count / seconds : 0):0.0}, {seconds:0.000}");
+            if (!parse.GetValue(hideHeader))
+                Console.WriteLine("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec");
+            Console.WriteLine(FormattableString.Invariant(
+                $"{ConsumeStats.Time(startTime)}, {ConsumeStats.Time(startTime.AddMilliseconds(totalMs))}, {mb:0.0000}, {PerSecond(mb, totalMs):0.0000}, {count}, {PerSecond(count, totalMs):0.0000}, {rebalanceMs:0}, {fetchMs:0}, {PerSecond(mb, fetchMs):0.0000}, {PerSecond(count, fetchMs):0.0000}"));
             if (parse.GetValue(fromEnd))
                 Console.WriteLine($"end-to-end latency (record timestamp to consume, ms resolution{(warmupMessages > 0 ? $", after {warmupMessages} warm-up records" : "")}): {P(endToEnd, 50)} ms 50th, {P(endToEnd, 95)} ms 95th, {P(endToEnd, 99)} ms 99th, {P(endToEnd, 99.9)} ms 99.9th.");
-            PrintMetrics(consumer.Metrics);
+            if (parse.GetValue(printMetrics)) PrintMetrics(consumer.Metrics);
             consumer.Close();
             if (count < n)
             {
@@ -234,6 +254,29 @@ internal static class PerfCommand
     }
 
     private static string P(HistogramBase h, double percentile) => (h.GetValueAtPercentile(percentile) / 1000.0).ToString("0.00");
+
+    private static double PerSecond(double amount, double ms) => ms > 0 ? amount * 1000 / ms : 0;
+
+    /// <summary>Records and bytes consumed by a moment, for kafka-consumer-perf-test's detailed stats lines.</summary>
+    private sealed record ConsumeStats(long Ticks, long Count, long Bytes)
+    {
+        public const string DetailedHeader = "time, threadId, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec";
+
+        /// <summary>Kafka's date format for these columns.</summary>
+        public static string Time(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm:ss:fff", CultureInfo.InvariantCulture);
+
+        /// <summary>The figures since <paramref name="previous"/>: totals, rates over the interval, and the rebalance time once.</summary>
+        public string DetailedLine(ConsumeStats previous, long joinedTicks)
+        {
+            var ms = Stopwatch.GetElapsedTime(previous.Ticks, Ticks).TotalMilliseconds;
+            var mb = Bytes / 1024.0 / 1024.0;
+            var intervalMb = (Bytes - previous.Bytes) / 1024.0 / 1024.0;
+            var rebalanceMs = previous.Count == 0 && joinedTicks > previous.Ticks ? Stopwatch.GetElapsedTime(previous.Ticks, joinedTicks).TotalMilliseconds : 0;
+            var fetchMs = Math.Max(0, ms - rebalanceMs);
+            return FormattableString.Invariant(
+                $"{Time(DateTimeOffset.Now)}, 0, {mb:0.0000}, {PerSecond(intervalMb, ms):0.0000}, {Count}, {PerSecond(Count - previous.Count, ms):0.0000}, {rebalanceMs:0}, {fetchMs:0}, {PerSecond(intervalMb, fetchMs):0.0000}, {PerSecond(Count - previous.Count, fetchMs):0.0000}");
+        }
+    }
 
     private static void PrintMetrics(IReadOnlyDictionary<string, double> metrics)
     {

@@ -61,9 +61,13 @@ public class CommandLineTests
         Assert.Contains("steady state (after 500 warm-up records): 1500 records sent", produce.Stdout);
         Assert.Contains("batch-size-avg", produce.Stdout);
 
-        var consume = await BrokerProcess.RunToolAsync(null, "perf", "consume", "--bootstrap-server", b, "--topic", "perf", "--messages", "2000");
+        var consume = await BrokerProcess.RunToolAsync(null, "perf", "consume", "--bootstrap-server", b, "--topic", "perf", "--messages", "2000",
+            "--timeout", "20000", "--fetch-size", "65536", "--print-metrics");
         Assert.True(consume.ExitCode == 0, consume.Stderr);
-        Assert.Contains(", 2000, ", consume.Stdout);
+        // kafka-consumer-perf-test's columns, then the consumer's metrics.
+        Assert.Contains("start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec", consume.Stdout);
+        Assert.Matches(@"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}, .*, 2000, ", consume.Stdout);
+        Assert.Contains("fetch-size-avg", consume.Stdout);
 
         var bad = await BrokerProcess.RunToolAsync(null, "perf", "produce", "--bootstrap-server", b, "--topic", "perf",
             "--num-records", "10", "--warmup-records", "10", "--record-size", "100", "--throughput", "-1");
@@ -72,7 +76,7 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task Console_consumer_in_a_group_commits_and_the_groups_commands_show_and_reset_its_offsets()
+    public async Task Console_consumer_in_a_group_commits_and_the_groups_commands_show_reset_export_restore_and_delete_its_offsets()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-e2e-" + Guid.NewGuid().ToString("N"));
         using var broker = await BrokerProcess.StartAsync(dataDir, extraConfig: "akkabroker.broker.group.initial.rebalance.delay.ms = 0");
@@ -103,6 +107,35 @@ public class CommandLineTests
             "--max-messages", "5", "--timeout-ms", "30000");
         Assert.True(again.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).SequenceEqual(["1", "2", "3", "4", "5"]),
             $"consume after the reset printed:\n{again.Stdout}\nstderr:\n{again.Stderr}");
+
+        // Save the offsets, replay the last hour for every group, then restore what was saved.
+        var export = await BrokerProcess.RunToolAsync(null, "groups", "reset-offsets", "--bootstrap-server", b, "--group", "cli-group", "--all-topics", "--to-current", "--export");
+        Assert.True(export.ExitCode == 0, export.Stderr);
+        Assert.Equal("cli-group,cg,0,5", export.Stdout.Trim());
+        var saved = Path.Combine(dataDir, "..", $"offsets-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(saved, export.Stdout);
+        var replay = await BrokerProcess.RunToolAsync(null, "groups", "reset-offsets", "--bootstrap-server", b, "--all-groups", "--topic", "cg", "--by-duration", "PT1H", "--execute");
+        Assert.True(replay.ExitCode == 0, replay.Stderr);
+        Assert.Matches(@"cg\s+0\s+0\s+5\s+5", (await BrokerProcess.RunToolAsync(null, "groups", "describe", "--bootstrap-server", b, "--all-groups")).Stdout);
+        var restore = await BrokerProcess.RunToolAsync(null, "groups", "reset-offsets", "--bootstrap-server", b, "--from-file", saved, "--execute");
+        Assert.True(restore.ExitCode == 0, restore.Stderr);
+        Assert.Matches(@"cg\s+0\s+5\s+5\s+0", (await BrokerProcess.RunToolAsync(null, "groups", "describe", "--bootstrap-server", b, "--group", "cli-group")).Stdout);
+
+        // Offsets of a topic the group no longer reads can be dropped.
+        Assert.Equal(0, (await BrokerProcess.RunToolAsync("x\n", "produce", "--bootstrap-server", b, "--topic", "cg-old")).ExitCode);
+        Assert.Equal(0, (await BrokerProcess.RunToolAsync(null, "groups", "reset-offsets", "--bootstrap-server", b, "--group", "cli-group", "--topic", "cg-old", "--to-latest", "--execute")).ExitCode);
+        Assert.Matches(@"cg-old\s+0\s+1", (await BrokerProcess.RunToolAsync(null, "groups", "describe", "--bootstrap-server", b, "--group", "cli-group")).Stdout);
+        var dropped = await BrokerProcess.RunToolAsync(null, "groups", "delete-offsets", "--bootstrap-server", b, "--group", "cli-group", "--topic", "cg-old");
+        Assert.True(dropped.ExitCode == 0, dropped.Stderr);
+        Assert.DoesNotContain("cg-old", (await BrokerProcess.RunToolAsync(null, "groups", "describe", "--bootstrap-server", b, "--group", "cli-group")).Stdout);
+
+        // One broker leads every partition as preferred already.
+        var preferred = await BrokerProcess.RunToolAsync(null, "leader-election", "--bootstrap-server", b, "--election-type", "preferred", "--topic", "cg");
+        Assert.True(preferred.ExitCode == 0, preferred.Stderr);
+        Assert.Contains("Valid replica already elected for partitions", preferred.Stdout);
+        var missing = await BrokerProcess.RunToolAsync(null, "leader-election", "--bootstrap-server", b, "--election-type", "unclean", "--topic", "cg", "--partition", "9");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("UNKNOWN_TOPIC_OR_PARTITION", missing.Stderr);
 
         var delete = await BrokerProcess.RunToolAsync(null, "groups", "delete", "--bootstrap-server", b, "--group", "cli-group");
         Assert.True(delete.ExitCode == 0, delete.Stderr);

@@ -101,6 +101,24 @@ public interface IAdminClient : IDisposable
     Task<ElectLeadersResult> ElectLeadersAsync(ElectionType electionType, IEnumerable<TopicPartition>? partitions = null, ElectLeadersOptions? options = null);
 
     /// <summary>
+    /// Moves partitions to new replicas (Kafka's AlterPartitionReassignments): each partition named gets the replicas
+    /// given (the first becomes its preferred leader) or, for null, has its reassignment in progress cancelled. New
+    /// replicas copy the log (at most <paramref name="throttleBytesPerSecond"/> each, 0 for no limit) and join the ISR;
+    /// then the old replicas not named are removed and their logs deleted. Returns once the reassignments are recorded;
+    /// <see cref="ListPartitionReassignmentsAsync"/> shows those not finished. Not in Confluent.Kafka.
+    /// </summary>
+    /// <exception cref="AlterPartitionReassignmentsException">
+    /// a partition does not exist, its replicas are not distinct live brokers (INVALID_REPLICA_ASSIGNMENT), it is being
+    /// reassigned already (REASSIGNMENT_IN_PROGRESS), or there is nothing to cancel (NO_REASSIGNMENT_IN_PROGRESS); the
+    /// others took effect.
+    /// </exception>
+    Task AlterPartitionReassignmentsAsync(IReadOnlyDictionary<TopicPartition, IReadOnlyList<int>?> reassignments, long throttleBytesPerSecond = 0);
+
+    /// <summary>The partition reassignments in progress. Not in Confluent.Kafka.</summary>
+    /// <exception cref="KafkaException">the controller did not answer.</exception>
+    Task<List<PartitionReassignment>> ListPartitionReassignmentsAsync();
+
+    /// <summary>
     /// A partition's log as its leader holds it: first offset (moved by retention), log end, high watermark, size in
     /// bytes and segments, and for compacted topics where cleaning last ended and the dirty ratio (Kafka's
     /// DescribeLogDirs and the log cleaner's metrics, for one partition). Not in Confluent.Kafka.

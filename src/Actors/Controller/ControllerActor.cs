@@ -53,6 +53,9 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>Time to give partitions back to their preferred replicas (<c>auto.leader.rebalance.enable</c>).</summary>
     private sealed record ElectPreferredLeaders;
 
+    /// <summary>Timer and nudge: complete the reassignments whose new replicas are all in sync.</summary>
+    private sealed record ProgressReassignments;
+
     /// <summary>Orders replicated copies by the number of changes written, not by the wall clock of whoever wrote last.</summary>
     private static readonly Clock<ControllerSnapshot> VersionClock = (_, snapshot) => snapshot.Version;
 
@@ -241,6 +244,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             // Brokers may have gone while no controller was acting.
             Self.Tell(new ElectLeaders());
         });
+        // Also nudged by every recorded ISR; the timer covers a controller that took over mid-reassignment.
+        Timers.StartPeriodicTimer(nameof(ProgressReassignments), new ProgressReassignments(), TimeSpan.FromSeconds(1));
         if (_settings.Replication.AutoLeaderRebalanceEnable)
         {
             var interval = TimeSpan.FromSeconds(_settings.Replication.LeaderImbalanceCheckIntervalSeconds);
@@ -362,6 +367,8 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<ElectPreferredLeaders>(_ => Perform(_state.DecidePreferredLeaders(ElectionLiveSet()), LeadershipRecorded("preferred-leader election")));
         Receive<AlterPartitionRequest>(r => Perform(_state.DecideAlterPartition(r, ElectionLiveSet()), IsrRecorded));
+        Receive<ReassignPartitionsRequest>(r => Perform(_state.DecideReassign(r, LiveBrokers().ToHashSet()), ReplicasReassigned));
+        Receive<ProgressReassignments>(_ => Perform(_state.DecideReassignmentProgress(ElectionLiveSet()), ReplicasReassigned));
         Receive<ElectLeadersRequest>(r => Perform(_state.DecideElectLeaders(r, ElectionLiveSet()), (result, before, replyTo) =>
         {
             LeadershipRecorded($"{r.Type.ToString().ToLowerInvariant()} leader election asked by an operator")(result, before, replyTo);
@@ -394,7 +401,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// <summary>New leadership is recorded (an election, a corrupt replica, a preferred leader): tell every live replica of the changed partitions.</summary>
     private FollowUp LeadershipRecorded(string why) => (result, _, _) =>
     {
-        var change = (LeadershipChanged)result.Events.Single();
+        var change = result.Events.OfType<LeadershipChanged>().Single();
         foreach (var (topic, p) in change.Changes)
             _log.Info("{0}: {1}-{2} is led by {3} at leader epoch {4}, in-sync replicas {5}", why, topic, p.Partition,
                 p.Leader < 0 ? "nobody (offline: no in-sync replica is live)" : $"broker {p.Leader}", p.LeaderEpoch, string.Join(",", p.Isr));
@@ -414,6 +421,31 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         if (moved.Count > 0) StartGroupCoordinators(offsetsPartitions: moved);
     };
 
+    /// <summary>
+    /// Reassignments started, completed or cancelled: every live replica of the partitions hears the new leadership
+    /// (new replicas start following), replicas no longer in a partition are deleted, and the requester is answered.
+    /// </summary>
+    private void ReplicasReassigned(ControllerResult result, ControllerState before, IActorRef replyTo)
+    {
+        LeadershipRecorded("partition reassignment")(result, before, replyTo);
+        var changed = result.Events.OfType<ReassignmentsChanged>().Single();
+        foreach (var r in changed.Started)
+            _log.Info("Reassigning {0} to replicas {1}: adding {2}, then removing {3}{4}", r.TopicPartition, string.Join(",", r.Target), string.Join(",", r.Adding),
+                string.Join(",", r.Removing), r.ThrottleBytesPerSecond > 0 ? $", new replicas throttled to {r.ThrottleBytesPerSecond} bytes/s" : "");
+        var removed = new List<ReplicaCommand>();
+        foreach (var tp in changed.Ended)
+        {
+            if (!_state.Topics.TryGetValue(tp.Topic, out var topic)) continue;
+            var now = topic.Partitions[tp.Partition].Replicas;
+            var gone = before.Topics[tp.Topic].Partitions[tp.Partition].Replicas.Except(now).ToArray();
+            _log.Info("{0} now has replicas {1}{2}", tp, string.Join(",", now), gone.Length > 0 ? $"; deleting the replicas on broker(s) {string.Join(",", gone)}" : "");
+            // A removed replica on a broker that is down keeps its files until the topic is deleted or the broker's data is wiped.
+            removed.AddRange(gone.Where(_liveBrokers.ContainsKey).Select(b => new ReplicaCommand(b, new DeletePartition(tp))));
+        }
+        if (removed.Count > 0) ConfirmPartitions(removed.ToArray(), new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+        if (result.Response != null) replyTo.Tell(result.Response);
+    }
+
     /// <summary>A leader's proposed ISR is recorded: answer it, and tell the partition's live replicas.</summary>
     private void IsrRecorded(ControllerResult result, ControllerState before, IActorRef replyTo)
     {
@@ -423,6 +455,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), tp,
             p.Leader, p.LeaderEpoch, p.PartitionEpoch);
         replyTo.Tell(response);
+        if (_state.Reassignments.ContainsKey(tp)) Self.Tell(new ProgressReassignments());
         // The answer may never reach the leader (it timed out, or this request waited through a controller
         // hand-over): the leader also hears the recorded ISR as leadership, so it never counts a smaller one.
         var topic = _state.Topics[tp.Topic];
@@ -438,6 +471,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<FindCoordinatorRequest>(_ => _state.Topics.ContainsKey(ControllerState.OffsetsTopic), r => Sender.Tell(FindCoordinator(r.GroupId)));
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
+        Receive<ListPartitionReassignmentsRequest>(_ => Sender.Tell(_state.ListReassignments()));
         Receive<PartitionLeadershipRequest>(r =>
         {
             // Answered with the command the replica missed; its acknowledgement comes back here and is dropped.
@@ -600,10 +634,15 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private ReplicaCommand[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
     {
         var config = _settings.EffectiveTopicConfig(topic.ConfigOverrides);
-        var epoch = (_pending?.Next ?? _state).ControllerEpoch;
+        var state = _pending?.Next ?? _state;
         return partitions.SelectMany(p =>
         {
-            var command = new EnsurePartition(new TopicPartition(topic.Name, p.Partition), config, p, EndpointOf(p.Leader), epoch);
+            var tp = new TopicPartition(topic.Name, p.Partition);
+            // A reassignment's throttle reaches its new replicas as Kafka's throttle configs of the partition.
+            var partitionConfig = state.Reassignments.TryGetValue(tp, out var r) && r.ThrottleBytesPerSecond > 0
+                ? Topics.TopicConfig.WithFollowerThrottle(config, p.Partition, r.Adding, r.ThrottleBytesPerSecond)
+                : config;
+            var command = new EnsurePartition(tp, partitionConfig, p, EndpointOf(p.Leader), state.ControllerEpoch);
             return p.Replicas.Select(b => new ReplicaCommand(b, command));
         }).ToArray();
     }

@@ -18,6 +18,10 @@ public sealed class ControllerState
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
     private readonly SortedSet<int> _registeredNodes = new();
+    private readonly Dictionary<TopicPartition, PartitionReassignment> _reassignments = new();
+
+    /// <summary>The partition reassignments in progress.</summary>
+    public IReadOnlyDictionary<TopicPartition, PartitionReassignment> Reassignments => _reassignments;
 
     /// <summary>Every node id (broker or controller-only node) that has been live; see <see cref="ControllerSnapshot.RegisteredNodes"/>.</summary>
     public IReadOnlyCollection<int> RegisteredNodes => _registeredNodes;
@@ -187,6 +191,11 @@ public sealed class ControllerState
                 break;
             case TopicDeleted e:
                 _topics.Remove(e.Name);
+                foreach (var tp in _reassignments.Keys.Where(tp => tp.Topic == e.Name).ToArray()) _reassignments.Remove(tp);
+                break;
+            case ReassignmentsChanged e:
+                foreach (var tp in e.Ended) _reassignments.Remove(tp);
+                foreach (var r in e.Started) _reassignments[r.TopicPartition] = r;
                 break;
             case PartitionsAdded e:
                 var t = _topics[e.Name];
@@ -312,7 +321,7 @@ public sealed class ControllerState
     /// </summary>
     public ControllerResult DecideElectLeaders(ElectLeadersRequest r, IReadOnlyCollection<int> live)
     {
-        var results = new List<PartitionElectionResult>();
+        var results = new List<PartitionOutcome>();
         var changes = new List<(string, PartitionAssignment)>();
         var unclean = new List<(string, int)>();
         var named = r.Partitions != null;
@@ -322,12 +331,12 @@ public sealed class ControllerState
         {
             if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition < 0 || tp.Partition >= topic.Partitions.Count)
             {
-                results.Add(new PartitionElectionResult(tp, ErrorCode.UnknownTopicOrPartition, $"{tp} does not exist."));
+                results.Add(new PartitionOutcome(tp, ErrorCode.UnknownTopicOrPartition, $"{tp} does not exist."));
                 continue;
             }
             var p = topic.Partitions[tp.Partition];
             var leaderLive = p.Leader >= 0 && live.Contains(p.Leader);
-            PartitionElectionResult? refusal = null;
+            PartitionOutcome? refusal = null;
             PartitionAssignment? next = null;
             if (r.Type == LeaderElectionType.Preferred)
             {
@@ -354,7 +363,7 @@ public sealed class ControllerState
             if (next != null)
             {
                 changes.Add((topic.Name, next));
-                results.Add(new PartitionElectionResult(tp, ErrorCode.None, null));
+                results.Add(new PartitionOutcome(tp, ErrorCode.None, null));
             }
             else if (named || refusal!.Error != ErrorCode.ElectionNotNeeded)
                 results.Add(refusal!);
@@ -362,6 +371,115 @@ public sealed class ControllerState
         var response = new ElectLeadersResponse(ErrorCode.None, null, results);
         return changes.Count == 0 ? ControllerResult.Reply(response) : ControllerResult.Record(new LeadershipChanged(changes, unclean), response);
     }
+
+    /// <summary>
+    /// An operator's partition reassignment (Kafka's AlterPartitionReassignments, KIP-455). To start one, a partition's
+    /// replicas become the target followed by its current replicas not in it (the new ones copy the log and join the ISR
+    /// as any follower does); <see cref="DecideReassignmentProgress"/> completes it. Null replicas cancel one in progress:
+    /// the original replicas come back, the added ones go. Each change is a new leadership (leader epoch + 1) so every
+    /// replica learns the replica set, as Kafka's controller sends LeaderAndIsr. The target must be distinct live brokers
+    /// (INVALID_REPLICA_ASSIGNMENT); a partition already being reassigned must be cancelled first (REASSIGNMENT_IN_PROGRESS).
+    /// </summary>
+    public ControllerResult DecideReassign(ReassignPartitionsRequest r, IReadOnlyCollection<int> liveBrokers)
+    {
+        var results = new List<PartitionOutcome>();
+        var changes = new List<(string, PartitionAssignment)>();
+        var started = new List<PartitionReassignment>();
+        var ended = new List<TopicPartition>();
+        if (r.ThrottleBytesPerSecond < 0)
+            return ControllerResult.Reply(new ReassignPartitionsResponse(ErrorCode.InvalidRequest, $"The throttle must be 0 (none) or more bytes per second, got {r.ThrottleBytesPerSecond}.", []));
+        foreach (var target in r.Partitions)
+        {
+            var tp = target.TopicPartition;
+            PartitionOutcome Refused(ErrorCode code, string message) => new(tp, code, message);
+            if (results.Any(x => x.TopicPartition == tp))
+            {
+                results.Add(Refused(ErrorCode.InvalidRequest, $"{tp} is named more than once; name each partition once."));
+                continue;
+            }
+            if (!_topics.TryGetValue(tp.Topic, out var topic) || tp.Partition < 0 || tp.Partition >= topic.Partitions.Count)
+            {
+                results.Add(Refused(ErrorCode.UnknownTopicOrPartition, $"{tp} does not exist."));
+                continue;
+            }
+            var p = topic.Partitions[tp.Partition];
+            if (target.Replicas == null)
+            {
+                if (!_reassignments.TryGetValue(tp, out var ongoing))
+                {
+                    results.Add(Refused(ErrorCode.NoReassignmentInProgress, $"{tp} is not being reassigned."));
+                    continue;
+                }
+                var isr = ongoing.Original.Where(p.Isr.Contains).ToArray();
+                var leader = ongoing.Original.Contains(p.Leader) ? p.Leader : isr.FirstOrDefault(liveBrokers.Contains, -1);
+                if (isr.Length == 0)
+                {
+                    results.Add(Refused(ErrorCode.ReassignmentInProgress,
+                        $"{tp} cannot go back to replicas {string.Join(",", ongoing.Original)}: none of them is in sync any more. Let the reassignment finish."));
+                    continue;
+                }
+                changes.Add((tp.Topic, p with { Replicas = ongoing.Original, Isr = isr, Leader = leader, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 }));
+                ended.Add(tp);
+                results.Add(new PartitionOutcome(tp, ErrorCode.None, null));
+                continue;
+            }
+            var replicas = target.Replicas;
+            var notLive = replicas.FirstOrDefault(b => !liveBrokers.Contains(b), -1);
+            if (replicas.Count == 0 || replicas.Distinct().Count() != replicas.Count || notLive >= 0)
+            {
+                results.Add(Refused(ErrorCode.InvalidReplicaAssignment,
+                    replicas.Count == 0 ? $"{tp} needs at least one replica."
+                    : replicas.Distinct().Count() != replicas.Count ? $"The replicas {string.Join(",", replicas)} of {tp} name a broker twice."
+                    : $"Broker {notLive} is not a live broker; the live brokers are {string.Join(",", liveBrokers.Order())}."));
+                continue;
+            }
+            if (_reassignments.ContainsKey(tp))
+            {
+                results.Add(Refused(ErrorCode.ReassignmentInProgress, $"{tp} is being reassigned already; wait for it to finish or cancel it first."));
+                continue;
+            }
+            results.Add(new PartitionOutcome(tp, ErrorCode.None, null));
+            if (replicas.SequenceEqual(p.Replicas)) continue;
+            if (replicas.Order().SequenceEqual(p.Replicas.Order()))
+            {
+                // Only the order changes (the preferred leader): nothing to copy.
+                changes.Add((tp.Topic, p with { Replicas = replicas.ToArray(), PartitionEpoch = p.PartitionEpoch + 1 }));
+                continue;
+            }
+            changes.Add((tp.Topic, p with { Replicas = replicas.Concat(p.Replicas.Except(replicas)).ToArray(), LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 }));
+            started.Add(new PartitionReassignment(tp, replicas.ToArray(), p.Replicas, r.ThrottleBytesPerSecond));
+        }
+        var response = new ReassignPartitionsResponse(ErrorCode.None, null, results);
+        return changes.Count == 0 ? ControllerResult.Reply(response)
+            : new ControllerResult([new LeadershipChanged(changes, []), new ReassignmentsChanged(started, ended)], response);
+    }
+
+    /// <summary>
+    /// Completes each reassignment whose target replicas are all in sync: the replicas become the target, the ISR keeps
+    /// only target replicas, and a leader that is not a target replica hands over to the first in-sync target replica
+    /// (at a new leader epoch, as for every change of replicas). Nothing when none is complete.
+    /// </summary>
+    public ControllerResult DecideReassignmentProgress(IReadOnlyCollection<int> live)
+    {
+        var changes = new List<(string, PartitionAssignment)>();
+        var ended = new List<TopicPartition>();
+        foreach (var r in _reassignments.Values)
+        {
+            var p = _topics[r.TopicPartition.Topic].Partitions[r.TopicPartition.Partition];
+            if (!r.Target.All(p.Isr.Contains)) continue;
+            var isr = r.Target.Where(p.Isr.Contains).ToArray();
+            var leader = r.Target.Contains(p.Leader) && live.Contains(p.Leader) ? p.Leader : isr.FirstOrDefault(live.Contains, -1);
+            changes.Add((r.TopicPartition.Topic, p with { Replicas = r.Target, Isr = isr, Leader = leader, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 }));
+            ended.Add(r.TopicPartition);
+        }
+        return changes.Count == 0 ? ControllerResult.Nothing : new ControllerResult([new LeadershipChanged(changes, []), new ReassignmentsChanged([], ended)], null);
+    }
+
+    /// <summary>The reassignments in progress, as Kafka's ListPartitionReassignments answers.</summary>
+    public ListPartitionReassignmentsResponse ListReassignments() =>
+        new(ErrorCode.None, null, _reassignments.Values.OrderBy(r => r.TopicPartition.Topic, StringComparer.Ordinal).ThenBy(r => r.TopicPartition.Partition)
+            .Select(r => new OngoingReassignment(r.TopicPartition, _topics[r.TopicPartition.Topic].Partitions[r.TopicPartition.Partition].Replicas,
+                r.Adding, r.Removing, r.ThrottleBytesPerSecond)).ToArray());
 
     /// <summary>
     /// A leader's proposal of a new ISR (Kafka's AlterPartition): accepted only from the current leader at the current
@@ -404,7 +522,8 @@ public sealed class ControllerState
         exists == _groups.Contains(groupId) ? ControllerResult.Nothing
         : ControllerResult.Record(exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId));
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray());
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
+        _reassignments.Values.ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -462,6 +581,8 @@ public sealed class ControllerState
         Version = snapshot.Version;
         _registeredNodes.Clear();
         foreach (var b in snapshot.RegisteredNodes) _registeredNodes.Add(b);
+        _reassignments.Clear();
+        foreach (var r in snapshot.Reassignments ?? []) _reassignments[r.TopicPartition] = r;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -132,6 +132,8 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<ListGroupsRequest>(controller.Forward);
         Receive<DescribeClusterRequest>(controller.Forward);
         Receive<ElectLeadersRequest>(controller.Forward);
+        Receive<ReassignPartitionsRequest>(controller.Forward);
+        Receive<ListPartitionReassignmentsRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);
         Receive<CreateTopicRequest>(controller.Forward);
         Receive<DeleteTopicRequest>(controller.Forward);

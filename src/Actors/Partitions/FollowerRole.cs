@@ -63,13 +63,21 @@ public sealed class FollowerRole
     private long _pendingHighWatermark;
     // The leader's log start from its last fetch answer: DeleteRecords (or retention) there moves this replica's too.
     private long _leaderLogStart;
+    // A reassignment's replication throttle (bytes/s, 0: none) and the bytes of the fetch being journaled.
+    private readonly long _throttleBytesPerSecond;
+    private long _pendingBytes;
 
     /// <param name="session">Differs for every leadership this replica follows, so answers to an earlier one are recognised.</param>
     /// <param name="repairFrom">Where this replica found its own log corrupt (-1: nowhere): it is cut back at least there and fetched again.</param>
+    /// <param name="throttleBytesPerSecond">
+    /// The most bytes per second this replica copies (Kafka's follower.replication.throttled.rate, set for a
+    /// reassignment's new replicas); 0 for no limit.
+    /// </param>
     public FollowerRole(int brokerId, PartitionAssignment assignment, BrokerInfo leader, PartitionLog log, ReplicationSettings settings, long session,
-        long repairFrom = -1)
+        long repairFrom = -1, long throttleBytesPerSecond = 0)
     {
         _repairFrom = repairFrom;
+        _throttleBytesPerSecond = throttleBytesPerSecond;
         if (assignment.Leader == brokerId || !assignment.Replicas.Contains(brokerId))
             throw new ArgumentException($"broker {brokerId} cannot follow {log.TopicPartition} in {assignment}", nameof(assignment));
         _brokerId = brokerId;
@@ -239,6 +247,7 @@ public sealed class FollowerRole
         }
         MoveTo(State.Appending);
         _pendingHighWatermark = response.HighWatermark;
+        _pendingBytes = response.Records.Length;
         fx.Add(new ReplicaEffect.Persist(events));
     }
 
@@ -247,7 +256,16 @@ public sealed class FollowerRole
     {
         if (Current != State.Appending) throw new InvalidOperationException($"{_log.TopicPartition}: fetched batches were applied while the follower was {Current}");
         TakeHighWatermark(_pendingHighWatermark, fx);
-        SendFetch(fx);
+        if (ThrottleDelay(_pendingBytes, _throttleBytesPerSecond) is { } pause) Backoff(fx, pause);
+        else SendFetch(fx);
+    }
+
+    /// <summary>How long a throttled follower waits after copying <paramref name="bytes"/>, so it averages at most <paramref name="bytesPerSecond"/>; null for no wait.</summary>
+    public static TimeSpan? ThrottleDelay(long bytes, long bytesPerSecond)
+    {
+        if (bytesPerSecond <= 0) return null;
+        var ms = bytes * 1000.0 / bytesPerSecond;
+        return ms >= 1 ? TimeSpan.FromMilliseconds(ms) : null;
     }
 
     /// <summary>The request in flight had no answer in time: send it again through the leader's gateway.</summary>
@@ -299,7 +317,9 @@ public sealed class FollowerRole
     {
         MoveTo(State.Fetching);
         _correlation++;
-        fx.Add(new ReplicaEffect.SendToLeader(new ReplicaFetchRequest(_log.TopicPartition, _brokerId, LeaderEpoch, _log.LogEndOffset, _settings.ReplicaFetchMaxBytes,
+        // A throttled follower asks for at most a second's worth, so one answer does not overshoot the rate by much.
+        var maxBytes = _throttleBytesPerSecond > 0 ? (int)Math.Clamp(_throttleBytesPerSecond, 1, _settings.ReplicaFetchMaxBytes) : _settings.ReplicaFetchMaxBytes;
+        fx.Add(new ReplicaEffect.SendToLeader(new ReplicaFetchRequest(_log.TopicPartition, _brokerId, LeaderEpoch, _log.LogEndOffset, maxBytes,
             _settings.ReplicaFetchWaitMaxMs, _correlation), LeaderReplica, LeaderEndpoint));
         fx.Add(new ReplicaEffect.StartTimer(TimeoutTimer, new AnswerOverdue(_correlation),
             TimeSpan.FromMilliseconds(_settings.ReplicaFetchWaitMaxMs + _settings.ReplicaSocketTimeoutMs)));

@@ -370,8 +370,11 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 Run(_journal.ReportCorruption);
                 break;
             case Role.Follower:
-                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession, repairFrom: _journal.CorruptFrom);
-                _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset);
+                var throttle = _log.ConfigMap is { } config ? Topics.TopicConfig.FollowerThrottle(config, _tp.Partition, _brokerId) : 0;
+                _follower = new FollowerRole(_brokerId, a, leaderEndpoint!, _log, _replicationSettings, ++_followerSession, repairFrom: _journal.CorruptFrom,
+                    throttleBytesPerSecond: throttle);
+                _logger.Info("[{0}] follows broker {1} at epoch {2}; log end {3}{4}", _tp, a.Leader, a.LeaderEpoch, _log.LogEndOffset,
+                    throttle > 0 ? $"; copying at most {throttle} bytes/s" : "");
                 Run(_follower.Start);
                 break;
             default:

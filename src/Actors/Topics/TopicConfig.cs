@@ -59,6 +59,31 @@ public sealed record TopicConfig(
         Long(map, MinCompactionLagMsKey, 0),
         Long(map, MaxCompactionLagMsKey, long.MaxValue));
 
+    /// <summary>Kafka's topic config naming the throttled follower replicas, as <c>partition:broker</c> pairs.</summary>
+    public const string FollowerThrottledReplicasKey = "follower.replication.throttled.replicas";
+
+    /// <summary>
+    /// The byte rate of the throttled followers. Kafka keeps it as a broker config; here the controller sets it on the
+    /// partitions it reassigns with a throttle, next to <see cref="FollowerThrottledReplicasKey"/>, and removes both when done.
+    /// </summary>
+    public const string FollowerThrottledRateKey = "follower.replication.throttled.rate";
+
+    /// <summary><paramref name="config"/> with <paramref name="brokers"/>' replicas of <paramref name="partition"/> throttled to <paramref name="bytesPerSecond"/>.</summary>
+    public static IReadOnlyDictionary<string, string> WithFollowerThrottle(IReadOnlyDictionary<string, string> config, int partition, IEnumerable<int> brokers, long bytesPerSecond) =>
+        new Dictionary<string, string>(config)
+        {
+            [FollowerThrottledReplicasKey] = string.Join(",", brokers.Select(b => FormattableString.Invariant($"{partition}:{b}"))),
+            [FollowerThrottledRateKey] = bytesPerSecond.ToString(CultureInfo.InvariantCulture),
+        };
+
+    /// <summary>The byte rate <paramref name="broker"/>'s replica of <paramref name="partition"/> may copy at (0: unthrottled).</summary>
+    public static long FollowerThrottle(IReadOnlyDictionary<string, string> config, int partition, int broker)
+    {
+        if (!config.TryGetValue(FollowerThrottledReplicasKey, out var replicas) || !config.TryGetValue(FollowerThrottledRateKey, out var rate)) return 0;
+        var me = FormattableString.Invariant($"{partition}:{broker}");
+        return replicas.Split(',', StringSplitOptions.TrimEntries).Any(r => r == me || r == "*") ? long.Parse(rate, CultureInfo.InvariantCulture) : 0;
+    }
+
     private static long Long(IReadOnlyDictionary<string, string> map, string key, long absent) =>
         map.TryGetValue(key, out var raw) ? long.Parse(raw, CultureInfo.InvariantCulture) : absent;
 }

@@ -100,6 +100,14 @@ public sealed class DeleteConsumerGroupOffsetsException(DeleteConsumerGroupOffse
     public DeleteConsumerGroupOffsetsReport Result { get; } = result;
 }
 
+/// <summary>Some partitions' reassignments were refused; <see cref="Results"/> has each partition's outcome.</summary>
+public sealed class AlterPartitionReassignmentsException(List<TopicPartitionError> results)
+    : KafkaException(AdminErrors.Partial("reassigning partitions", results.Select(p => (p.TopicPartition.ToString(), p.Error))))
+{
+    /// <summary>Each partition's outcome, in the order given.</summary>
+    public List<TopicPartitionError> Results { get; } = results;
+}
+
 internal static class AdminErrors
 {
     /// <summary>Local_Partial, naming each thing that failed and why, so the message alone says what to fix.</summary>

@@ -452,3 +452,12 @@ public sealed record DeleteConsumerGroupOffsetsReport
     /// <summary>The group's own error (GROUP_ID_NOT_FOUND, ...), or the first partition's.</summary>
     public Error Error { get; init; } = Error.NoError;
 }
+
+/// <summary>A partition reassignment in progress (Kafka's PartitionReassignment).</summary>
+/// <param name="TopicPartition">The partition.</param>
+/// <param name="Replicas">Its replicas now: the target ones first, then those being removed.</param>
+/// <param name="AddingReplicas">The replicas copying the log, not yet all in sync.</param>
+/// <param name="RemovingReplicas">The replicas removed once the new ones are in sync.</param>
+/// <param name="ThrottleBytesPerSecond">How fast each new replica may copy (0: no limit).</param>
+public sealed record PartitionReassignment(TopicPartition TopicPartition, IReadOnlyList<int> Replicas, IReadOnlyList<int> AddingReplicas,
+    IReadOnlyList<int> RemovingReplicas, long ThrottleBytesPerSecond);

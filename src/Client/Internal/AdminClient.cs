@@ -373,6 +373,25 @@ internal sealed class AdminClient : IAdminClient
         return new ElectLeadersResult { TopicPartitions = results };
     }
 
+    public async Task AlterPartitionReassignmentsAsync(IReadOnlyDictionary<Client.TopicPartition, IReadOnlyList<int>?> reassignments, long throttleBytesPerSecond = 0)
+    {
+        var asked = reassignments.ToList();
+        var r = await AskAsync<ReassignPartitionsResponse>(new ReassignPartitionsRequest(
+            asked.Select(kv => new PartitionReassignmentTarget(kv.Key.ToProtocol(), kv.Value?.ToArray())).ToArray(), throttleBytesPerSecond)).ConfigureAwait(false);
+        ThrowIfError("reassign partitions", r.Error, r.ErrorMessage);
+        var results = r.Results.Select(x => new TopicPartitionError(new Client.TopicPartition(x.TopicPartition.Topic, x.TopicPartition.Partition),
+            ErrorOf(x.TopicPartition.ToString(), x.Error, x.ErrorMessage) ?? Error.NoError)).ToList();
+        if (results.Any(x => x.Error.IsError)) throw new AlterPartitionReassignmentsException(results);
+    }
+
+    public async Task<List<Admin.PartitionReassignment>> ListPartitionReassignmentsAsync()
+    {
+        var r = await AskAsync<ListPartitionReassignmentsResponse>(new ListPartitionReassignmentsRequest()).ConfigureAwait(false);
+        ThrowIfError("list partition reassignments", r.Error, r.ErrorMessage);
+        return r.Reassignments.Select(x => new Admin.PartitionReassignment(new Client.TopicPartition(x.TopicPartition.Topic, x.TopicPartition.Partition),
+            x.Replicas, x.Adding, x.Removing, x.ThrottleBytesPerSecond)).ToList();
+    }
+
     public async Task<PartitionLogDescription> DescribeLogAsync(Client.TopicPartition partition)
     {
         var tp = partition.ToProtocol();

@@ -73,14 +73,36 @@ public enum LeaderElectionType : byte
 /// </summary>
 public sealed record ElectLeadersRequest(LeaderElectionType Type, IReadOnlyList<TopicPartition>? Partitions);
 
-/// <summary>One partition's election: none (elected), ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION.</summary>
-public sealed record PartitionElectionResult(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage);
+/// <summary>One partition's outcome of an operator's request (an election, a reassignment): no error, or why not.</summary>
+public sealed record PartitionOutcome(TopicPartition TopicPartition, ErrorCode Error, string? ErrorMessage);
 
 /// <summary>
 /// Each partition named and its outcome; for every partition (none named), those elected or that could not be (not
 /// those that needed no election), as Kafka answers.
 /// </summary>
-public sealed record ElectLeadersResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionElectionResult> Results);
+public sealed record ElectLeadersResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionOutcome> Results);
+
+/// <summary>A partition's new replicas (the first is its preferred leader), or null to cancel its reassignment in progress.</summary>
+public sealed record PartitionReassignmentTarget(TopicPartition TopicPartition, IReadOnlyList<int>? Replicas);
+
+/// <summary>
+/// Kafka's AlterPartitionReassignments, answered by the controller once recorded: each partition gets the new replicas
+/// next to its current ones, and once all the new ones are in sync the current ones not among them are removed.
+/// <c>ThrottleBytesPerSecond</c> (0: none) caps how fast each new replica copies the log from the leader.
+/// </summary>
+public sealed record ReassignPartitionsRequest(IReadOnlyList<PartitionReassignmentTarget> Partitions, long ThrottleBytesPerSecond);
+
+/// <summary>Each partition's outcome: none (started, or cancelled), or why not.</summary>
+public sealed record ReassignPartitionsResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionOutcome> Results);
+
+/// <summary>Kafka's ListPartitionReassignments: the reassignments in progress.</summary>
+public sealed record ListPartitionReassignmentsRequest;
+
+/// <summary>A reassignment in progress: the partition's replicas now, those being added and those to be removed once they are in sync.</summary>
+public sealed record OngoingReassignment(TopicPartition TopicPartition, IReadOnlyList<int> Replicas, IReadOnlyList<int> Adding, IReadOnlyList<int> Removing,
+    long ThrottleBytesPerSecond);
+
+public sealed record ListPartitionReassignmentsResponse(ErrorCode Error, string? ErrorMessage, IReadOnlyList<OngoingReassignment> Reassignments);
 
 /// <summary>The cluster as the controller sees it (Kafka's DescribeCluster): live brokers, the controller and its epoch.</summary>
 public sealed record DescribeClusterRequest;

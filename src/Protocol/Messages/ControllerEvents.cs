@@ -43,8 +43,25 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// <c>RegisteredNodes</c> are the ids of the nodes that have ever been live, brokers and controller-only nodes: each
 /// keeps a copy of this state, so a majority of them must be up before a controller trusts what it reads, and reads
 /// and writes go to at least that many nodes (all members, when fewer are up).
+/// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none).
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
-    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes);
+    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment>? Reassignments = null);
+
+/// <summary>
+/// A reassignment in progress (Kafka's KIP-455): the partition's replicas are <c>Target</c> followed by those of
+/// <c>Original</c> not in it, until every target replica is in sync; then they become <c>Target</c>.
+/// </summary>
+public sealed record PartitionReassignment(TopicPartition TopicPartition, IReadOnlyList<int> Target, IReadOnlyList<int> Original, long ThrottleBytesPerSecond)
+{
+    /// <summary>The replicas that copy the log from scratch.</summary>
+    public IReadOnlyList<int> Adding => Target.Except(Original).ToArray();
+
+    /// <summary>The replicas removed once the new ones are in sync.</summary>
+    public IReadOnlyList<int> Removing => Original.Except(Target).ToArray();
+}
+
+/// <summary>Controller state change: reassignments started (or replaced) and ended (completed or cancelled).</summary>
+public sealed record ReassignmentsChanged(IReadOnlyList<PartitionReassignment> Started, IReadOnlyList<TopicPartition> Ended);
 
 /// <summary>A node (broker or controller-only) was live for the first time; it counts towards the controller's majority from now on.</summary>
 public sealed record NodeRegistered(int NodeId);

@@ -62,17 +62,43 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN4", (w, m) => { w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch); w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredNodes, (ww, b) => ww.Int(b)); },
-            r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()))),
+        C<ControllerSnapshot>("cSN5", (w, m) =>
+            {
+                w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch);
+                w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredNodes, (ww, b) => ww.Int(b));
+                w.List(m.Reassignments ?? [], WriteReassignment);
+            },
+            r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
+                r.List(ReadReassignment))),
         C<NodeRegistered>("cBRg", (w, m) => w.Int(m.NodeId), r => new NodeRegistered(r.Int())),
         C<OffsetsPartitionsAssigned>("cOPA", (w, m) => w.List(m.Partitions, WriteAssignment), r => new OffsetsPartitionsAssigned(r.List(ReadAssignment))),
         C<DescribeClusterRequest>("DClRq", (_, _) => { }, _ => new DescribeClusterRequest()),
         C<DescribeClusterResponse>("DClRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Brokers, WriteBroker); w.Int(m.ControllerId); w.Int(m.ControllerEpoch); },
             r => new DescribeClusterResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadBroker), r.Int(), r.Int())),
+        C<ReassignPartitionsRequest>("RPRq", (w, m) =>
+            {
+                w.List(m.Partitions, (ww, p) => { ww.TopicPartition(p.TopicPartition); ww.Bool(p.Replicas != null); if (p.Replicas != null) ww.List(p.Replicas, (www, b) => www.Int(b)); });
+                w.Long(m.ThrottleBytesPerSecond);
+            },
+            r => new ReassignPartitionsRequest(r.List(rr => new PartitionReassignmentTarget(rr.TopicPartition(), rr.Bool() ? rr.List(x => x.Int()) : null)), r.Long())),
+        C<ReassignPartitionsResponse>("RPRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Results, WriteOutcome); },
+            r => new ReassignPartitionsResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadOutcome))),
+        C<ListPartitionReassignmentsRequest>("LRRq", (_, _) => { }, _ => new ListPartitionReassignmentsRequest()),
+        C<ListPartitionReassignmentsResponse>("LRRs", (w, m) =>
+            {
+                w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.List(m.Reassignments, (ww, x) =>
+                {
+                    ww.TopicPartition(x.TopicPartition); ww.List(x.Replicas, (www, b) => www.Int(b)); ww.List(x.Adding, (www, b) => www.Int(b));
+                    ww.List(x.Removing, (www, b) => www.Int(b)); ww.Long(x.ThrottleBytesPerSecond);
+                });
+            },
+            r => new ListPartitionReassignmentsResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => new OngoingReassignment(rr.TopicPartition(),
+                rr.List(x => x.Int()), rr.List(x => x.Int()), rr.List(x => x.Int()), rr.Long())))),
         C<ElectLeadersRequest>("ELRq", (w, m) => { w.Byte((byte)m.Type); w.Bool(m.Partitions != null); if (m.Partitions != null) w.List(m.Partitions, (ww, tp) => ww.TopicPartition(tp)); },
             r => new ElectLeadersRequest((LeaderElectionType)r.Byte(), r.Bool() ? r.List(rr => rr.TopicPartition()) : null)),
-        C<ElectLeadersResponse>("ELRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Results, (ww, x) => { ww.TopicPartition(x.TopicPartition); ww.Short((short)x.Error); ww.String(x.ErrorMessage); }); },
-            r => new ElectLeadersResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => new PartitionElectionResult(rr.TopicPartition(), (ErrorCode)rr.Short(), rr.NullableString())))),
+        C<ElectLeadersResponse>("ELRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Results, WriteOutcome); },
+            r => new ElectLeadersResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadOutcome))),
         C<FindCoordinatorRequest>("FCRq", (w, m) => w.String(m.GroupId), r => new FindCoordinatorRequest(r.String())),
         C<ForwardedGroupRequest>("gFwd", (w, m) => { w.String(ManifestOf(m.Request)); w.Bytes(Encode(m.Request)); },
             r => { var manifest = r.String(); return new ForwardedGroupRequest((IGroupRequest)Decode(r.Bytes(), manifest)); }),
@@ -223,6 +249,8 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, [], 0, []),
         // Controller state before partitions had leadership (every replica in sync, the preferred one leading).
         ["cSN3"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int())),
+        // Before reassignments were kept.
+        ["cSN4"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int())),
         // Partition snapshots before replication (no leader epochs, no truncations).
         ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false, withSegments: false),
         // Partition snapshots before segments, retention and compaction.
@@ -339,6 +367,25 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     private static TopicMetadata ReadTopicMetadata(WireReader r) =>
         new(r.String(), (ErrorCode)r.Short(), r.NullableString(),
             r.List(rr => new PartitionMetadata(rr.Int(), rr.Int(), rr.List(x => x.Int()), rr.List(x => x.Int()), rr.Int())));
+
+    private static void WriteOutcome(WireWriter w, PartitionOutcome x)
+    {
+        w.TopicPartition(x.TopicPartition);
+        w.Short((short)x.Error);
+        w.String(x.ErrorMessage);
+    }
+
+    private static PartitionOutcome ReadOutcome(WireReader r) => new(r.TopicPartition(), (ErrorCode)r.Short(), r.NullableString());
+
+    private static void WriteReassignment(WireWriter w, PartitionReassignment x)
+    {
+        w.TopicPartition(x.TopicPartition);
+        w.List(x.Target, (ww, b) => ww.Int(b));
+        w.List(x.Original, (ww, b) => ww.Int(b));
+        w.Long(x.ThrottleBytesPerSecond);
+    }
+
+    private static PartitionReassignment ReadReassignment(WireReader r) => new(r.TopicPartition(), r.List(x => x.Int()), r.List(x => x.Int()), r.Long());
 
     private static void WriteAssignment(WireWriter w, PartitionAssignment a)
     {

@@ -38,7 +38,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]),
         new ElectLeadersRequest(LeaderElectionType.Unclean, [Tp]),
         new ElectLeadersRequest(LeaderElectionType.Preferred, null),
-        new ElectLeadersResponse(ErrorCode.None, null, [new PartitionElectionResult(Tp, ErrorCode.ElectionNotNeeded, "led by 1"), new PartitionElectionResult(Tp, ErrorCode.None, null)]),
+        new ElectLeadersResponse(ErrorCode.None, null, [new PartitionOutcome(Tp, ErrorCode.ElectionNotNeeded, "led by 1"), new PartitionOutcome(Tp, ErrorCode.None, null)]),
         new OffsetDeleteRequest("g", [Tp]),
         new OffsetDeleteResponse(ErrorCode.None, null, [new PartitionError(Tp, ErrorCode.GroupSubscribedToTopic)]),
         new InitProducerIdRequest(),

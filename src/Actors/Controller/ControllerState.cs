@@ -582,7 +582,7 @@ public sealed class ControllerState
         _registeredNodes.Clear();
         foreach (var b in snapshot.RegisteredNodes) _registeredNodes.Add(b);
         _reassignments.Clear();
-        foreach (var r in snapshot.Reassignments ?? []) _reassignments[r.TopicPartition] = r;
+        foreach (var r in snapshot.Reassignments) _reassignments[r.TopicPartition] = r;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -45,7 +45,7 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// and writes go to at least that many nodes (all members, when fewer are up).
 /// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none).
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
-    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment>? Reassignments = null);
+    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment> Reassignments);
 
 /// <summary>
 /// A reassignment in progress (Kafka's KIP-455): the partition's replicas are <c>Target</c> followed by those of

@@ -66,7 +66,7 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             {
                 w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch);
                 w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredNodes, (ww, b) => ww.Int(b));
-                w.List(m.Reassignments ?? [], WriteReassignment);
+                w.List(m.Reassignments, WriteReassignment);
             },
             r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
                 r.List(ReadReassignment))),
@@ -244,13 +244,13 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     private static readonly Dictionary<string, Func<WireReader, object>> LegacyReaders = new()
     {
         // Controller snapshots before the group directory existed.
-        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0, [], 0, []),
+        ["cSN"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), [], 0, [], 0, [], []),
         // Controller snapshots of the single-broker journal, before the controller epoch.
-        ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, [], 0, []),
+        ["cSN2"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), 0, [], 0, [], []),
         // Controller state before partitions had leadership (every replica in sync, the preferred one leading).
-        ["cSN3"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int())),
+        ["cSN3"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()), []),
         // Before reassignments were kept.
-        ["cSN4"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int())),
+        ["cSN4"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()), []),
         // Partition snapshots before replication (no leader epochs, no truncations).
         ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false, withSegments: false),
         // Partition snapshots before segments, retention and compaction.

@@ -65,7 +65,7 @@ public sealed class RecordedIsrSpec : TestKit
 
         // Replicas 11 and 12, both in sync, led by 11 at leader epoch 3 and partition epoch 7, under controller epoch 4.
         var recorded = new PartitionAssignment(0, [Controller, Follower], Controller, 3, [Controller, Follower], 7);
-        var snapshot = new ControllerSnapshot([new TopicState("t", 2, new Dictionary<string, string>(), [recorded])], 0, [], 4, [], 10, [Controller, Follower]);
+        var snapshot = new ControllerSnapshot([new TopicState("t", 2, new Dictionary<string, string>(), [recorded])], 0, [], 4, [], 10, [Controller, Follower], []);
         var self = cluster.SelfUniqueAddress;
         Clock<ControllerSnapshot> byVersion = (_, s) => s.Version;
         replicator.Tell(Dsl.Update(ControllerActor.StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot, byVersion), WriteLocal.Instance,

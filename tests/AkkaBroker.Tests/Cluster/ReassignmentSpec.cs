@@ -1,0 +1,66 @@
+using Akka.Actor;
+using AkkaBroker.Client;
+using AkkaBroker.Client.Admin;
+using Xunit;
+using Xunit.Abstractions;
+using TopicPartition = AkkaBroker.Client.TopicPartition;
+
+namespace AkkaBroker.Tests.Cluster;
+
+/// <summary>
+/// Kafka's partition reassignment with three brokers: a partition moves off a broker onto the one that had none of it,
+/// while keeping every acknowledged record, and producers and consumers carry on through the leadership changes.
+/// </summary>
+[Collection(ThreeBrokerCluster.Collection)]
+public class ReassignmentSpec(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_partition_moves_to_a_new_broker_with_every_record_and_leaves_the_old_one()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync();
+        var bootstrap = cluster.Bootstrap(1);
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "moved", NumPartitions = 1, ReplicationFactor = 2 }]);
+        var before = await Replication.WaitForPartitionAsync(admin, "moved", p => p.Leader > 0 && p.InSyncReplicas.Length == 2, "two in-sync replicas");
+        var newcomer = new[] { 1, 2, 3 }.Single(b => !before.Replicas.Contains(b));
+        var (leaving, staying) = (before.Replicas[0], before.Replicas[1]);
+        output.WriteLine($"replicas {string.Join(",", before.Replicas)} led by {before.Leader}: moving from {leaving} to {newcomer}");
+
+        using var producer = Replication.Producer(bootstrap, Acks.All);
+        for (var i = 0; i < 300; i++) await producer.ProduceAsync("moved", new Message<string, string> { Key = "k", Value = $"before-{i}" });
+
+        var tp = new TopicPartition("moved", 0);
+        // A throttle the copy stays within here (the log is ~30 KB), so the test shows it is accepted and cleared.
+        await admin.AlterPartitionReassignmentsAsync(new Dictionary<TopicPartition, IReadOnlyList<int>?> { [tp] = [newcomer, staying] }, throttleBytesPerSecond: 10_000_000);
+        var inProgress = await admin.ListPartitionReassignmentsAsync();
+        // It may have finished already; if not, it says what it adds and removes.
+        if (inProgress.SingleOrDefault() is { } ongoing)
+        {
+            Assert.Equal([newcomer], ongoing.AddingReplicas);
+            Assert.Equal([leaving], ongoing.RemovingReplicas);
+        }
+        var refused = await Assert.ThrowsAsync<AlterPartitionReassignmentsException>(() =>
+            admin.AlterPartitionReassignmentsAsync(new Dictionary<TopicPartition, IReadOnlyList<int>?> { [tp] = [newcomer, 9] }));
+        Assert.Equal(ErrorCode.InvalidReplicaAssignment, Assert.Single(refused.Results).Error.Code);
+
+        await ThreeBrokerCluster.WaitForAsync(async () => (await admin.ListPartitionReassignmentsAsync()).Count == 0 ? "done" : null, "the reassignment to finish");
+        var after = await Replication.WaitForPartitionAsync(admin, "moved", p => p.Replicas.SequenceEqual([newcomer, staying]) && p.Leader > 0 && p.InSyncReplicas.Length == 2,
+            $"replicas {newcomer},{staying}, both in sync");
+        Assert.DoesNotContain(leaving, after.InSyncReplicas);
+        Assert.NotEqual(leaving, after.Leader);
+
+        for (var i = 0; i < 100; i++) await producer.ProduceAsync("moved", new Message<string, string> { Key = "k", Value = $"after-{i}" });
+        var read = await Replication.ReadAllAsync(bootstrap, "moved", 400);
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => $"before-{i}").Concat(Enumerable.Range(0, 100).Select(i => $"after-{i}")), read);
+
+        // The new leader holds the whole log; the leaving broker holds the partition no more.
+        var log = await admin.DescribeLogAsync(tp);
+        Assert.Equal((0, 400), (log.LogStartOffset, log.LogEndOffset));
+        await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var answer = await cluster.Brokers[leaving].Node.Gateway.Ask<Protocol.Messages.DescribeLogResponse>(
+                new Protocol.Messages.DescribeLogRequest(new Protocol.Messages.TopicPartition("moved", 0)), TimeSpan.FromSeconds(10));
+            return answer.Error != Protocol.ErrorCode.None ? answer : null;
+        }, $"broker {leaving} no longer serving the partition's log");
+    }
+}

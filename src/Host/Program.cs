@@ -15,6 +15,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     GroupsCommand.Create(),
     ClusterCommand.Create(),
     LeaderElectionCommand.Create(),
+    ReassignPartitionsCommand.Create(),
     PerfCommand.Create(),
     MirrorMakerCommand.Create(),
     ConnectCommand.Create(),

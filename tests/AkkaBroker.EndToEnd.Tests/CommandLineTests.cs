@@ -6,7 +6,7 @@ namespace AkkaBroker.EndToEnd.Tests;
 public class CommandLineTests
 {
     [Fact]
-    public async Task Topics_produce_and_consume_from_the_command_line()
+    public async Task Topics_produce_consume_trim_and_reassign_from_the_command_line()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "akkabroker-e2e-" + Guid.NewGuid().ToString("N"));
         using var broker = await BrokerProcess.StartAsync(dataDir);
@@ -36,6 +36,30 @@ public class CommandLineTests
         var past = await BrokerProcess.RunToolAsync(null, "topics", "delete-records", "--bootstrap-server", b, "--topic", "cli", "--partition", "0", "--offset", "1000");
         Assert.Equal(1, past.ExitCode);
         Assert.Contains("OFFSET_OUT_OF_RANGE", past.Stderr);
+
+        // kafka-reassign-partitions' round: generate a plan from Kafka's JSON, execute it, verify it, list what is left.
+        var brokerId = System.Text.RegularExpressions.Regex.Match((await BrokerProcess.RunToolAsync(null, "cluster", "describe", "--bootstrap-server", b)).Stdout,
+            @"Broker: (\d+)").Groups[1].Value;
+        var topics = Path.Combine(dataDir, "..", $"topics-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(topics, "{\"topics\": [{\"topic\": \"cli\"}], \"version\": 1}");
+        var generated = await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--generate", "--topics-to-move-json-file", topics,
+            "--broker-list", brokerId);
+        Assert.True(generated.ExitCode == 0, generated.Stderr);
+        Assert.Contains("Proposed partition reassignment configuration", generated.Stdout);
+        var plan = Path.Combine(dataDir, "..", $"plan-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(plan, generated.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last());
+        Assert.Contains($"\"topic\":\"cli\",\"partition\":1,\"replicas\":[{brokerId}]", await File.ReadAllTextAsync(plan));
+        var executed = await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--execute", "--reassignment-json-file", plan, "--throttle", "1000000");
+        Assert.True(executed.ExitCode == 0, executed.Stderr);
+        Assert.Contains("Successfully started partition reassignments for cli-0,cli-1", executed.Stdout);
+        var verified = await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--verify", "--reassignment-json-file", plan);
+        Assert.True(verified.ExitCode == 0, verified.Stdout);
+        Assert.Contains("Reassignment of partition cli-1 is complete.", verified.Stdout);
+        Assert.Contains("No partition reassignments found.", (await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--list")).Stdout);
+        await File.WriteAllTextAsync(plan, "{\"version\": 1, \"partitions\": [{\"topic\": \"cli\", \"partition\": 0, \"replicas\": [98, 99]}]}");
+        var nowhere = await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--execute", "--reassignment-json-file", plan);
+        Assert.Equal(1, nowhere.ExitCode);
+        Assert.Contains("INVALID_REPLICA_ASSIGNMENT", nowhere.Stderr);
 
         var bad = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "bad name");
         Assert.Equal(1, bad.ExitCode);

@@ -54,7 +54,7 @@ public interface IAdminClient : IDisposable
     Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null);
 
     /// <summary>Groups' states, members with their partitions, and committed offsets (state Dead for a group that does not exist).</summary>
-    /// <exception cref="KafkaException">a group id is invalid or its coordinator did not answer.</exception>
+    /// <exception cref="DescribeConsumerGroupsException">a group id is invalid or its coordinator did not answer; the others are described in its results.</exception>
     Task<DescribeConsumerGroupsResult> DescribeConsumerGroupsAsync(IEnumerable<string> groups, DescribeConsumerGroupsOptions? options = null);
 
     /// <summary>One group, as <see cref="DescribeConsumerGroupsAsync"/> describes it. Not in Confluent.Kafka.</summary>

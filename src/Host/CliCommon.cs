@@ -142,6 +142,7 @@ internal static class CliCommon
             DeleteConsumerGroupOffsetsException x => x.Result.Partitions.Count == 0 ? [x.Result.Error] : x.Result.Partitions.Select(p => p.Error),
             ElectLeadersException x => x.Results.TopicPartitions.Select(p => p.Error),
             AlterPartitionReassignmentsException x => x.Results.Select(p => p.Error),
+            DescribeConsumerGroupsException x => x.Results.ConsumerGroupDescriptions.Select(d => d.Error),
             _ => [e.Error],
         };
         return each.Where(error => error.IsError).DefaultIfEmpty(e.Error);

@@ -31,8 +31,10 @@ internal static class GroupsCommand
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
-            foreach (var g in (await admin.ListConsumerGroupsAsync()).Valid) Console.WriteLine(g.GroupId);
-            return 0;
+            var listed = await admin.ListConsumerGroupsAsync();
+            foreach (var g in listed.Valid) Console.WriteLine(g.GroupId);
+            foreach (var error in listed.Errors) await Console.Error.WriteLineAsync($"error: {error}");
+            return listed.Errors.Count == 0 ? 0 : 1;
         }));
         return command;
     }
@@ -80,9 +82,9 @@ internal static class GroupsCommand
         {
             var end = ends[tp];
             var current = committed.TryGetValue(tp, out var c) ? c : -1;
-            var lag = current >= 0 ? Math.Max(0, end - current).ToString(CultureInfo.InvariantCulture) : "-";
+            var lag = current >= 0 && end >= 0 ? Math.Max(0, end - current).ToString(CultureInfo.InvariantCulture) : "-";
             var member = owner.GetValueOrDefault(tp);
-            Console.WriteLine($"{tp.Topic,-24} {tp.Partition,9} {(current >= 0 ? current.ToString(CultureInfo.InvariantCulture) : "-"),15} {end,15} {lag,8}  {member?.ConsumerId ?? "-",-44} {member?.ClientId ?? "-"}");
+            Console.WriteLine($"{tp.Topic,-24} {tp.Partition,9} {(current >= 0 ? current.ToString(CultureInfo.InvariantCulture) : "-"),15} {(end >= 0 ? end.ToString(CultureInfo.InvariantCulture) : "-"),15} {lag,8}  {member?.ConsumerId ?? "-",-44} {member?.ClientId ?? "-"}");
         }
         foreach (var m in d.Members.Where(m => m.Assignment.TopicPartitions.Count == 0))
             Console.WriteLine($"{"-",-24} {"-",9} {"-",15} {"-",15} {"-",8}  {m.ConsumerId,-44} {m.ClientId}");
@@ -91,15 +93,29 @@ internal static class GroupsCommand
     private static async Task<Dictionary<TopicPartition, long>> LogEndsAsync(IAdminClient admin, IReadOnlyCollection<TopicPartition> partitions)
     {
         if (partitions.Count == 0) return new();
-        var listed = await admin.ListOffsetsAsync(partitions.Select(tp => new TopicPartitionOffsetSpec { TopicPartition = tp, OffsetSpec = OffsetSpec.Latest() }));
-        return listed.ResultInfos.ToDictionary(i => i.TopicPartitionOffsetError.TopicPartition, i => i.TopicPartitionOffsetError.Offset.Value);
+        List<ListOffsetsResultInfo> infos;
+        try
+        {
+            infos = (await admin.ListOffsetsAsync(partitions.Select(tp => new TopicPartitionOffsetSpec { TopicPartition = tp, OffsetSpec = OffsetSpec.Latest() }))).ResultInfos;
+        }
+        catch (ListOffsetsException e)
+        {
+            // A partition whose topic was deleted still has its committed offset: its log end is unknown (-1), the rest are shown.
+            infos = e.Result.ResultInfos;
+        }
+        return infos.ToDictionary(i => i.TopicPartitionOffsetError.TopicPartition,
+            i => i.TopicPartitionOffsetError.Error.IsError ? -1 : i.TopicPartitionOffsetError.Offset.Value);
     }
 
     /// <summary>The group named, or with <c>--all-groups</c> every group; exactly one of the two.</summary>
     private static async Task<List<string>> GroupIdsAsync(IAdminClient admin, string? group, bool all)
     {
         if ((group != null) == all) throw new UsageException("give either --group or --all-groups");
-        return all ? (await admin.ListConsumerGroupsAsync()).Valid.Select(g => g.GroupId).Order(StringComparer.Ordinal).ToList() : [group!];
+        if (!all) return [group!];
+        var listed = await admin.ListConsumerGroupsAsync();
+        // A group whose coordinator did not answer is named, not silently left out.
+        if (listed.Errors.Count > 0) throw new KafkaException(listed.Errors[0]);
+        return listed.Valid.Select(g => g.GroupId).Order(StringComparer.Ordinal).ToList();
     }
 
     private static Command DeleteGroup()

@@ -137,7 +137,19 @@ internal static class ReassignPartitionsCommand
         var ongoing = (await admin.ListPartitionReassignmentsAsync()).Select(r => r.TopicPartition).ToHashSet();
         var cancelled = plan.Select(p => new TopicPartition(p.Topic, p.Partition)).Where(ongoing.Contains).ToList();
         if (cancelled.Count > 0)
-            await admin.AlterPartitionReassignmentsAsync(cancelled.ToDictionary(tp => tp, _ => (IReadOnlyList<int>?)null));
+        {
+            try
+            {
+                await admin.AlterPartitionReassignmentsAsync(cancelled.ToDictionary(tp => tp, _ => (IReadOnlyList<int>?)null));
+            }
+            catch (AlterPartitionReassignmentsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.NoReassignmentInProgress))
+            {
+                // Those that finished between the list and the cancel have nothing left to cancel.
+                var finished = e.Results.Where(r => r.Error.IsError).Select(r => r.TopicPartition).ToHashSet();
+                Console.WriteLine($"Already complete: {string.Join(",", finished.Select(tp => $"{tp.Topic}-{tp.Partition.Value}"))}");
+                cancelled.RemoveAll(finished.Contains);
+            }
+        }
         Console.WriteLine(cancelled.Count == 0
             ? "None of the plan's partitions is being reassigned: nothing to cancel."
             : $"Successfully cancelled partition reassignments for: {string.Join(",", cancelled.Select(tp => $"{tp.Topic}-{tp.Partition.Value}"))}");

@@ -427,8 +427,12 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     /// </summary>
     private void ReplicasReassigned(ControllerResult result, ControllerState before, IActorRef replyTo)
     {
-        LeadershipRecorded("partition reassignment")(result, before, replyTo);
         var changed = result.Events.OfType<ReassignmentsChanged>().Single();
+        // New replicas start from an empty log, as a new topic's do: a broker may still hold one of an earlier topic
+        // of the same name (it was down when that was deleted). Sent before the leadership, which follows in order.
+        var wipes = changed.Started.SelectMany(r => r.Adding.Where(_liveBrokers.ContainsKey).Select(b => new ReplicaCommand(b, new DeletePartition(r.TopicPartition)))).ToArray();
+        if (wipes.Length > 0) ConfirmPartitions(wipes, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
+        LeadershipRecorded("partition reassignment")(result, before, replyTo);
         foreach (var r in changed.Started)
             _log.Info("Reassigning {0} to replicas {1}: adding {2}, then removing {3}{4}", r.TopicPartition, string.Join(",", r.Target), string.Join(",", r.Adding),
                 string.Join(",", r.Removing), r.ThrottleBytesPerSecond > 0 ? $", new replicas throttled to {r.ThrottleBytesPerSecond} bytes/s" : "");
@@ -439,7 +443,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             var now = topic.Partitions[tp.Partition].Replicas;
             var gone = before.Topics[tp.Topic].Partitions[tp.Partition].Replicas.Except(now).ToArray();
             _log.Info("{0} now has replicas {1}{2}", tp, string.Join(",", now), gone.Length > 0 ? $"; deleting the replicas on broker(s) {string.Join(",", gone)}" : "");
-            // A removed replica on a broker that is down keeps its files until the topic is deleted or the broker's data is wiped.
+            // A removed replica on a broker that is down is deleted when it returns and asks for its leadership.
             removed.AddRange(gone.Where(_liveBrokers.ContainsKey).Select(b => new ReplicaCommand(b, new DeletePartition(tp))));
         }
         if (removed.Count > 0) ConfirmPartitions(removed.ToArray(), new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
@@ -478,6 +482,12 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             if (_state.Topics.TryGetValue(r.TopicPartition.Topic, out var topic) && r.TopicPartition.Partition < topic.Partitions.Count)
                 if (Ensures(topic, [topic.Partitions[r.TopicPartition.Partition]]).FirstOrDefault(c => c.BrokerId == r.BrokerId) is { } command)
                     Sender.Tell(command.Command);
+                else
+                {
+                    // A replica reassigned away while its broker was down: its log goes now.
+                    _log.Info("Broker {0} holds a replica of {1}, which is no longer one of its replicas: deleting it", r.BrokerId, r.TopicPartition);
+                    Sender.Tell(new DeletePartition(r.TopicPartition));
+                }
         });
         Receive<PartitionStateAck>(_ => { });
         Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));

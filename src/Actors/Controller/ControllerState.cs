@@ -260,7 +260,7 @@ public sealed class ControllerState
                 next = p with { Leader = cleanCandidates[0], LeaderEpoch = p.LeaderEpoch + 1, Isr = liveIsr, PartitionEpoch = p.PartitionEpoch + 1 };
             else if (p.Replicas.Any(live.Contains) && uncleanAllowed(topic))
             {
-                var leader = p.Replicas.First(live.Contains);
+                var leader = UncleanCandidates(new TopicPartition(topic.Name, p.Partition), p).First(live.Contains);
                 next = p with { Leader = leader, LeaderEpoch = p.LeaderEpoch + 1, Isr = [leader], PartitionEpoch = p.PartitionEpoch + 1 };
                 unclean.Add((topic.Name, p.Partition));
             }
@@ -353,7 +353,7 @@ public sealed class ControllerState
                 refusal = new(tp, ErrorCode.ElectionNotNeeded, $"{tp} is led by live broker {p.Leader}; an unclean election is only for partitions with no live leader.");
             else if (p.Replicas.FirstOrDefault(b => live.Contains(b) && p.Isr.Contains(b), -1) is var clean and >= 0)
                 next = p with { Leader = clean, LeaderEpoch = p.LeaderEpoch + 1, Isr = p.Isr.Where(live.Contains).ToArray(), PartitionEpoch = p.PartitionEpoch + 1 };
-            else if (p.Replicas.FirstOrDefault(live.Contains, -1) is var any and >= 0)
+            else if (UncleanCandidates(tp, p).FirstOrDefault(live.Contains, -1) is var any and >= 0)
             {
                 next = p with { Leader = any, LeaderEpoch = p.LeaderEpoch + 1, Isr = [any], PartitionEpoch = p.PartitionEpoch + 1 };
                 unclean.Add((topic.Name, p.Partition));
@@ -411,11 +411,12 @@ public sealed class ControllerState
                     continue;
                 }
                 var isr = ongoing.Original.Where(p.Isr.Contains).ToArray();
-                var leader = ongoing.Original.Contains(p.Leader) ? p.Leader : isr.FirstOrDefault(liveBrokers.Contains, -1);
-                if (isr.Length == 0)
+                var leader = ongoing.Original.Contains(p.Leader) && liveBrokers.Contains(p.Leader) ? p.Leader : isr.FirstOrDefault(liveBrokers.Contains, -1);
+                if (leader < 0)
                 {
+                    // Going back would leave the partition with no leader and delete the live copies it has.
                     results.Add(Refused(ErrorCode.ReassignmentInProgress,
-                        $"{tp} cannot go back to replicas {string.Join(",", ongoing.Original)}: none of them is in sync any more. Let the reassignment finish."));
+                        $"{tp} cannot go back to replicas {string.Join(",", ongoing.Original)}: none of them is live and in sync. Let the reassignment finish."));
                     continue;
                 }
                 changes.Add((tp.Topic, p with { Replicas = ongoing.Original, Isr = isr, Leader = leader, LeaderEpoch = p.LeaderEpoch + 1, PartitionEpoch = p.PartitionEpoch + 1 }));
@@ -474,6 +475,13 @@ public sealed class ControllerState
         }
         return changes.Count == 0 ? ControllerResult.Nothing : new ControllerResult([new LeadershipChanged(changes, []), new ReassignmentsChanged([], ended)], null);
     }
+
+    /// <summary>
+    /// Who may lead in an unclean election, in order: a partition being reassigned lists its new replicas first, but
+    /// those have copied least of the log, so its original replicas come first here.
+    /// </summary>
+    private IEnumerable<int> UncleanCandidates(TopicPartition tp, PartitionAssignment p) =>
+        _reassignments.TryGetValue(tp, out var r) ? r.Original.Concat(p.Replicas.Except(r.Original)) : p.Replicas;
 
     /// <summary>The reassignments in progress, as Kafka's ListPartitionReassignments answers.</summary>
     public ListPartitionReassignmentsResponse ListReassignments() =>

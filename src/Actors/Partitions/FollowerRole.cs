@@ -28,7 +28,7 @@ namespace AkkaBroker.Actors.Partitions;
 /// </summary>
 public sealed class FollowerRole
 {
-    public enum State { Idle, EpochLookup, Truncating, Fetching, Appending, Backoff, Stopped }
+    public enum State { Idle, EpochLookup, Truncating, Fetching, Appending, Backoff, Throttled, Stopped }
 
     /// <summary>Timer: the backoff of leadership <c>Session</c> is over.</summary>
     public sealed record RetryDue(long Session);
@@ -50,7 +50,8 @@ public sealed class FollowerRole
         (State.Truncating, State.EpochLookup), (State.Truncating, State.Fetching), (State.Truncating, State.Backoff),
         (State.Fetching, State.Fetching), (State.Fetching, State.Appending), (State.Fetching, State.EpochLookup), (State.Fetching, State.Truncating),
         (State.Fetching, State.Backoff),
-        (State.Appending, State.Fetching),
+        (State.Appending, State.Fetching), (State.Appending, State.Throttled),
+        (State.Throttled, State.Fetching),
     ];
 
     private readonly int _brokerId;
@@ -135,8 +136,10 @@ public sealed class FollowerRole
 
     public void RetryDueElapsed(RetryDue due, ReplicaEffects fx)
     {
-        if (due.Session != Session || Current != State.Backoff) return;
-        Start(fx);
+        if (due.Session != Session) return;
+        // A throttled follower's pause is over: it fetches on from where it is, as it would have at once.
+        if (Current == State.Throttled) SendFetch(fx);
+        else if (Current == State.Backoff) Start(fx);
     }
 
     /// <summary>The leader's answer to the epoch lookup.</summary>
@@ -256,7 +259,12 @@ public sealed class FollowerRole
     {
         if (Current != State.Appending) throw new InvalidOperationException($"{_log.TopicPartition}: fetched batches were applied while the follower was {Current}");
         TakeHighWatermark(_pendingHighWatermark, fx);
-        if (ThrottleDelay(_pendingBytes, _throttleBytesPerSecond) is { } pause) Backoff(fx, pause);
+        // Throttled only while it catches up: once in sync, acks=all writes wait for it, as Kafka stops throttling then.
+        if (!Assignment.Isr.Contains(_brokerId) && ThrottleDelay(_pendingBytes, _throttleBytesPerSecond) is { } pause)
+        {
+            MoveTo(State.Throttled);
+            fx.Add(new ReplicaEffect.StartTimer(RetryTimer, new RetryDue(Session), pause));
+        }
         else SendFetch(fx);
     }
 
@@ -318,7 +326,7 @@ public sealed class FollowerRole
         MoveTo(State.Fetching);
         _correlation++;
         // A throttled follower asks for at most a second's worth, so one answer does not overshoot the rate by much.
-        var maxBytes = _throttleBytesPerSecond > 0 ? (int)Math.Clamp(_throttleBytesPerSecond, 1, _settings.ReplicaFetchMaxBytes) : _settings.ReplicaFetchMaxBytes;
+        var maxBytes = _throttleBytesPerSecond > 0 && !Assignment.Isr.Contains(_brokerId) ? (int)Math.Clamp(_throttleBytesPerSecond, 1, _settings.ReplicaFetchMaxBytes) : _settings.ReplicaFetchMaxBytes;
         fx.Add(new ReplicaEffect.SendToLeader(new ReplicaFetchRequest(_log.TopicPartition, _brokerId, LeaderEpoch, _log.LogEndOffset, maxBytes,
             _settings.ReplicaFetchWaitMaxMs, _correlation), LeaderReplica, LeaderEndpoint));
         fx.Add(new ReplicaEffect.StartTimer(TimeoutTimer, new AnswerOverdue(_correlation),

@@ -108,6 +108,14 @@ public sealed class AlterPartitionReassignmentsException(List<TopicPartitionErro
     public List<TopicPartitionError> Results { get; } = results;
 }
 
+/// <summary>Some groups could not be described; <see cref="Results"/> has each group's description or error.</summary>
+public sealed class DescribeConsumerGroupsException(DescribeConsumerGroupsReport results)
+    : KafkaException(AdminErrors.Partial("describing groups", results.ConsumerGroupDescriptions.Select(d => (d.GroupId, d.Error))))
+{
+    /// <summary>Each group's outcome, in the order given.</summary>
+    public DescribeConsumerGroupsReport Results { get; } = results;
+}
+
 internal static class AdminErrors
 {
     /// <summary>Local_Partial, naming each thing that failed and why, so the message alone says what to fix.</summary>

@@ -449,7 +449,7 @@ public sealed record DeleteConsumerGroupOffsetsReport
     public string Group { get; init; } = "";
     /// <summary>Each partition named, with GROUP_SUBSCRIBED_TO_TOPIC where a member still subscribes to its topic.</summary>
     public List<TopicPartitionOffsetError> Partitions { get; init; } = [];
-    /// <summary>The group's own error (GROUP_ID_NOT_FOUND, ...), or the first partition's.</summary>
+    /// <summary>The group's own error (GROUP_ID_NOT_FOUND, ...); no error when only partitions were refused.</summary>
     public Error Error { get; init; } = Error.NoError;
 }
 
@@ -461,3 +461,10 @@ public sealed record DeleteConsumerGroupOffsetsReport
 /// <param name="ThrottleBytesPerSecond">How fast each new replica may copy (0: no limit).</param>
 public sealed record PartitionReassignment(TopicPartition TopicPartition, IReadOnlyList<int> Replicas, IReadOnlyList<int> AddingReplicas,
     IReadOnlyList<int> RemovingReplicas, long ThrottleBytesPerSecond);
+
+/// <summary>The groups asked for, some of which could not be described (each with its <see cref="ConsumerGroupDescription.Error"/>).</summary>
+public sealed record DescribeConsumerGroupsReport
+{
+    /// <summary>One description per group asked for, in the order asked; a failed one has only its id and error.</summary>
+    public List<ConsumerGroupDescription> ConsumerGroupDescriptions { get; init; } = [];
+}

@@ -229,8 +229,16 @@ internal sealed class AdminClient : IAdminClient
         return new ListConsumerGroupsResult { Valid = valid, Errors = errors };
     }
 
-    public async Task<DescribeConsumerGroupsResult> DescribeConsumerGroupsAsync(IEnumerable<string> groups, DescribeConsumerGroupsOptions? options = null) =>
-        new() { ConsumerGroupDescriptions = (await Task.WhenAll(groups.Select(g => DescribeAsync(g, options?.RequestTimeout))).ConfigureAwait(false)).ToList() };
+    public async Task<DescribeConsumerGroupsResult> DescribeConsumerGroupsAsync(IEnumerable<string> groups, DescribeConsumerGroupsOptions? options = null)
+    {
+        var described = (await Task.WhenAll(groups.Select(async g =>
+        {
+            try { return await DescribeAsync(g, options?.RequestTimeout).ConfigureAwait(false); }
+            catch (KafkaException e) { return new ConsumerGroupDescription { GroupId = g, Error = e.Error, State = ConsumerGroupState.Unknown }; }
+        })).ConfigureAwait(false)).ToList();
+        if (described.Any(d => d.Error.IsError)) throw new DescribeConsumerGroupsException(new DescribeConsumerGroupsReport { ConsumerGroupDescriptions = described });
+        return new DescribeConsumerGroupsResult { ConsumerGroupDescriptions = described };
+    }
 
     public Task<ConsumerGroupDescription> DescribeConsumerGroupAsync(string groupId) => DescribeAsync(groupId, null);
 
@@ -281,7 +289,8 @@ internal sealed class AdminClient : IAdminClient
             throw new DeleteConsumerGroupOffsetsException(new DeleteConsumerGroupOffsetsReport
             {
                 Group = group, Partitions = outcomes,
-                Error = groupError ?? outcomes.First(o => o.Error.IsError).Error,
+                // As Confluent.Kafka: the group's own error only; partitions carry theirs.
+                Error = groupError ?? Error.NoError,
             });
         return new DeleteConsumerGroupOffsetsResult { Group = group, Partitions = asked };
     }

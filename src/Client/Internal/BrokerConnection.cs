@@ -414,8 +414,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Asks the partition's leader and, while the answer is a retriable error (no leader yet, leadership moved, broker
-    /// unreachable), refreshes the metadata and asks again after retry.backoff.ms until <paramref name="timeout"/>,
+    /// Asks the partition's leader and, while the answer is a retriable error (no leader yet, leadership moved, the
+    /// replica gone from that broker, broker unreachable), refreshes the metadata and asks again after retry.backoff.ms until <paramref name="timeout"/>,
     /// as a Kafka client does for list-offsets; the last error is thrown when time runs out.
     /// </summary>
     public async Task<T> AskLeaderAsync<T>(ProtocolTopicPartition tp, object request, Func<T, Error?> errorOf, TimeSpan timeout, CancellationToken ct = default)
@@ -439,7 +439,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
             {
                 error = e.Error;
             }
-            if (!error.IsRetriable || error.ProtocolCode == ErrorCode.UnknownTopicOrPartition) throw new KafkaException(error);
+            // A broker's UNKNOWN_TOPIC_OR_PARTITION may only mean its replica is gone (the partition was moved off it):
+            // the refreshed metadata says whether the topic still exists, and the lookup fails at once if not.
+            if (!error.IsRetriable) throw new KafkaException(error);
             if (Left() <= Settings.RetryBackoff) throw new KafkaException(error.ProtocolCode == ErrorCode.RequestTimedOut && answered is { } last ? last : error);
             Invalidate(tp.Topic);
             await Task.Delay(Settings.RetryBackoff, ct).ConfigureAwait(false);

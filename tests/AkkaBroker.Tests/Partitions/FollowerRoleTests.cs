@@ -165,6 +165,43 @@ public class FollowerRoleTests
     }
 
     [Fact]
+    public void A_throttled_new_replica_pauses_after_each_fetch_for_as_long_as_its_bytes_take_at_the_rate_then_fetches_on()
+    {
+        var leader = new TestLog("akkabroker.broker.broker.id = 1");
+        leader.Append(3, leaderEpoch: 5);
+        var batch = leader.Journal[0].Batch;
+        // A new replica (2) not in sync yet, copying at most batch-length bytes per second: one second per batch.
+        var f = new FollowerRole(2, new PartitionAssignment(0, [1, 2], 1, 5, [1], 0), LeaderBroker, _t.Log, _t.Settings, 1, throttleBytesPerSecond: batch.Length);
+        var fx = Fx();
+        f.Start(fx);
+        Assert.Equal(batch.Length, Sent<ReplicaFetchRequest>(fx).MaxBytes); // at most a second's worth asked for
+        fx = Fx();
+        f.FetchAnswered(FetchAnswer(f, batch, highWatermark: 3), LeaderReplica, 0, fx);
+        foreach (var e in Assert.Single(fx.Of<ReplicaEffect.Persist>()).Events) _t.Apply(e);
+        fx = Fx();
+        f.Appended(fx);
+        Assert.Equal(State.Throttled, f.Current);
+        Assert.Empty(fx.Of<ReplicaEffect.SendToLeader>());
+        var pause = Assert.Single(fx.Of<ReplicaEffect.StartTimer>(), t => t.Key == FollowerRole.RetryTimer);
+        Assert.Equal(TimeSpan.FromSeconds(1), pause.Delay);
+        fx = Fx();
+        f.RetryDueElapsed((FollowerRole.RetryDue)pause.Message, fx);
+        Assert.Equal(State.Fetching, f.Current);
+        Assert.Equal(3, Sent<ReplicaFetchRequest>(fx).FetchOffset); // on from where it was, no epoch lookup
+
+        // Once in sync it is throttled no more: acks=all writes wait for it.
+        f.AssignmentUpdated(new PartitionAssignment(0, [1, 2], 1, 5, [1, 2], 1), LeaderBroker);
+        leader.Append(2, leaderEpoch: 5);
+        fx = Fx();
+        f.FetchAnswered(FetchAnswer(f, leader.Journal[1].Batch, highWatermark: 5), LeaderReplica, 0, fx);
+        foreach (var e in Assert.Single(fx.Of<ReplicaEffect.Persist>()).Events) _t.Apply(e);
+        fx = Fx();
+        f.Appended(fx);
+        Assert.Equal(State.Fetching, f.Current);
+        Assert.Equal(5, Sent<ReplicaFetchRequest>(fx).FetchOffset);
+    }
+
+    [Fact]
     public void An_empty_fetch_takes_the_high_watermark_only_up_to_the_followers_own_log()
     {
         _t.Append(5, leaderEpoch: 5);

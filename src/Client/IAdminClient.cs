@@ -114,6 +114,14 @@ public interface IAdminClient : IDisposable
     /// </exception>
     Task AlterPartitionReassignmentsAsync(IReadOnlyDictionary<TopicPartition, IReadOnlyList<int>?> reassignments, long throttleBytesPerSecond = 0);
 
+    /// <summary>
+    /// Kafka's UnregisterBroker, the last step of decommissioning a node: the controller forgets a node that is stopped
+    /// for good and holds no replicas, so it no longer counts towards the majority of nodes the controller's state is
+    /// written to. Not in Confluent.Kafka.
+    /// </summary>
+    /// <exception cref="KafkaException">BROKER_ID_NOT_REGISTERED, or INVALID_REQUEST while the node runs or still holds replicas (the message names them).</exception>
+    Task UnregisterBrokerAsync(int brokerId);
+
     /// <summary>The partition reassignments in progress. Not in Confluent.Kafka.</summary>
     /// <exception cref="KafkaException">the controller did not answer.</exception>
     Task<List<PartitionReassignment>> ListPartitionReassignmentsAsync();

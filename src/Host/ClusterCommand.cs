@@ -7,7 +7,7 @@ internal static class ClusterCommand
 {
     public static Command Create()
     {
-        var command = new Command("cluster", "Describe the broker cluster.");
+        var command = new Command("cluster", "Describe the cluster, and unregister nodes that are gone for good.");
         command.Options.Add(CliCommon.CommandConfig);
         var bootstrap = CliCommon.BootstrapServer();
         var describe = new Command("describe", "The live brokers, which node runs the controller (a broker or a controller-only node), and the controller epoch.") { bootstrap };
@@ -23,6 +23,19 @@ internal static class ClusterCommand
             return 0;
         }));
         command.Subcommands.Add(describe);
+        var unregisterBootstrap = CliCommon.BootstrapServer();
+        var id = new Option<int>("--id") { Description = "The node id (broker.id) to unregister", Required = true };
+        var unregister = new Command("unregister",
+            "Forget a node that is stopped for good and holds no replicas (Kafka's kafka-cluster unregister), the last step of decommissioning it.")
+            { unregisterBootstrap, id };
+        unregister.SetAction(parse => CliCommon.RunAsync(async () =>
+        {
+            using var admin = CliCommon.Admin(parse, parse.GetValue(unregisterBootstrap)!);
+            await admin.UnregisterBrokerAsync(parse.GetValue(id));
+            Console.WriteLine($"Unregistered node {parse.GetValue(id)}.");
+            return 0;
+        }));
+        command.Subcommands.Add(unregister);
         return command;
     }
 }

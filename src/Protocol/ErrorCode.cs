@@ -77,6 +77,7 @@ public enum ErrorCode : short
     GroupSubscribedToTopic = 86,
     InvalidRecord = 87,
     UnknownTopicId = 100,
+    BrokerIdNotRegistered = 102,
     MismatchedEndpointType = 114,
     UnsupportedEndpointType = 115,
 }
@@ -165,6 +166,7 @@ public static class Errors
         ErrorCode.InvalidReplicaAssignment => "the replicas asked for are not distinct live brokers",
         ErrorCode.ReassignmentInProgress => "the partition is being reassigned already: wait for it to finish or cancel it",
         ErrorCode.NoReassignmentInProgress => "the partition is not being reassigned",
+        ErrorCode.BrokerIdNotRegistered => "no node with this id is registered with the controller",
         ErrorCode.GroupSubscribedToTopic => "a member of the group is subscribed to the topic: its offsets are in use",
         ErrorCode.NotEnoughReplicasAfterAppend => "the write was appended, but the in-sync replicas shrank below min.insync.replicas before it was replicated",
         _ => code.KafkaName(),

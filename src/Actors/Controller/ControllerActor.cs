@@ -367,6 +367,11 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         });
         Receive<ElectPreferredLeaders>(_ => Perform(_state.DecidePreferredLeaders(ElectionLiveSet()), LeadershipRecorded("preferred-leader election")));
         Receive<AlterPartitionRequest>(r => Perform(_state.DecideAlterPartition(r, ElectionLiveSet()), IsrRecorded));
+        Receive<UnregisterNodeRequest>(r => Perform(_state.DecideUnregisterNode(r, _members.CurrentNodeIds().Append(_settings.BrokerId).ToHashSet()), (result, _, replyTo) =>
+        {
+            _log.Info("Unregistered node {0}; registered nodes (brokers and controller-only nodes): {1}", r.NodeId, string.Join(",", _state.RegisteredNodes));
+            replyTo.Tell(result.Response!);
+        }));
         Receive<ReassignPartitionsRequest>(r => Perform(_state.DecideReassign(r, LiveBrokers().ToHashSet()), ReplicasReassigned));
         Receive<ProgressReassignments>(_ => Perform(_state.DecideReassignmentProgress(ElectionLiveSet()), ReplicasReassigned));
         Receive<ElectLeadersRequest>(r => Perform(_state.DecideElectLeaders(r, ElectionLiveSet()), (result, before, replyTo) =>

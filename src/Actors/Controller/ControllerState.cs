@@ -213,6 +213,9 @@ public sealed class ControllerState
             case NodeRegistered e:
                 _registeredNodes.Add(e.NodeId);
                 break;
+            case NodeUnregistered e:
+                _registeredNodes.Remove(e.NodeId);
+                break;
             case LeadershipChanged e:
                 foreach (var group in e.Changes.GroupBy(c => c.Topic))
                 {
@@ -482,6 +485,29 @@ public sealed class ControllerState
     /// </summary>
     private IEnumerable<int> UncleanCandidates(TopicPartition tp, PartitionAssignment p) =>
         _reassignments.TryGetValue(tp, out var r) ? r.Original.Concat(p.Replicas.Except(r.Original)) : p.Replicas;
+
+    /// <summary>
+    /// Kafka's UnregisterBroker, for decommissioning: a node that is stopped for good and holds no replicas leaves the
+    /// registered nodes, so the controller's majority no longer counts it. A node that runs is refused (it would register
+    /// again at once), and so is one that still holds replicas (move them with a reassignment first). The same id may
+    /// join again later, as a new node, and registers then.
+    /// </summary>
+    public ControllerResult DecideUnregisterNode(UnregisterNodeRequest r, IReadOnlyCollection<int> liveNodes)
+    {
+        ControllerResult Refuse(ErrorCode code, string message) => ControllerResult.Reply(new UnregisterNodeResponse(code, message));
+        if (!_registeredNodes.Contains(r.NodeId))
+            return Refuse(ErrorCode.BrokerIdNotRegistered, $"Node {r.NodeId} is not registered; the registered nodes are {string.Join(",", _registeredNodes)}.");
+        if (liveNodes.Contains(r.NodeId))
+            return Refuse(ErrorCode.InvalidRequest, $"Node {r.NodeId} is running: stop it first; only a node that is gone for good is unregistered.");
+        var held = _topics.Values.SelectMany(t => t.Partitions.Where(p => p.Replicas.Contains(r.NodeId)).Select(p => $"{t.Name}-{p.Partition}")).ToList();
+        if (held.Count > 0)
+            return Refuse(ErrorCode.InvalidRequest,
+                $"Node {r.NodeId} still holds replicas of {string.Join(", ", held.Take(5))}{(held.Count > 5 ? $" and {held.Count - 5} more partition(s)" : "")}: " +
+                $"move them first (reassign-partitions --generate with a --broker-list without {r.NodeId}, then --execute), then unregister it.");
+        if (_registeredNodes.Count == 1)
+            return Refuse(ErrorCode.InvalidRequest, $"Node {r.NodeId} is the only registered node.");
+        return ControllerResult.Record(new NodeUnregistered(r.NodeId), new UnregisterNodeResponse(ErrorCode.None, null));
+    }
 
     /// <summary>The reassignments in progress, as Kafka's ListPartitionReassignments answers.</summary>
     public ListPartitionReassignmentsResponse ListReassignments() =>

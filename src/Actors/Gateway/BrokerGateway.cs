@@ -133,6 +133,7 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<DescribeClusterRequest>(controller.Forward);
         Receive<ElectLeadersRequest>(controller.Forward);
         Receive<ReassignPartitionsRequest>(controller.Forward);
+        Receive<UnregisterNodeRequest>(controller.Forward);
         Receive<ListPartitionReassignmentsRequest>(controller.Forward);
         Receive<MetadataRequest>(controller.Forward);
         Receive<CreateTopicRequest>(controller.Forward);

@@ -393,6 +393,12 @@ internal sealed class AdminClient : IAdminClient
         if (results.Any(x => x.Error.IsError)) throw new AlterPartitionReassignmentsException(results);
     }
 
+    public async Task UnregisterBrokerAsync(int brokerId)
+    {
+        var r = await AskAsync<UnregisterNodeResponse>(new UnregisterNodeRequest(brokerId)).ConfigureAwait(false);
+        ThrowIfError($"unregister node {brokerId}", r.Error, r.ErrorMessage);
+    }
+
     public async Task<List<Admin.PartitionReassignment>> ListPartitionReassignmentsAsync()
     {
         var r = await AskAsync<ListPartitionReassignmentsResponse>(new ListPartitionReassignmentsRequest()).ConfigureAwait(false);

@@ -59,6 +59,14 @@ public sealed record PartitionMetadata(int Partition, int Leader, IReadOnlyList<
 
 public sealed record TopicMetadata(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<PartitionMetadata> Partitions);
 
+/// <summary>
+/// Kafka's UnregisterBroker: the controller forgets a node that is gone for good (it no longer counts towards the
+/// majority the controller's state is written to). Refused while the node runs or still holds replicas.
+/// </summary>
+public sealed record UnregisterNodeRequest(int NodeId);
+
+public sealed record UnregisterNodeResponse(ErrorCode Error, string? ErrorMessage);
+
 /// <summary>Kafka's election types: give partitions back to their preferred replica, or give offline ones any live replica.</summary>
 public enum LeaderElectionType : byte
 {

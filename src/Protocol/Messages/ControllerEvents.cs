@@ -66,5 +66,8 @@ public sealed record ReassignmentsChanged(IReadOnlyList<PartitionReassignment> S
 /// <summary>A node (broker or controller-only) was live for the first time; it counts towards the controller's majority from now on.</summary>
 public sealed record NodeRegistered(int NodeId);
 
+/// <summary>An operator unregistered a node that is gone for good: it no longer counts towards the controller's majority.</summary>
+public sealed record NodeUnregistered(int NodeId);
+
 /// <summary>The group coordinators' placement was decided: offsets partition i is led by the first broker of entry i.</summary>
 public sealed record OffsetsPartitionsAssigned(IReadOnlyList<PartitionAssignment> Partitions);

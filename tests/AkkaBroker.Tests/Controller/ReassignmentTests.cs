@@ -145,4 +145,25 @@ public class ReassignmentTests
         Assert.Null(FollowerRole.ThrottleDelay(1_000_000, 0));
         Assert.Null(FollowerRole.ThrottleDelay(1, 2_000_000));
     }
+
+    [Fact]
+    public void A_node_is_unregistered_only_once_it_is_stopped_and_holds_no_replicas()
+    {
+        var state = TwoReplicas();
+        foreach (var id in new[] { 1, 2, 3 }) state.Apply(new NodeRegistered(id));
+        UnregisterNodeResponse Decide(int id, params int[] live) =>
+            Assert.IsType<UnregisterNodeResponse>(state.DecideUnregisterNode(new UnregisterNodeRequest(id), live).Response);
+
+        Assert.Equal(ErrorCode.BrokerIdNotRegistered, Decide(7, 1, 2).Error);
+        Assert.Equal(ErrorCode.InvalidRequest, Decide(3, 1, 2, 3).Error);
+        var holding = Decide(2, 1, 3);
+        Assert.Equal(ErrorCode.InvalidRequest, holding.Error);
+        Assert.Contains("still holds replicas of t-0", holding.ErrorMessage);
+
+        var result = state.DecideUnregisterNode(new UnregisterNodeRequest(3), [1, 2]);
+        Assert.Equal(ErrorCode.None, Assert.IsType<UnregisterNodeResponse>(result.Response).Error);
+        state.Apply(Assert.Single(result.Events));
+        Assert.Equal([1, 2], state.RegisteredNodes);
+        Assert.Equal(2, state.Quorum);
+    }
 }

@@ -40,6 +40,8 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new ReassignPartitionsResponse(ErrorCode.None, null, [new PartitionOutcome(Tp, ErrorCode.ReassignmentInProgress, "busy")]),
         new ListPartitionReassignmentsRequest(),
         new ListPartitionReassignmentsResponse(ErrorCode.None, null, [new OngoingReassignment(Tp, [3, 1], [3], [1], 0)]),
+        new UnregisterNodeRequest(3),
+        new UnregisterNodeResponse(ErrorCode.BrokerIdNotRegistered, "no"),
         new ElectLeadersRequest(LeaderElectionType.Unclean, [Tp]),
         new ElectLeadersRequest(LeaderElectionType.Preferred, null),
         new ElectLeadersResponse(ErrorCode.None, null, [new PartitionOutcome(Tp, ErrorCode.ElectionNotNeeded, "led by 1"), new PartitionOutcome(Tp, ErrorCode.None, null)]),

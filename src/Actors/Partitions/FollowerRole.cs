@@ -20,6 +20,7 @@ namespace AkkaBroker.Actors.Partitions;
 ///          Truncated ---+   +--answer: cut back to offset T--> Truncating &lt;---+ leader's log starts past ours (reset)
 ///     (ask again)              (read the journal, journal the cut)
 ///   an error from the leader ---> Backoff --replica.fetch.backoff.ms--> Start;  any --Stop--> Stopped
+///   a reassignment's new replica, not yet in sync: Appending --> Throttled --bytes/throttle rate--> Fetching
 ///   no answer in time: the same request again, through the leader's gateway (same state)
 /// </code>
 /// Every answer carries the correlation id of the request it answers; answers to an older request, or to an earlier

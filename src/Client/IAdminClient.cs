@@ -101,6 +101,13 @@ public interface IAdminClient : IDisposable
     Task<ElectLeadersResult> ElectLeadersAsync(ElectionType electionType, IEnumerable<TopicPartition>? partitions = null, ElectLeadersOptions? options = null);
 
     /// <summary>
+    /// Every replica's log size on each broker (Kafka's DescribeLogDirs): of the brokers named (null: all live ones) and
+    /// the topics named (null: all). A replica that cannot be described carries its error. Not in Confluent.Kafka.
+    /// </summary>
+    /// <exception cref="KafkaException">no broker answered the metadata request, or a named topic does not exist.</exception>
+    Task<List<ReplicaLogDescription>> DescribeReplicaLogsAsync(IEnumerable<int>? brokerIds = null, IEnumerable<string>? topics = null);
+
+    /// <summary>
     /// Moves partitions to new replicas (Kafka's AlterPartitionReassignments): each partition named gets the replicas
     /// given (the first becomes its preferred leader) or, for null, has its reassignment in progress cancelled. New
     /// replicas copy the log (at most <paramref name="throttleBytesPerSecond"/> each, 0 for no limit) and join the ISR;

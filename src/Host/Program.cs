@@ -16,6 +16,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     ClusterCommand.Create(),
     LeaderElectionCommand.Create(),
     ReassignPartitionsCommand.Create(),
+    LogDirsCommand.Create(),
     PerfCommand.Create(),
     MirrorMakerCommand.Create(),
     ConnectCommand.Create(),

@@ -56,6 +56,9 @@ public class CommandLineTests
         Assert.True(verified.ExitCode == 0, verified.Stdout);
         Assert.Contains("Reassignment of partition cli-1 is complete.", verified.Stdout);
         Assert.Contains("No partition reassignments found.", (await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--list")).Stdout);
+        var logDirs = await BrokerProcess.RunToolAsync(null, "log-dirs", "--bootstrap-server", b, "--describe", "--topic-list", "cli");
+        Assert.True(logDirs.ExitCode == 0, logDirs.Stderr);
+        Assert.Contains($"{{\"broker\":{brokerId},\"logDirs\":[{{\"logDir\":\"journal\",\"error\":null,\"partitions\":[{{\"partition\":\"cli-0\"", logDirs.Stdout);
         await File.WriteAllTextAsync(plan, "{\"version\": 1, \"partitions\": [{\"topic\": \"cli\", \"partition\": 0, \"replicas\": [98, 99]}]}");
         var nowhere = await BrokerProcess.RunToolAsync(null, "reassign-partitions", "--bootstrap-server", b, "--execute", "--reassignment-json-file", plan);
         Assert.Equal(1, nowhere.ExitCode);

@@ -89,6 +89,12 @@ public sealed class BrokerGateway : ReceiveActor
                 Sender.Tell(new DescribeLogResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1, -1, -1, 0, -1, -1, 0));
             else partitionRegion.Forward(r);
         });
+        Receive<DescribeReplicaLogRequest>(r =>
+        {
+            if (CheckPartition(r.TopicPartition) is { } problem)
+                Sender.Tell(new DescribeLogResponse(r.TopicPartition, problem.Code, problem.Message, -1, -1, -1, -1, 0, -1, -1, 0));
+            else partitionRegion.Forward(r);
+        });
         // Followers on other brokers fetch from this broker's leaders.
         Receive<ReplicaFetchRequest>(partitionRegion.Forward);
         Receive<OffsetForLeaderEpochRequest>(partitionRegion.Forward);

@@ -117,17 +117,19 @@ public sealed class LeaderReads
         if (_ahead.Start(next, j.ToSequenceNr) is { } read) fx.Add(new ReplicaEffect.ReadJournal(j.FromSequenceNr, j.ToSequenceNr, read));
     }
 
-    /// <summary>The log's extent and cleaning state, for the admin client's describe-log.</summary>
-    public void DescribeLog(IActorRef replyTo, long nowMs, ReplicaEffects fx)
-    {
-        if (_notServing() is { } notServing)
-        {
-            fx.Reply(replyTo, new DescribeLogResponse(Tp, notServing.Code, notServing.Message, -1, -1, -1, -1, 0, -1, -1, 0));
-            return;
-        }
-        fx.Reply(replyTo, new DescribeLogResponse(Tp, ErrorCode.None, null, _log.LogStartOffset, _log.DurableEnd, _log.HighWatermark, _log.SizeBytes,
-            _log.Segments.Count, _log.Segments.Count == 0 ? _log.DurableEnd : _log.Segments[^1].BaseOffset, _log.CleanedUpTo, _log.DirtyRatio(nowMs)));
-    }
+    /// <summary>The log's extent and cleaning state, for the admin client's describe-log: only the leader answers.</summary>
+    public void DescribeLog(IActorRef replyTo, long nowMs, ReplicaEffects fx) =>
+        fx.Reply(replyTo, _notServing() is { } notServing ? NotDescribed(notServing.Code, notServing.Message) : Described(nowMs));
+
+    /// <summary>This replica's log, leader or follower (for per-broker sizes); none when the broker holds no log of the partition.</summary>
+    public void DescribeReplicaLog(IActorRef replyTo, long nowMs, ReplicaEffects fx) =>
+        fx.Reply(replyTo, _log.Exists ? Described(nowMs) : NotDescribed(ErrorCode.UnknownTopicOrPartition, $"{Tp} has no replica on this broker"));
+
+    private DescribeLogResponse NotDescribed(ErrorCode code, string message) => new(Tp, code, message, -1, -1, -1, -1, 0, -1, -1, 0);
+
+    private DescribeLogResponse Described(long nowMs) =>
+        new(Tp, ErrorCode.None, null, _log.LogStartOffset, _log.DurableEnd, _log.HighWatermark, _log.SizeBytes,
+            _log.Segments.Count, _log.Segments.Count == 0 ? _log.DurableEnd : _log.Segments[^1].BaseOffset, _log.CleanedUpTo, _log.DirtyRatio(nowMs));
 
     public void ReplicaFetch(ReplicaFetchRequest request, IActorRef replyTo, long startedTicks, long nowMs, ReplicaEffects fx)
     {

@@ -103,6 +103,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         Command<OffsetForLeaderEpochRequest>(r => Run(fx => _reads.OffsetForLeaderEpoch(r, Sender, fx)));
         Command<ListOffsetsRequest>(r => Run(fx => _reads.ListOffsets(r, Sender, fx)));
         Command<DescribeLogRequest>(_ => Run(fx => _reads.DescribeLog(Sender, NowMs(), fx)));
+        Command<DescribeReplicaLogRequest>(_ => Run(fx => _reads.DescribeReplicaLog(Sender, NowMs(), fx)));
         Command<JournalRangeReader.RangeRead>(HandleRangeRead);
         Command<LeaderReads.FetchDeadline>(d => Run(fx => _reads.DeadlineElapsed(d, fx)));
         Command<ReadAhead.Unused>(_reads.ReadAheadUnused);

@@ -468,3 +468,13 @@ public sealed record DescribeConsumerGroupsReport
     /// <summary>One description per group asked for, in the order asked; a failed one has only its id and error.</summary>
     public List<ConsumerGroupDescription> ConsumerGroupDescriptions { get; init; } = [];
 }
+
+/// <summary>A broker's replica of a partition, as Kafka's DescribeLogDirs reports it.</summary>
+/// <param name="BrokerId">The broker holding the replica.</param>
+/// <param name="TopicPartition">The partition.</param>
+/// <param name="IsLeader">Whether this replica leads the partition.</param>
+/// <param name="SizeBytes">Bytes of record batches the replica holds.</param>
+/// <param name="LogEndOffset">The offset its next record will get.</param>
+/// <param name="OffsetLag">How far its log end is behind the leader's (0 for the leader; Kafka's offsetLag).</param>
+/// <param name="Error">Why the replica could not be described (its broker is down, it holds no log yet), or no error.</param>
+public sealed record ReplicaLogDescription(int BrokerId, TopicPartition TopicPartition, bool IsLeader, long SizeBytes, long LogEndOffset, long OffsetLag, Error Error);

@@ -393,6 +393,39 @@ internal sealed class AdminClient : IAdminClient
         if (results.Any(x => x.Error.IsError)) throw new AlterPartitionReassignmentsException(results);
     }
 
+    public async Task<List<ReplicaLogDescription>> DescribeReplicaLogsAsync(IEnumerable<int>? brokerIds = null, IEnumerable<string>? topics = null)
+    {
+        var wanted = brokerIds?.ToHashSet();
+        var metadata = await _connection.RefreshMetadataAsync(topics?.ToArray(), allowAutoCreate: false).ConfigureAwait(false);
+        foreach (var t in metadata.Topics) ThrowIfError(t.Name, t.Error, t.ErrorMessage);
+        var brokers = metadata.Brokers.ToDictionary(b => b.BrokerId);
+        var replicas = metadata.Topics.SelectMany(t => t.Partitions.SelectMany(p => p.Replicas.Where(b => wanted == null || wanted.Contains(b))
+            .Select(b => (Broker: b, Tp: new Client.TopicPartition(t.Name, p.Partition), p.Leader)))).ToList();
+        var answers = await Task.WhenAll(replicas.Select(async x =>
+        {
+            if (!brokers.TryGetValue(x.Broker, out var broker))
+                return (Response: (DescribeLogResponse?)null, Error: new Error(PublicErrorCode.BrokerNotAvailable, $"broker {x.Broker} is not live"));
+            try
+            {
+                var gateway = await _connection.GatewayAsync(broker.Host, broker.Port).ConfigureAwait(false);
+                var r = await _connection.AskAsync<DescribeLogResponse>(gateway, new DescribeReplicaLogRequest(x.Tp.ToProtocol())).ConfigureAwait(false);
+                return (Response: (DescribeLogResponse?)r, Error: ErrorOf(x.Tp.ToString(), r.Error, r.ErrorMessage) ?? Error.NoError);
+            }
+            catch (KafkaException e)
+            {
+                return (Response: (DescribeLogResponse?)null, Error: e.Error);
+            }
+        })).ConfigureAwait(false);
+        // Kafka's offsetLag: how far a replica's log end is behind its leader's.
+        var leaderEnds = replicas.Zip(answers).Where(x => x.First.Broker == x.First.Leader && x.Second.Response is { Error: ErrorCode.None })
+            .ToDictionary(x => x.First.Tp, x => x.Second.Response!.LogEndOffset);
+        return replicas.Zip(answers, (x, a) => a.Response is { Error: ErrorCode.None } r
+                ? new ReplicaLogDescription(x.Broker, x.Tp, x.Broker == x.Leader, r.SizeBytes, r.LogEndOffset,
+                    leaderEnds.TryGetValue(x.Tp, out var end) ? Math.Max(0, end - r.LogEndOffset) : 0, Error.NoError)
+                : new ReplicaLogDescription(x.Broker, x.Tp, x.Broker == x.Leader, 0, -1, 0, a.Error))
+            .OrderBy(d => d.BrokerId).ThenBy(d => d.TopicPartition.Topic, StringComparer.Ordinal).ThenBy(d => d.TopicPartition.Partition).ToList();
+    }
+
     public async Task UnregisterBrokerAsync(int brokerId)
     {
         var r = await AskAsync<UnregisterNodeResponse>(new UnregisterNodeRequest(brokerId)).ConfigureAwait(false);

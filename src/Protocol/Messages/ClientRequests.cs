@@ -164,6 +164,12 @@ public sealed record InitProducerIdResponse(ErrorCode Error, string? ErrorMessag
 public sealed record DescribeLogRequest(TopicPartition TopicPartition) : IPartitionRequest;
 
 /// <summary>
+/// Asks the broker it is sent to about its own replica of a partition, leader or follower (Kafka's DescribeLogDirs):
+/// answered like <see cref="DescribeLogRequest"/>, UNKNOWN_TOPIC_OR_PARTITION when the broker holds no log of it.
+/// </summary>
+public sealed record DescribeReplicaLogRequest(TopicPartition TopicPartition) : IPartitionRequest;
+
+/// <summary>
 /// A partition log's extent on its leader: first and next offset, high watermark, bytes held, segments and where the
 /// active one starts, and for compacted topics where cleaning last ended and the share of cleanable bytes written since
 /// (dirty ratio).

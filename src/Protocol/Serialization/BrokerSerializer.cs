@@ -138,6 +138,7 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<LogCleaned>("pLC", (w, m) => { w.Long(m.CleanedUpTo); w.List(m.SegmentBytes, (ww, x) => { ww.Long(x.BaseOffset); ww.Long(x.Bytes); }); },
             r => new LogCleaned(r.Long(), r.List(rr => new SegmentSize(rr.Long(), rr.Long())))),
         C<DescribeLogRequest>("DLgRq", (w, m) => w.TopicPartition(m.TopicPartition), r => new DescribeLogRequest(r.TopicPartition())),
+        C<DescribeReplicaLogRequest>("DRLgRq", (w, m) => w.TopicPartition(m.TopicPartition), r => new DescribeReplicaLogRequest(r.TopicPartition())),
         C<DescribeLogResponse>("DLgRs", (w, m) =>
             {
                 w.TopicPartition(m.TopicPartition); w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.LogStartOffset); w.Long(m.LogEndOffset);

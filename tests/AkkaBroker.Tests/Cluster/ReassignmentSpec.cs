@@ -63,5 +63,15 @@ public class ReassignmentSpec(ITestOutputHelper output)
         await ThreeBrokerCluster.WaitForAsync(() => Task.FromResult(
             ReplicaJournalFiles.ReadReplica(cluster.DataDirOf(newcomer), "partition-moved-0").Count == 400 ? "whole" : null),
             $"broker {newcomer}'s replica holding all 400 records");
+
+        // Per-broker sizes (kafka-log-dirs): the two replicas now, equal once the follower caught up.
+        var replicas = await ThreeBrokerCluster.WaitForAsync(async () =>
+        {
+            var described = await admin.DescribeReplicaLogsAsync(topics: ["moved"]);
+            return described.All(r => r.LogEndOffset == 400 && r.OffsetLag == 0) ? described : null;
+        }, "both replicas described at log end 400");
+        Assert.Equal(new[] { newcomer, staying }.Order(), replicas.Select(r => r.BrokerId));
+        Assert.Single(replicas, r => r.IsLeader);
+        Assert.Equal(replicas[0].SizeBytes, replicas[1].SizeBytes);
     }
 }

@@ -183,6 +183,23 @@ public class AdminResultTests(BrokerFixture broker) : IClassFixture<BrokerFixtur
     }
 
     [Fact]
+    public async Task Each_brokers_replicas_are_described_with_their_sizes()
+    {
+        using var admin = Admin();
+        var name = NewName();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 2 }]);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.Bootstrap }).Build())
+            for (var i = 0; i < 10; i++) await producer.ProduceAsync(new TopicPartition(name, 0), new Message<Null, string> { Value = $"v{i}" });
+
+        var replicas = await admin.DescribeReplicaLogsAsync(topics: [name]);
+        Assert.Equal([0, 1], replicas.Select(r => r.TopicPartition.Partition.Value));
+        Assert.All(replicas, r => Assert.True(r.IsLeader && !r.Error.IsError && r.OffsetLag == 0, $"{r}"));
+        Assert.Equal(10, replicas[0].LogEndOffset);
+        Assert.True(replicas[0].SizeBytes > 0 && replicas[1].SizeBytes == 0, $"sizes {replicas[0].SizeBytes}, {replicas[1].SizeBytes}");
+        Assert.Empty(await admin.DescribeReplicaLogsAsync(brokerIds: [replicas[0].BrokerId + 100], topics: [name]));
+    }
+
+    [Fact]
     public async Task The_cluster_is_described_with_its_nodes_and_controller()
     {
         using var admin = Admin();

@@ -96,6 +96,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new LogReset(77),
         new LogCleaned(40, [new SegmentSize(0, 120), new SegmentSize(20, 300)]),
         new DescribeLogRequest(Tp),
+        new DescribeReplicaLogRequest(Tp),
         new DescribeLogResponse(Tp, ErrorCode.None, null, 3, 10, 9, 4096, 2, 8, 5, 0.25),
         new JoinGroupRequest("g", "", "static-1", "c", 10000, 300000, ["range", "roundrobin"], ["t", "u"], [Tp]),
         new JoinGroupRequest("g", "m-1", null, "c", 10000, 300000, ["cooperative-sticky"], ["t"], []),

@@ -100,8 +100,11 @@ internal static class GroupsCommand
         }
         catch (ListOffsetsException e)
         {
-            // A partition whose topic was deleted still has its committed offset: its log end is unknown (-1), the rest are shown.
+            // A partition whose topic was deleted still has its committed offset: its log end is unknown (shown "-"),
+            // the rest are shown, and the user is told why.
             infos = e.Result.ResultInfos;
+            foreach (var failed in infos.Where(i => i.TopicPartitionOffsetError.Error.IsError))
+                CliCommon.Warn(failed.TopicPartitionOffsetError.Error with { Reason = $"{failed.TopicPartitionOffsetError.TopicPartition}: no log end offset ({failed.TopicPartitionOffsetError.Error})" });
         }
         return infos.ToDictionary(i => i.TopicPartitionOffsetError.TopicPartition,
             i => i.TopicPartitionOffsetError.Error.IsError ? -1 : i.TopicPartitionOffsetError.Offset.Value);

@@ -25,12 +25,20 @@ public interface IAdminClient : IDisposable
     /// <exception cref="CreatePartitionsException">for a count that is not larger (INVALID_PARTITIONS), a topic that does not exist, replica assignments given, or no answer.</exception>
     Task CreatePartitionsAsync(IEnumerable<PartitionsSpecification> partitionsSpecifications, CreatePartitionsOptions? options = null);
 
-    /// <summary>Every config of each resource (topics), defaults included.</summary>
-    /// <exception cref="DescribeConfigsException">a topic does not exist, a resource is not a topic, or no answer.</exception>
+    /// <summary>
+    /// Every config of each topic, defaults included; or a broker's dynamic configs (<see cref="ResourceType.Broker"/>
+    /// named by its broker id, or <c>""</c> for the cluster-wide default) with the topic defaults in force, each with its
+    /// <see cref="ConfigSource"/>.
+    /// </summary>
+    /// <exception cref="DescribeConfigsException">a topic or broker does not exist, a resource is neither a topic nor a broker, or no answer.</exception>
     Task<List<DescribeConfigsResult>> DescribeConfigsAsync(IEnumerable<ConfigResource> resources, DescribeConfigsOptions? options = null);
 
-    /// <summary>Sets, deletes (returns to the default), appends to or subtracts from topic configs, per key.</summary>
-    /// <exception cref="IncrementalAlterConfigsException">a key or value is invalid (INVALID_CONFIG), a topic does not exist, a resource is not a topic, or no answer.</exception>
+    /// <summary>
+    /// Sets, deletes (returns to the default), appends to or subtracts from topic configs or brokers' dynamic configs,
+    /// per key. Brokers' topic defaults (<c>log.retention.ms</c> ...) are set for the cluster-wide default (broker
+    /// name <c>""</c>); <c>follower.replication.throttled.rate</c> also per broker.
+    /// </summary>
+    /// <exception cref="IncrementalAlterConfigsException">a key or value is invalid (INVALID_CONFIG), a topic or broker does not exist, a resource is neither, or no answer.</exception>
     Task<List<IncrementalAlterConfigsResult>> IncrementalAlterConfigsAsync(Dictionary<ConfigResource, List<ConfigEntry>> configs, IncrementalAlterConfigsOptions? options = null);
 
     /// <summary>Brokers and all topics, waiting at most <paramref name="timeout"/>.</summary>

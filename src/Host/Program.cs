@@ -17,6 +17,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     LeaderElectionCommand.Create(),
     ReassignPartitionsCommand.Create(),
     LogDirsCommand.Create(),
+    ConfigsCommand.Create(),
     PerfCommand.Create(),
     MirrorMakerCommand.Create(),
     ConnectCommand.Create(),

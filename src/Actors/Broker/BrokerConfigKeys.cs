@@ -46,6 +46,10 @@ public static class BrokerConfigKeys
             .Concat(LeafPaths(BrokerNode.ReferenceConfig, Logging).Select(k => $"{Logging}.{k}"))
             .ToHashSet(StringComparer.Ordinal));
 
+    /// <summary>True when <paramref name="key"/> (e.g. <c>num.partitions</c>) is a key of <c>akkabroker.broker</c> or one of Kafka's spellings of one.</summary>
+    public static bool IsBrokerKey(string key) =>
+        Known.Value.Contains($"{Broker}.{key}") || NameAliases.Any(a => a.Kafka == key) || TimeAliases.Any(a => a.Kafka == key);
+
     /// <summary>
     /// The user's configuration with Kafka's spellings rewritten to the broker's keys.
     /// </summary>

@@ -96,43 +96,16 @@ public sealed record BrokerSettings(
             throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.hostname", host, "a host name or IP address");
         var port = Int(config.GetConfig("akka.remote.dot-netty.tcp"), "akka.remote.dot-netty.tcp", "port", 0, 65535);
 
-        var topicDefaults = new Dictionary<string, string>
+        var topicDefaults = new Dictionary<string, string>();
+        foreach (var (brokerKey, topicKey) in DynamicBrokerConfig.TopicDefaults)
         {
-            [TopicConfig.CleanupPolicyKey] = b.GetString("log.cleanup.policy"),
-            [TopicConfig.RetentionMsKey] = b.GetString("log.retention.ms"),
-            [TopicConfig.RetentionBytesKey] = b.GetString("log.retention.bytes"),
-            [TopicConfig.SegmentBytesKey] = b.GetString("log.segment.bytes"),
-            [TopicConfig.MaxMessageBytesKey] = b.GetString("message.max.bytes"),
-            [TopicConfig.MessageTimestampTypeKey] = b.GetString("log.message.timestamp.type"),
-            [TopicConfig.MinInsyncReplicasKey] = b.GetString("min.insync.replicas"),
-            [TopicConfig.UncleanLeaderElectionEnableKey] = b.GetString("unclean.leader.election.enable")?.ToLowerInvariant() ?? "",
-            [TopicConfig.SegmentMsKey] = b.GetString("log.roll.ms"),
-            [TopicConfig.DeleteRetentionMsKey] = b.GetString("log.cleaner.delete.retention.ms"),
-            [TopicConfig.MinCleanableDirtyRatioKey] = b.GetString("log.cleaner.min.cleanable.ratio"),
-            [TopicConfig.MinCompactionLagMsKey] = b.GetString("log.cleaner.min.compaction.lag.ms"),
-            [TopicConfig.MaxCompactionLagMsKey] = b.GetString("log.cleaner.max.compaction.lag.ms"),
-        };
-        var brokerKeyOf = new Dictionary<string, string>
-        {
-            [TopicConfig.CleanupPolicyKey] = "log.cleanup.policy",
-            [TopicConfig.RetentionMsKey] = "log.retention.ms",
-            [TopicConfig.RetentionBytesKey] = "log.retention.bytes",
-            [TopicConfig.SegmentBytesKey] = "log.segment.bytes",
-            [TopicConfig.MaxMessageBytesKey] = "message.max.bytes",
-            [TopicConfig.MessageTimestampTypeKey] = "log.message.timestamp.type",
-            [TopicConfig.MinInsyncReplicasKey] = "min.insync.replicas",
-            [TopicConfig.UncleanLeaderElectionEnableKey] = "unclean.leader.election.enable",
-            [TopicConfig.SegmentMsKey] = "log.roll.ms",
-            [TopicConfig.DeleteRetentionMsKey] = "log.cleaner.delete.retention.ms",
-            [TopicConfig.MinCleanableDirtyRatioKey] = "log.cleaner.min.cleanable.ratio",
-            [TopicConfig.MinCompactionLagMsKey] = "log.cleaner.min.compaction.lag.ms",
-            [TopicConfig.MaxCompactionLagMsKey] = "log.cleaner.max.compaction.lag.ms",
-        };
-        foreach (var (key, value) in topicDefaults)
-        {
-            var problem = TopicConfigValidator.Validate(new Dictionary<string, string> { [key] = value });
+            var value = b.GetString(brokerKey) ?? "";
+            // HOCON reads a bare true/false as a boolean; the topic config spells it in lower case, as Kafka does.
+            if (topicKey == TopicConfig.UncleanLeaderElectionEnableKey) value = value.ToLowerInvariant();
+            var problem = TopicConfigValidator.Validate(new Dictionary<string, string> { [topicKey] = value });
             if (problem != null)
-                throw new BrokerConfigurationException($"{Section}.{brokerKeyOf[key]}", value, problem[(problem.IndexOf("must be", StringComparison.Ordinal) + 8)..].TrimEnd('.'));
+                throw new BrokerConfigurationException($"{Section}.{brokerKey}", value, TopicConfigValidator.Requirement(topicKey)!);
+            topicDefaults[topicKey] = value;
         }
 
         var dataDir = b.GetString("data-dir");

@@ -354,6 +354,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<DeleteTopicRequest>(r => Perform(_state.DecideDelete(r), TopicChanged));
         Receive<CreatePartitionsRequest>(r => Perform(_state.DecideCreatePartitions(r, LiveBrokers()), TopicChanged));
         Receive<AlterConfigsRequest>(r => Perform(_state.DecideAlterConfigs(r), TopicChanged));
+        Receive<AlterBrokerConfigsRequest>(r => Perform(_state.DecideAlterBrokerConfigs(r), BrokerConfigsRecorded));
         Receive<MetadataRequest>(HandleMetadata);
         Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
         Receive<RegisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: true)));
@@ -401,7 +402,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     }
 
     private bool UncleanAllowed(TopicState topic) =>
-        Topics.TopicConfig.FromMap(_settings.EffectiveTopicConfig(topic.ConfigOverrides)).UncleanLeaderElectionEnable;
+        Topics.TopicConfig.FromMap(_state.EffectiveTopicConfig(topic, _settings)).UncleanLeaderElectionEnable;
 
     /// <summary>New leadership is recorded (an election, a corrupt replica, a preferred leader): tell every live replica of the changed partitions.</summary>
     private FollowUp LeadershipRecorded(string why) => (result, _, _) =>
@@ -480,6 +481,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Receive<FindCoordinatorRequest>(_ => _state.Topics.ContainsKey(ControllerState.OffsetsTopic), r => Sender.Tell(FindCoordinator(r.GroupId)));
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
+        Receive<DescribeBrokerConfigsRequest>(r => Sender.Tell(_state.DescribeBrokerConfigs(r, _settings)));
         Receive<ListPartitionReassignmentsRequest>(_ => Sender.Tell(_state.ListReassignments()));
         Receive<PartitionLeadershipRequest>(r =>
         {
@@ -634,6 +636,23 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Dynamic broker configs changed: every live replica whose config follows from them (a topic default, a throttle
+    /// rate) is told, and the answer waits for them, so what the operator changed is in force when it returns.
+    /// Replicas on brokers that are down get it when they return (BrokerLive).
+    /// </summary>
+    private void BrokerConfigsRecorded(ControllerResult result, ControllerState before, IActorRef replyTo)
+    {
+        var changed = result.Events.OfType<BrokerConfigsChanged>().Single();
+        _log.Info("Dynamic configs of {0} are now: {1}", changed.Broker == DynamicBrokerConfig.ClusterDefault ? "the cluster default" : $"broker {changed.Broker}",
+            changed.Configs.Count == 0 ? "(none)" : string.Join(", ", changed.Configs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
+        var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
+        var response = (AlterBrokerConfigsResponse)result.Response!;
+        ConfirmPartitions(commands, response, replyTo, why => response with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why) });
+        // A cluster-wide unclean.leader.election.enable=true may give an offline partition a leader now (as in Kafka).
+        Self.Tell(new ElectLeaders());
+    }
+
     /// <summary>A command for the replica of a partition on one broker.</summary>
     private sealed record ReplicaCommand(int BrokerId, object Command);
 
@@ -648,17 +667,13 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private ReplicaCommand[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
     {
-        var config = _settings.EffectiveTopicConfig(topic.ConfigOverrides);
         var state = _pending?.Next ?? _state;
+        var config = state.EffectiveTopicConfig(topic, _settings);
         return partitions.SelectMany(p =>
         {
             var tp = new TopicPartition(topic.Name, p.Partition);
-            // A reassignment's throttle reaches its new replicas as Kafka's throttle configs of the partition.
-            var partitionConfig = state.Reassignments.TryGetValue(tp, out var r) && r.ThrottleBytesPerSecond > 0
-                ? Topics.TopicConfig.WithFollowerThrottle(config, p.Partition, r.Adding, r.ThrottleBytesPerSecond)
-                : config;
-            var command = new EnsurePartition(tp, partitionConfig, p, EndpointOf(p.Leader), state.ControllerEpoch);
-            return p.Replicas.Select(b => new ReplicaCommand(b, command));
+            var command = new EnsurePartition(tp, config, p, EndpointOf(p.Leader), state.ControllerEpoch);
+            return p.Replicas.Select(b => new ReplicaCommand(b, state.ReplicaConfig(config, tp, b) is var own && ReferenceEquals(own, config) ? command : command with { Config = own }));
         }).ToArray();
     }
 
@@ -759,7 +774,14 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     }
 
     /// <summary>Sends the commands to the replicas and replies once all confirmed, or with REQUEST_TIMED_OUT.</summary>
-    private void ConfirmPartitions(ReplicaCommand[] commands, TopicOperationResponse reply, IActorRef replyTo)
+    private void ConfirmPartitions(ReplicaCommand[] commands, TopicOperationResponse reply, IActorRef replyTo) =>
+        ConfirmPartitions(commands, reply, replyTo, why => reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why) });
+
+    private static string RecordedBut(string why) =>
+        $"The change was recorded, but {why}. Partition state is re-sent when the controller restarts; check with topics describe.";
+
+    /// <summary>Sends <paramref name="commands"/>; once all replicas confirmed, answers <paramref name="reply"/>, else what <paramref name="failed"/> makes of why not.</summary>
+    private void ConfirmPartitions(ReplicaCommand[] commands, object reply, IActorRef replyTo, Func<string, object> failed)
     {
         var timeout = _settings.AdminTimeout;
         var asks = commands.Select(c => AskReplica(c, timeout)).ToArray();
@@ -770,8 +792,7 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             var why = t.IsCompletedSuccessfully
                 ? string.Join("; ", t.Result.Where(a => a.Error != ErrorCode.None).Select(a => $"{a.TopicPartition}: {a.ErrorMessage}"))
                 : $"not every partition replica confirmed within {timeout.TotalSeconds:0.#} s ({t.Exception?.GetBaseException().Message})";
-            return new PartitionsConfirmed(reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = $"The change was recorded, but {why}. Partition state is re-sent when the controller restarts; check with topics describe." },
-                replyTo, why);
+            return new PartitionsConfirmed(failed(why), replyTo, why);
         }).PipeTo(Self);
     }
 

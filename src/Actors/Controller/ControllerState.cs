@@ -10,7 +10,7 @@ namespace AkkaBroker.Actors.Controller;
 /// <see cref="ControllerResult"/> (the events to record and the answer) and never change the state themselves;
 /// <see cref="Apply"/> is the only way state changes, live or in recovery.
 /// </summary>
-public sealed class ControllerState
+public sealed partial class ControllerState
 {
     /// <summary>Producer ids are persisted in blocks so that handing one out does not cost a journal write.</summary>
     public const long ProducerIdBlockSize = 1000;
@@ -149,10 +149,11 @@ public sealed class ControllerState
     {
         if (!_topics.TryGetValue(r.Name, out var topic))
             return new DescribeConfigsResponse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.", []);
-        var effective = settings.EffectiveTopicConfig(topic.ConfigOverrides);
+        var effective = EffectiveTopicConfig(topic, settings);
         return new DescribeConfigsResponse(r.Name, ErrorCode.None, null,
             effective.OrderBy(kv => kv.Key, StringComparer.Ordinal)
-                .Select(kv => new ConfigEntry(kv.Key, kv.Value, !topic.ConfigOverrides.ContainsKey(kv.Key))).ToArray());
+                .Select(kv => new ConfigEntry(kv.Key, kv.Value, !topic.ConfigOverrides.ContainsKey(kv.Key),
+                    !topic.ConfigOverrides.ContainsKey(kv.Key) && IsDynamicDefault(kv.Key))).ToArray());
     }
 
     /// <summary>
@@ -215,6 +216,10 @@ public sealed class ControllerState
                 break;
             case NodeUnregistered e:
                 _registeredNodes.Remove(e.NodeId);
+                break;
+            case BrokerConfigsChanged e:
+                if (e.Configs.Count == 0) _brokerConfigs.Remove(e.Broker);
+                else _brokerConfigs[e.Broker] = e.Configs;
                 break;
             case LeadershipChanged e:
                 foreach (var group in e.Changes.GroupBy(c => c.Topic))
@@ -557,7 +562,7 @@ public sealed class ControllerState
         : ControllerResult.Record(exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId));
 
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
-        _reassignments.Values.ToArray());
+        _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -617,6 +622,8 @@ public sealed class ControllerState
         foreach (var b in snapshot.RegisteredNodes) _registeredNodes.Add(b);
         _reassignments.Clear();
         foreach (var r in snapshot.Reassignments) _reassignments[r.TopicPartition] = r;
+        _brokerConfigs.Clear();
+        foreach (var c in snapshot.BrokerConfigs ?? []) _brokerConfigs[c.Broker] = c.Configs;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -147,6 +147,8 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<CreatePartitionsRequest>(controller.Forward);
         Receive<DescribeConfigsRequest>(controller.Forward);
         Receive<AlterConfigsRequest>(controller.Forward);
+        Receive<DescribeBrokerConfigsRequest>(controller.Forward);
+        Receive<AlterBrokerConfigsRequest>(controller.Forward);
         Receive<InitProducerIdRequest>(controller.Forward);
     }
 

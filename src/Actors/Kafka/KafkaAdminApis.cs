@@ -28,6 +28,7 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
 
     // Kafka's ConfigSource codes (DescribeConfigs v1+).
     private const sbyte DynamicTopicConfig = 1;
+    private const sbyte DynamicDefaultBrokerConfig = 3;
     private const sbyte StaticBrokerConfig = 4;
     private const sbyte DefaultConfig = 5;
 
@@ -43,8 +44,8 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     internal const int TopicOperations = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 11;
     private const int GroupOperations = 1 << 3 | 1 << 6 | 1 << 8;
 
-    /// <summary>Kafka's ConfigType code of each topic config (DescribeConfigs v3+): BOOLEAN 1, STRING 2, INT 3, LONG 5, DOUBLE 6, LIST 7.</summary>
-    private static readonly IReadOnlyDictionary<string, sbyte> ConfigTypes = new Dictionary<string, sbyte>
+    /// <summary>Kafka's ConfigType code of each topic config and dynamic broker config (DescribeConfigs v3+): BOOLEAN 1, STRING 2, INT 3, LONG 5, DOUBLE 6, LIST 7.</summary>
+    private static readonly IReadOnlyDictionary<string, sbyte> ConfigTypes = WithBrokerKeys(new Dictionary<string, sbyte>
     {
         [TopicConfig.CleanupPolicyKey] = 7,
         [TopicConfig.RetentionMsKey] = 5,
@@ -59,7 +60,15 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
         [TopicConfig.MinCleanableDirtyRatioKey] = 6,
         [TopicConfig.MinCompactionLagMsKey] = 5,
         [TopicConfig.MaxCompactionLagMsKey] = 5,
-    };
+    });
+
+    /// <summary>The broker keys that are topic defaults have their topic key's type.</summary>
+    private static Dictionary<string, sbyte> WithBrokerKeys(Dictionary<string, sbyte> topicTypes)
+    {
+        foreach (var (brokerKey, topicKey) in DynamicBrokerConfig.TopicDefaults) topicTypes[brokerKey] = topicTypes[topicKey];
+        topicTypes[DynamicBrokerConfig.FollowerThrottledRateKey] = 5;
+        return topicTypes;
+    }
 
     private TimeSpan AdminTimeout => settings.AdminTimeout;
 
@@ -231,14 +240,17 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
             case TopicResource:
                 var answer = await DescribeTopicConfigsAsync(resource.ResourceName);
                 if (answer.Error != ErrorCode.None) return Failed(result, answer.Error, answer.ErrorMessage);
-                entries = answer.Entries.Select(e => (e.Name, e.Value, e.IsDefault ? DefaultConfig : DynamicTopicConfig, false));
-                break;
-            case BrokerResource when resource.ResourceName == settings.BrokerId.ToString(System.Globalization.CultureInfo.InvariantCulture):
-                entries = BrokerConfigs().Select(kv => (kv.Key, kv.Value, StaticBrokerConfig, true));
+                entries = answer.Entries.Select(e => (e.Name, e.Value, !e.IsDefault ? DynamicTopicConfig : e.IsDynamicDefault ? DynamicDefaultBrokerConfig : DefaultConfig, false));
                 break;
             case BrokerResource:
-                return Failed(result, ErrorCode.InvalidRequest,
-                    $"This is broker {settings.BrokerId}; it describes its own settings only: ask broker '{resource.ResourceName}' itself.");
+                // The dynamic configs (any broker's, or the cluster default's) from the controller; this broker's
+                // read-only settings when it is the one described.
+                var dynamic = await DescribeBrokerConfigsAsync(resource.ResourceName);
+                if (dynamic.Error != ErrorCode.None) return Failed(result, dynamic.Error, dynamic.ErrorMessage);
+                entries = dynamic.Entries.Select(e => (e.Name, e.Value, (sbyte)e.Source, false));
+                if (resource.ResourceName == settings.BrokerId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    entries = entries.Concat(BrokerConfigs().Select(kv => (kv.Key, kv.Value, StaticBrokerConfig, true)));
+                break;
             default:
                 return Failed(result, ErrorCode.InvalidRequest, UnservedResource(resource.ResourceType, "topics (2) and this broker's settings (4)"));
         }
@@ -258,6 +270,10 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
         }
         return result;
     }
+
+    private Task<DescribeBrokerConfigsResponse> DescribeBrokerConfigsAsync(string broker) =>
+        Answered(gateway.Ask<DescribeBrokerConfigsResponse>(new DescribeBrokerConfigsRequest(broker), AdminTimeout),
+            () => new DescribeBrokerConfigsResponse(broker, ErrorCode.RequestTimedOut, "The controller did not answer in time; retry.", []));
 
     /// <summary>The broker settings served under Kafka's broker config names (read-only: they come from the broker's configuration at start).</summary>
     private IEnumerable<KeyValuePair<string, string>> BrokerConfigs()
@@ -283,10 +299,17 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     /// <summary>Kafka's original AlterConfigs: the configs given replace the topic's overrides; every other key returns to its default.</summary>
     public async Task<AlterConfigsResponseData> AlterConfigsAsync(AlterConfigsRequestData request) => new()
     {
-        Responses = await AlterEachAsync(request.Resources, r => (r.ResourceType, r.ResourceName, r.Configs.Select(c => c.Name)), r =>
+        Responses = await AlterEachAsync(request.Resources, r => (r.ResourceType, r.ResourceName, r.Configs.Select(c => c.Name)), async r =>
             {
                 var set = r.Configs.Where(c => c.Value != null).ToDictionary(c => c.Name, c => c.Value!);
-                return AlterTopicAsync(r.ResourceName, set, TopicConfigValidator.KnownKeys.Except(set.Keys).ToList(), request.ValidateOnly);
+                if (r.ResourceType == TopicResource)
+                    return await AlterTopicAsync(r.ResourceName, set, TopicConfigValidator.KnownKeys.Except(set.Keys).ToList(), request.ValidateOnly);
+                // The configs given become the entity's whole set of dynamic configs: the others it had are removed.
+                var current = await DescribeBrokerConfigsAsync(r.ResourceName);
+                if (current.Error != ErrorCode.None) return Refused(r.ResourceName, current.Error, current.ErrorMessage ?? current.Error.Describe());
+                var own = r.ResourceName == "" ? BrokerConfigSource.DynamicDefault : BrokerConfigSource.DynamicBroker;
+                var delete = current.Entries.Where(e => e.Source == own && !set.ContainsKey(e.Name)).Select(e => e.Name).ToList();
+                return await AlterBrokerAsync(r.ResourceName, set, delete, request.ValidateOnly);
             },
             (type, name, error, message) => new AlterConfigsResponseData.AlterConfigsResourceResponse
                 { ResourceType = type, ResourceName = name, ErrorCode = error, ErrorMessage = message }),
@@ -299,12 +322,12 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     public async Task<IncrementalAlterConfigsResponseData> IncrementalAlterConfigsAsync(IncrementalAlterConfigsRequestData request) => new()
     {
         Responses = await AlterEachAsync(request.Resources, r => (r.ResourceType, r.ResourceName, r.Configs.Select(c => c.Name)),
-            r => AlterTopicIncrementallyAsync(r, request.ValidateOnly),
+            r => AlterIncrementallyAsync(r, request.ValidateOnly),
             (type, name, error, message) => new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse
                 { ResourceType = type, ResourceName = name, ErrorCode = error, ErrorMessage = message }),
     };
 
-    private async Task<TopicOperationResponse> AlterTopicIncrementallyAsync(IncrementalAlterConfigsRequestData.AlterConfigsResource resource, bool validateOnly)
+    private async Task<TopicOperationResponse> AlterIncrementallyAsync(IncrementalAlterConfigsRequestData.AlterConfigsResource resource, bool validateOnly)
     {
         var name = resource.ResourceName;
         var set = new Dictionary<string, string>();
@@ -325,12 +348,14 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
                 case AppendOp or SubtractOp:
                     if (ConfigTypes.GetValueOrDefault(config.Name) != 7)
                         return Refused(name, ErrorCode.InvalidConfig,
-                            $"Config '{config.Name}' is not a list: APPEND and SUBTRACT apply to list configs ({TopicConfig.CleanupPolicyKey}); use SET.");
+                            $"Config '{config.Name}' is not a list: APPEND and SUBTRACT apply to list configs ({TopicConfig.CleanupPolicyKey}, log.{TopicConfig.CleanupPolicyKey}); use SET.");
                     if (current == null)
                     {
-                        var described = await DescribeTopicConfigsAsync(name);
-                        if (described.Error != ErrorCode.None) return Refused(name, described.Error, described.ErrorMessage ?? described.Error.Describe());
-                        current = described.Entries.ToDictionary(e => e.Name, e => e.Value);
+                        var (error, message, values) = resource.ResourceType == TopicResource
+                            ? await DescribeTopicConfigsAsync(name) is var t ? (t.Error, t.ErrorMessage, t.Entries.Select(e => (e.Name, e.Value))) : default
+                            : await DescribeBrokerConfigsAsync(name) is var b ? (b.Error, b.ErrorMessage, b.Entries.Select(e => (e.Name, e.Value))) : default;
+                        if (error != ErrorCode.None) return Refused(name, error, message ?? error.Describe());
+                        current = values.ToDictionary(e => e.Name, e => e.Value);
                     }
                     set[config.Name] = ListConfigValue.Apply(current.GetValueOrDefault(config.Name), config.Value, append: config.ConfigOperation == AppendOp);
                     break;
@@ -339,7 +364,15 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
                         $"Config operation {config.ConfigOperation} on '{config.Name}' is unknown; SET (0), DELETE (1), APPEND (2) and SUBTRACT (3) are.");
             }
         }
-        return await AlterTopicAsync(name, set, delete, validateOnly);
+        return resource.ResourceType == TopicResource ? await AlterTopicAsync(name, set, delete, validateOnly) : await AlterBrokerAsync(name, set, delete, validateOnly);
+    }
+
+    /// <summary>Sets and removes a broker's dynamic configs (name "" for the cluster-wide default); the controller validates them.</summary>
+    private async Task<TopicOperationResponse> AlterBrokerAsync(string broker, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> delete, bool validateOnly)
+    {
+        var answer = await Answered(gateway.Ask<AlterBrokerConfigsResponse>(new AlterBrokerConfigsRequest(broker, set, delete, validateOnly), AdminTimeout),
+            () => new AlterBrokerConfigsResponse(broker, ErrorCode.RequestTimedOut, "The controller did not answer in time; the change may still be made: describe the broker's configs and retry."));
+        return new TopicOperationResponse(broker, answer.Error, answer.ErrorMessage);
     }
 
     /// <summary>Sets and deletes a topic's config overrides, or with <paramref name="validateOnly"/> makes the controller's checks without changing anything.</summary>
@@ -353,25 +386,23 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     }
 
     /// <summary>
-    /// Alters each resource of an alter request with <paramref name="alterTopic"/>, after the checks both alter APIs make
-    /// (only topics are alterable, and a key may be named once per resource), and reports each outcome with <paramref name="report"/>.
+    /// Alters each resource of an alter request with <paramref name="alter"/>, after the checks both alter APIs make
+    /// (only topics and brokers are alterable, and a key may be named once per resource), and reports each outcome with <paramref name="report"/>.
     /// </summary>
     private static async Task<List<TResult>> AlterEachAsync<T, TResult>(IReadOnlyList<T> resources, Func<T, (sbyte Type, string Name, IEnumerable<string> Keys)> identify,
-        Func<T, Task<TopicOperationResponse>> alterTopic, Func<sbyte, string, short, string?, TResult> report)
+        Func<T, Task<TopicOperationResponse>> alter, Func<sbyte, string, short, string?, TResult> report)
     {
         var answers = await Task.WhenAll(resources.Select(r => identify(r) switch
         {
-            var (type, name, _) when type != TopicResource => Task.FromResult(NotAlterable(type, name)),
+            var (type, name, _) when type is not (TopicResource or BrokerResource) => Task.FromResult(NotAlterable(type, name)),
             var (_, name, keys) when Duplicates(keys).FirstOrDefault() is { } twice => Task.FromResult(TwiceInOneResource(name, twice)),
-            _ => alterTopic(r),
+            _ => alter(r),
         }));
         return resources.Zip(answers, (r, a) => report(identify(r).Type, identify(r).Name, (short)a.Error, a.Error == ErrorCode.None ? null : a.ErrorMessage)).ToList();
     }
 
-    private static TopicOperationResponse NotAlterable(sbyte type, string name) => type == BrokerResource
-        ? Refused(name, ErrorCode.InvalidRequest,
-            "Broker settings are fixed while the broker runs: set them in its configuration (akkabroker.broker) and restart it. Topic configs (resource type 2) can be altered.")
-        : Refused(name, ErrorCode.InvalidRequest, UnservedResource(type, "topic configs (2)"));
+    private static TopicOperationResponse NotAlterable(sbyte type, string name) =>
+        Refused(name, ErrorCode.InvalidRequest, UnservedResource(type, "topic configs (2) and brokers' dynamic configs (4)"));
 
     private static TopicOperationResponse TwiceInOneResource(string name, string key) =>
         Refused(name, ErrorCode.InvalidRequest, $"Config '{key}' of '{name}' is given more than once; give each key once.");

@@ -66,7 +66,7 @@ public sealed class FollowerRole
     // The leader's log start from its last fetch answer: DeleteRecords (or retention) there moves this replica's too.
     private long _leaderLogStart;
     // A reassignment's replication throttle (bytes/s, 0: none) and the bytes of the fetch being journaled.
-    private readonly long _throttleBytesPerSecond;
+    private long _throttleBytesPerSecond;
     private long _pendingBytes;
 
     /// <param name="session">Differs for every leadership this replica follows, so answers to an earlier one are recognised.</param>
@@ -121,6 +121,12 @@ public sealed class FollowerRole
         if (_log.LogEndOffset == _log.LogStartOffset) SendFetch(fx);
         else SendEpochLookup(fx);
     }
+
+    /// <summary>The most bytes per second this replica copies while not in sync (0: no limit).</summary>
+    public long ThrottleBytesPerSecond => _throttleBytesPerSecond;
+
+    /// <summary>A new throttle rate (the broker's dynamic config changed), in force from the next fetch.</summary>
+    public void Rethrottle(long bytesPerSecond) => _throttleBytesPerSecond = bytesPerSecond;
 
     /// <summary>The same leadership again, perhaps with the leader at a new address.</summary>
     public void AssignmentUpdated(PartitionAssignment next, BrokerInfo? leader)

@@ -347,6 +347,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 if (created) BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
                 if (created) StartLogMaintenance();
                 _logger.Info("[{0}] {1}", _tp, created ? "created" : "config updated");
+                if (_follower != null && _log.ConfigMap is { } config &&
+                    Topics.TopicConfig.FollowerThrottle(config, _tp.Partition, _brokerId) is var throttle && throttle != _follower.ThrottleBytesPerSecond)
+                {
+                    _follower.Rethrottle(throttle);
+                    _logger.Info("[{0}] copies at most {1} bytes/s now", _tp, throttle == 0 ? "unlimited" : throttle.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
             }
             if (ReferenceEquals(e, events[^1])) TakeUp();
         });

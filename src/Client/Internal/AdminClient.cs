@@ -88,20 +88,12 @@ internal sealed class AdminClient : IAdminClient
         var described = new Dictionary<ConfigResource, Dictionary<string, ConfigEntryResult>>();
         var outcomes = await EachAsync(resources, async resource =>
         {
-            if (NotATopic(resource) is { } refused) return refused;
-            var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(resource.Name), options?.RequestTimeout).ConfigureAwait(false);
-            if (ErrorOf(resource.Name, r.Error, r.ErrorMessage) is { } error) return error;
-            var entries = r.Entries.ToDictionary(e => e.Name, e =>
-            {
-                // Each value has one source: an override on the topic or the broker's default.
-                var source = e.IsDefault ? ConfigSource.DefaultConfig : ConfigSource.DynamicTopicConfig;
-                return new ConfigEntryResult
-                {
-                    Name = e.Name, Value = e.Value, IsDefault = e.IsDefault, Source = source,
-                    Synonyms = [new ConfigSynonym { Name = e.Name, Value = e.Value, Source = source }],
-                };
-            });
-            lock (described) described[resource] = entries;
+            if (NotServed(resource) is { } refused) return refused;
+            var (entries, error) = resource.Type == ResourceType.Broker
+                ? await DescribeBrokerAsync(resource.Name, options?.RequestTimeout).ConfigureAwait(false)
+                : await DescribeTopicAsync(resource.Name, options?.RequestTimeout).ConfigureAwait(false);
+            if (error != null) return error;
+            lock (described) described[resource] = entries!;
             return null;
         }).ConfigureAwait(false);
         if (outcomes.Any(o => o.Error.IsError))
@@ -110,17 +102,43 @@ internal sealed class AdminClient : IAdminClient
         return outcomes.Select(o => new DescribeConfigsResult { ConfigResource = o.Item, Entries = described[o.Item] }).ToList();
     }
 
+    private static ConfigEntryResult Entry(string name, string value, bool isDefault, ConfigSource source) => new()
+    {
+        // Each value has one source here, so it is its only synonym.
+        Name = name, Value = value, IsDefault = isDefault, Source = source,
+        Synonyms = [new ConfigSynonym { Name = name, Value = value, Source = source }],
+    };
+
+    private async Task<(Dictionary<string, ConfigEntryResult>?, Error?)> DescribeTopicAsync(string topic, TimeSpan? timeout)
+    {
+        var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(topic), timeout).ConfigureAwait(false);
+        if (ErrorOf(topic, r.Error, r.ErrorMessage) is { } error) return (null, error);
+        // A value not set on the topic is its default, whether the brokers' configuration or their dynamic default gives it.
+        return (r.Entries.ToDictionary(e => e.Name, e => Entry(e.Name, e.Value, e.IsDefault,
+            !e.IsDefault ? ConfigSource.DynamicTopicConfig : e.IsDynamicDefault ? ConfigSource.DynamicDefaultBrokerConfig : ConfigSource.DefaultConfig)), null);
+    }
+
+    private async Task<(Dictionary<string, ConfigEntryResult>?, Error?)> DescribeBrokerAsync(string broker, TimeSpan? timeout)
+    {
+        var r = await AskAsync<DescribeBrokerConfigsResponse>(new DescribeBrokerConfigsRequest(broker), timeout).ConfigureAwait(false);
+        if (ErrorOf(BrokerName(broker), r.Error, r.ErrorMessage) is { } error) return (null, error);
+        return (r.Entries.ToDictionary(e => e.Name, e => Entry(e.Name, e.Value, e.Source == BrokerConfigSource.Static, (ConfigSource)(int)e.Source)), null);
+    }
+
+    private static string BrokerName(string broker) => broker == "" ? "the cluster-wide broker default" : $"broker {broker}";
+
     public async Task<List<IncrementalAlterConfigsResult>> IncrementalAlterConfigsAsync(Dictionary<ConfigResource, List<ConfigEntry>> configs,
         IncrementalAlterConfigsOptions? options = null)
     {
         var outcomes = await EachAsync(configs, async pair =>
         {
             var (resource, entries) = (pair.Key, pair.Value);
-            if (NotATopic(resource) is { } refused) return refused;
+            var timeout = options?.RequestTimeout;
+            if (NotServed(resource) is { } refused) return refused;
             if (entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 return new Error(ErrorCode.InvalidRequest, $"Config '{twice.Key}' of '{resource.Name}' is given more than once; give each key once.");
             var set = new Dictionary<string, string>();
-            IReadOnlyDictionary<string, string>? current = null;
+            Dictionary<string, ConfigEntryResult>? current = null;
             foreach (var entry in entries)
             {
                 switch (entry.IncrementalOperation)
@@ -133,28 +151,34 @@ internal sealed class AdminClient : IAdminClient
                     case AlterConfigOpType.Append or AlterConfigOpType.Subtract:
                         if (current == null)
                         {
-                            var r = await AskAsync<DescribeConfigsResponse>(new DescribeConfigsRequest(resource.Name), options?.RequestTimeout).ConfigureAwait(false);
-                            if (ErrorOf(resource.Name, r.Error, r.ErrorMessage) is { } error) return error;
-                            current = r.Entries.ToDictionary(e => e.Name, e => e.Value);
+                            var (described, error) = resource.Type == ResourceType.Broker
+                                ? await DescribeBrokerAsync(resource.Name, timeout).ConfigureAwait(false)
+                                : await DescribeTopicAsync(resource.Name, timeout).ConfigureAwait(false);
+                            if (error != null) return error;
+                            current = described!;
                         }
-                        set[entry.Name] = ListConfigValue.Apply(current.GetValueOrDefault(entry.Name), entry.Value, append: entry.IncrementalOperation == AlterConfigOpType.Append);
+                        set[entry.Name] = ListConfigValue.Apply(current.GetValueOrDefault(entry.Name)?.Value, entry.Value, append: entry.IncrementalOperation == AlterConfigOpType.Append);
                         break;
                 }
             }
             var delete = entries.Where(e => e.IncrementalOperation == AlterConfigOpType.Delete).Select(e => e.Name).ToArray();
             if (entries.FirstOrDefault(e => !Enum.IsDefined(e.IncrementalOperation)) is { } unknown)
                 return new Error(ErrorCode.InvalidRequest, $"Config operation {(int)unknown.IncrementalOperation} on '{unknown.Name}' is unknown; Set, Delete, Append and Subtract are.");
-            return await TopicOperationAsync(new AlterConfigsRequest(resource.Name, set, delete), resource.Name, options?.RequestTimeout).ConfigureAwait(false);
+            if (resource.Type == ResourceType.Topic)
+                return await TopicOperationAsync(new AlterConfigsRequest(resource.Name, set, delete), resource.Name, timeout).ConfigureAwait(false);
+            var r = await AskAsync<AlterBrokerConfigsResponse>(new AlterBrokerConfigsRequest(resource.Name, set, delete, ValidateOnly: false), timeout)
+                .ConfigureAwait(false);
+            return ErrorOf(BrokerName(resource.Name), r.Error, r.ErrorMessage);
         }).ConfigureAwait(false);
         if (outcomes.Any(o => o.Error.IsError))
             throw new IncrementalAlterConfigsException(outcomes.Select(o => new IncrementalAlterConfigsReport { ConfigResource = o.Item.Key, Error = o.Error }).ToList());
         return outcomes.Select(o => new IncrementalAlterConfigsResult { ConfigResource = o.Item.Key }).ToList();
     }
 
-    // Only topic configs are served to this client: broker settings come from each broker's configuration at start.
-    private static Error? NotATopic(ConfigResource resource) => resource.Type == ResourceType.Topic ? null
+    // Topic configs, and brokers' dynamic configs (a broker's id, or "" for the cluster-wide default).
+    private static Error? NotServed(ConfigResource resource) => resource.Type is ResourceType.Topic or ResourceType.Broker ? null
         : new Error(ErrorCode.InvalidRequest,
-            $"{resource}: only topic configs (ResourceType.Topic) are served here; a broker's settings are in its configuration (akkabroker.broker).");
+            $"{resource}: topic configs (ResourceType.Topic) and brokers' dynamic configs (ResourceType.Broker, named by broker id, or \"\" for the cluster-wide default) are served here.");
 
     public Metadata GetMetadata(TimeSpan timeout) => Wait(MetadataAsync(null, throwOnTopicError: false), timeout, "metadata");
 

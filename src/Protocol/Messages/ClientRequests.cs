@@ -151,9 +151,38 @@ public sealed record AlterConfigsRequest(string Name, IReadOnlyDictionary<string
 /// <summary>The reply to topic create, delete, create-partitions and alter-configs.</summary>
 public sealed record TopicOperationResponse(string Name, ErrorCode Error, string? ErrorMessage);
 
-public sealed record ConfigEntry(string Name, string Value, bool IsDefault);
+/// <summary>A topic config in force: <c>IsDefault</c> unless set on the topic; <c>IsDynamicDefault</c> when the default is the cluster-wide dynamic broker config.</summary>
+public sealed record ConfigEntry(string Name, string Value, bool IsDefault, bool IsDynamicDefault = false);
 
 public sealed record DescribeConfigsResponse(string Name, ErrorCode Error, string? ErrorMessage, IReadOnlyList<ConfigEntry> Entries);
+
+/// <summary>
+/// A broker's dynamic configs (Kafka's <c>kafka-configs --entity-type brokers</c>): <c>Broker</c> is a node id, or the
+/// empty string for the cluster-wide default every broker falls back to.
+/// </summary>
+public sealed record DescribeBrokerConfigsRequest(string Broker);
+
+/// <summary>Where a broker config's value comes from; the numbers are Kafka's <c>ConfigSource</c>.</summary>
+public enum BrokerConfigSource : byte
+{
+    /// <summary>Set for this broker (<c>--entity-name</c>).</summary>
+    DynamicBroker = 2,
+
+    /// <summary>Set as the cluster-wide default (<c>--entity-default</c>).</summary>
+    DynamicDefault = 3,
+
+    /// <summary>From the controller's configuration file, or the built-in default.</summary>
+    Static = 4,
+}
+
+public sealed record BrokerConfigEntry(string Name, string Value, BrokerConfigSource Source);
+
+public sealed record DescribeBrokerConfigsResponse(string Broker, ErrorCode Error, string? ErrorMessage, IReadOnlyList<BrokerConfigEntry> Entries);
+
+/// <summary>Sets the dynamic configs in <c>Set</c> and removes those in <c>Delete</c> for a broker, or for all (<c>Broker</c> empty).</summary>
+public sealed record AlterBrokerConfigsRequest(string Broker, IReadOnlyDictionary<string, string> Set, IReadOnlyList<string> Delete, bool ValidateOnly);
+
+public sealed record AlterBrokerConfigsResponse(string Broker, ErrorCode Error, string? ErrorMessage);
 
 /// <summary>Asks for a new producer id for an idempotent producer.</summary>
 public sealed record InitProducerIdRequest;

@@ -43,9 +43,11 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// <c>RegisteredNodes</c> are the ids of the nodes that have ever been live, brokers and controller-only nodes: each
 /// keeps a copy of this state, so a majority of them must be up before a controller trusts what it reads, and reads
 /// and writes go to at least that many nodes (all members, when fewer are up).
-/// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none).
+/// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none). <c>BrokerConfigs</c> are
+/// the dynamic broker configs, per broker and the cluster-wide default (older snapshots have none).
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
-    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment> Reassignments);
+    IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment> Reassignments,
+    IReadOnlyList<BrokerConfigsChanged>? BrokerConfigs = null);
 
 /// <summary>
 /// A reassignment in progress (Kafka's KIP-455): the partition's replicas are <c>Target</c> followed by those of
@@ -71,3 +73,9 @@ public sealed record NodeUnregistered(int NodeId);
 
 /// <summary>The group coordinators' placement was decided: offsets partition i is led by the first broker of entry i.</summary>
 public sealed record OffsetsPartitionsAssigned(IReadOnlyList<PartitionAssignment> Partitions);
+
+/// <summary>
+/// The complete new set of dynamic configs of a broker (<c>Broker</c> its node id) or of the cluster-wide default
+/// (<c>Broker</c> empty); an empty set removes the entity.
+/// </summary>
+public sealed record BrokerConfigsChanged(string Broker, IReadOnlyDictionary<string, string> Configs);

@@ -48,8 +48,24 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             r => new AlterConfigsRequest(r.String(), r.StringMap(), r.List(rr => rr.String()))),
         C<TopicOperationResponse>("TORs", (w, m) => { w.String(m.Name); w.Short((short)m.Error); w.String(m.ErrorMessage); },
             r => new TopicOperationResponse(r.String(), (ErrorCode)r.Short(), r.NullableString())),
-        C<DescribeConfigsResponse>("DCRs", (w, m) => { w.String(m.Name); w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Entries, (ww, e) => { ww.String(e.Name); ww.String(e.Value); ww.Bool(e.IsDefault); }); },
-            r => new DescribeConfigsResponse(r.String(), (ErrorCode)r.Short(), r.NullableString(), r.List(rr => new ConfigEntry(rr.String(), rr.String(), rr.Bool())))),
+        C<DescribeConfigsResponse>("DCRs2", (w, m) =>
+            {
+                w.String(m.Name); w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.List(m.Entries, (ww, e) => { ww.String(e.Name); ww.String(e.Value); ww.Bool(e.IsDefault); ww.Bool(e.IsDynamicDefault); });
+            },
+            r => new DescribeConfigsResponse(r.String(), (ErrorCode)r.Short(), r.NullableString(), r.List(rr => new ConfigEntry(rr.String(), rr.String(), rr.Bool(), rr.Bool())))),
+        C<DescribeBrokerConfigsRequest>("DBCRq", (w, m) => w.String(m.Broker), r => new DescribeBrokerConfigsRequest(r.String())),
+        C<DescribeBrokerConfigsResponse>("DBCRs", (w, m) =>
+            {
+                w.String(m.Broker); w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.List(m.Entries, (ww, e) => { ww.String(e.Name); ww.String(e.Value); ww.Byte((byte)e.Source); });
+            },
+            r => new DescribeBrokerConfigsResponse(r.String(), (ErrorCode)r.Short(), r.NullableString(),
+                r.List(rr => new BrokerConfigEntry(rr.String(), rr.String(), (BrokerConfigSource)rr.Byte())))),
+        C<AlterBrokerConfigsRequest>("ABCRq", (w, m) => { w.String(m.Broker); w.StringMap(m.Set); w.List(m.Delete, (ww, k) => ww.String(k)); w.Bool(m.ValidateOnly); },
+            r => new AlterBrokerConfigsRequest(r.String(), r.StringMap(), r.List(rr => rr.String()), r.Bool())),
+        C<AlterBrokerConfigsResponse>("ABCRs", (w, m) => { w.String(m.Broker); w.Short((short)m.Error); w.String(m.ErrorMessage); },
+            r => new AlterBrokerConfigsResponse(r.String(), (ErrorCode)r.Short(), r.NullableString())),
         C<InitProducerIdRequest>("IPRq", (_, _) => { }, _ => new InitProducerIdRequest()),
         C<InitProducerIdResponse>("IPRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.Long(m.ProducerId); w.Short(m.ProducerEpoch); },
             r => new InitProducerIdResponse((ErrorCode)r.Short(), r.NullableString(), r.Long(), r.Short())),
@@ -62,14 +78,16 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN5", (w, m) =>
+        C<ControllerSnapshot>("cSN6", (w, m) =>
             {
                 w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch);
                 w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredNodes, (ww, b) => ww.Int(b));
                 w.List(m.Reassignments, WriteReassignment);
+                w.List(m.BrokerConfigs ?? [], (ww, c) => { ww.String(c.Broker); ww.StringMap(c.Configs); });
             },
             r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
-                r.List(ReadReassignment))),
+                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())))),
+        C<BrokerConfigsChanged>("cBCC", (w, m) => { w.String(m.Broker); w.StringMap(m.Configs); }, r => new BrokerConfigsChanged(r.String(), r.StringMap())),
         C<NodeRegistered>("cBRg", (w, m) => w.Int(m.NodeId), r => new NodeRegistered(r.Int())),
         C<OffsetsPartitionsAssigned>("cOPA", (w, m) => w.List(m.Partitions, WriteAssignment), r => new OffsetsPartitionsAssigned(r.List(ReadAssignment))),
         C<DescribeClusterRequest>("DClRq", (_, _) => { }, _ => new DescribeClusterRequest()),
@@ -255,6 +273,11 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         ["cSN3"] = r => new ControllerSnapshot(r.List(ReadTopicState), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()), []),
         // Before reassignments were kept.
         ["cSN4"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()), []),
+        // Topic config descriptions before dynamic broker configs.
+        ["DCRs"] = r => new DescribeConfigsResponse(r.String(), (ErrorCode)r.Short(), r.NullableString(), r.List(rr => new ConfigEntry(rr.String(), rr.String(), rr.Bool()))),
+        // Before dynamic broker configs were kept.
+        ["cSN5"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
+            r.List(ReadReassignment)),
         // Partition snapshots before replication (no leader epochs, no truncations).
         ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false, withSegments: false),
         // Partition snapshots before segments, retention and compaction.

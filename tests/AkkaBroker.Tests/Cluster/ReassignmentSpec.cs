@@ -74,4 +74,39 @@ public class ReassignmentSpec(ITestOutputHelper output)
         Assert.Single(replicas, r => r.IsLeader);
         Assert.Equal(replicas[0].SizeBytes, replicas[1].SizeBytes);
     }
+
+    [Fact]
+    public async Task A_running_reassignment_copies_at_the_rate_a_dynamic_broker_config_sets()
+    {
+        await using var cluster = await ThreeBrokerCluster.StartAsync();
+        var bootstrap = cluster.Bootstrap(1);
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "paced", NumPartitions = 1, ReplicationFactor = 1 }]);
+        var before = await Replication.WaitForPartitionAsync(admin, "paced", p => p.Leader > 0, "a leader");
+        var newcomer = new[] { 1, 2, 3 }.First(b => b != before.Leader);
+        using var producer = Replication.Producer(bootstrap, Acks.All);
+        var value = new string('x', 1000);
+        for (var i = 0; i < 300; i++) await producer.ProduceAsync("paced", new Message<string, string> { Key = $"{i}", Value = value });
+
+        // ~300 KB at 1,000 bytes/s would take five minutes, far past the wait below ...
+        var tp = new TopicPartition("paced", 0);
+        await admin.AlterPartitionReassignmentsAsync(new Dictionary<TopicPartition, IReadOnlyList<int>?> { [tp] = [newcomer] }, throttleBytesPerSecond: 1_000);
+        Assert.Single(await admin.ListPartitionReassignmentsAsync());
+
+        // ... until the operator raises the new replica's broker's rate while it runs, as with Kafka's kafka-configs.
+        var broker = new ConfigResource { Type = ResourceType.Broker, Name = $"{newcomer}" };
+        await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        {
+            [broker] = [new ConfigEntry { Name = "follower.replication.throttled.rate", Value = "50000000", IncrementalOperation = AlterConfigOpType.Set }],
+        });
+        var rate = (await admin.DescribeConfigsAsync([broker])).Single().Entries["follower.replication.throttled.rate"];
+        Assert.Equal(("50000000", ConfigSource.DynamicBrokerConfig), (rate.Value, rate.Source));
+
+        var moving = System.Diagnostics.Stopwatch.StartNew();
+        await ThreeBrokerCluster.WaitForAsync(async () => (await admin.ListPartitionReassignmentsAsync()).Count == 0 ? "done" : null, "the reassignment to finish");
+        output.WriteLine($"moved {(await admin.DescribeLogAsync(tp)).SizeBytes} bytes in {moving.Elapsed.TotalSeconds:0.0} s after the rate was raised");
+        var after = await Replication.WaitForPartitionAsync(admin, "paced", p => p.Replicas.SequenceEqual([newcomer]) && p.Leader == newcomer, $"broker {newcomer} alone");
+        Assert.Equal([newcomer], after.InSyncReplicas);
+        Assert.Equal(300, (await Replication.ReadAllAsync(bootstrap, "paced", 300)).Count);
+    }
 }

@@ -120,6 +120,60 @@ public sealed class KafkaTopicAdminSpec : KafkaListenerBrokerSpec
     }
 
     [Fact]
+    public async Task Dynamic_broker_configs_set_over_the_kafka_protocol_reach_the_topics_replicas_and_are_described_with_their_source()
+    {
+        using var kafka = KafkaAdminClient();
+        await kafka.CreateTopicsAsync([new KafkaAdmin.TopicSpecification { Name = "small", NumPartitions = 1, ReplicationFactor = 1 }]);
+        // The cluster-wide default is the broker resource named "" (as kafka-configs --entity-default sends it); librdkafka
+        // refuses an empty name, so this one goes as the request itself.
+        var altered = await RoundTripAsync<IncrementalAlterConfigsResponseData>(ApiKey.IncrementalAlterConfigs, 1, new IncrementalAlterConfigsRequestData
+        {
+            Resources =
+            [
+                new()
+                {
+                    ResourceType = 4, ResourceName = "",
+                    Configs = [new() { Name = "message.max.bytes", ConfigOperation = 0, Value = "1000" }],
+                },
+            ],
+        });
+        Assert.Equal(0, Assert.Single(altered.Responses).ErrorCode);
+
+        var topic = await DescribeAsync(kafka, "small");
+        Assert.Equal(("1000", KafkaAdmin.ConfigSource.DynamicDefaultBrokerConfig), (topic["max.message.bytes"].Value, topic["max.message.bytes"].Source));
+        var brokerResource = new KafkaAdmin.ConfigResource { Type = KafkaAdmin.ResourceType.Broker, Name = $"{Broker.Node.Settings.BrokerId}" };
+        var broker = (await kafka.DescribeConfigsAsync([brokerResource])).Single().Entries;
+        Assert.Equal(("1000", KafkaAdmin.ConfigSource.DynamicDefaultBrokerConfig), (broker["message.max.bytes"].Value, broker["message.max.bytes"].Source));
+        Assert.True(broker["num.partitions"].IsReadOnly);
+
+        // The partition's replica took the new default: a larger record is refused by the broker, as Kafka does.
+        using var producer = new Kafka.ProducerBuilder<Kafka.Null, string>(new Kafka.ProducerConfig { BootstrapServers = KafkaBootstrap }).Build();
+        var tooLarge = await Assert.ThrowsAsync<Kafka.ProduceException<Kafka.Null, string>>(() =>
+            producer.ProduceAsync("small", new Kafka.Message<Kafka.Null, string> { Value = new string('x', 5000) }));
+        Assert.Equal(Kafka.ErrorCode.MsgSizeTooLarge, tooLarge.Error.Code);
+
+        // Per broker: the throttle rate is taken; a topic default is refused, naming why.
+        await kafka.IncrementalAlterConfigsAsync(new Dictionary<KafkaAdmin.ConfigResource, List<KafkaAdmin.ConfigEntry>>
+        {
+            [brokerResource] = [new() { Name = "follower.replication.throttled.rate", Value = "1000000", IncrementalOperation = KafkaAdmin.AlterConfigOpType.Set }],
+        });
+        broker = (await kafka.DescribeConfigsAsync([brokerResource])).Single().Entries;
+        Assert.Equal(("1000000", KafkaAdmin.ConfigSource.DynamicBrokerConfig), (broker["follower.replication.throttled.rate"].Value, broker["follower.replication.throttled.rate"].Source));
+        var perBroker = await Assert.ThrowsAsync<KafkaAdmin.IncrementalAlterConfigsException>(() => kafka.IncrementalAlterConfigsAsync(
+            new Dictionary<KafkaAdmin.ConfigResource, List<KafkaAdmin.ConfigEntry>>
+            {
+                [brokerResource] = [new() { Name = "message.max.bytes", Value = "5", IncrementalOperation = KafkaAdmin.AlterConfigOpType.Set }],
+            }));
+        Assert.Equal(Kafka.ErrorCode.InvalidConfig, perBroker.Results.Single().Error.Code);
+        Assert.Contains("cluster-wide default", perBroker.Results.Single().Error.Reason);
+
+        // AlterConfigs replaces the broker's whole set of dynamic configs: an empty set removes the rate.
+        await kafka.AlterConfigsAsync(new Dictionary<KafkaAdmin.ConfigResource, List<KafkaAdmin.ConfigEntry>> { [brokerResource] = [] });
+        broker = (await kafka.DescribeConfigsAsync([brokerResource])).Single().Entries;
+        Assert.False(broker.ContainsKey("follower.replication.throttled.rate"));
+    }
+
+    [Fact]
     public async Task Partitions_added_and_topics_deleted_by_a_kafka_admin_client_are_seen_by_the_akka_admin_client()
     {
         using var kafka = KafkaAdminClient();

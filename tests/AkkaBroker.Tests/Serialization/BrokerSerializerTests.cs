@@ -35,7 +35,13 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new DescribeConfigsRequest("t"),
         new AlterConfigsRequest("t", Map, ["c"]),
         new TopicOperationResponse("t", ErrorCode.InvalidConfig, "bad"),
-        new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]),
+        new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true), new ConfigEntry("retention.ms", "5", true, IsDynamicDefault: true)]),
+        new DescribeBrokerConfigsRequest(""),
+        new DescribeBrokerConfigsResponse("2", ErrorCode.None, null,
+            [new BrokerConfigEntry("log.retention.ms", "5", BrokerConfigSource.DynamicDefault), new BrokerConfigEntry("follower.replication.throttled.rate", "9", BrokerConfigSource.DynamicBroker)]),
+        new AlterBrokerConfigsRequest("1", Map, ["c"], true),
+        new AlterBrokerConfigsResponse("", ErrorCode.InvalidConfig, "bad"),
+        new BrokerConfigsChanged("", Map),
         new ReassignPartitionsRequest([new PartitionReassignmentTarget(Tp, [1, 2]), new PartitionReassignmentTarget(Tp, null)], 5000),
         new ReassignPartitionsResponse(ErrorCode.None, null, [new PartitionOutcome(Tp, ErrorCode.ReassignmentInProgress, "busy")]),
         new ListPartitionReassignmentsRequest(),
@@ -54,11 +60,12 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], []),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], []),
         new NodeRegistered(3),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
         new ControllerSnapshot([new TopicState("r", 3, Map, [new PartitionAssignment(0, [1, 2, 3], 2, 5, [2, 3], 9), new PartitionAssignment(1, [2, 3, 1], -1, 1, [2], 3)])],
-            0, [], 2, [], 12, [1, 2, 3], [new PartitionReassignment(new TopicPartition("r", 0), [2, 4], [1, 2, 3], 1_000_000)]),
+            0, [], 2, [], 12, [1, 2, 3], [new PartitionReassignment(new TopicPartition("r", 0), [2, 4], [1, 2, 3], 1_000_000)],
+            [new BrokerConfigsChanged("", Map), new BrokerConfigsChanged("2", new Dictionary<string, string> { ["follower.replication.throttled.rate"] = "5" })]),
         new DescribeClusterRequest(),
         new DescribeClusterResponse(ErrorCode.None, null, [new BrokerInfo(1, "127.0.0.1", 9201), new BrokerInfo(2, "h", 9202)], 1, 3),
         new FindCoordinatorRequest("g"),
@@ -220,6 +227,22 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         Assert.Equal(3, snapshot.ControllerEpoch);
         Assert.Equal(17, snapshot.Version);
         Assert.Equal([1, 2], snapshot.RegisteredNodes);
+    }
+
+    [Fact]
+    public void Controller_snapshots_and_config_descriptions_written_before_dynamic_broker_configs_still_load()
+    {
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
+        var snapshot = new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [2])])], 5000, ["g1"], 3, [], 17, [1, 2],
+            [new PartitionReassignment(Tp, [2], [1], 0)], []);
+        // "cSN5" is "cSN6" without the trailing list of broker configs (an int count of 0 here).
+        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^4], "cSN5"));
+        Assert.Equal(Render(snapshot with { BrokerConfigs = null }), Render(legacy));
+
+        // "DCRs" is "DCRs2" without each entry's trailing dynamic-default flag (one entry here, so the last byte).
+        var described = new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]);
+        var old = Assert.IsType<DescribeConfigsResponse>(serializer.FromBinary(serializer.ToBinary(described)[..^1], "DCRs"));
+        Assert.Equal(Render(described), Render(old));
     }
 
     [Fact]

@@ -127,11 +127,21 @@ public sealed partial class ControllerState
         if (r.TotalCount <= current)
             return Refuse(r.Name, ErrorCode.InvalidPartitions,
                 $"Topic '{r.Name}' has {current} partitions; the new count must be larger (partitions cannot be removed), got {r.TotalCount}.");
-        if (topic.ReplicationFactor > liveBrokers.Count)
+        var replicationFactor = ReplicationFactorOf(topic);
+        if (replicationFactor > liveBrokers.Count)
             return Refuse(r.Name, ErrorCode.InvalidReplicationFactor,
-                $"Topic '{r.Name}' has replication factor {topic.ReplicationFactor} but only {liveBrokers.Count} brokers are available.");
-        return ControllerResult.Record(new PartitionsAdded(r.Name, Assign(r.Name, current, r.TotalCount - current, topic.ReplicationFactor, liveBrokers)), Done(r.Name));
+                $"Topic '{r.Name}' has replication factor {replicationFactor} but only {liveBrokers.Count} brokers are available.");
+        return ControllerResult.Record(new PartitionsAdded(r.Name, Assign(r.Name, current, r.TotalCount - current, replicationFactor, liveBrokers)), Done(r.Name));
     }
+
+    /// <summary>
+    /// How many replicas a topic's new partitions get: as in Kafka, as many as its first partition has (or will have,
+    /// while a reassignment moves it), so a reassignment that changed the replica count carries over.
+    /// </summary>
+    private int ReplicationFactorOf(TopicState topic) =>
+        topic.Partitions.Count == 0 ? topic.ReplicationFactor
+        : _reassignments.TryGetValue(new TopicPartition(topic.Name, 0), out var moving) ? moving.Target.Count
+        : topic.Partitions[0].Replicas.Count;
 
     public ControllerResult DecideAlterConfigs(AlterConfigsRequest r)
     {

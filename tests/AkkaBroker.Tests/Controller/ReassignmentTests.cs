@@ -74,6 +74,22 @@ public class ReassignmentTests
     }
 
     [Fact]
+    public void Partitions_added_after_a_reassignment_changed_the_replica_count_get_the_new_count()
+    {
+        var state = TwoReplicas();
+        Decide(state, new PartitionReassignmentTarget(Tp, [1, 2, 3]));
+        // While it moves, new partitions already get the target's count ...
+        var during = Assert.IsType<PartitionsAdded>(Assert.Single(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 2), Live).Events));
+        Assert.Equal(3, Assert.Single(during.NewPartitions).Replicas.Count);
+        Isr(state, 1, 2, 3);
+        foreach (var e in state.DecideReassignmentProgress(Live).Events) state.Apply(e);
+        Assert.Empty(state.Reassignments);
+        // ... and so they do once it is done.
+        var added = Assert.IsType<PartitionsAdded>(Assert.Single(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), Live).Events));
+        Assert.All(added.NewPartitions, p => Assert.Equal(3, p.Replicas.Count));
+    }
+
+    [Fact]
     public void Cancelling_brings_the_original_replicas_back_and_drops_the_added_ones()
     {
         var state = TwoReplicas();

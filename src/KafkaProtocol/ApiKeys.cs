@@ -34,6 +34,11 @@ public static class ApiKeys
         Api<DeleteGroupsRequestData, DeleteGroupsResponseData>(ApiKey.DeleteGroups, DeleteGroupsRequestData.LowestSupportedVersion, DeleteGroupsRequestData.HighestSupportedVersion, DeleteGroupsRequestData.IsFlexible),
         Api<IncrementalAlterConfigsRequestData, IncrementalAlterConfigsResponseData>(ApiKey.IncrementalAlterConfigs, IncrementalAlterConfigsRequestData.LowestSupportedVersion, IncrementalAlterConfigsRequestData.HighestSupportedVersion, IncrementalAlterConfigsRequestData.IsFlexible),
         Api<DescribeClusterRequestData, DescribeClusterResponseData>(ApiKey.DescribeCluster, DescribeClusterRequestData.LowestSupportedVersion, DescribeClusterRequestData.HighestSupportedVersion, DescribeClusterRequestData.IsFlexible),
+        Api<DescribeLogDirsRequestData, DescribeLogDirsResponseData>(ApiKey.DescribeLogDirs, DescribeLogDirsRequestData.LowestSupportedVersion, DescribeLogDirsRequestData.HighestSupportedVersion, DescribeLogDirsRequestData.IsFlexible),
+        Api<ElectLeadersRequestData, ElectLeadersResponseData>(ApiKey.ElectLeaders, ElectLeadersRequestData.LowestSupportedVersion, ElectLeadersRequestData.HighestSupportedVersion, ElectLeadersRequestData.IsFlexible),
+        Api<AlterPartitionReassignmentsRequestData, AlterPartitionReassignmentsResponseData>(ApiKey.AlterPartitionReassignments, AlterPartitionReassignmentsRequestData.LowestSupportedVersion, AlterPartitionReassignmentsRequestData.HighestSupportedVersion, AlterPartitionReassignmentsRequestData.IsFlexible),
+        Api<ListPartitionReassignmentsRequestData, ListPartitionReassignmentsResponseData>(ApiKey.ListPartitionReassignments, ListPartitionReassignmentsRequestData.LowestSupportedVersion, ListPartitionReassignmentsRequestData.HighestSupportedVersion, ListPartitionReassignmentsRequestData.IsFlexible),
+        Api<OffsetDeleteRequestData, OffsetDeleteResponseData>(ApiKey.OffsetDelete, OffsetDeleteRequestData.LowestSupportedVersion, OffsetDeleteRequestData.HighestSupportedVersion, OffsetDeleteRequestData.IsFlexible),
     }.ToFrozenDictionary(a => (short)a.Key);
 
     /// <summary>Every API the codec carries, by ascending key.</summary>

@@ -45,6 +45,11 @@ public sealed class KafkaApis
         [ApiKey.DescribeCluster] = (0, 1),
         [ApiKey.OffsetForLeaderEpoch] = (0, 4),
         [ApiKey.DeleteRecords] = (0, 2),
+        [ApiKey.ElectLeaders] = (0, 2),
+        [ApiKey.AlterPartitionReassignments] = (0, 0),
+        [ApiKey.ListPartitionReassignments] = (0, 0),
+        [ApiKey.OffsetDelete] = (0, 0),
+        [ApiKey.DescribeLogDirs] = (0, 3),
     };
 
     /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
@@ -56,6 +61,7 @@ public sealed class KafkaApis
     private readonly Cluster _cluster;
     private readonly KafkaGroupApis _groups;
     private readonly KafkaAdminApis _admin;
+    private readonly KafkaOperationApis _operations;
 
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
     public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings)
@@ -67,6 +73,7 @@ public sealed class KafkaApis
         Func<(string Host, int Port), (string Host, int Port)?> kafkaEndpointOf = address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null;
         _groups = new KafkaGroupApis(gateway, controller, kafkaEndpointOf, settings.AdminTimeout);
         _admin = new KafkaAdminApis(gateway, settings, kafkaEndpointOf);
+        _operations = new KafkaOperationApis(gateway, settings);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
 
@@ -130,6 +137,11 @@ public sealed class KafkaApis
             AlterConfigsRequestData r => await _admin.AlterConfigsAsync(r),
             IncrementalAlterConfigsRequestData r => await _admin.IncrementalAlterConfigsAsync(r),
             DescribeClusterRequestData r => await _admin.DescribeClusterAsync(r, version),
+            ElectLeadersRequestData r => await _operations.ElectLeadersAsync(r, version),
+            AlterPartitionReassignmentsRequestData r => await _operations.AlterPartitionReassignmentsAsync(r),
+            ListPartitionReassignmentsRequestData r => await _operations.ListPartitionReassignmentsAsync(r),
+            OffsetDeleteRequestData r => await _operations.OffsetDeleteAsync(r),
+            DescribeLogDirsRequestData r => await _operations.DescribeLogDirsAsync(r),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
         if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);

@@ -35,4 +35,5 @@ public enum ApiKey : short
     ListPartitionReassignments = 46,
     OffsetDelete = 47,
     DescribeCluster = 60,
+    UnregisterBroker = 64,
 }

@@ -39,6 +39,7 @@ public static class ApiKeys
         Api<AlterPartitionReassignmentsRequestData, AlterPartitionReassignmentsResponseData>(ApiKey.AlterPartitionReassignments, AlterPartitionReassignmentsRequestData.LowestSupportedVersion, AlterPartitionReassignmentsRequestData.HighestSupportedVersion, AlterPartitionReassignmentsRequestData.IsFlexible),
         Api<ListPartitionReassignmentsRequestData, ListPartitionReassignmentsResponseData>(ApiKey.ListPartitionReassignments, ListPartitionReassignmentsRequestData.LowestSupportedVersion, ListPartitionReassignmentsRequestData.HighestSupportedVersion, ListPartitionReassignmentsRequestData.IsFlexible),
         Api<OffsetDeleteRequestData, OffsetDeleteResponseData>(ApiKey.OffsetDelete, OffsetDeleteRequestData.LowestSupportedVersion, OffsetDeleteRequestData.HighestSupportedVersion, OffsetDeleteRequestData.IsFlexible),
+        Api<UnregisterBrokerRequestData, UnregisterBrokerResponseData>(ApiKey.UnregisterBroker, UnregisterBrokerRequestData.LowestSupportedVersion, UnregisterBrokerRequestData.HighestSupportedVersion, UnregisterBrokerRequestData.IsFlexible),
     }.ToFrozenDictionary(a => (short)a.Key);
 
     /// <summary>Every API the codec carries, by ascending key.</summary>

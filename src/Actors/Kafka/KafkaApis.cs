@@ -50,6 +50,7 @@ public sealed class KafkaApis
         [ApiKey.ListPartitionReassignments] = (0, 0),
         [ApiKey.OffsetDelete] = (0, 0),
         [ApiKey.DescribeLogDirs] = (0, 3),
+        [ApiKey.UnregisterBroker] = (0, 0),
     };
 
     /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
@@ -142,6 +143,7 @@ public sealed class KafkaApis
             ListPartitionReassignmentsRequestData r => await _operations.ListPartitionReassignmentsAsync(r),
             OffsetDeleteRequestData r => await _operations.OffsetDeleteAsync(r),
             DescribeLogDirsRequestData r => await _operations.DescribeLogDirsAsync(r),
+            UnregisterBrokerRequestData r => await _operations.UnregisterBrokerAsync(r),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
         if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);

@@ -111,6 +111,14 @@ internal sealed class KafkaOperationApis(IActorRef gateway, BrokerSettings setti
         return response;
     }
 
+    /// <summary>Kafka's kafka-cluster unregister: forgets a node that is gone for good (refused while it runs or holds replicas).</summary>
+    public async Task<UnregisterBrokerResponseData> UnregisterBrokerAsync(UnregisterBrokerRequestData request)
+    {
+        var answer = await Answered(gateway.Ask<UnregisterNodeResponse>(new UnregisterNodeRequest(request.BrokerId), settings.AdminTimeout),
+            () => new UnregisterNodeResponse(ErrorCode.RequestTimedOut, "The controller did not answer in time; describe the cluster and retry."));
+        return new UnregisterBrokerResponseData { ErrorCode = (short)answer.Error, ErrorMessage = answer.Error == ErrorCode.None ? null : answer.ErrorMessage };
+    }
+
     /// <summary>
     /// This broker's replicas (Kafka asks each broker about its own): one log directory, the broker's data directory,
     /// holding every replica; a replica's offset lag is how far its log end is behind its high watermark, as Kafka reports it.

@@ -78,6 +78,12 @@ public sealed class KafkaOperationsSpec : KafkaListenerBrokerSpec
         Assert.Equal((short)AkkaBroker.Protocol.ErrorCode.InvalidReplicaAssignment, refused.ErrorCode);
         Assert.Contains("99", refused.ErrorMessage);
 
+        var unregistered = await raw.AskAsync<UnregisterBrokerResponseData>(ApiKey.UnregisterBroker, 0, new UnregisterBrokerRequestData { BrokerId = self });
+        Assert.Equal((short)AkkaBroker.Protocol.ErrorCode.InvalidRequest, unregistered.ErrorCode);
+        Assert.Contains("is running", unregistered.ErrorMessage);
+        Assert.Equal((short)AkkaBroker.Protocol.ErrorCode.BrokerIdNotRegistered,
+            (await raw.AskAsync<UnregisterBrokerResponseData>(ApiKey.UnregisterBroker, 0, new UnregisterBrokerRequestData { BrokerId = 77 })).ErrorCode);
+
         var listed = await raw.AskAsync<ListPartitionReassignmentsResponseData>(ApiKey.ListPartitionReassignments, 0, new ListPartitionReassignmentsRequestData { Topics = null });
         Assert.Equal(0, listed.ErrorCode);
         Assert.Empty(listed.Topics);

@@ -19,7 +19,7 @@ namespace AkkaBroker.Actors.Controller;
 /// confirmed, so a client that sees "created" can produce at once. Changes are written one at a time: requests that
 /// change state wait (stashed) while a write is in flight; reads are answered at once from the replicated state.
 /// </summary>
-public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
+public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 {
     public const string ControllerPersistenceId = "controller";
 
@@ -254,97 +254,6 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
         Stash.UnstashAll();
     }
 
-    /// <summary>What to do once a decision's events are recorded, given the state they replaced (it still holds what they removed).</summary>
-    private delegate void FollowUp(ControllerResult result, ControllerState before, IActorRef replyTo);
-
-    /// <summary>
-    /// The one path of every decision. With no events its response, if any, is the whole answer and goes back at once.
-    /// Otherwise the events are recorded, and once a majority has them <paramref name="followUp"/> tells the replicas
-    /// and answers (when to answer is its call: a topic operation waits for the replicas, an ISR change does not);
-    /// with no follow-up the response goes back as soon as the events are recorded.
-    /// </summary>
-    /// <param name="replyTo">Who gets the response: the sender of the message being handled unless given.</param>
-    private void Perform(ControllerResult result, FollowUp? followUp = null, IActorRef? replyTo = null)
-    {
-        replyTo ??= Sender;
-        if (result.Events.Count == 0)
-        {
-            if (result.Response != null) replyTo.Tell(result.Response);
-            return;
-        }
-        var before = _state;
-        Record(result.Events, () =>
-        {
-            if (followUp != null) followUp(result, before, replyTo);
-            else if (result.Response != null) replyTo.Tell(result.Response);
-        });
-    }
-
-    /// <summary>The one way a decision changes the state: its events applied to a copy, which <see cref="Write"/> replicates.</summary>
-    private void Record(IReadOnlyList<object> events, Action then)
-    {
-        var next = _state.Clone();
-        foreach (var e in events) next.Apply(e);
-        Write(next, then);
-    }
-
-    /// <summary>
-    /// Replicates <paramref name="next"/> to a majority, then makes it the state and runs <paramref name="then"/>. Until
-    /// a majority has it, it is not the state: reads keep seeing the last replicated state, and a write that times out
-    /// is sent again (it is idempotent) while requests that change state wait.
-    /// </summary>
-    private void Write(ControllerState next, Action then)
-    {
-        next.NextVersion();
-        _pending = new PendingWrite(++_writeIds, next, then);
-        SendPending();
-        Become(Writing);
-    }
-
-    private void SendPending()
-    {
-        var pending = _pending!;
-        var snapshot = pending.Next.ToSnapshot();
-        var self = _cluster.SelfUniqueAddress;
-        _replicator.Tell(Dsl.Update(StateKey, new LWWRegister<ControllerSnapshot>(self, snapshot, VersionClock), new WriteMajority(QuorumTimeout, pending.Next.Quorum), pending.Id,
-            register => register.WithValue(self, snapshot, VersionClock)));
-    }
-
-    private void Writing()
-    {
-        ClusterEvents();
-        Receive<UpdateSuccess>(s => s.Request is long id && id == _pending?.Id, _ => WriteDone());
-        Receive<IUpdateFailure>(f => f.Request is long id && id == _pending?.Id, f =>
-        {
-            _log.Warning("Controller state change {0} was not confirmed by a majority of nodes within {1} ({2}); retrying. " +
-                         "Requests that change metadata wait meanwhile: check that most nodes are up.", _pending!.Next.Version, QuorumTimeout, f.GetType().Name);
-            Timers.StartSingleTimer("retry-write", new RetryWrite(_pending.Id), TimeSpan.FromSeconds(1));
-        });
-        Receive<RetryWrite>(r => r.Id == _pending?.Id, _ => SendPending());
-        IgnoreStaleWriteReplies();
-        Reads();
-        ReceiveAny(_ => Stash.Stash());
-    }
-
-    /// <summary>Replies to writes that were sent again and confirmed meanwhile: nothing is waiting for them any more.</summary>
-    private void IgnoreStaleWriteReplies()
-    {
-        Receive<UpdateSuccess>(_ => { });
-        Receive<IUpdateFailure>(_ => { });
-        Receive<RetryWrite>(_ => { });
-    }
-
-    private void WriteDone()
-    {
-        var pending = _pending!;
-        _pending = null;
-        _state = pending.Next;
-        PublishMetrics();
-        Become(Active);
-        pending.Then();
-        Stash.UnstashAll();
-    }
-
     private void Active()
     {
         ClusterEvents();
@@ -403,75 +312,6 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
 
     private bool UncleanAllowed(TopicState topic) =>
         Topics.TopicConfig.FromMap(_state.EffectiveTopicConfig(topic, _settings)).UncleanLeaderElectionEnable;
-
-    /// <summary>New leadership is recorded (an election, a corrupt replica, a preferred leader): tell every live replica of the changed partitions.</summary>
-    private FollowUp LeadershipRecorded(string why) => (result, _, _) =>
-    {
-        var change = result.Events.OfType<LeadershipChanged>().Single();
-        foreach (var (topic, p) in change.Changes)
-            _log.Info("{0}: {1}-{2} is led by {3} at leader epoch {4}, in-sync replicas {5}", why, topic, p.Partition,
-                p.Leader < 0 ? "nobody (offline: no in-sync replica is live)" : $"broker {p.Leader}", p.LeaderEpoch, string.Join(",", p.Isr));
-        foreach (var (topic, partition) in change.UncleanElections)
-        {
-            Metrics.BrokerMetrics.UncleanLeaderElections.Add(1);
-            _log.Warning("Unclean leader election for {0}-{1}: no in-sync replica is live and unclean.leader.election.enable is true, so an out-of-sync " +
-                         "replica leads; records acknowledged before may be lost", topic, partition);
-        }
-        var commands = change.Changes.GroupBy(c => c.Topic)
-            .SelectMany(g => Ensures(_state.Topics[g.Key], g.Select(c => _state.Topics[g.Key].Partitions[c.Partition.Partition])))
-            .Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
-        ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-        // Groups whose offsets partition changed leader: their coordinators load on the new leader now, so offset
-        // retention keeps running for groups nobody uses (others load at their members' next request anyway).
-        var moved = change.Changes.Where(c => c.Topic == ControllerState.OffsetsTopic).Select(c => c.Partition.Partition).ToHashSet();
-        if (moved.Count > 0) StartGroupCoordinators(offsetsPartitions: moved);
-    };
-
-    /// <summary>
-    /// Reassignments started, completed or cancelled: every live replica of the partitions hears the new leadership
-    /// (new replicas start following), replicas no longer in a partition are deleted, and the requester is answered.
-    /// </summary>
-    private void ReplicasReassigned(ControllerResult result, ControllerState before, IActorRef replyTo)
-    {
-        var changed = result.Events.OfType<ReassignmentsChanged>().Single();
-        // New replicas start from an empty log, as a new topic's do: a broker may still hold one of an earlier topic
-        // of the same name (it was down when that was deleted). Sent before the leadership, which follows in order.
-        var wipes = changed.Started.SelectMany(r => r.Adding.Where(_liveBrokers.ContainsKey).Select(b => new ReplicaCommand(b, new DeletePartition(r.TopicPartition)))).ToArray();
-        if (wipes.Length > 0) ConfirmPartitions(wipes, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-        LeadershipRecorded("partition reassignment")(result, before, replyTo);
-        foreach (var r in changed.Started)
-            _log.Info("Reassigning {0} to replicas {1}: adding {2}, then removing {3}{4}", r.TopicPartition, string.Join(",", r.Target), string.Join(",", r.Adding),
-                string.Join(",", r.Removing), r.ThrottleBytesPerSecond > 0 ? $", new replicas throttled to {r.ThrottleBytesPerSecond} bytes/s" : "");
-        var removed = new List<ReplicaCommand>();
-        foreach (var tp in changed.Ended)
-        {
-            if (!_state.Topics.TryGetValue(tp.Topic, out var topic)) continue;
-            var now = topic.Partitions[tp.Partition].Replicas;
-            var gone = before.Topics[tp.Topic].Partitions[tp.Partition].Replicas.Except(now).ToArray();
-            _log.Info("{0} now has replicas {1}{2}", tp, string.Join(",", now), gone.Length > 0 ? $"; deleting the replicas on broker(s) {string.Join(",", gone)}" : "");
-            // A removed replica on a broker that is down is deleted when it returns and asks for its leadership.
-            removed.AddRange(gone.Where(_liveBrokers.ContainsKey).Select(b => new ReplicaCommand(b, new DeletePartition(tp))));
-        }
-        if (removed.Count > 0) ConfirmPartitions(removed.ToArray(), new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-        if (result.Response != null) replyTo.Tell(result.Response);
-    }
-
-    /// <summary>A leader's proposed ISR is recorded: answer it, and tell the partition's live replicas.</summary>
-    private void IsrRecorded(ControllerResult result, ControllerState before, IActorRef replyTo)
-    {
-        var response = (AlterPartitionResponse)result.Response!;
-        var tp = response.TopicPartition;
-        var p = response.Assignment!;
-        _log.Info("Recorded in-sync replicas {0} for {1} (leader {2}, epoch {3}, partition epoch {4})", string.Join(",", p.Isr), tp,
-            p.Leader, p.LeaderEpoch, p.PartitionEpoch);
-        replyTo.Tell(response);
-        if (_state.Reassignments.ContainsKey(tp)) Self.Tell(new ProgressReassignments());
-        // The answer may never reach the leader (it timed out, or this request waited through a controller
-        // hand-over): the leader also hears the recorded ISR as leadership, so it never counts a smaller one.
-        var topic = _state.Topics[tp.Topic];
-        ConfirmPartitions(Ensures(topic, [topic.Partitions[tp.Partition]]).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
-            new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-    }
 
     /// <summary>Requests answered from the current state, also while a change is being written.</summary>
     private void Reads()
@@ -602,108 +442,6 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
     private IReadOnlyList<BrokerInfo> Brokers() => _liveBrokers.Values.ToArray();
 
     /// <summary>
-    /// A topic operation is recorded: tell the replicas, and answer once they all confirmed, so a client that sees
-    /// "created" can produce at once. A deleted topic's replicas are found in the state from before.
-    /// </summary>
-    private void TopicChanged(ControllerResult result, ControllerState before, IActorRef replyTo)
-    {
-        var response = (TopicOperationResponse)result.Response!;
-        switch (result.Events.Single())
-        {
-            case TopicCreated c:
-                _log.Info("Created topic {0} with {1} partitions", c.Topic.Name, c.Topic.Partitions.Count);
-                ConfirmPartitions(CreationCommands(c.Topic), response, replyTo);
-                break;
-            case PartitionsAdded a:
-                // Wiped first, like a new topic's: a broker that missed an earlier delete may still hold a log for them.
-                ConfirmPartitions(Ensures(_state.Topics[a.Name], a.NewPartitions)
-                        .SelectMany(c => new[] { c with { Command = new DeletePartition(((EnsurePartition)c.Command).TopicPartition) }, c }).ToArray(),
-                    response, replyTo);
-                break;
-            case TopicConfigsChanged cc:
-                var topic = _state.Topics[cc.Name];
-                // Replicas on brokers that are down get the new config when they return (BrokerLive).
-                ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(), response, replyTo);
-                // Enabling unclean.leader.election.enable may give an offline partition a leader now (as in Kafka).
-                Self.Tell(new ElectLeaders());
-                break;
-            case TopicDeleted d:
-                _log.Info("Deleted topic {0}", d.Name);
-                ConfirmPartitions(Deletes(before.Topics[d.Name]), response, replyTo);
-                break;
-            case var other:
-                throw new InvalidOperationException($"a topic operation recorded {other.GetType().Name}, which is not a topic event");
-        }
-    }
-
-    /// <summary>
-    /// Dynamic broker configs changed: every live replica whose config follows from them (a topic default, a throttle
-    /// rate) is told, and the answer waits for them, so what the operator changed is in force when it returns.
-    /// Replicas on brokers that are down get it when they return (BrokerLive).
-    /// </summary>
-    private void BrokerConfigsRecorded(ControllerResult result, ControllerState before, IActorRef replyTo)
-    {
-        var changed = result.Events.OfType<BrokerConfigsChanged>().Single();
-        _log.Info("Dynamic configs of {0} are now: {1}", changed.Broker == DynamicBrokerConfig.ClusterDefault ? "the cluster default" : $"broker {changed.Broker}",
-            changed.Configs.Count == 0 ? "(none)" : string.Join(", ", changed.Configs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
-        var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
-        var response = (AlterBrokerConfigsResponse)result.Response!;
-        ConfirmPartitions(commands, response, replyTo, why => response with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why) });
-        // A cluster-wide unclean.leader.election.enable=true may give an offline partition a leader now (as in Kafka).
-        Self.Tell(new ElectLeaders());
-    }
-
-    /// <summary>A command for the replica of a partition on one broker.</summary>
-    private sealed record ReplicaCommand(int BrokerId, object Command);
-
-    /// <summary>
-    /// A new topic's partitions are wiped first: should an earlier topic of the same name not have finished deleting
-    /// (the controller crashed meanwhile), its log must not reappear. A replica with no log just confirms.
-    /// </summary>
-    private ReplicaCommand[] CreationCommands(TopicState topic) =>
-        Ensures(topic, topic.Partitions)
-            .SelectMany(c => new[] { c with { Command = new DeletePartition(((EnsurePartition)c.Command).TopicPartition) }, c })
-            .ToArray();
-
-    private ReplicaCommand[] Ensures(TopicState topic, IEnumerable<PartitionAssignment> partitions)
-    {
-        var state = _pending?.Next ?? _state;
-        var config = state.EffectiveTopicConfig(topic, _settings);
-        return partitions.SelectMany(p =>
-        {
-            var tp = new TopicPartition(topic.Name, p.Partition);
-            var command = new EnsurePartition(tp, config, p, EndpointOf(p.Leader), state.ControllerEpoch);
-            return p.Replicas.Select(b => new ReplicaCommand(b, state.ReplicaConfig(config, tp, b) is var own && ReferenceEquals(own, config) ? command : command with { Config = own }));
-        }).ToArray();
-    }
-
-    /// <summary>Where a broker's gateway is: known once it answered, else from cluster membership; null when not a member.</summary>
-    private BrokerInfo? EndpointOf(int brokerId)
-    {
-        if (brokerId < 0) return null;
-        if (_liveBrokers.TryGetValue(brokerId, out var info)) return info;
-        return _members.Current().TryGetValue(brokerId, out var member) ? new BrokerInfo(brokerId, member.Address.Host!, member.Address.Port!.Value) : null;
-    }
-
-    private static ReplicaCommand[] Deletes(TopicState topic) =>
-        topic.Partitions.SelectMany(p => p.Replicas.Select(b => new ReplicaCommand(b, new DeletePartition(new TopicPartition(topic.Name, p.Partition))))).ToArray();
-
-    /// <summary>
-    /// Sends a command to a replica through its own broker's gateway: a broker's replica shard is only ever asked for
-    /// by its own node, so sharding can never place it anywhere else, even before the pinned location has spread.
-    /// </summary>
-    private Task<PartitionStateAck> AskReplica(ReplicaCommand c, TimeSpan timeout)
-    {
-        if (!_liveBrokers.TryGetValue(c.BrokerId, out var broker))
-            return Task.FromException<PartitionStateAck>(new InvalidOperationException($"broker {c.BrokerId} is not live"));
-        return c.BrokerId == _localBroker?.BrokerId
-            ? _partitionRegion.Ask<PartitionStateAck>(c.Command, timeout)
-            : Context.ActorSelection(GatewayPath(broker)).Ask<PartitionStateAck>(c.Command, timeout);
-    }
-
-    private string GatewayPath(BrokerInfo b) => Gateway.BrokerGateway.GatewayPath(Context.System, b.Host, b.Port);
-
-    /// <summary>
     /// Starts the coordinators of the listed groups that <paramref name="brokerId"/> (or every live broker) coordinates,
     /// so offset retention runs for groups nobody uses any more. Told to that broker's own group region, which is the
     /// only region that ever asks for its shard.
@@ -771,29 +509,6 @@ public sealed class ControllerActor : ReceiveActor, IWithStash, IWithTimers
             // Read from the recorded state, with the brokers live now: the coordinator is the leader of the group's partition.
             replyTo.Tell(FindCoordinator(r.GroupId));
         });
-    }
-
-    /// <summary>Sends the commands to the replicas and replies once all confirmed, or with REQUEST_TIMED_OUT.</summary>
-    private void ConfirmPartitions(ReplicaCommand[] commands, TopicOperationResponse reply, IActorRef replyTo) =>
-        ConfirmPartitions(commands, reply, replyTo, why => reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why) });
-
-    private static string RecordedBut(string why) =>
-        $"The change was recorded, but {why}. Partition state is re-sent when the controller restarts; check with topics describe.";
-
-    /// <summary>Sends <paramref name="commands"/>; once all replicas confirmed, answers <paramref name="reply"/>, else what <paramref name="failed"/> makes of why not.</summary>
-    private void ConfirmPartitions(ReplicaCommand[] commands, object reply, IActorRef replyTo, Func<string, object> failed)
-    {
-        var timeout = _settings.AdminTimeout;
-        var asks = commands.Select(c => AskReplica(c, timeout)).ToArray();
-        Task.WhenAll(asks).ContinueWith(t =>
-        {
-            if (t.IsCompletedSuccessfully && t.Result.All(a => a.Error == ErrorCode.None))
-                return new PartitionsConfirmed(reply, replyTo, null);
-            var why = t.IsCompletedSuccessfully
-                ? string.Join("; ", t.Result.Where(a => a.Error != ErrorCode.None).Select(a => $"{a.TopicPartition}: {a.ErrorMessage}"))
-                : $"not every partition replica confirmed within {timeout.TotalSeconds:0.#} s ({t.Exception?.GetBaseException().Message})";
-            return new PartitionsConfirmed(failed(why), replyTo, why);
-        }).PipeTo(Self);
     }
 
     /// <summary>User topics: the internal offsets topic is described only when asked for by name (so patterns never subscribe to it).</summary>

@@ -39,7 +39,9 @@ internal static class ConfigsCommand
                 var entries = (await admin.DescribeConfigsAsync([resource])).Single().Entries.Values
                     .Where(e => parse.GetValue(all) || e.Source == OwnSource(resource))
                     .OrderBy(e => e.Name, StringComparer.Ordinal);
-                Console.WriteLine($"{(parse.GetValue(all) ? "All" : "Dynamic")} configs for {EntityText(resource)} are:");
+                // Kafka's headings: the cluster default's is its own.
+                Console.WriteLine(resource is { Type: ResourceType.Broker, Name: "" } ? "Default configs for brokers in the cluster are:"
+                    : $"{(parse.GetValue(all) ? "All" : "Dynamic")} configs for {EntityText(resource)} are:");
                 foreach (var e in entries)
                     Console.WriteLine($"  {e.Name}={e.Value} sensitive={e.IsSensitive.ToString().ToLowerInvariant()} synonyms={{{string.Join(", ", e.Synonyms.Select(s => $"{SourceName(s.Source)}:{s.Name}={s.Value}"))}}}");
                 return 0;
@@ -76,8 +78,7 @@ internal static class ConfigsCommand
         return new ConfigResource { Type = ResourceType.Broker, Name = name ?? "" };
     }
 
-    private static string EntityText(ConfigResource r) => r.Type == ResourceType.Topic ? $"topic {r.Name}"
-        : r.Name == "" ? "brokers in the cluster (default)" : $"broker {r.Name}";
+    private static string EntityText(ConfigResource r) => r.Type == ResourceType.Topic ? $"topic {r.Name}" : $"broker {r.Name}";
 
     /// <summary>The source of the configs set on the entity itself: the only ones described without --all, as in Kafka.</summary>
     private static ConfigSource OwnSource(ConfigResource r) => r.Type == ResourceType.Topic ? ConfigSource.DynamicTopicConfig

@@ -67,18 +67,24 @@ public class CommandLineTests
         // kafka-configs: a cluster-wide broker default reaches the topic's describe; a topic override still wins; a
         // broker-only key is refused naming where it is set.
         var setDefault = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "brokers", "--entity-default",
-            "--alter", "--add-config", "log.cleanup.policy=[compact,delete],log.retention.ms=120000");
+            "--alter", "--add-config", "log.cleanup.policy=[compact,delete],log.retention.hours=2");
         Assert.True(setDefault.ExitCode == 0, setDefault.Stderr);
         Assert.Contains("Completed updating default config for brokers in the cluster.", setDefault.Stdout);
         var topicConfigs = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "topics", "--entity-name", "cli", "--describe", "--all");
-        Assert.Contains("cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:cleanup.policy=compact,delete}", topicConfigs.Stdout);
+        Assert.Contains("cleanup.policy=compact,delete sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.cleanup.policy=compact,delete}", topicConfigs.Stdout);
         Assert.Contains("retention.ms=60000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=60000}", topicConfigs.Stdout);
         var brokerConfigs = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "brokers", "--entity-name", brokerId, "--describe", "--all");
-        Assert.Contains("log.retention.ms=120000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=120000}", brokerConfigs.Stdout);
+        Assert.Contains("log.retention.ms=7200000 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:log.retention.ms=7200000}", brokerConfigs.Stdout);
         var startOnly = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "brokers", "--entity-name", brokerId,
             "--alter", "--add-config", "num.partitions=4");
         Assert.Equal(1, startOnly.ExitCode);
         Assert.Contains("'num.partitions' is read at start only", startOnly.Stderr);
+        // Back to the file's defaults, so topics created below are not compacted.
+        var reset = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "brokers", "--entity-default",
+            "--alter", "--delete-config", "log.cleanup.policy,log.retention.ms");
+        Assert.True(reset.ExitCode == 0, reset.Stderr);
+        Assert.Contains("Default configs for brokers in the cluster are:",
+            (await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "brokers", "--entity-default", "--describe")).Stdout);
 
         var bad = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "bad name");
         Assert.Equal(1, bad.ExitCode);

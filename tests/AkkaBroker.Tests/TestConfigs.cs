@@ -9,6 +9,14 @@ internal static class TestConfigs
     public static BrokerSettings Settings(string overrides = "") =>
         BrokerSettings.Create(BrokerNode.Compose(BrokerConfigKeys.Normalize(ConfigurationFactory.ParseString(overrides))));
 
+    /// <summary>A topic's config as the controller gives it while no dynamic broker default is set: the settings' defaults and the overrides.</summary>
+    public static IReadOnlyDictionary<string, string> EffectiveTopicConfig(this BrokerSettings settings, IReadOnlyDictionary<string, string> overrides)
+    {
+        var map = new Dictionary<string, string>(settings.DefaultTopicConfig);
+        foreach (var (k, v) in overrides) map[k] = v.Trim();
+        return map;
+    }
+
     /// <summary>
     /// A local ActorSystem whose journal and snapshot store are Akka.Persistence.TestKit's, which a test can make fail;
     /// the broker's serializer bindings come with reference.conf.

@@ -24,7 +24,7 @@ public static class BrokerConfigKeys
     private static readonly string[] UnsetByDefault = ["listeners", "metrics.prometheus.port", "offsets.topic.replication.factor"];
 
     /// <summary>Kafka's spellings of a time in another unit: each value times the factor gives the broker's key in ms.</summary>
-    private static readonly (string Kafka, string Ours, long Factor)[] TimeAliases =
+    internal static readonly (string Kafka, string Ours, long Factor)[] TimeAliases =
     [
         ("log.retention.minutes", "log.retention.ms", 60_000),
         ("log.retention.hours", "log.retention.ms", 3_600_000),

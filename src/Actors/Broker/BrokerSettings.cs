@@ -213,14 +213,6 @@ public sealed record BrokerSettings(
     public bool IsBroker => ProcessRoles.HasFlag(ProcessRoles.Broker);
 
     public bool IsController => ProcessRoles.HasFlag(ProcessRoles.Controller);
-
-    /// <summary>The topic's effective config: broker defaults overlaid with the topic's overrides.</summary>
-    public IReadOnlyDictionary<string, string> EffectiveTopicConfig(IReadOnlyDictionary<string, string> overrides)
-    {
-        var map = new Dictionary<string, string>(DefaultTopicConfig);
-        foreach (var (k, v) in overrides) map[k] = v.Trim();
-        return map;
-    }
 }
 
 /// <summary>

@@ -17,31 +17,41 @@ public static class DynamicBrokerConfig
     public const string ClusterDefault = "";
 
     /// <summary>The byte rate a broker's throttled follower replicas copy at (a reassignment's new replicas).</summary>
-    public const string FollowerThrottledRateKey = "follower.replication.throttled.rate";
+    public const string FollowerThrottledRateKey = TopicConfig.FollowerThrottledRateKey;
 
     /// <summary>The broker keys that are the defaults of topic configs, with the topic key each is the default of.</summary>
-    public static IReadOnlyList<(string BrokerKey, string TopicKey)> TopicDefaults { get; } =
-    [
-        ("log.cleanup.policy", TopicConfig.CleanupPolicyKey),
-        ("log.retention.ms", TopicConfig.RetentionMsKey),
-        ("log.retention.bytes", TopicConfig.RetentionBytesKey),
-        ("log.segment.bytes", TopicConfig.SegmentBytesKey),
-        ("message.max.bytes", TopicConfig.MaxMessageBytesKey),
-        ("log.message.timestamp.type", TopicConfig.MessageTimestampTypeKey),
-        ("min.insync.replicas", TopicConfig.MinInsyncReplicasKey),
-        ("unclean.leader.election.enable", TopicConfig.UncleanLeaderElectionEnableKey),
-        ("log.roll.ms", TopicConfig.SegmentMsKey),
-        ("log.cleaner.delete.retention.ms", TopicConfig.DeleteRetentionMsKey),
-        ("log.cleaner.min.cleanable.ratio", TopicConfig.MinCleanableDirtyRatioKey),
-        ("log.cleaner.min.compaction.lag.ms", TopicConfig.MinCompactionLagMsKey),
-        ("log.cleaner.max.compaction.lag.ms", TopicConfig.MaxCompactionLagMsKey),
-    ];
+    public static IReadOnlyList<(string BrokerKey, string TopicKey)> TopicDefaults => BrokerTopicDefaults.Pairs;
 
     /// <summary>Every dynamic key, in the order they are described.</summary>
     public static IReadOnlyList<string> Keys { get; } = TopicDefaults.Select(d => d.BrokerKey).Append(FollowerThrottledRateKey).ToArray();
 
     /// <summary>The topic config <paramref name="brokerKey"/> is the default of, or null.</summary>
-    public static string? TopicKeyOf(string brokerKey) => TopicDefaults.FirstOrDefault(d => d.BrokerKey == brokerKey).TopicKey;
+    public static string? TopicKeyOf(string brokerKey) => BrokerTopicDefaults.TopicKeyOf(brokerKey);
+
+    /// <summary>
+    /// The change in the broker's own spellings: Kafka's times in hours or minutes (<c>log.retention.hours</c>,
+    /// <c>log.retention.minutes</c>, <c>log.roll.hours</c>) become the key in milliseconds, and booleans are lower case.
+    /// </summary>
+    /// <exception cref="ArgumentException">a time in hours or minutes is not a whole number (the message says so).</exception>
+    public static (Dictionary<string, string> Set, List<string> Delete) Normalize(IReadOnlyDictionary<string, string> set, IEnumerable<string> delete)
+    {
+        var normalizedSet = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (rawKey, rawValue) in set)
+        {
+            var (key, value) = (rawKey.Trim(), rawValue.Trim());
+            if (Array.Find(BrokerConfigKeys.TimeAliases, a => a.Kafka == key) is { Kafka: not null } alias)
+            {
+                if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var amount) || amount < -1 || amount > long.MaxValue / alias.Factor)
+                    throw new ArgumentException($"Invalid value '{value}' for configuration {key}: it must be a whole number, or -1 for no limit (it sets {alias.Ours}).");
+                (key, value) = (alias.Ours, (amount == -1 ? -1 : amount * alias.Factor).ToString(CultureInfo.InvariantCulture));
+            }
+            if (key == "unclean.leader.election.enable") value = value.ToLowerInvariant();
+            normalizedSet[key] = value;
+        }
+        var normalizedDelete = delete.Select(k => k.Trim()).Select(k => Array.Find(BrokerConfigKeys.TimeAliases, a => a.Kafka == k) is { Kafka: not null } a ? a.Ours : k)
+            .Distinct().ToList();
+        return (normalizedSet, normalizedDelete);
+    }
 
     /// <summary>
     /// Null when <paramref name="set"/> and <paramref name="delete"/> may be applied to <paramref name="broker"/> (a
@@ -55,7 +65,7 @@ public static class DynamicBrokerConfig
             if (TopicKeyOf(key) != null)
             {
                 if (broker == ClusterDefault) continue;
-                return $"'{key}' is a cluster-wide default: set it for all brokers (--entity-default, resource name \"\"), not for broker {broker} alone, " +
+                return $"'{key}' is a cluster-wide default: alter it for all brokers at once (--entity-default, resource name \"\"), not for broker {broker} alone, " +
                     "because every replica of a partition takes one config from the controller.";
             }
             if (key == "leader.replication.throttled.rate")

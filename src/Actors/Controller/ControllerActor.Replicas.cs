@@ -125,7 +125,7 @@ public sealed partial class ControllerActor
             changed.Configs.Count == 0 ? "(none)" : string.Join(", ", changed.Configs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
         var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
         var response = (AlterBrokerConfigsResponse)result.Response!;
-        ConfirmPartitions(commands, response, replyTo, why => response with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why) });
+        ConfirmPartitions(commands, response, replyTo, why => response with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why, "configs --describe") });
         // A cluster-wide unclean.leader.election.enable=true may give an offline partition a leader now (as in Kafka).
         Self.Tell(new ElectLeaders());
     }
@@ -182,10 +182,10 @@ public sealed partial class ControllerActor
 
     /// <summary>Sends the commands to the replicas and replies once all confirmed, or with REQUEST_TIMED_OUT.</summary>
     private void ConfirmPartitions(ReplicaCommand[] commands, TopicOperationResponse reply, IActorRef replyTo) =>
-        ConfirmPartitions(commands, reply, replyTo, why => reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why) });
+        ConfirmPartitions(commands, reply, replyTo, why => reply with { Error = ErrorCode.RequestTimedOut, ErrorMessage = RecordedBut(why, "topics describe") });
 
-    private static string RecordedBut(string why) =>
-        $"The change was recorded, but {why}. Partition state is re-sent when the controller restarts; check with topics describe.";
+    private static string RecordedBut(string why, string check) =>
+        $"The change was recorded, but {why}. Partition state is re-sent when the controller restarts; check with {check}.";
 
     /// <summary>Sends <paramref name="commands"/>; once all replicas confirmed, answers <paramref name="reply"/>, else what <paramref name="failed"/> makes of why not.</summary>
     private void ConfirmPartitions(ReplicaCommand[] commands, object reply, IActorRef replyTo, Func<string, object> failed)

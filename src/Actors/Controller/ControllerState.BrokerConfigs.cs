@@ -57,16 +57,29 @@ public sealed partial class ControllerState
     public ControllerResult DecideAlterBrokerConfigs(AlterBrokerConfigsRequest r)
     {
         ControllerResult Refuse(ErrorCode code, string message) => ControllerResult.Reply(new AlterBrokerConfigsResponse(r.Broker, code, message));
-        if (EntityProblem(r.Broker) is { } wrong) return Refuse(ErrorCode.InvalidRequest, wrong);
-        var set = r.Set.ToDictionary(kv => kv.Key.Trim(), kv => kv.Value.Trim());
-        if (DynamicBrokerConfig.Validate(r.Broker, set, r.Delete) is { } problem) return Refuse(ErrorCode.InvalidConfig, problem);
+        var (entity, wrong) = Entity(r.Broker);
+        if (wrong != null) return Refuse(ErrorCode.InvalidRequest, wrong);
+        Dictionary<string, string> set;
+        List<string> delete;
+        try
+        {
+            (set, delete) = DynamicBrokerConfig.Normalize(r.Set, r.Delete);
+        }
+        catch (ArgumentException e)
+        {
+            return Refuse(ErrorCode.InvalidConfig, e.Message);
+        }
+        var current = _brokerConfigs.GetValueOrDefault(entity!);
+        // AlterConfigs replaces the whole set: what it does not name goes, decided here so no other change slips between.
+        if (r.Replace && current != null) delete = delete.Union(current.Keys.Where(k => !set.ContainsKey(k))).ToList();
+        if (DynamicBrokerConfig.Validate(entity!, set, delete) is { } problem) return Refuse(ErrorCode.InvalidConfig, problem);
         var ok = new AlterBrokerConfigsResponse(r.Broker, ErrorCode.None, null);
         if (r.ValidateOnly) return ControllerResult.Reply(ok);
-        var configs = _brokerConfigs.TryGetValue(r.Broker, out var current) ? new Dictionary<string, string>(current) : new Dictionary<string, string>();
-        foreach (var key in r.Delete) configs.Remove(key);
+        var configs = current != null ? new Dictionary<string, string>(current) : new Dictionary<string, string>();
+        foreach (var key in delete) configs.Remove(key);
         foreach (var (key, value) in set) configs[key] = value;
         var unchanged = configs.Count == (current?.Count ?? 0) && configs.All(kv => current!.TryGetValue(kv.Key, out var v) && v == kv.Value);
-        return unchanged ? ControllerResult.Reply(ok) : ControllerResult.Record(new BrokerConfigsChanged(r.Broker, configs), ok);
+        return unchanged ? ControllerResult.Reply(ok) : ControllerResult.Record(new BrokerConfigsChanged(entity!, configs), ok);
     }
 
     /// <summary>
@@ -75,26 +88,32 @@ public sealed partial class ControllerState
     /// </summary>
     public DescribeBrokerConfigsResponse DescribeBrokerConfigs(DescribeBrokerConfigsRequest r, BrokerSettings settings)
     {
-        if (EntityProblem(r.Broker) is { } wrong) return new DescribeBrokerConfigsResponse(r.Broker, ErrorCode.InvalidRequest, wrong, []);
-        var own = r.Broker == DynamicBrokerConfig.ClusterDefault ? null : _brokerConfigs.GetValueOrDefault(r.Broker);
+        var (entity, wrong) = Entity(r.Broker);
+        if (wrong != null) return new DescribeBrokerConfigsResponse(r.Broker, ErrorCode.InvalidRequest, wrong, []);
+        var own = entity == DynamicBrokerConfig.ClusterDefault ? null : _brokerConfigs.GetValueOrDefault(entity!);
         var defaults = _brokerConfigs.GetValueOrDefault(DynamicBrokerConfig.ClusterDefault);
         var entries = new List<BrokerConfigEntry>();
         foreach (var key in DynamicBrokerConfig.Keys)
         {
             if (own != null && own.TryGetValue(key, out var mine)) entries.Add(new BrokerConfigEntry(key, mine, BrokerConfigSource.DynamicBroker));
             else if (defaults != null && defaults.TryGetValue(key, out var shared)) entries.Add(new BrokerConfigEntry(key, shared, BrokerConfigSource.DynamicDefault));
-            else if (DynamicBrokerConfig.TopicKeyOf(key) is { } topicKey) entries.Add(new BrokerConfigEntry(key, settings.DefaultTopicConfig[topicKey], BrokerConfigSource.Static));
+            else if (DynamicBrokerConfig.TopicKeyOf(key) is { } topicKey) entries.Add(new BrokerConfigEntry(key, settings.DefaultTopicConfig[topicKey], BrokerConfigSource.Default));
         }
         return new DescribeBrokerConfigsResponse(r.Broker, ErrorCode.None, null, entries);
     }
 
-    /// <summary>Null when <paramref name="broker"/> names the cluster default or a node that has been a member, else why not.</summary>
-    private string? EntityProblem(string broker)
+    /// <summary>
+    /// The entity <paramref name="broker"/> names, written as configs are kept (a node id without leading zeros, or the
+    /// cluster default); or why it names none: a node that never was a member, unless configs of it are still kept
+    /// (a node unregistered since), which may be described and removed.
+    /// </summary>
+    private (string? Entity, string? Problem) Entity(string broker)
     {
-        if (broker == DynamicBrokerConfig.ClusterDefault) return null;
+        if (broker == DynamicBrokerConfig.ClusterDefault) return (broker, null);
         if (!int.TryParse(broker, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            return $"Broker '{broker}' is not a node id: name a broker by its broker.id, or give an empty name for the cluster-wide default.";
-        return _registeredNodes.Contains(id) ? null
-            : $"Broker {id} is not a member of this cluster; its members are {string.Join(",", _registeredNodes)}.";
+            return (null, $"Broker '{broker}' is not a node id: name a broker by its broker.id, or give an empty name for the cluster-wide default.");
+        var entity = id.ToString(CultureInfo.InvariantCulture);
+        return _registeredNodes.Contains(id) || _brokerConfigs.ContainsKey(entity) ? (entity, null)
+            : (null, $"Broker {id} is not a member of this cluster; its members are {string.Join(",", _registeredNodes)}.");
     }
 }

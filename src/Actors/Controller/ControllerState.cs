@@ -135,8 +135,8 @@ public sealed partial class ControllerState
     }
 
     /// <summary>
-    /// How many replicas a topic's new partitions get: as in Kafka, as many as its first partition has (or will have,
-    /// while a reassignment moves it), so a reassignment that changed the replica count carries over.
+    /// How many replicas a topic's new partitions get: as many as its first partition has (its reassignment's target,
+    /// while one moves it), so a reassignment that changed the replica count carries over, as in Kafka.
     /// </summary>
     private int ReplicationFactorOf(TopicState topic) =>
         topic.Partitions.Count == 0 ? topic.ReplicationFactor

@@ -107,9 +107,9 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<IGroupRequest>(r =>
         {
             // An empty id would name no coordinator; Kafka refuses it the same way.
-            if (string.IsNullOrWhiteSpace(r.GroupId))
+            if (Groups.GroupIds.Validate(r.GroupId) is { } invalid)
             {
-                Sender.Tell(ErrorReply(r, ErrorCode.InvalidGroupId, "group.id is empty: give the consumer group a name."));
+                Sender.Tell(ErrorReply(r, ErrorCode.InvalidGroupId, invalid));
                 return;
             }
             var coordinator = ControllerState.OffsetsPartitionOf(r.GroupId, _offsetsTopic)?.Leader;
@@ -132,7 +132,7 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<ForwardedGroupRequest>(f =>
         {
             // Sent by another gateway, which checked it; anything else that sends one gets the same check.
-            if (string.IsNullOrWhiteSpace(f.Request.GroupId)) Sender.Tell(ErrorReply(f.Request, ErrorCode.InvalidGroupId, "group.id is empty: give the consumer group a name."));
+            if (Groups.GroupIds.Validate(f.Request.GroupId) is { } invalid) Sender.Tell(ErrorReply(f.Request, ErrorCode.InvalidGroupId, invalid));
             else groupRegion.Forward(f.Request);
         });
         Receive<ListGroupsRequest>(controller.Forward);

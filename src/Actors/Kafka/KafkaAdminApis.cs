@@ -101,13 +101,15 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
             ? Task.FromResult(DuplicateTopic(t.Name))
             : CreateTopicAsync(t, validateOnly, TopicTimeout(request.timeoutMs))));
         var response = new CreateTopicsResponseData();
+        // v5+ reports each created topic's configs: the defaults in force are the controller's (its file and the dynamic ones).
+        var defaults = version >= 5 && answers.Any(a => a.Error == ErrorCode.None) ? await DescribeBrokerConfigsAsync(DynamicBrokerConfig.ClusterDefault) : null;
         foreach (var (topic, answer) in topics.Zip(answers))
         {
             var result = new CreateTopicsResponseData.CreatableTopicResult
             {
                 Name = topic.Name, ErrorCode = (short)answer.Error, ErrorMessage = answer.Error == ErrorCode.None ? null : answer.ErrorMessage,
             };
-            if (version >= 5 && answer.Error == ErrorCode.None) DescribeCreated(result, topic);
+            if (defaults != null && answer.Error == ErrorCode.None) DescribeCreated(result, topic, defaults);
             response.Topics.Add(result);
         }
         return response;
@@ -129,18 +131,20 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
 
     /// <summary>
     /// What CreateTopics v5+ reports of a created (or validated) topic: its partition count, replication factor and
-    /// effective configs, with -1 resolved to this broker's defaults (the cluster's brokers share them).
+    /// effective configs, with -1 resolved to this broker's defaults (the cluster's brokers share them). Configs are left
+    /// out when the controller did not say what its defaults are in time: the topic was created all the same.
     /// </summary>
-    private void DescribeCreated(CreateTopicsResponseData.CreatableTopicResult result, CreateTopicsRequestData.CreatableTopic topic)
+    private void DescribeCreated(CreateTopicsResponseData.CreatableTopicResult result, CreateTopicsRequestData.CreatableTopic topic, DescribeBrokerConfigsResponse defaults)
     {
         result.NumPartitions = topic.NumPartitions == -1 ? settings.NumPartitions : topic.NumPartitions;
         result.ReplicationFactor = topic.ReplicationFactor == -1 ? settings.DefaultReplicationFactor : topic.ReplicationFactor;
+        if (defaults.Error != ErrorCode.None) return;
         var overrides = topic.Configs.ToDictionary(c => c.Name, c => c.Value!);
-        result.Configs = settings.EffectiveTopicConfig(overrides).OrderBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => new CreateTopicsResponseData.CreatableTopicConfigs
-            {
-                Name = kv.Key, Value = kv.Value, ConfigSource = overrides.ContainsKey(kv.Key) ? DynamicTopicConfig : DefaultConfig,
-            }).ToList();
+        result.Configs = defaults.Entries.Where(e => BrokerTopicDefaults.TopicKeyOf(e.Name) != null)
+            .Select(e => (Key: BrokerTopicDefaults.TopicKeyOf(e.Name)!, e.Value, Source: e.Source == BrokerConfigSource.DynamicDefault ? DynamicDefaultBrokerConfig : DefaultConfig))
+            .Select(d => overrides.TryGetValue(d.Key, out var own) ? (d.Key, Value: own.Trim(), Source: DynamicTopicConfig) : d)
+            .OrderBy(d => d.Key, StringComparer.Ordinal)
+            .Select(d => new CreateTopicsResponseData.CreatableTopicConfigs { Name = d.Key, Value = d.Value, ConfigSource = d.Source }).ToList();
     }
 
     public async Task<DeleteTopicsResponseData> DeleteTopicsAsync(DeleteTopicsRequestData request, short version)
@@ -252,7 +256,7 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
                     entries = entries.Concat(BrokerConfigs().Select(kv => (kv.Key, kv.Value, StaticBrokerConfig, true)));
                 break;
             default:
-                return Failed(result, ErrorCode.InvalidRequest, UnservedResource(resource.ResourceType, "topics (2) and this broker's settings (4)"));
+                return Failed(result, ErrorCode.InvalidRequest, UnservedResource(resource.ResourceType, "topics (2) and brokers (4)"));
         }
         var wanted = resource.ConfigurationKeys?.ToHashSet();
         foreach (var (name, value, source, readOnly) in entries.Where(e => wanted == null || wanted.Contains(e.Name)))
@@ -264,8 +268,10 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
                 Documentation = documentation && resource.ResourceType == TopicResource && TopicConfigValidator.Requirement(name) is { } allowed
                     ? $"Allowed: {allowed}." : null,
             };
-            // Each value has one source here: an override or the broker's default, never a chain of them.
-            if (synonyms) entry.Synonyms.Add(new DescribeConfigsResponseData.DescribeConfigsSynonym { Name = name, Value = value, Source = source });
+            // Each value has one source here: an override or a default, never a chain of them. A topic's default is set
+            // under its broker key, which Kafka names in the synonym.
+            var synonymName = resource.ResourceType == TopicResource && source != DynamicTopicConfig ? BrokerTopicDefaults.BrokerKeyOf(name) ?? name : name;
+            if (synonyms) entry.Synonyms.Add(new DescribeConfigsResponseData.DescribeConfigsSynonym { Name = synonymName, Value = value, Source = source });
             result.Configs.Add(entry);
         }
         return result;
@@ -304,12 +310,8 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
                 var set = r.Configs.Where(c => c.Value != null).ToDictionary(c => c.Name, c => c.Value!);
                 if (r.ResourceType == TopicResource)
                     return await AlterTopicAsync(r.ResourceName, set, TopicConfigValidator.KnownKeys.Except(set.Keys).ToList(), request.ValidateOnly);
-                // The configs given become the entity's whole set of dynamic configs: the others it had are removed.
-                var current = await DescribeBrokerConfigsAsync(r.ResourceName);
-                if (current.Error != ErrorCode.None) return Refused(r.ResourceName, current.Error, current.ErrorMessage ?? current.Error.Describe());
-                var own = r.ResourceName == "" ? BrokerConfigSource.DynamicDefault : BrokerConfigSource.DynamicBroker;
-                var delete = current.Entries.Where(e => e.Source == own && !set.ContainsKey(e.Name)).Select(e => e.Name).ToList();
-                return await AlterBrokerAsync(r.ResourceName, set, delete, request.ValidateOnly);
+                // The configs given become the entity's whole set of dynamic configs: the controller removes the others.
+                return await AlterBrokerAsync(r.ResourceName, set, [], request.ValidateOnly, replace: true);
             },
             (type, name, error, message) => new AlterConfigsResponseData.AlterConfigsResourceResponse
                 { ResourceType = type, ResourceName = name, ErrorCode = error, ErrorMessage = message }),
@@ -368,9 +370,10 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
     }
 
     /// <summary>Sets and removes a broker's dynamic configs (name "" for the cluster-wide default); the controller validates them.</summary>
-    private async Task<TopicOperationResponse> AlterBrokerAsync(string broker, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> delete, bool validateOnly)
+    private async Task<TopicOperationResponse> AlterBrokerAsync(string broker, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> delete, bool validateOnly,
+        bool replace = false)
     {
-        var answer = await Answered(gateway.Ask<AlterBrokerConfigsResponse>(new AlterBrokerConfigsRequest(broker, set, delete, validateOnly), AdminTimeout),
+        var answer = await Answered(gateway.Ask<AlterBrokerConfigsResponse>(new AlterBrokerConfigsRequest(broker, set, delete, validateOnly, replace), AdminTimeout),
             () => new AlterBrokerConfigsResponse(broker, ErrorCode.RequestTimedOut, "The controller did not answer in time; the change may still be made: describe the broker's configs and retry."));
         return new TopicOperationResponse(broker, answer.Error, answer.ErrorMessage);
     }

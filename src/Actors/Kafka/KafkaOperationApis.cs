@@ -126,7 +126,20 @@ internal sealed class KafkaOperationApis(IActorRef gateway, BrokerSettings setti
     public async Task<DescribeLogDirsResponseData> DescribeLogDirsAsync(DescribeLogDirsRequestData request)
     {
         var wanted = request.Topics?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).ToHashSet();
-        var metadata = await gateway.Ask<MetadataResponse>(new MetadataRequest(request.Topics?.Select(t => t.Topic).Distinct().ToList(), false), settings.AdminTimeout);
+        MetadataResponse metadata;
+        try
+        {
+            metadata = await gateway.Ask<MetadataResponse>(new MetadataRequest(request.Topics?.Select(t => t.Topic).Distinct().ToList(), false), settings.AdminTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            // v3+ says so; older versions have only the per-directory error.
+            return new DescribeLogDirsResponseData
+            {
+                ErrorCode = (short)ErrorCode.RequestTimedOut,
+                Results = [new DescribeLogDirsResponseData.DescribeLogDirsResult { ErrorCode = (short)ErrorCode.RequestTimedOut, LogDir = settings.DataDirectory }],
+            };
+        }
         var own = metadata.Topics.Where(t => t.Error == ErrorCode.None)
             .SelectMany(t => t.Partitions.Where(p => p.Replicas.Contains(settings.BrokerId)).Select(p => new TopicPartition(t.Name, p.Partition)))
             .Where(tp => wanted == null || wanted.Contains(tp)).ToList();

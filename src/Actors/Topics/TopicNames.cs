@@ -7,7 +7,8 @@ public static partial class TopicNames
 {
     public const int MaxLength = 249;
 
-    [GeneratedRegex("^[a-zA-Z0-9._-]+$")]
+    // \z, not $: $ also matches before a final newline, which would let "orders\n" through.
+    [GeneratedRegex(@"^[a-zA-Z0-9._-]+\z")]
     private static partial Regex LegalChars();
 
     /// <summary>Null when <paramref name="name"/> is a legal topic name, else why it is not.</summary>

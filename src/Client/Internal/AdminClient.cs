@@ -102,11 +102,12 @@ internal sealed class AdminClient : IAdminClient
         return outcomes.Select(o => new DescribeConfigsResult { ConfigResource = o.Item, Entries = described[o.Item] }).ToList();
     }
 
-    private static ConfigEntryResult Entry(string name, string value, bool isDefault, ConfigSource source) => new()
+    // synonym: the key the value is set under where it comes from (a topic default's broker key).
+    private static ConfigEntryResult Entry(string name, string value, bool isDefault, ConfigSource source, string? synonym = null) => new()
     {
         // Each value has one source here, so it is its only synonym.
         Name = name, Value = value, IsDefault = isDefault, Source = source,
-        Synonyms = [new ConfigSynonym { Name = name, Value = value, Source = source }],
+        Synonyms = [new ConfigSynonym { Name = synonym ?? name, Value = value, Source = source }],
     };
 
     private async Task<(Dictionary<string, ConfigEntryResult>?, Error?)> DescribeTopicAsync(string topic, TimeSpan? timeout)
@@ -115,14 +116,15 @@ internal sealed class AdminClient : IAdminClient
         if (ErrorOf(topic, r.Error, r.ErrorMessage) is { } error) return (null, error);
         // A value not set on the topic is its default, whether the brokers' configuration or their dynamic default gives it.
         return (r.Entries.ToDictionary(e => e.Name, e => Entry(e.Name, e.Value, e.IsDefault,
-            !e.IsDefault ? ConfigSource.DynamicTopicConfig : e.IsDynamicDefault ? ConfigSource.DynamicDefaultBrokerConfig : ConfigSource.DefaultConfig)), null);
+            !e.IsDefault ? ConfigSource.DynamicTopicConfig : e.IsDynamicDefault ? ConfigSource.DynamicDefaultBrokerConfig : ConfigSource.DefaultConfig,
+            e.IsDefault ? BrokerTopicDefaults.BrokerKeyOf(e.Name) : null)), null);
     }
 
     private async Task<(Dictionary<string, ConfigEntryResult>?, Error?)> DescribeBrokerAsync(string broker, TimeSpan? timeout)
     {
         var r = await AskAsync<DescribeBrokerConfigsResponse>(new DescribeBrokerConfigsRequest(broker), timeout).ConfigureAwait(false);
         if (ErrorOf(BrokerName(broker), r.Error, r.ErrorMessage) is { } error) return (null, error);
-        return (r.Entries.ToDictionary(e => e.Name, e => Entry(e.Name, e.Value, e.Source == BrokerConfigSource.Static, (ConfigSource)(int)e.Source)), null);
+        return (r.Entries.ToDictionary(e => e.Name, e => Entry(e.Name, e.Value, e.Source == BrokerConfigSource.Default, (ConfigSource)(int)e.Source)), null);
     }
 
     private static string BrokerName(string broker) => broker == "" ? "the cluster-wide broker default" : $"broker {broker}";

@@ -171,16 +171,20 @@ public enum BrokerConfigSource : byte
     /// <summary>Set as the cluster-wide default (<c>--entity-default</c>).</summary>
     DynamicDefault = 3,
 
-    /// <summary>From the controller's configuration file, or the built-in default.</summary>
-    Static = 4,
+    /// <summary>From the controller's configuration file, or the built-in default (what its topics get).</summary>
+    Default = 5,
 }
 
 public sealed record BrokerConfigEntry(string Name, string Value, BrokerConfigSource Source);
 
 public sealed record DescribeBrokerConfigsResponse(string Broker, ErrorCode Error, string? ErrorMessage, IReadOnlyList<BrokerConfigEntry> Entries);
 
-/// <summary>Sets the dynamic configs in <c>Set</c> and removes those in <c>Delete</c> for a broker, or for all (<c>Broker</c> empty).</summary>
-public sealed record AlterBrokerConfigsRequest(string Broker, IReadOnlyDictionary<string, string> Set, IReadOnlyList<string> Delete, bool ValidateOnly);
+/// <summary>
+/// Sets the dynamic configs in <c>Set</c> and removes those in <c>Delete</c> for a broker, or for all (<c>Broker</c>
+/// empty). With <c>Replace</c> (Kafka's AlterConfigs), <c>Set</c> becomes the whole set: every other config is removed.
+/// </summary>
+public sealed record AlterBrokerConfigsRequest(string Broker, IReadOnlyDictionary<string, string> Set, IReadOnlyList<string> Delete, bool ValidateOnly,
+    bool Replace = false);
 
 public sealed record AlterBrokerConfigsResponse(string Broker, ErrorCode Error, string? ErrorMessage);
 

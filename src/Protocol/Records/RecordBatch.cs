@@ -138,6 +138,7 @@ public readonly struct RecordBatch
         var baseTimestamp = BaseTimestamp;
         var logAppend = TimestampType == TimestampType.LogAppendTime;
         var maxTimestamp = MaxTimestamp;
+        CheckRecordCount(count, section.Length, baseOffset);
         var answers = new bool[count];
         var pos = 0;
         try
@@ -268,6 +269,7 @@ public readonly struct RecordBatch
         var maxTimestamp = MaxTimestamp;
         var count = RecordCount;
         var section = Section();
+        CheckRecordCount(count, section.Length, baseOffset);
         var list = new List<Record>(count);
         var pos = 0;
         try
@@ -279,6 +281,8 @@ public readonly struct RecordBatch
                 var value = ReadBytes(section, ref pos);
                 var headerCount = (int)Varint.Read(section, ref pos);
                 IReadOnlyList<RecordHeader> headers = Array.Empty<RecordHeader>();
+                if (headerCount < 0 || headerCount > (end - pos) / 2)
+                    throw new InvalidDataException($"record {i} claims {headerCount} headers, which cannot fit in its {end - pos} remaining bytes");
                 if (headerCount > 0)
                 {
                     var h = new RecordHeader[headerCount];
@@ -299,6 +303,19 @@ public readonly struct RecordBatch
             throw new InvalidDataException($"malformed record in batch at offset {baseOffset}: {e.Message}", e);
         }
         return list;
+    }
+
+    /// <summary>The smallest record: a length, attributes, two deltas, null key and value and no headers, a byte each.</summary>
+    private const int MinRecordBytes = 7;
+
+    /// <summary>
+    /// Refuses a record count the section cannot hold before anything is allocated for it: a header that claims two
+    /// billion records in a few bytes would otherwise have the broker allocate gigabytes.
+    /// </summary>
+    private static void CheckRecordCount(int count, int sectionBytes, long baseOffset)
+    {
+        if (count < 0 || count > sectionBytes / MinRecordBytes)
+            throw new InvalidDataException($"the batch at offset {baseOffset} claims {count} records, which cannot fit in its {sectionBytes} bytes of records");
     }
 
     /// <summary>Reads a record's length, attributes and deltas; returns where the record ends.</summary>

@@ -113,9 +113,13 @@ internal sealed class WireReader
 
     public Messages.TopicPartition TopicPartition() => new(String(), Int());
 
+    private int Remaining => _bytes.Length - _pos;
+
     public IReadOnlyDictionary<string, string> StringMap()
     {
         var n = Int();
+        // Checked before anything is allocated: each entry is two strings of at least their 4-byte length.
+        if (n < 0 || n > Remaining / 8) throw new FormatException($"map of {n} entries cannot fit in the {Remaining} bytes left");
         var map = new Dictionary<string, string>(n, StringComparer.Ordinal);
         for (var i = 0; i < n; i++) map[String()] = String();
         return map;
@@ -124,7 +128,8 @@ internal sealed class WireReader
     public IReadOnlyList<T> List<T>(Func<WireReader, T> read)
     {
         var n = Int();
-        if (n < 0 || n > _bytes.Length) throw new FormatException($"list length {n} is impossible here");
+        // Checked before the array is allocated: every element takes at least one byte.
+        if (n < 0 || n > Remaining) throw new FormatException($"list of {n} elements cannot fit in the {Remaining} bytes left");
         var list = new T[n];
         for (var i = 0; i < n; i++) list[i] = read(this);
         return list;

@@ -57,7 +57,7 @@ public class BrokerConfigsTests
 
         var broker = state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("2"), settings);
         Assert.Equal(new BrokerConfigEntry("log.retention.ms", "3600000", BrokerConfigSource.DynamicDefault), broker.Entries.Single(e => e.Name == "log.retention.ms"));
-        Assert.Equal(new BrokerConfigEntry("log.segment.bytes", settings.DefaultTopicConfig["segment.bytes"], BrokerConfigSource.Static),
+        Assert.Equal(new BrokerConfigEntry("log.segment.bytes", settings.DefaultTopicConfig["segment.bytes"], BrokerConfigSource.Default),
             broker.Entries.Single(e => e.Name == "log.segment.bytes"));
 
         // Removing it returns topics to the configured default, and the entity goes.
@@ -117,6 +117,46 @@ public class BrokerConfigsTests
         var again = state.DecideAlterBrokerConfigs(Set("", "log.retention.ms", " 1 "));
         Assert.Empty(again.Events);
         Assert.Equal(ErrorCode.None, Assert.IsType<AlterBrokerConfigsResponse>(again.Response).Error);
+    }
+
+    [Fact]
+    public void Kafkas_spellings_are_taken_as_the_brokers_own()
+    {
+        var state = Cluster();
+        Alter(state, new AlterBrokerConfigsRequest("", new Dictionary<string, string>
+        {
+            ["log.retention.hours"] = "2", ["log.roll.hours"] = "1", ["unclean.leader.election.enable"] = "TRUE",
+        }, [], false));
+        Assert.Equal(new Dictionary<string, string> { ["log.retention.ms"] = "7200000", ["log.roll.ms"] = "3600000", ["unclean.leader.election.enable"] = "true" },
+            state.BrokerConfigs[""]);
+        Alter(state, new AlterBrokerConfigsRequest("", new Dictionary<string, string>(), ["log.retention.hours"], false));
+        Assert.False(state.BrokerConfigs[""].ContainsKey("log.retention.ms"));
+        Assert.Contains("it sets log.retention.ms", Refused(state, Set("", "log.retention.minutes", "soon")).ErrorMessage);
+
+        // A broker id with a leading zero names the same broker.
+        Alter(state, Set("03", "follower.replication.throttled.rate", "7"));
+        Assert.Equal(7, state.FollowerThrottleRate(3, 1));
+    }
+
+    [Fact]
+    public void Replace_makes_the_given_configs_the_whole_set()
+    {
+        var state = Cluster();
+        Alter(state, new AlterBrokerConfigsRequest("", new Dictionary<string, string> { ["log.retention.ms"] = "1", ["log.segment.bytes"] = "1000" }, [], false));
+        Alter(state, new AlterBrokerConfigsRequest("", new Dictionary<string, string> { ["log.segment.bytes"] = "2000" }, [], false, Replace: true));
+        Assert.Equal(new Dictionary<string, string> { ["log.segment.bytes"] = "2000" }, state.BrokerConfigs[""]);
+    }
+
+    [Fact]
+    public void The_configs_of_a_node_unregistered_since_can_still_be_described_and_removed()
+    {
+        var state = Cluster();
+        Alter(state, Set("3", "follower.replication.throttled.rate", "9"));
+        state.Apply(new NodeUnregistered(3));
+        Assert.Equal(ErrorCode.None, state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("3"), TestConfigs.Settings()).Error);
+        Alter(state, new AlterBrokerConfigsRequest("3", new Dictionary<string, string>(), ["follower.replication.throttled.rate"], false));
+        Assert.Empty(state.BrokerConfigs);
+        Assert.Equal(ErrorCode.InvalidRequest, state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("3"), TestConfigs.Settings()).Error);
     }
 
     [Fact]

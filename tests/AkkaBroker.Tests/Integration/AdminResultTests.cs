@@ -74,18 +74,20 @@ public class AdminResultTests(BrokerFixture broker) : IClassFixture<BrokerFixtur
     }
 
     [Fact]
-    public async Task Broker_resources_and_replica_assignments_are_refused_with_what_to_do()
+    public async Task Unknown_brokers_other_resources_and_replica_assignments_are_refused_with_what_to_do()
     {
         using var admin = Admin();
         var name = NewName();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1 }]);
 
-        var describe = await Assert.ThrowsAsync<DescribeConfigsException>(() =>
-            admin.DescribeConfigsAsync([Topic(name), new ConfigResource { Type = ResourceType.Broker, Name = "1" }]));
+        var describe = await Assert.ThrowsAsync<DescribeConfigsException>(() => admin.DescribeConfigsAsync(
+            [Topic(name), new ConfigResource { Type = ResourceType.Broker, Name = "41" }, new ConfigResource { Type = ResourceType.Group, Name = "g" }]));
         Assert.Equal(ErrorCode.NoError, describe.Results[0].Error.Code);
         Assert.NotEmpty(describe.Results[0].Entries);
         Assert.Equal(ErrorCode.InvalidRequest, describe.Results[1].Error.Code);
-        Assert.Contains("only topic configs", describe.Results[1].Error.Reason);
+        Assert.Contains("Broker 41 is not a member of this cluster", describe.Results[1].Error.Reason);
+        Assert.Equal(ErrorCode.InvalidRequest, describe.Results[2].Error.Code);
+        Assert.Contains("topic configs (ResourceType.Topic) and brokers' dynamic configs", describe.Results[2].Error.Reason);
 
         var grow = await Assert.ThrowsAsync<CreatePartitionsException>(() => admin.CreatePartitionsAsync(
             [new PartitionsSpecification { Topic = name, IncreaseTo = 2, ReplicaAssignments = [[1]] }]));

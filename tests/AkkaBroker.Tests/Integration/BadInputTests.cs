@@ -49,6 +49,13 @@ public class BadInputTests
         Assert.Equal(50, Assert.Single(named.Topics).Partitions.Count);
         var delete = await gateway.Ask<TopicOperationResponse>(new DeleteTopicRequest("__consumer_offsets"), TimeSpan.FromSeconds(10));
         Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidRequest, delete.Error);
+
+        // Names are checked whole: a trailing newline is not a legal topic character, and group ids have a length limit.
+        var newline = await gateway.Ask<TopicOperationResponse>(new CreateTopicRequest("orders\n", 1, 1, new Dictionary<string, string>(), false), TimeSpan.FromSeconds(10));
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidTopicException, newline.Error);
+        var longGroup = await gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest(new string('g', 256), null), TimeSpan.FromSeconds(10));
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidGroupId, longGroup.Error);
+        Assert.Contains("the limit is 255", longGroup.ErrorMessage);
     }
 
     /// <summary>Asks until the answer satisfies <paramref name="done"/> (the coordinator may still be loading), for at most 30 s.</summary>

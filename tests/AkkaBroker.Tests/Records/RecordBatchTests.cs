@@ -70,6 +70,20 @@ public class RecordBatchTests
         Assert.All(batch.ReadRecords(), r => Assert.Equal(5000, r.Timestamp));
     }
 
+    [Theory]
+    [InlineData(CompressionType.None)]
+    [InlineData(CompressionType.Zstd)]
+    public void A_record_count_the_records_cannot_hold_is_refused_before_anything_is_allocated(CompressionType compression)
+    {
+        var builder = new RecordBatchBuilder(compression);
+        builder.Append(1, Bytes("key"), Bytes("value"));
+        var bytes = builder.Build();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(57), int.MaxValue);
+        var batch = RecordBatch.Wrap(bytes);
+        Assert.Contains("claims 2147483647 records", Assert.Throws<InvalidDataException>(() => batch.ReadRecords()).Message);
+        Assert.Contains("claims 2147483647 records", Assert.Throws<InvalidDataException>(() => batch.VisitRecords((_, _, _, _, _) => true)).Message);
+    }
+
     [Fact]
     public void A_flipped_bit_in_the_records_is_reported_as_a_crc_mismatch()
     {

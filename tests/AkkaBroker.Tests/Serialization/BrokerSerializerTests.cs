@@ -229,6 +229,25 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         Assert.Equal([1, 2], snapshot.RegisteredNodes);
     }
 
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(1_000)]
+    [InlineData(-1)]
+    public void A_count_larger_than_the_bytes_left_is_refused_before_anything_is_allocated(int count)
+    {
+        var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(TopicConfigsChanged));
+        // A topic name, then a config map claiming `count` entries with nothing behind it (Kafka's "15-byte bomb").
+        var map = new WireWriter();
+        map.String("t");
+        map.Int(count);
+        var ex = Assert.Throws<FormatException>(() => serializer.FromBinary(map.ToArray(), "cTCC"));
+        Assert.Contains("cannot fit", ex.Message);
+        var list = new WireWriter();
+        list.String("t");
+        list.Int(count);
+        Assert.Contains("cannot fit", Assert.Throws<FormatException>(() => serializer.FromBinary(list.ToArray(), "cPA")).Message);
+    }
+
     [Fact]
     public void Controller_snapshots_and_config_descriptions_written_before_dynamic_broker_configs_still_load()
     {

@@ -68,6 +68,17 @@ public sealed class BrokerNode : IAsyncDisposable
             // Other brokers' replicators may write to this one before anything here touched DistributedData.
             .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig());
 
+    /// <summary>
+    /// Creates the data directory readable by its owner only (0700, as the journal holds every record), when it does not
+    /// exist; an existing directory keeps the mode its operator gave it.
+    /// </summary>
+    private static void CreateDataDirectory(string path)
+    {
+        if (Directory.Exists(path)) return;
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
     /// <summary>Validates the configuration, prepares the data directory and starts the broker.</summary>
     /// <param name="loggerFactory">Where Akka's log goes; null keeps Akka's own console logger.</param>
     /// <exception cref="BrokerConfigurationException">a setting is not allowed.</exception>
@@ -75,7 +86,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         var composed = Compose(BrokerConfigKeys.Normalize(overrides));
         var settings = BrokerSettings.Create(composed);
-        Directory.CreateDirectory(settings.DataDirectory);
+        CreateDataDirectory(settings.DataDirectory);
         var connectionString = PrepareDatabase(settings.DatabasePath);
         var escaped = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
         // Bound before the cluster is joined: the address it advertises travels in this broker's cluster roles.

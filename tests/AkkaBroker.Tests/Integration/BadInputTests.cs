@@ -32,6 +32,8 @@ public class BadInputTests
     public async Task Clients_cannot_write_the_internal_offsets_topic_and_listings_leave_it_out()
     {
         await using var broker = await BrokerFixture.StartAsync();
+        // The journal holds every record: a data directory the broker creates is its owner's alone.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(broker.DataDir));
         var gateway = broker.Node.Gateway;
         // The first group request makes the brokers create the offsets topic.
         var fetched = await ClusterWait(() => gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest("g", null), TimeSpan.FromSeconds(10)), r => r.Error == AkkaBroker.Protocol.ErrorCode.None);

@@ -39,6 +39,7 @@ public sealed record BrokerSettings(
     TimeSpan JoinTimeout,
     RejoinSettings Rejoin,
     TimeSpan ControllerQuorumTimeout,
+    long MaxControllerStateBytes,
     int OffsetsTopicNumPartitions,
     short OffsetsTopicReplicationFactor,
     bool OffsetsTopicReplicationFactorMayShrink,
@@ -151,6 +152,12 @@ public sealed record BrokerSettings(
             JoinTimeout: joinTimeout,
             Rejoin: RejoinSettings.Create(b, Section),
             ControllerQuorumTimeout: quorumTimeout,
+            // The controller's state travels whole in one Akka.Remote frame; 1 MiB is left for the envelope around it
+            // and for the changes that are never refused (ISR and leadership changes).
+            MaxControllerStateBytes: config.GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size") is { } frame && frame > 2 * 1024 * 1024
+                ? frame - 1024 * 1024
+                : throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.maximum-frame-size", config.GetString("akka.remote.dot-netty.tcp.maximum-frame-size"),
+                    "more than 2MiB: the controller's state and record batches travel in one frame"),
             OffsetsTopicNumPartitions: Int(b, Section, "offsets.topic.num.partitions", 1, 1000),
             OffsetsTopicReplicationFactor: b.HasPath("offsets.topic.replication.factor")
                 ? (short)Int(b, Section, "offsets.topic.replication.factor", 1, short.MaxValue)

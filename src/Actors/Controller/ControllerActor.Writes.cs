@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.DistributedData;
+using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 
 namespace AkkaBroker.Actors.Controller;
@@ -27,7 +28,14 @@ public sealed partial class ControllerActor
             return;
         }
         var before = _state;
-        Record(result.Events, () =>
+        var next = Apply(result.Events);
+        if (next.SizeProblem(result.Events, _settings.MaxControllerStateBytes) is { } why)
+        {
+            _log.Error("Refused a change of the cluster metadata: {0}", why);
+            if (ControllerRefusal.Of(result.Response, ErrorCode.PolicyViolation, why) is { } refusal) replyTo.Tell(refusal);
+            return;
+        }
+        Write(next, () =>
         {
             if (followUp != null) followUp(result, before, replyTo);
             else if (result.Response != null) replyTo.Tell(result.Response);
@@ -35,12 +43,15 @@ public sealed partial class ControllerActor
     }
 
     /// <summary>The one way a decision changes the state: its events applied to a copy, which <see cref="Write"/> replicates.</summary>
-    private void Record(IReadOnlyList<object> events, Action then)
+    private void Record(IReadOnlyList<object> events, Action then) => Write(Apply(events), then);
+
+    private ControllerState Apply(IReadOnlyList<object> events)
     {
         var next = _state.Clone();
         foreach (var e in events) next.Apply(e);
-        Write(next, then);
+        return next;
     }
+
 
     /// <summary>
     /// Replicates <paramref name="next"/> to a majority, then makes it the state and runs <paramref name="then"/>. Until

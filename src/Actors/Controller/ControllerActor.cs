@@ -261,7 +261,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Reads();
         Receive<CreateTopicRequest>(r => Perform(_state.DecideCreate(r, _settings, LiveBrokers()), TopicChanged));
         Receive<DeleteTopicRequest>(r => Perform(_state.DecideDelete(r), TopicChanged));
-        Receive<CreatePartitionsRequest>(r => Perform(_state.DecideCreatePartitions(r, LiveBrokers()), TopicChanged));
+        Receive<CreatePartitionsRequest>(r => Perform(_state.DecideCreatePartitions(r, LiveBrokers(), _settings), TopicChanged));
         Receive<AlterConfigsRequest>(r => Perform(_state.DecideAlterConfigs(r), TopicChanged));
         Receive<AlterBrokerConfigsRequest>(r => Perform(_state.DecideAlterBrokerConfigs(r), BrokerConfigsRecorded));
         Receive<MetadataRequest>(HandleMetadata);
@@ -535,7 +535,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
             Sender.Tell(Metadata(names));
             return;
         }
-        Perform(new ControllerResult(events, null), (_, _, replyTo) =>
+        // The metadata as it is now answers a refusal (the cluster metadata is full): the topics are reported unknown.
+        Perform(new ControllerResult(events, Metadata(names)), (_, _, replyTo) =>
         {
             foreach (var e in events) _log.Info("Auto-created topic {0} with {1} partitions", e.Topic.Name, e.Topic.Partitions.Count);
             var commands = events.SelectMany(e => CreationCommands(e.Topic)).ToArray();

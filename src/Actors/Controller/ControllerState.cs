@@ -102,6 +102,7 @@ public sealed partial class ControllerState
                 $"Replication factor: {rf} larger than available brokers: {liveBrokers.Count}. Use a replication factor of at most {liveBrokers.Count}, or add brokers.");
         var configProblem = TopicConfigValidator.Validate(r.Configs);
         if (configProblem != null) return Fail(ErrorCode.InvalidConfig, configProblem);
+        if (TooManyPartitions(partitions, rf, settings) is { } tooMany) return Fail(ErrorCode.PolicyViolation, tooMany);
         // Kafka answers validate-only with the outcome the real request would have, and creates nothing.
         if (r.ValidateOnly) return ControllerResult.Reply(Done(r.Name));
 
@@ -116,7 +117,7 @@ public sealed partial class ControllerState
                 ? ControllerResult.Record(new TopicDeleted(r.Name), Done(r.Name))
                 : Refuse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.");
 
-    public ControllerResult DecideCreatePartitions(CreatePartitionsRequest r, IReadOnlyList<int> liveBrokers)
+    public ControllerResult DecideCreatePartitions(CreatePartitionsRequest r, IReadOnlyList<int> liveBrokers, BrokerSettings settings)
     {
         if (!_topics.TryGetValue(r.Name, out var topic))
             return Refuse(r.Name, ErrorCode.UnknownTopicOrPartition, $"Topic '{r.Name}' does not exist.");
@@ -128,10 +129,41 @@ public sealed partial class ControllerState
             return Refuse(r.Name, ErrorCode.InvalidPartitions,
                 $"Topic '{r.Name}' has {current} partitions; the new count must be larger (partitions cannot be removed), got {r.TotalCount}.");
         var replicationFactor = ReplicationFactorOf(topic);
+        if (TooManyPartitions(r.TotalCount - current, replicationFactor, settings) is { } tooMany) return Refuse(r.Name, ErrorCode.PolicyViolation, tooMany);
         if (replicationFactor > liveBrokers.Count)
             return Refuse(r.Name, ErrorCode.InvalidReplicationFactor,
                 $"Topic '{r.Name}' has replication factor {replicationFactor} but only {liveBrokers.Count} brokers are available.");
         return ControllerResult.Record(new PartitionsAdded(r.Name, Assign(r.Name, current, r.TotalCount - current, replicationFactor, liveBrokers)), Done(r.Name));
+    }
+
+    /// <summary>
+    /// Why this state, reached by <paramref name="events"/>, may not be written, or null. The state is replicated whole in
+    /// one message, so a state past the frame limit could never be replicated again: changes that make it grow at an
+    /// operator's or a client's request (topics, partitions, configs, groups, reassignments) are refused before that, with
+    /// the sizes. Changes of leadership and ISR are never refused: the limit leaves room for them.
+    /// </summary>
+    public string? SizeProblem(IReadOnlyList<object> events, long maxBytes)
+    {
+        if (!events.Any(e => e is TopicCreated or PartitionsAdded or TopicConfigsChanged or BrokerConfigsChanged or GroupRegistered or ReassignmentsChanged))
+            return null;
+        var size = Protocol.Serialization.BrokerSerializer.Encode(ToSnapshot()).Length;
+        return size <= maxBytes ? null
+            : $"the cluster metadata would be {size:N0} bytes, past the {maxBytes:N0} it may hold (akka.remote.dot-netty.tcp.maximum-frame-size less 1 MiB, " +
+              "as it travels whole in one message): delete topics or consumer groups, use fewer partitions, or raise the frame size on every node";
+    }
+
+    /// <summary>
+    /// Why <paramref name="partitions"/> new partitions cannot be recorded, or null: each takes at least
+    /// <c>24 + 8 x replication factor</c> bytes of the replicated cluster metadata, which must stay under
+    /// <see cref="BrokerSettings.MaxControllerStateBytes"/>. Checked before the partitions are placed, so that a request
+    /// for two billion partitions costs nothing (the exact size is checked when the change is written).
+    /// </summary>
+    private static string? TooManyPartitions(long partitions, int replicationFactor, BrokerSettings settings)
+    {
+        var bytes = partitions * (24 + 8L * replicationFactor);
+        return bytes <= settings.MaxControllerStateBytes ? null
+            : $"{partitions:N0} partitions of replication factor {replicationFactor} need at least {bytes:N0} bytes of cluster metadata, " +
+              $"more than the {settings.MaxControllerStateBytes:N0} it may hold; create fewer partitions";
     }
 
     /// <summary>

@@ -157,8 +157,8 @@ public class ControllerStateTests
     public void Partitions_can_only_grow()
     {
         var state = WithTopic("t", 3);
-        Assert.Equal(ErrorCode.InvalidPartitions, Refusal(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), OneBroker)).Error);
-        var added = Recorded<PartitionsAdded>(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 5), OneBroker), "t");
+        Assert.Equal(ErrorCode.InvalidPartitions, Refusal(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), OneBroker, TestConfigs.Settings())).Error);
+        var added = Recorded<PartitionsAdded>(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 5), OneBroker, TestConfigs.Settings()), "t");
         Assert.Equal([3, 4], added.NewPartitions.Select(p => p.Partition));
         state.Apply(added);
         Assert.Equal(5, state.Topics["t"].Partitions.Count);
@@ -181,6 +181,33 @@ public class ControllerStateTests
         Assert.Empty(state.Topics["t"].ConfigOverrides);
         Assert.Equal(ErrorCode.InvalidConfig,
             Refusal(state.DecideAlterConfigs(new AlterConfigsRequest("t", new Dictionary<string, string> { ["segment.bytes"] = "1" }, []))).Error);
+    }
+
+    [Fact]
+    public void Partitions_the_cluster_metadata_could_not_hold_are_refused_before_they_are_placed()
+    {
+        var settings = TestConfigs.Settings();
+        var huge = Refusal(new ControllerState().DecideCreate(new CreateTopicRequest("huge", int.MaxValue, 1, NoConfig, false), settings, OneBroker));
+        Assert.Equal(ErrorCode.PolicyViolation, huge.Error);
+        Assert.Contains("2,147,483,647 partitions of replication factor 1 need at least", huge.ErrorMessage);
+        var grow = Refusal(WithTopic("t").DecideCreatePartitions(new CreatePartitionsRequest("t", int.MaxValue), OneBroker, settings));
+        Assert.Equal(ErrorCode.PolicyViolation, grow.Error);
+    }
+
+    [Fact]
+    public void A_change_that_would_grow_the_state_past_its_limit_is_named_with_the_sizes_and_leadership_changes_never_are()
+    {
+        var state = WithTopic("t", 3);
+        var created = state.DecideCreate(new CreateTopicRequest("more", 50, 1, NoConfig, false), TestConfigs.Settings(), OneBroker);
+        var next = state.Clone();
+        foreach (var e in created.Events) next.Apply(e);
+        var size = AkkaBroker.Protocol.Serialization.BrokerSerializer.Encode(next.ToSnapshot()).Length;
+        Assert.Null(next.SizeProblem(created.Events, size));
+        Assert.Contains($"the cluster metadata would be {size:N0} bytes, past the {size - 1:N0} it may hold", next.SizeProblem(created.Events, size - 1));
+
+        // A leadership change is recorded whatever the size: the limit leaves room for them.
+        IReadOnlyList<object> leadership = [new LeadershipChanged([("t", state.Topics["t"].Partitions[0])], [])];
+        Assert.Null(state.SizeProblem(leadership, 1));
     }
 
     [Fact]

@@ -79,13 +79,13 @@ public class ReassignmentTests
         var state = TwoReplicas();
         Decide(state, new PartitionReassignmentTarget(Tp, [1, 2, 3]));
         // While it moves, new partitions already get the target's count ...
-        var during = Assert.IsType<PartitionsAdded>(Assert.Single(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 2), Live).Events));
+        var during = Assert.IsType<PartitionsAdded>(Assert.Single(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 2), Live, TestConfigs.Settings()).Events));
         Assert.Equal(3, Assert.Single(during.NewPartitions).Replicas.Count);
         Isr(state, 1, 2, 3);
         foreach (var e in state.DecideReassignmentProgress(Live).Events) state.Apply(e);
         Assert.Empty(state.Reassignments);
         // ... and so they do once it is done.
-        var added = Assert.IsType<PartitionsAdded>(Assert.Single(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), Live).Events));
+        var added = Assert.IsType<PartitionsAdded>(Assert.Single(state.DecideCreatePartitions(new CreatePartitionsRequest("t", 3), Live, TestConfigs.Settings()).Events));
         Assert.All(added.NewPartitions, p => Assert.Equal(3, p.Replicas.Count));
     }
 

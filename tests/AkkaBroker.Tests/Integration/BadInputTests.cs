@@ -33,7 +33,8 @@ public class BadInputTests
     {
         await using var broker = await BrokerFixture.StartAsync();
         // The journal holds every record: a data directory the broker creates is its owner's alone.
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(broker.DataDir));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(broker.DataDir));
         var gateway = broker.Node.Gateway;
         // The first group request makes the brokers create the offsets topic.
         var fetched = await ClusterWait(() => gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest("g", null), TimeSpan.FromSeconds(10)), r => r.Error == AkkaBroker.Protocol.ErrorCode.None);
@@ -55,6 +56,10 @@ public class BadInputTests
         // Names are checked whole: a trailing newline is not a legal topic character, and group ids have a length limit.
         var newline = await gateway.Ask<TopicOperationResponse>(new CreateTopicRequest("orders\n", 1, 1, new Dictionary<string, string>(), false), TimeSpan.FromSeconds(10));
         Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidTopicException, newline.Error);
+        // A topic the replicated cluster metadata could not hold is refused at once, naming the sizes.
+        var huge = await gateway.Ask<TopicOperationResponse>(new CreateTopicRequest("huge", 100_000_000, 1, new Dictionary<string, string>(), false), TimeSpan.FromSeconds(10));
+        Assert.Equal(AkkaBroker.Protocol.ErrorCode.PolicyViolation, huge.Error);
+        Assert.Contains("bytes of cluster metadata", huge.ErrorMessage);
         var longGroup = await gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest(new string('g', 256), null), TimeSpan.FromSeconds(10));
         Assert.Equal(AkkaBroker.Protocol.ErrorCode.InvalidGroupId, longGroup.Error);
         Assert.Contains("the limit is 255", longGroup.ErrorMessage);

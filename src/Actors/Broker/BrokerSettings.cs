@@ -174,7 +174,9 @@ public sealed record BrokerSettings(
             Partition: new PartitionSettings(
                 TailCacheBytes: Long(p, "akkabroker.partition", "tail-cache-bytes", 0),
                 SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),
-                MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue)),
+                MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue),
+                MaxFetchWait: TimeSpan.FromMilliseconds(Int(p, "akkabroker.partition", "max-fetch-wait-ms", 0, int.MaxValue)),
+                MaxParkedFetches: Int(p, "akkabroker.partition", "max-parked-fetches", 1, int.MaxValue)),
             Replication: new ReplicationSettings(
                 ReplicaLagTimeMaxMs: Long(b, Section, "replica.lag.time.max.ms", 1),
                 ReplicaFetchWaitMaxMs: Int(b, Section, "replica.fetch.wait.max.ms", 0, int.MaxValue),
@@ -253,7 +255,12 @@ public sealed record ReplicationSettings(
 public sealed record LogCleanerSettings(long RetentionCheckIntervalMs, bool CleanerEnable, long CleanerBackoffMs, long CleanerIoMaxBytesPerSecond, long DedupeBufferSize);
 
 /// <summary>Per-partition-replica limits (<c>akkabroker.partition</c>).</summary>
-public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes);
+/// <summary>
+/// A partition replica's settings (<c>akkabroker.partition</c>). <c>MaxFetchWait</c> and <c>MaxParkedFetches</c> bound
+/// what fetches that wait for records can hold at a leader, whatever <c>fetch.max.wait.ms</c> a client asks for.
+/// </summary>
+public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes, TimeSpan MaxFetchWait = default,
+    int MaxParkedFetches = 1000);
 
 /// <summary>
 /// Whether and how fast a broker that the cluster downed or removed starts a fresh ActorSystem in the same process and

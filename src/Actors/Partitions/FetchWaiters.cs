@@ -28,6 +28,15 @@ public sealed class FetchWaiters
         return parked;
     }
 
+    /// <summary>Removes and returns the fetch that has waited longest, or null when none waits.</summary>
+    public Parked? TakeOldest()
+    {
+        if (_parked.Count == 0) return null;
+        var oldest = _parked.Values.MinBy(p => p.Id)!;
+        _parked.Remove(oldest.Id);
+        return oldest;
+    }
+
     /// <summary>The fetch's wait is over: it leaves, or null when it was answered already.</summary>
     public Parked? Expire(long id) => _parked.Remove(id, out var parked) ? parked : null;
 

@@ -33,14 +33,22 @@ public sealed class LeaderReads
     private static readonly TimeSpan ReadAheadKept = TimeSpan.FromSeconds(10);
     private const string ReadAheadTimer = "read-ahead";
 
+    private readonly TimeSpan _maxFetchWait;
+    private readonly int _maxParkedFetches;
+
     /// <param name="notServing">Why the replica serves no client now, or null when it leads.</param>
     /// <param name="leader">The leader role while the replica leads.</param>
-    public LeaderReads(PartitionLog log, int maxJournalReadBytes, Func<(ErrorCode Code, string Message)?> notServing, Func<LeaderRole?> leader)
+    /// <param name="maxFetchWait">The longest a fetch waits, whatever it asks for (zero: 30 s).</param>
+    /// <param name="maxParkedFetches">Most fetches waiting at once; one more answers the one that waited longest.</param>
+    public LeaderReads(PartitionLog log, int maxJournalReadBytes, Func<(ErrorCode Code, string Message)?> notServing, Func<LeaderRole?> leader,
+        TimeSpan maxFetchWait = default, int maxParkedFetches = 1000)
     {
         _log = log;
         _maxJournalReadBytes = maxJournalReadBytes;
         _notServing = notServing;
         _leader = leader;
+        _maxFetchWait = maxFetchWait > TimeSpan.Zero ? maxFetchWait : TimeSpan.FromSeconds(30);
+        _maxParkedFetches = maxParkedFetches;
     }
 
     private TopicPartition Tp => _log.TopicPartition;
@@ -318,8 +326,15 @@ public sealed class LeaderReads
                 Reply(request, replyTo, c.Records, startedTicks, fx);
                 break;
             case PartitionLog.FetchPlan.FromCache:
+                // Bounded whatever clients ask: the longest-waiting fetch makes room, answered with what there is.
+                if (_waiters.Count >= _maxParkedFetches && _waiters.TakeOldest() is { } oldest)
+                {
+                    fx.Add(new ReplicaEffect.CancelTimer(TimerKey(oldest.Id)));
+                    AnswerNow(oldest.Request, oldest.ReplyTo, oldest.StartedTicks, fx);
+                }
                 var parked = _waiters.Park(request, replyTo, _log.PositionOf(offset) ?? _log.LogBytes, startedTicks);
-                fx.Add(new ReplicaEffect.StartTimer(TimerKey(parked.Id), new FetchDeadline(parked.Id), TimeSpan.FromMilliseconds(maxWaitMs)));
+                var wait = TimeSpan.FromMilliseconds(maxWaitMs);
+                fx.Add(new ReplicaEffect.StartTimer(TimerKey(parked.Id), new FetchDeadline(parked.Id), wait < _maxFetchWait ? wait : _maxFetchWait));
                 break;
             case PartitionLog.FetchPlan.FromJournal j:
                 fx.Add(new ReplicaEffect.ReadJournal(j.FromSequenceNr, j.ToSequenceNr, new PendingRead(request, replyTo, startedTicks, j.ToSequenceNr)));

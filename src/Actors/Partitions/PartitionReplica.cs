@@ -89,7 +89,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         _maintenance = new LogMaintenance(_log, settings.LogCleaner, settings.Partition.SnapshotIntervalEvents);
         _journal = new ReplicaJournal(_log, _maintenance, _brokerId);
         _writes = new LeaderWrites(_log, _journal, _maintenance, _brokerId, NotServing, () => _leader);
-        _reads = new LeaderReads(_log, settings.Partition.MaxJournalReadBytes, NotServing, () => _leader);
+        _reads = new LeaderReads(_log, settings.Partition.MaxJournalReadBytes, NotServing, () => _leader, settings.Partition.MaxFetchWait, settings.Partition.MaxParkedFetches);
         PersistenceId = PersistenceIdFor(tp);
 
         Recover<SnapshotOffer>(o => _journal.SnapshotOffered((PartitionSnapshot)o.Snapshot, o.Metadata.SequenceNr));

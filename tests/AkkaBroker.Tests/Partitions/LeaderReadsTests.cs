@@ -23,6 +23,26 @@ public class LeaderReadsTests
     private static T Replied<T>(ReplicaEffects fx) => (T)Assert.Single(fx.Of<ReplicaEffect.Reply>()).Message;
 
     [Fact]
+    public void Waiting_fetches_are_bounded_in_time_and_number_whatever_clients_ask()
+    {
+        Lead([1, 2]);
+        _t.Append(3);
+        var reads = new LeaderReads(_t.Log, 1 << 20, () => _notServing, () => _leader, maxFetchWait: TimeSpan.FromSeconds(2), maxParkedFetches: 2);
+        var fx = Fx();
+        // A day's wait is cut to the broker's limit.
+        reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 86_400_000), ActorRefs.Nobody, 0, fx);
+        Assert.Equal(TimeSpan.FromSeconds(2), Assert.Single(fx.Of<ReplicaEffect.StartTimer>()).Delay);
+        reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 500), ActorRefs.Nobody, 0, Fx());
+        Assert.Equal(2, reads.ParkedFetches);
+        // One more: the first one is answered now (with nothing yet, the high watermark being 0) and its timer cancelled.
+        fx = Fx();
+        reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 500), ActorRefs.Nobody, 0, fx);
+        Assert.Equal(2, reads.ParkedFetches);
+        Assert.Empty(Replied<FetchResponse>(fx).Records);
+        Assert.Single(fx.Of<ReplicaEffect.CancelTimer>());
+    }
+
+    [Fact]
     public void A_replica_that_does_not_lead_answers_why()
     {
         _notServing = (ErrorCode.NotLeaderOrFollower, "broker 1 is a follower");

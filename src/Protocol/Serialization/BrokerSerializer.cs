@@ -330,7 +330,16 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         else if (!LegacyReaders.TryGetValue(manifest, out read!))
             throw new System.Runtime.Serialization.SerializationException($"BrokerSerializer does not know manifest '{manifest}'");
         var r = new WireReader(bytes);
-        var message = read(r);
+        object message;
+        try
+        {
+            message = read(r);
+        }
+        catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or OverflowException)
+        {
+            // Bytes that parse but make no message (a message's own checks refuse them) are as malformed as truncated ones.
+            throw new FormatException($"malformed '{manifest}' message: {e.Message}", e);
+        }
         r.EnsureEnd();
         return message;
     }

@@ -84,6 +84,41 @@ public class RecordBatchTests
         Assert.Contains("claims 2147483647 records", Assert.Throws<InvalidDataException>(() => batch.VisitRecords((_, _, _, _, _) => true)).Message);
     }
 
+    [Theory]
+    [InlineData(CompressionType.None)]
+    [InlineData(CompressionType.Gzip)]
+    [InlineData(CompressionType.Snappy)]
+    [InlineData(CompressionType.Lz4)]
+    [InlineData(CompressionType.Zstd)]
+    public void Corrupted_records_are_refused_as_invalid_data_and_nothing_else(CompressionType compression)
+    {
+        var builder = new RecordBatchBuilder(compression);
+        for (var i = 0; i < 20; i++) builder.Append(1000 + i, Bytes($"key-{i}"), Bytes($"value-{i}"), [new RecordHeader("h", Bytes("x"))]);
+        var good = builder.Build();
+        var random = new Random(7);
+        for (var attempt = 0; attempt < 2000; attempt++)
+        {
+            var bytes = (byte[])good.Clone();
+            // Only the records section: the header is checked before the records are read (CRC, lengths).
+            for (var flips = random.Next(1, 4); flips > 0; flips--) bytes[random.Next(RecordBatch.HeaderSize, bytes.Length)] ^= (byte)random.Next(1, 256);
+            var batch = RecordBatch.Wrap(bytes);
+            foreach (var read in new Action[] { () => batch.ReadRecords(), () => batch.VisitRecords((_, _, _, _, _) => true) })
+            {
+                try
+                {
+                    read();
+                }
+                catch (InvalidDataException)
+                {
+                }
+                catch (Exception e)
+                {
+                    Assert.Fail($"{compression}, attempt {attempt}: {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_flipped_bit_in_the_records_is_reported_as_a_crc_mismatch()
     {

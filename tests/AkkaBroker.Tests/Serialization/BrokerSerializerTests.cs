@@ -150,6 +150,54 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         Assert.Equal(Render(message), Render(back));
     }
 
+    /// <summary>
+    /// Hostile bytes: every truncation of every sample, and random bytes and single flipped bytes under every manifest,
+    /// are refused with a format error (or decode to some message), never with another exception or a large allocation.
+    /// </summary>
+    [Fact]
+    public void Truncated_corrupted_and_random_bytes_are_refused_as_malformed_and_nothing_else()
+    {
+        var random = new Random(20261207);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var attempts = 0;
+        void Decode(byte[] bytes, string manifest)
+        {
+            attempts++;
+            try
+            {
+                BrokerSerializer.Decode(bytes, manifest);
+            }
+            catch (Exception e) when (e is FormatException or InvalidDataException or System.Runtime.Serialization.SerializationException)
+            {
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"manifest {manifest}, {bytes.Length} bytes [{Convert.ToHexString(bytes.AsSpan(0, Math.Min(bytes.Length, 64)))}]: {e.GetType().Name}: {e.Message}");
+            }
+        }
+        foreach (var sample in Samples().Select(s => s[0]))
+        {
+            var manifest = BrokerSerializer.ManifestOf(sample);
+            var bytes = BrokerSerializer.Encode(sample);
+            for (var length = 0; length < bytes.Length; length++) Decode(bytes[..length], manifest);
+            for (var i = 0; i < Math.Min(bytes.Length, 200); i++)
+            {
+                var flipped = (byte[])bytes.Clone();
+                flipped[i] ^= (byte)random.Next(1, 256);
+                Decode(flipped, manifest);
+            }
+            for (var i = 0; i < 50; i++)
+            {
+                var noise = new byte[random.Next(0, 64)];
+                random.NextBytes(noise);
+                Decode(noise, manifest);
+            }
+        }
+        // Thousands of attempts, none of which may allocate much: a length believed from the bytes would show here.
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        Assert.True(allocated < 512L * 1024 * 1024, $"{attempts} hostile decodes allocated {allocated:N0} bytes");
+    }
+
     [Fact]
     public void Every_supported_type_has_a_sample()
     {

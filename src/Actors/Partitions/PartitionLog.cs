@@ -174,23 +174,22 @@ public sealed class PartitionLog
         if (!view.IsDense)
             return new AppendDecision.Rejected(ErrorCode.CorruptMessage,
                 $"{TopicPartition}: a produced batch must hold one record per offset ({view.RecordCount} records for lastOffsetDelta {view.LastOffsetDelta})");
-        // Compaction keeps the latest record per key: a record without a key could never be cleaned (Kafka refuses it too).
-        if (Config.Compacts)
+        // Every record is read before it is appended, as Kafka's LogValidator does (compressed batches decompressed,
+        // within a bound): records numbered in order and filling the batch, and on a compacted topic each with a key,
+        // since compaction keeps the latest record per key and a record without one could never be cleaned.
+        bool[] keyed;
+        try
         {
-            bool[] keyed;
-            try
-            {
-                keyed = view.VisitRecords((_, _, _, hasKey, _) => hasKey);
-            }
-            catch (InvalidDataException e)
-            {
-                return new AppendDecision.Rejected(ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}");
-            }
-            if (keyed.Contains(false))
-                return new AppendDecision.Rejected(ErrorCode.InvalidRecord,
-                    $"{TopicPartition.Topic} is compacted (cleanup.policy={string.Join(",", Config.CleanupPolicy)}): every record needs a key; " +
-                    "give each record a key, or produce to a topic with cleanup.policy=delete");
+            keyed = view.VisitProducedRecords((_, _, _, hasKey, _) => hasKey);
         }
+        catch (InvalidDataException e)
+        {
+            return new AppendDecision.Rejected(ErrorCode.CorruptMessage, $"{TopicPartition}: {e.Message}");
+        }
+        if (Config.Compacts && keyed.Contains(false))
+            return new AppendDecision.Rejected(ErrorCode.InvalidRecord,
+                $"{TopicPartition.Topic} is compacted (cleanup.policy={string.Join(",", Config.CleanupPolicy)}): every record needs a key; " +
+                "give each record a key, or produce to a topic with cleanup.policy=delete");
         switch (Producers.CheckBatch(view))
         {
             case ProducerStateTable.Check.Refuse r:

@@ -125,13 +125,21 @@ public readonly struct RecordBatch
     /// allocating nothing per record; the filter's answers are returned, one per record.
     /// </summary>
     /// <exception cref="InvalidDataException">the records section is malformed.</exception>
-    public bool[] VisitRecords(RecordFilter visit) => Walk(Section(), visit);
+    public bool[] VisitRecords(RecordFilter visit) => Walk(Section(), visit, asProduced: false);
+
+    /// <summary>
+    /// <see cref="VisitRecords"/> for a batch as a producer must send it (Kafka's LogValidator): the records are numbered
+    /// 0, 1, 2, ... by their offset deltas and fill the records section exactly, so no client can make the log show
+    /// offsets it does not hold.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the records section is malformed, or its records are not numbered in order.</exception>
+    public bool[] VisitProducedRecords(RecordFilter visit) => Walk(Section(), visit, asProduced: true);
 
     /// <summary>The records section, decompressed.</summary>
     private ReadOnlySpan<byte> Section() =>
         Compression == CompressionType.None ? S[HeaderSize..] : Records.Compression.Decompress(Compression, S[HeaderSize..]);
 
-    private bool[] Walk(ReadOnlySpan<byte> section, RecordFilter visit)
+    private bool[] Walk(ReadOnlySpan<byte> section, RecordFilter visit, bool asProduced)
     {
         var count = RecordCount;
         var baseOffset = BaseOffset;
@@ -146,6 +154,8 @@ public readonly struct RecordBatch
             for (var i = 0; i < count; i++)
             {
                 var (end, timestampDelta, offsetDelta) = RecordPrefix(section, ref pos, i);
+                if (asProduced && offsetDelta != i)
+                    throw new InvalidDataException($"record {i} of the batch has offset delta {offsetDelta}: a producer numbers its records 0, 1, 2, ...");
                 var keyLength = (int)Varint.Read(section, ref pos);
                 var key = keyLength < 0 ? ReadOnlySpan<byte>.Empty : section.Slice(pos, keyLength);
                 if (keyLength > 0) pos += keyLength;
@@ -154,6 +164,8 @@ public readonly struct RecordBatch
                 answers[i] = visit(baseOffset + offsetDelta, logAppend ? maxTimestamp : baseTimestamp + timestampDelta, key, keyLength >= 0, valueLength >= 0);
                 pos = end;
             }
+            if (asProduced && pos != section.Length)
+                throw new InvalidDataException($"{section.Length - pos} bytes follow the batch's {count} records");
         }
         catch (FormatException e)
         {
@@ -177,7 +189,7 @@ public readonly struct RecordBatch
     {
         var view = Wrap(batch);
         var section = view.Section();
-        var kept = view.Walk(section, keep);
+        var kept = view.Walk(section, keep, asProduced: false);
         var keptCount = kept.Count(k => k);
         if (keptCount == kept.Length) return batch;
         if (keptCount == 0) return null;

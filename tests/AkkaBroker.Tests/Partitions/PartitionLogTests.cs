@@ -41,6 +41,28 @@ public class PartitionLogTests
     }
 
     [Fact]
+    public void A_batch_whose_records_are_not_numbered_in_order_is_refused_as_corrupt()
+    {
+        var log = NewLog();
+        // Two records with the same timestamp: each is [length][attributes][timestamp delta][offset delta]..., single bytes here.
+        var b = new RecordBatchBuilder(CompressionType.None);
+        b.Append(1000, "k0"u8.ToArray(), "v"u8.ToArray());
+        b.Append(1000, "k1"u8.ToArray(), "v"u8.ToArray());
+        var batch = b.Build();
+        var firstLength = batch[RecordBatch.HeaderSize] / 2; // zigzag varint
+        var secondOffsetDelta = RecordBatch.HeaderSize + 1 + firstLength + 3;
+        Assert.Equal(2, batch[secondOffsetDelta]); // zigzag of 1
+        batch[secondOffsetDelta] = 10; // offset delta 5: the record would read as offset 5 of a two-record batch
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(batch.AsSpan(RecordBatch.CrcPos), Crc32C.Compute(batch.AsSpan(RecordBatch.AttributesPos)));
+        Assert.Null(RecordBatch.Validate(batch)); // a well-formed batch, as far as its header and lengths go
+
+        var refused = Assert.IsType<PartitionLog.AppendDecision.Rejected>(Append(log, batch));
+        Assert.Equal(ErrorCode.CorruptMessage, refused.Error);
+        Assert.Contains("record 1 of the batch has offset delta 5", refused.Message);
+        Assert.Equal(0, log.LogEndOffset);
+    }
+
+    [Fact]
     public void Appends_get_contiguous_offsets_and_move_the_high_watermark()
     {
         var log = NewLog();

@@ -175,7 +175,7 @@ public sealed record BrokerSettings(
                 TailCacheBytes: Long(p, "akkabroker.partition", "tail-cache-bytes", 0),
                 SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),
                 MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue),
-                MaxFetchWait: TimeSpan.FromMilliseconds(Int(p, "akkabroker.partition", "max-fetch-wait-ms", 0, int.MaxValue)),
+                MaxFetchWait: TimeSpan.FromMilliseconds(Int(p, "akkabroker.partition", "max-fetch-wait-ms", 1, int.MaxValue)),
                 MaxParkedFetches: Int(p, "akkabroker.partition", "max-parked-fetches", 1, int.MaxValue)),
             Replication: new ReplicationSettings(
                 ReplicaLagTimeMaxMs: Long(b, Section, "replica.lag.time.max.ms", 1),

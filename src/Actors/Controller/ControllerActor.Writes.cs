@@ -29,9 +29,15 @@ public sealed partial class ControllerActor
         }
         var before = _state;
         var next = Apply(result.Events);
-        if (next.SizeProblem(result.Events, _settings.MaxControllerStateBytes) is { } why)
+        if (ControllerState.SizeProblem(_state, next, result.Events, _settings.MaxControllerStateBytes) is { } why)
         {
-            _log.Error("Refused a change of the cluster metadata: {0}", why);
+            // Clients may retry at once (a metadata request auto-creating topics, a new group): said now and then, counted.
+            _sizeRefusals++;
+            if (DateTime.UtcNow - _sizeRefusalLoggedAt > TimeSpan.FromSeconds(10))
+            {
+                _log.Error("Refused {0} change(s) of the cluster metadata since the last report: {1}", _sizeRefusals, why);
+                (_sizeRefusals, _sizeRefusalLoggedAt) = (0, DateTime.UtcNow);
+            }
             if (ControllerRefusal.Of(result.Response, ErrorCode.PolicyViolation, why) is { } refusal) replyTo.Tell(refusal);
             return;
         }
@@ -41,6 +47,9 @@ public sealed partial class ControllerActor
             else if (result.Response != null) replyTo.Tell(result.Response);
         });
     }
+
+    private long _sizeRefusals;
+    private DateTime _sizeRefusalLoggedAt = DateTime.MinValue;
 
     /// <summary>The one way a decision changes the state: its events applied to a copy, which <see cref="Write"/> replicates.</summary>
     private void Record(IReadOnlyList<object> events, Action then) => Write(Apply(events), then);

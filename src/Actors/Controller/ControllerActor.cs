@@ -496,7 +496,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
             Sender.Tell(FindCoordinator(r.GroupId));
             return;
         }
-        Perform(result, (_, _, replyTo) =>
+        // The response is only for a refusal (ControllerRefusal): once created, the coordinator is read from the state.
+        Perform(result.Events.Count > 0 ? result with { Response = new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, null, -1, "", -1) } : result, (_, _, replyTo) =>
         {
             var topic = _state.Topics[ControllerState.OffsetsTopic];
             _log.Info("Created the internal topic {0}: {1} partitions, replication factor {2}", topic.Name, topic.Partitions.Count, topic.ReplicationFactor);

@@ -17,6 +17,8 @@ internal static class ControllerRefusal
         ReassignPartitionsResponse r => new ReassignPartitionsResponse(code, message, r.Results.Select(p => p with { Error = code, ErrorMessage = message }).ToArray()),
         // Metadata that would have auto-created topics: they are reported as not existing.
         MetadataResponse r => r,
+        // A group whose offsets topic cannot be created: consumers retry this error, and the message says why.
+        FindCoordinatorResponse r => r with { Error = ErrorCode.CoordinatorNotAvailable, ErrorMessage = message },
         _ => null,
     };
 }

@@ -70,6 +70,8 @@ public sealed partial class ControllerState
             return Refuse(ErrorCode.InvalidConfig, e.Message);
         }
         var current = _brokerConfigs.GetValueOrDefault(entity!);
+        if (set.Count > 0 && IsFormerNode(entity!))
+            return Refuse(ErrorCode.InvalidRequest, $"Broker {entity} is not a member of this cluster any more: its configs can be removed, not set.");
         // AlterConfigs replaces the whole set: what it does not name goes, decided here so no other change slips between.
         if (r.Replace && current != null) delete = delete.Union(current.Keys.Where(k => !set.ContainsKey(k))).ToList();
         if (DynamicBrokerConfig.Validate(entity!, set, delete) is { } problem) return Refuse(ErrorCode.InvalidConfig, problem);
@@ -101,6 +103,10 @@ public sealed partial class ControllerState
         }
         return new DescribeBrokerConfigsResponse(r.Broker, ErrorCode.None, null, entries);
     }
+
+    /// <summary>A node unregistered since whose configs are still kept.</summary>
+    private bool IsFormerNode(string entity) =>
+        entity != DynamicBrokerConfig.ClusterDefault && !_registeredNodes.Contains(int.Parse(entity, CultureInfo.InvariantCulture));
 
     /// <summary>
     /// The entity <paramref name="broker"/> names, written as configs are kept (a node id without leading zeros, or the

@@ -98,6 +98,8 @@ public static class Compression
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
             if (output.Length + read > maxBytes) throw TooLarge(type, maxBytes);
+            // Grown by hand: MemoryStream's own doubling could allocate up to twice the limit.
+            if (output.Length + read > output.Capacity) output.Capacity = (int)Math.Min(maxBytes, Math.Max(2L * output.Capacity, output.Length + read));
             output.Write(buffer, 0, read);
         }
         return output.ToArray();
@@ -132,7 +134,8 @@ public static class Compression
     }
 
     private static InvalidDataException TooLarge(CompressionType type, int maxBytes) =>
-        new($"the {type} records section decompresses to more than {maxBytes:N0} bytes (a decompression bomb, or a batch far larger than any producer sends)");
+        new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the {type} records section decompresses to more than {maxBytes:N0} bytes (a decompression bomb, or a batch far larger than any producer sends)"));
 
     /// <summary>Parses Kafka's <c>compression.type</c> values.</summary>
     public static bool TryParse(string value, out CompressionType type)

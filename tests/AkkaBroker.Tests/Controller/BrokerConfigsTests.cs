@@ -154,6 +154,7 @@ public class BrokerConfigsTests
         Alter(state, Set("3", "follower.replication.throttled.rate", "9"));
         state.Apply(new NodeUnregistered(3));
         Assert.Equal(ErrorCode.None, state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("3"), TestConfigs.Settings()).Error);
+        Assert.Contains("can be removed, not set", Refused(state, Set("3", "follower.replication.throttled.rate", "10")).ErrorMessage);
         Alter(state, new AlterBrokerConfigsRequest("3", new Dictionary<string, string>(), ["follower.replication.throttled.rate"], false));
         Assert.Empty(state.BrokerConfigs);
         Assert.Equal(ErrorCode.InvalidRequest, state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("3"), TestConfigs.Settings()).Error);

@@ -202,12 +202,23 @@ public class ControllerStateTests
         var next = state.Clone();
         foreach (var e in created.Events) next.Apply(e);
         var size = AkkaBroker.Protocol.Serialization.BrokerSerializer.Encode(next.ToSnapshot()).Length;
-        Assert.Null(next.SizeProblem(created.Events, size));
-        Assert.Contains($"the cluster metadata would be {size:N0} bytes, past the {size - 1:N0} it may hold", next.SizeProblem(created.Events, size - 1));
+        Assert.Null(ControllerState.SizeProblem(state, next, created.Events, size));
+        Assert.Contains(FormattableString.Invariant($"the cluster metadata would be {size:N0} bytes (counting every replica back in sync), past the {size - 1:N0} it may hold"),
+            ControllerState.SizeProblem(state, next, created.Events, size - 1));
 
         // A leadership change is recorded whatever the size: the limit leaves room for them.
         IReadOnlyList<object> leadership = [new LeadershipChanged([("t", state.Topics["t"].Partitions[0])], [])];
-        Assert.Null(state.SizeProblem(leadership, 1));
+        Assert.Null(ControllerState.SizeProblem(state, state, leadership, 1));
+        // A change that leaves the state smaller than it was passes over the limit, so a state that is too large can shrink.
+        Assert.Null(ControllerState.SizeProblem(next, state, created.Events, 1));
+
+        // Replicas out of sync count as if back in their ISR (4 bytes each), since that change is never refused.
+        var lagging = new ControllerState();
+        IReadOnlyList<object> withLaggards = [new TopicCreated(new TopicState("l", 3, NoConfig, [new PartitionAssignment(0, [1, 2, 3], 1, 1, [1], 1)]))];
+        foreach (var e in withLaggards) lagging.Apply(e);
+        var encoded = AkkaBroker.Protocol.Serialization.BrokerSerializer.Encode(lagging.ToSnapshot()).Length;
+        Assert.NotNull(ControllerState.SizeProblem(new ControllerState(), lagging, withLaggards, encoded + 7));
+        Assert.Null(ControllerState.SizeProblem(new ControllerState(), lagging, withLaggards, encoded + 8));
     }
 
     [Fact]

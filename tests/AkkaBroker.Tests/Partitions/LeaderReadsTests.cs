@@ -39,7 +39,7 @@ public class LeaderReadsTests
         reads.Fetch(new FetchRequest(TestLog.Tp, 0, 1 << 20, 1, 500), ActorRefs.Nobody, 0, fx);
         Assert.Equal(2, reads.ParkedFetches);
         Assert.Empty(Replied<FetchResponse>(fx).Records);
-        Assert.Single(fx.Of<ReplicaEffect.CancelTimer>());
+        Assert.Equal("fetch-1", Assert.Single(fx.Of<ReplicaEffect.CancelTimer>()).Key); // the first, which waited longest
     }
 
     [Fact]

@@ -15,7 +15,21 @@ namespace AkkaBroker.Tests.Connect.Runtime;
 public sealed class RetryWithToleranceOperatorTests
 {
     private static readonly PluginRegistry Plugins = PluginRegistry.Create();
-    private readonly FakeTimeProvider _clock = new();
+    private readonly TimerCountingClock _clock = new();
+
+    /// <summary>A fake clock that counts the timers made on it: a back-off is a timer, and the clock may only be moved on once it exists.</summary>
+    private sealed class TimerCountingClock : FakeTimeProvider
+    {
+        private int _timers;
+
+        public int Timers => Volatile.Read(ref _timers);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
     private readonly RecordingReporter _reporter = new();
 
     private RetryWithToleranceOperator Operator(string tolerance, long retryTimeoutMs, long retryDelayMaxMs = 60_000)
@@ -56,6 +70,8 @@ public sealed class RetryWithToleranceOperatorTests
     /// <summary>Moves the fake clock on by <paramref name="ms"/> and waits for the attempt it lets happen.</summary>
     private async Task AdvanceAndExpectAttemptAsync(Flaky operation, int ms, int attempt)
     {
+        // The failed attempt is counted before its back-off starts: moving the clock before then would move it past nothing.
+        await Wait.UntilAsync(() => _clock.Timers >= attempt - 1, $"the back-off after attempt {attempt - 1}", seconds: 10);
         _clock.Advance(TimeSpan.FromMilliseconds(ms - 1));
         Assert.True(operation.Attempts == attempt - 1, $"attempt {attempt} happened {ms - 1} ms into a {ms} ms back-off");
         _clock.Advance(TimeSpan.FromMilliseconds(1));

@@ -90,7 +90,8 @@ public sealed partial class ControllerState
     /// </summary>
     public DescribeBrokerConfigsResponse DescribeBrokerConfigs(DescribeBrokerConfigsRequest r, BrokerSettings settings)
     {
-        var (entity, wrong) = Entity(r.Broker);
+        // Any broker id may be described (a broker that has just started may not be registered yet): it has the defaults.
+        var (entity, wrong) = Entity(r.Broker, anyId: true);
         if (wrong != null) return new DescribeBrokerConfigsResponse(r.Broker, ErrorCode.InvalidRequest, wrong, []);
         var own = entity == DynamicBrokerConfig.ClusterDefault ? null : _brokerConfigs.GetValueOrDefault(entity!);
         var defaults = _brokerConfigs.GetValueOrDefault(DynamicBrokerConfig.ClusterDefault);
@@ -113,13 +114,15 @@ public sealed partial class ControllerState
     /// cluster default); or why it names none: a node that never was a member, unless configs of it are still kept
     /// (a node unregistered since), which may be described and removed.
     /// </summary>
-    private (string? Entity, string? Problem) Entity(string broker)
+    private (string? Entity, string? Problem) Entity(string broker, bool anyId = false)
     {
         if (broker == DynamicBrokerConfig.ClusterDefault) return (broker, null);
         if (!int.TryParse(broker, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             return (null, $"Broker '{broker}' is not a node id: name a broker by its broker.id, or give an empty name for the cluster-wide default.");
         var entity = id.ToString(CultureInfo.InvariantCulture);
-        return _registeredNodes.Contains(id) || _brokerConfigs.ContainsKey(entity) ? (entity, null)
-            : (null, $"Broker {id} is not a member of this cluster; its members are {string.Join(",", _registeredNodes)}.");
+        return anyId || _registeredNodes.Contains(id) || _brokerConfigs.ContainsKey(entity) ? (entity, null)
+            : (null, _registeredNodes.Count == 0
+                ? $"Broker {id} is not a member of this cluster: no node has registered yet; retry once the brokers have started."
+                : $"Broker {id} is not a member of this cluster; its members are {string.Join(",", _registeredNodes)}.");
     }
 }

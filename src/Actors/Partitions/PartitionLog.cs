@@ -166,7 +166,8 @@ public sealed class PartitionLog
             return new AppendDecision.Rejected(ErrorCode.MessageTooLarge,
                 $"the record batch is {batch.Length} bytes, larger than {TopicPartition.Topic}'s max.message.bytes {Config.MaxMessageBytes}; " +
                 "raise max.message.bytes on the topic or send smaller records or batches");
-        var problem = RecordBatch.Validate(batch);
+        // The records themselves are walked once, below (VisitProducedRecords checks what the length walk would).
+        var problem = RecordBatch.Validate(batch, walkRecords: false);
         if (problem != null)
             return new AppendDecision.Rejected(ErrorCode.CorruptMessage, $"{TopicPartition}: {problem}");
 

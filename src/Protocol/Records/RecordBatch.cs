@@ -73,9 +73,10 @@ public readonly struct RecordBatch
 
     /// <summary>
     /// Checks that <paramref name="bytes"/> hold exactly one well-formed batch: length, magic, CRC, record count and
-    /// (for uncompressed batches) that every record's length fits. Returns null when valid, else what is wrong.
+    /// (for uncompressed batches, unless <paramref name="walkRecords"/> is false because the caller reads every record
+    /// next, as the produce path does) that every record's length fits. Returns null when valid, else what is wrong.
     /// </summary>
-    public static string? Validate(ReadOnlySpan<byte> bytes)
+    public static string? Validate(ReadOnlySpan<byte> bytes, bool walkRecords = true)
     {
         if (bytes.Length < HeaderSize) return $"a record batch needs at least {HeaderSize} bytes, got {bytes.Length}";
         var length = BinaryPrimitives.ReadInt32BigEndian(bytes[LengthPos..]);
@@ -93,7 +94,7 @@ public readonly struct RecordBatch
         if (lastDelta < count - 1) return $"lastOffsetDelta {lastDelta} is too small for the record count {count}";
         var attributes = BinaryPrimitives.ReadInt16BigEndian(bytes[AttributesPos..]);
         if ((attributes & 0x07) > 4) return $"unknown compression codec {attributes & 0x07}";
-        if ((attributes & 0x07) == 0)
+        if ((attributes & 0x07) == 0 && walkRecords)
         {
             var pos = HeaderSize;
             try

@@ -157,7 +157,11 @@ public class BrokerConfigsTests
         Assert.Contains("can be removed, not set", Refused(state, Set("3", "follower.replication.throttled.rate", "10")).ErrorMessage);
         Alter(state, new AlterBrokerConfigsRequest("3", new Dictionary<string, string>(), ["follower.replication.throttled.rate"], false));
         Assert.Empty(state.BrokerConfigs);
-        Assert.Equal(ErrorCode.InvalidRequest, state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("3"), TestConfigs.Settings()).Error);
+        // Gone for good now: it is described with the defaults (as a broker not registered yet is), and nothing can be set for it.
+        var described = state.DescribeBrokerConfigs(new DescribeBrokerConfigsRequest("3"), TestConfigs.Settings());
+        Assert.Equal(ErrorCode.None, described.Error);
+        Assert.DoesNotContain(described.Entries, e => e.Source == BrokerConfigSource.DynamicBroker);
+        Assert.Contains("Broker 3 is not a member of this cluster; its members are 1,2", Refused(state, Set("3", "follower.replication.throttled.rate", "10")).ErrorMessage);
     }
 
     [Fact]

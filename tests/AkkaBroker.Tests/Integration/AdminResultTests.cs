@@ -81,11 +81,11 @@ public class AdminResultTests(BrokerFixture broker) : IClassFixture<BrokerFixtur
         await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = 1 }]);
 
         var describe = await Assert.ThrowsAsync<DescribeConfigsException>(() => admin.DescribeConfigsAsync(
-            [Topic(name), new ConfigResource { Type = ResourceType.Broker, Name = "41" }, new ConfigResource { Type = ResourceType.Group, Name = "g" }]));
+            [Topic(name), new ConfigResource { Type = ResourceType.Broker, Name = "broker-1" }, new ConfigResource { Type = ResourceType.Group, Name = "g" }]));
         Assert.Equal(ErrorCode.NoError, describe.Results[0].Error.Code);
         Assert.NotEmpty(describe.Results[0].Entries);
         Assert.Equal(ErrorCode.InvalidRequest, describe.Results[1].Error.Code);
-        Assert.Contains("Broker 41 is not a member of this cluster", describe.Results[1].Error.Reason);
+        Assert.Contains("Broker 'broker-1' is not a node id", describe.Results[1].Error.Reason);
         Assert.Equal(ErrorCode.InvalidRequest, describe.Results[2].Error.Code);
         Assert.Contains("topic configs (ResourceType.Topic) and brokers' dynamic configs", describe.Results[2].Error.Reason);
 

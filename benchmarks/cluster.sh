@@ -18,8 +18,8 @@ echo "akkabroker.broker.metrics.prometheus.port = 0" > "$conf"
 declare -A pids
 start() { # id
   local id=$1 seeds=""
-  [[ $id != 1 || -n ${2:-} ]] && seeds="--seed-nodes ${2:-127.0.0.1:19201}"
-  $AB serve --port $((19200 + id)) --broker-id "$id" $seeds --data-dir "$data/d$id" --config "$conf" >> "$data/broker$id.log" 2>&1 &
+  [[ $id != 1 || -n ${2:-} ]] && seeds="--seed-nodes ${2:-127.0.0.1:19301}"
+  $AB serve --port $((19200 + id)) --cluster-port $((19300 + id)) --broker-id "$id" $seeds --data-dir "$data/d$id" --config "$conf" >> "$data/broker$id.log" 2>&1 &
   pids[$id]=$!
 }
 ready() { # id

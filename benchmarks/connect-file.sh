@@ -20,7 +20,7 @@ cleanup() {
   rm -rf "$data"
 }
 trap cleanup EXIT
-$AB serve --port 19492 --data-dir "$data/broker" --config "$data/broker.conf" > "$data/broker.log" 2>&1 &
+$AB serve --port 19492 --cluster-port 0 --data-dir "$data/broker" --config "$data/broker.conf" > "$data/broker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do grep -q '^ready' "$data/broker.log" && break; sleep 0.5; done
 awk -v n="$lines" 'BEGIN { pad = sprintf("%088d", 0); for (i = 0; i < n; i++) printf "line %010d %s\n", i, pad }' > "$data/in.txt"

@@ -21,7 +21,7 @@ backoff_props="fetch.queue.backoff.ms=10"
 data=$(mktemp -d /tmp/akkabroker-kbench.XXXXXX)
 conf="$data/bench.conf"
 printf 'akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakkabroker.broker.listeners = "PLAINTEXT://%s"\n' "$KBS" > "$conf"
-$AB serve --port "${BS##*:}" --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
+$AB serve --port "${BS##*:}" --cluster-port 0 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
 broker=$!
 trap 'kill $broker 2>/dev/null || true; wait $broker 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do grep -q '^ready' "$data/broker.log" && break; sleep 0.5; done

@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 start_broker() { # name port
-  $AB serve --port "$2" --data-dir "$data/$1" --config "$data/broker.conf" > "$data/$1.log" 2>&1 &
+  $AB serve --port "$2" --cluster-port 0 --data-dir "$data/$1" --config "$data/broker.conf" > "$data/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 120); do grep -q '^ready' "$data/$1.log" && return; sleep 0.5; done
   cat "$data/$1.log"; exit 1

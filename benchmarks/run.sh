@@ -13,7 +13,7 @@ printf "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets
 [[ -n ${EXTRA_CONF:-} ]] && cat "$EXTRA_CONF" >> "$conf"
 # The cleaner benchmark reads the cleaner's own report (an INFO line) from the broker's log.
 [[ $what == cleaner ]] && printf "akka.loglevel = INFO\nakkabroker.broker.log.cleaner.backoff.ms = 1000\n" >> "$conf"
-$AB serve --port 19192 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
+$AB serve --port 19192 --cluster-port 0 --data-dir "$data/d" --config "$conf" > "$data/broker.log" 2>&1 &
 broker=$!
 trap 'kill $broker 2>/dev/null || true; wait $broker 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do grep -q '^ready' "$data/broker.log" && break; sleep 0.5; done

@@ -29,6 +29,7 @@ internal static class JournalBenchmark
             var node = await BrokerNode.StartAsync(ConfigurationFactory.ParseString($$"""
                 akka.loglevel = WARNING
                 akka.remote.dot-netty.tcp.port = 0
+                akkabroker.broker.client-endpoint.port = 0
                 akkabroker.broker.metrics.prometheus.port = 0
                 akkabroker.broker.data-dir = "{{dir.Replace("\\", "\\\\")}}"
                 """));

@@ -34,8 +34,16 @@ internal static class ServeCommand
     public static Command Create()
     {
         var config = new Option<FileInfo?>("--config") { Description = "HOCON file layered over the built-in defaults (see hocon/single-node.conf)" };
-        var host = new Option<string?>("--host") { Description = "Host name or IP to listen on and advertise (akka.remote.dot-netty.tcp.hostname; default 127.0.0.1)" };
-        var port = new Option<int?>("--port") { Description = "Port to listen on (akka.remote.dot-netty.tcp.port; default 9192; 0 picks a free one)" };
+        var host = new Option<string?>("--host") { Description = "Host name or IP to listen on and advertise, for clients and for other brokers (akka.remote.dot-netty.tcp.hostname; default 127.0.0.1)" };
+        var port = new Option<int?>("--port")
+        {
+            Description = "Port of the client endpoint, where AkkaBroker clients connect: their bootstrap.servers (akkabroker.broker.client-endpoint.port; default 9192; 0 picks a free one)"
+        };
+        var clusterPort = new Option<int?>("--cluster-port")
+        {
+            Description = "Port of the cluster endpoint, where brokers and the controller talk: what --seed-nodes lists. Keep it to the brokers' own network " +
+                          "(akka.remote.dot-netty.tcp.port; default 9193; 0 picks a free one)"
+        };
         var dataDir = new Option<string?>("--data-dir") { Description = "Directory of the broker's journal (akkabroker.broker.data-dir; default ./data)" };
         var brokerId = new Option<int?>("--broker-id") { Description = "This node's id, unique among the cluster's brokers and controller nodes (akkabroker.broker.broker.id; default 0)" };
         var processRoles = new Option<string?>("--process-roles")
@@ -44,7 +52,7 @@ internal static class ServeCommand
         };
         var seedNodes = new Option<string?>("--seed-nodes")
         {
-            Description = "Join a cluster through these brokers, H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster, which comes up once a majority of the listed nodes has joined (akka.cluster.min-nr-of-members). Without it the broker forms a cluster of its own"
+            Description = "Join a cluster through these nodes' cluster endpoints (their --cluster-port), H:P[,H:P...] (akka.cluster.seed-nodes). List the same nodes, in the same order, on every broker; the first one starts the cluster, which comes up once a majority of the listed nodes has joined (akka.cluster.min-nr-of-members). Without it the broker forms a cluster of its own"
         };
         var listeners = new Option<string?>("--listeners")
         {
@@ -61,7 +69,7 @@ internal static class ServeCommand
             "Start a broker node and serve until Ctrl-C or SIGTERM. A node the cluster downs (e.g. cut off by the network) starts again in this process and rejoins. " +
             "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 unexpected error or unknown option; 2 bad configuration or a start that cannot succeed " +
             "(port in use, seed nodes unreachable, broker.id already running); 3 downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off")
-            { config, host, port, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort, logFormat };
+            { config, host, port, clusterPort, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort, logFormat };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -72,7 +80,8 @@ internal static class ServeCommand
             }
             var overrides = new List<string>();
             if (parse.GetValue(host) is { } h) overrides.Add($"akka.remote.dot-netty.tcp.hostname = {Quote(h)}");
-            if (parse.GetValue(port) is { } p) overrides.Add($"akka.remote.dot-netty.tcp.port = {p}");
+            if (parse.GetValue(port) is { } p) overrides.Add($"akkabroker.broker.client-endpoint.port = {p}");
+            if (parse.GetValue(clusterPort) is { } cp) overrides.Add($"akka.remote.dot-netty.tcp.port = {cp}");
             if (parse.GetValue(dataDir) is { } d) overrides.Add($"akkabroker.broker.data-dir = {Quote(d)}");
             if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
             if (parse.GetValue(listeners) is { } l) overrides.Add($"akkabroker.broker.listeners = {Quote(l)}");
@@ -83,7 +92,7 @@ internal static class ServeCommand
             {
                 if (SeedNodeAddresses(seeds) is not { } addresses)
                 {
-                    Console.Error.WriteLine($"error: --seed-nodes '{seeds}' must be host:port pairs separated by commas, e.g. 127.0.0.1:9192,127.0.0.1:9193");
+                    Console.Error.WriteLine($"error: --seed-nodes '{seeds}' must be host:port pairs separated by commas, e.g. 127.0.0.1:9193,127.0.0.1:9203");
                     return ExitCodes.ConfigurationError;
                 }
                 overrides.Add($"akka.cluster.seed-nodes = [{string.Join(", ", addresses.Select(Quote))}]");
@@ -139,9 +148,12 @@ internal static class ServeCommand
         }
         catch (Exception e) when (FindSocketError(e) is System.Net.Sockets.SocketError.AddressAlreadyInUse or System.Net.Sockets.SocketError.AddressNotAvailable)
         {
-            var address = $"{userConfig.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1")}:{userConfig.GetString("akka.remote.dot-netty.tcp.port", "9192")}";
-            Console.Error.WriteLine($"error: cannot listen on {address}: {FindSocketError(e)}. Another broker may be running there; " +
-                                    "choose another address with --host/--port (or akka.remote.dot-netty.tcp.* in the config file).");
+            var composed = BrokerNode.Compose(userConfig);
+            var host = composed.GetString("akka.remote.dot-netty.tcp.hostname");
+            var clientHost = composed.GetString("akkabroker.broker.client-endpoint.hostname") is { Length: > 0 } h ? h : host;
+            Console.Error.WriteLine($"error: cannot listen on the client endpoint {clientHost}:{composed.GetString("akkabroker.broker.client-endpoint.port")} " +
+                                    $"or the cluster endpoint {host}:{composed.GetString("akka.remote.dot-netty.tcp.port")}: {FindSocketError(e)}. Another broker may be running there; " +
+                                    "choose other ports with --port and --cluster-port (or akkabroker.broker.client-endpoint.port and akka.remote.dot-netty.tcp.port in the config file), or another --host.");
             return ExitCodes.ConfigurationError;
         }
 
@@ -223,13 +235,14 @@ internal static class ServeCommand
             log.Status(node.KafkaBootstrapServer is { } kafka
                 ? $"Kafka protocol on {kafka} (Kafka clients: bootstrap.servers={kafka})"
                 : "Kafka protocol listener off (listeners = \"\")");
-            log.Status($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
+            log.Status($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer}); " +
+                       $"cluster endpoint {node.SeedNode} (seed-node={node.SeedNode})");
             if (!node.Settings.IsController) log.Status("process.roles = broker: this node never runs the controller");
         }
         else
         {
             // No bootstrap.servers here: a controller-only node has no client gateway. Other nodes may use it as a seed node.
-            log.Status($"AkkaBroker controller node {node.Settings.BrokerId} on {node.BootstrapServer} (seed-node={node.BootstrapServer})");
+            log.Status($"AkkaBroker controller node {node.Settings.BrokerId} on {node.SeedNode} (seed-node={node.SeedNode})");
             log.Status("process.roles = controller: runs the controller when it is the oldest such node; hosts no partitions and serves no clients, so list brokers, not this node, in bootstrap.servers");
         }
         log.Status($"data: {node.Settings.DatabasePath}");

@@ -16,6 +16,9 @@ public sealed class BrokerProcess : IDisposable
 
     /// <summary>The Kafka-protocol listener's address, once the broker printed it; null while it has not or when the listener is off.</summary>
     public string? KafkaBootstrap { get; private set; }
+
+    /// <summary>The cluster endpoint (HOST:PORT), for other nodes' --seed-nodes.</summary>
+    public string SeedNode { get; private set; } = "";
     public string DataDir { get; private set; } = "";
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
@@ -57,7 +60,7 @@ public sealed class BrokerProcess : IDisposable
     {
         var config = Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-{Guid.NewGuid():N}.conf");
         await File.WriteAllTextAsync(config, "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\nakka.loglevel = WARNING\n" + extraConfig + "\n");
-        string[] port = extraArgs.Contains("--port") ? [] : ["--port", "0"];
+        string[] port = [.. extraArgs.Contains("--port") ? [] : new[] { "--port", "0" }, .. extraArgs.Contains("--cluster-port") ? [] : new[] { "--cluster-port", "0" }];
         var process = Start(launcher, HostDll, ["serve", .. port, "--data-dir", dataDir, "--config", config, .. extraArgs]);
         var broker = new BrokerProcess(process) { DataDir = dataDir };
         broker.Attach();
@@ -198,6 +201,7 @@ public sealed class BrokerProcess : IDisposable
         lock (_output) _output.AppendLine(line);
         const string kafkaMarker = "(Kafka clients: bootstrap.servers=";
         if (ValueAfter(line, kafkaMarker) is { } kafka) KafkaBootstrap = kafka;
+        if (ValueAfter(line, "(seed-node=") is { } seed) SeedNode = seed;
         // A broker prints its bootstrap.servers; a controller-only node (no client gateway) its address as a seed node.
         foreach (var marker in new[] { "(bootstrap.servers=", "(seed-node=" })
             if (ValueAfter(line, marker) is { } address) _listening.TrySetResult(address);

@@ -17,13 +17,13 @@ public class ClusterTests(ITestOutputHelper output)
     {
         var dirs = Enumerable.Range(1, 3).Select(i => Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-cluster{i}-" + Guid.NewGuid().ToString("N"))).ToArray();
         using var b1 = await BrokerProcess.StartAsync(dirs[0], extraArgs: ["--broker-id", "1"]);
-        using var b2 = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", b1.Bootstrap]);
-        using var b3 = await BrokerProcess.StartAsync(dirs[2], extraArgs: ["--broker-id", "3", "--seed-nodes", b1.Bootstrap]);
+        using var b2 = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", b1.SeedNode]);
+        using var b3 = await BrokerProcess.StartAsync(dirs[2], extraArgs: ["--broker-id", "3", "--seed-nodes", b1.SeedNode]);
 
         var described = await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", b3.Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
         Assert.Contains("Controller: 1\tControllerEpoch: 1", described);
 
-        var twin = await BrokerProcess.RunToolAsync(null, "serve", "--port", "0", "--data-dir", dirs[2] + "-twin", "--broker-id", "2", "--seed-nodes", b1.Bootstrap);
+        var twin = await BrokerProcess.RunToolAsync(null, "serve", "--port", "0", "--cluster-port", "0", "--data-dir", dirs[2] + "-twin", "--broker-id", "2", "--seed-nodes", b1.SeedNode);
         Assert.Equal(2, twin.ExitCode);
         Assert.Contains("broker.id = '2'", twin.Stderr);
         Assert.Contains("is already running at", twin.Stderr);

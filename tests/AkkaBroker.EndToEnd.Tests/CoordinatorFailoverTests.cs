@@ -28,8 +28,8 @@ public class CoordinatorFailoverTests(ITestOutputHelper output)
         try
         {
             brokers[1] = await BrokerProcess.StartAsync(dirs[0], extraConfig: config, extraArgs: ["--broker-id", "1"]);
-            brokers[2] = await BrokerProcess.StartAsync(dirs[1], extraConfig: config, extraArgs: ["--broker-id", "2", "--seed-nodes", brokers[1].Bootstrap]);
-            brokers[3] = await BrokerProcess.StartAsync(dirs[2], extraConfig: config, extraArgs: ["--broker-id", "3", "--seed-nodes", brokers[1].Bootstrap]);
+            brokers[2] = await BrokerProcess.StartAsync(dirs[1], extraConfig: config, extraArgs: ["--broker-id", "2", "--seed-nodes", brokers[1].SeedNode]);
+            brokers[3] = await BrokerProcess.StartAsync(dirs[2], extraConfig: config, extraArgs: ["--broker-id", "3", "--seed-nodes", brokers[1].SeedNode]);
             await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", brokers[2].Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
             using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = brokers[2].Bootstrap }).Build();
             await admin.CreateTopicsAsync([new TopicSpecification

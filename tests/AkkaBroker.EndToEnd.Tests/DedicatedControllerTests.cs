@@ -27,7 +27,7 @@ public class DedicatedControllerTests(ITestOutputHelper output)
         try
         {
             nodes[101] = await BrokerProcess.StartAsync(dirs[101], extraConfig: Info, extraArgs: ["--broker-id", "101", "--process-roles", "controller"]);
-            var seed = nodes[101].Bootstrap;
+            var seed = nodes[101].SeedNode;
             nodes[102] = await BrokerProcess.StartAsync(dirs[102], extraConfig: Info, extraArgs: ["--broker-id", "102", "--process-roles", "controller", "--seed-nodes", seed]);
             foreach (var id in new[] { 1, 2, 3 })
                 nodes[id] = await BrokerProcess.StartAsync(dirs[id], extraConfig: Info, extraArgs: ["--broker-id", $"{id}", "--process-roles", "broker", "--seed-nodes", seed]);

@@ -16,9 +16,9 @@ public class DownedBrokerExitTests(ITestOutputHelper output)
     {
         var dirs = Enumerable.Range(1, 3).Select(i => Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-exit{i}-" + Guid.NewGuid().ToString("N"))).ToArray();
         using var b1 = await BrokerProcess.StartAsync(dirs[0], extraArgs: ["--broker-id", "1"]);
-        using var b2 = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", b1.Bootstrap]);
+        using var b2 = await BrokerProcess.StartAsync(dirs[1], extraArgs: ["--broker-id", "2", "--seed-nodes", b1.SeedNode]);
         using var b3 = await BrokerProcess.StartAsync(dirs[2], extraConfig: "akkabroker.broker.cluster.rejoin.enable = off",
-            extraArgs: ["--broker-id", "3", "--seed-nodes", b1.Bootstrap]);
+            extraArgs: ["--broker-id", "3", "--seed-nodes", b1.SeedNode]);
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap, RequestTimeoutMs = 2000 }).Build())
             await RejoinTests.WaitForBrokersAsync(admin, ids => ids.Count == 3, "three live brokers");
 
@@ -58,13 +58,15 @@ public class DownedBrokerExitTests(ITestOutputHelper output)
         var dirs = Enumerable.Range(1, 3).Select(i => Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-exit-ns{i}-" + Guid.NewGuid().ToString("N"))).ToArray();
         int port1 = ns.FreeHostPort(), port2 = ns.FreeHostPort();
         const int port3 = 19203;
-        var seeds = $"{ns.HostAddress}:{port1},{ns.HostAddress}:{port2},{ns.InsideAddress}:{port3}";
-        string[] Args(int id, string host, int port) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--seed-nodes", seeds];
+        int cluster1 = ns.FreeHostPort(), cluster2 = ns.FreeHostPort();
+        const int cluster3 = 19213;
+        var seeds = $"{ns.HostAddress}:{cluster1},{ns.HostAddress}:{cluster2},{ns.InsideAddress}:{cluster3}";
+        string[] Args(int id, string host, int port, int clusterPort) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--cluster-port", $"{clusterPort}", "--seed-nodes", seeds];
         var starting = new[]
         {
-            BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1)),
-            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2)),
-            BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3)),
+            BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1, cluster1)),
+            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2, cluster2)),
+            BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3, cluster3)),
         };
         await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
         using var b1 = await starting[0];

@@ -32,8 +32,8 @@ public class MirrorMakerTests(ITestOutputHelper output)
         {
             using var source = await BrokerProcess.StartAsync(Path.Combine(root, "source"));
             targets[1] = await BrokerProcess.StartAsync(targetDirs[0], extraConfig: targetConfig, extraArgs: ["--broker-id", "1"]);
-            targets[2] = await BrokerProcess.StartAsync(targetDirs[1], extraConfig: targetConfig, extraArgs: ["--broker-id", "2", "--seed-nodes", targets[1].Bootstrap]);
-            targets[3] = await BrokerProcess.StartAsync(targetDirs[2], extraConfig: targetConfig, extraArgs: ["--broker-id", "3", "--seed-nodes", targets[1].Bootstrap]);
+            targets[2] = await BrokerProcess.StartAsync(targetDirs[1], extraConfig: targetConfig, extraArgs: ["--broker-id", "2", "--seed-nodes", targets[1].SeedNode]);
+            targets[3] = await BrokerProcess.StartAsync(targetDirs[2], extraConfig: targetConfig, extraArgs: ["--broker-id", "3", "--seed-nodes", targets[1].SeedNode]);
             await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", targets[1].Bootstrap], o => o.Contains("Brokers: 3"), "three live target brokers");
             var targetBootstrap = string.Join(",", targets.Values.Select(t => t.Bootstrap));
 
@@ -81,7 +81,7 @@ public class MirrorMakerTests(ITestOutputHelper output)
             output.WriteLine("target broker 3 killed");
             targets[3].Dispose();
             await WaitUntilAsync(async () => await EndOffsetsAsync(targetBootstrap, Topic) >= before + 4000, "mirroring on while target broker 3 is down");
-            targets[3] = await BrokerProcess.StartAsync(targetDirs[2], extraConfig: targetConfig, extraArgs: ["--broker-id", "3", "--seed-nodes", targets[1].Bootstrap]);
+            targets[3] = await BrokerProcess.StartAsync(targetDirs[2], extraConfig: targetConfig, extraArgs: ["--broker-id", "3", "--seed-nodes", targets[1].SeedNode]);
 
             // A topic created on the source mid-run reaches the target while the mirror runs (it lists topics every 2 s;
             // the target creates the topic with three replicas, one on the broker restarted just now). The time is printed.

@@ -22,21 +22,23 @@ public class RejoinTests(ITestOutputHelper output)
         var dirs = Enumerable.Range(1, 3).Select(i => Path.Combine(Path.GetTempPath(), $"akkabroker-e2e-rejoin{i}-" + Guid.NewGuid().ToString("N"))).ToArray();
         int port1 = ns.FreeHostPort(), port2 = ns.FreeHostPort();
         const int port3 = 19203; // inside the namespace, where nothing else listens
-        var seeds = $"{ns.HostAddress}:{port1},{ns.HostAddress}:{port2},{ns.InsideAddress}:{port3}";
-        string[] Args(int id, string host, int port) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--seed-nodes", seeds];
+        int cluster1 = ns.FreeHostPort(), cluster2 = ns.FreeHostPort();
+        const int cluster3 = 19213;
+        var seeds = $"{ns.HostAddress}:{cluster1},{ns.HostAddress}:{cluster2},{ns.InsideAddress}:{cluster3}";
+        string[] Args(int id, string host, int port, int clusterPort) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--cluster-port", $"{clusterPort}", "--seed-nodes", seeds];
 
         // Brokers 1 and 2 together: the cluster comes up once two of the three seed nodes have joined (min-nr-of-members).
         var starting = new[]
         {
-            BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1)),
-            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2)),
+            BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1, cluster1)),
+            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2, cluster2)),
         };
         await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
         using var b1 = await starting[0];
         using var b2 = await starting[1];
         // A short join-timeout, so that the first attempt to rejoin gives up while the link is still down and the test
         // sees the next one succeed after the heal.
-        using var b3 = await BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "akkabroker.broker.cluster.join-timeout = 6s", Args(3, ns.InsideAddress, port3));
+        using var b3 = await BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "akkabroker.broker.cluster.join-timeout = 6s", Args(3, ns.InsideAddress, port3, cluster3));
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap }).Build();
         await WaitForBrokersAsync(admin, ids => ids.Count == 3, "three live brokers");
 

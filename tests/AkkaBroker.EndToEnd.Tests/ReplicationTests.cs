@@ -28,8 +28,8 @@ public class ReplicationTests(ITestOutputHelper output)
         try
         {
             brokers[1] = await BrokerProcess.StartAsync(dirs[0], extraConfig: Info, extraArgs: ["--broker-id", "1"]);
-            brokers[2] = await BrokerProcess.StartAsync(dirs[1], extraConfig: Info, extraArgs: ["--broker-id", "2", "--seed-nodes", brokers[1].Bootstrap]);
-            brokers[3] = await BrokerProcess.StartAsync(dirs[2], extraConfig: Info, extraArgs: ["--broker-id", "3", "--seed-nodes", brokers[1].Bootstrap]);
+            brokers[2] = await BrokerProcess.StartAsync(dirs[1], extraConfig: Info, extraArgs: ["--broker-id", "2", "--seed-nodes", brokers[1].SeedNode]);
+            brokers[3] = await BrokerProcess.StartAsync(dirs[2], extraConfig: Info, extraArgs: ["--broker-id", "3", "--seed-nodes", brokers[1].SeedNode]);
             await BrokerProcess.WaitForToolAsync(["cluster", "describe", "--bootstrap-server", brokers[3].Bootstrap], o => o.Contains("Brokers: 3"), "three live brokers");
             var create = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", brokers[2].Bootstrap, "--topic", Topic,
                 "--partitions", $"{Partitions}", "--replication-factor", "3", "--config", "min.insync.replicas=2");
@@ -109,9 +109,9 @@ public class ReplicationTests(ITestOutputHelper output)
         gone.Add(brokers[id]);
         brokers.Remove(id);
         var failover = await WaitForFailoverAsync(producer, linesBefore, killedAt, itsPartitions, id);
-        var seed = brokers.Values.First().Bootstrap;
-        brokers[id] = await BrokerProcess.StartAsync(dirs[id - 1], extraConfig: Info, extraArgs: ["--broker-id", $"{id}", "--seed-nodes", seed]);
-        await WaitForFullIsrAsync(seed);
+        var first = brokers.Values.First();
+        brokers[id] = await BrokerProcess.StartAsync(dirs[id - 1], extraConfig: Info, extraArgs: ["--broker-id", $"{id}", "--seed-nodes", first.SeedNode]);
+        await WaitForFullIsrAsync(first.Bootstrap);
         return failover;
     }
 

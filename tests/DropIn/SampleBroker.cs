@@ -23,6 +23,7 @@ public sealed class SampleBroker : IAsyncLifetime
     public async Task InitializeAsync() => _node = await BrokerNode.StartAsync(ConfigurationFactory.ParseString($$"""
         akka.loglevel = WARNING
         akka.remote.dot-netty.tcp.port = 0
+        akkabroker.broker.client-endpoint.port = 0
         akkabroker.broker.data-dir = "{{_dataDir.Replace("\\", "\\\\")}}"
         akkabroker.broker.metrics.prometheus.port = 0
         akkabroker.broker.listeners = "PLAINTEXT://127.0.0.1:0"

@@ -29,14 +29,18 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <summary>The transport protocol this system speaks (<c>akka.tcp</c>; <c>akka.trttl.tcp</c> with the throttler adapter), for paths to other brokers.</summary>
     public static string ProtocolOf(ActorSystem system) => ((ExtendedActorSystem)system).Provider.DefaultAddress.Protocol;
 
-    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion, KafkaListener? kafkaListener)
+    private BrokerNode(ActorSystem system, BrokerSettings settings, IActorRef gateway, IActorRef partitionRegion, KafkaListener? kafkaListener, ClientEndpoint? clientEndpoint)
     {
         System = system;
         Settings = settings;
         Gateway = gateway;
         PartitionRegion = partitionRegion;
         KafkaListener = kafkaListener;
+        ClientEndpoint = clientEndpoint;
     }
+
+    /// <summary>Where AkkaBroker clients connect; null on a controller-only node, which serves no clients.</summary>
+    public ClientEndpoint? ClientEndpoint { get; }
 
     /// <summary>The Kafka-protocol listener; null when it is off (<c>listeners = ""</c>) or on a controller-only node.</summary>
     public KafkaListener? KafkaListener { get; }
@@ -54,10 +58,17 @@ public sealed class BrokerNode : IAsyncDisposable
     public IActorRef Gateway { get; }
     public IActorRef PartitionRegion { get; }
 
-    /// <summary>The port the broker actually listens on (differs from the setting when that was 0).</summary>
+    /// <summary>The cluster endpoint's port (differs from the setting when that was 0): what seed nodes name.</summary>
     public int BoundPort => ((ExtendedActorSystem)System).Provider.DefaultAddress.Port ?? Settings.Port;
 
-    public string BootstrapServer => $"{Settings.Host}:{BoundPort}";
+    /// <summary>The cluster endpoint as other nodes list it in <c>--seed-nodes</c> (HOST:PORT).</summary>
+    public string SeedNode => $"{Settings.Host}:{BoundPort}";
+
+    /// <summary>What an AkkaBroker client puts in <c>bootstrap.servers</c>: the client endpoint's advertised address.</summary>
+    /// <exception cref="InvalidOperationException">on a controller-only node, which serves no clients.</exception>
+    public string BootstrapServer => ClientEndpoint is { } c
+        ? $"{c.Advertised.Host}:{c.Advertised.Port}"
+        : throw new InvalidOperationException($"node {Settings.BrokerId} is a controller-only node: it serves no clients");
 
     /// <summary>reference.conf of this assembly: every broker key with its default.</summary>
     public static Config ReferenceConfig { get; } = LoadReference();
@@ -84,18 +95,38 @@ public sealed class BrokerNode : IAsyncDisposable
     /// <exception cref="BrokerConfigurationException">a setting is not allowed.</exception>
     public static async Task<BrokerNode> StartAsync(Config overrides, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
-        var composed = Compose(BrokerConfigKeys.Normalize(overrides));
+        var normalized = BrokerConfigKeys.Normalize(overrides);
+        var composed = Compose(normalized);
         var settings = BrokerSettings.Create(composed);
+        // As the Kafka listener's and the metrics endpoint's: a busy default port moves a node that did not ask for it,
+        // unless the node is part of a configured cluster, whose other nodes name this port in their seed nodes.
+        int? clusterPortMovedFrom = null;
+        if (!normalized.HasPath("akka.remote.dot-netty.tcp.port") && composed.GetStringList("akka.cluster.seed-nodes") is not { Count: > 0 }
+            && settings.Port != 0 && OperatingSystem.IsLinux() && !BrokerRunner.NobodyListensOn(settings.Host, settings.Port))
+        {
+            clusterPortMovedFrom = settings.Port;
+            composed = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.port = 0").WithFallback(composed);
+        }
         CreateDataDirectory(settings.DataDirectory);
         var connectionString = PrepareDatabase(settings.DatabasePath);
         var escaped = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
         // Bound before the cluster is joined: the address it advertises travels in this broker's cluster roles.
         var kafkaSettings = settings.IsBroker ? KafkaListenerSettings.Create(composed, settings.Host) : null;
         var kafka = kafkaSettings == null ? null : await KafkaListener.StartAsync(kafkaSettings);
+        ClientEndpoint? clientEndpoint;
+        try
+        {
+            clientEndpoint = settings.IsBroker ? ClientEndpoint.Bind(settings.ClientEndpoint, composed, loggerFactory) : null;
+        }
+        catch when (kafka != null)
+        {
+            await kafka.DisposeAsync();
+            throw;
+        }
         var config = ConfigurationFactory.ParseString($$"""
             akka.persistence.journal.sql.connection-string = "{{escaped}}"
             akka.persistence.snapshot-store.sql.connection-string = "{{escaped}}"
-            akka.cluster.roles = [{{string.Join(", ", BrokerRole.RolesOf(settings, kafka?.Advertised).Select(r => $"\"{r}\""))}}]
+            akka.cluster.roles = [{{string.Join(", ", BrokerRole.RolesOf(settings, kafka?.Advertised, clientEndpoint?.Advertised).Select(r => $"\"{r}\""))}}]
             akka.cluster.distributed-data.durable.{{SqliteDurableStore.ConnectionStringKey}} = "{{escaped}}"
             """).WithFallback(composed);
         var journal = SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous);
@@ -107,11 +138,23 @@ public sealed class BrokerNode : IAsyncDisposable
         {
             system = ActorSystem.Create(ActorSystemName, bootstrap);
         }
-        catch when (kafka != null)
+        catch
         {
-            await kafka.DisposeAsync();
+            if (kafka != null) await kafka.DisposeAsync();
+            if (clientEndpoint != null) await clientEndpoint.DisposeAsync();
             throw;
         }
+        // Clients are cut off once the broker has left the cluster, as Kafka clients are (the listener below).
+        if (clientEndpoint != null)
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-client-endpoint", async () =>
+            {
+                await clientEndpoint.DisposeAsync();
+                return Akka.Done.Instance;
+            });
+        if (clusterPortMovedFrom is { } taken)
+            system.Log.Warning("Cluster endpoint: port {0} is in use, so this broker's cluster endpoint is on port {1} instead (other nodes list it in " +
+                               "--seed-nodes). Set akka.remote.dot-netty.tcp.port (serve --cluster-port) to choose one.", taken,
+                ((ExtendedActorSystem)system).Provider.DefaultAddress.Port);
         if (kafka?.MovedFrom is { } busy)
             system.Log.Warning("Kafka listener: port {0} is in use, so this broker serves Kafka clients on port {1} instead. Set {2}.listeners " +
                                "(serve --listeners PLAINTEXT://HOST:PORT) to choose one, or \"\" to turn the listener off.", busy, kafka.BoundPort, BrokerSettings.Section);
@@ -196,12 +239,13 @@ public sealed class BrokerNode : IAsyncDisposable
                 system.Log.Warning("No cluster member may run the controller (none has controller in {0}.process.roles), so metadata requests and " +
                                    "elections wait until such a node joins. Start a node with process.roles = broker,controller or controller",
                     BrokerSettings.Section);
-            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null);
+            if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null, null);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
             kafka?.Serve(new KafkaApis(system, gateway, controller, settings));
-            return new BrokerNode(system, settings, gateway, region, kafka);
+            clientEndpoint?.Serve(system, gateway);
+            return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint);
         }
         catch
         {

@@ -22,11 +22,18 @@ public static class BrokerRole
     /// <summary>The role carrying the address a broker's Kafka-protocol listener advertises (<c>kafka-listener=HOST:PORT</c>).</summary>
     public const string KafkaListenerPrefix = "kafka-listener=";
 
-    /// <summary>The cluster roles of a node with these settings (and, for a broker with one, its Kafka listener's advertised address).</summary>
-    public static IReadOnlyList<string> RolesOf(BrokerSettings settings, (string Host, int Port)? kafkaListener = null)
+    /// <summary>The role carrying the address a broker's client endpoint advertises (<c>client-endpoint=HOST:PORT</c>).</summary>
+    public const string ClientEndpointPrefix = "client-endpoint=";
+
+    /// <summary>
+    /// The cluster roles of a node with these settings (and, for a broker, its client endpoint's and Kafka listener's
+    /// advertised addresses).
+    /// </summary>
+    public static IReadOnlyList<string> RolesOf(BrokerSettings settings, (string Host, int Port)? kafkaListener = null, (string Host, int Port)? clientEndpoint = null)
     {
         var roles = new List<string>();
         if (settings.IsBroker) roles.Add(For(settings.BrokerId));
+        if (settings.IsBroker && clientEndpoint is { } client) roles.Add($"{ClientEndpointPrefix}{client.Host}:{client.Port}");
         if (settings.IsBroker && kafkaListener is { } kafka) roles.Add($"{KafkaListenerPrefix}{kafka.Host}:{kafka.Port}");
         if (settings.IsController) roles.Add(Controller);
         if (!settings.IsBroker) roles.Add(ControllerOnlyPrefix + settings.BrokerId);
@@ -40,12 +47,17 @@ public static class BrokerRole
     public static int? NodeIdOf(Member member) => IdOf(member) ?? IdWithPrefix(member, ControllerOnlyPrefix);
 
     /// <summary>The Kafka-protocol address a broker member advertises, or null when its listener is off.</summary>
-    public static (string Host, int Port)? KafkaListenerOf(Member member)
+    public static (string Host, int Port)? KafkaListenerOf(Member member) => AddressWithPrefix(member, KafkaListenerPrefix);
+
+    /// <summary>The address a broker member's client endpoint advertises, or null for a node that serves no clients.</summary>
+    public static (string Host, int Port)? ClientEndpointOf(Member member) => AddressWithPrefix(member, ClientEndpointPrefix);
+
+    private static (string Host, int Port)? AddressWithPrefix(Member member, string prefix)
     {
         foreach (var role in member.Roles)
         {
-            if (!role.StartsWith(KafkaListenerPrefix, StringComparison.Ordinal)) continue;
-            var address = role.AsSpan(KafkaListenerPrefix.Length);
+            if (!role.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var address = role.AsSpan(prefix.Length);
             var colon = address.LastIndexOf(':');
             if (colon > 0 && int.TryParse(address[(colon + 1)..], out var port)) return (address[..colon].ToString(), port);
         }

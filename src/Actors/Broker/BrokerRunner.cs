@@ -176,6 +176,8 @@ public sealed class BrokerRunner : IAsyncDisposable
         var seeds = SeedNodesForRejoin(configured, Cluster.Get(previous.System).SelfAddress, rejoinThrough, joinFailures > 0);
         var lines = new List<string>();
         if (seeds.Count > 0) lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");
+        // A default port that was busy at the first start moved the cluster endpoint: other nodes know it by the port it got.
+        if (previous.Settings.Port != 0 && previous.BoundPort != previous.Settings.Port) lines.Add($"akka.remote.dot-netty.tcp.port = {previous.BoundPort}");
         if (previous.Settings.Port != 0 && OperatingSystem.IsLinux() && NobodyListensOn(previous.Settings.Host, previous.Settings.Port))
         {
             // The previous instance's accepted connections linger in TIME_WAIT on this port for a minute, and without
@@ -183,6 +185,9 @@ public sealed class BrokerRunner : IAsyncDisposable
             // this bind cannot put two brokers on one port, which is why it is off otherwise (reference.conf).
             lines.Add("akka.remote.dot-netty.tcp.tcp-reuse-addr = on");
         }
+        // The same for the client endpoint, whose clients' connections the previous instance closed.
+        if (previous.ClientEndpoint?.Settings is { Port: not 0 } client && OperatingSystem.IsLinux() && NobodyListensOn(client.Hostname, client.Port))
+            lines.Add($"{Gateway.ClientEndpointSettings.Section}.tcp-reuse-addr = on");
         return (ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(_overrides), seeds);
     }
 
@@ -224,7 +229,7 @@ public sealed class BrokerRunner : IAsyncDisposable
     };
 
     /// <summary>Whether binding the port with SO_REUSEADDR alone succeeds: it fails only while a socket listens there.</summary>
-    private static bool NobodyListensOn(string host, int port)
+    internal static bool NobodyListensOn(string host, int port)
     {
         var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).FirstOrDefault();
         if (address == null) return false;

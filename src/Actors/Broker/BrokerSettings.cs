@@ -47,7 +47,8 @@ public sealed record BrokerSettings(
     PartitionSettings Partition,
     ReplicationSettings Replication,
     LogCleanerSettings LogCleaner,
-    Groups.GroupSettings Group)
+    Groups.GroupSettings Group,
+    Gateway.ClientEndpointSettings ClientEndpoint)
 {
     public const string Section = "akkabroker.broker";
 
@@ -120,6 +121,12 @@ public sealed record BrokerSettings(
             throw new BrokerConfigurationException($"{Section}.metrics.prometheus.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
         if (port == 9092)
             throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
+        var clientEndpoint = Gateway.ClientEndpointSettings.Create(config, host);
+        if (clientEndpoint.Port == 9092)
+            throw new BrokerConfigurationException($"{Gateway.ClientEndpointSettings.Section}.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
+        if (clientEndpoint.Port != 0 && clientEndpoint.Port == port)
+            throw new BrokerConfigurationException($"{Gateway.ClientEndpointSettings.Section}.port", port.ToString(),
+                "another port than the cluster endpoint's (akka.remote.dot-netty.tcp.port): clients and brokers are served on separate ports (serve --port and --cluster-port)");
 
         var adminTimeout = b.GetTimeSpan("admin.timeout", null, allowInfinite: false);
         if (adminTimeout <= TimeSpan.Zero)
@@ -192,7 +199,8 @@ public sealed record BrokerSettings(
                 CleanerBackoffMs: Long(b, Section, "log.cleaner.backoff.ms", 1),
                 CleanerIoMaxBytesPerSecond: Long(b, Section, "log.cleaner.io.max.bytes.per.second", 1),
                 DedupeBufferSize: Long(b, Section, "log.cleaner.dedupe.buffer.size", 1024 * 1024)),
-            Group: Groups.GroupSettings.Create(config));
+            Group: Groups.GroupSettings.Create(config),
+            ClientEndpoint: clientEndpoint);
     }
 
     /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>

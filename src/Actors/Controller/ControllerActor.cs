@@ -70,6 +70,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
     /// <summary>Brokers that are cluster members, Up and reachable: the ones that can host replicas and serve clients.</summary>
     private readonly SortedDictionary<int, BrokerInfo> _liveBrokers = new();
     private readonly LiveBrokers _members = new();
+    /// <summary>Each member broker's client endpoint, from its cluster roles.</summary>
+    private readonly Dictionary<int, (string Host, int Port)> _clientEndpoints = new();
     /// <summary>Members Up and reachable whose gateway has not answered yet.</summary>
     private readonly Dictionary<int, BrokerInfo> _joining = new();
     private readonly Dictionary<int, int> _identifyAttempts = new();
@@ -91,6 +93,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         _replicator = DistributedData.Get(Context.System).Replicator;
         // The singleton only runs on a member that is Up; cluster events about the others arrive shortly after start.
         if (localBroker != null) _liveBrokers[localBroker.BrokerId] = localBroker;
+        if (localBroker != null && BrokerRole.ClientEndpointOf(_cluster.SelfMember) is { } own) _clientEndpoints[localBroker.BrokerId] = own;
         Become(Loading);
     }
 
@@ -391,7 +394,12 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
     /// </summary>
     private void MembershipChanged()
     {
-        var current = _members.Current().ToDictionary(kv => kv.Key, kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value));
+        var members = _members.Current();
+        var current = members.ToDictionary(kv => kv.Key, kv => new BrokerInfo(kv.Key, kv.Value.Address.Host!, kv.Value.Address.Port!.Value));
+        _clientEndpoints.Clear();
+        foreach (var (id, member) in members)
+            if (BrokerRole.ClientEndpointOf(member) is { } client) _clientEndpoints[id] = client;
+        if (_localBroker != null && BrokerRole.ClientEndpointOf(_cluster.SelfMember) is { } own) _clientEndpoints[_localBroker.BrokerId] = own;
         if (_localBroker != null) current[_localBroker.BrokerId] = _localBroker;
         foreach (var (id, gone) in _liveBrokers.Where(kv => !current.TryGetValue(kv.Key, out var now) || now != kv.Value).ToArray())
         {
@@ -439,7 +447,12 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
     /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>
     private IReadOnlyList<int> LiveBrokers() => _liveBrokers.Keys.ToArray();
 
-    private IReadOnlyList<BrokerInfo> Brokers() => _liveBrokers.Values.ToArray();
+    /// <summary>
+    /// The live brokers as clients reach them (metadata, describe cluster): at their client endpoints. Internally brokers
+    /// are known by their cluster addresses; a member that advertises no client endpoint is given at its cluster address.
+    /// </summary>
+    private IReadOnlyList<BrokerInfo> Brokers() =>
+        _liveBrokers.Values.Select(b => _clientEndpoints.TryGetValue(b.BrokerId, out var client) ? b with { Host = client.Host, Port = client.Port } : b).ToArray();
 
     /// <summary>
     /// Starts the coordinators of the listed groups that <paramref name="brokerId"/> (or every live broker) coordinates,

@@ -14,7 +14,7 @@ namespace AkkaBroker.Actors.Kafka;
 /// Each topic or group of a request is asked about separately and answered with its own error, as Kafka does; the
 /// controller (topics) and the group coordinators (groups) decide, this class only translates.
 /// </summary>
-internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings, Func<(string Host, int Port), (string Host, int Port)?> kafkaEndpointOf)
+internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings, Func<int, (string Host, int Port)?> kafkaEndpointOf)
 {
     // Kafka's ConfigResource.Type codes.
     private const sbyte TopicResource = 2;
@@ -427,7 +427,7 @@ internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings,
         (response.ErrorCode, response.ErrorMessage, response.ControllerId) = ((short)answer.Error, answer.ErrorMessage, answer.ControllerId);
         // Brokers are named at their Kafka listeners; one without a listener cannot be reached by a Kafka client.
         foreach (var broker in answer.Brokers)
-            if (kafkaEndpointOf((broker.Host, broker.Port)) is { } kafka)
+            if (kafkaEndpointOf(broker.BrokerId) is { } kafka)
                 response.Brokers.Add(new DescribeClusterResponseData.DescribeClusterBroker { BrokerId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });
         if (request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = ClusterOperations;
         return response;

@@ -71,7 +71,7 @@ public sealed class KafkaApis
         _gateway = gateway;
         _settings = settings;
         _cluster = Cluster.Get(system);
-        Func<(string Host, int Port), (string Host, int Port)?> kafkaEndpointOf = address => KafkaEndpoints().TryGetValue(address, out var kafka) ? kafka : null;
+        Func<int, (string Host, int Port)?> kafkaEndpointOf = brokerId => KafkaEndpoints().TryGetValue(brokerId, out var kafka) ? kafka : null;
         _groups = new KafkaGroupApis(gateway, controller, kafkaEndpointOf, settings.AdminTimeout);
         _admin = new KafkaAdminApis(gateway, settings, kafkaEndpointOf);
         _operations = new KafkaOperationApis(gateway, settings);
@@ -175,7 +175,7 @@ public sealed class KafkaApis
         // No authorizer: every operation is allowed (librdkafka's DescribeCluster asks for these through Metadata v8-10).
         if (version is >= 8 and <= 10 && request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = KafkaAdminApis.ClusterOperations;
         foreach (var broker in answer.Brokers)
-            if (endpoints.TryGetValue((broker.Host, broker.Port), out var kafka))
+            if (endpoints.TryGetValue(broker.BrokerId, out var kafka))
                 response.Brokers.Add(new MetadataResponseData.MetadataResponseBroker { NodeId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });
         foreach (var topic in answer.Topics)
         {
@@ -195,13 +195,18 @@ public sealed class KafkaApis
         return response;
     }
 
-    /// <summary>Each broker member's Kafka listener, by its Akka address (what the gateway's metadata names brokers by).</summary>
-    private Dictionary<(string Host, int Port), (string Host, int Port)> KafkaEndpoints()
+    /// <summary>Each broker member's Kafka listener, by broker id (the older member's while a restarted broker's previous instance is still listed).</summary>
+    private Dictionary<int, (string Host, int Port)> KafkaEndpoints()
     {
-        var endpoints = new Dictionary<(string, int), (string, int)>();
+        var endpoints = new Dictionary<int, (string, int)>();
+        var owners = new Dictionary<int, Member>();
         foreach (var member in _cluster.State.Members)
-            if (BrokerRole.KafkaListenerOf(member) is { } kafka && member.Address is { Host: { } host, Port: { } port })
-                endpoints[(host, port)] = kafka;
+            if (BrokerRole.KafkaListenerOf(member) is { } kafka && BrokerRole.IdOf(member) is { } id
+                && (!owners.TryGetValue(id, out var other) || member.IsOlderThan(other)))
+            {
+                owners[id] = member;
+                endpoints[id] = kafka;
+            }
         return endpoints;
     }
 

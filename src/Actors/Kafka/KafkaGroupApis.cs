@@ -14,7 +14,7 @@ namespace AkkaBroker.Actors.Kafka;
 /// leader is <see cref="CoordinatorLeader"/>, a member id none of them has, so each acts as a follower and receives its
 /// assignment in SyncGroup, as the protocol allows.
 /// </summary>
-internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Func<(string Host, int Port), (string Host, int Port)?> kafkaEndpointOf, TimeSpan adminTimeout)
+internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Func<int, (string Host, int Port)?> kafkaEndpointOf, TimeSpan adminTimeout)
 {
     /// <summary>The leader every Kafka member is told of: not one of them, so none runs an assignor.</summary>
     public const string CoordinatorLeader = "akkabroker-coordinator";
@@ -43,7 +43,7 @@ internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Fu
         }
         var answer = await Answered(controller.Ask<FindCoordinatorResponse>(new FindCoordinatorRequest(request.Key), adminTimeout),
             () => new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, "the controller did not answer in time", -1, "", -1));
-        if (answer.Error == ErrorCode.None && kafkaEndpointOf((answer.Host, answer.Port)) is { } kafka)
+        if (answer.Error == ErrorCode.None && kafkaEndpointOf(answer.NodeId) is { } kafka)
             (response.NodeId, response.Host, response.Port) = (answer.NodeId, kafka.Host, kafka.Port);
         else
             (response.ErrorCode, response.ErrorMessage, response.NodeId, response.Port) = answer.Error == ErrorCode.None

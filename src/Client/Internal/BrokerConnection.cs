@@ -66,8 +66,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
               actor.provider = remote
               remote {
                 log-remote-lifecycle-events = off
+                # Nothing outside this application may choose its actors or deploy into it: brokers only ever answer
+                # asks, over the connection the client opened (Akka's passive connections).
+                untrusted-mode = on
                 dot-netty.tcp {
-                  hostname = "{{localHost}}"
+                  # Akka.Remote always binds a port; bound to loopback it accepts nothing from the network. The routable
+                  # address is only the name the client goes by in its connections to brokers.
+                  hostname = "127.0.0.1"
+                  public-hostname = "{{localHost}}"
                   port = 0
                   tcp-reuse-addr = off
                   maximum-frame-size = 16MiB
@@ -456,7 +462,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
 
-    /// <summary>The local address that routes to <paramref name="host"/>, so the broker can reply to this client.</summary>
+    /// <summary>The local address that routes to <paramref name="host"/>: the name this client goes by at the broker.</summary>
     private static string LocalAddressFor(string host)
     {
         try

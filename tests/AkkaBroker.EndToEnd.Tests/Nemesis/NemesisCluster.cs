@@ -19,6 +19,7 @@ public sealed class NemesisCluster : IDisposable
 
     private readonly BrokerNetwork _network;
     private readonly Dictionary<int, int> _ports;
+    private readonly Dictionary<int, int> _clusterPorts;
     private readonly Dictionary<int, string> _dirs;
     private readonly Dictionary<int, BrokerProcess> _running = new();
     private readonly List<(int Broker, BrokerProcess Process)> _past = new();
@@ -27,10 +28,11 @@ public sealed class NemesisCluster : IDisposable
     private readonly Action<string> _log;
     private readonly string _extraConfig;
 
-    private NemesisCluster(BrokerNetwork network, Dictionary<int, int> ports, Dictionary<int, string> dirs, string extraConfig, Action<string> log)
+    private NemesisCluster(BrokerNetwork network, Dictionary<int, int> ports, Dictionary<int, int> clusterPorts, Dictionary<int, string> dirs, string extraConfig, Action<string> log)
     {
         _network = network;
         _ports = ports;
+        _clusterPorts = clusterPorts;
         _dirs = dirs;
         _extraConfig = extraConfig;
         _log = log;
@@ -43,14 +45,18 @@ public sealed class NemesisCluster : IDisposable
 
     public string AllBootstraps => string.Join(",", BrokerIds.Select(Bootstrap));
 
+    /// <summary>Every broker's cluster endpoint, as each lists them in --seed-nodes.</summary>
+    private string AllSeedNodes => string.Join(",", BrokerIds.Select(id => $"{_network.Host(id)}:{_clusterPorts[id]}"));
+
     public IEnumerable<int> Running => _running.Keys.Order();
 
     public static async Task<NemesisCluster> StartAsync(BrokerNetwork network, string extraConfig, Action<string> log)
     {
         // In namespaces of their own every broker has its address to itself; on loopback they share it.
         var ports = BrokerIds.ToDictionary(id => id, _ => network.CanCutLinks ? 9192 : FreePort());
+        var clusterPorts = BrokerIds.ToDictionary(id => id, _ => network.CanCutLinks ? 9193 : FreePort());
         var dirs = BrokerIds.ToDictionary(id => id, id => Path.Combine(Path.GetTempPath(), $"akkabroker-nemesis{id}-{Guid.NewGuid():N}"));
-        var cluster = new NemesisCluster(network, ports, dirs, extraConfig, log);
+        var cluster = new NemesisCluster(network, ports, clusterPorts, dirs, extraConfig, log);
         try
         {
             // Together: each waits for a majority of the seed nodes before the cluster comes up.
@@ -67,7 +73,7 @@ public sealed class NemesisCluster : IDisposable
 
     private Task<BrokerProcess> StartProcessAsync(int id) =>
         BrokerProcess.StartAsync(_network.Launcher(id), _dirs[id], TimeSpan.FromSeconds(60), _extraConfig,
-            "--broker-id", $"{id}", "--host", _network.Host(id), "--port", $"{_ports[id]}", "--seed-nodes", AllBootstraps);
+            "--broker-id", $"{id}", "--host", _network.Host(id), "--port", $"{_ports[id]}", "--cluster-port", $"{_clusterPorts[id]}", "--seed-nodes", AllSeedNodes);
 
     /// <summary>kill -9.</summary>
     public void Kill(int id)

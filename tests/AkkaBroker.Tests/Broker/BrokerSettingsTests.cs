@@ -14,7 +14,8 @@ public class BrokerSettingsTests
         Assert.Equal("1048588", s.DefaultTopicConfig["max.message.bytes"]);
         Assert.Equal("604800000", s.DefaultTopicConfig["retention.ms"]);
         Assert.Equal("delete", s.DefaultTopicConfig["cleanup.policy"]);
-        Assert.Equal(9192, s.Port);
+        Assert.Equal(9193, s.Port);
+        Assert.Equal(9192, s.ClientEndpoint.Port);
     }
 
     [Theory]
@@ -29,6 +30,11 @@ public class BrokerSettingsTests
     [InlineData("akkabroker.broker.cluster.rejoin.min-backoff = 0s", "akkabroker.broker.cluster.rejoin.min-backoff", "positive duration")]
     [InlineData("akkabroker.broker.cluster.rejoin.max-backoff = 500ms", "akkabroker.broker.cluster.rejoin.max-backoff", "at least min-backoff")]
     [InlineData("akkabroker.broker.cluster.rejoin.random-factor = 1.5", "akkabroker.broker.cluster.rejoin.random-factor", "from 0 to 1")]
+    [InlineData("akkabroker.broker.client-endpoint.port = 9092", "akkabroker.broker.client-endpoint.port", "Kafka-protocol")]
+    [InlineData("akkabroker.broker.client-endpoint.port = 9193", "akkabroker.broker.client-endpoint.port", "--cluster-port")]
+    [InlineData("akkabroker.broker.client-endpoint.port = 70000", "akkabroker.broker.client-endpoint.port", "from 0 to 65535")]
+    [InlineData("akkabroker.broker.client-endpoint.public-hostname = \"0.0.0.0\"", "akkabroker.broker.client-endpoint.public-hostname", "clients connect to")]
+    [InlineData("akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection = 0", "akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection", "from 1")]
     public void Bad_configuration_fails_at_start_naming_key_value_and_what_is_allowed(string hocon, string key, string mention)
     {
         var e = Assert.Throws<BrokerConfigurationException>(() => TestConfigs.Settings(hocon));
@@ -56,6 +62,17 @@ public class BrokerSettingsTests
         Assert.Equal(["broker-3", "controller"], BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 3")));
         Assert.Equal(["broker-3"], BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 3\nakkabroker.broker.process.roles = broker")));
         Assert.Equal(["controller", "controller-101"], BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 101\nakkabroker.broker.process.roles = controller")));
+    }
+
+    [Fact]
+    public void The_client_endpoint_binds_the_brokers_host_unless_told_otherwise_and_advertises_what_it_binds_unless_told_otherwise()
+    {
+        var plain = TestConfigs.Settings("akka.remote.dot-netty.tcp.hostname = \"10.0.0.5\"").ClientEndpoint;
+        Assert.Equal(("10.0.0.5", 9192, "10.0.0.5"), (plain.Hostname, plain.Port, plain.PublicHostname));
+        var nat = TestConfigs.Settings("akkabroker.broker.client-endpoint { hostname = \"0.0.0.0\", public-hostname = broker1.example.com }").ClientEndpoint;
+        Assert.Equal(("0.0.0.0", "broker1.example.com"), (nat.Hostname, nat.PublicHostname));
+        var roles = BrokerRole.RolesOf(TestConfigs.Settings("akkabroker.broker.broker.id = 3"), clientEndpoint: ("broker1.example.com", 9192));
+        Assert.Contains("client-endpoint=broker1.example.com:9192", roles);
     }
 
     [Fact]

@@ -33,7 +33,9 @@ public class ShippedConfigTests
         Assert.Equal(controllerOnly, settings.Count(s => !s.IsBroker));
         Assert.Contains(settings, s => s.IsController);
         Assert.Equal(settings.Count, settings.Select(s => s.BrokerId).Distinct().Count());
-        Assert.Equal(settings.Count, settings.Select(s => s.Port).Distinct().Count());
+        // Every cluster endpoint and every broker's client endpoint on a port of its own.
+        var ports = settings.Select(s => s.Port).Concat(settings.Where(s => s.IsBroker).Select(s => s.ClientEndpoint.Port)).ToList();
+        Assert.Equal(ports.Count, ports.Distinct().Count());
         Assert.Equal(settings.Count, settings.Select(s => s.DataDirectory).Distinct().Count());
         Assert.Equal(settings.Count, settings.Select(s => s.PrometheusPort).Distinct().Count());
         var seeds = configs.Select(c => string.Join(",", c.GetStringList("akka.cluster.seed-nodes"))).Distinct().ToList();

@@ -34,8 +34,9 @@ public class DedicatedControllerSpec(ITestOutputHelper output)
         Assert.Equal([1, 2, 3], before.Brokers.Select(b => b.BrokerId).Order()); // the controller node hosts nothing
         Assert.All(before.Topics.Single().Partitions, p => Assert.InRange(p.Leader, 1, 3));
         var epochBefore = (await admin.DescribeClusterAsync()).ControllerEpoch;
-        // A client bootstrapped from the controller node is told that it serves no clients, and what to list instead.
-        using (var misdirected = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(controller) }).Build())
+        // A client bootstrapped from the controller node (which has only a cluster endpoint) is told that it serves no
+        // clients, and what to list instead.
+        using (var misdirected = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.SeedNode(controller) }).Build())
         {
             var refused = await Assert.ThrowsAsync<KafkaException>(() => misdirected.DescribeClusterAsync());
             Assert.Contains("controller-only node", refused.Message);

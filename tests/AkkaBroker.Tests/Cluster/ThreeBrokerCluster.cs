@@ -207,6 +207,9 @@ internal sealed class ThreeBrokerCluster : IAsyncDisposable
 
     public string Bootstrap(int id) => _brokers[id].Bootstrap;
 
+    /// <summary>The node's cluster endpoint (HOST:PORT): the only address a controller-only node has.</summary>
+    public string SeedNode(int id) => _brokers[id].Node.SeedNode;
+
     /// <summary>Node <paramref name="id"/>'s data directory (kept across stops until the cluster is disposed).</summary>
     public string DataDirOf(int id) => _dataDirs[id];
 

@@ -47,6 +47,7 @@ public sealed class BrokerFixture : IAsyncLifetime, IAsyncDisposable
         var config = ConfigurationFactory.ParseString($$"""
             akka.loglevel = {{Environment.GetEnvironmentVariable("AKKABROKER_TEST_LOGLEVEL") ?? "WARNING"}}
             akka.remote.dot-netty.tcp.port = 0
+            akkabroker.broker.client-endpoint.port = 0
             akkabroker.broker.data-dir = "{{DataDir.Replace("\\", "\\\\")}}"
             akkabroker.broker.metrics.prometheus.port = 0
             # one broker unless the extra config says otherwise (ThreeBrokerCluster does)

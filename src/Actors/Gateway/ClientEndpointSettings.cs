@@ -1,0 +1,46 @@
+using Akka.Configuration;
+using AkkaBroker.Actors.Broker;
+
+namespace AkkaBroker.Actors.Gateway;
+
+/// <summary>
+/// <c>akkabroker.broker.client-endpoint</c>: where AkkaBroker clients reach this broker, apart from the cluster endpoint.
+/// </summary>
+/// <param name="Hostname">The interface to bind.</param>
+/// <param name="Port">The port to bind; 0 picks a free one.</param>
+/// <param name="PublicHostname">The host clients are given in metadata (NAT, containers).</param>
+/// <param name="MaxInFlightRequestsPerConnection">Most requests one client connection may have waiting for an answer.</param>
+/// <param name="TcpReuseAddress">SO_REUSEADDR on the bind: only for a restart when nobody listens on the port.</param>
+public sealed record ClientEndpointSettings(string Hostname, int Port, string PublicHostname, int MaxInFlightRequestsPerConnection, bool TcpReuseAddress)
+{
+    public const string Section = BrokerSettings.Section + ".client-endpoint";
+
+    /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
+    public static ClientEndpointSettings Create(Config config, string clusterHost)
+    {
+        var c = config.GetConfig(Section) ?? throw new BrokerConfigurationException(Section, null, "present (reference.conf is missing)");
+        var hostname = c.GetString("hostname");
+        if (string.IsNullOrWhiteSpace(hostname)) hostname = clusterHost;
+        var publicHostname = c.GetString("public-hostname");
+        if (string.IsNullOrWhiteSpace(publicHostname)) publicHostname = hostname;
+        // A client must be given an address it can connect to: "every interface" is no such address.
+        if (publicHostname is "0.0.0.0" or "::" or "[::]")
+            throw new BrokerConfigurationException($"{Section}.public-hostname", publicHostname,
+                "the host name or IP address clients connect to (the bind address is every interface, which clients cannot be given)");
+        var reuse = c.GetString("tcp-reuse-addr")?.ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            var other => throw new BrokerConfigurationException($"{Section}.tcp-reuse-addr", other, "on or off"),
+        };
+        return new ClientEndpointSettings(hostname, Number("port", 0, 65535), publicHostname, Number("max-in-flight-requests-per-connection", 1, int.MaxValue), reuse);
+
+        int Number(string key, int min, int max)
+        {
+            var raw = c.GetString(key);
+            if (!int.TryParse(raw, out var v) || v < min || v > max)
+                throw new BrokerConfigurationException($"{Section}.{key}", raw, $"a whole number from {min} to {max}");
+            return v;
+        }
+    }
+}

@@ -42,6 +42,36 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
     /// <summary><c>socket.connection.setup.timeout.ms</c>: how long to try to reach a bootstrap server. Default 10000.</summary>
     public int? SocketConnectionSetupTimeoutMs { get => GetInt("socket.connection.setup.timeout.ms"); set => SetOrRemove("socket.connection.setup.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
 
+    /// <summary><c>security.protocol</c>: Plaintext (default) or Ssl, to reach brokers whose client endpoint has TLS on.</summary>
+    public SecurityProtocol? SecurityProtocol
+    {
+        get => Get("security.protocol")?.ToLowerInvariant() switch
+        {
+            null => null,
+            "ssl" => Client.SecurityProtocol.Ssl,
+            _ => Client.SecurityProtocol.Plaintext,
+        };
+        set => SetOrRemove("security.protocol", value switch { null => null, Client.SecurityProtocol.Ssl => "SSL", _ => "PLAINTEXT" });
+    }
+
+    /// <summary><c>ssl.ca.location</c>: PEM file of the authority (or authorities) that issued the brokers' certificates.</summary>
+    public string? SslCaLocation { get => Get("ssl.ca.location"); set => SetOrRemove("ssl.ca.location", value); }
+
+    /// <summary>
+    /// <c>ssl.endpoint.identification.algorithm</c>: Https (default) accepts a broker only when its certificate names the
+    /// host connected to; None checks the issuer alone.
+    /// </summary>
+    public SslEndpointIdentificationAlgorithm? SslEndpointIdentificationAlgorithm
+    {
+        get => Get("ssl.endpoint.identification.algorithm")?.ToLowerInvariant() switch
+        {
+            null => null,
+            "https" => Client.SslEndpointIdentificationAlgorithm.Https,
+            _ => Client.SslEndpointIdentificationAlgorithm.None,
+        };
+        set => SetOrRemove("ssl.endpoint.identification.algorithm", value switch { null => null, Client.SslEndpointIdentificationAlgorithm.Https => "https", _ => "none" });
+    }
+
     /// <summary>Sets or removes a key.</summary>
     protected void SetOrRemove(string key, string? value)
     {
@@ -56,6 +86,24 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => Properties.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>How a client connects to brokers (<c>security.protocol</c>).</summary>
+public enum SecurityProtocol
+{
+    /// <summary>No encryption.</summary>
+    Plaintext,
+    /// <summary>TLS (Kafka's SSL): the broker's certificate is checked against <c>ssl.ca.location</c>.</summary>
+    Ssl,
+}
+
+/// <summary>Whether a broker's certificate must name the host connected to (<c>ssl.endpoint.identification.algorithm</c>).</summary>
+public enum SslEndpointIdentificationAlgorithm
+{
+    /// <summary>The issuer is checked, not the name.</summary>
+    None,
+    /// <summary>The certificate must name the host (Kafka's default).</summary>
+    Https,
 }
 
 /// <summary>Which replicas must have a record before the producer is told it was written.</summary>

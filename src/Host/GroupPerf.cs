@@ -21,13 +21,14 @@ internal static class GroupPerf
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
             var name = parse.GetValue(topic)!;
-            using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+            var config = new ConsumerConfig
             {
                 BootstrapServers = parse.GetValue(bootstrap), GroupId = parse.GetValue(group), EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest,
-            }).Build();
+            };
+            using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
             if (parse.GetValue(assign))
             {
-                using var admin = CliCommon.Admin(parse.GetValue(bootstrap));
+                using var admin = CliCommon.Admin(config);
                 var metadata = await admin.GetMetadataAsync([name]);
                 consumer.Assign(metadata.Topics[0].Partitions.Select(p => new TopicPartitionOffset(name, p.PartitionId, Offset.Beginning)));
             }
@@ -79,7 +80,7 @@ internal static class GroupPerf
             var name = parse.GetValue(topic)!;
             var group = "perf-rebalance-" + Guid.NewGuid().ToString("N")[..8];
             var extra = CliCommon.ParseKeyValues("--consumer-props", parse.GetValue(props));
-            using var admin = CliCommon.Admin(parse.GetValue(bootstrap));
+            using var admin = CliCommon.Admin(new ConsumerConfig(extra) { BootstrapServers = parse.GetValue(bootstrap) });
             var partitionCount = (await admin.GetMetadataAsync([name])).Topics[0].Partitions.Count;
             IConsumer<Ignore, Ignore> NewMember()
             {

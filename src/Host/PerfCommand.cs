@@ -141,7 +141,7 @@ internal static class PerfCommand
             var config = new ConsumerConfig(properties) { BootstrapServers = parse.GetValue(bootstrap) };
             var name = parse.GetValue(topic)!;
             var n = parse.GetValue(messages);
-            using var admin = CliCommon.Admin(config.BootstrapServers);
+            using var admin = CliCommon.Admin(config);
             var metadata = await admin.GetMetadataAsync([name]);
             if (parse.GetValue(group) is { } groupId)
             {

@@ -118,7 +118,7 @@ internal static class ProduceConsumeCommands
             else if (parse.GetValue(partition) is { } p) assignment = [new TopicPartitionOffset(name, p, start)];
             else
             {
-                using var admin = CliCommon.Admin(config.BootstrapServers);
+                using var admin = CliCommon.Admin(config);
                 var metadata = await admin.GetMetadataAsync([name]);
                 assignment = metadata.Topics[0].Partitions.Select(x => new TopicPartitionOffset(name, x.PartitionId, start)).ToList();
             }

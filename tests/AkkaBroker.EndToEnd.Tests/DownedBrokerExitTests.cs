@@ -28,7 +28,7 @@ public class DownedBrokerExitTests(ITestOutputHelper output)
         await SignalAsync(b3.Pid, "STOP");
         try
         {
-            var downing = $"is downing [akka.tcp://akkabroker@{b3.Bootstrap}";
+            var downing = $"is downing [akka.tcp://akkabroker@{b3.SeedNode}";
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
             while (!b1.Output.Contains(downing) && !b2.Output.Contains(downing))
             {

@@ -98,6 +98,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var normalized = BrokerConfigKeys.Normalize(overrides);
         var composed = Compose(normalized);
         var settings = BrokerSettings.Create(composed);
+        composed = WithSeedNodeProtocol(composed, settings.ClusterTls.Enabled);
         // As the Kafka listener's and the metrics endpoint's: a busy default port moves a node that did not ask for it,
         // unless the node is part of a configured cluster, whose other nodes name this port in their seed nodes.
         int? clusterPortMovedFrom = null;
@@ -107,6 +108,8 @@ public sealed class BrokerNode : IAsyncDisposable
             clusterPortMovedFrom = settings.Port;
             composed = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.port = 0").WithFallback(composed);
         }
+        // Certificates are read before anything is bound, so that a bad file stops the start with nothing to release.
+        var clusterTls = settings.ClusterTls.Enabled ? settings.ClusterTls.Setup() : null;
         CreateDataDirectory(settings.DataDirectory);
         var connectionString = PrepareDatabase(settings.DatabasePath);
         var escaped = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
@@ -130,9 +133,11 @@ public sealed class BrokerNode : IAsyncDisposable
             akka.cluster.distributed-data.durable.{{SqliteDurableStore.ConnectionStringKey}} = "{{escaped}}"
             """).WithFallback(composed);
         var journal = SqliteJournalConnections.Setup(connectionString, settings.JournalSynchronous);
+        if (settings.ClusterTls.Enabled) config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = true").WithFallback(config);
         var bootstrap = loggerFactory == null
             ? ActorSystemSetup.Create(journal, BootstrapSetup.Create().WithConfig(config))
             : LoggingSettings.AkkaLoggingThrough(loggerFactory).SystemSetup(config).And(journal);
+        if (clusterTls != null) bootstrap = bootstrap.And(clusterTls);
         ActorSystem system;
         try
         {
@@ -252,6 +257,20 @@ public sealed class BrokerNode : IAsyncDisposable
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Seed nodes in the transport this node speaks: Akka names TLS addresses <c>akka.ssl.tcp</c>, and a seed list written
+    /// (or given with --seed-nodes) as <c>akka.tcp</c> means the same nodes.
+    /// </summary>
+    internal static Config WithSeedNodeProtocol(Config config, bool tls)
+    {
+        var seeds = config.GetStringList("akka.cluster.seed-nodes") ?? [];
+        if (seeds.Count == 0) return config;
+        var (from, to) = tls ? ("akka.tcp://", "akka.ssl.tcp://") : ("akka.ssl.tcp://", "akka.tcp://");
+        if (!seeds.Any(s => s.StartsWith(from, StringComparison.Ordinal))) return config;
+        var rewritten = seeds.Select(s => s.StartsWith(from, StringComparison.Ordinal) ? to + s[from.Length..] : s);
+        return ConfigurationFactory.ParseString($"akka.cluster.seed-nodes = [{string.Join(", ", rewritten.Select(s => $"\"{s}\""))}]").WithFallback(config);
     }
 
     /// <summary>

@@ -48,7 +48,8 @@ public sealed record BrokerSettings(
     ReplicationSettings Replication,
     LogCleanerSettings LogCleaner,
     Groups.GroupSettings Group,
-    Gateway.ClientEndpointSettings ClientEndpoint)
+    Gateway.ClientEndpointSettings ClientEndpoint,
+    EndpointTlsSettings ClusterTls)
 {
     public const string Section = "akkabroker.broker";
 
@@ -200,7 +201,8 @@ public sealed record BrokerSettings(
                 CleanerIoMaxBytesPerSecond: Long(b, Section, "log.cleaner.io.max.bytes.per.second", 1),
                 DedupeBufferSize: Long(b, Section, "log.cleaner.dedupe.buffer.size", 1024 * 1024)),
             Group: Groups.GroupSettings.Create(config),
-            ClientEndpoint: clientEndpoint);
+            ClientEndpoint: clientEndpoint,
+            ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true));
     }
 
     /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>

@@ -82,9 +82,11 @@ public sealed class ClientEndpoint : IAsyncDisposable
             }
             """)
             .WithFallback(BrokerSerialization.Config);
+        if (settings.Tls.Enabled) config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = true").WithFallback(config);
         var setup = loggerFactory == null
             ? ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config))
             : LoggingSettings.AkkaLoggingThrough(loggerFactory).SystemSetup(config);
+        if (settings.Tls.Enabled) setup = setup.And(settings.Tls.Setup());
         return new ClientEndpoint(ActorSystem.Create(BrokerNode.ActorSystemName, setup), settings);
     }
 

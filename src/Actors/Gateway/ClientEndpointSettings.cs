@@ -11,7 +11,9 @@ namespace AkkaBroker.Actors.Gateway;
 /// <param name="PublicHostname">The host clients are given in metadata (NAT, containers).</param>
 /// <param name="MaxInFlightRequestsPerConnection">Most requests one client connection may have waiting for an answer.</param>
 /// <param name="TcpReuseAddress">SO_REUSEADDR on the bind: only for a restart when nobody listens on the port.</param>
-public sealed record ClientEndpointSettings(string Hostname, int Port, string PublicHostname, int MaxInFlightRequestsPerConnection, bool TcpReuseAddress)
+/// <param name="Tls">TLS for clients (<c>ssl</c>).</param>
+public sealed record ClientEndpointSettings(string Hostname, int Port, string PublicHostname, int MaxInFlightRequestsPerConnection, bool TcpReuseAddress,
+    EndpointTlsSettings Tls)
 {
     public const string Section = BrokerSettings.Section + ".client-endpoint";
 
@@ -33,7 +35,8 @@ public sealed record ClientEndpointSettings(string Hostname, int Port, string Pu
             "off" or "false" or "no" => false,
             var other => throw new BrokerConfigurationException($"{Section}.tcp-reuse-addr", other, "on or off"),
         };
-        return new ClientEndpointSettings(hostname, Number("port", 0, 65535), publicHostname, Number("max-in-flight-requests-per-connection", 1, int.MaxValue), reuse);
+        return new ClientEndpointSettings(hostname, Number("port", 0, 65535), publicHostname, Number("max-in-flight-requests-per-connection", 1, int.MaxValue), reuse,
+            EndpointTlsSettings.Create(config, $"{Section}.ssl", truststoreRequired: false));
 
         int Number(string key, int min, int max)
         {

@@ -25,6 +25,8 @@ using PartitionMetadata = AkkaBroker.Protocol.Messages.PartitionMetadata;
 internal sealed class BrokerConnection : IAsyncDisposable
 {
     private const string BrokerSystemName = "akkabroker";
+    /// <summary>Akka.Remote's name for the transport: <c>akka.ssl.tcp</c> with TLS.</summary>
+    private readonly string _protocol;
     private readonly ConcurrentDictionary<(string Host, int Port), Task<IActorRef>> _gateways = new();
     private readonly ConcurrentDictionary<int, BrokerInfo> _brokers = new();
     private readonly ConcurrentDictionary<string, TopicMetadata> _topics = new(StringComparer.Ordinal);
@@ -54,6 +56,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     {
         _errors = errors;
         Settings = settings;
+        _protocol = settings.Tls == null ? "akka.tcp" : "akka.ssl.tcp";
         _bootstrap = settings.BootstrapServers;
         var localHost = LocalAddressFor(_bootstrap[0].Host);
         var config = ConfigurationFactory.ParseString($$"""
@@ -88,7 +91,13 @@ internal sealed class BrokerConnection : IAsyncDisposable
             """).WithFallback(BrokerSerialization.Config);
         HasLogHandler = log != null;
         var sink = new LogSinkSetup(entry => log?.Invoke(LogMessage.From(settings.ClientId, entry)));
-        System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", sink.SystemSetup(config));
+        var setup = sink.SystemSetup(config);
+        if (settings.Tls is { } tls)
+        {
+            config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = true").WithFallback(config);
+            setup = sink.SystemSetup(config).And(ClientTls.Setup(tls));
+        }
+        System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", setup);
         System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
     }
 
@@ -235,8 +244,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
         try
         {
             // Fails at once when the connection attempt is refused (the broker is down), not after the whole timeout.
-            var link = _links.GetOrAdd(new Address("akka.tcp", BrokerSystemName, host, port), _ => new CancellationTokenSource()).Token;
-            return await System.ActorSelection($"akka.tcp://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
+            var link = _links.GetOrAdd(new Address(_protocol, BrokerSystemName, host, port), _ => new CancellationTokenSource()).Token;
+            return await System.ActorSelection($"{_protocol}://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
         }
         catch (ActorNotFoundException e)
         {

@@ -98,9 +98,16 @@ internal sealed class ConfigReader
     }
 }
 
+/// <summary>
+/// TLS to the brokers' client endpoints (<c>security.protocol=SSL</c>): the authorities that may have issued the brokers'
+/// certificates (<c>ssl.ca.location</c>, PEM) and whether a broker's certificate must name the host connected to
+/// (<c>ssl.endpoint.identification.algorithm</c>: https, Kafka's default, or none).
+/// </summary>
+internal sealed record ClientTlsSettings(string CaLocation, bool VerifyHostname);
+
 /// <summary>Settings every client has.</summary>
 internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> BootstrapServers, string ClientId, TimeSpan RequestTimeout,
-    TimeSpan ConnectTimeout, TimeSpan RetryBackoff, TimeSpan StatisticsInterval)
+    TimeSpan ConnectTimeout, TimeSpan RetryBackoff, TimeSpan StatisticsInterval, ClientTlsSettings? Tls = null)
 {
     public static ClientSettings Read(ConfigReader r)
     {
@@ -122,7 +129,26 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
             TimeSpan.FromMilliseconds(r.Int("socket.connection.setup.timeout.ms", 10000, 1, int.MaxValue)),
             TimeSpan.FromMilliseconds(r.Int("retry.backoff.ms", 100, 0, int.MaxValue)),
             // librdkafka's: 0 (off) unless a statistics handler is to be called.
-            TimeSpan.FromMilliseconds(r.Int("statistics.interval.ms", 0, 0, 86_400_000)));
+            TimeSpan.FromMilliseconds(r.Int("statistics.interval.ms", 0, 0, 86_400_000)),
+            ReadTls(r));
+    }
+
+    private static ClientTlsSettings? ReadTls(ConfigReader r)
+    {
+        var ssl = r.Choice("security.protocol", false, new Dictionary<string, bool> { ["plaintext"] = false, ["ssl"] = true });
+        var ca = r.String("ssl.ca.location");
+        var verify = r.Choice("ssl.endpoint.identification.algorithm", true, new Dictionary<string, bool> { ["https"] = true, ["none"] = false, [""] = false });
+        if (!ssl)
+        {
+            if (ca is { Length: > 0 })
+                throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                    "Configuration property ssl.ca.location is set but security.protocol is PLAINTEXT: set security.protocol=SSL to connect with TLS, or remove ssl.ca.location."));
+            return null;
+        }
+        if (ca is not { Length: > 0 })
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                "Configuration property ssl.ca.location is required with security.protocol=SSL: the PEM file of the authority that issued the brokers' certificates."));
+        return new ClientTlsSettings(ca, verify);
     }
 }
 

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace AkkaBroker.Protocol.Tls;
+
+/// <summary>A certificate or key file that cannot be used, with the setting that names it.</summary>
+public sealed class TlsFileException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Certificates from files, as Kafka takes them (<c>ssl.keystore.location</c>, <c>ssl.truststore.location</c>,
+/// <c>ssl.ca.location</c>): PKCS#12 (<c>.p12</c>/<c>.pfx</c>, with a password) or PEM, and the check that a peer's
+/// certificate was issued by one of the trusted authorities (a private CA, not the machine's store).
+/// </summary>
+public static class TlsFiles
+{
+    /// <summary>This side's certificate with its private key.</summary>
+    /// <param name="location">A PKCS#12 file, or a PEM file with the certificate (and the chain after it).</param>
+    /// <param name="password">The PKCS#12 file's password (or the PEM key's, when it is encrypted); empty for none.</param>
+    /// <param name="keyLocation">A PEM file with the private key; empty: the key is in <paramref name="location"/>.</param>
+    /// <param name="setting">The setting that named the file, for the error message.</param>
+    /// <exception cref="TlsFileException">the file is missing, unreadable or holds no private key.</exception>
+    public static X509Certificate2 LoadCertificate(string location, string password, string keyLocation, string setting)
+    {
+        Exists(location, setting);
+        try
+        {
+            X509Certificate2 certificate;
+            if (IsPem(location))
+            {
+                var key = keyLocation.Length > 0 ? keyLocation : location;
+                Exists(key, setting);
+                certificate = password.Length > 0
+                    ? X509Certificate2.CreateFromEncryptedPemFile(location, password, key)
+                    : X509Certificate2.CreateFromPemFile(location, key);
+                // A key read from PEM lives only in memory; TLS on some platforms needs it in a PKCS#12 form.
+                certificate = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+            }
+            else certificate = X509CertificateLoader.LoadPkcs12FromFile(location, password.Length > 0 ? password : null);
+            if (!certificate.HasPrivateKey)
+                throw new TlsFileException($"{setting} = '{location}' holds a certificate without its private key: give the key too (a PKCS#12 file with it, or a PEM key file)");
+            return certificate;
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException)
+        {
+            throw new TlsFileException($"{setting} = '{location}' could not be read as a PKCS#12 or PEM certificate with its private key ({e.Message})", e);
+        }
+    }
+
+    /// <summary>The authorities in a PEM file (one or more certificates).</summary>
+    /// <exception cref="TlsFileException">the file is missing or holds no certificate.</exception>
+    public static X509Certificate2Collection LoadAuthorities(string location, string setting)
+    {
+        Exists(location, setting);
+        var authorities = new X509Certificate2Collection();
+        try
+        {
+            authorities.ImportFromPemFile(location);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException)
+        {
+            throw new TlsFileException($"{setting} = '{location}' could not be read as PEM certificates ({e.Message})", e);
+        }
+        if (authorities.Count == 0) throw new TlsFileException($"{setting} = '{location}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        return authorities;
+    }
+
+    /// <summary>Why <paramref name="certificate"/> is not to be trusted, or null when one of <paramref name="authorities"/> issued it.</summary>
+    public static string? ChainProblem(X509Certificate? certificate, X509Certificate2Collection authorities)
+    {
+        if (certificate == null) return "the peer presented no certificate";
+        using var peer = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        // A private cluster authority publishes no revocation lists.
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain.Build(peer)) return null;
+        return $"{peer.Subject} (issued by {peer.Issuer}): " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
+    }
+
+    private static bool IsPem(string location)
+    {
+        using var reader = new StreamReader(location);
+        var start = new char[64];
+        var read = reader.Read(start, 0, start.Length);
+        return new string(start, 0, read).Contains("-----BEGIN", StringComparison.Ordinal);
+    }
+
+    private static void Exists(string location, string setting)
+    {
+        if (!File.Exists(location)) throw new TlsFileException($"{setting} = '{location}': no such file");
+    }
+}

@@ -1,0 +1,42 @@
+using AkkaBroker.Client;
+using AkkaBroker.Client.Internal;
+using Xunit;
+
+namespace AkkaBroker.Tests.Tls;
+
+/// <summary>A client's TLS keys, as Kafka's clients read them.</summary>
+public class ClientTlsSettingsTests
+{
+    private static ProducerSettings Read(params (string Key, string Value)[] extra) =>
+        ProducerSettings.Read(new ProducerConfig(extra.ToDictionary(e => e.Key, e => e.Value)) { BootstrapServers = "127.0.0.1:9192" });
+
+    [Fact]
+    public void Plaintext_is_the_default_and_ssl_needs_the_authority_of_the_brokers_certificates()
+    {
+        Assert.Null(Read().Client.Tls);
+        Assert.Equal(new ClientTlsSettings("/etc/ca.pem", true), Read(("security.protocol", "SSL"), ("ssl.ca.location", "/etc/ca.pem")).Client.Tls);
+        Assert.Equal(new ClientTlsSettings("/etc/ca.pem", false),
+            Read(("security.protocol", "ssl"), ("ssl.ca.location", "/etc/ca.pem"), ("ssl.endpoint.identification.algorithm", "none")).Client.Tls);
+        Assert.Contains("ssl.ca.location is required with security.protocol=SSL", Assert.Throws<KafkaException>(() => Read(("security.protocol", "SSL"))).Error.Reason);
+        Assert.Contains("security.protocol is PLAINTEXT", Assert.Throws<KafkaException>(() => Read(("ssl.ca.location", "/etc/ca.pem"))).Error.Reason);
+        Assert.Contains("security.protocol", Assert.Throws<KafkaException>(() => Read(("security.protocol", "SASL_SSL"))).Error.Reason);
+    }
+
+    [Fact]
+    public void The_typed_properties_write_kafkas_keys()
+    {
+        var config = new ConsumerConfig { SecurityProtocol = SecurityProtocol.Ssl, SslCaLocation = "/etc/ca.pem", SslEndpointIdentificationAlgorithm = SslEndpointIdentificationAlgorithm.None };
+        Assert.Equal(("SSL", "/etc/ca.pem", "none"), (config.Get("security.protocol"), config.Get("ssl.ca.location"), config.Get("ssl.endpoint.identification.algorithm")));
+        Assert.Equal(SecurityProtocol.Ssl, config.SecurityProtocol);
+    }
+
+    [Fact]
+    public void An_unreadable_authority_file_is_refused_when_the_client_is_built()
+    {
+        var e = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(new ProducerConfig
+        {
+            BootstrapServers = "127.0.0.1:9192", SecurityProtocol = SecurityProtocol.Ssl, SslCaLocation = "/nonexistent/ca.pem",
+        }).Build());
+        Assert.Contains("ssl.ca.location = '/nonexistent/ca.pem': no such file", e.Error.Reason);
+    }
+}

@@ -184,7 +184,8 @@ public sealed record BrokerSettings(
                 SnapshotIntervalEvents: Int(p, "akkabroker.partition", "snapshot-interval-events", 1, int.MaxValue),
                 MaxJournalReadBytes: Int(p, "akkabroker.partition", "max-journal-read-bytes", 1024, int.MaxValue),
                 MaxFetchWait: TimeSpan.FromMilliseconds(Int(p, "akkabroker.partition", "max-fetch-wait-ms", 1, int.MaxValue)),
-                MaxParkedFetches: Int(p, "akkabroker.partition", "max-parked-fetches", 1, int.MaxValue)),
+                MaxParkedFetches: Int(p, "akkabroker.partition", "max-parked-fetches", 1, int.MaxValue),
+                MaxConcurrentJournalReads: Int(p, "akkabroker.partition", "max-concurrent-journal-reads", 1, 1000)),
             Replication: new ReplicationSettings(
                 ReplicaLagTimeMaxMs: Long(b, Section, "replica.lag.time.max.ms", 1),
                 ReplicaFetchWaitMaxMs: Int(b, Section, "replica.fetch.wait.max.ms", 0, int.MaxValue),
@@ -270,7 +271,7 @@ public sealed record LogCleanerSettings(long RetentionCheckIntervalMs, bool Clea
 /// what fetches that wait for records can hold at a leader, whatever <c>fetch.max.wait.ms</c> a client asks for.
 /// </summary>
 public sealed record PartitionSettings(long TailCacheBytes, int SnapshotIntervalEvents, int MaxJournalReadBytes, TimeSpan MaxFetchWait = default,
-    int MaxParkedFetches = 1000);
+    int MaxParkedFetches = 1000, int MaxConcurrentJournalReads = 4);
 
 /// <summary>
 /// Whether and how fast a broker that the cluster downed or removed starts a fresh ActorSystem in the same process and

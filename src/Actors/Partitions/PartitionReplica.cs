@@ -57,6 +57,15 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     /// <summary>Time to journal the high watermark if it moved.</summary>
     private sealed record HighWatermarkCheckpointTick;
 
+    /// <summary>Time for a replica without a log to go away, unless the controller created its log meanwhile.</summary>
+    private sealed record PassivateIfEmpty;
+
+    /// <summary>
+    /// How long a replica without a log stays. A request for a partition that does not exist (or a deleted one) starts its
+    /// entity only to answer UNKNOWN_TOPIC_OR_PARTITION: no client can leave an actor behind per invented name.
+    /// </summary>
+    private static readonly TimeSpan EmptyReplicaLifetime = TimeSpan.FromSeconds(5);
+
     private readonly TopicPartition _tp;
     private readonly BrokerSettings _settings;
     private readonly ReplicationSettings _replicationSettings;
@@ -69,6 +78,8 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private readonly LogMaintenance _maintenance;
     // Journal reads in flight, by id: a follower's truncation read or a client's read.
     private readonly Dictionary<long, object> _readsInFlight = new();
+    /// <summary>Journal reads waiting for one in flight to finish (at most max-concurrent-journal-reads run at once).</summary>
+    private readonly Queue<ReplicaEffect.ReadJournal> _queuedReads = new();
     private long _nextReadId;
 
     // The role: at most one of the two is set; with neither the replica serves nothing (idle under _idleAssignment).
@@ -124,6 +135,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             if (_leader == null && _follower == null && _log.Exists) TellController(new PartitionLeadershipRequest(_tp, _brokerId));
         });
+        Command<PassivateIfEmpty>(_ =>
+        {
+            // Sharding stops it (buffering what arrives meanwhile, which starts it again).
+            if (!_log.Exists && _readsInFlight.Count == 0 && _queuedReads.Count == 0) Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+            else if (!_log.Exists) Timers.StartSingleTimer(nameof(PassivateIfEmpty), new PassivateIfEmpty(), EmptyReplicaLifetime);
+        });
         Command<AlterPartitionResult>(r =>
         {
             if (_leader != null && r.LeaderEpoch == _leader.LeaderEpoch) Run(fx => _leader.ProposalAnswered(r.ProposalId, r.Response, r.Failure, fx));
@@ -163,6 +180,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             BrokerMetrics.SetLogEndOffset(_tp, _log.DurableEnd);
             StartLogMaintenance();
         }
+        else Timers.StartSingleTimer(nameof(PassivateIfEmpty), new PassivateIfEmpty(), EmptyReplicaLifetime);
         _logger.Info($"[{_tp}] recovered: log {_log.LogStartOffset}..{_log.DurableEnd}, high watermark {_log.HighWatermark}, {_log.LogBytes} bytes; " +
                      $"fenced at controller epoch {_journal.Fencing.ControllerEpoch}, leader epoch {_journal.Fencing.LeaderEpoch}");
     }
@@ -231,9 +249,9 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
                 case ReplicaEffect.DeleteJournalUpTo d: DeleteMessages(d.SequenceNr); break;
                 case ReplicaEffect.TellCleaner c: Context.ActorSelection("/user/" + LogCleaner.Name).Tell(c.Message); break;
                 case ReplicaEffect.ReadJournal r:
-                    var id = ++_nextReadId;
-                    _readsInFlight[id] = r.Purpose;
-                    Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, r.From, r.To, id));
+                    // A follower's truncation read goes at once: its log cannot move on without it.
+                    if (_readsInFlight.Count < _settings.Partition.MaxConcurrentJournalReads || r.Purpose is FollowerRole.TruncationRead) StartRead(r);
+                    else _queuedReads.Enqueue(r);
                     break;
                 case ReplicaEffect.LogCorrupt c: Run(fx2 => _journal.CorruptionFound(c.Offset, fx2)); break;
                 case ReplicaEffect.WakeParkedFetches:
@@ -297,9 +315,18 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         if (@event is BatchAppended) Context.Stop(Self);
     }
 
+    /// <summary>A child reads the range, so the replica keeps appending meanwhile; its result comes back as a RangeRead.</summary>
+    private void StartRead(ReplicaEffect.ReadJournal read)
+    {
+        var id = ++_nextReadId;
+        _readsInFlight[id] = read.Purpose;
+        Context.ActorOf(JournalRangeReader.Props(Journal, PersistenceId, read.From, read.To, id));
+    }
+
     private void HandleRangeRead(JournalRangeReader.RangeRead read)
     {
         if (!_readsInFlight.Remove(read.CorrelationId, out var purpose)) return;
+        while (_queuedReads.Count > 0 && _readsInFlight.Count < _settings.Partition.MaxConcurrentJournalReads) StartRead(_queuedReads.Dequeue());
         if (purpose is FollowerRole.TruncationRead t) Run(fx => _follower?.TruncationEventsRead(t, read.Events, read.Error, fx));
         else if (purpose is ReadAhead.Read ahead) Run(fx => _reads.ReadAheadArrived(ahead, read.Events, read.Error, fx));
         else Run(fx => _reads.JournalRead((LeaderReads.PendingRead)purpose, read.Events, read.Error, fx));
@@ -454,6 +481,7 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
             DeleteSnapshots(SnapshotSelectionCriteria.Latest);
             _logger.Info("[{0}] deleted", _tp);
             replyTo.Tell(new PartitionStateAck(_tp, ErrorCode.None, null));
+            Timers.StartSingleTimer(nameof(PassivateIfEmpty), new PassivateIfEmpty(), EmptyReplicaLifetime);
         });
     }
 }

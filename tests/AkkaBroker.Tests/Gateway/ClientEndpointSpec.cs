@@ -151,6 +151,26 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Requests_for_partitions_that_do_not_exist_leave_no_replica_behind()
+    {
+        var gateway = await GatewayAsync();
+        var invented = Enumerable.Range(0, 20).Select(i => new TopicPartition($"invented-{Guid.NewGuid():N}", i)).ToList();
+        foreach (var tp in invented)
+            Assert.Equal(ProtocolErrorCode.UnknownTopicOrPartition,
+                (await gateway.Ask<FetchResponse>(new FetchRequest(tp, 0, 1024, 1, 0), TimeSpan.FromSeconds(10))).Error);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var state = await _broker.Node.PartitionRegion.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(
+                Akka.Cluster.Sharding.GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+            var left = state.Shards.SelectMany(shard => shard.EntityIds).Count(id => id.StartsWith("invented-", StringComparison.Ordinal));
+            if (left == 0) break;
+            Assert.True(DateTime.UtcNow < deadline, $"{left} replicas of invented partitions are still running 30 s later");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public void Akkas_json_serializer_is_refused_on_the_client_endpoint()
     {
         var serialization = _broker.Node.ClientEndpoint!.System.Serialization;

@@ -149,6 +149,61 @@ public class PartitionReplicaSpec() : TestKit(TestConfigs.PersistenceTestKit)
         Assert.Equal(["v0", "w0"], FetchValues(replica, 0, maxBytes: 10));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task At_most_max_concurrent_journal_reads_run_at_once_and_the_others_wait_their_turn(int limit)
+    {
+        // Without a limit the same fetches overlap: the counter sees what the limit prevents.
+        Assert.True(await MostJournalReadsAtOnce(100) > limit, "the fetches' journal reads should overlap when nothing limits them");
+        Assert.Equal(limit, await MostJournalReadsAtOnce(limit));
+    }
+
+    /// <summary>Ten fetches below the tail cache at once; the most journal replays that ran at the same time.</summary>
+    private async Task<int> MostJournalReadsAtOnce(int limit)
+    {
+        var settings = TestConfigs.Settings($"akkabroker.partition.tail-cache-bytes = 1, akkabroker.partition.max-concurrent-journal-reads = {limit}");
+        var tp = new TopicPartition($"topic-reads-{limit}-{Guid.NewGuid():N}", 0);
+        var replica = Sys.ActorOf(PartitionReplica.Props(tp, settings));
+        replica.Tell(new EnsurePartition(tp, settings.EffectiveTopicConfig(new Dictionary<string, string>()), new PartitionAssignment(0, [settings.BrokerId]), null, 1), TestActor);
+        ExpectMsg<PartitionStateAck>(Wait);
+        for (var i = 0; i < 20; i++)
+        {
+            replica.Tell(new ProduceRequest(tp, 1, 5000, Batch($"v{i}")), TestActor);
+            ExpectMsg<ProduceResponse>(Wait);
+        }
+        var replays = new OverlapCounter();
+        await Journal.OnRecovery.SetInterceptorAsync(replays);
+        try
+        {
+            for (var i = 0; i < 10; i++) replica.Tell(new FetchRequest(tp, i, 1 << 20, 1, 0), TestActor);
+            Assert.All(ReceiveN(10, TimeSpan.FromSeconds(30)), r => Assert.Equal(ErrorCode.None, ((FetchResponse)r).Error));
+        }
+        finally
+        {
+            await Journal.OnRecovery.Pass();
+        }
+        return replays.MostAtOnce;
+    }
+
+    /// <summary>Counts journal replays running at once, each slowed so that reads started together overlap.</summary>
+    private sealed class OverlapCounter : Akka.Persistence.TestKit.IJournalInterceptor
+    {
+        private int _now;
+        private int _most;
+
+        public int MostAtOnce => Volatile.Read(ref _most);
+
+        public async Task InterceptAsync(Akka.Persistence.IPersistentRepresentation message)
+        {
+            var now = Interlocked.Increment(ref _now);
+            for (var most = Volatile.Read(ref _most); now > most; most = Volatile.Read(ref _most))
+                if (Interlocked.CompareExchange(ref _most, now, most) == most) break;
+            await Task.Delay(20);
+            Interlocked.Decrement(ref _now);
+        }
+    }
+
     [Fact]
     public void Timestamps_are_looked_up_in_the_journal_when_the_cache_does_not_cover_them()
     {

@@ -162,6 +162,13 @@ internal static class ServeCommand
         // rejoins after a downing is a new actor system, so its part starts again there.
         if (userConfig.HasPath("akkabroker.mirror"))
         {
+            if (!node.Settings.IsBroker)
+            {
+                Console.Error.WriteLine("error: akkabroker.mirror is set on a controller-only node (process.roles = controller), which serves no clients: " +
+                                        "put the mirror block in the brokers' configs");
+                await runner.DisposeAsync();
+                return ExitCodes.ConfigurationError;
+            }
             try
             {
                 var mirror = MirrorMakerSettings.FromHocon(userConfig.GetConfig("akkabroker.mirror"), node.BootstrapServer);
@@ -235,8 +242,9 @@ internal static class ServeCommand
             log.Status(node.KafkaBootstrapServer is { } kafka
                 ? $"Kafka protocol on {kafka} (Kafka clients: bootstrap.servers={kafka})"
                 : "Kafka protocol listener off (listeners = \"\")");
-            log.Status($"AkkaBroker broker {node.Settings.BrokerId} listening on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer}); " +
-                       $"cluster endpoint {node.SeedNode} (seed-node={node.SeedNode})");
+            // The client address last, so that the line ends with it as it always has (scripts read what follows bootstrap.servers=).
+            log.Status($"AkkaBroker broker {node.Settings.BrokerId}: cluster endpoint {node.SeedNode} (seed-node={node.SeedNode}), " +
+                       $"listening for clients on {node.BootstrapServer} (bootstrap.servers={node.BootstrapServer})");
             if (!node.Settings.IsController) log.Status("process.roles = broker: this node never runs the controller");
         }
         else

@@ -146,7 +146,7 @@ public sealed class FirstHourTests : IDisposable
         using (var broker = await BrokerProcess.StartBareAsync(null, "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", "--config", properties))
         {
             await broker.WaitForOutputAsync(o => o.Contains("\nready"), TimeSpan.FromSeconds(30), "ready");
-            Assert.Contains("AkkaBroker broker 7 listening", broker.Output);
+            Assert.Contains("AkkaBroker broker 7: cluster endpoint", broker.Output);
             Assert.Contains(Path.Combine(dir, "logs"), broker.Output); // the data: line names the database under log.dirs
         }
 

@@ -178,7 +178,7 @@ public sealed class BrokerRunner : IAsyncDisposable
         if (seeds.Count > 0) lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");
         // A default port that was busy at the first start moved the cluster endpoint: other nodes know it by the port it got.
         if (previous.Settings.Port != 0 && previous.BoundPort != previous.Settings.Port) lines.Add($"akka.remote.dot-netty.tcp.port = {previous.BoundPort}");
-        if (previous.Settings.Port != 0 && OperatingSystem.IsLinux() && NobodyListensOn(previous.Settings.Host, previous.Settings.Port))
+        if (previous.Settings.Port != 0 && OperatingSystem.IsLinux() && NobodyListensOn(previous.Settings.Host, previous.BoundPort))
         {
             // The previous instance's accepted connections linger in TIME_WAIT on this port for a minute, and without
             // SO_REUSEADDR Linux refuses the bind meanwhile. Nobody listens on it (checked just now), so allowing reuse for

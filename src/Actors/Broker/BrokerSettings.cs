@@ -122,10 +122,13 @@ public sealed record BrokerSettings(
             throw new BrokerConfigurationException($"{Section}.metrics.prometheus.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
         if (port == 9092)
             throw new BrokerConfigurationException("akka.remote.dot-netty.tcp.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
+        var processRoles = ParseProcessRoles(b);
         var clientEndpoint = Gateway.ClientEndpointSettings.Create(config, host);
-        if (clientEndpoint.Port == 9092)
+        // A controller-only node has no client endpoint: its settings are not checked against the cluster port.
+        var servesClients = processRoles.HasFlag(ProcessRoles.Broker);
+        if (servesClients && clientEndpoint.Port == 9092)
             throw new BrokerConfigurationException($"{Gateway.ClientEndpointSettings.Section}.port", "9092", "another port: 9092 is kept for the Kafka-protocol listener");
-        if (clientEndpoint.Port != 0 && clientEndpoint.Port == port)
+        if (servesClients && clientEndpoint.Port != 0 && clientEndpoint.Port == port)
             throw new BrokerConfigurationException($"{Gateway.ClientEndpointSettings.Section}.port", port.ToString(),
                 "another port than the cluster endpoint's (akka.remote.dot-netty.tcp.port): clients and brokers are served on separate ports (serve --port and --cluster-port)");
 
@@ -143,7 +146,7 @@ public sealed record BrokerSettings(
 
         return new BrokerSettings(
             BrokerId: Int(b, Section, "broker.id", 0, int.MaxValue),
-            ProcessRoles: ParseProcessRoles(b),
+            ProcessRoles: processRoles,
             Host: host,
             Port: port,
             DataDirectory: Path.GetFullPath(dataDir),

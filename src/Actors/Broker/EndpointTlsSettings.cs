@@ -47,7 +47,7 @@ public sealed record EndpointTlsSettings(string Section, bool Enabled, string Ke
         if (TruststoreLocation.Length == 0) return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: false);
         var authorities = Load(() => TlsFiles.LoadAuthorities(TruststoreLocation, $"{Section}.truststore.location"), "truststore.location", TruststoreLocation);
         return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
-            customValidator: (peer, _, remote, _, log) => Accepts(peer, authorities, remote, log));
+            customValidator: (peer, chain, remote, _, log) => Accepts(peer, chain, authorities, remote, log));
     }
 
     private T Load<T>(Func<T> load, string key, string value)
@@ -62,9 +62,9 @@ public sealed record EndpointTlsSettings(string Section, bool Enabled, string Ke
         }
     }
 
-    private static bool Accepts(X509Certificate2? peer, X509Certificate2Collection authorities, string remote, ILoggingAdapter log)
+    private static bool Accepts(X509Certificate2? peer, X509Chain? chain, X509Certificate2Collection authorities, string remote, ILoggingAdapter log)
     {
-        if (TlsFiles.ChainProblem(peer, authorities) is not { } problem) return true;
+        if (TlsFiles.ChainProblem(peer, authorities, chain) is not { } problem) return true;
         log.Warning("TLS: refused {0}: its certificate was not issued by the authorities in the truststore: {1}", remote, problem);
         return false;
     }

@@ -362,7 +362,9 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<ActorIdentity>(a =>
         {
             if (a.MessageId is not string key || a.Subject == null) return;
-            var id = _joining.FirstOrDefault(kv => key == $"{kv.Key}@{kv.Value.Host}:{kv.Value.Port}").Value?.BrokerId;
+            // The gateway that answered must be the one asked: on that broker's cluster address.
+            var id = _joining.FirstOrDefault(kv => key == $"{kv.Key}@{kv.Value.Host}:{kv.Value.Port}"
+                                                   && a.Subject.Path.Address.Host == kv.Value.Host && a.Subject.Path.Address.Port == kv.Value.Port).Value?.BrokerId;
             if (id is not { } brokerId || !_joining.Remove(brokerId, out var info)) return;
             _identifyAttempts.Remove(brokerId);
             Timers.Cancel($"identify-{brokerId}");

@@ -24,6 +24,8 @@ public sealed record ClientEndpointSettings(string Hostname, int Port, string Pu
         var hostname = c.GetString("hostname");
         if (string.IsNullOrWhiteSpace(hostname)) hostname = clusterHost;
         var publicHostname = c.GetString("public-hostname");
+        // Behind NAT the cluster endpoint's public host is usually the clients' too.
+        if (string.IsNullOrWhiteSpace(publicHostname)) publicHostname = config.GetString("akka.remote.dot-netty.tcp.public-hostname");
         if (string.IsNullOrWhiteSpace(publicHostname)) publicHostname = hostname;
         // A client must be given an address it can connect to: "every interface" is no such address.
         if (publicHostname is "0.0.0.0" or "::" or "[::]")

@@ -33,6 +33,8 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    /// <summary>The addresses of the clients connected to this endpoint (their inbound associations).</summary>
+    private readonly HashSet<Address> _connected = new();
     private long _lastWarningAt;
     private int _unloggedRefusals;
 
@@ -48,7 +50,12 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 _log.Warning("{0} client request(s) got no answer within their lifetime and were given up (the client has retried or timed out long since)", expired);
             }
         });
-        Receive<DisassociatedEvent>(e => relays.Close(e.RemoteAddress));
+        Receive<AssociatedEvent>(e => e.IsInbound, e => _connected.Add(e.RemoteAddress));
+        Receive<DisassociatedEvent>(e =>
+        {
+            _connected.Remove(e.RemoteAddress);
+            relays.Close(e.RemoteAddress);
+        });
         ReceiveAny(message =>
         {
             if (!IsClientRequest(message))
@@ -56,10 +63,20 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 Refuse(message, "broker_only", "only brokers and the controller may send it, on the cluster endpoint");
                 return;
             }
-            // A produce with acks=0 asks for no answer: nothing waits for it.
-            if (Sender.IsNobody() || Sender.Equals(Context.System.DeadLetters))
+            var noReply = Sender.IsNobody() || Sender.Equals(Context.System.DeadLetters);
+            // A produce with acks=0 asks for no answer: nothing waits for it. Everything else names who gets the reply.
+            if (noReply && message is ProduceRequest { Acks: 0 })
             {
                 clusterGateway.Tell(message, ActorRefs.NoSender);
+                return;
+            }
+            // A sender is only the name a message gives, so only a client connected here may be answered: otherwise
+            // the broker would send a reply wherever a client said, into the cluster or anywhere else.
+            if (noReply || !_connected.Contains(Sender.Path.Address))
+            {
+                Refuse(message, "unknown_sender", noReply
+                    ? "it names no sender to answer"
+                    : $"it names a sender at {Sender.Path.Address}, which is not a client connected to this endpoint");
                 return;
             }
             if (relays.TryOpen(Sender, LifetimeOf(message)) is not { } relay)
@@ -73,6 +90,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Context.System.EventStream.Subscribe(Self, typeof(AssociatedEvent));
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         Timers.StartPeriodicTimer("sweep", Sweep.Instance, SweepInterval);
     }

@@ -46,6 +46,14 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         public static readonly PublishOffsets Instance = new();
     }
 
+    /// <summary>Time for a group that holds nothing to go away (see <see cref="HoldsNothing"/>).</summary>
+    private sealed record PassivateIfIdle
+    {
+        public static readonly PassivateIfIdle Instance = new();
+    }
+
+
+
     private sealed record ReadAgain;
 
     private sealed record OffsetsPartitionsCounted(int Count);
@@ -66,6 +74,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private const int MaxBatchBytes = 512 * 1024;
 
     private readonly string _groupId;
+    private readonly TimeSpan _idleLifetime;
     private readonly IActorRef _controller;
     private readonly IActorRef _offsetsLog;
     /// <summary>The group's partition of the offsets topic; null until the controller has said how many it has.</summary>
@@ -94,6 +103,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog)
     {
         _groupId = groupId;
+        _idleLifetime = TimeSpan.FromMilliseconds(settings.IdleCoordinatorMs);
         _controller = controller;
         _offsetsLog = offsetsLog;
         _state = new GroupState(groupId, settings);
@@ -233,7 +243,14 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             // the record that says it was read; only once those are replicated does the old journal go. Records of the
             // group already in the log are newer than any such journal, which is then only deleted.
             var hadJournal = !l.IsEmpty;
-            var migrate = hadJournal && !_foundInLog;
+            if (!hadJournal)
+            {
+                // Nothing to move: no record that says so either (a group id nobody used must not leave one in the log).
+                Sender.Tell(PoisonPill.Instance);
+                Loaded();
+                return;
+            }
+            var migrate = !_foundInLog;
             if (migrate)
             {
                 // Recovered as the old coordinator recovered: its snapshot, then the events after it.
@@ -265,7 +282,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                         _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, next));
                         return;
                     }
-                    legacy.Tell(hadJournal ? LegacyGroupJournal.Delete.Instance : PoisonPill.Instance);
+                    legacy.Tell(LegacyGroupJournal.Delete.Instance);
                     Loaded();
                 });
                 Receive<LeadershipStatus>(st => !st.Leads, _ =>
@@ -310,6 +327,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         _registered = false;
         UpdateDirectory();
         Reschedule();
+        PassivateWhenIdle();
         Stash.UnstashAll();
     }
 
@@ -345,6 +363,21 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private void Active()
     {
+        Receive<PassivateIfIdle>(_ =>
+        {
+            if (!HoldsNothing) return;
+            // The next request for the group loads it again from the log; sharding holds what arrives from now on, and
+            // what is already in the mailbox is told to retry (it must not start a join or a write that the stop cuts off).
+            Timers.CancelAll();
+            BrokerMetrics.RemoveCommittedOffsets(Context.System, _groupId);
+            Become(() =>
+            {
+                Receive<IGroupRequest>(r => Sender.Tell(GroupErrorReplies.For(r, ErrorCode.CoordinatorNotAvailable,
+                    $"the coordinator of group '{_groupId}' is reloading: retry")));
+                ReceiveAny(_ => { });
+            });
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        });
         Receive<JoinGroupRequest>(r =>
         {
             var outcome = _state.Join(r, Now);
@@ -523,6 +556,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         // Copied for the lag metric once a second at most, not on every commit (the hot path).
         if (!Timers.IsTimerActive(nameof(PublishOffsets))) Timers.StartSingleTimer(nameof(PublishOffsets), PublishOffsets.Instance, TimeSpan.FromSeconds(1));
         SendWrites();
+        PassivateWhenIdle();
     }
 
     /// <summary>The group's committed offsets, for the consumer lag this broker reports (<see cref="ConsumerLagReporter"/>).</summary>
@@ -566,6 +600,27 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         }
         UpdateDirectory();
         Reschedule();
+        PassivateWhenIdle();
+    }
+
+    /// <summary>
+    /// No members, no committed offsets, nothing being written or waited for: the coordinator holds nothing that is not in
+    /// the log. Requests for invented group ids (an offset fetch, a describe) then leave no actor behind.
+    /// </summary>
+    private bool HoldsNothing => _state.Members.Count == 0 && _state.CommittedPartitions.Count == 0 && _writing == null && _queuedWrites.Count == 0
+                                 && _waitingJoins.Count == 0 && _heldHeartbeats.Count == 0 && !_resolvingPartitions;
+
+    /// <summary>A group that is asked about keeps its coordinator: only one left alone for group.idle.coordinator.ms goes.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is IGroupRequest && Timers.IsTimerActive(nameof(PassivateIfIdle)))
+            Timers.StartSingleTimer(nameof(PassivateIfIdle), PassivateIfIdle.Instance, _idleLifetime);
+        return base.AroundReceive(receive, message);
+    }
+
+    private void PassivateWhenIdle()
+    {
+        if (HoldsNothing && !Timers.IsTimerActive(nameof(PassivateIfIdle))) Timers.StartSingleTimer(nameof(PassivateIfIdle), PassivateIfIdle.Instance, _idleLifetime);
     }
 
     private void Reply(GroupOutcome outcome, IActorRef replyTo)

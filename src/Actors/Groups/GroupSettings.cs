@@ -10,7 +10,8 @@ public sealed record GroupSettings(
     int MaxSessionTimeoutMs,
     long OffsetsRetentionMs,
     long OffsetsRetentionCheckIntervalMs,
-    int OffsetMetadataMaxBytes)
+    int OffsetMetadataMaxBytes,
+    long IdleCoordinatorMs = 60_000)
 {
     public static GroupSettings Default { get; } = new(3000, 6000, 1800000, 7L * 24 * 3600 * 1000, 600000, 4096);
 
@@ -39,6 +40,7 @@ public sealed record GroupSettings(
             MaxSessionTimeoutMs: max,
             OffsetsRetentionMs: Long("offsets.retention.minutes", 1, int.MaxValue) * 60_000,
             OffsetsRetentionCheckIntervalMs: Long("offsets.retention.check.interval.ms", 1, int.MaxValue),
-            OffsetMetadataMaxBytes: (int)Long("offset.metadata.max.bytes", 0, int.MaxValue));
+            OffsetMetadataMaxBytes: (int)Long("offset.metadata.max.bytes", 0, int.MaxValue),
+            IdleCoordinatorMs: Long("group.idle.coordinator.ms", 1, int.MaxValue));
     }
 }

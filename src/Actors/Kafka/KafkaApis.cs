@@ -201,7 +201,8 @@ public sealed class KafkaApis
         var endpoints = new Dictionary<int, (string, int)>();
         var owners = new Dictionary<int, Member>();
         foreach (var member in _cluster.State.Members)
-            if (BrokerRole.KafkaListenerOf(member) is { } kafka && BrokerRole.IdOf(member) is { } id
+            if (member.Status == MemberStatus.Up && !_cluster.State.Unreachable.Contains(member)
+                && BrokerRole.KafkaListenerOf(member) is { } kafka && BrokerRole.IdOf(member) is { } id
                 && (!owners.TryGetValue(id, out var other) || member.IsOlderThan(other)))
             {
                 owners[id] = member;

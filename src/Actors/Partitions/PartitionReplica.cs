@@ -61,6 +61,12 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
     private sealed record PassivateIfEmpty;
 
     /// <summary>
+    /// Sharding's answer to the replica's passivation: a command, so that it waits while a persist (a command that arrived
+    /// meanwhile) completes, which a PoisonPill would cut off.
+    /// </summary>
+    private sealed record StopPassivated;
+
+    /// <summary>
     /// How long a replica without a log stays. A request for a partition that does not exist (or a deleted one) starts its
     /// entity only to answer UNKNOWN_TOPIC_OR_PARTITION: no client can leave an actor behind per invented name.
     /// </summary>
@@ -135,10 +141,13 @@ public sealed class PartitionReplica : ReceivePersistentActor, IWithTimers
         {
             if (_leader == null && _follower == null && _log.Exists) TellController(new PartitionLeadershipRequest(_tp, _brokerId));
         });
+        // Stops even if a command that came meanwhile created the log: it is journaled, and sharding starts the replica
+        // again for what it holds back.
+        Command<StopPassivated>(_ => Context.Stop(Self));
         Command<PassivateIfEmpty>(_ =>
         {
             // Sharding stops it (buffering what arrives meanwhile, which starts it again).
-            if (!_log.Exists && _readsInFlight.Count == 0 && _queuedReads.Count == 0) Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+            if (!_log.Exists && _readsInFlight.Count == 0 && _queuedReads.Count == 0) Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(new StopPassivated()));
             else if (!_log.Exists) Timers.StartSingleTimer(nameof(PassivateIfEmpty), new PassivateIfEmpty(), EmptyReplicaLifetime);
         });
         Command<AlterPartitionResult>(r =>

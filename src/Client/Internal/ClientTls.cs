@@ -31,9 +31,9 @@ internal static class ClientTls
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, $"Invalid configuration property {e.Message}."), e);
         }
         return new DotNettySslSetup(ListenerCertificate(), suppressValidation: false, requireMutualAuthentication: false, validateCertificateHostname: tls.VerifyHostname,
-            customValidator: (peer, _, remote, errors, log) =>
+            customValidator: (peer, chain, remote, errors, log) =>
             {
-                if (TlsFiles.ChainProblem(peer, authorities) is { } problem)
+                if (TlsFiles.ChainProblem(peer, authorities, chain) is { } problem)
                 {
                     log.Warning("TLS: refused broker {0}: its certificate was not issued by an authority in ssl.ca.location: {1}", remote, problem);
                     return false;

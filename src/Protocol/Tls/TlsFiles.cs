@@ -14,7 +14,7 @@ public sealed class TlsFileException(string message, Exception? inner = null) : 
 public static class TlsFiles
 {
     /// <summary>This side's certificate with its private key.</summary>
-    /// <param name="location">A PKCS#12 file, or a PEM file with the certificate (and the chain after it).</param>
+    /// <param name="location">A PKCS#12 file, or a PEM file with the certificate.</param>
     /// <param name="password">The PKCS#12 file's password (or the PEM key's, when it is encrypted); empty for none.</param>
     /// <param name="keyLocation">A PEM file with the private key; empty: the key is in <paramref name="location"/>.</param>
     /// <param name="setting">The setting that named the file, for the error message.</param>
@@ -40,7 +40,7 @@ public static class TlsFiles
                 throw new TlsFileException($"{setting} = '{location}' holds a certificate without its private key: give the key too (a PKCS#12 file with it, or a PEM key file)");
             return certificate;
         }
-        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new TlsFileException($"{setting} = '{location}' could not be read as a PKCS#12 or PEM certificate with its private key ({e.Message})", e);
         }
@@ -56,7 +56,7 @@ public static class TlsFiles
         {
             authorities.ImportFromPemFile(location);
         }
-        catch (Exception e) when (e is CryptographicException or IOException)
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
         {
             throw new TlsFileException($"{setting} = '{location}' could not be read as PEM certificates ({e.Message})", e);
         }
@@ -65,13 +65,19 @@ public static class TlsFiles
     }
 
     /// <summary>Why <paramref name="certificate"/> is not to be trusted, or null when one of <paramref name="authorities"/> issued it.</summary>
-    public static string? ChainProblem(X509Certificate? certificate, X509Certificate2Collection authorities)
+    /// <param name="presented">The chain the peer sent, whose intermediate certificates may link it to an authority.</param>
+    public static string? ChainProblem(X509Certificate? certificate, X509Certificate2Collection authorities, X509Chain? presented = null)
     {
         if (certificate == null) return "the peer presented no certificate";
-        using var peer = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        // The TLS stack owns the certificate it passes: only a copy made here is disposed here.
+        using var copy = certificate as X509Certificate2 == null ? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()) : null;
+        var peer = certificate as X509Certificate2 ?? copy!;
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        if (presented != null)
+            foreach (var element in presented.ChainElements)
+                chain.ChainPolicy.ExtraStore.Add(element.Certificate);
         // A private cluster authority publishes no revocation lists.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (chain.Build(peer)) return null;

@@ -26,7 +26,7 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _broker = await BrokerFixture.StartAsync();
+        _broker = await BrokerFixture.StartAsync("akkabroker.broker.group.idle.coordinator.ms = 1000");
         _hostile = ActorSystem.Create("hostile", ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
             akka.actor.provider = remote
@@ -109,6 +109,33 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_request_whose_reply_to_is_not_a_connected_client_is_refused_so_no_reply_goes_where_a_client_says()
+    {
+        long refused = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == BrokerMetrics.MeterName && instrument.Name == "akkabroker.client_endpoint.refused") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag is { Key: "reason", Value: "unknown_sender" }) Interlocked.Add(ref refused, value);
+        });
+        listener.Start();
+        var gateway = await GatewayAsync();
+        // The broker's own cluster gateway, named as the reply-to: the reply would go into the cluster.
+        var intoTheCluster = ((ExtendedActorSystem)_hostile).Provider.ResolveActorRef($"akka.tcp://akkabroker@{_broker.Node.SeedNode}/user/broker");
+        var elsewhere = ((ExtendedActorSystem)_hostile).Provider.ResolveActorRef("akka.tcp://victim@203.0.113.9:9999/user/anything");
+        gateway.Tell(new MetadataRequest([], false), intoTheCluster);
+        gateway.Tell(new DescribeClusterRequest(), elsewhere);
+        gateway.Tell(new DescribeClusterRequest(), ActorRefs.NoSender);
+        await Until(() => Interlocked.Read(ref refused) >= 3, "the three requests to be refused");
+        // The connected client itself is answered as before.
+        Assert.Equal(ProtocolErrorCode.None, (await gateway.Ask<DescribeClusterResponse>(new DescribeClusterRequest(), TimeSpan.FromSeconds(10))).Error);
+    }
+
+    [Fact]
     public async Task Only_the_gateway_can_be_found_and_it_cannot_be_stopped_or_suspended_from_outside()
     {
         var gateway = await GatewayAsync();
@@ -168,6 +195,30 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, $"{left} replicas of invented partitions are still running 30 s later");
             await Task.Delay(200);
         }
+    }
+
+    [Fact]
+    public async Task Requests_for_groups_that_do_not_exist_leave_no_coordinator_behind()
+    {
+        var gateway = await GatewayAsync();
+        var groups = Enumerable.Range(0, 10).Select(_ => $"invented-group-{Guid.NewGuid():N}").ToList();
+        foreach (var group in groups)
+        {
+            var fetched = await gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest(group, null), TimeSpan.FromSeconds(30));
+            Assert.Equal((ProtocolErrorCode.None, 0), (fetched.Error, fetched.Offsets.Count));
+        }
+        var region = Akka.Cluster.Sharding.ClusterSharding.Get(_broker.Node.System).ShardRegion(AkkaBroker.Actors.Groups.GroupMessageExtractor.TypeName);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var state = await region.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(Akka.Cluster.Sharding.GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+            var left = state.Shards.SelectMany(shard => shard.EntityIds).Count(id => id.Contains("invented-group-", StringComparison.Ordinal));
+            if (left == 0) break;
+            Assert.True(DateTime.UtcNow < deadline, $"{left} coordinators of invented groups are still running 30 s later");
+            await Task.Delay(200);
+        }
+        // A group that was passivated loads again when asked.
+        Assert.Equal(ProtocolErrorCode.None, (await gateway.Ask<OffsetFetchResponse>(new OffsetFetchRequest(groups[0], null), TimeSpan.FromSeconds(30))).Error);
     }
 
     [Fact]

@@ -30,10 +30,10 @@ public sealed class TestCertificates : IDisposable
     /// <summary>The authority's certificate, PEM: a truststore or ssl.ca.location.</summary>
     public string CaPem { get; }
 
-    /// <summary>A certificate for 127.0.0.1 and localhost, as PEM certificate and key files.</summary>
-    public (string Certificate, string Key) IssuePem(string name)
+    /// <summary>A certificate for 127.0.0.1 and localhost (or localhost alone), as PEM certificate and key files.</summary>
+    public (string Certificate, string Key) IssuePem(string name, bool withIpAddress = true)
     {
-        using var certificate = Issue(name);
+        using var certificate = Issue(name, withIpAddress);
         var cert = Path.Combine(Directory, $"{name}.crt.pem");
         var key = Path.Combine(Directory, $"{name}.key.pem");
         File.WriteAllText(cert, certificate.ExportCertificatePem());
@@ -50,12 +50,12 @@ public sealed class TestCertificates : IDisposable
         return path;
     }
 
-    private X509Certificate2 Issue(string name)
+    private X509Certificate2 Issue(string name, bool withIpAddress = true)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
+        if (withIpAddress) san.AddIpAddress(IPAddress.Loopback);
         san.AddDnsName("localhost");
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));

@@ -62,6 +62,32 @@ public sealed class TlsClusterSpec
     }
 
     [Fact]
+    public async Task A_client_refuses_a_broker_certified_by_another_authority_or_whose_certificate_does_not_name_the_host()
+    {
+        using var certificates = new TestCertificates("broker-ca");
+        // Names localhost only, while clients reach the broker at 127.0.0.1.
+        var (certificate, key) = certificates.IssuePem("localhost-only", withIpAddress: false);
+        await using var broker = await BrokerFixture.StartAsync($$"""
+            akkabroker.broker.client-endpoint.ssl { enabled = on, keystore.location = "{{certificate}}", key.location = "{{key}}" }
+            """);
+        using var other = new TestCertificates("other-ca");
+
+        Task<DescribeClusterResult> Describe(string ca, string identification)
+        {
+            var config = new AdminClientConfig(new Dictionary<string, string>
+            {
+                ["security.protocol"] = "SSL", ["ssl.ca.location"] = ca, ["ssl.endpoint.identification.algorithm"] = identification,
+            }) { BootstrapServers = broker.Bootstrap, RequestTimeoutMs = 3000, SocketConnectionSetupTimeoutMs = 3000 };
+            var admin = new AdminClientBuilder(config).Build();
+            return admin.DescribeClusterAsync().ContinueWith(t => { admin.Dispose(); return t; }).Unwrap();
+        }
+
+        await Assert.ThrowsAsync<KafkaException>(() => Describe(other.CaPem, "none"));
+        await Assert.ThrowsAsync<KafkaException>(() => Describe(certificates.CaPem, "https"));
+        Assert.Single((await Describe(certificates.CaPem, "none")).Nodes);
+    }
+
+    [Fact]
     public async Task A_cluster_endpoint_with_tls_and_no_truststore_is_refused_at_start_naming_the_key()
     {
         using var certificates = new TestCertificates();

@@ -60,18 +60,7 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
         Assert.Equal((3L, 3L), (logBefore.LogEndOffset, logBefore.HighWatermark));
         var partition = metadataBefore.Topics.Single().Partitions.Single();
 
-        long refused = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == BrokerMetrics.MeterName && instrument.Name == "akkabroker.client_endpoint.refused") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag is { Key: "reason", Value: "broker_only" }) Interlocked.Add(ref refused, value);
-        });
-        listener.Start();
+        using var refused = new RefusalCounter("broker_only");
 
         var forged = new object[]
         {
@@ -88,7 +77,7 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
             new ForwardedGroupRequest(new OffsetCommitRequest("victims", -1, "", null, [new OffsetCommit(tp, 1000, null)])),
         };
         foreach (var message in forged) gateway.Tell(message, ActorRefs.NoSender);
-        await Until(() => Interlocked.Read(ref refused) >= forged.Length, "every forged message to be refused and counted");
+        await Until(() => refused.Count >= forged.Length, "every forged message to be refused and counted");
 
         var metadataAfter = await gateway.Ask<MetadataResponse>(new MetadataRequest([topic], false), TimeSpan.FromSeconds(10));
         var after = metadataAfter.Topics.Single().Partitions.Single();
@@ -111,18 +100,7 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
     [Fact]
     public async Task A_request_whose_reply_to_is_not_a_connected_client_is_refused_so_no_reply_goes_where_a_client_says()
     {
-        long refused = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == BrokerMetrics.MeterName && instrument.Name == "akkabroker.client_endpoint.refused") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag is { Key: "reason", Value: "unknown_sender" }) Interlocked.Add(ref refused, value);
-        });
-        listener.Start();
+        using var refused = new RefusalCounter("unknown_sender");
         var gateway = await GatewayAsync();
         // The broker's own cluster gateway, named as the reply-to: the reply would go into the cluster.
         var intoTheCluster = ((ExtendedActorSystem)_hostile).Provider.ResolveActorRef($"akka.tcp://akkabroker@{_broker.Node.SeedNode}/user/broker");
@@ -130,7 +108,7 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
         gateway.Tell(new MetadataRequest([], false), intoTheCluster);
         gateway.Tell(new DescribeClusterRequest(), elsewhere);
         gateway.Tell(new DescribeClusterRequest(), ActorRefs.NoSender);
-        await Until(() => Interlocked.Read(ref refused) >= 3, "the three requests to be refused");
+        await Until(() => refused.Count >= 3, "the three requests to be refused");
         // The connected client itself is answered as before.
         Assert.Equal(ProtocolErrorCode.None, (await gateway.Ask<DescribeClusterResponse>(new DescribeClusterRequest(), TimeSpan.FromSeconds(10))).Error);
     }
@@ -229,6 +207,31 @@ public sealed class ClientEndpointSpec : IAsyncLifetime
         Assert.IsType<RefusingJsonSerializer>(serialization.FindSerializerForType(typeof(Version)));
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() =>
             serialization.Deserialize("{\"$type\":\"System.Version, System.Runtime\"}"u8.ToArray(), RefusingJsonSerializer.Identifier1, typeof(object)));
+    }
+
+    /// <summary>The client endpoint's refusals with one reason, as the broker's metric counts them.</summary>
+    private sealed class RefusalCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _count;
+
+        public RefusalCounter(string reason)
+        {
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == BrokerMetrics.MeterName && instrument.Name == "akkabroker.client_endpoint.refused") l.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                    if (tag.Key == "reason" && Equals(tag.Value, reason)) Interlocked.Add(ref _count, value);
+            });
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static async Task Until(Func<bool> condition, string what)

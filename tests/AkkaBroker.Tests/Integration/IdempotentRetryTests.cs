@@ -44,7 +44,15 @@ public class IdempotentRetryTests(BrokerFixture broker) : IClassFixture<BrokerFi
                     if (t.IsCompletedSuccessfully) replyTo.Tell(t.Result with { Brokers = [self] });
                 });
             });
-            ReceiveAny(m => real.Forward(m));
+            // Everything else is asked on the client's behalf: the broker answers only senders connected to it.
+            ReceiveAny(m =>
+            {
+                var replyTo = Sender;
+                real.Ask<object>(m, TimeSpan.FromSeconds(10)).ContinueWith(t =>
+                {
+                    if (t.IsCompletedSuccessfully) replyTo.Tell(t.Result);
+                });
+            });
         }
     }
 

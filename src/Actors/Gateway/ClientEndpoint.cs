@@ -20,7 +20,14 @@ public sealed class ClientEndpoint : IAsyncDisposable
     {
         System = system;
         Settings = settings;
+        // Subscribed a few milliseconds after the bind, before the tracker has even started, so that a client connecting
+        // while the broker starts is seen.
+        var tracker = system.ActorOf(ConnectionTracker.Props(_connected), ConnectionTracker.Name);
+        system.EventStream.Subscribe(tracker, typeof(Akka.Remote.AssociatedEvent));
+        system.EventStream.Subscribe(tracker, typeof(Akka.Remote.DisassociatedEvent));
     }
+
+    private readonly ConnectedClients _connected = new();
 
     /// <summary>The client-facing ActorSystem.</summary>
     public ActorSystem System { get; }
@@ -96,7 +103,7 @@ public sealed class ClientEndpoint : IAsyncDisposable
     public void Serve(ActorSystem cluster, IActorRef clusterGateway)
     {
         var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, Settings.MaxInFlightRequestsPerConnection);
-        System.ActorOf(ClientGateway.Props(clusterGateway, relays), ClientGateway.Name);
+        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected), ClientGateway.Name);
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate();

@@ -24,8 +24,8 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
-    internal static Props Props(IActorRef clusterGateway, ReplyRelays relays) =>
-        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays));
+    internal static Props Props(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected) =>
+        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected));
 
     private sealed record Sweep
     {
@@ -33,14 +33,12 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    /// <summary>The addresses of the clients connected to this endpoint (their inbound associations).</summary>
-    private readonly HashSet<Address> _connected = new();
     private long _lastWarningAt;
     private int _unloggedRefusals;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays)
+    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected)
     {
         Receive<Sweep>(_ =>
         {
@@ -50,12 +48,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 _log.Warning("{0} client request(s) got no answer within their lifetime and were given up (the client has retried or timed out long since)", expired);
             }
         });
-        Receive<AssociatedEvent>(e => e.IsInbound, e => _connected.Add(e.RemoteAddress));
-        Receive<DisassociatedEvent>(e =>
-        {
-            _connected.Remove(e.RemoteAddress);
-            relays.Close(e.RemoteAddress);
-        });
+        Receive<DisassociatedEvent>(e => relays.Close(e.RemoteAddress));
         ReceiveAny(message =>
         {
             if (!IsClientRequest(message))
@@ -72,7 +65,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             }
             // A sender is only the name a message gives, so only a client connected here may be answered: otherwise
             // the broker would send a reply wherever a client said, into the cluster or anywhere else.
-            if (noReply || !_connected.Contains(Sender.Path.Address))
+            if (noReply || !connected.Contains(Sender.Path.Address))
             {
                 Refuse(message, "unknown_sender", noReply
                     ? "it names no sender to answer"
@@ -90,7 +83,6 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Context.System.EventStream.Subscribe(Self, typeof(AssociatedEvent));
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         Timers.StartPeriodicTimer("sweep", Sweep.Instance, SweepInterval);
     }

@@ -52,8 +52,6 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         public static readonly PassivateIfIdle Instance = new();
     }
 
-
-
     private sealed record ReadAgain;
 
     private sealed record OffsetsPartitionsCounted(int Count);

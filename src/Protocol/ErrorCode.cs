@@ -80,6 +80,15 @@ public enum ErrorCode : short
     BrokerIdNotRegistered = 102,
     MismatchedEndpointType = 114,
     UnsupportedEndpointType = 115,
+    TopicAuthorizationFailed = 29,
+    GroupAuthorizationFailed = 30,
+    ClusterAuthorizationFailed = 31,
+    UnsupportedSaslMechanism = 33,
+    IllegalSaslState = 34,
+    SaslAuthenticationFailed = 58,
+    ResourceNotFound = 91,
+    DuplicateResource = 92,
+    UnacceptableCredential = 93,
 }
 
 /// <summary>What an <see cref="ErrorCode"/> means to a user and whether the same request may succeed later.</summary>
@@ -169,6 +178,12 @@ public static class Errors
         ErrorCode.BrokerIdNotRegistered => "no node with this id is registered with the controller",
         ErrorCode.GroupSubscribedToTopic => "a member of the group is subscribed to the topic: its offsets are in use",
         ErrorCode.NotEnoughReplicasAfterAppend => "the write was appended, but the in-sync replicas shrank below min.insync.replicas before it was replicated",
+        ErrorCode.SaslAuthenticationFailed => "authentication failed: the user name or password is wrong, or the broker requires SASL and none was configured",
+        ErrorCode.UnsupportedSaslMechanism => "the broker does not offer this SASL mechanism",
+        ErrorCode.IllegalSaslState => "a SASL message arrived out of order in the authentication exchange",
+        ErrorCode.ResourceNotFound => "the user or resource named does not exist",
+        ErrorCode.DuplicateResource => "the request names the same user more than once",
+        ErrorCode.UnacceptableCredential => "the credential is not acceptable (iterations, salt or user name out of bounds)",
         _ => code.KafkaName(),
     };
 }

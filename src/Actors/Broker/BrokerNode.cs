@@ -248,8 +248,10 @@ public sealed class BrokerNode : IAsyncDisposable
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
-            kafka?.Serve(new KafkaApis(system, gateway, controller, settings));
-            clientEndpoint?.Serve(system, gateway);
+            var credentials = new Security.ScramCredentialStore();
+            system.ActorOf(Security.ScramCredentialWatcher.Props(credentials), Security.ScramCredentialWatcher.Name);
+            kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials));
+            clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null);
             return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint);
         }
         catch

@@ -49,7 +49,8 @@ public sealed record BrokerSettings(
     LogCleanerSettings LogCleaner,
     Groups.GroupSettings Group,
     Gateway.ClientEndpointSettings ClientEndpoint,
-    EndpointTlsSettings ClusterTls)
+    EndpointTlsSettings ClusterTls,
+    Security.SaslSettings Sasl)
 {
     public const string Section = "akkabroker.broker";
 
@@ -206,7 +207,8 @@ public sealed record BrokerSettings(
                 DedupeBufferSize: Long(b, Section, "log.cleaner.dedupe.buffer.size", 1024 * 1024)),
             Group: Groups.GroupSettings.Create(config),
             ClientEndpoint: clientEndpoint,
-            ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true));
+            ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true),
+            Sasl: Security.SaslSettings.Create(config));
     }
 
     /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>

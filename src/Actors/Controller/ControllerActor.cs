@@ -6,6 +6,7 @@ using Akka.DistributedData;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Security;
 
 namespace AkkaBroker.Actors.Controller;
 
@@ -236,6 +237,11 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         var next = loaded.Clone();
         next.BeginEpoch();
         foreach (var id in _liveBrokers.Keys.Concat(LiveControllerNodeIds()).Where(b => !next.RegisteredNodes.Contains(b)).ToArray()) next.Apply(new NodeRegistered(id));
+        foreach (var created in next.MissingCredentials(_settings.Sasl.AddScram))
+        {
+            next.Apply(created);
+            _log.Info("Created the SCRAM credentials of user '{0}' from {1}.add-scram", created.User, Security.SaslSettings.Section);
+        }
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
         Write(next, () =>
@@ -267,6 +273,13 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<CreatePartitionsRequest>(r => Perform(_state.DecideCreatePartitions(r, LiveBrokers(), _settings), TopicChanged));
         Receive<AlterConfigsRequest>(r => Perform(_state.DecideAlterConfigs(r), TopicChanged));
         Receive<AlterBrokerConfigsRequest>(r => Perform(_state.DecideAlterBrokerConfigs(r), BrokerConfigsRecorded));
+        Receive<AlterUserScramCredentialsRequest>(r => Perform(_state.DecideAlterUserScramCredentials(r), (result, _, replyTo) =>
+        {
+            foreach (var changed in result.Events.OfType<UserScramCredentialsChanged>())
+                _log.Info("SCRAM credentials of user '{0}' are now: {1}", changed.User,
+                    changed.Credentials.Count == 0 ? "(none)" : string.Join(", ", changed.Credentials.Select(c => $"{ScramMechanism.OfType(c.Mechanism)?.Name} ({c.Credential.Iterations} iterations)")));
+            replyTo.Tell(result.Response!);
+        }));
         Receive<MetadataRequest>(HandleMetadata);
         Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
         Receive<RegisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: true)));
@@ -325,6 +338,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<MetadataRequest>(r => MissingTopics(r).Length == 0, r => Sender.Tell(Metadata(r.Topics ?? AllTopicNames())));
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
         Receive<DescribeBrokerConfigsRequest>(r => Sender.Tell(_state.DescribeBrokerConfigs(r, _settings)));
+        Receive<DescribeUserScramCredentialsRequest>(r => Sender.Tell(_state.DescribeUserScramCredentials(r)));
         Receive<ListPartitionReassignmentsRequest>(_ => Sender.Tell(_state.ListReassignments()));
         Receive<PartitionLeadershipRequest>(r =>
         {

@@ -14,6 +14,7 @@ internal static class ControllerRefusal
     {
         TopicOperationResponse r => r with { Error = code, ErrorMessage = message },
         AlterBrokerConfigsResponse r => r with { Error = code, ErrorMessage = message },
+        AlterUserScramCredentialsResponse r => new AlterUserScramCredentialsResponse(code, message, r.Results.Select(u => u with { Error = code, ErrorMessage = message }).ToArray()),
         ReassignPartitionsResponse r => new ReassignPartitionsResponse(code, message, r.Results.Select(p => p with { Error = code, ErrorMessage = message }).ToArray()),
         // Metadata that would have auto-created topics: they are reported as not existing.
         MetadataResponse r => r,

@@ -229,6 +229,9 @@ public sealed partial class ControllerState
             case NodeUnregistered e:
                 _registeredNodes.Remove(e.NodeId);
                 break;
+            case UserScramCredentialsChanged e:
+                ApplyUserScramCredentials(e);
+                break;
             case BrokerConfigsChanged e:
                 if (e.Configs.Count == 0) _brokerConfigs.Remove(e.Broker);
                 else _brokerConfigs[e.Broker] = e.Configs;
@@ -289,7 +292,8 @@ public sealed partial class ControllerState
         : ControllerResult.Record(exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId));
 
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
-        _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray());
+        _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray(),
+        _scramCredentials.Select(kv => new UserScramCredentialsChanged(kv.Key, kv.Value)).ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -351,6 +355,8 @@ public sealed partial class ControllerState
         foreach (var r in snapshot.Reassignments) _reassignments[r.TopicPartition] = r;
         _brokerConfigs.Clear();
         foreach (var c in snapshot.BrokerConfigs ?? []) _brokerConfigs[c.Broker] = c.Configs;
+        _scramCredentials.Clear();
+        foreach (var u in snapshot.ScramCredentials ?? []) _scramCredentials[u.User] = u.Credentials;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -149,6 +149,8 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<AlterConfigsRequest>(controller.Forward);
         Receive<DescribeBrokerConfigsRequest>(controller.Forward);
         Receive<AlterBrokerConfigsRequest>(controller.Forward);
+        Receive<AlterUserScramCredentialsRequest>(controller.Forward);
+        Receive<DescribeUserScramCredentialsRequest>(controller.Forward);
         Receive<InitProducerIdRequest>(controller.Forward);
     }
 

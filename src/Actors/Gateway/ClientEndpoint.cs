@@ -100,10 +100,11 @@ public sealed class ClientEndpoint : IAsyncDisposable
     private static string Name<T>() => $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
 
     /// <summary>Starts the gateway: from now on clients' requests go to <paramref name="clusterGateway"/> in <paramref name="cluster"/>.</summary>
-    public void Serve(ActorSystem cluster, IActorRef clusterGateway)
+    /// <param name="authentication">What clients authenticate with; null when <see cref="ClientEndpointSettings.SaslEnabled"/> is off.</param>
+    public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication)
     {
         var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, Settings.MaxInFlightRequestsPerConnection);
-        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected), ClientGateway.Name);
+        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected, authentication), ClientGateway.Name);
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate();

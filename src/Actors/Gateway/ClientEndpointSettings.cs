@@ -12,8 +12,9 @@ namespace AkkaBroker.Actors.Gateway;
 /// <param name="MaxInFlightRequestsPerConnection">Most requests one client connection may have waiting for an answer.</param>
 /// <param name="TcpReuseAddress">SO_REUSEADDR on the bind: only for a restart when nobody listens on the port.</param>
 /// <param name="Tls">TLS for clients (<c>ssl</c>).</param>
+/// <param name="SaslEnabled">Whether clients must authenticate (<c>sasl.enabled</c>) with one of <c>akkabroker.broker.sasl.enabled.mechanisms</c>.</param>
 public sealed record ClientEndpointSettings(string Hostname, int Port, string PublicHostname, int MaxInFlightRequestsPerConnection, bool TcpReuseAddress,
-    EndpointTlsSettings Tls)
+    EndpointTlsSettings Tls, bool SaslEnabled = false)
 {
     public const string Section = BrokerSettings.Section + ".client-endpoint";
 
@@ -31,14 +32,15 @@ public sealed record ClientEndpointSettings(string Hostname, int Port, string Pu
         if (publicHostname is "0.0.0.0" or "::" or "[::]")
             throw new BrokerConfigurationException($"{Section}.public-hostname", publicHostname,
                 "the host name or IP address clients connect to (the bind address is every interface, which clients cannot be given)");
-        var reuse = c.GetString("tcp-reuse-addr")?.ToLowerInvariant() switch
+        return new ClientEndpointSettings(hostname, Number("port", 0, 65535), publicHostname, Number("max-in-flight-requests-per-connection", 1, int.MaxValue),
+            OnOff("tcp-reuse-addr"), EndpointTlsSettings.Create(config, $"{Section}.ssl", truststoreRequired: false), OnOff("sasl.enabled"));
+
+        bool OnOff(string key) => c.GetString(key, "off")?.ToLowerInvariant() switch
         {
             "on" or "true" or "yes" => true,
             "off" or "false" or "no" => false,
-            var other => throw new BrokerConfigurationException($"{Section}.tcp-reuse-addr", other, "on or off"),
+            var other => throw new BrokerConfigurationException($"{Section}.{key}", other, "on or off"),
         };
-        return new ClientEndpointSettings(hostname, Number("port", 0, 65535), publicHostname, Number("max-in-flight-requests-per-connection", 1, int.MaxValue), reuse,
-            EndpointTlsSettings.Create(config, $"{Section}.ssl", truststoreRequired: false));
 
         int Number(string key, int min, int max)
         {

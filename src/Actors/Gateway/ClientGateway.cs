@@ -2,8 +2,12 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
+using System.Security.Cryptography;
 using AkkaBroker.Actors.Metrics;
+using AkkaBroker.Actors.Security;
+using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
+using AkkaBroker.Protocol.Security;
 
 namespace AkkaBroker.Actors.Gateway;
 
@@ -12,7 +16,9 @@ namespace AkkaBroker.Actors.Gateway;
 /// have always resolved). It passes the client protocol's requests to the cluster's <see cref="BrokerGateway"/> with a
 /// <see cref="ReplyRelay"/> as their sender, and refuses everything else: the messages that only brokers and the
 /// controller may send (replica fetches, replica commands, ISR changes, forwarded group requests) and anything unknown
-/// are dropped, counted (<c>akkabroker.client_endpoint.refused</c>) and logged with the sender's address.
+/// are dropped, counted (<c>akkabroker.client_endpoint.refused</c>) and logged with the sender's address. Where the
+/// endpoint requires SASL authentication, it takes only handshakes here: each gives the client a
+/// <see cref="ClientSession"/> of its own, through which its requests come once it has authenticated.
 /// </summary>
 public sealed class ClientGateway : ReceiveActor, IWithTimers
 {
@@ -24,8 +30,11 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
-    internal static Props Props(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected) =>
-        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected));
+    /// <summary>Most sessions (authenticated or authenticating) one client connection may hold at once.</summary>
+    internal const int MaxSessionsPerConnection = 8;
+
+    internal static Props Props(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication = null) =>
+        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected, authentication));
 
     private sealed record Sweep
     {
@@ -38,7 +47,10 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected)
+    private readonly Dictionary<Address, int> _sessions = new();
+    private readonly Dictionary<IActorRef, Address> _sessionOwners = new();
+
+    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication)
     {
         Receive<Sweep>(_ =>
         {
@@ -49,36 +61,100 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             }
         });
         Receive<DisassociatedEvent>(e => relays.Close(e.RemoteAddress));
+        Receive<SaslHandshakeRequest>(r => Handshake(r, authentication, connected));
+        Receive<Terminated>(t =>
+        {
+            if (!_sessionOwners.Remove(t.ActorRef, out var owner)) return;
+            if (--_sessions[owner] == 0) _sessions.Remove(owner);
+        });
+        // Only from this gateway's own sessions: the message has no serializer, so it cannot come over the network anyway.
+        Receive<AuthenticatedRequest>(_ => _sessionOwners.ContainsKey(Sender), r => Serve(r.Message, r.ReplyTo, clusterGateway, relays, connected));
         ReceiveAny(message =>
         {
-            if (!IsClientRequest(message))
+            if (authentication != null && IsClientRequest(message))
             {
-                Refuse(message, "broker_only", "only brokers and the controller may send it, on the cluster endpoint");
+                // Answered, so the client learns why, but only to a client connected here (never a reply sent elsewhere).
+                if (connected.Contains(Sender.Path.Address))
+                    Sender.Tell(ClientErrorReplies.For(message, ErrorCode.SaslAuthenticationFailed,
+                        "This broker's client endpoint requires SASL authentication: set security.protocol=SASL_PLAINTEXT (SASL_SSL with TLS), " +
+                        $"sasl.mechanism (one of {string.Join(", ", authentication.EnabledMechanisms)}), sasl.username and sasl.password."));
+                Refuse(message, "unauthenticated", "the client has not authenticated, and this endpoint requires it (client-endpoint.sasl.enabled)");
                 return;
             }
-            var noReply = Sender.IsNobody() || Sender.Equals(Context.System.DeadLetters);
-            // A produce with acks=0 asks for no answer: nothing waits for it. Everything else names who gets the reply.
-            if (noReply && message is ProduceRequest { Acks: 0 })
-            {
-                clusterGateway.Tell(message, ActorRefs.NoSender);
-                return;
-            }
-            // A sender is only the name a message gives, so only a client connected here may be answered: otherwise
-            // the broker would send a reply wherever a client said, into the cluster or anywhere else.
-            if (noReply || !connected.Contains(Sender.Path.Address))
-            {
-                Refuse(message, "unknown_sender", noReply
-                    ? "it names no sender to answer"
-                    : $"it names a sender at {Sender.Path.Address}, which is not a client connected to this endpoint");
-                return;
-            }
-            if (relays.TryOpen(Sender, LifetimeOf(message)) is not { } relay)
-            {
-                Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
-                return;
-            }
-            clusterGateway.Tell(message, relay);
+            Serve(message, Sender, clusterGateway, relays, connected);
         });
+    }
+
+    private void Serve(object message, IActorRef sender, IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected)
+    {
+        if (!IsClientRequest(message))
+        {
+            Refuse(message, "broker_only", "only brokers and the controller may send it, on the cluster endpoint");
+            return;
+        }
+        var noReply = sender.IsNobody() || sender.Equals(Context.System.DeadLetters);
+        // A produce with acks=0 asks for no answer: nothing waits for it. Everything else names who gets the reply.
+        if (noReply && message is ProduceRequest { Acks: 0 })
+        {
+            clusterGateway.Tell(message, ActorRefs.NoSender);
+            return;
+        }
+        // A sender is only the name a message gives, so only a client connected here may be answered: otherwise
+        // the broker would send a reply wherever a client said, into the cluster or anywhere else.
+        if (noReply || !connected.Contains(sender.Path.Address))
+        {
+            Refuse(message, "unknown_sender", noReply
+                ? "it names no sender to answer"
+                : $"it names a sender at {sender.Path.Address}, which is not a client connected to this endpoint");
+            return;
+        }
+        if (relays.TryOpen(sender, LifetimeOf(message)) is not { } relay)
+        {
+            Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
+            return;
+        }
+        clusterGateway.Tell(message, relay);
+    }
+
+    /// <summary>
+    /// A client starts authenticating: it gets a session of its own (<see cref="ClientSession"/>) for the exchange's
+    /// messages and, once authenticated, its requests.
+    /// </summary>
+    private void Handshake(SaslHandshakeRequest r, ClientAuthentication? authentication, ConnectedClients connected)
+    {
+        var owner = Sender.Path.Address;
+        if (!connected.Contains(owner))
+        {
+            Refuse(r, "unknown_sender", $"it names a sender at {owner}, which is not a client connected to this endpoint");
+            return;
+        }
+        if (authentication == null)
+        {
+            Sender.Tell(new SaslHandshakeResponse(ErrorCode.UnsupportedSaslMechanism,
+                "This broker's client endpoint does not authenticate clients (akkabroker.broker.client-endpoint.sasl.enabled = off): " +
+                "set security.protocol=PLAINTEXT (SSL with TLS), or turn SASL on at the broker.", [], ""));
+            return;
+        }
+        if (!authentication.EnabledMechanisms.Contains(r.Mechanism, StringComparer.OrdinalIgnoreCase)
+            || SaslMechanisms.Server(r.Mechanism, authentication.Credentials.Lookup) is not { } server)
+        {
+            Sender.Tell(new SaslHandshakeResponse(ErrorCode.UnsupportedSaslMechanism,
+                $"This broker does not offer SASL mechanism '{r.Mechanism}': set sasl.mechanism to one of {string.Join(", ", authentication.EnabledMechanisms)} " +
+                $"({SaslSettings.Section}.enabled.mechanisms).", authentication.EnabledMechanisms, ""));
+            return;
+        }
+        if (_sessions.GetValueOrDefault(owner) >= MaxSessionsPerConnection)
+        {
+            Sender.Tell(new SaslHandshakeResponse(ErrorCode.IllegalSaslState,
+                $"This connection holds {MaxSessionsPerConnection} sessions already, the most one connection may.", authentication.EnabledMechanisms, ""));
+            return;
+        }
+        var name = "session-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        var session = Context.ActorOf(ClientSession.Props(owner, server), name);
+        Context.Watch(session);
+        _sessionOwners[session] = owner;
+        _sessions[owner] = _sessions.GetValueOrDefault(owner) + 1;
+        Sender.Tell(new SaslHandshakeResponse(ErrorCode.None, null, authentication.EnabledMechanisms, name));
     }
 
     protected override void PreStart()
@@ -97,6 +173,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         MetadataRequest or DescribeClusterRequest or InitProducerIdRequest => true,
         CreateTopicRequest or DeleteTopicRequest or CreatePartitionsRequest or DescribeConfigsRequest or AlterConfigsRequest => true,
         DescribeBrokerConfigsRequest or AlterBrokerConfigsRequest => true,
+        DescribeUserScramCredentialsRequest or AlterUserScramCredentialsRequest => true,
         ElectLeadersRequest or ReassignPartitionsRequest or ListPartitionReassignmentsRequest or UnregisterNodeRequest => true,
         _ => false,
     };
@@ -122,3 +199,8 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         _unloggedRefusals = 0;
     }
 }
+
+/// <summary>What a client endpoint that requires SASL authenticates with.</summary>
+/// <param name="EnabledMechanisms">The mechanisms offered (<c>sasl.enabled.mechanisms</c>).</param>
+/// <param name="Credentials">The users' credentials, as this broker last saw them.</param>
+public sealed record ClientAuthentication(IReadOnlyList<string> EnabledMechanisms, ScramCredentialStore Credentials);

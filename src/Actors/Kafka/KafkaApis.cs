@@ -17,6 +17,16 @@ namespace AkkaBroker.Actors.Kafka;
 /// </summary>
 public sealed class KafkaApis
 {
+    /// <summary>
+    /// The authentication APIs, served and advertised on a <c>SASL_PLAINTEXT</c> listener only. SaslHandshake from v1
+    /// (the exchange travels in SaslAuthenticate requests; v0's bare tokens are not read).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<ApiKey, (short Min, short Max)> SaslSupported = new Dictionary<ApiKey, (short, short)>
+    {
+        [ApiKey.SaslHandshake] = (1, 1),
+        [ApiKey.SaslAuthenticate] = (0, 2),
+    };
+
     /// <summary>The APIs and version ranges served (the intersection of what the codecs read and what is translated).</summary>
     public static readonly IReadOnlyDictionary<ApiKey, (short Min, short Max)> Supported = new Dictionary<ApiKey, (short, short)>
     {
@@ -64,9 +74,13 @@ public sealed class KafkaApis
     private readonly KafkaAdminApis _admin;
     private readonly KafkaOperationApis _operations;
 
+    private readonly Security.ScramCredentialStore _credentials;
+
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
-    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings)
+    /// <param name="credentials">The users' credentials, for a SASL_PLAINTEXT listener.</param>
+    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials)
     {
+        _credentials = credentials;
         _system = system;
         _gateway = gateway;
         _settings = settings;
@@ -83,8 +97,12 @@ public sealed class KafkaApis
     /// <summary>Longest a request waits for the broker beyond its own timeout before it is answered REQUEST_TIMED_OUT.</summary>
     private TimeSpan AdminTimeout => _settings.AdminTimeout;
 
+    /// <summary>A connection's authentication state on a SASL listener.</summary>
+    internal KafkaSaslSession NewSaslSession() => new(_settings.Sasl.EnabledMechanisms, _credentials);
+
     /// <summary>Serves one request frame and writes its response (none for a produce with acks=0, as in Kafka).</summary>
-    internal async Task HandleAsync(ReadOnlyMemory<byte> frame, PipeWriter output, string client, CancellationToken ct)
+    /// <param name="sasl">The connection's authentication, on a SASL_PLAINTEXT listener; null on a PLAINTEXT one.</param>
+    internal async Task HandleAsync(ReadOnlyMemory<byte> frame, PipeWriter output, string client, KafkaSaslSession? sasl, CancellationToken ct)
     {
         RequestHeaderData header;
         object body;
@@ -95,7 +113,7 @@ public sealed class KafkaApis
         catch (UnsupportedRequestException e) when (e.ApiKey == (short)ApiKey.ApiVersions)
         {
             // Kafka answers an ApiVersions request of a version it does not know in v0, with its versions, so the client can retry lower.
-            await WriteAsync(output, ApiKey.ApiVersions, 0, e.CorrelationId, ApiVersions(ErrorCode.UnsupportedVersion));
+            await WriteAsync(output, ApiKey.ApiVersions, 0, e.CorrelationId, ApiVersions(ErrorCode.UnsupportedVersion, sasl != null));
             return;
         }
         catch (UnsupportedRequestException e)
@@ -109,11 +127,24 @@ public sealed class KafkaApis
 
         var key = (ApiKey)header.RequestApiKey;
         var version = header.RequestApiVersion;
-        if (!Supported.TryGetValue(key, out var range) || version < range.Min || version > range.Max)
+        if (!(Supported.TryGetValue(key, out var range) || (sasl != null && SaslSupported.TryGetValue(key, out range))) || version < range.Min || version > range.Max)
             throw new KafkaConnectionClosedException($"it sent {key} v{version}, which this broker does not serve (ApiVersions lists what it serves)");
+        if (sasl != null && !sasl.Allows(key))
+            throw new KafkaConnectionClosedException(sasl.Principal == null
+                ? $"it sent {key} before authenticating, and this listener requires SASL authentication (SASL_PLAINTEXT): the client must set security.protocol=SASL_PLAINTEXT and sasl.mechanism"
+                : $"it sent {key} after authenticating as {sasl.Principal}; a connection authenticates once");
+        if (body is SaslAuthenticateRequestData authenticate)
+        {
+            var (answer, failed) = sasl!.Authenticate(authenticate);
+            await WriteAsync(output, key, version, header.CorrelationId, answer);
+            if (failed) throw new KafkaConnectionClosedException($"its {sasl.Mechanism} authentication failed: {answer.ErrorMessage}");
+            if (sasl.Principal != null) Log.Info("Kafka listener: {0} authenticated as {1} with {2}", client, sasl.Principal, sasl.Mechanism);
+            return;
+        }
         object? response = body switch
         {
-            ApiVersionsRequestData => ApiVersions(ErrorCode.None),
+            ApiVersionsRequestData => ApiVersions(ErrorCode.None, sasl != null),
+            SaslHandshakeRequestData r => sasl!.Handshake(r),
             MetadataRequestData r => await MetadataAsync(r, version),
             ProduceRequestData r => await ProduceAsync(r),
             FetchRequestData r => await FetchAsync(r, ct),
@@ -155,10 +186,10 @@ public sealed class KafkaApis
         await output.FlushAsync();
     }
 
-    private static ApiVersionsResponseData ApiVersions(ErrorCode error)
+    private static ApiVersionsResponseData ApiVersions(ErrorCode error, bool sasl)
     {
         var response = new ApiVersionsResponseData { ErrorCode = (short)error };
-        foreach (var (key, range) in Supported.OrderBy(kv => kv.Key))
+        foreach (var (key, range) in (sasl ? Supported.Concat(SaslSupported) : Supported).OrderBy(kv => kv.Key))
             response.ApiKeys.Add(new ApiVersionsResponseData.ApiVersion { ApiKey = (short)key, MinVersion = range.Min, MaxVersion = range.Max });
         return response;
     }

@@ -30,20 +30,22 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
         var maxBytes = listener.Settings.SocketRequestMaxBytes;
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
+        var sasl = listener.Settings.SaslEnabled ? apis.NewSaslSession() : null;
         try
         {
             while (true)
             {
                 var read = await input.ReadAsync(connection.ConnectionClosed);
                 var buffer = read.Buffer;
-                while (TryTakeFrame(ref buffer, maxBytes, out var frame))
+                // Before a client has authenticated, frames are held to Kafka's sasl.server.max.receive.size (512 KiB).
+                while (TryTakeFrame(ref buffer, sasl is { Principal: null } ? Math.Min(maxBytes, 524288) : maxBytes, out var frame))
                 {
                     // Copied out of the pipe so the pipe's segments are released while a long-polling fetch waits.
                     var owner = ArrayPool<byte>.Shared.Rent((int)frame.Length);
                     try
                     {
                         frame.CopyTo(owner);
-                        await apis.HandleAsync(owner.AsMemory(0, (int)frame.Length), output, client, connection.ConnectionClosed);
+                        await apis.HandleAsync(owner.AsMemory(0, (int)frame.Length), output, client, sasl, connection.ConnectionClosed);
                     }
                     finally
                     {

@@ -17,7 +17,9 @@ namespace AkkaBroker.Actors.Kafka;
 /// </param>
 /// <param name="AdvertisedHost">The host clients are told to connect to.</param>
 /// <param name="AdvertisedPort">The port clients are told to connect to; null to advertise the port bound.</param>
-public sealed record KafkaListenerSettings(string? BindHost, int Port, bool PortRequested, string AdvertisedHost, int? AdvertisedPort, int SocketRequestMaxBytes)
+/// <param name="SaslEnabled">A <c>SASL_PLAINTEXT</c> listener: clients authenticate (SaslHandshake, SaslAuthenticate) before anything else.</param>
+public sealed record KafkaListenerSettings(string? BindHost, int Port, bool PortRequested, string AdvertisedHost, int? AdvertisedPort, int SocketRequestMaxBytes,
+    bool SaslEnabled = false)
 {
     public const int DefaultPort = 9092;
     private const string ListenersKey = BrokerSettings.Section + ".listeners";
@@ -32,7 +34,7 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         var requested = config.HasPath(ListenersKey);
         var listeners = requested ? config.GetString(ListenersKey, "")?.Trim() ?? "" : $"PLAINTEXT://{brokerHost}:{DefaultPort}";
         if (listeners.Length == 0) return null;
-        var (bindHost, port) = ParseOne(ListenersKey, listeners);
+        var (bindHost, port, sasl) = ParseOne(ListenersKey, listeners);
         var advertised = config.GetString(AdvertisedKey, "")?.Trim() ?? "";
         string advertisedHost;
         int? advertisedPort;
@@ -43,7 +45,9 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         }
         else
         {
-            var (host, p) = ParseOne(AdvertisedKey, advertised);
+            var (host, p, advertisedSasl) = ParseOne(AdvertisedKey, advertised);
+            if (advertisedSasl != sasl)
+                throw new BrokerConfigurationException(AdvertisedKey, advertised, $"the listener's own protocol ({listeners.Split("://")[0]}): an advertised listener names the same listener");
             if (host == null)
                 throw new BrokerConfigurationException(AdvertisedKey, advertised, "an address clients can reach, with a host (PLAINTEXT://broker1.example.com:9092)");
             if (p == 0)
@@ -53,11 +57,11 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         var maxBytes = config.GetInt(MaxBytesKey, 104857600);
         if (maxBytes < 1024)
             throw new BrokerConfigurationException(MaxBytesKey, maxBytes.ToString(), "at least 1024 bytes (Kafka's default is 104857600)");
-        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes);
+        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes, sasl);
     }
 
-    /// <summary>One <c>PLAINTEXT://HOST:PORT</c> entry (Kafka's listener syntax; a listener name other than PLAINTEXT is refused).</summary>
-    internal static (string? Host, int Port) ParseOne(string key, string value)
+    /// <summary>One <c>PLAINTEXT://HOST:PORT</c> or <c>SASL_PLAINTEXT://HOST:PORT</c> entry (Kafka's listener syntax; other listener names are refused).</summary>
+    internal static (string? Host, int Port, bool Sasl) ParseOne(string key, string value)
     {
         var entries = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (entries.Length != 1)
@@ -67,13 +71,14 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         if (scheme < 0)
             throw new BrokerConfigurationException(key, value, "a listener as Kafka writes it, NAME://HOST:PORT, e.g. PLAINTEXT://0.0.0.0:9092");
         var name = entry[..scheme];
-        if (!name.Equals("PLAINTEXT", StringComparison.OrdinalIgnoreCase))
-            throw new BrokerConfigurationException(key, value, $"a PLAINTEXT listener: '{name}' (TLS or SASL) is not served by this broker's Kafka listener");
+        var sasl = name.Equals("SASL_PLAINTEXT", StringComparison.OrdinalIgnoreCase);
+        if (!sasl && !name.Equals("PLAINTEXT", StringComparison.OrdinalIgnoreCase))
+            throw new BrokerConfigurationException(key, value, $"a PLAINTEXT or SASL_PLAINTEXT listener: '{name}' (TLS) is not served by this broker's Kafka listener");
         var address = entry[(scheme + 3)..];
         var colon = address.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(address[(colon + 1)..], out var port) || port is < 0 or > 65535)
             throw new BrokerConfigurationException(key, value, "HOST:PORT after the listener name, with a port from 0 to 65535 (PLAINTEXT://0.0.0.0:9092)");
         var host = address[..colon].Trim('[', ']');
-        return (host.Length == 0 ? null : host, port);
+        return (host.Length == 0 ? null : host, port, sasl);
     }
 }

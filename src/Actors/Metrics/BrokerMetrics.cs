@@ -33,7 +33,9 @@ public static class BrokerMetrics
     public static readonly Counter<long> RecordsIn = Meter.CreateCounter<long>("akkabroker.records_in", "{record}", "Records appended (MessagesInPerSec)");
     public static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("akkabroker.records_out", "{record}", "Records served to fetches");
     public static readonly Counter<long> ClientEndpointRefused = Meter.CreateCounter<long>("akkabroker.client_endpoint.refused", "{message}",
-        "Messages the client endpoint did not pass on, tagged by reason: broker_only (only brokers and the controller may send it), unknown_sender (its reply-to is not a client connected there), too_many_in_flight, unanswered (given up without an answer)");
+        "Messages the client endpoint did not pass on, tagged by reason: broker_only (only brokers and the controller may send it), unknown_sender (its reply-to is not a client connected there), too_many_in_flight, unanswered (given up without an answer), unauthenticated (sent before the client authenticated, where the endpoint requires it)");
+    public static readonly Counter<long> Authentications = Meter.CreateCounter<long>("akkabroker.authentications", "{exchange}",
+        "SASL authentications on the client endpoint and the Kafka listener, tagged by listener, mechanism and result (succeeded, failed)");
     public static readonly Counter<long> FailedRequests = Meter.CreateCounter<long>("akkabroker.failed_requests", "{request}", "Requests answered with an error code, tagged by api and error");
     public static readonly Counter<long> IsrShrinks = Meter.CreateCounter<long>("akkabroker.isr_shrinks", "{change}", "In-sync replica sets that lost a follower, as recorded by the controller for a leader on this broker (IsrShrinksPerSec)");
     public static readonly Counter<long> IsrExpands = Meter.CreateCounter<long>("akkabroker.isr_expands", "{change}", "In-sync replica sets that took a follower back, as recorded by the controller for a leader on this broker (IsrExpandsPerSec)");

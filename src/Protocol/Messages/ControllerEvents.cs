@@ -44,10 +44,11 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// keeps a copy of this state, so a majority of them must be up before a controller trusts what it reads, and reads
 /// and writes go to at least that many nodes (all members, when fewer are up).
 /// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none). <c>BrokerConfigs</c> are
-/// the dynamic broker configs, per broker and the cluster-wide default (older snapshots have none).
+/// the dynamic broker configs, per broker and the cluster-wide default (older snapshots have none). <c>ScramCredentials</c>
+/// are the users' SASL/SCRAM credentials (salted keys, never passwords; older snapshots have none).
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
     IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment> Reassignments,
-    IReadOnlyList<BrokerConfigsChanged>? BrokerConfigs = null);
+    IReadOnlyList<BrokerConfigsChanged>? BrokerConfigs = null, IReadOnlyList<UserScramCredentialsChanged>? ScramCredentials = null);
 
 /// <summary>
 /// A reassignment in progress (Kafka's KIP-455): the partition's replicas are <c>Target</c> followed by those of

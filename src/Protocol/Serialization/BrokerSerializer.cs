@@ -78,15 +78,49 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN6", (w, m) =>
+        C<ControllerSnapshot>("cSN7", (w, m) =>
             {
                 w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch);
                 w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredNodes, (ww, b) => ww.Int(b));
                 w.List(m.Reassignments, WriteReassignment);
                 w.List(m.BrokerConfigs ?? [], (ww, c) => { ww.String(c.Broker); ww.StringMap(c.Configs); });
+                w.List(m.ScramCredentials ?? [], WriteUserScramCredentials);
             },
             r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
-                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())))),
+                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials))),
+        C<UserScramCredentialsChanged>("cUSC", WriteUserScramCredentials, ReadUserScramCredentials),
+        C<SaslHandshakeRequest>("SHRq", (w, m) => w.String(m.Mechanism), r => new SaslHandshakeRequest(r.String())),
+        C<SaslHandshakeResponse>("SHRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.EnabledMechanisms, (ww, x) => ww.String(x)); w.String(m.Session); },
+            r => new SaslHandshakeResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => rr.String()), r.String())),
+        C<SaslAuthenticateRequest>("SARq", (w, m) => w.Bytes(m.AuthBytes), r => new SaslAuthenticateRequest(r.Bytes())),
+        C<SaslAuthenticateResponse>("SARs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.Bytes(m.AuthBytes); w.Bool(m.Complete); },
+            r => new SaslAuthenticateResponse((ErrorCode)r.Short(), r.NullableString(), r.Bytes(), r.Bool())),
+        C<AlterUserScramCredentialsRequest>("AUSRq", (w, m) =>
+            {
+                w.List(m.Deletions, (ww, d) => { ww.String(d.User); ww.Byte(d.Mechanism); });
+                w.List(m.Upsertions, (ww, u) => { ww.String(u.User); ww.Byte(u.Mechanism); ww.Int(u.Iterations); ww.Bytes(u.Salt); ww.Bytes(u.SaltedPassword); });
+            },
+            r => new AlterUserScramCredentialsRequest(r.List(rr => new ScramCredentialDeletion(rr.String(), rr.Byte())),
+                r.List(rr => new ScramCredentialUpsertion(rr.String(), rr.Byte(), rr.Int(), rr.Bytes(), rr.Bytes())))),
+        C<AlterUserScramCredentialsResponse>("AUSRs", (w, m) =>
+            {
+                w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.List(m.Results, (ww, u) => { ww.String(u.User); ww.Short((short)u.Error); ww.String(u.ErrorMessage); });
+            },
+            r => new AlterUserScramCredentialsResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => new UserOutcome(rr.String(), (ErrorCode)rr.Short(), rr.NullableString())))),
+        C<DescribeUserScramCredentialsRequest>("DUSRq", (w, m) => { w.Bool(m.Users != null); if (m.Users != null) w.List(m.Users, (ww, u) => ww.String(u)); },
+            r => new DescribeUserScramCredentialsRequest(r.Bool() ? r.List(rr => rr.String()) : null)),
+        C<DescribeUserScramCredentialsResponse>("DUSRs", (w, m) =>
+            {
+                w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.List(m.Results, (ww, u) =>
+                {
+                    ww.String(u.User); ww.Short((short)u.Error); ww.String(u.ErrorMessage);
+                    ww.List(u.Credentials, (www, c) => { www.Byte(c.Mechanism); www.Int(c.Iterations); });
+                });
+            },
+            r => new DescribeUserScramCredentialsResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => new UserScramCredentialsDescription(rr.String(), (ErrorCode)rr.Short(),
+                rr.NullableString(), rr.List(rrr => new ScramCredentialInfo(rrr.Byte(), rrr.Int())))))),
         C<BrokerConfigsChanged>("cBCC", (w, m) => { w.String(m.Broker); w.StringMap(m.Configs); }, r => new BrokerConfigsChanged(r.String(), r.StringMap())),
         C<NodeRegistered>("cBRg", (w, m) => w.Int(m.NodeId), r => new NodeRegistered(r.Int())),
         C<OffsetsPartitionsAssigned>("cOPA", (w, m) => w.List(m.Partitions, WriteAssignment), r => new OffsetsPartitionsAssigned(r.List(ReadAssignment))),
@@ -278,6 +312,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         // Before dynamic broker configs were kept.
         ["cSN5"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
             r.List(ReadReassignment)),
+        // Before SCRAM credentials were kept.
+        ["cSN6"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
+            r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap()))),
         // Partition snapshots before replication (no leader epochs, no truncations).
         ["pSN"] = r => ReadPartitionSnapshot(r, withReplication: false, withSegments: false),
         // Partition snapshots before segments, retention and compaction.
@@ -422,6 +459,23 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     }
 
     private static PartitionReassignment ReadReassignment(WireReader r) => new(r.TopicPartition(), r.List(x => x.Int()), r.List(x => x.Int()), r.Long());
+
+    private static void WriteUserScramCredentials(WireWriter w, UserScramCredentialsChanged x)
+    {
+        w.String(x.User);
+        w.List(x.Credentials, (ww, c) =>
+        {
+            ww.Byte(c.Mechanism); ww.Int(c.Credential.Iterations); ww.Bytes(c.Credential.Salt); ww.Bytes(c.Credential.StoredKey); ww.Bytes(c.Credential.ServerKey);
+        });
+    }
+
+    private static UserScramCredentialsChanged ReadUserScramCredentials(WireReader r) =>
+        new(r.String(), r.List(rr =>
+        {
+            var mechanism = rr.Byte();
+            var iterations = rr.Int();
+            return new StoredScramCredential(mechanism, new Security.ScramCredential(rr.Bytes(), rr.Bytes(), rr.Bytes(), iterations));
+        }));
 
     private static void WriteAssignment(WireWriter w, PartitionAssignment a)
     {

@@ -42,17 +42,54 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
     /// <summary><c>socket.connection.setup.timeout.ms</c>: how long to try to reach a bootstrap server. Default 10000.</summary>
     public int? SocketConnectionSetupTimeoutMs { get => GetInt("socket.connection.setup.timeout.ms"); set => SetOrRemove("socket.connection.setup.timeout.ms", value?.ToString(CultureInfo.InvariantCulture)); }
 
-    /// <summary><c>security.protocol</c>: Plaintext (default) or Ssl, to reach brokers whose client endpoint has TLS on.</summary>
+    /// <summary>
+    /// <c>security.protocol</c>: Plaintext (default); Ssl to reach brokers whose client endpoint has TLS on; SaslPlaintext
+    /// or SaslSsl to authenticate too (<see cref="SaslMechanism"/>, <see cref="SaslUsername"/>, <see cref="SaslPassword"/>).
+    /// </summary>
     public SecurityProtocol? SecurityProtocol
     {
         get => Get("security.protocol")?.ToLowerInvariant() switch
         {
             null => null,
             "ssl" => Client.SecurityProtocol.Ssl,
+            "sasl_plaintext" => Client.SecurityProtocol.SaslPlaintext,
+            "sasl_ssl" => Client.SecurityProtocol.SaslSsl,
             _ => Client.SecurityProtocol.Plaintext,
         };
-        set => SetOrRemove("security.protocol", value switch { null => null, Client.SecurityProtocol.Ssl => "SSL", _ => "PLAINTEXT" });
+        set => SetOrRemove("security.protocol", value switch
+        {
+            null => null,
+            Client.SecurityProtocol.Ssl => "SSL",
+            Client.SecurityProtocol.SaslPlaintext => "SASL_PLAINTEXT",
+            Client.SecurityProtocol.SaslSsl => "SASL_SSL",
+            _ => "PLAINTEXT",
+        });
     }
+
+    /// <summary><c>sasl.mechanism</c>: how to authenticate with SASL: ScramSha256, ScramSha512 or Plain (send the password only over TLS).</summary>
+    public SaslMechanism? SaslMechanism
+    {
+        get => Get("sasl.mechanism")?.ToUpperInvariant() switch
+        {
+            null => null,
+            "PLAIN" => Client.SaslMechanism.Plain,
+            "SCRAM-SHA-512" => Client.SaslMechanism.ScramSha512,
+            _ => Client.SaslMechanism.ScramSha256,
+        };
+        set => SetOrRemove("sasl.mechanism", value switch
+        {
+            null => null,
+            Client.SaslMechanism.Plain => "PLAIN",
+            Client.SaslMechanism.ScramSha512 => "SCRAM-SHA-512",
+            _ => "SCRAM-SHA-256",
+        });
+    }
+
+    /// <summary><c>sasl.username</c>: the user to authenticate as.</summary>
+    public string? SaslUsername { get => Get("sasl.username"); set => SetOrRemove("sasl.username", value); }
+
+    /// <summary><c>sasl.password</c>: the user's password. With SCRAM it never leaves the client.</summary>
+    public string? SaslPassword { get => Get("sasl.password"); set => SetOrRemove("sasl.password", value); }
 
     /// <summary><c>ssl.ca.location</c>: PEM file of the authority (or authorities) that issued the brokers' certificates.</summary>
     public string? SslCaLocation { get => Get("ssl.ca.location"); set => SetOrRemove("ssl.ca.location", value); }
@@ -95,6 +132,21 @@ public enum SecurityProtocol
     Plaintext,
     /// <summary>TLS (Kafka's SSL): the broker's certificate is checked against <c>ssl.ca.location</c>.</summary>
     Ssl,
+    /// <summary>SASL authentication without encryption.</summary>
+    SaslPlaintext,
+    /// <summary>SASL authentication over TLS.</summary>
+    SaslSsl,
+}
+
+/// <summary>How a client authenticates (<c>sasl.mechanism</c>), as Confluent.Kafka names them.</summary>
+public enum SaslMechanism
+{
+    /// <summary>The password itself is sent: use it over TLS only.</summary>
+    Plain,
+    /// <summary>SCRAM with SHA-256: the password never leaves the client, and the broker proves it holds the credential.</summary>
+    ScramSha256,
+    /// <summary>SCRAM with SHA-512.</summary>
+    ScramSha512,
 }
 
 /// <summary>Whether a broker's certificate must name the host connected to (<c>ssl.endpoint.identification.algorithm</c>).</summary>

@@ -160,6 +160,17 @@ public interface IAdminClient : IDisposable
     /// <c>cleanup.policy=compact</c> only, UNKNOWN_TOPIC_OR_PART, or no answer within request.timeout.ms.
     /// </exception>
     Task<List<DeleteRecordsResult>> DeleteRecordsAsync(IEnumerable<TopicPartitionOffset> topicPartitionOffsets, DeleteRecordsOptions? options = null);
+
+    /// <summary>
+    /// Sets or removes users' SCRAM credentials (Kafka's AlterUserScramCredentials): what clients authenticate with
+    /// where brokers require SASL. Passwords are salted and hashed here; brokers never see them.
+    /// </summary>
+    /// <exception cref="AlterUserScramCredentialsException">some users' changes were refused (Results says why: UNACCEPTABLE_CREDENTIAL, RESOURCE_NOT_FOUND, DUPLICATE_RESOURCE, ...); the others were made.</exception>
+    Task AlterUserScramCredentialsAsync(IEnumerable<UserScramCredentialAlteration> alterations, AlterUserScramCredentialsOptions? options = null);
+
+    /// <summary>The mechanisms and iterations of the users' SCRAM credentials (Kafka's DescribeUserScramCredentials); null or empty for every user.</summary>
+    /// <exception cref="KafkaException">the request failed as a whole (no answer within request.timeout.ms, not authorised).</exception>
+    Task<DescribeUserScramCredentialsResult> DescribeUserScramCredentialsAsync(IEnumerable<string>? users, DescribeUserScramCredentialsOptions? options = null);
 }
 
 /// <summary>A partition's log on its leader; see <see cref="IAdminClient.DescribeLogAsync"/>.</summary>

@@ -14,6 +14,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     VerifiableConsumerCommand.Create(),
     GroupsCommand.Create(),
     ClusterCommand.Create(),
+    UsersCommand.Create(),
     LeaderElectionCommand.Create(),
     ReassignPartitionsCommand.Create(),
     LogDirsCommand.Create(),

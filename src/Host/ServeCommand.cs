@@ -56,7 +56,7 @@ internal static class ServeCommand
         };
         var listeners = new Option<string?>("--listeners")
         {
-            Description = "The Kafka-protocol listener, as Kafka's listeners: PLAINTEXT://HOST:PORT (an empty HOST binds every interface; \"\" turns it off) " +
+            Description = "The Kafka-protocol listener, as Kafka's listeners: PLAINTEXT://HOST:PORT, or SASL_PLAINTEXT://HOST:PORT to require authentication (an empty HOST binds every interface; \"\" turns it off) " +
                           "(akkabroker.broker.listeners; default PLAINTEXT://<--host>:9092, moved to a free port with a warning when 9092 is busy)"
         };
         var metricsPort = new Option<int?>("--metrics-port")
@@ -64,12 +64,17 @@ internal static class ServeCommand
             Description = "Port of the HTTP endpoint for Prometheus metrics (/metrics) and health probes (/health/live, /health/ready); 0 turns it off " +
                           "(akkabroker.broker.metrics.prometheus.port; default 9404, moved to a free port with a warning when 9404 is busy)"
         };
+        var addScram = new Option<string[]>("--add-scram")
+        {
+            Description = "Create a user's SCRAM credential when it has none of that mechanism yet, as kafka-storage format --add-scram: " +
+                          "'SCRAM-SHA-256=[name=admin,password=admin-secret]' (repeatable; akkabroker.broker.sasl.add-scram). How the first user of a cluster that requires authentication comes to be",
+        };
         var logFormat = HostLogging.FormatOption();
         var command = new Command("serve",
             "Start a broker node and serve until Ctrl-C or SIGTERM. A node the cluster downs (e.g. cut off by the network) starts again in this process and rejoins. " +
             "Exit codes: 0 stopped by Ctrl-C or SIGTERM; 1 unexpected error or unknown option; 2 bad configuration or a start that cannot succeed " +
             "(port in use, seed nodes unreachable, broker.id already running); 3 downed or removed by the cluster with akkabroker.broker.cluster.rejoin.enable = off")
-            { config, host, port, clusterPort, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort, logFormat };
+            { config, host, port, clusterPort, dataDir, brokerId, processRoles, seedNodes, listeners, metricsPort, addScram, logFormat };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config);
@@ -86,6 +91,7 @@ internal static class ServeCommand
             if (parse.GetValue(brokerId) is { } id) overrides.Add($"akkabroker.broker.broker.id = {id}");
             if (parse.GetValue(listeners) is { } l) overrides.Add($"akkabroker.broker.listeners = {Quote(l)}");
             if (parse.GetValue(metricsPort) is { } mp) overrides.Add($"akkabroker.broker.metrics.prometheus.port = {mp}");
+            if (parse.GetValue(addScram) is { Length: > 0 } scram) overrides.Add($"akkabroker.broker.sasl.add-scram = [{string.Join(", ", scram.Select(Quote))}]");
             if (parse.GetValue(logFormat) is { } lf) overrides.Add($"{LoggingSettings.Section}.format = {Quote(lf)}");
             if (parse.GetValue(processRoles) is { } roles) overrides.Add($"akkabroker.broker.process.roles = {Quote(roles)}");
             if (parse.GetValue(seedNodes) is { } seeds)

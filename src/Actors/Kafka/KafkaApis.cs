@@ -18,12 +18,13 @@ namespace AkkaBroker.Actors.Kafka;
 public sealed class KafkaApis
 {
     /// <summary>
-    /// The authentication APIs, served and advertised on a <c>SASL_PLAINTEXT</c> listener only. SaslHandshake from v1
-    /// (the exchange travels in SaslAuthenticate requests; v0's bare tokens are not read).
+    /// The authentication APIs, served and advertised on a <c>SASL_PLAINTEXT</c> listener only. SaslHandshake v0 is
+    /// advertised because librdkafka looks for it before it uses v1, but answered UNSUPPORTED_VERSION: v0's bare tokens
+    /// are not read, every client since Kafka 1.0 sends v1 (the exchange in SaslAuthenticate requests).
     /// </summary>
     public static readonly IReadOnlyDictionary<ApiKey, (short Min, short Max)> SaslSupported = new Dictionary<ApiKey, (short, short)>
     {
-        [ApiKey.SaslHandshake] = (1, 1),
+        [ApiKey.SaslHandshake] = (0, 1),
         [ApiKey.SaslAuthenticate] = (0, 2),
     };
 
@@ -144,7 +145,7 @@ public sealed class KafkaApis
         object? response = body switch
         {
             ApiVersionsRequestData => ApiVersions(ErrorCode.None, sasl != null),
-            SaslHandshakeRequestData r => sasl!.Handshake(r),
+            SaslHandshakeRequestData r => sasl!.Handshake(r, version),
             MetadataRequestData r => await MetadataAsync(r, version),
             ProduceRequestData r => await ProduceAsync(r),
             FetchRequestData r => await FetchAsync(r, ct),

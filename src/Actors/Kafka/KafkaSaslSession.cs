@@ -24,10 +24,11 @@ internal sealed class KafkaSaslSession(IReadOnlyList<string> enabledMechanisms, 
         ? key != ApiKey.SaslHandshake && key != ApiKey.SaslAuthenticate
         : key is ApiKey.ApiVersions or ApiKey.SaslHandshake or ApiKey.SaslAuthenticate;
 
-    public SaslHandshakeResponseData Handshake(SaslHandshakeRequestData request)
+    public SaslHandshakeResponseData Handshake(SaslHandshakeRequestData request, short version)
     {
         var response = new SaslHandshakeResponseData { Mechanisms = enabledMechanisms.ToList() };
-        if (_server != null) response.ErrorCode = (short)ErrorCode.IllegalSaslState;
+        if (version == 0) response.ErrorCode = (short)ErrorCode.UnsupportedVersion;
+        else if (_server != null) response.ErrorCode = (short)ErrorCode.IllegalSaslState;
         else if (!enabledMechanisms.Contains(request.Mechanism, StringComparer.OrdinalIgnoreCase)
                  || SaslMechanisms.Server(request.Mechanism, credentials.Lookup) is not { } server)
             response.ErrorCode = (short)ErrorCode.UnsupportedSaslMechanism;

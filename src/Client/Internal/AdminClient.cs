@@ -218,6 +218,54 @@ internal sealed class AdminClient : IAdminClient
         };
     }
 
+    public async Task AlterUserScramCredentialsAsync(IEnumerable<UserScramCredentialAlteration> alterations, AlterUserScramCredentialsOptions? options = null)
+    {
+        var deletions = new List<ScramCredentialDeletion>();
+        var upsertions = new List<ScramCredentialUpsertion>();
+        foreach (var alteration in alterations)
+            switch (alteration)
+            {
+                case UserScramCredentialDeletion d:
+                    deletions.Add(new ScramCredentialDeletion(d.User, (byte)d.Mechanism));
+                    break;
+                case UserScramCredentialUpsertion u:
+                    var mechanism = Protocol.Security.ScramMechanism.OfType((int)u.ScramCredentialInfo.Mechanism)
+                        ?? throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, $"User '{u.User}': {u.ScramCredentialInfo.Mechanism} is not a SCRAM mechanism; use ScramSha256 or ScramSha512."));
+                    var salt = u.Salt is { Length: > 0 } given ? given : System.Security.Cryptography.RandomNumberGenerator.GetBytes(mechanism.HashSize);
+                    var iterations = u.ScramCredentialInfo.Iterations;
+                    // Bounds are the broker's to enforce (it answers UNACCEPTABLE_CREDENTIAL); the salting is only skipped for a count PBKDF2 cannot take.
+                    var salted = iterations > 0 ? mechanism.SaltedPassword(System.Text.Encoding.UTF8.GetString(u.Password), salt, iterations) : [];
+                    upsertions.Add(new ScramCredentialUpsertion(u.User, mechanism.Type, iterations, salt, salted));
+                    break;
+                default:
+                    throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, $"{alteration.GetType().Name} is neither an upsertion nor a deletion."));
+            }
+        var r = await AskAsync<AlterUserScramCredentialsResponse>(new AlterUserScramCredentialsRequest(deletions, upsertions), options?.RequestTimeout).ConfigureAwait(false);
+        ThrowIfError("alter SCRAM credentials", r.Error, r.ErrorMessage);
+        if (r.Results.Any(u => u.Error != ErrorCode.None))
+            throw new AlterUserScramCredentialsException(r.Results.Select(u => new AlterUserScramCredentialsReport
+            {
+                User = u.User, Error = u.Error == ErrorCode.None ? Error.NoError : new Error(u.Error, u.ErrorMessage ?? u.Error.Describe()),
+            }).ToList());
+    }
+
+    public async Task<DescribeUserScramCredentialsResult> DescribeUserScramCredentialsAsync(IEnumerable<string>? users, DescribeUserScramCredentialsOptions? options = null)
+    {
+        var list = users?.ToList();
+        var r = await AskAsync<DescribeUserScramCredentialsResponse>(new DescribeUserScramCredentialsRequest(list is { Count: > 0 } ? list : null), options?.RequestTimeout)
+            .ConfigureAwait(false);
+        ThrowIfError("describe SCRAM credentials", r.Error, r.ErrorMessage);
+        return new DescribeUserScramCredentialsResult
+        {
+            UserScramCredentialsDescriptions = r.Results.Select(u => new Admin.UserScramCredentialsDescription
+            {
+                User = u.User,
+                Error = u.Error == ErrorCode.None ? Error.NoError : new Error(u.Error, u.ErrorMessage ?? u.Error.Describe()),
+                ScramCredentialInfos = u.Credentials.Select(c => new Admin.ScramCredentialInfo { Mechanism = (ScramMechanism)c.Mechanism, Iterations = c.Iterations }).ToList(),
+            }).ToList(),
+        };
+    }
+
     public async Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null)
     {
         var r = await AskAsync<DescribeClusterResponse>(new DescribeClusterRequest(), options?.RequestTimeout).ConfigureAwait(false);

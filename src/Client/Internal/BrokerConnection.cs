@@ -205,7 +205,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
             {
                 return await GatewayAsync(host, port, ct).ConfigureAwait(false);
             }
-            catch (KafkaException e)
+            catch (KafkaException e) when (!IsAuthenticationError(e.Error.ProtocolCode))
             {
                 failures.Add(e.Error.Reason);
             }
@@ -245,7 +245,14 @@ internal sealed class BrokerConnection : IAsyncDisposable
         {
             // Fails at once when the connection attempt is refused (the broker is down), not after the whole timeout.
             var link = _links.GetOrAdd(new Address(_protocol, BrokerSystemName, host, port), _ => new CancellationTokenSource()).Token;
-            return await System.ActorSelection($"{_protocol}://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
+            var gateway = await System.ActorSelection($"{_protocol}://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
+            return Settings.Sasl is { } sasl ? await AuthenticateAsync(gateway, sasl, host, port, timeout, link).ConfigureAwait(false) : gateway;
+        }
+        catch (KafkaException e) when (IsAuthenticationError(e.Error.ProtocolCode))
+        {
+            _gateways.TryRemove((host, port), out _);
+            ReportError(e.Error);
+            throw;
         }
         catch (ActorNotFoundException e)
         {
@@ -267,12 +274,52 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Authenticates this connection at the broker (Kafka's SaslHandshake and SaslAuthenticate): the broker's gateway gives
+    /// it a session of its own, and the session, once the exchange succeeds, is what every request to that broker goes to.
+    /// With SCRAM the broker also proves it holds the user's credential.
+    /// </summary>
+    private async Task<IActorRef> AuthenticateAsync(IActorRef gateway, ClientSaslSettings sasl, string host, int port, TimeSpan timeout, CancellationToken link)
+    {
+        KafkaException Failed(ErrorCode code, string why) => new(new Error(code, $"Authentication with broker {host}:{port} as '{sasl.Username}' ({sasl.Mechanism}) failed: {why}"));
+        var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(sasl.Mechanism), timeout, link).ConfigureAwait(false);
+        if (handshake.Error != ErrorCode.None) throw Failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());
+        if (handshake.Session.Length == 0 || !handshake.Session.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            throw Failed(ErrorCode.IllegalSaslState, $"the broker named no usable session ('{handshake.Session}')");
+        var session = ((ExtendedActorSystem)System).Provider.ResolveActorRef(gateway.Path / handshake.Session);
+        var client = Protocol.Security.SaslClient.For(sasl.Mechanism, sasl.Username, sasl.Password)!;
+        var message = client.First();
+        while (true)
+        {
+            var answer = await session.Ask<SaslAuthenticateResponse>(new SaslAuthenticateRequest(message), timeout, link).ConfigureAwait(false);
+            if (answer.Error != ErrorCode.None) throw Failed(answer.Error, answer.ErrorMessage ?? answer.Error.Describe());
+            byte[]? next;
+            try
+            {
+                next = client.Respond(answer.AuthBytes);
+            }
+            catch (Protocol.Security.SaslAuthenticationException e)
+            {
+                throw Failed(ErrorCode.SaslAuthenticationFailed, e.Message);
+            }
+            if (answer.Complete)
+                return next == null ? session : throw Failed(ErrorCode.IllegalSaslState, "the broker ended the exchange before the client had finished it");
+            message = next ?? throw Failed(ErrorCode.IllegalSaslState, "the broker asked for more after the client had finished the exchange");
+        }
+    }
+
+    /// <summary>Errors of authentication: the same credentials would fail again, so they are not retried as an unreachable broker is.</summary>
+    internal static bool IsAuthenticationError(ErrorCode code) => code is ErrorCode.SaslAuthenticationFailed or ErrorCode.UnsupportedSaslMechanism or ErrorCode.IllegalSaslState;
+
     /// <summary>Fresh metadata for <paramref name="topics"/> (null: all), cached for later lookups; <paramref name="timeout"/> defaults to request.timeout.ms.</summary>
     public async Task<MetadataResponse> RefreshMetadataAsync(IReadOnlyList<string>? topics, bool allowAutoCreate, CancellationToken ct = default,
         TimeSpan? timeout = null)
     {
         var broker = await AnyBrokerAsync(ct).ConfigureAwait(false);
         var response = await AskAsync<MetadataResponse>(broker, new MetadataRequest(topics, allowAutoCreate), timeout, ct).ConfigureAwait(false);
+        // A refusal of the request as a whole comes as one entry with an empty name (never a topic's).
+        if (response.Topics.FirstOrDefault(t => t.Name.Length == 0 && t.Error != ErrorCode.None) is { } refused)
+            throw new KafkaException(new Error(refused.Error, refused.ErrorMessage ?? refused.Error.Describe()));
         foreach (var b in response.Brokers) _brokers[b.BrokerId] = b;
         foreach (var t in response.Topics)
         {

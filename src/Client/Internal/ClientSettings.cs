@@ -105,9 +105,18 @@ internal sealed class ConfigReader
 /// </summary>
 internal sealed record ClientTlsSettings(string CaLocation, bool VerifyHostname);
 
+/// <summary>
+/// SASL authentication at the brokers' client endpoints (<c>security.protocol=SASL_PLAINTEXT</c> or <c>SASL_SSL</c>):
+/// <c>sasl.mechanism</c> (SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN), <c>sasl.username</c>, <c>sasl.password</c>.
+/// </summary>
+internal sealed record ClientSaslSettings(string Mechanism, string Username, string Password)
+{
+    // Never the password in a log line or an exception.
+    public override string ToString() => $"ClientSaslSettings({Mechanism}, {Username})";
+}
 /// <summary>Settings every client has.</summary>
 internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> BootstrapServers, string ClientId, TimeSpan RequestTimeout,
-    TimeSpan ConnectTimeout, TimeSpan RetryBackoff, TimeSpan StatisticsInterval, ClientTlsSettings? Tls = null)
+    TimeSpan ConnectTimeout, TimeSpan RetryBackoff, TimeSpan StatisticsInterval, ClientTlsSettings? Tls = null, ClientSaslSettings? Sasl = null)
 {
     public static ClientSettings Read(ConfigReader r)
     {
@@ -130,24 +139,54 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
             TimeSpan.FromMilliseconds(r.Int("retry.backoff.ms", 100, 0, int.MaxValue)),
             // librdkafka's: 0 (off) unless a statistics handler is to be called.
             TimeSpan.FromMilliseconds(r.Int("statistics.interval.ms", 0, 0, 86_400_000)),
-            ReadTls(r));
+            ReadTls(r, out var sasl),
+            sasl ? ReadSasl(r) : NoSasl(r));
     }
 
-    private static ClientTlsSettings? ReadTls(ConfigReader r)
+    private static ClientSaslSettings ReadSasl(ConfigReader r)
     {
-        var ssl = r.Choice("security.protocol", false, new Dictionary<string, bool> { ["plaintext"] = false, ["ssl"] = true });
+        var mechanism = r.String("sasl.mechanism") ?? r.String("sasl.mechanisms") ?? "GSSAPI";
+        if (Protocol.Security.SaslMechanisms.Canonical(mechanism) is not { } canonical)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"Invalid value '{mechanism}' for configuration property sasl.mechanism: AkkaBroker's brokers offer {string.Join(", ", Protocol.Security.SaslMechanisms.All)}."));
+        var user = r.String("sasl.username");
+        var password = r.String("sasl.password");
+        if (string.IsNullOrEmpty(user) || password == null)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"Configuration properties sasl.username and sasl.password are required with security.protocol={r.String("security.protocol")!.ToUpperInvariant()}."));
+        return new ClientSaslSettings(canonical, user, password);
+    }
+
+    /// <summary>SASL keys without a SASL security.protocol would be ignored, and a client that means to authenticate would not: refused.</summary>
+    private static ClientSaslSettings? NoSasl(ConfigReader r)
+    {
+        foreach (var key in new[] { "sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password" })
+            if (r.String(key) != null)
+                throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                    $"Configuration property {key} is set but security.protocol is {r.String("security.protocol")?.ToUpperInvariant() ?? "PLAINTEXT"}: " +
+                    "set security.protocol=SASL_PLAINTEXT (SASL_SSL with TLS) to authenticate, or remove the sasl.* properties."));
+        return null;
+    }
+
+    private static ClientTlsSettings? ReadTls(ConfigReader r, out bool sasl)
+    {
+        var (ssl, withSasl) = r.Choice("security.protocol", (false, false), new Dictionary<string, (bool, bool)>
+        {
+            ["plaintext"] = (false, false), ["ssl"] = (true, false), ["sasl_plaintext"] = (false, true), ["sasl_ssl"] = (true, true),
+        });
+        sasl = withSasl;
         var ca = r.String("ssl.ca.location");
         var verify = r.Choice("ssl.endpoint.identification.algorithm", true, new Dictionary<string, bool> { ["https"] = true, ["none"] = false, [""] = false });
         if (!ssl)
         {
             if (ca is { Length: > 0 })
                 throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
-                    "Configuration property ssl.ca.location is set but security.protocol is PLAINTEXT: set security.protocol=SSL to connect with TLS, or remove ssl.ca.location."));
+                    "Configuration property ssl.ca.location is set but security.protocol has no TLS: set security.protocol=SSL (SASL_SSL) to connect with TLS, or remove ssl.ca.location."));
             return null;
         }
         if (ca is not { Length: > 0 })
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
-                "Configuration property ssl.ca.location is required with security.protocol=SSL: the PEM file of the authority that issued the brokers' certificates."));
+                "Configuration property ssl.ca.location is required with security.protocol=SSL (or SASL_SSL): the PEM file of the authority that issued the brokers' certificates."));
         return new ClientTlsSettings(ca, verify);
     }
 }

@@ -81,7 +81,9 @@ public sealed class ScramServer(ScramMechanism mechanism, Func<string, ScramMech
         var fields = withoutProof.Split(',');
         if (fields.Length < 2 || !fields[0].StartsWith("c=", StringComparison.Ordinal) || !fields[1].StartsWith("r=", StringComparison.Ordinal))
             throw new SaslAuthenticationException($"Invalid {Mechanism} client-final message: it must start with the channel binding (c=) and the nonce (r=)");
-        if (fields[1][2..] != _nonce) throw new SaslAuthenticationException($"Invalid {Mechanism} client-final message: the nonce is not the one the server sent");
+        // Kafka's check: the nonce must end with the one the server sent (librdkafka sends its own nonce before it again).
+        if (!fields[1][2..].EndsWith(_nonce, StringComparison.Ordinal))
+            throw new SaslAuthenticationException($"Invalid {Mechanism} client-final message: the nonce is not the one the server sent");
         byte[] proof;
         try
         {

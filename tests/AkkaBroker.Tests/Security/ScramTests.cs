@@ -75,7 +75,7 @@ public class ScramTests
 
     [Theory]
     [InlineData("y,,n=u,r=abc", "channel binding")]
-    [InlineData("n,,n=u", "malformed")]
+    [InlineData("n,,n=u", "client-first")]
     [InlineData("n,a=admin,n=u,r=abc", "authorization id")]
     [InlineData("n,,n=u,r=abc,m=ext", "mandatory extensions")]
     [InlineData("n,,n=,r=abc", "username")]

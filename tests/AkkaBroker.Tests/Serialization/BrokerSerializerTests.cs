@@ -60,12 +60,24 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], []),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], [], []),
         new NodeRegistered(3),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
         new ControllerSnapshot([new TopicState("r", 3, Map, [new PartitionAssignment(0, [1, 2, 3], 2, 5, [2, 3], 9), new PartitionAssignment(1, [2, 3, 1], -1, 1, [2], 3)])],
             0, [], 2, [], 12, [1, 2, 3], [new PartitionReassignment(new TopicPartition("r", 0), [2, 4], [1, 2, 3], 1_000_000)],
-            [new BrokerConfigsChanged("", Map), new BrokerConfigsChanged("2", new Dictionary<string, string> { ["follower.replication.throttled.rate"] = "5" })]),
+            [new BrokerConfigsChanged("", Map), new BrokerConfigsChanged("2", new Dictionary<string, string> { ["follower.replication.throttled.rate"] = "5" })],
+            [new UserScramCredentialsChanged("alice", [new StoredScramCredential(1, new AkkaBroker.Protocol.Security.ScramCredential([1, 2], [3, 4], [5, 6], 4096))])]),
+        new UserScramCredentialsChanged("bob", []),
+        new AlterUserScramCredentialsRequest([new ScramCredentialDeletion("a", 1)], [new ScramCredentialUpsertion("b", 2, 8192, [1, 2, 3], [4, 5, 6])]),
+        new AlterUserScramCredentialsResponse(ErrorCode.None, null, [new UserOutcome("a", ErrorCode.ResourceNotFound, "gone"), new UserOutcome("b", ErrorCode.None, null)]),
+        new DescribeUserScramCredentialsRequest(null),
+        new DescribeUserScramCredentialsRequest(["a", "b"]),
+        new DescribeUserScramCredentialsResponse(ErrorCode.None, null,
+            [new UserScramCredentialsDescription("a", ErrorCode.None, null, [new ScramCredentialInfo(1, 4096)]), new UserScramCredentialsDescription("b", ErrorCode.ResourceNotFound, "none", [])]),
+        new SaslHandshakeRequest("SCRAM-SHA-256"),
+        new SaslHandshakeResponse(ErrorCode.None, null, ["SCRAM-SHA-256", "PLAIN"], "session-0a1b"),
+        new SaslAuthenticateRequest([1, 2, 3]),
+        new SaslAuthenticateResponse(ErrorCode.SaslAuthenticationFailed, "no", [], false),
         new DescribeClusterRequest(),
         new DescribeClusterResponse(ErrorCode.None, null, [new BrokerInfo(1, "127.0.0.1", 9201), new BrokerInfo(2, "h", 9202)], 1, 3),
         new FindCoordinatorRequest("g"),
@@ -301,10 +313,13 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
     {
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
         var snapshot = new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [2])])], 5000, ["g1"], 3, [], 17, [1, 2],
-            [new PartitionReassignment(Tp, [2], [1], 0)], []);
-        // "cSN5" is "cSN6" without the trailing list of broker configs (an int count of 0 here).
-        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^4], "cSN5"));
-        Assert.Equal(Render(snapshot with { BrokerConfigs = null }), Render(legacy));
+            [new PartitionReassignment(Tp, [2], [1], 0)], [], []);
+        // "cSN5" is "cSN7" without the trailing lists of broker configs and SCRAM credentials (int counts of 0 here);
+        // "cSN6" without the SCRAM credentials alone.
+        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^8], "cSN5"));
+        Assert.Equal(Render(snapshot with { BrokerConfigs = null, ScramCredentials = null }), Render(legacy));
+        var beforeScram = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^4], "cSN6"));
+        Assert.Equal(Render(snapshot with { ScramCredentials = null }), Render(beforeScram));
 
         // "DCRs" is "DCRs2" without each entry's trailing dynamic-default flag (one entry here, so the last byte).
         var described = new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]);

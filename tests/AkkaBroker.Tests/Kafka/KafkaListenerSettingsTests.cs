@@ -38,7 +38,17 @@ public class KafkaListenerSettingsTests
         Assert.Equal(("broker1.example.com", 29092), (s.AdvertisedHost, s.AdvertisedPort));
     }
 
+    [Fact]
+    public void A_sasl_plaintext_listener_requires_authentication_and_a_plaintext_one_does_not()
+    {
+        Assert.True(Create("akkabroker.broker.listeners = \"SASL_PLAINTEXT://127.0.0.1:9092\"")!.SaslEnabled);
+        Assert.False(Create("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:9092\"")!.SaslEnabled);
+        Assert.False(Create("")!.SaslEnabled);
+    }
+
     [Theory]
+    [InlineData("akkabroker.broker.listeners = \"SASL_PLAINTEXT://0.0.0.0:9092\"\nakkabroker.broker.advertised.listeners = \"PLAINTEXT://h:9092\"", "the listener's own protocol")]
+    [InlineData("akkabroker.broker.listeners = \"SASL_SSL://127.0.0.1:9093\"", "'SASL_SSL'")]
     [InlineData("akkabroker.broker.listeners = \"127.0.0.1:9092\"", "NAME://HOST:PORT")]
     [InlineData("akkabroker.broker.listeners = \"SSL://127.0.0.1:9093\"", "'SSL'")]
     [InlineData("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:9092,PLAINTEXT://127.0.0.1:9093\"", "one listener")]

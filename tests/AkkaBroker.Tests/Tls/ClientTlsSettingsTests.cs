@@ -18,7 +18,7 @@ public class ClientTlsSettingsTests
         Assert.Equal(new ClientTlsSettings("/etc/ca.pem", false),
             Read(("security.protocol", "ssl"), ("ssl.ca.location", "/etc/ca.pem"), ("ssl.endpoint.identification.algorithm", "none")).Client.Tls);
         Assert.Contains("ssl.ca.location is required with security.protocol=SSL", Assert.Throws<KafkaException>(() => Read(("security.protocol", "SSL"))).Error.Reason);
-        Assert.Contains("security.protocol is PLAINTEXT", Assert.Throws<KafkaException>(() => Read(("ssl.ca.location", "/etc/ca.pem"))).Error.Reason);
+        Assert.Contains("security.protocol has no TLS", Assert.Throws<KafkaException>(() => Read(("ssl.ca.location", "/etc/ca.pem"))).Error.Reason);
         Assert.Contains("security.protocol", Assert.Throws<KafkaException>(() => Read(("security.protocol", "SASL_SSL"))).Error.Reason);
     }
 

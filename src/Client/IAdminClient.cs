@@ -171,6 +171,18 @@ public interface IAdminClient : IDisposable
     /// <summary>The mechanisms and iterations of the users' SCRAM credentials (Kafka's DescribeUserScramCredentials); null or empty for every user.</summary>
     /// <exception cref="KafkaException">the request failed as a whole (no answer within request.timeout.ms, not authorised).</exception>
     Task<DescribeUserScramCredentialsResult> DescribeUserScramCredentialsAsync(IEnumerable<string>? users, DescribeUserScramCredentialsOptions? options = null);
+
+    /// <summary>Creates ACLs (Kafka's CreateAcls); one that exists already is left as it is. Needs Alter on the cluster where ACLs are checked.</summary>
+    /// <exception cref="CreateAclsException">some ACLs were refused (Results says why, in the order given); the others were created.</exception>
+    Task CreateAclsAsync(IEnumerable<AclBinding> aclBindings, CreateAclsOptions? options = null);
+
+    /// <summary>The ACLs <paramref name="aclBindingFilter"/> matches (Kafka's DescribeAcls). Needs Describe on the cluster where ACLs are checked.</summary>
+    /// <exception cref="KafkaException">the request failed (CLUSTER_AUTHORIZATION_FAILED, no answer within request.timeout.ms).</exception>
+    Task<DescribeAclsResult> DescribeAclsAsync(AclBindingFilter aclBindingFilter, DescribeAclsOptions? options = null);
+
+    /// <summary>Removes every ACL each filter matches (Kafka's DeleteAcls); each filter's result lists what it removed.</summary>
+    /// <exception cref="KafkaException">the request failed (CLUSTER_AUTHORIZATION_FAILED, no answer within request.timeout.ms).</exception>
+    Task<List<DeleteAclsResult>> DeleteAclsAsync(IEnumerable<AclBindingFilter> aclBindingFilters, DeleteAclsOptions? options = null);
 }
 
 /// <summary>A partition's log on its leader; see <see cref="IAdminClient.DescribeLogAsync"/>.</summary>

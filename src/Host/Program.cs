@@ -15,6 +15,7 @@ var root = new RootCommand("AkkaBroker: a Kafka-semantics commit-log broker on A
     GroupsCommand.Create(),
     ClusterCommand.Create(),
     UsersCommand.Create(),
+    AclsCommand.Create(),
     LeaderElectionCommand.Create(),
     ReassignPartitionsCommand.Create(),
     LogDirsCommand.Create(),

@@ -26,7 +26,7 @@ internal static class UsersCommand
         var user = new Option<string>("--user", "--entity-name") { Description = "The user", Required = true };
         var add = new Option<string[]>("--add-config")
         {
-            Description = "A credential to set, as kafka-configs writes it: 'SCRAM-SHA-256=[password=alice-secret]' or 'SCRAM-SHA-512=[iterations=8192,password=...]' (repeatable)",
+            Description = "Credentials to set, as kafka-configs writes them: 'SCRAM-SHA-256=[password=alice-secret]', 'SCRAM-SHA-256=[iterations=8192,password=a],SCRAM-SHA-512=[password=b]' (repeatable)",
             AllowMultipleArgumentsPerToken = false,
         };
         var delete = new Option<string[]>("--delete-config") { Description = "A mechanism whose credential to remove: SCRAM-SHA-256 or SCRAM-SHA-512 (repeatable)" };
@@ -35,17 +35,20 @@ internal static class UsersCommand
         {
             var name = parse.GetValue(user)!;
             var alterations = new List<UserScramCredentialAlteration>();
+            var specs = new List<ScramCredentialSpec>();
             foreach (var text in parse.GetValue(add) ?? [])
             {
-                ScramCredentialSpec spec;
                 try
                 {
-                    spec = ScramCredentialSpec.Parse(text);
+                    specs.AddRange(ScramCredentialSpec.ParseAll(text));
                 }
                 catch (FormatException e)
                 {
                     throw new UsageException($"--add-config: {e.Message}");
                 }
+            }
+            foreach (var spec in specs)
+            {
                 if (spec.User != null && spec.User != name)
                     throw new UsageException($"--add-config names user '{spec.User}' but --user is '{name}': leave name= out, or make them agree");
                 alterations.Add(new UserScramCredentialUpsertion

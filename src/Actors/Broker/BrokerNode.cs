@@ -115,6 +115,7 @@ public sealed class BrokerNode : IAsyncDisposable
         var escaped = connectionString.Replace("\\", "\\\\").Replace("\"", "\\\"");
         // Bound before the cluster is joined: the address it advertises travels in this broker's cluster roles.
         var kafkaSettings = settings.IsBroker ? KafkaListenerSettings.Create(composed, settings.Host) : null;
+        if (kafkaSettings != null) RefuseHalfAuthentication(settings, kafkaSettings);
         var kafka = kafkaSettings == null ? null : await KafkaListener.StartAsync(kafkaSettings);
         ClientEndpoint? clientEndpoint;
         try
@@ -165,6 +166,11 @@ public sealed class BrokerNode : IAsyncDisposable
                                "(serve --listeners PLAINTEXT://HOST:PORT) to choose one, or \"\" to turn the listener off.", busy, kafka.BoundPort, BrokerSettings.Section);
         else if (kafka != null)
             system.Log.Info("Kafka listener on port {0}, advertised as {1}:{2}", kafka.BoundPort, kafka.Advertised.Host, kafka.Advertised.Port);
+        if (settings.Sasl.EnabledMechanisms.Contains(Protocol.Security.SaslMechanisms.Plain)
+            && ((kafka?.Settings.SaslEnabled ?? false) || (settings.ClientEndpoint.SaslEnabled && !settings.ClientEndpoint.Tls.Enabled)))
+            system.Log.Warning("SASL PLAIN is offered on an endpoint without TLS ({0}): clients using it send their passwords in clear. Offer only " +
+                               "SCRAM-SHA-256/512 there ({1}.enabled.mechanisms), or turn TLS on for the client endpoint and the Kafka listener off",
+                kafka?.Settings.SaslEnabled ?? false ? "the SASL_PLAINTEXT Kafka listener" : "the client endpoint", Security.SaslSettings.Section);
         // The listener stops after the broker has left the cluster, so clients are told to go elsewhere first.
         if (kafka != null)
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-kafka-listener", async () =>
@@ -249,9 +255,10 @@ public sealed class BrokerNode : IAsyncDisposable
             var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
             var credentials = new Security.ScramCredentialStore();
-            system.ActorOf(Security.ScramCredentialWatcher.Props(credentials), Security.ScramCredentialWatcher.Name);
-            kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials));
-            clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null);
+            var authorizer = new Security.Authorizer(settings.Authorizer);
+            system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer), Security.SecurityMetadataWatcher.Name);
+            kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials, authorizer));
+            clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer);
             return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint);
         }
         catch
@@ -259,6 +266,22 @@ public sealed class BrokerNode : IAsyncDisposable
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Refuses a broker that authenticates clients on one endpoint and not on the other with no ACLs: a client of the
+    /// open endpoint could change a user's credentials there and act as that user on the other.
+    /// </summary>
+    private static void RefuseHalfAuthentication(BrokerSettings settings, KafkaListenerSettings kafka)
+    {
+        if (settings.ClientEndpoint.SaslEnabled == kafka.SaslEnabled || settings.Authorizer.Enabled) return;
+        var (key, value) = settings.ClientEndpoint.SaslEnabled
+            ? ($"{BrokerSettings.Section}.listeners", $"PLAINTEXT://{kafka.BindHost}:{kafka.Port}")
+            : ($"{AkkaBroker.Actors.Gateway.ClientEndpointSettings.Section}.sasl.enabled", "off");
+        throw new BrokerConfigurationException(key, value,
+            "authenticating clients too, as the other client endpoint does: otherwise anyone reaching this one could change users' credentials and act as them " +
+            "on the other. Authenticate on both (listeners = SASL_PLAINTEXT://HOST:PORT and client-endpoint.sasl.enabled = on), turn the Kafka listener off " +
+            "(listeners = \"\"), or turn ACLs on (authorizer.class.name = StandardAuthorizer) so the open endpoint's clients, User:ANONYMOUS, get only what the ACLs grant");
     }
 
     /// <summary>

@@ -50,7 +50,8 @@ public sealed record BrokerSettings(
     Groups.GroupSettings Group,
     Gateway.ClientEndpointSettings ClientEndpoint,
     EndpointTlsSettings ClusterTls,
-    Security.SaslSettings Sasl)
+    Security.SaslSettings Sasl,
+    Security.AuthorizerSettings Authorizer)
 {
     public const string Section = "akkabroker.broker";
 
@@ -208,7 +209,8 @@ public sealed record BrokerSettings(
             Group: Groups.GroupSettings.Create(config),
             ClientEndpoint: clientEndpoint,
             ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true),
-            Sasl: Security.SaslSettings.Create(config));
+            Sasl: Security.SaslSettings.Create(config),
+            Authorizer: Security.AuthorizerSettings.Create(config));
     }
 
     /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>

@@ -130,6 +130,17 @@ public sealed partial class ControllerActor
         Self.Tell(new ElectLeaders());
     }
 
+    /// <summary>ACLs changed: logged, as Kafka's authorizer logs them, and answered.</summary>
+    private void AclsRecorded(ControllerResult result, ControllerState before, IActorRef replyTo)
+    {
+        foreach (var change in result.Events.OfType<AclsChanged>())
+        {
+            foreach (var acl in change.Added) _log.Info("Added ACL {0}", acl);
+            foreach (var acl in change.Removed) _log.Info("Removed ACL {0}", acl);
+        }
+        replyTo.Tell(result.Response!);
+    }
+
     /// <summary>A command for the replica of a partition on one broker.</summary>
     private sealed record ReplicaCommand(int BrokerId, object Command);
 

@@ -237,10 +237,11 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         var next = loaded.Clone();
         next.BeginEpoch();
         foreach (var id in _liveBrokers.Keys.Concat(LiveControllerNodeIds()).Where(b => !next.RegisteredNodes.Contains(b)).ToArray()) next.Apply(new NodeRegistered(id));
-        foreach (var created in next.MissingCredentials(_settings.Sasl.AddScram))
+        foreach (var change in next.MissingCredentials(_settings.Sasl.AddScram))
         {
-            next.Apply(created);
-            _log.Info("Created the SCRAM credentials of user '{0}' from {1}.add-scram", created.User, Security.SaslSettings.Section);
+            next.Apply(change);
+            if (change is UserScramCredentialsChanged created)
+                _log.Info("Creating the SCRAM credentials of user '{0}' from {1}.add-scram", created.User, Security.SaslSettings.Section);
         }
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
@@ -273,6 +274,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<CreatePartitionsRequest>(r => Perform(_state.DecideCreatePartitions(r, LiveBrokers(), _settings), TopicChanged));
         Receive<AlterConfigsRequest>(r => Perform(_state.DecideAlterConfigs(r), TopicChanged));
         Receive<AlterBrokerConfigsRequest>(r => Perform(_state.DecideAlterBrokerConfigs(r), BrokerConfigsRecorded));
+        Receive<CreateAclsRequest>(r => Perform(_state.DecideCreateAcls(r), AclsRecorded));
+        Receive<DeleteAclsRequest>(r => Perform(_state.DecideDeleteAcls(r), AclsRecorded));
         Receive<AlterUserScramCredentialsRequest>(r => Perform(_state.DecideAlterUserScramCredentials(r), (result, _, replyTo) =>
         {
             foreach (var changed in result.Events.OfType<UserScramCredentialsChanged>())
@@ -339,6 +342,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<DescribeConfigsRequest>(r => Sender.Tell(_state.DescribeConfigs(r, _settings)));
         Receive<DescribeBrokerConfigsRequest>(r => Sender.Tell(_state.DescribeBrokerConfigs(r, _settings)));
         Receive<DescribeUserScramCredentialsRequest>(r => Sender.Tell(_state.DescribeUserScramCredentials(r)));
+        Receive<DescribeAclsRequest>(r => Sender.Tell(_state.DescribeAcls(r)));
         Receive<ListPartitionReassignmentsRequest>(_ => Sender.Tell(_state.ListReassignments()));
         Receive<PartitionLeadershipRequest>(r =>
         {

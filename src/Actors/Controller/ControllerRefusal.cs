@@ -14,6 +14,8 @@ internal static class ControllerRefusal
     {
         TopicOperationResponse r => r with { Error = code, ErrorMessage = message },
         AlterBrokerConfigsResponse r => r with { Error = code, ErrorMessage = message },
+        CreateAclsResponse r => new CreateAclsResponse(code, message, r.Results.Select(_ => new AclOutcome(code, message)).ToArray()),
+        DeleteAclsResponse r => new DeleteAclsResponse(code, message, r.Results.Select(_ => new DeleteAclsFilterResult(code, message, [])).ToArray()),
         AlterUserScramCredentialsResponse r => new AlterUserScramCredentialsResponse(code, message, r.Results.Select(u => u with { Error = code, ErrorMessage = message }).ToArray()),
         ReassignPartitionsResponse r => new ReassignPartitionsResponse(code, message, r.Results.Select(p => p with { Error = code, ErrorMessage = message }).ToArray()),
         // Metadata that would have auto-created topics: they are reported as not existing.

@@ -11,7 +11,7 @@ namespace AkkaBroker.Actors.Controller;
 /// </summary>
 public sealed partial class ControllerState
 {
-    /// <summary>The most users the cluster keeps credentials for: each costs about 200 bytes of the replicated state.</summary>
+    /// <summary>The most users the cluster keeps credentials for: each costs 150 bytes to 1 KiB of the replicated state (the frame limit is checked too).</summary>
     public const int MaxUsers = 10_000;
 
     /// <summary>The longest user name taken.</summary>
@@ -102,21 +102,30 @@ public sealed partial class ControllerState
                 : new UserScramCredentialsDescription(user, ErrorCode.ResourceNotFound, $"User '{user}' has no SCRAM credentials.", [])).ToArray());
     }
 
+    private readonly HashSet<string> _scramBootstrapped = new(StringComparer.Ordinal);
+
     /// <summary>
-    /// The credentials of <paramref name="specs"/> (<c>sasl.add-scram</c>) whose user has none of that mechanism yet, as
-    /// the events that create them: a credential changed since by an operator is never reset.
+    /// The events that apply <paramref name="specs"/> (<c>sasl.add-scram</c>): each entry once in the cluster's life (as
+    /// Kafka's <c>kafka-storage format --add-scram</c>), creating the credential when its user has none of that
+    /// mechanism. A credential an operator changed or deleted since is never reset or brought back.
     /// </summary>
-    public IReadOnlyList<UserScramCredentialsChanged> MissingCredentials(IReadOnlyList<ScramCredentialSpec> specs)
+    public IReadOnlyList<object> MissingCredentials(IReadOnlyList<ScramCredentialSpec> specs)
     {
         var added = new Dictionary<string, List<StoredScramCredential>>(StringComparer.Ordinal);
+        var applied = new List<string>();
         foreach (var spec in specs)
         {
+            var entry = $"{spec.Mechanism.Name}:{spec.User}";
+            if (_scramBootstrapped.Contains(entry) || applied.Contains(entry)) continue;
+            applied.Add(entry);
             var current = added.TryGetValue(spec.User!, out var list) ? list : (_scramCredentials.GetValueOrDefault(spec.User!) ?? []).ToList();
             if (current.Any(c => c.Mechanism == spec.Mechanism.Type)) continue;
             current.Add(new StoredScramCredential(spec.Mechanism.Type, ScramCredential.FromPassword(spec.Mechanism, spec.Password, spec.Iterations)));
             added[spec.User!] = current;
         }
-        return added.Select(kv => new UserScramCredentialsChanged(kv.Key, kv.Value.OrderBy(c => c.Mechanism).ToArray())).ToArray();
+        if (applied.Count == 0) return [];
+        return added.Select(kv => (object)new UserScramCredentialsChanged(kv.Key, kv.Value.OrderBy(c => c.Mechanism).ToArray()))
+            .Append(new ScramBootstrapApplied(applied)).ToArray();
     }
 
     private void ApplyUserScramCredentials(UserScramCredentialsChanged e)

@@ -232,6 +232,12 @@ public sealed partial class ControllerState
             case UserScramCredentialsChanged e:
                 ApplyUserScramCredentials(e);
                 break;
+            case AclsChanged e:
+                ApplyAcls(e);
+                break;
+            case ScramBootstrapApplied e:
+                _scramBootstrapped.UnionWith(e.Entries);
+                break;
             case BrokerConfigsChanged e:
                 if (e.Configs.Count == 0) _brokerConfigs.Remove(e.Broker);
                 else _brokerConfigs[e.Broker] = e.Configs;
@@ -293,7 +299,8 @@ public sealed partial class ControllerState
 
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
         _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray(),
-        _scramCredentials.Select(kv => new UserScramCredentialsChanged(kv.Key, kv.Value)).ToArray());
+        _scramCredentials.Select(kv => new UserScramCredentialsChanged(kv.Key, kv.Value)).ToArray(), _acls.ToArray(),
+        _scramBootstrapped.Order(StringComparer.Ordinal).ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -357,6 +364,10 @@ public sealed partial class ControllerState
         foreach (var c in snapshot.BrokerConfigs ?? []) _brokerConfigs[c.Broker] = c.Configs;
         _scramCredentials.Clear();
         foreach (var u in snapshot.ScramCredentials ?? []) _scramCredentials[u.User] = u.Credentials;
+        _acls.Clear();
+        _acls.AddRange(snapshot.Acls ?? []);
+        _scramBootstrapped.Clear();
+        _scramBootstrapped.UnionWith(snapshot.ScramBootstrapped ?? []);
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -151,6 +151,9 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<AlterBrokerConfigsRequest>(controller.Forward);
         Receive<AlterUserScramCredentialsRequest>(controller.Forward);
         Receive<DescribeUserScramCredentialsRequest>(controller.Forward);
+        Receive<CreateAclsRequest>(controller.Forward);
+        Receive<DeleteAclsRequest>(controller.Forward);
+        Receive<DescribeAclsRequest>(controller.Forward);
         Receive<InitProducerIdRequest>(controller.Forward);
     }
 

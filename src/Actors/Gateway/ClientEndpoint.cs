@@ -101,10 +101,11 @@ public sealed class ClientEndpoint : IAsyncDisposable
 
     /// <summary>Starts the gateway: from now on clients' requests go to <paramref name="clusterGateway"/> in <paramref name="cluster"/>.</summary>
     /// <param name="authentication">What clients authenticate with; null when <see cref="ClientEndpointSettings.SaslEnabled"/> is off.</param>
-    public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication)
+    /// <param name="authorizer">The ACLs requests are checked against.</param>
+    public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication, Security.Authorizer authorizer)
     {
         var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, Settings.MaxInFlightRequestsPerConnection);
-        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected, authentication), ClientGateway.Name);
+        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected, authentication, authorizer), ClientGateway.Name);
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate();

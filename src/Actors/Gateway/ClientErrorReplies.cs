@@ -39,7 +39,11 @@ public static class ClientErrorReplies
         ListPartitionReassignmentsRequest => new ListPartitionReassignmentsResponse(code, message, []),
         UnregisterNodeRequest => new UnregisterNodeResponse(code, message),
         DescribeUserScramCredentialsRequest => new DescribeUserScramCredentialsResponse(code, message, []),
-        AlterUserScramCredentialsRequest => new AlterUserScramCredentialsResponse(code, message, []),
+        AlterUserScramCredentialsRequest r => new AlterUserScramCredentialsResponse(code, message,
+            r.Deletions.Select(d => d.User).Concat(r.Upsertions.Select(u => u.User)).Distinct().Select(u => new UserOutcome(u, code, message)).ToArray()),
+        CreateAclsRequest r => new CreateAclsResponse(code, message, r.Creations.Select(_ => new AclOutcome(code, message)).ToArray()),
+        DeleteAclsRequest r => new DeleteAclsResponse(code, message, r.Filters.Select(_ => new DeleteAclsFilterResult(code, message, [])).ToArray()),
+        DescribeAclsRequest => new DescribeAclsResponse(code, message, []),
         _ => throw new ArgumentException($"{request.GetType().Name} is not a client request", nameof(request)),
     };
 }

@@ -33,8 +33,12 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     /// <summary>Most sessions (authenticated or authenticating) one client connection may hold at once.</summary>
     internal const int MaxSessionsPerConnection = 8;
 
-    internal static Props Props(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication = null) =>
-        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected, authentication));
+    /// <summary>Most sessions the endpoint holds at once, over all connections.</summary>
+    internal const int MaxSessions = 10_000;
+
+    internal static Props Props(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication = null,
+        Authorizer? authorizer = null) =>
+        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected, authentication, authorizer ?? new Authorizer(AuthorizerSettings.Off)));
 
     private sealed record Sweep
     {
@@ -50,8 +54,14 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly Dictionary<Address, int> _sessions = new();
     private readonly Dictionary<IActorRef, Address> _sessionOwners = new();
 
-    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication)
+    private readonly IActorRef _clusterGateway;
+    private readonly ReplyRelays _relays;
+    private readonly ConnectedClients _connected;
+    private readonly Authorizer _authorizer;
+
+    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication, Authorizer authorizer)
     {
+        (_clusterGateway, _relays, _connected, _authorizer) = (clusterGateway, relays, connected, authorizer);
         Receive<Sweep>(_ =>
         {
             if (relays.Expire() is > 0 and var expired)
@@ -68,7 +78,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             if (--_sessions[owner] == 0) _sessions.Remove(owner);
         });
         // Only from this gateway's own sessions: the message has no serializer, so it cannot come over the network anyway.
-        Receive<AuthenticatedRequest>(_ => _sessionOwners.ContainsKey(Sender), r => Serve(r.Message, r.ReplyTo, clusterGateway, relays, connected));
+        Receive<AuthenticatedRequest>(_ => _sessionOwners.ContainsKey(Sender), r => Serve(r.Message, r.ReplyTo, r.Principal));
         ReceiveAny(message =>
         {
             if (authentication != null && IsClientRequest(message))
@@ -81,22 +91,24 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 Refuse(message, "unauthenticated", "the client has not authenticated, and this endpoint requires it (client-endpoint.sasl.enabled)");
                 return;
             }
-            Serve(message, Sender, clusterGateway, relays, connected);
+            Serve(message, Sender, Authorizer.Anonymous);
         });
     }
 
-    private void Serve(object message, IActorRef sender, IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected)
+    private void Serve(object message, IActorRef sender, string principal)
     {
+        var (clusterGateway, relays, connected) = (_clusterGateway, _relays, _connected);
         if (!IsClientRequest(message))
         {
             Refuse(message, "broker_only", "only brokers and the controller may send it, on the cluster endpoint");
             return;
         }
         var noReply = sender.IsNobody() || sender.Equals(Context.System.DeadLetters);
-        // A produce with acks=0 asks for no answer: nothing waits for it. Everything else names who gets the reply.
-        if (noReply && message is ProduceRequest { Acks: 0 })
+        // A produce with acks=0 asks for no answer: nothing waits for it, whatever sender it names. Everything else names who gets the reply.
+        if (message is ProduceRequest { Acks: 0 })
         {
-            clusterGateway.Tell(message, ActorRefs.NoSender);
+            // Dropped when the ACLs refuse it, as Kafka does (nobody waits for an answer).
+            if (RequestAuthorization.Check(_authorizer, principal, null, message) == null) clusterGateway.Tell(message, ActorRefs.NoSender);
             return;
         }
         // A sender is only the name a message gives, so only a client connected here may be answered: otherwise
@@ -108,12 +120,40 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 : $"it names a sender at {sender.Path.Address}, which is not a client connected to this endpoint");
             return;
         }
+        if (_authorizer.Enabled && Authorized(message, sender, principal)) return;
         if (relays.TryOpen(sender, LifetimeOf(message)) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return;
         }
         clusterGateway.Tell(message, relay);
+    }
+
+    /// <summary>
+    /// True when the request was answered here under the ACLs: refused (in its response's shape, the client endpoint
+    /// trusting no client's address, so only host <c>*</c> ACLs grant), or a Metadata or ListGroups answer cut to what
+    /// <paramref name="principal"/> may see. False: it may go on as it is.
+    /// </summary>
+    private bool Authorized(object message, IActorRef sender, string principal)
+    {
+        var timeout = DefaultRequestLifetime;
+        Task<object>? answer = message switch
+        {
+            MetadataRequest m => RequestAuthorization.MetadataAsync(_authorizer, principal, null, m, r => _clusterGateway.Ask<MetadataResponse>(r, timeout))
+                .ContinueWith(t => (object)t.Result, TaskContinuationOptions.OnlyOnRanToCompletion),
+            ListGroupsRequest l => RequestAuthorization.ListGroupsAsync(_authorizer, principal, null, l, r => _clusterGateway.Ask<ListGroupsResponse>(r, timeout))
+                .ContinueWith(t => (object)t.Result, TaskContinuationOptions.OnlyOnRanToCompletion),
+            _ => null,
+        };
+        if (answer != null)
+        {
+            // An answer that does not come is not sent: the client's own timeout then retries, as for any lost reply.
+            answer.ContinueWith(t => sender.Tell(t.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+            return true;
+        }
+        if (RequestAuthorization.Check(_authorizer, principal, null, message) is not { } refused) return false;
+        sender.Tell(ClientErrorReplies.For(message, refused.Code, refused.Message));
+        return true;
     }
 
     /// <summary>
@@ -143,10 +183,18 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 $"({SaslSettings.Section}.enabled.mechanisms).", authentication.EnabledMechanisms, ""));
             return;
         }
-        if (_sessions.GetValueOrDefault(owner) >= MaxSessionsPerConnection)
+        // Answered IllegalSaslState, which clients retry: none of these says the credentials are wrong.
+        if (!authentication.Credentials.Loaded)
         {
             Sender.Tell(new SaslHandshakeResponse(ErrorCode.IllegalSaslState,
-                $"This connection holds {MaxSessionsPerConnection} sessions already, the most one connection may.", authentication.EnabledMechanisms, ""));
+                "This broker is still reading the cluster's metadata and cannot check credentials yet; retry shortly.", authentication.EnabledMechanisms, ""));
+            return;
+        }
+        if (_sessions.GetValueOrDefault(owner) >= MaxSessionsPerConnection || _sessionOwners.Count >= MaxSessions)
+        {
+            Sender.Tell(new SaslHandshakeResponse(ErrorCode.IllegalSaslState,
+                $"This connection holds {MaxSessionsPerConnection} sessions already (or the broker {MaxSessions}), the most it may; retry later.",
+                authentication.EnabledMechanisms, ""));
             return;
         }
         var name = "session-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
@@ -174,6 +222,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         CreateTopicRequest or DeleteTopicRequest or CreatePartitionsRequest or DescribeConfigsRequest or AlterConfigsRequest => true,
         DescribeBrokerConfigsRequest or AlterBrokerConfigsRequest => true,
         DescribeUserScramCredentialsRequest or AlterUserScramCredentialsRequest => true,
+        CreateAclsRequest or DeleteAclsRequest or DescribeAclsRequest => true,
         ElectLeadersRequest or ReassignPartitionsRequest or ListPartitionReassignmentsRequest or UnregisterNodeRequest => true,
         _ => false,
     };

@@ -10,15 +10,20 @@ namespace AkkaBroker.Actors.Gateway;
 
 /// <summary>
 /// One client connection's authentication on the client endpoint, then its requests: a child of
-/// <see cref="ClientGateway"/> with a long random name that only the connection that asked for it is told. It takes the
-/// SASL exchange's messages from that connection only; once the client is authenticated it passes the connection's
-/// requests to the gateway as <see cref="AuthenticatedRequest"/>s, until the connection drops. A name that leaks is of no
-/// use from another connection, and an exchange not finished within <see cref="AuthenticationTimeout"/> ends.
+/// <see cref="ClientGateway"/> with a long random name that only the connection that asked for it is told (a bearer
+/// secret: with TLS on the endpoint nobody else can read it). It takes messages only from the address that asked for it;
+/// once the client is authenticated it passes them to the gateway as <see cref="AuthenticatedRequest"/>s, until that
+/// address's connection drops. An exchange not finished within <see cref="AuthenticationTimeout"/> ends; a failed one is
+/// answered after <see cref="FailureDelay"/> (Kafka's <c>connection.failed.authentication.delay.ms</c>), which slows
+/// password guessing.
 /// </summary>
 public sealed class ClientSession : ReceiveActor, IWithTimers
 {
     /// <summary>How long a client may take to authenticate (Kafka's clients take a few round trips).</summary>
     internal static readonly TimeSpan AuthenticationTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a failed authentication waits for its answer.</summary>
+    internal static readonly TimeSpan FailureDelay = TimeSpan.FromMilliseconds(100);
 
     internal static Props Props(Address owner, ISaslServer server) => Akka.Actor.Props.Create(() => new ClientSession(owner, server));
 
@@ -26,6 +31,9 @@ public sealed class ClientSession : ReceiveActor, IWithTimers
     {
         public static readonly AuthenticationExpired Instance = new();
     }
+
+    /// <summary>The delayed answer to a failed authentication; the session ends once it is sent.</summary>
+    private sealed record FailureAnswer(SaslAuthenticateResponse Response, IActorRef ReplyTo);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Address _owner;
@@ -52,10 +60,14 @@ public sealed class ClientSession : ReceiveActor, IWithTimers
             }
             catch (SaslAuthenticationException e)
             {
-                _log.Warning("Client at {0} failed {1} authentication: {2}", _owner, server.Mechanism, e.Message);
+                if (FailureLog.ShouldLog(out var unlogged))
+                    _log.Warning("Client at {0} failed {1} authentication: {2}{3}", _owner, server.Mechanism, e.Message,
+                        unlogged > 0 ? $" ({unlogged} more failures since the last such line)" : "");
                 Count(server.Mechanism, "failed");
-                Sender.Tell(new SaslAuthenticateResponse(ErrorCode.SaslAuthenticationFailed, e.Message, [], false));
-                Context.Stop(Self);
+                Timers.Cancel(nameof(AuthenticationExpired));
+                Timers.StartSingleTimer(nameof(FailureAnswer), new FailureAnswer(new SaslAuthenticateResponse(ErrorCode.SaslAuthenticationFailed, e.Message, [], false), Sender),
+                    FailureDelay);
+                Become(Failed);
                 return;
             }
             if (server.IsComplete)
@@ -75,6 +87,16 @@ public sealed class ClientSession : ReceiveActor, IWithTimers
         });
     }
 
+    private void Failed()
+    {
+        Receive<FailureAnswer>(f =>
+        {
+            f.ReplyTo.Tell(f.Response);
+            Context.Stop(Self);
+        });
+        ReceiveAny(_ => { });
+    }
+
     private void Authenticated(string principal)
     {
         Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_owner), _ => Context.Stop(Self));
@@ -83,8 +105,8 @@ public sealed class ClientSession : ReceiveActor, IWithTimers
             Sender.Tell(new SaslAuthenticateResponse(ErrorCode.IllegalSaslState, "This session is authenticated already; authenticate again on a new connection.", [], false)));
         ReceiveAny(message =>
         {
-            // A produce with acks=0 names no sender; everything else is answered only to the connection that authenticated.
-            if (FromOwner() || (message is ProduceRequest { Acks: 0 } && (Sender.IsNobody() || Sender.Equals(Context.System.DeadLetters))))
+            // Every request names a sender of the client's (an acks=0 produce one that drops replies), so all are checked alike.
+            if (FromOwner())
                 Context.Parent.Tell(new AuthenticatedRequest(principal, message, Sender));
             else
                 BrokerMetrics.ClientEndpointRefused.Add(1, new KeyValuePair<string, object?>("reason", "unknown_sender"),
@@ -105,6 +127,27 @@ public sealed class ClientSession : ReceiveActor, IWithTimers
     }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+}
+
+/// <summary>One log line per interval for failed authentications, which a client can cause as fast as it likes.</summary>
+internal static class FailureLog
+{
+    private static long _lastAt;
+    private static int _unlogged;
+
+    public static bool ShouldLog(out int unlogged)
+    {
+        var last = Interlocked.Read(ref _lastAt);
+        if (last != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromSeconds(10))
+        {
+            Interlocked.Increment(ref _unlogged);
+            unlogged = 0;
+            return false;
+        }
+        Interlocked.Exchange(ref _lastAt, System.Diagnostics.Stopwatch.GetTimestamp());
+        unlogged = Interlocked.Exchange(ref _unlogged, 0);
+        return true;
+    }
 }
 
 /// <summary>A request from an authenticated client, passed by its <see cref="ClientSession"/> to the gateway (never leaves the broker's process).</summary>

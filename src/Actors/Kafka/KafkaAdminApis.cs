@@ -14,7 +14,7 @@ namespace AkkaBroker.Actors.Kafka;
 /// Each topic or group of a request is asked about separately and answered with its own error, as Kafka does; the
 /// controller (topics) and the group coordinators (groups) decide, this class only translates.
 /// </summary>
-internal sealed class KafkaAdminApis(IActorRef gateway, BrokerSettings settings, Func<int, (string Host, int Port)?> kafkaEndpointOf)
+internal sealed class KafkaAdminApis(GatewayClient gateway, BrokerSettings settings, Func<int, (string Host, int Port)?> kafkaEndpointOf)
 {
     // Kafka's ConfigResource.Type codes.
     private const sbyte TopicResource = 2;

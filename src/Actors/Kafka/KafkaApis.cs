@@ -68,7 +68,9 @@ public sealed class KafkaApis
     public const string ClusterId = DescribeClusterResponse.ClusterId;
 
     private readonly ActorSystem _system;
-    private readonly IActorRef _gateway;
+    private readonly GatewayClient _gateway;
+    private readonly IActorRef _controller;
+    private readonly Security.Authorizer _authorizer;
     private readonly BrokerSettings _settings;
     private readonly Cluster _cluster;
     private readonly KafkaGroupApis _groups;
@@ -79,9 +81,22 @@ public sealed class KafkaApis
 
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
     /// <param name="credentials">The users' credentials, for a SASL_PLAINTEXT listener.</param>
-    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials)
+    /// <param name="authorizer">The ACLs each connection's requests are checked against.</param>
+    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials,
+        Security.Authorizer authorizer)
+        : this(system, new GatewayClient(gateway, authorizer, Security.Authorizer.Anonymous, null), controller, settings, credentials, authorizer, gateway)
+    {
+    }
+
+    private readonly IActorRef _clusterGateway;
+
+    private KafkaApis(ActorSystem system, GatewayClient gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials,
+        Security.Authorizer authorizer, IActorRef clusterGateway)
     {
         _credentials = credentials;
+        _authorizer = authorizer;
+        _clusterGateway = clusterGateway;
+        _controller = controller;
         _system = system;
         _gateway = gateway;
         _settings = settings;
@@ -92,6 +107,13 @@ public sealed class KafkaApis
         _operations = new KafkaOperationApis(gateway, settings);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
+
+    /// <summary>The handlers for one connection's requests, as <paramref name="principal"/> connected from <paramref name="host"/> (its IP address).</summary>
+    internal KafkaApis ForConnection(string principal, string? host) =>
+        new(_system, new GatewayClient(_clusterGateway, _authorizer, principal, host), _controller, _settings, _credentials, _authorizer, _clusterGateway);
+
+    /// <summary>Who this connection's requests are from.</summary>
+    internal string Principal => _gateway.Principal;
 
     internal ILoggingAdapter Log { get; }
 
@@ -105,6 +127,11 @@ public sealed class KafkaApis
     /// <param name="sasl">The connection's authentication, on a SASL_PLAINTEXT listener; null on a PLAINTEXT one.</param>
     internal async Task HandleAsync(ReadOnlyMemory<byte> frame, PipeWriter output, string client, KafkaSaslSession? sasl, CancellationToken ct)
     {
+        // Before authentication only the header is read for a request that may not be sent yet (Kafka's order).
+        if (sasl is { Principal: null } && frame.Length >= 2 && !sasl.Allows((ApiKey)System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(frame.Span)))
+            throw new KafkaConnectionClosedException(
+                $"it sent {(ApiKey)System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(frame.Span)} before authenticating, and this listener requires SASL authentication " +
+                "(SASL_PLAINTEXT): the client must set security.protocol=SASL_PLAINTEXT and sasl.mechanism");
         RequestHeaderData header;
         object body;
         try
@@ -137,15 +164,25 @@ public sealed class KafkaApis
         if (body is SaslAuthenticateRequestData authenticate)
         {
             var (answer, failed) = sasl!.Authenticate(authenticate);
+            // Kafka's connection.failed.authentication.delay.ms: a failure is answered late, which slows password guessing.
+            if (failed) await Task.Delay(Gateway.ClientSession.FailureDelay, ct);
             await WriteAsync(output, key, version, header.CorrelationId, answer);
-            if (failed) throw new KafkaConnectionClosedException($"its {sasl.Mechanism} authentication failed: {answer.ErrorMessage}");
+            if (failed) throw new KafkaAuthenticationFailedException($"its {sasl.Mechanism} authentication failed: {answer.ErrorMessage}");
             if (sasl.Principal != null) Log.Info("Kafka listener: {0} authenticated as {1} with {2}", client, sasl.Principal, sasl.Mechanism);
+            return;
+        }
+        if (body is SaslHandshakeRequestData handshake)
+        {
+            var answer = sasl!.Handshake(handshake, version);
+            await WriteAsync(output, key, version, header.CorrelationId, answer);
+            // As Kafka: a handshake the broker cannot go on with closes the connection once answered.
+            if (answer.ErrorCode != 0)
+                throw new KafkaConnectionClosedException($"its SaslHandshake v{version} for '{handshake.Mechanism}' was answered {((ErrorCode)answer.ErrorCode).KafkaName()}");
             return;
         }
         object? response = body switch
         {
             ApiVersionsRequestData => ApiVersions(ErrorCode.None, sasl != null),
-            SaslHandshakeRequestData r => sasl!.Handshake(r, version),
             MetadataRequestData r => await MetadataAsync(r, version),
             ProduceRequestData r => await ProduceAsync(r),
             FetchRequestData r => await FetchAsync(r, ct),
@@ -279,7 +316,7 @@ public sealed class KafkaApis
 
     private Task<ProduceResponse> Tell(ProduceRequest request)
     {
-        _gateway.Tell(request, ActorRefs.NoSender);
+        _gateway.Tell(request);
         return Task.FromResult(new ProduceResponse(request.TopicPartition, ErrorCode.None, null, -1, -1, -1));
     }
 

@@ -14,6 +14,9 @@ namespace AkkaBroker.Actors.Kafka;
 /// </summary>
 internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHandler
 {
+    /// <summary>How long a connection to a SASL listener may take to authenticate.</summary>
+    private static readonly TimeSpan AuthenticationTimeout = TimeSpan.FromSeconds(30);
+
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var listener = holder.Listener ?? throw new InvalidOperationException("the Kafka listener serves before it was registered");
@@ -27,15 +30,21 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
             return; // closed by the client, or the broker stopped, before it served
         }
         var client = connection.RemoteEndPoint?.ToString() ?? connection.ConnectionId;
+        // ACLs name hosts by IP address, as Kafka's do; this one is the socket's, not something the client says.
+        var host = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : null;
+        apis = apis.ForConnection(Security.Authorizer.Anonymous, host);
         var maxBytes = listener.Settings.SocketRequestMaxBytes;
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var sasl = listener.Settings.SaslEnabled ? apis.NewSaslSession() : null;
+        // A connection that does not authenticate in time is closed: it must not hold a slot (and a handshake) forever.
+        using var authenticating = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        if (sasl != null) authenticating.CancelAfter(AuthenticationTimeout);
         try
         {
             while (true)
             {
-                var read = await input.ReadAsync(connection.ConnectionClosed);
+                var read = await input.ReadAsync(sasl is { Principal: null } ? authenticating.Token : connection.ConnectionClosed);
                 var buffer = read.Buffer;
                 // Before a client has authenticated, frames are held to Kafka's sasl.server.max.receive.size (512 KiB).
                 while (TryTakeFrame(ref buffer, sasl is { Principal: null } ? Math.Min(maxBytes, 524288) : maxBytes, out var frame))
@@ -46,6 +55,12 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
                     {
                         frame.CopyTo(owner);
                         await apis.HandleAsync(owner.AsMemory(0, (int)frame.Length), output, client, sasl, connection.ConnectionClosed);
+                        // Authenticated: the connection's later requests are this user's.
+                        if (sasl?.Principal is { } principal && principal != apis.Principal)
+                        {
+                            apis = apis.ForConnection(principal, host);
+                            authenticating.CancelAfter(Timeout.InfiniteTimeSpan);
+                        }
                     }
                     finally
                     {
@@ -64,9 +79,19 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
         {
             // the client went away
         }
+        catch (KafkaAuthenticationFailedException e)
+        {
+            if (Gateway.FailureLog.ShouldLog(out var unlogged))
+                apis.Log.Warning("Kafka listener: closing the connection from {0}: {1}{2}", client, e.Message,
+                    unlogged > 0 ? $" ({unlogged} more failures since the last such line)" : "");
+        }
         catch (KafkaConnectionClosedException e)
         {
             apis.Log.Warning("Kafka listener: closing the connection from {0}: {1}", client, e.Message);
+        }
+        catch (OperationCanceledException) when (authenticating.IsCancellationRequested)
+        {
+            apis.Log.Warning("Kafka listener: closing the connection from {0}: it did not authenticate within {1} s", client, AuthenticationTimeout.TotalSeconds);
         }
         catch (Exception e)
         {
@@ -96,4 +121,7 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
 }
 
 /// <summary>The connection is closed on purpose; the message says why, for the broker's log.</summary>
-internal sealed class KafkaConnectionClosedException(string message) : Exception(message);
+internal class KafkaConnectionClosedException(string message) : Exception(message);
+
+/// <summary>A client's authentication failed: logged at most once per interval, as a client can fail as fast as it likes.</summary>
+internal sealed class KafkaAuthenticationFailedException(string message) : KafkaConnectionClosedException(message);

@@ -14,7 +14,7 @@ namespace AkkaBroker.Actors.Kafka;
 /// leader is <see cref="CoordinatorLeader"/>, a member id none of them has, so each acts as a follower and receives its
 /// assignment in SyncGroup, as the protocol allows.
 /// </summary>
-internal sealed class KafkaGroupApis(IActorRef gateway, IActorRef controller, Func<int, (string Host, int Port)?> kafkaEndpointOf, TimeSpan adminTimeout)
+internal sealed class KafkaGroupApis(GatewayClient gateway, IActorRef controller, Func<int, (string Host, int Port)?> kafkaEndpointOf, TimeSpan adminTimeout)
 {
     /// <summary>The leader every Kafka member is told of: not one of them, so none runs an assignor.</summary>
     public const string CoordinatorLeader = "akkabroker-coordinator";

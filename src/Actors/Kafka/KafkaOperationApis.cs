@@ -12,7 +12,7 @@ namespace AkkaBroker.Actors.Kafka;
 /// replica sizes), translated to the messages <c>akkabroker leader-election</c>, <c>reassign-partitions</c>,
 /// <c>groups delete-offsets</c> and <c>log-dirs</c> send, so a Kafka admin client does what those tools do.
 /// </summary>
-internal sealed class KafkaOperationApis(IActorRef gateway, BrokerSettings settings)
+internal sealed class KafkaOperationApis(GatewayClient gateway, BrokerSettings settings)
 {
     private TimeSpan Timeout(int timeoutMs) => timeoutMs > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : settings.AdminTimeout;
 

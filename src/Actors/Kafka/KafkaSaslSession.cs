@@ -28,7 +28,7 @@ internal sealed class KafkaSaslSession(IReadOnlyList<string> enabledMechanisms, 
     {
         var response = new SaslHandshakeResponseData { Mechanisms = enabledMechanisms.ToList() };
         if (version == 0) response.ErrorCode = (short)ErrorCode.UnsupportedVersion;
-        else if (_server != null) response.ErrorCode = (short)ErrorCode.IllegalSaslState;
+        else if (_server != null || !credentials.Loaded) response.ErrorCode = (short)ErrorCode.IllegalSaslState;
         else if (!enabledMechanisms.Contains(request.Mechanism, StringComparer.OrdinalIgnoreCase)
                  || SaslMechanisms.Server(request.Mechanism, credentials.Lookup) is not { } server)
             response.ErrorCode = (short)ErrorCode.UnsupportedSaslMechanism;

@@ -34,6 +34,8 @@ public static class BrokerMetrics
     public static readonly Counter<long> RecordsOut = Meter.CreateCounter<long>("akkabroker.records_out", "{record}", "Records served to fetches");
     public static readonly Counter<long> ClientEndpointRefused = Meter.CreateCounter<long>("akkabroker.client_endpoint.refused", "{message}",
         "Messages the client endpoint did not pass on, tagged by reason: broker_only (only brokers and the controller may send it), unknown_sender (its reply-to is not a client connected there), too_many_in_flight, unanswered (given up without an answer), unauthenticated (sent before the client authenticated, where the endpoint requires it)");
+    public static readonly Counter<long> AuthorizationFailures = Meter.CreateCounter<long>("akkabroker.authorization_failures", "{request}",
+        "Requests the ACLs refused, tagged by error (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED) and request");
     public static readonly Counter<long> Authentications = Meter.CreateCounter<long>("akkabroker.authentications", "{exchange}",
         "SASL authentications on the client endpoint and the Kafka listener, tagged by listener, mechanism and result (succeeded, failed)");
     public static readonly Counter<long> FailedRequests = Meter.CreateCounter<long>("akkabroker.failed_requests", "{request}", "Requests answered with an error code, tagged by api and error");

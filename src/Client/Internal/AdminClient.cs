@@ -266,6 +266,33 @@ internal sealed class AdminClient : IAdminClient
         };
     }
 
+    public async Task CreateAclsAsync(IEnumerable<Admin.AclBinding> aclBindings, CreateAclsOptions? options = null)
+    {
+        var r = await AskAsync<CreateAclsResponse>(new CreateAclsRequest(aclBindings.Select(AclConversions.ToProtocol).ToArray()), options?.RequestTimeout).ConfigureAwait(false);
+        ThrowIfError("create ACLs", r.Error, r.ErrorMessage);
+        if (r.Results.Any(o => o.Error != ErrorCode.None))
+            throw new CreateAclsException(r.Results.Select(o => new CreateAclReport
+            {
+                Error = o.Error == ErrorCode.None ? Error.NoError : new Error(o.Error, o.ErrorMessage ?? o.Error.Describe()),
+            }).ToList());
+    }
+
+    public async Task<DescribeAclsResult> DescribeAclsAsync(AclBindingFilter aclBindingFilter, DescribeAclsOptions? options = null)
+    {
+        var r = await AskAsync<DescribeAclsResponse>(new DescribeAclsRequest(AclConversions.ToProtocol(aclBindingFilter)), options?.RequestTimeout).ConfigureAwait(false);
+        ThrowIfError("describe ACLs", r.Error, r.ErrorMessage);
+        return new DescribeAclsResult { AclBindings = r.Bindings.Select(AclConversions.FromProtocol).ToList() };
+    }
+
+    public async Task<List<DeleteAclsResult>> DeleteAclsAsync(IEnumerable<AclBindingFilter> aclBindingFilters, DeleteAclsOptions? options = null)
+    {
+        var r = await AskAsync<DeleteAclsResponse>(new DeleteAclsRequest(aclBindingFilters.Select(AclConversions.ToProtocol).ToArray()), options?.RequestTimeout)
+            .ConfigureAwait(false);
+        ThrowIfError("delete ACLs", r.Error, r.ErrorMessage);
+        foreach (var f in r.Results) ThrowIfError("delete ACLs", f.Error, f.ErrorMessage);
+        return r.Results.Select(f => new DeleteAclsResult { AclBindings = f.Deleted.Select(AclConversions.FromProtocol).ToList() }).ToList();
+    }
+
     public async Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null)
     {
         var r = await AskAsync<DescribeClusterResponse>(new DescribeClusterRequest(), options?.RequestTimeout).ConfigureAwait(false);

@@ -99,6 +99,18 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
         System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", setup);
         System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
+        NoReplySender = System.ActorOf(Props.Create<NoReplies>(), "no-replies");
+    }
+
+    /// <summary>
+    /// The sender of requests that want no answer (an acks=0 produce) to an authenticated session, which serves only
+    /// requests from this client's address; it drops whatever reaches it.
+    /// </summary>
+    public IActorRef NoReplySender { get; }
+
+    private sealed class NoReplies : ReceiveActor
+    {
+        public NoReplies() => ReceiveAny(_ => { });
     }
 
     private readonly Action<Error>? _errors;
@@ -225,9 +237,28 @@ internal sealed class BrokerConnection : IAsyncDisposable
     {
         // Called for every produce and fetch: the cached, resolved gateway is returned without allocating.
         if (!_gateways.TryGetValue((host, port), out var task))
-            task = _gateways.GetOrAdd((host, port), key => ResolveAsync(key.Host, key.Port));
+        {
+            // Resolved once however many callers race here: with SASL each resolution is a session at the broker.
+            var created = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+            task = _gateways.GetOrAdd((host, port), created.Task);
+            if (ReferenceEquals(task, created.Task)) _ = ResolveIntoAsync(created, host, port);
+        }
         if (task.IsFaulted || task.IsCanceled) _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>((host, port), task));
         return ct.CanBeCanceled ? task.WaitAsync(ct) : task;
+    }
+
+    private async Task ResolveIntoAsync(TaskCompletionSource<IActorRef> gateway, string host, int port)
+    {
+        try
+        {
+            gateway.SetResult(await ResolveAsync(host, port).ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            // Only this resolution's entry: a later one may have been stored meanwhile.
+            _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>((host, port), gateway.Task));
+            gateway.SetException(e);
+        }
     }
 
     private async Task<IActorRef> ResolveAsync(string host, int port)
@@ -237,7 +268,6 @@ internal sealed class BrokerConnection : IAsyncDisposable
         // a resolution in that window could only time out, so it fails at once and the caller's retry comes later.
         if (_lostAt.TryGetValue((host, port), out var lostAt) && Stopwatch.GetElapsedTime(lostAt) < GatedFor)
         {
-            _gateways.TryRemove((host, port), out _);
             throw new KafkaException(new Error(ErrorCode.LocalTransport,
                 $"the connection to broker {host}:{port} dropped {Stopwatch.GetElapsedTime(lostAt).TotalMilliseconds:0} ms ago; it is tried again after {GatedFor.TotalSeconds:0} s"));
         }
@@ -250,14 +280,12 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
         catch (KafkaException e) when (IsAuthenticationError(e.Error.ProtocolCode))
         {
-            _gateways.TryRemove((host, port), out _);
             ReportError(e.Error);
             throw;
         }
         catch (ActorNotFoundException e)
         {
             // The node answered but runs no client gateway: a controller-only node, or a broker still starting.
-            _gateways.TryRemove((host, port), out _);
             var error = new Error(ErrorCode.LocalTransport,
                 $"{host}:{port} is a cluster node that serves no clients: a controller-only node (process.roles = controller) " +
                 "or a broker still starting. List brokers in bootstrap.servers");
@@ -266,7 +294,6 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is TimeoutException or AskTimeoutException or OperationCanceledException)
         {
-            _gateways.TryRemove((host, port), out _);
             var error = new Error(ErrorCode.LocalTransport,
                 $"broker {host}:{port} did not answer within {timeout.TotalMilliseconds:0} ms (socket.connection.setup.timeout.ms)");
             ReportError(error);
@@ -283,6 +310,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     {
         KafkaException Failed(ErrorCode code, string why) => new(new Error(code, $"Authentication with broker {host}:{port} as '{sasl.Username}' ({sasl.Mechanism}) failed: {why}"));
         var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(sasl.Mechanism), timeout, link).ConfigureAwait(false);
+        // A broker that cannot authenticate now (still starting, too many sessions) is retried like one that cannot be reached.
+        if (handshake.Error == ErrorCode.IllegalSaslState)
+            throw new KafkaException(new Error(ErrorCode.LocalTransport, $"broker {host}:{port} cannot authenticate clients yet: {handshake.ErrorMessage}"));
         if (handshake.Error != ErrorCode.None) throw Failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());
         if (handshake.Session.Length == 0 || !handshake.Session.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
             throw Failed(ErrorCode.IllegalSaslState, $"the broker named no usable session ('{handshake.Session}')");

@@ -46,6 +46,13 @@ internal sealed class ConfigReader
         return _values.TryGetValue(key, out var v) ? v.Trim() : null;
     }
 
+    /// <summary>The value as given, spaces and all (a password may begin or end with one).</summary>
+    public string? Raw(string key)
+    {
+        _read.Add(key);
+        return _values.GetValueOrDefault(key);
+    }
+
     public string Required(string key, string what) =>
         String(key) is { Length: > 0 } v ? v : throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, $"Configuration property {key} is required: {what}."));
 
@@ -150,7 +157,7 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
                 $"Invalid value '{mechanism}' for configuration property sasl.mechanism: AkkaBroker's brokers offer {string.Join(", ", Protocol.Security.SaslMechanisms.All)}."));
         var user = r.String("sasl.username");
-        var password = r.String("sasl.password");
+        var password = r.Raw("sasl.password");
         if (string.IsNullOrEmpty(user) || password == null)
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
                 $"Configuration properties sasl.username and sasl.password are required with security.protocol={r.String("security.protocol")!.ToUpperInvariant()}."));

@@ -120,7 +120,7 @@ internal sealed partial class Producer<TKey, TValue>
         _recordsPerRequest.Record(batch.Records.Count);
         if (_settings.Acks == 0)
         {
-            if (gateway is { IsCompletedSuccessfully: true }) gateway.Result.Tell(request, ActorRefs.NoSender);
+            if (gateway is { IsCompletedSuccessfully: true }) gateway.Result.Tell(request, NoReplySender);
             else _ = SendWhenResolvedAsync(state.Tp, request);
             _recordSendRate.Add(batch.Records.Count);
             // Delivery handlers run outside the partition lock (a handler may produce again).
@@ -219,11 +219,17 @@ internal sealed partial class Producer<TKey, TValue>
                 PersistenceStatus.PossiblyPersisted);
     }
 
+    /// <summary>
+    /// The sender of an acks=0 produce: none, unless the client authenticates (a session serves only its client's address,
+    /// and brokers before sessions existed would keep a reply slot open for a sender that never gets an answer).
+    /// </summary>
+    private IActorRef NoReplySender => _connection.Settings.Sasl != null ? _connection.NoReplySender : ActorRefs.NoSender!;
+
     private async Task SendWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
     {
         try
         {
-            (await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false)).Tell(request, ActorRefs.NoSender);
+            (await _connection.LeaderGatewayAsync(tp).ConfigureAwait(false)).Tell(request, NoReplySender);
         }
         catch (KafkaException)
         {

@@ -45,10 +45,12 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// and writes go to at least that many nodes (all members, when fewer are up).
 /// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none). <c>BrokerConfigs</c> are
 /// the dynamic broker configs, per broker and the cluster-wide default (older snapshots have none). <c>ScramCredentials</c>
-/// are the users' SASL/SCRAM credentials (salted keys, never passwords; older snapshots have none).
+/// are the users' SASL/SCRAM credentials (salted keys, never passwords; older snapshots have none), <c>Acls</c> the
+/// access control lists (older snapshots have none), <c>ScramBootstrapped</c> the <c>sasl.add-scram</c> entries applied.
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
     IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment> Reassignments,
-    IReadOnlyList<BrokerConfigsChanged>? BrokerConfigs = null, IReadOnlyList<UserScramCredentialsChanged>? ScramCredentials = null);
+    IReadOnlyList<BrokerConfigsChanged>? BrokerConfigs = null, IReadOnlyList<UserScramCredentialsChanged>? ScramCredentials = null,
+    IReadOnlyList<AclBinding>? Acls = null, IReadOnlyList<string>? ScramBootstrapped = null);
 
 /// <summary>
 /// A reassignment in progress (Kafka's KIP-455): the partition's replicas are <c>Target</c> followed by those of

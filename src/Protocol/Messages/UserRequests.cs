@@ -61,3 +61,9 @@ public sealed record SaslAuthenticateRequest(byte[] AuthBytes)
 
 /// <summary>The server's next message; <c>Complete</c> once the client is authenticated and the session takes requests.</summary>
 public sealed record SaslAuthenticateResponse(ErrorCode Error, string? ErrorMessage, byte[] AuthBytes, bool Complete);
+
+/// <summary>
+/// Controller state change: the <c>sasl.add-scram</c> credentials (<c>MECHANISM:user</c>) have been applied, so they are
+/// never applied again: a credential an operator changed or deleted later stays as the operator left it.
+/// </summary>
+public sealed record ScramBootstrapApplied(IReadOnlyList<string> Entries);

@@ -28,7 +28,7 @@ public sealed class PlainServer(Func<string, ScramMechanism, ScramCredential?> c
             throw new SaslAuthenticationException("Invalid PLAIN message: it must be authzid, user name and password separated by NUL bytes");
         var (authzid, user, password) = (parts[0], parts[1], parts[2]);
         if (authzid.Length > 0 && authzid != user)
-            throw new SaslAuthenticationException($"Authentication failed: the authorization id '{authzid}' is not the user name; a client may only act as itself");
+            throw new SaslAuthenticationException("Authentication failed: the authorization id is not the user name; a client may only act as itself");
         // Any stored mechanism's credential proves the password; an unknown user costs the same work as a known one.
         var known = ScramMechanism.All.Select(m => (Mechanism: m, Credential: credentials(user, m))).FirstOrDefault(c => c.Credential != null);
         bool matches;

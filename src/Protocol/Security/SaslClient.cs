@@ -57,9 +57,23 @@ public sealed class ScramClient(ScramMechanism mechanism, string user, string pa
 
     public override byte[]? Respond(byte[] challenge)
     {
-        var message = Encoding.UTF8.GetString(challenge);
+        try
+        {
+            return RespondTo(Encoding.UTF8.GetString(challenge));
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException)
+        {
+            throw new SaslAuthenticationException($"the broker's {Mechanism} message is malformed: {e.Message}");
+        }
+    }
+
+    private byte[]? RespondTo(string message)
+    {
         if (_expectedServerSignature != null) return Verify(message);
-        var fields = message.Split(',').Where(f => f.Length >= 2 && f[1] == '=').ToDictionary(f => f[0], f => f[2..]);
+        var fields = new Dictionary<char, string>();
+        foreach (var f in message.Split(','))
+            if (f.Length >= 2 && f[1] == '=' && !fields.TryAdd(f[0], f[2..]))
+                throw new SaslAuthenticationException($"the broker's {Mechanism} server-first message names '{f[0]}' twice");
         if (!fields.TryGetValue('r', out var nonce) || !fields.TryGetValue('s', out var salt64) || !fields.TryGetValue('i', out var iterationsText)
             || !nonce.StartsWith(_clientFirstBare[(_clientFirstBare.IndexOf(",r=", StringComparison.Ordinal) + 3)..], StringComparison.Ordinal)
             || !int.TryParse(iterationsText, out var iterations))

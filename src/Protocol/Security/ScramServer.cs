@@ -6,7 +6,7 @@ namespace AkkaBroker.Protocol.Security;
 /// <summary>
 /// The server's side of a SCRAM exchange (RFC 5802 without channel binding, as Kafka's): client-first, server-first,
 /// client-final, server-final. An unknown user is carried through the exchange with a made-up credential and refused
-/// at the end with the same message as a wrong password, so the exchange does not tell which users exist.
+/// at the end with the same message as a wrong password.
 /// </summary>
 public sealed class ScramServer(ScramMechanism mechanism, Func<string, ScramMechanism, ScramCredential?> credentials) : ISaslServer
 {
@@ -61,7 +61,7 @@ public sealed class ScramServer(ScramMechanism mechanism, Func<string, ScramMech
         _user = Unescape(parts[2][2..]);
         if (_user.Length == 0) throw Invalid("username");
         if (authzid != null && authzid != _user)
-            throw new SaslAuthenticationException($"Authentication failed: the authorization id '{authzid}' is not the user name; a client may only act as itself");
+            throw new SaslAuthenticationException("Authentication failed: the authorization id is not the user name; a client may only act as itself");
         _clientFirstBare = string.Join(',', parts.Skip(2));
         _credential = credentials(_user, mechanism);
         // An unknown user gets a credential nobody has a password for: the exchange goes on as for a known one.

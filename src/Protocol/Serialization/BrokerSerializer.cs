@@ -85,9 +85,27 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
                 w.List(m.Reassignments, WriteReassignment);
                 w.List(m.BrokerConfigs ?? [], (ww, c) => { ww.String(c.Broker); ww.StringMap(c.Configs); });
                 w.List(m.ScramCredentials ?? [], WriteUserScramCredentials);
+                w.List(m.Acls ?? [], WriteAcl);
+                w.List(m.ScramBootstrapped ?? [], (ww, e) => ww.String(e));
             },
             r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
-                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials))),
+                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials), r.List(ReadAcl), r.List(rr => rr.String()))),
+        C<ScramBootstrapApplied>("cSBA", (w, m) => w.List(m.Entries, (ww, e) => ww.String(e)), r => new ScramBootstrapApplied(r.List(rr => rr.String()))),
+        C<AclsChanged>("cACL", (w, m) => { w.List(m.Added, WriteAcl); w.List(m.Removed, WriteAcl); }, r => new AclsChanged(r.List(ReadAcl), r.List(ReadAcl))),
+        C<CreateAclsRequest>("CARq", (w, m) => w.List(m.Creations, WriteAcl), r => new CreateAclsRequest(r.List(ReadAcl))),
+        C<CreateAclsResponse>("CARs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Results, (ww, o) => { ww.Short((short)o.Error); ww.String(o.ErrorMessage); }); },
+            r => new CreateAclsResponse((ErrorCode)r.Short(), r.NullableString(), r.List(rr => new AclOutcome((ErrorCode)rr.Short(), rr.NullableString())))),
+        C<DeleteAclsRequest>("DARq", (w, m) => w.List(m.Filters, WriteAclFilter), r => new DeleteAclsRequest(r.List(ReadAclFilter))),
+        C<DeleteAclsResponse>("DARs", (w, m) =>
+            {
+                w.Short((short)m.Error); w.String(m.ErrorMessage);
+                w.List(m.Results, (ww, f) => { ww.Short((short)f.Error); ww.String(f.ErrorMessage); ww.List(f.Deleted, WriteAcl); });
+            },
+            r => new DeleteAclsResponse((ErrorCode)r.Short(), r.NullableString(),
+                r.List(rr => new DeleteAclsFilterResult((ErrorCode)rr.Short(), rr.NullableString(), rr.List(ReadAcl))))),
+        C<DescribeAclsRequest>("DsARq", (w, m) => WriteAclFilter(w, m.Filter), r => new DescribeAclsRequest(ReadAclFilter(r))),
+        C<DescribeAclsResponse>("DsARs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.Bindings, WriteAcl); },
+            r => new DescribeAclsResponse((ErrorCode)r.Short(), r.NullableString(), r.List(ReadAcl))),
         C<UserScramCredentialsChanged>("cUSC", WriteUserScramCredentials, ReadUserScramCredentials),
         C<SaslHandshakeRequest>("SHRq", (w, m) => w.String(m.Mechanism), r => new SaslHandshakeRequest(r.String())),
         C<SaslHandshakeResponse>("SHRs", (w, m) => { w.Short((short)m.Error); w.String(m.ErrorMessage); w.List(m.EnabledMechanisms, (ww, x) => ww.String(x)); w.String(m.Session); },
@@ -459,6 +477,24 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
     }
 
     private static PartitionReassignment ReadReassignment(WireReader r) => new(r.TopicPartition(), r.List(x => x.Int()), r.List(x => x.Int()), r.Long());
+
+    private static void WriteAcl(WireWriter w, AclBinding a)
+    {
+        w.Byte((byte)a.ResourceType); w.String(a.ResourceName); w.Byte((byte)a.PatternType); w.String(a.Principal); w.String(a.Host);
+        w.Byte((byte)a.Operation); w.Byte((byte)a.Permission);
+    }
+
+    private static AclBinding ReadAcl(WireReader r) =>
+        new((AclResourceType)r.Byte(), r.String(), (AclPatternType)r.Byte(), r.String(), r.String(), (AclOperation)r.Byte(), (AclPermission)r.Byte());
+
+    private static void WriteAclFilter(WireWriter w, AclFilter f)
+    {
+        w.Byte((byte)f.ResourceType); w.String(f.ResourceName); w.Byte((byte)f.PatternType); w.String(f.Principal); w.String(f.Host);
+        w.Byte((byte)f.Operation); w.Byte((byte)f.Permission);
+    }
+
+    private static AclFilter ReadAclFilter(WireReader r) =>
+        new((AclResourceType)r.Byte(), r.NullableString(), (AclPatternType)r.Byte(), r.NullableString(), r.NullableString(), (AclOperation)r.Byte(), (AclPermission)r.Byte());
 
     private static void WriteUserScramCredentials(WireWriter w, UserScramCredentialsChanged x)
     {

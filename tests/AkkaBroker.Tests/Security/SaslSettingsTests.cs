@@ -64,3 +64,17 @@ public class SaslSettingsTests
             Assert.Throws<KafkaException>(() => Client(("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "SCRAM-SHA-256"))).Error.Reason);
     }
 }
+
+public sealed class HalfAuthenticationTests
+{
+    [Fact]
+    public async Task A_broker_that_would_authenticate_on_one_client_endpoint_only_is_refused_at_start()
+    {
+        var e = await Assert.ThrowsAsync<BrokerConfigurationException>(() => AkkaBroker.Tests.Integration.BrokerFixture.StartAsync("""
+            akkabroker.broker.listeners = "PLAINTEXT://127.0.0.1:0"
+            akkabroker.broker.client-endpoint.sasl.enabled = on
+            """));
+        Assert.Equal("akkabroker.broker.listeners", e.Key);
+        Assert.Contains("act as them", e.Message);
+    }
+}

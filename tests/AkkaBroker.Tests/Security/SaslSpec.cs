@@ -37,7 +37,7 @@ public sealed class SaslSpec : IAsyncLifetime
                 await admin.DescribeUserScramCredentialsAsync(null);
                 return true;
             }
-            catch (KafkaException e) when (e.Error.Code == ErrorCode.SaslAuthenticationFailed)
+            catch (KafkaException e) when (e.Error.Code is ErrorCode.SaslAuthenticationFailed or ErrorCode.Local_AllBrokersDown or ErrorCode.Local_Transport)
             {
                 return false;
             }

@@ -70,7 +70,7 @@ public class UserCredentialsStateTests
     }
 
     [Fact]
-    public void Bootstrap_credentials_are_created_once_and_never_reset_a_changed_password()
+    public void Bootstrap_credentials_are_applied_once_so_a_changed_or_deleted_one_stays_so()
     {
         var state = new ControllerState();
         var specs = new[] { ScramCredentialSpec.Parse("SCRAM-SHA-256=[name=admin,password=first]") };
@@ -79,6 +79,18 @@ public class UserCredentialsStateTests
         Applied(state, state.DecideAlterUserScramCredentials(new AlterUserScramCredentialsRequest([], [Upsert("admin", ScramMechanism.Sha256, password: "changed")])));
         Assert.Empty(state.MissingCredentials(specs));
         Assert.True(state.ScramCredentials["admin"][0].Credential.Matches(ScramMechanism.Sha256, "changed"));
+
+        // A deleted bootstrap credential is not brought back by the next controller, which reads the state from a snapshot.
+        Applied(state, state.DecideAlterUserScramCredentials(new AlterUserScramCredentialsRequest([new ScramCredentialDeletion("admin", ScramMechanism.Sha256.Type)], [])));
+        var next = new ControllerState();
+        next.Restore(state.ToSnapshot());
+        Assert.Empty(next.MissingCredentials(specs));
+        // An entry added to the configuration later is applied, once.
+        var more = specs.Append(ScramCredentialSpec.Parse("SCRAM-SHA-512=[name=ops,password=p]")).ToArray();
+        foreach (var e in next.MissingCredentials(more)) next.Apply(e);
+        Assert.True(next.ScramCredentials.ContainsKey("ops"));
+        Assert.False(next.ScramCredentials.ContainsKey("admin"));
+        Assert.Empty(next.MissingCredentials(more));
     }
 
     [Fact]
@@ -101,6 +113,27 @@ public class UserCredentialsStateTests
         var spec = ScramCredentialSpec.Parse(text);
         Assert.Equal((user, password, iterations), (spec.User, spec.Password, spec.Iterations));
         Assert.DoesNotContain(password, spec.ToString());
+    }
+
+    [Fact]
+    public void Several_credentials_in_one_value_are_read_as_kafka_configs_writes_them()
+    {
+        var specs = ScramCredentialSpec.ParseAll("SCRAM-SHA-256=[iterations=8192,password=alice-secret],SCRAM-SHA-512=[password=\"a],b\"]");
+        Assert.Equal(2, specs.Count);
+        Assert.Equal((ScramMechanism.Sha256, "alice-secret", 8192), (specs[0].Mechanism, specs[0].Password, specs[0].Iterations));
+        Assert.Equal((ScramMechanism.Sha512, "a],b"), (specs[1].Mechanism, specs[1].Password));
+        Assert.Throws<FormatException>(() => ScramCredentialSpec.Parse("SCRAM-SHA-256=[password=a],SCRAM-SHA-512=[password=b]"));
+    }
+
+    [Theory]
+    [InlineData("SCRAM-SHA-256=[pw=secret]", "'pw'")]
+    [InlineData("SCRAM-SHA-256=[saltedpassword=def,salt=abc]", "salts and hashes")]
+    public void A_refusal_never_shows_a_password(string text, string expected)
+    {
+        var e = Assert.Throws<FormatException>(() => ScramCredentialSpec.Parse(text));
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain("=secret", e.Message);
+        Assert.DoesNotContain("=def", e.Message);
     }
 
     [Theory]

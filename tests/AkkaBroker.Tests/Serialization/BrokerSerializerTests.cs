@@ -60,13 +60,24 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], [], []),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], [], [], [], []),
         new NodeRegistered(3),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
         new ControllerSnapshot([new TopicState("r", 3, Map, [new PartitionAssignment(0, [1, 2, 3], 2, 5, [2, 3], 9), new PartitionAssignment(1, [2, 3, 1], -1, 1, [2], 3)])],
             0, [], 2, [], 12, [1, 2, 3], [new PartitionReassignment(new TopicPartition("r", 0), [2, 4], [1, 2, 3], 1_000_000)],
             [new BrokerConfigsChanged("", Map), new BrokerConfigsChanged("2", new Dictionary<string, string> { ["follower.replication.throttled.rate"] = "5" })],
-            [new UserScramCredentialsChanged("alice", [new StoredScramCredential(1, new AkkaBroker.Protocol.Security.ScramCredential([1, 2], [3, 4], [5, 6], 4096))])]),
+            [new UserScramCredentialsChanged("alice", [new StoredScramCredential(1, new AkkaBroker.Protocol.Security.ScramCredential([1, 2], [3, 4], [5, 6], 4096))])],
+            [new AclBinding(AclResourceType.Topic, "orders", AclPatternType.Prefixed, "User:alice", "*", AclOperation.Read, AclPermission.Allow)],
+            ["SCRAM-SHA-256:admin"]),
+        new ScramBootstrapApplied(["SCRAM-SHA-512:admin"]),
+        new AclsChanged([new AclBinding(AclResourceType.Cluster, "kafka-cluster", AclPatternType.Literal, "User:*", "10.0.0.1", AclOperation.Alter, AclPermission.Deny)], []),
+        new CreateAclsRequest([new AclBinding(AclResourceType.Group, "g", AclPatternType.Literal, "User:bob", "*", AclOperation.Read, AclPermission.Allow)]),
+        new CreateAclsResponse(ErrorCode.None, null, [new AclOutcome(ErrorCode.InvalidRequest, "bad")]),
+        new DeleteAclsRequest([AclFilter.Everything, new AclFilter(AclResourceType.Topic, "t", AclPatternType.Match, "User:a", null, AclOperation.Write, AclPermission.Any)]),
+        new DeleteAclsResponse(ErrorCode.None, null,
+            [new DeleteAclsFilterResult(ErrorCode.None, null, [new AclBinding(AclResourceType.Topic, "t", AclPatternType.Literal, "User:a", "*", AclOperation.Write, AclPermission.Allow)])]),
+        new DescribeAclsRequest(AclFilter.Everything),
+        new DescribeAclsResponse(ErrorCode.None, null, [new AclBinding(AclResourceType.Topic, "*", AclPatternType.Literal, "User:*", "*", AclOperation.Describe, AclPermission.Allow)]),
         new UserScramCredentialsChanged("bob", []),
         new AlterUserScramCredentialsRequest([new ScramCredentialDeletion("a", 1)], [new ScramCredentialUpsertion("b", 2, 8192, [1, 2, 3], [4, 5, 6])]),
         new AlterUserScramCredentialsResponse(ErrorCode.None, null, [new UserOutcome("a", ErrorCode.ResourceNotFound, "gone"), new UserOutcome("b", ErrorCode.None, null)]),
@@ -313,13 +324,13 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
     {
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
         var snapshot = new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [2])])], 5000, ["g1"], 3, [], 17, [1, 2],
-            [new PartitionReassignment(Tp, [2], [1], 0)], [], []);
-        // "cSN5" is "cSN7" without the trailing lists of broker configs and SCRAM credentials (int counts of 0 here);
-        // "cSN6" without the SCRAM credentials alone.
-        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^8], "cSN5"));
-        Assert.Equal(Render(snapshot with { BrokerConfigs = null, ScramCredentials = null }), Render(legacy));
-        var beforeScram = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^4], "cSN6"));
-        Assert.Equal(Render(snapshot with { ScramCredentials = null }), Render(beforeScram));
+            [new PartitionReassignment(Tp, [2], [1], 0)], [], [], [], []);
+        // "cSN5" is "cSN7" without the trailing lists of broker configs, SCRAM credentials, ACLs and applied add-scram
+        // entries (int counts of 0 here); "cSN6" is it without the last three.
+        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^16], "cSN5"));
+        Assert.Equal(Render(snapshot with { BrokerConfigs = null, ScramCredentials = null, Acls = null, ScramBootstrapped = null }), Render(legacy));
+        var beforeScram = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^12], "cSN6"));
+        Assert.Equal(Render(snapshot with { ScramCredentials = null, Acls = null, ScramBootstrapped = null }), Render(beforeScram));
 
         // "DCRs" is "DCRs2" without each entry's trailing dynamic-default flag (one entry here, so the last byte).
         var described = new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]);

@@ -12,6 +12,21 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
     /// <summary>The key/value pairs set so far.</summary>
     protected readonly Dictionary<string, string> Properties = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The keys that say how a client reaches and authenticates to the brokers (address, timeouts, TLS, SASL): what an
+    /// admin client, or any other client of the same cluster, takes from a producer's or consumer's configuration.
+    /// </summary>
+    public static IReadOnlyList<string> ConnectionKeys { get; } =
+    [
+        "bootstrap.servers", "client.id", "request.timeout.ms", "socket.connection.setup.timeout.ms", "retry.backoff.ms",
+        "security.protocol", "ssl.ca.location", "ssl.endpoint.identification.algorithm",
+        "sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password",
+    ];
+
+    /// <summary>The connection keys (<see cref="ConnectionKeys"/>) of <paramref name="config"/>, for another client of the same cluster.</summary>
+    public static Dictionary<string, string> ConnectionOf(IEnumerable<KeyValuePair<string, string>> config) =>
+        config.Where(kv => ConnectionKeys.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+
     /// <summary>Creates an empty configuration.</summary>
     public ClientConfig() { }
 

@@ -46,17 +46,9 @@ internal static class CliCommon
         new AdminClientBuilder(new AdminClientConfig(ClientProperties(parse?.GetValue(CommandConfig), "--command-config")) { BootstrapServers = bootstrap })
             .SetErrorHandler((_, e) => Warn(e)).Build();
 
-    /// <summary>The keys a producer's or consumer's configuration shares with an admin client on the same cluster.</summary>
-    private static readonly string[] ConnectionKeys =
-    [
-        "bootstrap.servers", "client.id", "request.timeout.ms", "socket.connection.setup.timeout.ms", "retry.backoff.ms",
-        "security.protocol", "ssl.ca.location", "ssl.endpoint.identification.algorithm",
-    ];
-
-    /// <summary>An admin client that reaches the cluster as the tool's producer or consumer does (its address and TLS).</summary>
+    /// <summary>An admin client that reaches the cluster as the tool's producer or consumer does (its address, TLS and SASL).</summary>
     public static IAdminClient Admin(ClientConfig client) =>
-        new AdminClientBuilder(new AdminClientConfig(ConnectionKeys.Where(k => client.Get(k) != null).ToDictionary(k => k, k => client.Get(k)!)))
-            .SetErrorHandler((_, e) => Warn(e)).Build();
+        new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(client))).SetErrorHandler((_, e) => Warn(e)).Build();
 
     /// <summary>
     /// A client's error event (a broker it cannot reach) as a warning on stderr: the tool keeps trying until its own

@@ -54,8 +54,8 @@ public static class ClusterMirror
         {
             // One producer to the target per node, shared by the streams placed here; the admin clients create target topics.
             var producer = new ProducerBuilder<byte[]?, byte[]?>(settings.ProducerConfig()).Build();
-            var sourceAdmin = new AdminClientBuilder(new AdminClientConfig(settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
-            var targetAdmin = new AdminClientBuilder(new AdminClientConfig(settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
+            var sourceAdmin = new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(settings.ConsumerProperties))).Build();
+            var targetAdmin = new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(settings.ProducerProperties))).Build();
             var targetTopics = new TargetTopics(sourceAdmin, targetAdmin, settings.Policy);
             var metrics = MirrorMetrics.AddClient("producer", () => producer.Metrics);
             system.RegisterOnTermination(() =>

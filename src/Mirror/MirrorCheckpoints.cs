@@ -59,8 +59,7 @@ public sealed class MirrorCheckpoints : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        var bootstrap = _settings.ProducerProperties["bootstrap.servers"];
-        _syncs = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = bootstrap, ClientId = $"{_settings.GroupId}-checkpoints" }).Build();
+        _syncs = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig(ClientConfig.ConnectionOf(_settings.ProducerProperties)) { ClientId = $"{_settings.GroupId}-checkpoints" }).Build();
         _translator = new GroupOffsetTranslator(_settings.SourceClusterName, _syncs, OffsetSync.Topic);
         Timers.StartPeriodicTimer(nameof(Tick), new Tick(), _settings.Checkpoints.Interval);
     }

@@ -60,9 +60,9 @@ public sealed class MirrorHeartbeats : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
+        _producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig(ClientConfig.ConnectionOf(_settings.ConsumerProperties))
         {
-            BootstrapServers = _settings.ConsumerProperties["bootstrap.servers"], ClientId = $"{_settings.GroupId}-heartbeats", LingerMs = 0,
+            ClientId = $"{_settings.GroupId}-heartbeats", LingerMs = 0,
         }).Build();
         EnsureTopicAsync().PipeTo(Self);
     }

@@ -125,8 +125,8 @@ public sealed class MirrorMaker : ReceiveActor, IWithTimers
     {
         foreach (var adjustment in _settings.Adjustments) _log.Info("mirror config: {0}", adjustment);
         _producer = new ProducerBuilder<byte[]?, byte[]?>(_settings.ProducerConfig()).Build();
-        _sourceAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
-        _targetAdmin = new AdminClientBuilder(new AdminClientConfig(_settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
+        _sourceAdmin = new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(_settings.ConsumerProperties))).Build();
+        _targetAdmin = new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(_settings.ProducerProperties))).Build();
         _targetTopics = new TargetTopics(_sourceAdmin, _targetAdmin, _settings.Policy);
         // In the cluster this producer writes only checkpoints and heartbeats; the streams' producers are each node's (ClusterMirror).
         _producerMetrics = MirrorMetrics.AddClient(_streamsRegion == null ? "producer" : "coordinator-producer", () => _producer.Metrics);

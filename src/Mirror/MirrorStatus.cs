@@ -30,8 +30,8 @@ public static class MirrorStatus
 
     public static async Task<Report> ReadAsync(MirrorMakerSettings settings, TimeSpan timeout)
     {
-        using var source = new AdminClientBuilder(new AdminClientConfig(settings.ConsumerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
-        using var target = new AdminClientBuilder(new AdminClientConfig(settings.ProducerProperties.Where(kv => kv.Key == "bootstrap.servers"))).Build();
+        using var source = new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(settings.ConsumerProperties))).Build();
+        using var target = new AdminClientBuilder(new AdminClientConfig(ClientConfig.ConnectionOf(settings.ProducerProperties))).Build();
         IReadOnlyList<TopicPartitionOffset> committed;
         try
         {
@@ -69,7 +69,7 @@ public static class MirrorStatus
 
     private static TimeSpan? NewestHeartbeatAge(MirrorMakerSettings settings, TimeSpan timeout)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig { BootstrapServers = settings.ProducerProperties["bootstrap.servers"] }).Build();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig(ClientConfig.ConnectionOf(settings.ProducerProperties))).Build();
         var partition = new TopicPartition(settings.Policy.HeartbeatsTargetTopic, 0);
         var end = consumer.QueryWatermarkOffsets(partition, timeout).High.Value;
         if (end <= 0) return null;

@@ -72,7 +72,7 @@ public sealed class Worker(WorkerConfig config, PluginRegistry plugins, IOffsetB
 
     private Dictionary<string, string> WithBootstrap(Dictionary<string, string> props)
     {
-        props.TryAdd("bootstrap.servers", Config.Bootstrap);
+        foreach (var (key, value) in Config.ClientConnection()) props.TryAdd(key, value);
         return props;
     }
 

@@ -61,7 +61,17 @@ public sealed class WorkerConfig
         .Define(RestAdvertisedHostName, ConfigType.String, null, Importance.Low, "The host name other workers use to reach this worker's REST API.")
         .Define(RestAdvertisedPort, ConfigType.Int, null, Importance.Low, "The port other workers use to reach this worker's REST API.")
         .Define(PluginPath, ConfigType.List, "", Importance.Low, "Directories holding connector plugins (assemblies), separated by commas.")
-        .Define(TaskShutdownGracefulTimeoutMs, ConfigType.Long, 5_000L, Importance.Low, "How long a task may take to stop before the worker gives up waiting.", Validators.AtLeast(0));
+        .Define(TaskShutdownGracefulTimeoutMs, ConfigType.Long, 5_000L, Importance.Low, "How long a task may take to stop before the worker gives up waiting.", Validators.AtLeast(0))
+        .Define("security.protocol", ConfigType.String, null, Importance.Medium, "How the worker's clients connect: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+        .Define("ssl.ca.location", ConfigType.String, null, Importance.Medium, "PEM file of the authority that issued the brokers' certificates (SSL, SASL_SSL).")
+        .Define("ssl.endpoint.identification.algorithm", ConfigType.String, null, Importance.Low, "https (a broker's certificate must name its host) or none.")
+        .Define("sasl.mechanism", ConfigType.String, null, Importance.Medium, "SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN (SASL_PLAINTEXT, SASL_SSL).")
+        .Define("sasl.username", ConfigType.String, null, Importance.Medium, "The user the worker's clients authenticate as.")
+        .Define("sasl.password", ConfigType.Password, null, Importance.Medium, "That user's password.");
+
+    /// <summary>The worker-level keys its clients connect with besides bootstrap.servers.</summary>
+    private static readonly string[] SecurityKeys =
+        ["security.protocol", "ssl.ca.location", "ssl.endpoint.identification.algorithm", "sasl.mechanism", "sasl.username", "sasl.password"];
 
     private static readonly ConfigDef StandaloneDef = Common.Merge(new ConfigDef()
         .DefineRequired(OffsetStorageFileName, ConfigType.String, Importance.High, "The file source offsets are stored in.", Validators.NonEmptyString));
@@ -123,6 +133,19 @@ public sealed class WorkerConfig
 
     /// <summary>The brokers, as one comma-separated string for the clients.</summary>
     public string Bootstrap => string.Join(",", Get<List<string>>(BootstrapServers));
+
+    /// <summary>
+    /// How every client of this worker reaches the brokers: bootstrap.servers and the worker's TLS and SASL keys. The
+    /// worker's own clients (group membership, internal topics) use them; connector clients take them unless their
+    /// producer., consumer. or admin. keys say otherwise.
+    /// </summary>
+    public Dictionary<string, string> ClientConnection()
+    {
+        var connection = new Dictionary<string, string>(StringComparer.Ordinal) { [BootstrapServers] = Bootstrap };
+        foreach (var key in SecurityKeys)
+            if (Originals.TryGetValue(key, out var value)) connection[key] = value;
+        return connection;
+    }
 
     /// <summary>The keys under <paramref name="prefix"/> with the prefix removed.</summary>
     public Dictionary<string, string> WithPrefix(string prefix) =>

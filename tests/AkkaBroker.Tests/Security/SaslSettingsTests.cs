@@ -50,6 +50,18 @@ public class SaslSettingsTests
         Assert.Equal(("SASL_SSL", "SCRAM-SHA-256", "u", "p"), (config.Get("security.protocol"), config.Get("sasl.mechanism"), config.Get("sasl.username"), config.Get("sasl.password")));
     }
 
+    [Fact]
+    public void Another_client_of_the_same_cluster_takes_the_connection_keys_and_nothing_else()
+    {
+        var producer = new ProducerConfig(new Dictionary<string, string>
+        {
+            ["bootstrap.servers"] = "b:9192", ["security.protocol"] = "SASL_SSL", ["ssl.ca.location"] = "/ca.pem", ["sasl.mechanism"] = "PLAIN",
+            ["sasl.username"] = "u", ["sasl.password"] = "p", ["linger.ms"] = "5", ["acks"] = "all",
+        });
+        var connection = ClientConfig.ConnectionOf(producer);
+        Assert.Equal(["bootstrap.servers", "sasl.mechanism", "sasl.password", "sasl.username", "security.protocol", "ssl.ca.location"], connection.Keys.Order());
+    }
+
     [Theory]
     [InlineData("sasl.username", "alice", "security.protocol is PLAINTEXT")]
     [InlineData("sasl.mechanism", "PLAIN", "security.protocol is PLAINTEXT")]

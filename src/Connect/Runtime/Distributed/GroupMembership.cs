@@ -21,9 +21,8 @@ public sealed class GroupMembership : IAsyncDisposable
     public GroupMembership(Worker worker, ILoggingAdapter log)
     {
         var config = worker.Config;
-        var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new Dictionary<string, string>
+        var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new Dictionary<string, string>(config.ClientConnection())
         {
-            ["bootstrap.servers"] = config.Bootstrap,
             ["group.id"] = config.Get<string>(WorkerConfig.GroupId),
             ["client.id"] = worker.WorkerId,
             ["enable.auto.commit"] = "false",

@@ -67,14 +67,15 @@ public sealed class KafkaBasedLog : IAsyncDisposable
             var metadata = await admin.GetMetadataAsync([_topic]).ConfigureAwait(false);
             _partitions = metadata.Topics.Single(t => t.Topic == _topic).Partitions.Count;
         }
-        _producer = new ProducerBuilder<string?, byte[]?>(new Dictionary<string, string>
-        {
-            ["bootstrap.servers"] = _worker.Config.Bootstrap, ["acks"] = "all", ["enable.idempotence"] = "true", ["linger.ms"] = "0",
-        }).Build();
-        var consumer = new ConsumerBuilder<string?, byte[]?>(new Dictionary<string, string>
-        {
-            ["bootstrap.servers"] = _worker.Config.Bootstrap, ["enable.auto.commit"] = "false", ["client.id"] = $"{_topic}-reader",
-        }).Build();
+        var producerConfig = _worker.Config.ClientConnection();
+        producerConfig["acks"] = "all";
+        producerConfig["enable.idempotence"] = "true";
+        producerConfig["linger.ms"] = "0";
+        _producer = new ProducerBuilder<string?, byte[]?>(producerConfig).Build();
+        var consumerConfig = _worker.Config.ClientConnection();
+        consumerConfig["enable.auto.commit"] = "false";
+        consumerConfig["client.id"] = $"{_topic}-reader";
+        var consumer = new ConsumerBuilder<string?, byte[]?>(consumerConfig).Build();
         consumer.Assign(Enumerable.Range(0, _partitions).Select(p => new TopicPartitionOffset(_topic, p, Offset.Beginning)));
         var token = _stop.Token;
         _reader = new Thread(() => Read(consumer, token)) { IsBackground = true, Name = $"log-reader-{_topic}" };

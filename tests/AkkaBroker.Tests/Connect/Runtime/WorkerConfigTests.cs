@@ -31,6 +31,18 @@ public sealed class WorkerConfigTests
     }
 
     [Fact]
+    public void The_workers_clients_connect_with_its_tls_and_sasl_keys()
+    {
+        var config = WorkerConfig.Parse(WorkerMode.Standalone, Standalone(("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("sasl.username", "connect"), ("sasl.password", " pw ")));
+        var connection = config.ClientConnection();
+        Assert.Equal("SASL_PLAINTEXT", connection["security.protocol"]);
+        Assert.Equal(("connect", " pw "), (connection["sasl.username"], connection["sasl.password"]));
+        Assert.Equal(config.Bootstrap, connection["bootstrap.servers"]);
+        Assert.False(WorkerConfig.Parse(WorkerMode.Standalone, Standalone()).ClientConnection().ContainsKey("security.protocol"));
+    }
+
+    [Fact]
     public void An_absent_key_takes_its_default()
     {
         var config = WorkerConfig.Parse(WorkerMode.Standalone, Standalone());

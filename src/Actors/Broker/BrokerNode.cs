@@ -167,10 +167,10 @@ public sealed class BrokerNode : IAsyncDisposable
         else if (kafka != null)
             system.Log.Info("Kafka listener on port {0}, advertised as {1}:{2}", kafka.BoundPort, kafka.Advertised.Host, kafka.Advertised.Port);
         if (settings.Sasl.EnabledMechanisms.Contains(Protocol.Security.SaslMechanisms.Plain)
-            && ((kafka?.Settings.SaslEnabled ?? false) || (settings.ClientEndpoint.SaslEnabled && !settings.ClientEndpoint.Tls.Enabled)))
+            && ((kafka?.Settings is { SaslEnabled: true, Tls: null }) || (settings.ClientEndpoint.SaslEnabled && !settings.ClientEndpoint.Tls.Enabled)))
             system.Log.Warning("SASL PLAIN is offered on an endpoint without TLS ({0}): clients using it send their passwords in clear. Offer only " +
                                "SCRAM-SHA-256/512 there ({1}.enabled.mechanisms), or turn TLS on for the client endpoint and the Kafka listener off",
-                kafka?.Settings.SaslEnabled ?? false ? "the SASL_PLAINTEXT Kafka listener" : "the client endpoint", Security.SaslSettings.Section);
+                kafka?.Settings is { SaslEnabled: true, Tls: null } ? "the SASL_PLAINTEXT Kafka listener" : "the client endpoint", Security.SaslSettings.Section);
         // The listener stops after the broker has left the cluster, so clients are told to go elsewhere first.
         if (kafka != null)
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-kafka-listener", async () =>
@@ -276,7 +276,7 @@ public sealed class BrokerNode : IAsyncDisposable
     {
         if (settings.ClientEndpoint.SaslEnabled == kafka.SaslEnabled || settings.Authorizer.Enabled) return;
         var (key, value) = settings.ClientEndpoint.SaslEnabled
-            ? ($"{BrokerSettings.Section}.listeners", $"PLAINTEXT://{kafka.BindHost}:{kafka.Port}")
+            ? ($"{BrokerSettings.Section}.listeners", $"{kafka.SecurityProtocol}://{kafka.BindHost}:{kafka.Port}")
             : ($"{AkkaBroker.Actors.Gateway.ClientEndpointSettings.Section}.sasl.enabled", "off");
         throw new BrokerConfigurationException(key, value,
             "authenticating clients too, as the other client endpoint does: otherwise anyone reaching this one could change users' credentials and act as them " +

@@ -43,12 +43,17 @@ public sealed record EndpointTlsSettings(string Section, bool Enabled, string Ke
     /// <exception cref="BrokerConfigurationException">a file cannot be read.</exception>
     public DotNettySslSetup Setup()
     {
-        var certificate = Load(() => TlsFiles.LoadCertificate(KeystoreLocation, KeystorePassword, KeyLocation, $"{Section}.keystore.location"), "keystore.location", KeystoreLocation);
+        var certificate = Certificate();
         if (TruststoreLocation.Length == 0) return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: false);
         var authorities = Load(() => TlsFiles.LoadAuthorities(TruststoreLocation, $"{Section}.truststore.location"), "truststore.location", TruststoreLocation);
         return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
             customValidator: (peer, chain, remote, _, log) => Accepts(peer, chain, authorities, remote, log));
     }
+
+    /// <summary>The endpoint's certificate with its private key.</summary>
+    /// <exception cref="BrokerConfigurationException">the file cannot be read or holds no private key.</exception>
+    public X509Certificate2 Certificate() =>
+        Load(() => TlsFiles.LoadCertificate(KeystoreLocation, KeystorePassword, KeyLocation, $"{Section}.keystore.location"), "keystore.location", KeystoreLocation);
 
     private T Load<T>(Func<T> load, string key, string value)
     {

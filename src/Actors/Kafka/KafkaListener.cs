@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -39,27 +41,29 @@ public sealed class KafkaListener : IAsyncDisposable
     /// <exception cref="Broker.BrokerConfigurationException">the port asked for is in use or cannot be bound.</exception>
     public static async Task<KafkaListener> StartAsync(KafkaListenerSettings settings)
     {
+        // Read before anything is bound, so that a bad file stops the start with nothing to release.
+        var certificate = settings.Tls?.Certificate();
         try
         {
             try
             {
-                return await BindAsync(settings, settings.Port);
+                return await BindAsync(settings, settings.Port, certificate);
             }
             catch (Exception e) when (!settings.PortRequested && (e is AddressInUseException || e.InnerException is AddressInUseException))
             {
-                var moved = await BindAsync(settings, 0);
+                var moved = await BindAsync(settings, 0, certificate);
                 moved.MovedFrom = settings.Port;
                 return moved;
             }
         }
         catch (Exception e) when (e is IOException or AddressInUseException or System.Net.Sockets.SocketException)
         {
-            throw new Broker.BrokerConfigurationException(Broker.BrokerSettings.Section + ".listeners", $"PLAINTEXT://{settings.BindHost}:{settings.Port}",
+            throw new Broker.BrokerConfigurationException(Broker.BrokerSettings.Section + ".listeners", $"{settings.SecurityProtocol}://{settings.BindHost}:{settings.Port}",
                 $"an address this machine can listen on ({e.Message}): choose another port, or \"\" to turn the Kafka listener off");
         }
     }
 
-    private static async Task<KafkaListener> BindAsync(KafkaListenerSettings settings, int port)
+    private static async Task<KafkaListener> BindAsync(KafkaListenerSettings settings, int port, X509Certificate2? certificate)
     {
         var builder = WebApplication.CreateSlimBuilder();
         // The broker logs through Akka; Kestrel's own console lines would only repeat what the connections log.
@@ -70,7 +74,18 @@ public sealed class KafkaListener : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             var address = settings.BindHost == null ? IPAddress.Any : ResolveBindAddress(settings.BindHost);
-            kestrel.Listen(address, port, listen => listen.UseConnectionHandler<KafkaConnection>());
+            kestrel.Listen(address, port, listen =>
+            {
+                // Kestrel's TLS connection layer, as its HTTPS uses: Kafka's SSL listener is TLS around the same protocol.
+                if (certificate != null)
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = certificate, ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                        SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+                        HandshakeTimeout = TimeSpan.FromSeconds(10),
+                    });
+                listen.UseConnectionHandler<KafkaConnection>();
+            });
         });
         var app = builder.Build();
         try

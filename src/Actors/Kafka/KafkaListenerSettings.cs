@@ -17,10 +17,23 @@ namespace AkkaBroker.Actors.Kafka;
 /// </param>
 /// <param name="AdvertisedHost">The host clients are told to connect to.</param>
 /// <param name="AdvertisedPort">The port clients are told to connect to; null to advertise the port bound.</param>
-/// <param name="SaslEnabled">A <c>SASL_PLAINTEXT</c> listener: clients authenticate (SaslHandshake, SaslAuthenticate) before anything else.</param>
+/// <param name="SaslEnabled">A <c>SASL_PLAINTEXT</c> or <c>SASL_SSL</c> listener: clients authenticate (SaslHandshake, SaslAuthenticate) before anything else.</param>
+/// <param name="Tls">
+/// An <c>SSL</c> or <c>SASL_SSL</c> listener's certificate (Kafka's broker-level <c>ssl.keystore.location</c>, falling back
+/// to the client endpoint's); null for a plaintext listener.
+/// </param>
 public sealed record KafkaListenerSettings(string? BindHost, int Port, bool PortRequested, string AdvertisedHost, int? AdvertisedPort, int SocketRequestMaxBytes,
-    bool SaslEnabled = false)
+    bool SaslEnabled = false, EndpointTlsSettings? Tls = null)
 {
+    /// <summary>Kafka's name of the listener's security protocol.</summary>
+    public string SecurityProtocol => (SaslEnabled, Tls != null) switch
+    {
+        (true, true) => "SASL_SSL",
+        (true, false) => "SASL_PLAINTEXT",
+        (false, true) => "SSL",
+        _ => "PLAINTEXT",
+    };
+
     public const int DefaultPort = 9092;
     private const string ListenersKey = BrokerSettings.Section + ".listeners";
     private const string AdvertisedKey = BrokerSettings.Section + ".advertised.listeners";
@@ -34,7 +47,7 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         var requested = config.HasPath(ListenersKey);
         var listeners = requested ? config.GetString(ListenersKey, "")?.Trim() ?? "" : $"PLAINTEXT://{brokerHost}:{DefaultPort}";
         if (listeners.Length == 0) return null;
-        var (bindHost, port, sasl) = ParseOne(ListenersKey, listeners);
+        var (bindHost, port, sasl, tls) = ParseOne(ListenersKey, listeners);
         var advertised = config.GetString(AdvertisedKey, "")?.Trim() ?? "";
         string advertisedHost;
         int? advertisedPort;
@@ -45,8 +58,8 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         }
         else
         {
-            var (host, p, advertisedSasl) = ParseOne(AdvertisedKey, advertised);
-            if (advertisedSasl != sasl)
+            var (host, p, advertisedSasl, advertisedTls) = ParseOne(AdvertisedKey, advertised);
+            if (advertisedSasl != sasl || advertisedTls != tls)
                 throw new BrokerConfigurationException(AdvertisedKey, advertised, $"the listener's own protocol ({listeners.Split("://")[0]}): an advertised listener names the same listener");
             if (host == null)
                 throw new BrokerConfigurationException(AdvertisedKey, advertised, "an address clients can reach, with a host (PLAINTEXT://broker1.example.com:9092)");
@@ -57,11 +70,30 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         var maxBytes = config.GetInt(MaxBytesKey, 104857600);
         if (maxBytes < 1024)
             throw new BrokerConfigurationException(MaxBytesKey, maxBytes.ToString(), "at least 1024 bytes (Kafka's default is 104857600)");
-        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes, sasl);
+        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes, sasl, tls ? Certificate(config) : null);
     }
 
-    /// <summary>One <c>PLAINTEXT://HOST:PORT</c> or <c>SASL_PLAINTEXT://HOST:PORT</c> entry (Kafka's listener syntax; other listener names are refused).</summary>
-    internal static (string? Host, int Port, bool Sasl) ParseOne(string key, string value)
+    /// <summary>
+    /// The certificate of a TLS listener: Kafka's broker-level <c>ssl.keystore.location</c> (with <c>ssl.keystore.password</c>
+    /// and <c>ssl.key.location</c>), else the client endpoint's, so that one certificate can serve both.
+    /// </summary>
+    private static EndpointTlsSettings Certificate(Config config)
+    {
+        var own = config.GetString($"{BrokerSettings.Section}.ssl.keystore.location", "") ?? "";
+        if (own.Length > 0)
+            return new EndpointTlsSettings($"{BrokerSettings.Section}.ssl", true, own, config.GetString($"{BrokerSettings.Section}.ssl.keystore.password", "") ?? "",
+                config.GetString($"{BrokerSettings.Section}.ssl.key.location", "") ?? "", "");
+        var client = $"{BrokerSettings.Section}.client-endpoint.ssl";
+        var location = config.GetString($"{client}.keystore.location", "") ?? "";
+        if (location.Length == 0)
+            throw new BrokerConfigurationException($"{BrokerSettings.Section}.ssl.keystore.location", "",
+                "the broker's certificate with its private key (PKCS#12, or PEM with ssl.key.location) for an SSL or SASL_SSL listener " +
+                "(or set the client endpoint's, client-endpoint.ssl.keystore.location, which the listener then uses too)");
+        return new EndpointTlsSettings(client, true, location, config.GetString($"{client}.keystore.password", "") ?? "", config.GetString($"{client}.key.location", "") ?? "", "");
+    }
+
+    /// <summary>One <c>NAME://HOST:PORT</c> entry, NAME one of Kafka's security protocols (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL).</summary>
+    internal static (string? Host, int Port, bool Sasl, bool Tls) ParseOne(string key, string value)
     {
         var entries = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (entries.Length != 1)
@@ -71,14 +103,19 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         if (scheme < 0)
             throw new BrokerConfigurationException(key, value, "a listener as Kafka writes it, NAME://HOST:PORT, e.g. PLAINTEXT://0.0.0.0:9092");
         var name = entry[..scheme];
-        var sasl = name.Equals("SASL_PLAINTEXT", StringComparison.OrdinalIgnoreCase);
-        if (!sasl && !name.Equals("PLAINTEXT", StringComparison.OrdinalIgnoreCase))
-            throw new BrokerConfigurationException(key, value, $"a PLAINTEXT or SASL_PLAINTEXT listener: '{name}' (TLS) is not served by this broker's Kafka listener");
+        var (sasl, tls) = name.ToUpperInvariant() switch
+        {
+            "PLAINTEXT" => (false, false),
+            "SSL" => (false, true),
+            "SASL_PLAINTEXT" => (true, false),
+            "SASL_SSL" => (true, true),
+            _ => throw new BrokerConfigurationException(key, value, $"a listener named by Kafka's security protocols, PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL: '{name}' is none of them"),
+        };
         var address = entry[(scheme + 3)..];
         var colon = address.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(address[(colon + 1)..], out var port) || port is < 0 or > 65535)
             throw new BrokerConfigurationException(key, value, "HOST:PORT after the listener name, with a port from 0 to 65535 (PLAINTEXT://0.0.0.0:9092)");
         var host = address[..colon].Trim('[', ']');
-        return (host.Length == 0 ? null : host, port, sasl);
+        return (host.Length == 0 ? null : host, port, sasl, tls);
     }
 }

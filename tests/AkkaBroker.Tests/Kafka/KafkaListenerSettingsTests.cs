@@ -48,9 +48,9 @@ public class KafkaListenerSettingsTests
 
     [Theory]
     [InlineData("akkabroker.broker.listeners = \"SASL_PLAINTEXT://0.0.0.0:9092\"\nakkabroker.broker.advertised.listeners = \"PLAINTEXT://h:9092\"", "the listener's own protocol")]
-    [InlineData("akkabroker.broker.listeners = \"SASL_SSL://127.0.0.1:9093\"", "'SASL_SSL'")]
+    [InlineData("akkabroker.broker.listeners = \"SASL_SCRAM://127.0.0.1:9093\"", "'SASL_SCRAM'")]
     [InlineData("akkabroker.broker.listeners = \"127.0.0.1:9092\"", "NAME://HOST:PORT")]
-    [InlineData("akkabroker.broker.listeners = \"SSL://127.0.0.1:9093\"", "'SSL'")]
+    [InlineData("akkabroker.broker.listeners = \"SSL://127.0.0.1:9093\"", "ssl.keystore.location")]
     [InlineData("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:9092,PLAINTEXT://127.0.0.1:9093\"", "one listener")]
     [InlineData("akkabroker.broker.listeners = \"PLAINTEXT://127.0.0.1:99999\"", "0 to 65535")]
     [InlineData("akkabroker.broker.advertised.listeners = \"PLAINTEXT://:9092\"", "with a host")]

@@ -112,7 +112,8 @@ internal static class AclsCommand
 
     private static List<AclBinding> Bindings(ParseResult parse, Options o, bool add)
     {
-        var pattern = Pattern(parse.GetValue(o.PatternType)!, forFilter: false);
+        // Removing takes the filters' pattern types too (any, match), as kafka-acls --remove does.
+        var pattern = Pattern(parse.GetValue(o.PatternType)!, forFilter: !add);
         var topics = parse.GetValue(o.Topics) ?? [];
         var groups = parse.GetValue(o.Groups) ?? [];
         var cluster = parse.GetValue(o.Cluster);

@@ -256,9 +256,19 @@ public sealed class BrokerNode : IAsyncDisposable
             system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
             var credentials = new Security.ScramCredentialStore();
             var authorizer = new Security.Authorizer(settings.Authorizer);
-            system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer), Security.SecurityMetadataWatcher.Name);
-            kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials, authorizer));
-            clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer);
+            var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer, loaded), Security.SecurityMetadataWatcher.Name);
+            void ServeClients()
+            {
+                kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials, authorizer));
+                clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer);
+            }
+            // With logins or ACLs to check, clients are served only once this broker has read the users and ACLs (as a
+            // Kafka broker does not serve before its authorizer has loaded): before, no DENY could be in force yet. Until
+            // then the Kafka listener holds requests and the client endpoint answers "still starting", which clients retry.
+            if (settings.Authorizer.Enabled || settings.ClientEndpoint.SaslEnabled || kafkaSettings?.SaslEnabled == true)
+                _ = loaded.Task.ContinueWith(_ => ServeClients(), TaskContinuationOptions.OnlyOnRanToCompletion);
+            else ServeClients();
             return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint);
         }
         catch
@@ -274,14 +284,16 @@ public sealed class BrokerNode : IAsyncDisposable
     /// </summary>
     private static void RefuseHalfAuthentication(BrokerSettings settings, KafkaListenerSettings kafka)
     {
-        if (settings.ClientEndpoint.SaslEnabled == kafka.SaslEnabled || settings.Authorizer.Enabled) return;
+        // ACLs close the gap only where a resource no ACL names is closed too: otherwise User:ANONYMOUS could alter users.
+        if (settings.ClientEndpoint.SaslEnabled == kafka.SaslEnabled || settings.Authorizer is { Enabled: true, AllowEveryoneIfNoAclFound: false }) return;
         var (key, value) = settings.ClientEndpoint.SaslEnabled
             ? ($"{BrokerSettings.Section}.listeners", $"{kafka.SecurityProtocol}://{kafka.BindHost}:{kafka.Port}")
             : ($"{AkkaBroker.Actors.Gateway.ClientEndpointSettings.Section}.sasl.enabled", "off");
         throw new BrokerConfigurationException(key, value,
             "authenticating clients too, as the other client endpoint does: otherwise anyone reaching this one could change users' credentials and act as them " +
             "on the other. Authenticate on both (listeners = SASL_PLAINTEXT://HOST:PORT and client-endpoint.sasl.enabled = on), turn the Kafka listener off " +
-            "(listeners = \"\"), or turn ACLs on (authorizer.class.name = StandardAuthorizer) so the open endpoint's clients, User:ANONYMOUS, get only what the ACLs grant");
+            "(listeners = \"\"), or turn ACLs on (authorizer.class.name = StandardAuthorizer, allow.everyone.if.no.acl.found = false) so the open endpoint's " +
+            "clients, User:ANONYMOUS, get only what the ACLs grant");
     }
 
     /// <summary>

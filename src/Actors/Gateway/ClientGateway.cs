@@ -136,23 +136,33 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     /// </summary>
     private bool Authorized(object message, IActorRef sender, string principal)
     {
-        var timeout = DefaultRequestLifetime;
-        Task<object>? answer = message switch
+        if (RequestAuthorization.Check(_authorizer, principal, null, message) is { } refused)
         {
-            MetadataRequest m => RequestAuthorization.MetadataAsync(_authorizer, principal, null, m, r => _clusterGateway.Ask<MetadataResponse>(r, timeout))
-                .ContinueWith(t => (object)t.Result, TaskContinuationOptions.OnlyOnRanToCompletion),
-            ListGroupsRequest l => RequestAuthorization.ListGroupsAsync(_authorizer, principal, null, l, r => _clusterGateway.Ask<ListGroupsResponse>(r, timeout))
-                .ContinueWith(t => (object)t.Result, TaskContinuationOptions.OnlyOnRanToCompletion),
-            _ => null,
-        };
-        if (answer != null)
-        {
-            // An answer that does not come is not sent: the client's own timeout then retries, as for any lost reply.
-            answer.ContinueWith(t => sender.Tell(t.Result), TaskContinuationOptions.OnlyOnRanToCompletion);
+            sender.Tell(ClientErrorReplies.For(message, refused.Code, refused.Message));
             return true;
         }
-        if (RequestAuthorization.Check(_authorizer, principal, null, message) is not { } refused) return false;
-        sender.Tell(ClientErrorReplies.For(message, refused.Code, refused.Message));
+        var timeout = DefaultRequestLifetime;
+        Func<Task<object>>? answer = message switch
+        {
+            MetadataRequest m => async () => await RequestAuthorization.MetadataAsync(_authorizer, principal, null, m, r => _clusterGateway.Ask<MetadataResponse>(r, timeout)),
+            ListGroupsRequest l => async () => await RequestAuthorization.ListGroupsAsync(_authorizer, principal, null, l, r => _clusterGateway.Ask<ListGroupsResponse>(r, timeout)),
+            OffsetFetchRequest { Partitions: null } o =>
+                async () => await RequestAuthorization.OffsetFetchAsync(_authorizer, principal, null, o, r => _clusterGateway.Ask<OffsetFetchResponse>(r, timeout)),
+            _ => null,
+        };
+        if (answer == null) return false;
+        // Counted against the connection's in-flight requests like any other.
+        if (_relays.TryOpen(sender, timeout) is not { } relay)
+        {
+            Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
+            return true;
+        }
+        // An answer that does not come is not sent: the client's own timeout then retries, as for any lost reply.
+        answer().ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully) relay.Tell(t.Result, ActorRefs.NoSender);
+            else relay.TryComplete();
+        });
         return true;
     }
 

@@ -20,21 +20,26 @@ internal sealed class GatewayClient(IActorRef gateway, Authorizer authorizer, st
 
     public Task<T> Ask<T>(object request, TimeSpan timeout)
     {
-        switch (request)
-        {
-            case MetadataRequest m:
-                return (Task<T>)(object)RequestAuthorization.MetadataAsync(authorizer, principal, host, m, r => gateway.Ask<MetadataResponse>(r, timeout));
-            case ListGroupsRequest l:
-                return (Task<T>)(object)RequestAuthorization.ListGroupsAsync(authorizer, principal, host, l, r => gateway.Ask<ListGroupsResponse>(r, timeout));
-        }
         if (RequestAuthorization.Check(authorizer, principal, host, request) is { } refused)
             return Task.FromResult((T)ClientErrorReplies.For(request, refused.Code, refused.Message));
-        return gateway.Ask<T>(request, timeout);
+        return request switch
+        {
+            MetadataRequest m => (Task<T>)(object)RequestAuthorization.MetadataAsync(authorizer, principal, host, m, r => gateway.Ask<MetadataResponse>(r, timeout)),
+            ListGroupsRequest l => (Task<T>)(object)RequestAuthorization.ListGroupsAsync(authorizer, principal, host, l, r => gateway.Ask<ListGroupsResponse>(r, timeout)),
+            OffsetFetchRequest { Partitions: null } o =>
+                (Task<T>)(object)RequestAuthorization.OffsetFetchAsync(authorizer, principal, host, o, r => gateway.Ask<OffsetFetchResponse>(r, timeout)),
+            _ => gateway.Ask<T>(request, timeout),
+        };
     }
 
-    /// <summary>A request that wants no answer (acks=0 produce): dropped when the ACLs refuse it, as Kafka does.</summary>
-    public void Tell(object request)
+    /// <summary>Whether the connection's principal may <paramref name="operation"/> the resource (for requests not sent through the gateway).</summary>
+    public bool May(AclOperation operation, AclResourceType type, string name) => authorizer.Authorize(principal, host, operation, type, name);
+
+    /// <summary>A request that wants no answer (acks=0 produce); false when the ACLs refuse it (the connection is then closed, as Kafka closes it).</summary>
+    public bool Tell(object request)
     {
-        if (RequestAuthorization.Check(authorizer, principal, host, request) == null) gateway.Tell(request, ActorRefs.NoSender);
+        if (RequestAuthorization.Check(authorizer, principal, host, request) != null) return false;
+        gateway.Tell(request, ActorRefs.NoSender);
+        return true;
     }
 }

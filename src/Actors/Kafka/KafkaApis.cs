@@ -316,7 +316,8 @@ public sealed class KafkaApis
 
     private Task<ProduceResponse> Tell(ProduceRequest request)
     {
-        _gateway.Tell(request);
+        if (!_gateway.Tell(request))
+            throw new KafkaConnectionClosedException($"it produced to {request.TopicPartition} with acks=0, which {_gateway.Principal} is not authorized to Write (Kafka closes such a connection, as no answer can say so)");
         return Task.FromResult(new ProduceResponse(request.TopicPartition, ErrorCode.None, null, -1, -1, -1));
     }
 

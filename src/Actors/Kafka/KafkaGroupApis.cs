@@ -41,6 +41,13 @@ internal sealed class KafkaGroupApis(GatewayClient gateway, IActorRef controller
             (response.ErrorCode, response.ErrorMessage) = ((short)ErrorCode.CoordinatorNotAvailable, "transactions are not supported by this broker");
             return response;
         }
+        // Asked of the controller, not through the gateway: checked here as Kafka checks it (Describe on the group).
+        if (!gateway.May(AclOperation.Describe, AclResourceType.Group, request.Key))
+        {
+            (response.ErrorCode, response.ErrorMessage, response.NodeId, response.Port) =
+                ((short)ErrorCode.GroupAuthorizationFailed, version < 1 ? null : $"{gateway.Principal} is not authorized to Describe group '{request.Key}'.", -1, -1);
+            return response;
+        }
         var answer = await Answered(controller.Ask<FindCoordinatorResponse>(new FindCoordinatorRequest(request.Key), adminTimeout),
             () => new FindCoordinatorResponse(ErrorCode.CoordinatorNotAvailable, "the controller did not answer in time", -1, "", -1));
         if (answer.Error == ErrorCode.None && kafkaEndpointOf(answer.NodeId) is { } kafka)

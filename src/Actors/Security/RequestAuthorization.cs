@@ -17,7 +17,11 @@ public static class RequestAuthorization
     /// </summary>
     public static (ErrorCode Code, string Message)? Check(Authorizer authorizer, string principal, string? host, object request)
     {
-        if (!authorizer.Enabled) return null;
+        // As Kafka: ACLs cannot be managed where they are not checked (they would silently take effect once checking starts).
+        if (!authorizer.Enabled)
+            return request is CreateAclsRequest or DeleteAclsRequest or DescribeAclsRequest
+                ? (ErrorCode.SecurityDisabled, $"ACLs are not checked on this cluster ({BrokerSettingsSection}.authorizer.class.name is empty): set it on the brokers first.")
+                : null;
         bool May(AclOperation op, AclResourceType type, string name) => authorizer.Authorize(principal, host, op, type, name);
         (ErrorCode, string)? Topic(AclOperation op, string topic) => May(op, AclResourceType.Topic, topic) ? null : Refused(ErrorCode.TopicAuthorizationFailed, principal, op, $"topic '{topic}'");
         (ErrorCode, string)? Group(AclOperation op, string group) => May(op, AclResourceType.Group, group) ? null : Refused(ErrorCode.GroupAuthorizationFailed, principal, op, $"group '{group}'");
@@ -54,13 +58,19 @@ public static class RequestAuthorization
             ListPartitionReassignmentsRequest => Cluster(AclOperation.Describe),
             AlterUserScramCredentialsRequest or CreateAclsRequest or DeleteAclsRequest => Cluster(AclOperation.Alter),
             DescribeUserScramCredentialsRequest or DescribeAclsRequest => Cluster(AclOperation.Describe),
-            _ => null,
+            OffsetForLeaderEpochRequest r => Topic(AclOperation.Describe, r.TopicPartition.Topic),
+            // The cluster's brokers are no secret (Kafka's DescribeCluster checks nothing); Metadata and ListGroups are cut, not refused.
+            DescribeClusterRequest or MetadataRequest or ListGroupsRequest => null,
+            // Anything else is refused: a request type added later must be given its permission here before it is served.
+            _ => Refused(ErrorCode.ClusterAuthorizationFailed, principal, AclOperation.All, $"the cluster ({request.GetType().Name} has no permission rule)"),
         };
         if (result is { } refused)
             BrokerMetrics.AuthorizationFailures.Add(1, new KeyValuePair<string, object?>("error", refused.Item1.KafkaName()),
                 new KeyValuePair<string, object?>("request", request.GetType().Name));
         return result;
     }
+
+    private const string BrokerSettingsSection = Broker.BrokerSettings.Section;
 
     private static (ErrorCode, string) Refused(ErrorCode code, string principal, AclOperation op, string resource) =>
         (code, $"{principal} is not authorized to {op} {resource}: an operator grants it with acls add (Kafka's kafka-acls).");
@@ -80,9 +90,10 @@ public static class RequestAuthorization
             var all = await ask(request);
             return all with { Topics = all.Topics.Where(t => Describe(t.Name)).ToArray() };
         }
-        var allowed = request.Topics.Where(Describe).Distinct().ToList();
-        var denied = request.Topics.Where(t => !Describe(t)).Distinct()
-            .Select(t => new TopicMetadata(t, ErrorCode.TopicAuthorizationFailed, $"{principal} is not authorized to Describe topic '{t}'.", [])).ToArray();
+        var decided = request.Topics.Distinct().Select(t => (Topic: t, Allowed: Describe(t))).ToList();
+        var allowed = decided.Where(d => d.Allowed).Select(d => d.Topic).ToList();
+        var denied = decided.Where(d => !d.Allowed)
+            .Select(d => new TopicMetadata(d.Topic, ErrorCode.TopicAuthorizationFailed, $"{principal} is not authorized to Describe topic '{d.Topic}'.", [])).ToArray();
         if (denied.Length > 0)
             BrokerMetrics.AuthorizationFailures.Add(denied.Length, new KeyValuePair<string, object?>("error", ErrorCode.TopicAuthorizationFailed.KafkaName()),
                 new KeyValuePair<string, object?>("request", nameof(MetadataRequest)));
@@ -90,6 +101,18 @@ public static class RequestAuthorization
                                                         || allowed.All(t => authorizer.Authorize(principal, host, AclOperation.Create, AclResourceType.Topic, t)));
         var answer = await ask(new MetadataRequest(allowed, create));
         return answer with { Topics = answer.Topics.Concat(denied).ToArray() };
+    }
+
+    /// <summary>
+    /// A group's committed offsets of every partition, as Kafka answers under ACLs: those of topics the principal may not
+    /// Describe are left out (named partitions are refused by <see cref="Check"/> instead).
+    /// </summary>
+    public static async Task<OffsetFetchResponse> OffsetFetchAsync(Authorizer authorizer, string principal, string? host, OffsetFetchRequest request,
+        Func<OffsetFetchRequest, Task<OffsetFetchResponse>> ask)
+    {
+        var answer = await ask(request);
+        if (!authorizer.Enabled) return answer;
+        return answer with { Offsets = answer.Offsets.Where(o => authorizer.Authorize(principal, host, AclOperation.Describe, AclResourceType.Topic, o.TopicPartition.Topic)).ToArray() };
     }
 
     /// <summary>The groups the principal may Describe (all of them with Describe on the cluster), as Kafka lists them.</summary>

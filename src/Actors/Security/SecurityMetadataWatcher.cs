@@ -9,15 +9,18 @@ public sealed class SecurityMetadataWatcher : ReceiveActor
 {
     public const string Name = "security-metadata";
 
-    public static Props Props(ScramCredentialStore store, Authorizer authorizer) => Akka.Actor.Props.Create(() => new SecurityMetadataWatcher(store, authorizer));
+    /// <param name="loaded">Completed once the state has been read the first time: the broker serves clients from then on.</param>
+    public static Props Props(ScramCredentialStore store, Authorizer authorizer, TaskCompletionSource loaded) =>
+        Akka.Actor.Props.Create(() => new SecurityMetadataWatcher(store, authorizer, loaded));
 
-    public SecurityMetadataWatcher(ScramCredentialStore store, Authorizer authorizer)
+    public SecurityMetadataWatcher(ScramCredentialStore store, Authorizer authorizer, TaskCompletionSource loaded)
     {
         Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c =>
         {
             var snapshot = c.Get(ControllerActor.StateKey).Value;
             store.Update(snapshot);
             authorizer.Update(snapshot.Acls ?? []);
+            loaded.TrySetResult();
         });
     }
 

@@ -70,6 +70,39 @@ public class AuthorizerTests
     }
 
     [Fact]
+    public void Acls_cannot_be_managed_where_they_are_not_checked_and_unknown_requests_are_refused_where_they_are()
+    {
+        var off = With(AuthorizerSettings.Off);
+        Assert.Equal(ErrorCode.SecurityDisabled, RequestAuthorization.Check(off, "User:x", null, new CreateAclsRequest([]))?.Code);
+        Assert.Null(RequestAuthorization.Check(off, "User:x", null, new DeleteTopicRequest("t")));
+        Assert.Equal(ErrorCode.ClusterAuthorizationFailed, RequestAuthorization.Check(With(On), "User:alice", null, new DeletePartition(new TopicPartition("t", 0)))?.Code);
+        Assert.Equal(ErrorCode.TopicAuthorizationFailed,
+            RequestAuthorization.Check(With(On), "User:alice", null, new OffsetForLeaderEpochRequest(new TopicPartition("t", 0), -1, 0, 0, 0))?.Code);
+    }
+
+    [Fact]
+    public void A_revoked_acl_stops_granting_even_when_the_decision_was_cached()
+    {
+        var a = With(On, Acl(AclResourceType.Topic, "t", AclOperation.Write));
+        Assert.True(a.Authorize("User:alice", null, AclOperation.Write, AclResourceType.Topic, "t"));
+        a.Update([]);
+        Assert.False(a.Authorize("User:alice", null, AclOperation.Write, AclResourceType.Topic, "t"));
+        Assert.True(a.Loaded);
+        Assert.False(new Authorizer(On).Loaded);
+    }
+
+    [Fact]
+    public void An_idempotent_producer_needs_a_write_no_deny_cancels_or_an_open_resource_type()
+    {
+        var denied = With(On, Acl(AclResourceType.Topic, "logs", AclOperation.Write), Acl(AclResourceType.Topic, "*", AclOperation.Write, AclPermission.Deny));
+        Assert.False(denied.AllowedOnAny("User:alice", null, AclOperation.Write, AclResourceType.Topic));
+        var open = With(On with { AllowEveryoneIfNoAclFound = true }, Acl(AclResourceType.Cluster, Authorizer.ClusterName, AclOperation.Describe));
+        Assert.True(open.AllowedOnAny("User:alice", null, AclOperation.Write, AclResourceType.Topic));
+        var ipv6 = With(On, Acl(AclResourceType.Topic, "t", AclOperation.Read, host: "0:0:0:0:0:0:0:1"));
+        Assert.True(ipv6.Authorize("User:alice", "::1", AclOperation.Read, AclResourceType.Topic, "t"));
+    }
+
+    [Fact]
     public void Decisions_follow_acl_changes()
     {
         var a = With(On);

@@ -48,8 +48,24 @@ public sealed class EveryApiSpec : IAsyncLifetime
     private static IEnumerable<object> ClientRequests() =>
         BrokerSerializerTests.Samples().Select(s => s[0]).Where(ClientGateway.IsClientRequest).Where(r => r is not ProduceRequest { Acks: 0 });
 
-    private Task<IActorRef> GatewayAsync() =>
-        _client.ActorSelection($"akka.tcp://akkabroker@{_broker.Bootstrap}/user/broker").ResolveOne(TimeSpan.FromSeconds(10));
+    /// <summary>The broker's gateway, once it serves (after it has read the users and ACLs).</summary>
+    private async Task<IActorRef> GatewayAsync()
+    {
+        IActorRef? gateway = null;
+        await UntilAsync(async () =>
+        {
+            try
+            {
+                gateway = await _client.ActorSelection($"akka.tcp://akkabroker@{_broker.Bootstrap}/user/broker").ResolveOne(TimeSpan.FromSeconds(5));
+                return true;
+            }
+            catch (ActorNotFoundException)
+            {
+                return false;
+            }
+        }, "the broker to serve clients");
+        return gateway!;
+    }
 
     [Fact]
     public async Task Without_credentials_every_request_is_refused_sasl_authentication_failed()

@@ -99,7 +99,7 @@ public class UserCredentialsStateTests
         var state = new ControllerState();
         Applied(state, state.DecideAlterUserScramCredentials(new AlterUserScramCredentialsRequest([], [Upsert("carol", ScramMechanism.Sha512)])));
         var bytes = AkkaBroker.Protocol.Serialization.BrokerSerializer.Encode(state.ToSnapshot());
-        var snapshot = (ControllerSnapshot)AkkaBroker.Protocol.Serialization.BrokerSerializer.Decode(bytes, "cSN7");
+        var snapshot = (ControllerSnapshot)AkkaBroker.Protocol.Serialization.BrokerSerializer.Decode(bytes, "cSN8");
         var copy = new ControllerState();
         copy.Restore(snapshot);
         Assert.Equal(state.ScramCredentials["carol"][0].Credential, copy.ScramCredentials["carol"][0].Credential);

@@ -325,12 +325,14 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
         var snapshot = new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [2])])], 5000, ["g1"], 3, [], 17, [1, 2],
             [new PartitionReassignment(Tp, [2], [1], 0)], [], [], [], []);
-        // "cSN5" is "cSN7" without the trailing lists of broker configs, SCRAM credentials, ACLs and applied add-scram
-        // entries (int counts of 0 here); "cSN6" is it without the last three.
+        // "cSN5" is "cSN8" without the trailing lists of broker configs, SCRAM credentials, ACLs and applied add-scram
+        // entries (int counts of 0 here); "cSN6" is it without the last three, "cSN7" without the last two.
         var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^16], "cSN5"));
         Assert.Equal(Render(snapshot with { BrokerConfigs = null, ScramCredentials = null, Acls = null, ScramBootstrapped = null }), Render(legacy));
         var beforeScram = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^12], "cSN6"));
         Assert.Equal(Render(snapshot with { ScramCredentials = null, Acls = null, ScramBootstrapped = null }), Render(beforeScram));
+        var beforeAcls = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^8], "cSN7"));
+        Assert.Equal(Render(snapshot with { Acls = null, ScramBootstrapped = null }), Render(beforeAcls));
 
         // "DCRs" is "DCRs2" without each entry's trailing dynamic-default flag (one entry here, so the last byte).
         var described = new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]);

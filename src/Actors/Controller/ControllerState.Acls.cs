@@ -16,21 +16,32 @@ public sealed partial class ControllerState
 
     public IReadOnlyList<AclBinding> Acls => _acls;
 
+    /// <summary>The most ACLs one request may create or filters it may name.</summary>
+    public const int MaxAclsPerRequest = 1_000;
+
     public ControllerResult DecideCreateAcls(CreateAclsRequest r)
     {
         var outcomes = new AclOutcome[r.Creations.Count];
+        if (r.Creations.Count > MaxAclsPerRequest)
+            return ControllerResult.Reply(new CreateAclsResponse(ErrorCode.InvalidRequest, $"{r.Creations.Count} ACLs in one request; at most {MaxAclsPerRequest} are taken.",
+                r.Creations.Select(_ => new AclOutcome(ErrorCode.InvalidRequest, $"at most {MaxAclsPerRequest} ACLs per request")).ToArray()));
+        var existing = _acls.ToHashSet();
         var added = new List<AclBinding>();
+        var addedSet = new HashSet<AclBinding>();
         for (var i = 0; i < r.Creations.Count; i++)
         {
             var acl = r.Creations[i];
             if (AclProblem(acl) is { } problem)
                 outcomes[i] = new AclOutcome(ErrorCode.InvalidRequest, problem);
-            else if (_acls.Count + added.Count >= MaxAcls && !_acls.Contains(acl) && !added.Contains(acl))
+            else if (existing.Contains(acl) || addedSet.Contains(acl))
+                // Creating an ACL that exists already succeeds and changes nothing, as in Kafka.
+                outcomes[i] = new AclOutcome(ErrorCode.None, null);
+            else if (_acls.Count + added.Count >= MaxAcls)
                 outcomes[i] = new AclOutcome(ErrorCode.InvalidRequest, $"The cluster keeps at most {MaxAcls} ACLs and has {_acls.Count}; remove ACLs that are no longer needed, or use prefixed patterns.");
             else
             {
-                // Creating an ACL that exists already succeeds and changes nothing, as in Kafka.
-                if (!_acls.Contains(acl) && !added.Contains(acl)) added.Add(acl);
+                added.Add(acl);
+                addedSet.Add(acl);
                 outcomes[i] = new AclOutcome(ErrorCode.None, null);
             }
         }
@@ -65,12 +76,16 @@ public sealed partial class ControllerState
 
     public ControllerResult DecideDeleteAcls(DeleteAclsRequest r)
     {
+        if (r.Filters.Count > MaxAclsPerRequest)
+            return ControllerResult.Reply(new DeleteAclsResponse(ErrorCode.InvalidRequest, $"{r.Filters.Count} filters in one request; at most {MaxAclsPerRequest} are taken.",
+                r.Filters.Select(_ => new DeleteAclsFilterResult(ErrorCode.InvalidRequest, $"at most {MaxAclsPerRequest} filters per request", [])).ToArray()));
         var removed = new List<AclBinding>();
+        var removedSet = new HashSet<AclBinding>();
         var results = r.Filters.Select(filter =>
         {
             var matched = _acls.Where(filter.Matches).ToArray();
             foreach (var acl in matched)
-                if (!removed.Contains(acl)) removed.Add(acl);
+                if (removedSet.Add(acl)) removed.Add(acl);
             return new DeleteAclsFilterResult(ErrorCode.None, null, matched);
         }).ToArray();
         var response = new DeleteAclsResponse(ErrorCode.None, null, results);
@@ -81,8 +96,13 @@ public sealed partial class ControllerState
 
     private void ApplyAcls(AclsChanged e)
     {
-        _acls.RemoveAll(e.Removed.Contains);
+        if (e.Removed.Count > 0)
+        {
+            var removed = e.Removed.ToHashSet();
+            _acls.RemoveAll(removed.Contains);
+        }
+        var present = _acls.ToHashSet();
         foreach (var acl in e.Added)
-            if (!_acls.Contains(acl)) _acls.Add(acl);
+            if (present.Add(acl)) _acls.Add(acl);
     }
 }

@@ -40,7 +40,7 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
         Url = url;
     }
 
-    /// <summary>Where the endpoint serves, e.g. <c>http://127.0.0.1:9404</c>.</summary>
+    /// <summary>Where the endpoint serves, e.g. <c>http://127.0.0.1:9404</c> (<c>https://</c> with <c>metrics.prometheus.ssl</c>).</summary>
     public string Url { get; }
 
     /// <summary>
@@ -54,16 +54,18 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
         const string key = BrokerSettings.Section + ".metrics.prometheus.port";
         string[] meters = [BrokerMetrics.MeterName, MirrorMetrics.MeterName];
         var ready = new BrokerReadyCheck(node);
+        // Read before anything is bound, so that a bad file stops the start naming the key.
+        var certificate = settings.MetricsTls.Enabled ? settings.MetricsTls.Certificate() : null;
         try
         {
             var address = ResolveHost(settings.Host);
             try
             {
-                return await StartOnAsync(address, settings.PrometheusPort, meters, ready);
+                return await StartOnAsync(address, settings.PrometheusPort, meters, ready, certificate);
             }
             catch (IOException e) when (!settings.PrometheusPortRequested && e.InnerException is AddressInUseException)
             {
-                var moved = await StartOnAsync(address, 0, meters, ready);
+                var moved = await StartOnAsync(address, 0, meters, ready, certificate);
                 warn($"warning: the metrics port {settings.PrometheusPort} is in use (another broker on this machine?); metrics and health " +
                      $"are served on {moved.Url} instead. Give each node its own port with serve --metrics-port N ({key}; 0 turns the endpoint off).");
                 return moved;
@@ -82,7 +84,8 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
     public static Task<OperatorEndpoint> StartAsync(string host, int port, params string[] meterNames) =>
         StartOnAsync(ResolveHost(host), port, meterNames, null);
 
-    private static async Task<OperatorEndpoint> StartOnAsync(IPAddress address, int port, string[] meterNames, IHealthCheck? ready)
+    private static async Task<OperatorEndpoint> StartOnAsync(IPAddress address, int port, string[] meterNames, IHealthCheck? ready,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var meters = Sdk.CreateMeterProviderBuilder()
             .AddMeter(meterNames)
@@ -94,7 +97,10 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
         builder.Logging.ClearProviders();
         // The process handles its own signals (serve stops its broker on SIGTERM); the endpoint is stopped with it.
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, NoSignalsLifetime>();
-        builder.WebHost.UseKestrel(k => k.Listen(address, port));
+        builder.WebHost.UseKestrel(k => k.Listen(address, port, listen =>
+        {
+            if (certificate != null) listen.UseHttps(certificate);
+        }));
         var checks = builder.Services.AddHealthChecks();
         if (ready != null) checks.AddCheck("ready", ready, tags: ["ready"]);
         var app = builder.Build();
@@ -108,7 +114,7 @@ internal sealed class OperatorEndpoint : IAsyncDisposable
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                         ?? throw new InvalidOperationException("the metrics endpoint started without an address");
             var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-            return new OperatorEndpoint(app, meters, $"http://{host}:{new Uri(bound).Port}");
+            return new OperatorEndpoint(app, meters, $"{(certificate != null ? "https" : "http")}://{host}:{new Uri(bound).Port}");
         }
         catch
         {

@@ -51,7 +51,8 @@ public sealed record BrokerSettings(
     Gateway.ClientEndpointSettings ClientEndpoint,
     EndpointTlsSettings ClusterTls,
     Security.SaslSettings Sasl,
-    Security.AuthorizerSettings Authorizer)
+    Security.AuthorizerSettings Authorizer,
+    EndpointTlsSettings MetricsTls)
 {
     public const string Section = "akkabroker.broker";
 
@@ -210,7 +211,8 @@ public sealed record BrokerSettings(
             ClientEndpoint: clientEndpoint,
             ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true),
             Sasl: Security.SaslSettings.Create(config),
-            Authorizer: Security.AuthorizerSettings.Create(config));
+            Authorizer: Security.AuthorizerSettings.Create(config),
+            MetricsTls: EndpointTlsSettings.Create(config, $"{Section}.metrics.prometheus.ssl", truststoreRequired: false));
     }
 
     /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>

@@ -35,6 +35,18 @@ internal sealed class GatewayClient(IActorRef gateway, Authorizer authorizer, st
     /// <summary>Whether the connection's principal may <paramref name="operation"/> the resource (for requests not sent through the gateway).</summary>
     public bool May(AclOperation operation, AclResourceType type, string name) => authorizer.Authorize(principal, host, operation, type, name);
 
+    /// <summary>
+    /// Kafka's authorized-operations bit field for a resource: of <paramref name="served"/> (the operations the resource
+    /// type has, as a bit field of operation numbers), those this principal may perform.
+    /// </summary>
+    public int AuthorizedOperations(int served, AclResourceType type, string name)
+    {
+        var allowed = 0;
+        for (var op = 0; op < 32; op++)
+            if ((served & (1 << op)) != 0 && authorizer.Authorize(principal, host, (AclOperation)op, type, name)) allowed |= 1 << op;
+        return allowed;
+    }
+
     /// <summary>A request that wants no answer (acks=0 produce); false when the ACLs refuse it (the connection is then closed, as Kafka closes it).</summary>
     public bool Tell(object request)
     {

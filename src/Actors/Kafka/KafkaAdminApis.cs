@@ -37,8 +37,8 @@ internal sealed class KafkaAdminApis(GatewayClient gateway, BrokerSettings setti
 
     private const string ConsumerProtocolType = "consumer";
 
-    // With no authorizer every operation is allowed: Kafka then reports every operation the resource supports, as bits
-    // numbered by AclOperation (READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
+    // Every operation each resource type supports, as bits numbered by AclOperation; a connection is told the ones its
+    // principal may perform (all of them with no authorizer) (READ 3, WRITE 4, CREATE 5, DELETE 6, ALTER 7, DESCRIBE 8, CLUSTER_ACTION 9,
     // DESCRIBE_CONFIGS 10, ALTER_CONFIGS 11, IDEMPOTENT_WRITE 12).
     internal const int ClusterOperations = 1 << 5 | 1 << 7 | 1 << 8 | 1 << 9 | 1 << 10 | 1 << 11 | 1 << 12;
     internal const int TopicOperations = 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 7 | 1 << 8 | 1 << 10 | 1 << 11;
@@ -429,7 +429,8 @@ internal sealed class KafkaAdminApis(GatewayClient gateway, BrokerSettings setti
         foreach (var broker in answer.Brokers)
             if (kafkaEndpointOf(broker.BrokerId) is { } kafka)
                 response.Brokers.Add(new DescribeClusterResponseData.DescribeClusterBroker { BrokerId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });
-        if (request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = ClusterOperations;
+        if (request.IncludeClusterAuthorizedOperations)
+            response.ClusterAuthorizedOperations = gateway.AuthorizedOperations(ClusterOperations, AclResourceType.Cluster, Security.Authorizer.ClusterName);
         return response;
     }
 
@@ -458,7 +459,7 @@ internal sealed class KafkaAdminApis(GatewayClient gateway, BrokerSettings setti
                     MemberId = m.MemberId, GroupInstanceId = m.GroupInstanceId, ClientId = m.ClientId,
                     MemberAssignment = ConsumerProtocol.WriteAssignment(m.Assignment.Select(tp => (tp.Topic, tp.Partition))),
                 });
-            if (version >= 3 && request.IncludeAuthorizedOperations) group.AuthorizedOperations = GroupOperations;
+            if (version >= 3 && request.IncludeAuthorizedOperations) group.AuthorizedOperations = gateway.AuthorizedOperations(GroupOperations, AclResourceType.Group, answer.GroupId);
             response.Groups.Add(group);
         }
         return response;

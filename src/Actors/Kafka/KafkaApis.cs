@@ -241,8 +241,9 @@ public sealed class KafkaApis
         var answer = await _gateway.Ask<MetadataResponse>(new MetadataRequest(topics, version >= 4 ? request.AllowAutoTopicCreation : true), AdminTimeout);
         var endpoints = KafkaEndpoints();
         var response = new MetadataResponseData { ClusterId = ClusterId, ControllerId = answer.ControllerId };
-        // No authorizer: every operation is allowed (librdkafka's DescribeCluster asks for these through Metadata v8-10).
-        if (version is >= 8 and <= 10 && request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = KafkaAdminApis.ClusterOperations;
+        // What the ACLs allow this connection (everything without an authorizer); librdkafka's DescribeCluster asks through Metadata v8-10.
+        if (version is >= 8 and <= 10 && request.IncludeClusterAuthorizedOperations)
+            response.ClusterAuthorizedOperations = _gateway.AuthorizedOperations(KafkaAdminApis.ClusterOperations, AclResourceType.Cluster, Security.Authorizer.ClusterName);
         foreach (var broker in answer.Brokers)
             if (endpoints.TryGetValue(broker.BrokerId, out var kafka))
                 response.Brokers.Add(new MetadataResponseData.MetadataResponseBroker { NodeId = broker.BrokerId, Host = kafka.Host, Port = kafka.Port });
@@ -252,7 +253,8 @@ public sealed class KafkaApis
             {
                 ErrorCode = (short)topic.Error, Name = topic.Name, IsInternal = topic.Name.StartsWith("__", StringComparison.Ordinal),
             };
-            if (version >= 8 && request.IncludeTopicAuthorizedOperations) t.TopicAuthorizedOperations = KafkaAdminApis.TopicOperations;
+            if (version >= 8 && request.IncludeTopicAuthorizedOperations)
+                t.TopicAuthorizedOperations = _gateway.AuthorizedOperations(KafkaAdminApis.TopicOperations, AclResourceType.Topic, topic.Name);
             foreach (var p in topic.Partitions)
                 t.Partitions.Add(new MetadataResponseData.MetadataResponsePartition
                 {

@@ -50,6 +50,11 @@ public sealed record EndpointTlsSettings(string Section, bool Enabled, string Ke
             customValidator: (peer, chain, remote, _, log) => Accepts(peer, chain, authorities, remote, log));
     }
 
+    /// <summary>The authorities in <see cref="TruststoreLocation"/>, whose certificates peers must present.</summary>
+    /// <exception cref="BrokerConfigurationException">the file cannot be read.</exception>
+    public X509Certificate2Collection Authorities() =>
+        Load(() => TlsFiles.LoadAuthorities(TruststoreLocation, $"{Section}.truststore.location"), "truststore.location", TruststoreLocation);
+
     /// <summary>The endpoint's certificate with its private key.</summary>
     /// <exception cref="BrokerConfigurationException">the file cannot be read or holds no private key.</exception>
     public X509Certificate2 Certificate() =>

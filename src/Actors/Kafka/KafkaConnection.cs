@@ -32,7 +32,9 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
         var client = connection.RemoteEndPoint?.ToString() ?? connection.ConnectionId;
         // ACLs name hosts by IP address, as Kafka's do; this one is the socket's, not something the client says.
         var host = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : null;
-        apis = apis.ForConnection(Security.Authorizer.Anonymous, host);
+        // A client certificate the TLS layer accepted (ssl.client.auth) names the principal, as Kafka's does: User:<subject>.
+        var certificate = connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>()?.ClientCertificate;
+        apis = apis.ForConnection(certificate != null ? CertificatePrincipal(certificate) : Security.Authorizer.Anonymous, host);
         var maxBytes = listener.Settings.SocketRequestMaxBytes;
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
@@ -100,6 +102,14 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
             apis.Log.Error(e, "Kafka listener: closing the connection from {0} after failing to serve its request", client);
         }
     }
+
+    /// <summary>
+    /// Kafka's default principal of a TLS client: <c>User:</c> and the certificate's subject as RFC 2253 writes it
+    /// (<c>CN=alice,OU=eng,O=Example</c>, most specific first, no spaces after the commas).
+    /// </summary>
+    internal static string CertificatePrincipal(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
+        "User:" + System.Text.RegularExpressions.Regex.Replace(
+            certificate.SubjectName.Decode(System.Security.Cryptography.X509Certificates.X500DistinguishedNameFlags.Reversed | System.Security.Cryptography.X509Certificates.X500DistinguishedNameFlags.UseCommas), @",\s+(?=[A-Za-z0-9.]+=)", ",");
 
     /// <summary>Takes one whole request frame (without its size prefix) off the front of <paramref name="buffer"/>.</summary>
     private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, int maxBytes, out ReadOnlySequence<byte> frame)

@@ -43,15 +43,16 @@ public sealed class KafkaListener : IAsyncDisposable
     {
         // Read before anything is bound, so that a bad file stops the start with nothing to release.
         var certificate = settings.Tls?.Certificate();
+        var clientAuthorities = settings.Tls is { TruststoreLocation.Length: > 0 } t ? t.Authorities() : null;
         try
         {
             try
             {
-                return await BindAsync(settings, settings.Port, certificate);
+                return await BindAsync(settings, settings.Port, certificate, clientAuthorities);
             }
             catch (Exception e) when (!settings.PortRequested && (e is AddressInUseException || e.InnerException is AddressInUseException))
             {
-                var moved = await BindAsync(settings, 0, certificate);
+                var moved = await BindAsync(settings, 0, certificate, clientAuthorities);
                 moved.MovedFrom = settings.Port;
                 return moved;
             }
@@ -63,7 +64,7 @@ public sealed class KafkaListener : IAsyncDisposable
         }
     }
 
-    private static async Task<KafkaListener> BindAsync(KafkaListenerSettings settings, int port, X509Certificate2? certificate)
+    private static async Task<KafkaListener> BindAsync(KafkaListenerSettings settings, int port, X509Certificate2? certificate, X509Certificate2Collection? clientAuthorities)
     {
         var builder = WebApplication.CreateSlimBuilder();
         // The broker logs through Akka; Kestrel's own console lines would only repeat what the connections log.
@@ -80,7 +81,16 @@ public sealed class KafkaListener : IAsyncDisposable
                 if (certificate != null)
                     listen.UseHttps(new HttpsConnectionAdapterOptions
                     {
-                        ServerCertificate = certificate, ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                        ServerCertificate = certificate,
+                        ClientCertificateMode = settings.ClientAuth switch
+                        {
+                            SslClientAuth.Required => ClientCertificateMode.RequireCertificate,
+                            SslClientAuth.Requested => ClientCertificateMode.AllowCertificate,
+                            _ => ClientCertificateMode.NoCertificate,
+                        },
+                        // A client's certificate counts only when the truststore's authorities issued it (a private CA, not the machine's store).
+                        ClientCertificateValidation = clientAuthorities == null ? null
+                            : (presented, chain, _) => Protocol.Tls.TlsFiles.ChainProblem(presented, clientAuthorities, chain) == null,
                         SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
                         HandshakeTimeout = TimeSpan.FromSeconds(10),
                     });

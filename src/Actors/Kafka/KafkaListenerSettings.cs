@@ -22,8 +22,13 @@ namespace AkkaBroker.Actors.Kafka;
 /// An <c>SSL</c> or <c>SASL_SSL</c> listener's certificate (Kafka's broker-level <c>ssl.keystore.location</c>, falling back
 /// to the client endpoint's); null for a plaintext listener.
 /// </param>
+/// <param name="ClientAuth">
+/// Kafka's <c>ssl.client.auth</c> on a TLS listener: <c>none</c>; <c>requested</c> (a client may present a certificate);
+/// <c>required</c>. A presented certificate must come from <c>ssl.truststore.location</c>'s authorities, and its subject is
+/// the connection's principal (<c>User:CN=alice,OU=...</c>) unless the client authenticates with SASL.
+/// </param>
 public sealed record KafkaListenerSettings(string? BindHost, int Port, bool PortRequested, string AdvertisedHost, int? AdvertisedPort, int SocketRequestMaxBytes,
-    bool SaslEnabled = false, EndpointTlsSettings? Tls = null)
+    bool SaslEnabled = false, EndpointTlsSettings? Tls = null, SslClientAuth ClientAuth = SslClientAuth.None)
 {
     /// <summary>Kafka's name of the listener's security protocol.</summary>
     public string SecurityProtocol => (SaslEnabled, Tls != null) switch
@@ -70,7 +75,24 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         var maxBytes = config.GetInt(MaxBytesKey, 104857600);
         if (maxBytes < 1024)
             throw new BrokerConfigurationException(MaxBytesKey, maxBytes.ToString(), "at least 1024 bytes (Kafka's default is 104857600)");
-        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes, sasl, tls ? Certificate(config) : null);
+        var clientAuthKey = $"{BrokerSettings.Section}.ssl.client.auth";
+        var clientAuth = (config.GetString(clientAuthKey, "none") ?? "none").Trim().ToLowerInvariant() switch
+        {
+            "none" or "" => SslClientAuth.None,
+            "requested" => SslClientAuth.Requested,
+            "required" => SslClientAuth.Required,
+            var other => throw new BrokerConfigurationException(clientAuthKey, other, "none, requested or required (Kafka's ssl.client.auth)"),
+        };
+        var certificate = tls ? Certificate(config) : null;
+        if (certificate != null && clientAuth != SslClientAuth.None)
+        {
+            var truststore = config.GetString($"{BrokerSettings.Section}.ssl.truststore.location", "") ?? "";
+            if (truststore.Length == 0)
+                throw new BrokerConfigurationException($"{BrokerSettings.Section}.ssl.truststore.location", "",
+                    $"a PEM file of the authorities that issue clients' certificates, with ssl.client.auth = {clientAuth.ToString().ToLowerInvariant()}");
+            certificate = certificate with { TruststoreLocation = truststore };
+        }
+        return new KafkaListenerSettings(bindHost, port, requested, advertisedHost, advertisedPort, maxBytes, sasl, certificate, certificate == null ? SslClientAuth.None : clientAuth);
     }
 
     /// <summary>
@@ -118,4 +140,12 @@ public sealed record KafkaListenerSettings(string? BindHost, int Port, bool Port
         var host = address[..colon].Trim('[', ']');
         return (host.Length == 0 ? null : host, port, sasl, tls);
     }
+}
+
+/// <summary>Kafka's <c>ssl.client.auth</c>: whether clients of a TLS listener present certificates.</summary>
+public enum SslClientAuth
+{
+    None,
+    Requested,
+    Required,
 }

@@ -77,3 +77,102 @@ public sealed class KafkaListenerTlsSpec
         Assert.Equal("akkabroker.broker.ssl.keystore.location", e.Key);
     }
 }
+
+/// <summary>Client certificates on a TLS Kafka listener (ssl.client.auth): the certificate's subject is the principal ACLs name.</summary>
+public sealed class KafkaListenerClientCertificateSpec
+{
+    [Fact]
+    public async Task A_client_certificate_names_the_principal_acls_grant_and_a_listener_requiring_one_refuses_a_client_without()
+    {
+        using var certificates = new TestCertificates("mtls-ca");
+        var (brokerCert, brokerKey) = certificates.IssuePem("broker");
+        var (aliceCert, aliceKey) = certificates.IssuePem("alice");
+        await using var broker = await BrokerFixture.StartAsync($$"""
+            akkabroker.broker.listeners = "SSL://127.0.0.1:0"
+            akkabroker.broker.ssl { keystore.location = "{{brokerCert}}", key.location = "{{brokerKey}}", client.auth = required, truststore.location = "{{certificates.CaPem}}" }
+            akkabroker.broker.authorizer.class.name = StandardAuthorizer
+            akkabroker.broker.super.users = "User:ANONYMOUS"
+            """);
+        // ACLs are managed on the client endpoint, open to the test as a super user: on the Kafka listener, where a
+        // certificate is required, nobody is anonymous.
+        using (var admin = new AkkaBroker.Client.AdminClientBuilder(new AkkaBroker.Client.AdminClientConfig { BootstrapServers = broker.Bootstrap }).Build())
+        {
+            // The broker serves clients once it has read the ACLs.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    await admin.DescribeAclsAsync(new AkkaBroker.Client.Admin.AclBindingFilter());
+                    break;
+                }
+                catch (AkkaBroker.Client.KafkaException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+            }
+            await admin.CreateAclsAsync([new AkkaBroker.Client.Admin.AclBinding
+            {
+                Pattern = new AkkaBroker.Client.Admin.ResourcePattern { Type = AkkaBroker.Client.Admin.ResourceType.Topic, Name = "certified", ResourcePatternType = AkkaBroker.Client.Admin.ResourcePatternType.Literal },
+                Entry = new AkkaBroker.Client.Admin.AccessControlEntry
+                {
+                    Principal = "User:CN=alice", Host = "*", Operation = AkkaBroker.Client.Admin.AclOperation.All, PermissionType = AkkaBroker.Client.Admin.AclPermissionType.Allow,
+                },
+            }]);
+        }
+        var config = new Kafka.ProducerConfig
+        {
+            BootstrapServers = broker.Node.KafkaBootstrapServer, SecurityProtocol = Kafka.SecurityProtocol.Ssl, SslCaLocation = certificates.CaPem,
+            SslCertificateLocation = aliceCert, SslKeyLocation = aliceKey, MessageTimeoutMs = 30000,
+        };
+        using (var producer = new Kafka.ProducerBuilder<Kafka.Null, string>(config).Build())
+        {
+            // The new ACL reaches the broker's copy within a moment.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    Assert.Equal(Kafka.PersistenceStatus.Persisted, (await producer.ProduceAsync("certified", new Kafka.Message<Kafka.Null, string> { Value = "v" })).Status);
+                    break;
+                }
+                catch (Kafka.ProduceException<Kafka.Null, string> e) when (e.Error.Code == Kafka.ErrorCode.TopicAuthorizationFailed && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+            }
+            var refused = await Assert.ThrowsAsync<Kafka.ProduceException<Kafka.Null, string>>(() =>
+                producer.ProduceAsync("uncertified", new Kafka.Message<Kafka.Null, string> { Value = "v" }));
+            Assert.Equal(Kafka.ErrorCode.TopicAuthorizationFailed, refused.Error.Code);
+        }
+        string? error = null;
+        using var anonymous = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig
+            {
+                BootstrapServers = broker.Node.KafkaBootstrapServer, SecurityProtocol = Kafka.SecurityProtocol.Ssl, SslCaLocation = certificates.CaPem,
+            })
+            .SetErrorHandler((_, e) => error ??= e.Reason).Build();
+        Assert.ThrowsAny<Kafka.KafkaException>(() => anonymous.GetMetadata(TimeSpan.FromSeconds(5)));
+        Assert.NotNull(error);
+    }
+
+    [Fact]
+    public void A_certificates_subject_is_written_as_kafka_writes_principals()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=alice, OU=eng, O=Example", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        Assert.Equal("User:CN=alice,OU=eng,O=Example", AkkaBroker.Actors.Kafka.KafkaConnection.CertificatePrincipal(certificate));
+    }
+
+    [Fact]
+    public async Task Client_authentication_without_a_truststore_is_refused_at_start_naming_the_key()
+    {
+        using var certificates = new TestCertificates("mtls-ca");
+        var (brokerCert, brokerKey) = certificates.IssuePem("broker");
+        var e = await Assert.ThrowsAsync<BrokerConfigurationException>(() => BrokerFixture.StartAsync($$"""
+            akkabroker.broker.listeners = "SSL://127.0.0.1:0"
+            akkabroker.broker.ssl { keystore.location = "{{brokerCert}}", key.location = "{{brokerKey}}", client.auth = required }
+            """));
+        Assert.Equal("akkabroker.broker.ssl.truststore.location", e.Key);
+    }
+}

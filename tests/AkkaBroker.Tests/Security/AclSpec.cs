@@ -3,6 +3,7 @@ using AkkaBroker.Client.Admin;
 using AkkaBroker.Tests.Integration;
 using Xunit;
 using Kafka = Confluent.Kafka;
+using static AkkaBroker.Tests.Connect.Runtime.Wait;
 
 namespace AkkaBroker.Tests.Security;
 
@@ -146,15 +147,5 @@ public sealed class AclSpec : IAsyncLifetime
         await UntilAsync(async () => (await alice.GetMetadataAsync()).Topics.All(t => t.Topic != "secret"), "secret to be hidden from alice again");
         var described = await admin.DescribeAclsAsync(new AclBindingFilter());
         Assert.Equal(3, described.AclBindings.Count);
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 30 s");
-            await Task.Delay(100);
-        }
     }
 }

@@ -9,6 +9,7 @@ using AkkaBroker.Tests.Integration;
 using AkkaBroker.Tests.Serialization;
 using Xunit;
 using ErrorCode = AkkaBroker.Protocol.ErrorCode;
+using static AkkaBroker.Tests.Connect.Runtime.Wait;
 
 namespace AkkaBroker.Tests.Security;
 
@@ -162,15 +163,5 @@ public sealed class EveryApiSpec : IAsyncLifetime
         if (reply is MetadataResponse metadata) return metadata.Topics.Select(t => t.Error).ToList();
         var property = reply.GetType().GetProperty("Error", BindingFlags.Public | BindingFlags.Instance);
         return property?.GetValue(reply) is ErrorCode code ? [code] : [];
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 30 s");
-            await Task.Delay(100);
-        }
     }
 }

@@ -4,6 +4,7 @@ using AkkaBroker.Client.Admin;
 using AkkaBroker.Tests.Integration;
 using Xunit;
 using Kafka = Confluent.Kafka;
+using static AkkaBroker.Tests.Connect.Runtime.Wait;
 
 namespace AkkaBroker.Tests.Security;
 
@@ -173,16 +174,6 @@ public sealed class SaslSpec : IAsyncLifetime
         catch (KafkaException e) when (e.Error.Code == ErrorCode.SaslAuthenticationFailed)
         {
             return false;
-        }
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"expected {what} within 30 s");
-            await Task.Delay(100);
         }
     }
 }

@@ -63,6 +63,16 @@ internal sealed class ConnectWorkerHarness : IAsyncDisposable
         return JsonNode.Parse(text)!;
     }
 
+    /// <summary>The JSON at <paramref name="path"/>, or null while it is not there yet (404: a task not yet started).</summary>
+    public async Task<JsonNode?> TryGetJsonAsync(string path)
+    {
+        var response = await Http.GetAsync(path);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
     public async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(method, path);

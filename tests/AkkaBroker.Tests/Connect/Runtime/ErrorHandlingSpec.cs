@@ -71,7 +71,8 @@ public class ErrorHandlingSpec
         var (status, body) = await h.SendAsync(HttpMethod.Post, "/connectors", new { name = "sink", config = Sink(h, "none") });
         Assert.True(status == 201, $"create answered {status}: {body}");
         JsonNode? task = null;
-        await Wait.UntilAsync(async () => (task = await h.GetJsonAsync("/connectors/sink/tasks/0/status"))["state"]!.GetValue<string>() == "FAILED", "the task FAILED");
+        // The task's status exists once the worker has started it: until then the REST API answers 404.
+        await Wait.UntilAsync(async () => (task = await h.TryGetJsonAsync("/connectors/sink/tasks/0/status"))?["state"]!.GetValue<string>() == "FAILED", "the task FAILED");
         Assert.Contains("Tolerance exceeded in error handler", task!["trace"]!.GetValue<string>());
         Assert.DoesNotContain("good-1", File.Exists(h.PathOf("out.txt")) ? await File.ReadAllTextAsync(h.PathOf("out.txt")) : "");
     }

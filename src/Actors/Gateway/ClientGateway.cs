@@ -107,7 +107,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         // A produce with acks=0 asks for no answer: nothing waits for it, whatever sender it names. Everything else names who gets the reply.
         if (message is ProduceRequest { Acks: 0 })
         {
-            // Dropped when the ACLs refuse it, as Kafka does (nobody waits for an answer).
+            // Dropped when the ACLs refuse it: nobody waits for an answer (the Kafka listener closes such a connection, as Kafka does).
             if (RequestAuthorization.Check(_authorizer, principal, null, message) == null) clusterGateway.Tell(message, ActorRefs.NoSender);
             return;
         }
@@ -120,7 +120,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 : $"it names a sender at {sender.Path.Address}, which is not a client connected to this endpoint");
             return;
         }
-        if (_authorizer.Enabled && Authorized(message, sender, principal)) return;
+        if (Authorized(message, sender, principal)) return;
         if (relays.TryOpen(sender, LifetimeOf(message)) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
@@ -141,6 +141,8 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             sender.Tell(ClientErrorReplies.For(message, refused.Code, refused.Message));
             return true;
         }
+        // With no authorizer nothing is cut: requests take the usual way, through a relay.
+        if (!_authorizer.Enabled) return false;
         var timeout = DefaultRequestLifetime;
         Func<Task<object>>? answer = message switch
         {

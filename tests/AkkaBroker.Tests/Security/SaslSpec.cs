@@ -100,6 +100,9 @@ public sealed class SaslSpec : IAsyncLifetime
         }
         using var admin = Admin("SCRAM-SHA-256", "admin", "admin-secret");
         Assert.DoesNotContain("refused", (await admin.GetMetadataAsync()).Topics.Select(t => t.Topic));
+        // ACLs cannot be managed where no authorizer checks them (they would wait unseen for the day it is turned on).
+        var disabled = await Assert.ThrowsAnyAsync<KafkaException>(() => admin.DescribeAclsAsync(new AclBindingFilter()));
+        Assert.Equal(ErrorCode.SecurityDisabled, disabled.Error.Code);
     }
 
     [Fact]

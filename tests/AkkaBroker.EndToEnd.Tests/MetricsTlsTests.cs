@@ -47,7 +47,9 @@ public sealed class MetricsTlsTests : IDisposable
             akkabroker.broker.metrics.prometheus.port = {{port}}
             akkabroker.broker.metrics.prometheus.ssl { enabled = on, keystore.location = "{{certPath}}", key.location = "{{keyPath}}" }
             """, extraArgs: ["--host", "127.0.0.1"]);
-        var line = broker.Output.Split('\n').Single(l => l.StartsWith("metrics: ", StringComparison.Ordinal));
+        // The endpoint's line may follow the one the start waits for.
+        await broker.WaitForOutputAsync(o => o.Split('\n').Any(l => l.StartsWith("metrics: ", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the metrics endpoint's line");
+        var line = broker.Output.Split('\n').First(l => l.StartsWith("metrics: ", StringComparison.Ordinal));
         var url = line["metrics: ".Length..].Split(' ')[0];
         Assert.StartsWith("https://127.0.0.1:", url);
 

@@ -159,11 +159,14 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return true;
         }
-        // An answer that does not come is not sent: the client's own timeout then retries, as for any lost reply.
+        // An answer that does not come (the cluster gateway's ask timed out) is not sent: the client's own timeout has
+        // retried long since. It is counted as any unanswered request is, and its in-flight slot freed.
         answer().ContinueWith(t =>
         {
             if (t.IsCompletedSuccessfully) relay.Tell(t.Result, ActorRefs.NoSender);
-            else relay.TryComplete();
+            else if (relay.TryComplete())
+                BrokerMetrics.ClientEndpointRefused.Add(1, new KeyValuePair<string, object?>("reason", "unanswered"),
+                    new KeyValuePair<string, object?>("message", message.GetType().Name));
         });
         return true;
     }

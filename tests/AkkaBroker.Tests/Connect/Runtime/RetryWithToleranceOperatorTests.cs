@@ -17,7 +17,11 @@ public sealed class RetryWithToleranceOperatorTests
     private static readonly PluginRegistry Plugins = PluginRegistry.Create();
     private readonly TimerCountingClock _clock = new();
 
-    /// <summary>A fake clock that counts the timers made on it: a back-off is a timer, and the clock may only be moved on once it exists.</summary>
+    /// <summary>
+    /// A fake clock that counts the timers armed on it: a back-off is a timer, and the clock may only be moved on once
+    /// the timer is registered with it. Counted after the base call returns, as a timer counted before would let the
+    /// test move the clock past a wait that starts only afterwards.
+    /// </summary>
     private sealed class TimerCountingClock : FakeTimeProvider
     {
         private int _timers;
@@ -26,8 +30,24 @@ public sealed class RetryWithToleranceOperatorTests
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
-            Interlocked.Increment(ref _timers);
-            return base.CreateTimer(callback, state, dueTime, period);
+            var timer = new CountingTimer(base.CreateTimer(callback, state, dueTime, period), this);
+            if (dueTime != Timeout.InfiniteTimeSpan) Interlocked.Increment(ref _timers);
+            return timer;
+        }
+
+        /// <summary>Counts a timer armed after its creation too, whichever way the runtime's delay arms it.</summary>
+        private sealed class CountingTimer(ITimer inner, TimerCountingClock clock) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                var changed = inner.Change(dueTime, period);
+                if (dueTime != Timeout.InfiniteTimeSpan) Interlocked.Increment(ref clock._timers);
+                return changed;
+            }
+
+            public void Dispose() => inner.Dispose();
+
+            public ValueTask DisposeAsync() => inner.DisposeAsync();
         }
     }
     private readonly RecordingReporter _reporter = new();

@@ -183,6 +183,19 @@ public interface IAdminClient : IDisposable
     /// <summary>Removes every ACL each filter matches (Kafka's DeleteAcls); each filter's result lists what it removed.</summary>
     /// <exception cref="KafkaException">the request failed (CLUSTER_AUTHORIZATION_FAILED, no answer within request.timeout.ms).</exception>
     Task<List<DeleteAclsResult>> DeleteAclsAsync(IEnumerable<AclBindingFilter> aclBindingFilters, DeleteAclsOptions? options = null);
+
+    /// <summary>
+    /// Sets or removes client quotas (Kafka's AlterClientQuotas): <c>producer_byte_rate</c>, <c>consumer_byte_rate</c>
+    /// and <c>request_percentage</c> per user, client id, or both, or their defaults. Each broker holds each client to
+    /// them apart, delaying its answers when it goes over. Needs AlterConfigs on the cluster where ACLs are checked.
+    /// </summary>
+    /// <exception cref="AlterClientQuotasException">some entities' changes were refused (Results says why: INVALID_REQUEST with the key or value at fault); the others were made.</exception>
+    /// <exception cref="KafkaException">the request failed as a whole (no answer within request.timeout.ms, not authorised).</exception>
+    Task AlterClientQuotasAsync(IEnumerable<ClientQuotaAlteration> entries, AlterClientQuotasOptions? options = null);
+
+    /// <summary>The quotas of the entities <paramref name="filter"/> matches (Kafka's DescribeClientQuotas). Needs DescribeConfigs on the cluster where ACLs are checked.</summary>
+    /// <exception cref="KafkaException">the request failed (an unknown entity type in the filter, not authorised, no answer within request.timeout.ms).</exception>
+    Task<IReadOnlyDictionary<ClientQuotaEntity, IReadOnlyDictionary<string, double>>> DescribeClientQuotasAsync(ClientQuotaFilter filter, DescribeClientQuotasOptions? options = null);
 }
 
 /// <summary>A partition's log on its leader; see <see cref="IAdminClient.DescribeLogAsync"/>.</summary>

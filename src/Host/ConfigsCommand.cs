@@ -6,33 +6,47 @@ using AkkaBroker.Client.Admin;
 namespace AkkaBroker.Host;
 
 /// <summary>
-/// Kafka's kafka-configs: describe and alter topic configs and brokers' dynamic configs (per broker, or the cluster-wide
-/// default every broker falls back to), with Kafka's flags and output lines.
+/// Kafka's kafka-configs: describe and alter topic configs, brokers' dynamic configs (per broker, or the cluster-wide
+/// default every broker falls back to) and client quotas (per user, client id, or both, and their defaults), with
+/// Kafka's flags and output lines.
 /// </summary>
 internal static class ConfigsCommand
 {
     public static Command Create()
     {
         var bootstrap = CliCommon.BootstrapServer();
-        var entityType = new Option<string>("--entity-type") { Description = "topics or brokers", Required = true };
-        entityType.AcceptOnlyFromAmong("topics", "brokers");
-        var entityName = new Option<string?>("--entity-name") { Description = "The topic's name, or the broker's id" };
-        var entityDefault = new Option<bool>("--entity-default") { Description = "The cluster-wide default of every broker (with --entity-type brokers)" };
+        var entityType = new Option<string?>("--entity-type") { Description = "topics, brokers, users (quotas of a user) or clients (quotas of a client id)" };
+        entityType.AcceptOnlyFromAmong("topics", "brokers", "users", "clients");
+        var entityName = new Option<string?>("--entity-name") { Description = "The topic's name, the broker's id, the user's name or the client id" };
+        var entityDefault = new Option<bool>("--entity-default") { Description = "The cluster-wide default: of every broker, or the default user's or client id's quotas" };
+        var user = new Option<string?>("--user") { Description = "Quotas of this user (with --client: of this user's client id)" };
+        var userDefaults = new Option<bool>("--user-defaults") { Description = "Quotas of the default user: each user without quotas of its own" };
+        var client = new Option<string?>("--client") { Description = "Quotas of this client id (with --user: of that user's client id)" };
+        var clientDefaults = new Option<bool>("--client-defaults") { Description = "Quotas of the default client id: each client id without quotas of its own" };
         var describe = new Option<bool>("--describe") { Description = "Show the configs set on the entity" };
         var all = new Option<bool>("--all") { Description = "With --describe, every config in force, defaults included" };
         var alter = new Option<bool>("--alter") { Description = "Change configs (with --add-config and/or --delete-config)" };
         var addConfig = new Option<string?>("--add-config") { Description = "Configs to set: k1=v1,k2=[v1,v2] (square brackets around a value with commas)" };
         var deleteConfig = new Option<string?>("--delete-config") { Description = "Configs to remove, returning them to their defaults: k1,k2" };
         var command = new Command("configs",
-            "Describe and alter topic configs and brokers' dynamic configs (Kafka's kafka-configs); broker configs take effect on every broker without a restart.")
-            { bootstrap, entityType, entityName, entityDefault, describe, all, alter, addConfig, deleteConfig };
+            "Describe and alter topic configs, brokers' dynamic configs and client quotas (Kafka's kafka-configs); broker configs and quotas take effect on every broker without a restart.")
+            { bootstrap, entityType, entityName, entityDefault, user, userDefaults, client, clientDefaults, describe, all, alter, addConfig, deleteConfig };
         command.Options.Add(CliCommon.CommandConfig);
         command.SetAction(parse => CliCommon.RunAsync(async () =>
         {
-            var type = parse.GetValue(entityType)!;
-            var resource = Resource(type, parse.GetValue(entityName), parse.GetValue(entityDefault));
             if (parse.GetValue(describe) == parse.GetValue(alter))
                 throw new UsageException("give exactly one of --describe and --alter");
+            var quota = QuotaEntity(parse.GetValue(entityType), parse.GetValue(entityName), parse.GetValue(entityDefault),
+                parse.GetValue(user), parse.GetValue(userDefaults), parse.GetValue(client), parse.GetValue(clientDefaults));
+            if (quota != null)
+            {
+                using var quotaAdmin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
+                return parse.GetValue(describe)
+                    ? await DescribeQuotasAsync(quotaAdmin, quota)
+                    : await AlterQuotasAsync(quotaAdmin, quota, parse.GetValue(addConfig), parse.GetValue(deleteConfig));
+            }
+            var type = parse.GetValue(entityType) ?? throw new UsageException("give --entity-type (topics, brokers, users or clients), or --user/--client");
+            var resource = Resource(type, parse.GetValue(entityName), parse.GetValue(entityDefault));
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             if (parse.GetValue(describe))
             {
@@ -61,6 +75,86 @@ internal static class ConfigsCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The quota entity the options name: user and client parts, each a name or the default (null), or absent; a part
+    /// given by type alone (<c>--entity-type users</c> without a name) matches every name, for --describe. Null when the
+    /// options are about topics or brokers.
+    /// </summary>
+    private static QuotaTarget? QuotaEntity(string? type, string? name, bool isDefault, string? user, bool userDefaults, string? client, bool clientDefaults)
+    {
+        var shorthand = user != null || userDefaults || client != null || clientDefaults;
+        if (type is not ("users" or "clients") && !shorthand) return null;
+        if (type != null && shorthand)
+            throw new UsageException("give either --entity-type with --entity-name/--entity-default, or --user/--user-defaults and --client/--client-defaults, not both");
+        if (user != null && userDefaults) throw new UsageException("give one of --user and --user-defaults");
+        if (client != null && clientDefaults) throw new UsageException("give one of --client and --client-defaults");
+        if (name != null && isDefault) throw new UsageException("give one of --entity-name and --entity-default");
+        if (type == "users") return new QuotaTarget(new Part(name, isDefault), null);
+        if (type == "clients") return new QuotaTarget(null, new Part(name, isDefault));
+        return new QuotaTarget(user != null || userDefaults ? new Part(user, userDefaults) : null, client != null || clientDefaults ? new Part(client, clientDefaults) : null);
+    }
+
+    /// <summary>One part of a quota entity: a name, the default, or (neither) any name.</summary>
+    private sealed record Part(string? Name, bool IsDefault)
+    {
+        public bool IsAny => Name == null && !IsDefault;
+
+        public bool Matches(IReadOnlyDictionary<string, string?> entries, string type) =>
+            entries.TryGetValue(type, out var name) && (IsAny || (IsDefault ? name == null : name == Name));
+    }
+
+    private sealed record QuotaTarget(Part? User, Part? Client)
+    {
+        public bool IsExact => User is not { IsAny: true } && Client is not { IsAny: true };
+
+        public ClientQuotaEntity Entity()
+        {
+            var entries = new Dictionary<string, string?>();
+            if (User != null) entries[ClientQuotaEntity.User] = User.Name;
+            if (Client != null) entries[ClientQuotaEntity.ClientId] = Client.Name;
+            return new ClientQuotaEntity(entries);
+        }
+
+        /// <summary>The entity itself when exact; with a part of any name, every entity of those parts.</summary>
+        public bool Matches(ClientQuotaEntity e) =>
+            (User == null ? !e.Entries.ContainsKey(ClientQuotaEntity.User) : User.Matches(e.Entries, ClientQuotaEntity.User))
+            && (Client == null ? !e.Entries.ContainsKey(ClientQuotaEntity.ClientId) : Client.Matches(e.Entries, ClientQuotaEntity.ClientId));
+    }
+
+    private static async Task<int> DescribeQuotasAsync(IAdminClient admin, QuotaTarget target)
+    {
+        var quotas = await admin.DescribeClientQuotasAsync(ClientQuotaFilter.All());
+        foreach (var (entity, values) in quotas.Where(q => target.Matches(q.Key)).OrderBy(q => q.Key.ToString(), StringComparer.Ordinal))
+            Console.WriteLine($"Quota configs for {QuotaEntityText(entity)} are " +
+                              string.Join(", ", values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value.ToString("0.0##", CultureInfo.InvariantCulture)}")));
+        return 0;
+    }
+
+    private static async Task<int> AlterQuotasAsync(IAdminClient admin, QuotaTarget target, string? addConfig, string? deleteConfig)
+    {
+        if (!target.IsExact) throw new UsageException("--alter of quotas names the entity: --entity-name NAME or --entity-default (or --user NAME/--user-defaults, --client NAME/--client-defaults)");
+        var set = ParseAddConfig(addConfig);
+        var delete = (deleteConfig ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (set.Count == 0 && delete.Length == 0) throw new UsageException("--alter needs --add-config and/or --delete-config");
+        if (set.Keys.Intersect(delete).FirstOrDefault() is { } both)
+            throw new UsageException($"'{both}' is both added and deleted; give it in one of --add-config and --delete-config");
+        var ops = set.Select(kv => new ClientQuotaAlterationOp(kv.Key,
+                double.TryParse(kv.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                    : throw new UsageException($"--add-config: the value of quota '{kv.Key}' is a number (bytes per second, or percent for request_percentage), got '{kv.Value}'")))
+            .Concat(delete.Select(k => new ClientQuotaAlterationOp(k, null))).ToList();
+        var entity = target.Entity();
+        await admin.AlterClientQuotasAsync([new ClientQuotaAlteration { Entity = entity, Ops = ops }]);
+        Console.WriteLine($"Completed updating quota configs for {QuotaEntityText(entity)}.");
+        return 0;
+    }
+
+    /// <summary>Kafka's words for a quota entity: <c>user-principal 'alice', client-id 'app'</c>, <c>the default client-id</c>.</summary>
+    private static string QuotaEntityText(ClientQuotaEntity e)
+    {
+        string Part(string type, string words) => e.Entries.TryGetValue(type, out var name) ? name == null ? $"the default {words}" : $"{words} '{name}'" : "";
+        return string.Join(", ", new[] { Part(ClientQuotaEntity.User, "user-principal"), Part(ClientQuotaEntity.ClientId, "client-id") }.Where(p => p.Length > 0));
     }
 
     private static ConfigResource Resource(string type, string? name, bool isDefault)

@@ -125,7 +125,9 @@ internal sealed class MessageEmitter
     private void EmitClass(string className, IReadOnlyList<FieldSpec> fields, string? about, bool isMessage)
     {
         Summary(about ?? $"The {className} structure.");
-        Line($"public sealed class {className} : IKafkaMessage");
+        // A response that tells a client how long its quota throttles it: the broker sets the field through one interface.
+        var throttled = isMessage && _spec.Type == "response" && fields.Any(f => f.Name == "ThrottleTimeMs" && f.Type.Kind == FieldKind.Int32);
+        Line($"public sealed class {className} : IKafkaMessage{(throttled ? ", IThrottledResponse" : "")}");
         Open();
         if (isMessage)
         {

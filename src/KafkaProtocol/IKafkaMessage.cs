@@ -12,3 +12,9 @@ public interface IKafkaMessage
     /// <exception cref="KafkaProtocolException">a property is null where the version allows none.</exception>
     void Write(KafkaWriter writer, short version);
 }
+
+/// <summary>A response with Kafka's <c>throttle_time_ms</c>: how long a client's quota asks it to wait before its next request.</summary>
+public interface IThrottledResponse
+{
+    int ThrottleTimeMs { get; set; }
+}

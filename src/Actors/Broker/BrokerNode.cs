@@ -256,12 +256,14 @@ public sealed class BrokerNode : IAsyncDisposable
             system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
             var credentials = new Security.ScramCredentialStore();
             var authorizer = new Security.Authorizer(settings.Authorizer);
+            var quotas = new Quotas.ClientQuotaManager(settings.ClientQuota);
             var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer, loaded), Security.SecurityMetadataWatcher.Name);
+            system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer, quotas, loaded), Security.SecurityMetadataWatcher.Name);
             void ServeClients()
             {
-                kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials, authorizer));
-                clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer);
+                kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials, authorizer, quotas));
+                clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer,
+                    quotas);
             }
             // With logins or ACLs to check, clients are served only once this broker has read the users and ACLs (as a
             // Kafka broker does not serve before its authorizer has loaded): before, no DENY could be in force yet. Until

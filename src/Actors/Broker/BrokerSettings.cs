@@ -52,7 +52,8 @@ public sealed record BrokerSettings(
     EndpointTlsSettings ClusterTls,
     Security.SaslSettings Sasl,
     Security.AuthorizerSettings Authorizer,
-    EndpointTlsSettings MetricsTls)
+    EndpointTlsSettings MetricsTls,
+    Quotas.ClientQuotaSettings ClientQuota)
 {
     public const string Section = "akkabroker.broker";
 
@@ -212,7 +213,8 @@ public sealed record BrokerSettings(
             ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true),
             Sasl: Security.SaslSettings.Create(config),
             Authorizer: Security.AuthorizerSettings.Create(config),
-            MetricsTls: EndpointTlsSettings.Create(config, $"{Section}.metrics.prometheus.ssl", truststoreRequired: false));
+            MetricsTls: EndpointTlsSettings.Create(config, $"{Section}.metrics.prometheus.ssl", truststoreRequired: false),
+            ClientQuota: Quotas.ClientQuotaSettings.Create(config));
     }
 
     /// <summary><c>process.roles</c>: a comma-separated string as in Kafka's server.properties, or a HOCON list.</summary>

@@ -275,6 +275,13 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<AlterConfigsRequest>(r => Perform(_state.DecideAlterConfigs(r), TopicChanged));
         Receive<AlterBrokerConfigsRequest>(r => Perform(_state.DecideAlterBrokerConfigs(r), BrokerConfigsRecorded));
         Receive<CreateAclsRequest>(r => Perform(_state.DecideCreateAcls(r), AclsRecorded));
+        Receive<AlterClientQuotasRequest>(r => Perform(_state.DecideAlterClientQuotas(r), (result, _, replyTo) =>
+        {
+            foreach (var changed in result.Events.OfType<ClientQuotasChanged>())
+                _log.Info("Quotas of {0} are now: {1}", changed.Entity, changed.Values.Count == 0 ? "(none)"
+                    : string.Join(", ", changed.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}")));
+            replyTo.Tell(result.Response!);
+        }));
         Receive<DeleteAclsRequest>(r => Perform(_state.DecideDeleteAcls(r), AclsRecorded));
         Receive<AlterUserScramCredentialsRequest>(r => Perform(_state.DecideAlterUserScramCredentials(r), (result, _, replyTo) =>
         {
@@ -343,6 +350,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         Receive<DescribeBrokerConfigsRequest>(r => Sender.Tell(_state.DescribeBrokerConfigs(r, _settings)));
         Receive<DescribeUserScramCredentialsRequest>(r => Sender.Tell(_state.DescribeUserScramCredentials(r)));
         Receive<DescribeAclsRequest>(r => Sender.Tell(_state.DescribeAcls(r)));
+        Receive<DescribeClientQuotasRequest>(r => Sender.Tell(_state.DescribeClientQuotas(r)));
         Receive<ListPartitionReassignmentsRequest>(_ => Sender.Tell(_state.ListReassignments()));
         Receive<PartitionLeadershipRequest>(r =>
         {

@@ -16,6 +16,7 @@ internal static class ControllerRefusal
         AlterBrokerConfigsResponse r => r with { Error = code, ErrorMessage = message },
         CreateAclsResponse r => new CreateAclsResponse(code, message, r.Results.Select(_ => new AclOutcome(code, message)).ToArray()),
         DeleteAclsResponse r => new DeleteAclsResponse(code, message, r.Results.Select(_ => new DeleteAclsFilterResult(code, message, [])).ToArray()),
+        AlterClientQuotasResponse r => new AlterClientQuotasResponse(code, message, r.Results.Select(q => q with { Error = code, ErrorMessage = message }).ToArray()),
         AlterUserScramCredentialsResponse r => new AlterUserScramCredentialsResponse(code, message, r.Results.Select(u => u with { Error = code, ErrorMessage = message }).ToArray()),
         ReassignPartitionsResponse r => new ReassignPartitionsResponse(code, message, r.Results.Select(p => p with { Error = code, ErrorMessage = message }).ToArray()),
         // Metadata that would have auto-created topics: they are reported as not existing.

@@ -18,7 +18,7 @@ public sealed partial class ControllerState
     /// </summary>
     public static string? SizeProblem(ControllerState current, ControllerState next, IReadOnlyList<object> events, long maxBytes)
     {
-        if (!events.Any(e => e is TopicCreated or PartitionsAdded or TopicConfigsChanged or BrokerConfigsChanged or UserScramCredentialsChanged or AclsChanged or GroupRegistered or ReassignmentsChanged))
+        if (!events.Any(e => e is TopicCreated or PartitionsAdded or TopicConfigsChanged or BrokerConfigsChanged or UserScramCredentialsChanged or AclsChanged or ClientQuotasChanged or GroupRegistered or ReassignmentsChanged))
             return null;
         var size = next.LargestSize();
         if (size <= maxBytes || size <= current.LargestSize()) return null;

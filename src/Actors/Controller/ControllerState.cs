@@ -235,6 +235,9 @@ public sealed partial class ControllerState
             case AclsChanged e:
                 ApplyAcls(e);
                 break;
+            case ClientQuotasChanged e:
+                ApplyClientQuotas(e);
+                break;
             case ScramBootstrapApplied e:
                 _scramBootstrapped.UnionWith(e.Entries);
                 break;
@@ -300,7 +303,7 @@ public sealed partial class ControllerState
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
         _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray(),
         _scramCredentials.Select(kv => new UserScramCredentialsChanged(kv.Key, kv.Value)).ToArray(), _acls.ToArray(),
-        _scramBootstrapped.Order(StringComparer.Ordinal).ToArray());
+        _scramBootstrapped.Order(StringComparer.Ordinal).ToArray(), _clientQuotas.Select(kv => new ClientQuotasChanged(kv.Key, kv.Value)).ToArray());
 
     /// <summary>Kafka's placement of a group: <c>Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions</c>, with Java's String.hashCode.</summary>
     public static int OffsetsPartitionFor(string groupId, int partitionCount)
@@ -368,6 +371,8 @@ public sealed partial class ControllerState
         _acls.AddRange(snapshot.Acls ?? []);
         _scramBootstrapped.Clear();
         _scramBootstrapped.UnionWith(snapshot.ScramBootstrapped ?? []);
+        _clientQuotas.Clear();
+        foreach (var q in snapshot.ClientQuotas ?? []) _clientQuotas[q.Entity] = q.Values;
     }
 
     /// <summary>After recovery, ids of the block in force before the restart may have been handed out: never reuse them.</summary>

@@ -154,6 +154,8 @@ public sealed class BrokerGateway : ReceiveActor
         Receive<CreateAclsRequest>(controller.Forward);
         Receive<DeleteAclsRequest>(controller.Forward);
         Receive<DescribeAclsRequest>(controller.Forward);
+        Receive<AlterClientQuotasRequest>(controller.Forward);
+        Receive<DescribeClientQuotasRequest>(controller.Forward);
         Receive<InitProducerIdRequest>(controller.Forward);
     }
 

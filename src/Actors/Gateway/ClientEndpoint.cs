@@ -102,10 +102,11 @@ public sealed class ClientEndpoint : IAsyncDisposable
     /// <summary>Starts the gateway: from now on clients' requests go to <paramref name="clusterGateway"/> in <paramref name="cluster"/>.</summary>
     /// <param name="authentication">What clients authenticate with; null when <see cref="ClientEndpointSettings.SaslEnabled"/> is off.</param>
     /// <param name="authorizer">The ACLs requests are checked against.</param>
-    public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication, Security.Authorizer authorizer)
+    /// <param name="quotas">The client quotas requests are counted against.</param>
+    public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication, Security.Authorizer authorizer, Quotas.ClientQuotaManager quotas)
     {
-        var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, Settings.MaxInFlightRequestsPerConnection);
-        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected, authentication, authorizer), ClientGateway.Name);
+        var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, cluster.Scheduler, Settings.MaxInFlightRequestsPerConnection);
+        System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected, authentication, authorizer, quotas), ClientGateway.Name);
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate();

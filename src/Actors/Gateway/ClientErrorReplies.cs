@@ -44,6 +44,8 @@ public static class ClientErrorReplies
         CreateAclsRequest r => new CreateAclsResponse(code, message, r.Creations.Select(_ => new AclOutcome(code, message)).ToArray()),
         DeleteAclsRequest r => new DeleteAclsResponse(code, message, r.Filters.Select(_ => new DeleteAclsFilterResult(code, message, [])).ToArray()),
         DescribeAclsRequest => new DescribeAclsResponse(code, message, []),
+        DescribeClientQuotasRequest => new DescribeClientQuotasResponse(code, message, []),
+        AlterClientQuotasRequest r => new AlterClientQuotasResponse(code, message, r.Entries.Select(e => e.Entity).Distinct().Select(e => new ClientQuotaOutcome(e, code, message)).ToArray()),
         // Not a client-endpoint request, but one the Kafka listener asks (for clients that validate their positions).
         OffsetForLeaderEpochRequest r => new OffsetForLeaderEpochResponse(r.TopicPartition, code, message, -1, -1, r.CorrelationId),
         _ => throw new ArgumentException($"{request.GetType().Name} is not a client request", nameof(request)),

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Remote;
 using System.Security.Cryptography;
 using AkkaBroker.Actors.Metrics;
+using AkkaBroker.Actors.Quotas;
 using AkkaBroker.Actors.Security;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
@@ -37,8 +38,9 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     internal const int MaxSessions = 10_000;
 
     internal static Props Props(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication = null,
-        Authorizer? authorizer = null) =>
-        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected, authentication, authorizer ?? new Authorizer(AuthorizerSettings.Off)));
+        Authorizer? authorizer = null, ClientQuotaManager? quotas = null) =>
+        Akka.Actor.Props.Create(() => new ClientGateway(clusterGateway, relays, connected, authentication, authorizer ?? new Authorizer(AuthorizerSettings.Off),
+            quotas ?? new ClientQuotaManager(ClientQuotaSettings.Default, null)));
 
     private sealed record Sweep
     {
@@ -58,10 +60,12 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly ReplyRelays _relays;
     private readonly ConnectedClients _connected;
     private readonly Authorizer _authorizer;
+    private readonly ClientQuotaManager _quotas;
 
-    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication, Authorizer authorizer)
+    public ClientGateway(IActorRef clusterGateway, ReplyRelays relays, ConnectedClients connected, ClientAuthentication? authentication, Authorizer authorizer,
+        ClientQuotaManager quotas)
     {
-        (_clusterGateway, _relays, _connected, _authorizer) = (clusterGateway, relays, connected, authorizer);
+        (_clusterGateway, _relays, _connected, _authorizer, _quotas) = (clusterGateway, relays, connected, authorizer, quotas);
         Receive<Sweep>(_ =>
         {
             if (relays.Expire() is > 0 and var expired)
@@ -97,6 +101,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
 
     private void Serve(object message, IActorRef sender, string principal)
     {
+        var started = Stopwatch.GetTimestamp();
         var (clusterGateway, relays, connected) = (_clusterGateway, _relays, _connected);
         if (!IsClientRequest(message))
         {
@@ -120,8 +125,8 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
                 : $"it names a sender at {sender.Path.Address}, which is not a client connected to this endpoint");
             return;
         }
-        if (Authorized(message, sender, principal)) return;
-        if (relays.TryOpen(sender, LifetimeOf(message)) is not { } relay)
+        if (Authorized(message, sender, principal, started)) return;
+        if (relays.TryOpen(sender, LifetimeOf(message), Charge(message, sender, principal, started)) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return;
@@ -130,11 +135,34 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     }
 
     /// <summary>
+    /// What <paramref name="message"/> counts against its client's quotas: its produced bytes and the time this gateway
+    /// spent on it now, its fetched bytes when the reply comes. Null when no quota is set anywhere.
+    /// </summary>
+    private QuotaCharge? Charge(object message, IActorRef sender, string principal, long started)
+    {
+        if (!_quotas.Enabled) return null;
+        var clientId = ClientIdOf(sender.Path.Address);
+        var produced = message is ProduceRequest produce ? _quotas.Record(QuotaType.Produce, principal, clientId, produce.Batch.Length) : TimeSpan.Zero;
+        var handling = _quotas.Record(QuotaType.Request, principal, clientId, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new QuotaCharge(_quotas, principal, clientId, produced > handling ? produced : handling);
+    }
+
+    /// <summary>
+    /// A client's <c>client.id</c> as its connection shows it: the client library names its ActorSystem
+    /// <c>akkabroker-client-&lt;client.id&gt;</c> (characters an ActorSystem name cannot hold written as '-').
+    /// </summary>
+    internal static string ClientIdOf(Address client)
+    {
+        const string prefix = "akkabroker-client-";
+        return client.System.StartsWith(prefix, StringComparison.Ordinal) ? client.System[prefix.Length..] : client.System;
+    }
+
+    /// <summary>
     /// True when the request was answered here under the ACLs: refused (in its response's shape, the client endpoint
     /// trusting no client's address, so only host <c>*</c> ACLs grant), or a Metadata or ListGroups answer cut to what
     /// <paramref name="principal"/> may see. False: it may go on as it is.
     /// </summary>
-    private bool Authorized(object message, IActorRef sender, string principal)
+    private bool Authorized(object message, IActorRef sender, string principal, long started)
     {
         if (RequestAuthorization.Check(_authorizer, principal, null, message) is { } refused)
         {
@@ -154,7 +182,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         };
         if (answer == null) return false;
         // Counted against the connection's in-flight requests like any other.
-        if (_relays.TryOpen(sender, timeout) is not { } relay)
+        if (_relays.TryOpen(sender, timeout, Charge(message, sender, principal, started)) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return true;
@@ -238,6 +266,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         DescribeBrokerConfigsRequest or AlterBrokerConfigsRequest => true,
         DescribeUserScramCredentialsRequest or AlterUserScramCredentialsRequest => true,
         CreateAclsRequest or DeleteAclsRequest or DescribeAclsRequest => true,
+        DescribeClientQuotasRequest or AlterClientQuotasRequest => true,
         ElectLeadersRequest or ReassignPartitionsRequest or ListPartitionReassignmentsRequest or UnregisterNodeRequest => true,
         _ => false,
     };

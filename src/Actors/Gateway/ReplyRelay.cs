@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Akka.Actor;
+using AkkaBroker.Actors.Quotas;
+using AkkaBroker.Protocol.Messages;
 
 namespace AkkaBroker.Actors.Gateway;
 
@@ -9,21 +10,25 @@ namespace AkkaBroker.Actors.Gateway;
 /// The sender a client's request carries inside the cluster: a temporary actor of the cluster's ActorSystem, so a reply
 /// from any broker (a group coordinator or the controller elsewhere) comes back to this broker over the cluster endpoint,
 /// and from here to the client over its own connection. Clients are thus never addressed by other brokers, and never
-/// need to accept connections. One reply per request: the first message is passed on and the relay is gone.
+/// need to accept connections. One reply per request: the first message is passed on and the relay is gone. A client
+/// over its quota gets its reply late, by its throttle time, and its connection's later replies wait behind it (as
+/// Kafka mutes a throttled client's connection); until delivered, a reply still counts as in flight.
 /// </summary>
 public sealed class ReplyRelay : MinimalActorRef
 {
     private readonly ReplyRelays _owner;
-    private readonly StrongBox<int> _connectionInFlight;
+    private readonly ClientConnection _connection;
+    private readonly QuotaCharge? _charge;
     private int _completed;
 
-    internal ReplyRelay(ReplyRelays owner, ActorPath path, IActorRef client, StrongBox<int> connectionInFlight, long expiresAt)
+    internal ReplyRelay(ReplyRelays owner, ActorPath path, IActorRef client, ClientConnection connection, long expiresAt, QuotaCharge? charge)
     {
         _owner = owner;
         Path = path;
         Client = client;
-        _connectionInFlight = connectionInFlight;
+        _connection = connection;
         ExpiresAt = expiresAt;
+        _charge = charge;
     }
 
     /// <summary>The client's own reply-to (its ask), reached through the client endpoint.</summary>
@@ -38,17 +43,82 @@ public sealed class ReplyRelay : MinimalActorRef
 
     protected override void TellInternal(object message, IActorRef sender)
     {
-        if (TryComplete()) Client.Tell(message, ActorRefs.NoSender);
+        if (!TryEnd()) return;
+        var throttle = _charge?.Throttle(message) ?? TimeSpan.Zero;
+        var delay = _connection.DelayOfReply(throttle);
+        if (delay <= TimeSpan.Zero)
+        {
+            Client.Tell(message, ActorRefs.NoSender);
+            _connection.Released();
+            return;
+        }
+        _owner.Scheduler.Advanced.ScheduleOnce(delay, () =>
+        {
+            Client.Tell(message, ActorRefs.NoSender);
+            _connection.Released();
+        });
     }
 
     /// <summary>Ends the relay once (answered, expired or its client gone); false when it had ended already.</summary>
     internal bool TryComplete()
     {
+        if (!TryEnd()) return false;
+        _connection.Released();
+        return true;
+    }
+
+    private bool TryEnd()
+    {
         if (Interlocked.Exchange(ref _completed, 1) != 0) return false;
         _owner.Provider.UnregisterTempActor(Path);
-        Interlocked.Decrement(ref _connectionInFlight.Value);
         _owner.Forget(this);
         return true;
+    }
+}
+
+/// <summary>
+/// What one request counts against its client's quotas: its throttle time so far (its produced bytes, its handling),
+/// and on its reply the bytes a fetch returns.
+/// </summary>
+internal sealed record QuotaCharge(ClientQuotaManager Quotas, string Principal, string ClientId, TimeSpan RequestThrottle)
+{
+    /// <summary>The longest of the throttles this request and its <paramref name="reply"/> earn, as Kafka throttles by the largest.</summary>
+    public TimeSpan Throttle(object reply) => reply is FetchResponse { Records.Length: > 0 } fetch
+        ? TimeSpan.FromTicks(Math.Max(RequestThrottle.Ticks, Quotas.Record(QuotaType.Fetch, Principal, ClientId, fetch.Records.Length).Ticks))
+        : RequestThrottle;
+}
+
+/// <summary>One client connection's requests in flight, and until when its replies are held for a throttle.</summary>
+internal sealed class ClientConnection
+{
+    private readonly Lock _gate = new();
+    private int _inFlight;
+    private long _heldUntil;
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public bool TryAcquire(int max)
+    {
+        if (Interlocked.Increment(ref _inFlight) <= max) return true;
+        Interlocked.Decrement(ref _inFlight);
+        return false;
+    }
+
+    public void Released() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>
+    /// How long a reply waits: behind the connection's current throttle, and then its own <paramref name="throttle"/>,
+    /// which holds the connection's later replies in turn.
+    /// </summary>
+    public TimeSpan DelayOfReply(TimeSpan throttle)
+    {
+        var now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            var at = Math.Max(now, _heldUntil) + (long)(throttle.TotalSeconds * Stopwatch.Frequency);
+            if (throttle > TimeSpan.Zero) _heldUntil = at;
+            return at <= now ? TimeSpan.Zero : Stopwatch.GetElapsedTime(now, at);
+        }
     }
 }
 
@@ -56,26 +126,26 @@ public sealed class ReplyRelay : MinimalActorRef
 /// The relays of one client endpoint, counted per client connection so that no client can make the broker hold more
 /// than <c>max-in-flight-requests-per-connection</c> unanswered requests. Thread-safe: replies arrive on any thread.
 /// </summary>
-public sealed class ReplyRelays(IActorRefProvider clusterProvider, int maxInFlightPerConnection)
+public sealed class ReplyRelays(IActorRefProvider clusterProvider, IScheduler scheduler, int maxInFlightPerConnection)
 {
     private readonly ConcurrentDictionary<ReplyRelay, byte> _open = new(ReferenceEqualityComparer.Instance);
-    private readonly ConcurrentDictionary<Address, StrongBox<int>> _inFlight = new();
+    private readonly ConcurrentDictionary<Address, ClientConnection> _connections = new();
 
     public IActorRefProvider Provider { get; } = clusterProvider;
+
+    /// <summary>Where throttled replies wait.</summary>
+    public IScheduler Scheduler { get; } = scheduler;
 
     /// <summary>Requests waiting for their reply, over all connections.</summary>
     public int Count => _open.Count;
 
     /// <summary>A relay to <paramref name="client"/>, or null when its connection already has the most requests in flight.</summary>
-    public ReplyRelay? TryOpen(IActorRef client, TimeSpan lifetime)
+    /// <param name="charge">What the request counts against its client's quotas; null when no quota is set.</param>
+    internal ReplyRelay? TryOpen(IActorRef client, TimeSpan lifetime, QuotaCharge? charge = null)
     {
-        var count = _inFlight.GetOrAdd(client.Path.Address, _ => new StrongBox<int>());
-        if (Interlocked.Increment(ref count.Value) > maxInFlightPerConnection)
-        {
-            Interlocked.Decrement(ref count.Value);
-            return null;
-        }
-        var relay = new ReplyRelay(this, Provider.TempPath(), client, count, Stopwatch.GetTimestamp() + (long)(lifetime.TotalSeconds * Stopwatch.Frequency));
+        var connection = _connections.GetOrAdd(client.Path.Address, _ => new ClientConnection());
+        if (!connection.TryAcquire(maxInFlightPerConnection)) return null;
+        var relay = new ReplyRelay(this, Provider.TempPath(), client, connection, Stopwatch.GetTimestamp() + (long)(lifetime.TotalSeconds * Stopwatch.Frequency), charge);
         _open[relay] = 0;
         Provider.RegisterTempActor(relay, relay.Path);
         return relay;
@@ -97,7 +167,7 @@ public sealed class ReplyRelays(IActorRefProvider clusterProvider, int maxInFlig
         var closed = 0;
         foreach (var relay in _open.Keys)
             if (relay.Client.Path.Address.Equals(client) && relay.TryComplete()) closed++;
-        if (_inFlight.TryGetValue(client, out var count) && Volatile.Read(ref count.Value) == 0) _inFlight.TryRemove(new KeyValuePair<Address, StrongBox<int>>(client, count));
+        if (_connections.TryGetValue(client, out var connection) && connection.InFlight == 0) _connections.TryRemove(new KeyValuePair<Address, ClientConnection>(client, connection));
         return closed;
     }
 

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using AkkaBroker.Actors.Broker;
+using AkkaBroker.Actors.Quotas;
 using AkkaBroker.KafkaProtocol;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
@@ -78,22 +80,28 @@ public sealed class KafkaApis
     private readonly KafkaOperationApis _operations;
 
     private readonly Security.ScramCredentialStore _credentials;
+    private readonly ClientQuotaManager _quotas;
+
+    /// <summary>Time spent writing this connection's last response, counted against its request quota with the next request.</summary>
+    private long _unchargedEncodeTicks;
 
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
     /// <param name="credentials">The users' credentials, for a SASL_PLAINTEXT listener.</param>
     /// <param name="authorizer">The ACLs each connection's requests are checked against.</param>
+    /// <param name="quotas">The client quotas each connection's requests are counted against.</param>
     public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials,
-        Security.Authorizer authorizer)
-        : this(system, new GatewayClient(gateway, authorizer, Security.Authorizer.Anonymous, null), controller, settings, credentials, authorizer, gateway)
+        Security.Authorizer authorizer, ClientQuotaManager quotas)
+        : this(system, new GatewayClient(gateway, authorizer, Security.Authorizer.Anonymous, null), controller, settings, credentials, authorizer, gateway, quotas)
     {
     }
 
     private readonly IActorRef _clusterGateway;
 
     private KafkaApis(ActorSystem system, GatewayClient gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials,
-        Security.Authorizer authorizer, IActorRef clusterGateway)
+        Security.Authorizer authorizer, IActorRef clusterGateway, ClientQuotaManager quotas)
     {
         _credentials = credentials;
+        _quotas = quotas;
         _authorizer = authorizer;
         _clusterGateway = clusterGateway;
         _controller = controller;
@@ -110,7 +118,7 @@ public sealed class KafkaApis
 
     /// <summary>The handlers for one connection's requests, as <paramref name="principal"/> connected from <paramref name="host"/> (its IP address).</summary>
     internal KafkaApis ForConnection(string principal, string? host) =>
-        new(_system, new GatewayClient(_clusterGateway, _authorizer, principal, host), _controller, _settings, _credentials, _authorizer, _clusterGateway);
+        new(_system, new GatewayClient(_clusterGateway, _authorizer, principal, host), _controller, _settings, _credentials, _authorizer, _clusterGateway, _quotas);
 
     /// <summary>Who this connection's requests are from.</summary>
     internal string Principal => _gateway.Principal;
@@ -127,6 +135,7 @@ public sealed class KafkaApis
     /// <param name="sasl">The connection's authentication, on a SASL_PLAINTEXT listener; null on a PLAINTEXT one.</param>
     internal async Task HandleAsync(ReadOnlyMemory<byte> frame, PipeWriter output, string client, KafkaSaslSession? sasl, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         // Before authentication only the header is read for a request that may not be sent yet (Kafka's order).
         if (sasl is { Principal: null } && frame.Length >= 2 && !sasl.Allows((ApiKey)System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(frame.Span)))
             throw new KafkaConnectionClosedException(
@@ -153,6 +162,7 @@ public sealed class KafkaApis
             throw new KafkaConnectionClosedException($"its request does not parse: {e.Message}");
         }
 
+        var decodeTicks = Stopwatch.GetTimestamp() - started;
         var key = (ApiKey)header.RequestApiKey;
         var version = header.RequestApiVersion;
         if (!(Supported.TryGetValue(key, out var range) || (sasl != null && SaslSupported.TryGetValue(key, out range))) || version < range.Min || version > range.Max)
@@ -215,7 +225,40 @@ public sealed class KafkaApis
             UnregisterBrokerRequestData r => await _operations.UnregisterBrokerAsync(r),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
-        if (response != null) await WriteAsync(output, key, version, header.CorrelationId, response);
+        var throttle = _quotas.Enabled ? Throttle(body, response, header.ClientId, decodeTicks) : TimeSpan.Zero;
+        if (throttle > TimeSpan.Zero && response is IThrottledResponse throttled) throttled.ThrottleTimeMs = (int)Math.Ceiling(throttle.TotalMilliseconds);
+        if (response != null)
+        {
+            var encoding = Stopwatch.GetTimestamp();
+            KafkaRequestFrame.WriteResponse(output, key, version, header.CorrelationId, response);
+            _unchargedEncodeTicks = Stopwatch.GetTimestamp() - encoding;
+            await output.FlushAsync();
+        }
+        // Kafka's muting of a throttled client's connection (KIP-219): the answer goes at once with its throttle time,
+        // and the connection's next request is read only once the time is over, also from clients that ignore it.
+        if (throttle > TimeSpan.Zero) await Task.Delay(throttle, ct);
+    }
+
+    /// <summary>
+    /// The throttle <paramref name="request"/> and its <paramref name="response"/> earn under the client's quotas: the
+    /// longest of its produced or fetched bytes' and its handling time's (decoding this request, encoding the last answer).
+    /// </summary>
+    private TimeSpan Throttle(object request, object? response, string? clientId, long decodeTicks)
+    {
+        var principal = _gateway.Principal;
+        var bytes = request switch
+        {
+            ProduceRequestData p => (QuotaType.Produce, (double)p.TopicData.Sum(t => t.PartitionData.Sum(d => (long)(d.Records?.Length ?? 0)))),
+            _ when response is FetchResponseData f => (QuotaType.Fetch, (double)f.Responses.Sum(t => t.Partitions.Sum(d => (long)(d.Records?.Length ?? 0)))),
+            _ => ((QuotaType?)null, 0.0),
+        };
+        var throttle = bytes.Item1 is { } type ? _quotas.Record(type, principal, clientId, bytes.Item2) : TimeSpan.Zero;
+        // As Kafka: a produce with acks=0 is not held to the request quota (nothing answers it).
+        if (request is ProduceRequestData { Acks: 0 }) return throttle;
+        var handling = Stopwatch.GetElapsedTime(0, decodeTicks + _unchargedEncodeTicks);
+        _unchargedEncodeTicks = 0;
+        var requestThrottle = _quotas.Record(QuotaType.Request, principal, clientId, handling.TotalSeconds);
+        return requestThrottle > throttle ? requestThrottle : throttle;
     }
 
     private static async Task WriteAsync(PipeWriter output, ApiKey key, short version, int correlationId, object response)

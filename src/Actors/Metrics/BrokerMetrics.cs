@@ -38,6 +38,8 @@ public static class BrokerMetrics
         "Requests the ACLs refused, tagged by error (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED) and request");
     public static readonly Counter<long> Authentications = Meter.CreateCounter<long>("akkabroker.authentications", "{exchange}",
         "SASL authentications on the client endpoint and the Kafka listener, tagged by listener, mechanism and result (succeeded, failed)");
+    public static readonly Histogram<double> QuotaThrottleTime = Meter.CreateHistogram<double>("akkabroker.quota.throttle_time", "ms",
+        "Throttle times given to clients over their quotas, tagged by quota (produce, fetch, request): a client is held this long (Kafka's produce/fetch/request throttle-time)");
     public static readonly Counter<long> FailedRequests = Meter.CreateCounter<long>("akkabroker.failed_requests", "{request}", "Requests answered with an error code, tagged by api and error");
     public static readonly Counter<long> IsrShrinks = Meter.CreateCounter<long>("akkabroker.isr_shrinks", "{change}", "In-sync replica sets that lost a follower, as recorded by the controller for a leader on this broker (IsrShrinksPerSec)");
     public static readonly Counter<long> IsrExpands = Meter.CreateCounter<long>("akkabroker.isr_expands", "{change}", "In-sync replica sets that took a follower back, as recorded by the controller for a leader on this broker (IsrExpandsPerSec)");

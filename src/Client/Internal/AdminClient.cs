@@ -8,6 +8,8 @@ namespace AkkaBroker.Client.Internal;
 using ErrorCode = AkkaBroker.Protocol.ErrorCode;
 using PublicErrorCode = AkkaBroker.Client.ErrorCode;
 using ConfigEntry = AkkaBroker.Client.Admin.ConfigEntry;
+using ClientQuotaAlteration = AkkaBroker.Client.Admin.ClientQuotaAlteration;
+using ClientQuotaEntity = AkkaBroker.Client.Admin.ClientQuotaEntity;
 
 /// <summary>
 /// Sends admin requests to any broker (which forwards them to the controller or a group's coordinator) or to a
@@ -291,6 +293,32 @@ internal sealed class AdminClient : IAdminClient
         ThrowIfError("delete ACLs", r.Error, r.ErrorMessage);
         foreach (var f in r.Results) ThrowIfError("delete ACLs", f.Error, f.ErrorMessage);
         return r.Results.Select(f => new DeleteAclsResult { AclBindings = f.Deleted.Select(AclConversions.FromProtocol).ToList() }).ToList();
+    }
+
+    public async Task AlterClientQuotasAsync(IEnumerable<ClientQuotaAlteration> entries, AlterClientQuotasOptions? options = null)
+    {
+        var list = entries.ToList();
+        var byProtocol = list.ToDictionary(e => QuotaConversions.ToProtocol(e.Entity), e => e.Entity);
+        var request = new AlterClientQuotasRequest(list.Select(e => new Protocol.Messages.ClientQuotaAlteration(QuotaConversions.ToProtocol(e.Entity),
+            e.Ops.Select(o => new ClientQuotaOp(o.Key, o.Value ?? 0, o.Value == null)).ToArray())).ToArray(), options?.ValidateOnly ?? false);
+        var r = await AskAsync<AlterClientQuotasResponse>(request, options?.RequestTimeout).ConfigureAwait(false);
+        ThrowIfError("alter client quotas", r.Error, r.ErrorMessage);
+        if (r.Results.Any(o => o.Error != ErrorCode.None))
+            throw new AlterClientQuotasException(r.Results.Select(o => new AlterClientQuotasReport
+            {
+                Entity = byProtocol.GetValueOrDefault(o.Entity) ?? QuotaConversions.FromProtocol(o.Entity),
+                Error = o.Error == ErrorCode.None ? Error.NoError : new Error(o.Error, o.ErrorMessage ?? o.Error.Describe()),
+            }).ToList());
+    }
+
+    public async Task<IReadOnlyDictionary<Admin.ClientQuotaEntity, IReadOnlyDictionary<string, double>>> DescribeClientQuotasAsync(ClientQuotaFilter filter,
+        DescribeClientQuotasOptions? options = null)
+    {
+        var request = new DescribeClientQuotasRequest(filter.Components.Select(c => new Protocol.Messages.ClientQuotaFilterComponent(c.EntityType,
+            c.IsDefault ? QuotaMatchType.Default : c.Name != null ? QuotaMatchType.Exact : QuotaMatchType.Specified, c.Name)).ToArray(), filter.Strict);
+        var r = await AskAsync<DescribeClientQuotasResponse>(request, options?.RequestTimeout).ConfigureAwait(false);
+        ThrowIfError("describe client quotas", r.Error, r.ErrorMessage);
+        return r.Entries.ToDictionary(e => QuotaConversions.FromProtocol(e.Entity), e => e.Values);
     }
 
     public async Task<DescribeClusterResult> DescribeClusterAsync(DescribeClusterOptions? options = null)

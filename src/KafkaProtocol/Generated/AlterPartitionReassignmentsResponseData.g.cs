@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's AlterPartitionReassignmentsResponse (API key 45), versions 0, flexible from 0+.</summary>
-public sealed class AlterPartitionReassignmentsResponseData : IKafkaMessage
+public sealed class AlterPartitionReassignmentsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 45;

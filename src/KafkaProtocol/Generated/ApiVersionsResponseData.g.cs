@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's ApiVersionsResponse (API key 18), versions 0-4, flexible from 3+.</summary>
-public sealed class ApiVersionsResponseData : IKafkaMessage
+public sealed class ApiVersionsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 18;

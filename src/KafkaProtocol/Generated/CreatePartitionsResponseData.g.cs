@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's CreatePartitionsResponse (API key 37), versions 0-3, flexible from 2+.</summary>
-public sealed class CreatePartitionsResponseData : IKafkaMessage
+public sealed class CreatePartitionsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 37;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's CreateTopicsResponse (API key 19), versions 0-7, flexible from 5+.</summary>
-public sealed class CreateTopicsResponseData : IKafkaMessage
+public sealed class CreateTopicsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 19;

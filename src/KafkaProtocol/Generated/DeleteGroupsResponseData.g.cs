@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DeleteGroupsResponse (API key 42), versions 0-2, flexible from 2+.</summary>
-public sealed class DeleteGroupsResponseData : IKafkaMessage
+public sealed class DeleteGroupsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 42;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DeleteRecordsResponse (API key 21), versions 0-2, flexible from 2+.</summary>
-public sealed class DeleteRecordsResponseData : IKafkaMessage
+public sealed class DeleteRecordsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 21;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DeleteTopicsResponse (API key 20), versions 0-6, flexible from 4+.</summary>
-public sealed class DeleteTopicsResponseData : IKafkaMessage
+public sealed class DeleteTopicsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 20;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DescribeClusterResponse (API key 60), versions 0-1, flexible from 0+.</summary>
-public sealed class DescribeClusterResponseData : IKafkaMessage
+public sealed class DescribeClusterResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 60;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DescribeConfigsResponse (API key 32), versions 0-4, flexible from 4+.</summary>
-public sealed class DescribeConfigsResponseData : IKafkaMessage
+public sealed class DescribeConfigsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 32;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DescribeGroupsResponse (API key 15), versions 0-5, flexible from 5+.</summary>
-public sealed class DescribeGroupsResponseData : IKafkaMessage
+public sealed class DescribeGroupsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 15;

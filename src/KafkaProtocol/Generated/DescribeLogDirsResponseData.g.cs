@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's DescribeLogDirsResponse (API key 35), versions 0-3, flexible from 2+.</summary>
-public sealed class DescribeLogDirsResponseData : IKafkaMessage
+public sealed class DescribeLogDirsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 35;

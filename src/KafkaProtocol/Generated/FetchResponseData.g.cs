@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's FetchResponse (API key 1), versions 0-17, flexible from 12+.</summary>
-public sealed class FetchResponseData : IKafkaMessage
+public sealed class FetchResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 1;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's FindCoordinatorResponse (API key 10), versions 0-6, flexible from 3+.</summary>
-public sealed class FindCoordinatorResponseData : IKafkaMessage
+public sealed class FindCoordinatorResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 10;

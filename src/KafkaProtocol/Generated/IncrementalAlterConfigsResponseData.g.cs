@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's IncrementalAlterConfigsResponse (API key 44), versions 0-1, flexible from 1+.</summary>
-public sealed class IncrementalAlterConfigsResponseData : IKafkaMessage
+public sealed class IncrementalAlterConfigsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 44;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's InitProducerIdResponse (API key 22), versions 0-5, flexible from 2+.</summary>
-public sealed class InitProducerIdResponseData : IKafkaMessage
+public sealed class InitProducerIdResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 22;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's JoinGroupResponse (API key 11), versions 0-9, flexible from 6+.</summary>
-public sealed class JoinGroupResponseData : IKafkaMessage
+public sealed class JoinGroupResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 11;

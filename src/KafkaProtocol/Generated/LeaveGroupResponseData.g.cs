@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's LeaveGroupResponse (API key 13), versions 0-5, flexible from 4+.</summary>
-public sealed class LeaveGroupResponseData : IKafkaMessage
+public sealed class LeaveGroupResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 13;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's ListGroupsResponse (API key 16), versions 0-5, flexible from 3+.</summary>
-public sealed class ListGroupsResponseData : IKafkaMessage
+public sealed class ListGroupsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 16;

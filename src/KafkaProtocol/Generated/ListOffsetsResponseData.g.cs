@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's ListOffsetsResponse (API key 2), versions 0-10, flexible from 6+.</summary>
-public sealed class ListOffsetsResponseData : IKafkaMessage
+public sealed class ListOffsetsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 2;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's ListPartitionReassignmentsResponse (API key 46), versions 0, flexible from 0+.</summary>
-public sealed class ListPartitionReassignmentsResponseData : IKafkaMessage
+public sealed class ListPartitionReassignmentsResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 46;

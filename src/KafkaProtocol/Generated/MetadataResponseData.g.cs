@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's MetadataResponse (API key 3), versions 0-12, flexible from 9+.</summary>
-public sealed class MetadataResponseData : IKafkaMessage
+public sealed class MetadataResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 3;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's OffsetCommitResponse (API key 8), versions 0-9, flexible from 8+.</summary>
-public sealed class OffsetCommitResponseData : IKafkaMessage
+public sealed class OffsetCommitResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 8;

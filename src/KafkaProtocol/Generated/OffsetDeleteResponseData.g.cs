@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's OffsetDeleteResponse (API key 47), versions 0, flexible from none.</summary>
-public sealed class OffsetDeleteResponseData : IKafkaMessage
+public sealed class OffsetDeleteResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 47;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's OffsetFetchResponse (API key 9), versions 0-9, flexible from 6+.</summary>
-public sealed class OffsetFetchResponseData : IKafkaMessage
+public sealed class OffsetFetchResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 9;

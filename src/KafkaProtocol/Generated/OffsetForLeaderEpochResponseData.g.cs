@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's OffsetForLeaderEpochResponse (API key 23), versions 0-4, flexible from 4+.</summary>
-public sealed class OffsetForLeaderEpochResponseData : IKafkaMessage
+public sealed class OffsetForLeaderEpochResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 23;

@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's ProduceResponse (API key 0), versions 0-11, flexible from 9+.</summary>
-public sealed class ProduceResponseData : IKafkaMessage
+public sealed class ProduceResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 0;

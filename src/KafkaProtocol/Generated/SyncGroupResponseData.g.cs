@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's SyncGroupResponse (API key 14), versions 0-5, flexible from 4+.</summary>
-public sealed class SyncGroupResponseData : IKafkaMessage
+public sealed class SyncGroupResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 14;

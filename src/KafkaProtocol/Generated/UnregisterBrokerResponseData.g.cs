@@ -8,7 +8,7 @@
 namespace AkkaBroker.KafkaProtocol;
 
 /// <summary>Kafka's UnregisterBrokerResponse (API key 64), versions 0, flexible from 0+.</summary>
-public sealed class UnregisterBrokerResponseData : IKafkaMessage
+public sealed class UnregisterBrokerResponseData : IKafkaMessage, IThrottledResponse
 {
     /// <summary>Kafka's API key of this message; -1 for a header.</summary>
     public const short ApiKey = 64;

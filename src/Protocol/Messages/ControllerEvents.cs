@@ -46,11 +46,12 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 /// <c>Reassignments</c> are the partition reassignments in progress (older snapshots have none). <c>BrokerConfigs</c> are
 /// the dynamic broker configs, per broker and the cluster-wide default (older snapshots have none). <c>ScramCredentials</c>
 /// are the users' SASL/SCRAM credentials (salted keys, never passwords; older snapshots have none), <c>Acls</c> the
-/// access control lists (older snapshots have none), <c>ScramBootstrapped</c> the <c>sasl.add-scram</c> entries applied.
+/// access control lists (older snapshots have none), <c>ScramBootstrapped</c> the <c>sasl.add-scram</c> entries applied,
+/// <c>ClientQuotas</c> the client quotas set per user and client id (older snapshots have none).
 public sealed record ControllerSnapshot(IReadOnlyList<TopicState> Topics, long NextProducerId, IReadOnlyList<string> Groups, int ControllerEpoch,
     IReadOnlyList<PartitionAssignment> OffsetsPartitions, long Version, IReadOnlyList<int> RegisteredNodes, IReadOnlyList<PartitionReassignment> Reassignments,
     IReadOnlyList<BrokerConfigsChanged>? BrokerConfigs = null, IReadOnlyList<UserScramCredentialsChanged>? ScramCredentials = null,
-    IReadOnlyList<AclBinding>? Acls = null, IReadOnlyList<string>? ScramBootstrapped = null);
+    IReadOnlyList<AclBinding>? Acls = null, IReadOnlyList<string>? ScramBootstrapped = null, IReadOnlyList<ClientQuotasChanged>? ClientQuotas = null);
 
 /// <summary>
 /// A reassignment in progress (Kafka's KIP-455): the partition's replicas are <c>Target</c> followed by those of

@@ -9,7 +9,7 @@ namespace AkkaBroker.Protocol.Serialization;
 /// compact little-endian binary layout per message. Manifests are frozen: a message that changes shape gets a new
 /// manifest and the old reader stays, so journals written by older versions keep recovering.
 /// </summary>
-public sealed class BrokerSerializer : SerializerWithStringManifest
+public sealed partial class BrokerSerializer : SerializerWithStringManifest
 {
     /// <summary>The identifier bound in HOCON; never change it, journals store it.</summary>
     public const int Id = 1971;
@@ -78,7 +78,7 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         C<TopicConfigsChanged>("cTCC", (w, m) => { w.String(m.Name); w.StringMap(m.ConfigOverrides); },
             r => new TopicConfigsChanged(r.String(), r.StringMap())),
         C<ProducerIdsAllocated>("cPIA", (w, m) => w.Long(m.NextProducerId), r => new ProducerIdsAllocated(r.Long())),
-        C<ControllerSnapshot>("cSN8", (w, m) =>
+        C<ControllerSnapshot>("cSN9", (w, m) =>
             {
                 w.List(m.Topics, WriteTopicStateV2); w.Long(m.NextProducerId); w.List(m.Groups, (ww, g) => ww.String(g)); w.Int(m.ControllerEpoch);
                 w.List(m.OffsetsPartitions, WriteAssignment); w.Long(m.Version); w.List(m.RegisteredNodes, (ww, b) => ww.Int(b));
@@ -87,9 +87,11 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
                 w.List(m.ScramCredentials ?? [], WriteUserScramCredentials);
                 w.List(m.Acls ?? [], WriteAcl);
                 w.List(m.ScramBootstrapped ?? [], (ww, e) => ww.String(e));
+                w.List(m.ClientQuotas ?? [], WriteClientQuotas);
             },
             r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
-                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials), r.List(ReadAcl), r.List(rr => rr.String()))),
+                r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials), r.List(ReadAcl), r.List(rr => rr.String()),
+                r.List(ReadClientQuotas))),
         C<ScramBootstrapApplied>("cSBA", (w, m) => w.List(m.Entries, (ww, e) => ww.String(e)), r => new ScramBootstrapApplied(r.List(rr => rr.String()))),
         C<AclsChanged>("cACL", (w, m) => { w.List(m.Added, WriteAcl); w.List(m.Removed, WriteAcl); }, r => new AclsChanged(r.List(ReadAcl), r.List(ReadAcl))),
         C<CreateAclsRequest>("CARq", (w, m) => w.List(m.Creations, WriteAcl), r => new CreateAclsRequest(r.List(ReadAcl))),
@@ -312,6 +314,7 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
             r => new GroupSnapshot(ReadGroupMetadata(r), r.List(ReadCommittedOffset))),
         C<RegisterGroup>("gRG", (w, m) => w.String(m.GroupId), r => new RegisterGroup(r.String())),
         C<UnregisterGroup>("gUG", (w, m) => w.String(m.GroupId), r => new UnregisterGroup(r.String())),
+        .. QuotaCodecs(),
     ];
 
     /// <summary>Readers of manifests no longer written, kept so that journals and snapshots written by older versions still load.</summary>
@@ -330,6 +333,9 @@ public sealed class BrokerSerializer : SerializerWithStringManifest
         // Before dynamic broker configs were kept.
         ["cSN5"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
             r.List(ReadReassignment)),
+        // Before client quotas were kept.
+        ["cSN8"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
+            r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials), r.List(ReadAcl), r.List(rr => rr.String())),
         // SCRAM credentials without ACLs (a development build's).
         ["cSN7"] = r => new ControllerSnapshot(r.List(ReadTopicStateV2), r.Long(), r.List(rr => rr.String()), r.Int(), r.List(ReadAssignment), r.Long(), r.List(rr => rr.Int()),
             r.List(ReadReassignment), r.List(rr => new BrokerConfigsChanged(rr.String(), rr.StringMap())), r.List(ReadUserScramCredentials)),

@@ -1,14 +1,22 @@
 using Akka.Actor;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using AkkaBroker.Actors.Gateway;
+using AkkaBroker.Actors.Quotas;
+using AkkaBroker.Protocol;
+using AkkaBroker.Protocol.Messages;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace AkkaBroker.Tests.Gateway;
 
-/// <summary>The replies of clients' requests, relayed once each and bounded per client connection.</summary>
-public class ReplyRelaysTests : TestKit
+/// <summary>
+/// The replies of clients' requests, relayed once each and bounded per client connection; a client over its quota gets
+/// its reply late, and its connection's later replies wait behind it (on a scheduler the test moves).
+/// </summary>
+public class ReplyRelaysTests() : TestKit("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
 {
-    private ReplyRelays Relays(int max) => new(((ExtendedActorSystem)Sys).Provider, max);
+    private ReplyRelays Relays(int max) => new(((ExtendedActorSystem)Sys).Provider, Sys.Scheduler, max);
 
     [Fact]
     public void A_relay_passes_on_the_first_reply_only_and_is_then_gone()
@@ -51,5 +59,31 @@ public class ReplyRelaysTests : TestKit
         client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         Assert.Equal(1, relays.Close(client.Ref.Path.Address));
         Assert.Equal(0, relays.Count);
+    }
+
+    [Fact]
+    public void A_reply_over_the_quota_is_held_for_its_throttle_time_and_later_replies_wait_behind_it()
+    {
+        var quotas = new ClientQuotaManager(ClientQuotaSettings.Default, new FakeTimeProvider(DateTimeOffset.UnixEpoch));
+        quotas.Update([new ClientQuotasChanged(new ClientQuotaEntity(null, QuotaEntityName.Default), new Dictionary<string, double> { [ClientQuotaKeys.ConsumerByteRate] = 1000 })]);
+        var relays = Relays(2);
+        var client = CreateTestProbe();
+        var fetch = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1), new QuotaCharge(quotas, "User:ANONYMOUS", "app", TimeSpan.Zero))!;
+        var metadata = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1))!;
+
+        // 20,000 bytes fetched over the 10 s a first burst is measured over: 2,000 B/s, twice the quota, so 10 s of throttle.
+        fetch.Tell(new FetchResponse(new TopicPartition("t", 0), ErrorCode.None, null, 1, 0, new byte[20_000]));
+        metadata.Tell("metadata");
+
+        client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        // Held replies still count as in flight: the connection gets no third request through.
+        Assert.Null(relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1)));
+        ((TestScheduler)Sys.Scheduler).Advance(TimeSpan.FromSeconds(9));
+        client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        ((TestScheduler)Sys.Scheduler).Advance(TimeSpan.FromSeconds(1));
+        var delivered = new[] { client.ExpectMsg<object>(), client.ExpectMsg<object>() };
+        Assert.Single(delivered.OfType<FetchResponse>());
+        Assert.Contains("metadata", delivered);
+        Assert.NotNull(relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1)));
     }
 }

@@ -60,7 +60,7 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new PartitionsAdded("t", [new PartitionAssignment(1, [0])]),
         new TopicConfigsChanged("t", Map),
         new ProducerIdsAllocated(2000),
-        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], [], [], [], []),
+        new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [0])])], 3000, ["g1", "g2"], 7, [new PartitionAssignment(0, [2]), new PartitionAssignment(1, [3])], 42, [1, 2, 3], [], [], [], [], [], []),
         new NodeRegistered(3),
         new OffsetsPartitionsAssigned([new PartitionAssignment(0, [1])]),
         new ControllerSnapshot([new TopicState("r", 3, Map, [new PartitionAssignment(0, [1, 2, 3], 2, 5, [2, 3], 9), new PartitionAssignment(1, [2, 3, 1], -1, 1, [2], 3)])],
@@ -68,8 +68,15 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
             [new BrokerConfigsChanged("", Map), new BrokerConfigsChanged("2", new Dictionary<string, string> { ["follower.replication.throttled.rate"] = "5" })],
             [new UserScramCredentialsChanged("alice", [new StoredScramCredential(1, new AkkaBroker.Protocol.Security.ScramCredential([1, 2], [3, 4], [5, 6], 4096))])],
             [new AclBinding(AclResourceType.Topic, "orders", AclPatternType.Prefixed, "User:alice", "*", AclOperation.Read, AclPermission.Allow)],
-            ["SCRAM-SHA-256:admin"]),
+            ["SCRAM-SHA-256:admin"], []),
         new ScramBootstrapApplied(["SCRAM-SHA-512:admin"]),
+        new ControllerSnapshot([], 0, [], 1, [], 3, [1], [], [], [], [], [],
+            [new ClientQuotasChanged(new ClientQuotaEntity(new QuotaEntityName("alice"), QuotaEntityName.Default), new Dictionary<string, double> { ["producer_byte_rate"] = 1024 })]),
+        new ClientQuotasChanged(new ClientQuotaEntity(null, new QuotaEntityName("app")), new Dictionary<string, double>()),
+        new AlterClientQuotasRequest([new ClientQuotaAlteration(new ClientQuotaEntity(QuotaEntityName.Default, null), [new ClientQuotaOp("request_percentage", 12.5, false), new ClientQuotaOp("producer_byte_rate", 0, true)])], true),
+        new AlterClientQuotasResponse(ErrorCode.None, null, [new ClientQuotaOutcome(new ClientQuotaEntity(new QuotaEntityName("a"), new QuotaEntityName("b")), ErrorCode.InvalidRequest, "bad")]),
+        new DescribeClientQuotasRequest([new ClientQuotaFilterComponent("user", QuotaMatchType.Exact, "alice"), new ClientQuotaFilterComponent("client-id", QuotaMatchType.Default, null)], true),
+        new DescribeClientQuotasResponse(ErrorCode.None, null, [new ClientQuotaEntry(new ClientQuotaEntity(null, QuotaEntityName.Default), new Dictionary<string, double> { ["consumer_byte_rate"] = 5 })]),
         new AclsChanged([new AclBinding(AclResourceType.Cluster, "kafka-cluster", AclPatternType.Literal, "User:*", "10.0.0.1", AclOperation.Alter, AclPermission.Deny)], []),
         new CreateAclsRequest([new AclBinding(AclResourceType.Group, "g", AclPatternType.Literal, "User:bob", "*", AclOperation.Read, AclPermission.Allow)]),
         new CreateAclsResponse(ErrorCode.None, null, [new AclOutcome(ErrorCode.InvalidRequest, "bad")]),
@@ -324,15 +331,18 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
     {
         var serializer = (BrokerSerializer)Sys.Serialization.FindSerializerForType(typeof(ControllerSnapshot));
         var snapshot = new ControllerSnapshot([new TopicState("t", 1, Map, [new PartitionAssignment(0, [2])])], 5000, ["g1"], 3, [], 17, [1, 2],
-            [new PartitionReassignment(Tp, [2], [1], 0)], [], [], [], []);
-        // "cSN5" is "cSN8" without the trailing lists of broker configs, SCRAM credentials, ACLs and applied add-scram
-        // entries (int counts of 0 here); "cSN6" is it without the last three, "cSN7" without the last two.
-        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^16], "cSN5"));
-        Assert.Equal(Render(snapshot with { BrokerConfigs = null, ScramCredentials = null, Acls = null, ScramBootstrapped = null }), Render(legacy));
-        var beforeScram = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^12], "cSN6"));
-        Assert.Equal(Render(snapshot with { ScramCredentials = null, Acls = null, ScramBootstrapped = null }), Render(beforeScram));
-        var beforeAcls = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^8], "cSN7"));
-        Assert.Equal(Render(snapshot with { Acls = null, ScramBootstrapped = null }), Render(beforeAcls));
+            [new PartitionReassignment(Tp, [2], [1], 0)], [], [], [], [], []);
+        // "cSN5" is "cSN9" without the trailing lists of broker configs, SCRAM credentials, ACLs, applied add-scram
+        // entries and client quotas (int counts of 0 here); "cSN6" is it without the last four, "cSN7" without the last
+        // three, "cSN8" without the last one.
+        var legacy = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^20], "cSN5"));
+        Assert.Equal(Render(snapshot with { BrokerConfigs = null, ScramCredentials = null, Acls = null, ScramBootstrapped = null, ClientQuotas = null }), Render(legacy));
+        var beforeScram = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^16], "cSN6"));
+        Assert.Equal(Render(snapshot with { ScramCredentials = null, Acls = null, ScramBootstrapped = null, ClientQuotas = null }), Render(beforeScram));
+        var beforeAcls = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^12], "cSN7"));
+        Assert.Equal(Render(snapshot with { Acls = null, ScramBootstrapped = null, ClientQuotas = null }), Render(beforeAcls));
+        var beforeQuotas = Assert.IsType<ControllerSnapshot>(serializer.FromBinary(serializer.ToBinary(snapshot)[..^4], "cSN8"));
+        Assert.Equal(Render(snapshot with { ClientQuotas = null }), Render(beforeQuotas));
 
         // "DCRs" is "DCRs2" without each entry's trailing dynamic-default flag (one entry here, so the last byte).
         var described = new DescribeConfigsResponse("t", ErrorCode.None, null, [new ConfigEntry("k", "v", true)]);

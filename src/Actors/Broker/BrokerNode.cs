@@ -39,6 +39,9 @@ public sealed class BrokerNode : IAsyncDisposable
         ClientEndpoint = clientEndpoint;
     }
 
+    /// <summary>The client quotas this broker holds its clients to; null on a controller-only node.</summary>
+    public Quotas.ClientQuotaManager? ClientQuotas { get; private init; }
+
     /// <summary>Where AkkaBroker clients connect; null on a controller-only node, which serves no clients.</summary>
     public ClientEndpoint? ClientEndpoint { get; }
 
@@ -271,7 +274,7 @@ public sealed class BrokerNode : IAsyncDisposable
             if (settings.Authorizer.Enabled || settings.ClientEndpoint.SaslEnabled || kafkaSettings?.SaslEnabled == true)
                 _ = loaded.Task.ContinueWith(_ => ServeClients(), TaskContinuationOptions.OnlyOnRanToCompletion);
             else ServeClients();
-            return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint);
+            return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint) { ClientQuotas = quotas };
         }
         catch
         {

@@ -157,6 +157,9 @@ public sealed class ClientQuotaManager
             if (nowMs - sensor.LastRecordMs > SensorExpiry.TotalMilliseconds) _sensors.TryRemove(key, out _);
     }
 
+    /// <summary>The value of quota <paramref name="key"/> set on <paramref name="entity"/> as this broker knows it, or null.</summary>
+    public double? QuotaOf(ClientQuotaEntity entity, string key) => _quotas.TryGetValue(entity, out var values) && values.TryGetValue(key, out var v) ? v : null;
+
     /// <summary>Sensors held (for tests of the bound).</summary>
     internal int SensorCount => _sensors.Count;
 }

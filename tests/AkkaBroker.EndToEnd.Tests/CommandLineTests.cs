@@ -86,6 +86,31 @@ public class CommandLineTests
         Assert.Contains("Default configs for brokers in the cluster are:",
             (await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--entity-type", "brokers", "--entity-default", "--describe")).Stdout);
 
+        // kafka-configs of client quotas: a user's client id and the default client id, described as Kafka prints them;
+        // a value that is no number is refused by the tool, a key that is no quota by the broker.
+        var userClient = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--user", "alice", "--client", "app",
+            "--add-config", "producer_byte_rate=1024,consumer_byte_rate=2048");
+        Assert.True(userClient.ExitCode == 0, userClient.Stderr);
+        Assert.Contains("Completed updating quota configs for user-principal 'alice', client-id 'app'.", userClient.Stdout);
+        var clientDefault = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--entity-type", "clients", "--entity-default",
+            "--add-config", "request_percentage=25");
+        Assert.True(clientDefault.ExitCode == 0, clientDefault.Stderr);
+        var quotas = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--entity-type", "clients");
+        Assert.Contains("Quota configs for the default client-id are request_percentage=25.0", quotas.Stdout);
+        Assert.DoesNotContain("alice", quotas.Stdout);
+        var alices = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--user", "alice", "--client", "app");
+        Assert.Contains("Quota configs for user-principal 'alice', client-id 'app' are consumer_byte_rate=2048.0, producer_byte_rate=1024.0", alices.Stdout);
+        var notANumber = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--user", "alice", "--add-config", "producer_byte_rate=fast");
+        Assert.Equal(2, notANumber.ExitCode);
+        Assert.Contains("the value of quota 'producer_byte_rate' is a number", notANumber.Stderr);
+        var notAQuota = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--user", "alice", "--add-config", "producer.byte.rate=5");
+        Assert.Equal(1, notAQuota.ExitCode);
+        Assert.Contains("'producer.byte.rate' is not a client quota", notAQuota.Stderr);
+        var removed = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--user", "alice", "--client", "app",
+            "--delete-config", "producer_byte_rate,consumer_byte_rate");
+        Assert.True(removed.ExitCode == 0, removed.Stderr);
+        Assert.DoesNotContain("alice", (await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--entity-type", "users")).Stdout);
+
         var bad = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "bad name");
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("INVALID_TOPIC_EXCEPTION", bad.Stderr);

@@ -40,6 +40,13 @@ public static class ApiKeys
         Api<ListPartitionReassignmentsRequestData, ListPartitionReassignmentsResponseData>(ApiKey.ListPartitionReassignments, ListPartitionReassignmentsRequestData.LowestSupportedVersion, ListPartitionReassignmentsRequestData.HighestSupportedVersion, ListPartitionReassignmentsRequestData.IsFlexible),
         Api<OffsetDeleteRequestData, OffsetDeleteResponseData>(ApiKey.OffsetDelete, OffsetDeleteRequestData.LowestSupportedVersion, OffsetDeleteRequestData.HighestSupportedVersion, OffsetDeleteRequestData.IsFlexible),
         Api<UnregisterBrokerRequestData, UnregisterBrokerResponseData>(ApiKey.UnregisterBroker, UnregisterBrokerRequestData.LowestSupportedVersion, UnregisterBrokerRequestData.HighestSupportedVersion, UnregisterBrokerRequestData.IsFlexible),
+        Api<DescribeAclsRequestData, DescribeAclsResponseData>(ApiKey.DescribeAcls, DescribeAclsRequestData.LowestSupportedVersion, DescribeAclsRequestData.HighestSupportedVersion, DescribeAclsRequestData.IsFlexible),
+        Api<CreateAclsRequestData, CreateAclsResponseData>(ApiKey.CreateAcls, CreateAclsRequestData.LowestSupportedVersion, CreateAclsRequestData.HighestSupportedVersion, CreateAclsRequestData.IsFlexible),
+        Api<DeleteAclsRequestData, DeleteAclsResponseData>(ApiKey.DeleteAcls, DeleteAclsRequestData.LowestSupportedVersion, DeleteAclsRequestData.HighestSupportedVersion, DeleteAclsRequestData.IsFlexible),
+        Api<DescribeClientQuotasRequestData, DescribeClientQuotasResponseData>(ApiKey.DescribeClientQuotas, DescribeClientQuotasRequestData.LowestSupportedVersion, DescribeClientQuotasRequestData.HighestSupportedVersion, DescribeClientQuotasRequestData.IsFlexible),
+        Api<AlterClientQuotasRequestData, AlterClientQuotasResponseData>(ApiKey.AlterClientQuotas, AlterClientQuotasRequestData.LowestSupportedVersion, AlterClientQuotasRequestData.HighestSupportedVersion, AlterClientQuotasRequestData.IsFlexible),
+        Api<DescribeUserScramCredentialsRequestData, DescribeUserScramCredentialsResponseData>(ApiKey.DescribeUserScramCredentials, DescribeUserScramCredentialsRequestData.LowestSupportedVersion, DescribeUserScramCredentialsRequestData.HighestSupportedVersion, DescribeUserScramCredentialsRequestData.IsFlexible),
+        Api<AlterUserScramCredentialsRequestData, AlterUserScramCredentialsResponseData>(ApiKey.AlterUserScramCredentials, AlterUserScramCredentialsRequestData.LowestSupportedVersion, AlterUserScramCredentialsRequestData.HighestSupportedVersion, AlterUserScramCredentialsRequestData.IsFlexible),
     }.ToFrozenDictionary(a => (short)a.Key);
 
     /// <summary>Every API the codec carries, by ascending key.</summary>

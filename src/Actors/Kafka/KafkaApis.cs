@@ -64,6 +64,13 @@ public sealed class KafkaApis
         [ApiKey.OffsetDelete] = (0, 0),
         [ApiKey.DescribeLogDirs] = (0, 3),
         [ApiKey.UnregisterBroker] = (0, 0),
+        [ApiKey.DescribeAcls] = (0, 3),
+        [ApiKey.CreateAcls] = (0, 3),
+        [ApiKey.DeleteAcls] = (0, 3),
+        [ApiKey.DescribeClientQuotas] = (0, 1),
+        [ApiKey.AlterClientQuotas] = (0, 1),
+        [ApiKey.DescribeUserScramCredentials] = (0, 0),
+        [ApiKey.AlterUserScramCredentials] = (0, 0),
     };
 
     /// <summary>The cluster id Metadata and DescribeCluster report (the cluster keeps no id of its own).</summary>
@@ -78,6 +85,7 @@ public sealed class KafkaApis
     private readonly KafkaGroupApis _groups;
     private readonly KafkaAdminApis _admin;
     private readonly KafkaOperationApis _operations;
+    private readonly KafkaSecurityApis _security;
 
     private readonly Security.ScramCredentialStore _credentials;
     private readonly ClientQuotaManager _quotas;
@@ -113,6 +121,7 @@ public sealed class KafkaApis
         _groups = new KafkaGroupApis(gateway, controller, kafkaEndpointOf, settings.AdminTimeout);
         _admin = new KafkaAdminApis(gateway, settings, kafkaEndpointOf);
         _operations = new KafkaOperationApis(gateway, settings);
+        _security = new KafkaSecurityApis(gateway, settings);
         Log = Logging.GetLogger(system, typeof(KafkaApis));
     }
 
@@ -223,6 +232,13 @@ public sealed class KafkaApis
             OffsetDeleteRequestData r => await _operations.OffsetDeleteAsync(r),
             DescribeLogDirsRequestData r => await _operations.DescribeLogDirsAsync(r),
             UnregisterBrokerRequestData r => await _operations.UnregisterBrokerAsync(r),
+            CreateAclsRequestData r => await _security.CreateAclsAsync(r),
+            DescribeAclsRequestData r => await _security.DescribeAclsAsync(r),
+            DeleteAclsRequestData r => await _security.DeleteAclsAsync(r),
+            DescribeUserScramCredentialsRequestData r => await _security.DescribeUserScramCredentialsAsync(r),
+            AlterUserScramCredentialsRequestData r => await _security.AlterUserScramCredentialsAsync(r),
+            DescribeClientQuotasRequestData r => await _security.DescribeClientQuotasAsync(r),
+            AlterClientQuotasRequestData r => await _security.AlterClientQuotasAsync(r),
             _ => throw new KafkaConnectionClosedException($"it sent {key}, which this broker does not serve"),
         };
         var throttle = _quotas.Enabled ? Throttle(body, response, header.ClientId, decodeTicks) : TimeSpan.Zero;

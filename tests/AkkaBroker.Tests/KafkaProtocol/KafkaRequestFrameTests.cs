@@ -115,7 +115,7 @@ public class KafkaRequestFrameTests
             Assert.Equal(api.LowestVersion, (short)response.GetField("LowestSupportedVersion")!.GetValue(null)!);
             Assert.Equal(api.Key.ToString() + "RequestData", request.Name);
         }
-        Assert.Equal(33, ApiKeys.All.Count);
+        Assert.Equal(40, ApiKeys.All.Count);
         // KIP-455's APIs are flexible from their first version: request header v2, response header v1.
         Assert.Equal(2, ApiKeys.Get(ApiKey.AlterPartitionReassignments).RequestHeaderVersion(0));
         Assert.Equal(1, ApiKeys.Get(ApiKey.ListPartitionReassignments).ResponseHeaderVersion(0));

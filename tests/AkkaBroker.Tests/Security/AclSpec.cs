@@ -132,6 +132,61 @@ public sealed class AclSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kafkas_admin_apis_manage_users_and_acls_through_the_kafka_listener()
+    {
+        Kafka.AdminClientConfig As(string user, string password, Kafka.SaslMechanism mechanism) => new()
+        {
+            BootstrapServers = _broker.Node.KafkaBootstrapServer, SecurityProtocol = Kafka.SecurityProtocol.SaslPlaintext, SaslMechanism = mechanism,
+            SaslUsername = user, SaslPassword = password,
+        };
+        using var admin = new Kafka.AdminClientBuilder(As("admin", "admin-secret", Kafka.SaslMechanism.ScramSha256)).Build();
+        await admin.AlterUserScramCredentialsAsync([new Kafka.Admin.UserScramCredentialUpsertion
+        {
+            User = "bob", Password = System.Text.Encoding.UTF8.GetBytes("bob-secret"),
+            ScramCredentialInfo = new Kafka.Admin.ScramCredentialInfo { Mechanism = Kafka.Admin.ScramMechanism.ScramSha512, Iterations = 8192 },
+        }]);
+        var bob = Assert.Single((await admin.DescribeUserScramCredentialsAsync(["bob"])).UserScramCredentialsDescriptions);
+        Assert.Equal(Kafka.Admin.ScramMechanism.ScramSha512, Assert.Single(bob.ScramCredentialInfos).Mechanism);
+        Assert.Equal(8192, bob.ScramCredentialInfos[0].Iterations);
+
+        var write = new Kafka.Admin.AclBinding
+        {
+            Pattern = new Kafka.Admin.ResourcePattern { Type = Kafka.Admin.ResourceType.Topic, Name = "orders", ResourcePatternType = Kafka.Admin.ResourcePatternType.Literal },
+            Entry = new Kafka.Admin.AccessControlEntry { Principal = "User:bob", Host = "*", Operation = Kafka.Admin.AclOperation.Write, PermissionType = Kafka.Admin.AclPermissionType.Allow },
+        };
+        await admin.CreateAclsAsync([write]);
+        var bobsFilter = new Kafka.Admin.AclBindingFilter
+        {
+            PatternFilter = new Kafka.Admin.ResourcePatternFilter { Type = Kafka.Admin.ResourceType.Any, ResourcePatternType = Kafka.Admin.ResourcePatternType.Any },
+            EntryFilter = new Kafka.Admin.AccessControlEntryFilter { Principal = "User:bob", Operation = Kafka.Admin.AclOperation.Any, PermissionType = Kafka.Admin.AclPermissionType.Any },
+        };
+        Assert.Equal(write, Assert.Single((await admin.DescribeAclsAsync(bobsFilter)).AclBindings));
+
+        // bob logs in with the credential the Kafka admin client made, and writes where the ACL it made allows.
+        var producerConfig = new Kafka.ProducerConfig(As("bob", "bob-secret", Kafka.SaslMechanism.ScramSha512)) { MessageTimeoutMs = 10000 };
+        using (var producer = new Kafka.ProducerBuilder<Kafka.Null, string>(producerConfig).Build())
+            await UntilAsync(async () =>
+            {
+                try
+                {
+                    return (await producer.ProduceAsync("orders", new Kafka.Message<Kafka.Null, string> { Value = "bob's" })).Status == Kafka.PersistenceStatus.Persisted;
+                }
+                catch (Kafka.ProduceException<Kafka.Null, string> e) when (e.Error.Code == Kafka.ErrorCode.TopicAuthorizationFailed)
+                {
+                    return false;
+                }
+            }, "bob's Write on orders to take effect");
+
+        var deleted = Assert.Single(await admin.DeleteAclsAsync([bobsFilter]));
+        Assert.Equal(write, Assert.Single(deleted.AclBindings));
+        Assert.Empty((await admin.DescribeAclsAsync(bobsFilter)).AclBindings);
+
+        using var alice = new Kafka.AdminClientBuilder(As("alice", "alice-secret", Kafka.SaslMechanism.ScramSha512)).Build();
+        var refused = await Assert.ThrowsAsync<Kafka.Admin.CreateAclsException>(() => alice.CreateAclsAsync([write]));
+        Assert.Equal(Kafka.ErrorCode.ClusterAuthorizationFailed, Assert.Single(refused.Results).Error.Code);
+    }
+
+    [Fact]
     public async Task A_removed_acl_stops_granting()
     {
         using var admin = Admin("admin", "admin-secret", "SCRAM-SHA-256");

@@ -87,4 +87,47 @@ public sealed class KafkaOperationsSpec : KafkaListenerBrokerSpec
         Assert.Equal(0, listed.ErrorCode);
         Assert.Empty(listed.Topics);
     }
+
+    [Fact]
+    public async Task Client_quotas_are_altered_and_described_as_kafka_configs_sends_them()
+    {
+        await using var raw = await RawKafkaConnection.ConnectAsync(KafkaBootstrap);
+        AlterClientQuotasRequestData.EntityData Part(string type, string? name) => new() { EntityType = type, EntityName = name };
+
+        var altered = await raw.AskAsync<AlterClientQuotasResponseData>(ApiKey.AlterClientQuotas, 1, new AlterClientQuotasRequestData
+        {
+            Entries =
+            [
+                new() { Entity = [Part("user", "alice"), Part("client-id", null)], Ops = [new() { Key = "producer_byte_rate", Value = 1024 }, new() { Key = "consumer_byte_rate", Value = 4096 }] },
+                new() { Entity = [Part("ip", "10.0.0.1")], Ops = [new() { Key = "connection_creation_rate", Value = 5 }] },
+                new() { Entity = [Part("client-id", "app")], Ops = [new() { Key = "producer_byte_rate", Value = 0.5 }] },
+            ],
+        });
+        Assert.Equal([0, (short)AkkaBroker.Protocol.ErrorCode.InvalidRequest, (short)AkkaBroker.Protocol.ErrorCode.InvalidRequest], altered.Entries.Select(e => e.ErrorCode));
+        Assert.Contains("'ip' are not served", altered.Entries[1].ErrorMessage);
+        Assert.Contains("whole number of bytes per second", altered.Entries[2].ErrorMessage);
+        Assert.Equal("ip", Assert.Single(altered.Entries[1].Entity).EntityType);
+
+        foreach (var version in new short[] { 0, 1 })
+        {
+            var described = await raw.AskAsync<DescribeClientQuotasResponseData>(ApiKey.DescribeClientQuotas, version, new DescribeClientQuotasRequestData
+            {
+                Components = [new() { EntityType = "user", MatchType = 0, Match = "alice" }],
+            });
+            Assert.Equal(0, described.ErrorCode);
+            var entry = Assert.Single(described.Entries!);
+            Assert.Equal([("user", "alice"), ("client-id", (string?)null)], entry.Entity.Select(e => (e.EntityType, e.EntityName)));
+            Assert.Equal([("consumer_byte_rate", 4096.0), ("producer_byte_rate", 1024.0)], entry.Values.Select(v => (v.Key, v.Value)).OrderBy(v => v.Key));
+        }
+        var strict = await raw.AskAsync<DescribeClientQuotasResponseData>(ApiKey.DescribeClientQuotas, 1, new DescribeClientQuotasRequestData
+        {
+            Components = [new() { EntityType = "user", MatchType = 0, Match = "alice" }], Strict = true,
+        });
+        Assert.Empty(strict.Entries!);
+        var badType = await raw.AskAsync<DescribeClientQuotasResponseData>(ApiKey.DescribeClientQuotas, 1, new DescribeClientQuotasRequestData
+        {
+            Components = [new() { EntityType = "users", MatchType = 2 }],
+        });
+        Assert.Equal((short)AkkaBroker.Protocol.ErrorCode.InvalidRequest, badType.ErrorCode);
+    }
 }

@@ -128,7 +128,7 @@ internal static class ConfigsCommand
         var quotas = await admin.DescribeClientQuotasAsync(ClientQuotaFilter.All());
         foreach (var (entity, values) in quotas.Where(q => target.Matches(q.Key)).OrderBy(q => q.Key.ToString(), StringComparer.Ordinal))
             Console.WriteLine($"Quota configs for {QuotaEntityText(entity)} are " +
-                              string.Join(", ", values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value.ToString("0.0##", CultureInfo.InvariantCulture)}")));
+                              string.Join(", ", values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={QuotaValueText(kv.Value)}")));
         return 0;
     }
 
@@ -140,6 +140,8 @@ internal static class ConfigsCommand
         if (set.Count == 0 && delete.Length == 0) throw new UsageException("--alter needs --add-config and/or --delete-config");
         if (set.Keys.Intersect(delete).FirstOrDefault() is { } both)
             throw new UsageException($"'{both}' is both added and deleted; give it in one of --add-config and --delete-config");
+        if (set.Keys.Concat(delete).FirstOrDefault(k => k.StartsWith("SCRAM-", StringComparison.OrdinalIgnoreCase)) is { } scram)
+            throw new UsageException($"'{scram}' is a SCRAM credential, not a quota: manage users' credentials with `akkabroker users alter --user NAME --add-config '{scram}=[password=...]'`");
         var ops = set.Select(kv => new ClientQuotaAlterationOp(kv.Key,
                 double.TryParse(kv.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                     : throw new UsageException($"--add-config: the value of quota '{kv.Key}' is a number (bytes per second, or percent for request_percentage), got '{kv.Value}'")))
@@ -149,6 +151,10 @@ internal static class ConfigsCommand
         Console.WriteLine($"Completed updating quota configs for {QuotaEntityText(entity)}.");
         return 0;
     }
+
+    /// <summary>A quota value as Kafka prints a double: <c>1024.0</c>, <c>12.5</c>.</summary>
+    private static string QuotaValueText(double value) =>
+        value == Math.Floor(value) && Math.Abs(value) < 1e15 ? value.ToString("0.0", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Kafka's words for a quota entity: <c>user-principal 'alice', client-id 'app'</c>, <c>the default client-id</c>.</summary>
     private static string QuotaEntityText(ClientQuotaEntity e)

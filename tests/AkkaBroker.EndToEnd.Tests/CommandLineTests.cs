@@ -109,7 +109,10 @@ public class CommandLineTests
         var removed = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--user", "alice", "--client", "app",
             "--delete-config", "producer_byte_rate,consumer_byte_rate");
         Assert.True(removed.ExitCode == 0, removed.Stderr);
-        Assert.DoesNotContain("alice", (await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--entity-type", "users")).Stdout);
+        var afterRemoval = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--user", "alice", "--client", "app");
+        Assert.True(afterRemoval.ExitCode == 0, afterRemoval.Stderr);
+        Assert.DoesNotContain("Quota configs for user-principal 'alice'", afterRemoval.Stdout);
+        Assert.Contains("request_percentage=25.0", (await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--client-defaults")).Stdout);
 
         var bad = await BrokerProcess.RunToolAsync(null, "topics", "create", "--bootstrap-server", b, "--topic", "bad name");
         Assert.Equal(1, bad.ExitCode);

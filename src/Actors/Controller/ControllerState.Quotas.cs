@@ -17,6 +17,9 @@ public sealed partial class ControllerState
     /// <summary>The longest user name or client id a quota is set on.</summary>
     public const int MaxQuotaNameLength = 256;
 
+    /// <summary>The most entities one request may change.</summary>
+    public const int MaxQuotaEntriesPerRequest = 1_000;
+
     private readonly Dictionary<ClientQuotaEntity, IReadOnlyDictionary<string, double>> _clientQuotas = new();
 
     /// <summary>The quotas set, by entity.</summary>
@@ -24,6 +27,9 @@ public sealed partial class ControllerState
 
     public ControllerResult DecideAlterClientQuotas(AlterClientQuotasRequest r)
     {
+        if (r.Entries.Count > MaxQuotaEntriesPerRequest)
+            return ControllerResult.Reply(new AlterClientQuotasResponse(ErrorCode.InvalidRequest,
+                $"The request changes {r.Entries.Count} entities' quotas; at most {MaxQuotaEntriesPerRequest} are taken in one request.", []));
         var outcomes = new Dictionary<ClientQuotaEntity, ClientQuotaOutcome>();
         foreach (var twice in r.Entries.GroupBy(e => e.Entity).Where(g => g.Count() > 1))
             outcomes[twice.Key] = new ClientQuotaOutcome(twice.Key, ErrorCode.InvalidRequest,
@@ -43,7 +49,8 @@ public sealed partial class ControllerState
             changed[entry.Entity] = values;
         }
         var added = changed.Count(kv => kv.Value.Count > 0 && !_clientQuotas.ContainsKey(kv.Key));
-        if (added > 0 && _clientQuotas.Count + added > MaxQuotaEntities)
+        var removed = changed.Count(kv => kv.Value.Count == 0 && _clientQuotas.ContainsKey(kv.Key));
+        if (added > 0 && _clientQuotas.Count + added - removed > MaxQuotaEntities)
             foreach (var entity in changed.Keys.Where(e => !_clientQuotas.ContainsKey(e) && changed[e].Count > 0).ToList())
             {
                 outcomes[entity] = new ClientQuotaOutcome(entity, ErrorCode.PolicyViolation,
@@ -92,7 +99,7 @@ public sealed partial class ControllerState
                 if (!(op.Value > 0) || double.IsInfinity(op.Value))
                     return $"Quota '{op.Key}' of the {entry.Entity} must be a positive number of percent of one thread, not {Text(op.Value)}.";
             }
-            else if (!(op.Value >= 1) || op.Value != Math.Floor(op.Value) || op.Value > long.MaxValue)
+            else if (!(op.Value >= 1) || op.Value != Math.Floor(op.Value) || op.Value >= long.MaxValue)
                 return $"Quota '{op.Key}' of the {entry.Entity} must be a whole number of bytes per second, at least 1, not {Text(op.Value)}.";
         }
         return null;

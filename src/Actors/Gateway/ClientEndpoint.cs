@@ -105,7 +105,7 @@ public sealed class ClientEndpoint : IAsyncDisposable
     /// <param name="quotas">The client quotas requests are counted against.</param>
     public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication, Security.Authorizer authorizer, Quotas.ClientQuotaManager quotas)
     {
-        var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, cluster.Scheduler, Settings.MaxInFlightRequestsPerConnection);
+        var relays = new ReplyRelays(((ExtendedActorSystem)cluster).Provider, cluster.Scheduler, Settings.MaxInFlightRequestsPerConnection, quotas.Settings.Window);
         System.ActorOf(ClientGateway.Props(clusterGateway, relays, _connected, authentication, authorizer, quotas), ClientGateway.Name);
     }
 

@@ -110,10 +110,17 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         }
         var noReply = sender.IsNobody() || sender.Equals(Context.System.DeadLetters);
         // A produce with acks=0 asks for no answer: nothing waits for it, whatever sender it names. Everything else names who gets the reply.
-        if (message is ProduceRequest { Acks: 0 })
+        if (message is ProduceRequest { Acks: 0 } unanswered)
         {
             // Dropped when the ACLs refuse it: nobody waits for an answer (the Kafka listener closes such a connection, as Kafka does).
-            if (RequestAuthorization.Check(_authorizer, principal, null, message) == null) clusterGateway.Tell(message, ActorRefs.NoSender);
+            if (RequestAuthorization.Check(_authorizer, principal, null, message) != null) return;
+            clusterGateway.Tell(message, ActorRefs.NoSender);
+            // Its bytes count as any produce's; with no answer to hold, its connection's other answers wait. An
+            // authenticated client names its connection in the sender it gives; an anonymous one gives none, and is not
+            // counted (its client.id, all that would name it, is its own to choose anyway).
+            if (_quotas.Enabled && connected.Contains(sender.Path.Address)
+                && _quotas.Record(QuotaType.Produce, principal, ClientIdOf(sender.Path.Address), unanswered.Batch.Length, clientIdSanitized: true) is var throttle && throttle > TimeSpan.Zero)
+                relays.Hold(sender.Path.Address, throttle);
             return;
         }
         // A sender is only the name a message gives, so only a client connected here may be answered: otherwise
@@ -126,7 +133,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             return;
         }
         if (Authorized(message, sender, principal, started)) return;
-        if (relays.TryOpen(sender, LifetimeOf(message), Charge(message, sender, principal, started)) is not { } relay)
+        if (relays.TryOpen(sender, LifetimeOf(message), () => Charge(message, sender, principal, started)) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return;
@@ -142,20 +149,13 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     {
         if (!_quotas.Enabled) return null;
         var clientId = ClientIdOf(sender.Path.Address);
-        var produced = message is ProduceRequest produce ? _quotas.Record(QuotaType.Produce, principal, clientId, produce.Batch.Length) : TimeSpan.Zero;
-        var handling = _quotas.Record(QuotaType.Request, principal, clientId, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var produced = message is ProduceRequest produce ? _quotas.Record(QuotaType.Produce, principal, clientId, produce.Batch.Length, clientIdSanitized: true) : TimeSpan.Zero;
+        var handling = _quotas.Record(QuotaType.Request, principal, clientId, Stopwatch.GetElapsedTime(started).TotalSeconds, clientIdSanitized: true);
         return new QuotaCharge(_quotas, principal, clientId, produced > handling ? produced : handling);
     }
 
-    /// <summary>
-    /// A client's <c>client.id</c> as its connection shows it: the client library names its ActorSystem
-    /// <c>akkabroker-client-&lt;client.id&gt;</c> (characters an ActorSystem name cannot hold written as '-').
-    /// </summary>
-    internal static string ClientIdOf(Address client)
-    {
-        const string prefix = "akkabroker-client-";
-        return client.System.StartsWith(prefix, StringComparison.Ordinal) ? client.System[prefix.Length..] : client.System;
-    }
+    /// <summary>A client's <c>client.id</c> as its connection shows it (<see cref="ClientIds"/>: only letters, digits and '-').</summary>
+    internal static string ClientIdOf(Address client) => ClientIds.FromSystemName(client.System);
 
     /// <summary>
     /// True when the request was answered here under the ACLs: refused (in its response's shape, the client endpoint
@@ -182,7 +182,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         };
         if (answer == null) return false;
         // Counted against the connection's in-flight requests like any other.
-        if (_relays.TryOpen(sender, timeout, Charge(message, sender, principal, started)) is not { } relay)
+        if (_relays.TryOpen(sender, timeout, () => Charge(message, sender, principal, started)) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return true;

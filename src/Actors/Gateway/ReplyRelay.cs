@@ -11,7 +11,7 @@ namespace AkkaBroker.Actors.Gateway;
 /// from any broker (a group coordinator or the controller elsewhere) comes back to this broker over the cluster endpoint,
 /// and from here to the client over its own connection. Clients are thus never addressed by other brokers, and never
 /// need to accept connections. One reply per request: the first message is passed on and the relay is gone. A client
-/// over its quota gets its reply late, by its throttle time, and its connection's later replies wait behind it (as
+/// over its quota gets its reply late, by its throttle time, and its connection's other replies wait until then too (as
 /// Kafka mutes a throttled client's connection); until delivered, a reply still counts as in flight.
 /// </summary>
 public sealed class ReplyRelay : MinimalActorRef
@@ -45,18 +45,20 @@ public sealed class ReplyRelay : MinimalActorRef
     {
         if (!TryEnd()) return;
         var throttle = _charge?.Throttle(message) ?? TimeSpan.Zero;
-        var delay = _connection.DelayOfReply(throttle);
+        var delay = _connection.DelayOfReply(throttle, _owner.MaxHold);
         if (delay <= TimeSpan.Zero)
         {
-            Client.Tell(message, ActorRefs.NoSender);
-            _connection.Released();
+            Deliver(message);
             return;
         }
-        _owner.Scheduler.Advanced.ScheduleOnce(delay, () =>
-        {
-            Client.Tell(message, ActorRefs.NoSender);
-            _connection.Released();
-        });
+        _owner.Scheduler.Advanced.ScheduleOnce(delay, () => Deliver(message));
+    }
+
+    // Released first: a client at its in-flight limit may send its next request as soon as it has this answer.
+    private void Deliver(object message)
+    {
+        _connection.Released();
+        Client.Tell(message, ActorRefs.NoSender);
     }
 
     /// <summary>Ends the relay once (answered, expired or its client gone); false when it had ended already.</summary>
@@ -84,7 +86,7 @@ internal sealed record QuotaCharge(ClientQuotaManager Quotas, string Principal, 
 {
     /// <summary>The longest of the throttles this request and its <paramref name="reply"/> earn, as Kafka throttles by the largest.</summary>
     public TimeSpan Throttle(object reply) => reply is FetchResponse { Records.Length: > 0 } fetch
-        ? TimeSpan.FromTicks(Math.Max(RequestThrottle.Ticks, Quotas.Record(QuotaType.Fetch, Principal, ClientId, fetch.Records.Length).Ticks))
+        ? TimeSpan.FromTicks(Math.Max(RequestThrottle.Ticks, Quotas.Record(QuotaType.Fetch, Principal, ClientId, fetch.Records.Length, clientIdSanitized: true).Ticks))
         : RequestThrottle;
 }
 
@@ -107,16 +109,18 @@ internal sealed class ClientConnection
     public void Released() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>
-    /// How long a reply waits: behind the connection's current throttle, and then its own <paramref name="throttle"/>,
-    /// which holds the connection's later replies in turn.
+    /// How long a reply waits: its own <paramref name="throttle"/> from now (at most <paramref name="maxHold"/>), or
+    /// until the connection's current throttle is over, whichever is later. A throttle counts everything recorded before
+    /// it, so throttles overlap rather than add up, and the connection is never held longer than <paramref name="maxHold"/>.
     /// </summary>
-    public TimeSpan DelayOfReply(TimeSpan throttle)
+    public TimeSpan DelayOfReply(TimeSpan throttle, TimeSpan maxHold)
     {
         var now = Stopwatch.GetTimestamp();
+        var own = now + (long)(Math.Min(throttle.TotalSeconds, maxHold.TotalSeconds) * Stopwatch.Frequency);
         lock (_gate)
         {
-            var at = Math.Max(now, _heldUntil) + (long)(throttle.TotalSeconds * Stopwatch.Frequency);
-            if (throttle > TimeSpan.Zero) _heldUntil = at;
+            var at = Math.Max(_heldUntil, own);
+            _heldUntil = at;
             return at <= now ? TimeSpan.Zero : Stopwatch.GetElapsedTime(now, at);
         }
     }
@@ -126,7 +130,8 @@ internal sealed class ClientConnection
 /// The relays of one client endpoint, counted per client connection so that no client can make the broker hold more
 /// than <c>max-in-flight-requests-per-connection</c> unanswered requests. Thread-safe: replies arrive on any thread.
 /// </summary>
-public sealed class ReplyRelays(IActorRefProvider clusterProvider, IScheduler scheduler, int maxInFlightPerConnection)
+/// <param name="maxHold">The longest a reply is held for its client's quota: below the clients' request timeout, so a held reply is never retried.</param>
+public sealed class ReplyRelays(IActorRefProvider clusterProvider, IScheduler scheduler, int maxInFlightPerConnection, TimeSpan maxHold)
 {
     private readonly ConcurrentDictionary<ReplyRelay, byte> _open = new(ReferenceEqualityComparer.Instance);
     private readonly ConcurrentDictionary<Address, ClientConnection> _connections = new();
@@ -136,16 +141,22 @@ public sealed class ReplyRelays(IActorRefProvider clusterProvider, IScheduler sc
     /// <summary>Where throttled replies wait.</summary>
     public IScheduler Scheduler { get; } = scheduler;
 
+    /// <summary>The longest one reply is held for a throttle.</summary>
+    public TimeSpan MaxHold { get; } = maxHold;
+
+    /// <summary>Holds the replies of <paramref name="client"/>'s connection for <paramref name="throttle"/> (a request with no reply of its own went over a quota).</summary>
+    internal void Hold(Address client, TimeSpan throttle) => _connections.GetOrAdd(client, _ => new ClientConnection()).DelayOfReply(throttle, MaxHold);
+
     /// <summary>Requests waiting for their reply, over all connections.</summary>
     public int Count => _open.Count;
 
     /// <summary>A relay to <paramref name="client"/>, or null when its connection already has the most requests in flight.</summary>
-    /// <param name="charge">What the request counts against its client's quotas; null when no quota is set.</param>
-    internal ReplyRelay? TryOpen(IActorRef client, TimeSpan lifetime, QuotaCharge? charge = null)
+    /// <param name="charge">What the request counts against its client's quotas, asked once the request is taken; null when no quota is set.</param>
+    internal ReplyRelay? TryOpen(IActorRef client, TimeSpan lifetime, Func<QuotaCharge?>? charge = null)
     {
         var connection = _connections.GetOrAdd(client.Path.Address, _ => new ClientConnection());
         if (!connection.TryAcquire(maxInFlightPerConnection)) return null;
-        var relay = new ReplyRelay(this, Provider.TempPath(), client, connection, Stopwatch.GetTimestamp() + (long)(lifetime.TotalSeconds * Stopwatch.Frequency), charge);
+        var relay = new ReplyRelay(this, Provider.TempPath(), client, connection, Stopwatch.GetTimestamp() + (long)(lifetime.TotalSeconds * Stopwatch.Frequency), charge?.Invoke());
         _open[relay] = 0;
         Provider.RegisterTempActor(relay, relay.Path);
         return relay;
@@ -167,7 +178,8 @@ public sealed class ReplyRelays(IActorRefProvider clusterProvider, IScheduler sc
         var closed = 0;
         foreach (var relay in _open.Keys)
             if (relay.Client.Path.Address.Equals(client) && relay.TryComplete()) closed++;
-        if (_connections.TryGetValue(client, out var connection) && connection.InFlight == 0) _connections.TryRemove(new KeyValuePair<Address, ClientConnection>(client, connection));
+        // Gone whatever it still holds: a held reply keeps its own connection object, and a new connection gets a new one.
+        _connections.TryRemove(client, out _);
         return closed;
     }
 

@@ -125,6 +125,9 @@ internal sealed class KafkaOperationApis(GatewayClient gateway, BrokerSettings s
     /// </summary>
     public async Task<DescribeLogDirsResponseData> DescribeLogDirsAsync(DescribeLogDirsRequestData request)
     {
+        // As Kafka: Describe on the cluster, or the answer is CLUSTER_AUTHORIZATION_FAILED (v3+; older versions list nothing).
+        if (!gateway.May(AclOperation.Describe, AclResourceType.Cluster, Security.Authorizer.ClusterName))
+            return new DescribeLogDirsResponseData { ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed };
         var wanted = request.Topics?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).ToHashSet();
         MetadataResponse metadata;
         try

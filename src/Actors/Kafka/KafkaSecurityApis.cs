@@ -38,6 +38,8 @@ internal sealed class KafkaSecurityApis(GatewayClient gateway, BrokerSettings se
     {
         var filter = new AclFilter((AclResourceType)(byte)request.ResourceTypeFilter, request.ResourceNameFilter, (AclPatternType)(byte)request.PatternTypeFilter,
             request.PrincipalFilter, request.HostFilter, (AclOperation)(byte)request.Operation, (AclPermission)(byte)request.PermissionType);
+        if (FilterProblem(filter) is { } problem)
+            return new DescribeAclsResponseData { ErrorCode = (short)ErrorCode.InvalidRequest, ErrorMessage = problem };
         var answer = await Answered(gateway.Ask<DescribeAclsResponse>(new DescribeAclsRequest(filter), Timeout),
             () => new DescribeAclsResponse(ErrorCode.RequestTimedOut, "The controller did not answer in time.", []));
         var response = new DescribeAclsResponseData { ErrorCode = (short)answer.Error, ErrorMessage = MessageOf(answer.Error, answer.ErrorMessage) };
@@ -58,12 +60,23 @@ internal sealed class KafkaSecurityApis(GatewayClient gateway, BrokerSettings se
     {
         var filters = request.Filters.Select(f => new AclFilter((AclResourceType)(byte)f.ResourceTypeFilter, f.ResourceNameFilter, (AclPatternType)(byte)f.PatternTypeFilter,
             f.PrincipalFilter, f.HostFilter, (AclOperation)(byte)f.Operation, (AclPermission)(byte)f.PermissionType)).ToList();
-        var answer = await Answered(gateway.Ask<DeleteAclsResponse>(new DeleteAclsRequest(filters), Timeout),
-            () => new DeleteAclsResponse(ErrorCode.RequestTimedOut, "The controller did not answer in time; the ACLs may still be deleted.", []));
+        // A filter with codes Kafka does not know is answered INVALID_REQUEST on its own; the others go to the controller.
+        var problems = filters.Select(FilterProblem).ToList();
+        var valid = filters.Where((_, i) => problems[i] == null).ToList();
+        var answer = valid.Count == 0 ? new DeleteAclsResponse(ErrorCode.None, null, [])
+            : await Answered(gateway.Ask<DeleteAclsResponse>(new DeleteAclsRequest(valid), Timeout),
+                () => new DeleteAclsResponse(ErrorCode.RequestTimedOut, "The controller did not answer in time; the ACLs may still be deleted.", []));
         var response = new DeleteAclsResponseData();
+        var next = 0;
         for (var i = 0; i < filters.Count; i++)
         {
-            var result = answer.Error != ErrorCode.None || i >= answer.Results.Count ? new DeleteAclsFilterResult(answer.Error, answer.ErrorMessage, []) : answer.Results[i];
+            if (problems[i] is { } problem)
+            {
+                response.FilterResults.Add(new DeleteAclsResponseData.DeleteAclsFilterResult { ErrorCode = (short)ErrorCode.InvalidRequest, ErrorMessage = problem });
+                continue;
+            }
+            var j = next++;
+            var result = answer.Error != ErrorCode.None || j >= answer.Results.Count ? new DeleteAclsFilterResult(answer.Error, answer.ErrorMessage, []) : answer.Results[j];
             response.FilterResults.Add(new DeleteAclsResponseData.DeleteAclsFilterResult
             {
                 ErrorCode = (short)result.Error, ErrorMessage = MessageOf(result.Error, result.ErrorMessage),
@@ -76,6 +89,14 @@ internal sealed class KafkaSecurityApis(GatewayClient gateway, BrokerSettings se
         }
         return response;
     }
+
+    /// <summary>Why a filter's codes are none Kafka knows (its UNKNOWN, 0, included), or null.</summary>
+    private static string? FilterProblem(AclFilter f) =>
+        !Enum.IsDefined(f.ResourceType) ? $"Resource type {(byte)f.ResourceType} is not one of Kafka's (ANY 1, TOPIC 2, GROUP 3, CLUSTER 4, TRANSACTIONAL_ID 5)."
+        : !Enum.IsDefined(f.PatternType) ? $"Pattern type {(byte)f.PatternType} is not one of Kafka's (ANY 1, MATCH 2, LITERAL 3, PREFIXED 4)."
+        : !Enum.IsDefined(f.Operation) ? $"Operation {(byte)f.Operation} is not one of Kafka's (ANY 1 to IDEMPOTENT_WRITE 12)."
+        : !Enum.IsDefined(f.Permission) ? $"Permission type {(byte)f.Permission} is not one of Kafka's (ANY 1, DENY 2, ALLOW 3)."
+        : null;
 
     public async Task<DescribeUserScramCredentialsResponseData> DescribeUserScramCredentialsAsync(DescribeUserScramCredentialsRequestData request)
     {

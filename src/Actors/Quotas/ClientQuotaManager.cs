@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Configuration;
 using AkkaBroker.Actors.Broker;
 using AkkaBroker.Actors.Metrics;
+using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
 
 namespace AkkaBroker.Actors.Quotas;
@@ -19,11 +20,14 @@ public enum QuotaType
 
 /// <summary>
 /// Kafka's <c>quota.window.num</c> and <c>quota.window.size.seconds</c>: rates are measured over that many samples of
-/// that length, and one throttle lasts at most their product.
+/// that length; a request-time throttle lasts at most one sample's length, as Kafka's.
 /// </summary>
 public sealed record ClientQuotaSettings(int WindowCount, TimeSpan WindowSize)
 {
     public static readonly ClientQuotaSettings Default = new(11, TimeSpan.FromSeconds(1));
+
+    /// <summary>The whole span rates are measured over.</summary>
+    public TimeSpan Window => WindowSize * WindowCount;
 
     /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
     public static ClientQuotaSettings Create(Config config)
@@ -47,8 +51,14 @@ public sealed record ClientQuotaSettings(int WindowCount, TimeSpan WindowSize)
 /// </summary>
 public sealed class ClientQuotaManager
 {
-    /// <summary>Sensors kept at most; clients beyond share one per quota type, so invented client ids cost nothing more.</summary>
+    /// <summary>Sensors kept at most; clients beyond share <see cref="OverflowSensors"/> per quota type, so invented client ids cost nothing more.</summary>
     internal const int MaxSensors = 100_000;
+
+    /// <summary>Sensors clients past <see cref="MaxSensors"/> are spread over (by client id), so one such client rarely slows another.</summary>
+    internal const int OverflowSensors = 1024;
+
+    /// <summary>Names longer than any a quota can be set on (they can only meet a default quota) are kept as a short hash.</summary>
+    private const int MaxKeyLength = Controller.ControllerState.MaxQuotaNameLength;
 
     /// <summary>A sensor unused this long is dropped (Kafka's inactive sensor expiry).</summary>
     private static readonly TimeSpan SensorExpiry = TimeSpan.FromHours(1);
@@ -56,16 +66,21 @@ public sealed class ClientQuotaManager
     private readonly ClientQuotaSettings _settings;
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<(QuotaType Type, string User, string ClientId), RateSensor> _sensors = new();
-    private readonly RateSensor[] _overflow;
+    private readonly ConcurrentDictionary<(QuotaType Type, uint Bucket), RateSensor> _overflow = new();
+    private int _sensorCount;
     private volatile IReadOnlyDictionary<ClientQuotaEntity, IReadOnlyDictionary<string, double>> _quotas = new Dictionary<ClientQuotaEntity, IReadOnlyDictionary<string, double>>();
+
+    // The same quotas with client ids as an AkkaBroker client's connection shows them (ClientIds.Sanitize), swapped with _quotas.
+    private volatile IReadOnlyDictionary<ClientQuotaEntity, IReadOnlyDictionary<string, double>> _sanitizedQuotas = new Dictionary<ClientQuotaEntity, IReadOnlyDictionary<string, double>>();
     private long _nextSweepMs;
 
     public ClientQuotaManager(ClientQuotaSettings settings, TimeProvider? clock = null)
     {
         _settings = settings;
         _clock = clock ?? TimeProvider.System;
-        _overflow = Enum.GetValues<QuotaType>().Select(_ => new RateSensor(settings)).ToArray();
     }
+
+    public ClientQuotaSettings Settings => _settings;
 
     /// <summary>False while no quota is set anywhere: then recording costs one read.</summary>
     public bool Enabled => _quotas.Count > 0;
@@ -74,9 +89,18 @@ public sealed class ClientQuotaManager
     public void Update(IReadOnlyList<ClientQuotasChanged> quotas)
     {
         var next = quotas.ToDictionary(q => q.Entity, q => q.Values);
+        // Two ids that read alike once sanitized (my.app, my_app) share the first one's quotas there.
+        _sanitizedQuotas = quotas
+            .GroupBy(q => q.Entity with { ClientId = q.Entity.ClientId is { IsDefault: false } c ? new QuotaEntityName(ClientIds.Sanitize(c.Name!)) : q.Entity.ClientId })
+            .ToDictionary(g => g.Key, g => g.First().Values);
         _quotas = next;
-        // Sensors of entities that no longer have quotas go; the others keep their history, so a changed quota applies at once.
-        if (next.Count == 0) _sensors.Clear();
+        // Sensors keep their history across changes, so a changed quota applies at once; unused ones expire (SweepIfDue).
+        if (next.Count == 0)
+        {
+            _sensors.Clear();
+            _overflow.Clear();
+            Interlocked.Exchange(ref _sensorCount, 0);
+        }
     }
 
     /// <summary>
@@ -84,12 +108,16 @@ public sealed class ClientQuotaManager
     /// client <paramref name="clientId"/> of <paramref name="principal"/>, and returns how long it must now wait:
     /// zero within its quota (or with none).
     /// </summary>
-    public TimeSpan Record(QuotaType type, string principal, string? clientId, double value)
+    /// <param name="clientIdSanitized">The client id is as an AkkaBroker client's connection shows it (<see cref="ClientIds.Sanitize"/>): quotas are matched in that form.</param>
+    public TimeSpan Record(QuotaType type, string principal, string? clientId, double value, bool clientIdSanitized = false)
     {
-        var quotas = _quotas;
+        var quotas = clientIdSanitized ? _sanitizedQuotas : _quotas;
         if (quotas.Count == 0) return TimeSpan.Zero;
         var user = UserOf(principal);
         clientId ??= "";
+        // A Kafka client id may be 32 KiB long: such a name could only meet a default quota, and is kept short.
+        if (clientId.Length > MaxKeyLength) clientId = Shortened(clientId);
+        if (user.Length > MaxKeyLength) user = Shortened(user);
         if (Resolve(quotas, type, user, clientId) is not { } applies) return TimeSpan.Zero;
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         SweepIfDue(now);
@@ -97,8 +125,10 @@ public sealed class ClientQuotaManager
         var recorded = type == QuotaType.Request ? value * 100 : value;
         var (rate, windowMs) = sensor.Record(recorded, now);
         if (rate <= applies.Bound) return TimeSpan.Zero;
-        // Kafka's throttle: the wait that brings the rate over the measured window back to the quota, at most one full window.
-        var throttleMs = Math.Min((rate - applies.Bound) / applies.Bound * windowMs, _settings.WindowCount * _settings.WindowSize.TotalMilliseconds);
+        // Kafka's throttle: the wait that brings the rate over the measured window back to the quota; Kafka bounds only a
+        // request-time throttle, by one sample's length.
+        var throttleMs = (rate - applies.Bound) / applies.Bound * windowMs;
+        if (type == QuotaType.Request) throttleMs = Math.Min(throttleMs, _settings.WindowSize.TotalMilliseconds);
         BrokerMetrics.QuotaThrottleTime.Record(throttleMs, new KeyValuePair<string, object?>("quota", QuotaName(type)));
         return TimeSpan.FromMilliseconds(throttleMs);
     }
@@ -143,10 +173,23 @@ public sealed class ClientQuotaManager
         return null;
     }
 
+    private static string Shortened(string name) => $"{name[..32]}...#{name.Length}:{name.GetHashCode():x8}";
+
     private RateSensor SensorFor(QuotaType type, string user, string clientId)
     {
         if (_sensors.TryGetValue((type, user, clientId), out var sensor)) return sensor;
-        return _sensors.Count >= MaxSensors ? _overflow[(int)type] : _sensors.GetOrAdd((type, user, clientId), _ => new RateSensor(_settings));
+        if (Volatile.Read(ref _sensorCount) >= MaxSensors)
+        {
+            var bucket = (type, (uint)HashCode.Combine(user, clientId) % OverflowSensors);
+            return _overflow.TryGetValue(bucket, out var shared) ? shared : _overflow.GetOrAdd(bucket, _ => new RateSensor(_settings));
+        }
+        var created = new RateSensor(_settings);
+        if (_sensors.TryAdd((type, user, clientId), created))
+        {
+            Interlocked.Increment(ref _sensorCount);
+            return created;
+        }
+        return _sensors.TryGetValue((type, user, clientId), out sensor) ? sensor : created;
     }
 
     private void SweepIfDue(long nowMs)
@@ -154,14 +197,15 @@ public sealed class ClientQuotaManager
         var due = Interlocked.Read(ref _nextSweepMs);
         if (nowMs < due || Interlocked.CompareExchange(ref _nextSweepMs, nowMs + 60_000, due) != due) return;
         foreach (var (key, sensor) in _sensors)
-            if (nowMs - sensor.LastRecordMs > SensorExpiry.TotalMilliseconds) _sensors.TryRemove(key, out _);
+            if (nowMs - sensor.LastRecordMs > SensorExpiry.TotalMilliseconds && _sensors.TryRemove(key, out _))
+                Interlocked.Decrement(ref _sensorCount);
     }
 
     /// <summary>The value of quota <paramref name="key"/> set on <paramref name="entity"/> as this broker knows it, or null.</summary>
     public double? QuotaOf(ClientQuotaEntity entity, string key) => _quotas.TryGetValue(entity, out var values) && values.TryGetValue(key, out var v) ? v : null;
 
-    /// <summary>Sensors held (for tests of the bound).</summary>
-    internal int SensorCount => _sensors.Count;
+    /// <summary>Sensors held for single clients (for tests of the bound).</summary>
+    internal int SensorCount => Volatile.Read(ref _sensorCount);
 }
 
 /// <summary>

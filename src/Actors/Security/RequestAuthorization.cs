@@ -35,7 +35,8 @@ public static class RequestAuthorization
             ListOffsetsRequest r => Topic(AclOperation.Describe, r.TopicPartition.Topic),
             DeleteRecordsRequest r => Topic(AclOperation.Delete, r.TopicPartition.Topic),
             DescribeLogRequest r => Topic(AclOperation.Describe, r.TopicPartition.Topic),
-            DescribeReplicaLogRequest r => Topic(AclOperation.Describe, r.TopicPartition.Topic),
+            // Replica sizes per broker are an operator's view of the cluster: Kafka's DescribeLogDirs needs Describe on it.
+            DescribeReplicaLogRequest => Cluster(AclOperation.Describe),
             JoinGroupRequest or SyncGroupRequest or HeartbeatRequest or LeaveGroupRequest => Group(AclOperation.Read, ((IGroupRequest)request).GroupId),
             OffsetCommitRequest r => Group(AclOperation.Read, r.GroupId) ?? Topics(AclOperation.Read, r.Offsets.Select(o => o.TopicPartition)),
             OffsetFetchRequest r => Group(AclOperation.Describe, r.GroupId) ?? Topics(AclOperation.Describe, r.Partitions ?? []),

@@ -298,7 +298,8 @@ internal sealed class AdminClient : IAdminClient
     public async Task AlterClientQuotasAsync(IEnumerable<ClientQuotaAlteration> entries, AlterClientQuotasOptions? options = null)
     {
         var list = entries.ToList();
-        var byProtocol = list.ToDictionary(e => QuotaConversions.ToProtocol(e.Entity), e => e.Entity);
+        // An entity named twice is the broker's to refuse (INVALID_REQUEST), so it is mapped back once.
+        var byProtocol = list.GroupBy(e => QuotaConversions.ToProtocol(e.Entity)).ToDictionary(g => g.Key, g => g.First().Entity);
         var request = new AlterClientQuotasRequest(list.Select(e => new Protocol.Messages.ClientQuotaAlteration(QuotaConversions.ToProtocol(e.Entity),
             e.Ops.Select(o => new ClientQuotaOp(o.Key, o.Value ?? 0, o.Value == null)).ToArray())).ToArray(), options?.ValidateOnly ?? false);
         var r = await AskAsync<AlterClientQuotasResponse>(request, options?.RequestTimeout).ConfigureAwait(false);

@@ -97,7 +97,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
             config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = true").WithFallback(config);
             setup = sink.SystemSetup(config).And(ClientTls.Setup(tls));
         }
-        System = ActorSystem.Create($"akkabroker-client-{Sanitize(settings.ClientId)}", setup);
+        System = ActorSystem.Create(ClientIds.SystemNameOf(settings.ClientId), setup);
         System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
         NoReplySender = System.ActorOf(Props.Create<NoReplies>(), "no-replies");
     }
@@ -565,9 +565,4 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
-    private static string Sanitize(string clientId)
-    {
-        var chars = clientId.Select(c => char.IsLetterOrDigit(c) || c == '-' ? c : '-').ToArray();
-        return chars.Length == 0 ? "client" : new string(chars);
-    }
 }

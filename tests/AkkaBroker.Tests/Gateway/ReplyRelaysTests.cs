@@ -16,7 +16,10 @@ namespace AkkaBroker.Tests.Gateway;
 /// </summary>
 public class ReplyRelaysTests() : TestKit("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
 {
-    private ReplyRelays Relays(int max) => new(((ExtendedActorSystem)Sys).Provider, Sys.Scheduler, max);
+    private ReplyRelays Relays(int max, int maxHoldSeconds = 11) => new(((ExtendedActorSystem)Sys).Provider, Sys.Scheduler, max, TimeSpan.FromSeconds(maxHoldSeconds));
+
+    private static QuotaCharge Throttled(int seconds) =>
+        new(new ClientQuotaManager(ClientQuotaSettings.Default), "User:ANONYMOUS", "app", TimeSpan.FromSeconds(seconds));
 
     [Fact]
     public void A_relay_passes_on_the_first_reply_only_and_is_then_gone()
@@ -68,7 +71,7 @@ public class ReplyRelaysTests() : TestKit("akka.scheduler.implementation = \"Akk
         quotas.Update([new ClientQuotasChanged(new ClientQuotaEntity(null, QuotaEntityName.Default), new Dictionary<string, double> { [ClientQuotaKeys.ConsumerByteRate] = 1000 })]);
         var relays = Relays(2);
         var client = CreateTestProbe();
-        var fetch = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1), new QuotaCharge(quotas, "User:ANONYMOUS", "app", TimeSpan.Zero))!;
+        var fetch = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1), () => new QuotaCharge(quotas, "User:ANONYMOUS", "app", TimeSpan.Zero))!;
         var metadata = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1))!;
 
         // 20,000 bytes fetched over the 10 s a first burst is measured over: 2,000 B/s, twice the quota, so 10 s of throttle.
@@ -85,5 +88,31 @@ public class ReplyRelaysTests() : TestKit("akka.scheduler.implementation = \"Akk
         Assert.Single(delivered.OfType<FetchResponse>());
         Assert.Contains("metadata", delivered);
         Assert.NotNull(relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public void Throttles_on_one_connection_overlap_rather_than_add_up_and_none_holds_longer_than_the_window()
+    {
+        var relays = Relays(10, maxHoldSeconds: 8);
+        var client = CreateTestProbe();
+        var first = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1), () => Throttled(5))!;
+        var second = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1), () => Throttled(3))!;
+        var third = relays.TryOpen(client.Ref, TimeSpan.FromMinutes(1), () => Throttled(60))!;
+
+        first.Tell("first");
+        second.Tell("second");
+        var scheduler = (TestScheduler)Sys.Scheduler;
+        scheduler.Advance(TimeSpan.FromSeconds(4.5));
+        client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        // Both go at 5 s, when the longer throttle ends (3 s after the first would be 8 s, were they added).
+        scheduler.Advance(TimeSpan.FromSeconds(0.6));
+        Assert.Equal(new[] { "first", "second" }, new[] { client.ExpectMsg<string>(), client.ExpectMsg<string>() }.Order());
+
+        // A throttle longer than the longest hold is cut to it: the reply goes, the client's own timeout never fires.
+        third.Tell("third");
+        scheduler.Advance(TimeSpan.FromSeconds(7.5));
+        client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        scheduler.Advance(TimeSpan.FromSeconds(0.6));
+        client.ExpectMsg("third");
     }
 }

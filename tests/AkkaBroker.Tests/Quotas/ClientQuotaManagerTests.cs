@@ -45,11 +45,13 @@ public sealed class ClientQuotaManagerTests
     }
 
     [Fact]
-    public void One_throttle_lasts_at_most_the_whole_quota_window()
+    public void A_byte_rate_throttle_is_as_long_as_it_takes_and_a_request_time_throttle_at_most_one_sample()
     {
-        Set((null, N("app"), ClientQuotaKeys.ConsumerByteRate, 100));
+        Set((null, N("app"), ClientQuotaKeys.ConsumerByteRate, 100), (null, N("app"), ClientQuotaKeys.RequestPercentage, 1));
 
-        Assert.Equal(TimeSpan.FromSeconds(11), _quotas.Record(QuotaType.Fetch, "User:ANONYMOUS", "app", 10_000_000));
+        // 10 MB over 10 s at 100 B/s: (1,000,000 - 100) / 100 x 10 s, as Kafka's (uncapped) byte-rate throttle.
+        Assert.Equal(99_990, _quotas.Record(QuotaType.Fetch, "User:ANONYMOUS", "app", 10_000_000).TotalSeconds, 6);
+        Assert.Equal(TimeSpan.FromSeconds(1), _quotas.Record(QuotaType.Request, "User:ANONYMOUS", "app", 10));
     }
 
     [Fact]
@@ -80,9 +82,11 @@ public sealed class ClientQuotaManagerTests
     {
         Set((N("alice"), null, ClientQuotaKeys.RequestPercentage, 1));
 
-        // 50 ms of handling over 10 s is 0.5% of a thread; 100 ms more makes 1.5%.
+        // 50 ms of handling over 10 s is 0.5% of a thread; 5 ms more makes 0.55%, and 10 ms more 1.05%: 1.05 - 1 over
+        // 1 of the 10 s is 500 ms.
         Assert.Equal(TimeSpan.Zero, _quotas.Record(QuotaType.Request, "User:alice", "app", 0.05));
-        Assert.Equal(5000, _quotas.Record(QuotaType.Request, "User:alice", "app", 0.1).TotalMilliseconds, 3);
+        Assert.Equal(TimeSpan.Zero, _quotas.Record(QuotaType.Request, "User:alice", "app", 0.005));
+        Assert.Equal(500, _quotas.Record(QuotaType.Request, "User:alice", "app", 0.05).TotalMilliseconds, 3);
     }
 
     [Fact]
@@ -143,12 +147,31 @@ public sealed class ClientQuotaManagerTests
     }
 
     [Fact]
-    public void Invented_client_ids_past_the_sensor_cap_share_one_sensor()
+    public void Invented_client_ids_past_the_sensor_cap_share_overflow_sensors_and_long_ones_are_kept_short()
     {
         Set((null, D, ClientQuotaKeys.ProducerByteRate, 1_000_000));
 
         for (var i = 0; i < ClientQuotaManager.MaxSensors + 100; i++) _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", $"c{i}", 1);
-
         Assert.Equal(ClientQuotaManager.MaxSensors, _quotas.SensorCount);
+
+        // A client id of 32 KiB (Kafka's header allows it) still gets its own quota, and distinct long ids their own sensors.
+        Set((null, D, ClientQuotaKeys.ProducerByteRate, 1000));
+        var longId = new string('x', 32_000);
+        Assert.Equal(TimeSpan.Zero, _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", longId, 10_000));
+        Assert.NotEqual(TimeSpan.Zero, _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", longId, 10_000));
+        Assert.Equal(TimeSpan.Zero, _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", longId + "y", 10_000));
+    }
+
+    [Fact]
+    public void On_the_client_endpoint_a_client_id_quota_matches_the_id_as_the_connection_carries_it()
+    {
+        Set((null, N("billing.app_1"), ClientQuotaKeys.ProducerByteRate, 1000));
+
+        // An AkkaBroker client with client.id billing.app_1 shows as billing-app-1.
+        Assert.Equal(TimeSpan.Zero, _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", "billing-app-1", 10_000, clientIdSanitized: true));
+        Assert.NotEqual(TimeSpan.Zero, _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", "billing-app-1", 10_000, clientIdSanitized: true));
+        Assert.Equal(TimeSpan.Zero, _quotas.Record(QuotaType.Produce, "User:ANONYMOUS", "billing-app-1", 1e9));
+        Assert.Equal("billing-app-1", AkkaBroker.Protocol.ClientIds.Sanitize("billing.app_1"));
+        Assert.Equal("caf-", AkkaBroker.Protocol.ClientIds.Sanitize("café"));
     }
 }

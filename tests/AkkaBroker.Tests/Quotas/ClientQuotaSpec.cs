@@ -13,7 +13,7 @@ namespace AkkaBroker.Tests.Quotas;
 /// Client quotas on a real broker, set through the admin API: a client id's producer and consumer are held to their
 /// byte rates (their requests answered late) on the client endpoint, and a Kafka client on the Kafka listener is told
 /// its throttle time in the response, as librdkafka reports it. The broker measures over 2 one-second windows here, so
-/// a throttle lasts at most 2 s. Time is only ever bounded from below: a slow machine can only make it longer.
+/// an Akka client's reply is held at most 2 s. Time is only ever bounded from below: a slow machine can only make it longer.
 /// </summary>
 public sealed class ClientQuotaSpec : IAsyncLifetime
 {

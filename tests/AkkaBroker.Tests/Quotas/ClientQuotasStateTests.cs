@@ -104,7 +104,8 @@ public sealed class ClientQuotasStateTests
         Apply(state, Set(AliceApp, (ClientQuotaKeys.ProducerByteRate, 1024)), Set(DefaultClient, (ClientQuotaKeys.RequestPercentage, 25)));
 
         var restored = new ControllerState();
-        restored.Restore((ControllerSnapshot)BrokerSerializer.Decode(BrokerSerializer.Encode(state.ToSnapshot()), "cSN9"));
+        var written = state.ToSnapshot();
+        restored.Restore((ControllerSnapshot)BrokerSerializer.Decode(BrokerSerializer.Encode(written), BrokerSerializer.ManifestOf(written)));
 
         Assert.Equal(1024, restored.ClientQuotas[AliceApp][ClientQuotaKeys.ProducerByteRate]);
         Assert.Equal(25, restored.ClientQuotas[DefaultClient][ClientQuotaKeys.RequestPercentage]);

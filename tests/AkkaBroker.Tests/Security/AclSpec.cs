@@ -171,7 +171,9 @@ public sealed class AclSpec : IAsyncLifetime
                 {
                     return (await producer.ProduceAsync("orders", new Kafka.Message<Kafka.Null, string> { Value = "bob's" })).Status == Kafka.PersistenceStatus.Persisted;
                 }
-                catch (Kafka.ProduceException<Kafka.Null, string> e) when (e.Error.Code == Kafka.ErrorCode.TopicAuthorizationFailed)
+                // Until the broker has read bob's credential (its login fails, and the record times out) and the ACL.
+                catch (Kafka.ProduceException<Kafka.Null, string> e) when (e.Error.Code is Kafka.ErrorCode.TopicAuthorizationFailed or Kafka.ErrorCode.Local_MsgTimedOut
+                                                                              or Kafka.ErrorCode.Local_Authentication or Kafka.ErrorCode.SaslAuthenticationFailed)
                 {
                     return false;
                 }

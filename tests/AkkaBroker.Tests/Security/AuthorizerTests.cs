@@ -131,6 +131,14 @@ public class AuthorizerTests
         // Kafka 3.x: Write on any topic makes an idempotent producer.
         var writer = With(On, Acl(AclResourceType.Topic, "logs-", AclOperation.Write, pattern: AclPatternType.Prefixed));
         Assert.Null(RequestAuthorization.Check(writer, "User:alice", null, new InitProducerIdRequest()));
+        // Replica sizes need Describe on the cluster, as Kafka's DescribeLogDirs, not on the topic; quotas need the cluster's configs permissions.
+        Assert.Equal(ErrorCode.ClusterAuthorizationFailed, RequestAuthorization.Check(a, "User:alice", null, new DescribeReplicaLogRequest(tp))?.Code);
+        var describer = With(On, Acl(AclResourceType.Cluster, Authorizer.ClusterName, AclOperation.Describe));
+        Assert.Null(RequestAuthorization.Check(describer, "User:alice", null, new DescribeReplicaLogRequest(tp)));
+        Assert.Equal(ErrorCode.ClusterAuthorizationFailed, RequestAuthorization.Check(describer, "User:alice", null, new DescribeClientQuotasRequest([], false))?.Code);
+        var configurer = With(On, Acl(AclResourceType.Cluster, Authorizer.ClusterName, AclOperation.AlterConfigs));
+        Assert.Null(RequestAuthorization.Check(configurer, "User:alice", null, new DescribeClientQuotasRequest([], false)));
+        Assert.Null(RequestAuthorization.Check(configurer, "User:alice", null, new AlterClientQuotasRequest([], false)));
         // Create on the cluster allows any topic.
         var creator = With(On, Acl(AclResourceType.Cluster, Authorizer.ClusterName, AclOperation.Create));
         Assert.Null(RequestAuthorization.Check(creator, "User:alice", null, new CreateTopicRequest("new", 1, 1, new Dictionary<string, string>(), false)));

@@ -98,8 +98,9 @@ public class UserCredentialsStateTests
     {
         var state = new ControllerState();
         Applied(state, state.DecideAlterUserScramCredentials(new AlterUserScramCredentialsRequest([], [Upsert("carol", ScramMechanism.Sha512)])));
-        var bytes = AkkaBroker.Protocol.Serialization.BrokerSerializer.Encode(state.ToSnapshot());
-        var snapshot = (ControllerSnapshot)AkkaBroker.Protocol.Serialization.BrokerSerializer.Decode(bytes, "cSN8");
+        var written = state.ToSnapshot();
+        var bytes = AkkaBroker.Protocol.Serialization.BrokerSerializer.Encode(written);
+        var snapshot = (ControllerSnapshot)AkkaBroker.Protocol.Serialization.BrokerSerializer.Decode(bytes, AkkaBroker.Protocol.Serialization.BrokerSerializer.ManifestOf(written));
         var copy = new ControllerState();
         copy.Restore(snapshot);
         Assert.Equal(state.ScramCredentials["carol"][0].Credential, copy.ScramCredentials["carol"][0].Credential);

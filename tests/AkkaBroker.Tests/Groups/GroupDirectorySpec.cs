@@ -50,6 +50,25 @@ public sealed class GroupDirectorySpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_directory_survives_a_restart_of_the_cluster()
+    {
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.Bootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "t", NumPartitions = 1, ReplicationFactor = 1 }]);
+            await admin.AlterConsumerGroupOffsetsAsync("durable", [new TopicPartitionOffset("t", 0, 0)]);
+            await UntilAsync(async () => (await admin.GroupIdsAsync()).Contains("durable"), "the group to be listed");
+        }
+        var dataDir = _broker.DataDir;
+        await _broker.StopAsync();
+
+        _broker = await BrokerFixture.StartAsync(dataDir: dataDir);
+
+        // Read back from this node's disk: the directory is also what wakes the idle group's coordinator after a restart.
+        using var restarted = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.Bootstrap }).Build();
+        Assert.Contains("durable", await restarted.GroupIdsAsync());
+    }
+
+    [Fact]
     public async Task Groups_an_older_controller_kept_in_its_state_are_listed_with_the_directorys()
     {
         var view = new GroupDirectoryView();

@@ -227,8 +227,6 @@ public sealed class BrokerNode : IAsyncDisposable
             // the controller's reads and writes, also a standby controller node that runs neither gateway nor controller:
             // the replicator starts only when first asked for, so ask for it now.
             _ = Akka.DistributedData.DistributedData.Get(system).Replicator;
-            var groups = new GroupDirectoryView();
-            var groupDirectory = system.ActorOf(GroupDirectory.Props(groups), GroupDirectory.Name);
 
             // The proxy buffers until the singleton runs, so coordinators can be given it before the controller starts.
             var controller = system.ActorOf(ClusterSingletonProxy.Props(
@@ -246,7 +244,7 @@ public sealed class BrokerNode : IAsyncDisposable
             {
                 var localBroker = settings.IsBroker ? new Protocol.Messages.BrokerInfo(settings.BrokerId, cluster.SelfAddress.Host!, cluster.SelfAddress.Port!.Value) : null;
                 system.ActorOf(ClusterSingletonManager.Props(
-                        ControllerActor.Props(settings, localBroker, region, groupRegion, groupDirectory, groups),
+                        ControllerActor.Props(settings, localBroker, region, groupRegion),
                         PoisonPill.Instance,
                         ClusterSingletonManagerSettings.Create(system).WithSingletonName("controller").WithRole(BrokerRole.Controller)),
                     ControllerManagerName);
@@ -257,7 +255,7 @@ public sealed class BrokerNode : IAsyncDisposable
                     BrokerSettings.Section);
             if (!settings.IsBroker) return new BrokerNode(system, settings, ActorRefs.Nobody, region, null, null);
             system.ActorOf(LogCleaner.Props(settings.DatabasePath, settings.LogCleaner.CleanerIoMaxBytesPerSecond, settings.LogCleaner.DedupeBufferSize), LogCleaner.Name);
-            var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings, groupDirectory), BrokerGateway.Name);
+            var gateway = system.ActorOf(BrokerGateway.Props(region, groupRegion, controller, settings), BrokerGateway.Name);
             system.ActorOf(ConsumerLagReporter.Props(region, settings.BrokerId, settings.ConsumerLagInterval), ConsumerLagReporter.Name);
             var credentials = new Security.ScramCredentialStore();
             var authorizer = new Security.Authorizer(settings.Authorizer);

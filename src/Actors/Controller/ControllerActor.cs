@@ -29,12 +29,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
 
     /// <param name="localBroker">This broker's id and the address clients reach it at (the bound one, not the configured port 0); null on a controller-only node.</param>
     /// <param name="groupRegion">The group coordinators' shard region: after a takeover every listed group's coordinator is started, so offset retention runs for groups nobody uses any more.</param>
-    /// <param name="groupDirectory">This node's <see cref="Groups.GroupDirectory"/>, where groups kept by an older controller's state are moved.</param>
-    /// <param name="groups">The groups that exist, as this node's directory sees them.</param>
-    public static Props Props(BrokerSettings settings, BrokerInfo? localBroker, IActorRef partitionRegion, IActorRef groupRegion,
-        IActorRef? groupDirectory = null, Groups.GroupDirectoryView? groups = null) =>
-        Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion, groupRegion, groupDirectory ?? ActorRefs.Nobody,
-            groups ?? new Groups.GroupDirectoryView()));
+    public static Props Props(BrokerSettings settings, BrokerInfo? localBroker, IActorRef partitionRegion, IActorRef groupRegion) =>
+        Akka.Actor.Props.Create(() => new ControllerActor(settings, localBroker, partitionRegion, groupRegion));
 
     private sealed record PartitionsConfirmed(object Reply, IActorRef ReplyTo, string? Failure);
 
@@ -88,15 +84,9 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
 
     public IStash Stash { get; set; } = null!;
 
-    private readonly IActorRef _groupDirectory;
-    private readonly Groups.GroupDirectoryView _groups;
-
-    public ControllerActor(BrokerSettings settings, BrokerInfo? localBroker, IActorRef partitionRegion, IActorRef groupRegion, IActorRef groupDirectory,
-        Groups.GroupDirectoryView groups)
+    public ControllerActor(BrokerSettings settings, BrokerInfo? localBroker, IActorRef partitionRegion, IActorRef groupRegion)
     {
         _groupRegion = groupRegion;
-        _groupDirectory = groupDirectory;
-        _groups = groups;
         _settings = settings;
         _localBroker = localBroker;
         _partitionRegion = partitionRegion;
@@ -253,13 +243,6 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
             if (change is UserScramCredentialsChanged created)
                 _log.Info("Creating the SCRAM credentials of user '{0}' from {1}.add-scram", created.User, Security.SaslSettings.Section);
         }
-        // Groups an older controller kept in its state move to the group directory, so they no longer grow this state.
-        if (next.Groups.Count > 0)
-        {
-            _log.Info("Moving {0} consumer group(s) from the controller's state to the group directory", next.Groups.Count);
-            _groupDirectory.Tell(new Groups.GroupDirectory.RegisterGroups(next.Groups.ToArray()));
-            foreach (var group in next.Groups.ToArray()) next.Apply(new GroupUnregistered(group));
-        }
         _log.Info("Controller loaded {0} topics from {1}; acting as controller epoch {2}", next.Topics.Count, source, next.ControllerEpoch);
         Become(Active);
         Write(next, () =>
@@ -309,9 +292,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         }));
         Receive<MetadataRequest>(HandleMetadata);
         Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
-        // Coordinators report to their node's group directory; these come from older brokers' coordinators.
-        Receive<RegisterGroup>(r => _groupDirectory.Forward(r));
-        Receive<UnregisterGroup>(r => _groupDirectory.Forward(r));
+        Receive<RegisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: true)));
+        Receive<UnregisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: false)));
         Receive<FindCoordinatorRequest>(HandleFindCoordinator);
         Receive<ElectLeaders>(_ => Perform(_state.DecideElections(ElectionLiveSet(), UncleanAllowed), LeadershipRecorded("election")));
         Receive<ReplicaLogCorrupted>(r =>
@@ -384,8 +366,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
                 }
         });
         Receive<PartitionStateAck>(_ => { });
-        // Brokers answer from their own group directory; this one is asked by older brokers.
-        Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _groups.All.ToArray())));
+        Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
         Receive<PartitionsConfirmed>(c =>
         {
             if (c.Failure != null) _log.Warning("Partition replicas did not all confirm: {0}", c.Failure);
@@ -508,7 +489,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
     /// </summary>
     private void StartGroupCoordinators(int? brokerId = null, IReadOnlySet<int>? offsetsPartitions = null)
     {
-        foreach (var group in _groups.All)
+        foreach (var group in _state.Groups)
         {
             if (ControllerState.OffsetsPartitionOf(group, _state.Topics) is not { } p || (offsetsPartitions != null && !offsetsPartitions.Contains(p.Partition))) continue;
             var b = p.Leader;

@@ -289,11 +289,16 @@ public sealed partial class ControllerState
         return ControllerResult.Record(new NodeUnregistered(r.NodeId), new UnregisterNodeResponse(ErrorCode.None, null));
     }
 
-    /// <summary>
-    /// Consumer groups an older controller kept in this state (its coordinators reported them here); a controller moves
-    /// them to the <see cref="Groups.GroupDirectory"/> when it takes over, so this is empty after.
-    /// </summary>
+    /// <summary>The consumer groups that exist (have members or offsets), as their coordinators reported them.</summary>
     public IReadOnlyCollection<string> Groups => _groups;
+
+    /// <summary>
+    /// Records a group's coming into being or going away; nothing when the directory already agrees. A coordinator's
+    /// report, not a request: nobody is answered.
+    /// </summary>
+    public ControllerResult DecideGroupDirectory(string groupId, bool exists) =>
+        exists == _groups.Contains(groupId) ? ControllerResult.Nothing
+        : ControllerResult.Record(exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId));
 
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
         _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray(),

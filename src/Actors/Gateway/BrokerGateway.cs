@@ -24,9 +24,8 @@ public sealed class BrokerGateway : ReceiveActor
 {
     public const string Name = "broker";
 
-    /// <param name="groupDirectory">This node's <see cref="Groups.GroupDirectory"/>, which lists the groups.</param>
-    public static Props Props(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings, IActorRef groupDirectory) =>
-        Akka.Actor.Props.Create(() => new BrokerGateway(partitionRegion, groupRegion, controller, settings, groupDirectory));
+    public static Props Props(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings) =>
+        Akka.Actor.Props.Create(() => new BrokerGateway(partitionRegion, groupRegion, controller, settings));
 
     /// <summary>The controller's answer about where a waiting group request goes.</summary>
     private sealed record CoordinatorFound(IGroupRequest Request, IActorRef ReplyTo, FindCoordinatorResponse Response);
@@ -36,7 +35,7 @@ public sealed class BrokerGateway : ReceiveActor
     private Dictionary<int, Address> _brokers = new();
     private IReadOnlyDictionary<string, TopicState> _offsetsTopic = new Dictionary<string, TopicState>();
 
-    public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings, IActorRef groupDirectory)
+    public BrokerGateway(IActorRef partitionRegion, IActorRef groupRegion, IActorRef controller, BrokerSettings settings)
     {
         _localBrokerId = settings.BrokerId;
         Receive<Changed>(c => c.Key.Equals(ControllerActor.StateKey), c => _offsetsTopic = c.Get(ControllerActor.StateKey).Value.Topics
@@ -136,7 +135,7 @@ public sealed class BrokerGateway : ReceiveActor
             if (Groups.GroupIds.Validate(f.Request.GroupId) is { } invalid) Sender.Tell(ErrorReply(f.Request, ErrorCode.InvalidGroupId, invalid));
             else groupRegion.Forward(f.Request);
         });
-        Receive<ListGroupsRequest>(groupDirectory.Forward);
+        Receive<ListGroupsRequest>(controller.Forward);
         Receive<DescribeClusterRequest>(controller.Forward);
         Receive<ElectLeadersRequest>(controller.Forward);
         Receive<ReassignPartitionsRequest>(controller.Forward);

@@ -665,12 +665,12 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         }
     }
 
-    /// <summary>Keeps the group directory (GroupDirectory, on this node) in step with whether the group exists.</summary>
+    /// <summary>Keeps the controller's group directory in step with whether the group exists.</summary>
     private void UpdateDirectory()
     {
         if (_state.Exists == _registered) return;
         _registered = _state.Exists;
-        Context.System.ActorSelection("/user/" + GroupDirectory.Name).Tell(_registered ? new RegisterGroup(_groupId) : new UnregisterGroup(_groupId));
+        _controller.Tell(_registered ? new RegisterGroup(_groupId) : new UnregisterGroup(_groupId));
     }
 
     private void Reschedule()

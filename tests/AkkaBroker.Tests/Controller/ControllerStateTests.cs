@@ -236,6 +236,25 @@ public class ControllerStateTests
     }
 
     [Fact]
+    public void A_group_is_recorded_once_and_a_report_the_directory_already_agrees_with_records_nothing()
+    {
+        var state = new ControllerState();
+        var registered = state.DecideGroupDirectory("g", exists: true);
+        Assert.Equal(new GroupRegistered("g"), Assert.Single(registered.Events));
+        Assert.Null(registered.Response); // a coordinator's report: nobody waits for an answer
+        state.Apply(registered.Events[0]);
+
+        var again = state.DecideGroupDirectory("g", exists: true);
+        Assert.Empty(again.Events);
+        Assert.Null(again.Response);
+
+        var gone = state.DecideGroupDirectory("g", exists: false);
+        Assert.Equal(new GroupUnregistered("g"), Assert.Single(gone.Events));
+        state.Apply(gone.Events[0]);
+        Assert.Empty(state.Groups);
+    }
+
+    [Fact]
     public void The_offsets_topic_is_refused_with_the_reason_until_enough_brokers_are_live_then_recorded_once()
     {
         var state = new ControllerState();

@@ -64,7 +64,7 @@ if [[ $what == all || $what == produce ]]; then
   cpu_after=$(broker_cpu)
   echo "== broker CPU for the two measured runs: $(echo "$cpu_before $cpu_after $n" | awk '{printf "%.1f s, %.1f us per record produced (all three brokers)", $2 - $1, ($2 - $1) * 1e6 / (2 * $3)}')"
   echo "== consume all $((2 * n)) records back (from the leaders)"
-  $AB perf consume --bootstrap-server $BS --topic r3 --messages $((2 * n)) | grep -A1 -E '^data.consumed'
+  $AB perf consume --bootstrap-server $BS --topic r3 --messages $((2 * n)) | grep -A1 -E 'data.consumed'
 fi
 # A benchmark that overloads the machine can make brokers miss heartbeats; say so, since leaders would have moved.
 echo "== brokers marked unreachable during the run: $(cat "$data"/broker*.log | grep -c 'Marking node(s) as UNREACHABLE' || true)"

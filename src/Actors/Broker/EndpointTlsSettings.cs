@@ -60,6 +60,11 @@ public sealed record EndpointTlsSettings(string Section, bool Enabled, string Ke
     public X509Certificate2 Certificate() =>
         Load(() => TlsFiles.LoadCertificate(KeystoreLocation, KeystorePassword, KeyLocation, $"{Section}.keystore.location"), "keystore.location", KeystoreLocation);
 
+    /// <summary>The intermediate authorities in the keystore besides <paramref name="certificate"/>, presented with it.</summary>
+    /// <exception cref="BrokerConfigurationException">the file cannot be read.</exception>
+    public X509Certificate2Collection Chain(X509Certificate2 certificate) =>
+        Load(() => TlsFiles.LoadChain(KeystoreLocation, KeystorePassword, certificate, $"{Section}.keystore.location"), "keystore.location", KeystoreLocation);
+
     private T Load<T>(Func<T> load, string key, string value)
     {
         try

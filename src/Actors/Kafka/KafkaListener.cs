@@ -43,16 +43,17 @@ public sealed class KafkaListener : IAsyncDisposable
     {
         // Read before anything is bound, so that a bad file stops the start with nothing to release.
         var certificate = settings.Tls?.Certificate();
+        var chain = certificate != null ? settings.Tls!.Chain(certificate) : null;
         var clientAuthorities = settings.Tls is { TruststoreLocation.Length: > 0 } t ? t.Authorities() : null;
         try
         {
             try
             {
-                return await BindAsync(settings, settings.Port, certificate, clientAuthorities);
+                return await BindAsync(settings, settings.Port, certificate, chain, clientAuthorities);
             }
             catch (Exception e) when (!settings.PortRequested && (e is AddressInUseException || e.InnerException is AddressInUseException))
             {
-                var moved = await BindAsync(settings, 0, certificate, clientAuthorities);
+                var moved = await BindAsync(settings, 0, certificate, chain, clientAuthorities);
                 moved.MovedFrom = settings.Port;
                 return moved;
             }
@@ -64,7 +65,8 @@ public sealed class KafkaListener : IAsyncDisposable
         }
     }
 
-    private static async Task<KafkaListener> BindAsync(KafkaListenerSettings settings, int port, X509Certificate2? certificate, X509Certificate2Collection? clientAuthorities)
+    private static async Task<KafkaListener> BindAsync(KafkaListenerSettings settings, int port, X509Certificate2? certificate, X509Certificate2Collection? chain,
+        X509Certificate2Collection? clientAuthorities)
     {
         var builder = WebApplication.CreateSlimBuilder();
         // The broker logs through Akka; Kestrel's own console lines would only repeat what the connections log.
@@ -82,6 +84,8 @@ public sealed class KafkaListener : IAsyncDisposable
                     listen.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = certificate,
+                        // Intermediate authorities in the keystore go with it, so clients trusting only the root accept it.
+                        ServerCertificateChain = chain is { Count: > 0 } ? chain : null,
                         ClientCertificateMode = settings.ClientAuth switch
                         {
                             SslClientAuth.Required => ClientCertificateMode.RequireCertificate,

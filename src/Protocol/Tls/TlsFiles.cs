@@ -46,6 +46,31 @@ public static class TlsFiles
         }
     }
 
+    /// <summary>
+    /// The certificates in a keystore besides <paramref name="leaf"/>: the intermediate authorities between it and its
+    /// root, which a server presents with its own so that clients trusting only the root accept it (an operator's PEM
+    /// "full chain" file, or the extra certificates of a PKCS#12 file).
+    /// </summary>
+    /// <exception cref="TlsFileException">the file cannot be read.</exception>
+    public static X509Certificate2Collection LoadChain(string location, string password, X509Certificate2 leaf, string setting)
+    {
+        Exists(location, setting);
+        try
+        {
+            var all = new X509Certificate2Collection();
+            if (IsPem(location)) all.ImportFromPemFile(location);
+            else all = X509CertificateLoader.LoadPkcs12CollectionFromFile(location, password.Length > 0 ? password : null);
+            var chain = new X509Certificate2Collection();
+            foreach (var certificate in all)
+                if (certificate.Thumbprint != leaf.Thumbprint) chain.Add(certificate);
+            return chain;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new TlsFileException($"{setting} = '{location}' could not be read for its chain of certificates ({e.Message})", e);
+        }
+    }
+
     /// <summary>The authorities in a PEM file (one or more certificates).</summary>
     /// <exception cref="TlsFileException">the file is missing or holds no certificate.</exception>
     public static X509Certificate2Collection LoadAuthorities(string location, string setting)

@@ -49,6 +49,27 @@ public sealed class KafkaListenerTlsSpec
     }
 
     [Fact]
+    public async Task An_ssl_listener_presents_the_intermediate_authorities_of_its_keystore_to_clients_that_trust_only_the_root()
+    {
+        using var certificates = new TestCertificates("root-ca");
+        var (certificate, key) = certificates.IssuePemThroughIntermediate("broker");
+        await using var broker = await BrokerFixture.StartAsync($$"""
+            akkabroker.broker.listeners = "SSL://127.0.0.1:0"
+            akkabroker.broker.ssl { keystore.location = "{{certificate}}", key.location = "{{key}}" }
+            """);
+        string? error = null;
+        using var admin = new Kafka.AdminClientBuilder(new Kafka.AdminClientConfig
+            {
+                BootstrapServers = broker.Node.KafkaBootstrapServer, SecurityProtocol = Kafka.SecurityProtocol.Ssl, SslCaLocation = certificates.CaPem,
+            })
+            .SetErrorHandler((_, e) => error ??= e.Reason).Build();
+
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(20));
+
+        Assert.True(metadata.Brokers.Count == 1, $"no broker described over TLS: {error}");
+    }
+
+    [Fact]
     public async Task Plain_authentication_travels_inside_tls_on_a_sasl_ssl_listener_with_the_client_endpoints_certificate()
     {
         using var certificates = new TestCertificates("kafka-ca");

@@ -41,6 +41,29 @@ public sealed class TestCertificates : IDisposable
         return (cert, key);
     }
 
+    /// <summary>
+    /// A certificate issued by an intermediate authority that the root (<see cref="CaPem"/>) issued, as a PEM "full chain"
+    /// file (the certificate, then the intermediate) and a key file: clients that trust only the root need the
+    /// intermediate from the server.
+    /// </summary>
+    public (string Certificate, string Key) IssuePemThroughIntermediate(string name)
+    {
+        using var intermediateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}-intermediate", intermediateKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        var serial = new byte[8];
+        RandomNumberGenerator.Fill(serial);
+        using var intermediatePublic = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddMonths(6), serial);
+        using var intermediate = intermediatePublic.CopyWithPrivateKey(intermediateKey);
+        using var certificate = Issue(name, issuer: intermediate);
+        var cert = Path.Combine(Directory, $"{name}.fullchain.pem");
+        var key = Path.Combine(Directory, $"{name}.key.pem");
+        File.WriteAllText(cert, certificate.ExportCertificatePem() + "\n" + intermediate.ExportCertificatePem() + "\n");
+        File.WriteAllText(key, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        return (cert, key);
+    }
+
     /// <summary>The same as a PKCS#12 file with a password.</summary>
     public string IssuePkcs12(string name, string password)
     {
@@ -50,7 +73,7 @@ public sealed class TestCertificates : IDisposable
         return path;
     }
 
-    private X509Certificate2 Issue(string name, bool withIpAddress = true)
+    private X509Certificate2 Issue(string name, bool withIpAddress = true, X509Certificate2? issuer = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
@@ -62,7 +85,7 @@ public sealed class TestCertificates : IDisposable
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         var serial = new byte[8];
         RandomNumberGenerator.Fill(serial);
-        using var issued = request.Create(_ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddMonths(6), serial);
+        using var issued = request.Create(issuer ?? _ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddMonths(6), serial);
         return issued.CopyWithPrivateKey(key);
     }
 

@@ -26,6 +26,22 @@ public class TlsFilesTests
     }
 
     [Fact]
+    public void A_full_chain_pem_gives_its_intermediates_and_a_single_certificate_none()
+    {
+        using var ours = new TestCertificates("ours");
+        var (fullChain, key) = ours.IssuePemThroughIntermediate("broker");
+        using var leaf = TlsFiles.LoadCertificate(fullChain, "", key, "keystore.location");
+
+        var chain = TlsFiles.LoadChain(fullChain, "", leaf, "keystore.location");
+
+        Assert.Equal("CN=broker", leaf.Subject);
+        Assert.Equal("CN=broker-intermediate", Assert.Single(chain).Subject);
+        var (single, singleKey) = ours.IssuePem("alone");
+        using var alone = TlsFiles.LoadCertificate(single, "", singleKey, "keystore.location");
+        Assert.Empty(TlsFiles.LoadChain(single, "", alone, "keystore.location"));
+    }
+
+    [Fact]
     public void Unusable_files_are_refused_naming_the_setting_and_the_file()
     {
         using var ours = new TestCertificates();

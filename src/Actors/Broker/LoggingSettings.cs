@@ -36,13 +36,16 @@ public sealed record LoggingSettings(LogFormat Format)
     /// <summary>
     /// What an ActorSystem needs to log through <paramref name="loggerFactory"/> instead of Akka's console logger: Akka's
     /// level (<c>akka.loglevel</c>) still chooses the events; each is logged under the category of the class that logged
-    /// it, with the actor's path in front of the message.
+    /// it, with the actor's path in front of the message. Akka.Remote's warnings about peers go through a <see cref="LogFloodGuard"/>.
     /// </summary>
     public static LogSinkSetup AkkaLoggingThrough(ILoggerFactory loggerFactory)
     {
         var loggers = new ConcurrentDictionary<string, ILogger>(StringComparer.Ordinal);
-        return new LogSinkSetup(entry =>
+        // What peers make Akka.Remote log is bounded: a client must not be able to fill the log by sending garbage.
+        var guard = new LogFloodGuard();
+        return new LogSinkSetup(written =>
         {
+            if (guard.Admit(written) is not { } entry) return;
             var logger = loggers.GetOrAdd(entry.Category, loggerFactory.CreateLogger);
             var level = entry.Level switch
             {

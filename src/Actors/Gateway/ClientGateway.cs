@@ -133,7 +133,8 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
             return;
         }
         if (Authorized(message, sender, principal, started)) return;
-        if (relays.TryOpen(sender, LifetimeOf(message), () => Charge(message, sender, principal, started)) is not { } relay)
+        // No closure on the hot path while no quota is set.
+        if (relays.TryOpen(sender, LifetimeOf(message), _quotas.Enabled ? () => Charge(message, sender, principal, started) : null) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return;
@@ -182,7 +183,7 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         };
         if (answer == null) return false;
         // Counted against the connection's in-flight requests like any other.
-        if (_relays.TryOpen(sender, timeout, () => Charge(message, sender, principal, started)) is not { } relay)
+        if (_relays.TryOpen(sender, timeout, _quotas.Enabled ? () => Charge(message, sender, principal, started) : null) is not { } relay)
         {
             Refuse(message, "too_many_in_flight", "its connection has the most requests in flight that akkabroker.broker.client-endpoint.max-in-flight-requests-per-connection allows");
             return true;

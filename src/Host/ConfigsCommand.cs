@@ -15,9 +15,13 @@ internal static class ConfigsCommand
     public static Command Create()
     {
         var bootstrap = CliCommon.BootstrapServer();
-        var entityType = new Option<string?>("--entity-type") { Description = "topics, brokers, users (quotas of a user) or clients (quotas of a client id)" };
+        // Repeatable, as kafka-configs': --entity-type users --entity-name alice --entity-type clients --entity-name app.
+        var entityType = new Option<string[]>("--entity-type")
+        {
+            Description = "topics, brokers, users (quotas of a user) or clients (quotas of a client id); users and clients may be given both, each with its --entity-name",
+        };
         entityType.AcceptOnlyFromAmong("topics", "brokers", "users", "clients");
-        var entityName = new Option<string?>("--entity-name") { Description = "The topic's name, the broker's id, the user's name or the client id" };
+        var entityName = new Option<string[]>("--entity-name") { Description = "The topic's name, the broker's id, the user's name or the client id (one per --entity-type)" };
         var entityDefault = new Option<bool>("--entity-default") { Description = "The cluster-wide default: of every broker, or the default user's or client id's quotas" };
         var user = new Option<string?>("--user") { Description = "Quotas of this user (with --client: of this user's client id)" };
         var userDefaults = new Option<bool>("--user-defaults") { Description = "Quotas of the default user: each user without quotas of its own" };
@@ -36,7 +40,9 @@ internal static class ConfigsCommand
         {
             if (parse.GetValue(describe) == parse.GetValue(alter))
                 throw new UsageException("give exactly one of --describe and --alter");
-            var quota = QuotaEntity(parse.GetValue(entityType), parse.GetValue(entityName), parse.GetValue(entityDefault),
+            var types = parse.GetValue(entityType) ?? [];
+            var names = parse.GetValue(entityName) ?? [];
+            var quota = QuotaEntity(types, names, parse.GetValue(entityDefault),
                 parse.GetValue(user), parse.GetValue(userDefaults), parse.GetValue(client), parse.GetValue(clientDefaults));
             if (quota != null)
             {
@@ -45,8 +51,9 @@ internal static class ConfigsCommand
                     ? await DescribeQuotasAsync(quotaAdmin, quota)
                     : await AlterQuotasAsync(quotaAdmin, quota, parse.GetValue(addConfig), parse.GetValue(deleteConfig));
             }
-            var type = parse.GetValue(entityType) ?? throw new UsageException("give --entity-type (topics, brokers, users or clients), or --user/--client");
-            var resource = Resource(type, parse.GetValue(entityName), parse.GetValue(entityDefault));
+            if (types.Length != 1) throw new UsageException("give one --entity-type (topics, brokers, users or clients), or --user/--client");
+            if (names.Length > 1) throw new UsageException("give one --entity-name for a topic or a broker");
+            var resource = Resource(types[0], names.SingleOrDefault(), parse.GetValue(entityDefault));
             using var admin = CliCommon.Admin(parse, parse.GetValue(bootstrap)!);
             if (parse.GetValue(describe))
             {
@@ -82,14 +89,24 @@ internal static class ConfigsCommand
     /// given by type alone (<c>--entity-type users</c> without a name) matches every name, for --describe. Null when the
     /// options are about topics or brokers.
     /// </summary>
-    private static QuotaTarget? QuotaEntity(string? type, string? name, bool isDefault, string? user, bool userDefaults, string? client, bool clientDefaults)
+    private static QuotaTarget? QuotaEntity(string[] types, string[] names, bool isDefault, string? user, bool userDefaults, string? client, bool clientDefaults)
     {
         var shorthand = user != null || userDefaults || client != null || clientDefaults;
-        if (type is not ("users" or "clients") && !shorthand) return null;
-        if (type != null && shorthand)
+        if (!types.Any(t => t is "users" or "clients") && !shorthand) return null;
+        if (types.Length > 0 && shorthand)
             throw new UsageException("give either --entity-type with --entity-name/--entity-default, or --user/--user-defaults and --client/--client-defaults, not both");
         if (user != null && userDefaults) throw new UsageException("give one of --user and --user-defaults");
         if (client != null && clientDefaults) throw new UsageException("give one of --client and --client-defaults");
+        if (types.Length == 2)
+        {
+            // kafka-configs' pairing: each --entity-name goes with the --entity-type before it.
+            if (!types.Order().SequenceEqual(["clients", "users"]) || names.Length != 2 || isDefault)
+                throw new UsageException("two --entity-type are users and clients, each with its --entity-name in the same order " +
+                                         "(for a default, use --user NAME --client-defaults, --user-defaults --client ID, ...)");
+            return new QuotaTarget(new Part(names[Array.IndexOf(types, "users")], false), new Part(names[Array.IndexOf(types, "clients")], false));
+        }
+        if (types.Length > 2 || names.Length > 1) throw new UsageException("give one --entity-type with one --entity-name, or users and clients each with theirs");
+        var (type, name) = (types.SingleOrDefault(), names.SingleOrDefault());
         if (name != null && isDefault) throw new UsageException("give one of --entity-name and --entity-default");
         if (type == "users") return new QuotaTarget(new Part(name, isDefault), null);
         if (type == "clients") return new QuotaTarget(null, new Part(name, isDefault));

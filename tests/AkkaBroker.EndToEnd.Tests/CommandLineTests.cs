@@ -100,6 +100,11 @@ public class CommandLineTests
         Assert.DoesNotContain("alice", quotas.Stdout);
         var alices = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe", "--user", "alice", "--client", "app");
         Assert.Contains("Quota configs for user-principal 'alice', client-id 'app' are consumer_byte_rate=2048.0, producer_byte_rate=1024.0", alices.Stdout);
+        // kafka-configs' own form: each --entity-name goes with the --entity-type before it.
+        var kafkaForm = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--describe",
+            "--entity-type", "users", "--entity-name", "alice", "--entity-type", "clients", "--entity-name", "app");
+        Assert.True(kafkaForm.ExitCode == 0, kafkaForm.Stderr);
+        Assert.Contains("Quota configs for user-principal 'alice', client-id 'app' are consumer_byte_rate=2048.0, producer_byte_rate=1024.0", kafkaForm.Stdout);
         var notANumber = await BrokerProcess.RunToolAsync(null, "configs", "--bootstrap-server", b, "--alter", "--user", "alice", "--add-config", "producer_byte_rate=fast");
         Assert.Equal(2, notANumber.ExitCode);
         Assert.Contains("the value of quota 'producer_byte_rate' is a number", notANumber.Stderr);

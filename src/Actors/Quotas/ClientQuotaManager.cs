@@ -129,6 +129,8 @@ public sealed class ClientQuotaManager
         // request-time throttle, by one sample's length.
         var throttleMs = (rate - applies.Bound) / applies.Bound * windowMs;
         if (type == QuotaType.Request) throttleMs = Math.Min(throttleMs, _settings.WindowSize.TotalMilliseconds);
+        // Kafka's throttle_time_ms is an int32: a byte rate far over a tiny quota is held to its largest value.
+        throttleMs = Math.Min(throttleMs, int.MaxValue);
         BrokerMetrics.QuotaThrottleTime.Record(throttleMs, new KeyValuePair<string, object?>("quota", QuotaName(type)));
         return TimeSpan.FromMilliseconds(throttleMs);
     }

@@ -174,4 +174,14 @@ public sealed class ClientQuotaManagerTests
         Assert.Equal("billing-app-1", AkkaBroker.Protocol.ClientIds.Sanitize("billing.app_1"));
         Assert.Equal("caf-", AkkaBroker.Protocol.ClientIds.Sanitize("café"));
     }
+
+    [Fact]
+    public void A_throttle_never_exceeds_what_kafkas_throttle_time_ms_can_say()
+    {
+        Set((N("alice"), null, ClientQuotaKeys.ProducerByteRate, 1));
+
+        for (var i = 0; i < 100; i++) _quotas.Record(QuotaType.Produce, "User:alice", "app", int.MaxValue);
+
+        Assert.Equal(int.MaxValue, _quotas.Record(QuotaType.Produce, "User:alice", "app", int.MaxValue).TotalMilliseconds);
+    }
 }

@@ -116,11 +116,13 @@ internal sealed class ClientConnection
     public TimeSpan DelayOfReply(TimeSpan throttle, TimeSpan maxHold)
     {
         var now = Stopwatch.GetTimestamp();
+        // The common case, no quota and no hold: no lock on the way of every reply.
+        if (throttle <= TimeSpan.Zero && Volatile.Read(ref _heldUntil) <= now) return TimeSpan.Zero;
         var own = now + (long)(Math.Min(throttle.TotalSeconds, maxHold.TotalSeconds) * Stopwatch.Frequency);
         lock (_gate)
         {
             var at = Math.Max(_heldUntil, own);
-            _heldUntil = at;
+            Volatile.Write(ref _heldUntil, at);
             return at <= now ? TimeSpan.Zero : Stopwatch.GetElapsedTime(now, at);
         }
     }

@@ -53,8 +53,12 @@ public interface IAdminClient : IDisposable
     /// <exception cref="KafkaException">no broker answered, or a named topic does not exist (UNKNOWN_TOPIC_OR_PART).</exception>
     Task<Metadata> GetMetadataAsync(IEnumerable<string>? topics = null);
 
-    /// <summary>The consumer groups that exist (with members or committed offsets) and their states.</summary>
-    /// <exception cref="KafkaException">the controller did not answer.</exception>
+    /// <summary>
+    /// The consumer groups that exist (with members or committed offsets) and their states. Each broker lists the groups
+    /// it coordinates; what kept some from being listed (a coordinator down or still loading) is in
+    /// <see cref="ListConsumerGroupsResult.Errors"/>, next to the groups that were listed.
+    /// </summary>
+    /// <exception cref="KafkaException">no broker answered.</exception>
     Task<ListConsumerGroupsResult> ListConsumerGroupsAsync(ListConsumerGroupsOptions? options = null);
 
     /// <summary>The live brokers, the controller's node and the controller epoch (Kafka's DescribeCluster).</summary>

@@ -233,9 +233,12 @@ public sealed class BrokerNode : IAsyncDisposable
                     $"/user/{ControllerManagerName}",
                     ClusterSingletonProxySettings.Create(system).WithSingletonName("controller").WithRole(BrokerRole.Controller)),
                 "controller-proxy");
+            // Only a broker coordinates groups (a controller-only node's group region hosts no shard).
+            var groupDirectory = settings.IsBroker ? system.ActorOf(GroupDirectory.Props(settings.BrokerId, region, controller,
+                () => ClusterSharding.Get(system).ShardRegion(GroupMessageExtractor.TypeName)), GroupDirectory.Name) : ActorRefs.Nobody;
             var groupRegion = await ClusterSharding.Get(system).StartAsync(
                 GroupMessageExtractor.TypeName,
-                entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller, region),
+                entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller, region, groupDirectory),
                 ClusterShardingSettings.Create(system),
                 new GroupMessageExtractor(settings.BrokerId),
                 new BrokerShardAllocationStrategy(system),
@@ -264,7 +267,7 @@ public sealed class BrokerNode : IAsyncDisposable
             system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer, quotas, loaded), Security.SecurityMetadataWatcher.Name);
             void ServeClients()
             {
-                kafka?.Serve(new KafkaApis(system, gateway, controller, settings, credentials, authorizer, quotas));
+                kafka?.Serve(new KafkaApis(system, gateway, controller, groupDirectory, settings, credentials, authorizer, quotas));
                 clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer,
                     quotas);
             }

@@ -26,10 +26,9 @@ public sealed partial class ControllerActor
             .SelectMany(g => Ensures(_state.Topics[g.Key], g.Select(c => _state.Topics[g.Key].Partitions[c.Partition.Partition])))
             .Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray();
         ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-        // Groups whose offsets partition changed leader: their coordinators load on the new leader now, so offset
-        // retention keeps running for groups nobody uses (others load at their members' next request anyway).
+        // Offsets partitions that changed leader: the new leader's group directory reads their groups.
         var moved = change.Changes.Where(c => c.Topic == ControllerState.OffsetsTopic).Select(c => c.Partition.Partition).ToHashSet();
-        if (moved.Count > 0) StartGroupCoordinators(offsetsPartitions: moved);
+        if (moved.Count > 0) TellGroupDirectories(offsetsPartitions: moved);
     };
 
     /// <summary>

@@ -11,7 +11,7 @@ using AkkaBroker.Protocol.Security;
 namespace AkkaBroker.Actors.Controller;
 
 /// <summary>
-/// The controller: a cluster singleton that owns topic metadata, the group directory and producer-id allocation.
+/// The controller: a cluster singleton that owns topic metadata and producer-id allocation, and elects partition leaders.
 /// Its state is replicated to the brokers with Akka.DistributedData (one <see cref="LWWRegister{T}"/>, written with
 /// WriteMajority and kept on disk by each node's durable store), so a controller that takes over on another node
 /// reads it back with ReadMajority and loses nothing that was acknowledged. Each request is decided with
@@ -235,6 +235,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         // Reads answered while the new epoch is being written must already see what was loaded.
         _state = loaded;
         var next = loaded.Clone();
+        var legacyGroups = loaded.LegacyGroups.ToArray();
+        next.ForgetLegacyGroups();
         next.BeginEpoch();
         foreach (var id in _liveBrokers.Keys.Concat(LiveControllerNodeIds()).Where(b => !next.RegisteredNodes.Contains(b)).ToArray()) next.Apply(new NodeRegistered(id));
         foreach (var change in next.MissingCredentials(_settings.Sasl.AddScram))
@@ -250,7 +252,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
             foreach (var topic in _state.Topics.Values)
                 ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
                     new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
-            StartGroupCoordinators();
+            TellGroupDirectories();
+            StartLegacyGroupCoordinators(legacyGroups);
             // Brokers may have gone while no controller was acting.
             Self.Tell(new ElectLeaders());
         });
@@ -292,8 +295,6 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         }));
         Receive<MetadataRequest>(HandleMetadata);
         Receive<InitProducerIdRequest>(_ => HandleInitProducerId(Sender));
-        Receive<RegisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: true)));
-        Receive<UnregisterGroup>(r => Perform(_state.DecideGroupDirectory(r.GroupId, exists: false)));
         Receive<FindCoordinatorRequest>(HandleFindCoordinator);
         Receive<ElectLeaders>(_ => Perform(_state.DecideElections(ElectionLiveSet(), UncleanAllowed), LeadershipRecorded("election")));
         Receive<ReplicaLogCorrupted>(r =>
@@ -366,7 +367,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
                 }
         });
         Receive<PartitionStateAck>(_ => { });
-        Receive<ListGroupsRequest>(_ => Sender.Tell(new ListGroupsResponse(ErrorCode.None, null, _state.Groups.ToArray())));
+        Receive<ListGroupsRequest>(_ => ListGroups(Sender));
         Receive<PartitionsConfirmed>(c =>
         {
             if (c.Failure != null) _log.Warning("Partition replicas did not all confirm: {0}", c.Failure);
@@ -469,7 +470,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         var commands = _state.Topics.Values.SelectMany(t => Ensures(t, t.Partitions)).Where(c => c.BrokerId == info.BrokerId).ToArray();
         if (commands.Length > 0)
             ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
-        StartGroupCoordinators(info.BrokerId);
+        TellGroupDirectories(info.BrokerId);
     }
 
     /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>
@@ -483,19 +484,75 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         _liveBrokers.Values.Select(b => _clientEndpoints.TryGetValue(b.BrokerId, out var client) ? b with { Host = client.Host, Port = client.Port } : b).ToArray();
 
     /// <summary>
-    /// Starts the coordinators of the listed groups that <paramref name="brokerId"/> (or every live broker) coordinates,
-    /// so offset retention runs for groups nobody uses any more. Told to that broker's own group region, which is the
-    /// only region that ever asks for its shard.
+    /// Tells each live broker's group directory which partitions of the offsets topic it leads (only <paramref name="brokerId"/>'s,
+    /// or only <paramref name="offsetsPartitions"/>, when given): the directory reads their groups and starts their
+    /// coordinators, so offset retention runs for groups nobody uses any more (others load at their members' next request anyway).
     /// </summary>
-    private void StartGroupCoordinators(int? brokerId = null, IReadOnlySet<int>? offsetsPartitions = null)
+    private void TellGroupDirectories(int? brokerId = null, IReadOnlySet<int>? offsetsPartitions = null)
     {
-        foreach (var group in _state.Groups)
+        foreach (var (broker, partitions) in OffsetsPartitionsByLeader())
+            if ((brokerId == null || broker.BrokerId == brokerId) && partitions.Where(p => offsetsPartitions?.Contains(p) ?? true).ToArray() is { Length: > 0 } led)
+                Context.ActorSelection(Groups.GroupDirectory.PathOf(Context.System, broker.Host, broker.Port)).Tell(new OffsetsPartitionsLed(led));
+    }
+
+    /// <summary>The partitions of the offsets topic each live broker leads, by the controller's state.</summary>
+    private IEnumerable<(BrokerInfo Broker, int[] Partitions)> OffsetsPartitionsByLeader() =>
+        !_state.Topics.TryGetValue(ControllerState.OffsetsTopic, out var offsets) ? []
+        : offsets.Partitions.GroupBy(p => p.Leader)
+            .Where(g => _liveBrokers.ContainsKey(g.Key))
+            .Select(g => (_liveBrokers[g.Key], g.Select(p => p.Partition).ToArray()));
+
+    /// <summary>
+    /// Kafka keeps no list of every group, and neither does the controller: each broker's <see cref="Groups.GroupDirectory"/>
+    /// knows the groups of the offsets partitions it leads. The answer merges what each leader lists for the partitions
+    /// the controller's state says it leads; a partition without a live leader, or a leader that does not answer in
+    /// time, is named in the error, next to the groups that were listed.
+    /// </summary>
+    private void ListGroups(IActorRef replyTo)
+    {
+        if (!_state.Topics.TryGetValue(ControllerState.OffsetsTopic, out var offsets))
         {
-            if (ControllerState.OffsetsPartitionOf(group, _state.Topics) is not { } p || (offsetsPartitions != null && !offsetsPartitions.Contains(p.Partition))) continue;
-            var b = p.Leader;
-            if ((brokerId != null && b != brokerId) || !_liveBrokers.TryGetValue(b, out var broker)) continue;
-            var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, b));
-            if (b == _localBroker?.BrokerId) _groupRegion.Tell(entity);
+            replyTo.Tell(new ListGroupsResponse(ErrorCode.None, null, []));
+            return;
+        }
+        var offline = offsets.Partitions.Where(p => !_liveBrokers.ContainsKey(p.Leader)).Select(p => p.Partition).ToArray();
+        var asks = OffsetsPartitionsByLeader()
+            .Select(l => (l.Broker.BrokerId, l.Partitions, Directory: Context.ActorSelection(Groups.GroupDirectory.PathOf(Context.System, l.Broker.Host, l.Broker.Port))))
+            .ToArray();
+        AskDirectories(asks, offline, _settings.AdminTimeout).PipeTo(replyTo);
+    }
+
+    private static async Task<ListGroupsResponse> AskDirectories((int BrokerId, int[] Partitions, ActorSelection Directory)[] asks, int[] offline, TimeSpan timeout)
+    {
+        var answers = await Task.WhenAll(asks.Select(async a =>
+        {
+            try { return (a.BrokerId, Answer: await a.Directory.Ask<ListGroupsResponse>(new ListCoordinatedGroupsRequest(a.Partitions), timeout).ConfigureAwait(false)); }
+            catch (AskTimeoutException)
+            {
+                return (a.BrokerId, Answer: new ListGroupsResponse(ErrorCode.CoordinatorNotAvailable, $"it did not answer within {timeout.TotalSeconds:0} s", []));
+            }
+        })).ConfigureAwait(false);
+        var groups = answers.SelectMany(a => a.Answer.GroupIds).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var problems = answers.Where(a => a.Answer.Error != ErrorCode.None).Select(a => $"broker {a.BrokerId}: {a.Answer.ErrorMessage ?? a.Answer.Error.KafkaName()}").ToList();
+        if (offline.Length > 0)
+            problems.Add($"partition(s) {string.Join(",", offline)} of {ControllerState.OffsetsTopic} have no live leader");
+        if (problems.Count == 0) return new ListGroupsResponse(ErrorCode.None, null, groups);
+        var code = answers.Select(a => a.Answer.Error).FirstOrDefault(e => e != ErrorCode.None, ErrorCode.CoordinatorNotAvailable);
+        return new ListGroupsResponse(code, $"The groups of some coordinators are not listed ({string.Join("; ", problems)}); retry.", groups);
+    }
+
+    /// <summary>
+    /// Starts, once, the coordinators of the groups an older version listed in the controller's state, on the brokers
+    /// that lead their offsets partitions: a group whose state is still in an older version's journal only moves it into
+    /// the offsets topic as its coordinator loads, and the group directories find only what the offsets topic holds.
+    /// </summary>
+    private void StartLegacyGroupCoordinators(IReadOnlyCollection<string> groups)
+    {
+        foreach (var group in groups)
+        {
+            if (ControllerState.OffsetsPartitionOf(group, _state.Topics) is not { } p || !_liveBrokers.TryGetValue(p.Leader, out var broker)) continue;
+            var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, p.Leader));
+            if (p.Leader == _localBroker?.BrokerId) _groupRegion.Tell(entity);
             else Context.ActorSelection($"{Broker.BrokerNode.ProtocolOf(Context.System)}://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);
         }
     }

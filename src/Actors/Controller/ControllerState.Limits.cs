@@ -10,7 +10,7 @@ public sealed partial class ControllerState
     /// <summary>
     /// Why <paramref name="next"/>, reached from <paramref name="current"/> by <paramref name="events"/>, may not be
     /// written, or null. The state is replicated whole in one message, so a state past the frame limit could never be
-    /// replicated again: changes at an operator's or a client's request (topics, partitions, configs, groups,
+    /// replicated again: changes at an operator's or a client's request (topics, partitions, configs, users, ACLs, quotas,
     /// reassignments) that would take it past <paramref name="maxBytes"/> are refused, with the sizes. The size counted
     /// is the largest the state can grow to without such a request, every replica back in its partition's ISR, so that
     /// leadership and ISR changes, never refused, always fit. A change that does not make the state larger (a
@@ -18,12 +18,12 @@ public sealed partial class ControllerState
     /// </summary>
     public static string? SizeProblem(ControllerState current, ControllerState next, IReadOnlyList<object> events, long maxBytes)
     {
-        if (!events.Any(e => e is TopicCreated or PartitionsAdded or TopicConfigsChanged or BrokerConfigsChanged or UserScramCredentialsChanged or AclsChanged or ClientQuotasChanged or GroupRegistered or ReassignmentsChanged))
+        if (!events.Any(e => e is TopicCreated or PartitionsAdded or TopicConfigsChanged or BrokerConfigsChanged or UserScramCredentialsChanged or AclsChanged or ClientQuotasChanged or ReassignmentsChanged))
             return null;
         var size = next.LargestSize();
         if (size <= maxBytes || size <= current.LargestSize()) return null;
         return $"the cluster metadata would be {Bytes(size)} bytes (counting every replica back in sync), past the {Bytes(maxBytes)} it may hold " +
-            "(akka.remote.dot-netty.tcp.maximum-frame-size less 1 MiB, as it travels whole in one message): delete topics or consumer groups, " +
+            "(akka.remote.dot-netty.tcp.maximum-frame-size less 1 MiB, as it travels whole in one message): delete topics, " +
             "use fewer partitions, or raise the frame size on every node";
     }
 

@@ -16,7 +16,7 @@ public sealed partial class ControllerState
     public const long ProducerIdBlockSize = 1000;
 
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
-    private readonly SortedSet<string> _groups = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _legacyGroups = new(StringComparer.Ordinal);
     private readonly SortedSet<int> _registeredNodes = new();
     private readonly Dictionary<TopicPartition, PartitionReassignment> _reassignments = new();
 
@@ -218,10 +218,10 @@ public sealed partial class ControllerState
                 _topics[e.Name] = _topics[e.Name] with { ConfigOverrides = e.ConfigOverrides };
                 break;
             case GroupRegistered e:
-                _groups.Add(e.GroupId);
+                _legacyGroups.Add(e.GroupId);
                 break;
             case GroupUnregistered e:
-                _groups.Remove(e.GroupId);
+                _legacyGroups.Remove(e.GroupId);
                 break;
             case NodeRegistered e:
                 _registeredNodes.Add(e.NodeId);
@@ -289,18 +289,17 @@ public sealed partial class ControllerState
         return ControllerResult.Record(new NodeUnregistered(r.NodeId), new UnregisterNodeResponse(ErrorCode.None, null));
     }
 
-    /// <summary>The consumer groups that exist (have members or offsets), as their coordinators reported them.</summary>
-    public IReadOnlyCollection<string> Groups => _groups;
-
     /// <summary>
-    /// Records a group's coming into being or going away; nothing when the directory already agrees. A coordinator's
-    /// report, not a request: nobody is answered.
+    /// The groups an older version listed here: it kept a directory of every group in this state, which therefore grew
+    /// with the groups (brokers now keep the groups they coordinate, see <c>GroupDirectory</c>). Read back only so that
+    /// the controller starts their coordinators once, then forgotten.
     /// </summary>
-    public ControllerResult DecideGroupDirectory(string groupId, bool exists) =>
-        exists == _groups.Contains(groupId) ? ControllerResult.Nothing
-        : ControllerResult.Record(exists ? new GroupRegistered(groupId) : new GroupUnregistered(groupId));
+    public IReadOnlyCollection<string> LegacyGroups => _legacyGroups;
 
-    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _groups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
+    /// <summary>Drops <see cref="LegacyGroups"/>: the next state written no longer carries them.</summary>
+    public void ForgetLegacyGroups() => _legacyGroups.Clear();
+
+    public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _legacyGroups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
         _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray(),
         _scramCredentials.Select(kv => new UserScramCredentialsChanged(kv.Key, kv.Value)).ToArray(), _acls.ToArray(),
         _scramBootstrapped.Order(StringComparer.Ordinal).ToArray(), _clientQuotas.Select(kv => new ClientQuotasChanged(kv.Key, kv.Value)).ToArray());
@@ -352,8 +351,8 @@ public sealed partial class ControllerState
     {
         _topics.Clear();
         foreach (var t in snapshot.Topics) _topics[t.Name] = t;
-        _groups.Clear();
-        foreach (var g in snapshot.Groups) _groups.Add(g);
+        _legacyGroups.Clear();
+        foreach (var g in snapshot.Groups) _legacyGroups.Add(g);
         AllocatedProducerIdsEnd = snapshot.NextProducerId;
         NextFreeProducerId = AllocatedProducerIdsEnd;
         ControllerEpoch = snapshot.ControllerEpoch;

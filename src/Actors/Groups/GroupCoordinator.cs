@@ -21,14 +21,15 @@ namespace AkkaBroker.Actors.Groups;
 /// COORDINATOR_NOT_AVAILABLE and passivates: the next request loads afresh from the log on whichever broker leads.
 /// </para>
 /// Joins wait here until the join phase completes; one timer fires at the state's next deadline (session expiry,
-/// rebalance timeout, offset retention). The controller's group directory is told when the group comes into being or
-/// goes away.
+/// rebalance timeout, offset retention). This broker's <see cref="GroupDirectory"/> is told when the group comes into
+/// being or goes away.
 /// </summary>
 public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     /// <param name="offsetsLog">Where this broker's replica of the offsets partition takes requests: the local partition region.</param>
-    public static Props Props(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog) =>
-        Akka.Actor.Props.Create(() => new GroupCoordinator(groupId, settings, controller, offsetsLog));
+    /// <param name="directory">This broker's <see cref="GroupDirectory"/>, told whether the group exists.</param>
+    public static Props Props(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog, IActorRef directory) =>
+        Akka.Actor.Props.Create(() => new GroupCoordinator(groupId, settings, controller, offsetsLog, directory));
 
     private sealed record DeadlineReached
     {
@@ -75,6 +76,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private readonly TimeSpan _idleLifetime;
     private readonly IActorRef _controller;
     private readonly IActorRef _offsetsLog;
+    private readonly IActorRef _directory;
     /// <summary>The group's partition of the offsets topic; null until the controller has said how many it has.</summary>
     private TopicPartition? _offsetsPartition;
     private TopicPartition OffsetsPartition => _offsetsPartition ?? throw new InvalidOperationException("the group's offsets partition is not known yet");
@@ -98,8 +100,9 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private bool _legacyJournalRead;
     private bool _foundInLog;
 
-    public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog)
+    public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog, IActorRef directory)
     {
+        _directory = directory;
         _groupId = groupId;
         _idleLifetime = TimeSpan.FromMilliseconds(settings.IdleCoordinatorMs);
         _controller = controller;
@@ -321,9 +324,8 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             _loadMarkerOffset, _state.State, _state.CommittedPartitions.Count);
         Become(Active);
         PublishCommittedOffsets();
-        // Re-registering is idempotent and repairs a directory entry lost with a crash.
-        _registered = false;
-        UpdateDirectory();
+        // Said whether or not the group exists: the directory may have read records of a group that is gone since.
+        UpdateDirectory(always: true);
         Reschedule();
         PassivateWhenIdle();
         Stash.UnstashAll();
@@ -665,12 +667,12 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         }
     }
 
-    /// <summary>Keeps the controller's group directory in step with whether the group exists.</summary>
-    private void UpdateDirectory()
+    /// <summary>Keeps this broker's group directory in step with whether the group exists.</summary>
+    private void UpdateDirectory(bool always = false)
     {
-        if (_state.Exists == _registered) return;
+        if (!always && _state.Exists == _registered) return;
         _registered = _state.Exists;
-        _controller.Tell(_registered ? new RegisterGroup(_groupId) : new UnregisterGroup(_groupId));
+        _directory.Tell(new GroupExistenceChanged(_groupId, OffsetsPartition.Partition, _registered));
     }
 
     private void Reschedule()

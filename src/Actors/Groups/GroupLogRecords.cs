@@ -94,6 +94,18 @@ public static class GroupLogRecords
         }
     }
 
+    /// <summary>
+    /// The group a record's key belongs to, and whether the key holds group state (a committed offset or the membership;
+    /// not a load marker). Throws <see cref="InvalidDataException"/> for a key that names no group.
+    /// </summary>
+    public static (string GroupId, bool HoldsState) GroupOf(byte[]? key)
+    {
+        if (key == null || key.Length < 3)
+            throw new InvalidDataException($"a __consumer_offsets record has a key of {key?.Length ?? 0} bytes; every key names a group");
+        var pos = 1;
+        return (ReadString(key, ref pos), key[0] is OffsetKey or MetadataKey);
+    }
+
     private static byte[] Key(string groupId, byte type)
     {
         var group = Encoding.UTF8.GetBytes(groupId);

@@ -8,15 +8,16 @@ namespace AkkaBroker.Actors.Kafka;
 /// <summary>
 /// The Kafka listener's way to the broker's gateway, as one connection's principal: each request the ACLs refuse is
 /// answered here with the refusal in its response's shape (so the Kafka APIs translate it like any broker error), and
-/// Metadata and ListGroups answers are cut to what the principal may see, as Kafka's handlers do.
+/// Metadata and ListGroups answers are cut to what the principal may see, as Kafka's handlers do. ListGroups goes to this
+/// broker's group directory: a Kafka broker lists the groups it coordinates, and clients ask every broker.
 /// </summary>
-internal sealed class GatewayClient(IActorRef gateway, Authorizer authorizer, string principal, string? host)
+internal sealed class GatewayClient(IActorRef gateway, IActorRef groupDirectory, Authorizer authorizer, string principal, string? host)
 {
     /// <summary>Who the connection's requests are from (<c>User:ANONYMOUS</c> before or without authentication).</summary>
     public string Principal => principal;
 
     /// <summary>The same gateway for another principal (a connection that authenticated).</summary>
-    public GatewayClient As(string newPrincipal) => new(gateway, authorizer, newPrincipal, host);
+    public GatewayClient As(string newPrincipal) => new(gateway, groupDirectory, authorizer, newPrincipal, host);
 
     public Task<T> Ask<T>(object request, TimeSpan timeout)
     {
@@ -25,7 +26,7 @@ internal sealed class GatewayClient(IActorRef gateway, Authorizer authorizer, st
         return request switch
         {
             MetadataRequest m => (Task<T>)(object)RequestAuthorization.MetadataAsync(authorizer, principal, host, m, r => gateway.Ask<MetadataResponse>(r, timeout)),
-            ListGroupsRequest l => (Task<T>)(object)RequestAuthorization.ListGroupsAsync(authorizer, principal, host, l, r => gateway.Ask<ListGroupsResponse>(r, timeout)),
+            ListGroupsRequest l => (Task<T>)(object)RequestAuthorization.ListGroupsAsync(authorizer, principal, host, l, r => groupDirectory.Ask<ListGroupsResponse>(r, timeout)),
             OffsetFetchRequest { Partitions: null } o =>
                 (Task<T>)(object)RequestAuthorization.OffsetFetchAsync(authorizer, principal, host, o, r => gateway.Ask<OffsetFetchResponse>(r, timeout)),
             _ => gateway.Ask<T>(request, timeout),

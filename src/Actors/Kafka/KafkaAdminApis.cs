@@ -468,7 +468,7 @@ internal sealed class KafkaAdminApis(GatewayClient gateway, BrokerSettings setti
     public async Task<ListGroupsResponseData> ListGroupsAsync(ListGroupsRequestData request, short version)
     {
         var answer = await Answered(gateway.Ask<ListGroupsResponse>(new ListGroupsRequest(), AdminTimeout),
-            () => new ListGroupsResponse(ErrorCode.RequestTimedOut, "The controller did not answer in time; retry.", []));
+            () => new ListGroupsResponse(ErrorCode.RequestTimedOut, "This broker's group directory did not answer in time; retry.", []));
         var response = new ListGroupsResponseData { ErrorCode = (short)answer.Error };
         if (version >= 5 && request.TypesFilter.Count > 0 && !request.TypesFilter.Contains(ClassicGroupType, StringComparer.OrdinalIgnoreCase))
             return response;

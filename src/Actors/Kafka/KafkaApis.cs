@@ -94,20 +94,24 @@ public sealed class KafkaApis
     private long _unchargedEncodeTicks;
 
     /// <param name="controller">The controller singleton's proxy, which says which broker coordinates a group.</param>
+    /// <param name="groupDirectory">This broker's group directory, which lists the groups it coordinates.</param>
     /// <param name="credentials">The users' credentials, for a SASL_PLAINTEXT listener.</param>
     /// <param name="authorizer">The ACLs each connection's requests are checked against.</param>
     /// <param name="quotas">The client quotas each connection's requests are counted against.</param>
-    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials,
-        Security.Authorizer authorizer, ClientQuotaManager quotas)
-        : this(system, new GatewayClient(gateway, authorizer, Security.Authorizer.Anonymous, null), controller, settings, credentials, authorizer, gateway, quotas)
+    public KafkaApis(ActorSystem system, IActorRef gateway, IActorRef controller, IActorRef groupDirectory, BrokerSettings settings,
+        Security.ScramCredentialStore credentials, Security.Authorizer authorizer, ClientQuotaManager quotas)
+        : this(system, new GatewayClient(gateway, groupDirectory, authorizer, Security.Authorizer.Anonymous, null), controller, settings, credentials, authorizer,
+            gateway, groupDirectory, quotas)
     {
     }
 
     private readonly IActorRef _clusterGateway;
+    private readonly IActorRef _groupDirectory;
 
     private KafkaApis(ActorSystem system, GatewayClient gateway, IActorRef controller, BrokerSettings settings, Security.ScramCredentialStore credentials,
-        Security.Authorizer authorizer, IActorRef clusterGateway, ClientQuotaManager quotas)
+        Security.Authorizer authorizer, IActorRef clusterGateway, IActorRef groupDirectory, ClientQuotaManager quotas)
     {
+        _groupDirectory = groupDirectory;
         _credentials = credentials;
         _quotas = quotas;
         _authorizer = authorizer;
@@ -127,7 +131,8 @@ public sealed class KafkaApis
 
     /// <summary>The handlers for one connection's requests, as <paramref name="principal"/> connected from <paramref name="host"/> (its IP address).</summary>
     internal KafkaApis ForConnection(string principal, string? host) =>
-        new(_system, new GatewayClient(_clusterGateway, _authorizer, principal, host), _controller, _settings, _credentials, _authorizer, _clusterGateway, _quotas);
+        new(_system, new GatewayClient(_clusterGateway, _groupDirectory, _authorizer, principal, host), _controller, _settings, _credentials, _authorizer,
+            _clusterGateway, _groupDirectory, _quotas);
 
     /// <summary>Who this connection's requests are from.</summary>
     internal string Principal => _gateway.Principal;

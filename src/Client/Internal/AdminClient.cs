@@ -339,13 +339,14 @@ internal sealed class AdminClient : IAdminClient
     public async Task<ListConsumerGroupsResult> ListConsumerGroupsAsync(ListConsumerGroupsOptions? options = null)
     {
         var r = await AskAsync<ListGroupsResponse>(new ListGroupsRequest(), options?.RequestTimeout).ConfigureAwait(false);
-        ThrowIfError("list groups", r.Error, r.ErrorMessage);
         var states = options?.MatchStates?.ToHashSet() ?? [];
         var types = options?.MatchTypes?.ToHashSet() ?? [];
-        if (types.Count > 0 && !types.Contains(ConsumerGroupType.Classic)) return new ListConsumerGroupsResult();
-        // The controller knows which groups exist; each group's coordinator knows its state.
-        var valid = new List<ConsumerGroupListing>();
+        // Some coordinators may not have listed their groups (one is down, say): the others' groups are still valid.
         var errors = new List<Error>();
+        if (ErrorOf("list groups", r.Error, r.ErrorMessage) is { } listError) errors.Add(listError);
+        if (types.Count > 0 && !types.Contains(ConsumerGroupType.Classic)) return new ListConsumerGroupsResult { Errors = errors };
+        // Each broker knows the groups it coordinates (the controller gathers them); each group's coordinator knows its state.
+        var valid = new List<ConsumerGroupListing>();
         foreach (var (groupId, described) in r.GroupIds.Zip(await Task.WhenAll(r.GroupIds.Select(async id =>
                  {
                      try { return (Group: await DescribeAsync(id, options?.RequestTimeout).ConfigureAwait(false), Error: (Error?)null); }

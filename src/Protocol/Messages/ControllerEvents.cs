@@ -35,7 +35,7 @@ public sealed record ProducerIdsAllocated(long NextProducerId);
 
 /// <summary>
 /// The controller's state, replicated to the brokers through Akka.DistributedData. <c>Groups</c> is the consumer-group
-/// directory (older snapshots have none). <c>ControllerEpoch</c> counts controller incarnations: each new controller
+/// directory older versions kept here (brokers now keep the groups they coordinate); read back once, written empty. <c>ControllerEpoch</c> counts controller incarnations: each new controller
 /// takes the next one, so decisions of an older controller can be told apart. <c>OffsetsPartitions</c> places the
 /// group coordinators as Kafka's <c>__consumer_offsets</c> partitions do (empty until the first group asks).
 /// </summary>

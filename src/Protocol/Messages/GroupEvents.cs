@@ -25,14 +25,23 @@ public sealed record GroupDeleted;
 
 public sealed record GroupSnapshot(GroupMetadataChanged Metadata, IReadOnlyList<CommittedOffset> Offsets);
 
-/// <summary>Tells the controller's group directory that a group exists (idempotent), so <c>groups list</c> finds it.</summary>
-public sealed record RegisterGroup(string GroupId);
+/// <summary>
+/// Controller to a broker's group directory: by the controller's state the broker leads these partitions of
+/// <c>__consumer_offsets</c>, so it coordinates their groups (the directory reads them from the partitions).
+/// </summary>
+public sealed record OffsetsPartitionsLed(IReadOnlyList<int> Partitions);
 
-/// <summary>Tells the controller's group directory that a group no longer exists.</summary>
-public sealed record UnregisterGroup(string GroupId);
+/// <summary>
+/// Controller to a broker's group directory: list the groups of these partitions of <c>__consumer_offsets</c>, which
+/// the broker leads by the controller's state. Answered with a <see cref="ListGroupsResponse"/>.
+/// </summary>
+public sealed record ListCoordinatedGroupsRequest(IReadOnlyList<int> OffsetsPartitions);
 
-/// <summary>Controller event: the group directory gained a group.</summary>
+/// <summary>
+/// Legacy controller event: older versions kept a directory of every group in the controller's state. Read from their
+/// journals only, to start those groups' coordinators once.
+/// </summary>
 public sealed record GroupRegistered(string GroupId);
 
-/// <summary>Controller event: the group directory lost a group.</summary>
+/// <summary>Legacy controller event: see <see cref="GroupRegistered"/>.</summary>
 public sealed record GroupUnregistered(string GroupId);

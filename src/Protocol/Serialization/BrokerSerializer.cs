@@ -312,8 +312,9 @@ public sealed partial class BrokerSerializer : SerializerWithStringManifest
         C<GroupDeleted>("gDL", (_, _) => { }, _ => new GroupDeleted()),
         C<GroupSnapshot>("gSN", (w, m) => { WriteGroupMetadata(w, m.Metadata); w.List(m.Offsets, WriteCommittedOffset); },
             r => new GroupSnapshot(ReadGroupMetadata(r), r.List(ReadCommittedOffset))),
-        C<RegisterGroup>("gRG", (w, m) => w.String(m.GroupId), r => new RegisterGroup(r.String())),
-        C<UnregisterGroup>("gUG", (w, m) => w.String(m.GroupId), r => new UnregisterGroup(r.String())),
+        C<OffsetsPartitionsLed>("gOPL", (w, m) => w.List(m.Partitions, (ww, p) => ww.Int(p)), r => new OffsetsPartitionsLed(r.List(rr => rr.Int()))),
+        C<ListCoordinatedGroupsRequest>("gLCG", (w, m) => w.List(m.OffsetsPartitions, (ww, p) => ww.Int(p)),
+            r => new ListCoordinatedGroupsRequest(r.List(rr => rr.Int()))),
         .. QuotaCodecs(),
     ];
 

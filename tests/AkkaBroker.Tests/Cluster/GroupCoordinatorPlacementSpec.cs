@@ -59,8 +59,29 @@ public class GroupCoordinatorPlacementSpec
         }
         Assert.Equal(30, (await admin.DescribeConsumerGroupAsync(group)).CommittedOffsets.Sum(o => o.Offset.Value));
 
+        // Groups coordinated on every broker are listed together: each broker lists its own, the controller gathers them.
+        var others = new[] { 1, 2 }.Select(leader => Enumerable.Range(0, 100).Select(i => $"listed-{i}")
+            .First(g => placement[ControllerState.OffsetsPartitionFor(g, 50)].Replicas[0] == leader)).ToArray();
+        foreach (var other in others)
+            await admin.AlterConsumerGroupOffsetsAsync(other, [new TopicPartitionOffset(topic, 0, 1)]);
+        Assert.Equal(others.Append(group).Order(StringComparer.Ordinal), (await admin.GroupIdsAsync()).Order(StringComparer.Ordinal));
+
         await cluster.CrashBrokerAsync(3);
         await cluster.WaitForMembersAsync(2);
+        // Before anyone asks for the group, the new leader of its offsets partition has read it and started its
+        // coordinator, so its offsets expire on time even if nobody uses it again.
+        var startedBy = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await CoordinatorRunsOnAsync(cluster, group, 1) && !await CoordinatorRunsOnAsync(cluster, group, 2))
+        {
+            Assert.True(DateTime.UtcNow < startedBy, $"no broker started the coordinator of {group} within 60 s of broker 3's crash");
+            await Task.Delay(100);
+        }
+        var listedBy = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(await admin.GroupIdsAsync()).Order(StringComparer.Ordinal).SequenceEqual(others.Append(group).Order(StringComparer.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < listedBy, $"the three groups were not listed within 30 s of broker 3's crash: {string.Join(",", await admin.GroupIdsAsync())}");
+            await Task.Delay(100);
+        }
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
@@ -75,14 +96,7 @@ public class GroupCoordinatorPlacementSpec
                 await Task.Delay(200); // the offsets partition is electing its new leader
             }
         }
-        var newCoordinator = 0;
-        foreach (var (id, broker) in cluster.Brokers)
-        {
-            var region = await broker.Node.System.ActorSelection("/system/sharding/group").ResolveOne(TimeSpan.FromSeconds(5));
-            var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
-            if (state.Shards.SelectMany(s => s.EntityIds).Contains($"{group}@{id}")) newCoordinator = id;
-        }
-        Assert.Contains(newCoordinator, new[] { 1, 2 });
+        Assert.True(await CoordinatorRunsOnAsync(cluster, group, 1) ^ await CoordinatorRunsOnAsync(cluster, group, 2));
 
         // The group resumes after its last commit: only records produced since are delivered.
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = cluster.Bootstrap(1) }).Build())
@@ -103,5 +117,12 @@ public class GroupCoordinatorPlacementSpec
         }
         Assert.Equal(Enumerable.Range(30, 10).Select(i => $"v{i}").Order(), values.Order());
         Assert.Null(resumed.Consume(TimeSpan.FromMilliseconds(500)));
+    }
+
+    private static async Task<bool> CoordinatorRunsOnAsync(ThreeBrokerCluster cluster, string group, int brokerId)
+    {
+        var region = await cluster.Brokers[brokerId].Node.System.ActorSelection("/system/sharding/group").ResolveOne(TimeSpan.FromSeconds(5));
+        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(5));
+        return state.Shards.SelectMany(s => s.EntityIds).Contains($"{group}@{brokerId}");
     }
 }

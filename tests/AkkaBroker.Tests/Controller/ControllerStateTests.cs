@@ -236,22 +236,20 @@ public class ControllerStateTests
     }
 
     [Fact]
-    public void A_group_is_recorded_once_and_a_report_the_directory_already_agrees_with_records_nothing()
+    public void Groups_an_older_version_listed_are_read_back_and_once_forgotten_no_longer_written()
     {
+        // Older versions kept every group here, so this state grew with the groups: they are read back to start their coordinators once.
         var state = new ControllerState();
-        var registered = state.DecideGroupDirectory("g", exists: true);
-        Assert.Equal(new GroupRegistered("g"), Assert.Single(registered.Events));
-        Assert.Null(registered.Response); // a coordinator's report: nobody waits for an answer
-        state.Apply(registered.Events[0]);
+        state.Apply(new GroupRegistered("a"));
+        state.Apply(new GroupRegistered("b"));
+        state.Apply(new GroupUnregistered("a"));
+        Assert.Equal(["b"], state.LegacyGroups);
+        var restored = new ControllerState();
+        restored.Restore(state.ToSnapshot());
+        Assert.Equal(["b"], restored.LegacyGroups);
 
-        var again = state.DecideGroupDirectory("g", exists: true);
-        Assert.Empty(again.Events);
-        Assert.Null(again.Response);
-
-        var gone = state.DecideGroupDirectory("g", exists: false);
-        Assert.Equal(new GroupUnregistered("g"), Assert.Single(gone.Events));
-        state.Apply(gone.Events[0]);
-        Assert.Empty(state.Groups);
+        restored.ForgetLegacyGroups();
+        Assert.Empty(restored.ToSnapshot().Groups);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using AkkaBroker.Actors.Groups;
 using AkkaBroker.Actors.Partitions;
@@ -20,6 +21,9 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
     private static readonly GroupSettings Settings = GroupSettings.Default with { InitialRebalanceDelayMs = 0 };
     private static int _groupCounter;
     private readonly string _group = $"group{Interlocked.Increment(ref _groupCounter)}";
+    private TestProbe? _directoryProbe;
+    /// <summary>Stands in for the broker's group directory, which the coordinators tell whether their group exists.</summary>
+    private TestProbe DirectoryProbe => _directoryProbe ??= CreateTestProbe();
 
     /// <summary>A controller stand-in that knows a 4-partition topic "t" and the 50-partition offsets topic.</summary>
     private IActorRef Controller() => Sys.ActorOf(Props.Create(() => new FakeController()));
@@ -34,8 +38,6 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
                 "__consumer_offsets" => new TopicMetadata(t, ErrorCode.None, null, Enumerable.Range(0, 50).Select(p => new PartitionMetadata(p, 0, [0], [0])).ToArray()),
                 _ => new TopicMetadata(t, ErrorCode.UnknownTopicOrPartition, "no such topic", []),
             }).ToArray())));
-            Receive<RegisterGroup>(_ => { });
-            Receive<UnregisterGroup>(_ => { });
         }
     }
 
@@ -97,7 +99,7 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
 
     private IActorRef OffsetsLog() => Sys.ActorOf(Props.Create(() => new FakeOffsetsLog()));
 
-    private IActorRef Coordinator(IActorRef offsetsLog) => Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller(), offsetsLog));
+    private IActorRef Coordinator(IActorRef offsetsLog) => Sys.ActorOf(GroupCoordinator.Props(_group, Settings, Controller(), offsetsLog, DirectoryProbe.Ref));
 
     private JoinGroupRequest Join(string memberId = "") =>
         new(_group, memberId, null, "client", 10_000, 30_000, ["range"], ["t"], []);
@@ -166,6 +168,36 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         var described = ExpectMsg<DescribeGroupResponse>(Wait);
         Assert.Equal(generation, described.GenerationId);
         Assert.Equal(member, Assert.Single(described.Members).MemberId);
+    }
+
+    [Fact]
+    public void The_brokers_group_directory_hears_whether_the_group_exists_once_loaded_and_whenever_that_changes()
+    {
+        var log = OffsetsLog();
+        var coordinator = Coordinator(log);
+        var partition = Actors.Controller.ControllerState.OffsetsPartitionFor(_group, 50);
+        var (member, generation) = StableMember(coordinator);
+        // Said once loaded even though nothing changed: the directory may have read records of a group gone since.
+        Assert.Equal(new GroupExistenceChanged(_group, partition, false), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+        Assert.Equal(new GroupExistenceChanged(_group, partition, true), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+
+        // With a committed offset the group outlives its last member.
+        coordinator.Tell(new OffsetCommitRequest(_group, generation, member, null, [new OffsetCommit(new TopicPartition("t", 0), 1, "")]), TestActor);
+        Assert.Equal(ErrorCode.None, ExpectMsg<OffsetCommitResponse>(Wait).Error);
+        coordinator.Tell(new LeaveGroupRequest(_group, member, null, "done"), TestActor);
+        Assert.Equal(ErrorCode.None, ExpectMsg<LeaveGroupResponse>(Wait).Error);
+        coordinator.Tell(new DeleteGroupRequest(_group), TestActor);
+        Assert.Equal(ErrorCode.None, ExpectMsg<DeleteGroupResponse>(Wait).Error);
+        Assert.Equal(new GroupExistenceChanged(_group, partition, false), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+
+        // A coordinator that loads the deleted group from the log says so too.
+        Watch(coordinator);
+        coordinator.Tell(PoisonPill.Instance);
+        ExpectTerminated(coordinator, Wait);
+        var loaded = Coordinator(log);
+        loaded.Tell(new DescribeGroupRequest(_group), TestActor);
+        ExpectMsg<DescribeGroupResponse>(Wait);
+        Assert.Equal(new GroupExistenceChanged(_group, partition, false), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
     }
 
     [Fact]

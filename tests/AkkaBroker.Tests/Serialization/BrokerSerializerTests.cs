@@ -163,8 +163,8 @@ public class BrokerSerializerTests() : TestKit(BrokerNode.Compose(Akka.Configura
         new GroupOffsetsExpired([Tp]),
         new GroupDeleted(),
         new GroupSnapshot(new GroupMetadataChanged(0, "", "", 5, []), [new CommittedOffset(Tp, 1, "m", 2)]),
-        new RegisterGroup("g"),
-        new UnregisterGroup("g"),
+        new OffsetsPartitionsLed([0, 7, 49]),
+        new ListCoordinatedGroupsRequest([3]),
     }.Select(o => new[] { o });
 
     [Theory]

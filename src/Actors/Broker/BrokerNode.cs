@@ -235,7 +235,7 @@ public sealed class BrokerNode : IAsyncDisposable
                 "controller-proxy");
             // Only a broker coordinates groups (a controller-only node's group region hosts no shard).
             var groupDirectory = settings.IsBroker ? system.ActorOf(GroupDirectory.Props(settings.BrokerId, region, controller,
-                () => ClusterSharding.Get(system).ShardRegion(GroupMessageExtractor.TypeName)), GroupDirectory.Name) : ActorRefs.Nobody;
+                () => ClusterSharding.Get(system).ShardRegion(GroupMessageExtractor.TypeName), settings.AdminTimeout), GroupDirectory.Name) : ActorRefs.Nobody;
             var groupRegion = await ClusterSharding.Get(system).StartAsync(
                 GroupMessageExtractor.TypeName,
                 entityId => GroupCoordinator.Props(GroupMessageExtractor.ParseEntityId(entityId).GroupId, settings.Group, controller, region, groupDirectory),

@@ -235,8 +235,6 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         // Reads answered while the new epoch is being written must already see what was loaded.
         _state = loaded;
         var next = loaded.Clone();
-        var legacyGroups = loaded.LegacyGroups.ToArray();
-        next.ForgetLegacyGroups();
         next.BeginEpoch();
         foreach (var id in _liveBrokers.Keys.Concat(LiveControllerNodeIds()).Where(b => !next.RegisteredNodes.Contains(b)).ToArray()) next.Apply(new NodeRegistered(id));
         foreach (var change in next.MissingCredentials(_settings.Sasl.AddScram))
@@ -253,7 +251,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
                 ConfirmPartitions(Ensures(topic, topic.Partitions).Where(c => _liveBrokers.ContainsKey(c.BrokerId)).ToArray(),
                     new TopicOperationResponse(topic.Name, ErrorCode.None, null), ActorRefs.Nobody);
             TellGroupDirectories();
-            StartLegacyGroupCoordinators(legacyGroups);
+            StartLegacyGroupCoordinators();
             // Brokers may have gone while no controller was acting.
             Self.Tell(new ElectLeaders());
         });
@@ -471,6 +469,7 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         if (commands.Length > 0)
             ConfirmPartitions(commands, new TopicOperationResponse("", ErrorCode.None, null), ActorRefs.Nobody);
         TellGroupDirectories(info.BrokerId);
+        StartLegacyGroupCoordinators(info.BrokerId);
     }
 
     /// <summary>The brokers that can host replicas: cluster members that are Up and reachable.</summary>
@@ -519,7 +518,8 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
         var asks = OffsetsPartitionsByLeader()
             .Select(l => (l.Broker.BrokerId, l.Partitions, Directory: Context.ActorSelection(Groups.GroupDirectory.PathOf(Context.System, l.Broker.Host, l.Broker.Port))))
             .ToArray();
-        AskDirectories(asks, offline, _settings.AdminTimeout).PipeTo(replyTo);
+        // Within admin.timeout, as other admin requests; a directory answers within half of it.
+        AskDirectories(asks, offline, _settings.AdminTimeout * 0.75).PipeTo(replyTo);
     }
 
     private static async Task<ListGroupsResponse> AskDirectories((int BrokerId, int[] Partitions, ActorSelection Directory)[] asks, int[] offline, TimeSpan timeout)
@@ -542,15 +542,15 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
     }
 
     /// <summary>
-    /// Starts, once, the coordinators of the groups an older version listed in the controller's state, on the brokers
-    /// that lead their offsets partitions: a group whose state is still in an older version's journal only moves it into
-    /// the offsets topic as its coordinator loads, and the group directories find only what the offsets topic holds.
+    /// Starts the coordinators of the groups an older version listed in the controller's state (<see cref="ControllerState.LegacyGroups"/>)
+    /// that <paramref name="brokerId"/> (or any live broker) coordinates, as that version did at every start.
     /// </summary>
-    private void StartLegacyGroupCoordinators(IReadOnlyCollection<string> groups)
+    private void StartLegacyGroupCoordinators(int? brokerId = null)
     {
-        foreach (var group in groups)
+        foreach (var group in _state.LegacyGroups)
         {
-            if (ControllerState.OffsetsPartitionOf(group, _state.Topics) is not { } p || !_liveBrokers.TryGetValue(p.Leader, out var broker)) continue;
+            if (ControllerState.OffsetsPartitionOf(group, _state.Topics) is not { } p || (brokerId != null && p.Leader != brokerId)
+                || !_liveBrokers.TryGetValue(p.Leader, out var broker)) continue;
             var entity = new Akka.Cluster.Sharding.ShardRegion.StartEntity(Groups.GroupMessageExtractor.EntityIdFor(group, p.Leader));
             if (p.Leader == _localBroker?.BrokerId) _groupRegion.Tell(entity);
             else Context.ActorSelection($"{Broker.BrokerNode.ProtocolOf(Context.System)}://{Broker.BrokerNode.ActorSystemName}@{broker.Host}:{broker.Port}/system/sharding/{Groups.GroupMessageExtractor.TypeName}").Tell(entity);

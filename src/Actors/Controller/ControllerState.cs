@@ -291,13 +291,11 @@ public sealed partial class ControllerState
 
     /// <summary>
     /// The groups an older version listed here: it kept a directory of every group in this state, which therefore grew
-    /// with the groups (brokers now keep the groups they coordinate, see <c>GroupDirectory</c>). Read back only so that
-    /// the controller starts their coordinators once, then forgotten.
+    /// with the groups (brokers now keep the groups they coordinate, see <c>GroupDirectory</c>). Kept as they are, never
+    /// added to, so that their coordinators start as before: a group whose state is still in an older version's journal
+    /// moves it into <c>__consumer_offsets</c> as its coordinator loads, and only then do the brokers' directories find it.
     /// </summary>
     public IReadOnlyCollection<string> LegacyGroups => _legacyGroups;
-
-    /// <summary>Drops <see cref="LegacyGroups"/>: the next state written no longer carries them.</summary>
-    public void ForgetLegacyGroups() => _legacyGroups.Clear();
 
     public ControllerSnapshot ToSnapshot() => new(_topics.Values.ToArray(), AllocatedProducerIdsEnd, _legacyGroups.ToArray(), ControllerEpoch, [], Version, _registeredNodes.ToArray(),
         _reassignments.Values.ToArray(), _brokerConfigs.Select(kv => new BrokerConfigsChanged(kv.Key, kv.Value)).ToArray(),

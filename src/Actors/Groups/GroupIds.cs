@@ -2,7 +2,8 @@ namespace AkkaBroker.Actors.Groups;
 
 /// <summary>
 /// What a consumer group's id may be. Kafka sets no length limit; here one is set so that an id cannot bloat the
-/// controller's replicated group directory or a coordinator's journal: 255 characters, more than any real id uses.
+/// records and keys of <c>__consumer_offsets</c> (every key carries it) or a broker's group directory: 255 characters,
+/// more than any real id uses.
 /// </summary>
 public static class GroupIds
 {

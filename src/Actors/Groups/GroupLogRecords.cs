@@ -94,16 +94,24 @@ public static class GroupLogRecords
         }
     }
 
-    /// <summary>
-    /// The group a record's key belongs to, and whether the key holds group state (a committed offset or the membership;
-    /// not a load marker). Throws <see cref="InvalidDataException"/> for a key that names no group.
-    /// </summary>
-    public static (string GroupId, bool HoldsState) GroupOf(byte[]? key)
+    /// <summary>What a record's key holds.</summary>
+    public enum KeyKind
+    {
+        /// <summary>A committed offset of one partition.</summary>
+        Offset,
+        /// <summary>The group's membership.</summary>
+        Metadata,
+        /// <summary>No group state: a load marker, or the record that says an older journal was read.</summary>
+        Other,
+    }
+
+    /// <summary>The group a record's key belongs to, and what it holds. Throws <see cref="InvalidDataException"/> for a key that names no group.</summary>
+    public static (string GroupId, KeyKind Kind) GroupOf(byte[]? key)
     {
         if (key == null || key.Length < 3)
             throw new InvalidDataException($"a __consumer_offsets record has a key of {key?.Length ?? 0} bytes; every key names a group");
         var pos = 1;
-        return (ReadString(key, ref pos), key[0] is OffsetKey or MetadataKey);
+        return (ReadString(key, ref pos), key[0] switch { OffsetKey => KeyKind.Offset, MetadataKey => KeyKind.Metadata, _ => KeyKind.Other });
     }
 
     private static byte[] Key(string groupId, byte type)

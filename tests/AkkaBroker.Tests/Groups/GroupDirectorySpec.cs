@@ -32,18 +32,23 @@ public class GroupDirectorySpec : TestKit
         _replicas = Sys.ActorOf(Props.Create(() => new FakeOffsetsReplicas()));
         var controller = Sys.ActorOf(Props.Create(() => new FakeController()));
         var region = _groupRegion.Ref;
-        _directory = Sys.ActorOf(GroupDirectory.Props(BrokerId, _replicas, controller, () => region));
+        _directory = Sys.ActorOf(GroupDirectory.Props(BrokerId, _replicas, controller, () => region, TimeSpan.FromSeconds(10)));
     }
 
-    private sealed record Append(int Partition, IReadOnlyList<(byte[] Key, byte[]? Value)> Records);
+    /// <param name="Acknowledged">False for records a previous leader acknowledged that this replica's high watermark does not cover yet.</param>
+    private sealed record Append(int Partition, IReadOnlyList<(byte[] Key, byte[]? Value)> Records, bool Acknowledged = true);
 
     private sealed record Lead(int Partition, bool Leads);
 
-    /// <summary>Replicas of the offsets partitions: records appended by the test, one batch per fetch so a read takes several.</summary>
+    /// <summary>
+    /// Replicas of the offsets partitions: records appended by the test, read one batch per fetch so a read takes
+    /// several, and below the high watermark only, which an acks=all write moves to the log end.
+    /// </summary>
     private sealed class FakeOffsetsReplicas : ReceiveActor
     {
         private readonly Dictionary<int, List<byte[]>> _batches = new();
         private readonly Dictionary<int, long> _ends = new();
+        private readonly Dictionary<int, long> _highWatermarks = new();
         private readonly HashSet<int> _leading = new();
         private readonly Dictionary<int, List<IActorRef>> _watchers = new();
 
@@ -51,14 +56,23 @@ public class GroupDirectorySpec : TestKit
         {
             Receive<Append>(a =>
             {
-                var builder = new RecordBatchBuilder(CompressionType.None, 1024);
-                foreach (var (key, value) in a.Records) builder.Append(1_700_000_000_000, key, value);
-                var batch = builder.Build();
-                var end = _ends.GetValueOrDefault(a.Partition);
-                RecordBatch.SetBaseOffset(batch, end);
-                (_batches.TryGetValue(a.Partition, out var list) ? list : _batches[a.Partition] = new List<byte[]>()).Add(batch);
-                _ends[a.Partition] = end + a.Records.Count;
+                Store(a.Partition, a.Records);
+                if (a.Acknowledged) _highWatermarks[a.Partition] = _ends[a.Partition];
                 Sender.Tell(Done.Instance);
+            });
+            Receive<ProduceRequest>(r =>
+            {
+                Assert.Equal(-1, r.Acks);
+                var p = r.TopicPartition.Partition;
+                if (!_leading.Contains(p))
+                {
+                    Sender.Tell(new ProduceResponse(r.TopicPartition, ErrorCode.NotLeaderOrFollower, "not the leader", -1, -1, 0));
+                    return;
+                }
+                var records = RecordBatch.Wrap(r.Batch).ReadRecords().Select(x => (x.Key!, x.Value)).ToArray();
+                var baseOffset = Store(p, records);
+                _highWatermarks[p] = _ends[p];
+                Sender.Tell(new ProduceResponse(r.TopicPartition, ErrorCode.None, null, baseOffset, -1, 0));
             });
             Receive<Lead>(l =>
             {
@@ -80,9 +94,22 @@ public class GroupDirectorySpec : TestKit
             Receive<FetchRequest>(r =>
             {
                 var p = r.TopicPartition.Partition;
-                var next = (_batches.GetValueOrDefault(p) ?? []).FirstOrDefault(b => RecordBatch.Wrap(b).NextOffset > r.FetchOffset) ?? [];
-                Sender.Tell(new FetchResponse(r.TopicPartition, ErrorCode.None, null, _ends.GetValueOrDefault(p), 0, next));
+                var highWatermark = _highWatermarks.GetValueOrDefault(p);
+                var next = (_batches.GetValueOrDefault(p) ?? []).FirstOrDefault(b => RecordBatch.Wrap(b).NextOffset > r.FetchOffset && RecordBatch.Wrap(b).NextOffset <= highWatermark) ?? [];
+                Sender.Tell(new FetchResponse(r.TopicPartition, ErrorCode.None, null, highWatermark, 0, next));
             });
+        }
+
+        private long Store(int partition, IReadOnlyList<(byte[] Key, byte[]? Value)> records)
+        {
+            var builder = new RecordBatchBuilder(CompressionType.None, 1024);
+            foreach (var (key, value) in records) builder.Append(1_700_000_000_000, key, value);
+            var batch = builder.Build();
+            var end = _ends.GetValueOrDefault(partition);
+            RecordBatch.SetBaseOffset(batch, end);
+            (_batches.TryGetValue(partition, out var list) ? list : _batches[partition] = new List<byte[]>()).Add(batch);
+            _ends[partition] = end + records.Count;
+            return end;
         }
     }
 
@@ -117,29 +144,47 @@ public class GroupDirectorySpec : TestKit
         return ExpectMsg<ListGroupsResponse>(Wait);
     }
 
+    private static GroupMetadataChanged Membership(params string[] members) =>
+        new(1, "range", members.FirstOrDefault() ?? "", 1, members.Select(m => new GroupMemberRecord(m, null, "client", 10_000, 30_000, ["range"], ["t"], [Tp])).ToArray());
+
     [Fact]
-    public void Reads_a_led_partition_once_lists_the_groups_with_state_in_it_and_starts_their_coordinators()
+    public void Reads_a_led_partition_once_lists_the_groups_that_exist_in_it_and_starts_their_coordinators()
     {
         Tell(new Append(Led, Records("committed", Commit(5))));
-        Tell(new Append(Led, Records("deleted", new GroupMetadataChanged(1, "range", "m", 1, []))));
+        Tell(new Append(Led, Records("members", Membership("m-1"))));
+        // Deleting a group tombstones its membership, which takes every offset of the group with it.
+        Tell(new Append(Led, Records("deleted", Membership("m-1")).Concat(Records("deleted", Commit(3))).ToArray()));
         Tell(new Append(Led, Records("deleted", new GroupDeleted())));
         Tell(new Append(Led, [GroupLogRecords.LoadMarker("only-loaded")]));
         Tell(new Append(Led, Records("expired", Commit(7))));
         Tell(new Append(Led, Records("expired", new GroupOffsetsExpired([Tp]))));
-        Tell(new Append(Led, Records("empty", new GroupMetadataChanged(2, "range", "m", 1, [])).Concat(Records("committed", Commit(6))).ToArray()));
+        // The last member left a group that never committed: its coordinator says it is dead.
+        Tell(new Append(Led, Records("left", Membership("m-1"))));
+        Tell(new Append(Led, Records("left", Membership()).Concat(Records("committed", Commit(6))).ToArray()));
         Tell(new Lead(Led, true));
 
         _directory.Tell(new OffsetsPartitionsLed([Led]));
-        var started = new[] { _groupRegion.ExpectMsg<ShardRegion.StartEntity>(Wait), _groupRegion.ExpectMsg<ShardRegion.StartEntity>(Wait) };
-        Assert.Equal(["committed@1", "empty@1"], started.Select(s => s.EntityId).Order(StringComparer.Ordinal));
         var listed = List(Led);
         Assert.Equal(ErrorCode.None, listed.Error);
-        Assert.Equal(["committed", "empty"], listed.GroupIds);
+        Assert.Equal(["committed", "members"], listed.GroupIds);
+        // Started before the answer left, and only those.
+        var started = new[] { _groupRegion.ExpectMsg<ShardRegion.StartEntity>(Wait), _groupRegion.ExpectMsg<ShardRegion.StartEntity>(Wait) };
+        Assert.Equal(["committed@1", "members@1"], started.Select(x => x.EntityId).Order(StringComparer.Ordinal));
+        Assert.False(_groupRegion.HasMessages);
 
         // From now on the coordinators say what changes.
         _directory.Tell(new GroupExistenceChanged("new", Led, true));
-        _directory.Tell(new GroupExistenceChanged("empty", Led, false));
+        _directory.Tell(new GroupExistenceChanged("members", Led, false));
         Assert.Equal(["committed", "new"], List(Led).GroupIds);
+    }
+
+    [Fact]
+    public void Records_a_previous_leader_acknowledged_past_this_replicas_high_watermark_are_read_too()
+    {
+        Tell(new Append(Led, Records("early", Commit(1))));
+        Tell(new Append(Led, Records("acknowledged-before-the-election", Commit(1)), Acknowledged: false));
+        Tell(new Lead(Led, true));
+        Assert.Equal(["acknowledged-before-the-election", "early"], List(Led).GroupIds);
     }
 
     [Fact]
@@ -158,10 +203,11 @@ public class GroupDirectorySpec : TestKit
         Assert.Equal(["joined", "kept"], listed.GroupIds);
         // Only the group no coordinator spoke for is started.
         Assert.Equal("kept@1", _groupRegion.ExpectMsg<ShardRegion.StartEntity>(Wait).EntityId);
+        Assert.False(_groupRegion.HasMessages);
     }
 
     [Fact]
-    public void A_partition_is_forgotten_when_its_replica_stops_leading_and_a_local_listing_covers_what_the_controller_says_is_led_here()
+    public void A_replica_that_stops_leading_and_leads_again_is_read_afresh_and_a_local_listing_covers_what_the_controller_says_is_led_here()
     {
         Tell(new Append(Led, Records("here", Commit(1))));
         Tell(new Append(1, Records("elsewhere", Commit(1))));
@@ -172,10 +218,12 @@ public class GroupDirectorySpec : TestKit
 
         // As Kafka's ListGroups: the groups this broker coordinates by the controller's metadata (partition 1 is broker 2's there).
         _directory.Tell(new ListGroupsRequest(), TestActor);
-        Assert.Equal(["here"], ExpectMsg<ListGroupsResponse>(Wait).GroupIds);
+        var local = ExpectMsg<ListGroupsResponse>(Wait);
+        Assert.Equal(ErrorCode.None, local.Error);
+        Assert.Equal(["here"], local.GroupIds);
 
-        // Leadership lost: what was known is dropped, and read afresh once the replica leads again (a coordinator
-        // elsewhere wrote a group meanwhile, which only a new read finds).
+        // The replica leaves its role and takes it again (a new leader epoch): what was known is dropped and read
+        // afresh, which finds a group written meanwhile that no coordinator here reported.
         Tell(new Lead(Led, false));
         Tell(new Append(Led, Records("while-away", Commit(1))));
         Tell(new Lead(Led, true));
@@ -183,12 +231,13 @@ public class GroupDirectorySpec : TestKit
     }
 
     [Fact]
-    public void A_listing_of_a_partition_this_broker_turns_out_not_to_lead_is_refused_with_not_coordinator()
+    public void A_listing_of_a_partition_this_broker_turns_out_not_to_lead_says_not_coordinator_once_the_replica_keeps_saying_so()
     {
-        _directory.Tell(new ListCoordinatedGroupsRequest([Led]), TestActor);
-        var answer = ExpectMsg<ListGroupsResponse>(Wait);
-        Assert.Contains(answer.Error, new[] { ErrorCode.NotCoordinator, ErrorCode.CoordinatorLoadInProgress });
-        Assert.Contains("partition", answer.ErrorMessage);
-        Assert.Empty(answer.GroupIds);
+        Tell(new Append(1, Records("elsewhere", Commit(1))));
+        Tell(new Lead(1, true));
+        var answer = List(Led, 1);
+        Assert.Equal(ErrorCode.NotCoordinator, answer.Error);
+        Assert.Contains("partition 3 is not led by broker 1", answer.ErrorMessage);
+        Assert.Equal(["elsewhere"], answer.GroupIds);
     }
 }

@@ -20,6 +20,7 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
     [
         "bootstrap.servers", "client.id", "request.timeout.ms", "socket.connection.setup.timeout.ms", "retry.backoff.ms",
         "security.protocol", "ssl.ca.location", "ssl.endpoint.identification.algorithm",
+        "ssl.certificate.location", "ssl.key.location", "ssl.key.password", "ssl.keystore.location", "ssl.keystore.password",
         "sasl.mechanism", "sasl.mechanisms", "sasl.username", "sasl.password",
     ];
 
@@ -108,6 +109,25 @@ public class ClientConfig : IEnumerable<KeyValuePair<string, string>>
 
     /// <summary><c>ssl.ca.location</c>: PEM file of the authority (or authorities) that issued the brokers' certificates.</summary>
     public string? SslCaLocation { get => Get("ssl.ca.location"); set => SetOrRemove("ssl.ca.location", value); }
+
+    /// <summary>
+    /// <c>ssl.certificate.location</c>: PEM file of the client's own certificate (intermediate authorities may follow it),
+    /// for brokers that take client certificates (<c>client-endpoint.ssl.client.auth</c>): its subject is then the
+    /// client's principal, e.g. <c>User:CN=alice,O=Example</c>. A SASL login, when configured, is used instead.
+    /// </summary>
+    public string? SslCertificateLocation { get => Get("ssl.certificate.location"); set => SetOrRemove("ssl.certificate.location", value); }
+
+    /// <summary><c>ssl.key.location</c>: PEM file of the private key of <see cref="SslCertificateLocation"/>, when it is not in the same file.</summary>
+    public string? SslKeyLocation { get => Get("ssl.key.location"); set => SetOrRemove("ssl.key.location", value); }
+
+    /// <summary><c>ssl.key.password</c>: the password of an encrypted PEM key.</summary>
+    public string? SslKeyPassword { get => Get("ssl.key.password"); set => SetOrRemove("ssl.key.password", value); }
+
+    /// <summary><c>ssl.keystore.location</c>: the client's certificate and key as a PKCS#12 file, instead of <see cref="SslCertificateLocation"/>.</summary>
+    public string? SslKeystoreLocation { get => Get("ssl.keystore.location"); set => SetOrRemove("ssl.keystore.location", value); }
+
+    /// <summary><c>ssl.keystore.password</c>: the password of <see cref="SslKeystoreLocation"/>.</summary>
+    public string? SslKeystorePassword { get => Get("ssl.keystore.password"); set => SetOrRemove("ssl.keystore.password", value); }
 
     /// <summary>
     /// <c>ssl.endpoint.identification.algorithm</c>: Https (default) accepts a broker only when its certificate names the

@@ -265,17 +265,28 @@ public sealed class BrokerNode : IAsyncDisposable
             var quotas = new Quotas.ClientQuotaManager(settings.ClientQuota);
             var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             system.ActorOf(Security.SecurityMetadataWatcher.Props(credentials, authorizer, quotas, loaded), Security.SecurityMetadataWatcher.Name);
+            // Read now, so that a truststore that cannot be read stops the start with its key named.
+            var clientAuthentication = ClientAuthenticationOf(settings, credentials);
             void ServeClients()
             {
                 kafka?.Serve(new KafkaApis(system, gateway, controller, groupDirectory, settings, credentials, authorizer, quotas));
-                clientEndpoint?.Serve(system, gateway, settings.ClientEndpoint.SaslEnabled ? new ClientAuthentication(settings.Sasl.EnabledMechanisms, credentials) : null, authorizer,
-                    quotas);
+                clientEndpoint?.Serve(system, gateway, clientAuthentication, authorizer, quotas);
             }
             // With logins or ACLs to check, clients are served only once this broker has read the users and ACLs (as a
             // Kafka broker does not serve before its authorizer has loaded): before, no DENY could be in force yet. Until
             // then the Kafka listener holds requests and the client endpoint answers "still starting", which clients retry.
             if (settings.Authorizer.Enabled || settings.ClientEndpoint.SaslEnabled || kafkaSettings?.SaslEnabled == true)
-                _ = loaded.Task.ContinueWith(_ => ServeClients(), TaskContinuationOptions.OnlyOnRanToCompletion);
+                _ = loaded.Task.ContinueWith(_ =>
+                {
+                    try
+                    {
+                        ServeClients();
+                    }
+                    catch (Exception e)
+                    {
+                        system.Log.Error(e, "This broker could not start serving clients");
+                    }
+                }, TaskContinuationOptions.OnlyOnRanToCompletion);
             else ServeClients();
             return new BrokerNode(system, settings, gateway, region, kafka, clientEndpoint) { ClientQuotas = quotas };
         }
@@ -284,6 +295,15 @@ public sealed class BrokerNode : IAsyncDisposable
             await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
             throw;
         }
+    }
+
+    /// <summary>What the client endpoint authenticates clients with (SASL, client certificates); null when neither.</summary>
+    private static ClientAuthentication? ClientAuthenticationOf(BrokerSettings settings, Security.ScramCredentialStore credentials)
+    {
+        var endpoint = settings.ClientEndpoint;
+        if (!endpoint.SaslEnabled && endpoint.ClientAuth == Kafka.SslClientAuth.None) return null;
+        return new ClientAuthentication(endpoint.SaslEnabled ? settings.Sasl.EnabledMechanisms : [], credentials,
+            endpoint.ClientAuth == Kafka.SslClientAuth.None ? null : endpoint.Tls.Authorities(), endpoint.AuthenticationRequired);
     }
 
     /// <summary>

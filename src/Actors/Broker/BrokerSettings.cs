@@ -210,10 +210,11 @@ public sealed record BrokerSettings(
                 DedupeBufferSize: Long(b, Section, "log.cleaner.dedupe.buffer.size", 1024 * 1024)),
             Group: Groups.GroupSettings.Create(config),
             ClientEndpoint: clientEndpoint,
-            ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl", truststoreRequired: true),
+            ClusterTls: EndpointTlsSettings.Create(config, $"{Section}.cluster-endpoint.ssl",
+                truststoreRequired: "a PEM file of the certificate authority (or authorities) that issued the cluster's certificates when TLS is on: only nodes it vouches for may join"),
             Sasl: Security.SaslSettings.Create(config),
             Authorizer: Security.AuthorizerSettings.Create(config),
-            MetricsTls: EndpointTlsSettings.Create(config, $"{Section}.metrics.prometheus.ssl", truststoreRequired: false),
+            MetricsTls: EndpointTlsSettings.Create(config, $"{Section}.metrics.prometheus.ssl", truststoreRequired: null),
             ClientQuota: Quotas.ClientQuotaSettings.Create(config));
     }
 

@@ -16,7 +16,8 @@ namespace AkkaBroker.Actors.Broker;
 public sealed record EndpointTlsSettings(string Section, bool Enabled, string KeystoreLocation, string KeystorePassword, string KeyLocation, string TruststoreLocation)
 {
     /// <exception cref="BrokerConfigurationException">TLS is on and a file is not given.</exception>
-    public static EndpointTlsSettings Create(Config config, string section, bool truststoreRequired)
+    /// <param name="truststoreRequired">Why a truststore is needed when TLS is on, or null when it is not.</param>
+    public static EndpointTlsSettings Create(Config config, string section, string? truststoreRequired)
     {
         var c = config.GetConfig(section) ?? throw new BrokerConfigurationException(section, null, "present (reference.conf is missing)");
         var enabled = c.GetString("enabled")?.ToLowerInvariant() switch
@@ -30,21 +31,21 @@ public sealed record EndpointTlsSettings(string Section, bool Enabled, string Ke
         if (!enabled) return settings;
         if (settings.KeystoreLocation.Length == 0)
             throw new BrokerConfigurationException($"{section}.keystore.location", "", "the broker's certificate with its private key (a PKCS#12 file, or PEM) when TLS is on");
-        if (truststoreRequired && settings.TruststoreLocation.Length == 0)
-            throw new BrokerConfigurationException($"{section}.truststore.location", "",
-                "a PEM file of the certificate authority (or authorities) that issued the cluster's certificates when TLS is on: only nodes it vouches for may join");
+        if (truststoreRequired != null && settings.TruststoreLocation.Length == 0)
+            throw new BrokerConfigurationException($"{section}.truststore.location", "", truststoreRequired);
         return settings;
     }
 
     /// <summary>
-    /// Akka.Remote's TLS setup for this endpoint: the broker's certificate; with a truststore, mutual TLS in which either
-    /// side accepts the other only with a certificate the truststore's authorities issued.
+    /// Akka.Remote's TLS setup for this endpoint: the broker's certificate; with a truststore (and
+    /// <paramref name="mutual"/>), mutual TLS in which either side accepts the other only with a certificate the
+    /// truststore's authorities issued.
     /// </summary>
     /// <exception cref="BrokerConfigurationException">a file cannot be read.</exception>
-    public DotNettySslSetup Setup()
+    public DotNettySslSetup Setup(bool mutual = true)
     {
         var certificate = Certificate();
-        if (TruststoreLocation.Length == 0) return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: false);
+        if (TruststoreLocation.Length == 0 || !mutual) return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: false);
         var authorities = Load(() => TlsFiles.LoadAuthorities(TruststoreLocation, $"{Section}.truststore.location"), "truststore.location", TruststoreLocation);
         return new DotNettySslSetup(certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
             customValidator: (peer, chain, remote, _, log) => Accepts(peer, chain, authorities, remote, log));

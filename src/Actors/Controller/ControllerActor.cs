@@ -531,6 +531,11 @@ public sealed partial class ControllerActor : ReceiveActor, IWithStash, IWithTim
             {
                 return (a.BrokerId, Answer: new ListGroupsResponse(ErrorCode.CoordinatorNotAvailable, $"it did not answer within {timeout.TotalSeconds:0} s", []));
             }
+            catch (Exception e)
+            {
+                // One broker's failure must not lose the others' groups.
+                return (a.BrokerId, Answer: new ListGroupsResponse(ErrorCode.CoordinatorNotAvailable, $"asking it failed: {e.Message}", []));
+            }
         })).ConfigureAwait(false);
         var groups = answers.SelectMany(a => a.Answer.GroupIds).Distinct().Order(StringComparer.Ordinal).ToArray();
         var problems = answers.Where(a => a.Answer.Error != ErrorCode.None).Select(a => $"broker {a.BrokerId}: {a.Answer.ErrorMessage ?? a.Answer.Error.KafkaName()}").ToList();

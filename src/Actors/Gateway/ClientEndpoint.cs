@@ -93,14 +93,16 @@ public sealed class ClientEndpoint : IAsyncDisposable
         var setup = loggerFactory == null
             ? ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config))
             : LoggingSettings.AkkaLoggingThrough(loggerFactory).SystemSetup(config);
-        if (settings.Tls.Enabled) setup = setup.And(settings.Tls.Setup());
+        // With client.auth = required only holders of a certificate the truststore vouches for get through TLS at all;
+        // which principal a connection is comes from the proof in its authentication (Akka.Remote does not tell).
+        if (settings.Tls.Enabled) setup = setup.And(settings.Tls.Setup(mutual: settings.ClientAuth == Kafka.SslClientAuth.Required));
         return new ClientEndpoint(ActorSystem.Create(BrokerNode.ActorSystemName, setup), settings);
     }
 
     private static string Name<T>() => $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
 
     /// <summary>Starts the gateway: from now on clients' requests go to <paramref name="clusterGateway"/> in <paramref name="cluster"/>.</summary>
-    /// <param name="authentication">What clients authenticate with; null when <see cref="ClientEndpointSettings.SaslEnabled"/> is off.</param>
+    /// <param name="authentication">What clients authenticate with; null when they do not (neither SASL nor client certificates).</param>
     /// <param name="authorizer">The ACLs requests are checked against.</param>
     /// <param name="quotas">The client quotas requests are counted against.</param>
     public void Serve(ActorSystem cluster, IActorRef clusterGateway, ClientAuthentication? authentication, Security.Authorizer authorizer, Quotas.ClientQuotaManager quotas)

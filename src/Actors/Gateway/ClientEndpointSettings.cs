@@ -13,9 +13,16 @@ namespace AkkaBroker.Actors.Gateway;
 /// <param name="TcpReuseAddress">SO_REUSEADDR on the bind: only for a restart when nobody listens on the port.</param>
 /// <param name="Tls">TLS for clients (<c>ssl</c>).</param>
 /// <param name="SaslEnabled">Whether clients must authenticate (<c>sasl.enabled</c>) with one of <c>akkabroker.broker.sasl.enabled.mechanisms</c>.</param>
+/// <param name="ClientAuth">
+/// Kafka's <c>ssl.client.auth</c> (<c>ssl.client.auth</c> here): whether clients may (<c>requested</c>) or must
+/// (<c>required</c>) prove they hold a certificate the truststore's authorities issued, whose subject is then their principal.
+/// </param>
 public sealed record ClientEndpointSettings(string Hostname, int Port, string PublicHostname, int MaxInFlightRequestsPerConnection, bool TcpReuseAddress,
-    EndpointTlsSettings Tls, bool SaslEnabled = false)
+    EndpointTlsSettings Tls, bool SaslEnabled = false, Kafka.SslClientAuth ClientAuth = Kafka.SslClientAuth.None)
 {
+    /// <summary>Whether every request needs an authenticated principal (by SASL or a client certificate).</summary>
+    public bool AuthenticationRequired => SaslEnabled || ClientAuth == Kafka.SslClientAuth.Required;
+
     public const string Section = BrokerSettings.Section + ".client-endpoint";
 
     /// <exception cref="BrokerConfigurationException">a value is out of range.</exception>
@@ -32,8 +39,21 @@ public sealed record ClientEndpointSettings(string Hostname, int Port, string Pu
         if (publicHostname is "0.0.0.0" or "::" or "[::]")
             throw new BrokerConfigurationException($"{Section}.public-hostname", publicHostname,
                 "the host name or IP address clients connect to (the bind address is every interface, which clients cannot be given)");
+        var clientAuthKey = $"{Section}.ssl.client.auth";
+        var clientAuth = c.GetString("ssl.client.auth", "none")?.ToLowerInvariant() switch
+        {
+            "none" or "" or null => Kafka.SslClientAuth.None,
+            "requested" => Kafka.SslClientAuth.Requested,
+            "required" => Kafka.SslClientAuth.Required,
+            var other => throw new BrokerConfigurationException(clientAuthKey, other, "none, requested or required (Kafka's ssl.client.auth)"),
+        };
+        var tls = EndpointTlsSettings.Create(config, $"{Section}.ssl", truststoreRequired: clientAuth == Kafka.SslClientAuth.None ? null
+            : $"a PEM file of the certificate authority (or authorities) that issues clients' certificates, with {Section}.ssl.client.auth = {c.GetString("ssl.client.auth")}");
+        if (clientAuth != Kafka.SslClientAuth.None && !tls.Enabled)
+            throw new BrokerConfigurationException(clientAuthKey, c.GetString("ssl.client.auth"),
+                $"none unless TLS is on ({Section}.ssl.enabled = on): client certificates are part of TLS");
         return new ClientEndpointSettings(hostname, Number("port", 0, 65535), publicHostname, Number("max-in-flight-requests-per-connection", 1, int.MaxValue),
-            OnOff("tcp-reuse-addr"), EndpointTlsSettings.Create(config, $"{Section}.ssl", truststoreRequired: false), OnOff("sasl.enabled"));
+            OnOff("tcp-reuse-addr"), tls, OnOff("sasl.enabled"), clientAuth);
 
         bool OnOff(string key) => c.GetString(key, "off")?.ToLowerInvariant() switch
         {

@@ -85,14 +85,13 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         Receive<AuthenticatedRequest>(_ => _sessionOwners.ContainsKey(Sender), r => Serve(r.Message, r.ReplyTo, r.Principal));
         ReceiveAny(message =>
         {
-            if (authentication != null && IsClientRequest(message))
+            if (authentication is { Required: true } && IsClientRequest(message))
             {
                 // Answered, so the client learns why, but only to a client connected here (never a reply sent elsewhere).
                 if (connected.Contains(Sender.Path.Address))
                     Sender.Tell(ClientErrorReplies.For(message, ErrorCode.SaslAuthenticationFailed,
-                        "This broker's client endpoint requires SASL authentication: set security.protocol=SASL_PLAINTEXT (SASL_SSL with TLS), " +
-                        $"sasl.mechanism (one of {string.Join(", ", authentication.EnabledMechanisms)}), sasl.username and sasl.password."));
-                Refuse(message, "unauthenticated", "the client has not authenticated, and this endpoint requires it (client-endpoint.sasl.enabled)");
+                        $"This broker's client endpoint requires authentication: {authentication.HowToAuthenticate()}."));
+                Refuse(message, "unauthenticated", "the client has not authenticated, and this endpoint requires it (client-endpoint.sasl.enabled or ssl.client.auth = required)");
                 return;
             }
             Serve(message, Sender, Authorizer.Anonymous);
@@ -215,38 +214,52 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
         if (authentication == null)
         {
             Sender.Tell(new SaslHandshakeResponse(ErrorCode.UnsupportedSaslMechanism,
-                "This broker's client endpoint does not authenticate clients (akkabroker.broker.client-endpoint.sasl.enabled = off): " +
-                "set security.protocol=PLAINTEXT (SSL with TLS), or turn SASL on at the broker.", [], ""));
+                "This broker's client endpoint does not authenticate clients (akkabroker.broker.client-endpoint.sasl.enabled = off, ssl.client.auth = none): " +
+                "set security.protocol=PLAINTEXT (SSL with TLS) without sasl.* or ssl.certificate.location, or turn authentication on at the broker.", [], ""));
             return;
         }
-        if (!authentication.EnabledMechanisms.Contains(r.Mechanism, StringComparer.OrdinalIgnoreCase)
-            || SaslMechanisms.Server(r.Mechanism, authentication.Credentials.Lookup) is not { } server)
+        var certificate = r.Mechanism.Equals(ClientCertificateMechanism.Name, StringComparison.OrdinalIgnoreCase);
+        if (certificate && authentication.CertificateAuthorities == null)
         {
             Sender.Tell(new SaslHandshakeResponse(ErrorCode.UnsupportedSaslMechanism,
-                $"This broker does not offer SASL mechanism '{r.Mechanism}': set sasl.mechanism to one of {string.Join(", ", authentication.EnabledMechanisms)} " +
-                $"({SaslSettings.Section}.enabled.mechanisms).", authentication.EnabledMechanisms, ""));
+                "This broker's client endpoint takes no client certificates (akkabroker.broker.client-endpoint.ssl.client.auth = none): " +
+                "remove ssl.certificate.location" + (authentication.EnabledMechanisms.Count > 0 ? $", and log in with SASL ({string.Join(", ", authentication.EnabledMechanisms)})." : "."),
+                authentication.Mechanisms, ""));
+            return;
+        }
+        ISaslServer? sasl = null;
+        if (!certificate && (!authentication.EnabledMechanisms.Contains(r.Mechanism, StringComparer.OrdinalIgnoreCase)
+                             || (sasl = SaslMechanisms.Server(r.Mechanism, authentication.Credentials.Lookup)) == null))
+        {
+            Sender.Tell(new SaslHandshakeResponse(ErrorCode.UnsupportedSaslMechanism,
+                authentication.EnabledMechanisms.Count == 0
+                    ? $"This broker's client endpoint does not offer SASL (akkabroker.broker.client-endpoint.sasl.enabled = off): {authentication.HowToAuthenticate()}."
+                    : $"This broker does not offer SASL mechanism '{r.Mechanism}': set sasl.mechanism to one of {string.Join(", ", authentication.EnabledMechanisms)} " +
+                      $"({SaslSettings.Section}.enabled.mechanisms).", authentication.Mechanisms, ""));
             return;
         }
         // Answered IllegalSaslState, which clients retry: none of these says the credentials are wrong.
-        if (!authentication.Credentials.Loaded)
+        if (!certificate && !authentication.Credentials.Loaded)
         {
             Sender.Tell(new SaslHandshakeResponse(ErrorCode.IllegalSaslState,
-                "This broker is still reading the cluster's metadata and cannot check credentials yet; retry shortly.", authentication.EnabledMechanisms, ""));
+                "This broker is still reading the cluster's metadata and cannot check credentials yet; retry shortly.", authentication.Mechanisms, ""));
             return;
         }
         if (_sessions.GetValueOrDefault(owner) >= MaxSessionsPerConnection || _sessionOwners.Count >= MaxSessions)
         {
             Sender.Tell(new SaslHandshakeResponse(ErrorCode.IllegalSaslState,
                 $"This connection holds {MaxSessionsPerConnection} sessions already (or the broker {MaxSessions}), the most it may; retry later.",
-                authentication.EnabledMechanisms, ""));
+                authentication.Mechanisms, ""));
             return;
         }
         var name = "session-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        // A certificate's proof is a signature over this session's random name, so it is good for this session only.
+        var server = sasl ?? new ClientCertificateServer(authentication.CertificateAuthorities!, name);
         var session = Context.ActorOf(ClientSession.Props(owner, server), name);
         Context.Watch(session);
         _sessionOwners[session] = owner;
         _sessions[owner] = _sessions.GetValueOrDefault(owner) + 1;
-        Sender.Tell(new SaslHandshakeResponse(ErrorCode.None, null, authentication.EnabledMechanisms, name));
+        Sender.Tell(new SaslHandshakeResponse(ErrorCode.None, null, authentication.Mechanisms, name));
     }
 
     protected override void PreStart()
@@ -294,7 +307,25 @@ public sealed class ClientGateway : ReceiveActor, IWithTimers
     }
 }
 
-/// <summary>What a client endpoint that requires SASL authenticates with.</summary>
-/// <param name="EnabledMechanisms">The mechanisms offered (<c>sasl.enabled.mechanisms</c>).</param>
+/// <summary>What a client endpoint authenticates clients with.</summary>
+/// <param name="EnabledMechanisms">The SASL mechanisms offered (<c>sasl.enabled.mechanisms</c>); none when SASL is off.</param>
 /// <param name="Credentials">The users' credentials, as this broker last saw them.</param>
-public sealed record ClientAuthentication(IReadOnlyList<string> EnabledMechanisms, ScramCredentialStore Credentials);
+/// <param name="CertificateAuthorities">Who issues the client certificates taken (<c>client-endpoint.ssl.truststore.location</c>); null: none are.</param>
+/// <param name="Required">Whether every request needs an authenticated principal; if not, a client that has not authenticated is <c>User:ANONYMOUS</c>.</param>
+public sealed record ClientAuthentication(IReadOnlyList<string> EnabledMechanisms, ScramCredentialStore Credentials,
+    System.Security.Cryptography.X509Certificates.X509Certificate2Collection? CertificateAuthorities = null, bool Required = true)
+{
+    /// <summary>Every mechanism offered: the SASL ones and, when certificates are taken, <see cref="ClientCertificateMechanism.Name"/>.</summary>
+    public IReadOnlyList<string> Mechanisms { get; } = CertificateAuthorities == null ? EnabledMechanisms : [.. EnabledMechanisms, ClientCertificateMechanism.Name];
+
+    /// <summary>What a client that has not authenticated is told to set.</summary>
+    public string HowToAuthenticate() =>
+        (EnabledMechanisms.Count > 0
+            ? "set security.protocol=SASL_PLAINTEXT (SASL_SSL with TLS), " +
+              $"sasl.mechanism (one of {string.Join(", ", EnabledMechanisms)}), sasl.username and sasl.password"
+            : "") +
+        (EnabledMechanisms.Count > 0 && CertificateAuthorities != null ? "; or " : "") +
+        (CertificateAuthorities != null
+            ? "set security.protocol=SSL, ssl.certificate.location and ssl.key.location to a client certificate issued by an authority in client-endpoint.ssl.truststore.location"
+            : "");
+}

@@ -218,7 +218,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                     _readOffset = Math.Max(_readOffset, batch.NextOffset);
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
+            catch (Exception e) when (e is InvalidDataException or FormatException or System.Runtime.Serialization.SerializationException)
             {
                 // Skipping a record of this group would silently lose a commit: refuse to serve it instead.
                 _log.Error(e, "[{0}] a record in {1} cannot be read; the group is not served until it can", _groupId, _offsetsPartition);
@@ -672,7 +672,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     {
         if (!always && _state.Exists == _registered) return;
         _registered = _state.Exists;
-        _directory.Tell(new GroupExistenceChanged(_groupId, OffsetsPartition.Partition, _registered));
+        _directory.Tell(new GroupExistenceChanged(_groupId, OffsetsPartition.Partition, _registered, _leaderEpoch));
     }
 
     private void Reschedule()

@@ -10,8 +10,11 @@ using AkkaBroker.Protocol.Records;
 
 namespace AkkaBroker.Actors.Groups;
 
-/// <summary>A coordinator on this broker says whether its group exists: once it has loaded, and whenever that changes.</summary>
-public sealed record GroupExistenceChanged(string GroupId, int OffsetsPartition, bool Exists);
+/// <summary>
+/// A coordinator on this broker says whether its group exists: once it has loaded, and whenever that changes. <c>LeaderEpoch</c>
+/// is the epoch of the offsets partition's leader it loaded at: a report from before the replica last took its role is stale.
+/// </summary>
+public sealed record GroupExistenceChanged(string GroupId, int OffsetsPartition, bool Exists, int LeaderEpoch);
 
 /// <summary>
 /// The consumer groups this broker coordinates, known as a Kafka broker knows them: by the partitions of
@@ -85,7 +88,7 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
 
     private sealed record ListDeadline(long Id);
 
-    /// <param name="Local">A Kafka client's listing of this broker's groups: partitions no longer led here are left out, not named.</param>
+    /// <param name="Local">A Kafka client's listing of this broker's groups.</param>
     private sealed record PendingList(long Id, IReadOnlyList<int> Partitions, IActorRef ReplyTo, bool Local);
 
     /// <summary>The controller said which offsets partitions this broker leads (or <c>Failure</c> why it did not); <c>ReplyTo</c> is a local listing's asker, if any.</summary>
@@ -108,6 +111,9 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
         public Phase Phase { get; set; }
         public string? Failure { get; set; }
         public int NotLeaderAnswers { get; set; }
+
+        /// <summary>The replica's leader epoch once it said it leads; -1 before.</summary>
+        public int LeaderEpoch { get; set; } = -1;
         public int Failures { get; set; }
         public long ReadOffset { get; set; }
 
@@ -117,8 +123,8 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
         public bool UnreadableRecordLogged { get; set; }
         public HashSet<string> Groups { get; } = new(StringComparer.Ordinal);
 
-        /// <summary>Until read: what coordinators reported meanwhile.</summary>
-        public Dictionary<string, bool> Reported { get; } = new(StringComparer.Ordinal);
+        /// <summary>Until read: what coordinators reported meanwhile, and at which leader epoch.</summary>
+        public Dictionary<string, (bool Exists, int LeaderEpoch)> Reported { get; } = new(StringComparer.Ordinal);
 
         /// <summary>While reading: what the records say of each group seen.</summary>
         public Dictionary<string, GroupTrace> Traces { get; } = new(StringComparer.Ordinal);
@@ -130,7 +136,7 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
         {
             Generation = newGeneration;
             Phase = Phase.Watching;
-            (Failure, NotLeaderAnswers, Failures, ReadOffset, ReadTo, UnreadableRecordLogged) = (null, 0, 0, 0, 0, false);
+            (Failure, NotLeaderAnswers, Failures, ReadOffset, ReadTo, UnreadableRecordLogged, LeaderEpoch) = (null, 0, 0, 0, 0, false, -1);
             Groups.Clear();
             Reported.Clear();
             Traces.Clear();
@@ -159,12 +165,14 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
         _listWait = adminTimeout / 2;
         Receive<OffsetsPartitionsLed>(m =>
         {
-            foreach (var p in m.Partitions) Track(p);
+            // An election: a partition that could not be read is tried afresh.
+            foreach (var p in m.Partitions) Track(p, retryFailed: true);
         });
         Receive<GroupExistenceChanged>(c =>
         {
             var p = Track(c.OffsetsPartition);
-            if (p.Phase != Phase.Read) p.Reported[c.GroupId] = c.Exists;
+            if (c.LeaderEpoch < p.LeaderEpoch) return;
+            if (p.Phase != Phase.Read) p.Reported[c.GroupId] = (c.Exists, c.LeaderEpoch);
             else if (c.Exists) p.Groups.Add(c.GroupId);
             else p.Groups.Remove(c.GroupId);
         });
@@ -230,12 +238,11 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
     private OffsetsPartition? Current(int partition, long generation) =>
         _partitions.TryGetValue(partition, out var p) && p.Generation == generation ? p : null;
 
-    private OffsetsPartition Track(int partition)
+    private OffsetsPartition Track(int partition, bool retryFailed = false)
     {
         if (_partitions.TryGetValue(partition, out var known))
         {
-            // Told again (a new election, say): a partition that could not be read is tried afresh.
-            if (known.Phase == Phase.Failed) Watch(known);
+            if (retryFailed && known.Phase == Phase.Failed) Watch(known);
             return known;
         }
         var p = _partitions[partition] = new OffsetsPartition(partition, ++_generations);
@@ -256,6 +263,9 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
         {
             if (p.Phase != Phase.Watching) return; // a repeated answer
             p.Phase = Phase.Marking;
+            p.LeaderEpoch = s.LeaderEpoch;
+            // Reports from coordinators that loaded before the replica took this role are stale.
+            foreach (var stale in p.Reported.Where(r => r.Value.LeaderEpoch < s.LeaderEpoch).Select(r => r.Key).ToArray()) p.Reported.Remove(stale);
             WriteMarker(p);
             return;
         }
@@ -332,7 +342,7 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
                 p.ReadOffset = Math.Max(p.ReadOffset, batch.NextOffset);
             }
         }
-        catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Runtime.Serialization.SerializationException)
         {
             _log.Error(e, "{0} has a batch this broker cannot read after offset {1}", p.TopicPartition, p.ReadOffset);
             p.Phase = Phase.Failed;
@@ -358,7 +368,7 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
             Timers.StartSingleTimer($"retry-{p.Number}", new Retry(p.Number, p.Generation), RetryDelay);
             return;
         }
-        _log.Warning("Gave up reading the groups of {0} after {1} attempts: {2}. Listings name it until it is read (at its next election)", p.TopicPartition, MaxFailures, why);
+        _log.Warning("Gave up reading the groups of {0} after {1} attempts: {2}. Listings name it until it is read, at its next election", p.TopicPartition, MaxFailures, why);
         p.Phase = Phase.Failed;
         p.Failure = why;
         AnswerPendingLists();
@@ -390,7 +400,7 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
                     break;
             }
         }
-        catch (Exception e) when (e is InvalidDataException or System.Runtime.Serialization.SerializationException)
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Runtime.Serialization.SerializationException)
         {
             // The group of such a record is not served by its coordinator either (it refuses to load); the others are listed.
             if (!p.UnreadableRecordLogged) _log.Error(e, "{0} has a record this broker cannot read at offset {1}; it is left out of the group listing", p.TopicPartition, offset);
@@ -411,17 +421,29 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
             if (trace.Exists) p.Groups.Add(group);
         p.Traces.Clear();
         var starting = p.Groups.Where(g => !p.Reported.ContainsKey(g)).ToArray();
-        foreach (var (group, exists) in p.Reported)
+        foreach (var (group, (exists, _)) in p.Reported)
             if (exists) p.Groups.Add(group);
             else p.Groups.Remove(group);
         p.Reported.Clear();
-        if (starting.Length > 0)
-        {
-            var groupRegion = _groupRegion();
-            foreach (var group in starting) groupRegion.Tell(new ShardRegion.StartEntity(GroupMessageExtractor.EntityIdFor(group, _brokerId)));
-            _log.Info("Read {0} up to offset {1}: {2} group(s), their coordinators started", p.TopicPartition, p.ReadTo, starting.Length);
-        }
+        if (starting.Length > 0) StartCoordinators(p, starting);
         AnswerPendingLists();
+    }
+
+    private void StartCoordinators(OffsetsPartition p, IReadOnlyList<string> groups)
+    {
+        IActorRef groupRegion;
+        try
+        {
+            groupRegion = _groupRegion();
+        }
+        catch (ArgumentException e)
+        {
+            // Only while the broker starts: its coordinators then start at their members' first request.
+            _log.Warning("Read {0}: {1} group(s), whose coordinators could not be started yet ({2})", p.TopicPartition, groups.Count, e.Message);
+            return;
+        }
+        foreach (var group in groups) groupRegion.Tell(new ShardRegion.StartEntity(GroupMessageExtractor.EntityIdFor(group, _brokerId)));
+        _log.Info("Read {0} up to offset {1}: {2} group(s), their coordinators started", p.TopicPartition, p.ReadTo, groups.Count);
     }
 
     private void List(IReadOnlyList<int> partitions, IActorRef replyTo, bool local)
@@ -451,7 +473,7 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
 
     /// <summary>
     /// The groups of the partitions read, and what kept the others from being listed: still being read, unreadable,
-    /// or (to the controller) no longer led here.
+    /// or no longer led here (to a Kafka client, as unavailable: the controller's metadata said a moment ago it was).
     /// </summary>
     private void Answer(PendingList pending)
     {
@@ -461,7 +483,8 @@ public sealed class GroupDirectory : ReceiveActor, IWithTimers
         {
             if (!_partitions.TryGetValue(n, out var p))
             {
-                if (!pending.Local) problems.Add((ErrorCode.NotCoordinator, $"partition {n} is not led by broker {_brokerId} (any more)"));
+                problems.Add((pending.Local ? ErrorCode.CoordinatorNotAvailable : ErrorCode.NotCoordinator,
+                    $"partition {n} is not led by broker {_brokerId} (any more)"));
                 continue;
             }
             if (p.Phase == Phase.Read) groups.UnionWith(p.Groups);

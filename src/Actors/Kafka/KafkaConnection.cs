@@ -108,8 +108,7 @@ internal sealed class KafkaConnection(KafkaListenerHolder holder) : ConnectionHa
     /// (<c>CN=alice,OU=eng,O=Example</c>, most specific first, no spaces after the commas).
     /// </summary>
     internal static string CertificatePrincipal(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
-        "User:" + System.Text.RegularExpressions.Regex.Replace(
-            certificate.SubjectName.Decode(System.Security.Cryptography.X509Certificates.X500DistinguishedNameFlags.Reversed | System.Security.Cryptography.X509Certificates.X500DistinguishedNameFlags.UseCommas), @",\s+(?=[A-Za-z0-9.]+=)", ",");
+        "User:" + Protocol.Security.ClientCertificateMechanism.PrincipalName(certificate);
 
     /// <summary>Takes one whole request frame (without its size prefix) off the front of <paramref name="buffer"/>.</summary>
     private static bool TryTakeFrame(ref ReadOnlySequence<byte> buffer, int maxBytes, out ReadOnlySequence<byte> frame)

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Diagnostics;
 using System.Collections.Concurrent;
 using System.Net;
@@ -94,13 +95,17 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var setup = sink.SystemSetup(config);
         if (settings.Tls is { } tls)
         {
+            _certificate = tls.Certificate?.Load();
             config = ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = true").WithFallback(config);
-            setup = sink.SystemSetup(config).And(ClientTls.Setup(tls));
+            setup = sink.SystemSetup(config).And(ClientTls.Setup(tls, _certificate?.Certificate));
         }
         System = ActorSystem.Create(ClientIds.SystemNameOf(settings.ClientId), setup);
         System.ActorOf(LinkWatcher.Props(OnLinkLost), "link-watcher");
         NoReplySender = System.ActorOf(Props.Create<NoReplies>(), "no-replies");
     }
+
+    /// <summary>The client's certificate and its intermediate authorities (<c>ssl.certificate.location</c>), when it has one.</summary>
+    private readonly (X509Certificate2 Certificate, X509Certificate2Collection Chain)? _certificate;
 
     /// <summary>
     /// The sender of requests that want no answer (an acks=0 produce) to an authenticated session, which serves only
@@ -276,7 +281,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
             // Fails at once when the connection attempt is refused (the broker is down), not after the whole timeout.
             var link = _links.GetOrAdd(new Address(_protocol, BrokerSystemName, host, port), _ => new CancellationTokenSource()).Token;
             var gateway = await System.ActorSelection($"{_protocol}://{BrokerSystemName}@{host}:{port}/user/broker").ResolveOne(timeout, link).ConfigureAwait(false);
-            return Settings.Sasl is { } sasl ? await AuthenticateAsync(gateway, sasl, host, port, timeout, link).ConfigureAwait(false) : gateway;
+            if (Settings.Sasl is { } sasl) return await AuthenticateAsync(gateway, sasl, host, port, timeout, link).ConfigureAwait(false);
+            if (_certificate is { } certificate) return await AuthenticateAsync(gateway, certificate, host, port, timeout, link).ConfigureAwait(false);
+            return gateway;
         }
         catch (KafkaException e) when (IsAuthenticationError(e.Error.ProtocolCode))
         {
@@ -336,6 +343,36 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 return next == null ? session : throw Failed(ErrorCode.IllegalSaslState, "the broker ended the exchange before the client had finished it");
             message = next ?? throw Failed(ErrorCode.IllegalSaslState, "the broker asked for more after the client had finished the exchange");
         }
+    }
+
+    /// <summary>
+    /// Authenticates this connection with the client's certificate: the broker's gateway gives it a session, and the client
+    /// proves it holds the certificate's key by signing the session's name (<see cref="Protocol.Security.ClientCertificateMechanism"/>).
+    /// </summary>
+    private async Task<IActorRef> AuthenticateAsync(IActorRef gateway, (X509Certificate2 Certificate, X509Certificate2Collection Chain) certificate, string host, int port,
+        TimeSpan timeout, CancellationToken link)
+    {
+        KafkaException Failed(ErrorCode code, string why) =>
+            new(new Error(code, $"Authentication with broker {host}:{port} with the client certificate {certificate.Certificate.Subject} failed: {why}"));
+        var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(Protocol.Security.ClientCertificateMechanism.Name), timeout, link).ConfigureAwait(false);
+        if (handshake.Error == ErrorCode.IllegalSaslState)
+            throw new KafkaException(new Error(ErrorCode.LocalTransport, $"broker {host}:{port} cannot authenticate clients yet: {handshake.ErrorMessage}"));
+        if (handshake.Error != ErrorCode.None) throw Failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());
+        if (handshake.Session.Length == 0 || !handshake.Session.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            throw Failed(ErrorCode.IllegalSaslState, $"the broker named no usable session ('{handshake.Session}')");
+        var session = ((ExtendedActorSystem)System).Provider.ResolveActorRef(gateway.Path / handshake.Session);
+        byte[] proof;
+        try
+        {
+            proof = Protocol.Security.ClientCertificateMechanism.Proof(certificate.Certificate, certificate.Chain.Cast<X509Certificate2>(), handshake.Session);
+        }
+        catch (Protocol.Security.SaslAuthenticationException e)
+        {
+            throw Failed(ErrorCode.SaslAuthenticationFailed, e.Message);
+        }
+        var answer = await session.Ask<SaslAuthenticateResponse>(new SaslAuthenticateRequest(proof), timeout, link).ConfigureAwait(false);
+        if (answer.Error != ErrorCode.None) throw Failed(answer.Error, answer.ErrorMessage ?? answer.Error.Describe());
+        return answer.Complete ? session : throw Failed(ErrorCode.IllegalSaslState, "the broker asked for more than the certificate's proof");
     }
 
     /// <summary>Errors of authentication: the same credentials would fail again, so they are not retried as an unreachable broker is.</summary>

@@ -110,7 +110,36 @@ internal sealed class ConfigReader
 /// certificates (<c>ssl.ca.location</c>, PEM) and whether a broker's certificate must name the host connected to
 /// (<c>ssl.endpoint.identification.algorithm</c>: https, Kafka's default, or none).
 /// </summary>
-internal sealed record ClientTlsSettings(string CaLocation, bool VerifyHostname);
+internal sealed record ClientTlsSettings(string CaLocation, bool VerifyHostname, ClientCertificateSettings? Certificate = null);
+
+/// <summary>
+/// The client's own certificate (Kafka's <c>ssl.certificate.location</c> and <c>ssl.key.location</c>, PEM, or
+/// <c>ssl.keystore.location</c>, PKCS#12), which a broker taking client certificates makes the client's principal.
+/// </summary>
+/// <param name="Location">The certificate file (PEM, or PKCS#12).</param>
+/// <param name="KeyLocation">The PEM key file; empty when the key is in <paramref name="Location"/>.</param>
+/// <param name="Password">The PKCS#12 file's or the encrypted PEM key's password; empty for none.</param>
+/// <param name="Setting">The key that named <paramref name="Location"/>, for messages.</param>
+internal sealed record ClientCertificateSettings(string Location, string KeyLocation, string Password, string Setting)
+{
+    // Never the password in a log line or an exception.
+    public override string ToString() => $"ClientCertificateSettings({Location})";
+
+    /// <summary>The certificate with its private key, and the intermediate authorities in the same file.</summary>
+    /// <exception cref="KafkaException">a file cannot be read.</exception>
+    public (System.Security.Cryptography.X509Certificates.X509Certificate2 Certificate, System.Security.Cryptography.X509Certificates.X509Certificate2Collection Chain) Load()
+    {
+        try
+        {
+            var certificate = Protocol.Tls.TlsFiles.LoadCertificate(Location, Password, KeyLocation, Setting);
+            return (certificate, Protocol.Tls.TlsFiles.LoadChain(Location, Password, certificate, Setting));
+        }
+        catch (Protocol.Tls.TlsFileException e)
+        {
+            throw new KafkaException(new Error(Protocol.ErrorCode.LocalInvalidArgument, $"Invalid configuration property {e.Message}."), e);
+        }
+    }
+}
 
 /// <summary>
 /// SASL authentication at the brokers' client endpoints (<c>security.protocol=SASL_PLAINTEXT</c> or <c>SASL_SSL</c>):
@@ -125,6 +154,9 @@ internal sealed record ClientSaslSettings(string Mechanism, string Username, str
 internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> BootstrapServers, string ClientId, TimeSpan RequestTimeout,
     TimeSpan ConnectTimeout, TimeSpan RetryBackoff, TimeSpan StatisticsInterval, ClientTlsSettings? Tls = null, ClientSaslSettings? Sasl = null)
 {
+    /// <summary>Whether the client authenticates at the brokers (with SASL, or else with its certificate).</summary>
+    public bool Authenticates => Sasl != null || Tls?.Certificate != null;
+
     public static ClientSettings Read(ConfigReader r)
     {
         var servers = r.Required("bootstrap.servers", "a comma-separated list of broker host:port, e.g. 127.0.0.1:9192");
@@ -184,17 +216,39 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
         sasl = withSasl;
         var ca = r.String("ssl.ca.location");
         var verify = r.Choice("ssl.endpoint.identification.algorithm", true, new Dictionary<string, bool> { ["https"] = true, ["none"] = false, [""] = false });
+        var certificate = ReadCertificate(r);
         if (!ssl)
         {
-            if (ca is { Length: > 0 })
-                throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
-                    "Configuration property ssl.ca.location is set but security.protocol has no TLS: set security.protocol=SSL (SASL_SSL) to connect with TLS, or remove ssl.ca.location."));
+            foreach (var (key, value) in new[] { ("ssl.ca.location", ca), ("ssl.certificate.location", r.String("ssl.certificate.location")),
+                         ("ssl.keystore.location", r.String("ssl.keystore.location")), ("ssl.key.location", r.String("ssl.key.location")) })
+                if (value is { Length: > 0 })
+                    throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                        $"Configuration property {key} is set but security.protocol has no TLS: set security.protocol=SSL (SASL_SSL) to connect with TLS, or remove {key}."));
             return null;
         }
         if (ca is not { Length: > 0 })
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
                 "Configuration property ssl.ca.location is required with security.protocol=SSL (or SASL_SSL): the PEM file of the authority that issued the brokers' certificates."));
-        return new ClientTlsSettings(ca, verify);
+        return new ClientTlsSettings(ca, verify, certificate);
+    }
+
+    /// <summary>The client's certificate: a PEM certificate and key (<c>ssl.certificate.location</c>, <c>ssl.key.location</c>, <c>ssl.key.password</c>) or a PKCS#12 file (<c>ssl.keystore.location</c>, <c>ssl.keystore.password</c>).</summary>
+    private static ClientCertificateSettings? ReadCertificate(ConfigReader r)
+    {
+        var pem = r.String("ssl.certificate.location");
+        var keystore = r.String("ssl.keystore.location");
+        var key = r.String("ssl.key.location") ?? "";
+        var keyPassword = r.Raw("ssl.key.password");
+        var keystorePassword = r.Raw("ssl.keystore.password");
+        if (pem is { Length: > 0 } && keystore is { Length: > 0 })
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                "Configuration properties ssl.certificate.location and ssl.keystore.location are both set: give the client's certificate once (PEM, or PKCS#12)."));
+        if (pem is { Length: > 0 }) return new ClientCertificateSettings(pem, key, keyPassword ?? "", "ssl.certificate.location");
+        if (keystore is { Length: > 0 }) return new ClientCertificateSettings(keystore, "", keystorePassword ?? "", "ssl.keystore.location");
+        if (key.Length > 0)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                "Configuration property ssl.key.location is set without ssl.certificate.location: give the client's certificate too, or remove ssl.key.location."));
+        return null;
     }
 }
 

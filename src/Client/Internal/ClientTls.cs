@@ -15,11 +15,13 @@ internal static class ClientTls
 {
     /// <summary>
     /// A broker is accepted when the authorities in <c>ssl.ca.location</c> issued its certificate (and, with hostname
-    /// identification, the certificate names the host connected to). Akka.Remote's TLS needs a certificate for the
-    /// client's own listener, which is bound to loopback and never used: a throwaway self-signed one.
+    /// identification, the certificate names the host connected to). The certificate Akka.Remote's TLS presents when a
+    /// broker asks for one is <paramref name="clientCertificate"/>, the client's own (<c>ssl.certificate.location</c>); a
+    /// client without one gets a throwaway self-signed certificate, which Akka.Remote needs for the client's own listener
+    /// (bound to loopback and never used).
     /// </summary>
     /// <exception cref="KafkaException">ssl.ca.location cannot be read.</exception>
-    public static DotNettySslSetup Setup(ClientTlsSettings tls)
+    public static DotNettySslSetup Setup(ClientTlsSettings tls, X509Certificate2? clientCertificate)
     {
         X509Certificate2Collection authorities;
         try
@@ -30,7 +32,8 @@ internal static class ClientTls
         {
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument, $"Invalid configuration property {e.Message}."), e);
         }
-        return new DotNettySslSetup(ListenerCertificate(), suppressValidation: false, requireMutualAuthentication: false, validateCertificateHostname: tls.VerifyHostname,
+        // Akka.Remote presents its certificate to a server only when its setup asks for mutual authentication.
+        return new DotNettySslSetup(clientCertificate ?? ListenerCertificate(), suppressValidation: false, requireMutualAuthentication: clientCertificate != null, validateCertificateHostname: tls.VerifyHostname,
             customValidator: (peer, chain, remote, errors, log) =>
             {
                 if (TlsFiles.ChainProblem(peer, authorities, chain) is { } problem)

@@ -223,7 +223,7 @@ internal sealed partial class Producer<TKey, TValue>
     /// The sender of an acks=0 produce: none, unless the client authenticates (a session serves only its client's address,
     /// and brokers before sessions existed would keep a reply slot open for a sender that never gets an answer).
     /// </summary>
-    private IActorRef NoReplySender => _connection.Settings.Sasl != null ? _connection.NoReplySender : ActorRefs.NoSender!;
+    private IActorRef NoReplySender => _connection.Settings.Authenticates ? _connection.NoReplySender : ActorRefs.NoSender!;
 
     private async Task SendWhenResolvedAsync(ProtocolTopicPartition tp, ProduceRequest request)
     {

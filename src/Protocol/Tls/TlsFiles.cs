@@ -91,7 +91,8 @@ public static class TlsFiles
 
     /// <summary>Why <paramref name="certificate"/> is not to be trusted, or null when one of <paramref name="authorities"/> issued it.</summary>
     /// <param name="presented">The chain the peer sent, whose intermediate certificates may link it to an authority.</param>
-    public static string? ChainProblem(X509Certificate? certificate, X509Certificate2Collection authorities, X509Chain? presented = null)
+    public static string? ChainProblem(X509Certificate? certificate, X509Certificate2Collection authorities, X509Chain? presented = null,
+        X509Certificate2Collection? extra = null)
     {
         if (certificate == null) return "the peer presented no certificate";
         // The TLS stack owns the certificate it passes: only a copy made here is disposed here.
@@ -103,6 +104,7 @@ public static class TlsFiles
         if (presented != null)
             foreach (var element in presented.ChainElements)
                 chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        if (extra != null) chain.ChainPolicy.ExtraStore.AddRange(extra);
         // A private cluster authority publishes no revocation lists.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         if (chain.Build(peer)) return null;

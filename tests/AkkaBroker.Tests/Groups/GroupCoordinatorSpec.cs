@@ -178,8 +178,8 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         var partition = Actors.Controller.ControllerState.OffsetsPartitionFor(_group, 50);
         var (member, generation) = StableMember(coordinator);
         // Said once loaded even though nothing changed: the directory may have read records of a group gone since.
-        Assert.Equal(new GroupExistenceChanged(_group, partition, false), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
-        Assert.Equal(new GroupExistenceChanged(_group, partition, true), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+        Assert.Equal(new GroupExistenceChanged(_group, partition, false, 3), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+        Assert.Equal(new GroupExistenceChanged(_group, partition, true, 3), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
 
         // With a committed offset the group outlives its last member.
         coordinator.Tell(new OffsetCommitRequest(_group, generation, member, null, [new OffsetCommit(new TopicPartition("t", 0), 1, "")]), TestActor);
@@ -188,7 +188,7 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         Assert.Equal(ErrorCode.None, ExpectMsg<LeaveGroupResponse>(Wait).Error);
         coordinator.Tell(new DeleteGroupRequest(_group), TestActor);
         Assert.Equal(ErrorCode.None, ExpectMsg<DeleteGroupResponse>(Wait).Error);
-        Assert.Equal(new GroupExistenceChanged(_group, partition, false), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+        Assert.Equal(new GroupExistenceChanged(_group, partition, false, 3), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
 
         // A coordinator that loads the deleted group from the log says so too.
         Watch(coordinator);
@@ -197,7 +197,7 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         var loaded = Coordinator(log);
         loaded.Tell(new DescribeGroupRequest(_group), TestActor);
         ExpectMsg<DescribeGroupResponse>(Wait);
-        Assert.Equal(new GroupExistenceChanged(_group, partition, false), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
+        Assert.Equal(new GroupExistenceChanged(_group, partition, false, 3), DirectoryProbe.ExpectMsg<GroupExistenceChanged>(Wait));
     }
 
     [Fact]

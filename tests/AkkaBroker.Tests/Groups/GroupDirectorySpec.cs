@@ -32,7 +32,7 @@ public class GroupDirectorySpec : TestKit
         _replicas = Sys.ActorOf(Props.Create(() => new FakeOffsetsReplicas()));
         var controller = Sys.ActorOf(Props.Create(() => new FakeController()));
         var region = _groupRegion.Ref;
-        _directory = Sys.ActorOf(GroupDirectory.Props(BrokerId, _replicas, controller, () => region, TimeSpan.FromSeconds(10)));
+        _directory = Sys.ActorOf(GroupDirectory.Props(BrokerId, _replicas, controller, () => region, TimeSpan.FromSeconds(20)));
     }
 
     /// <param name="Acknowledged">False for records a previous leader acknowledged that this replica's high watermark does not cover yet.</param>
@@ -173,8 +173,8 @@ public class GroupDirectorySpec : TestKit
         Assert.False(_groupRegion.HasMessages);
 
         // From now on the coordinators say what changes.
-        _directory.Tell(new GroupExistenceChanged("new", Led, true));
-        _directory.Tell(new GroupExistenceChanged("members", Led, false));
+        _directory.Tell(new GroupExistenceChanged("new", Led, true, 1));
+        _directory.Tell(new GroupExistenceChanged("members", Led, false, 1));
         Assert.Equal(["committed", "new"], List(Led).GroupIds);
     }
 
@@ -194,8 +194,10 @@ public class GroupDirectorySpec : TestKit
         Tell(new Append(Led, Records("kept", Commit(1))));
         // The controller elected this broker, whose replica does not know yet: the listing waits.
         _directory.Tell(new ListCoordinatedGroupsRequest([Led]), TestActor);
-        _directory.Tell(new GroupExistenceChanged("gone", Led, false));
-        _directory.Tell(new GroupExistenceChanged("joined", Led, true));
+        _directory.Tell(new GroupExistenceChanged("gone", Led, false, 1));
+        _directory.Tell(new GroupExistenceChanged("joined", Led, true, 1));
+        // A coordinator that loaded before the replica took its role (at epoch 1) speaks of a log that may be gone.
+        _directory.Tell(new GroupExistenceChanged("stale", Led, true, 0));
         Tell(new Lead(Led, true));
 
         var listed = ExpectMsg<ListGroupsResponse>(Wait);

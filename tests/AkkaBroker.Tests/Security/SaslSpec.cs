@@ -92,7 +92,7 @@ public sealed class SaslSpec : IAsyncLifetime
             var e = await Assert.ThrowsAnyAsync<KafkaException>(() => none.CreateTopicsAsync([new TopicSpecification { Name = "refused", NumPartitions = 1, ReplicationFactor = 1 }]));
             var report = Assert.Single(Assert.IsType<CreateTopicsException>(e).Results);
             Assert.Equal(ErrorCode.SaslAuthenticationFailed, report.Error.Code);
-            Assert.Contains("requires SASL authentication", report.Error.Reason);
+            Assert.Contains("requires authentication: set security.protocol=SASL_PLAINTEXT", report.Error.Reason);
             e = await Assert.ThrowsAnyAsync<KafkaException>(() => none.DescribeClusterAsync());
             Assert.Equal(ErrorCode.SaslAuthenticationFailed, e.Error.Code);
             var listed = await Assert.ThrowsAnyAsync<KafkaException>(() => Task.Run(() => none.GetMetadata(TimeSpan.FromSeconds(10))));

@@ -23,6 +23,31 @@ public class ClientTlsSettingsTests
     }
 
     [Fact]
+    public void A_client_certificate_is_read_as_kafkas_clients_read_it_and_refused_where_it_would_be_ignored()
+    {
+        (string, string)[] ssl = [("security.protocol", "SSL"), ("ssl.ca.location", "/etc/ca.pem")];
+        Assert.Equal(new ClientCertificateSettings("/etc/alice.pem", "/etc/alice.key", "secret", "ssl.certificate.location"),
+            Read([.. ssl, ("ssl.certificate.location", "/etc/alice.pem"), ("ssl.key.location", "/etc/alice.key"), ("ssl.key.password", "secret")]).Client.Tls!.Certificate);
+        Assert.Equal(new ClientCertificateSettings("/etc/alice.p12", "", "p", "ssl.keystore.location"),
+            Read([.. ssl, ("ssl.keystore.location", "/etc/alice.p12"), ("ssl.keystore.password", "p")]).Client.Tls!.Certificate);
+        Assert.True(Read([.. ssl, ("ssl.certificate.location", "/etc/alice.pem")]).Client.Authenticates);
+        Assert.False(Read(ssl).Client.Authenticates);
+        Assert.DoesNotContain("secret", new ClientCertificateSettings("/etc/alice.pem", "", "secret", "ssl.certificate.location").ToString());
+
+        Assert.Contains("ssl.certificate.location is set but security.protocol has no TLS",
+            Assert.Throws<KafkaException>(() => Read(("ssl.certificate.location", "/etc/alice.pem"))).Error.Reason);
+        Assert.Contains("are both set",
+            Assert.Throws<KafkaException>(() => Read([.. ssl, ("ssl.certificate.location", "/a.pem"), ("ssl.keystore.location", "/a.p12")])).Error.Reason);
+        Assert.Contains("ssl.key.location is set without ssl.certificate.location",
+            Assert.Throws<KafkaException>(() => Read([.. ssl, ("ssl.key.location", "/a.key")])).Error.Reason);
+        var unreadable = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(new ProducerConfig(ssl.ToDictionary(e => e.Item1, e => e.Item2))
+        {
+            BootstrapServers = "127.0.0.1:9192", SslCertificateLocation = "/nonexistent/alice.pem",
+        }).Build());
+        Assert.Contains("ssl.certificate.location = '/nonexistent/alice.pem': no such file", unreadable.Error.Reason);
+    }
+
+    [Fact]
     public void The_typed_properties_write_kafkas_keys()
     {
         var config = new ConsumerConfig { SecurityProtocol = SecurityProtocol.Ssl, SslCaLocation = "/etc/ca.pem", SslEndpointIdentificationAlgorithm = SslEndpointIdentificationAlgorithm.None };

@@ -284,7 +284,9 @@ public sealed class BrokerNode : IAsyncDisposable
                     }
                     catch (Exception e)
                     {
-                        system.Log.Error(e, "This broker could not start serving clients");
+                        // A broker that never serves clients would answer "still starting" for good: it stops instead.
+                        system.Log.Error(e, "This broker could not start serving clients; it stops");
+                        _ = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
                     }
                 }, TaskContinuationOptions.OnlyOnRanToCompletion);
             else ServeClients();
@@ -307,19 +309,22 @@ public sealed class BrokerNode : IAsyncDisposable
     }
 
     /// <summary>
-    /// Refuses a broker that authenticates clients on one endpoint and not on the other with no ACLs: a client of the
-    /// open endpoint could change a user's credentials there and act as that user on the other.
+    /// Refuses a broker that authenticates every client on one endpoint and not on the other with no ACLs: a client of
+    /// the open endpoint could do there what the other lets only authenticated clients do (change a user's credentials
+    /// and act as that user on the other, say).
     /// </summary>
     private static void RefuseHalfAuthentication(BrokerSettings settings, KafkaListenerSettings kafka)
     {
+        var kafkaAuthenticates = kafka.SaslEnabled || kafka.ClientAuth == SslClientAuth.Required;
         // ACLs close the gap only where a resource no ACL names is closed too: otherwise User:ANONYMOUS could alter users.
-        if (settings.ClientEndpoint.SaslEnabled == kafka.SaslEnabled || settings.Authorizer is { Enabled: true, AllowEveryoneIfNoAclFound: false }) return;
-        var (key, value) = settings.ClientEndpoint.SaslEnabled
+        if (settings.ClientEndpoint.AuthenticationRequired == kafkaAuthenticates || settings.Authorizer is { Enabled: true, AllowEveryoneIfNoAclFound: false }) return;
+        var (key, value) = settings.ClientEndpoint.AuthenticationRequired
             ? ($"{BrokerSettings.Section}.listeners", $"{kafka.SecurityProtocol}://{kafka.BindHost}:{kafka.Port}")
             : ($"{AkkaBroker.Actors.Gateway.ClientEndpointSettings.Section}.sasl.enabled", "off");
         throw new BrokerConfigurationException(key, value,
-            "authenticating clients too, as the other client endpoint does: otherwise anyone reaching this one could change users' credentials and act as them " +
-            "on the other. Authenticate on both (listeners = SASL_PLAINTEXT://HOST:PORT and client-endpoint.sasl.enabled = on), turn the Kafka listener off " +
+            "authenticating clients too, as the other client endpoint does: otherwise anyone reaching this one could do, unauthenticated, what the other " +
+            "lets only authenticated clients do (change users' credentials and act as them there, say). Authenticate on both (listeners = SASL_PLAINTEXT://HOST:PORT " +
+            "or ssl.client.auth = required; client-endpoint.sasl.enabled = on or client-endpoint.ssl.client.auth = required), turn the Kafka listener off " +
             "(listeners = \"\"), or turn ACLs on (authorizer.class.name = StandardAuthorizer, allow.everyone.if.no.acl.found = false) so the open endpoint's " +
             "clients, User:ANONYMOUS, get only what the ACLs grant");
     }

@@ -355,6 +355,13 @@ internal sealed class BrokerConnection : IAsyncDisposable
         KafkaException Failed(ErrorCode code, string why) =>
             new(new Error(code, $"Authentication with broker {host}:{port} with the client certificate {certificate.Certificate.Subject} failed: {why}"));
         var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(Protocol.Security.ClientCertificateMechanism.Name), timeout, link).ConfigureAwait(false);
+        // As a Kafka client's certificate is simply not asked for by a broker with ssl.client.auth=none: connected as
+        // anonymous (a broker that requires SASL says so at the first request).
+        if (handshake.Error == ErrorCode.UnsupportedSaslMechanism)
+        {
+            System.Log.Warning("Broker {0}:{1} takes no client certificates ({2}); connected without authenticating", host, port, handshake.ErrorMessage);
+            return gateway;
+        }
         if (handshake.Error == ErrorCode.IllegalSaslState)
             throw new KafkaException(new Error(ErrorCode.LocalTransport, $"broker {host}:{port} cannot authenticate clients yet: {handshake.ErrorMessage}"));
         if (handshake.Error != ErrorCode.None) throw Failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());

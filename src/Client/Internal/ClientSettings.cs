@@ -243,11 +243,16 @@ internal sealed record ClientSettings(IReadOnlyList<(string Host, int Port)> Boo
         if (pem is { Length: > 0 } && keystore is { Length: > 0 })
             throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
                 "Configuration properties ssl.certificate.location and ssl.keystore.location are both set: give the client's certificate once (PEM, or PKCS#12)."));
+        // A key or password that nothing uses would be silently ignored: refused instead.
+        string? unused = pem is { Length: > 0 } ? (keystorePassword != null ? "ssl.keystore.password" : null)
+            : keystore is { Length: > 0 } ? (key.Length > 0 ? "ssl.key.location" : keyPassword != null ? "ssl.key.password" : null)
+            : key.Length > 0 ? "ssl.key.location" : keyPassword != null ? "ssl.key.password" : keystorePassword != null ? "ssl.keystore.password" : null;
+        if (unused != null)
+            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
+                $"Configuration property {unused} does not go with the client certificate given: ssl.key.location and ssl.key.password go with " +
+                "ssl.certificate.location (PEM), ssl.keystore.password with ssl.keystore.location (PKCS#12). Remove it, or give the certificate it belongs to."));
         if (pem is { Length: > 0 }) return new ClientCertificateSettings(pem, key, keyPassword ?? "", "ssl.certificate.location");
         if (keystore is { Length: > 0 }) return new ClientCertificateSettings(keystore, "", keystorePassword ?? "", "ssl.keystore.location");
-        if (key.Length > 0)
-            throw new KafkaException(new Error(ErrorCode.LocalInvalidArgument,
-                "Configuration property ssl.key.location is set without ssl.certificate.location: give the client's certificate too, or remove ssl.key.location."));
         return null;
     }
 }

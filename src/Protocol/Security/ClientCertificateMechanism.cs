@@ -83,10 +83,65 @@ public static class ClientCertificateMechanism
         return (items.Take(certificates).ToArray(), items[^1]);
     }
 
-    /// <summary>Kafka's principal name of a certificate: its subject as RFC 2253 writes it (<c>CN=alice,OU=eng,O=Example</c>, most specific first).</summary>
+    /// <summary>
+    /// Kafka's principal name of a certificate: its subject as Java's <c>X500Principal.getName()</c> writes it (RFC 2253):
+    /// most specific first, <c>CN=alice,OU=eng,O=Example</c>, with RFC 2253's keywords (CN, L, ST, O, OU, C, STREET, DC,
+    /// UID), other attributes as their OID and the value's DER in hex (<c>1.2.840.113549.1.9.1=#16...</c>), and
+    /// <c>, + " \ &lt; &gt; ;</c> escaped in values, so no two subjects share a name. Empty for an empty subject.
+    /// </summary>
     public static string PrincipalName(X509Certificate2 certificate) =>
-        System.Text.RegularExpressions.Regex.Replace(
-            certificate.SubjectName.Decode(X500DistinguishedNameFlags.Reversed | X500DistinguishedNameFlags.UseCommas), @",\s+(?=[A-Za-z0-9.]+=)", ",");
+        string.Join(",", certificate.SubjectName.EnumerateRelativeDistinguishedNames(reversed: true).Select(rdn => RelativeName(rdn.RawData)));
+
+    private static readonly Dictionary<string, string> Keywords = new()
+    {
+        ["2.5.4.3"] = "CN", ["2.5.4.7"] = "L", ["2.5.4.8"] = "ST", ["2.5.4.10"] = "O", ["2.5.4.11"] = "OU", ["2.5.4.6"] = "C",
+        ["2.5.4.9"] = "STREET", ["0.9.2342.19200300.100.1.25"] = "DC", ["0.9.2342.19200300.100.1.1"] = "UID",
+    };
+
+    /// <summary>One relative name (a SET of type and value pairs, joined by <c>+</c> as RFC 2253 joins them).</summary>
+    private static string RelativeName(ReadOnlyMemory<byte> der)
+    {
+        var set = new System.Formats.Asn1.AsnReader(der, System.Formats.Asn1.AsnEncodingRules.DER).ReadSetOf();
+        var parts = new List<string>();
+        while (set.HasData)
+        {
+            var pair = set.ReadSequence();
+            var oid = pair.ReadObjectIdentifier();
+            var value = pair.ReadEncodedValue();
+            var text = Keywords.TryGetValue(oid, out var keyword) ? TextOf(value) : null;
+            parts.Add(text == null ? $"{oid}=#{Convert.ToHexString(value.Span).ToLowerInvariant()}" : $"{keyword}={Escape(text)}");
+        }
+        return string.Join("+", parts);
+    }
+
+    /// <summary>The value of a directory string (UTF8String, PrintableString, ...), or null for any other type.</summary>
+    private static string? TextOf(ReadOnlyMemory<byte> value)
+    {
+        var reader = new System.Formats.Asn1.AsnReader(value, System.Formats.Asn1.AsnEncodingRules.DER);
+        var tag = reader.PeekTag();
+        if (tag.TagClass != System.Formats.Asn1.TagClass.Universal) return null;
+        try
+        {
+            return reader.ReadCharacterString((System.Formats.Asn1.UniversalTagNumber)tag.TagValue);
+        }
+        catch (Exception e) when (e is ArgumentException or System.Formats.Asn1.AsnContentException)
+        {
+            return null; // not a string type this reader decodes: written as hex, as Java does
+        }
+    }
+
+    private static string Escape(string value)
+    {
+        var escaped = new StringBuilder(value.Length + 4);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c is ',' or '+' or '"' or '\\' or '<' or '>' or ';' || (i == 0 && c is '#' or ' ') || (i == value.Length - 1 && c == ' '))
+                escaped.Append('\\');
+            escaped.Append(c);
+        }
+        return escaped.ToString();
+    }
 }
 
 /// <summary>
@@ -114,16 +169,23 @@ public sealed class ClientCertificateServer(X509Certificate2Collection authoriti
         {
             foreach (var der in chain) certificates.Add(X509CertificateLoader.LoadCertificate(der));
             var leaf = certificates[0];
-            if (TlsFiles.ChainProblem(leaf, authorities, extra: new X509Certificate2Collection(certificates.Skip(1).ToArray())) is { } problem)
-                throw new SaslAuthenticationException($"the client certificate was not issued by an authority in client-endpoint.ssl.truststore.location: {problem}");
             if (leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is { } usage
                 && !usage.EnhancedKeyUsages.Cast<Oid>().Any(o => o.Value == ClientAuthenticationUsage))
                 throw new SaslAuthenticationException($"the client certificate {leaf.Subject} may not authenticate clients (its extended key usage lacks clientAuth)");
+            if (leaf.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is { CertificateAuthority: true })
+                throw new SaslAuthenticationException($"the client sent an authority's certificate ({leaf.Subject}), not a client's");
+            if (leaf.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } keyUsage && (keyUsage.KeyUsages & X509KeyUsageFlags.DigitalSignature) == 0)
+                throw new SaslAuthenticationException($"the client certificate {leaf.Subject} may not sign (its key usage lacks digitalSignature)");
+            // Every certificate of the chain must allow client authentication, as TLS checks it.
+            if (TlsFiles.ChainProblem(leaf, authorities, extra: new X509Certificate2Collection(certificates.Skip(1).ToArray()), usage: new Oid(ClientAuthenticationUsage)) is { } problem)
+                throw new SaslAuthenticationException($"the client certificate was not issued for clients by an authority in client-endpoint.ssl.truststore.location: {problem}");
             if (!Verifies(leaf, ClientCertificateMechanism.Challenge(session), signature))
                 throw new SaslAuthenticationException($"the signature does not prove that the client holds the key of {leaf.Subject}");
-            AuthenticatedUser = ClientCertificateMechanism.PrincipalName(leaf);
+            var name = ClientCertificateMechanism.PrincipalName(leaf);
+            if (name.Length == 0) throw new SaslAuthenticationException("the client certificate has an empty subject, which names no principal");
+            AuthenticatedUser = name;
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or System.Formats.Asn1.AsnContentException)
         {
             throw new SaslAuthenticationException($"the client's certificate or signature cannot be read ({e.Message})");
         }

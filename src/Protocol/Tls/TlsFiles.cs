@@ -91,8 +91,10 @@ public static class TlsFiles
 
     /// <summary>Why <paramref name="certificate"/> is not to be trusted, or null when one of <paramref name="authorities"/> issued it.</summary>
     /// <param name="presented">The chain the peer sent, whose intermediate certificates may link it to an authority.</param>
+    /// <param name="extra">Further intermediate certificates the peer sent.</param>
+    /// <param name="usage">An extended key usage every certificate of the chain must allow (when it restricts them at all).</param>
     public static string? ChainProblem(X509Certificate? certificate, X509Certificate2Collection authorities, X509Chain? presented = null,
-        X509Certificate2Collection? extra = null)
+        X509Certificate2Collection? extra = null, Oid? usage = null)
     {
         if (certificate == null) return "the peer presented no certificate";
         // The TLS stack owns the certificate it passes: only a copy made here is disposed here.
@@ -105,8 +107,11 @@ public static class TlsFiles
             foreach (var element in presented.ChainElements)
                 chain.ChainPolicy.ExtraStore.Add(element.Certificate);
         if (extra != null) chain.ChainPolicy.ExtraStore.AddRange(extra);
-        // A private cluster authority publishes no revocation lists.
+        // A private cluster authority publishes no revocation lists; and a peer's certificate must never make this
+        // process fetch anything (its issuer URLs are the peer's to choose).
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        if (usage != null) chain.ChainPolicy.ApplicationPolicy.Add(usage);
         if (chain.Build(peer)) return null;
         return $"{peer.Subject} (issued by {peer.Issuer}): " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
     }

@@ -88,5 +88,14 @@ public sealed class HalfAuthenticationTests
             """));
         Assert.Equal("akkabroker.broker.listeners", e.Key);
         Assert.Contains("act as them", e.Message);
+
+        // Client certificates required on the client endpoint authenticate every client there just as well.
+        using var certificates = new AkkaBroker.Tests.Tls.TestCertificates("half-ca");
+        var (cert, key) = certificates.IssuePem("broker");
+        var withCertificates = await Assert.ThrowsAsync<BrokerConfigurationException>(() => AkkaBroker.Tests.Integration.BrokerFixture.StartAsync($$"""
+            akkabroker.broker.listeners = "PLAINTEXT://127.0.0.1:0"
+            akkabroker.broker.client-endpoint.ssl { enabled = on, keystore.location = "{{cert}}", key.location = "{{key}}", client.auth = required, truststore.location = "{{certificates.CaPem}}" }
+            """));
+        Assert.Equal("akkabroker.broker.listeners", withCertificates.Key);
     }
 }

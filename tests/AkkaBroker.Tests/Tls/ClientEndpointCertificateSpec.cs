@@ -96,12 +96,26 @@ public sealed class ClientEndpointCertificateSpec
             Assert.Equal(ErrorCode.TopicAuthorizationFailed, refused.Error.Code);
         }
 
-        // Without a certificate the broker's authority issued, the TLS handshake itself fails.
+        // Without a certificate the broker's authority issued, the TLS handshake itself fails: the broker is never reached.
         foreach (var config in new[] { Ssl(certificates), Ssl(certificates, other.IssuePem("mallory")) })
         {
             using var outsider = new AdminClientBuilder(new AdminClientConfig(config) { BootstrapServers = broker.Bootstrap }).Build();
-            await Assert.ThrowsAsync<KafkaException>(() => outsider.DescribeClusterAsync());
+            var unreached = await Assert.ThrowsAsync<KafkaException>(() => outsider.DescribeClusterAsync());
+            Assert.Contains(unreached.Error.Code, new[] { ErrorCode.Local_AllBrokersDown, ErrorCode.Local_Transport });
         }
+    }
+
+    [Fact]
+    public async Task A_client_with_a_certificate_connects_as_anonymous_to_a_broker_that_takes_none()
+    {
+        using var certificates = new TestCertificates("client-endpoint-ca");
+        var (brokerCert, brokerKey) = certificates.IssuePem("broker");
+        await using var broker = await BrokerFixture.StartAsync($$"""
+            akkabroker.broker.client-endpoint.ssl { enabled = on, keystore.location = "{{brokerCert}}", key.location = "{{brokerKey}}" }
+            """);
+        using var alice = new AdminClientBuilder(new AdminClientConfig(Ssl(certificates, certificates.IssuePem("alice"))) { BootstrapServers = broker.Bootstrap }).Build();
+        await ServedAsync(alice);
+        await alice.CreateTopicsAsync([new TopicSpecification { Name = "anonymous-alice", NumPartitions = 1, ReplicationFactor = 1 }]);
     }
 
     [Fact]
@@ -137,7 +151,7 @@ public sealed class ClientEndpointCertificateSpec
         using var mallory = new AdminClientBuilder(new AdminClientConfig(Ssl(certificates, other.IssuePem("mallory"))) { BootstrapServers = broker.Bootstrap }).Build();
         var failed = await Assert.ThrowsAsync<KafkaException>(() => mallory.DescribeClusterAsync());
         Assert.Equal(ErrorCode.SaslAuthenticationFailed, failed.Error.Code);
-        Assert.Contains("not issued by an authority in client-endpoint.ssl.truststore.location", failed.Error.Reason);
+        Assert.Contains("not issued for clients by an authority in client-endpoint.ssl.truststore.location", failed.Error.Reason);
     }
 
     [Fact]

@@ -38,8 +38,12 @@ public class ClientTlsSettingsTests
             Assert.Throws<KafkaException>(() => Read(("ssl.certificate.location", "/etc/alice.pem"))).Error.Reason);
         Assert.Contains("are both set",
             Assert.Throws<KafkaException>(() => Read([.. ssl, ("ssl.certificate.location", "/a.pem"), ("ssl.keystore.location", "/a.p12")])).Error.Reason);
-        Assert.Contains("ssl.key.location is set without ssl.certificate.location",
+        Assert.Contains("ssl.key.location does not go with the client certificate given",
             Assert.Throws<KafkaException>(() => Read([.. ssl, ("ssl.key.location", "/a.key")])).Error.Reason);
+        Assert.Contains("ssl.key.location does not go",
+            Assert.Throws<KafkaException>(() => Read([.. ssl, ("ssl.keystore.location", "/a.p12"), ("ssl.key.location", "/a.key")])).Error.Reason);
+        Assert.Contains("ssl.keystore.password does not go",
+            Assert.Throws<KafkaException>(() => Read([.. ssl, ("ssl.certificate.location", "/a.pem"), ("ssl.keystore.password", "p")])).Error.Reason);
         var unreadable = Assert.Throws<KafkaException>(() => new ProducerBuilder<Null, string>(new ProducerConfig(ssl.ToDictionary(e => e.Item1, e => e.Item2))
         {
             BootstrapServers = "127.0.0.1:9192", SslCertificateLocation = "/nonexistent/alice.pem",

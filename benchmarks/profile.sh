@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# CPU per record and where it goes, in the broker and in the client, as docs/benchmarks.md reports them.
+# Usage: benchmarks/profile.sh [produce|consume]
+#   produce: one producer with Kafka's default producer settings (batch.size 16 KiB, linger.ms 5), acks=1, into a
+#            6-partition topic, 100-byte records (RECORDS, default 3,000,000), after a warm-up of 500,000 records.
+#   consume: one consumer reading them back (default settings).
+# Starts its own broker on port 19292 with a fresh data directory and stops it at the end. dotnet-trace and
+# dotnet-counters come from .config/dotnet-tools.json (dotnet tool restore). Traces stay in TRACE_DIR (default /tmp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-produce}
+records=${RECORDS:-3000000}
+out=${TRACE_DIR:-/tmp}
+dotnet tool restore >/dev/null
+dotnet build src/Host -c Release -v q -nologo >/dev/null
+AB="dotnet src/Host/bin/Release/net10.0/akkabroker.dll"
+BS=127.0.0.1:19292
+data=$(mktemp -d /tmp/akkabroker-profile.XXXXXX)
+printf "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\n" > "$data/bench.conf"
+$AB serve --port 19292 --cluster-port 0 --data-dir "$data/d" --config "$data/bench.conf" > "$data/broker.log" 2>&1 &
+broker=$!
+trap 'kill $broker 2>/dev/null || true; wait $broker 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 1 120); do grep -q '^ready' "$data/broker.log" && break; sleep 0.5; done
+grep -q '^ready' "$data/broker.log" || { cat "$data/broker.log"; exit 1; }
+
+# CPU seconds (user + system) a process has used, from /proc.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+$AB topics create --bootstrap-server $BS --topic p6 --partitions 6 >/dev/null
+echo "== warm-up: 500,000 records (not measured)"
+$AB perf produce --bootstrap-server $BS --topic p6 --num-records 500000 --record-size 100 --throughput -1 --producer-props acks=1 \
+    | grep -E 'records sent,.*99th'
+
+if [[ $what == produce ]]; then
+  client_cmd=($AB perf produce --bootstrap-server $BS --topic p6 --num-records "$records" --record-size 100 --throughput -1 --producer-props acks=1)
+else
+  $AB perf produce --bootstrap-server $BS --topic p6 --num-records "$records" --record-size 100 --throughput -1 --producer-props acks=1 >/dev/null
+  client_cmd=($AB perf consume --bootstrap-server $BS --topic p6 --messages "$records")
+fi
+echo "== $what: $records records of 100 bytes, 6 partitions, default settings, acks=1"
+before=$(cpu $broker)
+"${client_cmd[@]}" > "$data/client.txt" &
+client=$!
+sleep 2
+# Ten seconds of the run, sampled every millisecond (threads that wait are sampled too: the report below counts only
+# frames that run on the CPU).
+dotnet tool run dotnet-trace collect -p $client --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/client-$what.nettrace" >/dev/null 2>&1 &
+dotnet tool run dotnet-trace collect -p $broker --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/broker-$what.nettrace" >/dev/null 2>&1 || true
+client_cpu=0
+while kill -0 $client 2>/dev/null; do client_cpu=$(cpu $client 2>/dev/null || echo "$client_cpu"); sleep 0.2; done
+wait $client
+after=$(cpu $broker)
+grep -E 'records sent|records/sec|^[0-9]' "$data/client.txt" | tail -2
+awk -v b="$before" -v a="$after" -v c="$client_cpu" -v n="$records" 'BEGIN {
+  printf "broker CPU: %.2f s = %.2f us per record; client CPU (up to its last sample): %.2f s = %.2f us per record\n", a - b, (a - b) * 1e6 / n, c, c * 1e6 / n }'
+echo "traces: $out/broker-$what.nettrace, $out/client-$what.nettrace"

@@ -316,14 +316,7 @@ internal sealed class BrokerConnection : IAsyncDisposable
     private async Task<IActorRef> AuthenticateAsync(IActorRef gateway, ClientSaslSettings sasl, string host, int port, TimeSpan timeout, CancellationToken link)
     {
         KafkaException Failed(ErrorCode code, string why) => new(new Error(code, $"Authentication with broker {host}:{port} as '{sasl.Username}' ({sasl.Mechanism}) failed: {why}"));
-        var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(sasl.Mechanism), timeout, link).ConfigureAwait(false);
-        // A broker that cannot authenticate now (still starting, too many sessions) is retried like one that cannot be reached.
-        if (handshake.Error == ErrorCode.IllegalSaslState)
-            throw new KafkaException(new Error(ErrorCode.LocalTransport, $"broker {host}:{port} cannot authenticate clients yet: {handshake.ErrorMessage}"));
-        if (handshake.Error != ErrorCode.None) throw Failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());
-        if (handshake.Session.Length == 0 || !handshake.Session.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-            throw Failed(ErrorCode.IllegalSaslState, $"the broker named no usable session ('{handshake.Session}')");
-        var session = ((ExtendedActorSystem)System).Provider.ResolveActorRef(gateway.Path / handshake.Session);
+        var (session, _) = await OpenSessionAsync(gateway, sasl.Mechanism, host, port, timeout, link, Failed).ConfigureAwait(false);
         var client = Protocol.Security.SaslClient.For(sasl.Mechanism, sasl.Username, sasl.Password)!;
         var message = client.First();
         while (true)
@@ -354,24 +347,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
     {
         KafkaException Failed(ErrorCode code, string why) =>
             new(new Error(code, $"Authentication with broker {host}:{port} with the client certificate {certificate.Certificate.Subject} failed: {why}"));
-        var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(Protocol.Security.ClientCertificateMechanism.Name), timeout, link).ConfigureAwait(false);
+        var (session, unsupported) = await OpenSessionAsync(gateway, Protocol.Security.ClientCertificateMechanism.Name, host, port, timeout, link, Failed,
+            unsupportedIsAnswer: true).ConfigureAwait(false);
         // As a Kafka client's certificate is simply not asked for by a broker with ssl.client.auth=none: connected as
         // anonymous (a broker that requires SASL says so at the first request).
-        if (handshake.Error == ErrorCode.UnsupportedSaslMechanism)
+        if (unsupported != null)
         {
-            System.Log.Warning("Broker {0}:{1} takes no client certificates ({2}); connected without authenticating", host, port, handshake.ErrorMessage);
+            System.Log.Warning("Broker {0}:{1} takes no client certificates ({2}); connected without authenticating", host, port, unsupported);
             return gateway;
         }
-        if (handshake.Error == ErrorCode.IllegalSaslState)
-            throw new KafkaException(new Error(ErrorCode.LocalTransport, $"broker {host}:{port} cannot authenticate clients yet: {handshake.ErrorMessage}"));
-        if (handshake.Error != ErrorCode.None) throw Failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());
-        if (handshake.Session.Length == 0 || !handshake.Session.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-            throw Failed(ErrorCode.IllegalSaslState, $"the broker named no usable session ('{handshake.Session}')");
-        var session = ((ExtendedActorSystem)System).Provider.ResolveActorRef(gateway.Path / handshake.Session);
         byte[] proof;
         try
         {
-            proof = Protocol.Security.ClientCertificateMechanism.Proof(certificate.Certificate, certificate.Chain.Cast<X509Certificate2>(), handshake.Session);
+            proof = Protocol.Security.ClientCertificateMechanism.Proof(certificate.Certificate, certificate.Chain.Cast<X509Certificate2>(), session.Path.Name);
         }
         catch (Protocol.Security.SaslAuthenticationException e)
         {
@@ -380,6 +368,25 @@ internal sealed class BrokerConnection : IAsyncDisposable
         var answer = await session.Ask<SaslAuthenticateResponse>(new SaslAuthenticateRequest(proof), timeout, link).ConfigureAwait(false);
         if (answer.Error != ErrorCode.None) throw Failed(answer.Error, answer.ErrorMessage ?? answer.Error.Describe());
         return answer.Complete ? session : throw Failed(ErrorCode.IllegalSaslState, "the broker asked for more than the certificate's proof");
+    }
+
+    /// <summary>
+    /// Asks the broker's gateway for a session to authenticate in with <paramref name="mechanism"/>. With
+    /// <paramref name="unsupportedIsAnswer"/>, a broker that does not offer the mechanism is an answer (its reason, and no session), not a failure.
+    /// </summary>
+    private async Task<(IActorRef Session, string? Unsupported)> OpenSessionAsync(IActorRef gateway, string mechanism, string host, int port, TimeSpan timeout,
+        CancellationToken link, Func<ErrorCode, string, KafkaException> failed, bool unsupportedIsAnswer = false)
+    {
+        var handshake = await gateway.Ask<SaslHandshakeResponse>(new SaslHandshakeRequest(mechanism), timeout, link).ConfigureAwait(false);
+        if (unsupportedIsAnswer && handshake.Error == ErrorCode.UnsupportedSaslMechanism)
+            return (ActorRefs.Nobody, handshake.ErrorMessage ?? handshake.Error.Describe());
+        // A broker that cannot authenticate now (still starting, too many sessions) is retried like one that cannot be reached.
+        if (handshake.Error == ErrorCode.IllegalSaslState)
+            throw new KafkaException(new Error(ErrorCode.LocalTransport, $"broker {host}:{port} cannot authenticate clients yet: {handshake.ErrorMessage}"));
+        if (handshake.Error != ErrorCode.None) throw failed(handshake.Error, handshake.ErrorMessage ?? handshake.Error.Describe());
+        if (handshake.Session.Length == 0 || !handshake.Session.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            throw failed(ErrorCode.IllegalSaslState, $"the broker named no usable session ('{handshake.Session}')");
+        return (((ExtendedActorSystem)System).Provider.ResolveActorRef(gateway.Path / handshake.Session), null);
     }
 
     /// <summary>Errors of authentication: the same credentials would fail again, so they are not retried as an unreachable broker is.</summary>

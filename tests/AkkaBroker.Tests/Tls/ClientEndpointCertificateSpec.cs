@@ -26,6 +26,21 @@ public sealed class ClientEndpointCertificateSpec
         return config;
     }
 
+    /// <summary>A broker whose client endpoint takes client certificates of <paramref name="certificates"/>' authority, with ACLs on.</summary>
+    private static Task<BrokerFixture> StartAsync(TestCertificates certificates, string clientAuth, string superUser)
+    {
+        var (brokerCert, brokerKey) = certificates.IssuePem("broker");
+        return BrokerFixture.StartAsync($$"""
+            akkabroker.broker.client-endpoint.ssl {
+              enabled = on, keystore.location = "{{brokerCert}}", key.location = "{{brokerKey}}"
+              client.auth = {{clientAuth}}, truststore.location = "{{certificates.CaPem}}"
+            }
+            akkabroker.broker.listeners = ""
+            akkabroker.broker.authorizer.class.name = StandardAuthorizer
+            akkabroker.broker.super.users = "{{superUser}}"
+            """);
+    }
+
     /// <summary>Waits until the broker serves clients: with ACLs on, only once it has read them.</summary>
     private static async Task ServedAsync(IAdminClient admin)
     {
@@ -66,16 +81,7 @@ public sealed class ClientEndpointCertificateSpec
     {
         using var certificates = new TestCertificates("client-endpoint-ca");
         using var other = new TestCertificates("other-ca");
-        var (brokerCert, brokerKey) = certificates.IssuePem("broker");
-        await using var broker = await BrokerFixture.StartAsync($$"""
-            akkabroker.broker.client-endpoint.ssl {
-              enabled = on, keystore.location = "{{brokerCert}}", key.location = "{{brokerKey}}"
-              client.auth = required, truststore.location = "{{certificates.CaPem}}"
-            }
-            akkabroker.broker.listeners = ""
-            akkabroker.broker.authorizer.class.name = StandardAuthorizer
-            akkabroker.broker.super.users = "User:CN=admin"
-            """);
+        await using var broker = await StartAsync(certificates, "required", "User:CN=admin");
 
         using (var admin = new AdminClientBuilder(new AdminClientConfig(Ssl(certificates, certificates.IssuePem("admin"))) { BootstrapServers = broker.Bootstrap }).Build())
         {
@@ -123,16 +129,7 @@ public sealed class ClientEndpointCertificateSpec
     {
         using var certificates = new TestCertificates("client-endpoint-ca");
         using var other = new TestCertificates("other-ca");
-        var (brokerCert, brokerKey) = certificates.IssuePem("broker");
-        await using var broker = await BrokerFixture.StartAsync($$"""
-            akkabroker.broker.client-endpoint.ssl {
-              enabled = on, keystore.location = "{{brokerCert}}", key.location = "{{brokerKey}}"
-              client.auth = requested, truststore.location = "{{certificates.CaPem}}"
-            }
-            akkabroker.broker.listeners = ""
-            akkabroker.broker.authorizer.class.name = StandardAuthorizer
-            akkabroker.broker.super.users = "User:CN=alice"
-            """);
+        await using var broker = await StartAsync(certificates, "requested", "User:CN=alice");
 
         using (var alice = new AdminClientBuilder(new AdminClientConfig(Ssl(certificates, certificates.IssuePem("alice"))) { BootstrapServers = broker.Bootstrap }).Build())
         {

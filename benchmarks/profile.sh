@@ -42,8 +42,8 @@ before=$(cpu $broker)
 "${client_cmd[@]}" > "$data/client.txt" &
 client=$!
 sleep 2
-# Ten seconds of the run, sampled every millisecond (threads that wait are sampled too: the report below counts only
-# frames that run on the CPU).
+# Eight seconds of the run, sampled every millisecond (threads that wait are sampled too: benchmarks/TraceTop reports
+# only the samples of running threads).
 dotnet tool run dotnet-trace collect -p $client --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/client-$what.nettrace" >/dev/null 2>&1 &
 dotnet tool run dotnet-trace collect -p $broker --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/broker-$what.nettrace" >/dev/null 2>&1 || true
 client_cpu=0

@@ -41,16 +41,23 @@ echo "== $what: $records records of 100 bytes, 6 partitions, default settings, a
 before=$(cpu $broker)
 "${client_cmd[@]}" > "$data/client.txt" &
 client=$!
-sleep 2
-# Eight seconds of the run, sampled every millisecond (threads that wait are sampled too: benchmarks/TraceTop reports
-# only the samples of running threads).
+# The client's CPU is read until it exits (its /proc entry goes with it).
+( while kill -0 $client 2>/dev/null; do cpu $client > "$data/client.cpu.next" 2>/dev/null && mv "$data/client.cpu.next" "$data/client.cpu"; sleep 0.1; done ) &
+sampler=$!
+sleep 1
+# Eight seconds of the run (or less, if it ends first), sampled every millisecond (threads that wait are sampled too:
+# benchmarks/TraceTop reports only the samples of running threads).
 dotnet tool run dotnet-trace collect -p $client --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/client-$what.nettrace" >/dev/null 2>&1 &
-dotnet tool run dotnet-trace collect -p $broker --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/broker-$what.nettrace" >/dev/null 2>&1 || true
-client_cpu=0
-while kill -0 $client 2>/dev/null; do client_cpu=$(cpu $client 2>/dev/null || echo "$client_cpu"); sleep 0.2; done
+tracer=$!
+dotnet tool run dotnet-trace collect -p $broker --profile dotnet-sampled-thread-time --duration 00:00:00:08 -o "$out/broker-$what.nettrace" >/dev/null 2>&1 &
+broker_tracer=$!
 wait $client
 after=$(cpu $broker)
+wait $sampler
+wait $tracer || true
+wait $broker_tracer || true
+client_cpu=$(cat "$data/client.cpu" 2>/dev/null || echo 0)
 grep -E 'records sent|records/sec|^[0-9]' "$data/client.txt" | tail -2
 awk -v b="$before" -v a="$after" -v c="$client_cpu" -v n="$records" 'BEGIN {
-  printf "broker CPU: %.2f s = %.2f us per record; client CPU (up to its last sample): %.2f s = %.2f us per record\n", a - b, (a - b) * 1e6 / n, c, c * 1e6 / n }'
+  printf "broker CPU: %.2f s = %.2f us per record; client CPU (whole process, start included): %.2f s = %.2f us per record\n", a - b, (a - b) * 1e6 / n, c, c * 1e6 / n }'
 echo "traces: $out/broker-$what.nettrace, $out/client-$what.nettrace"

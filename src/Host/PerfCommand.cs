@@ -71,7 +71,7 @@ internal static class PerfCommand
             using var producer = new ProducerBuilder<byte[]?, byte[]>(config).SetErrorHandler((_, e) => CliCommon.Warn(e)).Build();
             for (long i = 0; i < n; i++)
             {
-                await throttler.WaitAsync(i);
+                throttler.Wait(i);
                 var sendTicks = Stopwatch.GetTimestamp();
                 var inSteadyState = warmupRecords > 0 && i >= warmupRecords;
                 if (warmupRecords > 0 && i == warmupRecords) steadyStartTicks = sendTicks;
@@ -233,7 +233,7 @@ internal static class PerfCommand
             var n = parse.GetValue(count);
             for (var i = 0; i < n; i++)
             {
-                await throttler.WaitAsync(i);
+                throttler.Wait(i);
                 var started = Stopwatch.GetTimestamp();
                 consumer.QueryWatermarkOffsets(tp, timeout); // two requests: log start and high watermark
                 histogram.RecordValue(Math.Max(1, (long)(Stopwatch.GetElapsedTime(started).TotalMilliseconds * 1000)));

@@ -54,7 +54,7 @@ internal static class VerifiableProducerCommand
                 Emit(new { timestamp = Now(), name = "startup_complete" });
                 for (long i = 0; (max < 0 || i < max) && !stop.IsCancellationRequested; i++)
                 {
-                    await throttler.WaitAsync(i);
+                    throttler.Wait(i);
                     var key = keys is { } k ? (i % k).ToString() : null;
                     var value = prefix == null ? i.ToString() : $"{prefix}.{i}";
                     try

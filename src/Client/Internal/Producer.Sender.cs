@@ -438,51 +438,80 @@ internal sealed partial class Producer<TKey, TValue>
         };
 
     /// <summary>Sends batches whose linger expired, resumes partitions after retry backoff and fails expired batches.</summary>
-    private async Task LingerLoopAsync()
+    /// <summary>
+    /// The producer's sender thread: sends batches whose linger.ms has passed, resumes retries and expires batches past
+    /// delivery.timeout.ms. It runs on a thread of its own, as Kafka's sender does, because a thread's timed wait is
+    /// precise where .NET's timers (PeriodicTimer, Task.Delay) follow Environment.TickCount64, which on Linux moves with
+    /// the kernel's tick (4 ms on a 250 Hz kernel) and so stretched linger.ms=1 to 4-5 ms.
+    /// </summary>
+    private void LingerLoop()
     {
         // With linger.ms = 0 batches leave from the produce call itself; the loop then only resumes retries and expires
         // old batches, and need not wake every millisecond.
         var tick = TimeSpan.FromMilliseconds(_settings.LingerMs == 0 ? 5 : Math.Clamp(_settings.LingerMs / 2, 1, 50));
-        using var timer = new PeriodicTimer(tick);
-        while (await timer.WaitForNextTickAsync(_closing.Token).ConfigureAwait(false))
+        var closing = _closing.Token;
+        while (!closing.IsCancellationRequested)
         {
-            var states = _partitions.Values.ToArray();
-            foreach (var state in states)
+            // Reset before looking, so a record that arrives after the look sets it again and is not slept through.
+            _recordsArrived.Reset();
+            bool pending;
+            lock (_pendingLock) pending = _pendingRecords > 0;
+            try
             {
-                List<ProducerBatch>? expired = null;
-                lock (state)
-                {
-                    for (var i = state.Unsent.Count - 1; i >= 0; i--)
-                        if (Stopwatch.GetElapsedTime(state.Unsent[i].CreatedTicks) >= _settings.DeliveryTimeout)
-                        {
-                            (expired ??= new()).Add(state.Unsent[i]);
-                            state.Unsent.RemoveAt(i);
-                        }
-                    if (expired != null)
-                    {
-                        // A batch that may be in the log keeps its sequence numbers for good: continue under a new
-                        // producer id. Batches certainly not in the log give theirs to the batches after them.
-                        if (expired.Any(b => b.BaseSequence >= 0 && b.MaybeAppended)) StartRenumbering(state);
-                        else
-                            foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
-                                Resequence(state, b);
-                    }
-                    // Records still in the open batch (no leader found, or waiting for a new producer id) expire too;
-                    // they were never numbered, so nothing else changes.
-                    if (state.Open != null && Stopwatch.GetElapsedTime(state.OpenCreatedTicks) >= _settings.DeliveryTimeout)
-                    {
-                        (expired ??= new()).Add(new ProducerBatch { Bytes = [], BaseSequence = RecordBatch.NoSequence, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
-                        state.Open = null;
-                        state.OpenRecords = new List<PendingRecord>();
-                    }
-                    if (state.Open != null || state.Unsent.Count > 0 || state.Recovering) Drain(state);
-                }
-                if (expired != null)
-                    foreach (var b in expired)
-                        Complete(state.Tp, b, -1, -1, new Error(ErrorCode.LocalMessageTimedOut,
-                                $"the record was not acknowledged within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds:0} ms)"),
-                            b.MaybeAppended ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);
+                // With nothing to send there is nothing to time: sleep until a record arrives.
+                if (pending) closing.WaitHandle.WaitOne(tick);
+                else _recordsArrived.Wait(IdleWait, closing);
             }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            if (closing.IsCancellationRequested) break;
+            LingerTick();
+        }
+    }
+
+    // A bound on the sleep of an idle sender, though a record's arrival always wakes it.
+    private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
+
+    private void LingerTick()
+    {
+        var states = _partitions.Values.ToArray();
+        foreach (var state in states)
+        {
+            List<ProducerBatch>? expired = null;
+            lock (state)
+            {
+                for (var i = state.Unsent.Count - 1; i >= 0; i--)
+                    if (Stopwatch.GetElapsedTime(state.Unsent[i].CreatedTicks) >= _settings.DeliveryTimeout)
+                    {
+                        (expired ??= new()).Add(state.Unsent[i]);
+                        state.Unsent.RemoveAt(i);
+                    }
+                if (expired != null)
+                {
+                    // A batch that may be in the log keeps its sequence numbers for good: continue under a new
+                    // producer id. Batches certainly not in the log give theirs to the batches after them.
+                    if (expired.Any(b => b.BaseSequence >= 0 && b.MaybeAppended)) StartRenumbering(state);
+                    else
+                        foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
+                            Resequence(state, b);
+                }
+                // Records still in the open batch (no leader found, or waiting for a new producer id) expire too;
+                // they were never numbered, so nothing else changes.
+                if (state.Open != null && Stopwatch.GetElapsedTime(state.OpenCreatedTicks) >= _settings.DeliveryTimeout)
+                {
+                    (expired ??= new()).Add(new ProducerBatch { Bytes = [], BaseSequence = RecordBatch.NoSequence, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
+                    state.Open = null;
+                    state.OpenRecords = new List<PendingRecord>();
+                }
+                if (state.Open != null || state.Unsent.Count > 0 || state.Recovering) Drain(state);
+            }
+            if (expired != null)
+                foreach (var b in expired)
+                    Complete(state.Tp, b, -1, -1, new Error(ErrorCode.LocalMessageTimedOut,
+                            $"the record was not acknowledged within delivery.timeout.ms ({_settings.DeliveryTimeout.TotalMilliseconds:0} ms)"),
+                        b.MaybeAppended ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);
         }
     }
 }

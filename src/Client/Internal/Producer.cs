@@ -84,6 +84,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private readonly object _partitionsLock = new();
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _lingerLoop;
+    // Set when records become pending, to wake the sender thread from its idle sleep.
+    private readonly ManualResetEventSlim _recordsArrived = new(false);
     private readonly object _pendingLock = new();
     private readonly ManualResetEventSlim _idle = new(true);
     private readonly SemaphoreSlim _bufferSpace = new(0);
@@ -115,7 +117,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _valueSerializer = valueSerializer;
         _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m),
             errorHandler == null ? null : e => errorHandler(this, e));
-        _lingerLoop = Task.Run(LingerLoopAsync);
+        _lingerLoop = Task.Factory.StartNew(LingerLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         ClientMeter.AddProducer(this, Name, () => Metrics);
         _statistics = new ClientStatistics(Name, settings.Client.ClientId, "producer", settings.Client.StatisticsInterval,
             statisticsHandler == null ? null : json => statisticsHandler(this, json), WriteStatistics,
@@ -280,7 +282,11 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         var record = new PendingRecord(message, timestamp, size, tcs, handler);
         lock (_pendingLock)
         {
-            if (_pendingRecords++ == 0) _idle.Reset();
+            if (_pendingRecords++ == 0)
+            {
+                _idle.Reset();
+                _recordsArrived.Set();
+            }
         }
 
         var state = State(tp);
@@ -434,15 +440,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         Flush(_settings.DeliveryTimeout);
         _closing.Cancel();
         FailRemaining(new Error(ErrorCode.LocalDestroyed, "the producer was disposed before the record was acknowledged"));
-        try
-        {
-            _lingerLoop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
-        {
-            // The loop ends by cancellation.
-        }
+        _lingerLoop.Wait(TimeSpan.FromSeconds(5));
         _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         _closing.Dispose();
+        _recordsArrived.Dispose();
     }
 }

@@ -228,6 +228,29 @@ public class ClientApiTests(BrokerFixture broker) : IClassFixture<BrokerFixture>
     }
 
     [Fact]
+    public async Task A_lone_record_after_an_idle_spell_leaves_after_linger_ms_not_after_the_senders_idle_sleep()
+    {
+        // Each record is produced a while after the previous one was delivered (twenty of the sender's 5 ms ticks), so
+        // the sender thread has found nothing pending and sleeps until a record wakes it; a lost wake-up would hold each
+        // record for the idle sleep (1 s). The pause shapes the input; nothing waits on it.
+        var topic = await NewTopic();
+        using var producer = new ProducerBuilder<Null, string>(ProducerConfig(("linger.ms", "10"), ("acks", "1"))).Build();
+        await producer.ProduceAsync(topic, new Message<Null, string> { Value = "warm-up" });
+        var took = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            await Task.Delay(100);
+            var started = Stopwatch.GetTimestamp();
+            var result = await producer.ProduceAsync(topic, new Message<Null, string> { Value = $"{i}" }).WaitAsync(Timeout);
+            Assert.Equal(PersistenceStatus.Persisted, result.Status);
+            took.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        // The median, so that one slow round trip on a busy machine does not decide it.
+        took.Sort();
+        Assert.True(took[2] < 600, $"records waited {string.Join(", ", took.Select(t => $"{t:0} ms"))}: the sender slept through their arrival");
+    }
+
+    [Fact]
     public async Task Client_metrics_are_instruments_of_the_AkkaBroker_Client_meter_with_Kafka_names_per_client_id()
     {
         var topic = await NewTopic();

@@ -77,5 +77,5 @@ client_cpu=$(cat "$data/client.cpu" 2>/dev/null || echo 0)
 grep -E 'records sent|records/sec|^[0-9]' "$data/client.txt" | tail -2
 awk -v b="$before" -v a="$after" -v c="$client_cpu" -v n="$records" 'BEGIN {
   printf "broker CPU: %.2f s = %.2f us per record; client CPU (whole process, start included): %.2f s = %.2f us per record\n", a - b, (a - b) * 1e6 / n, c, c * 1e6 / n }'
-[[ $trace == perf ]] && echo "profiles: perf report -i $out/broker-$what.perf.data --no-children --sort dso,sym (and client-$what)"
-[[ $trace == 1 ]] && echo "traces: $out/broker-$what.nettrace, $out/client-$what.nettrace"
+if [[ $trace == perf ]]; then echo "profiles: perf report -i $out/broker-$what.perf.data --no-children --sort dso,sym (and client-$what)"; fi
+if [[ $trace == 1 ]]; then echo "traces: $out/broker-$what.nettrace, $out/client-$what.nettrace"; fi

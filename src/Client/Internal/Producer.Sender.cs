@@ -437,7 +437,6 @@ internal sealed partial class Producer<TKey, TValue>
             Timestamp = new Timestamp(timestamp, TimestampType.CreateTime), Status = status,
         };
 
-    /// <summary>Sends batches whose linger expired, resumes partitions after retry backoff and fails expired batches.</summary>
     /// <summary>
     /// The producer's sender thread: sends batches whose linger.ms has passed, resumes retries and expires batches past
     /// delivery.timeout.ms. It runs on a thread of its own, as Kafka's sender does, because a thread's timed wait is
@@ -467,13 +466,23 @@ internal sealed partial class Producer<TKey, TValue>
                 break;
             }
             if (closing.IsCancellationRequested) break;
-            LingerTick();
+            try
+            {
+                LingerTick();
+            }
+            catch (Exception e)
+            {
+                // A failed round must not end the thread: lingering batches and delivery timeouts depend on it.
+                _connection.System.Log.Error(e, "[{0}] the producer's sender failed a round; it carries on", Name);
+            }
         }
     }
 
-    // A bound on the sleep of an idle sender, though a record's arrival always wakes it.
+    // A bound on the sleep of an idle sender, though a record's arrival always wakes it; it also lets a partition that
+    // waits for a new producer id with no record left start asking for one.
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
 
+    /// <summary>Sends batches whose linger expired, resumes partitions after retry backoff and fails expired batches.</summary>
     private void LingerTick()
     {
         var states = _partitions.Values.ToArray();

@@ -83,7 +83,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     // Guards the sticky-partition choices.
     private readonly object _partitionsLock = new();
     private readonly CancellationTokenSource _closing = new();
-    private readonly Task _lingerLoop;
+    private readonly Thread _sender;
     // Set when records become pending, to wake the sender thread from its idle sleep.
     private readonly ManualResetEventSlim _recordsArrived = new(false);
     private readonly object _pendingLock = new();
@@ -117,7 +117,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         _valueSerializer = valueSerializer;
         _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m),
             errorHandler == null ? null : e => errorHandler(this, e));
-        _lingerLoop = Task.Factory.StartNew(LingerLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _sender = new Thread(LingerLoop) { IsBackground = true, Name = "akkabroker-producer-sender" };
+        _sender.Start();
         ClientMeter.AddProducer(this, Name, () => Metrics);
         _statistics = new ClientStatistics(Name, settings.Client.ClientId, "producer", settings.Client.StatisticsInterval,
             statisticsHandler == null ? null : json => statisticsHandler(this, json), WriteStatistics,
@@ -440,7 +441,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         Flush(_settings.DeliveryTimeout);
         _closing.Cancel();
         FailRemaining(new Error(ErrorCode.LocalDestroyed, "the producer was disposed before the record was acknowledged"));
-        _lingerLoop.Wait(TimeSpan.FromSeconds(5));
+        _sender.Join(TimeSpan.FromSeconds(5));
         _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
         _closing.Dispose();
         _recordsArrived.Dispose();

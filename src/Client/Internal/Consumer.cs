@@ -575,12 +575,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private ConsumeResult<TKey, TValue>? TryConsume(TimeSpan timeout, CancellationToken ct)
     {
         ThrowIfClosed();
-        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var now = Stopwatch.GetTimestamp();
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : now + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
             // Group work comes first on every turn, as in Kafka's poll: a rebalance must not wait until the buffered
             // records of the current fetch are used up.
-            PollGroup();
+            PollGroup(now);
             if (_current != null)
             {
                 var chunk = _current;
@@ -626,16 +627,18 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 return ToResult(chunk.State, record);
             }
             var wait = deadline == long.MaxValue ? Timeout.Infinite
-                : (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
+                : (int)Math.Max(0, (deadline - now) * 1000 / Stopwatch.Frequency);
             // A group member looks at its group duties (auto-commit, metadata refresh, a rejoin after a backoff) at
             // least every GroupDutyIntervalMs even while no record arrives.
             var slice = _membership != null && (wait == Timeout.Infinite || wait > GroupDutyIntervalMs) ? GroupDutyIntervalMs : wait;
             if (!_ready.TryTake(out var next, slice, ct))
             {
                 ThrowIfClosed();
+                now = Stopwatch.GetTimestamp();
                 if (slice != wait) continue;
                 return null;
             }
+            now = Stopwatch.GetTimestamp();
             lock (_lock)
             {
                 if (next.State.Removed || next.State.Generation != next.Generation || next.State.Paused)

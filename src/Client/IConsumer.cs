@@ -125,7 +125,12 @@ public interface IConsumer<TKey, TValue> : IDisposable
     /// <summary>Gives up every partition (committing first when auto-commit is on) and leaves the group.</summary>
     void Unsubscribe();
 
-    /// <summary>Commits the position of every assigned partition (the offset after the last record consumed), synchronously.</summary>
+    /// <summary>
+    /// Commits the position of every assigned partition (the offset after the last record consumed), synchronously.
+    /// While the group's coordinator is moving or loading (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+    /// COORDINATOR_LOAD_IN_PROGRESS) the commit is sent again every retry.backoff.ms, within request.timeout.ms; so are
+    /// the other synchronous commits. Asynchronous commits are not, so that an older one never lands after a newer one.
+    /// </summary>
     /// <returns>The offsets committed.</returns>
     /// <exception cref="CommitFailedException">the group rebalanced and this consumer no longer owns the partitions.</exception>
     /// <exception cref="KafkaException">the broker refused or did not answer within request.timeout.ms.</exception>

@@ -115,6 +115,27 @@ public sealed class BrokerProcess : IDisposable
     }
 
     /// <summary>
+    /// Waits for brokers started together. When any did not start, the others are stopped and the exception carries
+    /// every failure with its broker's output (one broker's output alone rarely says why a cluster did not form).
+    /// </summary>
+    public static async Task<BrokerProcess[]> StartAllAsync(params Task<BrokerProcess>[] starting)
+    {
+        await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
+        if (starting.All(t => t.IsCompletedSuccessfully)) return starting.Select(t => t.Result).ToArray();
+        var report = new StringBuilder();
+        for (var i = 0; i < starting.Length; i++)
+        {
+            if (starting[i].IsCompletedSuccessfully)
+            {
+                report.Append($"broker #{i + 1} of {starting.Length} started; its output:\n{starting[i].Result.Output}\n");
+                starting[i].Result.Dispose();
+            }
+            else report.Append($"broker #{i + 1} of {starting.Length} did not start: {starting[i].Exception?.GetBaseException().Message}\n");
+        }
+        throw new TimeoutException(report.ToString());
+    }
+
+    /// <summary>
     /// <c>serve --data-dir DIR</c> with exactly <paramref name="serveArgs"/> and no config file of the tests: the broker a
     /// new user starts. A null <paramref name="dataDir"/> leaves <c>--data-dir</c> out (a config file names it).
     /// </summary>

@@ -62,16 +62,13 @@ public class DownedBrokerExitTests(ITestOutputHelper output)
         const int cluster3 = 19213;
         var seeds = $"{ns.HostAddress}:{cluster1},{ns.HostAddress}:{cluster2},{ns.InsideAddress}:{cluster3}";
         string[] Args(int id, string host, int port, int clusterPort) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--cluster-port", $"{clusterPort}", "--seed-nodes", seeds];
-        var starting = new[]
-        {
+        var started = await BrokerProcess.StartAllAsync(
             BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1, cluster1)),
             BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2, cluster2)),
-            BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3, cluster3)),
-        };
-        await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
-        using var b1 = await starting[0];
-        using var b2 = await starting[1];
-        using var b3 = await starting[2];
+            BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "", Args(3, ns.InsideAddress, port3, cluster3)));
+        using var b1 = started[0];
+        using var b2 = started[1];
+        using var b3 = started[2];
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = b1.Bootstrap, RequestTimeoutMs = 2000 }).Build())
             await RejoinTests.WaitForBrokersAsync(admin, ids => ids.Count == 3, "three live brokers");
 

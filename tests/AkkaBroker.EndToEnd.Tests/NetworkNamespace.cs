@@ -70,12 +70,21 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Brings the link up again.</summary>
     public Task HealAsync() => IpAsync("link", "set", _hostDevice, "up");
 
-    /// <summary>A port free on <see cref="HostAddress"/> now (brokers there need fixed ports, so a restart keeps its address).</summary>
+    private readonly HashSet<int> _handedOut = new();
+
+    /// <summary>
+    /// A port free on <see cref="HostAddress"/> now (brokers there need fixed ports, so a restart keeps its address), and
+    /// not one handed out before: each probe is closed before the next, so the system may offer the same port again.
+    /// </summary>
     public int FreeHostPort()
     {
-        using var probe = new TcpListener(IPAddress.Parse(HostAddress), 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        while (true)
+        {
+            using var probe = new TcpListener(IPAddress.Parse(HostAddress), 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            if (_handedOut.Add(port)) return port;
+        }
     }
 
     public void Dispose()

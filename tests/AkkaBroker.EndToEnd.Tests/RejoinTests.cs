@@ -28,14 +28,11 @@ public class RejoinTests(ITestOutputHelper output)
         string[] Args(int id, string host, int port, int clusterPort) => ["--broker-id", $"{id}", "--host", host, "--port", $"{port}", "--cluster-port", $"{clusterPort}", "--seed-nodes", seeds];
 
         // Brokers 1 and 2 together: the cluster comes up once two of the three seed nodes have joined (min-nr-of-members).
-        var starting = new[]
-        {
+        var started = await BrokerProcess.StartAllAsync(
             BrokerProcess.StartThroughAsync([], dirs[0], "", Args(1, ns.HostAddress, port1, cluster1)),
-            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2, cluster2)),
-        };
-        await Task.WhenAll(starting.Select(t => t.ContinueWith(_ => { })));
-        using var b1 = await starting[0];
-        using var b2 = await starting[1];
+            BrokerProcess.StartThroughAsync([], dirs[1], "", Args(2, ns.HostAddress, port2, cluster2)));
+        using var b1 = started[0];
+        using var b2 = started[1];
         // A short join-timeout, so that the first attempt to rejoin gives up while the link is still down and the test
         // sees the next one succeed after the heal.
         using var b3 = await BrokerProcess.StartThroughAsync(ns.Launcher, dirs[2], "akkabroker.broker.cluster.join-timeout = 6s", Args(3, ns.InsideAddress, port3, cluster3));

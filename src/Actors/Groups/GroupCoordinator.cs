@@ -59,6 +59,9 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private sealed record LoadTimedOut;
 
+    /// <summary>A load step's request got no answer in time (<see cref="ExpectAnswer"/>).</summary>
+    private sealed record StepOverdue;
+
     private sealed record WriteTimedOut(long WriteId);
 
     /// <summary>Events waiting to be stored, and what to do once they are.</summary>
@@ -66,7 +69,13 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     /// <summary>How long a write with acks=all may take before the coordinator gives up on its broker's leadership.</summary>
     private const int WriteTimeoutMs = 10_000;
-    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// No progress for this long fails the load. Below a client's default request.timeout.ms (30 s), so that members hear
+    /// a retriable COORDINATOR_NOT_AVAILABLE rather than time out.
+    /// </summary>
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(20);
+    /// <summary>How long a load step waits for its answer before asking again: Akka delivers at most once.</summary>
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(5);
     /// <summary>Writes queued while one is in flight go out together, up to about this many events.</summary>
     private const int MaxEventsPerWrite = 1000;
     /// <summary>Below the offsets topic's max.message.bytes (1 MB by default), with room for the batch header.</summary>
@@ -99,6 +108,8 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private int _notLeaderAnswers;
     private bool _legacyJournalRead;
     private bool _foundInLog;
+    /// <summary>The log has been read up to the load marker.</summary>
+    private bool _logRead;
 
     public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog, IActorRef directory)
     {
@@ -133,7 +144,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<OffsetsPartitionsCounted>(c =>
         {
             _offsetsPartition = new TopicPartition(Controller.ControllerState.OffsetsTopic, Controller.ControllerState.OffsetsPartitionFor(_groupId, c.Count));
-            _offsetsLog.Tell(new WatchLeadership(OffsetsPartition));
+            AskLeadership();
         });
         Receive<Status.Failure>(f =>
         {
@@ -166,9 +177,12 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             var batch = new RecordBatchBuilder(CompressionType.None, 64);
             batch.Append(Now, key, value);
             _offsetsLog.Tell(new ProduceRequest(OffsetsPartition, -1, WriteTimeoutMs, batch.Build()));
+            // Not sent again when unanswered: a late answer could not be told from a later write's.
+            ExpectAnswer(TimeSpan.FromMilliseconds(WriteTimeoutMs) + StepTimeout);
         });
         Receive<ProduceResponse>(r =>
         {
+            if (_loadMarkerOffset >= 0) return; // only the marker is written while loading
             if (r.Error != ErrorCode.None)
             {
                 Unload(r.Error is ErrorCode.NotLeaderOrFollower ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable,
@@ -181,6 +195,8 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         });
         Receive<FetchResponse>(r =>
         {
+            // A read asked again (StepOverdue) may be answered twice: the later answer finds the read done.
+            if (_loadMarkerOffset < 0 || _logRead) return;
             if (r.Error == ErrorCode.OffsetOutOfRange && r.LogStartOffset > _readOffset)
             {
                 _readOffset = r.LogStartOffset;
@@ -235,11 +251,19 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                 }
                 else Timers.StartSingleTimer(nameof(ReadAgain), new ReadAgain(), TimeSpan.FromMilliseconds(100));
             }
-            else if (_legacyJournalRead) Loaded();
-            else Context.ActorOf(LegacyGroupJournal.Props(_groupId), "legacy-journal");
+            else
+            {
+                _logRead = true;
+                Timers.Cancel(nameof(StepOverdue));
+                if (_legacyJournalRead) Loaded();
+                else Context.Watch(Context.ActorOf(LegacyGroupJournal.Props(_groupId), "legacy-journal"));
+            }
         });
+        // The old journal's reader failed to recover (its error is in the log) before it answered.
+        Receive<Terminated>(_ => Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be loaded: its old journal on this broker could not be read; retry"));
         Receive<LegacyGroupJournal.Recovered>(l =>
         {
+            Context.Unwatch(Sender);
             // The group's journal from before group state was replicated (usually none) becomes records, followed by
             // the record that says it was read; only once those are replicated does the old journal go. Records of the
             // group already in the log are newer than any such journal, which is then only deleted.
@@ -295,9 +319,25 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<RetryLoad>(_ =>
         {
             if (_offsetsPartition == null) AskOffsetsPartitions();
-            else _offsetsLog.Tell(new WatchLeadership(OffsetsPartition));
+            else AskLeadership();
         });
         Receive<ReadAgain>(_ => ReadNext());
+        Receive<StepOverdue>(_ =>
+        {
+            if (_offsetsPartition == null) return; // the controller's ask has its own timeout
+            if (_leaderEpoch < 0)
+            {
+                _log.Warning("[{0}] loading: {1} did not say whether this broker leads it within {2} s; asking again", _groupId, _offsetsPartition, StepTimeout.TotalSeconds);
+                AskLeadership();
+            }
+            else if (_loadMarkerOffset < 0)
+                Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be loaded: {_offsetsPartition} did not answer the load marker's write in time; retry");
+            else
+            {
+                _log.Warning("[{0}] loading: reading {1} from offset {2} got no answer within {3} s; reading again", _groupId, _offsetsPartition, _readOffset, StepTimeout.TotalSeconds);
+                ReadNext();
+            }
+        });
         Receive<LoadTimedOut>(_ => Unload(ErrorCode.CoordinatorNotAvailable,
             $"group '{_groupId}' could not be loaded from {_offsetsPartition?.ToString() ?? Controller.ControllerState.OffsetsTopic} (no progress for {LoadTimeout.TotalSeconds:0} s); retry"));
         ReceiveAny(_ => Stash.Stash());
@@ -313,12 +353,25 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                 ? new OffsetsPartitionsCounted(t.Partitions.Count)
                 : new Status.Failure(new InvalidOperationException($"{Controller.ControllerState.OffsetsTopic} does not exist yet")));
 
-    private void ReadNext() =>
+    private void AskLeadership()
+    {
+        _offsetsLog.Tell(new WatchLeadership(OffsetsPartition));
+        ExpectAnswer(StepTimeout);
+    }
+
+    private void ReadNext()
+    {
         _offsetsLog.Tell(new FetchRequest(OffsetsPartition, _readOffset, 1024 * 1024, 0, 0));
+        ExpectAnswer(StepTimeout);
+    }
+
+    /// <summary>Loading waits for one answer at a time; this is when to stop waiting for it (replaces the previous step's deadline).</summary>
+    private void ExpectAnswer(TimeSpan within) => Timers.StartSingleTimer(nameof(StepOverdue), new StepOverdue(), within);
 
     private void Loaded()
     {
         Timers.Cancel(nameof(LoadTimedOut));
+        Timers.Cancel(nameof(StepOverdue));
         _state.OnRecovered(Now);
         _log.Info("[{0}] loaded from {1} at leader epoch {2} (read up to offset {3}): {4}, {5} committed offset(s)", _groupId, _offsetsPartition, _leaderEpoch,
             _loadMarkerOffset, _state.State, _state.CommittedPartitions.Count);
@@ -456,6 +509,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<LeadershipStatus>(_ => { });
         Receive<RetryLoad>(_ => { });
         Receive<LoadTimedOut>(_ => { });
+        Receive<StepOverdue>(_ => { });
         Receive<Status.Failure>(f =>
         {
             // The controller did not answer with partition counts: try again at the next decision or tick.

@@ -490,7 +490,9 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private readonly record struct RequiredGroup(GroupMembership Membership);
 
-    private async Task<List<TopicPartitionOffset>> CommitInternalAsync(List<TopicPartitionOffset> offsets)
+    // A synchronous commit (untilAnswered) asks again, within request.timeout.ms, while the coordinator is moving or
+    // loading, as Kafka's consumers do; an asynchronous one does not, so that it can never land after a later commit.
+    private async Task<List<TopicPartitionOffset>> CommitInternalAsync(List<TopicPartitionOffset> offsets, bool untilAnswered = false)
     {
         var membership = RequireGroup().Membership;
         if (offsets.Count == 0) return offsets;
@@ -500,7 +502,7 @@ internal sealed partial class Consumer<TKey, TValue>
                 _settings.MaxPollIntervalMs);
         var started = Stopwatch.GetTimestamp();
         await membership.CommitAsync(Subscribed ? identity : GroupMembership.Identity.None,
-            offsets.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray(), _closing.Token).ConfigureAwait(false);
+            offsets.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray(), untilAnswered, _closing.Token).ConfigureAwait(false);
         _commitLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         lock (_lock)
             foreach (var o in offsets)
@@ -511,7 +513,7 @@ internal sealed partial class Consumer<TKey, TValue>
 
     private List<TopicPartitionOffset> CommitSync(List<TopicPartitionOffset> offsets)
     {
-        var task = CommitInternalAsync(offsets);
+        var task = CommitInternalAsync(offsets, untilAnswered: true);
         try
         {
             if (!task.Wait(_settings.Client.RequestTimeout + TimeSpan.FromSeconds(1)))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Event;
 using AkkaBroker.Protocol;
 using AkkaBroker.Protocol.Messages;
@@ -124,23 +125,35 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
         }
     }
 
-    /// <summary>Commits; inside a generation as this member, otherwise (manual assignment) from outside group management.</summary>
+    /// <summary>
+    /// Commits; inside a generation as this member, otherwise (manual assignment) from outside group management. With
+    /// <c>untilAnswered</c> it asks again after retry.backoff.ms while the coordinator is moving or loading, until
+    /// request.timeout.ms is spent.
+    /// </summary>
     /// <exception cref="CommitFailedException">the group rebalanced or this member was removed.</exception>
     /// <exception cref="KafkaException">another refusal or no reply.</exception>
-    public async Task CommitAsync(Identity identity, IReadOnlyList<OffsetCommit> offsets, CancellationToken ct)
+    public async Task CommitAsync(Identity identity, IReadOnlyList<OffsetCommit> offsets, bool untilAnswered, CancellationToken ct)
     {
-        var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
-        var response = await connection.AskAsync<OffsetCommitResponse>(gateway,
-            new OffsetCommitRequest(GroupId, identity.GenerationId, identity.MemberId, identity.InGroup ? settings.GroupInstanceId : null, offsets), ct: ct)
-            .ConfigureAwait(false);
-        switch (response.Error)
+        var request = new OffsetCommitRequest(GroupId, identity.GenerationId, identity.MemberId, identity.InGroup ? settings.GroupInstanceId : null, offsets);
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
-            case ErrorCode.None:
-                return;
-            case ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.FencedInstanceId:
-                throw CommitFailedException.From(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()), settings.MaxPollIntervalMs);
-            default:
-                throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+            var left = settings.Client.RequestTimeout - Stopwatch.GetElapsedTime(started);
+            var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+            var response = await connection.AskAsync<OffsetCommitResponse>(gateway, request, untilAnswered ? left : null, ct).ConfigureAwait(false);
+            switch (response.Error)
+            {
+                case ErrorCode.None:
+                    return;
+                case ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.FencedInstanceId:
+                    throw CommitFailedException.From(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()), settings.MaxPollIntervalMs);
+                case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator or ErrorCode.CoordinatorLoadInProgress
+                    when untilAnswered && settings.Client.RequestTimeout - Stopwatch.GetElapsedTime(started) > settings.Client.RetryBackoff:
+                    await Task.Delay(settings.Client.RetryBackoff, ct).ConfigureAwait(false);
+                    continue;
+                default:
+                    throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
+            }
         }
     }
 

@@ -17,6 +17,31 @@ namespace AkkaBroker.Tests.Cluster;
 public class GroupCoordinatorPlacementSpec
 {
     [Fact]
+    public async Task A_synchronous_commit_waits_for_a_coordinator_that_is_not_available_yet_where_an_asynchronous_one_fails_at_once()
+    {
+        // Given explicitly, offsets.topic.replication.factor = 2 makes the offsets topic wait for a second broker.
+        await using var cluster = await ThreeBrokerCluster.StartAsync(brokers: 1, extraConfig: "akkabroker.broker.offsets.topic.replication.factor = 2");
+        const string topic = "early";
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap(1) }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.Bootstrap(1), GroupId = "early-committer", RequestTimeoutMs = 60_000,
+        }).Build();
+        TopicPartitionOffset[] offsets = [new(topic, 0, 5)];
+
+        // An asynchronous commit is not asked again (it could land after a later one): the refusal comes back as it is.
+        var refused = await Assert.ThrowsAsync<KafkaException>(() => consumer.CommitAsync(offsets));
+        Assert.Equal(ErrorCode.GroupCoordinatorNotAvailable, refused.Error.Code);
+
+        // A synchronous one asks again until the coordinator answers, as Kafka's consumers do.
+        var committing = Task.Run(() => consumer.Commit(offsets));
+        await cluster.StartBrokerAsync(2);
+        await committing.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(5, consumer.Committed([new TopicPartition(topic, 0)], TimeSpan.FromSeconds(30)).Single().Offset.Value);
+    }
+
+    [Fact]
     public async Task A_group_is_coordinated_by_its_offsets_partition_leader_and_fails_over_with_its_offsets_when_that_broker_crashes()
     {
         await using var cluster = await ThreeBrokerCluster.StartAsync();

@@ -45,6 +45,9 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
 
     private sealed record StopLeading;
 
+    /// <summary>Akka delivers at most once: the log drops the next so many leadership questions and reads unanswered.</summary>
+    private sealed record LoseRequests(int WatchLeadership, int Fetch);
+
     /// <summary>The offsets partition's leader replica, in memory: appends batches, serves them back, says whether it leads.</summary>
     private sealed class FakeOffsetsLog : ReceiveActor
     {
@@ -53,11 +56,15 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         private long _end;
         private bool _leads = true;
         private ErrorCode _refuse = ErrorCode.None;
+        private int _loseWatches;
+        private int _loseFetches;
 
         public FakeOffsetsLog()
         {
+            Receive<LoseRequests>(l => (_loseWatches, _loseFetches) = (l.WatchLeadership, l.Fetch));
             Receive<WatchLeadership>(w =>
             {
+                if (_loseWatches > 0 && _loseWatches-- > 0) return;
                 Sender.Tell(new LeadershipStatus(w.TopicPartition, _leads, 3));
                 if (_leads) _watchers.Add(Sender);
             });
@@ -91,6 +98,7 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
             });
             Receive<FetchRequest>(r =>
             {
+                if (_loseFetches > 0 && _loseFetches-- > 0) return;
                 var bytes = _batches.Where(b => RecordBatch.Wrap(b).NextOffset > r.FetchOffset).SelectMany(b => b).ToArray();
                 Sender.Tell(new FetchResponse(r.TopicPartition, ErrorCode.None, null, _end, 0, bytes));
             });
@@ -121,6 +129,28 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         var fetched = ExpectMsg<OffsetFetchResponse>(Wait);
         Assert.Equal(ErrorCode.None, fetched.Error);
         return Assert.Single(fetched.Offsets).Offset;
+    }
+
+    [Fact]
+    public void A_load_whose_questions_to_the_offsets_log_are_lost_asks_again_and_serves_the_group()
+    {
+        var log = OffsetsLog();
+        var coordinator = Coordinator(log);
+        var tp = new TopicPartition("t", 0);
+        coordinator.Tell(new OffsetCommitRequest(_group, -1, "", null, [new OffsetCommit(tp, 42, null)]), TestActor);
+        Assert.Equal(ErrorCode.None, ExpectMsg<OffsetCommitResponse>(Wait).Error);
+        Watch(coordinator);
+        coordinator.Tell(PoisonPill.Instance);
+        ExpectTerminated(coordinator, Wait);
+
+        // A new coordinator whose first leadership question and first read go unanswered.
+        log.Tell(new LoseRequests(WatchLeadership: 1, Fetch: 1));
+        var next = Coordinator(log);
+        next.Tell(new OffsetFetchRequest(_group, [tp]), TestActor);
+        // Each lost question costs the coordinator's step timeout (5 s) before it asks again.
+        var fetched = ExpectMsg<OffsetFetchResponse>(TimeSpan.FromSeconds(25));
+        Assert.Equal(ErrorCode.None, fetched.Error);
+        Assert.Equal(42, Assert.Single(fetched.Offsets).Offset);
     }
 
     [Fact]

@@ -130,9 +130,9 @@ public sealed class BrokerProcess : IDisposable
                 report.Append($"broker #{i + 1} of {starting.Length} started; its output:\n{starting[i].Result.Output}\n");
                 starting[i].Result.Dispose();
             }
-            else report.Append($"broker #{i + 1} of {starting.Length} did not start: {starting[i].Exception?.GetBaseException().Message}\n");
+            else report.Append($"broker #{i + 1} of {starting.Length} did not start: {starting[i].Exception?.GetBaseException().Message ?? "its start was cancelled"}\n");
         }
-        throw new TimeoutException(report.ToString());
+        throw new InvalidOperationException(report.ToString());
     }
 
     /// <summary>

@@ -55,6 +55,9 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private sealed record ReadAgain;
 
+    /// <summary>The answer to read <c>Id</c> (null when it got none in time): only the latest read's answer counts.</summary>
+    private sealed record ReadAnswered(long Id, FetchResponse? Response);
+
     private sealed record OffsetsPartitionsCounted(int Count);
 
     private sealed record LoadTimedOut;
@@ -110,6 +113,7 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private bool _foundInLog;
     /// <summary>The log has been read up to the load marker.</summary>
     private bool _logRead;
+    private long _readId;
 
     public GroupCoordinator(string groupId, GroupSettings settings, IActorRef controller, IActorRef offsetsLog, IActorRef directory)
     {
@@ -182,7 +186,8 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         });
         Receive<ProduceResponse>(r =>
         {
-            if (_loadMarkerOffset >= 0) return; // only the marker is written while loading
+            // Only the marker is written while loading; an answer from before it was sent (to a previous incarnation) is not its.
+            if (_leaderEpoch < 0 || _loadMarkerOffset >= 0) return;
             if (r.Error != ErrorCode.None)
             {
                 Unload(r.Error is ErrorCode.NotLeaderOrFollower ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable,
@@ -193,10 +198,16 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             _readOffset = Math.Max(0, r.LogStartOffset);
             ReadNext();
         });
-        Receive<FetchResponse>(r =>
+        Receive<ReadAnswered>(a =>
         {
-            // A read asked again (StepOverdue) may be answered twice: the later answer finds the read done.
-            if (_loadMarkerOffset < 0 || _logRead) return;
+            // A read asked again (after no answer, or after a failed one) may still be answered: only the latest counts.
+            if (a.Id != _readId || _logRead) return;
+            if (a.Response is not { } r)
+            {
+                _log.Warning("[{0}] loading: reading {1} from offset {2} got no answer within {3} s; reading again", _groupId, _offsetsPartition, _readOffset, StepTimeout.TotalSeconds);
+                ReadNext();
+                return;
+            }
             if (r.Error == ErrorCode.OffsetOutOfRange && r.LogStartOffset > _readOffset)
             {
                 _readOffset = r.LogStartOffset;
@@ -319,9 +330,12 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<RetryLoad>(_ =>
         {
             if (_offsetsPartition == null) AskOffsetsPartitions();
-            else AskLeadership();
+            else if (_leaderEpoch < 0) AskLeadership();
         });
-        Receive<ReadAgain>(_ => ReadNext());
+        Receive<ReadAgain>(_ =>
+        {
+            if (!_logRead) ReadNext();
+        });
         Receive<StepOverdue>(_ =>
         {
             if (_offsetsPartition == null) return; // the controller's ask has its own timeout
@@ -332,11 +346,6 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             }
             else if (_loadMarkerOffset < 0)
                 Unload(ErrorCode.CoordinatorNotAvailable, $"group '{_groupId}' could not be loaded: {_offsetsPartition} did not answer the load marker's write in time; retry");
-            else
-            {
-                _log.Warning("[{0}] loading: reading {1} from offset {2} got no answer within {3} s; reading again", _groupId, _offsetsPartition, _readOffset, StepTimeout.TotalSeconds);
-                ReadNext();
-            }
         });
         Receive<LoadTimedOut>(_ => Unload(ErrorCode.CoordinatorNotAvailable,
             $"group '{_groupId}' could not be loaded from {_offsetsPartition?.ToString() ?? Controller.ControllerState.OffsetsTopic} (no progress for {LoadTimeout.TotalSeconds:0} s); retry"));
@@ -359,13 +368,16 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         ExpectAnswer(StepTimeout);
     }
 
+    /// <summary>Reads the log from <see cref="_readOffset"/>; each read is its own ask, so a late answer is told from the latest.</summary>
     private void ReadNext()
     {
-        _offsetsLog.Tell(new FetchRequest(OffsetsPartition, _readOffset, 1024 * 1024, 0, 0));
-        ExpectAnswer(StepTimeout);
+        Timers.Cancel(nameof(StepOverdue));
+        var id = ++_readId;
+        _offsetsLog.Ask<FetchResponse>(new FetchRequest(OffsetsPartition, _readOffset, 1024 * 1024, 0, 0), StepTimeout)
+            .PipeTo(Self, success: r => new ReadAnswered(id, r), failure: _ => new ReadAnswered(id, null));
     }
 
-    /// <summary>Loading waits for one answer at a time; this is when to stop waiting for it (replaces the previous step's deadline).</summary>
+    /// <summary>The leadership question and the marker's write wait for one answer at a time; this is when to stop waiting.</summary>
     private void ExpectAnswer(TimeSpan within) => Timers.StartSingleTimer(nameof(StepOverdue), new StepOverdue(), within);
 
     private void Loaded()
@@ -510,6 +522,9 @@ public sealed class GroupCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<RetryLoad>(_ => { });
         Receive<LoadTimedOut>(_ => { });
         Receive<StepOverdue>(_ => { });
+        // Left over from loading: a read asked again whose earlier answer came after all.
+        Receive<ReadAnswered>(_ => { });
+        Receive<ReadAgain>(_ => { });
         Receive<Status.Failure>(f =>
         {
             // The controller did not answer with partition counts: try again at the next decision or tick.

@@ -182,6 +182,9 @@ internal sealed class BrokerConnection : IAsyncDisposable
     public async Task<T> AskAsync<T>(IActorRef target, object request, TimeSpan? timeout = null, CancellationToken ct = default)
     {
         var t = timeout ?? Settings.RequestTimeout;
+        // Akka's Ask sets no timer at all for a zero or negative timeout: a spent budget must not wait for ever.
+        if (t <= TimeSpan.Zero)
+            throw new KafkaException(new Error(ErrorCode.RequestTimedOut, $"{request.GetType().Name} to {target.Path.Address}: no time was left for it (request.timeout.ms)"));
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, LinkToken(target));

@@ -27,6 +27,8 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
 
     public Identity Current => _identity;
 
+    private static readonly TimeSpan MinCommitBackoff = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Forgets the member id (after UNKNOWN_MEMBER_ID or leaving), so the next join starts afresh.</summary>
     public void Reset() => _identity = Identity.None;
 
@@ -136,10 +138,13 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
     {
         var request = new OffsetCommitRequest(GroupId, identity.GenerationId, identity.MemberId, identity.InGroup ? settings.GroupInstanceId : null, offsets);
         var started = Stopwatch.GetTimestamp();
+        // At least a little, so that retry.backoff.ms = 0 cannot make a tight loop of requests.
+        var backoff = settings.Client.RetryBackoff < MinCommitBackoff ? MinCommitBackoff : settings.Client.RetryBackoff;
         while (true)
         {
-            var left = settings.Client.RequestTimeout - Stopwatch.GetElapsedTime(started);
             var gateway = await connection.AnyBrokerAsync(ct).ConfigureAwait(false);
+            // Measured after finding a broker, which may have taken a while; AskAsync refuses a budget already spent.
+            var left = settings.Client.RequestTimeout - Stopwatch.GetElapsedTime(started);
             var response = await connection.AskAsync<OffsetCommitResponse>(gateway, request, untilAnswered ? left : null, ct).ConfigureAwait(false);
             switch (response.Error)
             {
@@ -148,8 +153,8 @@ internal sealed class GroupMembership(ConsumerSettings settings, BrokerConnectio
                 case ErrorCode.UnknownMemberId or ErrorCode.IllegalGeneration or ErrorCode.RebalanceInProgress or ErrorCode.FencedInstanceId:
                     throw CommitFailedException.From(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()), settings.MaxPollIntervalMs);
                 case ErrorCode.CoordinatorNotAvailable or ErrorCode.NotCoordinator or ErrorCode.CoordinatorLoadInProgress
-                    when untilAnswered && settings.Client.RequestTimeout - Stopwatch.GetElapsedTime(started) > settings.Client.RetryBackoff:
-                    await Task.Delay(settings.Client.RetryBackoff, ct).ConfigureAwait(false);
+                    when untilAnswered && settings.Client.RequestTimeout - Stopwatch.GetElapsedTime(started) > 2 * backoff:
+                    await Task.Delay(backoff, ct).ConfigureAwait(false);
                     continue;
                 default:
                     throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));

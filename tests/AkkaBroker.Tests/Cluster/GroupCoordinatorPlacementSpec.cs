@@ -26,7 +26,7 @@ public class GroupCoordinatorPlacementSpec
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]);
         using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
         {
-            BootstrapServers = cluster.Bootstrap(1), GroupId = "early-committer", RequestTimeoutMs = 60_000,
+            BootstrapServers = cluster.Bootstrap(1), GroupId = "early-committer", RequestTimeoutMs = 120_000,
         }).Build();
         TopicPartitionOffset[] offsets = [new(topic, 0, 5)];
 
@@ -37,7 +37,8 @@ public class GroupCoordinatorPlacementSpec
         // A synchronous one asks again until the coordinator answers, as Kafka's consumers do.
         var committing = Task.Run(() => consumer.Commit(offsets));
         await cluster.StartBrokerAsync(2);
-        await committing.WaitAsync(TimeSpan.FromSeconds(60));
+        // Bounded by the commit's own budget (request.timeout.ms, generous here: a broker's start on a loaded machine).
+        await committing.WaitAsync(TimeSpan.FromSeconds(150));
         Assert.Equal(5, consumer.Committed([new TopicPartition(topic, 0)], TimeSpan.FromSeconds(30)).Single().Offset.Value);
     }
 

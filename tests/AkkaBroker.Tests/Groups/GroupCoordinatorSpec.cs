@@ -45,8 +45,8 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
 
     private sealed record StopLeading;
 
-    /// <summary>Akka delivers at most once: the log drops the next so many leadership questions and reads unanswered.</summary>
-    private sealed record LoseRequests(int WatchLeadership, int Fetch);
+    /// <summary>Akka delivers at most once: the log leaves the next so many leadership questions unanswered, and answers the next reads late.</summary>
+    private sealed record LoseRequests(int WatchLeadership, int LateFetches);
 
     /// <summary>The offsets partition's leader replica, in memory: appends batches, serves them back, says whether it leads.</summary>
     private sealed class FakeOffsetsLog : ReceiveActor
@@ -57,11 +57,11 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         private bool _leads = true;
         private ErrorCode _refuse = ErrorCode.None;
         private int _loseWatches;
-        private int _loseFetches;
+        private int _lateFetches;
 
         public FakeOffsetsLog()
         {
-            Receive<LoseRequests>(l => (_loseWatches, _loseFetches) = (l.WatchLeadership, l.Fetch));
+            Receive<LoseRequests>(l => (_loseWatches, _lateFetches) = (l.WatchLeadership, l.LateFetches));
             Receive<WatchLeadership>(w =>
             {
                 if (_loseWatches > 0 && _loseWatches-- > 0) return;
@@ -98,9 +98,11 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
             });
             Receive<FetchRequest>(r =>
             {
-                if (_loseFetches > 0 && _loseFetches-- > 0) return;
                 var bytes = _batches.Where(b => RecordBatch.Wrap(b).NextOffset > r.FetchOffset).SelectMany(b => b).ToArray();
-                Sender.Tell(new FetchResponse(r.TopicPartition, ErrorCode.None, null, _end, 0, bytes));
+                var response = new FetchResponse(r.TopicPartition, ErrorCode.None, null, _end, 0, bytes);
+                // Later than the coordinator waits (5 s): it reads again meanwhile and must not count this answer twice.
+                if (_lateFetches > 0 && _lateFetches-- > 0) Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromSeconds(6), Sender, response, Self);
+                else Sender.Tell(response);
             });
         }
     }
@@ -143,11 +145,11 @@ public class GroupCoordinatorSpec() : TestKit(TestConfigs.PersistenceTestKit)
         coordinator.Tell(PoisonPill.Instance);
         ExpectTerminated(coordinator, Wait);
 
-        // A new coordinator whose first leadership question and first read go unanswered.
-        log.Tell(new LoseRequests(WatchLeadership: 1, Fetch: 1));
+        // A new coordinator whose first leadership question goes unanswered and whose first read is answered late.
+        log.Tell(new LoseRequests(WatchLeadership: 1, LateFetches: 1));
         var next = Coordinator(log);
         next.Tell(new OffsetFetchRequest(_group, [tp]), TestActor);
-        // Each lost question costs the coordinator's step timeout (5 s) before it asks again.
+        // Each unanswered question costs the coordinator's step timeout (5 s) before it asks again.
         var fetched = ExpectMsg<OffsetFetchResponse>(TimeSpan.FromSeconds(25));
         Assert.Equal(ErrorCode.None, fetched.Error);
         Assert.Equal(42, Assert.Single(fetched.Offsets).Offset);

@@ -20,7 +20,8 @@ warmup=${WARMUP:-500000}
 out=${TRACE_DIR:-/tmp}
 dotnet tool restore >/dev/null
 dotnet build src/Host -c Release -v q -nologo >/dev/null
-AB="dotnet src/Host/bin/Release/net10.0/akkabroker.dll"
+# AKKABROKER_DLL runs another build of the broker and tools (a ReadyToRun publish, say) instead of the Release build.
+AB="dotnet ${AKKABROKER_DLL:-src/Host/bin/Release/net10.0/akkabroker.dll}"
 BS=127.0.0.1:19292
 data=$(mktemp -d /tmp/akkabroker-profile.XXXXXX)
 printf "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\n" > "$data/bench.conf"

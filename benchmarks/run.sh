@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 dotnet build src/Host -c Release -v q -nologo >/dev/null
-AB="dotnet src/Host/bin/Release/net10.0/akkabroker.dll"
+# AKKABROKER_DLL runs another build of the broker and tools (a ReadyToRun publish, say) instead of the Release build.
+AB="dotnet ${AKKABROKER_DLL:-src/Host/bin/Release/net10.0/akkabroker.dll}"
 BS=127.0.0.1:19192
 data=$(mktemp -d /tmp/akkabroker-bench.XXXXXX)
 conf="$data/bench.conf"

@@ -75,7 +75,7 @@ internal sealed partial class Producer<TKey, TValue>
             state.Recovering = false;
         }
         // Send only to a resolved leader, so batches leave in sequence order; resolve it once, then drain again.
-        if (_settings.Acks != 0 && _connection.LeaderGateway(state.Tp) is not { IsCompletedSuccessfully: true })
+        if (_settings.Acks != 0 && _connection.LeaderGateway(state.Tp, ref state.Route) is not { IsCompletedSuccessfully: true })
         {
             if (!state.ResolvingLeader)
             {
@@ -103,7 +103,7 @@ internal sealed partial class Producer<TKey, TValue>
     /// <summary>Sends the batch; false (and nothing sent) when the leader's address was forgotten meanwhile.</summary>
     private bool Send(PartitionState state, ProducerBatch batch)
     {
-        var gateway = _connection.LeaderGateway(state.Tp);
+        var gateway = _connection.LeaderGateway(state.Tp, ref state.Route);
         if (_settings.Acks != 0 && gateway is not { IsCompletedSuccessfully: true })
         {
             if (!state.ResolvingLeader)

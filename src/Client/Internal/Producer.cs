@@ -72,6 +72,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         public bool NeedsNewProducerId;
         public bool ObtainingProducerId;
         public bool ResolvingLeader;
+        /// <summary>The leader's gateway as last looked up (read and replaced without the lock: one reference).</summary>
+        public BrokerConnection.CachedRoute? Route;
     }
 
     private readonly BrokerConnection _connection;
@@ -262,7 +264,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         else partition = PartitionFor(topic, key, partitionCount);
 
         var tp = new ProtocolTopicPartition(topic, partition);
-        if (_connection.LeaderGateway(tp) is not { IsCompletedSuccessfully: true })
+        var state = State(tp);
+        if (_connection.LeaderGateway(tp, ref state.Route) is not { IsCompletedSuccessfully: true })
         {
             try
             {
@@ -290,7 +293,6 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             }
         }
 
-        var state = State(tp);
         lock (state)
         {
             if (_disposed != 0)
@@ -352,9 +354,11 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     private async ValueTask ReserveBufferAsync(int size, CancellationToken ct)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(_settings.MaxBlock.TotalSeconds * Stopwatch.Frequency);
+        long deadline = 0;
         while (Interlocked.Add(ref _bufferedBytes, size) > _settings.BufferMemory && Interlocked.Read(ref _bufferedBytes) > size)
         {
+            // Only a call that has to wait reads the clock: the others are most calls, and each read costs.
+            if (deadline == 0) deadline = Stopwatch.GetTimestamp() + (long)(_settings.MaxBlock.TotalSeconds * Stopwatch.Frequency);
             Interlocked.Add(ref _bufferedBytes, -size);
             var left = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
             if (left <= TimeSpan.Zero || !await _bufferSpace.WaitAsync(left, ct).ConfigureAwait(false))

@@ -166,14 +166,19 @@ internal sealed class BrokerConnection : IAsyncDisposable
             _lostAt[(address.Host, port)] = Stopwatch.GetTimestamp();
             ReportError(new Error(ErrorCode.LocalTransport, $"the connection to broker {address.Host}:{port} was lost (refused, closed or unreachable)"));
         }
+        var changed = false;
         foreach (var (key, task) in _gateways)
             if (task.IsCompletedSuccessfully && task.Result.Path.Address.Equals(address))
-                _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
+                changed |= _gateways.TryRemove(new KeyValuePair<(string, int), Task<IActorRef>>(key, task));
         var ids = _brokers.Values.Where(b => b.Host == address.Host && b.Port == address.Port).Select(b => b.BrokerId).ToHashSet();
         foreach (var (topic, metadata) in _topics)
             if (metadata.Partitions.Any(p => ids.Contains(p.Leader)))
+            {
                 _stale[topic] = true;
-        RoutingChanged();
+                changed = true;
+            }
+        // Only then: while a broker is down, its connection's errors keep coming and would empty every partition's route.
+        if (changed) RoutingChanged();
         if (_links.TryRemove(address, out var cts)) cts.Cancel();
     }
 

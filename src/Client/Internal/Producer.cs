@@ -264,8 +264,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         else partition = PartitionFor(topic, key, partitionCount);
 
         var tp = new ProtocolTopicPartition(topic, partition);
-        var state = State(tp);
-        if (_connection.LeaderGateway(tp, ref state.Route) is not { IsCompletedSuccessfully: true })
+        // The partition's state is made only once a record is about to join it (a call that fails before leaves none).
+        var known = _partitions.TryGetValue(tp, out var existing) ? _connection.LeaderGateway(tp, ref existing.Route) : _connection.LeaderGateway(tp);
+        if (known is not { IsCompletedSuccessfully: true })
         {
             try
             {
@@ -293,6 +294,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             }
         }
 
+        var state = State(tp);
         lock (state)
         {
             if (_disposed != 0)

@@ -486,17 +486,23 @@ internal sealed partial class Producer<TKey, TValue>
     private void LingerTick()
     {
         var states = _partitions.Values.ToArray();
+        // A batch created at or before this has been waiting delivery.timeout.ms. The clock is read once per round.
+        var expiredAtOrBefore = Stopwatch.GetTimestamp() - (long)(_settings.DeliveryTimeout.TotalSeconds * Stopwatch.Frequency);
         foreach (var state in states)
         {
             List<ProducerBatch>? expired = null;
             lock (state)
             {
-                for (var i = state.Unsent.Count - 1; i >= 0; i--)
-                    if (Stopwatch.GetElapsedTime(state.Unsent[i].CreatedTicks) >= _settings.DeliveryTimeout)
-                    {
-                        (expired ??= new()).Add(state.Unsent[i]);
-                        state.Unsent.RemoveAt(i);
-                    }
+                // Unsent batches are in sequence order, which is the order they were created in: the expired ones are
+                // at the front. Looking only there keeps a round cheap when a full buffer.memory holds thousands of
+                // batches (checking each of them every round took a tenth of the producer's CPU).
+                var count = 0;
+                while (count < state.Unsent.Count && state.Unsent[count].CreatedTicks <= expiredAtOrBefore) count++;
+                if (count > 0)
+                {
+                    expired = state.Unsent.GetRange(0, count);
+                    state.Unsent.RemoveRange(0, count);
+                }
                 if (expired != null)
                 {
                     // A batch that may be in the log keeps its sequence numbers for good: continue under a new
@@ -508,7 +514,7 @@ internal sealed partial class Producer<TKey, TValue>
                 }
                 // Records still in the open batch (no leader found, or waiting for a new producer id) expire too;
                 // they were never numbered, so nothing else changes.
-                if (state.Open != null && Stopwatch.GetElapsedTime(state.OpenCreatedTicks) >= _settings.DeliveryTimeout)
+                if (state.Open != null && state.OpenCreatedTicks <= expiredAtOrBefore)
                 {
                     (expired ??= new()).Add(new ProducerBatch { Bytes = [], BaseSequence = RecordBatch.NoSequence, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
                     state.Open = null;

@@ -116,6 +116,39 @@ public class BadInputTests
     }
 
     [Fact]
+    public async Task Batches_waiting_for_a_broker_that_went_away_each_expire_on_their_own_delivery_timeout()
+    {
+        var broker = await BrokerFixture.StartAsync();
+        // batch.size=1: every record is a batch of its own, sealed at once and waiting to be sent.
+        var config = new ProducerConfig { BootstrapServers = broker.Bootstrap, DeliveryTimeoutMs = 3000, RequestTimeoutMs = 1000, BatchSize = 1 }
+            .With("socket.connection.setup.timeout.ms", "1000");
+        using var producer = new ProducerBuilder<Null, string>(config).Build();
+        await producer.ProduceAsync("expiring", new Message<Null, string> { Value = "delivered" });
+        await broker.DisposeAsync();
+
+        async Task<(TimeSpan Produced, TimeSpan Failed)> Strand(Stopwatch clock, string value)
+        {
+            var produced = clock.Elapsed;
+            var e = await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("expiring", new Message<Null, string> { Value = value }));
+            Assert.NotEqual(PersistenceStatus.Persisted, e.DeliveryResult.Status);
+            return (produced, clock.Elapsed);
+        }
+        var clock = Stopwatch.StartNew();
+        var first = Strand(clock, "first");
+        // The second batch is created well after the first, so their deadlines differ.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var second = Strand(clock, "second");
+        var both = await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+        var (older, younger) = (both[0], both[1]);
+
+        // Neither fails before its own delivery timeout, and the older one fails first: an expired batch does not take a
+        // younger one with it, and a younger one waiting does not keep an older one from expiring.
+        Assert.True(older.Failed - older.Produced >= TimeSpan.FromSeconds(2.5), $"the first failed after {older.Failed - older.Produced}");
+        Assert.True(younger.Failed - younger.Produced >= TimeSpan.FromSeconds(2.5), $"the second failed after {younger.Failed - younger.Produced}");
+        Assert.True(older.Failed < younger.Failed, $"the first failed at {older.Failed}, the second at {younger.Failed}");
+    }
+
+    [Fact]
     public async Task A_corrupted_batch_in_the_journal_is_reported_and_never_served_as_data()
     {
         var broker = await BrokerFixture.StartAsync();

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 lines=${1:-2000000}
 shift || true
 dotnet build src/Host -c Release -v q -nologo >/dev/null
-AB="dotnet src/Host/bin/Release/net10.0/akkabroker.dll"
+# AKKABROKER_DLL runs another build of the broker and worker instead of the Release build.
+AB="dotnet ${AKKABROKER_DLL:-src/Host/bin/Release/net10.0/akkabroker.dll}"
 data=$(mktemp -d /tmp/akkabroker-connect-bench.XXXXXX)
 printf "akkabroker.broker.metrics.prometheus.port = 0\nakkabroker.broker.offsets.topic.replication.factor = 1\n" > "$data/broker.conf"
 pids=()

@@ -44,13 +44,16 @@ internal sealed partial class Producer<TKey, TValue>
         if (state.Open == null) return;
         var count = state.Open.Count;
         var idempotent = _settings.EnableIdempotence && _settings.Acks != 0;
+        var batches = state.Batches;
         // Completed: every record reached a partition only after AppendAsync awaited ProducerIdAsync successfully, and a
         // successfully completed id task is never replaced.
-        if (idempotent && state.ProducerId == RecordBatch.NoProducerId) (state.ProducerId, state.ProducerEpoch) = _producerId!.Result;
-        var seq = idempotent ? state.NextSequence : RecordBatch.NoSequence;
-        var bytes = idempotent ? state.Open.Build(state.ProducerId, state.ProducerEpoch, seq) : state.Open.Build();
-        if (idempotent) state.NextSequence = (int)(((long)state.NextSequence + count) % int.MaxValue);
-        state.Unsent.Add(new ProducerBatch { Bytes = bytes, BaseSequence = seq, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
+        if (idempotent && batches.ProducerId == RecordBatch.NoProducerId) batches.UseProducerId(_producerId!.Result.Id, _producerId.Result.Epoch);
+        var seq = idempotent ? batches.TakeSequences(count) : RecordBatch.NoSequence;
+        var bytes = idempotent ? state.Open.Build(batches.ProducerId, batches.ProducerEpoch, seq) : state.Open.Build();
+        batches.Sealed(new ProducerBatch
+        {
+            Bytes = bytes, BaseSequence = seq, RecordCount = state.OpenRecords.Count, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks,
+        });
         state.Open = null;
         state.OpenRecords = new List<PendingRecord>();
         OnBatchSealed(state.Tp);
@@ -59,20 +62,23 @@ internal sealed partial class Producer<TKey, TValue>
     /// <summary>Sends what may be sent now. Caller holds the partition's lock, so batches leave in order.</summary>
     private void Drain(PartitionState state)
     {
-        if (state.Recovering)
+        var batches = state.Batches;
+        if (batches.Recovering)
         {
-            if (state.InFlight.Count > 0) return;
-            if (Stopwatch.GetTimestamp() < state.RetryNotBeforeTicks) return;
-            if (state.NeedsNewProducerId)
+            switch (batches.Resume(Stopwatch.GetTimestamp()))
             {
-                if (!state.ObtainingProducerId)
-                {
-                    state.ObtainingProducerId = true;
-                    _ = RenumberWithNewProducerIdAsync(state);
-                }
-                return;
+                case SendGate.Open:
+                    break;
+                case SendGate.NeedsProducerId:
+                    if (!batches.ObtainingProducerId)
+                    {
+                        batches.ObtainingProducerId = true;
+                        _ = RenumberWithNewProducerIdAsync(state);
+                    }
+                    return;
+                default:
+                    return;
             }
-            state.Recovering = false;
         }
         // Send only to a resolved leader, so batches leave in sequence order; resolve it once, then drain again.
         if (_settings.Acks != 0 && _connection.LeaderGateway(state.Tp, ref state.Route) is not { IsCompletedSuccessfully: true })
@@ -84,23 +90,21 @@ internal sealed partial class Producer<TKey, TValue>
             }
             return;
         }
-        if (state.Open != null && (state.FlushRequested || LingerExpired(state)) && state.Unsent.Count == 0 && state.InFlight.Count < _settings.MaxInFlight)
+        if (state.Open != null && (state.FlushRequested || LingerExpired(state)) && batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight)
             SealOpen(state);
-        while (state.Unsent.Count > 0 && (state.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
+        while (batches.Unsent.Count > 0 && (batches.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
         {
-            var batch = state.Unsent[0];
-            if (!Send(state, batch)) break;
-            state.Unsent.RemoveAt(0);
-            if (state.Unsent.Count == 0 && state.Open != null && (state.FlushRequested || LingerExpired(state)) && state.InFlight.Count < _settings.MaxInFlight)
+            if (!Send(state, batches.Unsent[0])) break;
+            if (batches.Unsent.Count == 0 && state.Open != null && (state.FlushRequested || LingerExpired(state)) && batches.InFlight.Count < _settings.MaxInFlight)
                 SealOpen(state);
         }
-        if (state.Open == null && state.Unsent.Count == 0) state.FlushRequested = false;
+        if (state.Open == null && batches.Unsent.Count == 0) state.FlushRequested = false;
     }
 
     private bool LingerExpired(PartitionState state) =>
         Stopwatch.GetElapsedTime(state.OpenCreatedTicks).TotalMilliseconds >= _settings.LingerMs;
 
-    /// <summary>Sends the batch; false (and nothing sent) when the leader's address was forgotten meanwhile.</summary>
+    /// <summary>Sends the partition's first unsent batch; false (and nothing sent) when the leader's address was forgotten meanwhile.</summary>
     private bool Send(PartitionState state, ProducerBatch batch)
     {
         var gateway = _connection.LeaderGateway(state.Tp, ref state.Route);
@@ -113,7 +117,7 @@ internal sealed partial class Producer<TKey, TValue>
             }
             return false;
         }
-        batch.Attempts++;
+        state.Batches.Sent(batch, awaitsAnswer: _settings.Acks != 0);
         if (batch.Attempts > 1) Interlocked.Add(ref _recordRetries, batch.Records.Count);
         var request = new ProduceRequest(state.Tp, _settings.Acks, (int)_settings.Client.RequestTimeout.TotalMilliseconds, batch.Bytes);
         _batchSize.Record(batch.Bytes.Length);
@@ -127,7 +131,6 @@ internal sealed partial class Producer<TKey, TValue>
             ThreadPool.QueueUserWorkItem(_ => Complete(state.Tp, batch, -1, -1, Error.NoError, PersistenceStatus.PossiblyPersisted));
             return true;
         }
-        state.InFlight.Add(batch);
         var started = Stopwatch.GetTimestamp();
         var reply = gateway!.Result.Ask<ProduceResponse>(request, _settings.Client.RequestTimeout, _connection.LinkToken(gateway.Result));
         reply.ContinueWith(t => OnReply(state, batch, t, started), CancellationToken.None,
@@ -194,23 +197,9 @@ internal sealed partial class Producer<TKey, TValue>
         List<ProducerBatch> ambiguous;
         lock (state)
         {
-            state.ProducerId = fresh.Id;
-            state.ProducerEpoch = fresh.Epoch;
             // A batch that may already be in the log under the old id must not be sent again under the new one (it
             // would be appended twice): its records are reported as possibly persisted instead.
-            ambiguous = state.Unsent.Where(b => b.MaybeAppended).ToList();
-            state.Unsent.RemoveAll(b => b.MaybeAppended);
-            var seq = 0;
-            foreach (var b in state.Unsent)
-            {
-                b.BaseSequence = seq;
-                if (b.Attempts > 0) b.Bytes = (byte[])b.Bytes.Clone();
-                RecordBatch.SetProducerState(b.Bytes, fresh.Id, fresh.Epoch, seq);
-                seq += b.Records.Count;
-            }
-            state.NextSequence = seq;
-            state.NeedsNewProducerId = false;
-            state.ObtainingProducerId = false;
+            ambiguous = state.Batches.Renumber(fresh.Id, fresh.Epoch);
             Drain(state);
         }
         foreach (var b in ambiguous)
@@ -260,120 +249,15 @@ internal sealed partial class Producer<TKey, TValue>
             };
         }
 
-        var completed = new List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime, PersistenceStatus Status)>();
+        var completed = new List<BatchOutcome<ProducerBatch>>();
         lock (state)
         {
-            if (error.IsError && MayBeInLog(error)) batch.MaybeAppended = true;
-            if (!error.IsError)
-            {
-                // Reports go out in the partition's order: this one waits for any earlier batch still in flight.
-                batch.Acked = (response!.BaseOffset, response.LogAppendTime);
-            }
-            else
-            {
-                state.InFlight.Remove(batch);
-                HandleFailure(state, batch, error, completed);
-            }
-            while (state.InFlight.Count > 0 && state.InFlight[0].Acked is { } acked)
-            {
-                completed.Add((state.InFlight[0], Error.NoError, acked.BaseOffset, acked.LogAppendTime, PersistenceStatus.Persisted));
-                state.InFlight.RemoveAt(0);
-            }
+            var leaderInDoubt = state.Batches.Answered(batch, error, response?.BaseOffset ?? -1, response?.LogAppendTime ?? -1,
+                Stopwatch.GetTimestamp(), completed);
+            if (leaderInDoubt) _connection.Invalidate(state.Tp.Topic);
             Drain(state);
         }
-        foreach (var c in completed) Complete(state.Tp, c.Batch, c.Offset, c.AppendTime, c.Error, c.Status);
-    }
-
-    /// <summary>Decides what a refused or unanswered batch means. Caller holds the partition's lock.</summary>
-    private void HandleFailure(PartitionState state, ProducerBatch batch, Error error,
-        List<(ProducerBatch Batch, Error Error, long Offset, long AppendTime, PersistenceStatus Status)> completed)
-    {
-        var idempotent = batch.BaseSequence >= 0;
-        if (idempotent && error.ProtocolCode == ErrorCode.OutOfOrderSequenceNumber)
-        {
-            // Refused only because the broker expects another sequence: an earlier batch failed (its reply may not have
-            // been handled yet) or the broker's view differs from ours. Never a reason to drop these records: wait for
-            // earlier batches and resend, or take a new producer id when nothing earlier is pending.
-            Requeue(state, batch);
-            if (!state.InFlight.Any(b => b.BaseSequence < batch.BaseSequence) && !state.Recovering) StartRenumbering(state);
-            state.Recovering = true;
-            return;
-        }
-        if (idempotent && error.ProtocolCode == ErrorCode.UnknownProducerId)
-        {
-            // The broker no longer knows this producer (it expired while idle): the batch was not appended.
-            Requeue(state, batch);
-            StartRenumbering(state);
-            return;
-        }
-        if (ShouldRetry(batch, error))
-        {
-            if (error.ProtocolCode is ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition or ErrorCode.LeaderNotAvailable
-                or ErrorCode.NetworkException or ErrorCode.RequestTimedOut or ErrorCode.FencedLeaderEpoch)
-                _connection.Invalidate(state.Tp.Topic);
-            Requeue(state, batch);
-            state.Recovering = true;
-            state.RetryNotBeforeTicks = Stopwatch.GetTimestamp() + (long)(_settings.Client.RetryBackoff.TotalSeconds * Stopwatch.Frequency);
-            return;
-        }
-        if (batch.MaybeAppended)
-        {
-            // Some attempt may have been appended: its sequence numbers can never be reused. Report the records as
-            // possibly persisted and continue under a new producer id.
-            completed.Add((batch, error, -1, -1, PersistenceStatus.PossiblyPersisted));
-            if (idempotent) StartRenumbering(state);
-            return;
-        }
-        // Every attempt was refused: the batch is not in the log, so later batches take over its sequence numbers.
-        completed.Add((batch, error, -1, -1, PersistenceStatus.NotPersisted));
-        if (idempotent) Resequence(state, batch);
-    }
-
-    /// <summary>Errors after which the broker may or may not have appended the batch.</summary>
-    private static bool MayBeInLog(Error error) =>
-        error.ProtocolCode is ErrorCode.RequestTimedOut or ErrorCode.NetworkException or ErrorCode.LocalTransport or ErrorCode.LocalMessageTimedOut
-            // A leader answers these also for a batch it had already appended (leadership moved or the ISR shrank
-            // before the batch was replicated, or its journal failed while the batch waited for replication).
-            or ErrorCode.NotEnoughReplicasAfterAppend or ErrorCode.NotLeaderOrFollower or ErrorCode.KafkaStorageError;
-
-    private void StartRenumbering(PartitionState state)
-    {
-        state.NeedsNewProducerId = true;
-        state.Recovering = true;
-    }
-
-    private bool ShouldRetry(ProducerBatch batch, Error error) =>
-        error.IsRetriable
-        && batch.Attempts <= _settings.Retries
-        && Stopwatch.GetElapsedTime(batch.CreatedTicks) < _settings.DeliveryTimeout;
-
-    private static void Requeue(PartitionState state, ProducerBatch batch)
-    {
-        var i = 0;
-        while (i < state.Unsent.Count && Compare(state.Unsent[i], batch) < 0) i++;
-        state.Unsent.Insert(i, batch);
-    }
-
-    private static int Compare(ProducerBatch a, ProducerBatch b) =>
-        a.BaseSequence >= 0 ? a.BaseSequence.CompareTo(b.BaseSequence) : a.CreatedTicks.CompareTo(b.CreatedTicks);
-
-    /// <summary>
-    /// A batch failed for good, so its sequence numbers were never used: later batches move down to close the gap
-    /// (as Kafka's producer adjusts sequences), and those in flight will be refused and resent with the new numbers.
-    /// </summary>
-    private static void Resequence(PartitionState state, ProducerBatch failed)
-    {
-        var count = failed.Records.Count;
-        foreach (var b in state.Unsent.Concat(state.InFlight))
-        {
-            if (b.BaseSequence <= failed.BaseSequence) continue;
-            b.BaseSequence -= count;
-            // A sent batch's bytes may still be read by remoting's writer thread: rewrite a copy.
-            if (b.Attempts > 0) b.Bytes = (byte[])b.Bytes.Clone();
-            RecordBatch.SetBaseSequence(b.Bytes, b.BaseSequence);
-        }
-        state.NextSequence -= count;
-        if (state.InFlight.Count > 0) state.Recovering = true;
+        foreach (var c in completed) Complete(state.Tp, c.Batch, c.BaseOffset, c.LogAppendTime, c.Error, c.Status);
     }
 
     private void Complete(ProtocolTopicPartition tp, ProducerBatch batch, long baseOffset, long logAppendTime, Error error, PersistenceStatus status)
@@ -493,34 +377,21 @@ internal sealed partial class Producer<TKey, TValue>
             List<ProducerBatch>? expired = null;
             lock (state)
             {
-                // Unsent batches are in sequence order, which is the order they were created in: the expired ones are
-                // at the front. Looking only there keeps a round cheap when a full buffer.memory holds thousands of
-                // batches (checking each of them every round took a tenth of the producer's CPU).
-                var count = 0;
-                while (count < state.Unsent.Count && state.Unsent[count].CreatedTicks <= expiredAtOrBefore) count++;
-                if (count > 0)
-                {
-                    expired = state.Unsent.GetRange(0, count);
-                    state.Unsent.RemoveRange(0, count);
-                }
-                if (expired != null)
-                {
-                    // A batch that may be in the log keeps its sequence numbers for good: continue under a new
-                    // producer id. Batches certainly not in the log give theirs to the batches after them.
-                    if (expired.Any(b => b.BaseSequence >= 0 && b.MaybeAppended)) StartRenumbering(state);
-                    else
-                        foreach (var b in expired.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
-                            Resequence(state, b);
-                }
+                if (state.Batches.Unsent.Count > 0 && state.Batches.Unsent[0].CreatedTicks <= expiredAtOrBefore)
+                    state.Batches.ExpireUnsent(expiredAtOrBefore, expired = new());
                 // Records still in the open batch (no leader found, or waiting for a new producer id) expire too;
                 // they were never numbered, so nothing else changes.
                 if (state.Open != null && state.OpenCreatedTicks <= expiredAtOrBefore)
                 {
-                    (expired ??= new()).Add(new ProducerBatch { Bytes = [], BaseSequence = RecordBatch.NoSequence, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks });
+                    (expired ??= new()).Add(new ProducerBatch
+                    {
+                        Bytes = [], BaseSequence = RecordBatch.NoSequence, RecordCount = state.OpenRecords.Count, Records = state.OpenRecords,
+                        CreatedTicks = state.OpenCreatedTicks,
+                    });
                     state.Open = null;
                     state.OpenRecords = new List<PendingRecord>();
                 }
-                if (state.Open != null || state.Unsent.Count > 0 || state.Recovering) Drain(state);
+                if (state.Open != null || state.Batches.Unsent.Count > 0 || state.Batches.Recovering) Drain(state);
             }
             if (expired != null)
                 foreach (var b in expired)

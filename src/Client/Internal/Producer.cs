@@ -12,10 +12,11 @@ using ErrorCode = AkkaBroker.Protocol.ErrorCode;
 /// The producer: an accumulator of one open batch per partition, and a sender that keeps up to
 /// <c>max.in.flight.requests.per.connection</c> batches per partition in flight, in sequence order.
 /// <para>
-/// Ordering and duplicates: each partition's batches carry consecutive sequence numbers (idempotence). When a batch
-/// fails with a retriable error, the partition stops sending, waits for its in-flight batches to come back (later ones
-/// are refused as out of order by the broker, which is expected), and resends from the failed one in order; the
-/// broker answers a batch it already has with its original offset. So retries neither duplicate nor reorder.
+/// Ordering and duplicates: each partition's batches carry consecutive sequence numbers (idempotence), kept by the
+/// partition's <see cref="PartitionSequencer{TBatch}"/>. When a batch fails with a retriable error, the partition
+/// stops sending, waits for its in-flight batches to come back (later ones are refused as out of order by the broker,
+/// which is expected), and resends from the failed one in order; the broker answers a batch it already has with its
+/// original offset. So retries neither duplicate nor reorder.
 /// </para>
 /// Each partition's state is guarded by its own lock; sends happen under that lock so that batches leave in order.
 /// </summary>
@@ -31,46 +32,21 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         public readonly Action<DeliveryReport<TKey, TValue>>? Handler = handler;
     }
 
-    private sealed class ProducerBatch
+    /// <summary>A sealed batch and the records it completes.</summary>
+    private sealed class ProducerBatch : SequencedBatch
     {
-        public required byte[] Bytes;
-        public required int BaseSequence;
         public required List<PendingRecord> Records;
-        public required long CreatedTicks;
-        public int Attempts;
-        /// <summary>An attempt ended without an answer (timeout, lost connection): the broker may hold this batch.</summary>
-        public bool MaybeAppended;
-        /// <summary>Acknowledged, waiting for earlier batches so delivery reports keep the partition's order.</summary>
-        public (long BaseOffset, long LogAppendTime)? Acked;
-        private int _completed;
-
-        /// <summary>True the first time only: a batch's records are completed once, whatever races with Dispose.</summary>
-        public bool TryMarkCompleted() => Interlocked.Exchange(ref _completed, 1) == 0;
     }
 
-    private sealed class PartitionState(ProtocolTopicPartition tp)
+    /// <summary>One partition: its open batch (the accumulator's part), its sealed batches' sequencer and its route.</summary>
+    private sealed class PartitionState(ProtocolTopicPartition tp, SequencerSettings sequencerSettings)
     {
         public readonly ProtocolTopicPartition Tp = tp;
         public RecordBatchBuilder? Open;
         public List<PendingRecord> OpenRecords = new();
         public long OpenCreatedTicks;
         public bool FlushRequested;
-        public readonly List<ProducerBatch> Unsent = new();
-        public readonly List<ProducerBatch> InFlight = new();
-        public int NextSequence;
-        /// <summary>A batch failed: send nothing until every in-flight batch is back, then resend in order.</summary>
-        public bool Recovering;
-        public long RetryNotBeforeTicks;
-        /// <summary>The producer id and epoch this partition's sequence numbers belong to.</summary>
-        public long ProducerId = RecordBatch.NoProducerId;
-        public short ProducerEpoch = RecordBatch.NoProducerEpoch;
-        /// <summary>
-        /// The broker's view of this partition's sequence may differ from ours (a batch that timed out after it was
-        /// sent may or may not be in the log, or the broker forgot an idle producer): once nothing is in flight, take
-        /// a new producer id and renumber every unsent batch from sequence 0, as Kafka's producer bumps its epoch.
-        /// </summary>
-        public bool NeedsNewProducerId;
-        public bool ObtainingProducerId;
+        public readonly PartitionSequencer<ProducerBatch> Batches = new(sequencerSettings);
         public bool ResolvingLeader;
         /// <summary>The leader's gateway as last looked up (read and replaced without the lock: one reference).</summary>
         public BrokerConnection.CachedRoute? Route;
@@ -78,6 +54,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
 
     private readonly BrokerConnection _connection;
     private readonly ProducerSettings _settings;
+    private readonly SequencerSettings _sequencerSettings;
     private readonly ISerializer<TKey> _keySerializer;
     private readonly ISerializer<TValue> _valueSerializer;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ProtocolTopicPartition, PartitionState> _partitions = new();
@@ -115,6 +92,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         Action<IProducer<TKey, TValue>, string>? statisticsHandler = null)
     {
         _settings = settings;
+        _sequencerSettings = new SequencerSettings(settings.Retries, Ticks(settings.DeliveryTimeout), Ticks(settings.Client.RetryBackoff));
         _keySerializer = keySerializer;
         _valueSerializer = valueSerializer;
         _connection = new BrokerConnection(settings.Client, logHandler == null ? null : m => logHandler(this, m),
@@ -321,8 +299,10 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private PartitionState State(ProtocolTopicPartition tp)
     {
         if (_partitions.TryGetValue(tp, out var s)) return s;
-        return _partitions.GetOrAdd(tp, t => new PartitionState(t));
+        return _partitions.GetOrAdd(tp, t => new PartitionState(t, _sequencerSettings));
     }
+
+    private static long Ticks(TimeSpan duration) => (long)(duration.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Kafka's sticky partitioner for null keys: stay on one partition until its batch is sent.</summary>
     /// <summary>librdkafka's partitioners; "random" is sticky per batch, as librdkafka's and Java's are by default.</summary>
@@ -410,9 +390,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             lock (state)
             {
                 if (state.Open != null) SealOpen(state);
-                left = state.Unsent.Concat(state.InFlight).ToList();
-                state.Unsent.Clear();
-                state.InFlight.Clear();
+                left = state.Batches.TakeAll();
             }
             foreach (var b in left)
                 Complete(state.Tp, b, -1, -1, error, b.Attempts > 0 ? PersistenceStatus.PossiblyPersisted : PersistenceStatus.NotPersisted);

@@ -41,21 +41,17 @@ internal sealed partial class Producer<TKey, TValue>
     /// <summary>Closes the open batch: assigns its sequence numbers and queues it for sending. Caller holds the lock.</summary>
     private void SealOpen(PartitionState state)
     {
-        if (state.Open == null) return;
-        var count = state.Open.Count;
+        if (!state.Open.HasOpen) return;
+        var open = state.Open.Take();
+        var count = open.Builder.Count;
         var idempotent = _settings.EnableIdempotence && _settings.Acks != 0;
         var batches = state.Batches;
         // Completed: every record reached a partition only after AppendAsync awaited ProducerIdAsync successfully, and a
         // successfully completed id task is never replaced.
         if (idempotent && batches.ProducerId == RecordBatch.NoProducerId) batches.UseProducerId(_producerId!.Result.Id, _producerId.Result.Epoch);
         var seq = idempotent ? batches.TakeSequences(count) : RecordBatch.NoSequence;
-        var bytes = idempotent ? state.Open.Build(batches.ProducerId, batches.ProducerEpoch, seq) : state.Open.Build();
-        batches.Sealed(new ProducerBatch
-        {
-            Bytes = bytes, BaseSequence = seq, RecordCount = state.OpenRecords.Count, Records = state.OpenRecords, CreatedTicks = state.OpenCreatedTicks,
-        });
-        state.Open = null;
-        state.OpenRecords = new List<PendingRecord>();
+        var bytes = idempotent ? open.Builder.Build(batches.ProducerId, batches.ProducerEpoch, seq) : open.Builder.Build();
+        batches.Sealed(new ProducerBatch { Bytes = bytes, BaseSequence = seq, RecordCount = open.Records.Count, Records = open.Records, CreatedTicks = open.CreatedTicks });
         OnBatchSealed(state.Tp);
     }
 
@@ -90,19 +86,16 @@ internal sealed partial class Producer<TKey, TValue>
             }
             return;
         }
-        if (state.Open != null && (state.FlushRequested || LingerExpired(state)) && batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight)
+        if (state.Open.HasOpen && state.Open.IsReady(Stopwatch.GetTimestamp()) && batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight)
             SealOpen(state);
         while (batches.Unsent.Count > 0 && (batches.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
         {
             if (!Send(state, batches.Unsent[0])) break;
-            if (batches.Unsent.Count == 0 && state.Open != null && (state.FlushRequested || LingerExpired(state)) && batches.InFlight.Count < _settings.MaxInFlight)
+            if (batches.Unsent.Count == 0 && state.Open.HasOpen && state.Open.IsReady(Stopwatch.GetTimestamp()) && batches.InFlight.Count < _settings.MaxInFlight)
                 SealOpen(state);
         }
-        if (state.Open == null && batches.Unsent.Count == 0) state.FlushRequested = false;
+        if (!state.Open.HasOpen && batches.Unsent.Count == 0) state.Open.FlushRequested = false;
     }
-
-    private bool LingerExpired(PartitionState state) =>
-        Stopwatch.GetElapsedTime(state.OpenCreatedTicks).TotalMilliseconds >= _settings.LingerMs;
 
     /// <summary>Sends the partition's first unsent batch; false (and nothing sent) when the leader's address was forgotten meanwhile.</summary>
     private bool Send(PartitionState state, ProducerBatch batch)
@@ -381,17 +374,15 @@ internal sealed partial class Producer<TKey, TValue>
                     state.Batches.ExpireUnsent(expiredAtOrBefore, expired = new());
                 // Records still in the open batch (no leader found, or waiting for a new producer id) expire too;
                 // they were never numbered, so nothing else changes.
-                if (state.Open != null && state.OpenCreatedTicks <= expiredAtOrBefore)
+                if (state.Open.OpenedBy(expiredAtOrBefore))
                 {
+                    var open = state.Open.Take();
                     (expired ??= new()).Add(new ProducerBatch
                     {
-                        Bytes = [], BaseSequence = RecordBatch.NoSequence, RecordCount = state.OpenRecords.Count, Records = state.OpenRecords,
-                        CreatedTicks = state.OpenCreatedTicks,
+                        Bytes = [], BaseSequence = RecordBatch.NoSequence, RecordCount = open.Records.Count, Records = open.Records, CreatedTicks = open.CreatedTicks,
                     });
-                    state.Open = null;
-                    state.OpenRecords = new List<PendingRecord>();
                 }
-                if (state.Open != null || state.Batches.Unsent.Count > 0 || state.Batches.Recovering) Drain(state);
+                if (state.Open.HasOpen || state.Batches.Unsent.Count > 0 || state.Batches.Recovering) Drain(state);
             }
             if (expired != null)
                 foreach (var b in expired)

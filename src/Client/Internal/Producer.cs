@@ -38,14 +38,11 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         public required List<PendingRecord> Records;
     }
 
-    /// <summary>One partition: its open batch (the accumulator's part), its sealed batches' sequencer and its route.</summary>
-    private sealed class PartitionState(ProtocolTopicPartition tp, SequencerSettings sequencerSettings)
+    /// <summary>One partition: its open batch, its sealed batches and its route.</summary>
+    private sealed class PartitionState(ProtocolTopicPartition tp, PartitionAccumulator<PendingRecord> accumulator, SequencerSettings sequencerSettings)
     {
         public readonly ProtocolTopicPartition Tp = tp;
-        public RecordBatchBuilder? Open;
-        public List<PendingRecord> OpenRecords = new();
-        public long OpenCreatedTicks;
-        public bool FlushRequested;
+        public readonly PartitionAccumulator<PendingRecord> Open = accumulator;
         public readonly PartitionSequencer<ProducerBatch> Batches = new(sequencerSettings);
         public bool ResolvingLeader;
         /// <summary>The leader's gateway as last looked up (read and replaced without the lock: one reference).</summary>
@@ -283,15 +280,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 ReleaseBuffer(size);
                 throw new ObjectDisposedException(nameof(Producer<TKey, TValue>), "the producer was disposed while this record waited to be queued");
             }
-            if (state.Open != null && state.Open.EstimatedSize + size > _settings.BatchSize) SealOpen(state);
-            if (state.Open == null)
-            {
-                state.Open = new RecordBatchBuilder(_settings.Compression, Math.Min(_settings.BatchSize, 1 << 20));
-                state.OpenCreatedTicks = Stopwatch.GetTimestamp();
-            }
-            state.Open.Append(timestamp, key, value, headers);
-            state.OpenRecords.Add(record);
-            if (state.Open.EstimatedSize >= _settings.BatchSize) SealOpen(state);
+            if (state.Open.WouldOverflow(size)) SealOpen(state);
+            state.Open.Append(Stopwatch.GetTimestamp(), timestamp, key, value, headers, record);
+            if (state.Open.IsFull) SealOpen(state);
             Drain(state);
         }
     }
@@ -299,7 +290,9 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
     private PartitionState State(ProtocolTopicPartition tp)
     {
         if (_partitions.TryGetValue(tp, out var s)) return s;
-        return _partitions.GetOrAdd(tp, t => new PartitionState(t, _sequencerSettings));
+        return _partitions.GetOrAdd(tp, t => new PartitionState(t,
+            new PartitionAccumulator<PendingRecord>(_settings.Compression, _settings.BatchSize, (long)(_settings.LingerMs / 1000 * Stopwatch.Frequency)),
+            _sequencerSettings));
     }
 
     private static long Ticks(TimeSpan duration) => (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -376,7 +369,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
         foreach (var state in states)
             lock (state)
             {
-                state.FlushRequested = true;
+                state.Open.FlushRequested = true;
                 Drain(state);
             }
     }
@@ -389,7 +382,7 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
             List<ProducerBatch> left;
             lock (state)
             {
-                if (state.Open != null) SealOpen(state);
+                if (state.Open.HasOpen) SealOpen(state);
                 left = state.Batches.TakeAll();
             }
             foreach (var b in left)

@@ -214,11 +214,11 @@ internal sealed class PartitionSequencer<TBatch>(SequencerSettings settings) whe
     /// <summary>
     /// Continues under a new producer id: every unsent batch is renumbered from sequence 0, except those that may
     /// already be in the log under the old id, which are removed and returned (sent again under the new id they would
-    /// be appended twice; the caller reports them as possibly persisted). Call only with nothing in flight.
+    /// be appended twice; the caller reports them as possibly persisted). The producer asks for a new id only once
+    /// nothing is in flight (<see cref="Resume"/>), and sends nothing until it has renumbered.
     /// </summary>
     public List<TBatch> Renumber(long producerId, short producerEpoch)
     {
-        if (_inFlight.Count > 0) throw new InvalidOperationException("renumbering with batches in flight");
         ProducerId = producerId;
         ProducerEpoch = producerEpoch;
         var ambiguous = _unsent.Where(b => b.MaybeAppended).ToList();

@@ -42,15 +42,21 @@ internal sealed partial class Producer<TKey, TValue>
     private void SealOpen(PartitionState state)
     {
         if (!state.Open.HasOpen) return;
-        var open = state.Open.Take();
-        var count = open.Builder.Count;
         var idempotent = _settings.EnableIdempotence && _settings.Acks != 0;
         var batches = state.Batches;
-        // Completed: every record reached a partition only after AppendAsync awaited ProducerIdAsync successfully, and a
-        // successfully completed id task is never replaced.
-        if (idempotent && batches.ProducerId == RecordBatch.NoProducerId) batches.UseProducerId(_producerId!.Result.Id, _producerId.Result.Epoch);
-        var seq = idempotent ? batches.TakeSequences(count) : RecordBatch.NoSequence;
-        var bytes = idempotent ? open.Builder.Build(batches.ProducerId, batches.ProducerEpoch, seq) : open.Builder.Build();
+        if (idempotent && batches.ProducerId == RecordBatch.NoProducerId)
+        {
+            // Completed: every record reached a partition only after AppendAsync awaited ProducerIdAsync successfully,
+            // and a successfully completed id task is never replaced.
+            var (id, epoch) = _producerId!.Result;
+            batches.UseProducerId(id, epoch);
+        }
+        // Built before anything is taken: a batch that fails to build stays open with its records and numbers.
+        var bytes = idempotent
+            ? state.Open.Build(batches.ProducerId, batches.ProducerEpoch, batches.NextSequence)
+            : state.Open.Build(RecordBatch.NoProducerId, RecordBatch.NoProducerEpoch, RecordBatch.NoSequence);
+        var open = state.Open.Take();
+        var seq = idempotent ? batches.TakeSequences(open.Records.Count) : RecordBatch.NoSequence;
         batches.Sealed(new ProducerBatch { Bytes = bytes, BaseSequence = seq, RecordCount = open.Records.Count, Records = open.Records, CreatedTicks = open.CreatedTicks });
         OnBatchSealed(state.Tp);
     }
@@ -61,6 +67,7 @@ internal sealed partial class Producer<TKey, TValue>
         var batches = state.Batches;
         if (batches.Recovering)
         {
+            if (batches.InFlight.Count > 0) return;
             switch (batches.Resume(Stopwatch.GetTimestamp()))
             {
                 case SendGate.Open:
@@ -86,16 +93,20 @@ internal sealed partial class Producer<TKey, TValue>
             }
             return;
         }
-        if (state.Open.HasOpen && state.Open.IsReady(Stopwatch.GetTimestamp()) && batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight)
+        if (OpenBatchMayLeave(state) && batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight)
             SealOpen(state);
         while (batches.Unsent.Count > 0 && (batches.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
         {
             if (!Send(state, batches.Unsent[0])) break;
-            if (batches.Unsent.Count == 0 && state.Open.HasOpen && state.Open.IsReady(Stopwatch.GetTimestamp()) && batches.InFlight.Count < _settings.MaxInFlight)
+            if (batches.Unsent.Count == 0 && OpenBatchMayLeave(state) && batches.InFlight.Count < _settings.MaxInFlight)
                 SealOpen(state);
         }
         if (!state.Open.HasOpen && batches.Unsent.Count == 0) state.Open.FlushRequested = false;
     }
+
+    // The clock is read only when no flush already lets the batch go.
+    private static bool OpenBatchMayLeave(PartitionState state) =>
+        state.Open.HasOpen && (state.Open.FlushRequested || state.Open.LingerPassed(Stopwatch.GetTimestamp()));
 
     /// <summary>Sends the partition's first unsent batch; false (and nothing sent) when the leader's address was forgotten meanwhile.</summary>
     private bool Send(PartitionState state, ProducerBatch batch)
@@ -245,8 +256,9 @@ internal sealed partial class Producer<TKey, TValue>
         var completed = new List<BatchOutcome<ProducerBatch>>();
         lock (state)
         {
+            // Only a failure is judged by the time (retry backoff, delivery.timeout.ms).
             var leaderInDoubt = state.Batches.Answered(batch, error, response?.BaseOffset ?? -1, response?.LogAppendTime ?? -1,
-                Stopwatch.GetTimestamp(), completed);
+                error.IsError ? Stopwatch.GetTimestamp() : 0, completed);
             if (leaderInDoubt) _connection.Invalidate(state.Tp.Topic);
             Drain(state);
         }

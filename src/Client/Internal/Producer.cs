@@ -281,7 +281,8 @@ internal sealed partial class Producer<TKey, TValue> : IProducer<TKey, TValue>
                 throw new ObjectDisposedException(nameof(Producer<TKey, TValue>), "the producer was disposed while this record waited to be queued");
             }
             if (state.Open.WouldOverflow(size)) SealOpen(state);
-            state.Open.Append(Stopwatch.GetTimestamp(), timestamp, key, value, headers, record);
+            if (!state.Open.HasOpen) state.Open.Start(Stopwatch.GetTimestamp());
+            state.Open.Append(timestamp, key, value, headers, record);
             if (state.Open.IsFull) SealOpen(state);
             Drain(state);
         }

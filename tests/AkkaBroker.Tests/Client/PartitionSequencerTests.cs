@@ -117,18 +117,21 @@ public class PartitionSequencerTests
         Assert.Equal(2, a.Attempts);
     }
 
-    [Fact]
-    public void Retries_of_batches_without_sequence_numbers_keep_the_order_they_were_created_in()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Retries_of_batches_without_sequence_numbers_keep_the_order_they_were_created_in(bool laterAnsweredFirst)
     {
         var s = Sequencer();
         var a = Seal(s, createdTicks: 1, idempotent: false);
         var b = Seal(s, createdTicks: 2, idempotent: false);
+        var c = Seal(s, createdTicks: 3, idempotent: false);
         SendAll(s);
 
-        Fail(s, b, ProtocolErrorCode.NotEnoughReplicas);
-        Fail(s, a, ProtocolErrorCode.NotEnoughReplicas);
+        foreach (var x in laterAnsweredFirst ? new[] { b, a } : [a, b]) Fail(s, x, ProtocolErrorCode.NotEnoughReplicas);
 
         Assert.Equal([a, b], s.Unsent);
+        Assert.Equal([c], s.InFlight);
         Assert.False(a.MaybeAppended);
     }
 
@@ -275,13 +278,14 @@ public class PartitionSequencerTests
     }
 
     [Fact]
-    public void Only_the_first_unsent_batch_may_be_sent_and_renumbering_waits_for_nothing_in_flight()
+    public void Only_the_first_unsent_batch_may_be_sent_and_the_first_producer_id_is_taken_once()
     {
         var s = Sequencer();
         var (a, b) = (Seal(s), Seal(s));
         Assert.Throws<InvalidOperationException>(() => s.Sent(b, awaitsAnswer: true));
         s.Sent(a, awaitsAnswer: true);
-        Assert.Throws<InvalidOperationException>(() => s.Renumber(1, 0));
+        Assert.Equal([b], s.Unsent);
+        // A later id comes only through renumbering, which renumbers every batch waiting.
         Assert.Throws<InvalidOperationException>(() => s.UseProducerId(1, 0));
     }
 

@@ -86,7 +86,7 @@ internal sealed class PartitionSequencer<TBatch>(SequencerSettings settings) whe
     public int TakeSequences(int recordCount)
     {
         var seq = NextSequence;
-        NextSequence = (int)(((long)NextSequence + recordCount) % int.MaxValue);
+        NextSequence = WrapSequence((long)NextSequence + recordCount);
         return seq;
     }
 
@@ -150,7 +150,7 @@ internal sealed class PartitionSequencer<TBatch>(SequencerSettings settings) whe
             // been handled yet) or the broker's view differs from ours. Never a reason to drop these records: wait for
             // earlier batches and resend, or take a new producer id when nothing earlier is pending.
             Requeue(batch);
-            if (!_inFlight.Any(b => b.BaseSequence < batch.BaseSequence) && !Recovering) StartRenumbering();
+            if (!_inFlight.Any(b => Precedes(b.BaseSequence, batch.BaseSequence)) && !Recovering) StartRenumbering();
             Recovering = true;
             return false;
         }
@@ -207,8 +207,9 @@ internal sealed class PartitionSequencer<TBatch>(SequencerSettings settings) whe
         // Batches certainly not in the log give theirs to the batches after them.
         if (removed.Any(b => b.BaseSequence >= 0 && b.MaybeAppended)) StartRenumbering();
         else
-            foreach (var b in removed.Where(b => b.BaseSequence >= 0).OrderByDescending(b => b.BaseSequence))
-                Resequence(b);
+            // The last first, so that each gap closes behind the batches still waiting.
+            for (var i = removed.Count - 1; i >= 0; i--)
+                if (removed[i].BaseSequence >= 0) Resequence(removed[i]);
     }
 
     /// <summary>
@@ -261,7 +262,23 @@ internal sealed class PartitionSequencer<TBatch>(SequencerSettings settings) whe
     }
 
     private static int Compare(TBatch a, TBatch b) =>
-        a.BaseSequence >= 0 ? a.BaseSequence.CompareTo(b.BaseSequence) : a.CreatedTicks.CompareTo(b.CreatedTicks);
+        a.BaseSequence >= 0 ? Math.Sign(SequenceDistance(b.BaseSequence, a.BaseSequence)) : a.CreatedTicks.CompareTo(b.CreatedTicks);
+
+    /// <summary>
+    /// How far <paramref name="to"/> is after <paramref name="from"/>. Sequence numbers wrap from int.MaxValue - 1 to 0
+    /// (as Kafka's do), so a plain comparison would put the batches after the wrap before those just ahead of it; the
+    /// batches a partition holds span far less than half the range, which decides the direction.
+    /// </summary>
+    private static long SequenceDistance(int from, int to)
+    {
+        var d = ((long)to - from) % int.MaxValue;
+        if (d < 0) d += int.MaxValue;
+        return d > int.MaxValue / 2 ? d - int.MaxValue : d;
+    }
+
+    private static bool Precedes(int a, int b) => SequenceDistance(a, b) > 0;
+
+    private static int WrapSequence(long sequence) => (int)(((sequence % int.MaxValue) + int.MaxValue) % int.MaxValue);
 
     /// <summary>
     /// A batch failed for good, so its sequence numbers were never used: later batches move down to close the gap
@@ -272,13 +289,13 @@ internal sealed class PartitionSequencer<TBatch>(SequencerSettings settings) whe
         var count = failed.RecordCount;
         foreach (var b in _unsent.Concat(_inFlight))
         {
-            if (b.BaseSequence <= failed.BaseSequence) continue;
-            b.BaseSequence -= count;
+            if (!Precedes(failed.BaseSequence, b.BaseSequence)) continue;
+            b.BaseSequence = WrapSequence((long)b.BaseSequence - count);
             // A sent batch's bytes may still be read by remoting's writer thread: rewrite a copy.
             if (b.Attempts > 0) b.Bytes = (byte[])b.Bytes.Clone();
             RecordBatch.SetBaseSequence(b.Bytes, b.BaseSequence);
         }
-        NextSequence -= count;
+        NextSequence = WrapSequence((long)NextSequence - count);
         if (_inFlight.Count > 0) Recovering = true;
     }
 }

@@ -175,6 +175,35 @@ public class PartitionSequencerTests
     }
 
     [Fact]
+    public void Sequence_numbers_wrap_to_0_after_int_max_value_and_retries_and_renumbering_keep_their_order_across_the_wrap()
+    {
+        var s = Sequencer();
+        // As if 2^31 - 3 records had been sent under this producer id before.
+        s.TakeSequences(int.MaxValue - 2);
+        var a = Seal(s, records: 2);
+        var b = Seal(s);
+        var c = Seal(s);
+        Assert.Equal([int.MaxValue - 2, 0, 1], new[] { a, b, c }.Select(x => x.BaseSequence));
+        SendAll(s);
+
+        // Refused before it was appended: a's numbers are free again if it fails for good.
+        Fail(s, a, ProtocolErrorCode.NotEnoughReplicas);
+        Fail(s, b, ProtocolErrorCode.OutOfOrderSequenceNumber);
+        Fail(s, c, ProtocolErrorCode.OutOfOrderSequenceNumber);
+        Assert.Equal([a, b, c], s.Unsent);
+        // c's earlier batches were already back: still no new producer id while a's retry is pending.
+        Assert.False(s.NeedsNewProducerId);
+
+        // a is refused for good when resent: b and c take its numbers, back across the wrap.
+        Assert.Equal(SendGate.Open, s.Resume(Backoff));
+        s.Sent(a, awaitsAnswer: true);
+        Fail(s, a, ProtocolErrorCode.MessageTooLarge);
+        Assert.Equal([int.MaxValue - 2, int.MaxValue - 1], new[] { b, c }.Select(x => x.BaseSequence));
+        Assert.Equal([int.MaxValue - 2, int.MaxValue - 1], new[] { b, c }.Select(SequenceInBytes));
+        Assert.Equal(0, s.NextSequence);
+    }
+
+    [Fact]
     public void A_failed_batch_that_may_be_in_the_log_is_possibly_persisted_and_the_rest_continue_under_a_new_producer_id()
     {
         var s = Sequencer(retries: 0);

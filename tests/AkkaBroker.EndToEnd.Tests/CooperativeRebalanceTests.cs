@@ -63,9 +63,8 @@ public class CooperativeRebalanceTests(ITestOutputHelper output)
                                 && Owned(Events(first), long.MaxValue).Length > 0 && Owned(Events(second), long.MaxValue).Length > 0,
                 "the first two members to settle on a split");
             // The newcomer polls only every 2 s, as an application busy with each batch does. The coordinator waits for
-            // it to rejoin, so the rebalance lasts seconds: long enough for the members
-            // that keep partitions to show they keep consuming them even on a loaded machine, where a sub-second window
-            // may hold no batch at all.
+            // it to rejoin, so the rebalance lasts seconds: long enough for the members that keep partitions to show
+            // they keep consuming them even on a loaded machine, where a sub-second window may hold no batch at all.
             long thirdAssignedAt = 0;
             using var third = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
                 {

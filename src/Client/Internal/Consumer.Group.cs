@@ -73,7 +73,7 @@ internal sealed partial class Consumer<TKey, TValue>
         if (_membership == null)
             throw new InvalidOperationException("Subscribe needs a consumer group: set group.id, or use Assign to read partitions without a group.");
         lock (_lock)
-            if (!Subscribed && _assigned.Count > 0)
+            if (!Subscribed && _subscriptions.Count > 0)
                 throw new InvalidOperationException("This consumer has partitions from Assign; call Unassign before Subscribe.");
         _subscribedTopics = topics;
         _subscribedPattern = pattern;
@@ -174,7 +174,7 @@ internal sealed partial class Consumer<TKey, TValue>
             // give up only what the new assignment moves away.
             if (!_settings.Cooperative) RevokeAll(commit: _settings.EnableAutoCommit, lost: false);
             IReadOnlyList<TopicPartition> owned;
-            lock (_lock) owned = _assigned.Values.Select(s => s.ClientTp).ToArray();
+            lock (_lock) owned = _subscriptions.Partitions.Select(s => s.ClientTp).ToArray();
             _joinStartedTicks = Stopwatch.GetTimestamp();
             Interlocked.Increment(ref _joinsStarted);
             _joinTask = JoinAsync(owned);
@@ -245,8 +245,8 @@ internal sealed partial class Consumer<TKey, TValue>
         List<TopicPartition> revoked, added;
         lock (_lock)
         {
-            revoked = _assigned.Values.Select(s => s.ClientTp).Where(tp => !target.Contains(tp)).ToList();
-            added = target.Where(tp => !_assigned.ContainsKey(tp.ToProtocol())).OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition).ToList();
+            revoked = _subscriptions.Partitions.Select(s => s.ClientTp).Where(tp => !target.Contains(tp)).ToList();
+            added = target.Where(tp => !_subscriptions.Contains(tp.ToProtocol())).OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition).ToList();
         }
         Exception? deferred = null;
         if (revoked.Count > 0)
@@ -296,8 +296,7 @@ internal sealed partial class Consumer<TKey, TValue>
             foreach (var tpo in requested)
             {
                 var offset = tpo.Offset;
-                var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
-                _assigned[state.Tp] = state;
+                var state = _subscriptions.Add(tpo.TopicPartition.ToProtocol());
                 if (offset == Offset.Unset && committed == null)
                 {
                     _ = ResolveCommittedAsync(state, state.Generation);
@@ -325,7 +324,7 @@ internal sealed partial class Consumer<TKey, TValue>
         List<TopicPartition> missing;
         lock (_lock)
             missing = _noOffsetPartitions = _noOffsetPartitions
-                .Where(tp => _assigned.TryGetValue(tp.ToProtocol(), out var st) && st.Position < 0 && st.FetchPosition < 0).ToList();
+                .Where(tp => _subscriptions.TryGet(tp.ToProtocol(), out var st) && st.Position < 0 && st.FetchPosition < 0).ToList();
         if (missing.Count > 0)
             throw new ConsumeException(new Error(ErrorCode.LocalAutoOffsetReset,
                 $"No committed offset for {string.Join(", ", missing)} in group '{_membership!.GroupId}' and auto.offset.reset is 'none'. " +
@@ -335,7 +334,7 @@ internal sealed partial class Consumer<TKey, TValue>
     private void RevokeAll(bool commit, bool lost)
     {
         List<TopicPartition> owned;
-        lock (_lock) owned = _assigned.Values.Select(s => s.ClientTp).ToList();
+        lock (_lock) owned = _subscriptions.Partitions.Select(s => s.ClientTp).ToList();
         if (owned.Count > 0) Revoke(owned, commit, lost);
     }
 
@@ -357,7 +356,7 @@ internal sealed partial class Consumer<TKey, TValue>
         List<TopicPartitionOffset> positions;
         lock (_lock)
             positions = partitions.Select(tp => new TopicPartitionOffset(tp,
-                _assigned.TryGetValue(tp.ToProtocol(), out var s) && s.Position >= 0 ? new Offset(s.Position) : Offset.Unset)).ToList();
+                _subscriptions.TryGet(tp.ToProtocol(), out var s) && s.Position >= 0 ? new Offset(s.Position) : Offset.Unset)).ToList();
         try
         {
             if (lost && _handlers.Lost != null) _handlers.Lost(this, positions);
@@ -367,8 +366,7 @@ internal sealed partial class Consumer<TKey, TValue>
         {
             lock (_lock)
                 foreach (var tp in partitions)
-                    if (_assigned.Remove(tp.ToProtocol(), out var s))
-                        s.Removed = true;
+                    _subscriptions.Remove(tp.ToProtocol());
         }
     }
 
@@ -456,18 +454,10 @@ internal sealed partial class Consumer<TKey, TValue>
 
     // ---- Commits ----
 
-    /// <summary>The offsets to commit: the position (next record to read) of each partition, or the stored offset when enable.auto.offset.store is off.</summary>
+    /// <summary>The offsets to commit (see <see cref="SubscriptionState.Committable"/>).</summary>
     private List<TopicPartitionOffset> CommittableOffsets(IEnumerable<TopicPartition>? partitions, bool onlyChanged)
     {
-        lock (_lock)
-        {
-            var states = partitions == null ? _assigned.Values : partitions.Select(tp => _assigned.GetValueOrDefault(tp.ToProtocol())).OfType<PartitionFetchState>();
-            return states
-                .Select(s => (s, offset: _settings.EnableAutoOffsetStore ? s.Position : s.StoredOffset))
-                .Where(x => x.offset >= 0 && (!onlyChanged || x.offset != x.s.LastCommitted))
-                .Select(x => new TopicPartitionOffset(x.s.ClientTp, new Offset(x.offset)))
-                .ToList();
-        }
+        lock (_lock) return _subscriptions.Committable(partitions, onlyChanged);
     }
 
     private void MaybeAutoCommit(long now)
@@ -504,10 +494,7 @@ internal sealed partial class Consumer<TKey, TValue>
         await membership.CommitAsync(Subscribed ? identity : GroupMembership.Identity.None,
             offsets.Select(o => new OffsetCommit(o.TopicPartition.ToProtocol(), o.Offset.Value, null)).ToArray(), untilAnswered, _closing.Token).ConfigureAwait(false);
         _commitLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        lock (_lock)
-            foreach (var o in offsets)
-                if (_assigned.TryGetValue(o.TopicPartition.ToProtocol(), out var s))
-                    s.LastCommitted = Math.Max(s.LastCommitted, o.Offset.Value);
+        lock (_lock) _subscriptions.Committed(offsets);
         return offsets;
     }
 
@@ -595,7 +582,7 @@ internal sealed partial class Consumer<TKey, TValue>
             throw new InvalidOperationException("StoreOffset needs enable.auto.offset.store=false (otherwise positions are stored automatically).");
         lock (_lock)
         {
-            if (!_assigned.TryGetValue(offset.TopicPartition.ToProtocol(), out var s))
+            if (!_subscriptions.TryGet(offset.TopicPartition.ToProtocol(), out var s))
                 throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPartition, $"Cannot store an offset for {offset.TopicPartition}: it is not assigned to this consumer."));
             s.StoredOffset = offset.Offset.Value;
         }
@@ -625,13 +612,9 @@ internal sealed partial class Consumer<TKey, TValue>
         lock (_lock)
             foreach (var tp in partitions)
             {
-                if (!_assigned.TryGetValue(tp.ToProtocol(), out var s))
+                if (!_subscriptions.TryGet(tp.ToProtocol(), out var s))
                     throw new InvalidOperationException($"Cannot pause {tp}: it is not assigned to this consumer.");
-                if (s.Paused) continue;
-                s.Paused = true;
-                // Buffered records are dropped (a new generation) and fetched again from the position on resume.
-                s.Generation++;
-                s.FetchPosition = s.Position;
+                SubscriptionState.Pause(s);
             }
     }
 
@@ -640,7 +623,7 @@ internal sealed partial class Consumer<TKey, TValue>
         lock (_lock)
             foreach (var tp in partitions)
             {
-                if (!_assigned.TryGetValue(tp.ToProtocol(), out var s) || !s.Paused) continue;
+                if (!_subscriptions.TryGet(tp.ToProtocol(), out var s) || !s.Paused) continue;
                 s.Paused = false;
                 if (s.Position >= 0) StartAt(s, new Offset(s.Position));
                 else StartAt(s, Offset.Unset);
@@ -649,7 +632,7 @@ internal sealed partial class Consumer<TKey, TValue>
 
     public List<TopicPartition> Paused()
     {
-        lock (_lock) return _assigned.Values.Where(s => s.Paused).Select(s => s.ClientTp).ToList();
+        lock (_lock) return _subscriptions.Partitions.Where(s => s.Paused).Select(s => s.ClientTp).ToList();
     }
 
     /// <summary>Group part of Close: commit, hand partitions back through the revoked handler, and leave (static members stay, KIP-345).</summary>
@@ -674,7 +657,7 @@ internal sealed partial class Consumer<TKey, TValue>
         }
     }
 
-    private void Wake() => Enqueue(WakeChunk);
+    private void Wake() => _buffer.Wake();
 
     private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
 }

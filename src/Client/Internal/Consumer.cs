@@ -12,95 +12,22 @@ namespace AkkaBroker.Client.Internal;
 using ErrorCode = AkkaBroker.Protocol.ErrorCode;
 
 /// <summary>
-/// The consumer: per assigned partition one long-polling fetch at a time runs in the background and queues decoded
-/// records; <see cref="Consume(CancellationToken)"/> takes them in order. Buffered bytes are bounded by
-/// <c>fetch.max.bytes</c>. A seek bumps the partition's generation, so records fetched before it are dropped.
-/// All partition state is guarded by <c>_lock</c>; the application thread only takes from the queue.
+/// The consumer: per assigned partition one long-polling fetch at a time runs in the background and adds what it
+/// brings to the <see cref="FetchBuffer"/>; <see cref="Consume(CancellationToken)"/> takes records from it in order.
+/// <see cref="SubscriptionState"/> decides what to fetch and what an answer changes; it is guarded by <c>_lock</c>.
 /// </summary>
 internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 {
-    private sealed class PartitionFetchState(ProtocolTopicPartition tp)
-    {
-        public readonly ProtocolTopicPartition Tp = tp;
-        /// <summary>The public form, made once rather than per record.</summary>
-        public readonly TopicPartition ClientTp = new(tp.Topic, tp.Partition);
-        /// <summary>Next offset handed to the application; -1 while being resolved.</summary>
-        public long Position = -1;
-        /// <summary>Next offset to fetch.</summary>
-        public long FetchPosition = -1;
-        public int Generation;
-        public int InFlightGeneration = -1;
-        public long HighWatermark = -1;
-        public long LogStartOffset = -1;
-        public bool EofReported;
-        public bool Removed;
-        /// <summary>Fetched chunks of this partition not yet consumed to the end.</summary>
-        public int BufferedChunks;
-        /// <summary>Paused by the application: no fetching, nothing returned.</summary>
-        public bool Paused;
-        /// <summary>Records and key-plus-value bytes handed to the application, for the statistics handler.</summary>
-        public long Consumed;
-        public long ConsumedBytes;
-        /// <summary>The offset StoreOffset set (used instead of the position when enable.auto.offset.store is off).</summary>
-        public long StoredOffset = -1;
-        /// <summary>The last offset committed for this partition by this consumer, so auto-commit sends only changes.</summary>
-        public long LastCommitted = -1;
-    }
-
-    /// <summary>
-    /// The batches of one fetch, or an error for the application. Records are decoded lazily on the application's
-    /// thread, as Kafka's consumer decodes in poll(), so the fetch loop only reads batch headers and fetches on.
-    /// </summary>
-    private sealed class Chunk(PartitionFetchState state, int generation, byte[] raw, long fromOffset, ConsumeException? error = null, bool eof = false)
-    {
-        public PartitionFetchState State { get; } = state;
-        public int Generation { get; } = generation;
-        public long Bytes => raw.Length;
-        public ConsumeException? Error { get; } = error;
-        public bool Eof { get; } = eof;
-        private IEnumerator<Record>? _records;
-
-        /// <exception cref="InvalidDataException">a batch fails its CRC check or does not decode.</exception>
-        public Record? Next()
-        {
-            _records ??= Decode(raw, fromOffset).GetEnumerator();
-            return _records.MoveNext() ? _records.Current : null;
-        }
-
-        private static IEnumerable<Record> Decode(byte[] records, long fromOffset)
-        {
-            foreach (var batch in RecordBatch.ReadAll(records))
-            {
-                if (batch.NextOffset <= fromOffset) continue;
-                if (!batch.IsCrcValid) throw new InvalidDataException($"the batch at offset {batch.BaseOffset} failed its CRC check");
-                foreach (var r in batch.ReadRecords())
-                    if (r.Offset >= fromOffset) yield return r;
-            }
-        }
-    }
-
-    /// <summary>Wakes a waiting Consume so that it looks at the group (rebalance finished, member lost, commit callback due).</summary>
-    private static readonly Chunk WakeChunk = new(new PartitionFetchState(new ProtocolTopicPartition("", -1)) { Removed = true }, 0, [], 0);
-
-    /// <summary>An error for the application about one partition: the exception names the partition and its fetch position.</summary>
-    private static Chunk ErrorChunk(PartitionFetchState state, int generation, Error error) =>
-        new(state, generation, [], 0, new ConsumeException(error)
-        {
-            ConsumerRecord = new ConsumeResult<byte[], byte[]> { TopicPartitionOffset = new TopicPartitionOffset(state.Tp.Topic, state.Tp.Partition, state.FetchPosition) },
-        });
-
-    private const int MaxBufferedChunksPerPartition = 2;
     private const int GroupDutyIntervalMs = 200;
     private readonly ConsumerSettings _settings;
     private readonly IDeserializer<TKey> _keyDeserializer;
     private readonly IDeserializer<TValue> _valueDeserializer;
     private readonly BrokerConnection _connection;
     private readonly object _lock = new();
-    private readonly Dictionary<ProtocolTopicPartition, PartitionFetchState> _assigned = new();
-    private readonly BlockingCollection<Chunk> _ready = new(new ConcurrentQueue<Chunk>());
+    private readonly SubscriptionState _subscriptions;
+    private readonly FetchBuffer _buffer = new();
     private readonly CancellationTokenSource _closing = new();
-    private Chunk? _current;
-    private long _bufferedBytes;
+    private CompletedFetch? _current;
     private bool _closed;
 
     private readonly Stat _fetchSize = new();
@@ -115,6 +42,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _keyDeserializer = keyDeserializer;
         _valueDeserializer = valueDeserializer;
         _handlers = handlers;
+        _subscriptions = new SubscriptionState(settings);
         _connection = new BrokerConnection(settings.Client, handlers.Log == null ? null : m => handlers.Log(this, m),
             handlers.Error == null ? null : e => handlers.Error(this, e));
         if (settings.GroupId != null) _membership = new GroupMembership(settings, _connection);
@@ -132,7 +60,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         List<(string Topic, int Partition, (long Consumed, long Bytes, long High, long Low, long Position) Value)> partitions;
         lock (_lock)
-            partitions = _assigned.Values.Select(st => (st.Tp.Topic, st.Tp.Partition,
+            partitions = _subscriptions.Partitions.Select(st => (st.Tp.Topic, st.Tp.Partition,
                 (Interlocked.Read(ref st.Consumed), Interlocked.Read(ref st.ConsumedBytes), st.HighWatermark, st.LogStartOffset, st.Position))).ToList();
         w.WriteNumber("txmsgs", 0);
         w.WriteNumber("txmsg_bytes", 0);
@@ -160,7 +88,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
     public List<TopicPartition> Assignment
     {
-        get { lock (_lock) return _assigned.Keys.Select(k => new TopicPartition(k.Topic, k.Partition)).ToList(); }
+        get { lock (_lock) return _subscriptions.Partitions.Select(s => s.ClientTp).ToList(); }
     }
 
     public string MemberId => _membership?.Current.MemberId ?? "";
@@ -170,9 +98,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         get
         {
             double lagMax;
-            lock (_lock)
-                lagMax = _assigned.Values.Where(s => s.HighWatermark >= 0 && s.Position >= 0)
-                    .Select(s => (double)(s.HighWatermark - s.Position)).DefaultIfEmpty(double.NaN).Max();
+            lock (_lock) lagMax = _subscriptions.LagMax;
             return new Dictionary<string, double>
             {
                 ["fetch-size-avg"] = _fetchSize.Avg,
@@ -200,9 +126,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         lock (_lock)
         {
             ThrowIfClosed();
-            foreach (var s in _assigned.Values) s.Removed = true;
-            _assigned.Clear();
-            _reported.Clear();
+            _subscriptions.Clear();
             AddAssigned(list);
         }
     }
@@ -211,11 +135,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private void AddAssigned(IEnumerable<TopicPartitionOffset> partitions)
     {
         foreach (var tpo in partitions)
-        {
-            var state = new PartitionFetchState(tpo.TopicPartition.ToProtocol());
-            _assigned[state.Tp] = state;
-            StartAt(state, tpo.Offset);
-        }
+            StartAt(_subscriptions.Add(tpo.TopicPartition.ToProtocol()), tpo.Offset);
     }
 
     public void Assign(IEnumerable<TopicPartition> partitions) => Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)));
@@ -234,7 +154,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         lock (_lock)
         {
             ThrowIfClosed();
-            if (list.FirstOrDefault(tpo => _assigned.ContainsKey(tpo.TopicPartition.ToProtocol())) is { } twice)
+            if (list.FirstOrDefault(tpo => _subscriptions.Contains(tpo.TopicPartition.ToProtocol())) is { } twice)
                 throw new InvalidOperationException($"Cannot add {twice.TopicPartition}: it is assigned already. Use Seek to move it.");
             AddAssigned(list);
         }
@@ -248,14 +168,9 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         lock (_lock)
         {
             ThrowIfClosed();
-            foreach (var missing in list.Where(tp => !_assigned.ContainsKey(tp)).Take(1))
+            foreach (var missing in list.Where(tp => !_subscriptions.Contains(tp)).Take(1))
                 throw new InvalidOperationException($"Cannot remove {missing.Topic} [[{missing.Partition}]]: it is not assigned to this consumer.");
-            foreach (var tp in list)
-            {
-                _assigned[tp].Removed = true;
-                _assigned.Remove(tp);
-                _reported.RemoveWhere(r => r.Item1 == tp);
-            }
+            foreach (var tp in list) _subscriptions.Remove(tp);
         }
     }
 
@@ -266,7 +181,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         lock (_lock)
         {
             ThrowIfClosed();
-            if (!_assigned.TryGetValue(position.TopicPartition.ToProtocol(), out var state))
+            if (!_subscriptions.TryGet(position.TopicPartition.ToProtocol(), out var state))
                 throw new InvalidOperationException($"Cannot seek {position.TopicPartition}: it is not assigned to this consumer. Assign it first.");
             StartAt(state, position.Offset);
         }
@@ -275,16 +190,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     /// <summary>Sets a partition's position (resolving Beginning/End/Unset with the broker) and starts fetching. Caller holds the lock.</summary>
     private void StartAt(PartitionFetchState state, Offset offset)
     {
-        _reported.RemoveWhere(r => r.Item1 == state.Tp);
-        state.Generation++;
-        state.EofReported = false;
+        _subscriptions.Seek(state, offset.IsSpecial ? -1 : offset.Value);
         if (!offset.IsSpecial)
         {
-            state.Position = state.FetchPosition = offset.Value;
             StartFetch(state);
             return;
         }
-        state.Position = state.FetchPosition = -1;
         if (state.Paused) return;
         if (offset == Offset.Unset && _membership != null && !Subscribed)
         {
@@ -302,7 +213,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             };
         if (query == null)
         {
-            Enqueue(ErrorChunk(state, state.Generation, new Error(ErrorCode.LocalAutoOffsetReset,
+            _buffer.Add(CompletedFetch.Failed(state, state.Generation, new Error(ErrorCode.LocalAutoOffsetReset,
                 $"No offset to start {state.Tp.Topic} [[{state.Tp.Partition}]] from and auto.offset.reset is 'none'. Assign an explicit offset, or set auto.offset.reset to earliest or latest.")));
             return;
         }
@@ -327,18 +238,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
         lock (_lock)
         {
-            if (state.Removed || state.Generation != generation) return;
             if (committed >= 0)
             {
-                state.Position = state.FetchPosition = committed;
-                StartFetch(state);
+                if (SubscriptionState.Resolved(state, generation, committed)) StartFetch(state);
                 return;
             }
-        }
-        // No committed offset: auto.offset.reset decides, as for a consumer without a group.
-        lock (_lock)
-        {
-            if (state.Removed || state.Generation != generation) return;
+            // No committed offset: auto.offset.reset decides, as for a consumer without a group.
+            if (!SubscriptionState.IsCurrent(state, generation)) return;
             var query = _settings.AutoOffsetReset switch
             {
                 AutoOffsetReset.Earliest => ListOffsetsRequest.Earliest,
@@ -347,7 +253,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             };
             if (query == null)
             {
-                Enqueue(ErrorChunk(state, generation, new Error(ErrorCode.LocalAutoOffsetReset,
+                _buffer.Add(CompletedFetch.Failed(state, generation, new Error(ErrorCode.LocalAutoOffsetReset,
                     $"No committed offset for {state.Tp.Topic} [[{state.Tp.Partition}]] in group '{_settings.GroupId}' and auto.offset.reset is 'none'. Seek to an offset, commit one for the group, or set auto.offset.reset to earliest or latest.")));
                 return;
             }
@@ -361,7 +267,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         while (!_closing.IsCancellationRequested)
         {
             lock (_lock)
-                if (state.Removed || state.Generation != generation) return;
+                if (!SubscriptionState.IsCurrent(state, generation)) return;
             try
             {
                 var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token).ConfigureAwait(false);
@@ -369,11 +275,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 if (response.Error == ErrorCode.None)
                 {
                     lock (_lock)
-                    {
-                        if (state.Removed || state.Generation != generation) return;
-                        state.Position = state.FetchPosition = response.Offset;
-                        StartFetch(state);
-                    }
+                        if (SubscriptionState.Resolved(state, generation, response.Offset))
+                            StartFetch(state);
                     return;
                 }
                 if (!response.Error.IsRetriable()) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
@@ -410,31 +313,19 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
     }
 
-    private readonly HashSet<(ProtocolTopicPartition, int, ErrorCode)> _reported = new();
-
-    /// <summary>Queues an error for the application once per partition, generation and code, so a retry loop does not flood it.</summary>
+    /// <summary>Hands an error to the application once per partition, generation and code, so a retry loop does not flood it.</summary>
     private void ReportOnce(PartitionFetchState state, int generation, Error error)
     {
         lock (_lock)
-        {
-            if (state.Removed || state.Generation != generation || !_reported.Add((state.Tp, generation, error.ProtocolCode))) return;
-            Enqueue(ErrorChunk(state, generation, error));
-        }
+            if (_subscriptions.ShouldReport(state, generation, error.ProtocolCode))
+                _buffer.Add(CompletedFetch.Failed(state, generation, error));
     }
 
-    /// <summary>Issues the partition's next fetch if none is in flight and the buffer has room. Caller holds the lock.</summary>
+    /// <summary>Issues the partition's next fetch if it may fetch now (see <see cref="SubscriptionState.NextFetch"/>). Caller holds the lock.</summary>
     private void StartFetch(PartitionFetchState state)
     {
-        if (_closed || state.Removed || state.Paused || state.FetchPosition < 0 || state.InFlightGeneration == state.Generation) return;
-        if (Interlocked.Read(ref _bufferedBytes) >= _settings.FetchMaxBytes) return;
-        // Like Kafka's consumer, stay at most one fetch ahead of the application per partition: buffering more only
-        // ages the data into older GC generations (measured: frequent gen2 collections) without reading faster.
-        if (state.BufferedChunks >= MaxBufferedChunksPerPartition) return;
-        state.InFlightGeneration = state.Generation;
-        var generation = state.Generation;
-        var request = new FetchRequest(state.Tp, state.FetchPosition, Math.Min(_settings.MaxPartitionFetchBytes, _settings.FetchMaxBytes),
-            _settings.FetchMinBytes, _settings.FetchMaxWaitMs);
-        _ = FetchAsync(state, generation, request);
+        if (_closed || _subscriptions.NextFetch(state, _buffer.BufferedBytes) is not { } request) return;
+        _ = FetchAsync(state, state.Generation, request);
     }
 
     private async Task FetchAsync(PartitionFetchState state, int generation, FetchRequest request)
@@ -465,67 +356,28 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 
         if (response is { Error: ErrorCode.None }) _fetchSize.Record(response.Records.Length);
 
-        var retryAfter = TimeSpan.Zero;
+        FetchOutcome outcome;
         lock (_lock)
         {
-            if (state.InFlightGeneration == generation) state.InFlightGeneration = -1;
-            if (state.Removed || _closed) return;
-            if (state.Generation != generation)
+            if (_closed) return;
+            outcome = _subscriptions.Fetched(state, generation, request, response, failure);
+            foreach (var fetch in outcome.Deliver) _buffer.Add(fetch);
+            switch (outcome.FollowUp)
             {
-                StartFetch(state);
-                return;
-            }
-            if (failure == null && response!.Error == ErrorCode.None)
-            {
-                state.HighWatermark = response.HighWatermark;
-                state.LogStartOffset = response.LogStartOffset;
-                if (response.Records.Length > 0)
-                {
-                    // Only batch headers are read here; the next fetch starts after the last whole batch.
-                    var next = RecordBatch.ReadAll(response.Records).Select(b => b.NextOffset).DefaultIfEmpty(state.FetchPosition).Max();
-                    if (next > state.FetchPosition)
-                    {
-                        state.BufferedChunks++;
-                        Enqueue(new Chunk(state, generation, response.Records, request.FetchOffset));
-                        state.FetchPosition = next;
-                    }
-                }
-                if (_settings.EnablePartitionEof && !state.EofReported && state.FetchPosition >= response.HighWatermark)
-                {
-                    state.EofReported = true;
-                    Enqueue(new Chunk(state, generation, [], state.FetchPosition, eof: true));
-                }
-                else if (state.FetchPosition < response.HighWatermark) state.EofReported = false;
-                StartFetch(state);
-                return;
-            }
-            var error = failure ?? new Error(response!.Error, response.ErrorMessage ?? response.Error.Describe());
-            if (error.ProtocolCode == ErrorCode.OffsetOutOfRange)
-            {
-                if (_settings.AutoOffsetReset == AutoOffsetReset.Error)
-                {
-                    Enqueue(ErrorChunk(state, generation, error with
-                    {
-                        Reason = $"{error.Reason}. auto.offset.reset is 'none': seek to a valid offset, or set auto.offset.reset to earliest or latest.",
-                    }));
+                case FetchFollowUp.FetchAgain:
+                    StartFetch(state);
                     return;
-                }
-                StartAt(state, Offset.Unset);
-                return;
+                case FetchFollowUp.ResetPosition:
+                    StartAt(state, Offset.Unset);
+                    return;
+                case FetchFollowUp.None:
+                    return;
             }
-            if (error.ProtocolCode is ErrorCode.UnknownTopicOrPartition or ErrorCode.NotLeaderOrFollower or ErrorCode.LeaderNotAvailable
-                or ErrorCode.NetworkException or ErrorCode.RequestTimedOut or ErrorCode.FencedLeaderEpoch)
-                _connection.Invalidate(state.Tp.Topic);
-            // Errors the application must hear about (Kafka's consumer throws them from poll); the fetch is retried
-            // after a backoff in case the condition clears (topic created, replica repaired).
-            var report = !error.IsRetriable || error.ProtocolCode is ErrorCode.UnknownTopicOrPartition or ErrorCode.CorruptMessage;
-            if (report) ReportOnceLocked(state, generation, error);
-            retryAfter = report ? TimeSpan.FromSeconds(1) : _settings.Client.RetryBackoff;
-            state.InFlightGeneration = generation;
+            if (outcome.RefreshMetadata) _connection.Invalidate(state.Tp.Topic);
         }
         try
         {
-            await Task.Delay(retryAfter, _closing.Token).ConfigureAwait(false);
+            await Task.Delay(outcome.RetryAfter, _closing.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -533,29 +385,8 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         }
         lock (_lock)
         {
-            if (state.InFlightGeneration == generation) state.InFlightGeneration = -1;
+            SubscriptionState.RetryDue(state, generation);
             StartFetch(state);
-        }
-    }
-
-    private void ReportOnceLocked(PartitionFetchState state, int generation, Error error)
-    {
-        if (!_reported.Add((state.Tp, generation, error.ProtocolCode))) return;
-        Enqueue(ErrorChunk(state, generation, error));
-    }
-
-    private void Enqueue(Chunk chunk)
-    {
-        if (_ready.IsAddingCompleted) return;
-        Interlocked.Add(ref _bufferedBytes, chunk.Bytes);
-        try
-        {
-            _ready.Add(chunk);
-        }
-        catch (InvalidOperationException) when (_ready.IsAddingCompleted)
-        {
-            // Close completed the queue between the check and the add (a background fetch or heartbeat finishing
-            // late): nobody will consume any more, so there is nothing to deliver.
         }
     }
 
@@ -597,7 +428,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                     // As Kafka's consumer: the position stays at the bad record, so valid batches fetched after it are
                     // fetched again, and the error repeats until the application seeks past it.
                     lock (_lock)
-                        if (!chunk.State.Removed && chunk.State.Generation == chunk.Generation && chunk.State.Position >= 0)
+                        if (SubscriptionState.IsCurrent(chunk.State, chunk.Generation) && chunk.State.Position >= 0)
                             StartAt(chunk.State, new Offset(chunk.State.Position));
                     throw new ConsumeException(new Error(ErrorCode.CorruptMessage,
                         $"{chunk.State.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}"), e);
@@ -611,7 +442,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 bool stale;
                 lock (_lock)
                 {
-                    stale = chunk.State.Removed || chunk.State.Generation != chunk.Generation;
+                    stale = !SubscriptionState.IsCurrent(chunk.State, chunk.Generation);
                     if (!stale) chunk.State.Position = record.Offset + 1;
                 }
                 if (stale)
@@ -631,7 +462,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             // A group member looks at its group duties (auto-commit, metadata refresh, a rejoin after a backoff) at
             // least every GroupDutyIntervalMs even while no record arrives.
             var slice = _membership != null && (wait == Timeout.Infinite || wait > GroupDutyIntervalMs) ? GroupDutyIntervalMs : wait;
-            if (!_ready.TryTake(out var next, slice, ct))
+            if (!_buffer.TryTake(out var next, slice, ct))
             {
                 ThrowIfClosed();
                 now = Stopwatch.GetTimestamp();
@@ -641,7 +472,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             now = Stopwatch.GetTimestamp();
             lock (_lock)
             {
-                if (next.State.Removed || next.State.Generation != next.Generation || next.State.Paused)
+                if (!SubscriptionState.IsCurrent(next.State, next.Generation) || next.State.Paused)
                 {
                     FinishChunk(next);
                     continue;
@@ -666,14 +497,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     }
 
     /// <summary>The chunk's bytes leave the buffer, so partitions held back by fetch.max.bytes may fetch again.</summary>
-    private void FinishChunk(Chunk chunk)
+    private void FinishChunk(CompletedFetch chunk)
     {
-        if (chunk.Bytes == 0) return;
-        Interlocked.Add(ref _bufferedBytes, -chunk.Bytes);
+        if (!_buffer.Release(chunk)) return;
         lock (_lock)
         {
-            chunk.State.BufferedChunks--;
-            foreach (var s in _assigned.Values)
+            SubscriptionState.ChunkUsedUp(chunk.State);
+            foreach (var s in _subscriptions.Partitions)
                 StartFetch(s);
         }
     }
@@ -722,7 +552,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     public Offset Position(TopicPartition partition)
     {
         lock (_lock)
-            return _assigned.TryGetValue(partition.ToProtocol(), out var s) && s.Position >= 0 ? new Offset(s.Position) : Offset.Unset;
+            return _subscriptions.TryGet(partition.ToProtocol(), out var s) && s.Position >= 0 ? new Offset(s.Position) : Offset.Unset;
     }
 
     public List<TopicPartitionOffset> OffsetsForTimes(IEnumerable<TopicPartitionTimestamp> timestampsToSearch, TimeSpan timeout)
@@ -746,7 +576,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     {
         lock (_lock)
         {
-            return _assigned.TryGetValue(topicPartition.ToProtocol(), out var state)
+            return _subscriptions.TryGet(topicPartition.ToProtocol(), out var state)
                 ? new WatermarkOffsets(state.LogStartOffset < 0 ? Offset.Unset : state.LogStartOffset, state.HighWatermark < 0 ? Offset.Unset : state.HighWatermark)
                 : new WatermarkOffsets(Offset.Unset, Offset.Unset);
         }
@@ -799,10 +629,10 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             if (_closed) return;
             _closed = true;
-            foreach (var s in _assigned.Values) s.Removed = true;
+            foreach (var s in _subscriptions.Partitions) s.Removed = true;
         }
         _closing.Cancel();
-        _ready.CompleteAdding();
+        _buffer.Complete();
         _connection.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10));
     }
 

@@ -299,7 +299,7 @@ internal sealed partial class Consumer<TKey, TValue>
                 var state = _subscriptions.Add(tpo.TopicPartition.ToProtocol());
                 if (offset == Offset.Unset && committed == null)
                 {
-                    _ = ResolveCommittedAsync(state, state.Generation);
+                    _ = _fetcher.ResolveCommittedAsync(state, state.Generation);
                     continue;
                 }
                 if (offset == Offset.Unset && committed!.TryGetValue(tpo.TopicPartition, out var c) && c >= 0) offset = new Offset(c);
@@ -308,7 +308,7 @@ internal sealed partial class Consumer<TKey, TValue>
                     withoutOffset.Add(tpo.TopicPartition);
                     continue;
                 }
-                StartAt(state, offset);
+                _fetcher.StartAt(state, offset);
             }
             _noOffsetPartitions = withoutOffset;
         }
@@ -625,8 +625,7 @@ internal sealed partial class Consumer<TKey, TValue>
             {
                 if (!_subscriptions.TryGet(tp.ToProtocol(), out var s) || !s.Paused) continue;
                 s.Paused = false;
-                if (s.Position >= 0) StartAt(s, new Offset(s.Position));
-                else StartAt(s, Offset.Unset);
+                _fetcher.StartAt(s, s.Position >= 0 ? new Offset(s.Position) : Offset.Unset);
             }
     }
 

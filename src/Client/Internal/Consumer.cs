@@ -12,9 +12,9 @@ namespace AkkaBroker.Client.Internal;
 using ErrorCode = AkkaBroker.Protocol.ErrorCode;
 
 /// <summary>
-/// The consumer: per assigned partition one long-polling fetch at a time runs in the background and adds what it
-/// brings to the <see cref="FetchBuffer"/>; <see cref="Consume(CancellationToken)"/> takes records from it in order.
-/// <see cref="SubscriptionState"/> decides what to fetch and what an answer changes; it is guarded by <c>_lock</c>.
+/// The consumer: the <see cref="Fetcher"/> keeps one long-polling fetch per assigned partition in the background and
+/// adds what it brings to the <see cref="FetchBuffer"/>; <see cref="Consume(CancellationToken)"/> takes records from it
+/// in order. <see cref="SubscriptionState"/> holds the partitions and their positions; <c>_lock</c> guards it.
 /// </summary>
 internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
 {
@@ -25,14 +25,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private readonly BrokerConnection _connection;
     private readonly object _lock = new();
     private readonly SubscriptionState _subscriptions;
+    private readonly Fetcher _fetcher;
     private readonly FetchBuffer _buffer = new();
     private readonly CancellationTokenSource _closing = new();
     private CompletedFetch? _current;
     private bool _closed;
 
-    private readonly Stat _fetchSize = new();
-    private readonly Stat _fetchLatency = new();
-    private readonly Rate _fetchRate = new();
     private readonly Rate _recordsConsumed = new();
 
     public Consumer(ConsumerSettings settings, IDeserializer<TKey> keyDeserializer, IDeserializer<TValue> valueDeserializer,
@@ -46,6 +44,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         _connection = new BrokerConnection(settings.Client, handlers.Log == null ? null : m => handlers.Log(this, m),
             handlers.Error == null ? null : e => handlers.Error(this, e));
         if (settings.GroupId != null) _membership = new GroupMembership(settings, _connection);
+        _fetcher = new Fetcher(settings, _connection, _subscriptions, _buffer, _lock, _membership, () => Subscribed, _closing.Token);
         _nextAutoCommitTicks = Stopwatch.GetTimestamp() + Ticks(settings.AutoCommitInterval);
         ClientMeter.AddConsumer(this, Name, () => Metrics);
         _statistics = new ClientStatistics(Name, settings.Client.ClientId, "consumer", settings.Client.StatisticsInterval,
@@ -101,12 +100,12 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             lock (_lock) lagMax = _subscriptions.LagMax;
             return new Dictionary<string, double>
             {
-                ["fetch-size-avg"] = _fetchSize.Avg,
-                ["fetch-size-max"] = _fetchSize.Max,
-                ["fetch-rate"] = _fetchRate.PerSecond,
-                ["fetch-total"] = _fetchRate.Total,
-                ["fetch-latency-avg"] = _fetchLatency.Avg,
-                ["fetch-latency-max"] = _fetchLatency.Max,
+                ["fetch-size-avg"] = _fetcher.FetchSize.Avg,
+                ["fetch-size-max"] = _fetcher.FetchSize.Max,
+                ["fetch-rate"] = _fetcher.FetchRate.PerSecond,
+                ["fetch-total"] = _fetcher.FetchRate.Total,
+                ["fetch-latency-avg"] = _fetcher.FetchLatency.Avg,
+                ["fetch-latency-max"] = _fetcher.FetchLatency.Max,
                 ["records-lag-max"] = lagMax,
                 ["records-consumed-rate"] = _recordsConsumed.PerSecond,
                 ["records-consumed-total"] = _recordsConsumed.Total,
@@ -135,7 +134,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
     private void AddAssigned(IEnumerable<TopicPartitionOffset> partitions)
     {
         foreach (var tpo in partitions)
-            StartAt(_subscriptions.Add(tpo.TopicPartition.ToProtocol()), tpo.Offset);
+            _fetcher.StartAt(_subscriptions.Add(tpo.TopicPartition.ToProtocol()), tpo.Offset);
     }
 
     public void Assign(IEnumerable<TopicPartition> partitions) => Assign(partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)));
@@ -183,210 +182,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             ThrowIfClosed();
             if (!_subscriptions.TryGet(position.TopicPartition.ToProtocol(), out var state))
                 throw new InvalidOperationException($"Cannot seek {position.TopicPartition}: it is not assigned to this consumer. Assign it first.");
-            StartAt(state, position.Offset);
-        }
-    }
-
-    /// <summary>Sets a partition's position (resolving Beginning/End/Unset with the broker) and starts fetching. Caller holds the lock.</summary>
-    private void StartAt(PartitionFetchState state, Offset offset)
-    {
-        _subscriptions.Seek(state, offset.IsSpecial ? -1 : offset.Value);
-        if (!offset.IsSpecial)
-        {
-            StartFetch(state);
-            return;
-        }
-        if (state.Paused) return;
-        if (offset == Offset.Unset && _membership != null && !Subscribed)
-        {
-            // As Kafka's consumer: a partition assigned by hand in a consumer with a group.id starts at the group's committed offset.
-            _ = ResolveCommittedAsync(state, state.Generation);
-            return;
-        }
-        long? query = offset == Offset.Beginning ? ListOffsetsRequest.Earliest
-            : offset == Offset.End ? ListOffsetsRequest.Latest
-            : _settings.AutoOffsetReset switch
-            {
-                AutoOffsetReset.Earliest => ListOffsetsRequest.Earliest,
-                AutoOffsetReset.Latest => ListOffsetsRequest.Latest,
-                _ => null,
-            };
-        if (query == null)
-        {
-            _buffer.Add(CompletedFetch.Failed(state, state.Generation, new Error(ErrorCode.LocalAutoOffsetReset,
-                $"No offset to start {state.Tp.Topic} [[{state.Tp.Partition}]] from and auto.offset.reset is 'none'. Assign an explicit offset, or set auto.offset.reset to earliest or latest.")));
-            return;
-        }
-        _ = ResolveAsync(state, state.Generation, query.Value);
-    }
-
-    private async Task ResolveCommittedAsync(PartitionFetchState state, int generation)
-    {
-        long committed = -1;
-        try
-        {
-            var offsets = await _membership!.FetchCommittedAsync([state.Tp], _settings.Client.RequestTimeout, _closing.Token).ConfigureAwait(false);
-            committed = offsets.FirstOrDefault()?.Offset ?? -1;
-        }
-        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (KafkaException e)
-        {
-            ReportOnce(state, generation, e.Error);
-        }
-        lock (_lock)
-        {
-            if (committed >= 0)
-            {
-                if (SubscriptionState.Resolved(state, generation, committed)) StartFetch(state);
-                return;
-            }
-            // No committed offset: auto.offset.reset decides, as for a consumer without a group.
-            if (!SubscriptionState.IsCurrent(state, generation)) return;
-            var query = _settings.AutoOffsetReset switch
-            {
-                AutoOffsetReset.Earliest => ListOffsetsRequest.Earliest,
-                AutoOffsetReset.Latest => ListOffsetsRequest.Latest,
-                _ => (long?)null,
-            };
-            if (query == null)
-            {
-                _buffer.Add(CompletedFetch.Failed(state, generation, new Error(ErrorCode.LocalAutoOffsetReset,
-                    $"No committed offset for {state.Tp.Topic} [[{state.Tp.Partition}]] in group '{_settings.GroupId}' and auto.offset.reset is 'none'. Seek to an offset, commit one for the group, or set auto.offset.reset to earliest or latest.")));
-                return;
-            }
-            _ = ResolveAsync(state, generation, query.Value);
-        }
-    }
-
-    private async Task ResolveAsync(PartitionFetchState state, int generation, long query)
-    {
-        var backoff = _settings.Client.RetryBackoff;
-        while (!_closing.IsCancellationRequested)
-        {
-            lock (_lock)
-                if (!SubscriptionState.IsCurrent(state, generation)) return;
-            try
-            {
-                var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token).ConfigureAwait(false);
-                var response = await _connection.AskAsync<ListOffsetsResponse>(gateway, new ListOffsetsRequest(state.Tp, query), ct: _closing.Token).ConfigureAwait(false);
-                if (response.Error == ErrorCode.None)
-                {
-                    lock (_lock)
-                        if (SubscriptionState.Resolved(state, generation, response.Offset))
-                            StartFetch(state);
-                    return;
-                }
-                if (!response.Error.IsRetriable()) throw new KafkaException(new Error(response.Error, response.ErrorMessage ?? response.Error.Describe()));
-                _connection.Invalidate(state.Tp.Topic);
-            }
-            catch (KafkaException e) when (!e.Error.IsRetriable || e.Error.ProtocolCode == ErrorCode.UnknownTopicOrPartition)
-            {
-                ReportOnce(state, generation, e.Error);
-                if (e.Error.ProtocolCode != ErrorCode.UnknownTopicOrPartition) return;
-                backoff = TimeSpan.FromSeconds(1);
-            }
-            catch (KafkaException)
-            {
-                // Retriable (timeout, broker unreachable): try again after the backoff.
-            }
-            catch (OperationCanceledException) when (_closing.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // Not a broker error code: report it rather than let a fire-and-forget task die silently.
-                ReportOnce(state, generation, new Error(ErrorCode.UnknownServerError, $"finding the start offset of {state.Tp} failed: {e.Message}"));
-                backoff = TimeSpan.FromSeconds(1);
-            }
-            try
-            {
-                await Task.Delay(backoff, _closing.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    /// <summary>Hands an error to the application once per partition, generation and code, so a retry loop does not flood it.</summary>
-    private void ReportOnce(PartitionFetchState state, int generation, Error error)
-    {
-        lock (_lock)
-            if (_subscriptions.ShouldReport(state, generation, error.ProtocolCode))
-                _buffer.Add(CompletedFetch.Failed(state, generation, error));
-    }
-
-    /// <summary>Issues the partition's next fetch if it may fetch now (see <see cref="SubscriptionState.NextFetch"/>). Caller holds the lock.</summary>
-    private void StartFetch(PartitionFetchState state)
-    {
-        if (_closed || _subscriptions.NextFetch(state, _buffer.BufferedBytes) is not { } request) return;
-        _ = FetchAsync(state, state.Generation, request);
-    }
-
-    private async Task FetchAsync(PartitionFetchState state, int generation, FetchRequest request)
-    {
-        var started = Stopwatch.GetTimestamp();
-        FetchResponse? response = null;
-        Error? failure = null;
-        try
-        {
-            var gateway = await _connection.LeaderGatewayAsync(state.Tp, _closing.Token).ConfigureAwait(false);
-            response = await _connection.AskAsync<FetchResponse>(gateway, request,
-                _settings.Client.RequestTimeout + TimeSpan.FromMilliseconds(request.MaxWaitMs), _closing.Token).ConfigureAwait(false);
-        }
-        catch (KafkaException e)
-        {
-            failure = e.Error;
-        }
-        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception e)
-        {
-            failure = new Error(ErrorCode.UnknownServerError, $"fetching {state.Tp} failed: {e.Message}");
-        }
-        _fetchLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        _fetchRate.Add(1);
-
-        if (response is { Error: ErrorCode.None }) _fetchSize.Record(response.Records.Length);
-
-        FetchOutcome outcome;
-        lock (_lock)
-        {
-            if (_closed) return;
-            outcome = _subscriptions.Fetched(state, generation, request, response, failure);
-            foreach (var fetch in outcome.Deliver) _buffer.Add(fetch);
-            switch (outcome.FollowUp)
-            {
-                case FetchFollowUp.FetchAgain:
-                    StartFetch(state);
-                    return;
-                case FetchFollowUp.ResetPosition:
-                    StartAt(state, Offset.Unset);
-                    return;
-                case FetchFollowUp.None:
-                    return;
-            }
-            if (outcome.RefreshMetadata) _connection.Invalidate(state.Tp.Topic);
-        }
-        try
-        {
-            await Task.Delay(outcome.RetryAfter, _closing.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return;
-        }
-        lock (_lock)
-        {
-            SubscriptionState.RetryDue(state, generation);
-            StartFetch(state);
+            _fetcher.StartAt(state, position.Offset);
         }
     }
 
@@ -424,19 +220,19 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
                 {
                     _current = null;
-                    FinishChunk(chunk);
+                    _fetcher.Release(chunk);
                     // As Kafka's consumer: the position stays at the bad record, so valid batches fetched after it are
                     // fetched again, and the error repeats until the application seeks past it.
                     lock (_lock)
                         if (SubscriptionState.IsCurrent(chunk.State, chunk.Generation) && chunk.State.Position >= 0)
-                            StartAt(chunk.State, new Offset(chunk.State.Position));
+                            _fetcher.StartAt(chunk.State, new Offset(chunk.State.Position));
                     throw new ConsumeException(new Error(ErrorCode.CorruptMessage,
                         $"{chunk.State.Tp}: a fetched batch is corrupt and was not delivered: {e.Message}"), e);
                 }
                 if (record == null)
                 {
                     _current = null;
-                    FinishChunk(chunk);
+                    _fetcher.Release(chunk);
                     continue;
                 }
                 bool stale;
@@ -449,7 +245,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 {
                     // Fetched before a seek or reassignment: drop the rest of it and give its bytes back.
                     _current = null;
-                    FinishChunk(chunk);
+                    _fetcher.Release(chunk);
                     continue;
                 }
                 _recordsConsumed.Add(1);
@@ -474,13 +270,13 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
             {
                 if (!SubscriptionState.IsCurrent(next.State, next.Generation) || next.State.Paused)
                 {
-                    FinishChunk(next);
+                    _fetcher.Release(next);
                     continue;
                 }
             }
             if (next.Error != null)
             {
-                FinishChunk(next);
+                _fetcher.Release(next);
                 throw next.Error;
             }
             if (next.Eof)
@@ -493,18 +289,6 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
                 };
             }
             _current = next;
-        }
-    }
-
-    /// <summary>The chunk's bytes leave the buffer, so partitions held back by fetch.max.bytes may fetch again.</summary>
-    private void FinishChunk(CompletedFetch chunk)
-    {
-        if (!_buffer.Release(chunk)) return;
-        lock (_lock)
-        {
-            SubscriptionState.ChunkUsedUp(chunk.State);
-            foreach (var s in _subscriptions.Partitions)
-                StartFetch(s);
         }
     }
 
@@ -629,6 +413,7 @@ internal sealed partial class Consumer<TKey, TValue> : IConsumer<TKey, TValue>
         {
             if (_closed) return;
             _closed = true;
+            _fetcher.Close();
             foreach (var s in _subscriptions.Partitions) s.Removed = true;
         }
         _closing.Cancel();

@@ -47,11 +47,14 @@ phase() {
   /usr/bin/time -f '%U %S' -o "$data/time" "$@" > "$data/out" 2> "$data/err" || { cat "$data/out" "$data/err"; exit 1; }
   b1=$(broker_ticks)
   # The summaries only: `perf produce` also prints a line every 5 s, and the mock's consume run a line for its fill.
-  grep -E '^[0-9]+ records sent,.*(99th|process CPU)|^data.consumed|^[0-9.]+, [0-9.]+, [0-9]+|^process CPU' "$data/out" || true
+  grep -E '^[0-9]+ records sent,.*(99th|process CPU)|^(start.time, end.time, )?data.consumed|^[0-9].*, [0-9.]+, [0-9]+|^process CPU' "$data/out" || true
   if [[ $kind == produce ]]; then
     rate=$(grep -E '^[0-9]+ records sent,.*(99th|process CPU)' "$data/out" | head -1 | sed -E 's/.* ([0-9.]+) records\/sec.*/\1/')
   else
-    rate=$(grep -A1 '^data.consumed' "$data/out" | tail -1 | cut -d, -f4 | tr -d ' ')
+    # The nMsg.sec column of the line after the header: kafka-client-bench and `perf consume` place it differently.
+    rate=$(awk -F', ' '/data.consumed.in.MB/ { for (i = 1; i <= NF; i++) if ($i == "nMsg.sec") col = i; next }
+                       col { print $col; exit }' "$data/out")
+    [[ -n $rate ]] || { echo "no consume rate in the output of: $*"; cat "$data/out"; exit 1; }
   fi
   client=$(awk '{ print $1 + $2 }' "$data/time")
   # The mock's consume run fills the mock first: count the consuming part only, as the client measured it.

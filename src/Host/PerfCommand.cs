@@ -92,7 +92,7 @@ internal static class PerfCommand
                         steady.Record(latencyUs, size);
                     }
                 });
-                if (window.ElapsedSeconds >= 5) window.PrintAndReset();
+                if (window.SecondsAt(sendTicks) >= 5) window.PrintAndReset();
             }
             producer.Flush(CancellationToken.None);
             Console.WriteLine(Summary(total, histogram, Stopwatch.GetElapsedTime(started).TotalSeconds, size));
@@ -294,6 +294,9 @@ internal static class PerfCommand
         public double AvgLatencyMs { get { lock (_lock) return _count == 0 ? 0 : _latencySumUs / 1000.0 / _count; } }
         public double MaxLatencyMs { get { lock (_lock) return _maxUs / 1000.0; } }
         public double ElapsedSeconds => Stopwatch.GetElapsedTime(Interlocked.Read(ref _start)).TotalSeconds;
+
+        /// <summary>Seconds from the window's start to <paramref name="ticks"/>, a time the caller has read already.</summary>
+        public double SecondsAt(long ticks) => Stopwatch.GetElapsedTime(Interlocked.Read(ref _start), ticks).TotalSeconds;
 
         public void Record(long latencyUs, int size)
         {

@@ -64,6 +64,8 @@ internal sealed class PartitionAccumulator<TRecord>(Protocol.Records.Compression
     {
         if (_open == null) throw new InvalidOperationException("no open batch to take");
         var taken = new OpenBatch<TRecord>(_records, OpenCreatedTicks);
+        // Built (its bytes copied out) or dropped: either way its buffer goes back to the pool.
+        _open.Release();
         _open = null;
         _records = new List<TRecord>();
         return taken;

@@ -93,12 +93,13 @@ internal sealed partial class Producer<TKey, TValue>
             }
             return;
         }
-        if (OpenBatchMayLeave(state) && batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight)
+        // The clock last: a producer with batches waiting (a full buffer) appends without reading it per record.
+        if (batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight && OpenBatchMayLeave(state))
             SealOpen(state);
         while (batches.Unsent.Count > 0 && (batches.InFlight.Count < _settings.MaxInFlight || _settings.Acks == 0))
         {
             if (!Send(state, batches.Unsent[0])) break;
-            if (batches.Unsent.Count == 0 && OpenBatchMayLeave(state) && batches.InFlight.Count < _settings.MaxInFlight)
+            if (batches.Unsent.Count == 0 && batches.InFlight.Count < _settings.MaxInFlight && OpenBatchMayLeave(state))
                 SealOpen(state);
         }
         if (!state.Open.HasOpen && batches.Unsent.Count == 0) state.Open.FlushRequested = false;

@@ -47,6 +47,28 @@ public class RecordBatchTests
     }
 
     [Fact]
+    public void A_builder_that_outgrows_its_first_buffer_keeps_every_record_and_refuses_more_once_released()
+    {
+        // 64 bytes to start: the records below take several larger buffers, each copied from the one before.
+        var builder = new RecordBatchBuilder(CompressionType.None, 64);
+        for (var i = 0; i < 500; i++) builder.Append(i, Bytes($"k{i}"), Bytes($"value {i}"));
+        var bytes = builder.Build();
+        builder.Release();
+
+        Assert.Null(RecordBatch.Validate(bytes));
+        var records = RecordBatch.Wrap(bytes).ReadRecords();
+        Assert.Equal(Enumerable.Range(0, 500).Select(i => $"value {i}"), records.Select(r => Encoding.UTF8.GetString(r.Value!)));
+        Assert.Equal(0, builder.Count);
+        Assert.Throws<ObjectDisposedException>(() => builder.Append(0, null, Bytes("late")));
+
+        // The buffer went back to the pool; the built batch owns its bytes, so the next builder changes nothing in it.
+        var next = new RecordBatchBuilder(CompressionType.None, 64);
+        for (var i = 0; i < 500; i++) next.Append(i, null, Bytes("overwritten?"));
+        next.Build();
+        Assert.Null(RecordBatch.Validate(bytes));
+    }
+
+    [Fact]
     public void Setting_the_base_offset_keeps_the_crc_valid_because_it_lies_outside_it()
     {
         var builder = new RecordBatchBuilder(CompressionType.None);

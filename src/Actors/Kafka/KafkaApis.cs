@@ -355,7 +355,7 @@ public sealed class KafkaApis
             var tp = new ProtocolTopicPartition(topic.Name, partition.Index);
             // A produce request carries one batch per partition (Kafka refuses more from v3 on); it travels to the
             // replica as the bytes the client sent.
-            var batch = partition.Records is { } records ? CopyOf(records.Span) : [];
+            var batch = partition.Records is { } records ? ByteArrays.CopyOf(records.Span) : [];
             var ask = request.Acks == 0
                 ? Tell(new ProduceRequest(tp, request.Acks, request.TimeoutMs, batch))
                 : _gateway.Ask<ProduceResponse>(new ProduceRequest(tp, request.Acks, request.TimeoutMs, batch), TimeSpan.FromMilliseconds(request.TimeoutMs) + AdminTimeout);
@@ -378,14 +378,6 @@ public sealed class KafkaApis
             response.Responses.Add(topic);
         }
         return response;
-    }
-
-    /// <summary>The batch out of the pooled frame, into an array not zeroed first (the copy writes every byte).</summary>
-    private static byte[] CopyOf(ReadOnlySpan<byte> records)
-    {
-        var copy = GC.AllocateUninitializedArray<byte>(records.Length);
-        records.CopyTo(copy);
-        return copy;
     }
 
     private Task<ProduceResponse> Tell(ProduceRequest request)

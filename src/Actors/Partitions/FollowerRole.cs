@@ -242,7 +242,7 @@ public sealed class FollowerRole
         var events = new List<object>();
         foreach (var batch in RecordBatch.ReadAll(response.Records))
         {
-            var bytes = batch.Bytes.ToArray();
+            var bytes = ByteArrays.CopyOf(batch.Bytes.Span);
             if (_log.PrepareFollowerAppend(bytes, nowMs) is { } problem)
             {
                 fx.Warning($"refused a batch from leader {Assignment.Leader}: {problem}");

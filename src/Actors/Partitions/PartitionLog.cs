@@ -707,7 +707,7 @@ public sealed class PartitionLog
             end++;
             if (total >= maxBytes) break;
         }
-        var result = new byte[total];
+        var result = ByteArrays.ForOverwrite(total);
         var pos = 0;
         for (var i = first; i < end; i++)
         {
@@ -719,7 +719,7 @@ public sealed class PartitionLog
 
     private static byte[] Concat(List<byte[]> parts, int total)
     {
-        var result = new byte[total];
+        var result = ByteArrays.ForOverwrite(total);
         var pos = 0;
         foreach (var p in parts)
         {

@@ -89,7 +89,7 @@ public sealed class RecordBatchBuilder
         var records = _records.AsSpan(0, _written);
         var section = _compression == CompressionType.None ? records : Compression.Compress(_compression, records);
         // Not zeroed first: every header field and the records after them are written below.
-        var batch = GC.AllocateUninitializedArray<byte>(RecordBatch.HeaderSize + section.Length);
+        var batch = ByteArrays.ForOverwrite(RecordBatch.HeaderSize + section.Length);
         var s = batch.AsSpan();
         BinaryPrimitives.WriteInt64BigEndian(s[RecordBatch.BaseOffsetPos..], 0);
         BinaryPrimitives.WriteInt32BigEndian(s[RecordBatch.LengthPos..], batch.Length - RecordBatch.LogOverhead);

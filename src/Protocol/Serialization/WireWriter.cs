@@ -10,9 +10,8 @@ internal sealed class WireWriter
     private int _pos;
 
     /// <param name="capacity">Initial size; when it is the exact size of the message, <see cref="ToArray"/> copies nothing.</param>
-    // Not zeroed first: every byte Reserve hands out is written, and the buffer leaves whole only when full. For
-    // messages carrying record batches the zeroing was a pass over the batch as costly as the copy itself.
-    public WireWriter(int capacity = 256) => _buffer = GC.AllocateUninitializedArray<byte>(Math.Max(16, capacity));
+    // Not zeroed first: every byte Reserve hands out is written, and the buffer leaves whole only when full.
+    public WireWriter(int capacity = 256) => _buffer = ByteArrays.ForOverwrite(Math.Max(16, capacity));
 
     /// <summary>The written bytes: the buffer itself when the message filled it exactly (hot messages size it so).</summary>
     public byte[] ToArray() => _pos == _buffer.Length ? _buffer : _buffer.AsSpan(0, _pos).ToArray();
@@ -111,14 +110,7 @@ internal sealed class WireReader
 
     public string String() => NullableString() ?? throw new FormatException("a required string is null");
 
-    public byte[] Bytes()
-    {
-        var source = Take(Int());
-        // The copy overwrites every byte, so the array is not zeroed first (record batches are most of the bytes).
-        var bytes = GC.AllocateUninitializedArray<byte>(source.Length);
-        source.CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] Bytes() => ByteArrays.CopyOf(Take(Int()));
 
     public Messages.TopicPartition TopicPartition() => new(String(), Int());
 

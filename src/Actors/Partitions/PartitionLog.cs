@@ -444,7 +444,7 @@ public sealed class PartitionLog
             total += bytes.Length;
             if (total >= maxBytes) break;
         }
-        return (Concat(chosen, total), null, -1);
+        return (Concat(chosen), null, -1);
     }
 
     /// <summary>How to answer a list-offsets request for a timestamp.</summary>
@@ -717,8 +717,11 @@ public sealed class PartitionLog
         return result;
     }
 
-    private static byte[] Concat(List<byte[]> parts, int total)
+    // The size is summed here, not passed in: the array is not zeroed, so it must be exactly what the parts fill.
+    private static byte[] Concat(List<byte[]> parts)
     {
+        var total = 0;
+        foreach (var p in parts) total += p.Length;
         var result = ByteArrays.ForOverwrite(total);
         var pos = 0;
         foreach (var p in parts)
